@@ -1,0 +1,338 @@
+/**
+ * The event catalogue: every fact and command that goes into the cluster log, declared once.
+ *
+ * Envelope (on every event): `type`, `schemaVersion`, `id` (unique; for commands the leader sends
+ * from its outbox the id is derived from the causing event, so a re-send is recognisable), `time`
+ * (milliseconds since the epoch, set by whoever appends it; the fold reads time only from here).
+ * Decisions made by the leading master also carry `epoch`: the fold ignores a decision whose epoch
+ * is not the current one (fencing). Calls made by agents and frameworks carry no epoch.
+ *
+ * Naming: facts are past tense (`AgentRegistered`, `OffersDeclined`); commands the leader sends to
+ * an agent are imperative (`LaunchTasks`, `KillTask`).
+ */
+import { z } from 'zod';
+import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
+import { Attribute, Resources } from './resources.js';
+import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
+
+export const SCHEMA_VERSION = 1 as const;
+
+const envelope = {
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  id: z.string().min(1).max(256),
+  time: z.number().int().nonnegative(),
+};
+/** Decisions of the leading master: the epoch is required. */
+const decision = { ...envelope, epoch: z.number().int().positive() };
+/** Events that either a party or the leader may append (the leader's copy carries its epoch). */
+const either = { ...envelope, epoch: z.number().int().positive().optional() };
+
+const Labels = z.record(z.string(), z.string());
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+export const CommandInfo = z.object({
+  /** The command line (shell) or the executable (not shell). */
+  value: z.string().min(1),
+  shell: z.boolean().default(true),
+  arguments: z.array(z.string()).optional(),
+  environment: z.record(z.string(), z.string()).optional(),
+  user: z.string().min(1).optional(),
+});
+export type CommandInfo = z.infer<typeof CommandInfo>;
+
+export const TaskInfo = z.object({
+  taskId: TaskId,
+  name: z.string().max(1024),
+  agentId: AgentId,
+  resources: Resources,
+  command: CommandInfo,
+  /** SIGTERM, then this long, then SIGKILL. Defaults to the agent's grace period. */
+  killGracePeriodMs: z.number().int().nonnegative().optional(),
+  labels: Labels.optional(),
+});
+export type TaskInfo = z.infer<typeof TaskInfo>;
+
+export const LaunchOperation = z.object({ type: z.literal('LAUNCH'), tasks: z.array(TaskInfo).min(1) });
+export const Operation = z.discriminatedUnion('type', [LaunchOperation]);
+export type Operation = z.infer<typeof Operation>;
+
+export const FRAMEWORK_CAPABILITIES = [
+  'REVOCABLE_RESOURCES',
+  'TASK_KILLING_STATE',
+  'GPU_RESOURCES',
+  'SHARED_RESOURCES',
+  'PARTITION_AWARE',
+  'MULTI_ROLE',
+  'RESERVATION_REFINEMENT',
+  'REGION_AWARE',
+] as const;
+export const FrameworkCapability = z.enum(FRAMEWORK_CAPABILITIES);
+
+export const FrameworkInfo = z.object({
+  name: z.string().min(1).max(1024),
+  user: z.string().min(1).max(256),
+  roles: z.array(z.string().min(1)).min(1).default(['*']),
+  /** How long a disconnected framework keeps its tasks (Mesos's failover_timeout; default 0). */
+  failoverTimeoutMs: z.number().int().nonnegative().default(0),
+  checkpoint: z.boolean().default(false),
+  capabilities: z.array(FrameworkCapability).default([]),
+  hostname: z.string().optional(),
+  principal: z.string().optional(),
+  webuiUrl: z.string().optional(),
+  labels: Labels.optional(),
+});
+export type FrameworkInfo = z.infer<typeof FrameworkInfo>;
+
+export const TaskStatus = z.object({
+  agentId: AgentId,
+  frameworkId: FrameworkId,
+  taskId: TaskId,
+  executorId: ExecutorId.optional(),
+  state: TaskStateName,
+  source: StatusSource,
+  reason: StatusReason.optional(),
+  message: z.string().max(4096).optional(),
+  /** Present on updates that must be acknowledged (agent-generated ones). */
+  uuid: z.string().min(1).max(64).optional(),
+  /** When the status happened (ms since the epoch). */
+  timestamp: z.number().nonnegative(),
+  healthy: z.boolean().optional(),
+  containerId: z.string().optional(),
+});
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+/** Stable codes for an accept the fold refused; callers match on these, never on the message. */
+export const ACCEPT_REFUSAL_CODES = [
+  'FRAMEWORK_UNKNOWN',
+  'FRAMEWORK_INACTIVE',
+  'OFFER_UNKNOWN',
+  'OFFER_RESCINDED',
+  'OFFER_EXPIRED',
+  'OFFER_NOT_YOURS',
+  'OFFER_DUPLICATED',
+  'OFFERS_ON_DIFFERENT_AGENTS',
+  'AGENT_INACTIVE',
+  'RESOURCES_EXCEEDED',
+  'TASK_INVALID',
+  'TASK_ID_DUPLICATE',
+] as const;
+export const AcceptRefusalCode = z.enum(ACCEPT_REFUSAL_CODES);
+export type AcceptRefusalCode = z.infer<typeof AcceptRefusalCode>;
+
+// ---------------------------------------------------------------------------------------------
+// Agents report
+
+export const AgentInfo = {
+  agentId: AgentId,
+  hostname: z.string().min(1),
+  /** The agent's HTTP port (0 when it serves none). */
+  port: z.number().int().min(0).max(65535),
+  resources: Resources,
+  attributes: z.array(Attribute).default([]),
+  version: z.string(),
+  /** `cgroups-v1`, `cgroups-v2` or `posix`: what actually isolates its tasks. */
+  isolation: z.string(),
+};
+
+export const AgentRegistered = z.object({ type: z.literal('AgentRegistered'), ...envelope, ...AgentInfo });
+
+/** An agent that was known before (restart, or back after being unreachable) announces itself again. */
+export const AgentReregistered = z.object({
+  type: z.literal('AgentReregistered'),
+  ...envelope,
+  ...AgentInfo,
+  /** The tasks it still runs, and the last command sequence it has carried out. */
+  tasks: z.array(z.object({ frameworkId: FrameworkId, taskId: TaskId, state: TaskStateName })).default([]),
+  lastCommandSeq: z.number().int().nonnegative().default(0),
+});
+
+/** The agent left gracefully (it may come back); it gets no offers meanwhile. */
+export const AgentDisconnected = z.object({
+  type: z.literal('AgentDisconnected'),
+  ...envelope,
+  agentId: AgentId,
+});
+
+/** A task's status, from an agent (with a uuid to acknowledge) or from the leader (epoch, no uuid). */
+export const TaskStatusUpdated = z.object({ type: z.literal('TaskStatusUpdated'), ...either, status: TaskStatus });
+
+// ---------------------------------------------------------------------------------------------
+// Frameworks call
+
+export const FrameworkSubscribed = z.object({
+  type: z.literal('FrameworkSubscribed'),
+  ...envelope,
+  frameworkId: FrameworkId,
+  info: FrameworkInfo,
+});
+
+export const OffersAccepted = z.object({
+  type: z.literal('OffersAccepted'),
+  ...envelope,
+  frameworkId: FrameworkId,
+  offerIds: z.array(OfferId).min(1),
+  operations: z.array(Operation),
+  /** Filter for the unused part of the offers (Mesos's Filters.refuse_seconds; default 5). */
+  refuseSeconds: z.number().optional(),
+});
+
+export const OffersDeclined = z.object({
+  type: z.literal('OffersDeclined'),
+  ...envelope,
+  frameworkId: FrameworkId,
+  offerIds: z.array(OfferId).min(1),
+  refuseSeconds: z.number().optional(),
+});
+
+export const TaskKillRequested = z.object({
+  type: z.literal('TaskKillRequested'),
+  ...envelope,
+  frameworkId: FrameworkId,
+  taskId: TaskId,
+  agentId: AgentId.optional(),
+  gracePeriodMs: z.number().int().nonnegative().optional(),
+});
+
+export const StatusAcknowledged = z.object({
+  type: z.literal('StatusAcknowledged'),
+  ...envelope,
+  frameworkId: FrameworkId,
+  agentId: AgentId,
+  taskId: TaskId,
+  uuid: z.string().min(1).max(64),
+});
+
+export const OffersRevived = z.object({ type: z.literal('OffersRevived'), ...envelope, frameworkId: FrameworkId });
+export const OffersSuppressed = z.object({ type: z.literal('OffersSuppressed'), ...envelope, frameworkId: FrameworkId });
+
+/** A framework is gone: torn down by itself (no epoch) or removed by the leader (failover timeout). */
+export const FrameworkRemoved = z.object({
+  type: z.literal('FrameworkRemoved'),
+  ...either,
+  frameworkId: FrameworkId,
+  reason: z.enum(['TEARDOWN', 'FAILOVER_TIMEOUT', 'OPERATOR']),
+});
+
+// ---------------------------------------------------------------------------------------------
+// The leader decides
+
+export const LeaderElected = z.object({
+  type: z.literal('LeaderElected'),
+  ...decision,
+  masterId: z.string().min(1),
+  hostname: z.string(),
+  /** The master's HTTP port. */
+  port: z.number().int().min(0).max(65535),
+});
+
+export const OffersCreated = z.object({
+  type: z.literal('OffersCreated'),
+  ...decision,
+  frameworkId: FrameworkId,
+  offers: z
+    .array(
+      z.object({
+        offerId: OfferId,
+        agentId: AgentId,
+        hostname: z.string(),
+        role: z.string(),
+        resources: Resources,
+        /** When the leader will rescind it (absent: never). */
+        expiresAt: z.number().int().nonnegative().optional(),
+      }),
+    )
+    .min(1),
+});
+
+export const OffersRescinded = z.object({
+  type: z.literal('OffersRescinded'),
+  ...decision,
+  frameworkId: FrameworkId,
+  offerIds: z.array(OfferId).min(1),
+  reason: z.enum(['EXPIRED', 'AGENT_GONE', 'LEADER_CHANGED', 'FRAMEWORK_GONE']),
+});
+
+export const AcceptRefused = z.object({
+  type: z.literal('AcceptRefused'),
+  ...decision,
+  frameworkId: FrameworkId,
+  /** The id of the OffersAccepted event that was refused. */
+  acceptId: z.string(),
+  code: AcceptRefusalCode,
+  message: z.string(),
+  offerIds: z.array(OfferId),
+  taskIds: z.array(TaskId),
+});
+
+/** Launch command for one agent. `agentSeq` numbers the commands of an agent 1, 2, 3, … */
+export const LaunchTasks = z.object({
+  type: z.literal('LaunchTasks'),
+  ...decision,
+  agentId: AgentId,
+  agentSeq: z.number().int().positive(),
+  frameworkId: FrameworkId,
+  framework: z.object({ name: z.string(), user: z.string(), checkpoint: z.boolean() }),
+  tasks: z.array(TaskInfo).min(1),
+});
+
+export const KillTask = z.object({
+  type: z.literal('KillTask'),
+  ...decision,
+  agentId: AgentId,
+  agentSeq: z.number().int().positive(),
+  frameworkId: FrameworkId,
+  taskId: TaskId,
+  gracePeriodMs: z.number().int().nonnegative().optional(),
+  reason: StatusReason.optional(),
+});
+
+export const AgentRemoved = z.object({
+  type: z.literal('AgentRemoved'),
+  ...decision,
+  agentId: AgentId,
+  reason: z.enum(['UNREACHABLE', 'OPERATOR']),
+});
+
+// ---------------------------------------------------------------------------------------------
+
+export const ClusterEvent = z.discriminatedUnion('type', [
+  AgentRegistered,
+  AgentReregistered,
+  AgentDisconnected,
+  TaskStatusUpdated,
+  FrameworkSubscribed,
+  OffersAccepted,
+  OffersDeclined,
+  TaskKillRequested,
+  StatusAcknowledged,
+  OffersRevived,
+  OffersSuppressed,
+  FrameworkRemoved,
+  LeaderElected,
+  OffersCreated,
+  OffersRescinded,
+  AcceptRefused,
+  LaunchTasks,
+  KillTask,
+  AgentRemoved,
+]);
+export type ClusterEvent = z.infer<typeof ClusterEvent>;
+export type EventType = ClusterEvent['type'];
+export type EventOf<T extends EventType> = Extract<ClusterEvent, { type: T }>;
+
+export const EVENT_TYPES: readonly EventType[] = ClusterEvent.options.map((o) => o.shape.type.value);
+
+/** The input form of an event (defaults not yet applied), as a publisher writes it. */
+export type ClusterEventInput = z.input<typeof ClusterEvent>;
+
+/** An event without its envelope stamps, as kept in the leader's outbox until sent. */
+export type Draft<E extends ClusterEvent = ClusterEvent> = E extends unknown
+  ? Omit<E, 'schemaVersion' | 'time' | 'epoch'>
+  : never;
+
+export type AgentCommand = EventOf<'LaunchTasks'> | EventOf<'KillTask'>;
+
+/** The leader epoch an event carries, if it is a decision. */
+export const epochOf = (e: ClusterEvent): number | undefined => ('epoch' in e ? e.epoch : undefined);

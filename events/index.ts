@@ -1,0 +1,8 @@
+/** The public surface of events/: the catalogue, ids, resources, subjects, the stream and the codec. */
+export * from './ids.js';
+export * from './resources.js';
+export * from './task-states.js';
+export * from './catalogue.js';
+export { subjects, subjectFor, LOG_PREFIX } from './subjects.js';
+export { STREAM_NAME, streamConfig, defaultStreamOptions, type StreamOptions } from './stream.js';
+export { encode, decode, validate, CodecError, CodecStats, type Decoded, type DecodeErrorCode } from './codec.js';

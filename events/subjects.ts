@@ -1,0 +1,87 @@
+/**
+ * Every subject string of the system is built here and nowhere else.
+ *
+ * The cluster log is one stream over `cl.>`; the second token says who speaks:
+ *   cl.agent.<agentId>.<fact>            an agent reports (registered, reregistered, disconnected)
+ *   cl.agent.<agentId>.status.<fwId>     an agent reports a task status (its framework listens)
+ *   cl.fw.<fwId>.<call>                  a framework calls (subscribed, accepted, declined, kill, ack, …)
+ *   cl.cmd.<agentId>.<command>           the leader commands an agent (launch, kill): its launch stream
+ *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
+ *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed)
+ * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`.
+ */
+import type { AgentId, FrameworkId } from './ids.js';
+import type { ClusterEvent } from './catalogue.js';
+
+export const LOG_PREFIX = 'cl';
+
+export const subjects = {
+  /** What the cluster stream stores. */
+  all: `${LOG_PREFIX}.>`,
+  agentFact: (agentId: AgentId, fact: 'registered' | 'reregistered' | 'disconnected') =>
+    `${LOG_PREFIX}.agent.${agentId}.${fact}`,
+  agentStatus: (agentId: AgentId, frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.${agentId}.status.${frameworkId}`,
+  /** Every status update about a framework's tasks, from any agent. */
+  statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
+  frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,
+  agentCommand: (agentId: AgentId, command: 'launch' | 'kill') => `${LOG_PREFIX}.cmd.${agentId}.${command}`,
+  /** An agent's launch stream: every command for it. */
+  commandsOf: (agentId: AgentId) => `${LOG_PREFIX}.cmd.${agentId}.>`,
+  tell: (frameworkId: FrameworkId, what: 'offers' | 'rescind' | 'refused' | 'update' | 'removed') =>
+    `${LOG_PREFIX}.tell.${frameworkId}.${what}`,
+  /** Everything the leader tells a framework. */
+  toldTo: (frameworkId: FrameworkId) => `${LOG_PREFIX}.tell.${frameworkId}.>`,
+  sys: (what: 'leader' | 'agent-removed') => `${LOG_PREFIX}.sys.${what}`,
+  /** Liveness: the leader pings each agent here (core NATS request/reply, not stored). */
+  agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
+} as const;
+
+/** The one subject an event is appended on. */
+export function subjectFor(e: ClusterEvent): string {
+  switch (e.type) {
+    case 'AgentRegistered':
+      return subjects.agentFact(e.agentId, 'registered');
+    case 'AgentReregistered':
+      return subjects.agentFact(e.agentId, 'reregistered');
+    case 'AgentDisconnected':
+      return subjects.agentFact(e.agentId, 'disconnected');
+    case 'TaskStatusUpdated':
+      return e.epoch === undefined
+        ? subjects.agentStatus(e.status.agentId, e.status.frameworkId)
+        : subjects.tell(e.status.frameworkId, 'update');
+    case 'FrameworkSubscribed':
+      return subjects.frameworkCall(e.frameworkId, 'subscribed');
+    case 'OffersAccepted':
+      return subjects.frameworkCall(e.frameworkId, 'accepted');
+    case 'OffersDeclined':
+      return subjects.frameworkCall(e.frameworkId, 'declined');
+    case 'TaskKillRequested':
+      return subjects.frameworkCall(e.frameworkId, 'kill');
+    case 'StatusAcknowledged':
+      return subjects.frameworkCall(e.frameworkId, 'acknowledged');
+    case 'OffersRevived':
+      return subjects.frameworkCall(e.frameworkId, 'revived');
+    case 'OffersSuppressed':
+      return subjects.frameworkCall(e.frameworkId, 'suppressed');
+    case 'FrameworkRemoved':
+      return e.epoch === undefined ? subjects.frameworkCall(e.frameworkId, 'teardown') : subjects.tell(e.frameworkId, 'removed');
+    case 'LeaderElected':
+      return subjects.sys('leader');
+    case 'OffersCreated':
+      return subjects.tell(e.frameworkId, 'offers');
+    case 'OffersRescinded':
+      return subjects.tell(e.frameworkId, 'rescind');
+    case 'AcceptRefused':
+      return subjects.tell(e.frameworkId, 'refused');
+    case 'LaunchTasks':
+      return subjects.agentCommand(e.agentId, 'launch');
+    case 'KillTask':
+      return subjects.agentCommand(e.agentId, 'kill');
+    case 'AgentRemoved':
+      return subjects.sys('agent-removed');
+    default: {
+      const never: never = e;
+      throw new Error(`no subject for ${(never as { type: string }).type}`);
+    }
+  }
+}

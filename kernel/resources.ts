@@ -1,0 +1,315 @@
+/**
+ * Resource arithmetic, pure. Scalars are fixed point with three decimals, as in Mesos (values are
+ * rounded to the nearest thousandth and added as integers, so 0.1 + 0.2 is 0.3). Ranges are sets
+ * of inclusive integer intervals; sets are sets of strings. Resources with the same name and the
+ * same reservations merge; every function returns a normalised list (sorted, merged, no zeros).
+ */
+import type { Range, Reservation, Resource, Resources } from '../events/resources.js';
+
+export class ResourceError extends Error {
+  override readonly name = 'ResourceError';
+  constructor(
+    readonly code: 'PARSE' | 'TYPE_MISMATCH' | 'INSUFFICIENT',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const EMPTY: Resources = Object.freeze([]) as Resources;
+
+const toMilli = (v: number): number => Math.round(v * 1000);
+const fromMilli = (m: number): number => m / 1000;
+
+/** Round a scalar to Mesos's precision. */
+export const roundScalar = (v: number): number => fromMilli(toMilli(v));
+
+const reservationKey = (rs: readonly Reservation[] | undefined): string =>
+  rs === undefined || rs.length === 0 ? '' : JSON.stringify(rs.map((r) => [r.type, r.role, r.principal ?? '', r.labels ?? {}]));
+
+/** Identity of a resource for merging: its name and its reservations. */
+export const resourceKey = (r: Resource): string => {
+  const rk = reservationKey(r.reservations);
+  return rk === '' ? r.name : `${r.name}|${rk}`;
+};
+
+/** The role a resource is reserved for ('*' when unreserved). */
+export const reservedRole = (r: Resource): string => r.reservations?.at(-1)?.role ?? '*';
+
+// --- ranges ----------------------------------------------------------------------------------
+
+export function normaliseRanges(ranges: readonly Range[]): Range[] {
+  if (ranges.length === 0) return [];
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const out: Range[] = [];
+  let [cb, ce] = sorted[0]!;
+  for (let i = 1; i < sorted.length; i++) {
+    const [b, e] = sorted[i]!;
+    if (b <= ce + 1) ce = Math.max(ce, e);
+    else {
+      out.push([cb, ce]);
+      cb = b;
+      ce = e;
+    }
+  }
+  out.push([cb, ce]);
+  return out;
+}
+
+/** a − b, for normalised inputs. */
+export function subtractRanges(a: readonly Range[], b: readonly Range[]): Range[] {
+  const out: Range[] = [];
+  let j = 0;
+  for (const [ab, ae] of a) {
+    let cur = ab;
+    while (j < b.length && b[j]![1] < cur) j++;
+    let k = j;
+    while (k < b.length && b[k]![0] <= ae) {
+      const [bb, be] = b[k]!;
+      if (bb > cur) out.push([cur, Math.min(ae, bb - 1)]);
+      cur = Math.max(cur, be + 1);
+      if (cur > ae) break;
+      k++;
+    }
+    if (cur <= ae) out.push([cur, ae]);
+  }
+  return out;
+}
+
+/** Does a contain every number in b? (normalised inputs) */
+export function rangesContain(a: readonly Range[], b: readonly Range[]): boolean {
+  let i = 0;
+  for (const [bb, be] of b) {
+    while (i < a.length && a[i]![1] < bb) i++;
+    const r = a[i];
+    if (r === undefined || r[0] > bb || r[1] < be) return false;
+  }
+  return true;
+}
+
+export const rangesSize = (rs: readonly Range[]): number => rs.reduce((n, [b, e]) => n + (e - b + 1), 0);
+
+// --- lists -----------------------------------------------------------------------------------
+
+interface Acc {
+  name: string;
+  type: Resource['type'];
+  reservations: Reservation[] | undefined;
+  milli: number;
+  ranges: Range[];
+  set: Set<string>;
+}
+
+function accumulate(map: Map<string, Acc>, r: Resource, sign: 1 | -1): void {
+  const key = resourceKey(r);
+  let acc = map.get(key);
+  if (acc === undefined) {
+    acc = { name: r.name, type: r.type, reservations: r.reservations, milli: 0, ranges: [], set: new Set() };
+    map.set(key, acc);
+  } else if (acc.type !== r.type) {
+    throw new ResourceError('TYPE_MISMATCH', `resource ${r.name} is both ${acc.type} and ${r.type}`);
+  }
+  switch (r.type) {
+    case 'SCALAR':
+      acc.milli += sign * toMilli(r.scalar);
+      break;
+    case 'RANGES':
+      acc.ranges = sign === 1 ? normaliseRanges([...acc.ranges, ...r.ranges]) : subtractRanges(acc.ranges, normaliseRanges(r.ranges));
+      break;
+    case 'SET':
+      for (const item of r.set) sign === 1 ? acc.set.add(item) : acc.set.delete(item);
+      break;
+  }
+}
+
+function emit(map: Map<string, Acc>): Resources {
+  const out: Resource[] = [];
+  for (const key of [...map.keys()].sort()) {
+    const a = map.get(key)!;
+    const base = a.reservations && a.reservations.length > 0 ? { reservations: a.reservations } : {};
+    if (a.type === 'SCALAR') {
+      if (a.milli > 0) out.push({ name: a.name, type: 'SCALAR', scalar: fromMilli(a.milli), ...base });
+    } else if (a.type === 'RANGES') {
+      if (a.ranges.length > 0) out.push({ name: a.name, type: 'RANGES', ranges: a.ranges, ...base });
+    } else if (a.set.size > 0) {
+      out.push({ name: a.name, type: 'SET', set: [...a.set].sort(), ...base });
+    }
+  }
+  return out;
+}
+
+/** Sorted, merged, zero-free form of a list. */
+export function normalise(rs: Resources): Resources {
+  const m = new Map<string, Acc>();
+  for (const r of rs) accumulate(m, r, 1);
+  return emit(m);
+}
+
+export function add(...lists: Resources[]): Resources {
+  const m = new Map<string, Acc>();
+  for (const l of lists) for (const r of l) accumulate(m, r, 1);
+  return emit(m);
+}
+
+/** a − b. Throws INSUFFICIENT unless a contains b. */
+export function subtract(a: Resources, b: Resources): Resources {
+  if (!contains(a, b)) throw new ResourceError('INSUFFICIENT', `${format(a)} does not contain ${format(b)}`);
+  return subtractClamped(a, b);
+}
+
+/** a − b, dropping what b has beyond a (scalars floor at zero). */
+export function subtractClamped(a: Resources, b: Resources): Resources {
+  const m = new Map<string, Acc>();
+  for (const r of a) accumulate(m, r, 1);
+  for (const r of b) {
+    const acc = m.get(resourceKey(r));
+    if (acc === undefined || acc.type !== r.type) continue;
+    accumulate(m, r, -1);
+    if (acc.milli < 0) acc.milli = 0;
+  }
+  return emit(m);
+}
+
+/** Does a hold at least everything in b (same names and reservations)? */
+export function contains(a: Resources, b: Resources): boolean {
+  if (b.length === 0) return true;
+  const m = new Map<string, Acc>();
+  for (const r of a) accumulate(m, r, 1);
+  const need = new Map<string, Acc>();
+  for (const r of b) accumulate(need, r, 1);
+  for (const [key, n] of need) {
+    const have = m.get(key);
+    if (n.type === 'SCALAR') {
+      if (n.milli === 0) continue;
+      if (have === undefined || have.type !== 'SCALAR' || have.milli < n.milli) return false;
+    } else if (n.type === 'RANGES') {
+      if (n.ranges.length === 0) continue;
+      if (have === undefined || have.type !== 'RANGES' || !rangesContain(have.ranges, n.ranges)) return false;
+    } else {
+      if (n.set.size === 0) continue;
+      if (have === undefined || have.type !== 'SET') return false;
+      for (const item of n.set) if (!have.set.has(item)) return false;
+    }
+  }
+  return true;
+}
+
+export const isEmpty = (rs: Resources): boolean => normalise(rs).length === 0;
+
+/** Sum of the scalar named `name` over every reservation. */
+export function scalar(rs: Resources, name: string): number {
+  let milli = 0;
+  for (const r of rs) if (r.name === name && r.type === 'SCALAR') milli += toMilli(r.scalar);
+  return fromMilli(milli);
+}
+
+/** All ranges named `name` over every reservation, merged. */
+export function ranges(rs: Resources, name: string): Range[] {
+  return normaliseRanges(rs.flatMap((r) => (r.name === name && r.type === 'RANGES' ? r.ranges : [])));
+}
+
+export const equals = (a: Resources, b: Resources): boolean => contains(a, b) && contains(b, a);
+
+// --- text form -------------------------------------------------------------------------------
+
+/**
+ * Parse Mesos's resource text, e.g. `cpus:2;mem:1024;disk:4096;ports:[31000-32000];gpus:1`,
+ * with optional roles (`cpus(ads):8`, a static reservation) and sets (`bugs:{a,b}`).
+ * A JSON array of resources in our event shape is also accepted.
+ */
+export function parseResources(text: string): Resources {
+  const t = text.trim();
+  if (t === '') return EMPTY;
+  if (t.startsWith('[') && t.includes('"name"')) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(t);
+    } catch {
+      throw new ResourceError('PARSE', `resources look like JSON but do not parse: ${t.slice(0, 80)}`);
+    }
+    if (!Array.isArray(raw)) throw new ResourceError('PARSE', 'JSON resources must be an array');
+    return normalise(raw as Resource[]);
+  }
+  const out: Resource[] = [];
+  for (const part of t.split(';')) {
+    const p = part.trim();
+    if (p === '') continue;
+    const m = /^([^\s:;()\[\]{}]+)(?:\(([^)]*)\))?\s*:\s*(.+)$/.exec(p);
+    if (!m) throw new ResourceError('PARSE', `cannot parse resource "${p}": expected name:value, name(role):value`);
+    const [, name, role, value] = m as unknown as [string, string, string | undefined, string];
+    const reservations: Reservation[] | undefined =
+      role !== undefined && role !== '' && role !== '*' ? [{ type: 'STATIC', role }] : undefined;
+    const base = reservations ? { reservations } : {};
+    const v = value.trim();
+    if (v.startsWith('[')) {
+      out.push({ name, type: 'RANGES', ranges: parseRangeList(v, name), ...base });
+    } else if (v.startsWith('{')) {
+      if (!v.endsWith('}')) throw new ResourceError('PARSE', `set for ${name} must end with "}"`);
+      const items = v.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+      out.push({ name, type: 'SET', set: items, ...base });
+    } else {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || v === '') {
+        throw new ResourceError('PARSE', `resource ${name} must be a non-negative number, a [range] or a {set}; got "${v}"`);
+      }
+      out.push({ name, type: 'SCALAR', scalar: roundScalar(n), ...base });
+    }
+  }
+  return normalise(out);
+}
+
+export function parseRangeList(v: string, what = 'ranges'): Range[] {
+  if (!v.startsWith('[') || !v.endsWith(']')) throw new ResourceError('PARSE', `${what} must look like [31000-32000]`);
+  const body = v.slice(1, -1).trim();
+  if (body === '') return [];
+  return normaliseRanges(
+    body.split(',').map((s) => {
+      const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(s) ?? /^\s*(\d+)\s*$/.exec(s);
+      if (!m) throw new ResourceError('PARSE', `bad range "${s.trim()}" in ${what}`);
+      const b = Number(m[1]);
+      const e = Number(m[2] ?? m[1]);
+      if (b > e) throw new ResourceError('PARSE', `range ${b}-${e} in ${what} ends before it begins`);
+      return [b, e] as Range;
+    }),
+  );
+}
+
+export const formatRanges = (rs: readonly Range[]): string => `[${rs.map(([b, e]) => `${b}-${e}`).join(', ')}]`;
+
+/** Mesos's text form, the inverse of parseResources. */
+export function format(rs: Resources): string {
+  return normalise(rs)
+    .map((r) => {
+      const role = reservedRole(r);
+      const head = role === '*' ? r.name : `${r.name}(${role})`;
+      switch (r.type) {
+        case 'SCALAR':
+          return `${head}:${r.scalar}`;
+        case 'RANGES':
+          return `${head}:${formatRanges(r.ranges)}`;
+        case 'SET':
+          return `${head}:{${r.set.join(',')}}`;
+      }
+    })
+    .join(';');
+}
+
+/**
+ * The flat object Mesos's legacy JSON endpoints show (`{"cpus":2,"mem":1024,"disk":0,"gpus":0,
+ * "ports":"[31000-32000]"}`); the four scalars are always present.
+ */
+export function toFlatJson(rs: Resources): Record<string, number | string> {
+  const out: Record<string, number | string> = { disk: 0, mem: 0, gpus: 0, cpus: 0 };
+  const byName = new Map<string, Resource[]>();
+  for (const r of rs) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
+  for (const [name, list] of byName) {
+    const first = list[0]!;
+    if (first.type === 'SCALAR') out[name] = scalar(list, name);
+    else if (first.type === 'RANGES') out[name] = formatRanges(ranges(list, name));
+    else out[name] = `{${[...new Set(list.flatMap((r) => (r.type === 'SET' ? r.set : [])))].sort().join(',')}}`;
+  }
+  return out;
+}
+
+/** Quantities used for fair sharing and metrics. */
+export const SHARE_RESOURCES = ['cpus', 'mem', 'disk', 'gpus'] as const;
