@@ -1,0 +1,512 @@
+// Locating and running a local nats-server (>= 2.10, JetStream enabled) for
+// `mesos dev`, tests and benchmarks. No CLI parsing here.
+
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants as fsConstants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+
+export const MIN_NATS_VERSION: readonly [number, number] = [2, 10];
+
+const PROJECT_NAME = 'mesos-ts';
+const SETUP_HINT =
+  'run `npm run setup` (scripts/setup.sh) to fetch one, or install nats-server >= 2.10 ' +
+  '(Debian trixie package `nats-server`, or a release from the NATS project) and put it on PATH ' +
+  'or set MESOS_NATS_SERVER to its path';
+
+export type NatsServerErrorCode = 'NATS_SERVER_MISSING' | 'NATS_SERVER_START_FAILED';
+
+export class NatsServerError extends Error {
+  readonly code: NatsServerErrorCode;
+  constructor(code: NatsServerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NatsServerError';
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Locating the binary
+
+let cachedRoot: string | undefined;
+
+/** The repository root: the nearest ancestor of this module with a package.json named "mesos-ts". */
+export function projectRoot(): string {
+  if (cachedRoot !== undefined) return cachedRoot;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const parsed = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown };
+        if (parsed.name === PROJECT_NAME) {
+          cachedRoot = dir;
+          return dir;
+        }
+      } catch {
+        // unreadable package.json: keep walking
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  cachedRoot = process.cwd();
+  return cachedRoot;
+}
+
+const versionCache = new Map<string, string | null>();
+
+/** The version ("2.10.27") a nats-server binary reports, or undefined if it does not run as one. */
+export function natsServerVersion(bin: string): string | undefined {
+  const cached = versionCache.get(bin);
+  if (cached !== undefined) return cached ?? undefined;
+  let version: string | null = null;
+  try {
+    const st = statSync(bin);
+    if (st.isFile()) {
+      accessSync(bin, fsConstants.X_OK);
+      const out = execFileSync(bin, ['--version'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const m = /nats-server:?\s*v?(\d+\.\d+(?:\.\d+)?)/.exec(out) ?? /v?(\d+\.\d+\.\d+)/.exec(out);
+      version = m?.[1] ?? null;
+    }
+  } catch {
+    version = null;
+  }
+  versionCache.set(bin, version);
+  return version ?? undefined;
+}
+
+/** True if `version` ("2.10.27") is at least MIN_NATS_VERSION. */
+export function isSupportedNatsVersion(version: string | undefined): boolean {
+  if (!version) return false;
+  const [maj, min] = version.split('.').map((p) => Number.parseInt(p, 10));
+  if (maj === undefined || min === undefined || Number.isNaN(maj) || Number.isNaN(min)) return false;
+  const [reqMaj, reqMin] = MIN_NATS_VERSION;
+  return maj > reqMaj || (maj === reqMaj && min >= reqMin);
+}
+
+function usable(bin: string): boolean {
+  return isSupportedNatsVersion(natsServerVersion(bin));
+}
+
+function onPath(name: string, pathVar: string | undefined): string | undefined {
+  if (!pathVar) return undefined;
+  for (const dir of pathVar.split(delimiter)) {
+    if (!dir) continue;
+    const cand = join(dir, name);
+    try {
+      if (statSync(cand).isFile()) {
+        accessSync(cand, fsConstants.X_OK);
+        return cand;
+      }
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds a nats-server >= 2.10. Order: $MESOS_NATS_SERVER (an explicitly set
+ * but unusable value is an error), `<root>/.nats/server-path` (written by
+ * scripts/setup.sh), `<root>/.nats/bin/nats-server`, `nats-server` on PATH.
+ * Returns an absolute path; throws NatsServerError (code NATS_SERVER_MISSING).
+ */
+export function findNatsServer(env: NodeJS.ProcessEnv = process.env, cwd: string = projectRoot()): string {
+  const explicit = env.MESOS_NATS_SERVER;
+  if (explicit !== undefined && explicit.trim() !== '') {
+    const raw = explicit.trim();
+    const cand = raw.includes('/') ? resolve(cwd, raw) : onPath(raw, env.PATH);
+    const version = cand ? natsServerVersion(cand) : undefined;
+    if (cand && isSupportedNatsVersion(version)) return cand;
+    const why = !cand || version === undefined ? 'is not a runnable nats-server' : `is version ${version}`;
+    throw new NatsServerError(
+      'NATS_SERVER_MISSING',
+      `MESOS_NATS_SERVER=${explicit} ${why}; a nats-server >= 2.10 is required. ` +
+        `Fix or unset MESOS_NATS_SERVER, or ${SETUP_HINT}.`,
+    );
+  }
+
+  const pathFile = join(cwd, '.nats', 'server-path');
+  if (existsSync(pathFile)) {
+    try {
+      const recorded = readFileSync(pathFile, 'utf8').trim();
+      if (recorded) {
+        const cand = isAbsolute(recorded) ? recorded : resolve(cwd, recorded);
+        if (usable(cand)) return cand;
+      }
+    } catch {
+      // fall through
+    }
+  }
+
+  const local = join(cwd, '.nats', 'bin', 'nats-server');
+  if (usable(local)) return local;
+
+  const fromPath = onPath('nats-server', env.PATH);
+  if (fromPath && usable(fromPath)) return resolve(fromPath);
+
+  throw new NatsServerError(
+    'NATS_SERVER_MISSING',
+    `No nats-server >= 2.10 found (checked MESOS_NATS_SERVER, ${pathFile}, ${local}, PATH). ${SETUP_HINT}.`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Running a server
+
+export interface NatsServerOptions {
+  /** Client port; 0/undefined = pick a free one. */
+  port?: number;
+  /** JetStream store dir; undefined = a fresh temp dir, removed at stop(). */
+  storeDir?: string;
+  /** JetStream sync_interval: 'always' or a duration such as '2m'. */
+  syncInterval?: 'always' | string;
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Cluster name (for multi-node setups). */
+  clusterName?: string;
+  /** Route URLs, e.g. nats-route://127.0.0.1:6223. */
+  routes?: string[];
+  /** Cluster (route) port; 0 = pick a free one. */
+  clusterPort?: number;
+  /** server_name; default `mesos-nats-<port>`. Must be unique within a cluster. */
+  serverName?: string;
+  /** Write the server log to this file instead of stderr. */
+  logFile?: string;
+  /** Binary to run; default findNatsServer(). */
+  bin?: string;
+  /** Readiness timeout in ms; default 10000. */
+  readyTimeoutMs?: number;
+  /**
+   * What "ready" means: 'jetstream' = JetStream answers getAccountInfo();
+   * 'client' = a client can connect. Default 'jetstream', except for a
+   * cluster member (routes or clusterName given), which cannot answer
+   * JetStream requests before a quorum of its peers is up: 'client'.
+   */
+  ready?: 'jetstream' | 'client';
+}
+
+export interface RunningNatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  pid: number;
+  /** Path of the generated config file. */
+  configFile: string;
+  /** SIGTERM, wait up to 5 s, then SIGKILL; removes the temp dirs we created. Idempotent. */
+  stop(): Promise<void>;
+  /** Send a signal (default SIGKILL) without cleaning up; for failure tests. */
+  kill(signal?: NodeJS.Signals): void;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** The last ~50 lines the server wrote to stdout/stderr. */
+  logTail(): string;
+}
+
+const RING_LINES = 50;
+
+class LineRing {
+  private lines: string[] = [];
+  private partial = '';
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const line of parts) {
+      this.lines.push(line);
+      if (this.lines.length > RING_LINES) this.lines.shift();
+    }
+  }
+  text(): string {
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    return all.slice(-RING_LINES).join('\n');
+  }
+}
+
+/** A TCP port that was free a moment ago on `host`. */
+export function getFreePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen({ port: 0, host, exclusive: true }, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close((err) => (err ? reject(err) : resolvePort(port)));
+    });
+  });
+}
+
+// Children that must not outlive this process.
+const liveChildren = new Set<ChildProcess>();
+const cleanupOnExit = new Set<string>();
+let exitHooksInstalled = false;
+
+/** Synchronously SIGKILLs every server started here and removes their temp dirs. */
+function killAllNow(): void {
+  for (const child of liveChildren) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const dir of cleanupOnExit) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // best effort
+    }
+  }
+}
+
+function installExitHooks(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on('exit', killAllNow);
+  // A signal with no other handler would end the process without 'exit'
+  // running: kill the servers, then let the signal do what it would have done.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = (): void => {
+      if (process.listenerCount(sig) > 1) return; // someone else handles shutdown
+      killAllNow();
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
+}
+
+function q(s: string): string {
+  return JSON.stringify(s);
+}
+
+function renderConfig(o: {
+  serverName: string;
+  host: string;
+  port: number;
+  storeDir: string;
+  syncInterval?: string;
+  logFile?: string;
+  clusterName?: string;
+  clusterPort?: number;
+  routes?: string[];
+}): string {
+  const lines: string[] = [
+    '# generated by cli/nats-server.ts',
+    `server_name: ${q(o.serverName)}`,
+    `host: ${q(o.host)}`,
+    `port: ${o.port}`,
+    'jetstream {',
+    `  store_dir: ${q(o.storeDir)}`,
+  ];
+  if (o.syncInterval !== undefined) {
+    lines.push(`  sync_interval: ${o.syncInterval === 'always' ? 'always' : q(o.syncInterval)}`);
+  }
+  lines.push('}');
+  if (o.logFile !== undefined) lines.push(`log_file: ${q(o.logFile)}`);
+  if (o.clusterName !== undefined || o.clusterPort !== undefined || (o.routes && o.routes.length > 0)) {
+    lines.push('cluster {');
+    if (o.clusterName !== undefined) lines.push(`  name: ${q(o.clusterName)}`);
+    lines.push(`  host: ${q(o.host)}`);
+    if (o.clusterPort !== undefined) lines.push(`  port: ${o.clusterPort}`);
+    if (o.routes && o.routes.length > 0) lines.push(`  routes: [${o.routes.map(q).join(', ')}]`);
+    lines.push('}');
+  }
+  return lines.join('\n') + '\n';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function probe(url: string, ready: 'jetstream' | 'client'): Promise<void> {
+  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe' });
+  try {
+    if (ready === 'jetstream') {
+      const jsm = await jetstreamManager(nc, { timeout: 1000 });
+      await jsm.getAccountInfo();
+    } else {
+      await nc.flush();
+    }
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+function isBindFailure(log: string): boolean {
+  return /address already in use|bind: /i.test(log);
+}
+
+/** Starts a nats-server with JetStream and waits until JetStream answers. */
+export async function startNatsServer(opts: NatsServerOptions = {}): Promise<RunningNatsServer> {
+  const bin = opts.bin ?? findNatsServer();
+  const host = opts.host ?? '127.0.0.1';
+  const autoPort = !opts.port;
+  const autoClusterPort = opts.clusterPort === 0;
+  const attempts = autoPort || autoClusterPort ? 5 : 1;
+
+  const baseDir = await mkdtemp(join(tmpdir(), 'mesos-nats-'));
+  const storeDir = opts.storeDir !== undefined ? resolve(opts.storeDir) : join(baseDir, 'store');
+  await mkdir(storeDir, { recursive: true });
+  cleanupOnExit.add(baseDir);
+
+  let lastError: unknown;
+  try {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      const port = autoPort ? await getFreePort(host) : (opts.port as number);
+      const clusterPort = autoClusterPort ? await getFreePort(host) : opts.clusterPort;
+      try {
+        return await launch({ bin, host, port, clusterPort, storeDir, baseDir, opts });
+      } catch (err) {
+        lastError = err;
+        const retriable = err instanceof LaunchError && err.bindFailure;
+        if (!retriable || attempt === attempts) break;
+      }
+    }
+  } catch (err) {
+    lastError = err;
+  }
+  cleanupOnExit.delete(baseDir);
+  await rm(baseDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  if (lastError instanceof NatsServerError) throw lastError;
+  throw new NatsServerError('NATS_SERVER_START_FAILED', `nats-server failed to start: ${String(lastError)}`, {
+    cause: lastError,
+  });
+}
+
+class LaunchError extends NatsServerError {
+  readonly bindFailure: boolean;
+  constructor(message: string, bindFailure: boolean) {
+    super('NATS_SERVER_START_FAILED', message);
+    this.bindFailure = bindFailure;
+  }
+}
+
+async function launch(a: {
+  bin: string;
+  host: string;
+  port: number;
+  clusterPort: number | undefined;
+  storeDir: string;
+  baseDir: string;
+  opts: NatsServerOptions;
+}): Promise<RunningNatsServer> {
+  const { bin, host, port, storeDir, baseDir, opts } = a;
+  const configFile = join(baseDir, 'nats-server.conf');
+  const renderOpts: Parameters<typeof renderConfig>[0] = {
+    serverName: opts.serverName ?? `mesos-nats-${port}`,
+    host,
+    port,
+    storeDir,
+  };
+  if (opts.syncInterval !== undefined) renderOpts.syncInterval = opts.syncInterval;
+  if (opts.logFile !== undefined) renderOpts.logFile = resolve(opts.logFile);
+  if (opts.clusterName !== undefined) renderOpts.clusterName = opts.clusterName;
+  if (a.clusterPort !== undefined) renderOpts.clusterPort = a.clusterPort;
+  if (opts.routes !== undefined) renderOpts.routes = opts.routes;
+  await writeFile(configFile, renderConfig(renderOpts));
+
+  installExitHooks();
+  const ring = new LineRing();
+  const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  liveChildren.add(child);
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => ring.push(d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => ring.push(d));
+
+  let hasExited = false;
+  const exited = new Promise<number | null>((resolveExit) => {
+    let done = false;
+    const finish = (code: number | null): void => {
+      if (done) return;
+      done = true;
+      hasExited = true;
+      liveChildren.delete(child);
+      resolveExit(code);
+    };
+    child.once('exit', (code) => finish(code));
+    child.once('error', (err) => {
+      ring.push(`spawn error: ${err.message}\n`);
+      finish(null);
+    });
+  });
+
+  const url = `nats://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const clustered = opts.clusterName !== undefined || (opts.routes !== undefined && opts.routes.length > 0);
+  const readyMode = opts.ready ?? (clustered ? 'client' : 'jetstream');
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 10_000);
+  let lastProbeError: unknown;
+  for (;;) {
+    if (hasExited) {
+      await sleep(20); // let the last output arrive
+      const log = ring.text();
+      throw new LaunchError(
+        `nats-server (${bin}) exited during startup on ${url}. Last output:\n${log}`,
+        isBindFailure(log),
+      );
+    }
+    try {
+      await probe(url, readyMode);
+      break;
+    } catch (err) {
+      lastProbeError = err;
+    }
+    if (Date.now() >= deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      throw new LaunchError(
+        `nats-server (${bin}) did not become ready on ${url} within ${opts.readyTimeoutMs ?? 10_000} ms ` +
+          `(last error: ${String(lastProbeError)}). Last output:\n${ring.text()}`,
+        isBindFailure(ring.text()),
+      );
+    }
+    await sleep(50);
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (!hasExited) {
+        child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await Promise.race([
+          exited.then(() => false),
+          new Promise<boolean>((r) => {
+            timer = setTimeout(() => r(true), 5000);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (timedOut && !hasExited) {
+          child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      // remove the temp dir with the config (and the store, when it is ours)
+      cleanupOnExit.delete(baseDir);
+      await rm(baseDir, { recursive: true, force: true, maxRetries: 3 });
+    })();
+    return stopping;
+  };
+
+  return {
+    url,
+    port,
+    storeDir,
+    pid: child.pid ?? -1,
+    configFile,
+    stop,
+    kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (!hasExited) child.kill(signal);
+    },
+    exited,
+    logTail: () => ring.text(),
+  };
+}
