@@ -5,6 +5,7 @@
  * same reservations merge; every function returns a normalised list (sorted, merged, no zeros).
  */
 import type { Range, Reservation, Resource, Resources } from '../events/resources.js';
+export type { Resources } from '../events/resources.js';
 
 export class ResourceError extends Error {
   override readonly name = 'ResourceError';

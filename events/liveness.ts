@@ -1,0 +1,22 @@
+/**
+ * Liveness traffic: plain NATS request/reply, never stored in the log. The leader pings each
+ * agent; the ping says the last command the log holds for it, so an agent that missed one (a
+ * lost core-NATS message) notices and catches up from the stream.
+ */
+import { z } from 'zod';
+import { AgentId } from './ids.js';
+
+export const AgentPing = z.object({
+  epoch: z.number().int().nonnegative(),
+  masterId: z.string(),
+  /** The sequence of the last command the log holds for this agent. */
+  commandSeq: z.number().int().nonnegative(),
+});
+export type AgentPing = z.infer<typeof AgentPing>;
+
+export const AgentPong = z.object({
+  agentId: AgentId,
+  /** The last command sequence the agent has carried out. */
+  lastCommandSeq: z.number().int().nonnegative(),
+});
+export type AgentPong = z.infer<typeof AgentPong>;

@@ -1,0 +1,225 @@
+/**
+ * The bus: the only module that talks JetStream for the rest of the system. It connects, makes
+ * sure the cluster stream exists, appends events (validated, on the subject they belong to, with a
+ * Nats-Msg-Id for de-duplication and optional compare-and-swap), and reads the log in order.
+ */
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DeliverPolicy,
+  type JetStreamClient,
+  JetStreamApiError,
+  type JetStreamManager,
+  type PubAck,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import {
+  type ClusterEvent,
+  type ClusterEventInput,
+  CodecError,
+  type Decoded,
+  STREAM_NAME,
+  type StreamOptions,
+  decode,
+  defaultStreamOptions,
+  encode,
+  epochOf,
+  streamConfig,
+  subjectFor,
+  validate,
+} from '../events/index.js';
+
+export class BusError extends Error {
+  override readonly name = 'BusError';
+  constructor(
+    readonly code: 'CONNECT_FAILED' | 'CONFLICT' | 'STREAM_SETUP_FAILED' | 'PUBLISH_FAILED',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** JetStream's "wrong last sequence": somebody appended first. */
+const WRONG_LAST_SEQUENCE = 10071;
+
+export interface Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  readonly servers: string | readonly string[];
+  readonly name: string;
+  readonly log: Logger;
+  /** Give up after this long when the server cannot be reached at start (ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+export const parseServers = (s: string | readonly string[]): string[] =>
+  (typeof s === 'string' ? s.split(',') : [...s]).map((x) => x.trim()).filter((x) => x !== '');
+
+export async function connectBus(o: ConnectOptions): Promise<Bus> {
+  const servers = parseServers(o.servers);
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers,
+      name: o.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      timeout: o.connectTimeoutMs ?? 5000,
+      waitOnFirstConnect: false,
+    });
+  } catch (cause) {
+    throw new BusError(
+      'CONNECT_FAILED',
+      `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,
+      { cause },
+    );
+  }
+  const log = o.log.child({ component: 'bus' });
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect') log.info({ status: s.type, server: 'server' in s ? s.server : undefined }, 'nats connection');
+    }
+  })().catch(() => undefined);
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  return {
+    nc,
+    js,
+    jsm,
+    async close() {
+      if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+    },
+  };
+}
+
+/** Create the cluster stream, or update it to the current definition. */
+export async function ensureStream(jsm: JetStreamManager, o: StreamOptions = defaultStreamOptions()): Promise<void> {
+  const cfg = streamConfig(o);
+  try {
+    try {
+      await jsm.streams.info(cfg.name);
+      await jsm.streams.update(cfg.name, cfg);
+    } catch (e) {
+      if (e instanceof JetStreamApiError && e.code === 10059) await jsm.streams.add(cfg);
+      else throw e;
+    }
+  } catch (cause) {
+    throw new BusError('STREAM_SETUP_FAILED', `cannot create or update stream ${cfg.name}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export interface AppendOptions {
+  /** De-duplication id; defaults to the event id (plus the epoch for decisions). */
+  readonly msgId?: string;
+  /** Compare-and-swap on the subject: the append succeeds only if the subject's last sequence is this. */
+  readonly expectLastSubjectSequence?: number;
+  readonly timeoutMs?: number;
+}
+
+/** The Nats-Msg-Id of an event: a re-send of the same decision in the same epoch is absorbed. */
+export const msgIdOf = (e: ClusterEvent): string => {
+  const epoch = epochOf(e);
+  return epoch === undefined ? e.id : `${e.id}@${epoch}`;
+};
+
+/** Validate and append one event on its own subject. Resolves with the stream sequence. */
+export async function append(js: JetStreamClient, input: ClusterEventInput | ClusterEvent, o: AppendOptions = {}): Promise<PubAck> {
+  const event = validate(input);
+  const data = encode(event);
+  try {
+    return await js.publish(subjectFor(event), data, {
+      msgID: o.msgId ?? msgIdOf(event),
+      timeout: o.timeoutMs ?? 5000,
+      ...(o.expectLastSubjectSequence !== undefined ? { expect: { lastSubjectSequence: o.expectLastSubjectSequence } } : {}),
+    });
+  } catch (cause) {
+    if (cause instanceof JetStreamApiError && cause.code === WRONG_LAST_SEQUENCE) {
+      throw new BusError('CONFLICT', `another writer appended to ${subjectFor(event)} first`, { cause });
+    }
+    if (cause instanceof CodecError) throw cause;
+    throw new BusError('PUBLISH_FAILED', `append of ${event.type} failed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export interface LogEntry {
+  readonly seq: number;
+  readonly subject: string;
+  /** Server time of the append (ms). */
+  readonly storedAt: number;
+  /** Messages after this one at the time it was read (0 at the head). */
+  readonly pending: number;
+  readonly decoded: Decoded;
+}
+
+export interface ReadOptions {
+  /** First stream sequence to read (default 1). */
+  readonly fromSeq?: number;
+  /** Only these subjects (default: the whole log). */
+  readonly filter?: string | readonly string[];
+  /** Stop at the head as it was when reading began (default false: follow the log forever). */
+  readonly untilHead?: boolean;
+  /** Stop after this sequence. */
+  readonly toSeq?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The stream's last sequence now (0 when empty). */
+export async function headSeq(jsm: JetStreamManager): Promise<number> {
+  const info = await jsm.streams.info(STREAM_NAME);
+  return info.state.last_seq;
+}
+
+/** The last sequence stored on one subject (0 when none). */
+export async function lastSubjectSeq(jsm: JetStreamManager, subject: string): Promise<number> {
+  try {
+    const m = await jsm.streams.getMessage(STREAM_NAME, { last_by_subj: subject });
+    return m?.seq ?? 0;
+  } catch (e) {
+    if (e instanceof JetStreamApiError && (e.code === 10037 || e.status === 404)) return 0;
+    throw e;
+  }
+}
+
+/**
+ * Read the log in order with an ordered consumer (ephemeral; it resumes by itself after a
+ * reconnect). Each message is decoded and validated against its subject; malformed ones are
+ * yielded as `decoded.ok === false` so the caller counts and skips them.
+ */
+export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<LogEntry> {
+  const fromSeq = o.fromSeq ?? 1;
+  const stopAt = o.untilHead ? Math.min(await headSeq(bus.jsm), o.toSeq ?? Infinity) : (o.toSeq ?? Infinity);
+  if (stopAt < fromSeq) return;
+  const filter = o.filter === undefined ? undefined : typeof o.filter === 'string' ? [o.filter] : [...o.filter];
+  const consumer = await bus.js.consumers.get(STREAM_NAME, {
+    ...(filter ? { filter_subjects: filter } : {}),
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: fromSeq,
+  });
+  if (o.untilHead && filter !== undefined && (await consumer.info()).num_pending === 0) return;
+  const messages = await consumer.consume({ max_messages: 1024 });
+  const onAbort = (): void => void messages.close();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const m of messages) {
+      const entry: LogEntry = {
+        seq: m.seq,
+        subject: m.subject,
+        storedAt: Math.floor(m.info.timestampNanos / 1e6),
+        pending: m.info.pending,
+        decoded: decode(m.data, m.subject),
+      };
+      yield entry;
+      if (m.seq >= stopAt || (o.untilHead && filter !== undefined && m.info.pending === 0)) break;
+    }
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await messages.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * A small HTTP shell over node:http: a route table, JSON (and Mesos's `?jsonp=`) responses, clear
+ * errors for unknown paths (404) and wrong methods (405 with Allow), and no crash on a handler
+ * error (500 with the reason). Used by the master and the agent.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+export interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly text?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Handler = (req: IncomingMessage, url: URL) => Reply | Promise<Reply>;
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly handler: Handler;
+}
+
+export const json = (body: unknown, status = 200): Reply => ({ status, body });
+export const text = (t: string, status: number): Reply => ({ status, text: t });
+
+export interface HttpApi {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger }): Promise<HttpApi> {
+  const byPath = new Map<string, Route[]>();
+  for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
+  const log = o.log.child({ component: 'http' });
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      log.error({ err, path: req.url }, 'http handler failed');
+      if (!res.headersSent) send(res, text(`Internal error: ${(err as Error).message}`, 500), undefined);
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const routes = byPath.get(url.pathname);
+    if (routes === undefined) {
+      send(res, text(`No such endpoint: ${url.pathname}`, 404), undefined);
+      return;
+    }
+    const route = routes.find((r) => r.method === req.method || (r.method === 'GET' && req.method === 'HEAD'));
+    if (route === undefined) {
+      const allow = routes.map((r) => r.method).join(', ');
+      send(res, { status: 405, text: `Expecting one of { ${allow} }, but received '${req.method ?? ''}'`, headers: { Allow: allow } }, undefined);
+      return;
+    }
+    const reply = await route.handler(req, url);
+    send(res, reply, url.searchParams.get('jsonp') ?? undefined, req.method === 'HEAD');
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.ip, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((cause: unknown) => {
+    const e = cause as NodeJS.ErrnoException;
+    throw new Error(
+      e.code === 'EADDRINUSE' ? `port ${o.port} on ${o.ip} is already in use: pick another with --port` : `cannot listen on ${o.ip}:${o.port}: ${e.message}`,
+      { cause },
+    );
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, r: Reply, jsonp: string | undefined, headOnly = false): void {
+  let body: string;
+  let type: string;
+  if (r.text !== undefined) {
+    body = r.text;
+    type = 'text/plain; charset=utf-8';
+  } else if (r.body !== undefined) {
+    const s = JSON.stringify(r.body);
+    if (jsonp !== undefined && /^[A-Za-z_$][\w$.]*$/.test(jsonp)) {
+      body = `${jsonp}(${s});`;
+      type = 'text/javascript; charset=utf-8';
+    } else {
+      body = s;
+      type = 'application/json';
+    }
+  } else {
+    body = '';
+    type = 'text/plain; charset=utf-8';
+  }
+  res.writeHead(r.status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...r.headers });
+  res.end(headOnly ? undefined : body);
+}

@@ -1,0 +1,162 @@
+/**
+ * The master process: connect, make sure the log exists, fold it (follower), stand for election,
+ * and once leading decide (leader) and watch agents (liveness). It serves the HTTP API either way.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
+import type { Logger } from 'pino';
+import { type Bus, connectBus, ensureStream } from '../bus.js';
+import { defaultStreamOptions } from '../../events/index.js';
+import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
+import { metricsSnapshot } from '../http/metrics.js';
+import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson } from '../http/state-json.js';
+import type { State } from '../state.js';
+import { type Follower, startFollower } from './follower.js';
+import { type Leadership, createLeadership } from './leader.js';
+import { type Liveness, startLiveness } from './liveness.js';
+import { MasterOptions, type MasterOptionsInput } from './options.js';
+
+export { MasterOptions, type MasterOptionsInput } from './options.js';
+
+export const VERSION = '1.12.0';
+
+export interface MasterHandle {
+  readonly masterId: string;
+  readonly url: string;
+  readonly port: number;
+  state(): State;
+  /** Last folded stream sequence. */
+  seq(): number;
+  isLeader(): boolean;
+  readonly caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startMaster(input: MasterOptionsInput, rootLog: Logger): Promise<MasterHandle> {
+  const o = MasterOptions.parse(input);
+  const masterId = randomUUID();
+  const log = rootLog.child({ component: 'master', masterId });
+  const startTime = Date.now();
+  const hostname = o.hostname ?? (o.ip === '127.0.0.1' || o.ip === '0.0.0.0' ? 'localhost' : osHostname());
+
+  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
+  await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas });
+
+  let leadership: Leadership | undefined;
+  const follower: Follower = startFollower(bus, log, (e) => leadership?.onEvent(e));
+
+  // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
+  let identity!: MasterIdentity;
+  const flags: Record<string, string> = {
+    allocation_interval: `${o.allocationIntervalMs / 1000}secs`,
+    offer_timeout: o.offerTimeoutMs === null ? '' : `${o.offerTimeoutMs / 1000}secs`,
+    agent_ping_timeout: `${o.agentPingTimeoutMs / 1000}secs`,
+    max_agent_ping_timeouts: String(o.maxAgentPingTimeouts),
+    ip: o.ip,
+    port: String(o.port),
+    nats: o.nats,
+    registry: 'jetstream',
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: '/health',
+      handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)),
+    },
+    { method: 'GET', path: '/master/health', handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)) },
+    { method: 'GET', path: '/master/state', handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) },
+    { method: 'GET', path: '/state', handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) },
+    {
+      method: 'GET',
+      path: '/master/slaves',
+      handler: () => json({ slaves: [...follower.projection.state.agents.values()].filter((a) => a.status !== 'REMOVED').map(slaveJson), recovered_slaves: [] }),
+    },
+    {
+      method: 'GET',
+      path: '/master/frameworks',
+      handler: () => {
+        const s = follower.projection.state;
+        return json({
+          frameworks: [...s.frameworks.values()].map((f) => frameworkJson(s, f)),
+          completed_frameworks: s.completedFrameworks.map((f) => frameworkJson(s, f)),
+          unregistered_frameworks: [],
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/master/tasks',
+      handler: (_req, url) => {
+        const limit = Number(url.searchParams.get('limit') ?? 100);
+        const offset = Number(url.searchParams.get('offset') ?? 0);
+        if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) {
+          return text('limit and offset must be non-negative integers', 400);
+        }
+        return json(masterTasksJson(follower.projection.state, limit, offset));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics/snapshot',
+      handler: () =>
+        json(
+          metricsSnapshot(follower.projection.state, {
+            elected: leadership?.epoch() != null,
+            uptimeSecs: (Date.now() - startTime) / 1000,
+            allocationRuns: leadership?.stats.allocationRuns ?? 0,
+            allocationRunMs: leadership?.stats.allocationRunMs ?? [],
+            malformedMessages: follower.projection.codec.malformed,
+            eventsFolded: follower.projection.state.counters.eventsFolded,
+            logSeq: follower.projection.seq,
+          }),
+        ),
+    },
+    {
+      method: 'GET',
+      path: '/version',
+      handler: () => json({ version: VERSION, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' }),
+    },
+  ];
+
+  let http: HttpApi;
+  try {
+    http = await startHttpApi({ ip: o.ip, port: o.port, routes, log });
+  } catch (err) {
+    await follower.stop();
+    await bus.close();
+    throw err;
+  }
+  identity = { id: masterId, hostname, ip: o.ip, port: http.port, version: VERSION, startTime, electedTime: null, flags };
+  function currentIdentity(): MasterIdentity {
+    return { ...identity, electedTime: leadership?.electedAt() ?? null };
+  }
+
+  leadership = createLeadership(bus, follower, { masterId, hostname, port: http.port }, o, log);
+  const liveness: Liveness = startLiveness(
+    bus,
+    { pingTimeoutMs: o.agentPingTimeoutMs, maxTimeouts: o.maxAgentPingTimeouts, masterId },
+    () => ({ state: follower.projection.state, epoch: leadership?.epoch() ?? null }),
+    (agentId) => leadership!.declareUnreachable(agentId),
+    log,
+  );
+  log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
+
+  return {
+    masterId,
+    url: `http://${o.ip}:${http.port}`,
+    port: http.port,
+    state: () => follower.projection.state,
+    seq: () => follower.projection.seq,
+    isLeader: () => leadership?.epoch() != null,
+    caughtUp: follower.caughtUp,
+    async stop() {
+      liveness.stop();
+      leadership?.stop();
+      await http.close();
+      await follower.stop();
+      await bus.close();
+      log.info('master stopped');
+    },
+  };
+}

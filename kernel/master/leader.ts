@@ -1,0 +1,214 @@
+/**
+ * The leader's duties, once elected: send what the outbox owes, run the allocator on an interval
+ * and when something changed, rescind expired offers. Every decision carries this leader's epoch.
+ *
+ * Decisions go to the log and take effect when folded. So that the allocator never proposes the
+ * same free resources twice, a new allocation cycle starts only after the fold has passed the
+ * previous cycle's appends.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type AgentId, type ClusterEvent, type EventType, type OfferId, SCHEMA_VERSION, subjects } from '../../events/index.js';
+import { allocate, defaultAllocatorOptions } from '../allocator/index.js';
+import { type Bus, append, lastSubjectSeq } from '../bus.js';
+import { expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
+import type { Follower } from './follower.js';
+import type { MasterOptions } from './options.js';
+
+/** Events after which there may be something new to offer. */
+const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
+  'AgentRegistered',
+  'AgentReregistered',
+  'FrameworkSubscribed',
+  'FrameworkRemoved',
+  'OffersDeclined',
+  'OffersRescinded',
+  'OffersRevived',
+  'AcceptRefused',
+  'OffersAccepted',
+  'TaskStatusUpdated',
+  'LeaderElected',
+]);
+
+export interface LeaderStats {
+  allocationRuns: number;
+  readonly allocationRunMs: number[];
+}
+
+export interface Leadership {
+  /** This master's epoch while it leads, else null. */
+  epoch(): number | null;
+  electedAt(): number | null;
+  readonly stats: LeaderStats;
+  /** Called by the follower after each folded event. */
+  onEvent(e: ClusterEvent): void;
+  declareUnreachable(agentId: AgentId): Promise<void>;
+  stop(): void;
+}
+
+export interface LeaderIdentity {
+  readonly masterId: string;
+  readonly hostname: string;
+  readonly port: number;
+}
+
+export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentity, o: MasterOptions, log: Logger): Leadership {
+  const llog = log.child({ component: 'leader' });
+  const p = follower.projection;
+  let myEpoch: number | null = null;
+  let leading = false;
+  let electedAt: number | null = null;
+  let stopped = false;
+  let dirty = true;
+  let allocationDue = true;
+  let allocating = false;
+  let tickScheduled = false;
+  let offerCounter = 0;
+  /** Outbox entries sent and not yet seen folded: id → sequence of the append (0 while in flight). */
+  const inflight = new Map<string, number>();
+  const stats: LeaderStats = { allocationRuns: 0, allocationRunMs: [] };
+  const allocatorOptions = defaultAllocatorOptions();
+
+  const newOfferId = (): OfferId => `${me.masterId}-O${++offerCounter}` as OfferId;
+
+  function scheduleTick(): void {
+    if (tickScheduled || stopped) return;
+    tickScheduled = true;
+    setImmediate(() => {
+      tickScheduled = false;
+      tick();
+    });
+  }
+
+  function tick(): void {
+    if (!leading || myEpoch === null || stopped) return;
+    sendOutbox(myEpoch);
+    if ((allocationDue || dirty) && !allocating) void allocationCycle(myEpoch);
+  }
+
+  function sendOutbox(epoch: number): void {
+    const state = p.state;
+    for (const [id, seq] of inflight) {
+      if (!state.outbox.has(id)) inflight.delete(id);
+      else if (seq > 0 && p.seq >= seq) {
+        llog.warn({ id }, 'an outbox event was folded without effect; sending it again');
+        inflight.delete(id);
+      }
+    }
+    const now = Date.now();
+    for (const [id, draft] of state.outbox) {
+      if (inflight.has(id)) continue;
+      inflight.set(id, 0);
+      append(bus.js, stampDraft(draft, { epoch, now }))
+        .then((ack) => {
+          if (inflight.get(id) === 0) inflight.set(id, ack.seq);
+        })
+        .catch((err: unknown) => {
+          llog.warn({ err, id }, 'outbox send failed; will retry');
+          inflight.delete(id);
+          setTimeout(scheduleTick, 250).unref();
+        });
+    }
+  }
+
+  async function allocationCycle(epoch: number): Promise<void> {
+    allocating = true;
+    allocationDue = false;
+    dirty = false;
+    try {
+      const now = Date.now();
+      const ctx = { epoch, now, newId: randomUUID };
+      const decisions: ClusterEvent[] = [...expiredOfferEvents(p.state, ctx)];
+      const started = performance.now();
+      const proposals = allocate(p.state, now, allocatorOptions);
+      const ms = performance.now() - started;
+      stats.allocationRuns++;
+      stats.allocationRunMs.push(ms);
+      if (stats.allocationRunMs.length > 1000) stats.allocationRunMs.shift();
+      decisions.push(...offerEvents(proposals, { ...ctx, offerTimeoutMs: o.offerTimeoutMs, newOfferId }));
+      if (decisions.length === 0) return;
+      const acks = await Promise.all(decisions.map((d) => append(bus.js, d)));
+      await follower.reached(Math.max(...acks.map((a) => a.seq)));
+    } catch (err) {
+      llog.warn({ err }, 'allocation cycle failed');
+    } finally {
+      allocating = false;
+      scheduleTick();
+    }
+  }
+
+  async function elect(): Promise<void> {
+    await follower.caughtUp;
+    while (!stopped && !leading) {
+      const epoch = p.state.epoch + 1;
+      const expect = await lastSubjectSeq(bus.jsm, subjects.sys('leader'));
+      try {
+        const ack = await append(
+          bus.js,
+          {
+            type: 'LeaderElected',
+            schemaVersion: SCHEMA_VERSION,
+            id: randomUUID(),
+            time: Date.now(),
+            epoch,
+            masterId: me.masterId,
+            hostname: me.hostname,
+            port: me.port,
+          },
+          { expectLastSubjectSequence: expect },
+        );
+        await follower.reached(ack.seq);
+        if (p.state.epoch === epoch && p.state.leader?.masterId === me.masterId) {
+          myEpoch = epoch;
+          leading = true;
+          electedAt = Date.now();
+          llog.info({ epoch, masterId: me.masterId }, 'elected leader');
+          scheduleTick();
+        }
+      } catch (err) {
+        llog.info({ err }, 'election lost a race; folding and trying again');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  const interval = setInterval(() => {
+    allocationDue = true;
+    scheduleTick();
+  }, o.allocationIntervalMs);
+  interval.unref();
+  void elect().catch((err: unknown) => llog.error({ err }, 'election failed'));
+
+  return {
+    epoch: () => (leading ? myEpoch : null),
+    electedAt: () => electedAt,
+    stats,
+    onEvent(e) {
+      if (e.type === 'LeaderElected' && leading && e.epoch > (myEpoch ?? 0)) {
+        llog.warn({ epoch: e.epoch, by: e.masterId }, 'deposed: another master leads');
+        leading = false;
+        myEpoch = null;
+      }
+      if (FREES_RESOURCES.has(e.type)) dirty = true;
+      if (p.state.outbox.size > 0 || dirty) scheduleTick();
+    },
+    async declareUnreachable(agentId) {
+      if (!leading || myEpoch === null) return;
+      const ack = await append(bus.js, {
+        type: 'AgentRemoved',
+        schemaVersion: SCHEMA_VERSION,
+        id: randomUUID(),
+        time: Date.now(),
+        epoch: myEpoch,
+        agentId,
+        reason: 'UNREACHABLE',
+      });
+      await follower.reached(ack.seq);
+    },
+    stop() {
+      stopped = true;
+      leading = false;
+      clearInterval(interval);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+/** The master's options: defaults plus one zod parse at the entry point; deep modules get the result. */
+import { z } from 'zod';
+
+export const MasterOptions = z.object({
+  /** NATS server URL(s), comma separated. */
+  nats: z.string().min(1),
+  /** Address and port of the HTTP API. */
+  ip: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(5050),
+  /** The host name the master advertises. */
+  hostname: z.string().optional(),
+  allocationIntervalMs: z.number().int().positive().default(1000),
+  /** Offers are rescinded after this long (null: never, as Mesos's default). */
+  offerTimeoutMs: z.number().int().positive().nullable().default(30_000),
+  /** Mesos's --agent_ping_timeout and --max_agent_ping_timeouts. */
+  agentPingTimeoutMs: z.number().int().positive().default(15_000),
+  maxAgentPingTimeouts: z.number().int().positive().default(5),
+  /** Replicas of the cluster stream when this master creates it. */
+  streamReplicas: z.number().int().min(1).max(5).default(1),
+});
+export type MasterOptions = z.infer<typeof MasterOptions>;
+export type MasterOptionsInput = z.input<typeof MasterOptions>;
