@@ -69,6 +69,7 @@ export const FRAMEWORK_CAPABILITIES = [
   'REGION_AWARE',
 ] as const;
 export const FrameworkCapability = z.enum(FRAMEWORK_CAPABILITIES);
+export type FrameworkCapability = z.infer<typeof FrameworkCapability>;
 
 export const FrameworkInfo = z.object({
   name: z.string().min(1).max(1024),

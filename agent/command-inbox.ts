@@ -1,0 +1,143 @@
+/**
+ * An agent's launch stream. Live delivery is a plain NATS subscription on the agent's command
+ * subjects (the stream stores them and core subscribers get them too), so tens of thousands of
+ * agents cost the server no consumers. Commands are numbered per agent (agentSeq 1, 2, 3, …) and
+ * carried out strictly in that order, each once. A gap (a later command first), a reconnect, a
+ * start, or a ping saying the log holds more than we have carried out, triggers a catch-up read of
+ * the agent's subjects from the stream.
+ */
+import type { Logger } from 'pino';
+import { type AgentCommand, type AgentId, decode, subjects } from '../events/index.js';
+import { type Bus, readLog } from '../kernel/bus.js';
+
+export interface InboxPosition {
+  readonly lastCommandSeq: number;
+  readonly catchupFromSeq: number;
+}
+
+export interface CommandInbox {
+  readonly position: () => InboxPosition;
+  /** Read from the stream whatever has not been carried out (single-flight). */
+  catchUp(): Promise<void>;
+  /** The leader says the log holds commands up to `seq`. */
+  noteLeaderSeq(seq: number): void;
+  stop(): Promise<void>;
+}
+
+export interface InboxOptions {
+  readonly bus: Bus;
+  readonly agentId: AgentId;
+  readonly start: InboxPosition;
+  /** Carry out one command; the inbox awaits it before the next. */
+  readonly handle: (c: AgentCommand) => Promise<void>;
+  /** Persist the position after each command. */
+  readonly persist: (p: InboxPosition) => Promise<void>;
+  readonly log: Logger;
+}
+
+export function startCommandInbox(o: InboxOptions): CommandInbox {
+  const ilog = o.log.child({ component: 'command-inbox' });
+  let lastSeq = o.start.lastCommandSeq;
+  let catchupFrom = o.start.catchupFromSeq;
+  const pending = new Map<number, { cmd: AgentCommand; streamSeq?: number }>();
+  let draining: Promise<void> | null = null;
+  let catching: Promise<void> | null = null;
+  let stopped = false;
+
+  const sub = o.bus.nc.subscribe(subjects.commandsOf(o.agentId), {
+    callback: (err, msg) => {
+      if (err) return;
+      const d = decode(msg.data, msg.subject);
+      if (!d.ok) {
+        ilog.warn({ subject: msg.subject, reason: d.error.message }, 'skipped a malformed command');
+        return;
+      }
+      if (d.event.type === 'LaunchTasks' || d.event.type === 'KillTask') offer(d.event);
+    },
+  });
+
+  function offer(cmd: AgentCommand, streamSeq?: number): void {
+    if (cmd.agentSeq <= lastSeq || pending.has(cmd.agentSeq)) {
+      const p = pending.get(cmd.agentSeq);
+      if (p !== undefined && streamSeq !== undefined && p.streamSeq === undefined) p.streamSeq = streamSeq;
+      return;
+    }
+    pending.set(cmd.agentSeq, streamSeq === undefined ? { cmd } : { cmd, streamSeq });
+    void drain();
+  }
+
+  /** Carry out pending commands in order (single-flight: one drain at a time). */
+  function drain(): Promise<void> {
+    if (draining) return draining;
+    const run = async (): Promise<void> => {
+      while (!stopped) {
+        const next = pending.get(lastSeq + 1);
+        if (next === undefined) break;
+        pending.delete(lastSeq + 1);
+        try {
+          await o.handle(next.cmd);
+        } catch (err) {
+          ilog.error({ err, agentSeq: next.cmd.agentSeq, type: next.cmd.type }, 'command failed');
+        }
+        lastSeq = next.cmd.agentSeq;
+        if (next.streamSeq !== undefined) catchupFrom = Math.max(catchupFrom, next.streamSeq + 1);
+        await o.persist({ lastCommandSeq: lastSeq, catchupFromSeq: catchupFrom }).catch((err: unknown) => ilog.error({ err }, 'cannot persist the command position'));
+      }
+    };
+    // The reset must not run before the assignment, so it is chained, never inlined.
+    draining = Promise.resolve()
+      .then(run)
+      .finally(() => {
+        draining = null;
+        if (pending.size > 0 && !stopped) {
+          ilog.info({ lastSeq, waitingFor: lastSeq + 1 }, 'gap in the command stream; catching up');
+          void catchUp();
+        }
+      });
+    return draining;
+  }
+
+  /** Read the agent's commands from the stream past what was carried out (single-flight). */
+  function catchUp(): Promise<void> {
+    if (catching) return catching;
+    const run = async (): Promise<void> => {
+      for await (const entry of readLog(o.bus, { fromSeq: catchupFrom, filter: subjects.commandsOf(o.agentId), untilHead: true })) {
+        if (!entry.decoded.ok) continue;
+        const e = entry.decoded.event;
+        if (e.type === 'LaunchTasks' || e.type === 'KillTask') {
+          if (e.agentSeq <= lastSeq) catchupFrom = Math.max(catchupFrom, entry.seq + 1);
+          else offer(e, entry.seq);
+        }
+      }
+      await drain();
+    };
+    catching = Promise.resolve()
+      .then(run)
+      .catch((err: unknown) => {
+        if (!stopped) ilog.warn({ err }, 'catch-up read failed; will retry on the next trigger');
+      })
+      .finally(() => {
+        catching = null;
+      });
+    return catching;
+  }
+
+  // A reconnect may have lost live messages.
+  void (async () => {
+    for await (const s of o.bus.nc.status()) if (s.type === 'reconnect' && !stopped) void catchUp();
+  })().catch(() => undefined);
+
+  return {
+    position: () => ({ lastCommandSeq: lastSeq, catchupFromSeq: catchupFrom }),
+    catchUp,
+    noteLeaderSeq(seq) {
+      if (seq > lastSeq && pending.size === 0 && !draining) void catchUp();
+    },
+    async stop() {
+      stopped = true;
+      sub.unsubscribe();
+      await draining;
+      await catching;
+    },
+  };
+}

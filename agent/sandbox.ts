@@ -1,0 +1,58 @@
+/**
+ * Task sandboxes: the per-container working directory, laid out as in Mesos
+ * `<workDir>/slaves/<agentId>/frameworks/<frameworkId>/executors/<executorId>/runs/<containerId>`.
+ */
+import { chmod, mkdir } from 'node:fs/promises';
+import { posix as path } from 'node:path';
+
+export class SandboxError extends Error {
+  override readonly name = 'SandboxError';
+  constructor(
+    readonly code: 'INVALID_PATH_COMPONENT' | 'SANDBOX_CREATE_FAILED',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An id used as one directory name: no `/`, no NUL, not `.` or `..`, not empty. */
+function component(kind: string, id: string): string {
+  if (id.length === 0 || id === '.' || id === '..' || id.includes('/') || id.includes('\0')) {
+    throw new SandboxError('INVALID_PATH_COMPONENT', `${kind} ${JSON.stringify(id)} cannot be used as a directory name`);
+  }
+  return id;
+}
+
+export function sandboxPath(
+  workDir: string,
+  agentId: string,
+  frameworkId: string,
+  executorId: string,
+  containerId: string,
+): string {
+  return path.join(
+    workDir,
+    'slaves',
+    component('agent id', agentId),
+    'frameworks',
+    component('framework id', frameworkId),
+    'executors',
+    component('executor id', executorId),
+    'runs',
+    component('container id', containerId),
+  );
+}
+
+/** mkdir -p the sandbox; the sandbox itself gets mode 0755 whatever the umask. */
+export async function createSandbox(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+  } catch (err) {
+    throw new SandboxError('SANDBOX_CREATE_FAILED', `cannot create sandbox ${dir}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+  return dir;
+}

@@ -1,0 +1,187 @@
+/**
+ * `mesos dev`: a whole local cluster in one command: a nats-server with JetStream, a master and N
+ * agents (as child processes, logs in the data dir). Ctrl-C or SIGTERM stops everything it
+ * started; the children also stop by themselves if this process dies (IPC channel).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runDemo } from '../../frameworks/demo.js';
+import { type FlagSpec, bool, num, str } from '../flags.js';
+import { createLogger } from '../log.js';
+import { type RunningNatsServer, startNatsServer } from '../nats-server.js';
+
+export const devFlags: readonly FlagSpec[] = [
+  { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
+  { name: 'port', type: 'int', default: 5050, help: 'HTTP port of the master (0: any free port)' },
+  { name: 'nats-port', type: 'int', default: 4222, help: 'Client port of nats-server (0: any free port)' },
+  { name: 'data', type: 'string', placeholder: 'dir', help: 'Directory for the log, agent work dirs and logs (default: a temporary one, removed at exit)' },
+  { name: 'agent-resources', type: 'string', default: 'cpus:2;mem:2048;disk:8192', placeholder: 'text', help: 'Resources of each agent (each gets its own ports range)' },
+  { name: 'isolation', type: 'string', default: 'auto', choices: ['cgroups', 'posix', 'auto'], help: 'Isolation of the agents' },
+  { name: 'sync-interval', type: 'string', default: 'default', placeholder: 'always|default|2m', help: "JetStream fsync: 'always' for durability, else the server's default (lazy, every 2 min)" },
+  { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
+  { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
+  { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
+  { name: 'log-level', type: 'string', default: 'info', help: 'Log level of the master and agents (their logs go to <data>/logs)' },
+];
+
+const MESOS_JS = fileURLToPath(new URL('../mesos.js', import.meta.url));
+
+interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  readonly logFile: string;
+  exited: boolean;
+}
+
+export async function runDev(v: Readonly<Record<string, unknown>>): Promise<number> {
+  const out = (l: string): void => void process.stdout.write(`${l}\n`);
+  const log = createLogger('warn', 'mesos-dev');
+  const agents = num(v.agents as number) ?? 2;
+  if (agents < 0) throw new Error('--agents must be 0 or more');
+  const givenData = str(v.data as string);
+  const data = givenData !== undefined ? resolve(givenData) : mkdtempSync(join(tmpdir(), 'mesos-dev-'));
+  const logs = join(data, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const children: Child[] = [];
+  let nats: RunningNatsServer | undefined;
+  let stopping = false;
+
+  const stopAll = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    // Agents first (they kill their tasks and report), then the master, then NATS.
+    const order = [...children.filter((c) => c.name !== 'master'), ...children.filter((c) => c.name === 'master')];
+    for (const group of [order.filter((c) => c.name !== 'master'), order.filter((c) => c.name === 'master')]) {
+      await Promise.all(group.map((c) => stopChild(c, 15_000)));
+    }
+    await nats?.stop();
+    if (givenData === undefined) rmSync(data, { recursive: true, force: true });
+  };
+
+  const signalled = new Promise<string>((res) => {
+    process.once('SIGINT', () => res('SIGINT'));
+    process.once('SIGTERM', () => res('SIGTERM'));
+  });
+
+  try {
+    const sync = str(v['sync-interval'] as string);
+    nats = await startNatsServer({
+      port: num(v['nats-port'] as number) ?? 4222,
+      storeDir: join(data, 'nats'),
+      ...(sync !== undefined && sync !== 'default' ? { syncInterval: sync } : {}),
+    });
+    out(`nats:   ${nats.url}  (JetStream store ${join(data, 'nats')})`);
+    const level = str(v['log-level'] as string) ?? 'info';
+    const master = spawnChild('master', ['master', '--nats', nats.url, '--port', String(num(v.port as number) ?? 5050), '--log-level', level], logs, children);
+    const masterUrl = await waitForMasterUrl(master);
+    await waitFor(async () => (await fetch(`${masterUrl}/health`)).status === 200, 20_000, 'the master to catch up', master);
+    out(`master: ${masterUrl}  (try ${masterUrl}/master/state)`);
+    const base = str(v['agent-resources'] as string) ?? 'cpus:2;mem:2048;disk:8192';
+    for (let i = 0; i < agents; i++) {
+      const ports = base.includes('ports') ? '' : `;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
+      spawnChild(
+        `agent-${i + 1}`,
+        ['agent', '--nats', nats.url, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--log-level', level],
+        logs,
+        children,
+      );
+    }
+    if (agents > 0) {
+      await waitFor(
+        async () => {
+          const s = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves?: number };
+          return (s.activated_slaves ?? 0) >= agents;
+        },
+        30_000,
+        `${agents} agents to register`,
+        children.find((c) => c.name.startsWith('agent')),
+      );
+      out(`agents: ${agents} registered`);
+    }
+    out(`logs:   ${logs}`);
+    out(`run a task:  npx mesos execute --nats ${nats.url} --name hello --command 'echo hello'`);
+    if (bool(v.demo as boolean)) {
+      await runDemo({ nats: nats.url, tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+      if (bool(v['exit-after-demo'] as boolean)) {
+        await stopAll();
+        return 0;
+      }
+    }
+    out('cluster is up; Ctrl-C stops it');
+    const why = await Promise.race([signalled, firstUnexpectedExit(children)]);
+    out(`stopping (${why})`);
+    await stopAll();
+    return why.startsWith('SIG') ? 0 : 1;
+  } catch (err) {
+    process.stderr.write(`mesos dev: ${(err as Error).message}\n`);
+    await stopAll();
+    return 1;
+  }
+}
+
+function spawnChild(name: string, args: string[], logs: string, children: Child[]): Child {
+  const logFile = join(logs, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const proc = spawn(process.execPath, [MESOS_JS, ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
+  const c: Child = { name, proc, logFile, exited: false };
+  proc.once('exit', () => (c.exited = true));
+  children.push(c);
+  return c;
+}
+
+async function stopChild(c: Child, graceMs: number): Promise<void> {
+  if (c.exited) return;
+  const gone = new Promise<void>((r) => c.proc.once('exit', () => r()));
+  c.proc.kill('SIGTERM');
+  const t = setTimeout(() => c.proc.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(t);
+}
+
+function firstUnexpectedExit(children: readonly Child[]): Promise<string> {
+  return new Promise((res) => {
+    for (const c of children) {
+      c.proc.once('exit', (code, signal) => res(`${c.name} exited (${signal ?? code}); see ${c.logFile}`));
+    }
+  });
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function waitForMasterUrl(c: Child): Promise<string> {
+  let url: string | undefined;
+  await waitFor(
+    async () => {
+      const m = /master listening on (http:\/\/\S+)/.exec(existsSync(c.logFile) ? readFileSync(c.logFile, 'utf8') : '');
+      url = m?.[1];
+      return url !== undefined;
+    },
+    20_000,
+    'the master to listen',
+    c,
+  );
+  return url!;
+}
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string, watch?: Child): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (watch?.exited) throw new Error(`${watch.name} exited while waiting for ${what}:\n${tail(watch.logFile)}`);
+    try {
+      if (await cond()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${watch ? `; last lines of ${watch.logFile}:\n${tail(watch.logFile)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

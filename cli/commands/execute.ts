@@ -1,0 +1,38 @@
+import { runExecute } from '../../frameworks/execute.js';
+import { type FlagSpec, str } from '../flags.js';
+import { createLogger } from '../log.js';
+import { NATS_FLAG } from './common.js';
+
+export const executeFlags: readonly FlagSpec[] = [
+  NATS_FLAG,
+  { name: 'name', type: 'string', required: true, help: 'Name of the task (also its id)' },
+  { name: 'command', type: 'string', required: true, placeholder: 'cmd', help: 'Shell command to run' },
+  { name: 'resources', type: 'string', default: 'cpus:0.1;mem:32', placeholder: 'text', help: 'Resources for the task' },
+  { name: 'role', type: 'string', default: '*', help: 'Role of the framework' },
+  { name: 'user', type: 'string', help: 'User to run the task as (default: yours)' },
+  { name: 'timeout', type: 'optional-duration', default: 'none', placeholder: 'duration|none', help: 'Give up when no offer fits within this long' },
+  { name: 'kill-grace-period', type: 'duration', help: 'Grace between SIGTERM and SIGKILL if the task is killed' },
+  { name: 'log-level', type: 'string', default: 'warn', help: 'Log level (logs go to stderr)' },
+];
+
+export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): Promise<number> {
+  const log = createLogger(str(v['log-level'] as string) ?? 'warn', 'mesos-execute');
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  process.once('SIGTERM', () => abort.abort());
+  const user = str(v.user as string);
+  const grace = v['kill-grace-period'] as number | undefined;
+  return runExecute({
+    nats: v.nats as string,
+    name: v.name as string,
+    command: v.command as string,
+    resources: v.resources as string,
+    role: v.role as string,
+    ...(user !== undefined ? { user } : {}),
+    timeoutMs: (v.timeout as number | null) ?? null,
+    ...(grace !== undefined ? { killGracePeriodMs: grace } : {}),
+    log,
+    out: (line) => process.stdout.write(`${line}\n`),
+    signal: abort.signal,
+  });
+}

@@ -1,0 +1,38 @@
+import { startMaster } from '../../kernel/master/index.js';
+import { type FlagSpec, num, str } from '../flags.js';
+import { createLogger } from '../log.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
+
+export const masterFlags: readonly FlagSpec[] = [
+  NATS_FLAG,
+  { name: 'ip', type: 'string', default: '127.0.0.1', help: 'Address the HTTP API listens on' },
+  { name: 'port', type: 'int', default: 5050, help: 'Port of the HTTP API' },
+  { name: 'hostname', type: 'string', help: 'Host name the master advertises' },
+  { name: 'allocation-interval', type: 'duration', default: '1s', help: 'How often the allocator runs (it also runs on change)' },
+  { name: 'offer-timeout', type: 'optional-duration', default: '30s', placeholder: 'duration|none', help: 'Rescind offers held longer than this' },
+  { name: 'agent-ping-timeout', type: 'duration', default: '15s', help: 'Time to wait for an agent to answer a ping' },
+  { name: 'max-agent-ping-timeouts', type: 'int', default: 5, help: 'Missed pings after which an agent is unreachable' },
+  { name: 'stream-replicas', type: 'int', default: 1, help: 'Replicas of the cluster stream when the master creates it (3 on a 3-node NATS cluster)' },
+  LOG_LEVEL_FLAG,
+];
+
+export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<void> {
+  const log = createLogger(str(v['log-level'] as string) ?? 'info', 'mesos-master');
+  const hostname = str(v.hostname as string);
+  const master = await startMaster(
+    {
+      nats: v.nats as string,
+      ip: v.ip as string,
+      port: v.port as number,
+      ...(hostname !== undefined ? { hostname } : {}),
+      allocationIntervalMs: v['allocation-interval'] as number,
+      offerTimeoutMs: (v['offer-timeout'] as number | null) ?? null,
+      agentPingTimeoutMs: v['agent-ping-timeout'] as number,
+      maxAgentPingTimeouts: v['max-agent-ping-timeouts'] as number,
+      streamReplicas: num(v['stream-replicas'] as number) ?? 1,
+    },
+    log,
+  );
+  process.stdout.write(`master listening on ${master.url}\n`);
+  onShutdown(async () => master.stop());
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * `mesos`: the one command-line program. Subcommands: dev, master, agent, execute, replay.
+ */
+import { runAgent, agentFlags } from './commands/agent.js';
+import { devFlags, runDev } from './commands/dev.js';
+import { executeFlags, runExecuteCommand } from './commands/execute.js';
+import { masterFlags, runMaster } from './commands/master.js';
+import { replayStateFlags, runReplayState } from './commands/replay.js';
+import { FlagError, type FlagSpec, parseFlags, usage } from './flags.js';
+
+interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly flags: readonly FlagSpec[];
+  /** Resolves with an exit code, or with undefined for long-running servers. */
+  readonly run: (values: Readonly<Record<string, unknown>>) => Promise<number | void>;
+  readonly extra?: string;
+}
+
+const COMMANDS: readonly Command[] = [
+  {
+    name: 'dev',
+    summary: 'Start a local cluster: nats-server with JetStream, a master and N agents. Ctrl-C stops everything.',
+    flags: devFlags,
+    run: runDev,
+  },
+  { name: 'master', summary: 'Run a master: fold the cluster log, lead when elected, serve the HTTP API.', flags: masterFlags, run: runMaster },
+  { name: 'agent', summary: "Run an agent: announce this machine's resources and run the tasks it is sent.", flags: agentFlags, run: runAgent },
+  {
+    name: 'execute',
+    summary: 'Launch one command task and follow it to the end (like Apache Mesos\'s mesos-execute). Exits 0 on TASK_FINISHED.',
+    flags: executeFlags,
+    run: runExecuteCommand,
+  },
+  {
+    name: 'replay state',
+    summary: 'Fold the cluster log (never writing to it) and print the state at a point as JSON.',
+    flags: replayStateFlags,
+    run: runReplayState,
+  },
+];
+
+function topUsage(): string {
+  return [
+    'Usage: mesos <command> [flags]',
+    '',
+    'A cluster resource manager (two-level scheduling, Apache Mesos compatible) over NATS JetStream.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.summary}`),
+    '',
+    'Run `mesos <command> --help` for its flags.',
+  ].join('\n');
+}
+
+async function main(argv: readonly string[]): Promise<number | undefined> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${topUsage()}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const two = `${argv[0]} ${argv[1] ?? ''}`.trim();
+  const cmd = COMMANDS.find((c) => c.name === two) ?? COMMANDS.find((c) => c.name === argv[0]);
+  if (cmd === undefined) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+    if (group.length > 0) {
+      process.stderr.write(`mesos ${argv[0]} needs a subcommand: ${group.map((c) => c.name).join(', ')}\n`);
+      return 1;
+    }
+    process.stderr.write(`mesos: unknown command "${argv[0]}"\n\n${topUsage()}\n`);
+    return 1;
+  }
+  const rest = argv.slice(cmd.name.split(' ').length);
+  const parsed = parseFlags(rest, cmd.flags, cmd.name);
+  if (parsed.help) {
+    process.stdout.write(`${usage(cmd.name, cmd.summary, cmd.flags, cmd.extra)}\n`);
+    return 0;
+  }
+  if (parsed.positionals.length > 0) {
+    throw new FlagError(`unexpected argument "${parsed.positionals[0]}" for \`mesos ${cmd.name}\`; see \`mesos ${cmd.name} --help\``);
+  }
+  const code = await cmd.run(parsed.values);
+  return code === undefined ? undefined : code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+    if (code !== undefined) setImmediate(() => process.exit(code));
+  },
+  (err: unknown) => {
+    if (err instanceof FlagError) process.stderr.write(`mesos: ${err.message}\n`);
+    else process.stderr.write(`mesos: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(err instanceof FlagError ? 2 : 1);
+  },
+);

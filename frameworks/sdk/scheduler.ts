@@ -1,0 +1,248 @@
+/**
+ * The native scheduler SDK: a framework over NATS. `subscribe()` appends FrameworkSubscribed and
+ * follows, in log order, everything addressed to this framework: offers, rescinds, refusals,
+ * status updates from agents and from the leader, and leader changes (to ignore decisions of a
+ * deposed leader). Calls (`accept`, `decline`, `kill`, `acknowledge`, …) are appended to the log.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Observable, Subject } from 'rxjs';
+import {
+  type AgentId,
+  type ClusterEvent,
+  type ClusterEventInput,
+  type EventOf,
+  type FrameworkCapability,
+  type FrameworkId,
+  type OfferId,
+  type Resources,
+  SCHEMA_VERSION,
+  type TaskId,
+  type TaskInfo,
+  type TaskStatus,
+  asFrameworkId,
+  epochOf,
+  subjects,
+} from '../../events/index.js';
+import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/bus.js';
+import { STREAM_NAME, decode } from '../../events/index.js';
+import { parseResources } from '../../kernel/resources.js';
+import { refusalToStatuses } from './refusals.js';
+
+export interface Offer {
+  readonly id: OfferId;
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  readonly hostname: string;
+  readonly role: string;
+  readonly resources: Resources;
+  readonly expiresAt?: number | undefined;
+}
+
+export interface TaskSpec {
+  readonly taskId: string;
+  readonly name?: string;
+  readonly agentId: AgentId;
+  /** Resources as a list, or Mesos's text form `cpus:0.1;mem:32`. */
+  readonly resources: Resources | string;
+  /** A shell command line, or a full command. */
+  readonly command: string | TaskInfo['command'];
+  readonly killGracePeriodMs?: number;
+  readonly labels?: Record<string, string>;
+}
+
+export interface SchedulerOptions {
+  readonly nats: string;
+  readonly name: string;
+  readonly user?: string;
+  readonly roles?: readonly string[];
+  /** Re-subscribe as an existing framework (failover of the scheduler). */
+  readonly frameworkId?: string;
+  readonly failoverTimeoutMs?: number;
+  readonly checkpoint?: boolean;
+  readonly capabilities?: readonly FrameworkCapability[];
+  readonly log: Logger;
+}
+
+export interface Scheduler {
+  readonly frameworkId: FrameworkId;
+  readonly offers$: Observable<Offer>;
+  readonly rescinds$: Observable<OfferId>;
+  /** Task status updates, including those synthesised from a refused accept (as Mesos would send). */
+  readonly updates$: Observable<TaskStatus>;
+  readonly refusals$: Observable<EventOf<'AcceptRefused'>>;
+  /** The framework was removed (torn down or timed out). */
+  readonly removed$: Observable<EventOf<'FrameworkRemoved'>>;
+  accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
+  decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
+  kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
+  /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
+  acknowledge(status: TaskStatus): Promise<void>;
+  revive(): Promise<void>;
+  suppress(): Promise<void>;
+  /** Remove the framework: its tasks are killed. */
+  teardown(): Promise<void>;
+  /** Disconnect without tearing down. */
+  close(): Promise<void>;
+}
+
+export function toTaskInfo(t: TaskSpec): TaskInfo {
+  const command = typeof t.command === 'string' ? { value: t.command, shell: true } : t.command;
+  return {
+    taskId: t.taskId as TaskId,
+    name: t.name ?? t.taskId,
+    agentId: t.agentId,
+    resources: typeof t.resources === 'string' ? [...parseResources(t.resources)] : [...t.resources],
+    command,
+    ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
+    ...(t.labels !== undefined ? { labels: t.labels } : {}),
+  };
+}
+
+export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
+  const frameworkId = asFrameworkId(o.frameworkId ?? randomUUID());
+  const log = o.log.child({ component: 'scheduler', frameworkId });
+  const bus: Bus = await connectBus({ servers: o.nats, name: `framework-${o.name}`, log });
+  const offers$ = new Subject<Offer>();
+  const rescinds$ = new Subject<OfferId>();
+  const updates$ = new Subject<TaskStatus>();
+  const refusals$ = new Subject<EventOf<'AcceptRefused'>>();
+  const removed$ = new Subject<EventOf<'FrameworkRemoved'>>();
+  const partitionAware = o.capabilities?.includes('PARTITION_AWARE') ?? false;
+
+  const now = (): number => Date.now();
+  const call = async (e: ClusterEventInput): Promise<void> => {
+    await append(bus.js, e);
+  };
+  const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now() });
+
+  const ack = await append(bus.js, {
+    type: 'FrameworkSubscribed',
+    ...envelope(),
+    frameworkId,
+    info: {
+      name: o.name,
+      user: o.user ?? process.env.USER ?? 'root',
+      roles: [...(o.roles ?? ['*'])],
+      failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
+      checkpoint: o.checkpoint ?? false,
+      capabilities: [...(o.capabilities ?? [])],
+    },
+  });
+
+  // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
+  // elections arrive in the stream followed below (it starts after the subscription).
+  let epoch = await currentEpoch(bus);
+
+  const abort = new AbortController();
+  const follow = (async () => {
+    for await (const entry of readLog(bus, {
+      fromSeq: ack.seq + 1,
+      filter: [subjects.toldTo(frameworkId), subjects.statusesOf(frameworkId), subjects.sys('leader')],
+      signal: abort.signal,
+    })) {
+      if (!entry.decoded.ok) {
+        log.warn({ seq: entry.seq, reason: entry.decoded.error.message }, 'skipped a malformed message');
+        continue;
+      }
+      const e = entry.decoded.event;
+      if (e.type === 'LeaderElected') {
+        if (e.epoch > epoch) epoch = e.epoch;
+        continue;
+      }
+      const ep = epochOf(e);
+      if (ep !== undefined && ep !== epoch) continue; // a deposed leader's decision
+      dispatch(e);
+    }
+  })().catch((err: unknown) => {
+    if (!abort.signal.aborted) log.error({ err }, 'scheduler stream ended');
+  });
+
+  function dispatch(e: ClusterEvent): void {
+    switch (e.type) {
+      case 'OffersCreated':
+        for (const x of e.offers) {
+          offers$.next({ id: x.offerId, frameworkId, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources, expiresAt: x.expiresAt });
+        }
+        break;
+      case 'OffersRescinded':
+        for (const id of e.offerIds) rescinds$.next(id);
+        break;
+      case 'AcceptRefused':
+        refusals$.next(e);
+        for (const s of refusalToStatuses(e, partitionAware)) updates$.next(s);
+        break;
+      case 'TaskStatusUpdated':
+        updates$.next(e.status);
+        break;
+      case 'FrameworkRemoved':
+        removed$.next(e);
+        break;
+      default:
+        break;
+    }
+  }
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    abort.abort();
+    await follow;
+    offers$.complete();
+    rescinds$.complete();
+    updates$.complete();
+    refusals$.complete();
+    removed$.complete();
+    await bus.close();
+  };
+
+  return {
+    frameworkId,
+    offers$: offers$.asObservable(),
+    rescinds$: rescinds$.asObservable(),
+    updates$: updates$.asObservable(),
+    refusals$: refusals$.asObservable(),
+    removed$: removed$.asObservable(),
+    accept: (offerIds, tasks, opts) =>
+      call({
+        type: 'OffersAccepted',
+        ...envelope(),
+        frameworkId,
+        offerIds: [...offerIds],
+        operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
+        ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
+      }),
+    decline: (offerIds, refuseSeconds) =>
+      call({ type: 'OffersDeclined', ...envelope(), frameworkId, offerIds: [...offerIds], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) }),
+    kill: (taskId, opts) =>
+      call({
+        type: 'TaskKillRequested',
+        ...envelope(),
+        frameworkId,
+        taskId: taskId as TaskId,
+        ...(opts?.agentId !== undefined ? { agentId: opts.agentId } : {}),
+        ...(opts?.gracePeriodMs !== undefined ? { gracePeriodMs: opts.gracePeriodMs } : {}),
+      }),
+    acknowledge: async (s) => {
+      if (s.uuid === undefined) return;
+      await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });
+    },
+    revive: () => call({ type: 'OffersRevived', ...envelope(), frameworkId }),
+    suppress: () => call({ type: 'OffersSuppressed', ...envelope(), frameworkId }),
+    teardown: async () => {
+      await call({ type: 'FrameworkRemoved', ...envelope(), frameworkId, reason: 'TEARDOWN' });
+      await close();
+    },
+    close,
+  };
+}
+
+async function currentEpoch(bus: Bus): Promise<number> {
+  const seq = await lastSubjectSeq(bus.jsm, subjects.sys('leader'));
+  if (seq === 0) return 0;
+  const m = await bus.jsm.streams.getMessage(STREAM_NAME, { seq });
+  if (m === null) return 0;
+  const d = decode(m.data, m.subject);
+  return d.ok && d.event.type === 'LeaderElected' ? d.event.epoch : 0;
+}

@@ -1,0 +1,2 @@
+export { replayLog, type ReplayOptions, type ReplayResult } from './fold.js';
+export { canonical, stateToJson } from './json.js';
