@@ -43,15 +43,18 @@ export const DEFAULT_REFUSE_SECONDS = 5;
 const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
 
 export function evolve(state: State, e: ClusterEvent): State {
-  // Fencing: a decision from another epoch than the current leader's has no effect.
+  // Fencing: a decision from another epoch than the current leader's has no effect at all, and an
+  // election must raise the epoch.
   const epoch = epochOf(e);
-  if (epoch !== undefined && e.type !== 'LeaderElected' && epoch !== state.epoch) {
+  const stale = e.type === 'LeaderElected' ? e.epoch <= state.epoch : epoch !== undefined && epoch !== state.epoch;
+  if (stale) {
     state.counters.staleDecisionsIgnored++;
     return state;
   }
   state.counters.eventsFolded++;
   if (e.time > state.time) state.time = e.time;
-  state.outbox.delete(e.id);
+  // An owed event is marked sent when the leader's copy of it is folded (same id, same type).
+  if (epoch !== undefined && state.outbox.get(e.id)?.type === e.type) state.outbox.delete(e.id);
 
   switch (e.type) {
     case 'LeaderElected':
@@ -130,10 +133,6 @@ export function foldAll(events: Iterable<ClusterEvent>, from?: State): State {
 // Leadership
 
 function leaderElected(state: State, e: EventOf<'LeaderElected'>): State {
-  if (e.epoch <= state.epoch) {
-    state.counters.staleDecisionsIgnored++;
-    return state;
-  }
   state.epoch = e.epoch;
   state.leader = { masterId: e.masterId, epoch: e.epoch, hostname: e.hostname, port: e.port, electedAt: e.time };
   // Offers of the old epoch are rescinded; the new leader offers afresh.
@@ -251,11 +250,13 @@ function agentRemoved(state: State, e: EventOf<'AgentRemoved'>): State {
     if (t === undefined || isTerminal(t.state)) continue;
     const fw = state.frameworks.get(t.frameworkId);
     const partitionAware = fw?.info.capabilities.includes('PARTITION_AWARE') ?? false;
+    // As Mesos: the master keeps the tasks of an unreachable agent as TASK_UNREACHABLE (they come
+    // back if it does) and frameworks that are not partition-aware are told TASK_LOST. An agent
+    // removed by the operator is gone for good.
     const reason: StatusReason = e.reason === 'OPERATOR' ? 'REASON_AGENT_REMOVED_BY_OPERATOR' : 'REASON_AGENT_REMOVED';
-    const next: TaskStateName =
-      e.reason === 'OPERATOR' ? (partitionAware ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST') : partitionAware ? 'TASK_UNREACHABLE' : 'TASK_LOST';
+    const next: TaskStateName = e.reason === 'OPERATOR' ? 'TASK_GONE_BY_OPERATOR' : 'TASK_UNREACHABLE';
     applyStatus(state, t, { state: next, source: 'SOURCE_MASTER', reason, timestamp: e.time, message: 'Agent removed' });
-    ownStatus(state, t, e.id);
+    ownStatus(state, t, e.id, partitionAware ? next : 'TASK_LOST');
   }
   return state;
 }
@@ -669,7 +670,6 @@ function statusAcknowledged(state: State, e: EventOf<'StatusAcknowledged'>): Sta
 type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy'>>;
 
 function applyStatus(state: State, t: TaskState, s: StatusInput): void {
-  const wasTerminal = isTerminal(t.state);
   if (t.state !== s.state) reached(state, s.state);
   t.state = s.state;
   t.statuses.push({
@@ -682,10 +682,13 @@ function applyStatus(state: State, t: TaskState, s: StatusInput): void {
     healthy: s.healthy,
   });
   if (t.statuses.length > LIMITS.statusesPerTask) t.statuses.splice(1, 1); // keep the first (STAGING)
-  const terminal = isTerminal(t.state);
-  if (terminal && t.holdsResources) releaseResources(state, t);
-  else if (!terminal && wasTerminal && !t.holdsResources) holdResources(state, t);
+  const holds = holdsResources(t.state);
+  if (!holds && t.holdsResources) releaseResources(state, t);
+  else if (holds && !t.holdsResources) holdResources(state, t);
 }
+
+/** Terminal tasks, and tasks on an unreachable agent, hold no resources. */
+const holdsResources = (s: TaskStateName): boolean => !isTerminal(s) && s !== 'TASK_UNREACHABLE';
 
 function releaseResources(state: State, t: TaskState): void {
   t.holdsResources = false;
@@ -715,8 +718,11 @@ function completeTask(state: State, t: TaskState): void {
   if (f.completedTasks.length > LIMITS.completedTasksPerFramework) f.completedTasks.shift();
 }
 
-/** The leader owes the framework a notice of a status the master itself decided. */
-function ownStatus(state: State, t: TaskState, causeId: string): void {
+/**
+ * The leader owes the framework a notice of a status the master itself decided (`told` is what a
+ * framework that is not partition-aware hears instead, e.g. TASK_LOST for TASK_UNREACHABLE).
+ */
+function ownStatus(state: State, t: TaskState, causeId: string, told?: TaskStateName): void {
   const last = t.statuses[t.statuses.length - 1]!;
   owe(state, {
     type: 'TaskStatusUpdated',
@@ -725,7 +731,7 @@ function ownStatus(state: State, t: TaskState, causeId: string): void {
       agentId: t.agentId,
       frameworkId: t.frameworkId,
       taskId: t.taskId,
-      state: last.state,
+      state: told ?? last.state,
       source: last.source,
       timestamp: last.timestamp,
       ...(last.reason !== undefined ? { reason: last.reason } : {}),

@@ -4,7 +4,7 @@
  * of inclusive integer intervals; sets are sets of strings. Resources with the same name and the
  * same reservations merge; every function returns a normalised list (sorted, merged, no zeros).
  */
-import type { Range, Reservation, Resource, Resources } from '../events/resources.js';
+import { type Range, type Reservation, type Resource, Resources as ResourcesSchema, type Resources } from '../events/resources.js';
 export type { Resources } from '../events/resources.js';
 
 export class ResourceError extends Error {
@@ -219,6 +219,16 @@ export const equals = (a: Resources, b: Resources): boolean => contains(a, b) &&
  * A JSON array of resources in our event shape is also accepted.
  */
 export function parseResources(text: string): Resources {
+  try {
+    return parseResourcesUnchecked(text);
+  } catch (e) {
+    // Two kinds for one name (`x:1;x:[1-2]`) is a mistake in the text, so it is a parse error.
+    if (e instanceof ResourceError && e.code === 'TYPE_MISMATCH') throw new ResourceError('PARSE', e.message);
+    throw e;
+  }
+}
+
+function parseResourcesUnchecked(text: string): Resources {
   const t = text.trim();
   if (t === '') return EMPTY;
   if (t.startsWith('[') && t.includes('"name"')) {
@@ -228,8 +238,12 @@ export function parseResources(text: string): Resources {
     } catch {
       throw new ResourceError('PARSE', `resources look like JSON but do not parse: ${t.slice(0, 80)}`);
     }
-    if (!Array.isArray(raw)) throw new ResourceError('PARSE', 'JSON resources must be an array');
-    return normalise(raw as Resource[]);
+    const parsed = ResourcesSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new ResourceError('PARSE', `JSON resources are invalid at ${i?.path.join('.') || '(root)'}: ${i?.message ?? 'unknown problem'}`);
+    }
+    return normalise(parsed.data);
   }
   const out: Resource[] = [];
   for (const part of t.split(';')) {
@@ -249,11 +263,10 @@ export function parseResources(text: string): Resources {
       const items = v.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
       out.push({ name, type: 'SET', set: items, ...base });
     } else {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || v === '') {
-        throw new ResourceError('PARSE', `resource ${name} must be a non-negative number, a [range] or a {set}; got "${v}"`);
+      if (!/^\d+(\.\d+)?$/.test(v)) {
+        throw new ResourceError('PARSE', `resource ${name} must be a non-negative decimal number, a [range] or a {set}; got "${v}"`);
       }
-      out.push({ name, type: 'SCALAR', scalar: roundScalar(n), ...base });
+      out.push({ name, type: 'SCALAR', scalar: roundScalar(Number(v)), ...base });
     }
   }
   return normalise(out);

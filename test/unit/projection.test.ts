@@ -1,0 +1,973 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type AgentId, type ClusterEvent, type FrameworkId, type OfferId, type TaskKey, validate } from '../../events/index.js';
+import { available, DEFAULT_REFUSE_SECONDS, foldAll, initialState } from '../../kernel/projection.js';
+import { cloneState, type State } from '../../kernel/state.js';
+import {
+  accepted,
+  ack,
+  agentDisconnected,
+  agentRegistered,
+  agentReregistered,
+  agentRemoved,
+  canonicalJson,
+  declined,
+  frameworkRemoved,
+  frameworkSubscribed,
+  given,
+  killRequested,
+  leaderElected,
+  offersCreated,
+  offersRescinded,
+  owed,
+  res,
+  resetIds,
+  revived,
+  sent,
+  status,
+  suppressed,
+  T0,
+  when,
+  type FrameworkArgs,
+} from '../helpers/events.js';
+
+const A1 = 'a1' as AgentId;
+const FW1 = 'fw1' as FrameworkId;
+const FW2 = 'fw2' as FrameworkId;
+const key = (fw: string, t: string) => `${fw}/${t}` as TaskKey;
+const agent = (s: State, id: string = A1) => s.agents.get(id as AgentId)!;
+const fw = (s: State, id: string = FW1) => s.frameworks.get(id as FrameworkId)!;
+
+test.before.each(() => resetIds());
+
+/** Leader 1, agent a1 (cpus:4;mem:4096), framework fw1, offer o1 of all of a1 to fw1. */
+function withOffer(fwArgs: Partial<FrameworkArgs> = {}): State {
+  return given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1', ...fwArgs }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+  );
+}
+
+/** withOffer, then t1 (cpus:1;mem:1024) launched from o1. */
+function withTask(fwArgs: Partial<FrameworkArgs> = {}): State {
+  return when(
+    withOffer(fwArgs),
+    accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1;mem:1024' }] }),
+  );
+}
+
+/** The only AcceptRefused draft of the outbox. */
+function refusal(s: State) {
+  const rs = owed(s, 'AcceptRefused');
+  assert.is(rs.length, 1, `one AcceptRefused draft, got ${rs.length}`);
+  return rs[0]!;
+}
+
+// --- agents and frameworks ------------------------------------------------------------------
+
+test('agent registration adds its resources, active, nothing used or offered', () => {
+  const s = given(agentRegistered({ agentId: 'a1', resources: 'mem:4096;cpus:4;ports:[31000-32000]', time: T0 + 5 }));
+  const a = agent(s);
+  assert.ok(a, 'agent a1 is known');
+  assert.equal(a.resources, res('cpus:4;mem:4096;ports:[31000-32000]'));
+  assert.is(a.status, 'ACTIVE');
+  assert.equal(a.used, []);
+  assert.equal(a.offered, []);
+  assert.equal(available(a), res('cpus:4;mem:4096;ports:[31000-32000]'));
+  assert.is(a.registeredAt, T0 + 5);
+  assert.is(a.commandSeq, 0);
+  assert.is(s.counters.slaveRegistrations, 1);
+  assert.is(s.counters.eventsFolded, 1);
+  assert.is(s.time, T0 + 5);
+  when(s, agentRegistered({ agentId: 'a2', resources: 'cpus:2' }));
+  assert.is(s.agents.size, 2);
+  assert.is(s.counters.slaveRegistrations, 2);
+});
+
+test('framework subscription: active, defaults applied, counted', () => {
+  const s = given(frameworkSubscribed({ frameworkId: 'fw1', name: 'marathon', user: 'root' }));
+  const f = fw(s);
+  assert.is(f.status, 'ACTIVE');
+  assert.is(f.info.name, 'marathon');
+  assert.is(f.info.user, 'root');
+  assert.equal(f.info.roles, ['*']);
+  assert.is(f.suppressed, false);
+  assert.equal(f.used, []);
+  assert.is(f.filters.size, 0);
+  assert.is(s.counters.frameworksSubscribed, 1);
+  // Re-subscription keeps the framework (and is not a second subscription).
+  when(s, frameworkSubscribed({ frameworkId: 'fw1', name: 'marathon-2', user: 'other' }));
+  assert.is(s.frameworks.size, 1);
+  assert.is(fw(s).info.name, 'marathon-2');
+  assert.is(fw(s).info.user, 'root', 'the user cannot change on re-subscription');
+  assert.is(s.counters.frameworksSubscribed, 1);
+});
+
+// --- offers and fencing ---------------------------------------------------------------------
+
+test('OffersCreated with the current epoch creates offers and moves resources to offered', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+  );
+  when(s, offersCreated({ frameworkId: 'fw1', epoch: 1, offerId: 'o1', agentId: 'a1', resources: 'cpus:3;mem:1024', expiresAt: T0 + 99_000 }));
+  const o = s.offers.get('o1' as OfferId);
+  assert.ok(o, 'offer o1 exists');
+  assert.is(o!.frameworkId, FW1);
+  assert.is(o!.agentId, A1);
+  assert.is(o!.epoch, 1);
+  assert.is(o!.expiresAt, T0 + 99_000);
+  assert.equal(o!.resources, res('cpus:3;mem:1024'));
+  assert.equal(agent(s).offered, res('cpus:3;mem:1024'));
+  assert.equal(fw(s).offered, res('cpus:3;mem:1024'));
+  assert.equal(available(agent(s)), res('cpus:1;mem:3072'));
+  assert.ok(agent(s).offerIds.has('o1' as OfferId));
+  assert.ok(fw(s).offerIds.has('o1' as OfferId));
+  assert.is(s.counters.offersCreated, 1);
+  assert.is(s.counters.offersInvalid, 0);
+});
+
+test('fencing: OffersCreated with a stale (or future) epoch is ignored and counted', () => {
+  const s = given(
+    leaderElected(1),
+    leaderElected(2),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+  );
+  const folded = s.counters.eventsFolded;
+  when(s, offersCreated({ frameworkId: 'fw1', epoch: 1, offerId: 'o1', agentId: 'a1', resources: 'cpus:4' }));
+  assert.is(s.offers.size, 0);
+  assert.equal(agent(s).offered, []);
+  assert.is(s.counters.staleDecisionsIgnored, 1);
+  assert.is(s.counters.eventsFolded, folded, 'a fenced decision is not folded');
+  when(s, offersCreated({ frameworkId: 'fw1', epoch: 3, offerId: 'o2', agentId: 'a1', resources: 'cpus:4' }));
+  assert.is(s.offers.size, 0);
+  assert.is(s.counters.staleDecisionsIgnored, 2);
+  when(s, offersCreated({ frameworkId: 'fw1', epoch: 2, offerId: 'o3', agentId: 'a1', resources: 'cpus:4' }));
+  assert.is(s.offers.size, 1);
+});
+
+test('an offer for more than the agent has available is not created (offersInvalid)', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+  );
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:5' }));
+  assert.is(s.offers.size, 0);
+  assert.is(s.counters.offersInvalid, 1);
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:3;mem:4096' }));
+  assert.is(s.offers.size, 1);
+  // Only cpus:1 is left: a second offer of cpus:2 to another framework is invalid.
+  when(s, offersCreated({ frameworkId: 'fw2', offerId: 'o3', agentId: 'a1', resources: 'cpus:2' }));
+  assert.is(s.offers.has('o3' as OfferId), false);
+  assert.is(s.counters.offersInvalid, 2);
+  // Unknown agent, unknown framework, a reused offer id, resources the agent never had.
+  when(
+    s,
+    offersCreated({ frameworkId: 'fw1', offerId: 'o4', agentId: 'a9', resources: 'cpus:1' }),
+    offersCreated({ frameworkId: 'fw9', offerId: 'o5', agentId: 'a1', resources: 'cpus:1' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a1', resources: 'cpus:1' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o6', agentId: 'a1', resources: 'gpus:1' }),
+  );
+  assert.is(s.offers.size, 1);
+  assert.is(s.counters.offersInvalid, 6);
+  assert.equal(agent(s).offered, res('cpus:3;mem:4096'));
+  assert.is(s.offers.get('o2' as OfferId)!.frameworkId, FW1);
+});
+
+test('OffersRescinded returns the resources; an offer rescinded as EXPIRED is remembered as such', () => {
+  const s = withOffer();
+  when(s, offersRescinded({ frameworkId: 'fw1', offerIds: ['o1', 'nope'], reason: 'EXPIRED' }));
+  assert.is(s.offers.size, 0);
+  assert.equal(agent(s).offered, []);
+  assert.equal(fw(s).offered, []);
+  assert.is(s.retiredOffers.get('o1' as OfferId), 'EXPIRED');
+  assert.is(s.counters.offersRescinded, 1);
+});
+
+// --- accept ---------------------------------------------------------------------------------
+
+test('accept of a valid offer: STAGING task, resources used, LaunchTasks draft, filter for the leftover', () => {
+  const s = withOffer();
+  const acc = accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1;mem:1024' }] });
+  when(s, acc);
+  const t = s.tasks.get(key('fw1', 't1'));
+  assert.ok(t, 'task fw1/t1 exists');
+  assert.is(t!.state, 'TASK_STAGING');
+  assert.is(t!.agentId, A1);
+  assert.is(t!.launchSeq, 1);
+  assert.ok(t!.holdsResources);
+  assert.equal(t!.resources, res('cpus:1;mem:1024'));
+  assert.equal(agent(s).used, res('cpus:1;mem:1024'));
+  assert.equal(fw(s).used, res('cpus:1;mem:1024'));
+  assert.equal(agent(s).offered, []);
+  assert.equal(available(agent(s)), res('cpus:3;mem:3072'));
+  assert.is(s.offers.size, 0);
+  assert.is(s.retiredOffers.get('o1' as OfferId), 'USED');
+  assert.ok(agent(s).taskKeys.has(key('fw1', 't1')));
+  assert.ok(fw(s).taskKeys.has(key('fw1', 't1')));
+  assert.is(s.counters.offersAccepted, 1);
+  assert.is(s.counters.tasksReached['TASK_STAGING'], 1);
+  // The launch command is owed, keyed by the id it will carry.
+  const launch = s.outbox.get('launch-acc1');
+  assert.ok(launch, 'LaunchTasks draft launch-acc1');
+  assert.is(launch!.type, 'LaunchTasks');
+  if (launch!.type !== 'LaunchTasks') return;
+  assert.is(launch.agentId, A1);
+  assert.is(launch.agentSeq, 1);
+  assert.is(launch.frameworkId, FW1);
+  assert.equal(launch.framework, { name: 'fw fw1', user: 'tester', checkpoint: false });
+  assert.equal(launch.tasks.map((x) => x.taskId), ['t1']);
+  assert.is(agent(s).commandSeq, 1);
+  // The leftover is filtered for the default 5 s.
+  const flt = fw(s).filters.get(A1);
+  assert.ok(flt, 'a refuse filter on a1');
+  assert.equal(flt!.resources, res('cpus:3;mem:3072'));
+  assert.is(flt!.until, acc.time + DEFAULT_REFUSE_SECONDS * 1000);
+});
+
+test('accept: the next launch on the same agent carries agentSeq 2; refuseSeconds sets the filter', () => {
+  const s = withTask();
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:3;mem:3072' }));
+  const acc2 = accepted({
+    id: 'acc2',
+    frameworkId: 'fw1',
+    offerIds: ['o2'],
+    tasks: [
+      { taskId: 't2', agentId: 'a1', resources: 'cpus:1' },
+      { taskId: 't3', agentId: 'a1', resources: 'cpus:1;mem:1000' },
+    ],
+    refuseSeconds: 30,
+  });
+  when(s, acc2);
+  const launches = owed(s, 'LaunchTasks');
+  assert.equal(
+    launches.map((l) => [l.id, l.agentSeq, l.tasks.length]),
+    [
+      ['launch-acc1', 1, 1],
+      ['launch-acc2', 2, 2],
+    ],
+  );
+  assert.is(s.tasks.get(key('fw1', 't3'))!.launchSeq, 2);
+  assert.equal(agent(s).used, res('cpus:3;mem:2024'));
+  assert.equal(fw(s).filters.get(A1)!.resources, res('cpus:1;mem:2072'));
+  assert.is(fw(s).filters.get(A1)!.until, acc2.time + 30_000);
+});
+
+test('accept refused: unknown offer → OFFER_UNKNOWN', () => {
+  const s = withOffer();
+  const acc = accepted({ id: 'acc9', frameworkId: 'fw1', offerIds: ['nope'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] });
+  when(s, acc);
+  const r = refusal(s);
+  assert.is(r.id, 'refused-acc9');
+  assert.is(r.code, 'OFFER_UNKNOWN');
+  assert.is(r.acceptId, 'acc9');
+  assert.is(r.frameworkId, FW1);
+  assert.equal(r.offerIds, ['nope']);
+  assert.equal(r.taskIds, ['t1']);
+  assert.is(s.tasks.size, 0);
+  assert.is(owed(s, 'LaunchTasks').length, 0);
+  assert.is(s.counters.acceptsRefused, 1);
+  assert.ok(s.offers.has('o1' as OfferId), 'an unrelated offer is untouched');
+});
+
+test('accept refused: rescinded offer → OFFER_RESCINDED', () => {
+  const s = withOffer();
+  when(
+    s,
+    offersRescinded({ frameworkId: 'fw1', offerIds: ['o1'], reason: 'AGENT_GONE' }),
+    accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }),
+  );
+  assert.is(refusal(s).code, 'OFFER_RESCINDED');
+  assert.is(s.tasks.size, 0);
+  assert.equal(agent(s).used, []);
+});
+
+test('accept refused: an accept after the offer expiresAt → OFFER_EXPIRED, the offer goes back to the pool', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096', expiresAt: T0 + 10_000, time: T0 + 5_000 }),
+  );
+  when(s, accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }], time: T0 + 10_001 }));
+  assert.is(refusal(s).code, 'OFFER_EXPIRED');
+  assert.is(s.tasks.size, 0);
+  assert.is(s.offers.size, 0);
+  assert.equal(agent(s).offered, [], 'resources of the refused offer return to the pool');
+  assert.equal(fw(s).offered, []);
+});
+
+test('accept at exactly expiresAt is still in time', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096', expiresAt: T0 + 10_000, time: T0 + 5_000 }),
+  );
+  when(s, accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }], time: T0 + 10_000 }));
+  assert.is(owed(s, 'AcceptRefused').length, 0);
+  assert.is(s.tasks.size, 1);
+});
+
+test("accept refused: another framework's offer → OFFER_NOT_YOURS (and that offer stays)", () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+  );
+  when(s, accepted({ frameworkId: 'fw1', offerIds: ['o2'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }));
+  const r = refusal(s);
+  assert.is(r.code, 'OFFER_NOT_YOURS');
+  assert.is(r.frameworkId, FW1);
+  assert.ok(s.offers.has('o2' as OfferId), "fw2's offer is not retired by fw1's bad accept");
+  assert.equal(fw(s, 'fw2').offered, res('cpus:4;mem:4096'));
+});
+
+test('accept refused: more resources than offered → RESOURCES_EXCEEDED', () => {
+  const s = withOffer();
+  when(
+    s,
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:3' },
+        { taskId: 't2', agentId: 'a1', resources: 'cpus:1.5' },
+      ],
+    }),
+  );
+  const r = refusal(s);
+  assert.is(r.code, 'RESOURCES_EXCEEDED');
+  assert.equal(r.taskIds, ['t1', 't2']);
+  assert.is(s.tasks.size, 0);
+  assert.equal(agent(s).used, []);
+  assert.equal(agent(s).offered, []);
+});
+
+test('accept refused: duplicate task id → TASK_ID_DUPLICATE (within the accept and against a live task)', () => {
+  const s1 = withOffer();
+  when(
+    s1,
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1' },
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1' },
+      ],
+    }),
+  );
+  assert.is(refusal(s1).code, 'TASK_ID_DUPLICATE');
+  assert.is(s1.tasks.size, 0);
+
+  resetIds();
+  const s2 = withTask();
+  when(
+    s2,
+    offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:3' }),
+    accepted({ id: 'acc2', frameworkId: 'fw1', offerIds: ['o2'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }),
+  );
+  assert.is(refusal(s2).code, 'TASK_ID_DUPLICATE');
+  assert.is(s2.tasks.size, 1);
+  assert.equal(agent(s2).used, res('cpus:1;mem:1024'));
+});
+
+test('accept refused: offers on two agents → OFFERS_ON_DIFFERENT_AGENTS', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    agentRegistered({ agentId: 'a2', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({
+      frameworkId: 'fw1',
+      offers: [
+        { offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' },
+        { offerId: 'o2', agentId: 'a2', resources: 'cpus:4;mem:4096' },
+      ],
+    }),
+  );
+  assert.is(s.offers.size, 2);
+  when(s, accepted({ frameworkId: 'fw1', offerIds: ['o1', 'o2'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }));
+  assert.is(refusal(s).code, 'OFFERS_ON_DIFFERENT_AGENTS');
+  assert.is(s.tasks.size, 0);
+  assert.is(s.offers.size, 0, 'both offers go back to the pool');
+  assert.equal(agent(s, 'a2').offered, []);
+});
+
+test('accept refused: the other codes (duplicated offer id, task on another agent, unknown framework, fractional gpus)', () => {
+  const cases: [string, ClusterEvent, string][] = [
+    ['OFFER_DUPLICATED', accepted({ frameworkId: 'fw1', offerIds: ['o1', 'o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }), 'fw1'],
+    ['TASK_INVALID', accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a2', resources: 'cpus:1' }] }), 'fw1'],
+    ['TASK_INVALID', accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'gpus:0.5' }] }), 'fw1'],
+    ['FRAMEWORK_UNKNOWN', accepted({ frameworkId: 'fw9', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }), 'fw9'],
+  ];
+  for (const [code, acc, fwId] of cases) {
+    const s = when(withOffer(), acc);
+    const r = refusal(s);
+    assert.is(r.code, code, `${code} for ${JSON.stringify((acc as { operations: unknown }).operations)}`);
+    assert.is(r.frameworkId, fwId);
+    assert.is(s.tasks.size, 0);
+  }
+});
+
+test('an accept refusal draft, sent with the current epoch, removes itself from the outbox', () => {
+  const s = withOffer();
+  when(s, accepted({ id: 'acc9', frameworkId: 'fw1', offerIds: ['nope'] }));
+  const r = refusal(s);
+  when(s, sent(r, 1));
+  assert.is(s.outbox.size, 0);
+});
+
+// --- outbox ---------------------------------------------------------------------------------
+
+test('folding the LaunchTasks event (draft id, current epoch) removes the outbox entry; a stale epoch does not', () => {
+  const s = given(leaderElected(1), leaderElected(2), agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }), frameworkSubscribed({ frameworkId: 'fw1' }));
+  when(
+    s,
+    offersCreated({ frameworkId: 'fw1', epoch: 2, offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }] }),
+  );
+  const draft = s.outbox.get('launch-acc1')!;
+  assert.ok(draft);
+  const launch = sent(draft, 2);
+  assert.is(launch.type, 'LaunchTasks');
+  when(s, sent(draft, 1));
+  assert.ok(s.outbox.has('launch-acc1'), 'a stale leader sending it does not mark it sent');
+  assert.is(s.counters.staleDecisionsIgnored, 1);
+  when(s, launch);
+  assert.is(s.outbox.has('launch-acc1'), false);
+  assert.is(s.outbox.size, 0);
+  assert.is(agent(s).commandSeq, 1);
+  assert.is(s.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING', 'sending the command changes no task');
+});
+
+test('every draft the fold owes is a valid event once stamped with the epoch', () => {
+  const s = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(
+    s,
+    accepted({ id: 'bad', frameworkId: 'fw1', offerIds: ['zz'] }),
+    killRequested({ frameworkId: 'fw1', taskId: 't1' }),
+    killRequested({ frameworkId: 'fw1', taskId: 'ghost' }),
+    agentRegistered({ agentId: 'a2', resources: 'cpus:1;mem:64' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a2', resources: 'cpus:1' }),
+    agentRemoved({ agentId: 'a2' }),
+  );
+  const types = new Set<string>();
+  for (const d of s.outbox.values()) {
+    const e = sent(d, 1);
+    assert.is(e.id, d.id);
+    assert.equal(validate(e), e);
+    types.add(d.type);
+  }
+  assert.equal([...types].sort(), ['AcceptRefused', 'KillTask', 'LaunchTasks', 'OffersRescinded', 'TaskStatusUpdated']);
+});
+
+test('a party\'s event that happens to carry a draft\'s id does not clear the draft', () => {
+  // Framework calls carry ids the framework chooses; only the leader's stamped draft (same type,
+  // current epoch) may mark an owed event as sent.
+  const s = withTask();
+  assert.ok(s.outbox.has('launch-acc1'));
+  when(s, frameworkSubscribed({ frameworkId: 'fw2' }), declined({ id: 'launch-acc1', frameworkId: 'fw2', offerIds: ['zz'] }));
+  assert.ok(s.outbox.has('launch-acc1'), 'the launch command for fw1 is still owed');
+});
+
+test('a stale LeaderElected has no effect at all (not folded, time unchanged)', () => {
+  const s = given(leaderElected(2), agentRegistered({ agentId: 'a1' }));
+  const folded = s.counters.eventsFolded;
+  const time = s.time;
+  when(s, leaderElected(1, { time: time + 1_000_000 }));
+  assert.is(s.epoch, 2);
+  assert.is(s.counters.staleDecisionsIgnored, 1);
+  assert.is(s.counters.eventsFolded, folded, 'like every other fenced decision, it is not counted as folded');
+  assert.is(s.time, time, 'a fenced decision does not move the state time');
+});
+
+// --- status updates -------------------------------------------------------------------------
+
+test('status STARTING → RUNNING → FINISHED; resources released at FINISHED; completed when the terminal update is acknowledged', () => {
+  const s = withTask();
+  const base = { frameworkId: 'fw1', agentId: 'a1', taskId: 't1' };
+  when(s, status({ ...base, state: 'STARTING', uuid: 'u1' }));
+  assert.is(s.tasks.get(key('fw1', 't1'))!.state, 'TASK_STARTING');
+  assert.is(s.tasks.get(key('fw1', 't1'))!.unacknowledged, 'u1');
+  when(s, ack({ ...base, uuid: 'u1' }), status({ ...base, state: 'RUNNING', uuid: 'u2' }), ack({ ...base, uuid: 'u2' }));
+  const t = s.tasks.get(key('fw1', 't1'))!;
+  assert.is(t.state, 'TASK_RUNNING');
+  assert.is(t.unacknowledged, null);
+  assert.equal(agent(s).used, res('cpus:1;mem:1024'));
+
+  when(s, status({ ...base, state: 'FINISHED', uuid: 'u3' }));
+  assert.is(t.state, 'TASK_FINISHED');
+  assert.ok(s.tasks.has(key('fw1', 't1')), 'the task stays until its terminal update is acknowledged');
+  assert.is(t.holdsResources, false);
+  assert.equal(agent(s).used, [], 'agent resources released at FINISHED');
+  assert.equal(fw(s).used, [], 'framework resources released at FINISHED');
+  assert.equal(available(agent(s)), res('cpus:4;mem:4096'));
+  assert.is(fw(s).completedTasks.length, 0);
+
+  when(s, ack({ ...base, uuid: 'u3' }));
+  assert.is(s.tasks.has(key('fw1', 't1')), false);
+  assert.is(agent(s).taskKeys.size, 0);
+  assert.is(fw(s).taskKeys.size, 0);
+  assert.equal(
+    fw(s).completedTasks.map((x) => [x.key, x.state]),
+    [[key('fw1', 't1'), 'TASK_FINISHED']],
+  );
+  assert.equal(
+    fw(s).completedTasks[0]!.statuses.map((r) => r.state),
+    ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED'],
+  );
+  assert.is(s.counters.validStatusUpdates, 3);
+  assert.is(s.counters.validAcknowledgements, 3);
+  assert.is(s.counters.invalidStatusUpdates, 0);
+  assert.is(s.counters.tasksReached['TASK_FINISHED'], 1);
+  assert.equal(agent(s).used, []);
+});
+
+test('acknowledging an older uuid does not complete a terminal task; a bogus ack is counted invalid', () => {
+  const s = withTask();
+  const base = { frameworkId: 'fw1', agentId: 'a1', taskId: 't1' };
+  when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }), status({ ...base, state: 'FAILED', uuid: 'u2' }), ack({ ...base, uuid: 'u1' }));
+  assert.ok(s.tasks.has(key('fw1', 't1')));
+  assert.is(s.tasks.get(key('fw1', 't1'))!.unacknowledged, 'u2');
+  when(s, ack({ ...base, uuid: 'nope' }));
+  assert.is(s.counters.invalidAcknowledgements, 1);
+  assert.ok(s.tasks.has(key('fw1', 't1')));
+  when(s, ack({ ...base, uuid: 'u2' }));
+  assert.is(s.tasks.has(key('fw1', 't1')), false);
+});
+
+test('a terminal update without uuid completes the task at once', () => {
+  const s = withTask();
+  when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'KILLED' }));
+  assert.is(s.tasks.size, 0);
+  assert.equal(fw(s).completedTasks.map((t) => t.state), ['TASK_KILLED']);
+  assert.equal(agent(s).used, []);
+});
+
+test('an illegal transition (FINISHED → RUNNING) is ignored and counted', () => {
+  const s = withTask();
+  const base = { frameworkId: 'fw1', agentId: 'a1', taskId: 't1' };
+  when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }), status({ ...base, state: 'FINISHED', uuid: 'u2' }));
+  const before = s.counters.invalidStatusUpdates;
+  when(s, status({ ...base, state: 'RUNNING', uuid: 'u3' }));
+  const t = s.tasks.get(key('fw1', 't1'))!;
+  assert.is(t.state, 'TASK_FINISHED');
+  assert.is(t.unacknowledged, 'u2');
+  assert.is(s.counters.invalidStatusUpdates, before + 1);
+  assert.equal(agent(s).used, [], 'resources are not taken back');
+  // RUNNING → STARTING and anything → STAGING are illegal too.
+  resetIds();
+  const s2 = withTask();
+  when(s2, status({ ...base, state: 'RUNNING', uuid: 'u1' }), status({ ...base, state: 'STARTING', uuid: 'u2' }), status({ ...base, state: 'STAGING', uuid: 'u3' }));
+  assert.is(s2.tasks.get(key('fw1', 't1'))!.state, 'TASK_RUNNING');
+  assert.is(s2.counters.invalidStatusUpdates, 2);
+});
+
+test('a status for an unknown task or from the wrong agent is counted invalid', () => {
+  const s = withTask();
+  when(
+    s,
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'ghost', state: 'RUNNING', uuid: 'u1' }),
+    status({ frameworkId: 'fw1', agentId: 'a2', taskId: 't1', state: 'RUNNING', uuid: 'u2' }),
+  );
+  assert.is(s.counters.invalidStatusUpdates, 2);
+  assert.is(s.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING');
+});
+
+test('a duplicate uuid (a retry) is ignored', () => {
+  const s = withTask();
+  const base = { frameworkId: 'fw1', agentId: 'a1', taskId: 't1' };
+  when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }), ack({ ...base, uuid: 'u1' }));
+  const t = s.tasks.get(key('fw1', 't1'))!;
+  const n = t.statuses.length;
+  when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }));
+  assert.is(t.statuses.length, n);
+  assert.is(t.unacknowledged, null, 'the retried update does not await a second acknowledgement');
+  assert.is(s.counters.validStatusUpdates, 1);
+  // Even a retried terminal update carrying an old uuid changes nothing.
+  when(s, status({ ...base, state: 'FAILED', uuid: 'u1' }));
+  assert.is(t.state, 'TASK_RUNNING');
+});
+
+test("the leader's own status notice (with epoch) changes nothing", () => {
+  const s = withTask();
+  when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'LOST', epoch: 1, source: 'SOURCE_MASTER' }));
+  assert.is(s.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING');
+  assert.is(s.counters.invalidStatusUpdates, 0);
+});
+
+// --- decline, kill, suppress, revive --------------------------------------------------------
+
+test('decline returns the resources and adds a filter for refuseSeconds', () => {
+  const s = withOffer();
+  const d = declined({ frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 60 });
+  when(s, d);
+  assert.is(s.offers.size, 0);
+  assert.is(s.retiredOffers.get('o1' as OfferId), 'DECLINED');
+  assert.equal(agent(s).offered, []);
+  assert.equal(fw(s).offered, []);
+  assert.is(s.counters.offersDeclined, 1);
+  const flt = fw(s).filters.get(A1)!;
+  assert.ok(flt);
+  assert.equal(flt.resources, res('cpus:4;mem:4096'));
+  assert.is(flt.until, d.time + 60_000);
+  // Default and zero.
+  resetIds();
+  const s2 = withOffer();
+  const d2 = declined({ frameworkId: 'fw1', offerIds: ['o1'] });
+  when(s2, d2);
+  assert.is(fw(s2).filters.get(A1)!.until, d2.time + 5_000);
+  resetIds();
+  const s3 = when(withOffer(), declined({ frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 0 }));
+  assert.is(fw(s3).filters.size, 0, 'refuseSeconds 0: no filter');
+});
+
+test("decline of another framework's offer does nothing", () => {
+  const s = withOffer();
+  when(s, frameworkSubscribed({ frameworkId: 'fw2' }), declined({ frameworkId: 'fw2', offerIds: ['o1'] }));
+  assert.ok(s.offers.has('o1' as OfferId));
+  assert.is(fw(s, 'fw2').filters.size, 0);
+});
+
+test('revive clears filters and suppression; suppress sets it', () => {
+  const s = when(withOffer(), declined({ frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 600 }), suppressed({ frameworkId: 'fw1' }));
+  assert.is(fw(s).suppressed, true);
+  assert.is(fw(s).filters.size, 1);
+  when(s, revived({ frameworkId: 'fw1' }));
+  assert.is(fw(s).suppressed, false);
+  assert.is(fw(s).filters.size, 0);
+});
+
+test('kill request puts a KillTask draft in the outbox (next agentSeq, the grace period)', () => {
+  const s = withTask();
+  when(s, killRequested({ id: 'k1', frameworkId: 'fw1', taskId: 't1', gracePeriodMs: 3000 }));
+  const k = s.outbox.get('kill-k1');
+  assert.ok(k, 'KillTask draft kill-k1');
+  assert.equal(k, {
+    type: 'KillTask',
+    id: 'kill-k1',
+    agentId: A1,
+    agentSeq: 2,
+    frameworkId: FW1,
+    taskId: 't1',
+    gracePeriodMs: 3000,
+  });
+  assert.is(agent(s).commandSeq, 2);
+  assert.is(s.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING', 'the task changes state when the agent reports');
+});
+
+test('kill of an unknown task owes a TaskStatusUpdated notice (TASK_LOST; TASK_UNKNOWN if partition-aware)', () => {
+  const s = withTask();
+  when(s, killRequested({ id: 'k1', frameworkId: 'fw1', taskId: 'ghost', agentId: 'a1' }));
+  const n = s.outbox.get('killed-unknown-k1');
+  assert.ok(n, 'a notice is owed');
+  assert.is(n!.type, 'TaskStatusUpdated');
+  if (n!.type !== 'TaskStatusUpdated') return;
+  assert.is(n.status.taskId, 'ghost');
+  assert.is(n.status.frameworkId, FW1);
+  assert.is(n.status.agentId, A1);
+  assert.is(n.status.state, 'TASK_LOST');
+  assert.is(n.status.source, 'SOURCE_MASTER');
+  assert.is(n.status.reason, 'REASON_RECONCILIATION');
+  assert.is(n.status.uuid, undefined, 'it needs no acknowledgement');
+  assert.is(owed(s, 'KillTask').length, 0);
+
+  resetIds();
+  const s2 = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(s2, killRequested({ id: 'k2', frameworkId: 'fw1', taskId: 'ghost' }));
+  const n2 = s2.outbox.get('killed-unknown-k2');
+  assert.ok(n2 && n2.type === 'TaskStatusUpdated' && n2.status.state === 'TASK_UNKNOWN');
+});
+
+// --- agents going away and coming back ------------------------------------------------------
+
+test('AgentRemoved(UNREACHABLE): tasks kept as TASK_UNREACHABLE, told TASK_LOST (not partition-aware), resources released, offers rescinded', () => {
+  const s = withTask();
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:1' }));
+  assert.equal(agent(s).offered, res('cpus:1'));
+  when(s, agentRemoved({ id: 'rm1', agentId: 'a1', reason: 'UNREACHABLE' }));
+  assert.is(agent(s).status, 'REMOVED');
+  assert.is(s.counters.slaveRemovals, 1);
+  // The task.
+  const lost = [...s.tasks.values(), ...fw(s).completedTasks].find((t) => t.key === key('fw1', 't1'))!;
+  assert.ok(lost);
+  assert.is(lost.state, 'TASK_UNREACHABLE', 'the master keeps it, in case the agent comes back');
+  assert.is(lost.statuses.at(-1)!.reason, 'REASON_AGENT_REMOVED');
+  assert.is(lost.statuses.at(-1)!.source, 'SOURCE_MASTER');
+  // Resources.
+  assert.equal(agent(s).used, []);
+  assert.equal(fw(s).used, []);
+  assert.equal(agent(s).offered, []);
+  assert.equal(fw(s).offered, []);
+  // Offers rescinded, and the framework told.
+  assert.is(s.offers.size, 0);
+  assert.is(s.retiredOffers.get('o2' as OfferId), 'RESCINDED');
+  const rescinds = owed(s, 'OffersRescinded');
+  assert.is(rescinds.length, 1);
+  assert.equal(rescinds[0]!.offerIds, ['o2']);
+  assert.is(rescinds[0]!.reason, 'AGENT_GONE');
+  assert.is(rescinds[0]!.frameworkId, FW1);
+  // The framework is told of the lost task.
+  const notices = owed(s, 'TaskStatusUpdated');
+  assert.is(notices.length, 1);
+  assert.is(notices[0]!.status.state, 'TASK_LOST');
+  assert.is(notices[0]!.status.reason, 'REASON_AGENT_REMOVED');
+  // The launch command not yet sent is void.
+  assert.is(owed(s, 'LaunchTasks').length, 0);
+});
+
+test('AgentRemoved(UNREACHABLE) for a PARTITION_AWARE framework: TASK_UNREACHABLE, REASON_AGENT_REMOVED', () => {
+  const s = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(s, agentRemoved({ agentId: 'a1', reason: 'UNREACHABLE' }));
+  const t = s.tasks.get(key('fw1', 't1'))!;
+  assert.ok(t, 'an unreachable task stays known (it may come back)');
+  assert.is(t.state, 'TASK_UNREACHABLE');
+  assert.is(t.statuses.at(-1)!.reason, 'REASON_AGENT_REMOVED');
+  const notices = owed(s, 'TaskStatusUpdated');
+  assert.is(notices.length, 1);
+  assert.is(notices[0]!.status.state, 'TASK_UNREACHABLE');
+});
+
+test('AgentRemoved(UNREACHABLE) for a PARTITION_AWARE framework releases the resources too', () => {
+  // Mesos removes unreachable tasks' resources from the framework (and the agent is gone); the
+  // framework's `used` must not keep counting them, or its DRF share stays inflated for as long
+  // as the agent stays away.
+  const s = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(s, agentRemoved({ agentId: 'a1', reason: 'UNREACHABLE' }));
+  assert.equal(fw(s).used, [], 'framework used');
+  assert.equal(agent(s).used, [], 'agent used');
+});
+
+test('AgentReregistered brings a TASK_UNREACHABLE task back as reported, with REASON_AGENT_REREGISTERED', () => {
+  const s = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(
+    s,
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u1' }),
+    ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u1' }),
+    agentRemoved({ agentId: 'a1' }),
+  );
+  s.outbox.clear();
+  when(
+    s,
+    agentReregistered({ id: 'rr1', agentId: 'a1', resources: 'cpus:4;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }),
+  );
+  assert.is(agent(s).status, 'ACTIVE');
+  const t = s.tasks.get(key('fw1', 't1'))!;
+  assert.is(t.state, 'TASK_RUNNING');
+  assert.is(t.statuses.at(-1)!.reason, 'REASON_AGENT_REREGISTERED');
+  assert.equal(agent(s).used, res('cpus:1;mem:1024'));
+  assert.equal(fw(s).used, res('cpus:1;mem:1024'));
+  const notices = owed(s, 'TaskStatusUpdated');
+  assert.is(notices.length, 1);
+  assert.is(notices[0]!.status.state, 'TASK_RUNNING');
+  assert.is(notices[0]!.status.reason, 'REASON_AGENT_REREGISTERED');
+  assert.is(s.counters.slaveReregistrations, 1);
+});
+
+test('AgentReregistered brings a TASK_LOST task back as reported, with REASON_AGENT_REREGISTERED', () => {
+  const s = withTask();
+  when(
+    s,
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u1' }),
+    ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u1' }),
+    agentRemoved({ agentId: 'a1' }),
+  );
+  s.outbox.clear();
+  when(
+    s,
+    agentReregistered({ agentId: 'a1', resources: 'cpus:4;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }),
+  );
+  const t = s.tasks.get(key('fw1', 't1'));
+  assert.ok(t, 'the lost task is live again');
+  assert.is(t!.state, 'TASK_RUNNING');
+  assert.is(t!.statuses.at(-1)!.reason, 'REASON_AGENT_REREGISTERED');
+  assert.equal(agent(s).used, res('cpus:1;mem:1024'));
+  assert.equal(fw(s).used, res('cpus:1;mem:1024'));
+  assert.is(owed(s, 'TaskStatusUpdated').length, 1);
+});
+
+test('AgentReregistered: a task the agent does not report, launched before its last command, is lost', () => {
+  const s = withTask();
+  when(s, sent(s.outbox.get('launch-acc1')!, 1), agentReregistered({ id: 'rr', agentId: 'a1', tasks: [], lastCommandSeq: 1 }));
+  const t = fw(s).completedTasks.find((x) => x.taskId === 't1');
+  assert.ok(t, 'the task is written off');
+  assert.is(t!.state, 'TASK_LOST');
+  assert.is(t!.statuses.at(-1)!.reason, 'REASON_AGENT_RESTARTED');
+  assert.equal(agent(s).used, []);
+  // A task whose launch the agent has not seen yet is left alone.
+  resetIds();
+  const s2 = withTask();
+  when(s2, agentReregistered({ agentId: 'a1', tasks: [], lastCommandSeq: 0 }));
+  assert.is(s2.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING');
+});
+
+test('AgentDisconnected rescinds its offers but keeps its tasks', () => {
+  const s = withOffer();
+  when(s, agentDisconnected({ id: 'd1', agentId: 'a1' }));
+  assert.is(agent(s).status, 'DISCONNECTED');
+  assert.is(s.offers.size, 0);
+  assert.equal(owed(s, 'OffersRescinded').map((d) => [d.id, d.offerIds]), [['rescind-d1-fw1', ['o1']]]);
+});
+
+// --- leadership -----------------------------------------------------------------------------
+
+test('LeaderElected with a higher epoch rescinds all old-epoch offers; a lower epoch is ignored', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    agentRegistered({ agentId: 'a2', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a2', resources: 'cpus:2' }),
+  );
+  const le = leaderElected(3, { id: 'le3', masterId: 'm3' });
+  when(s, le);
+  assert.is(s.epoch, 3);
+  assert.equal(s.leader, { masterId: 'm3', epoch: 3, hostname: 'master.local', port: 5050, electedAt: le.time });
+  assert.is(s.offers.size, 0);
+  assert.equal(agent(s).offered, []);
+  assert.equal(agent(s, 'a2').offered, []);
+  assert.equal(fw(s).offered, []);
+  const rescinds = owed(s, 'OffersRescinded');
+  assert.equal(
+    rescinds.map((r) => [r.id, r.frameworkId, r.offerIds, r.reason]).sort(),
+    [
+      ['rescind-le3-fw1', FW1, ['o1'], 'LEADER_CHANGED'],
+      ['rescind-le3-fw2', FW2, ['o2'], 'LEADER_CHANGED'],
+    ],
+  );
+  // The new leader's offers hold; the old leader's do not.
+  when(
+    s,
+    offersCreated({ frameworkId: 'fw1', epoch: 1, offerId: 'o3', agentId: 'a1', resources: 'cpus:1' }),
+    offersCreated({ frameworkId: 'fw1', epoch: 3, offerId: 'o4', agentId: 'a1', resources: 'cpus:1' }),
+  );
+  assert.equal([...s.offers.keys()], ['o4']);
+  // A lower (or equal) epoch changes nothing.
+  const stale = s.counters.staleDecisionsIgnored;
+  when(s, leaderElected(2), leaderElected(3, { masterId: 'other' }));
+  assert.is(s.epoch, 3);
+  assert.is(s.leader!.masterId, 'm3');
+  assert.ok(s.offers.has('o4' as OfferId), 'offers survive a stale election');
+  assert.is(s.counters.staleDecisionsIgnored, stale + 2);
+});
+
+// --- framework removal ----------------------------------------------------------------------
+
+test('FrameworkRemoved kills live tasks (KillTask drafts) and moves the framework to completedFrameworks', () => {
+  const s = withTask();
+  when(
+    s,
+    offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:3;mem:3072' }),
+    accepted({ id: 'acc2', frameworkId: 'fw1', offerIds: ['o2'], tasks: [{ taskId: 't2', agentId: 'a1', resources: 'cpus:1', killGracePeriodMs: 7000 }] }),
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o3', agentId: 'a1', resources: 'cpus:1' }),
+    frameworkRemoved({ id: 'rm', frameworkId: 'fw1', reason: 'TEARDOWN' }),
+  );
+  assert.is(s.frameworks.has(FW1), false);
+  const f = s.completedFrameworks.find((x) => x.id === FW1)!;
+  assert.ok(f, 'in completedFrameworks');
+  assert.is(f.status, 'REMOVED');
+  assert.is(s.counters.frameworksRemoved, 1);
+  assert.is(s.tasks.size, 0);
+  assert.equal(f.completedTasks.map((t) => [t.taskId, t.state]).sort(), [
+    ['t1', 'TASK_KILLED'],
+    ['t2', 'TASK_KILLED'],
+  ]);
+  const kills = owed(s, 'KillTask');
+  assert.equal(kills.map((k) => [k.id, k.taskId, k.agentSeq, k.reason, k.gracePeriodMs]).sort(), [
+    ['kill-rm-t1', 't1', 3, 'REASON_FRAMEWORK_REMOVED', undefined],
+    ['kill-rm-t2', 't2', 4, 'REASON_FRAMEWORK_REMOVED', 7000],
+  ]);
+  assert.equal(agent(s).used, []);
+  assert.equal(agent(s).offered, []);
+  assert.is(s.offers.size, 0);
+  assert.is(agent(s).taskKeys.size, 0);
+  // A removed framework id stays removed.
+  when(s, frameworkSubscribed({ frameworkId: 'fw1' }));
+  assert.is(s.frameworks.has(FW1), false);
+});
+
+// --- determinism ----------------------------------------------------------------------------
+
+function history(): ClusterEvent[] {
+  resetIds();
+  const evs: ClusterEvent[] = [
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-32000]' }),
+    agentRegistered({ agentId: 'a2', resources: 'cpus:8;mem:8192;disk(ads):100' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2', capabilities: ['PARTITION_AWARE'] }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-32000]' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a2', resources: 'cpus:8;mem:8192' }),
+    accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1;mem:128;ports:[31000-31000]' }] }),
+    accepted({ id: 'acc2', frameworkId: 'fw2', offerIds: ['o2'], tasks: [{ taskId: 't2', agentId: 'a2', resources: 'cpus:2;mem:256' }], refuseSeconds: 1 }),
+    accepted({ id: 'acc3', frameworkId: 'fw2', offerIds: ['o2'] }),
+  ];
+  const s = foldAll(evs);
+  const more: ClusterEvent[] = [
+    ...[...s.outbox.values()].map((d) => sent(d, 1)),
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u1' }),
+    status({ frameworkId: 'fw2', agentId: 'a2', taskId: 't2', state: 'RUNNING', uuid: 'u2' }),
+    ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u1' }),
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'FINISHED', uuid: 'u3' }),
+    ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u3' }),
+    killRequested({ frameworkId: 'fw2', taskId: 't2' }),
+    agentRemoved({ agentId: 'a2' }),
+    leaderElected(2),
+    offersCreated({ frameworkId: 'fw1', epoch: 2, offerId: 'o3', agentId: 'a1', resources: 'cpus:2' }),
+    declined({ frameworkId: 'fw1', offerIds: ['o3'], refuseSeconds: 10 }),
+    agentReregistered({ agentId: 'a2', resources: 'cpus:8;mem:8192;disk(ads):100', tasks: [{ frameworkId: 'fw2', taskId: 't2', state: 'RUNNING' }], lastCommandSeq: 1 }),
+    frameworkRemoved({ frameworkId: 'fw2', reason: 'OPERATOR', epoch: 2 }),
+  ];
+  return [...evs, ...more];
+}
+
+test('determinism: folding the same events twice from initialState gives deep-equal states', () => {
+  const evs = history();
+  const frozen = JSON.stringify(evs);
+  const a = foldAll(evs);
+  const b = foldAll(evs, initialState());
+  assert.is(JSON.stringify(evs), frozen, 'the fold does not mutate the events');
+  assert.is(canonicalJson(a), canonicalJson(b));
+  // Sanity: the history really did something.
+  assert.is(a.epoch, 2);
+  assert.ok(a.counters.eventsFolded > 20);
+  assert.is(a.completedFrameworks.length, 1);
+  assert.equal(fw(a).filters.get(A1)!.resources, res('cpus:2'));
+  // And one changed event changes the state.
+  const c = foldAll(evs.slice(0, -1));
+  assert.is.not(canonicalJson(a), canonicalJson(c));
+});
+
+test('determinism: a cloned state folds on exactly like the original', () => {
+  const evs = history();
+  const half = Math.floor(evs.length / 2);
+  const s = foldAll(evs.slice(0, half));
+  const copy = cloneState(s);
+  assert.is(canonicalJson(copy), canonicalJson(s));
+  foldAll(evs.slice(half), s);
+  foldAll(evs.slice(half), copy);
+  assert.is(canonicalJson(copy), canonicalJson(s));
+  assert.is(canonicalJson(s), canonicalJson(foldAll(evs)));
+});
+
+test('canonicalJson sees differences inside Maps and Sets', () => {
+  const s = withTask();
+  const c = cloneState(s);
+  assert.is(canonicalJson(c), canonicalJson(s));
+  agent(c).taskKeys.add(key('fw1', 'zzz'));
+  assert.is.not(canonicalJson(c), canonicalJson(s));
+});
+
+test.run();
