@@ -63,7 +63,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     );
   }
   const agentId = previous?.agentId ?? asAgentId(randomUUID());
-  const log = rootLog.child({ component: 'agent', agentId });
+  const log = rootLog.child({ agentId });
 
   const { isolator, fallbackReason } = await selectIsolator(o.isolation, { cgroupsRoot: `${o.cgroupsRoot}/${agentId}`, log });
   if (fallbackReason !== undefined) {

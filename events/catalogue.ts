@@ -224,6 +224,8 @@ export const LeaderElected = z.object({
   ...decision,
   masterId: z.string().min(1),
   hostname: z.string(),
+  /** The address the master's HTTP API listens on. */
+  ip: z.string(),
   /** The master's HTTP port. */
   port: z.number().int().min(0).max(65535),
 });

@@ -99,19 +99,33 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
   };
 }
 
-/** Create the cluster stream, or update it to the current definition. */
-export async function ensureStream(jsm: JetStreamManager, o: StreamOptions = defaultStreamOptions()): Promise<void> {
+/**
+ * Create the cluster stream when it is missing. An existing stream keeps its replicas and limits
+ * (a master started without --stream-replicas must not shrink an R3 log to R1); only its subjects
+ * are checked, since everything depends on them.
+ */
+export async function ensureStream(jsm: JetStreamManager, o: StreamOptions = defaultStreamOptions(), log?: Logger): Promise<void> {
   const cfg = streamConfig(o);
   try {
+    let existing;
     try {
-      await jsm.streams.info(cfg.name);
-      await jsm.streams.update(cfg.name, cfg);
+      existing = await jsm.streams.info(cfg.name);
     } catch (e) {
-      if (e instanceof JetStreamApiError && e.code === 10059) await jsm.streams.add(cfg);
-      else throw e;
+      if (e instanceof JetStreamApiError && e.code === 10059) {
+        await jsm.streams.add(cfg);
+        return;
+      }
+      throw e;
+    }
+    const subjectsOk = cfg.subjects!.every((s) => existing.config.subjects?.includes(s));
+    if (!subjectsOk) {
+      throw new Error(`stream ${cfg.name} exists with subjects ${JSON.stringify(existing.config.subjects)}; expected ${JSON.stringify(cfg.subjects)}`);
+    }
+    if (existing.config.num_replicas !== cfg.num_replicas) {
+      log?.warn({ stream: cfg.name, replicas: existing.config.num_replicas, asked: cfg.num_replicas }, 'the cluster stream exists with other replicas; keeping them');
     }
   } catch (cause) {
-    throw new BusError('STREAM_SETUP_FAILED', `cannot create or update stream ${cfg.name}: ${(cause as Error).message}`, { cause });
+    throw new BusError('STREAM_SETUP_FAILED', `cannot create or check stream ${cfg.name}: ${(cause as Error).message}`, { cause });
   }
 }
 

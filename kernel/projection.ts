@@ -134,7 +134,7 @@ export function foldAll(events: Iterable<ClusterEvent>, from?: State): State {
 
 function leaderElected(state: State, e: EventOf<'LeaderElected'>): State {
   state.epoch = e.epoch;
-  state.leader = { masterId: e.masterId, epoch: e.epoch, hostname: e.hostname, port: e.port, electedAt: e.time };
+  state.leader = { masterId: e.masterId, epoch: e.epoch, hostname: e.hostname, ip: e.ip, port: e.port, electedAt: e.time };
   // Offers of the old epoch are rescinded; the new leader offers afresh.
   const byFramework = new Map<FrameworkId, OfferId[]>();
   for (const o of [...state.offers.values()]) {
@@ -437,6 +437,7 @@ function addFilter(f: FrameworkState, agentId: AgentId, resources: Resources, se
 }
 
 function offersDeclined(state: State, e: EventOf<'OffersDeclined'>): State {
+  state.counters.declineCalls++;
   const f = state.frameworks.get(e.frameworkId);
   if (f === undefined) return state;
   const byAgent = new Map<AgentId, Resources>();
@@ -501,6 +502,7 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
 }
 
 function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
+  state.counters.acceptCalls++;
   const f = state.frameworks.get(e.frameworkId);
   const v = validateAccept(state, e, f);
   const taskIds = e.operations.flatMap((op) => op.tasks.map((t) => t.taskId));

@@ -26,6 +26,7 @@ export interface LeaderInfo {
   readonly masterId: string;
   readonly epoch: number;
   readonly hostname: string;
+  readonly ip: string;
   readonly port: number;
   readonly electedAt: number;
 }
@@ -142,6 +143,9 @@ export interface Counters {
   offersDeclined: number;
   offersRescinded: number;
   acceptsRefused: number;
+  /** Calls, as Mesos's master/messages_* count them. */
+  acceptCalls: number;
+  declineCalls: number;
   validStatusUpdates: number;
   invalidStatusUpdates: number;
   validAcknowledgements: number;
@@ -204,6 +208,8 @@ export function initialState(): State {
       offersDeclined: 0,
       offersRescinded: 0,
       acceptsRefused: 0,
+      acceptCalls: 0,
+      declineCalls: 0,
       validStatusUpdates: 0,
       invalidStatusUpdates: 0,
       validAcknowledgements: 0,

@@ -4,13 +4,13 @@
  * started; the children also stop by themselves if this process dies (IPC channel).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDemo } from '../../frameworks/demo.js';
 import { type FlagSpec, bool, num, str } from '../flags.js';
-import { createLogger } from '../log.js';
+import { LOG_LEVELS, createLogger } from '../log.js';
 import { type RunningNatsServer, startNatsServer } from '../nats-server.js';
 
 export const devFlags: readonly FlagSpec[] = [
@@ -24,7 +24,7 @@ export const devFlags: readonly FlagSpec[] = [
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
-  { name: 'log-level', type: 'string', default: 'info', help: 'Log level of the master and agents (their logs go to <data>/logs)' },
+  { name: 'log-level', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'Log level of the master and agents (their logs go to <data>/logs)' },
 ];
 
 const MESOS_JS = fileURLToPath(new URL('../mesos.js', import.meta.url));
@@ -33,6 +33,8 @@ interface Child {
   readonly name: string;
   readonly proc: ChildProcess;
   readonly logFile: string;
+  /** Size of the log file when this child started (logs are appended across runs). */
+  readonly logStart: number;
   exited: boolean;
 }
 
@@ -61,9 +63,18 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (givenData === undefined) rmSync(data, { recursive: true, force: true });
   };
 
+  // Persistent handlers: a second Ctrl-C while stopping forces the exit.
+  let signals = 0;
   const signalled = new Promise<string>((res) => {
-    process.once('SIGINT', () => res('SIGINT'));
-    process.once('SIGTERM', () => res('SIGTERM'));
+    const on = (sig: string): void => {
+      if (++signals > 1) {
+        process.stderr.write('second signal: exiting now\n');
+        process.exit(130);
+      }
+      res(sig);
+    };
+    process.on('SIGINT', () => on('SIGINT'));
+    process.on('SIGTERM', () => on('SIGTERM'));
   });
 
   try {
@@ -124,9 +135,10 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
 
 function spawnChild(name: string, args: string[], logs: string, children: Child[]): Child {
   const logFile = join(logs, `${name}.log`);
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
   const fd = openSync(logFile, 'a');
   const proc = spawn(process.execPath, [MESOS_JS, ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
-  const c: Child = { name, proc, logFile, exited: false };
+  const c: Child = { name, proc, logFile, logStart, exited: false };
   proc.once('exit', () => (c.exited = true));
   children.push(c);
   return c;
@@ -161,7 +173,7 @@ async function waitForMasterUrl(c: Child): Promise<string> {
   let url: string | undefined;
   await waitFor(
     async () => {
-      const m = /master listening on (http:\/\/\S+)/.exec(existsSync(c.logFile) ? readFileSync(c.logFile, 'utf8') : '');
+      const m = /master listening on (http:\/\/\S+)/.exec(existsSync(c.logFile) ? readFileSync(c.logFile).subarray(c.logStart).toString('utf8') : '');
       url = m?.[1];
       return url !== undefined;
     },

@@ -81,8 +81,8 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
   m['master/valid_status_update_acknowledgements'] = state.counters.validAcknowledgements;
   m['master/invalid_status_update_acknowledgements'] = state.counters.invalidAcknowledgements;
   m['master/dropped_messages'] = rt.malformedMessages;
-  m['master/messages_decline_offers'] = state.counters.offersDeclined;
-  m['master/messages_launch_tasks'] = state.counters.offersAccepted;
+  m['master/messages_decline_offers'] = state.counters.declineCalls;
+  m['master/messages_launch_tasks'] = state.counters.acceptCalls;
 
   const runs = [...rt.allocationRunMs].sort((a, b) => a - b);
   m['allocator/mesos/allocation_runs'] = rt.allocationRuns;
@@ -102,6 +102,7 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
   m['log/events_folded'] = rt.eventsFolded;
   m['log/stale_decisions_ignored'] = state.counters.staleDecisionsIgnored;
   m['log/accepts_refused'] = state.counters.acceptsRefused;
+  m['log/offers_invalid'] = state.counters.offersInvalid;
   m['log/outbox_pending'] = state.outbox.size;
   return m;
 }

@@ -88,7 +88,8 @@ export function taskJson(t: TaskState): Record<string, Json> {
     state: t.state,
     resources: R.toFlatJson(t.resources),
     role: t.role,
-    statuses: t.statuses.map((s) => ({
+    // Mesos lists the updates a task went through, not the master's own initial STAGING.
+    statuses: t.statuses.filter((s) => !(s.state === 'TASK_STAGING' && s.source === 'SOURCE_MASTER')).map((s) => ({
       state: s.state,
       timestamp: secs(s.timestamp),
       ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
@@ -152,7 +153,7 @@ export function frameworkJson(state: State, f: FrameworkState): Record<string, J
 export function masterStateJson(state: State, me: MasterIdentity): Record<string, Json> {
   const agents = [...state.agents.values()];
   const leader = state.leader;
-  const leaderPid = leader ? `master@${leader.hostname}:${leader.port}` : '';
+  const leaderPid = leader ? `master@${leader.ip}:${leader.port}` : '';
   return {
     version: me.version,
     build_date: '',

@@ -35,12 +35,12 @@ export interface MasterHandle {
 export async function startMaster(input: MasterOptionsInput, rootLog: Logger): Promise<MasterHandle> {
   const o = MasterOptions.parse(input);
   const masterId = randomUUID();
-  const log = rootLog.child({ component: 'master', masterId });
+  const log = rootLog.child({ masterId });
   const startTime = Date.now();
   const hostname = o.hostname ?? (o.ip === '127.0.0.1' || o.ip === '0.0.0.0' ? 'localhost' : osHostname());
 
   const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
-  await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas });
+  await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
 
   let leadership: Leadership | undefined;
   const follower: Follower = startFollower(bus, log, (e) => leadership?.onEvent(e));
@@ -127,12 +127,13 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     await bus.close();
     throw err;
   }
+  flags.port = String(http.port);
   identity = { id: masterId, hostname, ip: o.ip, port: http.port, version: VERSION, startTime, electedTime: null, flags };
   function currentIdentity(): MasterIdentity {
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, port: http.port }, o, log);
+  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
     { pingTimeoutMs: o.agentPingTimeoutMs, maxTimeouts: o.maxAgentPingTimeouts, masterId },

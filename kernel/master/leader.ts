@@ -49,6 +49,7 @@ export interface Leadership {
 export interface LeaderIdentity {
   readonly masterId: string;
   readonly hostname: string;
+  readonly ip: string;
   readonly port: number;
 }
 
@@ -153,6 +154,7 @@ export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentit
             epoch,
             masterId: me.masterId,
             hostname: me.hostname,
+            ip: me.ip,
             port: me.port,
           },
           { expectLastSubjectSequence: expect },

@@ -10,7 +10,7 @@ export const MasterOptions = z.object({
   /** The host name the master advertises. */
   hostname: z.string().optional(),
   allocationIntervalMs: z.number().int().positive().default(1000),
-  /** Offers are rescinded after this long (null: never, as Mesos's default). */
+  /** Offers are rescinded after this long (null: never, which is Mesos's default; ours is 30 s so a framework that ignores offers cannot hold resources for ever). */
   offerTimeoutMs: z.number().int().positive().nullable().default(30_000),
   /** Mesos's --agent_ping_timeout and --max_agent_ping_timeouts. */
   agentPingTimeoutMs: z.number().int().positive().default(15_000),

@@ -165,7 +165,7 @@ export const revived = (f: Env & { frameworkId: string }): EventOf<'OffersRevive
 // Leadership and offers
 
 export const leaderElected = (epoch: number, o: Env & { masterId?: string } = {}): EventOf<'LeaderElected'> =>
-  build({ type: 'LeaderElected', ...stamp(o), epoch, masterId: o.masterId ?? `master-${epoch}`, hostname: 'master.local', port: 5050 });
+  build({ type: 'LeaderElected', ...stamp(o), epoch, masterId: o.masterId ?? `master-${epoch}`, hostname: 'master.local', ip: '127.0.0.1', port: 5050 });
 
 export interface OfferArgs {
   offerId: string;

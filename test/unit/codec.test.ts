@@ -230,7 +230,7 @@ test('encode throws CodecError INVALID_EVENT for an invalid event', () => {
     assert.ok((e as CodecError).cause !== undefined, 'the zod error is the cause');
   }
   try {
-    validate({ type: 'LeaderElected', schemaVersion: 1, id: 'x', time: 0, epoch: 0, masterId: 'm', hostname: 'h', port: 1 });
+    validate({ type: 'LeaderElected', schemaVersion: 1, id: 'x', time: 0, epoch: 0, masterId: 'm', hostname: 'h', ip: '127.0.0.1', port: 1 });
     assert.unreachable('validate must throw');
   } catch (e) {
     assert.instance(e, CodecError);

@@ -833,7 +833,7 @@ test('LeaderElected with a higher epoch rescinds all old-epoch offers; a lower e
   const le = leaderElected(3, { id: 'le3', masterId: 'm3' });
   when(s, le);
   assert.is(s.epoch, 3);
-  assert.equal(s.leader, { masterId: 'm3', epoch: 3, hostname: 'master.local', port: 5050, electedAt: le.time });
+  assert.equal(s.leader, { masterId: 'm3', epoch: 3, hostname: 'master.local', ip: '127.0.0.1', port: 5050, electedAt: le.time });
   assert.is(s.offers.size, 0);
   assert.equal(agent(s).offered, []);
   assert.equal(agent(s, 'a2').offered, []);

@@ -1,0 +1,634 @@
+/**
+ * Generates docs/events.md, the event catalogue, from the zod schemas in events/.
+ *
+ *   npx tsc -p tsconfig.json && node dist/scripts/gen-event-docs.js > docs/events.md
+ *
+ * Field names, types, required/optional, defaults, enums and constraints come from the schemas
+ * (zod 4's `z.toJSONSchema`, input form: what a publisher writes, before defaults are applied).
+ * Subjects come from events/subjects.ts (`subjectFor` applied to placeholder events). Who appends
+ * each event and what folding it does are written by hand below, from kernel/projection.ts,
+ * kernel/master/*, agent/ and frameworks/sdk/: keep them in step with the code. The output is
+ * deterministic (no dates), so a diff shows exactly what changed.
+ */
+import { z } from 'zod';
+import {
+  AcceptRefusalCode,
+  ClusterEvent,
+  CommandInfo,
+  EVENT_TYPES,
+  type EventType,
+  FrameworkCapability,
+  FrameworkInfo,
+  Operation,
+  SCHEMA_VERSION,
+  TaskInfo,
+  TaskStatus,
+} from '../events/catalogue.js';
+import { AgentPing, AgentPong } from '../events/liveness.js';
+import { Attribute, Range, Reservation, Resource, Resources } from '../events/resources.js';
+import { STREAM_NAME, defaultStreamOptions, streamConfig } from '../events/stream.js';
+import { LOG_PREFIX, subjectFor, subjects } from '../events/subjects.js';
+import { StatusReason, StatusSource, TaskStateName } from '../events/task-states.js';
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema, as much of it as zod 4 emits for our schemas
+
+interface JsonSchema {
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  type?: string;
+  const?: unknown;
+  enum?: readonly unknown[];
+  properties?: Record<string, JsonSchema>;
+  required?: readonly string[];
+  additionalProperties?: JsonSchema | boolean;
+  items?: JsonSchema | false;
+  prefixItems?: readonly JsonSchema[];
+  oneOf?: readonly JsonSchema[];
+  anyOf?: readonly JsonSchema[];
+  default?: unknown;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  minItems?: number;
+  maxItems?: number;
+}
+
+/** Shared shapes get a name: they are rendered once, in their own section, and linked. */
+const shapes = z.registry<{ id: string }>();
+const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
+  ['TaskInfo', TaskInfo, 'A task to launch, as a framework writes it in an accept and as the agent receives it in LaunchTasks.'],
+  ['CommandInfo', CommandInfo, 'What a task runs. `shell: true` runs `value` with `/bin/sh -c`; otherwise `value` is the executable and `arguments` its argv.'],
+  ['FrameworkInfo', FrameworkInfo, 'A framework as it subscribes (Mesos\'s FrameworkInfo, in camelCase).'],
+  ['TaskStatus', TaskStatus, 'One task status update (Mesos\'s TaskStatus). Agent-generated updates carry a `uuid` and must be acknowledged; the leader\'s notices carry none.'],
+  ['Operation', Operation, 'An offer operation. Only `LAUNCH` exists today (no RESERVE, CREATE, LAUNCH_GROUP, …).'],
+  ['Resources', Resources, 'A list of resources, in Mesos\'s model. Arithmetic (kernel/resources.ts) is fixed point with three decimals for scalars, as in Mesos.'],
+  ['Resource', Resource, 'One resource: a scalar (`cpus`, `mem`, `disk`, `gpus`), ranges (`ports`) or a set.'],
+  ['Range', Range, 'An inclusive integer interval `[begin, end]`, with `begin <= end`.'],
+  ['Reservation', Reservation, 'A reservation in the post-refinement format (the last entry names the role that owns the resource).'],
+  ['Attribute', Attribute, 'An agent attribute, as in Mesos (`rack:a;zone:z1;level:10;keys:[1000-1500]`).'],
+  ['TaskStateName', TaskStateName, 'Mesos task states. Terminal (the task holds no resources): TASK_FINISHED, TASK_FAILED, TASK_KILLED, TASK_ERROR, TASK_LOST, TASK_DROPPED, TASK_GONE, TASK_GONE_BY_OPERATOR. TASK_UNREACHABLE is not terminal but holds no resources.'],
+  ['StatusSource', StatusSource, 'Who produced a status update.'],
+  ['StatusReason', StatusReason, 'Why a status update happened (names as in mesos.proto v1). Only some are produced today: see the events that set them.'],
+  ['FrameworkCapability', FrameworkCapability, 'Framework capabilities. The kernel acts on PARTITION_AWARE (TASK_UNREACHABLE/TASK_UNKNOWN/TASK_DROPPED instead of TASK_LOST) and GPU_RESOURCES (agents with gpus are offered only to such frameworks); MULTI_ROLE changes the JSON of `/master/state`. The others are accepted and stored.'],
+  ['AcceptRefusalCode', AcceptRefusalCode, 'Stable codes of a refused accept (`validateAccept` in kernel/projection.ts); callers match on the code, never on the message.'],
+];
+for (const [id, schema] of SHAPES) shapes.add(schema, { id });
+
+const toSchema = (s: z.ZodType): JsonSchema => z.toJSONSchema(s, { metadata: shapes, io: 'input', unrepresentable: 'any' }) as JsonSchema;
+
+/** A registered schema converts to a `$ref` into its own `$defs`: unwrap it. */
+function shapeSchema(name: string, s: z.ZodType): JsonSchema {
+  const js = toSchema(s);
+  return js.$ref !== undefined ? (js.$defs?.[name] ?? js) : js;
+}
+
+const anchor = (name: string): string => name.toLowerCase();
+const link = (name: string): string => `[${name}](#${anchor(name)})`;
+const code = (s: string): string => `\`${s.replace(/\|/g, '\\|')}\``;
+const refName = (ref: string): string => ref.split('/').pop() ?? ref;
+
+// Ids are branded in TypeScript only (`.brand()` returns the same zod schema), so the JSON schema
+// of an AgentId and a FrameworkId is one and the same; the field name says which id it is.
+const ID_FIELDS: Readonly<Record<string, string>> = {
+  agentId: 'AgentId',
+  frameworkId: 'FrameworkId',
+  offerId: 'OfferId',
+  taskId: 'TaskId',
+  executorId: 'ExecutorId',
+};
+const SUBJECT_TOKEN_PATTERN = '^[A-Za-z0-9_-]+$';
+
+function typeOf(s: JsonSchema, key: string): string {
+  if (s.$ref !== undefined) return link(refName(s.$ref));
+  if (s.const !== undefined) return code(JSON.stringify(s.const));
+  if (s.enum !== undefined) return s.enum.map((v) => code(String(v))).join(' \\| ');
+  const alts = s.oneOf ?? s.anyOf;
+  if (alts !== undefined) return alts.map((a) => typeOf(a, key)).join(' \\| ');
+  switch (s.type) {
+    case 'string': {
+      const id = ID_FIELDS[key];
+      return id !== undefined ? `string (${id})` : 'string';
+    }
+    case 'integer':
+    case 'number':
+    case 'boolean':
+      return s.type;
+    case 'array': {
+      if (s.prefixItems !== undefined) return `[${s.prefixItems.map((p) => typeOf(p, key)).join(', ')}]`;
+      if (s.items === undefined || s.items === false) return 'array';
+      const singular = key.endsWith('s') ? key.slice(0, -1) : key;
+      const item = typeOf(s.items, singular);
+      return item.includes(' ') && !item.startsWith('[') ? `array of ${item}` : `${item}[]`;
+    }
+    case 'object':
+      if (s.properties === undefined && typeof s.additionalProperties === 'object') {
+        return `map of string → ${typeOf(s.additionalProperties, key)}`;
+      }
+      return 'object';
+    default:
+      return 'any';
+  }
+}
+
+function constraints(s: JsonSchema): string {
+  const out: string[] = [];
+  if (s.minLength !== undefined && s.maxLength !== undefined) out.push(`${s.minLength}–${s.maxLength} chars`);
+  else if (s.minLength !== undefined) out.push(`≥ ${s.minLength} char${s.minLength === 1 ? '' : 's'}`);
+  else if (s.maxLength !== undefined) out.push(`≤ ${s.maxLength} chars`);
+  if (s.pattern !== undefined) out.push(s.pattern === SUBJECT_TOKEN_PATTERN ? 'letters, digits, `-`, `_` (a subject token)' : `pattern ${code(s.pattern)}`);
+  if (s.exclusiveMinimum !== undefined) out.push(`> ${s.exclusiveMinimum}`);
+  if (s.minimum !== undefined) out.push(`≥ ${s.minimum}`);
+  if (s.maximum !== undefined && s.maximum !== Number.MAX_SAFE_INTEGER) out.push(`≤ ${s.maximum}`);
+  if (s.type === 'array' && s.prefixItems === undefined && s.minItems !== undefined) out.push(`≥ ${s.minItems} item${s.minItems === 1 ? '' : 's'}`);
+  if (s.default !== undefined) out.push(`default ${code(JSON.stringify(s.default))}`);
+  return out.join('; ');
+}
+
+interface Row {
+  readonly path: string;
+  readonly type: string;
+  readonly required: boolean;
+  readonly constraints: string;
+}
+
+/** Rows for an object's properties; inline objects (and arrays of them) are flattened with dotted paths. */
+function rows(obj: JsonSchema, prefix = ''): Row[] {
+  const out: Row[] = [];
+  const req = new Set(obj.required ?? []);
+  for (const [key, s] of Object.entries(obj.properties ?? {})) {
+    const path = `${prefix}${key}`;
+    out.push({ path, type: typeOf(s, key), required: req.has(key), constraints: constraints(s) });
+    if (s.type === 'object' && s.properties !== undefined) out.push(...rows(s, `${path}.`));
+    if (s.type === 'array' && s.items && typeof s.items === 'object' && s.items.type === 'object' && s.items.properties !== undefined) {
+      out.push(...rows(s.items, `${path}[].`));
+    }
+  }
+  return out;
+}
+
+function table(rs: readonly Row[], notes: (path: string) => string | undefined): string[] {
+  const lines = ['| field | type | required | constraints, default | notes |', '|---|---|---|---|---|'];
+  for (const r of rs) {
+    lines.push(`| ${code(r.path)} | ${r.type} | ${r.required ? 'yes' : 'no'} | ${r.constraints} | ${(notes(r.path) ?? '').replace(/\|/g, '\\|')} |`);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hand-written: who appends each event, and what it means and does when folded
+
+interface EventDoc {
+  /** Who appends it, and when (the code that does). */
+  readonly by: string;
+  /** What it means and what folding it does (kernel/projection.ts). */
+  readonly meaning: string;
+}
+
+const EVENTS: Readonly<Record<EventType, EventDoc>> = {
+  AgentRegistered: {
+    by: 'An agent (`agent/index.ts`), when it starts with a work dir that holds no checkpoint (`meta/agent.json`): a new agent with a new id.',
+    meaning:
+      'An agent announces itself: resources (given with `--resources`, the rest detected), attributes, version, and the isolation that actually contains its tasks. Folding it adds the agent as ACTIVE with nothing used or offered and a command sequence of 0, and counts a registration (`master/slave_registrations`). If the id is already known, the agent is updated in place (host, port, version, isolation, attributes, resources), made ACTIVE again, and a reregistration is counted instead. The leader marks the state dirty, so the next allocation cycle can offer the new resources.',
+  },
+  AgentReregistered: {
+    by: 'An agent that restarts on a work dir with a checkpoint (same agent id, same resources), and an agent that has not been pinged by any master for `--master-ping-timeout` (75 s by default: it was declared unreachable, or no master is up).',
+    meaning:
+      'An agent that was known before announces itself again, with the tasks it still runs and the last command sequence (`agentSeq`) it has carried out. Folding it does what AgentRegistered does (always ending ACTIVE, counted as a reregistration) and then reconciles: tasks the master had written off as TASK_UNREACHABLE that the agent reports as running come back to the reported state (reason REASON_AGENT_REREGISTERED), and tasks the master believes live on this agent that the agent does not report become TASK_LOST (REASON_AGENT_RESTARTED) — but only if their launch command is at or below the reported `lastCommandSeq` (a launch still on its way is left alone). Each such change is owed to the framework as a TaskStatusUpdated notice. Today an agent that restarts reports no tasks (it does not re-attach to running tasks yet), so its earlier tasks become TASK_LOST.',
+  },
+  AgentDisconnected: {
+    by: 'An agent that stops gracefully (SIGTERM/SIGINT), after it has killed its tasks and their terminal updates are in the log.',
+    meaning:
+      'The agent left and may come back. Folding it marks the agent DISCONNECTED (the allocator offers only ACTIVE agents) and retires its outstanding offers; every ACTIVE framework that held one is owed an OffersRescinded (`AGENT_GONE`). Its tasks are not touched. Unknown or removed agents: no effect. The leader keeps pinging a disconnected agent; if it does not come back within the missed-ping limit, it is removed (AgentRemoved).',
+  },
+  TaskStatusUpdated: {
+    by: 'The agent that runs the task (`agent/status-sender.ts`; no epoch, with a `uuid`), retried with backoff until JetStream acknowledges it. Also the leader, from its outbox (with its epoch, no `uuid`), to tell a framework of a status the fold itself decided (agent removed or restarted, kill of an unknown task).',
+    meaning:
+      "A task's status changed. Folding an agent's update: an update for a task the master does not know, or from another agent than the task's, is counted as invalid (`master/invalid_status_updates`); a re-send whose `uuid` is already in the task's history is ignored; a transition the task state machine forbids is counted as invalid (nothing leaves a terminal state except TASK_UNREACHABLE and TASK_LOST, nothing goes back to TASK_STAGING, TASK_RUNNING does not go back to TASK_STARTING, TASK_KILLING goes back to STARTING/RUNNING only with REASON_RECONCILIATION). A valid update is appended to the task's status history (the last 10 are kept), changes its state, and releases the task's resources when it leaves the states that hold them (terminal states and TASK_UNREACHABLE hold none). An update with a `uuid` becomes the one awaiting acknowledgement; a terminal update without one completes the task at once (it moves to its framework's completed tasks). The leader's copy (with an epoch) changes nothing: it is the notice of a change the fold already made, and folding it only clears the outbox entry.",
+  },
+  FrameworkSubscribed: {
+    by: 'A framework, through the SDK (`subscribe()` in frameworks/sdk/scheduler.ts); `mesos execute` and the demo use it.',
+    meaning:
+      "A framework subscribes with its FrameworkInfo; the framework id is chosen by the framework (the SDK uses a random UUID, or the `frameworkId` option to fail over). Folding it adds the framework as ACTIVE. A known id re-subscribing (scheduler failover) gets its outstanding offers retired (without a rescind notice), its info replaced except `user` and `checkpoint`, which keep their first values, and is ACTIVE again. An id found among the completed (removed) frameworks is ignored: a removed framework stays removed.",
+  },
+  OffersAccepted: {
+    by: 'A framework (`accept()` in the SDK).',
+    meaning:
+      "A framework accepts one or more offers, all from one agent, with operations (LAUNCH only). The fold validates it against the state at this point of the log, so log order decides every race (an accept that names an offer rescinded earlier in the log is refused by every replica alike). Refused (codes in AcceptRefusalCode, checked in that order): counted (`log/accepts_refused`), the named offers of this framework are retired so their resources return to the pool, and an AcceptRefused is owed. Valid: the offers are retired as used; if there are tasks, the agent's command sequence is increased once for the whole accept, each task is created in TASK_STAGING holding its resources (on the agent and the framework), and a LaunchTasks command is owed to the agent (id `launch-<accept id>`). What was offered and not used is filtered for `refuseSeconds` (default 5 s) — an accept with no operations is a decline.",
+  },
+  OffersDeclined: {
+    by: 'A framework (`decline()` in the SDK).',
+    meaning:
+      "A framework declines offers. Folding it retires the named offers of this framework (offers that are unknown or another framework's are ignored) and adds, per agent, a refuse filter over the declined resources for `refuseSeconds` (Mesos's Filters.refuse_seconds: default 5 s, a negative value means the default, 0 means no filter, capped at a year). Until the filter expires (measured in event time), the allocator does not offer that framework a subset of those resources on that agent.",
+  },
+  TaskKillRequested: {
+    by: 'A framework (`kill()` in the SDK; `mesos execute` on Ctrl-C).',
+    meaning:
+      "A framework asks to kill one of its tasks. Folding it: for an unknown framework, nothing. For a task that is unknown or already terminal, a TaskStatusUpdated is owed to the framework, as Mesos does (reason REASON_RECONCILIATION; the terminal state if known, else TASK_UNKNOWN for a partition-aware framework and TASK_LOST otherwise). Otherwise, unless the task's agent was removed, the agent's command sequence is increased and a KillTask command is owed to it (grace period: the request's, else the task's `killGracePeriodMs`, else the agent's default). The task's state does not change here: the agent's TASK_KILLED will change it.",
+  },
+  StatusAcknowledged: {
+    by: 'A framework (`acknowledge()` in the SDK), for every update that carries a `uuid`.',
+    meaning:
+      "A framework acknowledges a status update. Folding it: the task must be live, on that agent, with that `uuid` in its status history, else it is counted as invalid (`master/invalid_status_update_acknowledgements`). If the uuid is the update awaiting acknowledgement, that is cleared, and a task in a terminal state is then completed (moved to its framework's completed tasks). The agent is not told: acknowledgements do not flow back to agents today (the agent does not keep updates for re-sending anyway).",
+  },
+  OffersRevived: {
+    by: 'A framework (`revive()` in the SDK).',
+    meaning: 'Folding it clears the framework\'s suppression and all its refuse filters, so the next allocation cycle may offer it anything.',
+  },
+  OffersSuppressed: {
+    by: 'A framework (`suppress()` in the SDK).',
+    meaning: 'Folding it marks the framework suppressed: the allocator skips it until it revives. Offers it already holds stay outstanding.',
+  },
+  FrameworkRemoved: {
+    by: "A framework tearing itself down (`teardown()` in the SDK; reason TEARDOWN, no epoch). The leader's form (with its epoch: FAILOVER_TIMEOUT, OPERATOR) is defined but nothing appends it yet: there is no framework failover timeout nor an operator teardown endpoint.",
+    meaning:
+      "The framework is gone. Folding it retires its offers, turns every non-terminal task into TASK_KILLED (REASON_FRAMEWORK_REMOVED, releasing its resources) and owes a KillTask to each such task's agent (unless the agent was removed), moves all its tasks to its completed tasks and the framework to the completed frameworks (the last 50 are kept), and counts it. The id cannot subscribe again. Unknown ids: no effect.",
+  },
+  LeaderElected: {
+    by: 'A master (`kernel/master/leader.ts`), once its fold has caught up with the log: appended with compare-and-swap (JetStream expected-last-subject-sequence on the leader subject), proposing the current epoch + 1.',
+    meaning:
+      "A master leads from this point of the log. Folding it requires a higher epoch than the current one (else it is ignored and counted in `log/stale_decisions_ignored`); it sets the epoch and the leader (shown in `/master/state` as `leader`/`leader_info`). Every outstanding offer is retired, and each framework that held offers is owed an OffersRescinded (`LEADER_CHANGED`) — the new leader offers afresh. From here on every decision of another epoch has no effect (fencing): a deposed master that still writes changes nothing.",
+  },
+  OffersCreated: {
+    by: 'The leader, in an allocation cycle (`kernel/master/leader.ts` with `allocate()` from kernel/allocator): one event per framework per cycle, offer ids `<masterId>-O<n>`.',
+    meaning:
+      "The leader offers resources of agents to a framework. Folding it checks each offer on its own: the framework must be ACTIVE, the offer id new (neither outstanding nor recently retired), the agent ACTIVE, the resources non-empty and within what the agent still has available (total − used − offered). An offer that fails is skipped (counted in the state's `offersInvalid` counter, which is not exported as a metric); this is how a proposal made from a slightly old state (a framework torn down meanwhile) is neutralised. A valid offer becomes outstanding and its resources count as offered on the agent and the framework. `expiresAt` is the leader's offer timeout (`--offer-timeout`, 30 s by default).",
+  },
+  OffersRescinded: {
+    by: 'The leader: in an allocation cycle for offers past `expiresAt` (reason EXPIRED), and from its outbox for rescinds the fold decided (LEADER_CHANGED at an election, AGENT_GONE when an agent disconnects or is removed). FRAMEWORK_GONE is defined but not used.',
+    meaning:
+      "Offers are withdrawn. Folding it retires the named offers of that framework that are still outstanding (as EXPIRED for reason EXPIRED, so that a later accept is refused with OFFER_EXPIRED; as RESCINDED otherwise) and counts them. For LEADER_CHANGED and AGENT_GONE the fold had already retired the offers when it folded the cause, so this event is the notice the framework hears (the SDK's `rescinds$`).",
+  },
+  AcceptRefused: {
+    by: 'The leader, from its outbox, after the fold refused an OffersAccepted.',
+    meaning:
+      "Tells the framework why its accept (`acceptId`) was refused, with a stable `code`. Folding it changes nothing but the outbox: the refusal itself took effect when the accept was folded. The SDK turns it into task status updates as Mesos would send them: TASK_ERROR (REASON_TASK_INVALID) for TASK_INVALID, TASK_ID_DUPLICATE and RESOURCES_EXCEEDED; otherwise TASK_LOST (TASK_DROPPED for partition-aware frameworks) with REASON_INVALID_OFFERS.",
+  },
+  LaunchTasks: {
+    by: 'The leader, from its outbox, after the fold accepted an OffersAccepted with tasks. Message id `launch-<accept id>@<epoch>`.',
+    meaning:
+      "A command for one agent: launch these tasks of this framework. `agentSeq` numbers the commands of one agent 1, 2, 3, …; the agent carries them out strictly in that order, each once (agent/command-inbox.ts). Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent runs each task in a container: it reports TASK_STARTING, then TASK_RUNNING once the process is spawned, then TASK_FINISHED (exit 0), TASK_FAILED (non-zero exit: REASON_COMMAND_EXECUTOR_FAILED; memory limit: REASON_CONTAINER_LIMITATION_MEMORY; launch failure: REASON_CONTAINER_LAUNCH_FAILED) or TASK_KILLED.",
+  },
+  KillTask: {
+    by: 'The leader, from its outbox, after the fold folded a TaskKillRequested (id `kill-<request id>`) or a FrameworkRemoved (id `kill-<event id>-<task id>`).',
+    meaning:
+      "A command for one agent: kill this task (SIGTERM to the container, SIGKILL after the grace period). Numbered in the same `agentSeq` sequence as launches. Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent reports TASK_KILLED when the process is gone; it does not send TASK_KILLING, and a kill for a task it does not run is ignored.",
+  },
+  AgentRemoved: {
+    by: 'The leader, when an agent missed `--max-agent-ping-timeouts` consecutive pings (reason UNREACHABLE; kernel/master/liveness.ts). The OPERATOR reason is defined but nothing appends it yet (no operator endpoint).',
+    meaning:
+      "The agent is gone. Folding it marks it REMOVED (counted in `master/slave_removals`; it disappears from `/master/slaves`), retires its offers (owing OffersRescinded `AGENT_GONE` to ACTIVE frameworks), drops from the outbox every command not yet sent to it, and turns each of its non-terminal tasks into TASK_UNREACHABLE with REASON_AGENT_REMOVED (resources released; the task stays known and comes back if the agent reregisters) — or TASK_GONE_BY_OPERATOR for reason OPERATOR. Each framework is owed a TaskStatusUpdated: TASK_UNREACHABLE if it is partition-aware, TASK_LOST otherwise, as Mesos does.",
+  },
+};
+
+/** Notes on fields, by `Event.path`, or by `*.path` for every event. */
+const FIELD_NOTES: Readonly<Record<string, string>> = {
+  '*.type': 'The discriminator.',
+  '*.schemaVersion': `Schema version of the event; this build writes ${SCHEMA_VERSION}.`,
+  '*.id': 'Unique id, set by the appender. Also the Nats-Msg-Id (with `@<epoch>` for an event that carries an epoch).',
+  '*.time': 'Milliseconds since the epoch, set by the appender. The fold reads time only from here.',
+  '*.epoch': 'The leader epoch that made this decision; the fold ignores it unless it is the current epoch.',
+  'AgentRegistered.port': "The agent's HTTP port (0: it serves none, which is the case today).",
+  'AgentReregistered.port': "The agent's HTTP port (0: it serves none, which is the case today).",
+  'AgentRegistered.isolation': '`cgroups-v1`, `cgroups-v2` or `posix`.',
+  'AgentReregistered.isolation': '`cgroups-v1`, `cgroups-v2` or `posix`.',
+  'AgentReregistered.tasks': 'The tasks the agent still runs.',
+  'AgentReregistered.lastCommandSeq': 'The last `agentSeq` the agent has carried out.',
+  'OffersAccepted.refuseSeconds': 'Filter for the unused part of the offers (default 5).',
+  'OffersDeclined.refuseSeconds': 'How long not to offer these resources again (default 5).',
+  'TaskKillRequested.agentId': 'Optional hint, used only in the reply about an unknown task.',
+  'TaskKillRequested.gracePeriodMs': 'SIGTERM, then this long, then SIGKILL.',
+  'LeaderElected.port': "The master's HTTP port.",
+  'LeaderElected.masterId': 'A random UUID chosen by the master at start.',
+  'OffersCreated.offers[].expiresAt': 'When the leader will rescind it (absent: never).',
+  'AcceptRefused.acceptId': 'The id of the OffersAccepted event that was refused.',
+  'LaunchTasks.agentSeq': "Position in the agent's command sequence (1, 2, 3, …).",
+  'KillTask.agentSeq': "Position in the agent's command sequence (1, 2, 3, …).",
+  'LaunchTasks.framework': 'What the agent needs of the framework (the user tasks run as by default).',
+  'KillTask.reason': 'REASON_FRAMEWORK_REMOVED when the kill follows a teardown.',
+  'TaskStatusUpdated.status': 'See TaskStatus; `uuid` is present on agent updates only.',
+};
+
+/** When the fold refuses an accept with each code, in the order `validateAccept` checks. */
+const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
+  ['FRAMEWORK_UNKNOWN', 'The framework is not subscribed (or was removed).'],
+  ['FRAMEWORK_INACTIVE', 'The framework is not ACTIVE.'],
+  ['OFFER_DUPLICATED', 'An offer id appears twice in `offerIds`.'],
+  ['OFFER_RESCINDED', 'An offer was rescinded earlier in the log (leader change, agent gone, framework re-subscribed).'],
+  ['OFFER_EXPIRED', 'An offer was rescinded for expiry, or the accept\'s `time` is past the offer\'s `expiresAt`.'],
+  ['OFFER_UNKNOWN', 'An offer is unknown, or was already used or declined.'],
+  ['OFFER_NOT_YOURS', 'An offer was made to another framework.'],
+  ['OFFERS_ON_DIFFERENT_AGENTS', 'The offers are not all from one agent.'],
+  ['AGENT_INACTIVE', 'The offers\' agent is not ACTIVE (disconnected or removed).'],
+  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, or asks for a fractional number of gpus.'],
+  ['TASK_ID_DUPLICATE', 'A task id appears twice in the accept, or the framework already has a live task with that id.'],
+  ['RESOURCES_EXCEEDED', 'The tasks together need more than the offers hold.'],
+];
+
+const SHAPE_NOTES: Readonly<Record<string, string>> = {
+  'TaskInfo.killGracePeriodMs': "SIGTERM, then this long, then SIGKILL. Default: the agent's `--kill-grace-period` (3 s).",
+  'TaskInfo.agentId': 'Must be the agent of the accepted offers.',
+  'TaskInfo.taskId': 'Chosen by the framework; unique among its live tasks.',
+  'CommandInfo.user': "Run as this user (default: the framework's user). Honoured only when the agent runs as root and the user exists on the host.",
+  'FrameworkInfo.roles': 'Only the first role is used by the allocator today.',
+  'FrameworkInfo.failoverTimeoutMs': 'Stored and shown; not enforced yet (no framework liveness).',
+  'FrameworkInfo.checkpoint': 'Stored and shown; the agent does not act on it yet.',
+  'TaskStatus.uuid': 'Present on updates that must be acknowledged (agent-generated ones).',
+  'TaskStatus.timestamp': 'When the status happened (ms since the epoch).',
+  'TaskStatus.executorId': 'The agent sets it to the task id (command tasks).',
+  'TaskStatus.healthy': 'Defined; nothing sets it yet (no health checks).',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Subjects, derived from events/subjects.ts
+
+const P = { agent: '<agentId>', fw: '<frameworkId>' };
+
+/** A placeholder event of a type, enough for `subjectFor` (which reads only ids and the epoch). */
+function placeholder(type: EventType, withEpoch: boolean): ClusterEvent {
+  const e: Record<string, unknown> = {
+    type,
+    agentId: P.agent,
+    frameworkId: P.fw,
+    status: { agentId: P.agent, frameworkId: P.fw },
+  };
+  if (withEpoch) e.epoch = 1;
+  return e as unknown as ClusterEvent;
+}
+
+type EpochKind = 'required' | 'optional' | 'none';
+
+function epochKind(js: JsonSchema): EpochKind {
+  if (js.properties?.epoch === undefined) return 'none';
+  return (js.required ?? []).includes('epoch') ? 'required' : 'optional';
+}
+
+function subjectsOf(type: EventType, kind: EpochKind): { subject: string; when?: string }[] {
+  if (kind === 'optional') {
+    return [
+      { subject: subjectFor(placeholder(type, false)), when: 'without epoch (the party)' },
+      { subject: subjectFor(placeholder(type, true)), when: "with epoch (the leader's copy)" },
+    ];
+  }
+  return [{ subject: subjectFor(placeholder(type, kind === 'required')) }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+function eventSchemas(): Map<EventType, JsonSchema> {
+  const out = new Map<EventType, JsonSchema>();
+  for (const option of ClusterEvent.options) out.set(option.shape.type.value, toSchema(option));
+  return out;
+}
+
+function render(): string {
+  const L: string[] = [];
+  const schemas = eventSchemas();
+  const cfg = streamConfig(defaultStreamOptions());
+
+  L.push('# Events: the catalogue of the cluster log');
+  L.push('');
+  L.push('<!-- Generated by scripts/gen-event-docs.ts from events/*.ts. Do not edit by hand:');
+  L.push('     npx tsc -p tsconfig.json && node dist/scripts/gen-event-docs.js > docs/events.md -->');
+  L.push('');
+  L.push(
+    `Every fact and command of the cluster is one of these ${EVENT_TYPES.length} events, appended to the JetStream stream \`${STREAM_NAME}\`. ` +
+      'They are declared once, as zod schemas in `events/catalogue.ts`, in one discriminated union on `type`; the TypeScript types are inferred from them. ' +
+      'Nothing is published that did not pass its schema (`encode`), and nothing is folded that did not pass it on the way in (`decode`). ' +
+      'See [architecture.md](architecture.md) for how the log, the fold and the outbox fit together.',
+  );
+  L.push('');
+  L.push(
+    'Fields are listed in their input form — what an appender writes. A field with a default may be omitted; the default is applied when the event is validated, before it is stored. ' +
+      'Nested fields are written `a.b` (inside object `a`) and `a[].b` (inside each item of array `a`); for them, "required" means required within their parent.',
+  );
+  L.push('');
+
+  // Summary
+  L.push('## Summary');
+  L.push('');
+  L.push('| event | appended by | subject | epoch |');
+  L.push('|---|---|---|---|');
+  for (const type of EVENT_TYPES) {
+    const js = schemas.get(type)!;
+    const kind = epochKind(js);
+    const subs = subjectsOf(type, kind)
+      .map((s) => code(s.subject))
+      .join(' or ');
+    const epoch = kind === 'required' ? 'required (a decision)' : kind === 'optional' ? "the leader's copy only" : '—';
+    L.push(`| [${type}](#${anchor(type)}) | ${shortBy(type)} | ${subs} | ${epoch} |`);
+  }
+  L.push('');
+
+  // Envelope and subjects
+  L.push('## Envelope');
+  L.push('');
+  L.push('Every event carries:');
+  L.push('');
+  L.push('| field | type | meaning |');
+  L.push('|---|---|---|');
+  L.push('| `type` | string | The event type (the union\'s discriminator). |');
+  L.push(`| \`schemaVersion\` | integer | The version of the event's schema. This build writes and reads version ${SCHEMA_VERSION}. |`);
+  L.push('| `id` | string, 1–256 chars | Unique. Used as the JetStream `Nats-Msg-Id` (see below). For an event the leader owes from its outbox, the id is derived from the event that caused it (`launch-<accept id>`, `kill-<request id>`, `refused-<accept id>`, `rescind-<cause id>-<framework id>`, `status-<cause id>-<framework id>/<task id>`, `killed-unknown-<request id>`), so that a re-send is recognisable. |');
+  L.push('| `time` | integer, ms since the epoch | Set by whoever appends it. The fold reads time only from here, never from a clock. |');
+  L.push('| `epoch` | integer > 0 | Only on decisions of the leading master (required) and on the leader\'s copy of TaskStatusUpdated and FrameworkRemoved (optional). The fold ignores an event whose epoch is not the current one (fencing); a LeaderElected must raise it. |');
+  L.push('');
+  L.push(
+    'The JetStream message id (`Nats-Msg-Id`, `msgIdOf` in kernel/bus.ts) is the event `id`, or `<id>@<epoch>` for an event that carries an epoch. ' +
+      `A message id seen again within the stream's duplicate window (${cfg.duplicate_window !== undefined ? cfg.duplicate_window / 1e9 : '?'} s) is dropped by the server, so a retried append (an agent's status update whose acknowledgement was lost, an outbox command sent again) is stored once. ` +
+      'Unknown fields are dropped when an event is decoded (zod objects are not strict), so adding an optional field does not break older readers.',
+  );
+  L.push('');
+
+  L.push('## Subjects');
+  L.push('');
+  L.push(
+    `The stream \`${STREAM_NAME}\` stores \`${subjects.all}\`: every subject under \`${LOG_PREFIX}.\`. The second token says who speaks. ` +
+      'Every subject is built in `events/subjects.ts` and nowhere else; `subjectFor(event)` gives the one subject an event belongs on, and the decoder rejects an event found on another one (WRONG_SUBJECT).',
+  );
+  L.push('');
+  L.push('| pattern | who writes | what |');
+  L.push('|---|---|---|');
+  L.push(`| \`${LOG_PREFIX}.agent.<agentId>.<fact>\` | an agent | registered, reregistered, disconnected |`);
+  L.push(`| \`${LOG_PREFIX}.agent.<agentId>.status.<frameworkId>\` | an agent | task status updates (the framework follows \`${subjects.statusesOf(P.fw as never)}\`) |`);
+  L.push(`| \`${LOG_PREFIX}.fw.<frameworkId>.<call>\` | a framework | subscribed, accepted, declined, kill, acknowledged, revived, suppressed, teardown |`);
+  L.push(`| \`${LOG_PREFIX}.cmd.<agentId>.<command>\` | the leader | launch, kill: the agent's command ("launch") stream; the agent follows \`${subjects.commandsOf(P.agent as never)}\` |`);
+  L.push(`| \`${LOG_PREFIX}.tell.<frameworkId>.<what>\` | the leader | offers, rescind, refused, update, removed; the framework follows \`${subjects.toldTo(P.fw as never)}\` |`);
+  L.push(`| \`${LOG_PREFIX}.sys.<what>\` | the leader / masters | \`${subjects.sys('leader')}\` (elections, compared-and-swapped), \`${subjects.sys('agent-removed')}\` |`);
+  L.push(`| \`${subjects.agentPing(P.agent as never)}\` | the leader | not in the stream: core NATS request/reply pings (below) |`);
+  L.push('');
+  L.push(
+    'Nothing in NATS itself stops a client from publishing on another party\'s subject: no NATS accounts or permissions are configured yet. WRONG_SUBJECT only makes an event\'s subject and its content agree.',
+  );
+  L.push('');
+
+  L.push('## The stream');
+  L.push('');
+  L.push('From `events/stream.ts` (`streamConfig(defaultStreamOptions())`); the master creates the stream, or updates it to this definition, when it starts:');
+  L.push('');
+  L.push('| setting | value |');
+  L.push('|---|---|');
+  const streamRows: [string, unknown][] = [
+    ['name', cfg.name],
+    ['subjects', cfg.subjects],
+    ['storage', cfg.storage],
+    ['retention', cfg.retention],
+    ['discard', cfg.discard],
+    ['max_age', `${String(cfg.max_age)} (no age limit: the log is the audit trail)`],
+    ['max_bytes', `${String(cfg.max_bytes)} (no size limit)`],
+    ['max_msgs', `${String(cfg.max_msgs)} (no count limit)`],
+    ['max_msg_size', `${String(cfg.max_msg_size)} bytes`],
+    ['duplicate_window', `${cfg.duplicate_window !== undefined ? cfg.duplicate_window / 1e9 : '?'} s`],
+    ['num_replicas', `${String(cfg.num_replicas)} (\`mesos master --stream-replicas\`; 3 on a three-node NATS cluster)`],
+    ['allow_direct', cfg.allow_direct],
+  ];
+  for (const [k, v] of streamRows) L.push(`| \`${k}\` | ${typeof v === 'string' ? v : code(JSON.stringify(v))} |`);
+  L.push('');
+
+  L.push('## Liveness messages (not events)');
+  L.push('');
+  L.push(
+    `The leader pings every agent that is not removed on \`${subjects.agentPing(P.agent as never)}\` with core NATS request/reply, every \`--agent-ping-timeout\`; these messages are never stored. ` +
+      'They are validated with zod (events/liveness.ts) but are not part of the union above. Only the decision a silence leads to — AgentRemoved — is an event.',
+  );
+  L.push('');
+  L.push('**AgentPing** (leader → agent)');
+  L.push('');
+  const pingNotes: Record<string, string> = {
+    epoch: "The pinging leader's epoch.",
+    masterId: "The pinging master's id.",
+    commandSeq: "The last command sequence the log holds for this agent (per the leader's fold); an agent that has carried out fewer catches up from the stream.",
+  };
+  L.push(...table(rows(toSchema(AgentPing)), (p) => pingNotes[p]));
+  L.push('');
+  L.push('**AgentPong** (agent → leader)');
+  L.push('');
+  const pongNotes: Record<string, string> = { lastCommandSeq: 'The last command sequence the agent has carried out.' };
+  L.push(...table(rows(toSchema(AgentPong)), (p) => pongNotes[p]));
+  L.push('');
+
+  // Events
+  L.push('## Events');
+  L.push('');
+  for (const type of EVENT_TYPES) {
+    const js = schemas.get(type)!;
+    const kind = epochKind(js);
+    const doc = EVENTS[type];
+    L.push(`### ${type}`);
+    L.push('');
+    L.push(`- **Appended by:** ${doc.by}`);
+    const subs = subjectsOf(type, kind);
+    L.push(`- **Subject:** ${subs.map((s) => `${code(s.subject)}${s.when ? ` ${s.when}` : ''}`).join('; ')}`);
+    L.push(`- **Decision (epoch):** ${decisionText(type, kind)}`);
+    L.push('');
+    L.push(doc.meaning);
+    L.push('');
+    L.push(...table(rows(js), (p) => FIELD_NOTES[`${type}.${p}`] ?? FIELD_NOTES[`*.${p}`]));
+    L.push('');
+  }
+
+  // Shared shapes
+  L.push('## Shared shapes');
+  L.push('');
+  for (const [name, schema, about] of SHAPES) {
+    const js = shapeSchema(name, schema);
+    L.push(`### ${name}`);
+    L.push('');
+    L.push(about);
+    L.push('');
+    if (name === 'AcceptRefusalCode') {
+      L.push('| code | when (in the order the fold checks) |', '|---|---|');
+      for (const [c, when] of REFUSAL_ORDER) L.push(`| ${code(c)} | ${when} |`);
+      const listed = new Set(REFUSAL_ORDER.map(([c]) => c));
+      const missing = (js.enum ?? []).filter((v) => !listed.has(String(v)));
+      if (missing.length > 0) throw new Error(`REFUSAL_ORDER lacks ${missing.join(', ')}`);
+    } else if (js.enum !== undefined) {
+      L.push(js.enum.map((v) => code(String(v))).join(', '));
+    } else if (js.oneOf !== undefined || js.anyOf !== undefined) {
+      const alts = js.oneOf ?? js.anyOf ?? [];
+      for (const alt of alts) {
+        const disc = Object.entries(alt.properties ?? {}).find(([, s]) => s.const !== undefined);
+        L.push(`**${disc ? `${disc[0]}: ${JSON.stringify(disc[1].const)}` : 'variant'}**`);
+        L.push('');
+        L.push(...table(rows(alt), (p) => SHAPE_NOTES[`${name}.${p}`]));
+        L.push('');
+      }
+    } else if (js.type === 'object') {
+      L.push(...table(rows(js), (p) => SHAPE_NOTES[`${name}.${p}`]));
+    } else {
+      const c = constraints(js);
+      L.push(`Type: ${typeOf(js, name)}${c ? ` (${c})` : ''}.`);
+    }
+    L.push('');
+  }
+
+  // Codec
+  L.push('## Schema versions and upcasting');
+  L.push('');
+  L.push(
+    `The envelope's \`schemaVersion\` is the version of the event's shape; this build writes version ${SCHEMA_VERSION}. ` +
+      'Decoding (`decode` in events/codec.ts) upcasts an older version to the current one before validating it: a chain of functions, one per version step (`UPCASTS`), applied once at the edge, so that the fold and everything else only ever see the current shape. ' +
+      `Version ${SCHEMA_VERSION} is the first, so the chain is empty today. An event with a version this build does not know (0, not an integer, or newer than ${SCHEMA_VERSION}) is malformed (UNKNOWN_SCHEMA_VERSION): an older master reading a log written by a newer one skips those events, so upgrade masters before the parties that write newer versions.`,
+  );
+  L.push('');
+  L.push('To change an event incompatibly: raise `SCHEMA_VERSION`, change the schema, and add the upcast from the previous version to `UPCASTS` with a unit test over a recorded old event.');
+  L.push('');
+  L.push('## Malformed messages');
+  L.push('');
+  L.push(
+    'A message in the stream that does not decode is reported as a value, never thrown: readers count it, log it and skip it; it is never fatal and never folded. ' +
+      'The master counts them in `master/dropped_messages` (`/metrics/snapshot`) and logs each one (`skipped a malformed message`, with its sequence, subject and code); `mesos replay state` prints the count as `malformed`; the agent\'s command inbox skips them (logging those that arrive by live delivery) and the framework SDK logs and skips them.',
+  );
+  L.push('');
+  L.push('| code | meaning |');
+  L.push('|---|---|');
+  L.push('| `NOT_JSON` | The payload is not JSON. |');
+  L.push('| `NOT_AN_EVENT` | JSON, but not an object with a string `type`. |');
+  L.push(`| \`UNKNOWN_SCHEMA_VERSION\` | \`schemaVersion\` is missing, not an integer, or not between 1 and ${SCHEMA_VERSION}; or no upcast exists for it. |`);
+  L.push('| `SCHEMA_VIOLATION` | After upcasting, it does not match its schema (unknown `type`, missing or mistyped field, bad id …); the message names up to 5 issues. |');
+  L.push('| `WRONG_SUBJECT` | It is valid, but stored on another subject than `subjectFor` gives (e.g. an agent status on another agent\'s subject, a framework call on another framework\'s). |');
+  L.push('');
+  L.push(
+    'On the writing side, `encode`/`append` refuse an invalid event with `CodecError` code `INVALID_EVENT` before anything is published; `append` (kernel/bus.ts) always publishes on `subjectFor(event)`.',
+  );
+  L.push('');
+  return L.join('\n');
+}
+
+function decisionText(type: EventType, kind: EpochKind): string {
+  if (type === 'LeaderElected') return 'yes — carries the proposed epoch (required); folded only if it is higher than the current epoch';
+  if (kind === 'required') return "yes — carries the leader's epoch (required); ignored by the fold unless it is the current epoch";
+  if (kind === 'optional') return "either — the party's own event has no epoch; the leader's copy carries its epoch and is fenced like any decision";
+  return 'no — a call or fact of a party; no epoch';
+}
+
+function shortBy(type: EventType): string {
+  const s: Record<EventType, string> = {
+    AgentRegistered: 'agent',
+    AgentReregistered: 'agent',
+    AgentDisconnected: 'agent',
+    TaskStatusUpdated: 'agent; leader (notice)',
+    FrameworkSubscribed: 'framework',
+    OffersAccepted: 'framework',
+    OffersDeclined: 'framework',
+    TaskKillRequested: 'framework',
+    StatusAcknowledged: 'framework',
+    OffersRevived: 'framework',
+    OffersSuppressed: 'framework',
+    FrameworkRemoved: 'framework; leader (defined, unused)',
+    LeaderElected: 'master (CAS)',
+    OffersCreated: 'leader',
+    OffersRescinded: 'leader',
+    AcceptRefused: 'leader (outbox)',
+    LaunchTasks: 'leader (outbox)',
+    KillTask: 'leader (outbox)',
+    AgentRemoved: 'leader',
+  };
+  return s[type];
+}
+
+process.stdout.write(render());
