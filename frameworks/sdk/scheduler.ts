@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject, concat, defer, from } from 'rxjs';
 import {
   type AgentId,
   type ClusterEvent,
@@ -66,7 +66,10 @@ export interface SchedulerOptions {
 
 export interface Scheduler {
   readonly frameworkId: FrameworkId;
+  /** Each subscriber first gets the offers still held (not accepted, declined or rescinded), then new ones. */
   readonly offers$: Observable<Offer>;
+  /** The offers held now. */
+  outstandingOffers(): Offer[];
   readonly rescinds$: Observable<OfferId>;
   /** Task status updates, including those synthesised from a refused accept (as Mesos would send). */
   readonly updates$: Observable<TaskStatus>;
@@ -109,6 +112,8 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const refusals$ = new Subject<EventOf<'AcceptRefused'>>();
   const removed$ = new Subject<EventOf<'FrameworkRemoved'>>();
   const partitionAware = o.capabilities?.includes('PARTITION_AWARE') ?? false;
+  const outstanding = new Map<OfferId, Offer>();
+  const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
 
   const now = (): number => Date.now();
   const call = async (e: ClusterEventInput): Promise<void> => {
@@ -162,10 +167,13 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     switch (e.type) {
       case 'OffersCreated':
         for (const x of e.offers) {
-          offers$.next({ id: x.offerId, frameworkId, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources, expiresAt: x.expiresAt });
+          const offer: Offer = { id: x.offerId, frameworkId, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources, expiresAt: x.expiresAt };
+          outstanding.set(offer.id, offer);
+          offers$.next(offer);
         }
         break;
       case 'OffersRescinded':
+        release(e.offerIds);
         for (const id of e.offerIds) rescinds$.next(id);
         break;
       case 'AcceptRefused':
@@ -199,22 +207,27 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
 
   return {
     frameworkId,
-    offers$: offers$.asObservable(),
+    offers$: defer(() => concat(from([...outstanding.values()]), offers$)),
+    outstandingOffers: () => [...outstanding.values()],
     rescinds$: rescinds$.asObservable(),
     updates$: updates$.asObservable(),
     refusals$: refusals$.asObservable(),
     removed$: removed$.asObservable(),
-    accept: (offerIds, tasks, opts) =>
-      call({
+    accept: (offerIds, tasks, opts) => {
+      release(offerIds);
+      return call({
         type: 'OffersAccepted',
         ...envelope(),
         frameworkId,
         offerIds: [...offerIds],
         operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
         ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
-      }),
-    decline: (offerIds, refuseSeconds) =>
-      call({ type: 'OffersDeclined', ...envelope(), frameworkId, offerIds: [...offerIds], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) }),
+      });
+    },
+    decline: (offerIds, refuseSeconds) => {
+      release(offerIds);
+      return call({ type: 'OffersDeclined', ...envelope(), frameworkId, offerIds: [...offerIds], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) });
+    },
     kill: (taskId, opts) =>
       call({
         type: 'TaskKillRequested',

@@ -1,0 +1,150 @@
+/**
+ * As a user runs it: `mesos dev` in one terminal, `mesos execute` in another, then Ctrl-C.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { waitFor } from '../helpers/wait.js';
+
+const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
+let dev: ChildProcess;
+let out = '';
+let natsUrl = '';
+let masterUrl = '';
+const data = mkdtempSync(join(tmpdir(), 'mesos-e2e-'));
+
+const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+test.before(async () => {
+  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  dev.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  dev.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('cluster is up'), `mesos dev to start; output so far:\n${out}`, 60_000);
+  natsUrl = /nats:\s+(nats:\/\/\S+)/.exec(out)![1]!;
+  masterUrl = /master:\s+(http:\/\/\S+)/.exec(out)![1]!;
+});
+
+test.after(async () => {
+  if (dev && dev.exitCode === null) {
+    dev.kill('SIGKILL');
+  }
+  rmSync(data, { recursive: true, force: true });
+});
+
+test('mesos dev prints the master and NATS URLs and the master is healthy', async () => {
+  assert.match(natsUrl, /^nats:\/\/127\.0\.0\.1:\d+$/);
+  const r = await fetch(`${masterUrl}/health`);
+  assert.is(r.status, 200);
+  const st = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves: number };
+  assert.is(st.activated_slaves, 1);
+});
+
+test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {
+  const r = mesos('execute', '--nats', natsUrl, '--name', 'hello', '--command', 'echo hello world', '--timeout', '30s');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Subscribed with ID/);
+  assert.match(r.stdout, /Received status update TASK_STARTING for task 'hello'/);
+  assert.match(r.stdout, /Received status update TASK_RUNNING for task 'hello'/);
+  assert.match(r.stdout, /Received status update TASK_FINISHED for task 'hello'/);
+});
+
+test('mesos execute of a failing command exits non-zero and prints the state and reason', () => {
+  const r = mesos('execute', '--nats=' + natsUrl, '--name=fails', '--command=exit 7', '--timeout=30s');
+  assert.is(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /TASK_FAILED for task 'fails'/);
+  assert.match(r.stdout, /reason: REASON_COMMAND_EXECUTOR_FAILED/);
+  assert.match(r.stdout, /status 7/);
+});
+
+test('mesos execute over its memory limit reports REASON_CONTAINER_LIMITATION_MEMORY', () => {
+  const r = mesos(
+    'execute',
+    '--nats',
+    natsUrl,
+    '--name',
+    'hog',
+    '--resources',
+    'cpus:0.1;mem:32',
+    '--command',
+    'python3 -c "b = bytearray(300*1024*1024); import time; time.sleep(30)"',
+    '--timeout',
+    '30s',
+  );
+  assert.is(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /TASK_FAILED .*REASON_CONTAINER_LIMITATION_MEMORY/);
+});
+
+test('mesos execute that no agent can fit gives up after --timeout with a clear message', () => {
+  const r = mesos('execute', '--nats', natsUrl, '--name', 'huge', '--command', 'true', '--resources', 'cpus:1000;mem:32', '--timeout', '2s');
+  assert.is(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stdout, /No offer with cpus:1000;mem:32 arrived within 2s/);
+});
+
+test('bad flags get a clear error and a non-zero exit', () => {
+  const a = mesos('execute', '--nats', natsUrl, '--name', 'x', '--command', 'true', '--bogus', '1');
+  assert.is(a.status, 2);
+  assert.match(a.stderr, /unknown flag --bogus/);
+  const b = mesos('execute', '--nats', natsUrl, '--command', 'true');
+  assert.is(b.status, 2);
+  assert.match(b.stderr, /--name is required/);
+  const c = mesos('master', '--nats', natsUrl, '--port', 'abc');
+  assert.is(c.status, 2);
+  assert.match(c.stderr, /--port must be a whole number/);
+  const d = mesos('dev', '--agents');
+  assert.is(d.status, 2);
+  assert.match(d.stderr, /--agents needs a value/);
+  const e = mesos('nonsense');
+  assert.is(e.status, 1);
+  assert.match(e.stderr, /unknown command "nonsense"/);
+  const f = mesos('execute', '--nats', 'nats://127.0.0.1:1', '--name', 'x', '--command', 'true');
+  assert.is(f.status, 1);
+  assert.match(f.stderr, /cannot reach NATS at nats:\/\/127\.0\.0\.1:1/);
+});
+
+test('--help works on every subcommand', () => {
+  for (const cmd of [['dev'], ['master'], ['agent'], ['execute'], ['replay', 'state']]) {
+    const r = mesos(...cmd, '--help');
+    assert.is(r.status, 0, cmd.join(' '));
+    assert.match(r.stdout, `Usage: mesos ${cmd.join(' ')}`);
+  }
+});
+
+test('mesos replay state prints the folded state with the tasks that ran', () => {
+  const r = mesos('replay', 'state', '--nats', natsUrl);
+  assert.is(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { seq: number; state: { completedFrameworks: Array<{ completedTasks: Array<{ taskId: string; state: string }> }> } };
+  assert.ok(j.seq > 0);
+  const tasks = j.state.completedFrameworks.flatMap((f) => f.completedTasks);
+  assert.ok(tasks.some((t) => t.taskId === 'hello' && t.state === 'TASK_FINISHED'), 'hello finished');
+  assert.ok(tasks.some((t) => t.taskId === 'fails' && t.state === 'TASK_FAILED'), 'fails failed');
+  const early = mesos('replay', 'state', '--nats', natsUrl, '--to', '2');
+  assert.is(early.status, 0, early.stderr);
+  assert.is((JSON.parse(early.stdout) as { seq: number }).seq, 2);
+});
+
+test('SIGTERM stops the whole cluster: no process and no cgroup left behind', async () => {
+  const pid = dev.pid!;
+  const exited = new Promise<number | null>((r) => dev.once('exit', (code) => r(code)));
+  dev.kill('SIGTERM');
+  assert.is(await exited, 0, out);
+  const leftovers = spawnSync('pgrep', ['-f', data], { encoding: 'utf8' }).stdout.trim();
+  assert.is(leftovers, '', `processes still running with ${data} in their command line`);
+  await waitFor(() => !existsSync(`/proc/${pid}`), 'the dev process to be gone');
+  for (const ctl of ['memory', 'cpu']) {
+    const root = `/sys/fs/cgroup/${ctl}/mesos`;
+    if (!existsSync(root)) continue;
+    const stale = readdirSync(root).filter((d) => existsSync(join(root, d, 'cgroup.procs')));
+    for (const d of stale) {
+      const procs = readdirSync(join(root, d)).filter((x) => /^[0-9a-f-]{36}$/.test(x));
+      assert.is(procs.length, 0, `container cgroups left under ${root}/${d}`);
+    }
+  }
+});
+
+test.run();

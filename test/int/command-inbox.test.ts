@@ -1,0 +1,133 @@
+/**
+ * An agent's launch stream against a real nats-server: commands already in the log are read at
+ * start, live ones arrive by plain subscription, and each is carried out once, in agentSeq order,
+ * whatever the order or duplication of delivery (gaps trigger a catch-up read).
+ */
+import { randomUUID } from 'node:crypto';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type AgentCommand, type AgentId, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
+import { type Bus, append, connectBus, ensureStream } from '../../kernel/bus.js';
+import { type CommandInbox, type InboxPosition, startCommandInbox } from '../../agent/command-inbox.js';
+import { testLog } from '../helpers/cluster.js';
+import { withNats, type TestNats } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+let nats: TestNats;
+let bus: Bus;
+const log = testLog();
+const FW = asFrameworkId('fw-1');
+
+const launch = (agentId: AgentId, agentSeq: number, epoch = 1, id = `launch-${agentId}-${agentSeq}`): AgentCommand => ({
+  type: 'LaunchTasks',
+  schemaVersion: SCHEMA_VERSION,
+  id,
+  time: Date.now(),
+  epoch,
+  agentId,
+  agentSeq,
+  frameworkId: FW,
+  framework: { name: 'f', user: 'root', checkpoint: false },
+  tasks: [
+    {
+      taskId: `t${agentSeq}` as never,
+      name: `t${agentSeq}`,
+      agentId,
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: 0.1 }],
+      command: { value: 'true', shell: true },
+    },
+  ],
+});
+
+function inbox(agentId: AgentId, handled: number[], start: InboxPosition = { lastCommandSeq: 0, catchupFromSeq: 1 }, saved: InboxPosition[] = []): CommandInbox {
+  return startCommandInbox({
+    bus,
+    agentId,
+    start,
+    log,
+    handle: async (c) => {
+      handled.push(c.agentSeq);
+    },
+    persist: async (p) => {
+      saved.push(p);
+    },
+  });
+}
+
+test.before(async () => {
+  nats = await withNats();
+  bus = await connectBus({ servers: nats.url, name: 'inbox-test', log });
+  await ensureStream(bus.jsm);
+});
+
+test.after(async () => {
+  await bus.close();
+  await nats.stop();
+});
+
+test('commands in the log before the agent starts are carried out at start, in order', async () => {
+  const a = asAgentId(`a-${randomUUID()}`);
+  await append(bus.js, launch(a, 1));
+  await append(bus.js, launch(a, 2));
+  const handled: number[] = [];
+  const saved: InboxPosition[] = [];
+  const ib = inbox(a, handled, undefined, saved);
+  await ib.catchUp();
+  assert.equal(handled, [1, 2]);
+  assert.is(ib.position().lastCommandSeq, 2);
+  assert.ok(ib.position().catchupFromSeq > 1, 'the catch-up start moves past what was carried out');
+  assert.equal(saved.at(-1), ib.position());
+  await ib.stop();
+});
+
+test('live commands: a gap waits for the missing one; duplicates and other agents\' commands are ignored', async () => {
+  const a = asAgentId(`a-${randomUUID()}`);
+  const b = asAgentId(`b-${randomUUID()}`);
+  const handled: number[] = [];
+  const ib = inbox(a, handled);
+  await ib.catchUp();
+  await bus.nc.flush();
+  await append(bus.js, launch(a, 1));
+  await waitFor(() => handled.length === 1, 'command 1');
+  await append(bus.js, launch(a, 3));
+  await append(bus.js, launch(b, 2));
+  // 3 cannot run before 2.
+  await append(bus.js, launch(a, 2));
+  await waitFor(() => handled.length === 3, 'commands 2 and 3');
+  // The same command re-sent by a new leader (another epoch, so another Nats-Msg-Id) is not run twice.
+  await append(bus.js, launch(a, 2, 2));
+  await append(bus.js, launch(a, 4));
+  await waitFor(() => handled.length >= 4, 'command 4');
+  assert.equal(handled, [1, 2, 3, 4]);
+  await ib.stop();
+});
+
+test('a command lost on the live path is found by the catch-up a ping triggers', async () => {
+  const a = asAgentId(`a-${randomUUID()}`);
+  // Appended while nobody listened: only the log has it, and this inbox has not read the log yet.
+  await append(bus.js, launch(a, 1));
+  const handled: number[] = [];
+  const ib = inbox(a, handled);
+  await bus.nc.flush();
+  assert.equal(handled, []);
+  // The leader's ping says the log holds command 1 for this agent.
+  ib.noteLeaderSeq(1);
+  await waitFor(() => handled.length === 1, 'the ping-triggered catch-up');
+  assert.equal(handled, [1]);
+  await ib.stop();
+});
+
+test('a malformed message on an agent\'s command subject is skipped', async () => {
+  const a = asAgentId(`a-${randomUUID()}`);
+  const handled: number[] = [];
+  const ib = inbox(a, handled);
+  await ib.catchUp();
+  await bus.nc.flush();
+  await bus.js.publish(subjects.agentCommand(a, 'launch'), new TextEncoder().encode('{"type":"LaunchTasks"}'));
+  await append(bus.js, launch(a, 1));
+  await waitFor(() => handled.length === 1, 'the good command');
+  assert.equal(handled, [1]);
+  await ib.stop();
+});
+
+test.run();

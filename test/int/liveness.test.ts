@@ -1,0 +1,71 @@
+/**
+ * Agent liveness: the leader pings agents over plain request/reply; one that stops answering is
+ * declared unreachable by an event (AgentRemoved), its tasks are written off (TASK_LOST for a
+ * framework that is not partition-aware) and it comes back with its tasks when it reregisters.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { filter, firstValueFrom } from 'rxjs';
+import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
+import { OfferQueue } from '../helpers/offers.js';
+import { waitFor } from '../helpers/wait.js';
+
+let cluster: TestCluster;
+let agent: EmulatedAgent;
+let fw: Scheduler;
+
+test.before(async () => {
+  cluster = await startCluster({ agents: 0, master: { agentPingTimeoutMs: 150, maxAgentPingTimeouts: 3 } });
+  agent = await startEmulatedAgent(cluster.nats.url, cluster.log);
+  await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the emulated agent to register');
+  fw = await subscribe({ nats: cluster.nats.url, name: 'liveness', log: cluster.log });
+});
+
+test.after(async () => {
+  await fw?.close();
+  await agent?.close();
+  await cluster?.stop();
+});
+
+test('an agent that answers pings stays active across many ping rounds', async () => {
+  const before = Date.now();
+  await waitFor(() => Date.now() - before > 1000, 'a second of pings (7 rounds)', 5000, 100);
+  assert.is(cluster.master.state().agents.get(agent.agentId)?.status, 'ACTIVE');
+});
+
+test('an agent that stops answering is removed by an event and its running task is TASK_LOST', async () => {
+  const offer = await new OfferQueue(fw).next();
+  await fw.accept([offer.id], [{ taskId: 'long', agentId: agent.agentId, resources: 'cpus:1;mem:128', command: 'sleep 1000' }]);
+  await waitFor(() => agent.commands.length === 1, 'the launch command to reach the agent');
+  const running = firstValueFrom(fw.updates$.pipe(filter((u) => u.state === 'TASK_RUNNING')));
+  await agent.report(fw.frameworkId, 'long', 'TASK_RUNNING');
+  await running;
+  const lost = firstValueFrom(fw.updates$.pipe(filter((u) => u.taskId === 'long' && u.state === 'TASK_LOST')));
+  const silentAt = Date.now();
+  agent.silence();
+  const u = await lost;
+  const took = Date.now() - silentAt;
+  assert.is(u.reason, 'REASON_AGENT_REMOVED');
+  assert.is(u.source, 'SOURCE_MASTER');
+  assert.ok(took >= 300, `removed after ${took} ms, before 3 ping timeouts of 150 ms could pass`);
+  const s = cluster.master.state();
+  assert.is(s.agents.get(agent.agentId)?.status, 'REMOVED');
+  assert.is(s.counters.slaveRemovals, 1);
+  assert.is(s.tasks.get(`${fw.frameworkId}/long` as never)?.state, 'TASK_UNREACHABLE');
+  assert.is(s.offers.size, 0, 'no offers on a removed agent');
+});
+
+test('the agent comes back: it is active again and its task is running again', async () => {
+  const back = firstValueFrom(fw.updates$.pipe(filter((u) => u.taskId === 'long' && u.state === 'TASK_RUNNING')));
+  await agent.reregister([{ frameworkId: fw.frameworkId, taskId: 'long', state: 'TASK_RUNNING' }]);
+  const u = await Promise.race([back, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the task did not come back within 10 s')), 10_000))]);
+  assert.is(u.reason, 'REASON_AGENT_REREGISTERED');
+  await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent to be active');
+  const t = cluster.master.state().tasks.get(`${fw.frameworkId}/long` as never);
+  assert.is(t?.state, 'TASK_RUNNING');
+  assert.ok(t?.holdsResources, 'its resources are counted again');
+});
+
+test.run();
