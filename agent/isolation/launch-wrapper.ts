@@ -28,9 +28,13 @@ export interface TaskCommand {
   readonly arguments?: readonly string[];
 }
 
-/** The task's own argv: `/bin/sh -c <value>` for a shell command, else `[value, ...arguments]`. */
+/**
+ * The task's own argv: `/bin/sh -c <value>` for a shell command. Otherwise as Mesos's CommandInfo:
+ * `value` is the executable and `arguments` the whole argv, argv[0] included (so it runs `value`
+ * with `arguments[1..]`; the wrapper's `exec` cannot give argv[0] a different text).
+ */
 export function commandArgv(command: TaskCommand): string[] {
-  return command.shell ? ['/bin/sh', '-c', command.value] : [command.value, ...(command.arguments ?? [])];
+  return command.shell ? ['/bin/sh', '-c', command.value] : [command.value, ...(command.arguments?.slice(1) ?? [])];
 }
 
 /** The wrapper script: join every cgroup (or fail with JOIN_FAILED_STATUS), then exec "$@". */

@@ -38,3 +38,13 @@ export function firstMatch<T>(
     });
   });
 }
+
+/** `p`, or a rejection after `timeoutMs` (the timer is cleared either way). */
+export async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}

@@ -181,8 +181,8 @@ function behaviour(name: string, makeIsolator: () => Promise<Isolator>): Test<Ct
     assert.match(info.message, /status 3/);
   });
 
-  s('non-shell command: value is the executable, arguments passed verbatim', async (ctx) => {
-    const sp = spec(ctx, { value: '/usr/bin/printf', shell: false, arguments: ['<%s>', 'a b', "it's", '$HOME'] });
+  s('non-shell command: value is the executable, arguments are the whole argv (argv[0] first), passed verbatim', async (ctx) => {
+    const sp = spec(ctx, { value: '/usr/bin/printf', shell: false, arguments: ['printf', '<%s>', 'a b', "it's", '$HOME'] });
     const info = await withTimeout((await ctx.containerizer.launch(sp)).exited, 10_000, 'exit');
     assert.is(info.code, 0);
     assert.is(await stdoutOf(sp), "<a b><it's><$HOME>");

@@ -10,7 +10,7 @@ import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
 import { OfferQueue } from '../helpers/offers.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, within } from '../helpers/wait.js';
 
 let cluster: TestCluster;
 let agent: EmulatedAgent;
@@ -41,11 +41,11 @@ test('an agent that stops answering is removed by an event and its running task 
   await waitFor(() => agent.commands.length === 1, 'the launch command to reach the agent');
   const running = firstValueFrom(fw.updates$.pipe(filter((u) => u.state === 'TASK_RUNNING')));
   await agent.report(fw.frameworkId, 'long', 'TASK_RUNNING');
-  await running;
+  await within(running, 10_000, 'TASK_RUNNING');
   const lost = firstValueFrom(fw.updates$.pipe(filter((u) => u.taskId === 'long' && u.state === 'TASK_LOST')));
   const silentAt = Date.now();
   agent.silence();
-  const u = await lost;
+  const u = await within(lost, 10_000, 'TASK_LOST');
   const took = Date.now() - silentAt;
   assert.is(u.reason, 'REASON_AGENT_REMOVED');
   assert.is(u.source, 'SOURCE_MASTER');
@@ -60,7 +60,7 @@ test('an agent that stops answering is removed by an event and its running task 
 test('the agent comes back: it is active again and its task is running again', async () => {
   const back = firstValueFrom(fw.updates$.pipe(filter((u) => u.taskId === 'long' && u.state === 'TASK_RUNNING')));
   await agent.reregister([{ frameworkId: fw.frameworkId, taskId: 'long', state: 'TASK_RUNNING' }]);
-  const u = await Promise.race([back, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the task did not come back within 10 s')), 10_000))]);
+  const u = await within(back, 10_000, 'the task to come back');
   assert.is(u.reason, 'REASON_AGENT_REREGISTERED');
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent to be active');
   const t = cluster.master.state().tasks.get(`${fw.frameworkId}/long` as never);

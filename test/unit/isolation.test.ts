@@ -305,7 +305,7 @@ test('shellQuote survives a real /bin/sh', () => {
 
 test('commandArgv and wrapperArgv', () => {
   assert.equal(commandArgv({ value: 'echo hi && exit 3', shell: true }), ['/bin/sh', '-c', 'echo hi && exit 3']);
-  assert.equal(commandArgv({ value: '/bin/echo', shell: false, arguments: ['a b', 'c'] }), ['/bin/echo', 'a b', 'c']);
+  assert.equal(commandArgv({ value: '/bin/echo', shell: false, arguments: ['echo', 'a b', 'c'] }), ['/bin/echo', 'a b', 'c']);
   assert.equal(commandArgv({ value: '/bin/true', shell: false }), ['/bin/true']);
   const argv = wrapperArgv({
     joinProcsFiles: ["/cg/memory/r/c'1/cgroup.procs"],
