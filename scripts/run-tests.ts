@@ -178,7 +178,8 @@ export async function main(args: string[]): Promise<number> {
   let files = 0;
   for (const tier of TIERS) {
     if (tierArgs.length > 0 && !tierArgs.includes(tier)) continue;
-    let list = walk(join(distTest, tier));
+    // Only compiled tests whose source still exists (a renamed test leaves its old .js in dist/).
+    let list = walk(join(distTest, tier)).filter((f) => existsSync(join(root, relative(join(root, 'dist'), f)).replace(/\.js$/, '.ts')));
     if (patterns.length > 0) {
       list = list.filter((f) => {
         const rel = relative(root, f);

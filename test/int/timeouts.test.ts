@@ -1,5 +1,5 @@
 /**
- * Agent liveness: the leader pings agents over plain request/reply; one that stops answering is
+ * Timeouts. Offers held too long are rescinded and made again. Agent liveness: the leader pings agents over plain request/reply; one that stops answering is
  * declared unreachable by an event (AgentRemoved), its tasks are written off (TASK_LOST for a
  * framework that is not partition-aware) and it comes back with its tasks when it reregisters.
  */
@@ -17,7 +17,7 @@ let agent: EmulatedAgent;
 let fw: Scheduler;
 
 test.before(async () => {
-  cluster = await startCluster({ agents: 0, master: { agentPingTimeoutMs: 150, maxAgentPingTimeouts: 3 } });
+  cluster = await startCluster({ agents: 0, master: { agentPingTimeoutMs: 150, maxAgentPingTimeouts: 3, offerTimeoutMs: 600 } });
   agent = await startEmulatedAgent(cluster.nats.url, cluster.log);
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the emulated agent to register');
   fw = await subscribe({ nats: cluster.nats.url, name: 'liveness', log: cluster.log });
@@ -29,6 +29,24 @@ test.after(async () => {
   await cluster?.stop();
 });
 
+test('an offer held past the offer timeout is rescinded, and the resources are offered again', async () => {
+  const q = new OfferQueue(fw);
+  const first = await q.next();
+  const rescinded = firstValueFrom(fw.rescinds$.pipe(filter((id) => id === first.id)));
+  const t0 = Date.now();
+  await within(rescinded, 5000, 'the rescind');
+  const held = Date.now() - t0;
+  assert.ok(held >= 300 && held < 3000, `rescinded after ${held} ms with a 600 ms offer timeout`);
+  assert.not.ok(fw.outstandingOffers().some((o) => o.id === first.id), 'the SDK forgets a rescinded offer');
+  const again = await q.next('the same resources offered again');
+  assert.is(again.agentId, first.agentId);
+  assert.is.not(again.id, first.id);
+  // An accept of the rescinded offer is refused as such.
+  const told = firstValueFrom(fw.refusals$);
+  await fw.accept([first.id], []);
+  assert.is((await within(told, 5000, 'the refusal')).code, 'OFFER_EXPIRED');
+});
+
 test('an agent that answers pings stays active across many ping rounds', async () => {
   const before = Date.now();
   await waitFor(() => Date.now() - before > 1000, 'a second of pings (7 rounds)', 5000, 100);
@@ -37,6 +55,7 @@ test('an agent that answers pings stays active across many ping rounds', async (
 
 test('an agent that stops answering is removed by an event and its running task is TASK_LOST', async () => {
   const offer = await new OfferQueue(fw).next();
+  assert.ok(offer.expiresAt !== undefined, 'offers say when they expire');
   await fw.accept([offer.id], [{ taskId: 'long', agentId: agent.agentId, resources: 'cpus:1;mem:128', command: 'sleep 1000' }]);
   await waitFor(() => agent.commands.length === 1, 'the launch command to reach the agent');
   const running = firstValueFrom(fw.updates$.pipe(filter((u) => u.state === 'TASK_RUNNING')));
