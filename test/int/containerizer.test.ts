@@ -551,29 +551,31 @@ detect('an invalid cgroups root is an error', async () => {
   }
 });
 
-/** Runs selectIsolator as `nobody` in a child node process: cgroups are not writable there. */
+/**
+ * Runs selectIsolator as `nobody` in a child node process: cgroups are not writable there. The
+ * child loads its modules as root and only then drops to nobody, so that it works wherever the
+ * checkout lives (CI clones into a directory only root may read).
+ */
 function selectAsNobody(requested: string): Promise<{ ok: boolean; kind?: string; reason?: string; code?: string; message?: string }> {
-  const detectJs = fileURLToPath(new URL('../../agent/isolation/detect.js', import.meta.url));
+  const detectUrl = new URL('../../agent/isolation/detect.js', import.meta.url).href;
+  const pinoUrl = import.meta.resolve('pino');
   const script = `
-    import { pino } from 'pino';
-    import { selectIsolator } from ${JSON.stringify(detectJs)};
+    const { pino } = await import(${JSON.stringify(pinoUrl)});
+    const { selectIsolator } = await import(${JSON.stringify(detectUrl)});
+    process.setgroups([]);
+    process.setgid(65534);
+    process.setuid(65534);
     try {
       const r = await selectIsolator(${JSON.stringify(requested)}, { cgroupsRoot: ${JSON.stringify(`${ROOT}-nobody`)}, log: pino({ level: 'silent' }) });
       console.log(JSON.stringify({ ok: true, kind: r.isolator.kind, reason: r.fallbackReason }));
     } catch (err) {
       console.log(JSON.stringify({ ok: false, code: err.code, message: err.message }));
     }`;
-  const cwd = fileURLToPath(new URL('../../../', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(
-      'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--input-type=module', '-e', script],
-      { cwd, timeout: 20_000 },
-      (err, stdout, stderr) => {
-        if (err !== null) reject(new Error(`${err.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ok: boolean });
-      },
-    );
+    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: '/', timeout: 20_000 }, (err, stdout, stderr) => {
+      if (err !== null) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { ok: boolean });
+    });
   });
 }
 
