@@ -15,6 +15,8 @@ import type { StatusSender } from './status-sender.js';
 export interface RunningTask {
   readonly frameworkId: FrameworkId;
   readonly taskId: TaskId;
+  /** The task group's executor, or the task's own id for a command task (as Mesos's command executor). */
+  readonly executorId: string;
   readonly containerId: string;
   readonly sandbox: string;
   readonly info: TaskInfo;
@@ -53,7 +55,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       agentId: o.agentId,
       frameworkId: t.frameworkId,
       taskId: t.taskId,
-      executorId: t.taskId as unknown as TaskStatus['executorId'],
+      executorId: t.executorId as TaskStatus['executorId'],
       state,
       source,
       uuid: randomUUID(),
@@ -77,11 +79,13 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     const k = key(cmd.frameworkId, info.taskId);
     if (tasks.has(k)) return; // carried out already
     const containerId = randomUUID();
+    const executorId = cmd.executor?.executorId ?? info.taskId;
     const t: RunningTask = {
       frameworkId: cmd.frameworkId,
       taskId: info.taskId,
+      executorId,
       containerId,
-      sandbox: sandboxPath(o.workDir, o.agentId, cmd.frameworkId, info.taskId, containerId),
+      sandbox: sandboxPath(o.workDir, o.agentId, cmd.frameworkId, executorId, containerId),
       info,
       state: 'TASK_STAGING',
       container: null,
@@ -121,11 +125,22 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     const done = t.container.exited.then(async (exit) => {
       const term = terminalFor(exit);
       tasks.delete(k);
+      // Mesos's default executor: when a task of a group fails or is killed, the rest of the group is killed.
+      if (cmd.executor !== undefined && term.state !== 'TASK_FINISHED') killGroup(cmd.frameworkId, cmd.executor.executorId);
       tlog.info({ taskId: t.taskId, state: term.state, message: term.message }, 'task ended');
       await report(t, term.state, term.source, { ...(term.reason ? { reason: term.reason } : {}), message: term.message });
     });
     exits.add(done);
     void done.finally(() => exits.delete(done));
+  }
+
+  function killGroup(frameworkId: FrameworkId, executorId: string): void {
+    for (const other of tasks.values()) {
+      if (other.frameworkId === frameworkId && other.executorId === executorId && other.container !== null && !other.killing) {
+        other.killing = true;
+        void other.container.kill(other.info.killGracePeriodMs ?? o.defaultGraceMs).catch(() => undefined);
+      }
+    }
   }
 
   return {

@@ -55,7 +55,18 @@ export const TaskInfo = z.object({
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
 export const LaunchOperation = z.object({ type: z.literal('LAUNCH'), tasks: z.array(TaskInfo).min(1) });
-export const Operation = z.discriminatedUnion('type', [LaunchOperation]);
+
+/** The executor of a task group (Mesos's DEFAULT executor): its own resources, held while any of its tasks runs. */
+export const GroupExecutor = z.object({ executorId: ExecutorId, resources: Resources });
+export type GroupExecutor = z.infer<typeof GroupExecutor>;
+
+/** Mesos's LAUNCH_GROUP: tasks launched together on one agent under one executor, all or none. */
+export const LaunchGroupOperation = z.object({
+  type: z.literal('LAUNCH_GROUP'),
+  executor: GroupExecutor,
+  tasks: z.array(TaskInfo).min(1),
+});
+export const Operation = z.discriminatedUnion('type', [LaunchOperation, LaunchGroupOperation]);
 export type Operation = z.infer<typeof Operation>;
 
 export const FRAMEWORK_CAPABILITIES = [
@@ -117,6 +128,7 @@ export const ACCEPT_REFUSAL_CODES = [
   'AGENT_INACTIVE',
   'RESOURCES_EXCEEDED',
   'TASK_INVALID',
+  'TASK_GROUP_INVALID',
   'TASK_ID_DUPLICATE',
 ] as const;
 export const AcceptRefusalCode = z.enum(ACCEPT_REFUSAL_CODES);
@@ -209,6 +221,16 @@ export const OffersRevived = z.object({ type: z.literal('OffersRevived'), ...env
 export const OffersSuppressed = z.object({ type: z.literal('OffersSuppressed'), ...envelope, frameworkId: FrameworkId });
 
 /** A framework is gone: torn down by itself (no epoch) or removed by the leader (failover timeout). */
+/**
+ * The framework's connection is gone (its HTTP subscription closed): no offers meanwhile; it keeps
+ * its tasks until its failover timeout, counted from this event, runs out.
+ */
+export const FrameworkDisconnected = z.object({
+  type: z.literal('FrameworkDisconnected'),
+  ...decision,
+  frameworkId: FrameworkId,
+});
+
 export const FrameworkRemoved = z.object({
   type: z.literal('FrameworkRemoved'),
   ...either,
@@ -277,6 +299,8 @@ export const LaunchTasks = z.object({
   agentSeq: z.number().int().positive(),
   frameworkId: FrameworkId,
   framework: z.object({ name: z.string(), user: z.string(), checkpoint: z.boolean() }),
+  /** Present for a task group: its tasks run under this executor. */
+  executor: GroupExecutor.optional(),
   tasks: z.array(TaskInfo).min(1),
 });
 
@@ -306,6 +330,7 @@ export const ClusterEvent = z.discriminatedUnion('type', [
   AgentDisconnected,
   TaskStatusUpdated,
   FrameworkSubscribed,
+  FrameworkDisconnected,
   OffersAccepted,
   OffersDeclined,
   TaskKillRequested,

@@ -27,7 +27,7 @@ export const subjects = {
   agentCommand: (agentId: AgentId, command: 'launch' | 'kill') => `${LOG_PREFIX}.cmd.${agentId}.${command}`,
   /** An agent's launch stream: every command for it. */
   commandsOf: (agentId: AgentId) => `${LOG_PREFIX}.cmd.${agentId}.>`,
-  tell: (frameworkId: FrameworkId, what: 'offers' | 'rescind' | 'refused' | 'update' | 'removed') =>
+  tell: (frameworkId: FrameworkId, what: 'offers' | 'rescind' | 'refused' | 'update' | 'removed' | 'disconnected') =>
     `${LOG_PREFIX}.tell.${frameworkId}.${what}`,
   /** Everything the leader tells a framework. */
   toldTo: (frameworkId: FrameworkId) => `${LOG_PREFIX}.tell.${frameworkId}.>`,
@@ -63,6 +63,8 @@ export function subjectFor(e: ClusterEvent): string {
       return subjects.frameworkCall(e.frameworkId, 'revived');
     case 'OffersSuppressed':
       return subjects.frameworkCall(e.frameworkId, 'suppressed');
+    case 'FrameworkDisconnected':
+      return subjects.tell(e.frameworkId, 'disconnected');
     case 'FrameworkRemoved':
       return e.epoch === undefined ? subjects.frameworkCall(e.frameworkId, 'teardown') : subjects.tell(e.frameworkId, 'removed');
     case 'LeaderElected':

@@ -14,6 +14,7 @@ import {
   type Draft,
   type EventOf,
   type FrameworkId,
+  type GroupExecutor,
   type OfferId,
   type Resources,
   type StatusReason,
@@ -27,6 +28,8 @@ import {
 import * as R from './resources.js';
 import {
   type AgentState,
+  type ExecutorState,
+  executorKey,
   type FrameworkState,
   initialState,
   LIMITS,
@@ -69,6 +72,8 @@ export function evolve(state: State, e: ClusterEvent): State {
       return agentRemoved(state, e);
     case 'FrameworkSubscribed':
       return frameworkSubscribed(state, e);
+    case 'FrameworkDisconnected':
+      return frameworkDisconnected(state, e);
     case 'FrameworkRemoved':
       return frameworkRemoved(state, e);
     case 'OffersCreated':
@@ -290,6 +295,7 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
       registeredAt: e.time,
       reregisteredAt: null,
       unregisteredAt: null,
+      disconnectedAt: null,
       suppressed: false,
       used: R.EMPTY,
       offered: R.EMPTY,
@@ -309,6 +315,21 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
   f.info = { ...e.info, user: f.info.user, checkpoint: f.info.checkpoint };
   f.status = 'ACTIVE';
   f.reregisteredAt = e.time;
+  f.disconnectedAt = null;
+  return state;
+}
+
+function frameworkDisconnected(state: State, e: EventOf<'FrameworkDisconnected'>): State {
+  const f = state.frameworks.get(e.frameworkId);
+  if (f === undefined || f.status !== 'ACTIVE') return state;
+  // Nobody is listening for a rescind: its offers simply go back to the pool.
+  for (const id of [...f.offerIds]) {
+    const o = state.offers.get(id);
+    if (o !== undefined) retireOffer(state, o, 'RESCINDED');
+  }
+  f.status = 'INACTIVE';
+  f.disconnectedAt = e.time;
+  f.unregisteredAt = e.time;
   return state;
 }
 
@@ -457,7 +478,12 @@ interface Refusal {
   readonly message: string;
 }
 
-function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | { offers: OfferState[]; tasks: TaskInfo[] } {
+interface Launch {
+  readonly executor?: GroupExecutor | undefined;
+  readonly tasks: readonly TaskInfo[];
+}
+
+function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | { offers: OfferState[]; launches: Launch[] } {
   if (f === undefined) return { code: 'FRAMEWORK_UNKNOWN', message: `framework ${e.frameworkId} is not subscribed` };
   if (f.status !== 'ACTIVE') return { code: 'FRAMEWORK_INACTIVE', message: `framework ${e.frameworkId} is ${f.status.toLowerCase()}` };
   if (new Set(e.offerIds).size !== e.offerIds.length) return { code: 'OFFER_DUPLICATED', message: 'an offer id appears more than once' };
@@ -493,12 +519,25 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
     const gpus = R.scalar(t.resources, 'gpus');
     if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
   }
-  const offered = R.add(...offers.map((o) => o.resources));
-  const wanted = R.add(...tasks.map((t) => t.resources));
-  if (!R.contains(offered, wanted)) {
-    return { code: 'RESOURCES_EXCEEDED', message: `tasks need ${R.format(wanted)} but the offers hold ${R.format(offered)}` };
+  const executors = new Set<string>();
+  for (const op of e.operations) {
+    if (op.type !== 'LAUNCH_GROUP') continue;
+    const k = executorKey(f.id, op.executor.executorId);
+    if (state.executors.has(k) || executors.has(k)) {
+      return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };
+    }
+    executors.add(k);
+    // As Mesos's default executor: it needs some cpu and memory of its own.
+    if (R.scalar(op.executor.resources, 'cpus') < 0.01 || R.scalar(op.executor.resources, 'mem') < 32) {
+      return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} needs at least cpus:0.01 and mem:32 of its own` };
+    }
   }
-  return { offers, tasks };
+  const offered = R.add(...offers.map((o) => o.resources));
+  const wanted = R.add(...tasks.map((t) => t.resources), ...e.operations.map((op) => (op.type === 'LAUNCH_GROUP' ? op.executor.resources : R.EMPTY)));
+  if (!R.contains(offered, wanted)) {
+    return { code: 'RESOURCES_EXCEEDED', message: `the operations need ${R.format(wanted)} but the offers hold ${R.format(offered)}` };
+  }
+  return { offers, launches: e.operations.map((op) => (op.type === 'LAUNCH_GROUP' ? { executor: op.executor, tasks: op.tasks } : { tasks: op.tasks })) };
 }
 
 function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
@@ -530,12 +569,29 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
   const offered = R.add(...v.offers.map((o) => o.resources));
   for (const o of v.offers) retireOffer(state, o, 'USED');
   state.counters.offersAccepted += v.offers.length;
+  const role = v.offers[0]!.role;
   let used: Resources = R.EMPTY;
-  if (v.tasks.length > 0) {
+  v.launches.forEach((launch, i) => {
     agent.commandSeq++;
     const seq = agent.commandSeq;
-    const role = v.offers[0]!.role;
-    for (const info of v.tasks) {
+    const executorId = launch.executor?.executorId;
+    if (launch.executor !== undefined) {
+      const resources = R.normalise(launch.executor.resources);
+      const ex: ExecutorState = {
+        key: executorKey(fw.id, launch.executor.executorId),
+        executorId: launch.executor.executorId,
+        frameworkId: fw.id,
+        agentId: agent.id,
+        resources,
+        taskKeys: new Set(),
+        holdsResources: true,
+      };
+      state.executors.set(ex.key, ex);
+      agent.used = R.add(agent.used, resources);
+      fw.used = R.add(fw.used, resources);
+      used = R.add(used, resources);
+    }
+    for (const info of launch.tasks) {
       const resources = R.normalise(info.resources);
       const t: TaskState = {
         key: taskKey(fw.id, info.taskId),
@@ -548,6 +604,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
         command: info.command,
         killGracePeriodMs: info.killGracePeriodMs,
         labels: info.labels,
+        executorId,
         state: 'TASK_STAGING',
         statuses: [{ state: 'TASK_STAGING', timestamp: e.time, source: 'SOURCE_MASTER' }],
         unacknowledged: null,
@@ -557,21 +614,23 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
       state.tasks.set(t.key, t);
       agent.taskKeys.add(t.key);
       fw.taskKeys.add(t.key);
+      if (executorId !== undefined) state.executors.get(executorKey(fw.id, executorId))!.taskKeys.add(t.key);
+      agent.used = R.add(agent.used, resources);
+      fw.used = R.add(fw.used, resources);
       used = R.add(used, resources);
       reached(state, 'TASK_STAGING');
     }
-    agent.used = R.add(agent.used, used);
-    fw.used = R.add(fw.used, used);
     owe(state, {
       type: 'LaunchTasks',
-      id: `launch-${e.id}`,
+      id: i === 0 ? `launch-${e.id}` : `launch-${e.id}-${i}`,
       agentId: agent.id,
       agentSeq: seq,
       frameworkId: fw.id,
       framework: { name: fw.info.name, user: fw.info.user, checkpoint: fw.info.checkpoint },
-      tasks: v.tasks,
+      ...(launch.executor !== undefined ? { executor: launch.executor } : {}),
+      tasks: [...launch.tasks],
     });
-  }
+  });
   // What was offered and not used is declined with the accept's filter.
   addFilter(fw, agent.id, R.subtractClamped(offered, used), e.refuseSeconds, e.time);
   return state;
@@ -694,18 +753,37 @@ const holdsResources = (s: TaskStateName): boolean => !isTerminal(s) && s !== 'T
 
 function releaseResources(state: State, t: TaskState): void {
   t.holdsResources = false;
-  const a = state.agents.get(t.agentId);
-  if (a !== undefined) a.used = R.subtractClamped(a.used, t.resources);
-  const f = state.frameworks.get(t.frameworkId);
-  if (f !== undefined) f.used = R.subtractClamped(f.used, t.resources);
+  unhold(state, t.agentId, t.frameworkId, t.resources);
+  const ex = t.executorId !== undefined ? state.executors.get(executorKey(t.frameworkId, t.executorId)) : undefined;
+  // A group's executor lets go of its own resources when none of its tasks holds any.
+  if (ex !== undefined && ex.holdsResources && ![...ex.taskKeys].some((k) => state.tasks.get(k)?.holdsResources === true)) {
+    ex.holdsResources = false;
+    unhold(state, ex.agentId, ex.frameworkId, ex.resources);
+  }
 }
 
 function holdResources(state: State, t: TaskState): void {
   t.holdsResources = true;
-  const a = state.agents.get(t.agentId);
-  if (a !== undefined) a.used = R.add(a.used, t.resources);
-  const f = state.frameworks.get(t.frameworkId);
-  if (f !== undefined) f.used = R.add(f.used, t.resources);
+  hold(state, t.agentId, t.frameworkId, t.resources);
+  const ex = t.executorId !== undefined ? state.executors.get(executorKey(t.frameworkId, t.executorId)) : undefined;
+  if (ex !== undefined && !ex.holdsResources) {
+    ex.holdsResources = true;
+    hold(state, ex.agentId, ex.frameworkId, ex.resources);
+  }
+}
+
+function hold(state: State, agentId: AgentId, frameworkId: FrameworkId, rs: Resources): void {
+  const a = state.agents.get(agentId);
+  if (a !== undefined) a.used = R.add(a.used, rs);
+  const f = state.frameworks.get(frameworkId);
+  if (f !== undefined) f.used = R.add(f.used, rs);
+}
+
+function unhold(state: State, agentId: AgentId, frameworkId: FrameworkId, rs: Resources): void {
+  const a = state.agents.get(agentId);
+  if (a !== undefined) a.used = R.subtractClamped(a.used, rs);
+  const f = state.frameworks.get(frameworkId);
+  if (f !== undefined) f.used = R.subtractClamped(f.used, rs);
 }
 
 /** A terminal task leaves the live set for its framework's completed list. */
@@ -713,6 +791,10 @@ function completeTask(state: State, t: TaskState): void {
   if (t.holdsResources) releaseResources(state, t);
   state.tasks.delete(t.key);
   state.agents.get(t.agentId)?.taskKeys.delete(t.key);
+  if (t.executorId !== undefined) {
+    const ex = state.executors.get(executorKey(t.frameworkId, t.executorId));
+    if (ex !== undefined && [...ex.taskKeys].every((k) => !state.tasks.has(k))) state.executors.delete(ex.key);
+  }
   const f = state.frameworks.get(t.frameworkId);
   if (f === undefined) return;
   f.taskKeys.delete(t.key);

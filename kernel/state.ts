@@ -11,6 +11,7 @@ import type {
   Attribute,
   CommandInfo,
   Draft,
+  ExecutorId,
   FrameworkId,
   FrameworkInfo,
   OfferId,
@@ -71,6 +72,8 @@ export interface FrameworkState {
   registeredAt: number;
   reregisteredAt: number | null;
   unregisteredAt: number | null;
+  /** When its connection went (INACTIVE); its failover timeout counts from here. */
+  disconnectedAt: number | null;
   suppressed: boolean;
   used: Resources;
   offered: Resources;
@@ -102,6 +105,8 @@ export interface TaskState {
   readonly command: CommandInfo;
   readonly killGracePeriodMs?: number | undefined;
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** The executor of its task group (absent for a plain command task). */
+  readonly executorId?: ExecutorId | undefined;
   state: TaskStateName;
   /** Status history (the most recent ones are kept). */
   readonly statuses: StatusRecord[];
@@ -112,6 +117,19 @@ export interface TaskState {
   /** Resources still counted as used (released when it reaches a terminal state). */
   holdsResources: boolean;
 }
+
+/** A task group's executor: its resources are held while any of its tasks is live. */
+export interface ExecutorState {
+  readonly key: string;
+  readonly executorId: ExecutorId;
+  readonly frameworkId: FrameworkId;
+  readonly agentId: AgentId;
+  readonly resources: Resources;
+  readonly taskKeys: Set<TaskKey>;
+  holdsResources: boolean;
+}
+
+export const executorKey = (frameworkId: FrameworkId, executorId: ExecutorId): string => `${frameworkId}/${executorId}`;
 
 export interface OfferState {
   readonly id: OfferId;
@@ -165,6 +183,7 @@ export interface State {
   readonly offers: Map<OfferId, OfferState>;
   readonly retiredOffers: Map<OfferId, RetiredOffer>;
   readonly tasks: Map<TaskKey, TaskState>;
+  readonly executors: Map<string, ExecutorState>;
   /**
    * Events the leader owes: commands to agents and notices to frameworks that the fold decided
    * on. Keyed by the id the event will carry; the fold removes an entry when it sees that event.
@@ -193,6 +212,7 @@ export function initialState(): State {
     offers: new Map(),
     retiredOffers: new Map(),
     tasks: new Map(),
+    executors: new Map(),
     outbox: new Map(),
     counters: {
       eventsFolded: 0,

@@ -243,7 +243,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
     meaning: 'Folding it marks the framework suppressed: the allocator skips it until it revives. Offers it already holds stay outstanding.',
   },
   FrameworkRemoved: {
-    by: "A framework tearing itself down (`teardown()` in the SDK; reason TEARDOWN, no epoch). The leader's form (with its epoch: FAILOVER_TIMEOUT, OPERATOR) is defined but nothing appends it yet: there is no framework failover timeout nor an operator teardown endpoint.",
+    by: "A framework tearing itself down (`teardown()` in the SDK; reason TEARDOWN, no epoch). The leader appends it (with its epoch, reason FAILOVER_TIMEOUT) when a disconnected framework's failover timeout runs out; the OPERATOR reason waits for an operator teardown endpoint.",
     meaning:
       "The framework is gone. Folding it retires its offers, turns every non-terminal task into TASK_KILLED (REASON_FRAMEWORK_REMOVED, releasing its resources) and owes a KillTask to each such task's agent (unless the agent was removed), moves all its tasks to its completed tasks and the framework to the completed frameworks (the last 50 are kept), and counts it. The id cannot subscribe again. Unknown ids: no effect.",
   },
@@ -276,6 +276,11 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
     by: 'The leader, from its outbox, after the fold folded a TaskKillRequested (id `kill-<request id>`) or a FrameworkRemoved (id `kill-<event id>-<task id>`).',
     meaning:
       "A command for one agent: kill this task (SIGTERM to the container, SIGKILL after the grace period). Numbered in the same `agentSeq` sequence as launches. Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent reports TASK_KILLED when the process is gone; it does not send TASK_KILLING, and a kill for a task it does not run is ignored.",
+  },
+  FrameworkDisconnected: {
+    by: "The leader, when a framework's connection is gone (its Mesos v1 HTTP subscription closed).",
+    meaning:
+      'The framework is INACTIVE: it gets no offers and its outstanding offers go back to the pool (nobody is listening for a rescind). It keeps its tasks. Its failover timeout counts from the time of this event: when it runs out, the leader appends FrameworkRemoved (FAILOVER_TIMEOUT), and since the clock is in the log, a new leader resumes it. A FrameworkSubscribed with the same id makes it ACTIVE again.',
   },
   AgentRemoved: {
     by: 'The leader, when an agent missed `--max-agent-ping-timeouts` consecutive pings (reason UNREACHABLE; kernel/master/liveness.ts). The OPERATOR reason is defined but nothing appends it yet (no operator endpoint).',
@@ -324,6 +329,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
   ['OFFERS_ON_DIFFERENT_AGENTS', 'The offers are not all from one agent.'],
   ['AGENT_INACTIVE', 'The offers\' agent is not ACTIVE (disconnected or removed).'],
   ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, or asks for a fractional number of gpus.'],
+  ['TASK_GROUP_INVALID', "A task group's executor id is already in use, or the executor has less than cpus:0.01 and mem:32 of its own."],
   ['TASK_ID_DUPLICATE', 'A task id appears twice in the accept, or the framework already has a live task with that id.'],
   ['RESOURCES_EXCEEDED', 'The tasks together need more than the offers hold.'],
 ];
@@ -619,7 +625,8 @@ function shortBy(type: EventType): string {
     StatusAcknowledged: 'framework',
     OffersRevived: 'framework',
     OffersSuppressed: 'framework',
-    FrameworkRemoved: 'framework; leader (defined, unused)',
+    FrameworkRemoved: 'framework (teardown); leader (failover timeout)',
+    FrameworkDisconnected: 'leader',
     LeaderElected: 'master (CAS)',
     OffersCreated: 'leader',
     OffersRescinded: 'leader',

@@ -5,7 +5,7 @@
  */
 import type { AgentId, EventOf, TaskStatus } from '../../events/index.js';
 
-const TASK_PROBLEMS = new Set(['TASK_INVALID', 'TASK_ID_DUPLICATE', 'RESOURCES_EXCEEDED']);
+const TASK_PROBLEMS = new Set(['TASK_INVALID', 'TASK_GROUP_INVALID', 'TASK_ID_DUPLICATE', 'RESOURCES_EXCEEDED']);
 
 export function refusalToStatuses(r: EventOf<'AcceptRefused'>, partitionAware: boolean): TaskStatus[] {
   const taskProblem = TASK_PROBLEMS.has(r.code);
@@ -15,7 +15,7 @@ export function refusalToStatuses(r: EventOf<'AcceptRefused'>, partitionAware: b
     taskId,
     state: taskProblem ? 'TASK_ERROR' : partitionAware ? 'TASK_DROPPED' : 'TASK_LOST',
     source: 'SOURCE_MASTER',
-    reason: taskProblem ? 'REASON_TASK_INVALID' : 'REASON_INVALID_OFFERS',
+    reason: r.code === 'TASK_GROUP_INVALID' ? 'REASON_TASK_GROUP_INVALID' : taskProblem ? 'REASON_TASK_INVALID' : 'REASON_INVALID_OFFERS',
     message: `${r.code}: ${r.message}`,
     timestamp: r.time,
   }));

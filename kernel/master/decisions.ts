@@ -64,6 +64,21 @@ export function expiredOfferEvents(state: State, ctx: DecisionContext): EventOf<
   }));
 }
 
+/**
+ * Frameworks disconnected for longer than their failover timeout are removed (their tasks are
+ * killed). The clock starts at FrameworkDisconnected in the log, so a new leader resumes it.
+ */
+export function expiredFrameworkEvents(state: State, ctx: DecisionContext): EventOf<'FrameworkRemoved'>[] {
+  const out: EventOf<'FrameworkRemoved'>[] = [];
+  for (const f of state.frameworks.values()) {
+    if (f.status !== 'INACTIVE' || f.disconnectedAt === null) continue;
+    if (ctx.now >= f.disconnectedAt + f.info.failoverTimeoutMs) {
+      out.push({ type: 'FrameworkRemoved', schemaVersion: SCHEMA_VERSION, id: ctx.newId(), time: ctx.now, epoch: ctx.epoch, frameworkId: f.id, reason: 'FAILOVER_TIMEOUT' });
+    }
+  }
+  return out;
+}
+
 /** Stamp an outbox draft with the envelope and this leader's epoch. */
 export function stampDraft(d: Draft, ctx: Pick<DecisionContext, 'epoch' | 'now'>): ClusterEventInput {
   return { ...d, schemaVersion: SCHEMA_VERSION, time: ctx.now, epoch: ctx.epoch } as ClusterEventInput;

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { type AgentId, type ClusterEvent, type EventType, type OfferId, SCHEMA_VERSION, subjects } from '../../events/index.js';
 import { allocate, defaultAllocatorOptions } from '../allocator/index.js';
 import { type Bus, append, lastSubjectSeq } from '../bus.js';
-import { expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
+import { expiredFrameworkEvents, expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
 import type { Follower } from './follower.js';
 import type { MasterOptions } from './options.js';
 
@@ -21,6 +21,7 @@ const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
   'AgentReregistered',
   'FrameworkSubscribed',
   'FrameworkRemoved',
+  'FrameworkDisconnected',
   'OffersDeclined',
   'OffersRescinded',
   'OffersRevived',
@@ -119,7 +120,7 @@ export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentit
     try {
       const now = Date.now();
       const ctx = { epoch, now, newId: randomUUID };
-      const decisions: ClusterEvent[] = [...expiredOfferEvents(p.state, ctx)];
+      const decisions: ClusterEvent[] = [...expiredOfferEvents(p.state, ctx), ...expiredFrameworkEvents(p.state, ctx)];
       const started = performance.now();
       const proposals = allocate(p.state, now, allocatorOptions);
       const ms = performance.now() - started;

@@ -127,6 +127,7 @@ export interface FrameworkArgs extends Env {
   roles?: string[];
   capabilities?: FrameworkCapability[];
   checkpoint?: boolean;
+  failoverTimeoutMs?: number;
 }
 type FrameworkCapability = z.infer<typeof FrameworkCapabilitySchema>;
 
@@ -141,8 +142,12 @@ export const frameworkSubscribed = (f: FrameworkArgs): EventOf<'FrameworkSubscri
       ...(f.roles !== undefined ? { roles: f.roles } : {}),
       ...(f.capabilities !== undefined ? { capabilities: f.capabilities } : {}),
       ...(f.checkpoint !== undefined ? { checkpoint: f.checkpoint } : {}),
+      ...(f.failoverTimeoutMs !== undefined ? { failoverTimeoutMs: f.failoverTimeoutMs } : {}),
     },
   });
+
+export const frameworkDisconnected = (f: Decision & { frameworkId: string }): EventOf<'FrameworkDisconnected'> =>
+  build({ type: 'FrameworkDisconnected', ...stamp(f), epoch: f.epoch ?? defaultEpoch, frameworkId: f.frameworkId });
 
 export const frameworkRemoved = (
   f: Decision & { frameworkId: string; reason?: 'TEARDOWN' | 'FAILOVER_TIMEOUT' | 'OPERATOR' },

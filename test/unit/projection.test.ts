@@ -2,10 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentId, type ClusterEvent, type FrameworkId, type OfferId, type TaskKey, validate } from '../../events/index.js';
 import { available, DEFAULT_REFUSE_SECONDS, foldAll, initialState } from '../../kernel/projection.js';
+import { expiredFrameworkEvents } from '../../kernel/master/decisions.js';
 import { cloneState, type State } from '../../kernel/state.js';
 import {
   accepted,
   ack,
+  frameworkDisconnected,
   agentDisconnected,
   agentRegistered,
   agentReregistered,
@@ -968,6 +970,85 @@ test('canonicalJson sees differences inside Maps and Sets', () => {
   assert.is(canonicalJson(c), canonicalJson(s));
   agent(c).taskKeys.add(key('fw1', 'zzz'));
   assert.is.not(canonicalJson(c), canonicalJson(s));
+});
+
+// --- framework disconnection and task groups ------------------------------------------------
+
+test('FrameworkDisconnected: inactive, offers back to the pool, tasks kept; resubscription makes it active', () => {
+  const s = withTask();
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:1' }));
+  when(s, frameworkDisconnected({ frameworkId: 'fw1', epoch: 1, time: T0 + 100_000 }));
+  const f = fw(s);
+  assert.is(f.status, 'INACTIVE');
+  assert.is(f.disconnectedAt, T0 + 100_000);
+  assert.is(s.offers.size, 0);
+  assert.equal(agent(s).offered, []);
+  assert.is(s.tasks.get(key('fw1', 't1'))?.state, 'TASK_STAGING', 'its tasks are kept');
+  when(s, frameworkSubscribed({ frameworkId: 'fw1' }));
+  assert.is(fw(s).status, 'ACTIVE');
+  assert.is(fw(s).disconnectedAt, null);
+});
+
+test('expiredFrameworkEvents: a disconnected framework is removed once its failover timeout runs out', () => {
+  const s = withTask({ failoverTimeoutMs: 60_000 });
+  when(s, frameworkDisconnected({ frameworkId: 'fw1', epoch: 1, time: T0 + 100_000 }));
+  let n = 0;
+  const ctx = (now: number) => ({ epoch: 1, now, newId: () => `x${++n}` });
+  assert.equal(expiredFrameworkEvents(s, ctx(T0 + 159_999)), []);
+  const [removal] = expiredFrameworkEvents(s, ctx(T0 + 160_000));
+  assert.is(removal?.frameworkId, FW1);
+  assert.is(removal?.reason, 'FAILOVER_TIMEOUT');
+  when(s, removal!);
+  assert.not.ok(s.frameworks.has(FW1));
+  assert.is(owed(s, 'KillTask').length, 1, 'its agent is told to kill the task');
+  assert.is(s.completedFrameworks[0]?.completedTasks[0]?.state, 'TASK_KILLED');
+});
+
+const launchGroup = (o: { id: string; offerId: string; executorId: string; executorResources: string; tasks: Array<{ taskId: string; resources: string }> }): ClusterEvent =>
+  validate({
+    type: 'OffersAccepted',
+    schemaVersion: 1,
+    id: o.id,
+    time: T0 + 50_000,
+    frameworkId: 'fw1',
+    offerIds: [o.offerId],
+    operations: [
+      {
+        type: 'LAUNCH_GROUP',
+        executor: { executorId: o.executorId, resources: res(o.executorResources) },
+        tasks: o.tasks.map((t) => ({ taskId: t.taskId, name: t.taskId, agentId: 'a1', resources: res(t.resources), command: { value: 'true' } })),
+      },
+    ],
+  });
+
+test('LAUNCH_GROUP: tasks and their executor\'s resources are held; one command with the executor; released after the last task', () => {
+  const s = withOffer();
+  when(
+    s,
+    launchGroup({ id: 'g1', offerId: 'o1', executorId: 'pod-1', executorResources: 'cpus:0.1;mem:32', tasks: [{ taskId: 'a', resources: 'cpus:1;mem:256' }, { taskId: 'b', resources: 'cpus:1;mem:256' }] }),
+  );
+  assert.equal(agent(s).used, res('cpus:2.1;mem:544'));
+  assert.equal(fw(s).used, res('cpus:2.1;mem:544'));
+  const [cmd] = owed(s, 'LaunchTasks');
+  assert.is(cmd?.executor?.executorId, 'pod-1');
+  assert.equal(cmd?.tasks.map((t) => t.taskId), ['a', 'b']);
+  assert.is(s.tasks.get(key('fw1', 'a'))?.executorId, 'pod-1');
+  when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'a', state: 'TASK_FINISHED' }));
+  assert.equal(agent(s).used, res('cpus:1.1;mem:288'), 'the executor holds its resources while b runs');
+  when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'b', state: 'TASK_FAILED' }));
+  assert.equal(agent(s).used, [], 'the last task ended: the executor lets go too');
+});
+
+test('LAUNCH_GROUP refusals: executor too small, executor id in use, executor resources beyond the offer', () => {
+  const tooSmall = when(withOffer(), launchGroup({ id: 'g1', offerId: 'o1', executorId: 'e', executorResources: 'cpus:0.1', tasks: [{ taskId: 'a', resources: 'cpus:1' }] }));
+  assert.is(refusal(tooSmall).code, 'TASK_GROUP_INVALID');
+  const s = withOffer();
+  when(s, launchGroup({ id: 'g1', offerId: 'o1', executorId: 'e', executorResources: 'cpus:0.1;mem:32', tasks: [{ taskId: 'a', resources: 'cpus:1' }] }));
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:2;mem:1024' }));
+  when(s, launchGroup({ id: 'g2', offerId: 'o2', executorId: 'e', executorResources: 'cpus:0.1;mem:32', tasks: [{ taskId: 'b', resources: 'cpus:1' }] }));
+  assert.is(refusal(s).code, 'TASK_GROUP_INVALID');
+  const big = when(withOffer(), launchGroup({ id: 'g3', offerId: 'o1', executorId: 'e', executorResources: 'cpus:0.5;mem:32', tasks: [{ taskId: 'a', resources: 'cpus:4' }] }));
+  assert.is(refusal(big).code, 'RESOURCES_EXCEEDED');
 });
 
 test.run();
