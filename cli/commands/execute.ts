@@ -1,10 +1,12 @@
 import { runExecute } from '../../frameworks/execute.js';
-import { type FlagSpec, str } from '../flags.js';
+import { runExecuteHttp } from '../../frameworks/execute-http.js';
+import { FlagError, type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
 import { NATS_FLAG } from './common.js';
 
 export const executeFlags: readonly FlagSpec[] = [
-  NATS_FLAG,
+  { name: 'master', type: 'string', placeholder: 'host:port', help: 'Speak the Mesos v1 scheduler HTTP API to this master (as mesos-execute does)' },
+  { ...NATS_FLAG, required: false, help: 'Use the native SDK over this NATS URL instead of HTTP' },
   { name: 'name', type: 'string', required: true, help: 'Name of the task (also its id)' },
   { name: 'command', type: 'string', required: true, placeholder: 'cmd', help: 'Shell command to run' },
   { name: 'resources', type: 'string', default: 'cpus:0.1;mem:32', placeholder: 'text', help: 'Resources for the task' },
@@ -22,8 +24,28 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
   process.once('SIGTERM', () => abort.abort());
   const user = str(v.user as string);
   const grace = v['kill-grace-period'] as number | undefined;
+  const master = str(v.master as string);
+  const nats = str(v.nats as string);
+  if ((master === undefined) === (nats === undefined)) {
+    throw new FlagError('give exactly one of --master HOST:PORT (the Mesos HTTP API) or --nats URL (the native SDK); see `mesos execute --help`');
+  }
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (master !== undefined) {
+    return runExecuteHttp({
+      master,
+      name: v.name as string,
+      command: v.command as string,
+      resources: v.resources as string,
+      role: v.role as string,
+      ...(user !== undefined ? { user } : {}),
+      timeoutMs: (v.timeout as number | null) ?? null,
+      ...(grace !== undefined ? { killGracePeriodMs: grace } : {}),
+      out,
+      signal: abort.signal,
+    });
+  }
   return runExecute({
-    nats: v.nats as string,
+    nats: nats!,
     name: v.name as string,
     command: v.command as string,
     resources: v.resources as string,

@@ -12,6 +12,55 @@ export interface Reply {
   readonly body?: unknown;
   readonly text?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The handler writes the response itself (a long-lived stream). */
+  readonly takeover?: (res: ServerResponse) => void;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Read a request body, refusing more than `limit` bytes (413). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new HttpError(413, `Request body of ${declared} bytes is larger than the ${limit} bytes allowed`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > limit) {
+        done = true;
+        reject(new HttpError(413, `Request body is larger than the ${limit} bytes allowed`));
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on('error', (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
+  });
 }
 
 export type Handler = (req: IncomingMessage, url: URL) => Reply | Promise<Reply>;
@@ -57,8 +106,16 @@ export async function startHttpApi(o: { ip: string; port: number; routes: readon
       send(res, { status: 405, text: `Expecting one of { ${allow} }, but received '${req.method ?? ''}'`, headers: { Allow: allow } }, undefined);
       return;
     }
-    const reply = await route.handler(req, url);
-    send(res, reply, url.searchParams.get('jsonp') ?? undefined, req.method === 'HEAD');
+    let reply: Reply;
+    try {
+      reply = await route.handler(req, url);
+    } catch (e) {
+      if (!(e instanceof HttpError)) throw e;
+      reply = text(e.message, e.status);
+      if (e.status === 413) reply = { ...reply, headers: { Connection: 'close' } };
+    }
+    if (reply.takeover !== undefined) reply.takeover(res);
+    else send(res, reply, url.searchParams.get('jsonp') ?? undefined, req.method === 'HEAD');
   }
 
   await new Promise<void>((resolve, reject) => {

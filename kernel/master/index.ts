@@ -14,6 +14,7 @@ import type { State } from '../state.js';
 import { type Follower, startFollower } from './follower.js';
 import { type Leadership, createLeadership } from './leader.js';
 import { type Liveness, startLiveness } from './liveness.js';
+import { type SchedulerApi, createSchedulerApi } from '../scheduler-api/gateway.js';
 import { MasterOptions, type MasterOptionsInput } from './options.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
@@ -43,7 +44,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
 
   let leadership: Leadership | undefined;
-  const follower: Follower = startFollower(bus, log, (e) => leadership?.onEvent(e));
+  let schedulerApi: SchedulerApi | undefined;
+  const follower: Follower = startFollower(bus, log, (e, seq) => {
+    leadership?.onEvent(e);
+    schedulerApi?.onEvent(e, seq);
+  });
 
   // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
   let identity!: MasterIdentity;
@@ -58,7 +63,30 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     registry: 'jetstream',
   };
 
+  let httpPort = o.port;
+  schedulerApi = createSchedulerApi({
+    bus,
+    follower,
+    log,
+    leaderEpoch: () => leadership?.epoch() ?? null,
+    me: { masterId, hostname, ip: o.ip, port: () => httpPort, version: VERSION },
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    maxBodyBytes: o.maxBodyBytes,
+  });
+  const api = schedulerApi;
+
   const routes: Route[] = [
+    { method: 'POST', path: '/api/v1/scheduler', handler: (req) => api.handle(req) },
+    { method: 'POST', path: '/master/api/v1/scheduler', handler: (req) => api.handle(req) },
+    {
+      method: 'GET',
+      path: '/master/redirect',
+      handler: () => {
+        const leader = follower.projection.state.leader;
+        if (leader === null) return text('No leader elected', 503);
+        return { status: 307, headers: { Location: `//${leader.hostname}:${leader.port}` }, text: '' };
+      },
+    },
     {
       method: 'GET',
       path: '/health',
@@ -128,6 +156,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     throw err;
   }
   flags.port = String(http.port);
+  httpPort = http.port;
   identity = { id: masterId, hostname, ip: o.ip, port: http.port, version: VERSION, startTime, electedTime: null, flags };
   function currentIdentity(): MasterIdentity {
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
@@ -152,6 +181,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     isLeader: () => leadership?.epoch() != null,
     caughtUp: follower.caughtUp,
     async stop() {
+      api.close();
       liveness.stop();
       leadership?.stop();
       await http.close();

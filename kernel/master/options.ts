@@ -15,6 +15,10 @@ export const MasterOptions = z.object({
   /** Mesos's --agent_ping_timeout and --max_agent_ping_timeouts. */
   agentPingTimeoutMs: z.number().int().positive().default(15_000),
   maxAgentPingTimeouts: z.number().int().positive().default(5),
+  /** HEARTBEAT events on Mesos v1 scheduler streams (Mesos: 15 s). */
+  heartbeatIntervalMs: z.number().int().positive().default(15_000),
+  /** Largest request body the HTTP API accepts. */
+  maxBodyBytes: z.number().int().positive().default(8 * 1024 * 1024),
   /** Replicas of the cluster stream when this master creates it. */
   streamReplicas: z.number().int().min(1).max(5).default(1),
 });

@@ -61,9 +61,7 @@ export const int64 = z.unknown().transform((v, ctx): number => {
 });
 
 /** proto `uint64`: as int64, and not negative. */
-export const uint64 = int64.check(
-  z.refine((n) => n >= 0, { message: 'expected an unsigned integer, got a negative number' }),
-);
+export const uint64 = int64.refine((n) => n >= 0, 'expected an unsigned integer, got a negative number');
 
 /** proto `bool`: true/false, or the strings "true"/"false". */
 export const bool = z.unknown().transform((v, ctx): boolean => {
@@ -73,14 +71,18 @@ export const bool = z.unknown().transform((v, ctx): boolean => {
   return reject(ctx, v, 'a boolean');
 });
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const BASE64 = /^[A-Za-z0-9+/]*(={0,2})$/;
 
-/** proto `bytes`: a base64 string (standard alphabet, padding optional). Kept as base64. */
+/** Standard-alphabet base64; padding may be left out, but if present it must complete the last group. */
+export function isBase64(s: string): boolean {
+  const m = BASE64.exec(s);
+  if (m === null) return false;
+  return m[1] === '' ? s.length % 4 !== 1 : s.length % 4 === 0;
+}
+
+/** proto `bytes`: a base64 string. Kept as base64. */
 export const bytes = z.unknown().transform((v, ctx): string => {
-  if (typeof v === 'string' && BASE64.test(v) && v.replace(/=+$/, '').length % 4 !== 1 && (v.length % 4 === 0 || !v.includes('='))) {
-    return v;
-  }
-  if (typeof v === 'string') return reject(ctx, v, 'base64-encoded bytes');
+  if (typeof v === 'string' && isBase64(v)) return v;
   return reject(ctx, v, 'a base64 string');
 });
 
@@ -96,16 +98,20 @@ function requiredEnum<const V extends readonly [string, ...string[]]>(values: V)
   });
 }
 
-/** An optional proto enum: absent or an unknown name gives `unset` (proto2 drops unknown names). */
-function optionalEnum<const V extends readonly [string, ...string[]], const U extends V[number] | undefined>(
-  values: V,
-  unset: U,
-) {
-  return z.unknown().transform((v, ctx): V[number] | U => {
-    if (v === undefined) return unset;
-    if (typeof v === 'string') return (values as readonly string[]).includes(v) ? v : unset;
-    return reject(ctx, v, 'an enum name (a string)');
-  });
+/** An optional proto enum: absent, or an unknown name (proto2 drops those), reads as undefined. */
+function optionalEnum<const V extends readonly [string, ...string[]]>(values: V) {
+  return z
+    .unknown()
+    .transform((v, ctx): V[number] | undefined => {
+      if (typeof v === 'string') return (values as readonly string[]).includes(v) ? v : undefined;
+      return reject(ctx, v, 'an enum name (a string)');
+    })
+    .optional();
+}
+
+/** An optional proto enum read through its default: absent or an unknown name gives `fallback`. */
+function enumWithDefault<const V extends readonly [string, ...string[]]>(values: V, fallback: V[number]) {
+  return optionalEnum(values).transform((v): V[number] => v ?? fallback);
 }
 
 /** A repeated field: absent is empty; a single value counts as a one-element list. */
@@ -140,7 +146,7 @@ export const VALUE_TYPES = ['SCALAR', 'RANGES', 'SET', 'TEXT'] as const;
 export const RESERVATION_TYPES = ['UNKNOWN', 'STATIC', 'DYNAMIC'] as const;
 
 export const MesosReservationInfo = z.object({
-  type: optionalEnum(RESERVATION_TYPES, 'UNKNOWN'),
+  type: enumWithDefault(RESERVATION_TYPES, 'UNKNOWN'),
   role: z.string().optional(),
   principal: z.string().optional(),
   labels: MesosLabels.optional(),
@@ -171,7 +177,7 @@ export const MesosEnvironment = z.object({
   variables: repeated(
     z.object({
       name: z.string(),
-      type: optionalEnum(['UNKNOWN', 'VALUE', 'SECRET'], 'VALUE'),
+      type: enumWithDefault(['UNKNOWN', 'VALUE', 'SECRET'], 'VALUE'),
       value: z.string().optional(),
       secret: opaque.optional(),
     }),
@@ -215,7 +221,8 @@ export type MesosContainerInfo = z.output<typeof MesosContainerInfo>;
 export const EXECUTOR_TYPES = ['UNKNOWN', 'DEFAULT', 'CUSTOM'] as const;
 
 export const MesosExecutorInfo = z.object({
-  type: optionalEnum(EXECUTOR_TYPES, 'UNKNOWN'),
+  /** Unset (undefined) when absent or an unknown name; Mesos requires it for task groups. */
+  type: optionalEnum(EXECUTOR_TYPES),
   executor_id: MesosId,
   framework_id: MesosId.optional(),
   command: MesosCommandInfo.optional(),
@@ -265,7 +272,7 @@ export type MesosOperationType = (typeof OPERATION_TYPES)[number];
  * without `launch` launches nothing (Mesos reads the default, empty, Launch).
  */
 export const MesosOperation = z.object({
-  type: optionalEnum(OPERATION_TYPES, 'UNKNOWN'),
+  type: enumWithDefault(OPERATION_TYPES, 'UNKNOWN'),
   id: MesosId.optional(),
   launch: z.object({ task_infos: repeated(MesosTaskInfo) }).optional(),
   launch_group: z
@@ -308,7 +315,7 @@ export const MesosFrameworkInfo = z.object({
   hostname: z.string().optional(),
   principal: z.string().optional(),
   webui_url: z.string().optional(),
-  capabilities: repeated(z.object({ type: optionalEnum(FRAMEWORK_CAPABILITY_TYPES, 'UNKNOWN') })),
+  capabilities: repeated(z.object({ type: enumWithDefault(FRAMEWORK_CAPABILITY_TYPES, 'UNKNOWN') })),
   labels: MesosLabels.optional(),
   offer_filters: z.record(z.string(), opaque).optional(),
 });
@@ -420,7 +427,7 @@ export type CallType = (typeof CALL_TYPES)[number];
 /** The Call message as parsed, before the type-dependent checks: every part optional. */
 export const MesosCallEnvelope = z.object({
   framework_id: MesosId.optional(),
-  type: optionalEnum(CALL_TYPES, undefined),
+  type: optionalEnum(CALL_TYPES),
   subscribe: MesosSubscribe.optional(),
   accept: MesosAccept.optional(),
   decline: MesosDecline.optional(),
@@ -618,7 +625,8 @@ const MAX_REPORTED_ISSUES = 5;
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   const parts = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => {
     const where = formatPath(i.path);
-    return where === '' ? i.message : `'${where}' ${i.message.startsWith('is ') ? i.message : `: ${i.message}`}`;
+    if (where === '') return i.message;
+    return i.message === 'is required' ? `'${where}' is required` : `'${where}': ${i.message}`;
   });
   const more = issues.length > MAX_REPORTED_ISSUES ? `; and ${issues.length - MAX_REPORTED_ISSUES} more` : '';
   return parts.join('; ') + more;

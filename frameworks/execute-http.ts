@@ -1,0 +1,133 @@
+/**
+ * `mesos execute --master HOST:PORT`: the same one-task framework as `mesos execute --nats`, but
+ * speaking the Apache Mesos v1 scheduler HTTP API, as Mesos's own `mesos-execute` does. It works
+ * against this project's master or any Mesos-compatible one.
+ */
+import { isTerminal, type TaskStateName } from '../events/index.js';
+import { contains, format, parseResources } from '../kernel/resources.js';
+import { resourcesFromMesos, resourcesToMesos } from '../kernel/scheduler-api/convert.js';
+import { MesosResource, parseMessage } from '../kernel/scheduler-api/wire.js';
+import type { Resources } from '../events/index.js';
+import { V1SchedulerClient } from './http/client.js';
+
+export interface ExecuteHttpOptions {
+  readonly master: string;
+  readonly name: string;
+  readonly command: string;
+  readonly resources: string;
+  readonly role: string;
+  readonly user?: string;
+  readonly timeoutMs: number | null;
+  readonly killGracePeriodMs?: number;
+  readonly out: (line: string) => void;
+  readonly signal?: AbortSignal;
+}
+
+export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
+  const wanted = parseResources(o.resources);
+  const client = new V1SchedulerClient(o.master);
+  const sub = await client.subscribe({
+    user: o.user ?? process.env.USER ?? 'root',
+    name: `${o.name} (mesos execute)`,
+    roles: [o.role],
+    capabilities: [{ type: 'MULTI_ROLE' }, { type: 'TASK_KILLING_STATE' }],
+  });
+  o.out(`Subscribed with ID ${sub.frameworkId}`);
+  let launchedOn: string | undefined;
+  let code: number | undefined;
+  const deadline = o.timeoutMs !== null ? setTimeout(() => {
+    if (launchedOn === undefined) {
+      o.out(`No offer with ${format(wanted)} arrived within ${(o.timeoutMs ?? 0) / 1000}s; is any agent big enough?`);
+      code = 2;
+      sub.close();
+    }
+  }, o.timeoutMs) : undefined;
+  const onAbort = (): void => {
+    if (launchedOn === undefined) {
+      code = 130;
+      sub.close();
+      return;
+    }
+    o.out(`Killing task '${o.name}'`);
+    void client.call('KILL', { kill: { task_id: { value: o.name }, agent_id: { value: launchedOn } } });
+  };
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    for await (const e of sub.events) {
+      if (e.type === 'OFFERS' && 'offers' in e) {
+        for (const offer of (e as { offers: { offers: Array<{ id: { value: string }; agent_id: { value: string }; hostname: string; resources: unknown[] }> } }).offers.offers) {
+          const have = offeredResources(offer.resources);
+          if (launchedOn !== undefined || have === null || !contains(have, wanted)) {
+            await client.call('DECLINE', { decline: { offer_ids: [offer.id], filters: { refuse_seconds: launchedOn !== undefined ? 3600 : 5 } } });
+            continue;
+          }
+          launchedOn = offer.agent_id.value;
+          const r = await client.call('ACCEPT', {
+            accept: {
+              offer_ids: [offer.id],
+              operations: [
+                {
+                  type: 'LAUNCH',
+                  launch: {
+                    task_infos: [
+                      {
+                        name: o.name,
+                        task_id: { value: o.name },
+                        agent_id: offer.agent_id,
+                        resources: resourcesToMesos(wanted),
+                        command: { shell: true, value: o.command },
+                        ...(o.killGracePeriodMs !== undefined ? { kill_policy: { grace_period: { nanoseconds: o.killGracePeriodMs * 1_000_000 } } } : {}),
+                      },
+                    ],
+                  },
+                },
+              ],
+              filters: { refuse_seconds: 3600 },
+            },
+          });
+          if (r.status !== 202) throw new Error(`ACCEPT answered ${r.status}: ${r.body}`);
+          o.out(`Submitted task '${o.name}' to agent '${offer.agent_id.value}' (${offer.hostname}) with ${format(wanted)}`);
+        }
+      } else if (e.type === 'UPDATE' && 'update' in e) {
+        const s = (e as { update: { status: { task_id: { value: string }; state: string; agent_id?: { value: string }; source?: string; reason?: string; message?: string; uuid?: string } } }).update.status;
+        if (s.task_id.value !== o.name) continue;
+        const extra = [s.source ? `source: ${s.source}` : '', s.reason ? `reason: ${s.reason}` : '', s.message ? `message: '${s.message}'` : ''].filter((x) => x !== '').join(', ');
+        o.out(`Received status update ${s.state} for task '${s.task_id.value}'${extra ? ` (${extra})` : ''}`);
+        if (s.uuid !== undefined && s.agent_id !== undefined) {
+          await client.call('ACKNOWLEDGE', { acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } });
+        }
+        if (isTerminal(s.state as TaskStateName)) {
+          code = o.signal?.aborted ? 130 : s.state === 'TASK_FINISHED' ? 0 : 1;
+          break;
+        }
+      } else if (e.type === 'ERROR' && 'error' in e) {
+        o.out(`Received an ERROR event: ${(e as { error: { message: string } }).error.message}`);
+        code = 1;
+        break;
+      }
+    }
+  } finally {
+    if (deadline) clearTimeout(deadline);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  await client.call('TEARDOWN').catch(() => undefined);
+  sub.close();
+  if (code === undefined) {
+    o.out('The event stream ended before the task did');
+    return 1;
+  }
+  return code;
+}
+
+/** An offer's resources as Mesos JSON, validated at the edge; null when they do not parse. */
+function offeredResources(json: readonly unknown[]): Resources | null {
+  const parsed: MesosResource[] = [];
+  for (const r of json) {
+    const p = parseMessage(MesosResource, r);
+    if (!p.ok) return null;
+    parsed.push(p.value);
+  }
+  const ours = resourcesFromMesos(parsed);
+  return ours.ok ? ours.resources : null;
+}
