@@ -12,6 +12,8 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'offer-timeout', type: 'optional-duration', default: '30s', placeholder: 'duration|none', help: 'Rescind offers held longer than this' },
   { name: 'agent-ping-timeout', type: 'duration', default: '15s', help: 'Time to wait for an agent to answer a ping' },
   { name: 'max-agent-ping-timeouts', type: 'int', default: 5, help: 'Missed pings after which an agent is unreachable' },
+  { name: 'heartbeat-interval', type: 'duration', default: '15s', help: 'HEARTBEAT events on Mesos v1 scheduler streams' },
+  { name: 'max-body-bytes', type: 'int', default: 8 * 1024 * 1024, help: 'Largest request body the HTTP API accepts (413 beyond)' },
   { name: 'stream-replicas', type: 'int', default: 1, help: 'Replicas of the cluster stream when the master creates it (3 on a 3-node NATS cluster)' },
   LOG_LEVEL_FLAG,
 ];
@@ -30,6 +32,8 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       agentPingTimeoutMs: v['agent-ping-timeout'] as number,
       maxAgentPingTimeouts: v['max-agent-ping-timeouts'] as number,
       streamReplicas: num(v['stream-replicas'] as number) ?? 1,
+      heartbeatIntervalMs: v['heartbeat-interval'] as number,
+      maxBodyBytes: v['max-body-bytes'] as number,
     },
     log,
   );
