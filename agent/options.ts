@@ -14,6 +14,8 @@ export const AgentOptions = z.object({
   port: z.number().int().min(0).max(65535).default(0),
   /** Grace between SIGTERM and SIGKILL when a task does not name one (Mesos's command executor uses 3 s). */
   killGracePeriodMs: z.number().int().nonnegative().default(3000),
+  /** How long a stopping agent waits for its last status updates to reach the log. */
+  stopFlushTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Re-register when no master has pinged for this long (Mesos: ping timeout × max timeouts = 75 s). */
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
 });

@@ -15,7 +15,8 @@ import { type RunningNatsServer, startNatsServer } from '../nats-server.js';
 
 export const devFlags: readonly FlagSpec[] = [
   { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
-  { name: 'port', type: 'int', default: 5050, help: 'HTTP port of the master (0: any free port)' },
+  { name: 'masters', type: 'int', default: 1, help: 'Number of masters: one leads, the others stand by (HTTP on port, port+1, …)' },
+  { name: 'port', type: 'int', default: 5050, help: 'HTTP port of the first master (0: any free port for each)' },
   { name: 'nats-port', type: 'int', default: 4222, help: 'Client port of nats-server (0: any free port)' },
   { name: 'data', type: 'string', placeholder: 'dir', help: 'Directory for the log, agent work dirs and logs (default: a temporary one, removed at exit)' },
   { name: 'agent-resources', type: 'string', default: 'cpus:2;mem:2048;disk:8192', placeholder: 'text', help: 'Resources of each agent (each gets its own ports range)' },
@@ -55,8 +56,8 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (stopping) return;
     stopping = true;
     // Agents first (they kill their tasks and report), then the master, then NATS.
-    const order = [...children.filter((c) => c.name !== 'master'), ...children.filter((c) => c.name === 'master')];
-    for (const group of [order.filter((c) => c.name !== 'master'), order.filter((c) => c.name === 'master')]) {
+    const isMaster = (c: Child): boolean => c.name.startsWith('master');
+    for (const group of [children.filter((c) => !isMaster(c)), children.filter(isMaster)]) {
       await Promise.all(group.map((c) => stopChild(c, 15_000)));
     }
     await nats?.stop();
@@ -86,10 +87,20 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     });
     out(`nats:   ${nats.url}  (JetStream store ${join(data, 'nats')})`);
     const level = str(v['log-level'] as string) ?? 'info';
-    const master = spawnChild('master', ['master', '--nats', nats.url, '--port', String(num(v.port as number) ?? 5050), '--log-level', level], logs, children);
-    const masterUrl = await waitForMasterUrl(master);
-    await waitFor(async () => (await fetch(`${masterUrl}/health`)).status === 200, 20_000, 'the master to catch up', master);
-    out(`master: ${masterUrl}  (try ${masterUrl}/master/state)`);
+    const masterCount = num(v.masters as number) ?? 1;
+    if (masterCount < 1) throw new Error('--masters must be 1 or more');
+    const firstPort = num(v.port as number) ?? 5050;
+    const urls: string[] = [];
+    for (let i = 0; i < masterCount; i++) {
+      const name = masterCount === 1 ? 'master' : `master-${i + 1}`;
+      const port = firstPort === 0 ? 0 : firstPort + i;
+      const m = spawnChild(name, ['master', '--nats', nats.url, '--port', String(port), '--log-level', level], logs, children);
+      const url = await waitForMasterUrl(m);
+      await waitFor(async () => (await fetch(`${url}/health`)).status === 200, 20_000, `${name} to catch up`, m);
+      urls.push(url);
+    }
+    const masterUrl = await waitForLeader(urls);
+    for (const url of urls) out(`master: ${url}${url === masterUrl ? '  (leading; try ' + url + '/master/state)' : '  (standing by)'}`);
     const base = str(v['agent-resources'] as string) ?? 'cpus:2;mem:2048;disk:8192';
     for (let i = 0; i < agents; i++) {
       const ports = base.includes('ports') ? '' : `;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
@@ -167,6 +178,23 @@ function tail(file: string, lines = 20): string {
   } catch {
     return '';
   }
+}
+
+/** The URL of the master whose metrics say it is elected. */
+async function waitForLeader(urls: readonly string[]): Promise<string> {
+  let leader: string | undefined;
+  await waitFor(
+    async () => {
+      for (const url of urls) {
+        const m = (await (await fetch(`${url}/metrics/snapshot`)).json()) as Record<string, number>;
+        if (m['master/elected'] === 1) leader = url;
+      }
+      return leader !== undefined;
+    },
+    20_000,
+    'a master to be elected',
+  );
+  return leader!;
 }
 
 async function waitForMasterUrl(c: Child): Promise<string> {

@@ -183,7 +183,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     async stop() {
       api.close();
       liveness.stop();
-      leadership?.stop();
+      await leadership?.stop();
       await http.close();
       await follower.stop();
       await bus.close();

@@ -8,11 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type AgentId, type ClusterEvent, type EventType, type OfferId, SCHEMA_VERSION, subjects } from '../../events/index.js';
+import { type AgentId, type ClusterEvent, type EventType, type OfferId, SCHEMA_VERSION, STREAM_NAME, decode, subjects } from '../../events/index.js';
 import { allocate, defaultAllocatorOptions } from '../allocator/index.js';
 import { type Bus, append, lastSubjectSeq } from '../bus.js';
 import { expiredFrameworkEvents, expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
 import type { Follower } from './follower.js';
+import { type Lease, startLease } from './lease.js';
 import type { MasterOptions } from './options.js';
 
 /** Events after which there may be something new to offer. */
@@ -44,7 +45,8 @@ export interface Leadership {
   /** Called by the follower after each folded event. */
   onEvent(e: ClusterEvent): void;
   declareUnreachable(agentId: AgentId): Promise<void>;
-  stop(): void;
+  /** Stop deciding and give up the lease. */
+  stop(): Promise<void>;
 }
 
 export interface LeaderIdentity {
@@ -66,6 +68,7 @@ export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentit
   let allocating = false;
   let tickScheduled = false;
   let offerCounter = 0;
+  let standing = false;
   /** Outbox entries sent and not yet seen folded: id → sequence of the append (0 while in flight). */
   const inflight = new Map<string, number>();
   const stats: LeaderStats = { allocationRuns: 0, allocationRunMs: [] };
@@ -139,59 +142,99 @@ export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentit
     }
   }
 
-  async function elect(): Promise<void> {
-    await follower.caughtUp;
-    while (!stopped && !leading) {
-      const epoch = p.state.epoch + 1;
-      const expect = await lastSubjectSeq(bus.jsm, subjects.sys('leader'));
-      try {
-        const ack = await append(
-          bus.js,
-          {
-            type: 'LeaderElected',
-            schemaVersion: SCHEMA_VERSION,
-            id: randomUUID(),
-            time: Date.now(),
-            epoch,
-            masterId: me.masterId,
-            hostname: me.hostname,
-            ip: me.ip,
-            port: me.port,
-          },
-          { expectLastSubjectSequence: expect },
-        );
-        await follower.reached(ack.seq);
-        if (p.state.epoch === epoch && p.state.leader?.masterId === me.masterId) {
-          myEpoch = epoch;
-          leading = true;
-          electedAt = Date.now();
-          llog.info({ epoch, masterId: me.masterId }, 'elected leader');
-          scheduleTick();
+  /** The epoch of the last LeaderElected in the log (read directly, in case the fold lags). */
+  async function lastEpoch(): Promise<{ epoch: number; seq: number }> {
+    const seq = await lastSubjectSeq(bus.jsm, subjects.sys('leader'));
+    if (seq === 0) return { epoch: 0, seq };
+    const m = await bus.jsm.streams.getMessage(STREAM_NAME, { seq });
+    const d = m === null ? undefined : decode(m.data, m.subject);
+    return { epoch: d?.ok && d.event.type === 'LeaderElected' ? d.event.epoch : p.state.epoch, seq };
+  }
+
+  /** With the lease held: append LeaderElected with the next epoch; lead once it is folded. */
+  async function stand(): Promise<void> {
+    if (standing || stopped) return;
+    standing = true;
+    try {
+      await follower.caughtUp;
+      while (!stopped && leaseHeld && !leading) {
+        const last = await lastEpoch();
+        const epoch = Math.max(last.epoch, p.state.epoch) + 1;
+        try {
+          const ack = await append(
+            bus.js,
+            {
+              type: 'LeaderElected',
+              schemaVersion: SCHEMA_VERSION,
+              id: randomUUID(),
+              time: Date.now(),
+              epoch,
+              masterId: me.masterId,
+              hostname: me.hostname,
+              ip: me.ip,
+              port: me.port,
+            },
+            { expectLastSubjectSequence: last.seq },
+          );
+          await follower.reached(ack.seq);
+          if (p.state.epoch === epoch && p.state.leader?.masterId === me.masterId && leaseHeld) {
+            myEpoch = epoch;
+            leading = true;
+            electedAt = Date.now();
+            dirty = true;
+            allocationDue = true;
+            llog.info({ epoch, masterId: me.masterId }, 'elected leader');
+            scheduleTick();
+          }
+        } catch (err) {
+          llog.info({ err }, 'election lost a race; trying again');
+          await new Promise((r) => setTimeout(r, 100));
         }
-      } catch (err) {
-        llog.info({ err }, 'election lost a race; folding and trying again');
-        await new Promise((r) => setTimeout(r, 200));
       }
+    } finally {
+      standing = false;
     }
   }
+
+  function stepDown(why: string): void {
+    if (!leading) return;
+    llog.warn({ epoch: myEpoch, why }, 'no longer the leader');
+    leading = false;
+    myEpoch = null;
+    inflight.clear();
+  }
+
+  let lease: Lease | undefined;
+  /** Set by the lease itself (its first change comes before `lease` is assigned). */
+  let leaseHeld = false;
+  void (async () => {
+    await follower.caughtUp;
+    if (stopped) return;
+    lease = await startLease(
+      bus,
+      { ttlMs: o.leaderLeaseMs, masterId: me.masterId, replicas: o.streamReplicas },
+      (held) => {
+        leaseHeld = held;
+        if (held) void stand().catch((err: unknown) => llog.error({ err }, 'standing for election failed'));
+        else stepDown('lost the lease');
+      },
+      log,
+    );
+    if (stopped) lease.stop();
+  })().catch((err: unknown) => llog.error({ err }, 'the leader lease failed'));
 
   const interval = setInterval(() => {
     allocationDue = true;
     scheduleTick();
   }, o.allocationIntervalMs);
   interval.unref();
-  void elect().catch((err: unknown) => llog.error({ err }, 'election failed'));
 
   return {
     epoch: () => (leading ? myEpoch : null),
     electedAt: () => electedAt,
     stats,
     onEvent(e) {
-      if (e.type === 'LeaderElected' && leading && e.epoch > (myEpoch ?? 0)) {
-        llog.warn({ epoch: e.epoch, by: e.masterId }, 'deposed: another master leads');
-        leading = false;
-        myEpoch = null;
-      }
+      if (e.type === 'LeaderElected' && leading && e.epoch > (myEpoch ?? 0)) stepDown(`master ${e.masterId} was elected with epoch ${e.epoch}`);
       if (FREES_RESOURCES.has(e.type)) dirty = true;
       if (p.state.outbox.size > 0 || dirty) scheduleTick();
     },
@@ -208,10 +251,12 @@ export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentit
       });
       await follower.reached(ack.seq);
     },
-    stop() {
+    async stop() {
       stopped = true;
       leading = false;
       clearInterval(interval);
+      lease?.stop();
+      await lease?.release();
     },
   };
 }

@@ -15,6 +15,8 @@ export const MasterOptions = z.object({
   /** Mesos's --agent_ping_timeout and --max_agent_ping_timeouts. */
   agentPingTimeoutMs: z.number().int().positive().default(15_000),
   maxAgentPingTimeouts: z.number().int().positive().default(5),
+  /** The leader lease: a standby takes over this long after the leader stops renewing it. */
+  leaderLeaseMs: z.number().int().positive().default(2000),
   /** HEARTBEAT events on Mesos v1 scheduler streams (Mesos: 15 s). */
   heartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** Largest request body the HTTP API accepts. */
