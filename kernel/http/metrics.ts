@@ -16,6 +16,8 @@ export interface RuntimeStats {
   readonly malformedMessages: number;
   readonly eventsFolded: number;
   readonly logSeq: number;
+  /** The sequence of the snapshot this master started from (0: none). */
+  readonly snapshotLoadedSeq: number;
 }
 
 const percentile = (sorted: readonly number[], p: number): number =>
@@ -104,5 +106,6 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
   m['log/accepts_refused'] = state.counters.acceptsRefused;
   m['log/offers_invalid'] = state.counters.offersInvalid;
   m['log/outbox_pending'] = state.outbox.size;
+  m['log/snapshot_loaded_seq'] = rt.snapshotLoadedSeq;
   return m;
 }

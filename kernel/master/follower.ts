@@ -25,8 +25,9 @@ export interface Follower {
   stop(): Promise<void>;
 }
 
-export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, seq: number) => void): Follower {
-  const projection: Projection = { state: initialState(), seq: 0, caughtUp: false, codec: new CodecStats() };
+/** Start from a snapshot (state and the sequence it covers) or from the beginning of the log. */
+export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, seq: number) => void, from?: { state: State; seq: number }): Follower {
+  const projection: Projection = { state: from?.state ?? initialState(), seq: from?.seq ?? 0, caughtUp: false, codec: new CodecStats() };
   const abort = new AbortController();
   const waiters: { seq: number; resolve: () => void }[] = [];
   let resolveCaughtUp!: () => void;
@@ -35,11 +36,11 @@ export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, 
 
   const run = (async () => {
     const head = await headSeq(bus.jsm);
-    if (head === 0) {
+    if (head <= projection.seq) {
       projection.caughtUp = true;
       resolveCaughtUp();
     }
-    for await (const entry of readLog(bus, { fromSeq: 1, signal: abort.signal })) {
+    for await (const entry of readLog(bus, { fromSeq: projection.seq + 1, signal: abort.signal })) {
       projection.codec.record(entry.decoded);
       if (entry.decoded.ok) {
         projection.state = evolve(projection.state, entry.decoded.event);

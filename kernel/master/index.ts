@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
-import { type Bus, connectBus, ensureStream } from '../bus.js';
+import { type Bus, connectBus, ensureStream, headSeq } from '../bus.js';
+import { openSnapshotStore } from './snapshots.js';
 import { defaultStreamOptions } from '../../events/index.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
 import { metricsSnapshot } from '../http/metrics.js';
@@ -43,12 +44,18 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
 
+  // Start from the newest snapshot, so that starting does not grow with the length of history.
+  const snapshots = await openSnapshotStore(bus, o.streamReplicas, log);
+  const loadStarted = performance.now();
+  const snapshot = o.snapshotEveryEvents > 0 ? await snapshots.latest(await headSeq(bus.jsm)) : null;
+  if (snapshot !== null) log.info({ seq: snapshot.seq, ms: Math.round(performance.now() - loadStarted) }, 'loaded a snapshot');
+
   let leadership: Leadership | undefined;
   let schedulerApi: SchedulerApi | undefined;
   const follower: Follower = startFollower(bus, log, (e, seq) => {
     leadership?.onEvent(e);
     schedulerApi?.onEvent(e, seq);
-  });
+  }, snapshot ?? undefined);
 
   // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
   let identity!: MasterIdentity;
@@ -137,6 +144,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
             malformedMessages: follower.projection.codec.malformed,
             eventsFolded: follower.projection.state.counters.eventsFolded,
             logSeq: follower.projection.seq,
+            snapshotLoadedSeq: snapshot?.seq ?? 0,
           }),
         ),
     },
@@ -162,7 +170,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
+  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log, snapshots, snapshot?.seq ?? 0);
   const liveness: Liveness = startLiveness(
     bus,
     { pingTimeoutMs: o.agentPingTimeoutMs, maxTimeouts: o.maxAgentPingTimeouts, masterId },

@@ -14,6 +14,7 @@ import { type Bus, append, lastSubjectSeq } from '../bus.js';
 import { expiredFrameworkEvents, expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
 import type { Follower } from './follower.js';
 import { type Lease, startLease } from './lease.js';
+import type { SnapshotStore } from './snapshots.js';
 import type { MasterOptions } from './options.js';
 
 /** Events after which there may be something new to offer. */
@@ -56,7 +57,15 @@ export interface LeaderIdentity {
   readonly port: number;
 }
 
-export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentity, o: MasterOptions, log: Logger): Leadership {
+export function createLeadership(
+  bus: Bus,
+  follower: Follower,
+  me: LeaderIdentity,
+  o: MasterOptions,
+  log: Logger,
+  snapshots: SnapshotStore,
+  lastSnapshotSeq: number,
+): Leadership {
   const llog = log.child({ component: 'leader' });
   const p = follower.projection;
   let myEpoch: number | null = null;
@@ -85,8 +94,25 @@ export function createLeadership(bus: Bus, follower: Follower, me: LeaderIdentit
     });
   }
 
+  let snapshotting = false;
+  /** The leader writes a snapshot every `snapshotEveryEvents` folded events. */
+  function maybeSnapshot(): void {
+    if (snapshotting || o.snapshotEveryEvents === 0 || p.seq - lastSnapshotSeq < o.snapshotEveryEvents) return;
+    snapshotting = true;
+    const seq = p.seq;
+    snapshots
+      .write(p.state, seq)
+      .then(({ bytes, ms }) => {
+        lastSnapshotSeq = seq;
+        llog.info({ seq, bytes, ms: Math.round(ms) }, 'wrote a snapshot');
+      })
+      .catch((err: unknown) => llog.warn({ err }, 'snapshot failed'))
+      .finally(() => (snapshotting = false));
+  }
+
   function tick(): void {
     if (!leading || myEpoch === null || stopped) return;
+    maybeSnapshot();
     sendOutbox(myEpoch);
     if ((allocationDue || dirty) && !allocating) void allocationCycle(myEpoch);
   }

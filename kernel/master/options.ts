@@ -17,6 +17,8 @@ export const MasterOptions = z.object({
   maxAgentPingTimeouts: z.number().int().positive().default(5),
   /** The leader lease: a standby takes over this long after the leader stops renewing it. */
   leaderLeaseMs: z.number().int().positive().default(2000),
+  /** The leader writes a snapshot of the projection every this many events (0: never). */
+  snapshotEveryEvents: z.number().int().nonnegative().default(10_000),
   /** HEARTBEAT events on Mesos v1 scheduler streams (Mesos: 15 s). */
   heartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** Largest request body the HTTP API accepts. */

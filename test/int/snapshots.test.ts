@@ -1,0 +1,91 @@
+/**
+ * Snapshots: the leader writes the projection every N events; a master that starts cold loads the
+ * newest one and folds only the rest, and ends with exactly the state of the leader.
+ */
+import { randomUUID } from 'node:crypto';
+import { serialize } from 'node:v8';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SCHEMA_VERSION, asAgentId } from '../../events/index.js';
+import { append, connectBus, headSeq } from '../../kernel/bus.js';
+import { type MasterHandle, startMaster } from '../../kernel/master/index.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotError } from '../../kernel/snapshot.js';
+import { initialState } from '../../kernel/state.js';
+import { stateToJson } from '../../replay/index.js';
+import { testLog } from '../helpers/cluster.js';
+import { withNats, type TestNats } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+
+let nats: TestNats;
+const log = testLog();
+const masters: MasterHandle[] = [];
+const opts = () => ({ nats: nats.url, port: 0, allocationIntervalMs: 50, snapshotEveryEvents: 25, agentPingTimeoutMs: 60_000 });
+
+test.before(async () => {
+  nats = await withNats();
+});
+
+test.after(async () => {
+  for (const m of masters) await m.stop().catch(() => undefined);
+  await nats.stop();
+});
+
+test('a cold master starts from the newest snapshot and reaches the leader\'s state exactly', async () => {
+  const a = await startMaster(opts(), log);
+  masters.push(a);
+  await waitFor(() => a.isLeader(), 'the master to lead');
+  const bus = await connectBus({ servers: nats.url, name: 'writer', log });
+  try {
+    for (let i = 0; i < 80; i++) {
+      await append(bus.js, {
+        type: 'AgentRegistered',
+        schemaVersion: SCHEMA_VERSION,
+        id: randomUUID(),
+        time: Date.now(),
+        agentId: asAgentId(`agent-${i}`),
+        hostname: `h${i}`,
+        port: 0,
+        resources: [{ name: 'cpus', type: 'SCALAR', scalar: 4 }, { name: 'mem', type: 'SCALAR', scalar: 4096 }],
+        attributes: [{ name: 'rack', type: 'TEXT', text: `r${i % 3}` }],
+        version: 't',
+        isolation: 'none',
+      });
+    }
+    const head = await headSeq(bus.jsm);
+    await waitFor(() => a.seq() >= head, 'the leader to fold everything');
+    const b = await startMaster(opts(), log);
+    masters.push(b);
+    await b.caughtUp;
+    const m = (await (await fetch(`${b.url}/metrics/snapshot`)).json()) as Record<string, number>;
+    assert.ok((m['log/snapshot_loaded_seq'] ?? 0) >= 25, `the cold master started from a snapshot (seq ${m['log/snapshot_loaded_seq']})`);
+    assert.ok((m['log/snapshot_loaded_seq'] ?? 0) <= head);
+    await waitFor(() => b.seq() === a.seq(), 'both masters at the same sequence');
+    assert.equal(stateToJson(b.state()), stateToJson(a.state()));
+    assert.is(b.state().agents.size, 80);
+  } finally {
+    await bus.close();
+  }
+});
+
+test('a snapshot of another projection version, or garbage, is refused with a typed error', () => {
+  const good = encodeSnapshot(initialState(), 7, 1);
+  assert.is(decodeSnapshot(good).seq, 7);
+  try {
+    decodeSnapshot(new Uint8Array([1, 2, 3]));
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, SnapshotError);
+  }
+  try {
+    decodeSnapshot(encodeForVersion(99));
+    assert.unreachable();
+  } catch (e) {
+    assert.is((e as SnapshotError).code, 'OTHER_VERSION');
+  }
+});
+
+function encodeForVersion(version: number): Uint8Array {
+  return serialize({ format: 'mesos-ts-snapshot', version, seq: 1, takenAt: 0, state: initialState() });
+}
+
+test.run();
