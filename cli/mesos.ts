@@ -6,7 +6,7 @@ import { runAgent, agentFlags } from './commands/agent.js';
 import { devFlags, runDev } from './commands/dev.js';
 import { executeFlags, runExecuteCommand } from './commands/execute.js';
 import { masterFlags, runMaster } from './commands/master.js';
-import { replayStateFlags, runReplayState } from './commands/replay.js';
+import { replayStateFlags, replayVerifyFlags, runReplayState, runReplayVerify } from './commands/replay.js';
 import { FlagError, type FlagSpec, parseFlags, usage } from './flags.js';
 
 interface Command {
@@ -38,6 +38,12 @@ const COMMANDS: readonly Command[] = [
     summary: 'Fold the cluster log (never writing to it) and print the state at a point as JSON.',
     flags: replayStateFlags,
     run: runReplayState,
+  },
+  {
+    name: 'replay verify',
+    summary: 'Fold all of history and check its invariants (no over-commit, no task launched twice, legal task states); exit 0 when they hold.',
+    flags: replayVerifyFlags,
+    run: runReplayVerify,
   },
 ];
 

@@ -510,3 +510,147 @@ async function launch(a: {
     logTail: () => ring.text(),
   };
 }
+
+// ---------------------------------------------------------------------------
+// A JetStream cluster on one machine
+
+export interface NatsClusterOptions {
+  /** Number of servers (3 for a cluster that survives the loss of one). */
+  size: number;
+  /** Store dirs: `<storeRoot>/n1`, `<storeRoot>/n2`, …; undefined = fresh temp dirs, removed at stop(). */
+  storeRoot?: string;
+  /** Client port of the first server (the others follow: port+1, …); 0/undefined = free ports. */
+  firstPort?: number;
+  /** Cluster name; default `mesos`. */
+  clusterName?: string;
+  /** JetStream sync_interval of every server: 'always' or a duration such as '2m'. */
+  syncInterval?: 'always' | string;
+  /** Write server i's log to `<logDir>/nats-n<i>.log`. */
+  logDir?: string;
+  host?: string;
+  bin?: string;
+  /** Per server, and again for the JetStream meta leader election; default 10000. */
+  readyTimeoutMs?: number;
+}
+
+export interface RunningNatsCluster {
+  /** Servers n1, n2, … (an entry is replaced by restart()). */
+  readonly servers: RunningNatsServer[];
+  /** Client URLs of all servers. */
+  readonly urls: string[];
+  /** Route (cluster) URLs of all servers. */
+  readonly routes: string[];
+  /** The server names: n1, n2, … */
+  readonly names: string[];
+  /** Start server i (0-based) again with the same ports, store dir and configuration (after a kill). */
+  restart(i: number): Promise<RunningNatsServer>;
+  /** Stop every server (the store dirs stay when storeRoot was given). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Waits until JetStream answers on a cluster: the meta group has elected a leader (account info
+ * is answered by the meta leader only). Throws after `timeoutMs`.
+ */
+export async function waitForJetStream(urls: readonly string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  const nc = await connect({ servers: [...urls], name: 'mesos-nats-probe', timeout: 1000, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 1000, checkAPI: false });
+    for (;;) {
+      try {
+        await jsm.getAccountInfo();
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+      if (Date.now() >= deadline) {
+        throw new NatsServerError(
+          'NATS_SERVER_START_FAILED',
+          `JetStream did not become available on ${urls.join(',')} within ${timeoutMs} ms (no meta leader elected?); last error: ${String(lastError)}`,
+        );
+      }
+      await sleep(100);
+    }
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Starts `size` nats-servers on `host` with routes to each other (a full mesh), distinct client
+ * and cluster ports and one store dir each, then waits until JetStream answers on the cluster.
+ */
+export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNatsCluster> {
+  if (!Number.isInteger(o.size) || o.size < 1) throw new Error(`a NATS cluster needs 1 or more servers (got ${o.size})`);
+  const host = o.host ?? '127.0.0.1';
+  const bin = o.bin ?? findNatsServer();
+  const clientPorts: number[] = [];
+  const clusterPorts: number[] = [];
+  for (let i = 0; i < o.size; i++) {
+    clientPorts.push(o.firstPort ? o.firstPort + i : await getFreePort(host));
+    clusterPorts.push(await getFreePort(host));
+  }
+  const fmtHost = host.includes(':') ? `[${host}]` : host;
+  const routes = clusterPorts.map((p) => `nats-route://${fmtHost}:${p}`);
+  const names = clientPorts.map((_, i) => `n${i + 1}`);
+  let tempRoot: string | undefined;
+  let storeRoot = o.storeRoot;
+  if (storeRoot === undefined) {
+    tempRoot = await mkdtemp(join(tmpdir(), 'mesos-nats-cluster-'));
+    cleanupOnExit.add(tempRoot);
+    storeRoot = tempRoot;
+  }
+  const optionsOf = (i: number): NatsServerOptions => ({
+    bin,
+    host,
+    port: clientPorts[i]!,
+    clusterPort: clusterPorts[i]!,
+    clusterName: o.clusterName ?? 'mesos',
+    routes,
+    serverName: names[i]!,
+    storeDir: join(storeRoot, names[i]!),
+    ready: 'client',
+    ...(o.syncInterval !== undefined ? { syncInterval: o.syncInterval } : {}),
+    ...(o.logDir !== undefined ? { logFile: join(o.logDir, `nats-${names[i]}.log`) } : {}),
+    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+  });
+  const servers: RunningNatsServer[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+    if (tempRoot !== undefined) {
+      cleanupOnExit.delete(tempRoot);
+      await rm(tempRoot, { recursive: true, force: true, maxRetries: 3 });
+    }
+  };
+  try {
+    // In parallel: a member is "ready" once it takes clients; JetStream needs a quorum of them.
+    const started = await Promise.allSettled(clientPorts.map((_, i) => startNatsServer(optionsOf(i))));
+    for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await waitForJetStream(
+      servers.map((s) => s.url),
+      o.readyTimeoutMs ?? 10_000,
+    );
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  return {
+    servers,
+    urls: servers.map((s) => s.url),
+    routes,
+    names,
+    async restart(i) {
+      const old = servers[i];
+      if (old === undefined) throw new Error(`no server ${i} in this cluster`);
+      await old.stop(); // waits for it to be gone (after a kill, only cleans up)
+      const s = await startNatsServer(optionsOf(i));
+      servers[i] = s;
+      return s;
+    },
+    stop,
+  };
+}

@@ -73,6 +73,9 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
       reconnectTimeWait: 250,
       timeout: o.connectTimeoutMs ?? 5000,
       waitOnFirstConnect: false,
+      // Without this, every request (so every JetStream publish) builds Error objects with stack
+      // traces up front, in case it fails: measured at +52% pipelined publishes (bench/).
+      noAsyncTraces: true,
     });
   } catch (cause) {
     throw new BusError(

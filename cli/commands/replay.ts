@@ -1,6 +1,6 @@
 import { connectBus } from '../../kernel/bus.js';
-import { replayLog, stateToJson } from '../../replay/index.js';
-import { type FlagSpec, num } from '../flags.js';
+import { replayLog, stateToJson, verifyLog } from '../../replay/index.js';
+import { type FlagSpec, bool, num } from '../flags.js';
 import { createLogger } from '../log.js';
 import { NATS_FLAG } from './common.js';
 
@@ -19,6 +19,33 @@ export async function runReplayState(v: Readonly<Record<string, unknown>>): Prom
     process.stdout.write(`${JSON.stringify({ seq: r.seq, malformed: r.codec.malformed, state: stateToJson(r.state) }, null, 2)}\n`);
     process.stderr.write(`folded ${r.events} events to seq ${r.seq} in ${r.ms.toFixed(0)} ms (${Math.round((r.events / Math.max(r.ms, 1)) * 1000)} events/s)\n`);
     return 0;
+  } finally {
+    await bus.close();
+  }
+}
+
+export const replayVerifyFlags: readonly FlagSpec[] = [
+  NATS_FLAG,
+  { name: 'to', type: 'int', placeholder: 'seq', help: 'Check up to and including this log sequence (default: the head)' },
+  { name: 'quiescent', type: 'bool', default: false, help: 'The run is over: also require every task terminal and every update acknowledged' },
+];
+
+export async function runReplayVerify(v: Readonly<Record<string, unknown>>): Promise<number> {
+  const log = createLogger('warn', 'mesos-replay');
+  const bus = await connectBus({ servers: v.nats as string, name: 'mesos-replay-verify', log });
+  try {
+    const to = num(v.to as number);
+    const started = performance.now();
+    const r = await verifyLog(bus, { quiescent: bool(v.quiescent as boolean), ...(to !== undefined ? { toSeq: to } : {}) });
+    const ms = performance.now() - started;
+    for (const x of r.violations) {
+      process.stdout.write(`${x.invariant} at seq ${x.seq}${x.related.length > 0 ? ` (see seq ${x.related.join(', ')})` : ''}: ${x.message}\n`);
+    }
+    process.stdout.write(
+      `${r.violations.length === 0 ? 'all invariants hold' : `${r.violations.length} violation(s)`}: ${r.events} events to seq ${r.lastSeq}, ${r.tasksSeen} tasks, ` +
+        `${r.staleDecisionsIgnored} stale decisions ignored, ${r.malformed} malformed skipped (${Math.round((r.events / Math.max(ms, 1)) * 1000)} events/s)\n`,
+    );
+    return r.violations.length === 0 ? 0 : 1;
   } finally {
     await bus.close();
   }

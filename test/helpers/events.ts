@@ -272,6 +272,7 @@ export interface StatusArgs extends Env {
   message?: string;
   /** Present: the leader's notice (epoch); absent: the agent's report. */
   epoch?: number;
+  containerId?: string;
 }
 
 export const status = (s: StatusArgs): EventOf<'TaskStatusUpdated'> => {
@@ -290,6 +291,7 @@ export const status = (s: StatusArgs): EventOf<'TaskStatusUpdated'> => {
       ...(s.uuid !== undefined ? { uuid: s.uuid } : {}),
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
       ...(s.message !== undefined ? { message: s.message } : {}),
+      ...(s.containerId !== undefined ? { containerId: s.containerId } : {}),
     },
   });
 };

@@ -1,0 +1,213 @@
+/**
+ * The benchmark runner: `npm run bench -- [fold] [pipeline] [publish] [options]`.
+ * Prints a table on stdout (progress goes to stderr) and, with --json FILE, writes the results.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultFoldOptions, runFold } from './fold-rate.js';
+import { describeMachine, machineInfo } from './machine.js';
+import { defaultPipelineOptions, runPipeline } from './pipeline.js';
+import { defaultPublishOptions, runPublish } from './raw-publish.js';
+import { startBackgroundMeter } from './proc.js';
+import { formatDuration, renderNotes, renderTable } from './table.js';
+import type { BenchContext, BenchResult } from './types.js';
+
+const NAMES = ['fold', 'publish', 'pipeline'] as const;
+type Name = (typeof NAMES)[number];
+
+const fo = defaultFoldOptions();
+const po = defaultPublishOptions();
+const pl = defaultPipelineOptions();
+
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [options]
+
+Benchmarks (all three when none is named; they run in this order):
+  fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
+  publish    raw JetStream acknowledged publishes: one at a time, and pipelined
+  pipeline   tasks/s from accept to TASK_FINISHED through a real master, emulated agents
+             and an SDK framework; with the raw publish rate of the same server beside it
+
+Options:
+  --json FILE          also write the results (with machine info) as JSON to FILE
+  --runs N             timed runs of every benchmark (default: fold ${fo.runs} (+${fo.decodeRuns} decode), publish ${po.runs}, pipeline ${pl.runs})
+  fold:
+  --events N           events in the synthetic log (default ${fo.events.toLocaleString('en-US')})
+  --seed N             seed of the synthetic log (default ${fo.seed})
+  publish:
+  --messages N         messages per pipelined run (default ${po.messages.toLocaleString('en-US')}; one-at-a-time runs use N/10)
+  --window N           publishes outstanding when pipelined (default ${po.window}; also pipeline's raw rate)
+  pipeline:
+  --tasks N            tasks per run (default ${pl.tasks.toLocaleString('en-US')})
+  --agents K           emulated agents (default ${pl.agents})
+  --batch N            most tasks per accept (default ${pl.batch})
+  --refuse-seconds S   filter on the unused part of an accepted offer (default ${pl.refuseSeconds})
+  --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
+  --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
+  --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
+  -h, --help           this text
+
+Examples:
+  npm run bench
+  npm run bench -- fold --events 2000000 --json bench/results/fold.json
+  npm run bench -- pipeline --tasks 50000 --agents 20
+`;
+
+function count(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'string' },
+        runs: { type: 'string' },
+        events: { type: 'string' },
+        seed: { type: 'string' },
+        messages: { type: 'string' },
+        window: { type: 'string' },
+        tasks: { type: 'string' },
+        agents: { type: 'string' },
+        batch: { type: 'string' },
+        'refuse-seconds': { type: 'string' },
+        'with-starting': { type: 'boolean' },
+        'warmup-tasks': { type: 'string' },
+        'stall-seconds': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let names: Name[];
+  let foldOpts = fo;
+  let publishOpts = po;
+  let pipelineOpts = pl;
+  try {
+    for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
+    names = positionals.length === 0 ? [...NAMES] : NAMES.filter((n) => positionals.includes(n));
+    const runs = count('runs', v.runs);
+    const messages = count('messages', v.messages, 10);
+    const refuse = v['refuse-seconds'] === undefined ? undefined : Number(v['refuse-seconds']);
+    if (refuse !== undefined && !(Number.isFinite(refuse) && refuse >= 0)) throw new UsageError('--refuse-seconds must be a number >= 0');
+    const stall = count('stall-seconds', v['stall-seconds']);
+    foldOpts = {
+      ...fo,
+      events: count('events', v.events) ?? fo.events,
+      seed: count('seed', v.seed, 0) ?? fo.seed,
+      runs: runs ?? fo.runs,
+      decodeRuns: runs ?? fo.decodeRuns,
+    };
+    publishOpts = {
+      ...po,
+      messages: messages ?? po.messages,
+      serialMessages: messages !== undefined ? Math.max(1, Math.floor(messages / 10)) : po.serialMessages,
+      window: count('window', v.window) ?? po.window,
+      runs: runs ?? po.runs,
+    };
+    pipelineOpts = {
+      ...pl,
+      tasks: count('tasks', v.tasks) ?? pl.tasks,
+      agents: count('agents', v.agents) ?? pl.agents,
+      batch: count('batch', v.batch) ?? pl.batch,
+      refuseSeconds: refuse ?? pl.refuseSeconds,
+      withStarting: v['with-starting'] ?? false,
+      warmupTasks: count('warmup-tasks', v['warmup-tasks'], 0) ?? pl.warmupTasks,
+      window: count('window', v.window) ?? pl.window,
+      stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
+      runs: runs ?? pl.runs,
+    };
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const machine = machineInfo();
+  const started = performance.now();
+  const ctx: BenchContext = {
+    progress: (msg) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`),
+  };
+  ctx.progress(`machine: ${describeMachine(machine)}`);
+  ctx.progress(`running: ${names.join(', ')}`);
+
+  const results: BenchResult[] = [];
+  const failures: { name: string; error: Error }[] = [];
+  for (const name of names) {
+    const meter = startBackgroundMeter();
+    try {
+      const r0 =
+        name === 'fold' ? await runFold(foldOpts, ctx) : name === 'publish' ? await runPublish(publishOpts, ctx) : await runPipeline(pipelineOpts, ctx);
+      const bg = meter();
+      // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
+      const r: BenchResult = {
+        ...r0,
+        notes: [
+          ...r0.notes,
+          `other processes on this machine used ${bg.otherCpuPct.toFixed(0)}% of a core on average while it ran (steal ${bg.stealPct.toFixed(0)}%); 2 cores = 200%`,
+        ],
+        details: { ...r0.details, background: bg },
+      };
+      results.push(r);
+      ctx.progress(`${name}: done in ${formatDuration(r.wallMs)}`);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      failures.push({ name, error: e });
+      process.stderr.write(`\nbench: ${name} FAILED: ${e.stack ?? e.message}\n\n`);
+    }
+  }
+
+  process.stdout.write(`\nMachine: ${describeMachine(machine)}\n\n`);
+  if (results.length > 0) {
+    process.stdout.write(`${renderTable(results)}\n\n`);
+    process.stdout.write(`${renderNotes(results)}\n`);
+  }
+  for (const f of failures) process.stdout.write(`\n${f.name}: FAILED: ${f.error.message.split('\n')[0]}\n`);
+  process.stdout.write(`\nTotal ${formatDuration(performance.now() - started)}\n`);
+
+  if (v.json !== undefined) {
+    const file = resolve(v.json);
+    const out = [
+      ...results.map((r) => ({ name: r.name, params: r.params, metrics: r.metrics, notes: r.notes, wallMs: r.wallMs, details: r.details ?? {}, machine, date: machine.date })),
+      ...failures.map((f) => ({ name: f.name, params: {}, metrics: {}, error: f.error.message, machine, date: machine.date })),
+    ];
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
+    ctx.progress(`wrote ${file}`);
+  }
+  return failures.length > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // Everything a benchmark started must have been stopped; say so if something is still open.
+    const left = process.getActiveResourcesInfo().filter((r) => !['TTYWrap', 'PipeWrap', 'FSReqCallback', 'FSReqPromise', 'CloseReq', 'Timeout', 'Immediate'].includes(r));
+    if (left.length > 0) process.stderr.write(`bench: resources still open at exit: ${left.join(', ')}\n`);
+    process.exitCode = code;
+    // Do not wait on anything a library left behind; nats-server children are killed on exit.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
