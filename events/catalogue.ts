@@ -288,7 +288,8 @@ export const AcceptRefused = z.object({
   code: AcceptRefusalCode,
   message: z.string(),
   offerIds: z.array(OfferId),
-  taskIds: z.array(TaskId),
+  /** The tasks of the refused accept, each with the agent it named. */
+  tasks: z.array(z.object({ taskId: TaskId, agentId: AgentId })),
 });
 
 /** Launch command for one agent. `agentSeq` numbers the commands of an agent 1, 2, 3, … */

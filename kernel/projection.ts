@@ -544,7 +544,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
   state.counters.acceptCalls++;
   const f = state.frameworks.get(e.frameworkId);
   const v = validateAccept(state, e, f);
-  const taskIds = e.operations.flatMap((op) => op.tasks.map((t) => t.taskId));
+  const refusedTasks = e.operations.flatMap((op) => op.tasks.map((t) => ({ taskId: t.taskId, agentId: t.agentId })));
   if ('code' in v) {
     state.counters.acceptsRefused++;
     // Offers of this framework named in a refused accept go back to the pool.
@@ -560,7 +560,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
       code: v.code,
       message: v.message,
       offerIds: e.offerIds,
-      taskIds,
+      tasks: refusedTasks,
     });
     return state;
   }

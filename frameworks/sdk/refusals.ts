@@ -3,14 +3,14 @@
  * the tasks TASK_LOST (TASK_DROPPED for partition-aware frameworks) with REASON_INVALID_OFFERS;
  * an invalid task makes it TASK_ERROR with REASON_TASK_INVALID.
  */
-import type { AgentId, EventOf, TaskStatus } from '../../events/index.js';
+import type { EventOf, TaskStatus } from '../../events/index.js';
 
 const TASK_PROBLEMS = new Set(['TASK_INVALID', 'TASK_GROUP_INVALID', 'TASK_ID_DUPLICATE', 'RESOURCES_EXCEEDED']);
 
 export function refusalToStatuses(r: EventOf<'AcceptRefused'>, partitionAware: boolean): TaskStatus[] {
   const taskProblem = TASK_PROBLEMS.has(r.code);
-  return r.taskIds.map((taskId) => ({
-    agentId: 'unknown' as AgentId,
+  return r.tasks.map(({ taskId, agentId }) => ({
+    agentId,
     frameworkId: r.frameworkId,
     taskId,
     state: taskProblem ? 'TASK_ERROR' : partitionAware ? 'TASK_DROPPED' : 'TASK_LOST',

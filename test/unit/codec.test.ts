@@ -70,7 +70,7 @@ function samples(): ClusterEvent[] {
       code: 'OFFER_UNKNOWN',
       message: 'offer o9 is unknown',
       offerIds: ['o9' as never],
-      taskIds: [],
+      tasks: [],
     },
     3,
   );

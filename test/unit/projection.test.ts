@@ -271,7 +271,8 @@ test('accept refused: unknown offer → OFFER_UNKNOWN', () => {
   assert.is(r.acceptId, 'acc9');
   assert.is(r.frameworkId, FW1);
   assert.equal(r.offerIds, ['nope']);
-  assert.equal(r.taskIds, ['t1']);
+  assert.equal(r.tasks.map((t) => t.taskId), ['t1']);
+  assert.equal(r.tasks.map((t) => t.agentId), ['a1']);
   assert.is(s.tasks.size, 0);
   assert.is(owed(s, 'LaunchTasks').length, 0);
   assert.is(s.counters.acceptsRefused, 1);
@@ -348,7 +349,7 @@ test('accept refused: more resources than offered → RESOURCES_EXCEEDED', () =>
   );
   const r = refusal(s);
   assert.is(r.code, 'RESOURCES_EXCEEDED');
-  assert.equal(r.taskIds, ['t1', 't2']);
+  assert.equal(r.tasks.map((t) => t.taskId), ['t1', 't2']);
   assert.is(s.tasks.size, 0);
   assert.equal(agent(s).used, []);
   assert.equal(agent(s).offered, []);
