@@ -1,0 +1,46 @@
+/**
+ * Masters as real processes (`mesos master`), so that tests can kill -9, SIGSTOP and SIGCONT them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.js';
+
+const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
+
+export interface MasterProcess {
+  readonly url: string;
+  readonly proc: ChildProcess;
+  readonly exited: Promise<number | null>;
+  output(): string;
+  /** Is it elected, per its own metrics? (null when it does not answer) */
+  elected(): Promise<boolean | null>;
+}
+
+export async function spawnMaster(nats: string, args: readonly string[] = []): Promise<MasterProcess> {
+  const proc = spawn(process.execPath, [MESOS, 'master', '--nats', nats, '--port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const url = await waitFor(() => /master listening on (http:\/\/\S+)/.exec(out)?.[1] ?? (proc.exitCode !== null ? Promise.reject(new Error(`master exited: ${out}`)) : undefined), 'the master to listen', 20_000);
+  return {
+    url,
+    proc,
+    exited,
+    output: () => out,
+    async elected() {
+      try {
+        const m = (await (await fetch(`${url}/metrics/snapshot`, { signal: AbortSignal.timeout(1000) })).json()) as Record<string, number>;
+        return m['master/elected'] === 1;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** The master (among these) that says it is elected. */
+export async function findLeader(masters: readonly MasterProcess[]): Promise<MasterProcess | undefined> {
+  for (const m of masters) if (m.proc.exitCode === null && m.proc.signalCode === null && (await m.elected()) === true) return m;
+  return undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * A framework workload for tests: launch N short tasks over whatever offers come, acknowledge
+ * every update, and re-launch only tasks that never started (their accept was refused, e.g. an
+ * offer rescinded by a leader change). Anything else that ends badly is recorded as a failure.
+ */
+import type { OfferId, TaskStateName, TaskStatus } from '../../events/index.js';
+import { isTerminal } from '../../events/index.js';
+import type { Scheduler, TaskSpec } from '../../frameworks/sdk/index.js';
+import { contains, parseResources, subtract } from '../../kernel/resources.js';
+
+export interface Workload {
+  readonly done: Promise<void>;
+  readonly finished: Set<string>;
+  readonly failures: TaskStatus[];
+  readonly history: Map<string, TaskStateName[]>;
+  stats(): { pending: number; finished: number; failures: number; accepts: number; refusedRelaunches: number };
+  stop(): void;
+}
+
+export function runWorkload(s: Scheduler, o: { tasks: number; resources: string; command: string; perOffer: number; prefix?: string }): Workload {
+  const per = parseResources(o.resources);
+  const pending: string[] = Array.from({ length: o.tasks }, (_, i) => `${o.prefix ?? 't'}-${i}`);
+  const finished = new Set<string>();
+  const failures: TaskStatus[] = [];
+  const history = new Map<string, TaskStateName[]>();
+  let accepts = 0;
+  let refusedRelaunches = 0;
+  let resolve!: () => void;
+  const done = new Promise<void>((r) => (resolve = r));
+  const subs = [
+    s.offers$.subscribe((offer) => {
+      const tasks: TaskSpec[] = [];
+      let left = offer.resources;
+      while (pending.length > 0 && tasks.length < o.perOffer && contains(left, per)) {
+        tasks.push({ taskId: pending.shift()!, agentId: offer.agentId, resources: per, command: o.command });
+        left = subtract(left, per);
+      }
+      if (tasks.length === 0) {
+        void s.decline([offer.id as OfferId], 1).catch(() => undefined);
+        return;
+      }
+      accepts++;
+      void s.accept([offer.id], tasks, { refuseSeconds: 0 }).catch(() => pending.push(...tasks.map((t) => t.taskId)));
+    }),
+    s.updates$.subscribe((u) => {
+      history.set(u.taskId, [...(history.get(u.taskId) ?? []), u.state]);
+      void s.acknowledge(u).catch(() => undefined);
+      if (u.state === 'TASK_FINISHED') {
+        finished.add(u.taskId);
+        if (finished.size === o.tasks) resolve();
+      } else if (isTerminal(u.state)) {
+        if (u.reason === 'REASON_INVALID_OFFERS' && !finished.has(u.taskId)) {
+          refusedRelaunches++;
+          pending.push(u.taskId);
+          void s.revive().catch(() => undefined);
+        } else failures.push(u);
+      }
+    }),
+  ];
+  return {
+    done,
+    finished,
+    failures,
+    history,
+    stats: () => ({ pending: pending.length, finished: finished.size, failures: failures.length, accepts, refusedRelaunches }),
+    stop: () => subs.forEach((x) => x.unsubscribe()),
+  };
+}
