@@ -538,7 +538,7 @@ export interface RunningNatsCluster {
   readonly servers: RunningNatsServer[];
   /** Client URLs of all servers. */
   readonly urls: string[];
-  /** Route (cluster) URLs of all servers. */
+  /** Route (cluster) URLs of all servers (none for a single server). */
   readonly routes: string[];
   /** The server names: n1, n2, … */
   readonly names: string[];
@@ -580,7 +580,8 @@ export async function waitForJetStream(urls: readonly string[], timeoutMs = 15_0
 
 /**
  * Starts `size` nats-servers on `host` with routes to each other (a full mesh), distinct client
- * and cluster ports and one store dir each, then waits until JetStream answers on the cluster.
+ * and cluster ports and one store dir each (`<storeRoot>/n1`, …), then waits until JetStream
+ * answers on the cluster. A size of 1 is a plain server (no cluster block) with the same layout.
  */
 export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNatsCluster> {
   if (!Number.isInteger(o.size) || o.size < 1) throw new Error(`a NATS cluster needs 1 or more servers (got ${o.size})`);
@@ -602,13 +603,13 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     cleanupOnExit.add(tempRoot);
     storeRoot = tempRoot;
   }
+  // One server is not a cluster (a lone server with a cluster block never elects a meta leader).
+  const clustered = o.size > 1;
   const optionsOf = (i: number): NatsServerOptions => ({
     bin,
     host,
     port: clientPorts[i]!,
-    clusterPort: clusterPorts[i]!,
-    clusterName: o.clusterName ?? 'mesos',
-    routes,
+    ...(clustered ? { clusterPort: clusterPorts[i]!, clusterName: o.clusterName ?? 'mesos', routes } : {}),
     serverName: names[i]!,
     storeDir: join(storeRoot, names[i]!),
     ready: 'client',
@@ -641,7 +642,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
   return {
     servers,
     urls: servers.map((s) => s.url),
-    routes,
+    routes: clustered ? routes : [],
     names,
     async restart(i) {
       const old = servers[i];

@@ -8,19 +8,11 @@ import { contains, format, parseResources } from '../kernel/resources.js';
 import { resourcesFromMesos, resourcesToMesos } from '../kernel/scheduler-api/convert.js';
 import { MesosResource, parseMessage } from '../kernel/scheduler-api/wire.js';
 import type { Resources } from '../events/index.js';
+import type { ExecuteTask } from './execute.js';
 import { V1SchedulerClient } from './http/client.js';
 
-export interface ExecuteHttpOptions {
+export interface ExecuteHttpOptions extends ExecuteTask {
   readonly master: string;
-  readonly name: string;
-  readonly command: string;
-  readonly resources: string;
-  readonly role: string;
-  readonly user?: string;
-  readonly timeoutMs: number | null;
-  readonly killGracePeriodMs?: number;
-  readonly out: (line: string) => void;
-  readonly signal?: AbortSignal;
 }
 
 export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {

@@ -9,8 +9,8 @@ import { isTerminal, type TaskStatus } from '../events/index.js';
 import { contains, format, parseResources } from '../kernel/resources.js';
 import { type Offer, type Scheduler, subscribe } from './sdk/index.js';
 
-export interface ExecuteOptions {
-  readonly nats: string;
+/** What `mesos execute` runs, whichever way it reaches the master. */
+export interface ExecuteTask {
   readonly name: string;
   readonly command: string;
   readonly resources: string;
@@ -19,9 +19,13 @@ export interface ExecuteOptions {
   /** Give up when no offer fits within this long (ms; null waits forever). */
   readonly timeoutMs: number | null;
   readonly killGracePeriodMs?: number;
-  readonly log: Logger;
   readonly out: (line: string) => void;
   readonly signal?: AbortSignal;
+}
+
+export interface ExecuteOptions extends ExecuteTask {
+  readonly nats: string;
+  readonly log: Logger;
 }
 
 export async function runExecute(o: ExecuteOptions): Promise<number> {

@@ -2,8 +2,12 @@
  * The bus: the only module that talks JetStream for the rest of the system. It connects, makes
  * sure the cluster stream exists, appends events (validated, on the subject they belong to, with a
  * Nats-Msg-Id for de-duplication and optional compare-and-swap), and reads the log in order.
+ *
+ * On a NATS cluster it rides through the loss of a server: JetStream requests are re-sent while a
+ * stream's RAFT group elects a new leader (see `rideThrough`), and a log reader whose consumer
+ * stops answering (its server died) starts a new one where it stopped (see `readLog`).
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Payload, type RequestOptions, RequestError, TimeoutError, connect } from '@nats-io/transport-node';
 import {
   DeliverPolicy,
   type JetStreamClient,
@@ -90,8 +94,11 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
       if (s.type === 'disconnect' || s.type === 'reconnect') log.info({ status: s.type, server: 'server' in s ? s.server : undefined }, 'nats connection');
     }
   })().catch(() => undefined);
-  const jsm = await jetstreamManager(nc);
-  const js = jetstream(nc);
+  // JetStream (and the KV bucket and object store built on `js`) talks through a connection whose
+  // requests ride through a RAFT leader election; `nc` itself (pings, commands) is left alone.
+  const jsnc = rideThrough(nc, RIDE_THROUGH_MS);
+  const jsm = await jetstreamManager(jsnc);
+  const js = jetstream(jsnc);
   return {
     nc,
     js,
@@ -100,6 +107,57 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
       if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
     },
   };
+}
+
+/**
+ * How long a JetStream request is re-sent while it finds no leader to answer it (ms). A stream's
+ * RAFT group elects a new leader within nats-server's election timeout (4 to 9 s, randomised) of
+ * losing the old one; this leaves room for that and for the meta leader's election after it.
+ */
+export const RIDE_THROUGH_MS = 20_000;
+
+/**
+ * JetStream API requests that may be sent again after a timeout: reads, and creating a consumer
+ * by name (the same name and configuration again is a no-op). Anything else that timed out may
+ * have happened, so it is not repeated blindly.
+ */
+const IDEMPOTENT_API = /^\$JS\.API\.(INFO$|STREAM\.(INFO|NAMES|LIST|MSG\.GET)\b|DIRECT\.GET\b|CONSUMER\.(INFO|NAMES|LIST)\b|CONSUMER\.CREATE\.[^.]+\.[^.]+)/;
+
+/**
+ * `nc` with a `request` that survives the few seconds in which a JetStream stream has no leader
+ * (its leader's server died; the RAFT group is electing another):
+ * - "no responders" is always re-sent: nobody received the request, so nothing happened. This is
+ *   what a publish to a stream without a leader gets;
+ * - a timeout is re-sent only when repeating is harmless: a publish with a `Nats-Msg-Id` (the
+ *   stream's duplicate window absorbs a second copy; with a compare-and-swap, the de-duplication
+ *   answers before the check) or an idempotent API request (IDEMPOTENT_API). This is what API
+ *   requests get while the stream has no leader, and what a request sent to a server just before
+ *   it died gets;
+ * with backoff (50 ms doubling to 500 ms), until `budgetMs` after the first attempt, and never
+ * once the connection is closed or draining. Every other property is the connection's own.
+ */
+export function rideThrough(nc: NatsConnection, budgetMs: number): NatsConnection {
+  const request = async (subject: string, payload?: Payload, opts?: RequestOptions): Promise<Msg> => {
+    const deadline = Date.now() + budgetMs;
+    const repeatable = IDEMPOTENT_API.test(subject) || opts?.headers?.has('Nats-Msg-Id') === true;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await nc.request(subject, payload, opts);
+      } catch (err) {
+        const transient = (err instanceof RequestError && err.isNoResponders()) || (repeatable && err instanceof TimeoutError);
+        const wait = Math.min(500, 50 * 2 ** attempt);
+        if (!transient || Date.now() + wait >= deadline || nc.isClosed() || nc.isDraining()) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  };
+  return new Proxy(nc, {
+    get(target, prop) {
+      if (prop === 'request') return request;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /**
@@ -204,39 +262,77 @@ export async function lastSubjectSeq(jsm: JetStreamManager, subject: string): Pr
   }
 }
 
+/** Idle heartbeat asked of a log reader's consumer (ms). */
+const READ_HEARTBEAT_MS = 1000;
+/** A reader waiting this long with neither a message nor a heartbeat starts a new consumer (ms). */
+const READ_STALL_MS = 3500;
+
 /**
  * Read the log in order with an ordered consumer (ephemeral; it resumes by itself after a
  * reconnect). Each message is decoded and validated against its subject; malformed ones are
  * yielded as `decoded.ok === false` so the caller counts and skips them.
+ *
+ * The consumer lives on one server (an ordered consumer has one replica). When that server dies
+ * the consumer's heartbeats stop, and the client library alone would wait for the server to come
+ * back; so a reader that has waited READ_STALL_MS with neither a message nor a heartbeat drops
+ * the consumer and starts a new one after the last sequence it yielded (on a server that lives).
  */
 export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<LogEntry> {
   const fromSeq = o.fromSeq ?? 1;
   const stopAt = o.untilHead ? Math.min(await headSeq(bus.jsm), o.toSeq ?? Infinity) : (o.toSeq ?? Infinity);
   if (stopAt < fromSeq) return;
   const filter = o.filter === undefined ? undefined : typeof o.filter === 'string' ? [o.filter] : [...o.filter];
-  const consumer = await bus.js.consumers.get(STREAM_NAME, {
-    ...(filter ? { filter_subjects: filter } : {}),
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: fromSeq,
-  });
-  if (o.untilHead && filter !== undefined && (await consumer.info()).num_pending === 0) return;
-  const messages = await consumer.consume({ max_messages: 1024 });
-  const onAbort = (): void => void messages.close();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for await (const m of messages) {
-      const entry: LogEntry = {
-        seq: m.seq,
-        subject: m.subject,
-        storedAt: Math.floor(m.info.timestampNanos / 1e6),
-        pending: m.info.pending,
-        decoded: decode(m.data, m.subject),
-      };
-      yield entry;
-      if (m.seq >= stopAt || (o.untilHead && filter !== undefined && m.info.pending === 0)) break;
+  let next = fromSeq;
+  for (let round = 0; !o.signal?.aborted; round++) {
+    const consumer = await bus.js.consumers.get(STREAM_NAME, {
+      ...(filter ? { filter_subjects: filter } : {}),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: next,
+    });
+    if (round === 0 && o.untilHead && filter !== undefined && (await consumer.info()).num_pending === 0) return;
+    const messages = await consumer.consume({ max_messages: 1024, idle_heartbeat: READ_HEARTBEAT_MS });
+    // Stall watch: only while we wait for the server (not while the caller holds an entry).
+    let waitingSince: number | null = null;
+    let lastHeartbeat = 0;
+    let stalled = false;
+    void (async () => {
+      for await (const s of messages.status()) if (s.type === 'heartbeat') lastHeartbeat = Date.now();
+    })().catch(() => undefined);
+    const watch = setInterval(() => {
+      if (waitingSince !== null && Date.now() - Math.max(waitingSince, lastHeartbeat) > READ_STALL_MS) {
+        stalled = true;
+        void messages.close().catch(() => undefined);
+      }
+    }, 250);
+    const onAbort = (): void => void messages.close().catch(() => undefined);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const it = messages[Symbol.asyncIterator]();
+      for (;;) {
+        waitingSince = Date.now();
+        const r = await it.next();
+        waitingSince = null;
+        if (r.done) break;
+        const m = r.value;
+        if (m.seq < next) continue; // already yielded by the consumer before
+        next = m.seq + 1;
+        const entry: LogEntry = {
+          seq: m.seq,
+          subject: m.subject,
+          storedAt: Math.floor(m.info.timestampNanos / 1e6),
+          pending: m.info.pending,
+          decoded: decode(m.data, m.subject),
+        };
+        yield entry;
+        if (m.seq >= stopAt || (o.untilHead && filter !== undefined && m.info.pending === 0)) return;
+      }
+    } finally {
+      clearInterval(watch);
+      o.signal?.removeEventListener('abort', onAbort);
+      await messages.close().catch(() => undefined);
     }
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-    await messages.close().catch(() => undefined);
+    if (!stalled) return; // closed: aborted, or the connection was closed
+    // Best effort: the consumer's server may be gone (the consumer then expires by itself).
+    void bus.jsm.consumers.delete(STREAM_NAME, (await consumer.info(true)).name).catch(() => undefined);
   }
 }

@@ -1,4 +1,4 @@
-import { runExecute } from '../../frameworks/execute.js';
+import { type ExecuteTask, runExecute } from '../../frameworks/execute.js';
 import { runExecuteHttp } from '../../frameworks/execute-http.js';
 import { FlagError, type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
@@ -29,23 +29,7 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
   if ((master === undefined) === (nats === undefined)) {
     throw new FlagError('give exactly one of --master HOST:PORT (the Mesos HTTP API) or --nats URL (the native SDK); see `mesos execute --help`');
   }
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  if (master !== undefined) {
-    return runExecuteHttp({
-      master,
-      name: v.name as string,
-      command: v.command as string,
-      resources: v.resources as string,
-      role: v.role as string,
-      ...(user !== undefined ? { user } : {}),
-      timeoutMs: (v.timeout as number | null) ?? null,
-      ...(grace !== undefined ? { killGracePeriodMs: grace } : {}),
-      out,
-      signal: abort.signal,
-    });
-  }
-  return runExecute({
-    nats: nats!,
+  const task: ExecuteTask = {
     name: v.name as string,
     command: v.command as string,
     resources: v.resources as string,
@@ -53,8 +37,8 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
     ...(user !== undefined ? { user } : {}),
     timeoutMs: (v.timeout as number | null) ?? null,
     ...(grace !== undefined ? { killGracePeriodMs: grace } : {}),
-    log,
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => void process.stdout.write(`${line}\n`),
     signal: abort.signal,
-  });
+  };
+  return master !== undefined ? runExecuteHttp({ ...task, master }) : runExecute({ ...task, nats: nats!, log });
 }

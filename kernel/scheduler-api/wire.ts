@@ -16,6 +16,7 @@
  * JSON into Call protobuf: …" (shape errors, including missing required fields), then
  * "Failed to validate scheduler::Call: …" (type-dependent checks).
  */
+import { FRAMEWORK_CAPABILITIES } from '../../events/catalogue.js';
 import { z } from 'zod';
 
 // ---------------------------------------------------------------------------------------------
@@ -289,17 +290,7 @@ export const MesosOperation = z.object({
 });
 export type MesosOperation = z.output<typeof MesosOperation>;
 
-export const FRAMEWORK_CAPABILITY_TYPES = [
-  'UNKNOWN',
-  'REVOCABLE_RESOURCES',
-  'TASK_KILLING_STATE',
-  'GPU_RESOURCES',
-  'SHARED_RESOURCES',
-  'PARTITION_AWARE',
-  'MULTI_ROLE',
-  'RESERVATION_REFINEMENT',
-  'REGION_AWARE',
-] as const;
+export const FRAMEWORK_CAPABILITY_TYPES = ['UNKNOWN', ...FRAMEWORK_CAPABILITIES] as const;
 
 export const MesosFrameworkInfo = z.object({
   user: z.string(),
