@@ -96,7 +96,9 @@ export class V1SchedulerClient {
 
   /** Open the event stream. Resolves once SUBSCRIBED has arrived. */
   async subscribe(frameworkInfo: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<Subscription> {
-    const body = JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: frameworkInfo, ...extra } });
+    // Re-subscribing (failover): Mesos wants the id at the top level too.
+    const id = (frameworkInfo as { id?: { value?: unknown } }).id?.value;
+    const body = JSON.stringify({ type: 'SUBSCRIBE', ...(typeof id === 'string' ? { framework_id: { value: id } } : {}), subscribe: { framework_info: frameworkInfo, ...extra } });
     const res = await this.open(body, { Accept: 'application/json' });
     if (res.statusCode !== 200) {
       const text = await readAll(res);

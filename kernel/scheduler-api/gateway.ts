@@ -216,6 +216,12 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     return {
       status: 200,
       takeover: (res) => {
+        // The client may have gone while the subscription was being appended and folded: its
+        // close event is already past, so this is a disconnection now.
+        if (res.destroyed || res.socket === null || res.socket.destroyed) {
+          void disconnected(frameworkId);
+          return;
+        }
         res.writeHead(200, { 'Content-Type': CONTENT_JSON, 'Mesos-Stream-Id': streamId, 'Cache-Control': 'no-cache' });
         const sub: Subscription = {
           streamId,
