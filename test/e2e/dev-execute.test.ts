@@ -54,6 +54,17 @@ test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {
   assert.match(r.stdout, /Received status update TASK_FINISHED for task 'hello'/);
 });
 
+test('mesos execute --master speaks the Mesos v1 scheduler HTTP API to the same cluster', () => {
+  const hostPort = masterUrl.replace(/^http:\/\//, '');
+  const r = mesos('execute', '--master', hostPort, '--name', 'over-http', '--command', 'echo over http', '--timeout', '30s');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Subscribed with ID [0-9a-f-]+-\d{4}/);
+  assert.match(r.stdout, /Received status update TASK_FINISHED for task 'over-http'/);
+  const both = mesos('execute', '--master', hostPort, '--nats', natsUrl, '--name', 'x', '--command', 'true');
+  assert.is(both.status, 2);
+  assert.match(both.stderr, /exactly one of --master/);
+});
+
 test('mesos execute of a failing command exits non-zero and prints the state and reason', () => {
   const r = mesos('execute', '--nats=' + natsUrl, '--name=fails', '--command=exit 7', '--timeout=30s');
   assert.is(r.status, 1, r.stdout + r.stderr);
