@@ -129,10 +129,9 @@ const IDEMPOTENT_API = /^\$JS\.API\.(INFO$|STREAM\.(INFO|NAMES|LIST|MSG\.GET)\b|
  * - "no responders" is always re-sent: nobody received the request, so nothing happened. This is
  *   what a publish to a stream without a leader gets;
  * - a timeout is re-sent only when repeating is harmless: a publish with a `Nats-Msg-Id` (the
- *   stream's duplicate window absorbs a second copy; with a compare-and-swap, the de-duplication
- *   answers before the check) or an idempotent API request (IDEMPOTENT_API). This is what API
- *   requests get while the stream has no leader, and what a request sent to a server just before
- *   it died gets;
+ *   stream's duplicate window absorbs a second copy; but see `append` for a compare-and-swap) or
+ *   an idempotent API request (IDEMPOTENT_API). This is what API requests get while the stream
+ *   has no leader, and what a request sent to a server just before it died gets;
  * with backoff (50 ms doubling to 500 ms), until `budgetMs` after the first attempt, and never
  * once the connection is closed or draining. Every other property is the connection's own.
  */
@@ -204,23 +203,42 @@ export const msgIdOf = (e: ClusterEvent): string => {
   return epoch === undefined ? e.id : `${e.id}@${epoch}`;
 };
 
-/** Validate and append one event on its own subject. Resolves with the stream sequence. */
+/**
+ * Validate and append one event on its own subject. Resolves with the stream sequence. On a
+ * connection from `connectBus`, a publish that finds no stream leader (a RAFT election after a
+ * server died) or whose acknowledgement was lost is re-sent with the same Nats-Msg-Id for up to
+ * RIDE_THROUGH_MS (see `rideThrough`); a second copy is absorbed by the duplicate window.
+ */
 export async function append(js: JetStreamClient, input: ClusterEventInput | ClusterEvent, o: AppendOptions = {}): Promise<PubAck> {
   const event = validate(input);
   const data = encode(event);
+  const subject = subjectFor(event);
+  const msgID = o.msgId ?? msgIdOf(event);
   try {
-    return await js.publish(subjectFor(event), data, {
-      msgID: o.msgId ?? msgIdOf(event),
+    return await js.publish(subject, data, {
+      msgID,
       timeout: o.timeoutMs ?? 5000,
       ...(o.expectLastSubjectSequence !== undefined ? { expect: { lastSubjectSequence: o.expectLastSubjectSequence } } : {}),
     });
   } catch (cause) {
     if (cause instanceof JetStreamApiError && cause.code === WRONG_LAST_SEQUENCE) {
-      throw new BusError('CONFLICT', `another writer appended to ${subjectFor(event)} first`, { cause });
+      // A compare-and-swap re-sent after its acknowledgement was lost is refused by a clustered
+      // stream even when the first copy landed (there the check comes before the de-duplication;
+      // a single server answers "duplicate"). Our own copy last on the subject is a success.
+      const mine = await ownLastOnSubject(js, subject, msgID).catch(() => null);
+      if (mine !== null) return { stream: STREAM_NAME, seq: mine, duplicate: true };
+      throw new BusError('CONFLICT', `another writer appended to ${subject} first`, { cause });
     }
     if (cause instanceof CodecError) throw cause;
     throw new BusError('PUBLISH_FAILED', `append of ${event.type} failed: ${(cause as Error).message}`, { cause });
   }
+}
+
+/** The sequence of the subject's last message when it carries this Nats-Msg-Id, else null. */
+async function ownLastOnSubject(js: JetStreamClient, subject: string, msgId: string): Promise<number | null> {
+  const jsm = await js.jetstreamManager(false);
+  const m = await jsm.streams.getMessage(STREAM_NAME, { last_by_subj: subject });
+  return m !== null && m.header?.get('Nats-Msg-Id') === msgId ? m.seq : null;
 }
 
 export interface LogEntry {
@@ -306,8 +324,10 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
     }, 250);
     const onAbort = (): void => void messages.close().catch(() => undefined);
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    // Stop the iterator before closing: close() waits for an iterator left open (it hangs
+    // otherwise when we return before the consumer has delivered everything).
+    const it = messages[Symbol.asyncIterator]();
     try {
-      const it = messages[Symbol.asyncIterator]();
       for (;;) {
         waitingSince = Date.now();
         const r = await it.next();
@@ -329,6 +349,7 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
     } finally {
       clearInterval(watch);
       o.signal?.removeEventListener('abort', onAbort);
+      await it.return?.(undefined)?.catch(() => undefined);
       await messages.close().catch(() => undefined);
     }
     if (!stalled) return; // closed: aborted, or the connection was closed
