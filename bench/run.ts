@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
@@ -13,21 +14,27 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover'] as const;
 type Name = (typeof NAMES)[number];
+/** What runs when no benchmark is named (failover takes long: only when named). */
+const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
 
 const fo = defaultFoldOptions();
 const po = defaultPublishOptions();
 const pl = defaultPipelineOptions();
+const fa = defaultFailoverOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [options]
 
-Benchmarks (all three when none is named; they run in this order):
+Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
   publish    raw JetStream acknowledged publishes: one at a time, and pipelined
   pipeline   tasks/s from accept to TASK_FINISHED through a real master, emulated agents
              and an SDK framework; with the raw publish rate of the same server beside it
+  failover   kill -9 the leading master (real processes) N times: time until the new leader's
+             first offer is in the log, over long histories and large clusters; cold start of a
+             replacement master (from a snapshot)
 
 Options:
   --json FILE          also write the results (with machine info) as JSON to FILE
@@ -46,12 +53,28 @@ Options:
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
+  failover:
+  --history LIST       history lengths (events) of a ${fa.historyAgents}-agent cluster, or none (default ${fa.history.join(',')})
+  --clusters LIST      large clusters AGENTSxTASKS, or none (default ${fa.clusters.map((c) => `${c.agents}x${c.tasks}`).join(',')})
+  --kills N            kills per configuration (default ${fa.kills})
+  --masters N          master processes (default ${fa.masters})
+  --frameworks K|auto  frameworks declining every offer (they own a large cluster's tasks) (default auto:
+                       1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster)
+  --decline-seconds S|auto  their refuse filter (default auto: 1 with a history; agents/${DECLINE_CHURN_PER_SECOND}
+                       in a large cluster, i.e. ~${DECLINE_CHURN_PER_SECOND} offers/s)
+  --leader-lease D     the masters' --leader-lease, e.g. 500ms, 2s (default ${fa.leaderLease})
+  --settle-ms MS       steady time before each kill, plus up to as much at random (default ${fa.settleMs})
+  --takeover-timeout S give up on a takeover after S seconds (default ${fa.takeoverTimeoutMs / 1000})
+  --master-heap-mb MB  node --max-old-space-size of the masters (default: node's)
+  --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
+  --no-probe           skip timing the takeover's work in this process at the large sizes
   -h, --help           this text
 
 Examples:
   npm run bench
   npm run bench -- fold --events 2000000 --json bench/results/fold.json
   npm run bench -- pipeline --tasks 50000 --agents 20
+  npm run bench -- failover --history 10000 --clusters none --kills 5
 `;
 
 function count(name: string, v: string | undefined, min = 1): number | undefined {
@@ -84,6 +107,18 @@ async function main(argv: string[]): Promise<number> {
         'with-starting': { type: 'boolean' },
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
+        history: { type: 'string' },
+        clusters: { type: 'string' },
+        kills: { type: 'string' },
+        masters: { type: 'string' },
+        frameworks: { type: 'string' },
+        'decline-seconds': { type: 'string' },
+        'settle-ms': { type: 'string' },
+        'leader-lease': { type: 'string' },
+        'takeover-timeout': { type: 'string' },
+        'master-heap-mb': { type: 'string' },
+        'no-probe': { type: 'boolean' },
+        'budget-min': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -100,9 +135,10 @@ async function main(argv: string[]): Promise<number> {
   let foldOpts = fo;
   let publishOpts = po;
   let pipelineOpts = pl;
+  let failoverOpts = fa;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
-    names = positionals.length === 0 ? [...NAMES] : NAMES.filter((n) => positionals.includes(n));
+    names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
     const runs = count('runs', v.runs);
     const messages = count('messages', v.messages, 10);
     const refuse = v['refuse-seconds'] === undefined ? undefined : Number(v['refuse-seconds']);
@@ -134,6 +170,33 @@ async function main(argv: string[]): Promise<number> {
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
     };
+    const list = (name: string, v: string | undefined): string[] | undefined =>
+      v === undefined ? undefined : v.trim() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const declineSeconds = v['decline-seconds'] === undefined || v['decline-seconds'] === 'auto' ? v['decline-seconds'] : Number(v['decline-seconds']);
+    if (typeof declineSeconds === 'number' && !(Number.isFinite(declineSeconds) && declineSeconds >= 0)) throw new UsageError('--decline-seconds must be a number >= 0 or auto');
+    let clusters = fa.clusters;
+    try {
+      clusters = list('clusters', v.clusters)?.map(parseClusterSize) ?? fa.clusters;
+    } catch (err) {
+      throw new UsageError(`--clusters: ${(err as Error).message}`);
+    }
+    if (v['leader-lease'] !== undefined && !Number.isFinite(ttlMs(v['leader-lease']))) throw new UsageError('--leader-lease must be a duration such as 500ms or 2s');
+    failoverOpts = {
+      ...fa,
+      history: list('history', v.history)?.map((x) => count('history', x, 200)!) ?? fa.history,
+      clusters,
+      kills: count('kills', v.kills) ?? fa.kills,
+      masters: count('masters', v.masters, 2) ?? fa.masters,
+      liveFrameworks: v.frameworks === 'auto' ? 'auto' : (count('frameworks', v.frameworks) ?? fa.liveFrameworks),
+      declineSeconds: (declineSeconds as number | 'auto' | undefined) ?? fa.declineSeconds,
+      settleMs: count('settle-ms', v['settle-ms'], 0) ?? fa.settleMs,
+      leaderLease: v['leader-lease'] ?? fa.leaderLease,
+      takeoverTimeoutMs: (count('takeover-timeout', v['takeover-timeout']) ?? fa.takeoverTimeoutMs / 1000) * 1000,
+      heapMb: count('master-heap-mb', v['master-heap-mb'], 256) ?? fa.heapMb,
+      seed: count('seed', v.seed, 0) ?? fa.seed,
+      probe: !(v['no-probe'] ?? false),
+      budgetMs: (count('budget-min', v['budget-min']) ?? fa.budgetMs / 60_000) * 60_000,
+    };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -156,7 +219,13 @@ async function main(argv: string[]): Promise<number> {
     const meter = startBackgroundMeter();
     try {
       const r0 =
-        name === 'fold' ? await runFold(foldOpts, ctx) : name === 'publish' ? await runPublish(publishOpts, ctx) : await runPipeline(pipelineOpts, ctx);
+        name === 'fold'
+          ? await runFold(foldOpts, ctx)
+          : name === 'publish'
+            ? await runPublish(publishOpts, ctx)
+            : name === 'failover'
+              ? await runFailover(failoverOpts, ctx)
+              : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {

@@ -99,6 +99,7 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
   const jsnc = rideThrough(nc, RIDE_THROUGH_MS);
   const jsm = await jetstreamManager(jsnc);
   const js = jetstream(jsnc);
+  readerClients.set(js, jetstream(jsnc, { timeout: CONSUMER_CREATE_TIMEOUT_MS }));
   return {
     nc,
     js,
@@ -117,11 +118,12 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
 export const RIDE_THROUGH_MS = 20_000;
 
 /**
- * JetStream API requests that may be sent again after a timeout: reads, and creating a consumer
- * by name (the same name and configuration again is a no-op). Anything else that timed out may
- * have happened, so it is not repeated blindly.
+ * JetStream API requests that may be sent again after a timeout: reads. Anything else that timed
+ * out may have happened, so it is not repeated blindly. (Creating a consumer is not repeated
+ * either: the same name again would be placed where the first was, possibly on the dead server;
+ * `readLog` tries a new consumer instead.)
  */
-const IDEMPOTENT_API = /^\$JS\.API\.(INFO$|STREAM\.(INFO|NAMES|LIST|MSG\.GET)\b|DIRECT\.GET\b|CONSUMER\.(INFO|NAMES|LIST)\b|CONSUMER\.CREATE\.[^.]+\.[^.]+)/;
+const IDEMPOTENT_API = /^\$JS\.API\.(INFO$|STREAM\.(INFO|NAMES|LIST|MSG\.GET)\b|DIRECT\.GET\b|CONSUMER\.(INFO|NAMES|LIST)\b)/;
 
 /**
  * `nc` with a `request` that survives the few seconds in which a JetStream stream has no leader
@@ -284,6 +286,21 @@ export async function lastSubjectSeq(jsm: JetStreamManager, subject: string): Pr
 const READ_HEARTBEAT_MS = 1000;
 /** A reader waiting this long with neither a message nor a heartbeat starts a new consumer (ms). */
 const READ_STALL_MS = 3500;
+/** A reader that reads up to a point gives up when it cannot create a consumer for this long (ms). */
+const READ_OPEN_MS = 60_000;
+/**
+ * JetStream API timeout of a reader's consumer (its creation, its info). Creating one takes a few
+ * milliseconds; but after a server was killed, the meta leader goes on placing a third of the new
+ * one-replica consumers on it (it does not know the server is gone), and those creations never
+ * answer. A short timeout makes such a try cheap; the next one is a new consumer, placed anew.
+ */
+const CONSUMER_CREATE_TIMEOUT_MS = 2000;
+/** Per `Bus.js` from `connectBus`: the same connection with CONSUMER_CREATE_TIMEOUT_MS. */
+const readerClients = new WeakMap<JetStreamClient, JetStreamClient>();
+
+/** A failure to create a consumer that another try (a new consumer) may not meet. */
+const transientOpenError = (err: unknown): boolean =>
+  err instanceof TimeoutError || (err instanceof RequestError && err.isNoResponders()) || (err instanceof Error && err.name === 'JetStreamNotEnabled');
 
 /**
  * Read the log in order with an ordered consumer (ephemeral; it resumes by itself after a
@@ -294,6 +311,8 @@ const READ_STALL_MS = 3500;
  * the consumer's heartbeats stop, and the client library alone would wait for the server to come
  * back; so a reader that has waited READ_STALL_MS with neither a message nor a heartbeat drops
  * the consumer and starts a new one after the last sequence it yielded (on a server that lives).
+ * Creating a consumer that times out is tried again with a new one, with backoff: for ever for a
+ * reader that follows the log, for READ_OPEN_MS for one that stops (`toSeq`, `untilHead`).
  */
 export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<LogEntry> {
   const fromSeq = o.fromSeq ?? 1;
@@ -302,11 +321,8 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
   const filter = o.filter === undefined ? undefined : typeof o.filter === 'string' ? [o.filter] : [...o.filter];
   let next = fromSeq;
   for (let round = 0; !o.signal?.aborted; round++) {
-    const consumer = await bus.js.consumers.get(STREAM_NAME, {
-      ...(filter ? { filter_subjects: filter } : {}),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: next,
-    });
+    const consumer = await openConsumer(bus, filter, next, stopAt === Infinity ? Infinity : READ_OPEN_MS, o.signal);
+    if (consumer === null) return; // aborted
     if (round === 0 && o.untilHead && filter !== undefined && (await consumer.info()).num_pending === 0) return;
     const messages = await consumer.consume({ max_messages: 1024, idle_heartbeat: READ_HEARTBEAT_MS });
     // Stall watch: only while we wait for the server (not while the caller holds an entry).
@@ -353,7 +369,26 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
       await messages.close().catch(() => undefined);
     }
     if (!stalled) return; // closed: aborted, or the connection was closed
+    if (o.signal?.aborted) return;
     // Best effort: the consumer's server may be gone (the consumer then expires by itself).
     void bus.jsm.consumers.delete(STREAM_NAME, (await consumer.info(true)).name).catch(() => undefined);
+  }
+}
+
+/** An ordered consumer from `seq`; each failed try is a new consumer (a new name, placed anew). */
+async function openConsumer(bus: Bus, filter: string[] | undefined, seq: number, giveUpMs: number, signal?: AbortSignal) {
+  const deadline = Date.now() + giveUpMs;
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) return null;
+    try {
+      return await (readerClients.get(bus.js) ?? bus.js).consumers.get(STREAM_NAME, {
+        ...(filter ? { filter_subjects: filter } : {}),
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: seq,
+      });
+    } catch (err) {
+      if (!transientOpenError(err) || Date.now() >= deadline || bus.nc.isClosed()) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+    }
   }
 }

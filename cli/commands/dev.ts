@@ -1,7 +1,9 @@
 /**
- * `mesos dev`: a whole local cluster in one command: a nats-server with JetStream, a master and N
- * agents (as child processes, logs in the data dir). Ctrl-C or SIGTERM stops everything it
- * started; the children also stop by themselves if this process dies (IPC channel).
+ * `mesos dev`: a whole local cluster in one command: a nats-server with JetStream (or, with
+ * `--nats-cluster 3`, a three-node JetStream cluster on loopback with the log, the leader lease
+ * and the snapshots replicated three times), a master and N agents (as child processes, logs in
+ * the data dir). Ctrl-C or SIGTERM stops everything it started; the children also stop by
+ * themselves if this process dies (IPC channel).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -9,19 +11,32 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDemo } from '../../frameworks/demo.js';
-import { type FlagSpec, bool, num, str } from '../flags.js';
+import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
-import { type RunningNatsServer, startNatsServer } from '../nats-server.js';
+import { startNatsCluster, startNatsServer } from '../nats-server.js';
 
 export const devFlags: readonly FlagSpec[] = [
   { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
   { name: 'masters', type: 'int', default: 1, help: 'Number of masters: one leads, the others stand by (HTTP on port, port+1, …)' },
   { name: 'port', type: 'int', default: 5050, help: 'HTTP port of the first master (0: any free port for each)' },
-  { name: 'nats-port', type: 'int', default: 4222, help: 'Client port of nats-server (0: any free port)' },
+  { name: 'nats-port', type: 'int', default: 4222, help: 'Client port of nats-server; with --nats-cluster 3 the servers take this port and the next two (0: any free ports)' },
+  {
+    name: 'nats-cluster',
+    type: 'int',
+    default: 1,
+    placeholder: '1|3',
+    help: 'NATS servers: 1, or 3 for a JetStream cluster on loopback (stream, lease and snapshots R3; survives the loss of any one server)',
+  },
   { name: 'data', type: 'string', placeholder: 'dir', help: 'Directory for the log, agent work dirs and logs (default: a temporary one, removed at exit)' },
   { name: 'agent-resources', type: 'string', default: 'cpus:2;mem:2048;disk:8192', placeholder: 'text', help: 'Resources of each agent (each gets its own ports range)' },
   { name: 'isolation', type: 'string', default: 'auto', choices: ['cgroups', 'posix', 'auto'], help: 'Isolation of the agents' },
-  { name: 'sync-interval', type: 'string', default: 'default', placeholder: 'always|default|2m', help: "JetStream fsync: 'always' for durability, else the server's default (lazy, every 2 min)" },
+  {
+    name: 'sync-interval',
+    type: 'string',
+    default: 'default',
+    placeholder: 'always|default|2m',
+    help: "JetStream fsync of every server: 'always' (each write before its ack), a duration (e.g. 30s, 1m), or 'default' (the server's: every 2 min)",
+  },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -39,17 +54,38 @@ interface Child {
   exited: boolean;
 }
 
+/** `--nats-cluster`: 1 or 3. Throws with the reason otherwise. */
+export function checkNatsCluster(n: number): 1 | 3 {
+  if (n === 1 || n === 3) return n;
+  if (n === 2) {
+    throw new FlagError(
+      '--nats-cluster must be 1 or 3, not 2: JetStream needs a majority (a quorum) of the servers up to write, ' +
+        'and the majority of 2 is 2, so two servers stop writing when either one is lost; they survive less than one server does',
+    );
+  }
+  throw new FlagError(`--nats-cluster must be 1 or 3 (got ${n})`);
+}
+
+/** `--sync-interval`: 'default' (undefined: the server's own), 'always', or a Go duration for nats-server. */
+export function checkSyncInterval(s: string): string | undefined {
+  if (s === 'default') return undefined;
+  if (s === 'always' || /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return s;
+  throw new FlagError(`--sync-interval must be always, default or a duration such as 30s, 2m, 1m30s (got "${s}")`);
+}
+
 export async function runDev(v: Readonly<Record<string, unknown>>): Promise<number> {
   const out = (l: string): void => void process.stdout.write(`${l}\n`);
   const log = createLogger('warn', 'mesos-dev');
   const agents = num(v.agents as number) ?? 2;
   if (agents < 0) throw new Error('--agents must be 0 or more');
+  const natsServers = checkNatsCluster(num(v['nats-cluster'] as number) ?? 1);
+  const sync = checkSyncInterval(str(v['sync-interval'] as string) ?? 'default');
   const givenData = str(v.data as string);
   const data = givenData !== undefined ? resolve(givenData) : mkdtempSync(join(tmpdir(), 'mesos-dev-'));
   const logs = join(data, 'logs');
   mkdirSync(logs, { recursive: true });
   const children: Child[] = [];
-  let nats: RunningNatsServer | undefined;
+  let nats: { urls: string[]; stop(): Promise<void> } | undefined;
   let stopping = false;
 
   const stopAll = async (): Promise<void> => {
@@ -60,7 +96,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     for (const group of [children.filter((c) => !isMaster(c)), children.filter(isMaster)]) {
       await Promise.all(group.map((c) => stopChild(c, 15_000)));
     }
-    await nats?.stop();
+    await nats?.stop(); // every server of the cluster
     if (givenData === undefined) rmSync(data, { recursive: true, force: true });
   };
 
@@ -79,13 +115,32 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   });
 
   try {
-    const sync = str(v['sync-interval'] as string);
-    nats = await startNatsServer({
-      port: num(v['nats-port'] as number) ?? 4222,
-      storeDir: join(data, 'nats'),
-      ...(sync !== undefined && sync !== 'default' ? { syncInterval: sync } : {}),
-    });
-    out(`nats:   ${nats.url}  (JetStream store ${join(data, 'nats')})`);
+    const natsPort = num(v['nats-port'] as number) ?? 4222;
+    const store = join(data, 'nats');
+    const fsync = `sync_interval ${sync ?? 'default (2m)'}`;
+    if (natsServers === 1) {
+      if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-cluster 3); this single server does not see it`);
+      const server = await startNatsServer({ port: natsPort, storeDir: store, ...(sync !== undefined ? { syncInterval: sync } : {}) });
+      nats = { urls: [server.url], stop: () => server.stop() };
+      out(`nats:   ${server.url}  (JetStream store ${store}, ${fsync})`);
+    } else {
+      if (existsSync(join(store, 'jetstream'))) out(`note:   ${store}/jetstream holds the log of a single server (--nats-cluster 1); this cluster does not see it`);
+      const cluster = await startNatsCluster({
+        size: 3,
+        storeRoot: store,
+        firstPort: natsPort,
+        clusterName: 'mesos-dev',
+        logDir: logs,
+        ...(sync !== undefined ? { syncInterval: sync } : {}),
+      }).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}\n(nats-server logs: ${join(logs, 'nats-n*.log')})`, { cause: err });
+      });
+      nats = cluster;
+      out(`nats:   ${cluster.urls.join(',')}`);
+      out(`        3-node JetStream cluster "mesos-dev" (servers ${cluster.names.join(', ')}; stores ${store}/n1..n3; logs ${join(logs, 'nats-n*.log')}; ${fsync}); stream, lease and snapshots R3`);
+    }
+    const natsUrl = nats.urls.join(',');
+    const replicas = natsServers === 3 ? ['--stream-replicas', '3'] : [];
     const level = str(v['log-level'] as string) ?? 'info';
     const masterCount = num(v.masters as number) ?? 1;
     if (masterCount < 1) throw new Error('--masters must be 1 or more');
@@ -94,7 +149,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     for (let i = 0; i < masterCount; i++) {
       const name = masterCount === 1 ? 'master' : `master-${i + 1}`;
       const port = firstPort === 0 ? 0 : firstPort + i;
-      const m = spawnChild(name, ['master', '--nats', nats.url, '--port', String(port), '--log-level', level], logs, children);
+      const m = spawnChild(name, ['master', '--nats', natsUrl, '--port', String(port), ...replicas, '--log-level', level], logs, children);
       const url = await waitForMasterUrl(m);
       await waitFor(async () => (await fetch(`${url}/health`)).status === 200, 20_000, `${name} to catch up`, m);
       urls.push(url);
@@ -106,7 +161,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       const ports = base.includes('ports') ? '' : `;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
       spawnChild(
         `agent-${i + 1}`,
-        ['agent', '--nats', nats.url, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--log-level', level],
+        ['agent', '--nats', natsUrl, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--log-level', level],
         logs,
         children,
       );
@@ -124,9 +179,9 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       out(`agents: ${agents} registered`);
     }
     out(`logs:   ${logs}`);
-    out(`run a task:  npx mesos execute --nats ${nats.url} --name hello --command 'echo hello'`);
+    out(`run a task:  npx mesos execute --nats ${natsUrl} --name hello --command 'echo hello'`);
     if (bool(v.demo as boolean)) {
-      await runDemo({ nats: nats.url, tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+      await runDemo({ nats: natsUrl, tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
       if (bool(v['exit-after-demo'] as boolean)) {
         await stopAll();
         return 0;

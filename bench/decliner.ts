@@ -1,0 +1,71 @@
+/**
+ * A framework on the native SDK that wants nothing: it declines every offer with a short filter
+ * (refuse_seconds), so that the leader always has something to offer again soon, and after a
+ * takeover (which rescinds every outstanding offer) at once. Offers that arrive together are
+ * declined together, in calls of at most `chunk` offer ids (one event each, well under NATS's
+ * 1 MB message limit).
+ */
+import type { FrameworkId, OfferId } from '../events/index.js';
+import { type Scheduler, subscribe } from '../frameworks/sdk/index.js';
+import { silentLogger } from './log.js';
+
+export interface DeclinerStats {
+  offers: number;
+  declineCalls: number;
+  declineErrors: number;
+  firstError?: string;
+}
+
+export interface Decliner {
+  readonly frameworkId: FrameworkId;
+  readonly stats: DeclinerStats;
+  stop(): Promise<void>;
+}
+
+export async function startDecliner(o: { url: string; name: string; frameworkId?: string; refuseSeconds: number; chunk: number }): Promise<Decliner> {
+  const sched: Scheduler = await subscribe({
+    nats: o.url,
+    name: o.name,
+    user: 'bench',
+    log: silentLogger(),
+    ...(o.frameworkId !== undefined ? { frameworkId: o.frameworkId } : {}),
+  });
+  const stats: DeclinerStats = { offers: 0, declineCalls: 0, declineErrors: 0 };
+  const inflight = new Set<Promise<void>>();
+  let queue: OfferId[] = [];
+  let scheduled = false;
+  let stopped = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (stopped) return;
+    const ids = queue;
+    queue = [];
+    for (let i = 0; i < ids.length; i += o.chunk) {
+      stats.declineCalls++;
+      const p = sched.decline(ids.slice(i, i + o.chunk), o.refuseSeconds).catch((err: unknown) => {
+        stats.declineErrors++;
+        stats.firstError ??= (err as Error).message;
+      });
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    }
+  };
+  const sub = sched.offers$.subscribe((offer) => {
+    stats.offers++;
+    queue.push(offer.id);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  });
+  return {
+    frameworkId: sched.frameworkId,
+    stats,
+    async stop() {
+      stopped = true;
+      sub.unsubscribe();
+      await Promise.allSettled([...inflight]);
+      await sched.close();
+    },
+  };
+}
