@@ -174,7 +174,7 @@ export async function ensureStream(jsm: JetStreamManager, o: StreamOptions = def
       existing = await jsm.streams.info(cfg.name);
     } catch (e) {
       if (e instanceof JetStreamApiError && e.code === 10059) {
-        await jsm.streams.add(cfg);
+        await addWhenPlaceable(jsm, cfg);
         return;
       }
       throw e;
@@ -188,6 +188,24 @@ export async function ensureStream(jsm: JetStreamManager, o: StreamOptions = def
     }
   } catch (cause) {
     throw new BusError('STREAM_SETUP_FAILED', `cannot create or check stream ${cfg.name}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** JetStream's "no suitable peers for placement": a cluster still forming cannot place replicas yet. */
+const NO_SUITABLE_PEERS = 10005;
+/** How long stream creation waits for a forming cluster to be able to place its replicas (ms). */
+const PLACEMENT_WAIT_MS = 30_000;
+
+async function addWhenPlaceable(jsm: JetStreamManager, cfg: ReturnType<typeof streamConfig>): Promise<void> {
+  const deadline = Date.now() + PLACEMENT_WAIT_MS;
+  for (;;) {
+    try {
+      await jsm.streams.add(cfg);
+      return;
+    } catch (e) {
+      if (!(e instanceof JetStreamApiError && e.code === NO_SUITABLE_PEERS) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 

@@ -178,7 +178,8 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
 
   admin = await connect({ servers: urls, name: 'chaos-admin', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   const jsm = await jetstreamManager(admin, { timeout: 2000 });
-  await jsm.streams.add({ name: 'PROBE', subjects: ['probe.>'], storage: StorageType.File, num_replicas: 3 });
+  // A cluster that has just started may not place three replicas yet ("no suitable peers").
+  await waitFor(() => jsm.streams.add({ name: 'PROBE', subjects: ['probe.>'], storage: StorageType.File, num_replicas: 3 }).then(() => true), 'the cluster to place an R3 stream', 30_000, 250);
   probe = startProbe(admin);
   const samples = probe.samples;
 
