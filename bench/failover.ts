@@ -460,7 +460,8 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
       const self = w.elections.length - e0;
       const g = gapStats(w.renewalGaps(t0), ttlMs(o.leaderLease));
       say(`stability: ${self} re-election(s) of the only master in ${STABILITY_WINDOW_MS / 1000} s; lease renewal gaps p50 ${g.p50.toFixed(0)}, max ${g.max.toFixed(0)} ms (${g.overTtl} of ${g.count} over the TTL)`);
-      if (self >= 2) {
+      // Unstable: it lost the lease twice, or lost it and never renewed it again in the window.
+      if (self >= 2 || (self >= 1 && g.count === 0)) {
         throw new Error(
           `leadership is not stable: the only master lost its ${o.leaderLease} lease and re-elected itself ${self} times in ${STABILITY_WINDOW_MS / 1000} s ` +
             `(lease renewals, due every third of the TTL, came p50 ${g.p50.toFixed(0)} ms, p99 ${g.p99.toFixed(0)} ms, max ${g.max.toFixed(0)} ms apart; ${g.overTtl} of ${g.count} gaps over the TTL); ` +

@@ -60,7 +60,7 @@ Options:
   --masters N          master processes (default ${fa.masters})
   --frameworks K|auto  frameworks declining every offer (they own a large cluster's tasks) (default auto:
                        1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster)
-  --decline-seconds S|auto  their refuse filter (default auto: 1 with a history; agents/${DECLINE_CHURN_PER_SECOND}
+  --decline-seconds S  their refuse filter, or auto (default auto: 1 with a history; agents/${DECLINE_CHURN_PER_SECOND}
                        in a large cluster, i.e. ~${DECLINE_CHURN_PER_SECOND} offers/s)
   --leader-lease D     the masters' --leader-lease, e.g. 500ms, 2s (default ${fa.leaderLease})
   --settle-ms MS       steady time before each kill, plus up to as much at random (default ${fa.settleMs})
@@ -170,20 +170,20 @@ async function main(argv: string[]): Promise<number> {
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
     };
-    const list = (name: string, v: string | undefined): string[] | undefined =>
+    const list = (v: string | undefined): string[] | undefined =>
       v === undefined ? undefined : v.trim() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter((x) => x !== '');
     const declineSeconds = v['decline-seconds'] === undefined || v['decline-seconds'] === 'auto' ? v['decline-seconds'] : Number(v['decline-seconds']);
     if (typeof declineSeconds === 'number' && !(Number.isFinite(declineSeconds) && declineSeconds >= 0)) throw new UsageError('--decline-seconds must be a number >= 0 or auto');
     let clusters = fa.clusters;
     try {
-      clusters = list('clusters', v.clusters)?.map(parseClusterSize) ?? fa.clusters;
+      clusters = list(v.clusters)?.map(parseClusterSize) ?? fa.clusters;
     } catch (err) {
       throw new UsageError(`--clusters: ${(err as Error).message}`);
     }
     if (v['leader-lease'] !== undefined && !Number.isFinite(ttlMs(v['leader-lease']))) throw new UsageError('--leader-lease must be a duration such as 500ms or 2s');
     failoverOpts = {
       ...fa,
-      history: list('history', v.history)?.map((x) => count('history', x, 200)!) ?? fa.history,
+      history: list(v.history)?.map((x) => count('history', x, 200)!) ?? fa.history,
       clusters,
       kills: count('kills', v.kills) ?? fa.kills,
       masters: count('masters', v.masters, 2) ?? fa.masters,

@@ -138,6 +138,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       nats = cluster;
       out(`nats:   ${cluster.urls.join(',')}`);
       out(`        3-node JetStream cluster "mesos-dev" (servers ${cluster.names.join(', ')}; stores ${store}/n1..n3; logs ${join(logs, 'nats-n*.log')}; ${fsync}); stream, lease and snapshots R3`);
+      out(`        monitoring (/healthz, /jsz): ${cluster.servers.map((s) => s.monitorUrl ?? '-').join(' ')}`);
     }
     const natsUrl = nats.urls.join(',');
     const replicas = natsServers === 3 ? ['--stream-replicas', '3'] : [];

@@ -21,7 +21,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -106,6 +106,21 @@ function startProbe(nc: NatsConnection): Probe {
   };
 }
 
+/** The warnings and errors of a nats-server log file since its last start. */
+function warningsOf(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const start = lines.map((l) => l.includes('Starting nats-server')).lastIndexOf(true);
+    return lines
+      .slice(Math.max(0, start))
+      .filter((l) => /\[(WRN|ERR)\]/.test(l))
+      .slice(-30)
+      .join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 /** The log's events that name one of these tasks, one line each (for a failure's diagnosis). */
 async function historyOf(bus: Bus, taskIds: readonly string[]): Promise<string[]> {
   const out: string[] = [];
@@ -151,6 +166,7 @@ let admin: NatsConnection | undefined;
 let dir: string | undefined;
 let probe: Probe | undefined;
 let trace: NodeJS.Timeout | undefined;
+let passed = false;
 
 test.after(async () => {
   clearInterval(trace);
@@ -164,7 +180,9 @@ test.after(async () => {
   await step('the master to stop', master?.stop());
   await step('the admin connection to close', admin?.close());
   await step('the NATS cluster to stop', cluster?.stop());
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  // A failed run keeps its directory: the nats-servers' logs are in <dir>/logs.
+  if (dir && passed) rmSync(dir, { recursive: true, force: true });
+  else if (dir) process.stderr.write(`[chaos teardown] kept ${dir} (nats-server logs in ${join(dir, 'logs')})\n`);
 });
 
 test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks launch; nothing is lost', async () => {
@@ -172,7 +190,7 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   const note = (what: string): void => void process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
   const { log, lines } = recordingLog();
   dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-'));
-  cluster = await startNatsCluster({ size: 3, storeRoot: join(dir, 'nats'), clusterName: 'mesos-chaos' });
+  cluster = await startNatsCluster({ size: 3, storeRoot: join(dir, 'nats'), clusterName: 'mesos-chaos', logDir: join(dir, 'logs') });
   const urls = cluster.urls;
   const nats = urls.join(',');
 
@@ -258,7 +276,7 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   await waitFor(() => finishedCount() >= 30, 'the first 30 tasks to finish', 20_000, 50);
 
   // --- kill each server in turn: first the CLUSTER stream's leader, then the ones not killed yet
-  const rounds: Array<{ victim: string; wasStreamLeader: boolean; killAt: number; restartAt: number; healthyAt: number }> = [];
+  const rounds: Array<{ victim: string; wasStreamLeader: boolean; killAt: number; restartAt: number; healthyAt: number; secondRestart: boolean }> = [];
   const killed = new Set<number>();
   for (let round = 0; round < 3; round++) {
     const leader = (await streamInfo(jsm, STREAM_NAME)).cluster?.leader ?? '';
@@ -277,16 +295,27 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
     note(`restarting ${cluster.names[victim]}`);
     await cluster.restart(victim);
     const c = cluster;
-    const whole = async (name: string, what: string): Promise<void> =>
-      waitForStreamHealthy(jsm, name, what).catch((err: unknown) => {
-        note(`last lines of ${c.names[victim]}:\n${c.servers[victim]!.logTail()}`);
-        throw err;
-      });
-    await whole(STREAM_NAME, `${STREAM_NAME} to be whole again after ${cluster.names[victim]} came back`);
-    await whole(`KV_${LEASE_BUCKET}`, 'the lease bucket to be whole again');
+    const name = c.names[victim]!;
+    // nats-server 2.10 now and then (about 1 run in 15 here) brings a SIGKILLed server back without
+    // it ever getting in contact with the JetStream meta leader again, so its stream replicas never
+    // catch up (its log: "JetStream has not established contact with a meta leader"). The cluster
+    // works on with two replicas, but one more loss would stop it: as an operator would, restart
+    // that server once more. Reported as such in the summary.
+    let secondRestart = false;
+    let sick = await c.waitHealthy([victim], 20_000);
+    if (sick.length > 0) {
+      note(`${name} is not healthy 20 s after its restart (${sick[0]!.error}); its warnings:\n${warningsOf(join(dir, 'logs', `nats-${name}.log`))}`);
+      note(`restarting ${name} once more`);
+      secondRestart = true;
+      await c.restart(victim);
+      sick = await c.waitHealthy([victim], 20_000);
+    }
+    assert.equal(sick, [], `${name} is healthy again`);
+    await waitForStreamHealthy(jsm, STREAM_NAME, `${STREAM_NAME} to be whole again after ${name} came back`, 10_000);
+    await waitForStreamHealthy(jsm, `KV_${LEASE_BUCKET}`, 'the lease bucket to be whole again', 10_000);
     const healthyAt = Date.now();
     note(`${cluster.names[victim]} is back; the streams are whole`);
-    rounds.push({ victim: cluster.names[victim]!, wasStreamLeader: cluster.names[victim] === leader, killAt, restartAt, healthyAt });
+    rounds.push({ victim: name, wasStreamLeader: name === leader, killAt, restartAt, healthyAt, secondRestart });
     const after = finishedCount();
     await waitFor(() => finishedCount() >= after + 20, `20 tasks to finish after ${cluster!.names[victim]} came back`, 30_000, 50);
   }
@@ -345,6 +374,7 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
 
   await probe.stop();
   clearInterval(trace);
+  passed = true;
 
   // --- what happened around each kill
   const report: string[] = [];
@@ -360,7 +390,8 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
     report.push(
       `killed ${r.victim}${r.wasStreamLeader ? ' (CLUSTER stream leader)' : ''}: probe publish stalled ≤ ${stall} ms (${retried} retried), ` +
         `slowest accept ${slowestAccept} ms, first TASK_FINISHED ${firstFinishAfterKill} ms after the kill, longest pause between finishes ${gap} ms; ` +
-        `restarted after ${r.restartAt - r.killAt} ms, stream whole ${r.healthyAt - r.restartAt} ms later`,
+        `restarted after ${r.restartAt - r.killAt} ms, stream whole ${r.healthyAt - r.restartAt} ms later` +
+        (r.secondRestart ? ' (its replica did not catch up: restarted a second time)' : ''),
     );
   }
   const warnings = new Map<string, number>();

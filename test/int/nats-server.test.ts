@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, StorageType } from '@nats-io/jetstream';
 import { withNats } from '../helpers/nats.js';
-import { findNatsServer, getFreePort, NatsServerError, startNatsServer, type RunningNatsServer } from '../../cli/nats-server.js';
+import { findNatsServer, NatsServerError, startNatsCluster, startNatsServer } from '../../cli/nats-server.js';
 
 function alive(pid: number): boolean {
   try {
@@ -96,30 +96,20 @@ test('kill() ends the server without cleanup; stop() afterwards still cleans up'
   assert.not.ok(existsSync(server.storeDir));
 });
 
-test('3-node cluster: routes and cluster options pass through; an R3 stream works', async () => {
-  const clusterPorts = [await getFreePort(), await getFreePort(), await getFreePort()];
-  const routes = clusterPorts.map((p) => `nats-route://127.0.0.1:${p}`);
-  const servers: RunningNatsServer[] = [];
+test('3-node cluster: routes, names and monitoring pass through; every member healthy; an R3 stream works', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesos-nats-cluster-'));
+  const cluster = await startNatsCluster({ size: 3, clusterName: 'mesos-test', storeRoot: join(dir, 'nats'), logDir: join(dir, 'logs') });
+  const servers = [...cluster.servers];
   try {
-    for (let i = 0; i < 3; i++) {
-      servers.push(
-        await startNatsServer({ clusterName: 'mesos-test', clusterPort: clusterPorts[i], routes, serverName: `n${i + 1}` }),
-      );
-    }
-    const nc = await connect({ servers: servers.map((s) => s.url) });
+    assert.equal(cluster.names, ['n1', 'n2', 'n3']);
+    assert.is(cluster.routes.length, 3);
+    for (const s of cluster.servers) assert.ok(s.monitorUrl, 'every member has a monitoring port');
+    // startNatsCluster returned: every member says /healthz ok
+    assert.equal(await cluster.waitHealthy(undefined, 1000), []);
+    const nc = await connect({ servers: cluster.urls });
     try {
       const jsm = await jetstreamManager(nc, { checkAPI: false });
-      // the meta leader is elected once a quorum is up: retry stream creation for a while
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        try {
-          await jsm.streams.add({ name: 'R3', subjects: ['r3'], storage: StorageType.File, num_replicas: 3 });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
+      await jsm.streams.add({ name: 'R3', subjects: ['r3'], storage: StorageType.File, num_replicas: 3 });
       const js = jetstream(nc);
       for (let i = 0; i < 10; i++) await js.publish('r3', `x${i}`);
       const info = await jsm.streams.info('R3');
@@ -130,7 +120,8 @@ test('3-node cluster: routes and cluster options pass through; an R3 stream work
       await nc.close();
     }
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
   for (const s of servers) assert.not.ok(alive(s.pid));
 });
