@@ -300,6 +300,21 @@ export async function lastSubjectSeq(jsm: JetStreamManager, subject: string): Pr
   }
 }
 
+/**
+ * A log reader's pull batch, in messages: as many as fit READ_BATCH_BYTES at the size of the
+ * messages seen, between READ_BATCH_MIN and READ_BATCH_MAX. A batch arrives whole in the client's
+ * memory and is folded without the event loop reading the socket in between; at 1,024 messages of
+ * 400 KB (offers at 40,000 agents) that is 400 MB the server must buffer for a reader that is busy,
+ * far past nats-server's 64 MB max_pending, and the server cuts the connection as a slow consumer.
+ * (The client's own byte limit forces batches of 100 messages, which reads small events 40% slower:
+ * measured 141k against 236k messages/s.)
+ */
+const READ_BATCH_BYTES = 8 * 1024 * 1024;
+const READ_BATCH_MAX = 1024;
+const READ_BATCH_MIN = 4;
+/** The batch for messages of about `bytes` each. */
+export const readBatchFor = (bytes: number): number => Math.max(READ_BATCH_MIN, Math.min(READ_BATCH_MAX, Math.floor(READ_BATCH_BYTES / Math.max(1, bytes))));
+
 /** Idle heartbeat asked of a log reader's consumer (ms). */
 const READ_HEARTBEAT_MS = 1000;
 /** A reader waiting this long with neither a message nor a heartbeat starts a new consumer (ms). */
@@ -338,11 +353,16 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
   if (stopAt < fromSeq) return;
   const filter = o.filter === undefined ? undefined : typeof o.filter === 'string' ? [o.filter] : [...o.filter];
   let next = fromSeq;
+  let batch = READ_BATCH_MAX;
+  /** Running average of message sizes (bytes). */
+  let avgBytes = 512;
   for (let round = 0; !o.signal?.aborted; round++) {
     const consumer = await openConsumer(bus, filter, next, stopAt === Infinity ? Infinity : READ_OPEN_MS, o.signal);
     if (consumer === null) return; // aborted
     if (round === 0 && o.untilHead && filter !== undefined && (await consumer.info()).num_pending === 0) return;
-    const messages = await consumer.consume({ max_messages: 1024, idle_heartbeat: READ_HEARTBEAT_MS });
+    const messages = await consumer.consume({ max_messages: batch, idle_heartbeat: READ_HEARTBEAT_MS });
+    let sinceOpen = 0;
+    let resize = false;
     // Stall watch: only while we wait for the server (not while the caller holds an entry).
     let waitingSince: number | null = null;
     let lastHeartbeat = 0;
@@ -370,6 +390,20 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
         const m = r.value;
         if (m.seq < next) continue; // already yielded by the consumer before
         next = m.seq + 1;
+        // Batches follow the size of the messages: down at once when one is far too big for the
+        // batch, back up once a few batches of small ones have gone by.
+        const size = m.data.length;
+        avgBytes = avgBytes * 0.95 + size * 0.05;
+        sinceOpen++;
+        const fitsLarge = readBatchFor(size);
+        const fitsAvg = readBatchFor(avgBytes);
+        if (fitsLarge * 4 <= batch) {
+          batch = fitsLarge;
+          resize = true;
+        } else if (fitsAvg >= batch * 4 && sinceOpen >= batch * 4) {
+          batch = fitsAvg;
+          resize = true;
+        }
         const entry: LogEntry = {
           seq: m.seq,
           subject: m.subject,
@@ -379,6 +413,7 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
         };
         yield entry;
         if (m.seq >= stopAt || (o.untilHead && filter !== undefined && m.info.pending === 0)) return;
+        if (resize) break; // a new consumer from `next`, pulling `batch` at a time
       }
     } finally {
       clearInterval(watch);
@@ -386,8 +421,12 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
       await it.return?.(undefined)?.catch(() => undefined);
       await messages.close().catch(() => undefined);
     }
-    if (!stalled) return; // closed: aborted, or the connection was closed
     if (o.signal?.aborted) return;
+    if (resize) {
+      void bus.jsm.consumers.delete(STREAM_NAME, (await consumer.info(true)).name).catch(() => undefined);
+      continue;
+    }
+    if (!stalled) return; // closed: aborted, or the connection was closed
     // Best effort: the consumer's server may be gone (the consumer then expires by itself).
     void bus.jsm.consumers.delete(STREAM_NAME, (await consumer.info(true)).name).catch(() => undefined);
   }

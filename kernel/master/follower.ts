@@ -22,8 +22,17 @@ export interface Follower {
   readonly caughtUp: Promise<void>;
   /** Resolves once the fold has passed `seq`. */
   reached(seq: number): Promise<void>;
+  /**
+   * Whether the fold keeps up with the log: it has caught up once, and it is either at the head
+   * (as the last message read said) or has folded something within `stallMs`. A master whose fold
+   * is stuck behind the log must not lead.
+   */
+  healthy(stallMs: number): boolean;
   stop(): Promise<void>;
 }
+
+/** The longest the fold runs without letting the event loop turn (ms). */
+const YIELD_EVERY_MS = 50;
 
 /** Start from a snapshot (state and the sequence it covers) or from the beginning of the log. */
 export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, seq: number) => void, from?: { state: State; seq: number }): Follower {
@@ -33,6 +42,9 @@ export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, 
   let resolveCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => (resolveCaughtUp = r));
   const flog = log.child({ component: 'follower' });
+  /** Messages after the last one folded, when it was read; and when the fold last moved. */
+  let behind = 0;
+  let progressAt = Date.now();
 
   const run = (async () => {
     const head = await headSeq(bus.jsm);
@@ -40,7 +52,15 @@ export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, 
       projection.caughtUp = true;
       resolveCaughtUp();
     }
+    let turnAt = performance.now();
     for await (const entry of readLog(bus, { fromSeq: projection.seq + 1, signal: abort.signal })) {
+      // Messages already in memory are handed over without a turn of the event loop; give one now
+      // and then, so that the socket is read (pings, appends' acks) and HTTP is served while a
+      // long stretch of the log is folded.
+      if (performance.now() - turnAt > YIELD_EVERY_MS) {
+        await new Promise((r) => setImmediate(r));
+        turnAt = performance.now();
+      }
       projection.codec.record(entry.decoded);
       if (entry.decoded.ok) {
         projection.state = evolve(projection.state, entry.decoded.event);
@@ -48,6 +68,8 @@ export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, 
         flog.warn({ seq: entry.seq, subject: entry.subject, code: entry.decoded.error.code, reason: entry.decoded.error.message }, 'skipped a malformed message');
       }
       projection.seq = entry.seq;
+      behind = entry.pending;
+      progressAt = Date.now();
       if (!projection.caughtUp && entry.seq >= head) {
         projection.caughtUp = true;
         flog.info({ seq: entry.seq, events: projection.state.counters.eventsFolded }, 'caught up with the log');
@@ -72,6 +94,9 @@ export function startFollower(bus: Bus, log: Logger, onEvent: (e: ClusterEvent, 
     reached(seq) {
       if (projection.seq >= seq) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ seq, resolve }));
+    },
+    healthy(stallMs) {
+      return projection.caughtUp && (behind === 0 || Date.now() - progressAt <= stallMs);
     },
     async stop() {
       abort.abort();

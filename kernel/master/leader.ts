@@ -17,6 +17,9 @@ import { type Lease, startLease } from './lease.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { MasterOptions } from './options.js';
 
+/** A fold that has not moved for this long while the log holds more is stuck (ms); see Follower.healthy. */
+const FOLD_STALL_MS = 5000;
+
 /** Events after which there may be something new to offer. */
 const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
   'AgentRegistered',
@@ -112,6 +115,12 @@ export function createLeadership(
 
   function tick(): void {
     if (!leading || myEpoch === null || stopped) return;
+    // The lease thread may have given the lease up while this thread was busy: its message is
+    // still queued, but the shared flag already says so.
+    if (lease !== undefined && !lease.held()) {
+      stepDown('lost the lease');
+      return;
+    }
     maybeSnapshot();
     sendOutbox(myEpoch);
     if ((allocationDue || dirty) && !allocating) void allocationCycle(myEpoch);
@@ -230,15 +239,20 @@ export function createLeadership(
     inflight.clear();
   }
 
-  let lease: Lease | undefined;
-  /** Set by the lease itself (its first change comes before `lease` is assigned). */
+  /** Set by the lease itself (its first change may come before `lease` is assigned). */
   let leaseHeld = false;
-  void (async () => {
-    await follower.caughtUp;
+  let lease: Lease | undefined;
+  void follower.caughtUp.then(() => {
     if (stopped) return;
-    lease = await startLease(
-      bus,
-      { ttlMs: o.leaderLeaseMs, masterId: me.masterId, replicas: o.streamReplicas },
+    lease = startLease(
+      {
+        servers: o.nats,
+        ttlMs: o.leaderLeaseMs,
+        masterId: me.masterId,
+        replicas: o.streamReplicas,
+        // A fold stuck behind the log for a whole lease (or 5 s, whichever is longer) cannot lead.
+        healthy: () => follower.healthy(Math.max(o.leaderLeaseMs, FOLD_STALL_MS)),
+      },
       (held) => {
         leaseHeld = held;
         if (held) void stand().catch((err: unknown) => llog.error({ err }, 'standing for election failed'));
@@ -246,8 +260,7 @@ export function createLeadership(
       },
       log,
     );
-    if (stopped) lease.stop();
-  })().catch((err: unknown) => llog.error({ err }, 'the leader lease failed'));
+  });
 
   const interval = setInterval(() => {
     allocationDue = true;
@@ -281,8 +294,8 @@ export function createLeadership(
       stopped = true;
       leading = false;
       clearInterval(interval);
-      lease?.stop();
       await lease?.release();
+      await lease?.stop();
     },
   };
 }

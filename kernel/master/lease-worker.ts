@@ -1,0 +1,152 @@
+/**
+ * The leader lease, run in a worker thread of its own (see lease.ts for the why).
+ *
+ * One key in a JetStream KV bucket whose entries expire after the TTL (the bucket's max age,
+ * history 1). The holder renews it every third of the TTL with compare-and-swap on its revision; a
+ * master that finds the key gone creates it, which only one can. This thread has its own NATS
+ * connection and its own event loop, so a main thread busy folding, allocating or serialising a
+ * snapshot does not make it miss a renewal.
+ *
+ * It renews (or takes) the lease only while the main thread vouches for itself: the main thread
+ * writes a timestamp into shared memory (the "beat") at a fraction of the TTL, and only while its
+ * fold keeps up with the log. A beat older than the TTL means the main thread cannot lead (it is
+ * blocked, or its fold is stuck): the lease is given up at once (deleted, so a standby takes over
+ * without waiting for the expiry) and not taken again until the beat is fresh.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type KV, Kvm } from '@nats-io/kv';
+import { type NatsConnection, connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { pino } from 'pino';
+import { rideThrough, RIDE_THROUGH_MS } from '../bus.js';
+import { LEASE_BUCKET, LEASE_KEY, LeaseShared, type LeaseWorkerData, type ToLeaseWorker, type FromLeaseWorker } from './lease-shared.js';
+
+const d = workerData as LeaseWorkerData;
+const shared = new LeaseShared(d.shared);
+const log = pino({ name: d.logName, level: d.logLevel, base: d.logBindings }, pino.destination({ fd: 2, sync: true })).child({ component: 'lease' });
+const port = parentPort!;
+const post = (m: FromLeaseWorker): void => port.postMessage(m);
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+let nc: NatsConnection | undefined;
+let kv: KV | undefined;
+let revision: number | null = null;
+let holder: string | null = null;
+let stopped = false;
+let busy = false;
+let lastReported: { held: boolean; holder: string | null } | null = null;
+let staleSince: number | null = null;
+
+function report(): void {
+  const held = revision !== null;
+  shared.setHeld(held);
+  if (lastReported === null || lastReported.held !== held || lastReported.holder !== holder) {
+    lastReported = { held, holder };
+    post({ type: 'state', held, holder });
+  }
+}
+
+function setHeld(rev: number | null): void {
+  revision = rev;
+  if (rev !== null) holder = d.masterId;
+  report();
+}
+
+/** Connect and open (or create) the bucket; tried again on every round until it works. */
+async function open(): Promise<KV> {
+  if (kv !== undefined) return kv;
+  nc ??= await connect({
+    servers: d.servers,
+    name: `master-${d.masterId}-lease`,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    timeout: 5000,
+    noAsyncTraces: true,
+  });
+  kv = await new Kvm(jetstream(rideThrough(nc, RIDE_THROUGH_MS))).create(LEASE_BUCKET, { history: 1, ttl: d.ttlMs, replicas: d.replicas });
+  log.info({ ttlMs: d.ttlMs }, 'lease bucket open');
+  return kv;
+}
+
+async function release(rev: number): Promise<void> {
+  await kv?.delete(LEASE_KEY, { previousSeq: rev }).catch(() => undefined);
+}
+
+async function round(): Promise<void> {
+  if (busy || stopped) return;
+  busy = true;
+  try {
+    const bucket = await open();
+    const age = Date.now() - shared.beat();
+    const fresh = age <= d.ttlMs;
+    if (!fresh) staleSince ??= Date.now();
+    else if (staleSince !== null) {
+      log.info({ stalledMs: Date.now() - staleSince }, 'the main thread vouches for itself again');
+      staleSince = null;
+    }
+    if (revision !== null) {
+      if (!fresh) {
+        // The main thread has not vouched for itself for a whole TTL: it cannot lead. Give the lease
+        // up now rather than renewing it for a master that does nothing with it.
+        log.warn({ beatAgeMs: age, ttlMs: d.ttlMs }, 'the main thread is stalled (blocked, or its fold is stuck): giving up the leader lease');
+        const rev = revision;
+        setHeld(null);
+        await release(rev);
+        return;
+      }
+      try {
+        setHeld(await bucket.update(LEASE_KEY, enc.encode(d.masterId), revision));
+      } catch (err) {
+        log.warn({ err }, 'lost the leader lease');
+        setHeld(null);
+      }
+      return;
+    }
+    const e = await bucket.get(LEASE_KEY);
+    if (e !== null && e.operation === 'PUT') {
+      holder = dec.decode(e.value);
+      report();
+      return;
+    }
+    holder = null;
+    report();
+    if (!fresh) return; // a stalled master does not stand
+    try {
+      const rev = await bucket.create(LEASE_KEY, enc.encode(d.masterId));
+      log.info({ ttlMs: d.ttlMs }, 'holds the leader lease');
+      setHeld(rev);
+    } catch {
+      // Another master created it first.
+    }
+  } catch (err) {
+    log.warn({ err }, 'lease round failed; trying again');
+  } finally {
+    busy = false;
+  }
+}
+
+const timer = setInterval(() => void round(), Math.max(20, Math.floor(d.ttlMs / 3)));
+
+port.on('message', (m: ToLeaseWorker) => {
+  if (m.type === 'release') {
+    void (async () => {
+      const rev = revision;
+      if (rev !== null) {
+        setHeld(null);
+        await release(rev);
+      }
+      post({ type: 'released' });
+    })();
+  } else if (m.type === 'stop') {
+    stopped = true;
+    clearInterval(timer);
+    void (async () => {
+      if (nc !== undefined && !nc.isClosed()) await nc.close().catch(() => undefined);
+      post({ type: 'stopped' });
+      port.close();
+    })();
+  }
+});
+
+void round();
