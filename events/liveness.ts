@@ -1,10 +1,11 @@
 /**
  * Liveness traffic: plain NATS request/reply, never stored in the log. The leader pings each
  * agent; the ping says the last command the log holds for it, so an agent that missed one (a
- * lost core-NATS message) notices and catches up from the stream.
+ * lost core-NATS message) notices and catches up from the stream. The leader also pings each
+ * connected framework that it does not serve over HTTP itself (native SDK frameworks answer).
  */
 import { z } from 'zod';
-import { AgentId } from './ids.js';
+import { AgentId, FrameworkId } from './ids.js';
 
 export const AgentPing = z.object({
   epoch: z.number().int().nonnegative(),
@@ -20,3 +21,12 @@ export const AgentPong = z.object({
   lastCommandSeq: z.number().int().nonnegative(),
 });
 export type AgentPong = z.infer<typeof AgentPong>;
+
+export const FrameworkPing = z.object({
+  epoch: z.number().int().nonnegative(),
+  masterId: z.string(),
+});
+export type FrameworkPing = z.infer<typeof FrameworkPing>;
+
+export const FrameworkPong = z.object({ frameworkId: FrameworkId });
+export type FrameworkPong = z.infer<typeof FrameworkPong>;

@@ -8,7 +8,8 @@
  *   cl.cmd.<agentId>.<command>           the leader commands an agent (launch, kill): its launch stream
  *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
  *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed)
- * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`.
+ * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`,
+ * `live.fw.<frameworkId>`.
  */
 import type { AgentId, FrameworkId } from './ids.js';
 import type { ClusterEvent } from './catalogue.js';
@@ -34,6 +35,8 @@ export const subjects = {
   sys: (what: 'leader' | 'agent-removed') => `${LOG_PREFIX}.sys.${what}`,
   /** Liveness: the leader pings each agent here (core NATS request/reply, not stored). */
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
+  /** Liveness: the leader pings each connected native framework here (not stored). */
+  frameworkPing: (frameworkId: FrameworkId) => `live.fw.${frameworkId}`,
 } as const;
 
 /** The one subject an event is appended on. */

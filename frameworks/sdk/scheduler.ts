@@ -121,19 +121,23 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   };
   const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now() });
 
-  const ack = await append(bus.js, {
-    type: 'FrameworkSubscribed',
-    ...envelope(),
-    frameworkId,
-    info: {
-      name: o.name,
-      user: o.user ?? process.env.USER ?? 'root',
-      roles: [...(o.roles ?? ['*'])],
-      failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
-      checkpoint: o.checkpoint ?? false,
-      capabilities: [...(o.capabilities ?? [])],
+  const info = {
+    name: o.name,
+    user: o.user ?? process.env.USER ?? 'root',
+    roles: [...(o.roles ?? ['*'])],
+    failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
+    checkpoint: o.checkpoint ?? false,
+    capabilities: [...(o.capabilities ?? [])],
+  };
+  // Liveness: the leader pings us (core NATS, not stored); missing its pings makes us disconnected.
+  const enc = new TextEncoder();
+  const pings = bus.nc.subscribe(subjects.frameworkPing(frameworkId), {
+    callback: (err, msg) => {
+      if (!err) msg.respond(enc.encode(JSON.stringify({ frameworkId })));
     },
   });
+  await bus.nc.flush();
+  const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info });
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
   // elections arrive in the stream followed below (it starts after the subscription).
@@ -186,6 +190,21 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       case 'FrameworkRemoved':
         removed$.next(e);
         break;
+      case 'FrameworkDisconnected': {
+        // The leader did not hear from us for a while (a pause, a partition); we are still here:
+        // subscribe again, within the failover timeout, to keep our tasks. The fold dropped our
+        // offers when it marked us disconnected.
+        const dropped = [...outstanding.keys()];
+        release(dropped);
+        for (const id of dropped) rescinds$.next(id);
+        if (!closed) {
+          log.warn('the master marked this framework disconnected; subscribing again');
+          void append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info }).catch((err: unknown) =>
+            log.error({ err }, 'could not subscribe again'),
+          );
+        }
+        break;
+      }
       default:
         break;
     }
@@ -195,6 +214,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    pings.unsubscribe();
     abort.abort();
     await follow;
     offers$.complete();

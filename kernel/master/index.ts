@@ -64,6 +64,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     offer_timeout: o.offerTimeoutMs === null ? '' : `${o.offerTimeoutMs / 1000}secs`,
     agent_ping_timeout: `${o.agentPingTimeoutMs / 1000}secs`,
     max_agent_ping_timeouts: String(o.maxAgentPingTimeouts),
+    framework_ping_timeout: `${o.frameworkPingTimeoutMs / 1000}secs`,
+    max_framework_ping_timeouts: String(o.maxFrameworkPingTimeouts),
     ip: o.ip,
     port: String(o.port),
     nats: o.nats,
@@ -173,9 +175,19 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log, snapshots, snapshot?.seq ?? 0);
   const liveness: Liveness = startLiveness(
     bus,
-    { pingTimeoutMs: o.agentPingTimeoutMs, maxTimeouts: o.maxAgentPingTimeouts, masterId },
-    () => ({ state: follower.projection.state, epoch: leadership?.epoch() ?? null }),
-    (agentId) => leadership!.declareUnreachable(agentId),
+    {
+      masterId,
+      agentPingTimeoutMs: o.agentPingTimeoutMs,
+      maxAgentTimeouts: o.maxAgentPingTimeouts,
+      frameworkPingTimeoutMs: o.frameworkPingTimeoutMs,
+      maxFrameworkTimeouts: o.maxFrameworkPingTimeouts,
+    },
+    {
+      view: () => ({ state: follower.projection.state, epoch: leadership?.epoch() ?? null }),
+      declareUnreachable: (agentId) => leadership!.declareUnreachable(agentId),
+      declareDisconnected: (frameworkId) => leadership!.declareDisconnected(frameworkId),
+      servesOverHttp: (frameworkId) => api.serves(frameworkId),
+    },
     log,
   );
   log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');

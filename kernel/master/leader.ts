@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type AgentId, type ClusterEvent, type EventType, type OfferId, SCHEMA_VERSION, STREAM_NAME, decode, subjects } from '../../events/index.js';
+import { type AgentId, type ClusterEvent, type EventType, type FrameworkId, type OfferId, SCHEMA_VERSION, STREAM_NAME, decode, subjects } from '../../events/index.js';
 import { allocate, defaultAllocatorOptions } from '../allocator/index.js';
 import { type Bus, append, lastSubjectSeq } from '../bus.js';
 import { expiredFrameworkEvents, expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
@@ -49,6 +49,8 @@ export interface Leadership {
   /** Called by the follower after each folded event. */
   onEvent(e: ClusterEvent): void;
   declareUnreachable(agentId: AgentId): Promise<void>;
+  /** A framework stopped answering pings: FrameworkDisconnected (its failover timeout starts). */
+  declareDisconnected(frameworkId: FrameworkId): Promise<void>;
   /** Stop deciding and give up the lease. */
   stop(): Promise<void>;
 }
@@ -287,6 +289,18 @@ export function createLeadership(
         epoch: myEpoch,
         agentId,
         reason: 'UNREACHABLE',
+      });
+      await follower.reached(ack.seq);
+    },
+    async declareDisconnected(frameworkId) {
+      if (!leading || myEpoch === null) return;
+      const ack = await append(bus.js, {
+        type: 'FrameworkDisconnected',
+        schemaVersion: SCHEMA_VERSION,
+        id: randomUUID(),
+        time: Date.now(),
+        epoch: myEpoch,
+        frameworkId,
       });
       await follower.reached(ack.seq);
     },

@@ -49,6 +49,8 @@ export interface SchedulerApi {
   onEvent(e: ClusterEvent, seq: number): void;
   /** Number of open subscriptions. */
   subscriptions(): number;
+  /** Whether the framework has an open subscription stream here. */
+  serves(frameworkId: FrameworkId): boolean;
   close(): void;
 }
 
@@ -378,6 +380,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     handle,
     onEvent,
     subscriptions: () => subs.size,
+    serves: (frameworkId) => subs.has(frameworkId),
     close() {
       for (const sub of [...subs.values()]) end(sub, 'Master shutting down');
     },
