@@ -35,6 +35,8 @@ export const subjects = {
   sys: (what: 'leader' | 'agent-removed') => `${LOG_PREFIX}.sys.${what}`,
   /** Liveness: the leader pings each agent here (core NATS request/reply, not stored). */
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
+  /** Presence of the lease holder: it answers here while its process lives (standbys probe it). */
+  leaderPresence: (masterId: string) => `live.master.${masterId}`,
   /** Liveness: the leader pings each connected native framework here (not stored). */
   frameworkPing: (frameworkId: FrameworkId) => `live.fw.${frameworkId}`,
 } as const;
