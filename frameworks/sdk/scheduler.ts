@@ -20,10 +20,12 @@ import {
   type TaskId,
   type TaskInfo,
   type TaskStatus,
+  ReconcileAnswer,
   asFrameworkId,
   epochOf,
   subjects,
 } from '../../events/index.js';
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/bus.js';
 import { STREAM_NAME, decode } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -79,6 +81,13 @@ export interface Scheduler {
   accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
+  /**
+   * Ask the leader for the latest state of these tasks (none: every live task of this framework),
+   * as Mesos's reconciliation: the answers also arrive on `updates$`, with REASON_RECONCILIATION
+   * and no uuid (they need no acknowledgement). Unknown tasks are TASK_GONE / TASK_UNREACHABLE /
+   * TASK_UNKNOWN (TASK_LOST for a framework that is not partition-aware). Waits for a leader.
+   */
+  reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<TaskStatus[]>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
   revive(): Promise<void>;
@@ -257,6 +266,24 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...(opts?.agentId !== undefined ? { agentId: opts.agentId } : {}),
         ...(opts?.gracePeriodMs !== undefined ? { gracePeriodMs: opts.gracePeriodMs } : {}),
       }),
+    async reconcile(tasks = [], ropts = {}) {
+      const deadline = Date.now() + (ropts.timeoutMs ?? 30_000);
+      const body = new TextEncoder().encode(JSON.stringify({ tasks }));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const msg = await bus.nc.request(subjects.reconcileQuery(frameworkId), body, { timeout: 5000 });
+          const answer = ReconcileAnswer.parse(msg.json());
+          if (!answer.ok) throw new Error(`reconciliation refused: ${answer.error}`);
+          for (const s of answer.statuses) updates$.next(s);
+          return answer.statuses;
+        } catch (err) {
+          // No leader right now (an election): ask again until the deadline.
+          const retry = err instanceof RequestError || err instanceof TimeoutError;
+          if (!retry || Date.now() > deadline || closed) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        }
+      }
+    },
     acknowledge: async (s) => {
       if (s.uuid === undefined) return;
       await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });

@@ -15,6 +15,7 @@ import { expiredFrameworkEvents, expiredOfferEvents, offerEvents, stampDraft } f
 import type { Follower } from './follower.js';
 import { type Lease, startLease } from './lease.js';
 import { type Snapshotter, startSnapshotter } from './snapshotter.js';
+import { type Queries, answerQueries } from './queries.js';
 import type { MasterOptions } from './options.js';
 
 /** A fold that has not moved for this long while the log holds more is stuck (ms); see Follower.healthy. */
@@ -102,6 +103,8 @@ export function createLeadership(
   /** The snapshot writer runs while this master leads (a thread of its own; see snapshotter.ts). */
   let snapshotter: Snapshotter | null = null;
   let snapshotWritten = 0;
+  /** Reconciliation queries of native frameworks, answered while this master leads. */
+  let queries: Queries | null = null;
   function startSnapshots(): void {
     if (snapshotter !== null || o.snapshotEveryEvents === 0) return;
     snapshotter = startSnapshotter({ servers: o.nats, replicas: o.streamReplicas, everyEvents: o.snapshotEveryEvents }, log);
@@ -219,6 +222,7 @@ export function createLeadership(
             allocationDue = true;
             llog.info({ epoch, masterId: me.masterId }, 'elected leader');
             startSnapshots();
+            queries ??= answerQueries(bus, () => p.state, log);
             scheduleTick();
           }
         } catch (err) {
@@ -237,6 +241,8 @@ export function createLeadership(
     leading = false;
     myEpoch = null;
     inflight.clear();
+    queries?.stop();
+    queries = null;
     void stopSnapshots();
   }
 
@@ -307,6 +313,8 @@ export function createLeadership(
     async stop() {
       stopped = true;
       leading = false;
+      queries?.stop();
+      queries = null;
       clearInterval(interval);
       await lease?.release();
       await Promise.all([lease?.stop(), stopSnapshots()]);
