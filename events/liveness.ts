@@ -35,6 +35,8 @@ export type FrameworkPong = z.infer<typeof FrameworkPong>;
 /** A native framework asks the leader for the latest state of its tasks (an empty list: all live ones). */
 export const ReconcileQuery = z.object({
   tasks: z.array(z.object({ taskId: z.string().min(1), agentId: z.string().min(1).optional() })).max(100_000).default([]),
+  /** Answer from a fold that has passed this log sequence (the asker's own last append): read your writes. */
+  afterSeq: z.number().int().nonnegative().optional(),
 });
 export type ReconcileQuery = z.infer<typeof ReconcileQuery>;
 

@@ -125,8 +125,11 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
 
   const now = (): number => Date.now();
+  /** The log sequence of this scheduler's latest append (reconciliation answers reflect it). */
+  let lastAppended = 0;
   const call = async (e: ClusterEventInput): Promise<void> => {
-    await append(bus.js, e);
+    const a = await append(bus.js, e);
+    if (a.seq > lastAppended) lastAppended = a.seq;
   };
   const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now() });
 
@@ -147,6 +150,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   });
   await bus.nc.flush();
   const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info });
+  lastAppended = ack.seq;
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
   // elections arrive in the stream followed below (it starts after the subscription).
@@ -268,7 +272,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       }),
     async reconcile(tasks = [], ropts = {}) {
       const deadline = Date.now() + (ropts.timeoutMs ?? 30_000);
-      const body = new TextEncoder().encode(JSON.stringify({ tasks }));
+      const body = new TextEncoder().encode(JSON.stringify({ tasks, afterSeq: lastAppended }));
       for (let attempt = 0; ; attempt++) {
         try {
           const msg = await bus.nc.request(subjects.reconcileQuery(frameworkId), body, { timeout: 5000 });

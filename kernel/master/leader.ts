@@ -222,7 +222,7 @@ export function createLeadership(
             allocationDue = true;
             llog.info({ epoch, masterId: me.masterId }, 'elected leader');
             startSnapshots();
-            queries ??= answerQueries(bus, () => p.state, log);
+            queries ??= answerQueries(bus, () => p.state, (seq) => follower.reached(seq), log);
             scheduleTick();
           }
         } catch (err) {
