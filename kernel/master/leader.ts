@@ -21,6 +21,9 @@ import type { MasterOptions } from './options.js';
 /** A fold that has not moved for this long while the log holds more is stuck (ms); see Follower.healthy. */
 const FOLD_STALL_MS = 5000;
 
+/** How long after its election a leader starts its snapshot writer (ms). */
+const SNAPSHOTTER_DELAY_MS = 2000;
+
 /** Events after which there may be something new to offer. */
 const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
   'AgentRegistered',
@@ -221,7 +224,11 @@ export function createLeadership(
             dirty = true;
             allocationDue = true;
             llog.info({ epoch, masterId: me.masterId }, 'elected leader');
-            startSnapshots();
+            // Not at once: the first moments of a new leader (its first offers) are the failover
+            // users wait for, and starting the writer thread costs a core for a while.
+            setTimeout(() => {
+              if (leading && myEpoch === epoch) startSnapshots();
+            }, SNAPSHOTTER_DELAY_MS).unref();
             queries ??= answerQueries(bus, () => p.state, (seq) => follower.reached(seq), log);
             scheduleTick();
           }
