@@ -16,7 +16,7 @@
  * Presence: while it holds the lease, this thread answers requests on `live.master.<masterId>`.
  * Standbys probe the holder there every PROBE_MS. NATS answers "no responders" at once when nobody
  * subscribes to a subject — the holder's connection is gone, which is what killing its process
- * does — and two such answers in a row let a standby delete the lease (compare-and-swap on the
+ * does — and two such answers in a row (the second CONFIRM_MS after the first) let a standby delete the lease (compare-and-swap on the
  * revision it read) and take it, without waiting for the entry to expire: nats-server expires KV
  * entries late and unevenly (a 500 ms entry lived 0.5 s or 1.3 s, bimodally). A holder that is
  * alive but frozen (SIGSTOP) or cut off keeps its subscription, so its probes time out instead and
@@ -33,6 +33,8 @@ import { LEASE_BUCKET, LEASE_KEY, LeaseShared, type LeaseWorkerData, type ToLeas
 
 /** How often standbys look at the lease and probe its holder (ms); never more than a third of the TTL. */
 const PROBE_MS = 100;
+/** The second probe, after a first "no responders", comes this much later (ms). */
+const CONFIRM_MS = 20;
 /** How long a presence probe waits for the holder to answer (ms). */
 const PROBE_TIMEOUT_MS = 250;
 
@@ -156,6 +158,11 @@ async function round(): Promise<void> {
       report();
       if (!fresh || h === d.masterId) return;
       absent = (await holderGone(h)) ? absent + 1 : 0;
+      if (absent === 1) {
+        // Make sure at once rather than at the next tick: a second probe a moment later.
+        await new Promise((r) => setTimeout(r, CONFIRM_MS));
+        absent = (await holderGone(h)) ? absent + 1 : 0;
+      }
       if (absent < 2) return;
       // Its process is gone: end its lease now (only if it is still the entry we read).
       absent = 0;
