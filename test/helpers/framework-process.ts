@@ -15,8 +15,9 @@
 import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { type OfferId, type TaskStatus, isTerminal } from '../../events/index.js';
-import { type Scheduler, type TaskSpec, subscribe } from '../../frameworks/sdk/index.js';
-import { contains, parseResources, subtract } from '../../kernel/resources.js';
+import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
+import { parseResources } from '../../kernel/resources.js';
+import { packTasks } from './workload.js';
 
 interface Options {
   nats: string;
@@ -118,12 +119,7 @@ async function main(): Promise<void> {
   if (finished.size === o.tasks) say({ ev: 'done', finished: finished.size });
 
   s.offers$.subscribe((offer) => {
-    const tasks: TaskSpec[] = [];
-    let left = offer.resources;
-    while (pending.length > 0 && tasks.length < o.perOffer && contains(left, per)) {
-      tasks.push({ taskId: pending.shift()!, agentId: offer.agentId, resources: per, command: o.command });
-      left = subtract(left, per);
-    }
+    const tasks = packTasks(pending, offer, per, o.perOffer, o.command);
     if (tasks.length === 0) {
       void s.decline([offer.id as OfferId], 1).catch(() => undefined);
       return;
