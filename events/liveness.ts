@@ -40,8 +40,12 @@ export const ReconcileQuery = z.object({
 });
 export type ReconcileQuery = z.infer<typeof ReconcileQuery>;
 
+/** A reconciliation answer: a task status, without an agent for a task asked about without one that the master does not know. */
+export const ReconciledStatus = TaskStatus.extend({ agentId: AgentId.optional() });
+export type ReconciledStatus = z.infer<typeof ReconciledStatus>;
+
 export const ReconcileAnswer = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), statuses: z.array(TaskStatus) }),
+  z.object({ ok: z.literal(true), statuses: z.array(ReconciledStatus) }),
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type ReconcileAnswer = z.infer<typeof ReconcileAnswer>;

@@ -21,6 +21,7 @@ import {
   type TaskInfo,
   type TaskStatus,
   ReconcileAnswer,
+  type ReconciledStatus,
   asFrameworkId,
   epochOf,
   subjects,
@@ -83,11 +84,13 @@ export interface Scheduler {
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
   /**
    * Ask the leader for the latest state of these tasks (none: every live task of this framework),
-   * as Mesos's reconciliation: the answers also arrive on `updates$`, with REASON_RECONCILIATION
-   * and no uuid (they need no acknowledgement). Unknown tasks are TASK_GONE / TASK_UNREACHABLE /
-   * TASK_UNKNOWN (TASK_LOST for a framework that is not partition-aware). Waits for a leader.
+   * as Mesos's reconciliation. The answers carry REASON_RECONCILIATION and no uuid (they need no
+   * acknowledgement); they are returned, not put on `updates$`. Unknown tasks are TASK_GONE /
+   * TASK_UNREACHABLE / TASK_UNKNOWN (TASK_LOST for a framework that is not partition-aware), with
+   * no agent id when none was given. The answer reflects every call this scheduler made before it.
+   * Waits for a leader.
    */
-  reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<TaskStatus[]>;
+  reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<ReconciledStatus[]>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
   revive(): Promise<void>;
@@ -278,7 +281,6 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
           const msg = await bus.nc.request(subjects.reconcileQuery(frameworkId), body, { timeout: 5000 });
           const answer = ReconcileAnswer.parse(msg.json());
           if (!answer.ok) throw new Error(`reconciliation refused: ${answer.error}`);
-          for (const s of answer.statuses) updates$.next(s);
           return answer.statuses;
         } catch (err) {
           // No leader right now (an election): ask again until the deadline.

@@ -6,7 +6,7 @@
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { type FrameworkId, ReconcileQuery, type TaskStatus, subjects } from '../../events/index.js';
+import { type FrameworkId, ReconcileQuery, type ReconciledStatus, subjects } from '../../events/index.js';
 import type { Bus } from '../bus.js';
 import { PARTITION_AWARE_STATES } from '../scheduler-api/convert.js';
 import { reconcileStatuses } from '../scheduler-api/reconcile.js';
@@ -63,7 +63,7 @@ export function answerQueries(bus: Bus, state: () => State, reached: (seq: numbe
       return;
     }
     const partitionAware = f.info.capabilities.includes('PARTITION_AWARE');
-    const statuses: TaskStatus[] = reconcileStatuses(s, frameworkId, q.tasks, Date.now()).map((st) =>
+    const statuses: ReconciledStatus[] = reconcileStatuses(s, frameworkId, q.tasks, Date.now()).map((st) =>
       !partitionAware && PARTITION_AWARE_STATES.has(st.state) ? { ...st, state: 'TASK_LOST' } : st,
     );
     qlog.debug({ frameworkId, asked: q.tasks.length, answered: statuses.length }, 'reconciliation');

@@ -18,6 +18,7 @@ import {
   type Operation,
   SCHEMA_VERSION,
   type TaskId,
+  type ReconciledStatus,
   type TaskStatus,
   epochOf,
 } from '../../events/index.js';
@@ -103,7 +104,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     };
   }
 
-  function update(sub: Subscription, s: TaskStatus): void {
+  function update(sub: Subscription, s: TaskStatus | ReconciledStatus): void {
     write(sub, { type: 'UPDATE', update: { status: statusToMesos(s, sub.partitionAware) } });
   }
 

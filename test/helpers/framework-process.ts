@@ -82,12 +82,10 @@ async function main(): Promise<void> {
   const { launched, finished } = readJournal();
   const all = Array.from({ length: o.tasks }, (_, i) => `${o.prefix}-${i}`);
   const pending: string[] = [];
-  let reconciling = true;
 
   const onUpdate = (u: TaskStatus): void => {
     say({ ev: 'update', taskId: u.taskId, state: u.state, reason: u.reason });
     void s.acknowledge(u).catch(() => undefined);
-    if (reconciling && u.reason === 'REASON_RECONCILIATION') return; // handled below
     if (u.state === 'TASK_FINISHED') {
       if (!finished.has(u.taskId)) {
         finished.add(u.taskId);
@@ -114,7 +112,6 @@ async function main(): Promise<void> {
       // else: still live; its updates will come
     }
   }
-  reconciling = false;
   for (const t of all) if (!launched.has(t)) pending.push(t);
   if (finished.size === o.tasks) say({ ev: 'done', finished: finished.size });
 

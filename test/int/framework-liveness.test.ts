@@ -93,6 +93,9 @@ test('a framework gone silent is disconnected by an event, keeps its task, and i
       ['nowhere', 'TASK_LOST'], // TASK_UNKNOWN for a partition-aware framework
     ],
   );
+  const [noAgent] = await back.reconcile([{ taskId: 'asked-without-agent' }]);
+  assert.is(noAgent?.state, 'TASK_LOST');
+  assert.is(noAgent?.agentId, undefined, 'no agent id when none was given and the task is unknown');
   assert.ok(asked.every((u) => u.uuid === undefined), 'reconciliation answers need no acknowledgement');
   await new OfferQueue(back).next('an offer for the framework that came back');
 });
