@@ -113,6 +113,13 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function onEvent(e: ClusterEvent, seq: number): void {
     if (subs.size === 0) return;
+    // Another master now leads: this one's streams end (their frameworks subscribe to the new
+    // leader, as Mesos frameworks do after a failover), so that a framework never stays on a
+    // standby that no longer answers its calls. Ended on purpose: not a disconnection.
+    if (e.type === 'LeaderElected' && e.masterId !== o.me.masterId && state().epoch === e.epoch) {
+      for (const sub of [...subs.values()]) end(sub);
+      return;
+    }
     const epoch = epochOf(e);
     if (epoch !== undefined && e.type !== 'LeaderElected' && epoch !== state().epoch) return; // fenced: no effect
     const fid = frameworkOf(e);
