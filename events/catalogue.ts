@@ -310,6 +310,8 @@ export const LaunchTasks = z.object({
   agentSeq: z.number().int().positive(),
   frameworkId: FrameworkId,
   framework: z.object({ name: z.string(), user: z.string(), checkpoint: z.boolean() }),
+  /** The role its resources are allocated to (the offer's role; absent in older logs). */
+  role: z.string().optional(),
   /** Present for a task group: its tasks run under this executor. */
   executor: GroupExecutor.optional(),
   tasks: z.array(TaskInfo).min(1),

@@ -6,6 +6,7 @@
  */
 import type { Attribute } from '../../events/index.js';
 import * as R from '../resources.js';
+import { healthCheckToMesos } from '../scheduler-api/checks.js';
 import type { AgentState, FrameworkState, OfferState, State, TaskState } from '../state.js';
 
 export interface MasterIdentity {
@@ -62,7 +63,8 @@ export function slaveJson(a: AgentState): Record<string, Json> {
     hostname: a.hostname,
     port: a.port,
     attributes: attributesJson(a.attributes),
-    pid: `slave(1)@${a.hostname}:${a.port}`,
+    // Mesos: the agent's libprocess address; the IP it announced, else (older logs) its host name.
+    pid: `slave(1)@${a.ip ?? a.hostname}:${a.port}`,
     registered_time: secs(a.registeredAt),
     ...(a.reregisteredAt !== null ? { reregistered_time: secs(a.reregisteredAt) } : {}),
     resources: R.toFlatJson(a.resources),
@@ -95,6 +97,7 @@ export function taskJson(t: TaskState): Record<string, Json> {
       ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
     })),
     ...(t.labels ? { labels: Object.entries(t.labels).map(([key, value]) => ({ key, value })) } : {}),
+    ...(t.healthCheck !== undefined ? { health_check: healthCheckToMesos(t.healthCheck) } : {}),
   };
 }
 
