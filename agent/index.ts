@@ -115,7 +115,9 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
       flags,
     }),
   }).catch(async (err: unknown) => {
+    // Leave nothing behind: the connection, and the cgroups root the isolator probe made.
     await bus.close();
+    await isolator.removeRoot().catch((e: unknown) => log.warn({ err: e }, 'could not remove the cgroups root'));
     throw err;
   });
   log.info({ address: `${o.ip}:${http.port}`, pid: slavePid({ ip: advertisedIp, port: http.port }) }, 'agent HTTP endpoint listening');

@@ -6,10 +6,12 @@
  * process count); /files browse/read/download of sandboxes, and every way out of a sandbox refused.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type TaskStatus, isTerminal } from '../../events/index.js';
+import { startAgent } from '../../agent/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';
@@ -306,6 +308,47 @@ test('/files refuses every path outside the sandboxes, as Mesos: 400 for a way o
     else assert.match(r.text, body, path);
     assert.not.match(r.text, /root:x:0:0/, 'no byte of the file leaks');
   }
+});
+
+test('/monitor/statistics under posix isolation: the numbers come from /proc (rss, cpu time, processes of the task\'s session)', async () => {
+  const posix = await startAgent(
+    { nats: cluster.nats.url, workDir: join(cluster.dir, 'agent-posix'), resources: 'cpus:2;mem:1024;disk:100', isolation: 'posix', killGracePeriodMs: 500 },
+    cluster.log,
+  );
+  cluster.agents.push(posix); // stopped with the cluster
+  assert.is(posix.isolation, 'posix');
+  const pbase = `http://127.0.0.1:${posix.httpPort}`;
+  assert.is(((await (await fetch(`${pbase}/state`)).json()) as Ev).isolation, 'posix');
+  // An offer of the posix agent (the other agent's are declined for long).
+  const offer = await waitFor(async () => {
+    const o = await offers.next('an offer of the posix agent', 15_000);
+    if (o.agentId === posix.agentId) return o;
+    await fw.decline([o.id], 600);
+    return undefined;
+  }, 'an offer of the posix agent');
+  const tasks = [
+    { taskId: 'p-mem', resources: 'cpus:0.2;mem:256', command: `exec ${NODE} -e "const b=Buffer.alloc(96*1024*1024,1);setInterval(()=>b[0]++,1000)"` },
+    { taskId: 'p-busy', resources: 'cpus:0.5;mem:32', command: 'while :; do :; done' },
+    { taskId: 'p-procs', resources: 'cpus:0.1;mem:32', command: 'sleep 1000 & sleep 1000 & wait' },
+  ];
+  const running = tasks.map((t) => update(t.taskId, (u) => u.state === 'TASK_RUNNING' || isTerminal(u.state)));
+  await fw.accept([offer.id], tasks.map((t) => ({ ...t, agentId: posix.agentId })));
+  await Promise.all(running);
+  const stats = async (): Promise<Map<string, Ev>> => {
+    const list = (await (await fetch(`${pbase}/monitor/statistics`)).json()) as Ev[];
+    return new Map(list.map((e) => [String(e.executor_id), e]));
+  };
+  const mem = await waitFor(async () => {
+    const e = (await stats()).get('p-mem');
+    return e !== undefined && Number(e.statistics.mem_rss_bytes) >= 96 * MIB ? e : undefined;
+  }, 'the allocating task to show its rss', 20_000);
+  assert.is(mem.statistics.mem_limit_bytes, 256 * MIB);
+  assert.not.ok('mem_total_bytes' in mem.statistics, 'posix cannot tell the page cache');
+  const cpu = (e: Ev): number => Number(e.statistics.cpus_user_time_secs) + Number(e.statistics.cpus_system_time_secs);
+  const first = cpu((await stats()).get('p-busy')!);
+  await waitFor(async () => cpu((await stats()).get('p-busy')!) > first + 0.3, 'the busy loop to use 0.3 s more cpu', 30_000, 200);
+  await waitFor(async () => (await stats()).get('p-procs')?.statistics.processes === 3, 'the shell and its two sleeps');
+  await killAll(tasks.map((t) => t.taskId));
 });
 
 test.run();
