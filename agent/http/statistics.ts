@@ -59,19 +59,21 @@ export async function executorStatistics(running: readonly RunningTask[]): Promi
     const k = `${t.frameworkId}/${t.executorId}`;
     byExecutor.set(k, [...(byExecutor.get(k) ?? []), t]);
   }
-  const out: ExecutorStatisticsJson[] = [];
-  for (const tasks of byExecutor.values()) {
-    const stats = await Promise.all(tasks.flatMap((t) => (t.container === null ? [] : [t.container.usage()])));
-    if (stats.length === 0) continue;
-    const first = tasks[0]!;
-    const group = first.executorId !== first.taskId;
-    out.push({
-      executor_id: first.executorId,
-      executor_name: group ? '' : commandExecutorName({ taskId: first.taskId, command: first.info.command }),
-      framework_id: first.frameworkId,
-      source: group ? '' : first.executorId,
-      statistics: combineStats(stats),
-    });
-  }
-  return out;
+  // All containers at once: reading their cgroup files (or /proc) is I/O, not CPU.
+  const entries = await Promise.all(
+    [...byExecutor.values()].map(async (tasks): Promise<ExecutorStatisticsJson | undefined> => {
+      const stats = await Promise.all(tasks.flatMap((t) => (t.container === null ? [] : [t.container.usage()])));
+      if (stats.length === 0) return undefined;
+      const first = tasks[0]!;
+      const group = first.executorId !== first.taskId;
+      return {
+        executor_id: first.executorId,
+        executor_name: group ? '' : commandExecutorName({ taskId: first.taskId, command: first.info.command }),
+        framework_id: first.frameworkId,
+        source: group ? '' : first.executorId,
+        statistics: combineStats(stats),
+      };
+    }),
+  );
+  return entries.filter((e): e is ExecutorStatisticsJson => e !== undefined);
 }
