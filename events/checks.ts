@@ -67,12 +67,17 @@ function oneKind(c: { type: CheckType; command?: unknown; http?: unknown; tcp?: 
   }
 }
 
+/** What to check: the type and its one field. */
+const kind = {
+  type: CheckType,
+  command: CheckCommand.optional(),
+  http: HttpCheck.optional(),
+  tcp: TcpCheck.optional(),
+};
+
 export const HealthCheck = z
   .object({
-    type: CheckType,
-    command: CheckCommand.optional(),
-    http: HttpCheck.optional(),
-    tcp: TcpCheck.optional(),
+    ...kind,
     ...timing,
     /** Failures in a row (after the grace period) that get the task killed. */
     consecutiveFailures: z.number().int().nonnegative().default(3),
@@ -87,10 +92,7 @@ export type HealthCheck = z.infer<typeof HealthCheck>;
 
 export const CheckInfo = z
   .object({
-    type: CheckType,
-    command: CheckCommand.optional(),
-    http: HttpCheck.optional(),
-    tcp: TcpCheck.optional(),
+    ...kind,
     ...timing,
   })
   .superRefine(oneKind);

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/http/server.js';
+import { versionJson } from '../../kernel/http/state-json.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
 import { type Attached, browse, download, type FilesResult, readChunk } from './sandbox-files.js';
@@ -69,7 +70,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     get('/slave(1)/state.json', state),
     get('/flags', () => json({ flags: me().flags })),
     get('/slave(1)/flags', () => json({ flags: me().flags })),
-    get('/version', () => json({ version: me().version, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' })),
+    get('/version', () => json(versionJson(me().version))),
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/files/browse', async (_req, url) => filesReply(await browse(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), json)),

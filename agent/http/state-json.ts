@@ -5,7 +5,7 @@
  * `_full` forms in Mesos's Resource JSON). Pure: the HTTP shell serialises what it returns.
  */
 import type { AgentId, Attribute, Resources } from '../../events/index.js';
-import { attributesJson } from '../../kernel/http/state-json.js';
+import { attributesJson, buildJson } from '../../kernel/http/state-json.js';
 import * as R from '../../kernel/resources.js';
 import { healthCheckToMesos } from '../../kernel/scheduler-api/checks.js';
 import { resourcesToMesos } from '../../kernel/scheduler-api/convert.js';
@@ -125,11 +125,7 @@ export function agentStateJson(me: AgentIdentity, history: TaskHistory): Record<
   const reserved = byRole(total);
   const reservedAllocated = byRole(allocated);
   return {
-    version: me.version,
-    build_date: '',
-    build_time: 0,
-    build_user: '',
-    start_time: secs(me.startTime),
+    ...buildJson(me.version, me.startTime),
     id: me.id,
     pid: slavePid(me),
     hostname: me.hostname,

@@ -23,6 +23,18 @@ export interface MasterIdentity {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+/** Mesos's build fields, as its master and agent write them at the top of their state (no build info here). */
+export const buildJson = (version: string, startTimeMs: number) => ({
+  version,
+  build_date: '',
+  build_time: 0,
+  build_user: '',
+  start_time: startTimeMs / 1000,
+});
+
+/** The body of `/version` on the master and on agents. */
+export const versionJson = (version: string) => ({ version, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' });
+
 const secs = (ms: number): number => ms / 1000;
 const pid = (m: { hostname: string; port: number } | { ip: string; port: number }, name = 'master'): string =>
   `${name}@${'ip' in m ? m.ip : m.hostname}:${m.port}`;
@@ -158,11 +170,7 @@ export function masterStateJson(state: State, me: MasterIdentity): Record<string
   const leader = state.leader;
   const leaderPid = leader ? `master@${leader.ip}:${leader.port}` : '';
   return {
-    version: me.version,
-    build_date: '',
-    build_time: 0,
-    build_user: '',
-    start_time: secs(me.startTime),
+    ...buildJson(me.version, me.startTime),
     ...(me.electedTime !== null ? { elected_time: secs(me.electedTime) } : {}),
     id: me.id,
     pid: pid(me),
