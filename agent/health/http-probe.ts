@@ -24,7 +24,8 @@ export function checkUrl(t: HttpTarget): URL {
 
 function get(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const options = { method: 'GET', signal, headers: { 'User-Agent': 'mesos-ts-health-check', Accept: '*/*' } };
+    // A fresh connection each round (no keep-alive pool), as Mesos's curl: each check tests connecting.
+    const options = { method: 'GET', signal, agent: false, headers: { 'User-Agent': 'mesos-ts-health-check', Accept: '*/*', Connection: 'close' } };
     const req =
       url.protocol === 'https:'
         ? httpsRequest(url, { ...options, rejectUnauthorized: false }, resolve)

@@ -4,7 +4,6 @@
  */
 import type { Logger } from 'pino';
 import type { CheckInfo, HealthCheck, TaskInfo } from '../../events/index.js';
-import { ranges } from '../../kernel/resources.js';
 import type { ContainerExec } from '../containerizer.js';
 import { type Clock, systemClock } from './clock.js';
 import { commandProbe } from './command-probe.js';
@@ -27,9 +26,10 @@ export interface TaskCheckHooks {
 /** Starts the checks of a task that has reached TASK_RUNNING; undefined when it has none. */
 export type StartTaskChecks = (info: TaskInfo, exec: ContainerExec, hooks: TaskCheckHooks, log: Logger) => TaskChecks | undefined;
 
-/** The task's first port (its PORT0): the lowest of the first range of its `ports` resource. */
+/** The task's first port, its PORT0: the first port of its `ports` resource, in the order its ranges list them. */
 export function firstPort(info: TaskInfo): number | undefined {
-  return ranges(info.resources, 'ports')[0]?.[0];
+  for (const r of info.resources) if (r.name === 'ports' && r.type === 'RANGES' && r.ranges.length > 0) return r.ranges[0]![0];
+  return undefined;
 }
 
 export function probeFor(c: HealthCheck | CheckInfo, info: TaskInfo, exec: ContainerExec): Probe {

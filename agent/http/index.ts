@@ -5,7 +5,6 @@
  * as the master's API (kernel/http/server.ts: 404 for an unknown path, 405 with Allow for another
  * method than GET/HEAD, `?jsonp=`).
  */
-import { createReadStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/http/server.js';
 import { versionJson } from '../../kernel/http/state-json.js';
@@ -81,15 +80,19 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
       filesReply(await download(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), (f) => ({
         status: 200,
         takeover: (res) => {
-          const name = f.real.slice(f.real.lastIndexOf('/') + 1);
           const head = res.req.method === 'HEAD';
           res.writeHead(200, {
             'Content-Type': 'application/octet-stream',
             'Content-Length': f.size,
-            'Content-Disposition': `attachment; filename="${name.replace(/["\\]/g, '_')}"`,
+            'Content-Disposition': `attachment; filename="${f.name.replace(/["\\]/g, '_')}"`,
           });
-          if (head) return void res.end();
-          createReadStream(f.real, { start: 0, end: Math.max(0, f.size - 1) })
+          if (head || f.size === 0) {
+            void f.file.close();
+            return void res.end();
+          }
+          // The descriptor that was checked, not the path again; closed by the stream.
+          f.file
+            .createReadStream({ start: 0, end: f.size - 1 })
             .on('error', () => res.destroy())
             .pipe(res);
         },

@@ -4,12 +4,13 @@
  * real path and under Mesos's virtual path `/frameworks/<fw>/executors/<ex>/runs/latest` for the
  * latest run of an executor. A path is resolved to the longest attached prefix plus the rest,
  * then made canonical (symlinks and `..` resolved by the file system); a result outside its
- * sandbox is refused. Answers follow Mesos: 400 for a missing path, a bad offset or length, a path
+ * sandbox is refused; a file is checked again once opened (by the path the kernel gives its open
+ * descriptor), so a symlink swapped in meanwhile cannot lead out either. Answers follow Mesos: 400 for a missing path, a bad offset or length, a path
  * that leaves its sandbox, or a directory to read; 404 for a path that is not in a sandbox or
  * does not exist.
  */
 import type { Stats } from 'node:fs';
-import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 
 export type FilesResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly status: 400 | 404 | 500; readonly message: string };
 
@@ -38,8 +39,15 @@ const bad = <T>(message: string): FilesResult<T> => ({ ok: false, status: 400, m
 /** `a` is `root` or inside it. */
 const within = (a: string, root: string): boolean => a === root || a.startsWith(root.endsWith('/') ? root : `${root}/`);
 
+export interface Resolved {
+  /** The canonical path. */
+  readonly real: string;
+  /** The canonical path of the sandbox it is in. */
+  readonly root: string;
+}
+
 /** The real, canonical path a virtual path names, if it is inside an attached directory. */
-export async function resolvePath(path: string, attached: Attached): Promise<FilesResult<string>> {
+export async function resolvePath(path: string, attached: Attached): Promise<FilesResult<Resolved>> {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   const tokens = trimmed.split('/');
   for (let k = tokens.length; k > 0; k--) {
@@ -64,7 +72,7 @@ export async function resolvePath(path: string, attached: Attached): Promise<Fil
       return bad(`Failed to determine canonical path of '${candidate}': ${code ?? (err as Error).message}.\n`);
     }
     if (!within(real, rootReal)) return bad(`'${candidate}' is inaccessible.\n`);
-    return { ok: true, value: real };
+    return { ok: true, value: { real, root: rootReal } };
   }
   return notFound();
 }
@@ -102,6 +110,24 @@ async function names(file: string): Promise<Map<number, string>> {
   return idNames(await readFile(file, 'utf8').catch(() => ''));
 }
 
+/** Open a resolved file, and make sure what was opened is still inside its sandbox. */
+export async function openConfined(r: Resolved): Promise<FilesResult<FileHandle>> {
+  let fh: FileHandle;
+  try {
+    fh = await open(r.real, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return notFound();
+    return { ok: false, status: 500, message: `Failed to open file at '${r.real}': ${(err as Error).message}.\n` };
+  }
+  const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => r.real);
+  if (!within(opened, r.root)) {
+    await fh.close();
+    return bad(`'${r.real}' is inaccessible.\n`);
+  }
+  return { ok: true, value: fh };
+}
+
 const requirePath = (path: string | null): FilesResult<string> =>
   path === null || path === '' ? bad("Expecting 'path=value' in query.\n") : { ok: true, value: path };
 
@@ -113,7 +139,7 @@ export async function browse(pathParam: string | null, attached: Attached): Prom
   if (!r.ok) return r;
   let entries: string[];
   try {
-    entries = (await stat(r.value)).isDirectory() ? await readdir(r.value) : [];
+    entries = (await stat(r.value.real)).isDirectory() ? await readdir(r.value.real) : [];
   } catch {
     return notFound();
   }
@@ -121,9 +147,13 @@ export async function browse(pathParam: string | null, attached: Attached): Prom
   const base = p.value.replace(/\/+$/, '');
   const out: FileInfoJson[] = [];
   for (const name of entries.sort()) {
+    const full = `${r.value.real}/${name}`;
     let s: Stats;
     try {
-      s = await stat(`${r.value}/${name}`); // as Mesos: follows symlinks; a dangling one is left out
+      // As Mesos: a symlink is shown as what it points to (a dangling one is left out) — but one
+      // that points out of the sandbox is shown as the link itself, telling nothing of its target.
+      s = await stat(full);
+      if ((await lstat(full)).isSymbolicLink() && !within(await realpath(full), r.value.root)) s = await lstat(full);
     } catch {
       continue;
     }
@@ -175,15 +205,13 @@ export async function readChunk(
   }
   const r = await resolvePath(p.value, attached);
   if (!r.ok) return r;
-  let fh;
+  const opened = await openConfined(r.value);
+  if (!opened.ok) return opened;
+  const fh = opened.value;
   try {
-    if ((await stat(r.value)).isDirectory()) return bad('Cannot read a directory.\n');
-    fh = await open(r.value, 'r');
-  } catch (err) {
-    return { ok: false, status: 500, message: `Failed to open file at '${r.value}': ${(err as Error).message}.\n` };
-  }
-  try {
-    const size = (await fh.stat()).size;
+    const st = await fh.stat();
+    if (st.isDirectory()) return bad('Cannot read a directory.\n');
+    const size = st.size;
     if (offset === -1) return { ok: true, value: { data: '', offset: size } };
     if (offset >= size || length === 0) return { ok: true, value: { data: '', offset } };
     const want = Math.min(length ?? size - offset, size - offset, MAX_READ_BYTES);
@@ -207,14 +235,18 @@ export function utf8Boundary(buf: Uint8Array, len: number): number {
   return len;
 }
 
-/** `/files/download?path=`: the file's bytes. */
-export async function download(pathParam: string | null, attached: Attached): Promise<FilesResult<{ real: string; size: number }>> {
+/** `/files/download?path=`: the open file (the caller streams and closes it), its name and size. */
+export async function download(pathParam: string | null, attached: Attached): Promise<FilesResult<{ file: FileHandle; name: string; size: number }>> {
   const p = requirePath(pathParam);
   if (!p.ok) return p;
   const r = await resolvePath(p.value, attached);
   if (!r.ok) return r;
-  const s = await stat(r.value).catch(() => undefined);
-  if (s === undefined) return notFound();
-  if (s.isDirectory()) return bad('Cannot download a directory.\n');
-  return { ok: true, value: { real: r.value, size: s.size } };
+  const opened = await openConfined(r.value);
+  if (!opened.ok) return opened;
+  const s = await opened.value.stat();
+  if (s.isDirectory()) {
+    await opened.value.close();
+    return bad('Cannot download a directory.\n');
+  }
+  return { ok: true, value: { file: opened.value, name: r.value.real.slice(r.value.real.lastIndexOf('/') + 1), size: s.size } };
 }

@@ -5,8 +5,10 @@
  * /monitor/statistics with real numbers (rss of a task that allocates, cpu time of a busy loop,
  * process count); /files browse/read/download of sandboxes, and every way out of a sandbox refused.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openConfined, resolvePath } from '../../agent/http/sandbox-files.js';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -240,6 +242,12 @@ test('/files: browse and read a sandbox (real and virtual paths), download, Meso
   assert.is(typeof data.uid, 'string');
   assert.ok(Math.abs(data.mtime - Date.now() / 1000) < 120);
   assert.match(entries.find((e) => e.path === `${dir}/sub`)!.mode, /^d/);
+  // A symlink out of the sandbox is listed as the link itself (nothing of its target); one inside as its target.
+  const leak = entries.find((e) => e.path === `${dir}/leak`)!;
+  assert.match(leak.mode, /^l/);
+  assert.is(leak.size, '/etc/passwd'.length);
+  assert.match(entries.find((e) => e.path === `${dir}/rootlink`)!.mode, /^l/);
+  assert.equal([entries.find((e) => e.path === `${dir}/inside`)!.mode.slice(0, 1), entries.find((e) => e.path === `${dir}/inside`)!.size], ['-', 10]);
 
   // Mesos's virtual path for the executor's latest run.
   const latest = `/frameworks/${fw.frameworkId}/executors/files/runs/latest`;
@@ -265,6 +273,25 @@ test('/files: browse and read a sandbox (real and virtual paths), download, Meso
   await killAll(['files']);
   // A finished task's sandbox stays readable (until it is garbage-collected).
   assert.equal((await read(`${dir}/stdout`, '&offset=0&length=5')).json(), { data: 'hello', offset: 0 });
+});
+
+test('/files: a file swapped for a symlink out of the sandbox between resolving and opening is refused', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'mesos-files-'));
+  try {
+    writeFileSync(join(root, 'f'), 'inside');
+    const r = await resolvePath(join(root, 'f'), new Map([[root, root]]));
+    assert.ok(r.ok);
+    if (!r.ok) return;
+    const fine = await openConfined(r.value);
+    assert.ok(fine.ok);
+    if (fine.ok) await fine.value.close();
+    rmSync(join(root, 'f'));
+    symlinkSync('/etc/passwd', join(root, 'f'));
+    const swapped = await openConfined(r.value);
+    assert.ok(!swapped.ok && swapped.status === 400, JSON.stringify(swapped));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('/files refuses every path outside the sandboxes, as Mesos: 400 for a way out, 404 for elsewhere, 400 for bad input', async () => {

@@ -170,6 +170,7 @@ test('targets: HTTP checks go to 127.0.0.1 (or ::1); a check without a port uses
   const task = (resources: string) =>
     TaskInfo.parse({ taskId: 't', name: 't', agentId: 'a', resources: [...parseResources(resources)], command: { value: 'true' } });
   assert.is(firstPort(task('cpus:1;ports:[31005-31007,31010-31010]')), 31005);
+  assert.is(firstPort({ ...task('cpus:1'), resources: [{ name: 'ports', type: 'RANGES', ranges: [[31010, 31011], [31005, 31005]] }] }), 31010, 'in the order the ranges are listed, as PORT0');
   assert.is(firstPort(task('cpus:1')), undefined);
 });
 
