@@ -7,4 +7,4 @@ export * from './checks.js';
 export { subjects, subjectFor, LOG_PREFIX } from './subjects.js';
 export { STREAM_NAME, streamConfig, defaultStreamOptions, type StreamOptions } from './stream.js';
 export { encode, decode, validate, CodecError, CodecStats, type Decoded, type DecodeErrorCode } from './codec.js';
-export { AgentPing, AgentPong, FrameworkPing, FrameworkPong } from './liveness.js';
+export { AgentPing, AgentPong, FrameworkPing, FrameworkPong, ReconcileAnswer, ReconcileQuery } from './liveness.js';

@@ -147,6 +147,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
             eventsFolded: follower.projection.state.counters.eventsFolded,
             logSeq: follower.projection.seq,
             snapshotLoadedSeq: snapshot?.seq ?? 0,
+            snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
           }),
         ),
     },
@@ -172,7 +173,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log, snapshots, snapshot?.seq ?? 0);
+  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
     {
