@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover.js';
+import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
@@ -14,7 +15,7 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover takes long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -23,9 +24,10 @@ const fo = defaultFoldOptions();
 const po = defaultPublishOptions();
 const pl = defaultPipelineOptions();
 const fa = defaultFailoverOptions();
+const ag = defaultAgentBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -35,6 +37,8 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   failover   kill -9 the leading master (real processes) N times: time until the new leader's
              first offer is in the log, over long histories and large clusters; cold start of a
              replacement master (from a snapshot)
+  agent      (only when named) one health check round (command in a container, HTTP, TCP), and
+             the agent's /state and /monitor/statistics with many running containers
 
 Options:
   --json FILE          also write the results (with machine info) as JSON to FILE
@@ -68,6 +72,10 @@ Options:
   --master-heap-mb MB  node --max-old-space-size of the masters (default: node's)
   --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
   --no-probe           skip timing the takeover's work in this process at the large sizes
+  agent:
+  --rounds N           check rounds of each kind per run (default ${ag.rounds})
+  --containers N       sleeping containers behind the endpoint (default ${ag.containers})
+  --requests N         requests of each endpoint per run (default ${ag.requests})
   -h, --help           this text
 
 Examples:
@@ -119,6 +127,9 @@ async function main(argv: string[]): Promise<number> {
         'master-heap-mb': { type: 'string' },
         'no-probe': { type: 'boolean' },
         'budget-min': { type: 'string' },
+        rounds: { type: 'string' },
+        containers: { type: 'string' },
+        requests: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -136,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
   let publishOpts = po;
   let pipelineOpts = pl;
   let failoverOpts = fa;
+  let agentOpts = ag;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -197,6 +209,12 @@ async function main(argv: string[]): Promise<number> {
       probe: !(v['no-probe'] ?? false),
       budgetMs: (count('budget-min', v['budget-min']) ?? fa.budgetMs / 60_000) * 60_000,
     };
+    agentOpts = {
+      rounds: count('rounds', v.rounds) ?? ag.rounds,
+      containers: count('containers', v.containers) ?? ag.containers,
+      requests: count('requests', v.requests) ?? ag.requests,
+      runs: runs ?? ag.runs,
+    };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -225,7 +243,9 @@ async function main(argv: string[]): Promise<number> {
             ? await runPublish(publishOpts, ctx)
             : name === 'failover'
               ? await runFailover(failoverOpts, ctx)
-              : await runPipeline(pipelineOpts, ctx);
+              : name === 'agent'
+                ? await runAgentBench(agentOpts, ctx)
+                : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {

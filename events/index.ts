@@ -3,6 +3,7 @@ export * from './ids.js';
 export * from './resources.js';
 export * from './task-states.js';
 export * from './catalogue.js';
+export * from './checks.js';
 export { subjects, subjectFor, LOG_PREFIX } from './subjects.js';
 export { STREAM_NAME, streamConfig, defaultStreamOptions, type StreamOptions } from './stream.js';
 export { encode, decode, validate, CodecError, CodecStats, type Decoded, type DecodeErrorCode } from './codec.js';

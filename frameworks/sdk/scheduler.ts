@@ -5,15 +5,18 @@
  * deposed leader). Calls (`accept`, `decline`, `kill`, `acknowledge`, …) are appended to the log.
  */
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import { Observable, Subject, concat, defer, from } from 'rxjs';
 import {
   type AgentId,
+  CheckInfo,
   type ClusterEvent,
   type ClusterEventInput,
   type EventOf,
   type FrameworkCapability,
   type FrameworkId,
+  HealthCheck,
   type OfferId,
   type Resources,
   SCHEMA_VERSION,
@@ -52,6 +55,10 @@ export interface TaskSpec {
   readonly command: string | TaskInfo['command'];
   readonly killGracePeriodMs?: number;
   readonly labels?: Record<string, string>;
+  /** Run by the agent (Mesos's defaults fill what is not given); the task is killed when it fails too often. */
+  readonly healthCheck?: z.input<typeof HealthCheck>;
+  /** Run by the agent; its result comes back in the updates' `checkStatus`. */
+  readonly check?: z.input<typeof CheckInfo>;
 }
 
 export interface SchedulerOptions {
@@ -111,7 +118,16 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
     command,
     ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),
+    ...(t.healthCheck !== undefined ? { healthCheck: must(HealthCheck.safeParse(t.healthCheck), t.taskId, 'healthCheck') } : {}),
+    ...(t.check !== undefined ? { check: must(CheckInfo.safeParse(t.check), t.taskId, 'check') } : {}),
   };
+}
+
+/** A check definition with its defaults applied; a bad one throws, naming the task and the problem. */
+function must<T>(r: z.ZodSafeParseResult<T>, taskId: string, field: string): T {
+  if (r.success) return r.data;
+  const why = r.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  throw new TypeError(`task ${taskId}: invalid ${field}: ${why}`);
 }
 
 export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {

@@ -10,7 +10,7 @@ import { openSnapshotStore } from './snapshots.js';
 import { defaultStreamOptions } from '../../events/index.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
 import { metricsSnapshot } from '../http/metrics.js';
-import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson } from '../http/state-json.js';
+import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../state.js';
 import { type Follower, startFollower } from './follower.js';
 import { type Leadership, createLeadership } from './leader.js';
@@ -154,7 +154,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     {
       method: 'GET',
       path: '/version',
-      handler: () => json({ version: VERSION, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' }),
+      handler: () => json(versionJson(VERSION)),
     },
   ];
 

@@ -33,6 +33,7 @@ import {
   type MesosTaskInfo,
   isBase64,
 } from './wire.js';
+import { type MesosCheckStatusJson, checkFromMesos, checkStatusToMesos, healthCheckFromMesos } from './checks.js';
 
 // ---------------------------------------------------------------------------------------------
 // Outbound JSON shapes
@@ -99,6 +100,7 @@ export interface MesosTaskStatusJson {
   /** base64 of the 16 raw uuid bytes; present when the update must be acknowledged. */
   uuid?: string;
   healthy?: boolean;
+  check_status?: MesosCheckStatusJson;
   container_status?: { container_id: MesosIdJson };
 }
 export interface MesosFrameworkInfoJson {
@@ -496,8 +498,8 @@ const NANOS_PER_MS = 1_000_000;
 /**
  * Mesos TaskInfo → ours. Tasks run under the built-in command executor, so a task needs a
  * `command`; what the kernel cannot do yet is refused with the reason (custom executors, Docker,
- * container images and volumes, URIs to fetch, health checks and checks, secrets, limits,
- * max_completion_time). `data` (unused by the command executor) and `discovery` (metadata) are
+ * container images and volumes, URIs to fetch, secrets, limits, max_completion_time). Health
+ * checks and checks are converted and validated as Mesos's master does. `data` (unused by the command executor) and `discovery` (metadata) are
  * accepted and not kept. For a task of a LAUNCH_GROUP pass the group's executor: a task may then
  * repeat that executor (same executor_id), as Mesos allows. The error does not name the task.
  */
@@ -518,8 +520,10 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     const why = containerRefusal(ti.container);
     if (why !== undefined) return refuse(why);
   }
-  if (ti.health_check !== undefined) return refuse('health checks (TaskInfo.health_check) are not supported yet');
-  if (ti.check !== undefined) return refuse('checks (TaskInfo.check) are not supported yet');
+  const healthCheck = ti.health_check !== undefined ? healthCheckFromMesos(ti.health_check) : undefined;
+  if (healthCheck !== undefined && !healthCheck.ok) return refuse(healthCheck.error);
+  const check = ti.check !== undefined ? checkFromMesos(ti.check) : undefined;
+  if (check !== undefined && !check.ok) return refuse(check.error);
   if (ti.max_completion_time !== undefined) return refuse('max_completion_time is not supported yet');
   if (ti.limits !== undefined && Object.keys(ti.limits).length > 0) return refuse('resource limits (TaskInfo.limits) are not supported yet');
 
@@ -560,6 +564,8 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     },
     ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
     ...(labels !== undefined ? { labels } : {}),
+    ...(healthCheck?.ok === true ? { healthCheck: healthCheck.value } : {}),
+    ...(check?.ok === true ? { check: check.value } : {}),
   };
   const checked = TaskInfo.safeParse(candidate);
   if (!checked.success) {
@@ -698,6 +704,7 @@ export function statusToMesos(ours: TaskStatus | ReconciledStatus, partitionAwar
     timestamp: ours.timestamp / 1000,
     ...(ours.uuid !== undefined ? { uuid: uuidToBase64(ours.uuid) } : {}),
     ...(ours.healthy !== undefined ? { healthy: ours.healthy } : {}),
+    ...(ours.checkStatus !== undefined ? { check_status: checkStatusToMesos(ours.checkStatus) } : {}),
     ...(ours.containerId !== undefined ? { container_status: { container_id: id(ours.containerId) } } : {}),
   };
 }

@@ -133,7 +133,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           .filter((x) => s.offers.has(x.offerId))
           .map((x) => {
             const a = s.agents.get(x.agentId);
-            return offerToMesos({ id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources }, a ? { port: a.port, attributes: a.attributes } : undefined);
+            return offerToMesos({ id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources }, a ? { port: a.port, attributes: a.attributes, ...(a.ip !== undefined ? { ip: a.ip } : {}) } : undefined);
           });
         if (offers.length > 0) write(sub, { type: 'OFFERS', offers: { offers } });
         return;
@@ -430,6 +430,8 @@ function unacknowledged(s: State, frameworkId: FrameworkId): TaskStatus[] {
       uuid: r.uuid,
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ...(r.message !== undefined ? { message: r.message } : {}),
+      ...(r.healthy !== undefined ? { healthy: r.healthy } : {}),
+      ...(r.checkStatus !== undefined ? { checkStatus: r.checkStatus } : {}),
     });
   }
   return out;

@@ -26,6 +26,9 @@ export function reconcileStatuses(s: State, frameworkId: FrameworkId, asked: Rea
       source: 'SOURCE_MASTER',
       reason: 'REASON_RECONCILIATION',
       ...(last?.message !== undefined ? { message: last.message } : {}),
+      // As Mesos: the health and check status of the latest update.
+      ...(last?.healthy !== undefined ? { healthy: last.healthy } : {}),
+      ...(last?.checkStatus !== undefined ? { checkStatus: last.checkStatus } : {}),
       timestamp: now,
     };
   };

@@ -76,7 +76,9 @@ function track(proc: ChildProcess): ChildProcessHandle {
 
 /** `mesos agent` as a process of its own (so that it can be killed with SIGKILL and started again). */
 export async function spawnAgent(nats: string, args: readonly string[]): Promise<ChildProcessHandle & { agentId: string }> {
-  const proc = spawn(process.execPath, [MESOS, 'agent', '--nats', nats, '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its HTTP endpoint on a free port unless the test names one (the command's default, 5051, is shared by everyone on this machine).
+  const port = args.includes('--port') ? [] : ['--port', '0'];
+  const proc = spawn(process.execPath, [MESOS, 'agent', '--nats', nats, '--log-level', 'warn', ...port, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const h = track(proc);
   const agentId = await waitFor(
     () => /agent (\S+) running/.exec(h.output())?.[1] ?? (proc.exitCode !== null ? Promise.reject(new Error(`agent exited: ${h.output()}`)) : undefined),
