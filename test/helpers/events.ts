@@ -18,6 +18,8 @@ import {
   type StatusReason,
   type FrameworkCapability as FrameworkCapabilitySchema,
   type Attribute as AttributeSchema,
+  EVENT_VERSIONS,
+  refuseFilter,
   validate,
 } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -239,19 +241,21 @@ export const accepted = (
   build({
     type: 'OffersAccepted',
     ...stamp(a),
+    schemaVersion: EVENT_VERSIONS.OffersAccepted,
     frameworkId: a.frameworkId,
     offerIds: a.offerIds,
     operations: a.tasks !== undefined && a.tasks.length > 0 ? [{ type: 'LAUNCH', tasks: a.tasks.map(taskInfo) }] : [],
-    ...(a.refuseSeconds !== undefined ? { refuseSeconds: a.refuseSeconds } : {}),
+    filters: refuseFilter(a.refuseSeconds),
   });
 
 export const declined = (d: Env & { frameworkId: string; offerIds: string[]; refuseSeconds?: number }): EventOf<'OffersDeclined'> =>
   build({
     type: 'OffersDeclined',
     ...stamp(d),
+    schemaVersion: EVENT_VERSIONS.OffersDeclined,
     frameworkId: d.frameworkId,
     offerIds: d.offerIds,
-    ...(d.refuseSeconds !== undefined ? { refuseSeconds: d.refuseSeconds } : {}),
+    filters: refuseFilter(d.refuseSeconds),
   });
 
 // ------------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import {
   decode,
   encode,
   EVENT_TYPES,
+  EVENT_VERSIONS,
+  UPCASTERS,
   subjectFor,
   subjects,
   validate,
@@ -32,6 +34,7 @@ import {
   status,
   suppressed,
 } from '../helpers/events.js';
+import { registryProblems } from '../../events/upcasters.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const json = (o: unknown): Uint8Array => bytes(JSON.stringify(o));
@@ -174,6 +177,61 @@ test('decode: unknown schemaVersion → UNKNOWN_SCHEMA_VERSION', () => {
   rejects(json({ ...e, schemaVersion: 1.5 }), 'UNKNOWN_SCHEMA_VERSION');
   const { schemaVersion: _drop, ...without } = e as { schemaVersion: number };
   rejects(json(without), 'UNKNOWN_SCHEMA_VERSION');
+});
+
+test('decode: a version newer than the type\'s current one → UNKNOWN_SCHEMA_VERSION naming the versions read', () => {
+  const d = { ...(declined({ frameworkId: 'fw1', offerIds: ['o1'] }) as object) };
+  const err = rejects(json({ ...d, schemaVersion: 3 }), 'UNKNOWN_SCHEMA_VERSION');
+  assert.match(err.message, /OffersDeclined versions 1\.\.2/);
+});
+
+test('upcasting: a version-1 OffersDeclined/OffersAccepted (as recorded before filters were explicit) decodes to version 2 once', () => {
+  // As a v1 publisher wrote them (the shapes are taken from a log written before the change).
+  const v1Decline = { type: 'OffersDeclined', schemaVersion: 1, id: 'd1', time: 5, frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 30 };
+  const v1DeclineDefault = { type: 'OffersDeclined', schemaVersion: 1, id: 'd2', time: 5, frameworkId: 'fw1', offerIds: ['o1'] };
+  const v1DeclineNegative = { ...v1DeclineDefault, id: 'd3', refuseSeconds: -1 };
+  const v1DeclineHuge = { ...v1DeclineDefault, id: 'd4', refuseSeconds: 1e12 };
+  const v1Accept = {
+    type: 'OffersAccepted',
+    schemaVersion: 1,
+    id: 'a1',
+    time: 6,
+    frameworkId: 'fw1',
+    offerIds: ['o1'],
+    operations: [{ type: 'LAUNCH', tasks: [{ taskId: 't1', name: 't1', agentId: 'a1', resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }], command: { value: 'true' } }] }],
+  };
+  const expect = (raw: object, refuseSeconds: number): void => {
+    const d = decode(json(raw), 'cl.fw.fw1.' + ((raw as { type: string }).type === 'OffersDeclined' ? 'declined' : 'accepted'));
+    assert.ok(d.ok, d.ok ? '' : d.error.message);
+    if (!d.ok) return;
+    assert.is(d.event.schemaVersion, 2);
+    assert.equal((d.event as { filters: unknown }).filters, { refuseSeconds });
+    assert.not.ok('refuseSeconds' in d.event, 'the v1 field is gone');
+    // Upcast once: the decoded event is current, so encoding and decoding it again changes nothing.
+    const again = decode(encode(d.event));
+    assert.ok(again.ok);
+    if (again.ok) assert.equal(again.event, d.event);
+  };
+  expect(v1Decline, 30);
+  expect(v1DeclineDefault, 5);
+  expect(v1DeclineNegative, 5);
+  expect(v1DeclineHuge, 365 * 24 * 3600);
+  expect(v1Accept, 5);
+  // An invalid v1 event is not repaired by the upcast.
+  rejects(json({ ...v1DeclineDefault, refuseSeconds: 'soon' }), 'SCHEMA_VIOLATION');
+  // A v2 event must carry its filter.
+  rejects(json({ ...v1DeclineDefault, schemaVersion: 2 }), 'SCHEMA_VIOLATION');
+});
+
+test('upcasting: the registry covers every version step of every type', () => {
+  assert.equal(registryProblems(), []);
+  for (const t of EVENT_TYPES) {
+    const v = EVENT_VERSIONS[t];
+    assert.ok(v >= 1);
+    for (let from = 1; from < v; from++) assert.ok(UPCASTERS.some((u) => u.type === t && u.from === from), `${t} has an upcaster from ${from}`);
+  }
+  assert.is(EVENT_VERSIONS.OffersDeclined, 2);
+  assert.is(EVENT_VERSIONS.AgentRegistered, 1);
 });
 
 test('decode: schema violations → SCHEMA_VIOLATION (negative cpus, agent id with a dot, unknown type, missing field)', () => {
