@@ -323,7 +323,7 @@ export function sent<D extends Draft>(draft: D, epoch: number = defaultEpoch, o:
   counter++;
   const time = o.time ?? T0 + counter * STEP;
   lastTime = time;
-  return validate({ ...(draft as object), schemaVersion: 1, time, epoch } as ClusterEventInput);
+  return validate({ ...(draft as object), schemaVersion: EVENT_VERSIONS[draft.type], time, epoch } as ClusterEventInput);
 }
 
 // ------------------------------------------------------------------------------------------------
