@@ -187,6 +187,11 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     await reached('sleep-1', 'TASK_KILLED');
     say('sleep-1 killed');
 
+    // The first framework steps aside (its held offers declined for a minute) so that the next
+    // one gets offers at once; it revives later.
+    await s.decline([...held.keys()], 60);
+    held.clear();
+
     // 3. A framework written against the previous SDK: version-1 accept and decline (optional
     //    refuseSeconds, no filters), as raw messages on its own subjects.
     const legacy = await subscribe({ nats: nats.url, name: 'legacy', user: 'root', roles: ['*'], log: o.log });
@@ -238,6 +243,7 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     }
 
     // 6. Work under the new leader.
+    await s.revive();
     await launch([{ taskId: 'after-1', command: 'echo after failover', resources: 'cpus:0.1;mem:32' }]);
     await reached('after-1', 'TASK_FINISHED');
     await sample('after-1 finished under the new leader');
