@@ -33,6 +33,8 @@ export interface FoldResult {
   readonly seq: number;
   /** The snapshot the fold started from, if any. */
   readonly snapshotSeq: number | null;
+  /** Time spent finding, fetching and deserialising it (ms). */
+  readonly snapshotMs: number;
   readonly codec: CodecStats;
   /** Entries read (folded or skipped as malformed). */
   readonly events: number;
@@ -44,11 +46,14 @@ export async function foldTo(source: LogSource, o: FoldOptions): Promise<FoldRes
   let state: State | undefined;
   let seq = 0;
   let snapshotSeq: number | null = null;
+  let snapshotMs = 0;
   if (o.from !== undefined) {
     state = o.from.state;
     seq = o.from.seq;
   } else if (o.useSnapshots !== false && o.to > 0) {
+    const t = performance.now();
     const snap = await (await source.snapshots())?.latest(o.to);
+    snapshotMs = performance.now() - t;
     if (snap != null) {
       state = snap.state;
       seq = snap.seq;
@@ -70,7 +75,7 @@ export async function foldTo(source: LogSource, o: FoldOptions): Promise<FoldRes
     }
   }
   const p = progress.done();
-  return { state, seq: Math.max(seq, o.to), snapshotSeq, codec, events: p.events, ms: performance.now() - started };
+  return { state, seq: Math.max(seq, o.to), snapshotSeq, snapshotMs, codec, events: p.events, ms: performance.now() - started };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ export const stateCommand: ReplayCommand = {
         state: stateView(r.state, view),
       };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      const from = r.snapshotSeq !== null ? ` from the snapshot at seq ${r.snapshotSeq}` : '';
+      const from = r.snapshotSeq !== null ? ` from the snapshot at seq ${r.snapshotSeq}, loaded in ${Math.round(r.snapshotMs)} ms` : '';
       process.stderr.write(rateLine(`state at ${point.label}: folded`, r, ` (to seq ${r.seq}${from}${r.codec.malformed > 0 ? `; ${r.codec.malformed} malformed skipped` : ''})`));
       return 0;
     }),
