@@ -10,7 +10,8 @@
  *       without decoding or folding — what JetStream and the client can deliver;
  *   (b) replay: `foldTo` from the first event, decode (with the canonical fast path) + `evolve`;
  *   (c) replay with zod only: the same, decoding as before the fast path (JSON + upcast + zod +
- *       subject check), to show what the fast path is worth end to end.
+ *       subject check), to show what the fast path is worth end to end;
+ * and once `mesos replay verify`'s work: decode, fold and every invariant after every event.
  * The figure is (b)/(a). Every replay must end in the state the generator predicts.
  * Then `points` random points of the history: the time to the state there, from the nearest
  * snapshot at or before it (listing the store, fetching and deserialising the snapshot, folding
@@ -23,7 +24,7 @@ import { type Bus, connectBus, ensureStream, headSeq, readLog } from '../kernel/
 import { openSnapshotStore } from '../kernel/master/snapshots.js';
 import { evolve, initialState } from '../kernel/projection.js';
 import type { State } from '../kernel/state.js';
-import { busSource, foldTo } from '../replay/index.js';
+import { busSource, foldTo, verifySource } from '../replay/index.js';
 import { checkFoldedState } from './fold-rate.js';
 import { collectGarbage } from './gc.js';
 import { prefillLog } from './prefill.js';
@@ -154,6 +155,14 @@ export async function runReplay(o: ReplayBenchOptions, ctx: BenchContext): Promi
       ctx.progress(`replay: run ${r + 1}/${o.runs}: raw ${fmt(raw.at(-1)!)}/s, replay ${fmt(replay.at(-1)!)}/s (${((100 * replay.at(-1)!) / raw.at(-1)!).toFixed(0)}% of raw), zod-only replay ${fmt(zod.at(-1)!)}/s`);
     }
 
+    // The auditor's full check: decode, fold and every invariant after every event.
+    collectGarbage();
+    const vt = performance.now();
+    const report = await verifySource(source, { maxViolations: 5 });
+    const verifyRate = head / ((performance.now() - vt) / 1000);
+    if (report.violations.length > 0) throw new SanityError(`verify found violations in the synthetic log: ${report.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`).join('; ')}`);
+    ctx.progress(`replay: verify ${fmt(verifyRate)}/s, all invariants hold`);
+
     // Random points, from the nearest snapshot.
     const rng = new Prng(o.seed + 1);
     const times: number[] = [];
@@ -179,6 +188,7 @@ export async function runReplay(o: ReplayBenchOptions, ctx: BenchContext): Promi
         'replay (decode + fold)': metric('events/s', replay),
         'replay / raw': metric('ratio', ratios),
         'replay, zod-only decode': metric('events/s', zod),
+        'verify (every invariant)': metric('events/s', [verifyRate]),
         'state at a random point, p50': metric('ms', [lat.p50], { better: 'lower' }),
         'state at a random point, p99': metric('ms', [lat.p99], { better: 'lower' }),
       },

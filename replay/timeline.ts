@@ -172,19 +172,14 @@ export class TimelineCollector {
       const effects = this.stale !== undefined ? [] : changes(p.before, this.snap(s, p.key), this.target.kind);
       if (!p.direct && effects.length === 0) continue;
       if (this.target.kind === 'task') this.tasksSeen.add(p.key);
-      this.lines.push({
-        seq: entry.seq,
-        storedAt: entry.storedAt,
-        time: e.time,
-        subject: entry.subject,
-        type: e.type,
-        summary: describe(e),
-        direct: p.direct,
-        effects,
-        ...(this.stale !== undefined ? { ignored: this.stale } : effects.length === 0 ? { ignored: 'no effect' } : {}),
-        ...(this.target.kind === 'task' ? { task: p.key } : {}),
-        event: e,
-      });
+      this.lines.push(
+        lineOf(entry, e, {
+          direct: p.direct,
+          effects,
+          ...(this.stale !== undefined ? { ignored: this.stale } : effects.length === 0 ? { ignored: 'no effect' } : {}),
+          ...(this.target.kind === 'task' ? { task: p.key } : {}),
+        }),
+      );
     }
     this.pending = [];
   }
@@ -221,18 +216,11 @@ export function directLine(t: TimelineTarget, entry: Entry): TimelineLine | null
     });
     if (task === undefined) return null;
   }
-  return {
-    seq: entry.seq,
-    storedAt: entry.storedAt,
-    time: e.time,
-    subject: entry.subject,
-    type: e.type,
-    summary: describe(e),
-    direct: true,
-    effects: [],
-    ...(task !== undefined ? { task } : {}),
-    event: e,
-  };
+  return lineOf(entry, e, { direct: true, effects: [], ...(task !== undefined ? { task } : {}) });
+}
+
+function lineOf(entry: Entry, e: ClusterEvent, what: Pick<TimelineLine, 'direct' | 'effects' | 'ignored' | 'task'>): TimelineLine {
+  return { seq: entry.seq, storedAt: entry.storedAt, time: e.time, subject: entry.subject, type: e.type, summary: describe(e), ...what, event: e };
 }
 
 /** One line for a person: `seq  stored-at  type  summary  → effects`. */

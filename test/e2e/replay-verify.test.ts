@@ -11,30 +11,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterEvent } from '../../events/index.js';
 import { append, connectBus, ensureStream } from '../../kernel/bus.js';
-import { accepted, ack, agentRegistered, agentReregistered, frameworkSubscribed, given, leaderElected, offersCreated, owed, resetIds, sent, status } from '../helpers/events.js';
+import { agentReregistered, leaderElected, offersCreated, resetIds, status } from '../helpers/events.js';
+import { cleanTaskRun, ghostLaunch } from '../helpers/histories.js';
 import { withNats } from '../helpers/nats.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
 const log = pino({ level: 'silent' });
 
-/** An offer, a launch (seq 6), STARTING (7) → RUNNING (9) → FINISHED (11), each acknowledged (seq 1..12). */
-function cleanRun(): ClusterEvent[] {
-  resetIds();
-  const events: ClusterEvent[] = [
-    leaderElected(1),
-    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
-    frameworkSubscribed({ frameworkId: 'fw1' }),
-    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
-    accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:2;mem:1024' }] }),
-  ];
-  events.push(sent(owed(given(...events), 'LaunchTasks')[0]!, 1));
-  for (const [state, uuid] of [['STARTING', 'u1'], ['RUNNING', 'u2'], ['FINISHED', 'u3']] as const) {
-    events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state, uuid, containerId: 'c1' }));
-    events.push(ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid }));
-  }
-  return events;
-}
+test.before.each(() => resetIds());
+
 
 /** Append `events` to the cluster stream of a fresh nats-server and run `mesos replay verify` on it. */
 async function verifyOnNats(events: ClusterEvent[], ...flags: string[]) {
@@ -54,13 +40,13 @@ async function verifyOnNats(events: ClusterEvent[], ...flags: string[]) {
 }
 
 test('a clean history: all invariants hold, exit 0 (quiescent too)', async () => {
-  const r = await verifyOnNats(cleanRun(), '--quiescent');
+  const r = await verifyOnNats(cleanTaskRun(), '--quiescent');
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /all invariants hold: 12 events to seq 12/);
 });
 
 test('an injected over-commit: an agent back with less than its running task holds', async () => {
-  const events = cleanRun().slice(0, 8); // t1 RUNNING (seq 8)
+  const events = cleanTaskRun().slice(0, 8); // t1 RUNNING (seq 8)
   events.push(agentReregistered({ agentId: 'a1', resources: 'cpus:1;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
   const r = await verifyOnNats(events);
   assert.is(r.status, 1, r.stdout + r.stderr);
@@ -69,7 +55,7 @@ test('an injected over-commit: an agent back with less than its running task hol
 });
 
 test('an injected illegal transition: RUNNING reported after FINISHED, with both sequences', async () => {
-  const events = cleanRun().slice(0, 11); // FINISHED at seq 11, not yet acknowledged
+  const events = cleanTaskRun().slice(0, 11); // FINISHED at seq 11, not yet acknowledged
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u9', containerId: 'c1' }));
   const r = await verifyOnNats(events);
   assert.is(r.status, 1, r.stdout + r.stderr);
@@ -77,7 +63,7 @@ test('an injected illegal transition: RUNNING reported after FINISHED, with both
 });
 
 test('an injected stale-epoch decision: the fold ignores it (counted); an agent that acted on it is caught', async () => {
-  const base = cleanRun().slice(0, 4);
+  const base = cleanTaskRun().slice(0, 4);
   const ignored = [...base, leaderElected(2), offersCreated({ frameworkId: 'fw1', offerId: 'late', agentId: 'a1', resources: 'cpus:1', epoch: 1 })];
   const ok = await verifyOnNats(ignored);
   assert.is(ok.status, 0, ok.stdout + ok.stderr);
@@ -86,18 +72,7 @@ test('an injected stale-epoch decision: the fold ignores it (counted); an agent 
   const acted = [
     ...base,
     leaderElected(2),
-    sent(
-      {
-        type: 'LaunchTasks',
-        id: 'launch-ghost',
-        agentId: 'a1' as never,
-        agentSeq: 1,
-        frameworkId: 'fw1' as never,
-        framework: { name: 'f', user: 'u', checkpoint: false },
-        tasks: [{ taskId: 'ghost' as never, name: 'ghost', agentId: 'a1' as never, resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }], command: { value: 'true', shell: true } }],
-      },
-      1,
-    ),
+    ghostLaunch(1),
     status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'ghost', state: 'RUNNING', uuid: 'g1' }),
   ];
   const r = await verifyOnNats(acted, '--json');
@@ -110,7 +85,7 @@ test('an injected stale-epoch decision: the fold ignores it (counted); an agent 
 });
 
 test('--all lists every violation; --to checks a prefix', async () => {
-  const events = cleanRun().slice(0, 11);
+  const events = cleanTaskRun().slice(0, 11);
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u9', containerId: 'c1' }));
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'STARTING', uuid: 'u10', containerId: 'c2' }));
   const nats = await withNats();

@@ -6,7 +6,6 @@ import type { State } from '../../kernel/state.js';
 import { Verifier, type VerifyOptions, agentTransitionLegal, foldTransitionLegal } from '../../replay/verify.js';
 import {
   accepted,
-  ack,
   agentRegistered,
   agentRemoved,
   agentReregistered,
@@ -15,30 +14,12 @@ import {
   leaderElected,
   offersCreated,
   resetIds,
-  sent,
   status,
 } from '../helpers/events.js';
-import { given, owed } from '../helpers/events.js';
+import { cleanTaskRun, ghostLaunch } from '../helpers/histories.js';
 
 test.before.each(() => resetIds());
 
-/** A clean history: an offer, a launch, STARTING → RUNNING → FINISHED, all acknowledged. */
-function cleanRun(): ClusterEvent[] {
-  const events: ClusterEvent[] = [
-    leaderElected(1),
-    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
-    frameworkSubscribed({ frameworkId: 'fw1' }),
-    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
-    accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:2;mem:1024' }] }),
-  ];
-  const [launch] = owed(given(...events), 'LaunchTasks');
-  events.push(sent(launch!, 1));
-  for (const [state, uuid] of [['STARTING', 'u1'], ['RUNNING', 'u2'], ['FINISHED', 'u3']] as const) {
-    events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state, uuid, containerId: 'c1' }));
-    events.push(ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid }));
-  }
-  return events;
-}
 
 const verify = (events: ClusterEvent[], quiescent = true, o: VerifyOptions = {}) => {
   const v = new Verifier({ quiescent, ...o });
@@ -47,13 +28,13 @@ const verify = (events: ClusterEvent[], quiescent = true, o: VerifyOptions = {})
 };
 
 test('a clean history holds every invariant, quiescent included', () => {
-  const r = verify(cleanRun());
+  const r = verify(cleanTaskRun());
   assert.equal(r.violations, []);
   assert.is(r.tasksSeen, 1);
 });
 
 test('an agent that comes back smaller than what its tasks hold is an over-commit', () => {
-  const events = cleanRun().slice(0, 8); // t1 is RUNNING
+  const events = cleanTaskRun().slice(0, 8); // t1 is RUNNING
   events.push(agentReregistered({ agentId: 'a1', resources: 'cpus:1;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
   const r = verify(events, false);
   assert.is(r.violations[0]?.invariant, 'OVER_COMMIT');
@@ -62,7 +43,7 @@ test('an agent that comes back smaller than what its tasks hold is an over-commi
 });
 
 test('an illegal transition reported by an agent is caught with both sequences', () => {
-  const live = cleanRun().slice(0, 11); // up to FINISHED (seq 11), not yet acknowledged: the task is still known
+  const live = cleanTaskRun().slice(0, 11); // up to FINISHED (seq 11), not yet acknowledged: the task is still known
   live.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u9', containerId: 'c1' }));
   const r = verify(live, false);
   assert.is(r.violations.length, 1);
@@ -72,7 +53,7 @@ test('an illegal transition reported by an agent is caught with both sequences',
 });
 
 test('a task run in a second container is launched twice', () => {
-  const events = cleanRun().slice(0, 7); // STARTING in c1
+  const events = cleanTaskRun().slice(0, 7); // STARTING in c1
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'STARTING', uuid: 'u5', containerId: 'c2' }));
   const r = verify(events, false);
   assert.is(r.violations[0]?.invariant, 'LAUNCHED_TWICE');
@@ -80,19 +61,19 @@ test('a task run in a second container is launched twice', () => {
 });
 
 test('quiescent: live tasks and unacknowledged updates are reported', () => {
-  const r = verify(cleanRun().slice(0, 9), true); // RUNNING reported, not yet acknowledged
+  const r = verify(cleanTaskRun().slice(0, 9), true); // RUNNING reported, not yet acknowledged
   const kinds = r.violations.map((v) => v.invariant).sort();
   assert.equal(kinds, ['NOT_TERMINAL', 'UNACKNOWLEDGED']);
 });
 
 test('not quiescent: an update still awaiting its acknowledgement is pending, not a violation', () => {
-  const r = verify(cleanRun().slice(0, 9), false);
+  const r = verify(cleanTaskRun().slice(0, 9), false);
   assert.equal(r.violations, []);
   assert.is(r.pendingAcknowledgements, 1);
 });
 
 test('an update that can no longer be acknowledged (its task completed without it) is a violation with its sequence', () => {
-  const events = cleanRun();
+  const events = cleanTaskRun();
   // Drop the acknowledgement of RUNNING (seq 10): the task still completes when FINISHED is acknowledged.
   events.splice(9, 1);
   const r = verify(events, false);
@@ -103,14 +84,14 @@ test('an update that can no longer be acknowledged (its task completed without i
 });
 
 test('the updates of a framework torn down need no acknowledgement', () => {
-  const events = cleanRun().slice(0, 9);
+  const events = cleanTaskRun().slice(0, 9);
   events.push(frameworkRemoved({ frameworkId: 'fw1' }));
   const r = verify(events, false);
   assert.equal(r.violations, []);
 });
 
 test('a stale-epoch decision injected into the log has no effect: it is counted, and the invariant holds', () => {
-  const events = cleanRun().slice(0, 4); // elected 1, agent, framework, offer o1
+  const events = cleanTaskRun().slice(0, 4); // elected 1, agent, framework, offer o1
   events.push(leaderElected(2));
   // The deposed leader (epoch 1) still offers the same resources.
   events.push(offersCreated({ frameworkId: 'fw1', offerId: 'stale-o', agentId: 'a1', resources: 'cpus:4;mem:4096', epoch: 1 }));
@@ -122,7 +103,7 @@ test('a stale-epoch decision injected into the log has no effect: it is counted,
 });
 
 test('a fold that lets a stale-epoch decision through is caught: STALE_EPOCH_EFFECT at its sequence', () => {
-  const events = cleanRun().slice(0, 4);
+  const events = cleanTaskRun().slice(0, 4);
   events.push(leaderElected(2));
   events.push(offersCreated({ frameworkId: 'fw1', offerId: 'stale-o', agentId: 'a1', resources: 'cpus:4;mem:4096', epoch: 1 }));
   // A broken fold without fencing: it folds the stale offer as if it were current.
@@ -140,22 +121,11 @@ test('a fold that lets a stale-epoch decision through is caught: STALE_EPOCH_EFF
 });
 
 test('an agent that runs a task only a stale leader told it to launch is a stale-epoch effect, with both sequences', () => {
-  const events = cleanRun().slice(0, 4);
+  const events = cleanTaskRun().slice(0, 4);
   events.push(leaderElected(2));
   // The old leader's command for a task no accept created (it never was owed).
   events.push(
-    sent(
-      {
-        type: 'LaunchTasks',
-        id: 'launch-ghost',
-        agentId: 'a1' as never,
-        agentSeq: 1,
-        frameworkId: 'fw1' as never,
-        framework: { name: 'f', user: 'u', checkpoint: false },
-        tasks: [{ taskId: 'ghost' as never, name: 'ghost', agentId: 'a1' as never, resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }], command: { value: 'true', shell: true } }],
-      },
-      1,
-    ),
+    ghostLaunch(1),
   );
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'ghost', state: 'RUNNING', uuid: 'g1' }));
   const r = verify(events, false);
@@ -165,7 +135,7 @@ test('an agent that runs a task only a stale leader told it to launch is a stale
 });
 
 test('a launch that never reached its agent is reported once it is older than the grace period; a written-off one is not', () => {
-  const events = cleanRun().slice(0, 5); // accepted, LaunchTasks never appended
+  const events = cleanTaskRun().slice(0, 5); // accepted, LaunchTasks never appended
   const young = verify(events, false);
   assert.equal(young.violations, []);
   assert.is(young.launchesInFlight, 1);
@@ -209,7 +179,7 @@ test('the same ports in two outstanding offers are offered twice', () => {
 });
 
 test('a fold that moves a task out of a terminal state is caught, not only an agent that reports one', () => {
-  const events = cleanRun().slice(0, 11); // FINISHED at seq 11, not yet acknowledged
+  const events = cleanTaskRun().slice(0, 11); // FINISHED at seq 11, not yet acknowledged
   events.push(agentReregistered({ agentId: 'a1', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
   assert.equal(verify(events, false).violations.filter((v) => v.invariant === 'ILLEGAL_TRANSITION'), []);
   const reviving = (s: State, e: ClusterEvent): State => {
