@@ -14,7 +14,7 @@
  *
  * Supported (what the catalogue uses): object (strip mode, no catchall), discriminated union,
  * literal, enum, string (min/max/exact length, regex), number (safe integer, bounds), boolean,
- * array (length bounds), tuple (fixed), record (string keys), optional, default (value present),
+ * array (length bounds), tuple (fixed), record (string keys), optional, nullable, default (value present),
  * custom refinements (synchronous). Anything else compiles to "no".
  */
 import type { z } from 'zod';
@@ -72,6 +72,10 @@ export function canonicalChecker(schema: z.ZodType): CanonicalCheck {
       case 'optional': {
         const inner = compile(d.innerType as Schema);
         return (v) => v === undefined || inner(v);
+      }
+      case 'nullable': {
+        const inner = compile(d.innerType as Schema);
+        return (v) => v === null || inner(v);
       }
       case 'default': {
         // Absent: zod would fill the default in, so the value is not canonical.

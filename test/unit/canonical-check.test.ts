@@ -161,6 +161,10 @@ test('schemas it does not know compile to "no" (zod decides), never to "yes"', (
   assert.not.ok(withDefault({}), 'a default to fill in');
   assert.ok(withDefault({ a: 2 }));
   assert.not.ok(withDefault({ b: 'x', a: 2 }), 'keys out of order');
+  const nullable = canonicalChecker(z.object({ a: z.number().nullable() }));
+  assert.ok(nullable({ a: null }));
+  assert.ok(nullable({ a: 1 }));
+  assert.not.ok(nullable({ a: 'x' }));
   const refined = canonicalChecker(z.tuple([z.number(), z.number()]).refine(([a, b]) => a <= b));
   assert.ok(refined([1, 2]));
   assert.not.ok(refined([2, 1]));
