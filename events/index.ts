@@ -8,4 +8,4 @@ export { UPCASTERS, upcast, type Upcaster, type UpcastResult } from './upcasters
 export { subjects, subjectFor, LOG_PREFIX } from './subjects.js';
 export { STREAM_NAME, streamConfig, defaultStreamOptions, type StreamOptions } from './stream.js';
 export { encode, decode, validate, CodecError, CodecStats, type Decoded, type DecodeErrorCode } from './codec.js';
-export { AgentPing, AgentPong } from './liveness.js';
+export { AgentPing, AgentPong, FrameworkPing, FrameworkPong, ReconcileAnswer, ReconcileQuery, ReconciledStatus } from './liveness.js';

@@ -26,7 +26,7 @@ import {
   TaskStatus,
 } from '../events/catalogue.js';
 import { Filters } from '../events/filters.js';
-import { AgentPing, AgentPong } from '../events/liveness.js';
+import { AgentPing, AgentPong, FrameworkPing, FrameworkPong } from '../events/liveness.js';
 import { UPCASTERS } from '../events/upcasters.js';
 import { Attribute, Range, Reservation, Resource, Resources } from '../events/resources.js';
 import { STREAM_NAME, defaultStreamOptions, streamConfig } from '../events/stream.js';
@@ -282,9 +282,9 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
       "A command for one agent: kill this task (SIGTERM to the container, SIGKILL after the grace period). Numbered in the same `agentSeq` sequence as launches. Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent reports TASK_KILLED when the process is gone; it does not send TASK_KILLING, and a kill for a task it does not run is ignored.",
   },
   FrameworkDisconnected: {
-    by: "The leader, when a framework's connection is gone (its Mesos v1 HTTP subscription closed).",
+    by: "The leader, when a framework's connection is gone: its Mesos v1 HTTP subscription closed, or a native (NATS) framework missed `--max-framework-ping-timeouts` consecutive pings (kernel/master/liveness.ts).",
     meaning:
-      'The framework is INACTIVE: it gets no offers and its outstanding offers go back to the pool (nobody is listening for a rescind). It keeps its tasks. Its failover timeout counts from the time of this event: when it runs out, the leader appends FrameworkRemoved (FAILOVER_TIMEOUT), and since the clock is in the log, a new leader resumes it. A FrameworkSubscribed with the same id makes it ACTIVE again.',
+      'The framework is INACTIVE: it gets no offers and its outstanding offers go back to the pool (nobody is listening for a rescind). It keeps its tasks. Its failover timeout counts from the time of this event: when it runs out, the leader appends FrameworkRemoved (FAILOVER_TIMEOUT), and since the clock is in the log, a new leader resumes it. A FrameworkSubscribed with the same id makes it ACTIVE again (the native SDK, still alive, subscribes again by itself when it sees this event about itself).',
   },
   AgentRemoved: {
     by: 'The leader, when an agent missed `--max-agent-ping-timeouts` consecutive pings (reason UNREACHABLE; kernel/master/liveness.ts). The OPERATOR reason is defined but nothing appends it yet (no operator endpoint).',
@@ -345,7 +345,7 @@ const SHAPE_NOTES: Readonly<Record<string, string>> = {
   'TaskInfo.taskId': 'Chosen by the framework; unique among its live tasks.',
   'CommandInfo.user': "Run as this user (default: the framework's user). Honoured only when the agent runs as root and the user exists on the host.",
   'FrameworkInfo.roles': 'Only the first role is used by the allocator today.',
-  'FrameworkInfo.failoverTimeoutMs': 'Stored and shown; not enforced yet (no framework liveness).',
+  'FrameworkInfo.failoverTimeoutMs': "How long a disconnected framework keeps its tasks, counted from its FrameworkDisconnected event; then the leader removes it (FrameworkRemoved, FAILOVER_TIMEOUT) and its tasks are killed.",
   'FrameworkInfo.checkpoint': 'Stored and shown; the agent does not act on it yet.',
   'TaskStatus.uuid': 'Present on updates that must be acknowledged (agent-generated ones).',
   'TaskStatus.timestamp': 'When the status happened (ms since the epoch).',
@@ -504,7 +504,8 @@ function render(): string {
   L.push('');
   L.push(
     `The leader pings every agent that is not removed on \`${subjects.agentPing(P.agent as never)}\` with core NATS request/reply, every \`--agent-ping-timeout\`; these messages are never stored. ` +
-      'They are validated with zod (events/liveness.ts) but are not part of the union above. Only the decision a silence leads to — AgentRemoved — is an event.',
+      `It also pings every ACTIVE framework that it does not serve over its own HTTP API (native SDK frameworks) on \`${subjects.frameworkPing(P.fw as never)}\`, every \`--framework-ping-timeout\` (5 s). ` +
+      'They are validated with zod (events/liveness.ts) but are not part of the union above. Only the decisions a silence leads to — AgentRemoved, FrameworkDisconnected — are events.',
   );
   L.push('');
   L.push('**AgentPing** (leader → agent)');
@@ -520,6 +521,14 @@ function render(): string {
   L.push('');
   const pongNotes: Record<string, string> = { lastCommandSeq: 'The last command sequence the agent has carried out.' };
   L.push(...table(rows(toSchema(AgentPong)), (p) => pongNotes[p]));
+  L.push('');
+  L.push('**FrameworkPing** (leader → framework)');
+  L.push('');
+  L.push(...table(rows(toSchema(FrameworkPing)), (p) => pingNotes[p]));
+  L.push('');
+  L.push('**FrameworkPong** (framework → leader)');
+  L.push('');
+  L.push(...table(rows(toSchema(FrameworkPong)), (p) => (p === 'frameworkId' ? 'The id of the framework answering; a pong for another id does not count.' : undefined)));
   L.push('');
 
   // Events

@@ -12,6 +12,8 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'offer-timeout', type: 'optional-duration', default: '30s', placeholder: 'duration|none', help: 'Rescind offers held longer than this' },
   { name: 'agent-ping-timeout', type: 'duration', default: '15s', help: 'Time to wait for an agent to answer a ping' },
   { name: 'max-agent-ping-timeouts', type: 'int', default: 5, help: 'Missed pings after which an agent is unreachable' },
+  { name: 'framework-ping-timeout', type: 'duration', default: '5s', help: 'How often native (NATS) frameworks are pinged, and how long each ping waits' },
+  { name: 'max-framework-ping-timeouts', type: 'int', default: 3, help: 'Missed pings after which a native framework is disconnected (its failover timeout starts)' },
   { name: 'leader-lease', type: 'duration', default: '2s', help: 'Leader lease: a standby takes over this long after the leader stops renewing it' },
   { name: 'snapshot-every', type: 'int', default: 10_000, help: 'The leader snapshots the projection every this many events (0: never); a cold master starts from the newest' },
   {
@@ -39,6 +41,8 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       offerTimeoutMs: (v['offer-timeout'] as number | null) ?? null,
       agentPingTimeoutMs: v['agent-ping-timeout'] as number,
       maxAgentPingTimeouts: v['max-agent-ping-timeouts'] as number,
+      frameworkPingTimeoutMs: v['framework-ping-timeout'] as number,
+      maxFrameworkPingTimeouts: v['max-framework-ping-timeouts'] as number,
       streamReplicas: num(v['stream-replicas'] as number) ?? 1,
       heartbeatIntervalMs: v['heartbeat-interval'] as number,
       leaderLeaseMs: v['leader-lease'] as number,

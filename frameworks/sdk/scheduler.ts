@@ -22,10 +22,13 @@ import {
   type TaskId,
   type TaskInfo,
   type TaskStatus,
+  ReconcileAnswer,
+  type ReconciledStatus,
   asFrameworkId,
   epochOf,
   subjects,
 } from '../../events/index.js';
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/bus.js';
 import { STREAM_NAME, decode } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -81,6 +84,15 @@ export interface Scheduler {
   accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
+  /**
+   * Ask the leader for the latest state of these tasks (none: every live task of this framework),
+   * as Mesos's reconciliation. The answers carry REASON_RECONCILIATION and no uuid (they need no
+   * acknowledgement); they are returned, not put on `updates$`. Unknown tasks are TASK_GONE /
+   * TASK_UNREACHABLE / TASK_UNKNOWN (TASK_LOST for a framework that is not partition-aware), with
+   * no agent id when none was given. The answer reflects every call this scheduler made before it.
+   * Waits for a leader.
+   */
+  reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<ReconciledStatus[]>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
   revive(): Promise<void>;
@@ -118,24 +130,32 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
 
   const now = (): number => Date.now();
+  /** The log sequence of this scheduler's latest append (reconciliation answers reflect it). */
+  let lastAppended = 0;
   const call = async (e: ClusterEventInput): Promise<void> => {
-    await append(bus.js, e);
+    const a = await append(bus.js, e);
+    if (a.seq > lastAppended) lastAppended = a.seq;
   };
   const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now() });
 
-  const ack = await append(bus.js, {
-    type: 'FrameworkSubscribed',
-    ...envelope(),
-    frameworkId,
-    info: {
-      name: o.name,
-      user: o.user ?? process.env.USER ?? 'root',
-      roles: [...(o.roles ?? ['*'])],
-      failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
-      checkpoint: o.checkpoint ?? false,
-      capabilities: [...(o.capabilities ?? [])],
+  const info = {
+    name: o.name,
+    user: o.user ?? process.env.USER ?? 'root',
+    roles: [...(o.roles ?? ['*'])],
+    failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
+    checkpoint: o.checkpoint ?? false,
+    capabilities: [...(o.capabilities ?? [])],
+  };
+  // Liveness: the leader pings us (core NATS, not stored); missing its pings makes us disconnected.
+  const enc = new TextEncoder();
+  const pings = bus.nc.subscribe(subjects.frameworkPing(frameworkId), {
+    callback: (err, msg) => {
+      if (!err) msg.respond(enc.encode(JSON.stringify({ frameworkId })));
     },
   });
+  await bus.nc.flush();
+  const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info });
+  lastAppended = ack.seq;
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
   // elections arrive in the stream followed below (it starts after the subscription).
@@ -188,6 +208,21 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       case 'FrameworkRemoved':
         removed$.next(e);
         break;
+      case 'FrameworkDisconnected': {
+        // The leader did not hear from us for a while (a pause, a partition); we are still here:
+        // subscribe again, within the failover timeout, to keep our tasks. The fold dropped our
+        // offers when it marked us disconnected.
+        const dropped = [...outstanding.keys()];
+        release(dropped);
+        for (const id of dropped) rescinds$.next(id);
+        if (!closed) {
+          log.warn('the master marked this framework disconnected; subscribing again');
+          void append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info }).catch((err: unknown) =>
+            log.error({ err }, 'could not subscribe again'),
+          );
+        }
+        break;
+      }
       default:
         break;
     }
@@ -197,6 +232,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    pings.unsubscribe();
     abort.abort();
     await follow;
     offers$.complete();
@@ -247,6 +283,23 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...(opts?.agentId !== undefined ? { agentId: opts.agentId } : {}),
         ...(opts?.gracePeriodMs !== undefined ? { gracePeriodMs: opts.gracePeriodMs } : {}),
       }),
+    async reconcile(tasks = [], ropts = {}) {
+      const deadline = Date.now() + (ropts.timeoutMs ?? 30_000);
+      const body = new TextEncoder().encode(JSON.stringify({ tasks, afterSeq: lastAppended }));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const msg = await bus.nc.request(subjects.reconcileQuery(frameworkId), body, { timeout: 5000 });
+          const answer = ReconcileAnswer.parse(msg.json());
+          if (!answer.ok) throw new Error(`reconciliation refused: ${answer.error}`);
+          return answer.statuses;
+        } catch (err) {
+          // No leader right now (an election): ask again until the deadline.
+          const retry = err instanceof RequestError || err instanceof TimeoutError;
+          if (!retry || Date.now() > deadline || closed) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        }
+      }
+    },
     acknowledge: async (s) => {
       if (s.uuid === undefined) return;
       await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });

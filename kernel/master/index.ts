@@ -64,6 +64,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     offer_timeout: o.offerTimeoutMs === null ? '' : `${o.offerTimeoutMs / 1000}secs`,
     agent_ping_timeout: `${o.agentPingTimeoutMs / 1000}secs`,
     max_agent_ping_timeouts: String(o.maxAgentPingTimeouts),
+    framework_ping_timeout: `${o.frameworkPingTimeoutMs / 1000}secs`,
+    max_framework_ping_timeouts: String(o.maxFrameworkPingTimeouts),
     ip: o.ip,
     port: String(o.port),
     nats: o.nats,
@@ -145,6 +147,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
             eventsFolded: follower.projection.state.counters.eventsFolded,
             logSeq: follower.projection.seq,
             snapshotLoadedSeq: snapshot?.seq ?? 0,
+            snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
           }),
         ),
     },
@@ -170,12 +173,22 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log, snapshots, snapshot?.seq ?? 0);
+  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
-    { pingTimeoutMs: o.agentPingTimeoutMs, maxTimeouts: o.maxAgentPingTimeouts, masterId },
-    () => ({ state: follower.projection.state, epoch: leadership?.epoch() ?? null }),
-    (agentId) => leadership!.declareUnreachable(agentId),
+    {
+      masterId,
+      agentPingTimeoutMs: o.agentPingTimeoutMs,
+      maxAgentTimeouts: o.maxAgentPingTimeouts,
+      frameworkPingTimeoutMs: o.frameworkPingTimeoutMs,
+      maxFrameworkTimeouts: o.maxFrameworkPingTimeouts,
+    },
+    {
+      view: () => ({ state: follower.projection.state, epoch: leadership?.epoch() ?? null }),
+      declareUnreachable: (agentId) => leadership!.declareUnreachable(agentId),
+      declareDisconnected: (frameworkId) => leadership!.declareDisconnected(frameworkId),
+      servesOverHttp: (frameworkId) => api.serves(frameworkId),
+    },
     log,
   );
   log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');

@@ -15,6 +15,9 @@ export const MasterOptions = z.object({
   /** Mesos's --agent_ping_timeout and --max_agent_ping_timeouts. */
   agentPingTimeoutMs: z.number().int().positive().default(15_000),
   maxAgentPingTimeouts: z.number().int().positive().default(5),
+  /** Native (NATS) frameworks are pinged this often; one that misses this many in a row is disconnected. */
+  frameworkPingTimeoutMs: z.number().int().positive().default(5000),
+  maxFrameworkPingTimeouts: z.number().int().positive().default(3),
   /** The leader lease: a standby takes over this long after the leader stops renewing it. */
   leaderLeaseMs: z.number().int().positive().default(2000),
   /** The leader writes a snapshot of the projection every this many events (0: never). */

@@ -19,6 +19,7 @@ import {
   type Resource,
   Resources,
   TaskInfo,
+  type ReconciledStatus,
   type TaskStatus,
 } from '../../events/index.js';
 import {
@@ -90,7 +91,8 @@ export interface MesosTaskStatusJson {
   message?: string;
   source: TaskStatus['source'];
   reason?: NonNullable<TaskStatus['reason']>;
-  agent_id: MesosIdJson;
+  /** Absent only in a reconciliation answer about an unknown task asked about without an agent. */
+  agent_id?: MesosIdJson;
   executor_id?: MesosIdJson;
   /** Seconds since the epoch. */
   timestamp: number;
@@ -684,14 +686,14 @@ export const PARTITION_AWARE_STATES: ReadonlySet<TaskStatus['state']> = new Set<
  * Our TaskStatus → Mesos TaskStatus JSON (timestamp in seconds, uuid as base64 of its 16 bytes).
  * For a framework that is not PARTITION_AWARE, the partition-aware states read TASK_LOST.
  */
-export function statusToMesos(ours: TaskStatus, partitionAware = true): MesosTaskStatusJson {
+export function statusToMesos(ours: TaskStatus | ReconciledStatus, partitionAware = true): MesosTaskStatusJson {
   return {
     task_id: id(ours.taskId),
     state: !partitionAware && PARTITION_AWARE_STATES.has(ours.state) ? 'TASK_LOST' : ours.state,
     ...(ours.message !== undefined ? { message: ours.message } : {}),
     source: ours.source,
     ...(ours.reason !== undefined ? { reason: ours.reason } : {}),
-    agent_id: id(ours.agentId),
+    ...(ours.agentId !== undefined ? { agent_id: id(ours.agentId) } : {}),
     ...(ours.executorId !== undefined ? { executor_id: id(ours.executorId) } : {}),
     timestamp: ours.timestamp / 1000,
     ...(ours.uuid !== undefined ? { uuid: uuidToBase64(ours.uuid) } : {}),

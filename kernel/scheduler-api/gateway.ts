@@ -20,6 +20,7 @@ import {
   EVENT_VERSIONS,
   refuseFilter,
   type TaskId,
+  type ReconciledStatus,
   type TaskStatus,
   epochOf,
 } from '../../events/index.js';
@@ -51,6 +52,8 @@ export interface SchedulerApi {
   onEvent(e: ClusterEvent, seq: number): void;
   /** Number of open subscriptions. */
   subscriptions(): number;
+  /** Whether the framework has an open subscription stream here. */
+  serves(frameworkId: FrameworkId): boolean;
   close(): void;
 }
 
@@ -103,7 +106,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     };
   }
 
-  function update(sub: Subscription, s: TaskStatus): void {
+  function update(sub: Subscription, s: TaskStatus | ReconciledStatus): void {
     write(sub, { type: 'UPDATE', update: { status: statusToMesos(s, sub.partitionAware) } });
   }
 
@@ -112,6 +115,13 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function onEvent(e: ClusterEvent, seq: number): void {
     if (subs.size === 0) return;
+    // Another master now leads: this one's streams end (their frameworks subscribe to the new
+    // leader, as Mesos frameworks do after a failover), so that a framework never stays on a
+    // standby that no longer answers its calls. Ended on purpose: not a disconnection.
+    if (e.type === 'LeaderElected' && e.masterId !== o.me.masterId && state().epoch === e.epoch) {
+      for (const sub of [...subs.values()]) end(sub);
+      return;
+    }
     const epoch = epochOf(e);
     if (epoch !== undefined && e.type !== 'LeaderElected' && epoch !== state().epoch) return; // fenced: no effect
     const fid = frameworkOf(e);
@@ -382,6 +392,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     handle,
     onEvent,
     subscriptions: () => subs.size,
+    serves: (frameworkId) => subs.has(frameworkId),
     close() {
       for (const sub of [...subs.values()]) end(sub, 'Master shutting down');
     },
