@@ -16,6 +16,9 @@ import { clusterPart, jsonDifferences } from '../../replay/golden.js';
 import { CSV_COLUMNS } from '../../replay/index.js';
 import { type LiveRun, runLiveCluster } from '../helpers/live-run.js';
 import { withNats } from '../helpers/nats.js';
+import { waitFor } from '../helpers/wait.js';
+import { connectBus } from '../../kernel/bus.js';
+import { openSnapshotReader } from '../../kernel/master/snapshots.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -31,7 +34,15 @@ interface StateOut {
 }
 
 test.before(async () => {
-  run = await runLiveCluster({ log: pino({ level: process.env.MESOS_TEST_LOG ?? 'silent' }) });
+  const log = pino({ level: process.env.MESOS_TEST_LOG ?? 'silent' });
+  run = await runLiveCluster({ log });
+  // The leader writes snapshots from a thread of its own (every 25 events here): let it catch up.
+  const bus = await connectBus({ servers: run.natsUrl, name: 'e2e-snapshots', log });
+  try {
+    await waitFor(async () => ((await (await openSnapshotReader(bus, log))?.seqs()) ?? []).some((s) => s >= 50), 'the leader to write snapshots', 30_000, 200);
+  } finally {
+    await bus.close();
+  }
   // The masters and agents stop; the log stays on nats-server for the auditor.
   await run.stopCluster();
 });
