@@ -11,13 +11,14 @@ import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
+import { defaultReplayOptions, runReplay } from './replay-rate.js';
 import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'replay'] as const;
 type Name = (typeof NAMES)[number];
-/** What runs when no benchmark is named (failover takes long: only when named). */
+/** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
 
 const fo = defaultFoldOptions();
@@ -25,9 +26,10 @@ const po = defaultPublishOptions();
 const pl = defaultPipelineOptions();
 const fa = defaultFailoverOptions();
 const ag = defaultAgentBenchOptions();
+const rp = defaultReplayOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [replay] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [replay] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -39,6 +41,8 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              replacement master (from a snapshot)
   agent      (only when named) one health check round (command in a container, HTTP, TCP), and
              the agent's /state and /monitor/statistics with many running containers
+  replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
+             same consumer, and the time to the state at random points from the nearest snapshot
 
 Options:
   --json FILE          also write the results (with machine info) as JSON to FILE
@@ -57,6 +61,10 @@ Options:
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
+  replay:
+  --events N           events in the log (default ${rp.events.toLocaleString('en-US')}; also fold's)
+  --snapshot-every N   a snapshot every N events (default ${rp.snapshotEvery.toLocaleString('en-US')})
+  --points N           random points of history timed (default ${rp.points})
   failover:
   --history LIST       history lengths (events) of a ${fa.historyAgents}-agent cluster, or none (default ${fa.history.join(',')})
   --clusters LIST      large clusters AGENTSxTASKS, or none (default ${fa.clusters.map((c) => `${c.agents}x${c.tasks}`).join(',')})
@@ -83,6 +91,7 @@ Examples:
   npm run bench -- fold --events 2000000 --json bench/results/fold.json
   npm run bench -- pipeline --tasks 50000 --agents 20
   npm run bench -- failover --history 10000 --clusters none --kills 5
+  npm run bench -- replay --events 1000000 --json bench/results/replay.json
 `;
 
 function count(name: string, v: string | undefined, min = 1): number | undefined {
@@ -126,6 +135,8 @@ async function main(argv: string[]): Promise<number> {
         'takeover-timeout': { type: 'string' },
         'master-heap-mb': { type: 'string' },
         'no-probe': { type: 'boolean' },
+        'snapshot-every': { type: 'string' },
+        points: { type: 'string' },
         'budget-min': { type: 'string' },
         rounds: { type: 'string' },
         containers: { type: 'string' },
@@ -148,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
   let pipelineOpts = pl;
   let failoverOpts = fa;
   let agentOpts = ag;
+  let replayOpts = rp;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -181,6 +193,15 @@ async function main(argv: string[]): Promise<number> {
       window: count('window', v.window) ?? pl.window,
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
+    };
+    replayOpts = {
+      ...rp,
+      events: count('events', v.events) ?? rp.events,
+      seed: count('seed', v.seed, 0) ?? rp.seed,
+      runs: runs ?? rp.runs,
+      window: count('window', v.window) ?? rp.window,
+      snapshotEvery: count('snapshot-every', v['snapshot-every'], 100) ?? rp.snapshotEvery,
+      points: count('points', v.points) ?? rp.points,
     };
     const list = (v: string | undefined): string[] | undefined =>
       v === undefined ? undefined : v.trim() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter((x) => x !== '');
@@ -245,6 +266,8 @@ async function main(argv: string[]): Promise<number> {
               ? await runFailover(failoverOpts, ctx)
               : name === 'agent'
                 ? await runAgentBench(agentOpts, ctx)
+                : name === 'replay'
+                  ? await runReplay(replayOpts, ctx)
                 : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

@@ -6,8 +6,8 @@ import { runAgent, agentFlags } from './commands/agent.js';
 import { devFlags, runDev } from './commands/dev.js';
 import { executeFlags, runExecuteCommand } from './commands/execute.js';
 import { masterFlags, runMaster } from './commands/master.js';
-import { replayStateFlags, replayVerifyFlags, runReplayState, runReplayVerify } from './commands/replay.js';
-import { FlagError, type FlagSpec, parseFlags, usage } from './flags.js';
+import { REPLAY_COMMANDS } from './commands/replay.js';
+import { FlagError, type FlagSpec, type FlagValue, parseFlags, usage } from './flags.js';
 
 interface Command {
   readonly name: string;
@@ -33,18 +33,8 @@ const COMMANDS: readonly Command[] = [
     flags: executeFlags,
     run: runExecuteCommand,
   },
-  {
-    name: 'replay state',
-    summary: 'Fold the cluster log (never writing to it) and print the state at a point as JSON.',
-    flags: replayStateFlags,
-    run: runReplayState,
-  },
-  {
-    name: 'replay verify',
-    summary: 'Fold all of history and check its invariants (no over-commit, no task launched twice, legal task states); exit 0 when they hold.',
-    flags: replayVerifyFlags,
-    run: runReplayVerify,
-  },
+  // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
+  ...REPLAY_COMMANDS.map((c) => ({ ...c, name: `replay ${c.name}`, run: (v: Readonly<Record<string, unknown>>) => c.run(v as Readonly<Record<string, FlagValue>>) })),
 ];
 
 function topUsage(): string {
@@ -54,7 +44,7 @@ function topUsage(): string {
     'A cluster resource manager (two-level scheduling, Apache Mesos compatible) over NATS JetStream.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(14)}${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(20)}${c.summary}`),
     '',
     'Run `mesos <command> --help` for its flags.',
   ].join('\n');

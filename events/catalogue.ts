@@ -13,9 +13,16 @@
 import { z } from 'zod';
 import { CheckInfo, CheckStatusInfo, HealthCheck } from './checks.js';
 import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
+import { Filters } from './filters.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
 
+/**
+ * The first schema version, which every event type starts with (`envelope` carries it). Versions
+ * are per event type: a type changed incompatibly declares its next version in its own schema
+ * (`...envelope, schemaVersion: z.literal(2)`), and events/upcasters.ts registers the function
+ * from the previous version. `EVENT_VERSIONS[type]` is the version this build writes for a type.
+ */
 export const SCHEMA_VERSION = 1 as const;
 
 const envelope = {
@@ -191,22 +198,29 @@ export const FrameworkSubscribed = z.object({
   info: FrameworkInfo,
 });
 
+/**
+ * Version 2: the filter is explicit (`filters`, resolved by the publisher with `refuseFilter`).
+ * Version 1 had an optional `refuseSeconds` that the fold defaulted (see events/filters.ts).
+ */
 export const OffersAccepted = z.object({
   type: z.literal('OffersAccepted'),
   ...envelope,
+  schemaVersion: z.literal(2),
   frameworkId: FrameworkId,
   offerIds: z.array(OfferId).min(1),
   operations: z.array(Operation),
-  /** Filter for the unused part of the offers (Mesos's Filters.refuse_seconds; default 5). */
-  refuseSeconds: z.number().optional(),
+  /** Filter for the unused part of the offers (Mesos's Filters). */
+  filters: Filters,
 });
 
+/** Version 2: the filter is explicit, as in OffersAccepted. */
 export const OffersDeclined = z.object({
   type: z.literal('OffersDeclined'),
   ...envelope,
+  schemaVersion: z.literal(2),
   frameworkId: FrameworkId,
   offerIds: z.array(OfferId).min(1),
-  refuseSeconds: z.number().optional(),
+  filters: Filters,
 });
 
 export const TaskKillRequested = z.object({
@@ -364,6 +378,12 @@ export type EventType = ClusterEvent['type'];
 export type EventOf<T extends EventType> = Extract<ClusterEvent, { type: T }>;
 
 export const EVENT_TYPES: readonly EventType[] = ClusterEvent.options.map((o) => o.shape.type.value);
+
+/** The schema version of each event type that this build writes (and upcasts older ones to). */
+export type VersionOf<T extends EventType> = EventOf<T>['schemaVersion'];
+export const EVENT_VERSIONS = Object.fromEntries(ClusterEvent.options.map((o) => [o.shape.type.value, o.shape.schemaVersion.value])) as {
+  readonly [T in EventType]: VersionOf<T>;
+};
 
 /** The input form of an event (defaults not yet applied), as a publisher writes it. */
 export type ClusterEventInput = z.input<typeof ClusterEvent>;

@@ -23,6 +23,12 @@ export const subjects = {
   agentFact: (agentId: AgentId, fact: 'registered' | 'reregistered' | 'disconnected') =>
     `${LOG_PREFIX}.agent.${agentId}.${fact}`,
   agentStatus: (agentId: AgentId, frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.${agentId}.status.${frameworkId}`,
+  /** Everything an agent reports: its facts and its tasks' statuses. */
+  reportsOf: (agentId: AgentId) => `${LOG_PREFIX}.agent.${agentId}.>`,
+  /** Every call a framework makes. */
+  callsOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.fw.${frameworkId}.>`,
+  /** Every command to any agent. */
+  allCommands: `${LOG_PREFIX}.cmd.*.>`,
   /** Every status update about a framework's tasks, from any agent. */
   statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
   frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,

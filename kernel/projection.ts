@@ -13,6 +13,7 @@ import {
   type ClusterEvent,
   type Draft,
   type EventOf,
+  type Filters,
   type FrameworkId,
   type GroupExecutor,
   type OfferId,
@@ -41,9 +42,8 @@ import {
 
 export { initialState };
 
-/** Mesos's refuse filter: 5 s by default, negative means the default, capped at a year. */
-export const DEFAULT_REFUSE_SECONDS = 5;
-const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
+/** Mesos's default refuse filter; publishers resolve it (events/filters.ts), events carry the value. */
+export { DEFAULT_REFUSE_SECONDS } from '../events/index.js';
 
 export function evolve(state: State, e: ClusterEvent): State {
   // Fencing: a decision from another epoch than the current leader's has no effect at all, and an
@@ -446,13 +446,8 @@ function retireOffer(state: State, o: OfferState, why: RetiredOffer): void {
   }
 }
 
-function refuseSeconds(s: number | undefined): number {
-  if (s === undefined || s < 0 || !Number.isFinite(s)) return DEFAULT_REFUSE_SECONDS;
-  return Math.min(s, MAX_REFUSE_SECONDS);
-}
-
-function addFilter(f: FrameworkState, agentId: AgentId, resources: Resources, seconds: number | undefined, now: number): void {
-  const secs = refuseSeconds(seconds);
+function addFilter(f: FrameworkState, agentId: AgentId, resources: Resources, filters: Filters, now: number): void {
+  const secs = filters.refuseSeconds;
   if (secs === 0 || resources.length === 0) return;
   // Expired filters are dropped whenever a framework gets a new one, so the map stays small.
   for (const [id, flt] of f.filters) if (flt.until <= now) f.filters.delete(id);
@@ -471,7 +466,7 @@ function offersDeclined(state: State, e: EventOf<'OffersDeclined'>): State {
     byAgent.set(o.agentId, R.add(byAgent.get(o.agentId) ?? R.EMPTY, o.resources));
     state.counters.offersDeclined++;
   }
-  for (const [agentId, res] of byAgent) addFilter(f, agentId, res, e.refuseSeconds, e.time);
+  for (const [agentId, res] of byAgent) addFilter(f, agentId, res, e.filters, e.time);
   return state;
 }
 
@@ -651,7 +646,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
     });
   });
   // What was offered and not used is declined with the accept's filter.
-  addFilter(fw, agent.id, R.subtractClamped(offered, used), e.refuseSeconds, e.time);
+  addFilter(fw, agent.id, R.subtractClamped(offered, used), e.filters, e.time);
   return state;
 }
 

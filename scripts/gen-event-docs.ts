@@ -16,6 +16,7 @@ import {
   ClusterEvent,
   CommandInfo,
   EVENT_TYPES,
+  EVENT_VERSIONS,
   type EventType,
   FrameworkCapability,
   FrameworkInfo,
@@ -25,7 +26,9 @@ import {
   TaskStatus,
 } from '../events/catalogue.js';
 import { CheckInfo, CheckStatusInfo, HealthCheck } from '../events/checks.js';
+import { Filters } from '../events/filters.js';
 import { AgentPing, AgentPong, FrameworkPing, FrameworkPong } from '../events/liveness.js';
+import { UPCASTERS } from '../events/upcasters.js';
 import { Attribute, Range, Reservation, Resource, Resources } from '../events/resources.js';
 import { STREAM_NAME, defaultStreamOptions, streamConfig } from '../events/stream.js';
 import { LOG_PREFIX, subjectFor, subjects } from '../events/subjects.js';
@@ -69,6 +72,7 @@ const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
   ['FrameworkInfo', FrameworkInfo, 'A framework as it subscribes (Mesos\'s FrameworkInfo, in camelCase).'],
   ['TaskStatus', TaskStatus, 'One task status update (Mesos\'s TaskStatus). Agent-generated updates carry a `uuid` and must be acknowledged; the leader\'s notices carry none.'],
   ['Operation', Operation, 'An offer operation. Only `LAUNCH` exists today (no RESERVE, CREATE, LAUNCH_GROUP, …).'],
+  ['Filters', Filters, 'Mesos\'s Filters, resolved by the publisher (`refuseFilter` in events/filters.ts: absent or negative → 5 s, more than a year → a year), so the log carries what was meant and no default of the folding build is involved.'],
   ['Resources', Resources, 'A list of resources, in Mesos\'s model. Arithmetic (kernel/resources.ts) is fixed point with three decimals for scalars, as in Mesos.'],
   ['Resource', Resource, 'One resource: a scalar (`cpus`, `mem`, `disk`, `gpus`), ranges (`ports`) or a set.'],
   ['Range', Range, 'An inclusive integer interval `[begin, end]`, with `begin <= end`.'],
@@ -221,12 +225,12 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   OffersAccepted: {
     by: 'A framework (`accept()` in the SDK).',
     meaning:
-      "A framework accepts one or more offers, all from one agent, with operations (LAUNCH only). The fold validates it against the state at this point of the log, so log order decides every race (an accept that names an offer rescinded earlier in the log is refused by every replica alike). Refused (codes in AcceptRefusalCode, checked in that order): counted (`log/accepts_refused`), the named offers of this framework are retired so their resources return to the pool, and an AcceptRefused is owed. Valid: the offers are retired as used; if there are tasks, the agent's command sequence is increased once for the whole accept, each task is created in TASK_STAGING holding its resources (on the agent and the framework), and a LaunchTasks command is owed to the agent (id `launch-<accept id>`). What was offered and not used is filtered for `refuseSeconds` (default 5 s) — an accept with no operations is a decline.",
+      "A framework accepts one or more offers, all from one agent, with operations (LAUNCH only). The fold validates it against the state at this point of the log, so log order decides every race (an accept that names an offer rescinded earlier in the log is refused by every replica alike). Refused (codes in AcceptRefusalCode, checked in that order): counted (`log/accepts_refused`), the named offers of this framework are retired so their resources return to the pool, and an AcceptRefused is owed. Valid: the offers are retired as used; if there are tasks, the agent's command sequence is increased once for the whole accept, each task is created in TASK_STAGING holding its resources (on the agent and the framework), and a LaunchTasks command is owed to the agent (id `launch-<accept id>`). What was offered and not used is filtered for `filters.refuseSeconds` — an accept with no operations is a decline.",
   },
   OffersDeclined: {
     by: 'A framework (`decline()` in the SDK).',
     meaning:
-      "A framework declines offers. Folding it retires the named offers of this framework (offers that are unknown or another framework's are ignored) and adds, per agent, a refuse filter over the declined resources for `refuseSeconds` (Mesos's Filters.refuse_seconds: default 5 s, a negative value means the default, 0 means no filter, capped at a year). Until the filter expires (measured in event time), the allocator does not offer that framework a subset of those resources on that agent.",
+      "A framework declines offers. Folding it retires the named offers of this framework (offers that are unknown or another framework's are ignored) and adds, per agent, a refuse filter over the declined resources for `filters.refuseSeconds` (Mesos's Filters.refuse_seconds, resolved by the framework's side: see Filters; 0 means no filter). Until the filter expires (measured in event time), the allocator does not offer that framework a subset of those resources on that agent.",
   },
   TaskKillRequested: {
     by: 'A framework (`kill()` in the SDK; `mesos execute` on Ctrl-C).',
@@ -296,7 +300,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
 /** Notes on fields, by `Event.path`, or by `*.path` for every event. */
 const FIELD_NOTES: Readonly<Record<string, string>> = {
   '*.type': 'The discriminator.',
-  '*.schemaVersion': `Schema version of the event; this build writes ${SCHEMA_VERSION}.`,
+  '*.schemaVersion': 'Schema version of the event type (see the summary); older versions are upcast when decoded.',
   '*.id': 'Unique id, set by the appender. Also the Nats-Msg-Id (with `@<epoch>` for an event that carries an epoch).',
   '*.time': 'Milliseconds since the epoch, set by the appender. The fold reads time only from here.',
   '*.epoch': 'The leader epoch that made this decision; the fold ignores it unless it is the current epoch.',
@@ -306,8 +310,8 @@ const FIELD_NOTES: Readonly<Record<string, string>> = {
   'AgentReregistered.isolation': '`cgroups-v1`, `cgroups-v2` or `posix`.',
   'AgentReregistered.tasks': 'The tasks the agent still runs.',
   'AgentReregistered.lastCommandSeq': 'The last `agentSeq` the agent has carried out.',
-  'OffersAccepted.refuseSeconds': 'Filter for the unused part of the offers (default 5).',
-  'OffersDeclined.refuseSeconds': 'How long not to offer these resources again (default 5).',
+  'OffersAccepted.filters': 'Filter for the unused part of the offers.',
+  'OffersDeclined.filters': 'How long not to offer these resources again.',
   'TaskKillRequested.agentId': 'Optional hint, used only in the reply about an unknown task.',
   'TaskKillRequested.gracePeriodMs': 'SIGTERM, then this long, then SIGKILL.',
   'LeaderElected.port': "The master's HTTP port.",
@@ -339,6 +343,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const SHAPE_NOTES: Readonly<Record<string, string>> = {
+  'Filters.refuseSeconds': 'Do not offer the same resources to this framework on this agent for this long (seconds; 0: no filter).',
   'TaskInfo.killGracePeriodMs': "SIGTERM, then this long, then SIGKILL. Default: the agent's `--kill-grace-period` (3 s).",
   'TaskInfo.agentId': 'Must be the agent of the accepted offers.',
   'TaskInfo.taskId': 'Chosen by the framework; unique among its live tasks.',
@@ -421,8 +426,8 @@ function render(): string {
   // Summary
   L.push('## Summary');
   L.push('');
-  L.push('| event | appended by | subject | epoch |');
-  L.push('|---|---|---|---|');
+  L.push('| event | version | appended by | subject | epoch |');
+  L.push('|---|---|---|---|---|');
   for (const type of EVENT_TYPES) {
     const js = schemas.get(type)!;
     const kind = epochKind(js);
@@ -430,7 +435,7 @@ function render(): string {
       .map((s) => code(s.subject))
       .join(' or ');
     const epoch = kind === 'required' ? 'required (a decision)' : kind === 'optional' ? "the leader's copy only" : '—';
-    L.push(`| [${type}](#${anchor(type)}) | ${shortBy(type)} | ${subs} | ${epoch} |`);
+    L.push(`| [${type}](#${anchor(type)}) | ${EVENT_VERSIONS[type]} | ${shortBy(type)} | ${subs} | ${epoch} |`);
   }
   L.push('');
 
@@ -442,7 +447,7 @@ function render(): string {
   L.push('| field | type | meaning |');
   L.push('|---|---|---|');
   L.push('| `type` | string | The event type (the union\'s discriminator). |');
-  L.push(`| \`schemaVersion\` | integer | The version of the event's schema. This build writes and reads version ${SCHEMA_VERSION}. |`);
+  L.push(`| \`schemaVersion\` | integer | The version of the event type's schema (per type: the summary's \`version\` column is what this build writes; older versions are upcast when decoded, see [Schema versions](#schema-versions-and-upcasting)). Every type starts at ${SCHEMA_VERSION}. |`);
   L.push('| `id` | string, 1–256 chars | Unique. Used as the JetStream `Nats-Msg-Id` (see below). For an event the leader owes from its outbox, the id is derived from the event that caused it (`launch-<accept id>`, `kill-<request id>`, `refused-<accept id>`, `rescind-<cause id>-<framework id>`, `status-<cause id>-<framework id>/<task id>`, `killed-unknown-<request id>`), so that a re-send is recognisable. |');
   L.push('| `time` | integer, ms since the epoch | Set by whoever appends it. The fold reads time only from here, never from a clock. |');
   L.push('| `epoch` | integer > 0 | Only on decisions of the leading master (required) and on the leader\'s copy of TaskStatusUpdated and FrameworkRemoved (optional). The fold ignores an event whose epoch is not the current one (fencing); a LeaderElected must raise it. |');
@@ -543,6 +548,7 @@ function render(): string {
     const subs = subjectsOf(type, kind);
     L.push(`- **Subject:** ${subs.map((s) => `${code(s.subject)}${s.when ? ` ${s.when}` : ''}`).join('; ')}`);
     L.push(`- **Decision (epoch):** ${decisionText(type, kind)}`);
+    L.push(`- **Schema version:** ${versionText(type)}`);
     L.push('');
     L.push(doc.meaning);
     L.push('');
@@ -589,12 +595,21 @@ function render(): string {
   L.push('## Schema versions and upcasting');
   L.push('');
   L.push(
-    `The envelope's \`schemaVersion\` is the version of the event's shape; this build writes version ${SCHEMA_VERSION}. ` +
-      'Decoding (`decode` in events/codec.ts) upcasts an older version to the current one before validating it: a chain of functions, one per version step (`UPCASTS`), applied once at the edge, so that the fold and everything else only ever see the current shape. ' +
-      `Version ${SCHEMA_VERSION} is the first, so the chain is empty today. An event with a version this build does not know (0, not an integer, or newer than ${SCHEMA_VERSION}) is malformed (UNKNOWN_SCHEMA_VERSION): an older master reading a log written by a newer one skips those events, so upgrade masters before the parties that write newer versions.`,
+    "The envelope's `schemaVersion` is the version of the event type's shape. Versions are per type: every type starts at " +
+      `${SCHEMA_VERSION}, and a type changed incompatibly declares its next version in its own schema (\`EVENT_VERSIONS\` in events/catalogue.ts derives the current version of each type from the schemas). ` +
+      'Decoding (`decode` in events/codec.ts) upcasts an older version to the current one before validating it: a chain of functions, one per version step of a type, registered in `UPCASTERS` (events/upcasters.ts) and applied once, at the edge, so that the fold and everything after it only ever see current shapes. ' +
+      'An upcaster writes what the old version meant as a literal (never a default of the running build), so an old log keeps its meaning; it converts a valid old shape and leaves an invalid one for validation to refuse. ' +
+      'The registry is checked at load: a missing step for any type stops the program from starting. ' +
+      'An event with a version this build does not know for its type (0, not an integer, or newer than the current one) is malformed (UNKNOWN_SCHEMA_VERSION): an older master reading a log written by a newer one skips those events, so upgrade masters (and auditors) before the parties that write newer versions.',
   );
   L.push('');
-  L.push('To change an event incompatibly: raise `SCHEMA_VERSION`, change the schema, and add the upcast from the previous version to `UPCASTS` with a unit test over a recorded old event.');
+  L.push('| event | from | to | what changed |');
+  L.push('|---|---|---|---|');
+  for (const u of UPCASTERS) L.push(`| [${u.type}](#${anchor(u.type)}) | ${u.from} | ${u.from + 1} | ${u.change} |`);
+  L.push('');
+  L.push(
+    'To change an event type incompatibly: give its schema `schemaVersion: z.literal(N + 1)` and the new fields, add the upcaster from N to `UPCASTERS` with a unit test over a recorded version-N event, keep a version-N event in a golden log (test/fixtures/golden, replayed by the `replay` test tier), make publishers write `EVENT_VERSIONS.<Type>`, and regenerate this page. Adding an optional field needs no new version (unknown fields are dropped when decoded).',
+  );
   L.push('');
   L.push('## Malformed messages');
   L.push('');
@@ -607,7 +622,7 @@ function render(): string {
   L.push('|---|---|');
   L.push('| `NOT_JSON` | The payload is not JSON. |');
   L.push('| `NOT_AN_EVENT` | JSON, but not an object with a string `type`. |');
-  L.push(`| \`UNKNOWN_SCHEMA_VERSION\` | \`schemaVersion\` is missing, not an integer, or not between 1 and ${SCHEMA_VERSION}; or no upcast exists for it. |`);
+  L.push('| `UNKNOWN_SCHEMA_VERSION` | `schemaVersion` is missing, not an integer, or not between 1 and the current version of its type. |');
   L.push('| `SCHEMA_VIOLATION` | After upcasting, it does not match its schema (unknown `type`, missing or mistyped field, bad id …); the message names up to 5 issues. |');
   L.push('| `WRONG_SUBJECT` | It is valid, but stored on another subject than `subjectFor` gives (e.g. an agent status on another agent\'s subject, a framework call on another framework\'s). |');
   L.push('');
@@ -616,6 +631,12 @@ function render(): string {
   );
   L.push('');
   return L.join('\n');
+}
+
+function versionText(type: EventType): string {
+  const steps = UPCASTERS.filter((u) => u.type === type).sort((a, b) => a.from - b.from);
+  if (steps.length === 0) return `${EVENT_VERSIONS[type]} (the only version)`;
+  return `${EVENT_VERSIONS[type]}; ${steps.map((u) => `version ${u.from} is upcast when decoded: ${u.change}`).join('; ')}`;
 }
 
 function decisionText(type: EventType, kind: EpochKind): string {

@@ -20,6 +20,8 @@ import {
   type OfferId,
   type Resources,
   SCHEMA_VERSION,
+  EVENT_VERSIONS,
+  refuseFilter,
   type TaskId,
   type TaskInfo,
   type TaskStatus,
@@ -272,13 +274,21 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...envelope(),
         frameworkId,
         offerIds: [...offerIds],
+        schemaVersion: EVENT_VERSIONS.OffersAccepted,
         operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
-        ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
+        filters: refuseFilter(opts?.refuseSeconds),
       });
     },
     decline: (offerIds, refuseSeconds) => {
       release(offerIds);
-      return call({ type: 'OffersDeclined', ...envelope(), frameworkId, offerIds: [...offerIds], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) });
+      return call({
+        type: 'OffersDeclined',
+        ...envelope(),
+        schemaVersion: EVENT_VERSIONS.OffersDeclined,
+        frameworkId,
+        offerIds: [...offerIds],
+        filters: refuseFilter(refuseSeconds),
+      });
     },
     kill: (taskId, opts) =>
       call({

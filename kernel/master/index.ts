@@ -45,7 +45,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
 
   // Start from the newest snapshot, so that starting does not grow with the length of history.
-  const snapshots = await openSnapshotStore(bus, o.streamReplicas, log);
+  const snapshots = await openSnapshotStore(bus, o.streamReplicas, log, { newest: 3, spread: o.snapshotHistory });
   const loadStarted = performance.now();
   const snapshot = o.snapshotEveryEvents > 0 ? await snapshots.latest(await headSeq(bus.jsm)) : null;
   if (snapshot !== null) log.info({ seq: snapshot.seq, ms: Math.round(performance.now() - loadStarted) }, 'loaded a snapshot');

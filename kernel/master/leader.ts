@@ -110,7 +110,7 @@ export function createLeadership(
   let queries: Queries | null = null;
   function startSnapshots(): void {
     if (snapshotter !== null || o.snapshotEveryEvents === 0) return;
-    snapshotter = startSnapshotter({ servers: o.nats, replicas: o.streamReplicas, everyEvents: o.snapshotEveryEvents }, log);
+    snapshotter = startSnapshotter({ servers: o.nats, replicas: o.streamReplicas, everyEvents: o.snapshotEveryEvents, retention: { newest: 3, spread: o.snapshotHistory } }, log);
   }
   function stopSnapshots(): Promise<void> {
     const s = snapshotter;

@@ -24,7 +24,7 @@ port.on('message', (m: { type: 'stop' }) => {
 async function run(): Promise<void> {
   const bus = await connectBus({ servers: d.servers, name: 'master-snapshotter', log });
   try {
-    const store = await openSnapshotStore(bus, d.replicas, log);
+    const store = await openSnapshotStore(bus, d.replicas, log, d.retention);
     const from = await store.latest(await headSeq(bus.jsm));
     let state = from?.state ?? initialState();
     let seq = from?.seq ?? 0;

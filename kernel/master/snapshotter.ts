@@ -12,11 +12,14 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseServers } from '../bus.js';
+import { type SnapshotRetention, defaultSnapshotRetention } from './snapshot-retention.js';
 
 export interface SnapshotWorkerData {
   readonly servers: string[];
   readonly replicas: number;
   readonly everyEvents: number;
+  /** Which snapshots the store keeps (snapshot-retention.ts). */
+  readonly retention: SnapshotRetention;
   readonly logLevel: string;
   readonly logBindings: Record<string, unknown>;
 }
@@ -31,11 +34,12 @@ export interface Snapshotter {
 
 const STOP_WAIT_MS = 5000;
 
-export function startSnapshotter(o: { servers: string; replicas: number; everyEvents: number }, log: Logger): Snapshotter {
+export function startSnapshotter(o: { servers: string; replicas: number; everyEvents: number; retention?: SnapshotRetention }, log: Logger): Snapshotter {
   const data: SnapshotWorkerData = {
     servers: parseServers(o.servers),
     replicas: o.replicas,
     everyEvents: o.everyEvents,
+    retention: o.retention ?? defaultSnapshotRetention(),
     logLevel: log.level,
     logBindings: log.bindings(),
   };

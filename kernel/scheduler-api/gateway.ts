@@ -17,6 +17,8 @@ import {
   type OfferId,
   type Operation,
   SCHEMA_VERSION,
+  EVENT_VERSIONS,
+  refuseFilter,
   type TaskId,
   type ReconciledStatus,
   type TaskStatus,
@@ -316,8 +318,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           ...envelope(),
           frameworkId,
           offerIds: c.accept.offer_ids.map((x) => x.value as OfferId),
+          schemaVersion: EVENT_VERSIONS.OffersAccepted,
           operations: ops.valid,
-          ...(c.accept.filters?.refuse_seconds !== undefined ? { refuseSeconds: c.accept.filters.refuse_seconds } : {}),
+          filters: refuseFilter(c.accept.filters?.refuse_seconds),
         });
       }
       case 'DECLINE':
@@ -326,8 +329,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           type: 'OffersDeclined',
           ...envelope(),
           frameworkId,
+          schemaVersion: EVENT_VERSIONS.OffersDeclined,
           offerIds: c.decline.offer_ids.map((x) => x.value as OfferId),
-          ...(c.decline.filters?.refuse_seconds !== undefined ? { refuseSeconds: c.decline.filters.refuse_seconds } : {}),
+          filters: refuseFilter(c.decline.filters?.refuse_seconds),
         });
       case 'REVIVE':
         return call({ type: 'OffersRevived', ...envelope(), frameworkId });

@@ -21,6 +21,8 @@ import {
   type StatusReason,
   type FrameworkCapability as FrameworkCapabilitySchema,
   type Attribute as AttributeSchema,
+  EVENT_VERSIONS,
+  refuseFilter,
   validate,
 } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -247,19 +249,21 @@ export const accepted = (
   build({
     type: 'OffersAccepted',
     ...stamp(a),
+    schemaVersion: EVENT_VERSIONS.OffersAccepted,
     frameworkId: a.frameworkId,
     offerIds: a.offerIds,
     operations: a.tasks !== undefined && a.tasks.length > 0 ? [{ type: 'LAUNCH', tasks: a.tasks.map(taskInfo) }] : [],
-    ...(a.refuseSeconds !== undefined ? { refuseSeconds: a.refuseSeconds } : {}),
+    filters: refuseFilter(a.refuseSeconds),
   });
 
 export const declined = (d: Env & { frameworkId: string; offerIds: string[]; refuseSeconds?: number }): EventOf<'OffersDeclined'> =>
   build({
     type: 'OffersDeclined',
     ...stamp(d),
+    schemaVersion: EVENT_VERSIONS.OffersDeclined,
     frameworkId: d.frameworkId,
     offerIds: d.offerIds,
-    ...(d.refuseSeconds !== undefined ? { refuseSeconds: d.refuseSeconds } : {}),
+    filters: refuseFilter(d.refuseSeconds),
   });
 
 // ------------------------------------------------------------------------------------------------
@@ -331,7 +335,7 @@ export function sent<D extends Draft>(draft: D, epoch: number = defaultEpoch, o:
   counter++;
   const time = o.time ?? T0 + counter * STEP;
   lastTime = time;
-  return validate({ ...(draft as object), schemaVersion: 1, time, epoch } as ClusterEventInput);
+  return validate({ ...(draft as object), schemaVersion: EVENT_VERSIONS[draft.type], time, epoch } as ClusterEventInput);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1050,7 +1050,7 @@ test('expiredFrameworkEvents: a disconnected framework is removed once its failo
 const launchGroup = (o: { id: string; offerId: string; executorId: string; executorResources: string; tasks: Array<{ taskId: string; resources: string }> }): ClusterEvent =>
   validate({
     type: 'OffersAccepted',
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: o.id,
     time: T0 + 50_000,
     frameworkId: 'fw1',
@@ -1062,6 +1062,7 @@ const launchGroup = (o: { id: string; offerId: string; executorId: string; execu
         tasks: o.tasks.map((t) => ({ taskId: t.taskId, name: t.taskId, agentId: 'a1', resources: res(t.resources), command: { value: 'true' } })),
       },
     ],
+    filters: { refuseSeconds: 5 },
   });
 
 test('LAUNCH_GROUP: tasks and their executor\'s resources are held; one command with the executor; released after the last task', () => {
