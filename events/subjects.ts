@@ -22,6 +22,8 @@ export const subjects = {
   agentFact: (agentId: AgentId, fact: 'registered' | 'reregistered' | 'disconnected') =>
     `${LOG_PREFIX}.agent.${agentId}.${fact}`,
   agentStatus: (agentId: AgentId, frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.${agentId}.status.${frameworkId}`,
+  /** Every status update an agent reported, for any framework. */
+  statusesFrom: (agentId: AgentId) => `${LOG_PREFIX}.agent.${agentId}.status.*`,
   /** Every status update about a framework's tasks, from any agent. */
   statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
   frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,

@@ -2,6 +2,8 @@
 // the posix fallback. Needs root. Every test runs in a fresh temp work dir and a unique cgroups
 // root (`mesos-test-<random>`), which must be completely gone at the end.
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { findHostTools } from '../../agent/isolation/host-tools.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +71,7 @@ interface Ctx {
 /** A containerizer that remembers what it launched, so a failing test leaks nothing. */
 function tracking(inner: Containerizer, launched: () => Container[]): Containerizer {
   return {
-    isolation: inner.isolation,
+    ...inner,
     launch: async (sp) => {
       const c = await inner.launch(sp);
       launched().push(c);
@@ -84,8 +86,11 @@ const leftovers = new Map<string, string[]>();
 let counter = 0;
 function spec(ctx: Ctx, command: LaunchSpec['command'], extra: Partial<LaunchSpec> = {}): LaunchSpec {
   const containerId = `c${++counter}-${randomBytes(3).toString('hex')}`;
+  const runtimeDir = join(ctx.workDir, 'meta', 'containers', containerId);
+  mkdirSync(runtimeDir, { recursive: true });
   return {
     containerId,
+    runtimeDir,
     sandbox: sandboxPath(ctx.workDir, 'agent-1', 'fw-1', `exec-${counter}`, containerId),
     command,
     limits: { cpus: 0.5, memMb: 64 },
@@ -137,7 +142,7 @@ function behaviour(name: string, makeIsolator: () => Promise<Isolator>): Test<Ct
   s.before(async (ctx) => {
     ctx.isolator = await makeIsolator();
     ctx.launched = [];
-    ctx.containerizer = tracking(createContainerizer({ isolator: ctx.isolator, log }), () => ctx.launched);
+    ctx.containerizer = tracking(createContainerizer({ isolator: ctx.isolator, tools: await findHostTools(), log }), () => ctx.launched);
   });
   s.before.each(async (ctx) => {
     ctx.workDir = await mkdtemp(join(tmpdir(), 'containerizer-'));
