@@ -156,11 +156,17 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   if (queue.corruptRecords > 0) log.error({ corrupt: queue.corruptRecords }, 'the status update queue had unreadable records (skipped)');
   const statuses = createStatusSender({ bus, agentId, queue, log });
   const uses = (name: string): boolean => isolators.includes(name);
+  // The earlier agent id's containers (--new-agent-id) have their cgroups under its own root.
+  const previousIsolator =
+    previous !== null && !sameAgent && isolator.kind !== 'posix'
+      ? (await selectIsolator(request, { cgroupsRoot: `${o.cgroupsRoot}/${previous.agentId}`, log, enableCfs: o.cgroupsEnableCfs })).isolator
+      : undefined;
   const runner = createTaskRunner({
     agentId,
     workDir,
     metaDir,
     containerizer,
+    ...(previousIsolator !== undefined ? { previousContainerizer: createContainerizer({ isolator: previousIsolator, taskIsolators, tools, log }) } : {}),
     statuses,
     defaultGraceMs: o.killGracePeriodMs,
     ...(uses('cgroups/pids') ? { pidsMax: o.cgroupsPidsMax } : {}),
@@ -170,6 +176,10 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
 
   // Take over what the previous process of this agent ran; then clean up isolation nobody owns.
   const recovery = await runner.recover();
+  if (previousIsolator !== undefined) {
+    for (const id of await previousIsolator.containers().catch(() => [])) await previousIsolator.cleanup(id).catch(() => undefined);
+    await previousIsolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the earlier agent id\'s cgroups root'));
+  }
   const owned = new Set(runner.running().map((t) => t.containerId));
   for (const id of await containerizer.containersOnHost().catch(() => [])) {
     if (owned.has(id)) continue;

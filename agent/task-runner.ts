@@ -87,6 +87,8 @@ export interface TaskRunnerOptions {
   /** `<work-dir>/meta`: container checkpoints live in `containers/` below it. */
   readonly metaDir: string;
   readonly containerizer: Containerizer;
+  /** For the containers of the work dir's earlier agent id (--new-agent-id): its cgroups live under its own root. */
+  readonly previousContainerizer?: Containerizer;
   readonly statuses: StatusSender;
   readonly defaultGraceMs: number;
   /** Per-task process limit (cgroups/pids), if any. */
@@ -394,9 +396,10 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       if (cp.agentId !== o.agentId) {
         // A task of this work dir's earlier agent id (the operator asked for a new one): it goes.
         tlog.warn({ containerId: cp.containerId, taskId: cp.task.taskId, oldAgentId: cp.agentId }, 'killing a task of the earlier agent id');
-        const r = await o.containerizer.recover(specOf(t, cp.user));
+        const old = o.previousContainerizer ?? o.containerizer;
+        const r = await old.recover(specOf(t, cp.user));
         if (r.kind === 'attached') await r.container.kill(0);
-        else await o.containerizer.destroy(cp.containerId).catch(() => undefined);
+        else await old.destroy(cp.containerId).catch(() => undefined);
         await o.statuses
           .send(
             {
