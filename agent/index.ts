@@ -151,7 +151,13 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   if (missing.length > 0) log.warn({ missing }, 'cgroup controllers not on this host: their limits are not enforced');
   const containerizer: Containerizer = createContainerizer({ isolator, taskIsolators, tools, log });
 
-  const bus: Bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
+  let bus: Bus;
+  try {
+    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
+  } catch (err) {
+    await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
+    throw err;
+  }
   const queue = await openStatusQueue(metaDir);
   if (queue.corruptRecords > 0) log.error({ corrupt: queue.corruptRecords }, 'the status update queue had unreadable records (skipped)');
   const statuses = createStatusSender({ bus, agentId, queue, log });

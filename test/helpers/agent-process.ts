@@ -33,6 +33,8 @@ export interface AgentProcessOptions {
   readonly isolation?: string;
   readonly extra?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Default: $MESOS_TEST_LOG, else warn. */
+  readonly logLevel?: string;
 }
 
 export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> {
@@ -54,7 +56,7 @@ export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> 
       '--kill-grace-period',
       '500ms',
       '--log-level',
-      process.env.MESOS_TEST_LOG ?? 'warn',
+      o.logLevel ?? process.env.MESOS_TEST_LOG ?? 'warn',
       ...(o.extra ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -64,10 +66,11 @@ export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> 
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const banner = await waitFor(
-    () => /^agent \S+ running .*$/m.exec(out)?.[0] ?? (proc.exitCode !== null ? Promise.reject(new Error(`agent exited (${proc.exitCode}): ${out}`)) : undefined),
+    () => /^agent \S+ running .*$/m.exec(out)?.[0] ?? (proc.exitCode !== null ? `EXITED ${proc.exitCode}` : undefined),
     'the agent to start',
     o.readyTimeoutMs ?? 30_000,
   );
+  if (banner.startsWith('EXITED ')) throw new Error(`the agent exited (${banner.slice(7)}): ${out}`);
   const agentId = /^agent (\S+) running/.exec(banner)![1]!;
   return {
     agentId,
@@ -148,4 +151,10 @@ export async function cgroupsUnder(root: string): Promise<string[]> {
   };
   for (const m of points) await walk(join(m, root));
   return out;
+}
+
+/** Test cleanup after a failure: remove every cgroup under the root, deepest first. */
+export async function removeCgroupsUnder(root: string): Promise<void> {
+  const { rmdir } = await import('node:fs/promises');
+  for (const d of (await cgroupsUnder(root)).sort((a, b) => b.length - a.length)) await rmdir(d).catch(() => undefined);
 }

@@ -15,7 +15,7 @@ import { type AgentId, type EventOf, type TaskStatus, isTerminal, subjects } fro
 import { type Bus, connectBus, readLog } from '../../kernel/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/master/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { type AgentProcess, cgroupsUnder, killProcessesUnder, processesUnder, runAgentExpectingExit, spawnAgent } from '../helpers/agent-process.js';
+import { type AgentProcess, cgroupsUnder, killProcessesUnder, processesUnder, removeCgroupsUnder, runAgentExpectingExit, spawnAgent } from '../helpers/agent-process.js';
 import { testLog } from '../helpers/cluster.js';
 import { withNats, type TestNats } from '../helpers/nats.js';
 import { OfferQueue } from '../helpers/offers.js';
@@ -52,6 +52,7 @@ test.before(async () => {
 test.after(async () => {
   for (const a of agents) if (a.proc.exitCode === null && a.proc.signalCode === null) await a.stop();
   await killProcessesUnder(dir);
+  await removeCgroupsUnder(cgroupsRoot);
   await fw?.close();
   await bus?.close();
   await master?.stop();
