@@ -7,8 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Observable, Subject, concat, defer, from } from 'rxjs';
+import type { z } from 'zod';
 import {
   type AgentId,
+  CommandInfo,
+  type ExecutorId,
+  type Operation,
   type ClusterEvent,
   type ClusterEventInput,
   type EventOf,
@@ -45,11 +49,21 @@ export interface TaskSpec {
   readonly agentId: AgentId;
   /** Resources as a list, or Mesos's text form `cpus:0.1;mem:32`. */
   readonly resources: Resources | string;
-  /** A shell command line, or a full command. */
-  readonly command: string | TaskInfo['command'];
+  /** A shell command line, or a full command (environment, arguments, user, URIs to fetch). */
+  readonly command: string | CommandInfoInput;
   readonly killGracePeriodMs?: number;
   readonly labels?: Record<string, string>;
+  /** Isolation options: an empty network namespace (`network: 'NONE'`), sharing the agent's pid namespace. */
+  readonly container?: TaskInfo['container'];
 }
+
+/** The command of a task as a framework writes it (defaults not yet applied). */
+export type CommandInfoInput = z.input<typeof CommandInfo>;
+
+/** An offer operation as a framework writes it: LAUNCH, or LAUNCH_GROUP (tasks together under one executor). */
+export type OperationSpec =
+  | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskSpec[] }
+  | { readonly type: 'LAUNCH_GROUP'; readonly executor: { readonly executorId: string; readonly resources: Resources | string }; readonly tasks: readonly TaskSpec[] };
 
 export interface SchedulerOptions {
   readonly nats: string;
@@ -77,6 +91,8 @@ export interface Scheduler {
   /** The framework was removed (torn down or timed out). */
   readonly removed$: Observable<EventOf<'FrameworkRemoved'>>;
   accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
+  /** Accept with explicit operations (e.g. a LAUNCH_GROUP). */
+  acceptOperations(offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
@@ -90,7 +106,7 @@ export interface Scheduler {
 }
 
 export function toTaskInfo(t: TaskSpec): TaskInfo {
-  const command = typeof t.command === 'string' ? { value: t.command, shell: true } : t.command;
+  const command = CommandInfo.parse(typeof t.command === 'string' ? { value: t.command, shell: true } : t.command);
   return {
     taskId: t.taskId as TaskId,
     name: t.name ?? t.taskId,
@@ -99,6 +115,17 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
     command,
     ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),
+    ...(t.container !== undefined ? { container: t.container } : {}),
+  };
+}
+
+export function toOperation(op: OperationSpec): Operation {
+  if (op.type === 'LAUNCH') return { type: 'LAUNCH', tasks: op.tasks.map(toTaskInfo) };
+  const r = op.executor.resources;
+  return {
+    type: 'LAUNCH_GROUP',
+    executor: { executorId: op.executor.executorId as ExecutorId, resources: typeof r === 'string' ? [...parseResources(r)] : [...r] },
+    tasks: op.tasks.map(toTaskInfo),
   };
 }
 
@@ -241,6 +268,17 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         frameworkId,
         offerIds: [...offerIds],
         operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
+        ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
+      });
+    },
+    acceptOperations: (offerIds, operations, opts) => {
+      release(offerIds);
+      return call({
+        type: 'OffersAccepted',
+        ...envelope(),
+        frameworkId,
+        offerIds: [...offerIds],
+        operations: operations.map(toOperation),
         ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
       });
     },
