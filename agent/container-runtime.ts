@@ -64,12 +64,16 @@ export function parsePidText(text: string | undefined): number | undefined {
 
 export const readTaskPid = async (dir: string): Promise<number | undefined> => parsePidText(await readText(path.join(dir, RUNTIME_FILES.taskPid)));
 
-/** The exit status the supervisor wrote (undefined while the task runs, or if it is cut short). */
-export async function readExitStatus(dir: string): Promise<number | undefined> {
-  const text = await readText(path.join(dir, RUNTIME_FILES.status));
-  if (text === undefined || !text.endsWith('\n')) return undefined; // absent or still being written
+/** The text of a status file: a number and a newline (anything else: absent or still being written). */
+export function parseExitStatusText(text: string | undefined): number | undefined {
+  if (text === undefined || !text.endsWith('\n')) return undefined;
   const t = text.trim();
   return /^\d+$/.test(t) ? Number(t) : undefined;
+}
+
+/** The exit status the supervisor wrote (undefined while the task runs, or if it is cut short). */
+export async function readExitStatus(dir: string): Promise<number | undefined> {
+  return parseExitStatusText(await readText(path.join(dir, RUNTIME_FILES.status)));
 }
 
 /** A shell's exit status as (code, signal): 128+N is "terminated by signal N" when N is a signal. */
