@@ -519,6 +519,14 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
     const gpus = R.scalar(t.resources, 'gpus');
     if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
   }
+  // Ports (any RANGES or SET resource) are held by one task each.
+  const shared = R.sharedItem([
+    ...tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })),
+    ...e.operations.flatMap((op) => (op.type === 'LAUNCH_GROUP' ? [{ owner: `executor ${op.executor.executorId}`, resources: op.executor.resources }] : [])),
+  ]);
+  if (shared !== undefined) {
+    return { code: 'TASK_INVALID', message: `${shared.owners[0]} and ${shared.owners[1]} both ask for ${shared.name} ${shared.item}` };
+  }
   const executors = new Set<string>();
   for (const op of e.operations) {
     if (op.type !== 'LAUNCH_GROUP') continue;

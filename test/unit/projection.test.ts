@@ -355,6 +355,52 @@ test('accept refused: more resources than offered → RESOURCES_EXCEEDED', () =>
   assert.equal(agent(s).offered, []);
 });
 
+test('accept refused: two tasks of one accept asking for the same port → TASK_INVALID (a port is held by one task)', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+  );
+  when(
+    s,
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1;ports:[31000-31002]' },
+        { taskId: 't2', agentId: 'a1', resources: 'cpus:1;ports:[31002-31003]' },
+      ],
+    }),
+  );
+  const r = refusal(s);
+  assert.is(r.code, 'TASK_INVALID');
+  assert.match(r.message, /task t1 and task t2 both ask for ports 31002/);
+  assert.is(s.tasks.size, 0);
+});
+
+test('ports: a port held by a live task is not offered again; disjoint ports of one accept are fine', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1;ports:[31000-31001]' },
+        { taskId: 't2', agentId: 'a1', resources: 'cpus:1;ports:[31005-31005]' },
+      ],
+    }),
+  );
+  assert.is(s.tasks.size, 2);
+  // an offer of a port in use is invalid when folded
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'ports:[31001-31001]' }));
+  assert.not.ok(s.offers.has('o2' as OfferId));
+  assert.is(s.counters.offersInvalid, 1);
+});
+
 test('accept refused: duplicate task id → TASK_ID_DUPLICATE (within the accept and against a live task)', () => {
   const s1 = withOffer();
   when(
