@@ -9,7 +9,7 @@
  *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
  *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed)
  * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`,
- * `live.fw.<frameworkId>`.
+ * `live.fw.<frameworkId>`; so are re-deliveries of unacknowledged updates, `live.fw.<frameworkId>.update`.
  */
 import type { AgentId, FrameworkId } from './ids.js';
 import type { ClusterEvent } from './catalogue.js';
@@ -39,6 +39,8 @@ export const subjects = {
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
   /** Liveness: the leader pings each connected native framework here (not stored). */
   frameworkPing: (frameworkId: FrameworkId) => `live.fw.${frameworkId}`,
+  /** The leader delivers unacknowledged status updates again here (not stored: not new facts). */
+  redeliveredUpdates: (frameworkId: FrameworkId) => `live.fw.${frameworkId}.update`,
 } as const;
 
 /** The one subject an event is appended on. */

@@ -23,7 +23,7 @@ import {
   SCHEMA_VERSION,
   type TaskId,
   type TaskInfo,
-  type TaskStatus,
+  TaskStatus,
   asFrameworkId,
   epochOf,
   subjects,
@@ -85,7 +85,10 @@ export interface Scheduler {
   /** The offers held now. */
   outstandingOffers(): Offer[];
   readonly rescinds$: Observable<OfferId>;
-  /** Task status updates, including those synthesised from a refused accept (as Mesos would send). */
+  /**
+   * Task status updates, including those synthesised from a refused accept (as Mesos would send),
+   * and updates delivered again by the leader while they are not acknowledged (same uuid).
+   */
   readonly updates$: Observable<TaskStatus>;
   readonly refusals$: Observable<EventOf<'AcceptRefused'>>;
   /** The framework was removed (torn down or timed out). */
@@ -161,6 +164,21 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const pings = bus.nc.subscribe(subjects.frameworkPing(frameworkId), {
     callback: (err, msg) => {
       if (!err) msg.respond(enc.encode(JSON.stringify({ frameworkId })));
+    },
+  });
+  // Updates the leader delivers again while they are not acknowledged (not in the log twice).
+  const redelivered = bus.nc.subscribe(subjects.redeliveredUpdates(frameworkId), {
+    callback: (err, msg) => {
+      if (err) return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(new TextDecoder().decode(msg.data));
+      } catch {
+        return;
+      }
+      const s = TaskStatus.safeParse(raw);
+      if (s.success && s.data.frameworkId === frameworkId) updates$.next(s.data);
+      else log.warn('skipped a malformed re-delivered update');
     },
   });
   await bus.nc.flush();
@@ -242,6 +260,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     if (closed) return;
     closed = true;
     pings.unsubscribe();
+    redelivered.unsubscribe();
     abort.abort();
     await follow;
     offers$.complete();
