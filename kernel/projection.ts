@@ -198,11 +198,31 @@ function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'
 /**
  * An agent that comes back reports what it runs. Tasks the master had written off as unreachable
  * or lost come back; tasks the master thinks it runs, that were launched before its last carried
- * out command, and that it does not report, are lost.
+ * out command, and that it does not report, are lost; tasks it runs that the master does not know
+ * are killed (a KillTask is owed).
  */
 function reconcileAgentTasks(state: State, agent: AgentState, e: EventOf<'AgentReregistered'>): void {
   if (e.lastCommandSeq > agent.lastCommandSeqSeen) agent.lastCommandSeqSeen = e.lastCommandSeq;
   const reported = new Map(e.tasks.map((t) => [taskKey(t.frameworkId, t.taskId), t.state]));
+  for (const rt of e.tasks) {
+    const key = taskKey(rt.frameworkId, rt.taskId);
+    const t = state.tasks.get(key);
+    if (t === undefined && !isTerminal(rt.state)) {
+      // It runs a task the master does not know (its framework was removed, or the task ended
+      // here, while the agent was away): it must not run on unnoticed. As Mesos's master does for
+      // the tasks of a completed framework, the agent is told to kill it.
+      agent.commandSeq++;
+      owe(state, {
+        type: 'KillTask',
+        id: `kill-unknown-${e.id}-${key}`,
+        agentId: agent.id,
+        agentSeq: agent.commandSeq,
+        frameworkId: rt.frameworkId,
+        taskId: rt.taskId,
+        reason: 'REASON_TASK_UNKNOWN',
+      });
+    }
+  }
   for (const [key, reportedState] of reported) {
     const t = state.tasks.get(key);
     if (t === undefined || t.agentId !== agent.id) continue;

@@ -859,6 +859,32 @@ test('AgentReregistered: a task the agent does not report, launched before its l
   assert.is(s2.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING');
 });
 
+test('AgentReregistered: a task the agent runs but the master does not know (its framework was removed meanwhile) is owed a kill', () => {
+  const s = withTask();
+  when(s, sent(s.outbox.get('launch-acc1')!, 1), frameworkRemoved({ frameworkId: 'fw1' }));
+  s.outbox.clear(); // the kill command of the removal went to an agent that was away
+  const seqBefore = agent(s).commandSeq;
+  when(
+    s,
+    agentReregistered({
+      id: 'rr',
+      agentId: 'a1',
+      tasks: [
+        { frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' },
+        { frameworkId: 'fw1', taskId: 'gone', state: 'FINISHED' },
+      ],
+      lastCommandSeq: seqBefore,
+    }),
+  );
+  const kills = owed(s, 'KillTask');
+  assert.equal(
+    kills.map((k) => [k.id, k.taskId, k.agentSeq, k.reason]),
+    [[`kill-unknown-rr-fw1/t1`, 't1', seqBefore + 1, 'REASON_TASK_UNKNOWN']],
+    'only the live one; a terminal one needs nothing',
+  );
+  assert.is(agent(s).commandSeq, seqBefore + 1);
+});
+
 test('AgentDisconnected rescinds its offers but keeps its tasks', () => {
   const s = withOffer();
   when(s, agentDisconnected({ id: 'd1', agentId: 'a1' }));
