@@ -504,6 +504,29 @@ v2fake('prepare enables controllers top-down and writes memory.max and cpu.weigh
   }
 });
 
+v2fake('cgroups/pids and --cgroups-enable-cfs on v2: pids.max and cpu.max "<quota> <period>"; pids.current in usage; pids.events counted', async () => {
+  const mount = await mkdtemp(join(tmpdir(), 'fake-cgroup2-'));
+  try {
+    await writeFile(join(mount, 'cgroup.controllers'), 'cpu memory pids\n');
+    await writeFile(join(mount, 'cgroup.subtree_control'), 'memory cpu\n');
+    const iso = new CgroupsV2Isolator({ mount, root: 'mesos/agent-1', log, controllers: ['memory', 'cpu', 'pids'], enableCfs: true });
+    assert.equal(iso.controllers(), ['memory', 'cpu', 'pids']);
+    await iso.prepare('c1', { cpus: 0.25, memMb: 32, pids: 100 });
+    const dir = join(mount, 'mesos', 'agent-1', 'c1');
+    assert.is(await readText(join(mount, 'cgroup.subtree_control')), '+pids', 'only pids was missing at the mount');
+    assert.is(await readText(join(dir, 'cpu.weight')), '10');
+    assert.is(await readText(join(dir, 'cpu.max')), '25000 100000');
+    assert.is(await readText(join(dir, 'pids.max')), '100');
+    await writeFile(join(dir, 'memory.stat'), 'anon 1\n');
+    await writeFile(join(dir, 'pids.current'), '7\n');
+    assert.is((await iso.usage('c1')).threads, 7);
+    await writeFile(join(dir, 'pids.events'), 'max 3\n');
+    assert.is(await iso.pidsLimitHits('c1'), 3);
+  } finally {
+    await rm(mount, { recursive: true, force: true });
+  }
+});
+
 v2fake('a controller that cannot be enabled is a clear error', async () => {
   const mount = await mkdtemp(join(tmpdir(), 'fake-cgroup2-'));
   try {
