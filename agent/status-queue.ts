@@ -18,7 +18,8 @@
  * fsync, rename, fsync of the directory); so is it at every open.
  *
  * Writes are group-committed: records queued while one write+fdatasync is in flight go out
- * together in the next one.
+ * together in the next one. Only puts wait for the fdatasync; done records are written and ride
+ * with the next sync (losing one in a crash costs a read-back from the log, not a duplicate).
  */
 import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { posix as path } from 'node:path';
@@ -175,6 +176,8 @@ export async function openStatusQueue(metaDir: string): Promise<StatusQueue> {
 
   interface Waiter {
     readonly line: string;
+    /** Must be on disk before it resolves (a put); a done record rides with the next sync. */
+    readonly sync: boolean;
     readonly resolve: () => void;
     readonly reject: (e: unknown) => void;
   }
@@ -189,7 +192,7 @@ export async function openStatusQueue(metaDir: string): Promise<StatusQueue> {
       try {
         await fh.write(data);
         bytes += Buffer.byteLength(data);
-        await fh.datasync();
+        if (batch.some((w) => w.sync)) await fh.datasync();
         if (bytes > COMPACT_BYTES) {
           const keep = compactText(recentDone, pending.values());
           await fh.close();
@@ -204,9 +207,9 @@ export async function openStatusQueue(metaDir: string): Promise<StatusQueue> {
     }
   }
 
-  function write(line: string): Promise<void> {
+  function write(line: string, sync: boolean): Promise<void> {
     if (closed) return Promise.reject(new StatusQueueError('QUEUE_CLOSED', 'the status update queue is closed'));
-    const p = new Promise<void>((resolve, reject) => buffer.push({ line, resolve, reject }));
+    const p = new Promise<void>((resolve, reject) => buffer.push({ line, sync, resolve, reject }));
     if (flushing === null) {
       flushing = flushLoop().finally(() => {
         flushing = null;
@@ -223,7 +226,7 @@ export async function openStatusQueue(metaDir: string): Promise<StatusQueue> {
       const u: QueuedUpdate = { event, after: highestSeq };
       pending.set(event.id, u);
       try {
-        await write(encodePut(u));
+        await write(encodePut(u), true);
       } catch (err) {
         pending.delete(event.id);
         throw err;
@@ -234,13 +237,16 @@ export async function openStatusQueue(metaDir: string): Promise<StatusQueue> {
       if (seq > highestSeq) highestSeq = seq;
       if (!pending.delete(id)) return;
       remember(recentDone, id, seq);
-      await write(encodeDone(id, seq));
+      // Not synced on its own: a done record lost in a crash only makes the agent read the update
+      // back from the log after the restart (and find it there), never send it twice.
+      await write(encodeDone(id, seq), false);
     },
     knows: (id) => (pending.has(id) ? 'pending' : recentDone.has(id) ? 'done' : undefined),
     pendingCount: () => pending.size,
     async close() {
       closed = true;
       while (flushing !== null) await flushing;
+      await fh.datasync().catch(() => undefined);
       await fh.close();
     },
   };
