@@ -3,11 +3,11 @@
  * carried out its command stream (the last agentSeq, and the stream sequence a catch-up read may
  * start from). Written atomically (temp file + fsync + rename + fsync of the directory).
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentId } from '../events/index.js';
-import { syncDir } from './status-queue.js';
+import { writeFileDurably } from './durable-file.js';
 
 export const AgentCheckpoint = z.object({
   agentId: AgentId,
@@ -39,14 +39,5 @@ export async function loadCheckpoint(workDir: string): Promise<AgentCheckpoint |
 /** Atomically and durably (fsync of the file and of the directory). */
 export async function saveCheckpoint(workDir: string, c: AgentCheckpoint): Promise<void> {
   await mkdir(join(workDir, 'meta'), { recursive: true });
-  const tmp = `${file(workDir)}.tmp`;
-  const h = await open(tmp, 'w', 0o600);
-  try {
-    await h.write(JSON.stringify(c));
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, file(workDir));
-  await syncDir(join(workDir, 'meta'));
+  await writeFileDurably(file(workDir), JSON.stringify(c));
 }

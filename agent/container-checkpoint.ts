@@ -6,11 +6,11 @@
  * removed once the task's terminal update is in the durable status queue. The container's
  * runtime files (container-runtime.ts) live in the same directory.
  */
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { z } from 'zod';
 import { AgentId, FrameworkId, GroupExecutor, TaskId, TaskInfo } from '../events/index.js';
-import { syncDir } from './status-queue.js';
+import { syncDir, writeFileDurably } from './durable-file.js';
 
 export const CONTAINERS_DIR = 'containers';
 export const CHECKPOINT_FILE = 'container.json';
@@ -44,17 +44,7 @@ export const runtimeDirOf = (metaDir: string, containerId: string): string => pa
 export async function writeContainerCheckpoint(metaDir: string, c: ContainerCheckpoint): Promise<string> {
   const dir = runtimeDirOf(metaDir, c.containerId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, CHECKPOINT_FILE);
-  const tmp = `${file}.tmp`;
-  const h = await open(tmp, 'w', 0o600);
-  try {
-    await h.write(JSON.stringify(c));
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, file);
-  await syncDir(dir);
+  await writeFileDurably(path.join(dir, CHECKPOINT_FILE), JSON.stringify(c));
   await syncDir(containersDir(metaDir));
   return dir;
 }

@@ -21,10 +21,11 @@
  * together in the next one. Only puts wait for the fdatasync; done records are written and ride
  * with the next sync (losing one in a crash costs a read-back from the log, not a duplicate).
  */
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { z } from 'zod';
 import { type EventOf, TaskStatusUpdated } from '../events/index.js';
+import { writeFileDurably } from './durable-file.js';
 
 export const QUEUE_FILE = 'status-updates.log';
 export const QUEUE_FORMAT_VERSION = 1;
@@ -252,26 +253,8 @@ export async function openStatusQueue(metaDir: string): Promise<StatusQueue> {
   };
 }
 
-/** Replace the file's content atomically and return a handle open for appending to it. */
+/** Replace the file's content atomically and durably, and return a handle open for appending to it. */
 async function rewrite(file: string, content: string): Promise<FileHandle> {
-  const tmp = `${file}.tmp`;
-  const h = await open(tmp, 'w', 0o600);
-  try {
-    await h.write(content);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  await rename(tmp, file);
-  await syncDir(path.dirname(file));
+  await writeFileDurably(file, content);
   return open(file, 'a');
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const d = await open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
 }

@@ -255,6 +255,18 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     }
   }
 
+  const acceptOperations = (offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void> => {
+    release(offerIds);
+    return call({
+      type: 'OffersAccepted',
+      ...envelope(),
+      frameworkId,
+      offerIds: [...offerIds],
+      operations: operations.map(toOperation),
+      ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
+    });
+  };
+
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
@@ -279,28 +291,8 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$: updates$.asObservable(),
     refusals$: refusals$.asObservable(),
     removed$: removed$.asObservable(),
-    accept: (offerIds, tasks, opts) => {
-      release(offerIds);
-      return call({
-        type: 'OffersAccepted',
-        ...envelope(),
-        frameworkId,
-        offerIds: [...offerIds],
-        operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
-        ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
-      });
-    },
-    acceptOperations: (offerIds, operations, opts) => {
-      release(offerIds);
-      return call({
-        type: 'OffersAccepted',
-        ...envelope(),
-        frameworkId,
-        offerIds: [...offerIds],
-        operations: operations.map(toOperation),
-        ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
-      });
-    },
+    accept: (offerIds, tasks, opts) => acceptOperations(offerIds, tasks.length > 0 ? [{ type: 'LAUNCH', tasks }] : [], opts),
+    acceptOperations,
     decline: (offerIds, refuseSeconds) => {
       release(offerIds);
       return call({ type: 'OffersDeclined', ...envelope(), frameworkId, offerIds: [...offerIds], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) });
