@@ -19,7 +19,9 @@
  * does (Mesos has no other policy for a group).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentId, EventOf, FrameworkId, GroupExecutor, StatusReason, StatusSource, TaskId, TaskInfo, TaskStateName, TaskStatus } from '../events/index.js';
 import { isTerminal, taskKey } from '../events/index.js';
@@ -113,9 +115,16 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     void p.finally(() => work.delete(p));
   };
 
-  /** `what`: a once-per-container update (`starting`, `running`, `terminal`), for a deterministic uuid. */
-  function report(t: RunningTask, state: TaskStateName, source: StatusSource, extra: { reason?: StatusReason; message?: string } = {}, what?: string): Promise<void> {
+  /**
+   * Queue a status update. `what`: a once-per-container update (`starting`, `running`,
+   * `terminal`): its uuid is derived from the container, and a marker in the container's runtime
+   * dir (`reported.<what>`) says it was queued, so that a restarted agent does not queue it again
+   * (the durable queue only remembers the last 1,024 delivered updates).
+   */
+  async function report(t: RunningTask, state: TaskStateName, source: StatusSource, extra: { reason?: StatusReason; message?: string } = {}, what?: string): Promise<void> {
     t.state = state;
+    const marker = what === undefined ? undefined : join(runtimeDirOf(o.metaDir, t.containerId), `reported.${what}`);
+    if (marker !== undefined && existsSync(marker)) return;
     const uuid = what === undefined ? randomUUID() : statusUuidFor(t.containerId, what);
     const status: TaskStatus = {
       agentId: o.agentId,
@@ -129,7 +138,15 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       containerId: t.containerId,
       ...extra,
     };
-    return o.statuses.send(status, uuid).catch((err: unknown) => tlog.error({ err, taskId: t.taskId, state }, 'cannot queue a status update'));
+    try {
+      await o.statuses.send(status, uuid);
+    } catch (err) {
+      tlog.error({ err, taskId: t.taskId, state }, 'cannot queue a status update');
+      return;
+    }
+    // Not fsync'ed: lost in a crash, the same update is queued again with the same id, which the
+    // queue, JetStream's duplicate window or the fold recognise.
+    if (marker !== undefined) await writeFile(marker, '').catch(() => undefined);
   }
 
   function specOf(t: RunningTask, user: string | undefined): LaunchSpec {

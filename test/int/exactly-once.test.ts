@@ -7,7 +7,7 @@
  * the status updates, real processes (posix isolation).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -122,5 +122,38 @@ test('a crash after the launch is checkpointed but before it is recorded: launch
   await second.sender.stop();
   await second.queue.close();
 });
+
+test('a re-attached task does not queue its STARTING and RUNNING again, even when the queue no longer remembers them', async () => {
+  const cmd: EventOf<'LaunchTasks'> = { ...launchCmd, id: 'launch-2', agentSeq: 2, tasks: [{ ...launchCmd.tasks[0]!, taskId: 'again' as never, name: 'again' }] };
+  const first = await runner();
+  await first.runner.launch(cmd, async () => undefined);
+  const t = await waitFor(() => first.runner.running().find((x) => x.taskId === 'again' && x.state === 'TASK_RUNNING'), 'the task to run');
+  await waitFor(() => existsSync(join(dir, 'meta', 'containers', t.containerId, 'reported.running')), 'RUNNING to be queued');
+  await first.sender.flush();
+  assert.equal(await statusesInLogOf('again'), ['TASK_STARTING', 'TASK_RUNNING']);
+  await first.sender.stop();
+  await first.queue.close();
+  // As after more than 1,024 other deliveries: the queue has forgotten these two.
+  rmSync(join(dir, 'meta', 'status-updates.log'));
+  const second = await runner();
+  const summary = await second.runner.recover();
+  assert.is(summary.reattached, 1);
+  assert.is(second.queue.pendingCount(), 0, 'nothing queued again');
+  await second.sender.flush();
+  assert.equal(await statusesInLogOf('again'), ['TASK_STARTING', 'TASK_RUNNING']);
+  // (Both runners live in this process and follow the same supervisor, which a real restart
+  // never has: the task is not finished here; the after hook kills it.)
+  void t;
+  await second.sender.stop();
+  await second.queue.close();
+});
+
+async function statusesInLogOf(taskId: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of readLog(bus, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
+    if (e.decoded.ok && e.decoded.event.type === 'TaskStatusUpdated' && e.decoded.event.status.taskId === taskId) out.push(e.decoded.event.status.state);
+  }
+  return out;
+}
 
 test.run();
