@@ -112,8 +112,8 @@ export interface Containerizer {
   readonly isolation: Isolator['kind'];
   /** Names of the isolators in use (for the agent's state). */
   readonly isolators: readonly string[];
-  /** Create the sandbox (the task's user owns it) and fetch the task's URIs into it. */
-  prepareSandbox(spec: LaunchSpec, uris: readonly CommandUri[]): Promise<void>;
+  /** Create the sandbox (the task's user owns it) and fetch the task's URIs into it (`signal` aborts the fetch). */
+  prepareSandbox(spec: LaunchSpec, uris: readonly CommandUri[], signal?: AbortSignal): Promise<void>;
   launch(spec: LaunchSpec): Promise<Container>;
   /** Take over a container launched by an earlier agent process, from its runtime dir. */
   recover(spec: LaunchSpec): Promise<Recovered>;
@@ -604,7 +604,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
     return { kind: 'attached', container, running: true };
   }
 
-  async function prepareSandbox(spec: LaunchSpec, uris: readonly CommandUri[]): Promise<void> {
+  async function prepareSandbox(spec: LaunchSpec, uris: readonly CommandUri[], signal?: AbortSignal): Promise<void> {
     await createSandbox(spec.sandbox);
     if (uris.length === 0 && spec.user === undefined) return;
     let user: UserInfo | undefined;
@@ -619,6 +619,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
       sandbox: spec.sandbox,
       tools: opts.tools,
       ...(user !== undefined && drop.length > 0 ? { owner: { uid: user.uid, gid: user.gid }, asOwner: drop } : {}),
+      ...(signal !== undefined ? { signal } : {}),
     });
   }
 

@@ -74,22 +74,25 @@ export interface FetchOptions {
   readonly asOwner?: readonly string[];
   /** Per download (default 10 minutes). */
   readonly timeoutMs?: number;
+  /** Aborts the fetch (the task was killed while it was being fetched). */
+  readonly signal?: AbortSignal;
 }
 
-function run(argv: readonly string[], cwd: string, timeoutMs: number): Promise<void> {
+function run(argv: readonly string[], cwd: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const [file, ...args] = argv;
   return new Promise((resolve, reject) => {
-    execFile(file!, args, { cwd, timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(file!, args, { cwd, timeout: timeoutMs, maxBuffer: 1024 * 1024, ...(signal !== undefined ? { signal } : {}) }, (err, _stdout, stderr) => {
       if (err === null) resolve();
       else reject(new Error(`${path.basename(file!)} failed: ${(stderr || err.message).trim().slice(0, 500)}`));
     });
   });
 }
 
-async function download(url: URL, dest: string, timeoutMs: number): Promise<void> {
+async function download(url: URL, dest: string, timeoutMs: number, abort?: AbortSignal): Promise<void> {
   let res: Response;
+  const signal = abort === undefined ? AbortSignal.timeout(timeoutMs) : AbortSignal.any([AbortSignal.timeout(timeoutMs), abort]);
   try {
-    res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { redirect: 'follow', signal });
   } catch (err) {
     throw new FetchError('DOWNLOAD_FAILED', `cannot download ${url.href}: ${(err as Error).message}`, { cause: err });
   }
@@ -107,6 +110,7 @@ export async function fetchUris(uris: readonly CommandUri[], o: FetchOptions): P
   const note = (line: string): Promise<void> => appendFile(path.join(o.sandbox, 'stderr'), `${line}\n`).catch(() => undefined);
   const out: string[] = [];
   for (const uri of uris) {
+    if (o.signal?.aborted === true) throw new FetchError('DOWNLOAD_FAILED', 'the fetch was aborted (the task was killed)');
     const src = uriSource(uri.value);
     const name = outputName(uri);
     const dest = path.join(o.sandbox, name);
@@ -114,7 +118,7 @@ export async function fetchUris(uris: readonly CommandUri[], o: FetchOptions): P
     await mkdir(path.dirname(dest), { recursive: true });
     await note(`Fetching ${uri.value} to ${dest}`);
     if (src.kind === 'http') {
-      await download(src.url, dest, timeoutMs);
+      await download(src.url, dest, timeoutMs, o.signal);
     } else {
       try {
         const st = await stat(src.path);
@@ -138,8 +142,8 @@ export async function fetchUris(uris: readonly CommandUri[], o: FetchOptions): P
         try {
           // tar detects the compression itself (-a is for creating); never follow the archive out of the sandbox.
           const as = o.asOwner ?? [];
-          if (kind === 'tar') await run([...as, tool, '-xf', dest, '-C', dir, '--no-same-owner', '--no-same-permissions'], dir, timeoutMs);
-          else await run([...as, tool, '-o', '-q', dest, '-d', dir], dir, timeoutMs);
+          if (kind === 'tar') await run([...as, tool, '-xf', dest, '-C', dir, '--no-same-owner', '--no-same-permissions'], dir, timeoutMs, o.signal);
+          else await run([...as, tool, '-o', '-q', dest, '-d', dir], dir, timeoutMs, o.signal);
         } catch (err) {
           throw new FetchError('EXTRACT_FAILED', `cannot extract ${name}: ${(err as Error).message}`, { cause: err });
         }

@@ -108,6 +108,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   const work = new Set<Promise<void>>();
   const tlog = o.log.child({ component: 'tasks' });
   const ports = new PortBook();
+  /** Fetches in progress, by container: a kill aborts them. */
+  const fetching = new Map<string, AbortController>();
   const gpus = o.gpus ?? new GpuBook(0);
   const keyOf = (f: FrameworkId, t: TaskId): string => taskKey(f, t);
   const track = (p: Promise<void>): void => {
@@ -224,7 +226,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     if (t.killing) return;
     t.killing = true;
     if (t.container !== null) void t.container.kill(grace).catch((err: unknown) => tlog.error({ err, taskId: t.taskId }, 'kill failed'));
-    // A task still launching is stopped by its launcher, which sees `killing`.
+    // A task still launching is stopped by its launcher, which sees `killing` (a fetch is aborted).
+    else fetching.get(t.containerId)?.abort();
   }
 
   function killGroup(failed: RunningTask): void {
@@ -266,11 +269,19 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         await killedDuringLaunch(t);
         continue;
       }
+      const ac = new AbortController();
+      fetching.set(t.containerId, ac);
       try {
-        await o.containerizer.prepareSandbox(specOf(t, users.get(t)), t.info.command.uris ?? []);
+        await o.containerizer.prepareSandbox(specOf(t, users.get(t)), t.info.command.uris ?? [], ac.signal);
       } catch (err) {
-        tlog.warn({ err, taskId: t.taskId }, 'task sandbox or fetch failed');
-        await abort(t, 'TASK_FAILED', LAUNCH_FAILED, `Failed to launch container: ${(err as Error).message}`);
+        if (t.killing) {
+          await killedDuringLaunch(t);
+        } else {
+          tlog.warn({ err, taskId: t.taskId }, 'task sandbox or fetch failed');
+          await abort(t, 'TASK_FAILED', LAUNCH_FAILED, `Failed to launch container: ${(err as Error).message}`);
+        }
+      } finally {
+        fetching.delete(t.containerId);
       }
     }
     // 2. Spawn.

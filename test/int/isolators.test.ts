@@ -71,6 +71,11 @@ test.before(async () => {
   mkdirSync(files);
   writeFileSync(join(files, 'hello.txt'), 'hello over http\n');
   http = createServer((req, res) => {
+    if (req.url === '/slow') {
+      res.writeHead(200);
+      res.write('x'); // and never more: a download that does not end
+      return;
+    }
     const f = join(files, (req.url ?? '/').slice(1));
     if (!existsSync(f)) {
       res.writeHead(404).end();
@@ -89,6 +94,7 @@ test.after(async () => {
   await fw?.close();
   await master?.stop();
   await nats?.stop();
+  http?.closeAllConnections();
   await new Promise((r) => http?.close(r));
   rmSync(dir, { recursive: true, force: true });
 });
@@ -293,6 +299,17 @@ test('URIs: a fetch that fails fails the launch with the reason', async () => {
   assert.is(end.state, 'TASK_FAILED');
   assert.is(end.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
   assert.match(end.message ?? '', /HTTP 404/);
+});
+
+test('URIs: a task killed while it is being fetched ends TASK_KILLED, REASON_TASK_KILLED_DURING_LAUNCH, at once', async () => {
+  await launchOn(full, [task(full, 'fetch-slow', { value: 'true', shell: true, uris: [{ value: `${httpUrl}/slow`, extract: true, executable: false }] })]);
+  await waitFor(() => seen.find((s) => s.taskId === 'fetch-slow' && s.state === 'TASK_STARTING'), 'the launch to start');
+  const t0 = Date.now();
+  await fw.kill('fetch-slow');
+  const end = await terminalOf('fetch-slow', 10_000);
+  assert.is(end.state, 'TASK_KILLED');
+  assert.is(end.reason, 'REASON_TASK_KILLED_DURING_LAUNCH');
+  assert.ok(Date.now() - t0 < 5_000, 'the download was aborted');
 });
 
 test('task group: all or none — one task that cannot be fetched means none runs', async () => {
