@@ -98,6 +98,7 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
 
 export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Promise<AgentHandle> {
   const o = AgentOptions.parse(input);
+  let request = parseIsolation(o.isolation); // bad flags fail before anything is touched
   const workDir = resolve(o.workDir);
   const metaDir = join(workDir, 'meta');
   await mkdir(metaDir, { recursive: true });
@@ -121,7 +122,6 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   if (previous !== null && !sameAgent) log.warn({ oldAgentId: previous.agentId }, 'starting as a new agent (--new-agent-id); the tasks of the earlier id will be killed');
 
   // Isolation: the request, the host tools it needs, the container isolator and the task isolators.
-  let request = parseIsolation(o.isolation);
   const gpuCount = Math.floor(scalar(resources, 'gpus'));
   if (gpuCount > 0 && !request.gpu) {
     // A shortcut takes gpu/nvidia along; an explicit list must name it (as Mesos requires).
