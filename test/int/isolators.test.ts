@@ -204,6 +204,20 @@ test('pid namespace: killing the task kills every process in it, even one that l
   }, 'the escaped process to die with the namespace');
 });
 
+test('a task run as another user (nobody) in its namespaces: its uid, its private /tmp, its sandbox; loader variables reach it after the drop only', async () => {
+  await launchOn(full, [
+    task(full, 'as-nobody', {
+      value: 'id -u; touch /tmp/mine && echo tmp-ok; touch own && echo sandbox-ok; echo "preload=$LD_PRELOAD"',
+      shell: true,
+      user: 'nobody',
+      environment: { LD_PRELOAD: '' },
+    }),
+  ]);
+  const end = await terminalOf('as-nobody');
+  assert.is(end.state, 'TASK_FINISHED', readFileSync(join(sandboxOf(full, 'as-nobody'), 'stderr'), 'utf8'));
+  assert.is(stdout(full, 'as-nobody'), '65534\ntmp-ok\nsandbox-ok\npreload=\n');
+});
+
 test('private /tmp: what a task writes to /tmp is in its sandbox, not on the host', async () => {
   const name = `mesos-tmp-${randomUUID()}`;
   await launchOn(full, [task(full, 'tmp', `echo secret > /tmp/${name}; ls /tmp`)]);
