@@ -5,8 +5,8 @@
  *   (b) launch: N tasks accepted in one offer, time until all are TASK_RUNNING (each has its
  *       checkpoint fsync'ed, its supervisor spawned, its cgroups made);
  *   (c) recovery: the agent (a real `mesos agent` process) is SIGKILLed with those N tasks running
- *       and started again on its work dir: time until it is up with all N re-attached (its line
- *       says so), and until the master has folded its AgentReregistered; checked: none lost.
+ *       and started again on its work dir: time from the spawn until it is up with all N
+ *       re-attached and reregistered (its line says so); checked: none lost, each finished once.
  * A real nats-server (temp store), an in-process master and SDK framework; the agent's isolation is
  * `--isolation` (auto: cgroups where the host has them).
  */
@@ -168,9 +168,11 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
       'status queue, 64 at a time': metric('updates/s', grouped, { note: 'group commit' }),
       [`launch of ${o.tasks} tasks`]: metric('ms', [launchMs], { better: 'lower', note: 'one accept → all TASK_RUNNING' }),
       [`restart with ${o.tasks} running`]: metric('ms', restartMs, { better: 'lower', note: 'SIGKILL, spawn → up, all re-attached' }),
-      'spawn → reregistered': metric('ms', reregisterMs, { better: 'lower', note: 'until the master folded AgentReregistered' }),
     },
-    notes: [`isolation ${o.isolation}; no task lost or failed across ${o.runs} SIGKILLs; each finished once afterwards`],
+    notes: [
+      `isolation ${o.isolation}; no task lost or failed across ${o.runs} SIGKILLs; each finished once afterwards`,
+      `the agent appends AgentReregistered before it says it is up; the master had folded it ${Math.round(Math.max(...reregisterMs) - Math.max(...restartMs))} ms or less after that (polled)`,
+    ],
     wallMs: performance.now() - started,
   };
 }
