@@ -20,6 +20,7 @@
  * after the grace period. A limitation noticed while running (memory, disk) destroys it at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chown, open, type FileHandle } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { posix as path } from 'node:path';
@@ -42,7 +43,7 @@ import { signalPids } from './isolation/cgroup-io.js';
 import { MIB, USER_HZ } from './isolation/cgroup-values.js';
 import { describeError } from './isolation/errors.js';
 import type { HostTools } from './isolation/host-tools.js';
-import { launchArgv, splitEnvironment, taskEnvironment, type TaskCommand } from './isolation/launch-wrapper.js';
+import { commandArgv, launchArgv, splitEnvironment, taskEnvironment, type TaskCommand, WRAPPER_NAME, wrapperScript } from './isolation/launch-wrapper.js';
 import { readProcStat, readRssBytes } from './isolation/proc.js';
 import { type ContainerOptions, mergeContributions, type TaskContainer, type TaskIsolator } from './isolation/task-isolator.js';
 import type { ContainerLimits, ContainerUsage, Isolator, OomReport, TaskLimitation } from './isolation/types.js';
@@ -88,10 +89,25 @@ export interface ContainerStats extends ContainerUsage {
   readonly timestamp: number;
 }
 
+/**
+ * How to run another command in a container's context (a command check): in its cgroups (so it
+ * counts against the container's limits), in its namespaces, as its user, with its environment, in
+ * its sandbox.
+ */
+export interface ContainerExec {
+  /** The sandbox: the working directory. */
+  readonly cwd: string;
+  /** The environment of the root-side steps (the task's, without the loader's variables when the user is switched). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The argv that runs `command` inside the container (argv[0] is the program to spawn). */
+  argv(command: TaskCommand): string[];
+}
+
 export interface Container {
   readonly containerId: string;
   /** The task's pid (its session and process group). */
   readonly pid: number;
+  readonly exec: ContainerExec;
   /** The pid of its supervisor. */
   readonly supervisorPid: number;
   /** Resolves once, after the command exited and the isolation was removed. Never rejects. */
@@ -200,6 +216,7 @@ class RunningContainer implements Container {
   constructor(
     readonly containerId: string,
     readonly pid: number,
+    readonly exec: ContainerExec,
     private readonly supervisor: SupervisorRecord,
     private readonly runtimeDir: string,
     private readonly tc: TaskContainer,
@@ -383,6 +400,46 @@ class RunningContainer implements Container {
   }
 }
 
+/** nsenter(1) flags for the namespaces made by these unshare(1) flags. */
+export function nsenterFlags(unshareFlags: readonly string[]): string[] {
+  const out: string[] = [];
+  if (unshareFlags.includes('--mount') || unshareFlags.includes('--mount-proc')) out.push('--mount');
+  if (unshareFlags.includes('--net')) out.push('--net');
+  if (unshareFlags.includes('--pid')) out.push('--pid');
+  return out;
+}
+
+/** A process inside the task's namespaces: the task itself, or with a pid namespace its init (the child of unshare). */
+function namespaceTarget(pid: number, pidNamespace: boolean): number | undefined {
+  if (!pidNamespace) return pid;
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return first !== undefined && /^\d+$/.test(first) ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function containerExec(o: {
+  readonly sandbox: string;
+  readonly chainEnv: Readonly<Record<string, string>>;
+  readonly afterDrop: Readonly<Record<string, string>>;
+  readonly joinProcsFiles: readonly string[];
+  readonly privilegeDrop: readonly string[];
+  readonly nsenter?: { readonly bin: string; readonly flags: readonly string[]; readonly pid: () => number; readonly pidNamespace: boolean };
+}): ContainerExec {
+  return {
+    cwd: o.sandbox,
+    env: o.chainEnv,
+    argv(command) {
+      const target = o.nsenter === undefined || o.nsenter.flags.length === 0 ? undefined : namespaceTarget(o.nsenter.pid(), o.nsenter.pidNamespace);
+      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, '--'];
+      const after = Object.keys(o.afterDrop).length > 0 ? ['/usr/bin/env', ...Object.entries(o.afterDrop).map(([k, v]) => `${k}=${v}`)] : [];
+      return ['/bin/sh', '-c', wrapperScript(o.joinProcsFiles), WRAPPER_NAME, ...enter, ...o.privilegeDrop, ...after, ...commandArgv(command)];
+    },
+  };
+}
+
 /** Usage summed from /proc for isolators that cannot tell (e.g. cgroups/mem without cpuacct). */
 async function procUsage(pids: readonly number[]): Promise<ContainerUsage> {
   let user = 0;
@@ -547,7 +604,15 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
       // The pid is known as soon as the supervisor forks; the task is contained (in its cgroups,
       // its own session) once that process has run setsid: signals before that would miss it.
       await waitForOwnSession(pid, 10_000);
-      const container = new RunningContainer(containerId, pid, supervisor, spec.runtimeDir, tc, isolator, taskIsolators, clog.child({ pid }), () => live.delete(containerId));
+      const exec = containerExec({
+        sandbox: spec.sandbox,
+        chainEnv: chain,
+        afterDrop,
+        joinProcsFiles: preparation.joinProcsFiles,
+        privilegeDrop,
+        ...(opts.tools.nsenter !== undefined ? { nsenter: { bin: opts.tools.nsenter, flags: nsenterFlags(contribution.unshare), pid: () => pid, pidNamespace: contribution.pidNamespace } } : {}),
+      });
+      const container = new RunningContainer(containerId, pid, exec, supervisor, spec.runtimeDir, tc, isolator, taskIsolators, clog.child({ pid }), () => live.delete(containerId));
       container.attachChild(child, supervisorExit);
       container.watch();
       clog.info(
@@ -584,12 +649,31 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
     const sup = supervisor ?? { pid: 0, startTicks: 0 };
     const pid = (await readTaskPid(spec.runtimeDir)) ?? 0;
     let user: UserInfo | undefined;
-    if (spec.user !== undefined) user = await resolveUser(spec.user).catch(() => undefined);
-    const tc = taskContainer(spec, user, user !== undefined);
+    let privilegeDrop: readonly string[] = [];
+    if (spec.user !== undefined) {
+      user = await resolveUser(spec.user).catch(() => undefined);
+      if (user !== undefined) privilegeDrop = await userSwitch(user).catch(() => []);
+    }
+    const tc = taskContainer(spec, user, privilegeDrop.length > 0);
     live.add(containerId);
-    const container = new RunningContainer(containerId, pid, sup, spec.runtimeDir, tc, isolator, taskIsolators, clog.child({ pid, recovered: true }), () => live.delete(containerId));
     await isolator.recover(containerId, spec.limits, pid).catch((err: unknown) => clog.warn({ err: describeError(err) }, 'cannot take over the container isolation'));
-    for (const ti of taskIsolators) await ti.prepare(tc, true).catch(() => undefined);
+    const contribution = mergeContributions(await Promise.all(taskIsolators.map((ti) => ti.prepare(tc, true).catch(() => ({})))));
+    const env = taskEnvironment({
+      sandbox: spec.sandbox,
+      home: user?.home ?? userInfo().homedir,
+      ...(user === undefined ? {} : { user: user.name }),
+      environment: { ...contribution.env, ...(spec.command.environment ?? {}) },
+    });
+    const { chain, afterDrop } = splitEnvironment(env, privilegeDrop.length > 0);
+    const exec = containerExec({
+      sandbox: spec.sandbox,
+      chainEnv: chain,
+      afterDrop,
+      joinProcsFiles: isolator.procsFiles(containerId),
+      privilegeDrop,
+      ...(opts.tools.nsenter !== undefined ? { nsenter: { bin: opts.tools.nsenter, flags: nsenterFlags(contribution.unshare), pid: () => pid, pidNamespace: contribution.pidNamespace } } : {}),
+    });
+    const container = new RunningContainer(containerId, pid, exec, sup, spec.runtimeDir, tc, isolator, taskIsolators, clog.child({ pid, recovered: true }), () => live.delete(containerId));
     const kill = await readKillRecord(spec.runtimeDir);
     if (decision === 'ended') {
       if (kill !== undefined) container.markKillRequested();

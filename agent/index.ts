@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
+import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { type AgentCommand, AgentPing, type AgentId, SCHEMA_VERSION, asAgentId, subjects } from '../events/index.js';
+import { type AgentCommand, AgentPing, type AgentId, SCHEMA_VERSION, type TaskStatus, asAgentId, subjects } from '../events/index.js';
 import { parseAttributes } from '../kernel/attributes.js';
 import { type Bus, append, connectBus } from '../kernel/bus.js';
 import { format, parseResources, scalar } from '../kernel/resources.js';
@@ -17,6 +17,9 @@ import { type CommandInbox, startCommandInbox } from './command-inbox.js';
 import { type Containerizer, createContainerizer } from './containerizer.js';
 import { detectResources, mergeResources } from './detect-resources.js';
 import { GpuBook } from './gpus.js';
+import { taskCheckStarter } from './health/index.js';
+import { agentFlagsJson } from './http/flags-json.js';
+import { createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
 import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
@@ -28,7 +31,7 @@ import { createNetworkIsolator } from './isolation/network-none.js';
 import { type IsolationRequest, parseIsolation, SHORTCUTS, withGpu } from './isolation/selection.js';
 import type { TaskIsolator } from './isolation/task-isolator.js';
 import { AgentOptions, type AgentOptionsInput } from './options.js';
-import { createStatusSender } from './status-sender.js';
+import { type StatusSender, createStatusSender } from './status-sender.js';
 import { openStatusQueue } from './status-queue.js';
 import { createTaskRunner, type RecoverySummary, type RunningTask } from './task-runner.js';
 
@@ -54,6 +57,10 @@ export interface AgentHandle {
   readonly isolators: readonly string[];
   /** Why cgroups are not used, when they are not. */
   readonly isolationFallback: string | undefined;
+  /** The port its HTTP endpoint listens on, and the address it announced (`slave(1)@ip:port` is its pid). */
+  readonly httpPort: number;
+  readonly advertisedIp: string;
+  readonly pid: string;
   /** What taking over the previous process's tasks found (all zero for a fresh agent). */
   readonly recovery: RecoverySummary;
   readonly workDir: string;
@@ -98,6 +105,7 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
 
 export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Promise<AgentHandle> {
   const o = AgentOptions.parse(input);
+  const startTime = Date.now();
   let request = parseIsolation(o.isolation); // bad flags fail before anything is touched
   const workDir = resolve(o.workDir);
   const metaDir = join(workDir, 'meta');
@@ -160,7 +168,9 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   }
   const queue = await openStatusQueue(metaDir);
   if (queue.corruptRecords > 0) log.error({ corrupt: queue.corruptRecords }, 'the status update queue had unreadable records (skipped)');
-  const statuses = createStatusSender({ bus, agentId, queue, log });
+  // What the agent ran, for its /state: every launch it carries out and every update it sends.
+  const history = createTaskHistory();
+  const statuses = observed(createStatusSender({ bus, agentId, queue, log }), (s) => history.status(s));
   const uses = (name: string): boolean => isolators.includes(name);
   // The earlier agent id's containers (--new-agent-id) have their cgroups under its own root.
   const previousIsolator =
@@ -178,6 +188,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     ...(uses('cgroups/pids') ? { pidsMax: o.cgroupsPidsMax } : {}),
     gpus,
     log,
+    startChecks: taskCheckStarter(),
   });
 
   // Take over what the previous process of this agent ran; then clean up isolation nobody owns.
@@ -193,6 +204,38 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     await containerizer.destroy(id).catch((err: unknown) => log.error({ err, containerId: id }, 'cannot remove left-over container isolation'));
   }
 
+  const advertisedIp = o.advertiseIp ?? (o.ip === '0.0.0.0' ? (externalIPv4() ?? '127.0.0.1') : o.ip);
+  const flags = agentFlagsJson(o, workDir, hostname);
+  const http = await startAgentHttp({
+    ip: o.ip,
+    port: o.port,
+    history,
+    running: () => runner.running(),
+    log,
+    identity: (port) => ({
+      id: agentId,
+      hostname,
+      ip: advertisedIp,
+      port,
+      version: AGENT_VERSION,
+      startTime,
+      resources,
+      attributes,
+      workDir,
+      isolation: isolator.kind,
+      isolationFallback: fallbackReason,
+      flags,
+    }),
+  }).catch(async (err: unknown) => {
+    // Leave nothing behind but the tasks (they run on; a later start takes them over).
+    await statuses.stop();
+    await queue.close();
+    await bus.close();
+    await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
+    throw err;
+  });
+  log.info({ address: `${o.ip}:${http.port}`, pid: slavePid({ ip: advertisedIp, port: http.port }) }, 'agent HTTP endpoint listening');
+
   let position = sameAgent ? { lastCommandSeq: previous.lastCommandSeq, catchupFromSeq: previous.catchupFromSeq } : { lastCommandSeq: 0, catchupFromSeq: 1 };
   const persist = async (p: typeof position): Promise<void> => {
     position = p;
@@ -207,8 +250,10 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     log,
     persist,
     handle: async (c: AgentCommand, commit) => {
-      if (c.type === 'LaunchTasks') await runner.launch(c, commit);
-      else await runner.kill(c);
+      if (c.type === 'LaunchTasks') {
+        history.launched(c);
+        await runner.launch(c, commit);
+      } else await runner.kill(c);
     },
   });
 
@@ -229,7 +274,8 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const info = {
     agentId,
     hostname,
-    port: o.port,
+    port: http.port,
+    ip: advertisedIp,
     resources: [...resources],
     attributes,
     version: AGENT_VERSION,
@@ -277,6 +323,9 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     isolation: isolator.kind,
     isolators,
     isolationFallback: fallbackReason,
+    httpPort: http.port,
+    advertisedIp,
+    pid: slavePid({ ip: advertisedIp, port: http.port }),
     recovery,
     workDir,
     running: () => runner.running().length,
@@ -298,11 +347,33 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
         await queue.close();
         await bus.close();
         await isolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the cgroups root'));
+        await http.close();
         log.info('agent stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** A sender that shows every update to `see` before queueing it. */
+function observed(sender: StatusSender, see: (s: TaskStatus) => void): StatusSender {
+  return {
+    send(status, id) {
+      see(status);
+      return sender.send(status, id);
+    },
+    flush: () => sender.flush(),
+    undelivered: () => sender.undelivered(),
+    stop: () => sender.stop(),
+  };
+}
+
+/** The first non-internal IPv4 address of this machine (what to announce when listening on 0.0.0.0). */
+function externalIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 function safeJson(data: Uint8Array): unknown {

@@ -34,7 +34,8 @@ import { containerIdFor, statusUuidFor } from './ids.js';
 import { PortBook, portEnvironment, portsOf } from './ports.js';
 import { sandboxPath } from './sandbox.js';
 import type { StatusSender } from './status-sender.js';
-import { terminalFor } from './task-outcome.js';
+import { terminalFor, type TerminalStatus } from './task-outcome.js';
+import { freshCheckFields, type StartTaskChecks, type TaskChecks } from './health/index.js';
 
 export interface RunningTask {
   readonly frameworkId: FrameworkId;
@@ -53,6 +54,8 @@ export interface RunningTask {
   readonly gpus: readonly number[];
   /** Its task group, when launched in one. */
   readonly group?: { readonly executor: GroupExecutor; readonly taskIds: readonly TaskId[] };
+  /** Its health check and check, while it runs (agent/health). */
+  checks?: TaskChecks | undefined;
 }
 
 export interface RecoverySummary {
@@ -98,6 +101,8 @@ export interface TaskRunnerOptions {
   /** The agent's GPUs (indices 0 … n−1). */
   readonly gpus?: GpuBook;
   readonly log: Logger;
+  /** Starts a running task's health check and check (none are run without it). */
+  readonly startChecks?: StartTaskChecks;
 }
 
 const LAUNCH_FAILED: StatusReason = 'REASON_CONTAINER_LAUNCH_FAILED';
@@ -123,7 +128,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
    * dir (`reported.<what>`) says it was queued, so that a restarted agent does not queue it again
    * (the durable queue only remembers the last 1,024 delivered updates).
    */
-  async function report(t: RunningTask, state: TaskStateName, source: StatusSource, extra: { reason?: StatusReason; message?: string } = {}, what?: string): Promise<void> {
+  type Extra = { reason?: StatusReason; message?: string; healthy?: boolean; checkStatus?: TaskStatus['checkStatus'] };
+  async function report(t: RunningTask, state: TaskStateName, source: StatusSource, extra: Extra = {}, what?: string): Promise<void> {
     t.state = state;
     const marker = what === undefined ? undefined : join(runtimeDirOf(o.metaDir, t.containerId), `reported.${what}`);
     if (marker !== undefined && existsSync(marker)) return;
@@ -138,6 +144,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       uuid,
       timestamp: Date.now(),
       containerId: t.containerId,
+      ...freshCheckFields(t.info.check),
       ...extra,
     };
     try {
@@ -198,21 +205,49 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   }
 
   /** Report a terminal state (durably queued), then drop the container's checkpoint. */
-  async function end(t: RunningTask, state: TaskStateName, source: StatusSource, reason: StatusReason | undefined, message: string): Promise<void> {
+  async function end(t: RunningTask, state: TaskStateName, source: StatusSource, reason: StatusReason | undefined, message: string, healthy?: boolean): Promise<void> {
     forget(t);
     tlog.info({ taskId: t.taskId, containerId: t.containerId, state, reason, message }, 'task ended');
-    await report(t, state, source, { ...(reason !== undefined ? { reason } : {}), message }, 'terminal');
+    await report(t, state, source, { ...(reason !== undefined ? { reason } : {}), message, ...(healthy !== undefined ? { healthy } : {}) }, 'terminal');
     await removeContainerDir(o.metaDir, t.containerId).catch((err: unknown) => tlog.warn({ err, containerId: t.containerId }, 'cannot remove a container checkpoint'));
+  }
+
+  /** Killed because its health check failed (and not for a limit): TASK_KILLED, healthy false, with the health reason. */
+  function healthKill(checks: TaskChecks | undefined, exit: ExitInfo): (TerminalStatus & { healthy: boolean }) | undefined {
+    const why = checks?.killedBecause;
+    if (why === undefined || exit.oomKilled || exit.limitation !== undefined || !exit.killedByUs) return undefined;
+    return { state: 'TASK_KILLED', source: 'SOURCE_EXECUTOR', reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: `Task killed: ${why}; ${exit.message}`, healthy: false };
+  }
+
+  /** A running task's health check and check (agent/health): started at TASK_RUNNING. */
+  function startChecks(t: RunningTask, container: Container): void {
+    t.checks = o.startChecks?.(
+      t.info,
+      container.exec,
+      {
+        update: (u) => {
+          if (!t.killing && tasks.get(keyOf(t.frameworkId, t.taskId)) === t) void report(t, 'TASK_RUNNING', 'SOURCE_EXECUTOR', u);
+        },
+        kill: () => {
+          if (t.killing) return;
+          t.killing = true;
+          void container.kill(graceOf(t)).catch((err: unknown) => tlog.error({ err, taskId: t.taskId }, 'kill failed'));
+        },
+      },
+      tlog,
+    );
   }
 
   /** Follow a started container to its end; resolves once its terminal update is queued. */
   function follow(t: RunningTask, container: Container): Promise<void> {
     t.container = container;
     const done = container.exited.then(async (exit: ExitInfo) => {
-      const term = terminalFor(exit);
+      t.checks?.stop();
+      const health = healthKill(t.checks, exit);
+      const term = health ?? terminalFor(exit);
       // Mesos's default executor: when a task of a group fails or is killed, the rest of the group is killed.
       if (t.group !== undefined && (term.state === 'TASK_FAILED' || term.state === 'TASK_KILLED')) killGroup(t);
-      await end(t, term.state, term.source, term.reason, term.message);
+      await end(t, term.state, term.source, term.reason, term.message, health?.healthy);
     });
     track(done);
     return done;
@@ -306,6 +341,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         killTask(t, graceOf(t));
       }
       void report(t, 'TASK_RUNNING', 'SOURCE_EXECUTOR', {}, 'running');
+      if (!t.killing) startChecks(t, container);
     }
   }
 
@@ -465,13 +501,14 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         continue;
       }
       void report(t, 'TASK_STARTING', 'SOURCE_EXECUTOR', {}, 'starting');
+      const done = follow(t, r.container);
       if (r.running) {
         void report(t, 'TASK_RUNNING', 'SOURCE_EXECUTOR', {}, 'running');
+        startChecks(t, r.container);
         reattached++;
       } else {
         ended++;
       }
-      const done = follow(t, r.container);
       if (!r.running) endings.push(done);
     }
     startLaunch(relaunch, users);

@@ -1,5 +1,5 @@
 /**
- * agent: what the agent's reliability costs and how fast it comes back.
+ * recovery: what the agent's reliability costs and how fast it comes back.
  *   (a) the durable status queue on this disk: updates queued per second, one at a time (each
  *       fdatasync'ed before the next) and 64 at a time (group commit);
  *   (b) launch: N tasks accepted in one offer, time until all are TASK_RUNNING (each has its
@@ -24,7 +24,7 @@ import { silentLogger } from './log.js';
 import { metric } from './stats.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
 
-export interface AgentBenchOptions {
+export interface RecoveryBenchOptions {
   /** Tasks running on the agent when it is killed. */
   readonly tasks: number;
   /** Kill/restart cycles (timed runs). */
@@ -34,7 +34,7 @@ export interface AgentBenchOptions {
   readonly queueUpdates: number;
 }
 
-export const defaultAgentBenchOptions = (): AgentBenchOptions => ({ tasks: 50, runs: 5, isolation: 'auto', queueUpdates: 2000 });
+export const defaultRecoveryBenchOptions = (): RecoveryBenchOptions => ({ tasks: 50, runs: 5, isolation: 'auto', queueUpdates: 2000 });
 
 const MESOS = fileURLToPath(new URL('../cli/mesos.js', import.meta.url));
 
@@ -73,7 +73,7 @@ async function queueRates(n: number): Promise<{ serial: number; grouped: number 
   }
 }
 
-export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Promise<BenchResult> {
+export async function runRecoveryBench(o: RecoveryBenchOptions, ctx: BenchContext): Promise<BenchResult> {
   const started = performance.now();
   const log = silentLogger();
   const serial: number[] = [];
@@ -83,7 +83,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
     serial.push(q.serial);
     grouped.push(q.grouped);
   }
-  ctx.progress(`agent: queue ${Math.round(serial[0]!)}/s one at a time, ${Math.round(grouped[0]!)}/s grouped`);
+  ctx.progress(`recovery: queue ${Math.round(serial[0]!)}/s one at a time, ${Math.round(grouped[0]!)}/s grouped`);
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
   const server = await startNatsServer({});
@@ -99,7 +99,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
   let proc: ChildProcess | undefined;
   const startAgent = async (): Promise<{ proc: ChildProcess; agentId: string; banner: string; ms: number }> => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [MESOS, 'agent', '--nats', server.url, '--work-dir', workDir, '--resources', `cpus:${o.tasks};mem:${32 * o.tasks + 512};disk:1024`, '--isolation', o.isolation, '--cgroups-root', cgroupsRoot, '--log-level', process.env.BENCH_AGENT_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [MESOS, 'agent', '--nats', server.url, '--work-dir', workDir, '--resources', `cpus:${o.tasks};mem:${32 * o.tasks + 512};disk:1024`, '--isolation', o.isolation, '--cgroups-root', cgroupsRoot, '--port', '0', '--log-level', process.env.BENCH_AGENT_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -126,7 +126,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
     );
     await until('every task to run', () => new Set(seen.filter((s) => s.state === 'TASK_RUNNING').map((s) => s.taskId)).size === o.tasks, 120_000);
     launchMs = performance.now() - t0;
-    ctx.progress(`agent: ${o.tasks} tasks running after ${Math.round(launchMs)} ms`);
+    ctx.progress(`recovery: ${o.tasks} tasks running after ${Math.round(launchMs)} ms`);
     // (c) kill -9 and restart, R times
     for (let r = 0; r < o.runs; r++) {
       const before = master.state().agents.get(agentId)?.reregisteredAt ?? 0;
@@ -140,7 +140,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
       await until('the reregistration to be folded', () => (master.state().agents.get(agentId)?.reregisteredAt ?? 0) > before, 30_000);
       restartMs.push(again.ms);
       reregisterMs.push(performance.now() - t1);
-      ctx.progress(`agent: restart ${r + 1}/${o.runs}: up in ${Math.round(again.ms)} ms`);
+      ctx.progress(`recovery: restart ${r + 1}/${o.runs}: up in ${Math.round(again.ms)} ms`);
     }
     if (seen.some((s) => s.state === 'TASK_LOST' || s.state === 'TASK_FAILED')) throw new SanityError('a task was lost or failed across the restarts');
     // Let them finish: every task reports TASK_FINISHED, once.
@@ -161,7 +161,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
     rmSync(dir, { recursive: true, force: true });
   }
   return {
-    name: 'agent',
+    name: 'recovery',
     params: { tasks: o.tasks, runs: o.runs, isolation: o.isolation, queueUpdates: o.queueUpdates },
     metrics: {
       'status queue, one at a time': metric('updates/s', serial, { note: 'each put fdatasync\'ed before the next' }),

@@ -6,8 +6,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover.js';
+import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
+import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
-import { defaultAgentBenchOptions, runAgentBench } from './agent-recovery.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
@@ -15,9 +16,9 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery'] as const;
 type Name = (typeof NAMES)[number];
-/** What runs when no benchmark is named (failover and agent start processes: only when named). */
+/** What runs when no benchmark is named (failover takes long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
 
 const fo = defaultFoldOptions();
@@ -25,9 +26,10 @@ const po = defaultPublishOptions();
 const pl = defaultPipelineOptions();
 const fa = defaultFailoverOptions();
 const ag = defaultAgentBenchOptions();
+const rc = defaultRecoveryBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [recovery] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [recovery] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -37,8 +39,11 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   failover   kill -9 the leading master (real processes) N times: time until the new leader's
              first offer is in the log, over long histories and large clusters; cold start of a
              replacement master (from a snapshot)
-  agent      the agent's durable status queue (updates/s, fsync'ed), the launch of N tasks, and
-             kill -9 + restart of a real agent with N tasks running: time until all are re-attached
+  agent      (only when named) one health check round (command in a container, HTTP, TCP), and
+             the agent's /state and /monitor/statistics with many running containers
+  recovery   (only when named) the agent's durable status queue (updates/s, fsync'ed), the launch
+             of N tasks, and kill -9 + restart of a real agent with N tasks running: time until
+             all are re-attached
 
 Options:
   --json FILE          also write the results (with machine info) as JSON to FILE
@@ -73,8 +78,12 @@ Options:
   --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
   --no-probe           skip timing the takeover's work in this process at the large sizes
   agent:
-  --agent-tasks N      tasks running when the agent is killed (default ${ag.tasks}); --runs: kill/restart cycles (default ${ag.runs})
-  --isolation LIST     the agent's --isolation (default ${ag.isolation})
+  --rounds N           check rounds of each kind per run (default ${ag.rounds})
+  --containers N       sleeping containers behind the endpoint (default ${ag.containers})
+  --requests N         requests of each endpoint per run (default ${ag.requests})
+  recovery:
+  --agent-tasks N      tasks running when the agent is killed (default ${rc.tasks}); --runs: kill/restart cycles (default ${rc.runs})
+  --isolation LIST     the agent's --isolation (default ${rc.isolation})
   -h, --help           this text
 
 Examples:
@@ -126,6 +135,9 @@ async function main(argv: string[]): Promise<number> {
         'master-heap-mb': { type: 'string' },
         'no-probe': { type: 'boolean' },
         'budget-min': { type: 'string' },
+        rounds: { type: 'string' },
+        containers: { type: 'string' },
+        requests: { type: 'string' },
         'agent-tasks': { type: 'string' },
         isolation: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -146,6 +158,7 @@ async function main(argv: string[]): Promise<number> {
   let pipelineOpts = pl;
   let failoverOpts = fa;
   let agentOpts = ag;
+  let recoveryOpts = rc;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -207,7 +220,13 @@ async function main(argv: string[]): Promise<number> {
       probe: !(v['no-probe'] ?? false),
       budgetMs: (count('budget-min', v['budget-min']) ?? fa.budgetMs / 60_000) * 60_000,
     };
-    agentOpts = { ...ag, tasks: count('agent-tasks', v['agent-tasks']) ?? ag.tasks, runs: runs ?? ag.runs, isolation: v.isolation ?? ag.isolation };
+    agentOpts = {
+      rounds: count('rounds', v.rounds) ?? ag.rounds,
+      containers: count('containers', v.containers) ?? ag.containers,
+      requests: count('requests', v.requests) ?? ag.requests,
+      runs: runs ?? ag.runs,
+    };
+    recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -238,7 +257,9 @@ async function main(argv: string[]): Promise<number> {
               ? await runFailover(failoverOpts, ctx)
               : name === 'agent'
                 ? await runAgentBench(agentOpts, ctx)
-                : await runPipeline(pipelineOpts, ctx);
+                : name === 'recovery'
+                  ? await runRecoveryBench(recoveryOpts, ctx)
+                  : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {

@@ -11,6 +11,7 @@
  * an agent are imperative (`LaunchTasks`, `KillTask`).
  */
 import { z } from 'zod';
+import { CheckInfo, CheckStatusInfo, HealthCheck } from './checks.js';
 import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
@@ -82,6 +83,10 @@ export const TaskInfo = z.object({
   killGracePeriodMs: z.number().int().nonnegative().optional(),
   labels: Labels.optional(),
   container: ContainerSettings.optional(),
+  /** Run by the agent; a task that fails it `consecutiveFailures` times is killed. */
+  healthCheck: HealthCheck.optional(),
+  /** Run by the agent; its result is reported in `checkStatus`, nothing acts on it. */
+  check: CheckInfo.optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
@@ -141,7 +146,10 @@ export const TaskStatus = z.object({
   uuid: z.string().min(1).max(64).optional(),
   /** When the status happened (ms since the epoch). */
   timestamp: z.number().nonnegative(),
+  /** Set on the updates of a health-checked task once it has been checked (and on its kill). */
   healthy: z.boolean().optional(),
+  /** The last result of the task's general check (present on every update of a task that has one). */
+  checkStatus: CheckStatusInfo.optional(),
   containerId: z.string().optional(),
 });
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -173,6 +181,8 @@ export const AgentInfo = {
   hostname: z.string().min(1),
   /** The agent's HTTP port (0 when it serves none). */
   port: z.number().int().min(0).max(65535),
+  /** The address its HTTP endpoint is reached at (absent in logs from before agents served HTTP). */
+  ip: z.string().min(1).max(64).optional(),
   resources: Resources,
   attributes: z.array(Attribute).default([]),
   version: z.string(),
@@ -335,6 +345,8 @@ export const LaunchTasks = z.object({
   agentSeq: z.number().int().positive(),
   frameworkId: FrameworkId,
   framework: z.object({ name: z.string(), user: z.string(), checkpoint: z.boolean() }),
+  /** The role its resources are allocated to (the offer's role; absent in older logs). */
+  role: z.string().optional(),
   /** Present for a task group: its tasks run under this executor. */
   executor: GroupExecutor.optional(),
   tasks: z.array(TaskInfo).min(1),

@@ -9,7 +9,9 @@
  *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
  *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed)
  * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`,
- * `live.fw.<frameworkId>`; so are re-deliveries of unacknowledged updates, `live.fw.<frameworkId>.update`.
+ * `live.fw.<frameworkId>`, `live.master.<masterId>`; so are re-deliveries of unacknowledged updates,
+ * `live.fw.<frameworkId>.update`. Queries answered from the leader's projection are request/reply
+ * too: `q.fw.<frameworkId>.reconcile`.
  */
 import type { AgentId, FrameworkId } from './ids.js';
 import type { ClusterEvent } from './catalogue.js';
@@ -37,6 +39,12 @@ export const subjects = {
   sys: (what: 'leader' | 'agent-removed') => `${LOG_PREFIX}.sys.${what}`,
   /** Liveness: the leader pings each agent here (core NATS request/reply, not stored). */
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
+  /** Presence of the lease holder: it answers here while its process lives (standbys probe it). */
+  leaderPresence: (masterId: string) => `live.master.${masterId}`,
+  /** Queries answered by the leader from its projection (request/reply, not stored). */
+  reconcileQuery: (frameworkId: FrameworkId) => `q.fw.${frameworkId}.reconcile`,
+  /** What the leader listens on for every framework's reconciliation queries. */
+  reconcileQueries: 'q.fw.*.reconcile',
   /** Liveness: the leader pings each connected native framework here (not stored). */
   frameworkPing: (frameworkId: FrameworkId) => `live.fw.${frameworkId}`,
   /** The leader delivers unacknowledged status updates again here (not stored: not new facts). */

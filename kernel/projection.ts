@@ -163,6 +163,7 @@ function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'
       id: e.agentId,
       hostname: e.hostname,
       port: e.port,
+      ...(e.ip !== undefined ? { ip: e.ip } : {}),
       version: e.version,
       isolation: e.isolation,
       resources,
@@ -182,6 +183,7 @@ function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'
   } else {
     existing.hostname = e.hostname;
     existing.port = e.port;
+    existing.ip = e.ip;
     existing.version = e.version;
     existing.isolation = e.isolation;
     existing.attributes = e.attributes;
@@ -503,6 +505,16 @@ interface Launch {
   readonly tasks: readonly TaskInfo[];
 }
 
+/** An HTTP or TCP (health) check without a port defaults to the task's first port: the task must have one. */
+function checkWithoutPort(t: TaskInfo): string | undefined {
+  if (R.ranges(t.resources, 'ports').length > 0) return undefined;
+  for (const [what, c] of [['health check', t.healthCheck], ['check', t.check]] as const) {
+    if (c === undefined) continue;
+    if ((c.type === 'HTTP' && c.http?.port === undefined) || (c.type === 'TCP' && c.tcp?.port === undefined)) return `${c.type} ${what}`;
+  }
+  return undefined;
+}
+
 function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | { offers: OfferState[]; launches: Launch[] } {
   if (f === undefined) return { code: 'FRAMEWORK_UNKNOWN', message: `framework ${e.frameworkId} is not subscribed` };
   if (f.status !== 'ACTIVE') return { code: 'FRAMEWORK_INACTIVE', message: `framework ${e.frameworkId} is ${f.status.toLowerCase()}` };
@@ -538,6 +550,10 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
     if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
     const gpus = R.scalar(t.resources, 'gpus');
     if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
+    const portless = checkWithoutPort(t);
+    if (portless !== undefined) {
+      return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
+    }
   }
   // Ports (any RANGES or SET resource) are held by one task each.
   const shared = R.sharedItem([
@@ -632,6 +648,8 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
         command: info.command,
         killGracePeriodMs: info.killGracePeriodMs,
         labels: info.labels,
+        ...(info.healthCheck !== undefined ? { healthCheck: info.healthCheck } : {}),
+        ...(info.check !== undefined ? { check: info.check } : {}),
         executorId,
         state: 'TASK_STAGING',
         statuses: [{ state: 'TASK_STAGING', timestamp: e.time, source: 'SOURCE_MASTER' }],
@@ -655,6 +673,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
       agentSeq: seq,
       frameworkId: fw.id,
       framework: { name: fw.info.name, user: fw.info.user, checkpoint: fw.info.checkpoint },
+      role,
       ...(launch.executor !== undefined ? { executor: launch.executor } : {}),
       tasks: [...launch.tasks],
     });
@@ -756,7 +775,7 @@ function statusAcknowledged(state: State, e: EventOf<'StatusAcknowledged'>): Sta
   return state;
 }
 
-type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy'>>;
+type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy' | 'checkStatus'>>;
 
 function applyStatus(state: State, t: TaskState, s: StatusInput): void {
   if (t.state !== s.state) reached(state, s.state);
@@ -769,6 +788,7 @@ function applyStatus(state: State, t: TaskState, s: StatusInput): void {
     message: s.message,
     uuid: s.uuid,
     healthy: s.healthy,
+    ...(s.checkStatus !== undefined ? { checkStatus: s.checkStatus } : {}),
   });
   if (t.statuses.length > LIMITS.statusesPerTask) t.statuses.splice(1, 1); // keep the first (STAGING)
   const holds = holdsResources(t.state);

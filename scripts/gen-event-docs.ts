@@ -24,6 +24,7 @@ import {
   TaskInfo,
   TaskStatus,
 } from '../events/catalogue.js';
+import { CheckInfo, CheckStatusInfo, HealthCheck } from '../events/checks.js';
 import { AgentPing, AgentPong, FrameworkPing, FrameworkPong } from '../events/liveness.js';
 import { Attribute, Range, Reservation, Resource, Resources } from '../events/resources.js';
 import { STREAM_NAME, defaultStreamOptions, streamConfig } from '../events/stream.js';
@@ -62,6 +63,9 @@ const shapes = z.registry<{ id: string }>();
 const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
   ['TaskInfo', TaskInfo, 'A task to launch, as a framework writes it in an accept and as the agent receives it in LaunchTasks.'],
   ['CommandInfo', CommandInfo, 'What a task runs. `shell: true` runs `value` with `/bin/sh -c`; otherwise `value` is the executable and `arguments` its argv.'],
+  ['HealthCheck', HealthCheck, 'A task\'s health check (Mesos\'s HealthCheck; durations in ms, Mesos\'s defaults). The agent runs it from TASK_RUNNING on: a failure after the grace period is reported `healthy: false`, the first success (and the first after failures) `healthy: true`, and `consecutiveFailures` failures in a row get the task killed (TASK_KILLED, `healthy: false`, REASON_TASK_HEALTH_CHECK_STATUS_UPDATED). Exactly the field named by `type` is set. An HTTP/TCP check without `port` uses the task\'s first port; the fold refuses (TASK_INVALID) such a check on a task without ports.'],
+  ['CheckInfo', CheckInfo, 'A task\'s general check (Mesos\'s CheckInfo): run by the agent like a health check, its result is reported in `checkStatus` whenever it changes; nothing acts on it.'],
+  ['CheckStatusInfo', CheckStatusInfo, 'The result of a general check (Mesos\'s CheckStatusInfo): the field of the check\'s type, empty when there is no result (not run yet, timed out, could not run).'],
   ['FrameworkInfo', FrameworkInfo, 'A framework as it subscribes (Mesos\'s FrameworkInfo, in camelCase).'],
   ['TaskStatus', TaskStatus, 'One task status update (Mesos\'s TaskStatus). Agent-generated updates carry a `uuid` and must be acknowledged; the leader\'s notices carry none.'],
   ['Operation', Operation, 'An offer operation. Only `LAUNCH` exists today (no RESERVE, CREATE, LAUNCH_GROUP, …).'],
@@ -192,7 +196,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   AgentRegistered: {
     by: 'An agent (`agent/index.ts`), when it starts with a work dir that holds no checkpoint (`meta/agent.json`): a new agent with a new id.',
     meaning:
-      'An agent announces itself: resources (given with `--resources`, the rest detected), attributes, version, and the isolation that actually contains its tasks. Folding it adds the agent as ACTIVE with nothing used or offered and a command sequence of 0, and counts a registration (`master/slave_registrations`). If the id is already known, the agent is updated in place (host, port, version, isolation, attributes, resources), made ACTIVE again, and a reregistration is counted instead. The leader marks the state dirty, so the next allocation cycle can offer the new resources.',
+      'An agent announces itself: resources (given with `--resources`, the rest detected), attributes, version, the isolation that actually contains its tasks, and the port and address of its HTTP endpoint (`port`, `ip`; shown as `slave(1)@ip:port`). Folding it adds the agent as ACTIVE with nothing used or offered and a command sequence of 0, and counts a registration (`master/slave_registrations`). If the id is already known, the agent is updated in place (host, port, ip, version, isolation, attributes, resources), made ACTIVE again, and a reregistration is counted instead. The leader marks the state dirty, so the next allocation cycle can offer the new resources.',
   },
   AgentReregistered: {
     by: 'An agent that restarts on a work dir with a checkpoint (same agent id, same resources), and an agent that has not been pinged by any master for `--master-ping-timeout` (75 s by default: it was declared unreachable, or no master is up).',
@@ -270,7 +274,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   LaunchTasks: {
     by: 'The leader, from its outbox, after the fold accepted an OffersAccepted with tasks. Message id `launch-<accept id>@<epoch>`.',
     meaning:
-      "A command for one agent: launch these tasks of this framework. `agentSeq` numbers the commands of one agent 1, 2, 3, …; the agent carries them out strictly in that order, each once (agent/command-inbox.ts). Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent runs each task in a container: it reports TASK_STARTING, then TASK_RUNNING once the process is spawned, then TASK_FINISHED (exit 0), TASK_FAILED (non-zero exit: REASON_COMMAND_EXECUTOR_FAILED; memory limit: REASON_CONTAINER_LIMITATION_MEMORY; launch failure: REASON_CONTAINER_LAUNCH_FAILED) or TASK_KILLED.",
+      "A command for one agent: launch these tasks of this framework. `agentSeq` numbers the commands of one agent 1, 2, 3, …; the agent carries them out strictly in that order, each once (agent/command-inbox.ts). Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent runs each task in a container: it reports TASK_STARTING, then TASK_RUNNING once the process is spawned, then TASK_FINISHED (exit 0), TASK_FAILED (non-zero exit: REASON_COMMAND_EXECUTOR_FAILED; memory limit: REASON_CONTAINER_LIMITATION_MEMORY; launch failure: REASON_CONTAINER_LAUNCH_FAILED) or TASK_KILLED. A task with a health check or check (TaskInfo.healthCheck / check) is checked from TASK_RUNNING on, and its TASK_RUNNING updates carry `healthy` (REASON_TASK_HEALTH_CHECK_STATUS_UPDATED) or `checkStatus` (REASON_TASK_CHECK_STATUS_UPDATED); a task its health check fails is TASK_KILLED with `healthy: false` and REASON_TASK_HEALTH_CHECK_STATUS_UPDATED. `role` is the role the tasks' resources are allocated to.",
   },
   KillTask: {
     by: 'The leader, from its outbox, after the fold folded a TaskKillRequested (id `kill-<request id>`) or a FrameworkRemoved (id `kill-<event id>-<task id>`).',
@@ -332,7 +336,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
   ['OFFER_NOT_YOURS', 'An offer was made to another framework.'],
   ['OFFERS_ON_DIFFERENT_AGENTS', 'The offers are not all from one agent.'],
   ['AGENT_INACTIVE', 'The offers\' agent is not ACTIVE (disconnected or removed).'],
-  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, or asks for a port (any range or set item) that another task (or executor) of the same accept asks for.'],
+  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, or has an HTTP/TCP (health) check without a port while it holds no ports.'],
   ['TASK_GROUP_INVALID', "A task group's executor id is already in use, or the executor has less than cpus:0.01 and mem:32 of its own."],
   ['TASK_ID_DUPLICATE', 'A task id appears twice in the accept, or the framework already has a live task with that id.'],
   ['RESOURCES_EXCEEDED', 'The tasks together need more than the offers hold.'],

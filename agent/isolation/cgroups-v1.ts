@@ -113,6 +113,10 @@ export class CgroupsV1Isolator implements Isolator {
     return mount === undefined ? undefined : cgroupPath(mount, this.root, containerId);
   }
 
+  procsFiles(containerId: string): string[] {
+    return this.containerDirs(containerId).map((d) => path.join(d, 'cgroup.procs'));
+  }
+
   private containerDirs(containerId: string): string[] {
     return this.hierarchies.map((h) => cgroupPath(h, this.root, containerId));
   }
@@ -140,7 +144,7 @@ export class CgroupsV1Isolator implements Isolator {
       await this.cleanup(containerId).catch(() => undefined);
       throw err;
     }
-    return { joinProcsFiles: this.containerDirs(containerId).map((d) => path.join(d, 'cgroup.procs')) };
+    return { joinProcsFiles: this.procsFiles(containerId) };
   }
 
   async recover(containerId: string, limits: ContainerLimits): Promise<void> {

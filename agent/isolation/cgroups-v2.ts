@@ -111,6 +111,10 @@ export class CgroupsV2Isolator implements Isolator {
     return [...this.wanted];
   }
 
+  procsFiles(containerId: string): string[] {
+    return [path.join(this.cgroupDir(containerId), 'cgroup.procs')];
+  }
+
   cgroupDir(containerId: string): string {
     return cgroupPath(this.mount, this.root, containerId);
   }

@@ -10,6 +10,8 @@ export interface HostTools {
   readonly setsid?: string;
   readonly unshare?: string;
   readonly mount?: string;
+  /** To run a command check inside a task's namespaces. */
+  readonly nsenter?: string;
   readonly ip?: string;
   readonly du?: string;
   readonly tar?: string;
@@ -17,7 +19,7 @@ export interface HostTools {
 }
 
 export async function findHostTools(): Promise<HostTools> {
-  const names = ['setsid', 'unshare', 'mount', 'ip', 'du', 'tar', 'unzip'] as const;
+  const names = ['setsid', 'unshare', 'mount', 'nsenter', 'ip', 'du', 'tar', 'unzip'] as const;
   const found = await Promise.all(names.map((n) => findExecutable(n)));
   const out: { -readonly [K in keyof HostTools]: string } = {};
   names.forEach((n, i) => {

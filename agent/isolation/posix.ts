@@ -86,6 +86,10 @@ export class PosixIsolator implements Isolator {
     return [];
   }
 
+  procsFiles(): string[] {
+    return [];
+  }
+
   async recover(containerId: string, limits: ContainerLimits, pid: number): Promise<void> {
     validateContainerId(containerId);
     // pid 0/1: the task's pid is unknown; there is no session to follow then.

@@ -81,6 +81,9 @@ export interface Isolator {
   /** The cgroup controllers it sets limits with (none for posix). */
   controllers(): string[];
 
+  /** The `cgroup.procs` files a process writes its pid to to join the container (none for posix). */
+  procsFiles(containerId: string): string[];
+
   /** Create the container's isolation (cgroups, bookkeeping) before the launch. */
   prepare(containerId: string, limits: ContainerLimits): Promise<LaunchPreparation>;
 

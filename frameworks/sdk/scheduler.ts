@@ -5,29 +5,34 @@
  * deposed leader). Calls (`accept`, `decline`, `kill`, `acknowledge`, …) are appended to the log.
  */
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import { Observable, Subject, concat, defer, from } from 'rxjs';
-import type { z } from 'zod';
 import {
   type AgentId,
   CommandInfo,
   type ExecutorId,
   type Operation,
+  CheckInfo,
   type ClusterEvent,
   type ClusterEventInput,
   type EventOf,
   type FrameworkCapability,
   type FrameworkId,
+  HealthCheck,
   type OfferId,
   type Resources,
   SCHEMA_VERSION,
   type TaskId,
   type TaskInfo,
   TaskStatus,
+  ReconcileAnswer,
+  type ReconciledStatus,
   asFrameworkId,
   epochOf,
   subjects,
 } from '../../events/index.js';
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/bus.js';
 import { STREAM_NAME, decode } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -55,6 +60,10 @@ export interface TaskSpec {
   readonly labels?: Record<string, string>;
   /** Isolation options: an empty network namespace (`network: 'NONE'`), sharing the agent's pid namespace. */
   readonly container?: TaskInfo['container'];
+  /** Run by the agent (Mesos's defaults fill what is not given); the task is killed when it fails too often. */
+  readonly healthCheck?: z.input<typeof HealthCheck>;
+  /** Run by the agent; its result comes back in the updates' `checkStatus`. */
+  readonly check?: z.input<typeof CheckInfo>;
 }
 
 /** The command of a task as a framework writes it (defaults not yet applied). */
@@ -98,6 +107,15 @@ export interface Scheduler {
   acceptOperations(offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
+  /**
+   * Ask the leader for the latest state of these tasks (none: every live task of this framework),
+   * as Mesos's reconciliation. The answers carry REASON_RECONCILIATION and no uuid (they need no
+   * acknowledgement); they are returned, not put on `updates$`. Unknown tasks are TASK_GONE /
+   * TASK_UNREACHABLE / TASK_UNKNOWN (TASK_LOST for a framework that is not partition-aware), with
+   * no agent id when none was given. The answer reflects every call this scheduler made before it.
+   * Waits for a leader.
+   */
+  reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<ReconciledStatus[]>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
   revive(): Promise<void>;
@@ -119,6 +137,8 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
     ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),
     ...(t.container !== undefined ? { container: t.container } : {}),
+    ...(t.healthCheck !== undefined ? { healthCheck: must(HealthCheck.safeParse(t.healthCheck), t.taskId, 'healthCheck') } : {}),
+    ...(t.check !== undefined ? { check: must(CheckInfo.safeParse(t.check), t.taskId, 'check') } : {}),
   };
 }
 
@@ -130,6 +150,13 @@ export function toOperation(op: OperationSpec): Operation {
     executor: { executorId: op.executor.executorId as ExecutorId, resources: typeof r === 'string' ? [...parseResources(r)] : [...r] },
     tasks: op.tasks.map(toTaskInfo),
   };
+}
+
+/** A check definition with its defaults applied; a bad one throws, naming the task and the problem. */
+function must<T>(r: z.ZodSafeParseResult<T>, taskId: string, field: string): T {
+  if (r.success) return r.data;
+  const why = r.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  throw new TypeError(`task ${taskId}: invalid ${field}: ${why}`);
 }
 
 export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
@@ -146,8 +173,11 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
 
   const now = (): number => Date.now();
+  /** The log sequence of this scheduler's latest append (reconciliation answers reflect it). */
+  let lastAppended = 0;
   const call = async (e: ClusterEventInput): Promise<void> => {
-    await append(bus.js, e);
+    const a = await append(bus.js, e);
+    if (a.seq > lastAppended) lastAppended = a.seq;
   };
   const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now() });
 
@@ -183,6 +213,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   });
   await bus.nc.flush();
   const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info });
+  lastAppended = ack.seq;
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
   // elections arrive in the stream followed below (it starts after the subscription).
@@ -306,6 +337,23 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...(opts?.agentId !== undefined ? { agentId: opts.agentId } : {}),
         ...(opts?.gracePeriodMs !== undefined ? { gracePeriodMs: opts.gracePeriodMs } : {}),
       }),
+    async reconcile(tasks = [], ropts = {}) {
+      const deadline = Date.now() + (ropts.timeoutMs ?? 30_000);
+      const body = new TextEncoder().encode(JSON.stringify({ tasks, afterSeq: lastAppended }));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const msg = await bus.nc.request(subjects.reconcileQuery(frameworkId), body, { timeout: 5000 });
+          const answer = ReconcileAnswer.parse(msg.json());
+          if (!answer.ok) throw new Error(`reconciliation refused: ${answer.error}`);
+          return answer.statuses;
+        } catch (err) {
+          // No leader right now (an election): ask again until the deadline.
+          const retry = err instanceof RequestError || err instanceof TimeoutError;
+          if (!retry || Date.now() > deadline || closed) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        }
+      }
+    },
     acknowledge: async (s) => {
       if (s.uuid === undefined) return;
       await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });

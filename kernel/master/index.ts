@@ -10,7 +10,7 @@ import { openSnapshotStore } from './snapshots.js';
 import { defaultStreamOptions, subjects } from '../../events/index.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
 import { metricsSnapshot } from '../http/metrics.js';
-import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson } from '../http/state-json.js';
+import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../state.js';
 import { type Follower, startFollower } from './follower.js';
 import { type Leadership, createLeadership } from './leader.js';
@@ -150,13 +150,14 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
             eventsFolded: follower.projection.state.counters.eventsFolded,
             logSeq: follower.projection.seq,
             snapshotLoadedSeq: snapshot?.seq ?? 0,
+            snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
           }),
         ),
     },
     {
       method: 'GET',
       path: '/version',
-      handler: () => json({ version: VERSION, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' }),
+      handler: () => json(versionJson(VERSION)),
     },
   ];
 
@@ -175,7 +176,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log, snapshots, snapshot?.seq ?? 0);
+  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
     {

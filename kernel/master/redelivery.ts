@@ -51,6 +51,7 @@ export function unacknowledgedStatus(t: TaskState): TaskStatus | undefined {
     ...(r.reason !== undefined ? { reason: r.reason } : {}),
     ...(r.message !== undefined ? { message: r.message } : {}),
     ...(r.healthy !== undefined ? { healthy: r.healthy } : {}),
+    ...(r.checkStatus !== undefined ? { checkStatus: r.checkStatus } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type Operation,
   SCHEMA_VERSION,
   type TaskId,
+  type ReconciledStatus,
   type TaskStatus,
   epochOf,
 } from '../../events/index.js';
@@ -106,7 +107,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     };
   }
 
-  function update(sub: Subscription, s: TaskStatus): void {
+  function update(sub: Subscription, s: TaskStatus | ReconciledStatus): void {
     write(sub, { type: 'UPDATE', update: { status: statusToMesos(s, sub.partitionAware) } });
   }
 
@@ -115,6 +116,13 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function onEvent(e: ClusterEvent, seq: number): void {
     if (subs.size === 0) return;
+    // Another master now leads: this one's streams end (their frameworks subscribe to the new
+    // leader, as Mesos frameworks do after a failover), so that a framework never stays on a
+    // standby that no longer answers its calls. Ended on purpose: not a disconnection.
+    if (e.type === 'LeaderElected' && e.masterId !== o.me.masterId && state().epoch === e.epoch) {
+      for (const sub of [...subs.values()]) end(sub);
+      return;
+    }
     const epoch = epochOf(e);
     if (epoch !== undefined && e.type !== 'LeaderElected' && epoch !== state().epoch) return; // fenced: no effect
     const fid = frameworkOf(e);
@@ -128,7 +136,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           .filter((x) => s.offers.has(x.offerId))
           .map((x) => {
             const a = s.agents.get(x.agentId);
-            return offerToMesos({ id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources }, a ? { port: a.port, attributes: a.attributes } : undefined);
+            return offerToMesos({ id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources }, a ? { port: a.port, attributes: a.attributes, ...(a.ip !== undefined ? { ip: a.ip } : {}) } : undefined);
           });
         if (offers.length > 0) write(sub, { type: 'OFFERS', offers: { offers } });
         return;

@@ -55,6 +55,8 @@ export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> 
       o.cgroupsRoot,
       '--kill-grace-period',
       '500ms',
+      // its HTTP endpoint on a free port (the command's default, 5051, is shared by everyone here)
+      ...((o.extra ?? []).includes('--port') ? [] : ['--port', '0']),
       '--log-level',
       o.logLevel ?? process.env.MESOS_TEST_LOG ?? 'warn',
       ...(o.extra ?? []),
@@ -94,7 +96,7 @@ export function runAgentExpectingExit(o: AgentProcessOptions): Promise<{ code: n
   return new Promise((resolve) => {
     const proc = spawn(
       process.execPath,
-      [MESOS, 'agent', '--nats', o.nats, '--work-dir', o.workDir, '--resources', o.resources, '--isolation', o.isolation ?? 'auto', '--cgroups-root', o.cgroupsRoot, '--log-level', 'warn', ...(o.extra ?? [])],
+      [MESOS, 'agent', '--nats', o.nats, '--work-dir', o.workDir, '--resources', o.resources, '--isolation', o.isolation ?? 'auto', '--cgroups-root', o.cgroupsRoot, '--port', '0', '--log-level', 'warn', ...(o.extra ?? [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -8,6 +8,9 @@
  * Call `resetIds()` (e.g. in `test.before.each`) to make ids and times start over.
  */
 import {
+  type CheckStatusInfo,
+  CheckInfo,
+  HealthCheck,
   type ClusterEvent,
   type ClusterEventInput,
   type Draft,
@@ -221,6 +224,9 @@ export interface TaskArgs {
   name?: string;
   command?: string;
   killGracePeriodMs?: number;
+  /** A HealthCheck / CheckInfo in its input form (defaults are applied when the event is built). */
+  healthCheck?: z.input<typeof HealthCheck>;
+  check?: z.input<typeof CheckInfo>;
 }
 
 export const taskInfo = (t: TaskArgs) => ({
@@ -230,6 +236,8 @@ export const taskInfo = (t: TaskArgs) => ({
   resources: res(t.resources),
   command: { value: t.command ?? 'sleep 10' },
   ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
+  ...(t.healthCheck !== undefined ? { healthCheck: t.healthCheck } : {}),
+  ...(t.check !== undefined ? { check: t.check } : {}),
 });
 
 /** An accept with one LAUNCH operation holding `tasks` (none: a plain accept that launches nothing). */
@@ -273,6 +281,8 @@ export interface StatusArgs extends Env {
   /** Present: the leader's notice (epoch); absent: the agent's report. */
   epoch?: number;
   containerId?: string;
+  healthy?: boolean;
+  checkStatus?: CheckStatusInfo;
 }
 
 export const status = (s: StatusArgs): EventOf<'TaskStatusUpdated'> => {
@@ -292,6 +302,8 @@ export const status = (s: StatusArgs): EventOf<'TaskStatusUpdated'> => {
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
       ...(s.message !== undefined ? { message: s.message } : {}),
       ...(s.containerId !== undefined ? { containerId: s.containerId } : {}),
+      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+      ...(s.checkStatus !== undefined ? { checkStatus: s.checkStatus } : {}),
     },
   });
 };

@@ -53,6 +53,11 @@ test('a cold master starts from the newest snapshot and reaches the leader\'s st
     }
     const head = await headSeq(bus.jsm);
     await waitFor(() => a.seq() >= head, 'the leader to fold everything');
+    // Snapshots are written by a thread of the leader's own, folding the log on its side.
+    await waitFor(async () => {
+      const m = (await (await fetch(`${a.url}/metrics/snapshot`)).json()) as Record<string, number>;
+      return (m['log/snapshot_written_seq'] ?? 0) >= 75 || undefined;
+    }, 'the leader to write a snapshot of nearly everything', 15_000, 50);
     const b = await startMaster(opts(), log);
     masters.push(b);
     await b.caughtUp;
