@@ -104,7 +104,7 @@ export async function runRecoveryBench(o: RecoveryBenchOptions, ctx: BenchContex
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     if (process.env.BENCH_AGENT_LOG !== undefined) p.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
-    const banner = await until('the agent to start', () => /^agent (\S+) running .*$/m.exec(out)?.[0] ?? (p.exitCode !== null ? Promise.reject(new SanityError(`agent exited: ${out}`)) : undefined), 60_000);
+    const banner = await until('the agent to start', () => /^agent (\S+) running .*\n/m.exec(out)?.[0]?.trim() ?? (p.exitCode !== null ? Promise.reject(new SanityError(`agent exited: ${out}`)) : undefined), 60_000);
     return { proc: p, agentId: /^agent (\S+)/.exec(banner)![1]!, banner, ms: performance.now() - t0 };
   };
   const restartMs: number[] = [];

@@ -336,7 +336,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
   ['OFFER_NOT_YOURS', 'An offer was made to another framework.'],
   ['OFFERS_ON_DIFFERENT_AGENTS', 'The offers are not all from one agent.'],
   ['AGENT_INACTIVE', 'The offers\' agent is not ACTIVE (disconnected or removed).'],
-  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, or has an HTTP/TCP (health) check without a port while it holds no ports.'],
+  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, has an HTTP/TCP (health) check without a port while it holds no ports, or asks for a port (any range or set item) that another task (or executor) of the same accept asks for.'],
   ['TASK_GROUP_INVALID', "A task group's executor id is already in use, or the executor has less than cpus:0.01 and mem:32 of its own."],
   ['TASK_ID_DUPLICATE', 'A task id appears twice in the accept, or the framework already has a live task with that id.'],
   ['RESOURCES_EXCEEDED', 'The tasks together need more than the offers hold.'],

@@ -66,8 +66,10 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
     },
     log,
   );
+  const r = agent.recovery;
+  const recovered = r.reattached + r.ended + r.relaunched + r.discarded > 0 ? `; recovered: ${r.reattached} running, ${r.ended} ended, ${r.relaunched} relaunched, ${r.discarded} discarded` : '';
   process.stdout.write(
-    `agent ${agent.agentId} running (isolation: ${agent.isolation}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state)\n`,
+    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
   );
   onShutdown(async () => agent.stop());
 }

@@ -68,7 +68,7 @@ export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> 
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   const banner = await waitFor(
-    () => /^agent \S+ running .*$/m.exec(out)?.[0] ?? (proc.exitCode !== null ? `EXITED ${proc.exitCode}` : undefined),
+    () => /^agent \S+ running .*\n/m.exec(out)?.[0]?.trim() ?? (proc.exitCode !== null ? `EXITED ${proc.exitCode}` : undefined),
     'the agent to start',
     o.readyTimeoutMs ?? 30_000,
   );

@@ -132,7 +132,7 @@ test('SIGKILL + restart: a running sleep task is re-attached, stays tracked, and
 
   const b = await startAgentProcess(workDir);
   assert.is(b.agentId, a.agentId, 'the same agent comes back');
-  assert.match(b.banner, /recovered: 1 running, 0 ended/);
+  assert.match(b.banner, /recovered: 1 running, 0 ended/, b.banner);
   await waitFor(() => master.state().agents.get(a.agentId as AgentId)?.reregisteredAt != null, 'the agent to reregister');
   const t = master.state().tasks.get(`${fw.frameworkId}/gated` as never);
   assert.is(t?.state, 'TASK_RUNNING', 'the master still has it running (not lost)');
