@@ -241,6 +241,35 @@ test('a restart with other resources is refused, unless --new-agent-id: then the
   await b.stop();
 });
 
+test('a re-attached task is health-checked again, inside its container (command check, agent restarted)', async () => {
+  const workDir = join(dir, 'a5');
+  const a = await startAgentProcess(workDir, [], 'cpus:1;mem:512;disk:256');
+  const offerId = await offerFrom(a.agentId);
+  await fw.accept(
+    [offerId as never],
+    [
+      {
+        taskId: 'checked',
+        agentId: a.agentId as AgentId,
+        resources: 'cpus:0.1;mem:32',
+        command: GATE('c'),
+        healthCheck: { type: 'COMMAND', command: { value: 'test -e $MESOS_SANDBOX/stdout' }, delayMs: 0, intervalMs: 200, gracePeriodMs: 0 },
+      },
+    ],
+    { refuseSeconds: 0 },
+  );
+  await statusOf('checked', (s) => s.healthy === true, 'the first healthy update');
+  const before = seen.length;
+  await a.crash();
+  const b = await startAgentProcess(workDir, [], 'cpus:1;mem:512;disk:256');
+  assert.match(b.banner, /recovered: 1 running/);
+  // Its checker starts over: the first success is reported again.
+  await waitFor(() => seen.slice(before).find((s) => s.taskId === 'checked' && s.healthy === true), 'a healthy update after the restart');
+  writeFileSync(join(containerOf(workDir, 'checked')!.sandbox, 'go'), '');
+  assert.is((await terminalOf('checked')).state, 'TASK_FINISHED');
+  await b.stop();
+});
+
 test('nothing is left behind: no process under the work dirs, no cgroup under the test root', async () => {
   for (const a of agents) if (a.proc.exitCode === null && a.proc.signalCode === null) await a.stop();
   await waitFor(async () => (await processesUnder(dir)).length === 0, 'no process left', 15_000).catch(async () => {

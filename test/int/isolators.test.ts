@@ -218,6 +218,19 @@ test('a task run as another user (nobody) in its namespaces: its uid, its privat
   assert.is(stdout(full, 'as-nobody'), '65534\ntmp-ok\nsandbox-ok\npreload=\n');
 });
 
+test("a command health check runs inside the task's namespaces: it sees the task's private /tmp and its pid namespace", async () => {
+  const marker = `mesos-hc-${randomUUID()}`;
+  await launchOn(full, [
+    task(full, 'hc-ns', `touch /tmp/${marker}; until [ -e go ]; do sleep 0.1; done`, 'cpus:0.1;mem:32', {
+      healthCheck: { type: 'COMMAND', command: { value: `test -e /tmp/${marker} && test "$(ls /proc | grep -c '^[0-9]')" -lt 20` }, delayMs: 0, intervalMs: 200, gracePeriodMs: 5000 },
+    }),
+  ]);
+  await waitFor(() => seen.find((s) => s.taskId === 'hc-ns' && s.healthy === true), 'a healthy update (the check sees the private /tmp)');
+  assert.not.ok(existsSync(`/tmp/${marker}`));
+  writeFileSync(join(sandboxOf(full, 'hc-ns'), 'go'), '');
+  assert.is((await terminalOf('hc-ns')).state, 'TASK_FINISHED');
+});
+
 test('private /tmp: what a task writes to /tmp is in its sandbox, not on the host', async () => {
   const name = `mesos-tmp-${randomUUID()}`;
   await launchOn(full, [task(full, 'tmp', `echo secret > /tmp/${name}; ls /tmp`)]);
