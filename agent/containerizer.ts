@@ -400,6 +400,17 @@ class RunningContainer implements Container {
   }
 }
 
+/** The task's environment, split into what the root-side steps get and what only the task gets. */
+function environmentsOf(spec: LaunchSpec, user: UserInfo | undefined, isolatorEnv: Readonly<Record<string, string>>, dropsPrivileges: boolean): { chain: Record<string, string>; afterDrop: Record<string, string> } {
+  const env = taskEnvironment({
+    sandbox: spec.sandbox,
+    home: user?.home ?? userInfo().homedir,
+    ...(user === undefined ? {} : { user: user.name }),
+    environment: { ...isolatorEnv, ...(spec.command.environment ?? {}) },
+  });
+  return splitEnvironment(env, dropsPrivileges);
+}
+
 /** nsenter(1) flags for the namespaces made by these unshare(1) flags. */
 export function nsenterFlags(unshareFlags: readonly string[]): string[] {
   const out: string[] = [];
@@ -555,13 +566,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
         await stdout.chown(user.uid, user.gid);
         await stderr.chown(user.uid, user.gid);
       }
-      const env = taskEnvironment({
-        sandbox: spec.sandbox,
-        home: user?.home ?? userInfo().homedir,
-        ...(user === undefined ? {} : { user: user.name }),
-        environment: { ...contribution.env, ...(spec.command.environment ?? {}) },
-      });
-      const { chain, afterDrop } = splitEnvironment(env, privilegeDrop.length > 0);
+      const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0);
       const argv = launchArgv({
         runtimeDir: spec.runtimeDir,
         joinProcsFiles: preparation.joinProcsFiles,
@@ -658,13 +663,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
     live.add(containerId);
     await isolator.recover(containerId, spec.limits, pid).catch((err: unknown) => clog.warn({ err: describeError(err) }, 'cannot take over the container isolation'));
     const contribution = mergeContributions(await Promise.all(taskIsolators.map((ti) => ti.prepare(tc, true).catch(() => ({})))));
-    const env = taskEnvironment({
-      sandbox: spec.sandbox,
-      home: user?.home ?? userInfo().homedir,
-      ...(user === undefined ? {} : { user: user.name }),
-      environment: { ...contribution.env, ...(spec.command.environment ?? {}) },
-    });
-    const { chain, afterDrop } = splitEnvironment(env, privilegeDrop.length > 0);
+    const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0);
     const exec = containerExec({
       sandbox: spec.sandbox,
       chainEnv: chain,
