@@ -1,12 +1,13 @@
 /**
  * The agent's own durable facts, in its work dir (`meta/agent.json`): its id, and how far it has
  * carried out its command stream (the last agentSeq, and the stream sequence a catch-up read may
- * start from). Written atomically (temp file + rename).
+ * start from). Written atomically (temp file + fsync + rename + fsync of the directory).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentId } from '../events/index.js';
+import { writeFileDurably } from './durable-file.js';
 
 export const AgentCheckpoint = z.object({
   agentId: AgentId,
@@ -35,9 +36,8 @@ export async function loadCheckpoint(workDir: string): Promise<AgentCheckpoint |
   return parsed.data;
 }
 
+/** Atomically and durably (fsync of the file and of the directory). */
 export async function saveCheckpoint(workDir: string, c: AgentCheckpoint): Promise<void> {
   await mkdir(join(workDir, 'meta'), { recursive: true });
-  const tmp = `${file(workDir)}.tmp`;
-  await writeFile(tmp, JSON.stringify(c));
-  await rename(tmp, file(workDir));
+  await writeFileDurably(file(workDir), JSON.stringify(c));
 }

@@ -28,8 +28,13 @@ export interface InboxOptions {
   readonly bus: Bus;
   readonly agentId: AgentId;
   readonly start: InboxPosition;
-  /** Carry out one command; the inbox awaits it before the next. */
-  readonly handle: (c: AgentCommand) => Promise<void>;
+  /**
+   * Carry out one command; the inbox awaits it before the next. `commit` records the command as
+   * carried out (persists the position); a handler that makes its effect durable first (the task
+   * runner checkpoints a launch) calls it right after that, before acting, so a crash can neither
+   * lose the command nor carry it out twice. If the handler does not call it, the inbox does after.
+   */
+  readonly handle: (c: AgentCommand, commit: () => Promise<void>) => Promise<void>;
   /** Persist the position after each command. */
   readonly persist: (p: InboxPosition) => Promise<void>;
   readonly log: Logger;
@@ -74,14 +79,20 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
         const next = pending.get(lastSeq + 1);
         if (next === undefined) break;
         pending.delete(lastSeq + 1);
+        let committed = false;
+        const commit = async (): Promise<void> => {
+          if (committed) return;
+          committed = true;
+          lastSeq = next.cmd.agentSeq;
+          if (next.streamSeq !== undefined) catchupFrom = Math.max(catchupFrom, next.streamSeq + 1);
+          await o.persist({ lastCommandSeq: lastSeq, catchupFromSeq: catchupFrom }).catch((err: unknown) => ilog.error({ err }, 'cannot persist the command position'));
+        };
         try {
-          await o.handle(next.cmd);
+          await o.handle(next.cmd, commit);
         } catch (err) {
           ilog.error({ err, agentSeq: next.cmd.agentSeq, type: next.cmd.type }, 'command failed');
         }
-        lastSeq = next.cmd.agentSeq;
-        if (next.streamSeq !== undefined) catchupFrom = Math.max(catchupFrom, next.streamSeq + 1);
-        await o.persist({ lastCommandSeq: lastSeq, catchupFromSeq: catchupFrom }).catch((err: unknown) => ilog.error({ err }, 'cannot persist the command position'));
+        await commit();
       }
     };
     // The reset must not run before the assignment, so it is chained, never inlined.

@@ -1,27 +1,39 @@
 /**
- * The agent process: announce this machine's resources, answer the leader's pings, carry out the
- * commands of its launch stream in order, and report task statuses until the log has them.
+ * The agent process: announce this machine's resources, take over the tasks an earlier process of
+ * this agent left running, answer the leader's pings, carry out the commands of its launch stream
+ * in order (each once), and report task statuses until the log has them (from a durable queue).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type AgentCommand, AgentPing, type AgentId, SCHEMA_VERSION, type TaskStatus, asAgentId, subjects } from '../events/index.js';
 import { parseAttributes } from '../kernel/attributes.js';
 import { type Bus, append, connectBus } from '../kernel/bus.js';
-import { format, parseResources } from '../kernel/resources.js';
+import { format, parseResources, scalar } from '../kernel/resources.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type CommandInbox, startCommandInbox } from './command-inbox.js';
-import { createContainerizer } from './containerizer.js';
+import { type Containerizer, createContainerizer } from './containerizer.js';
 import { detectResources, mergeResources } from './detect-resources.js';
+import { GpuBook } from './gpus.js';
 import { taskCheckStarter } from './health/index.js';
 import { agentFlagsJson } from './http/flags-json.js';
 import { createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
 import { selectIsolator } from './isolation/detect.js';
+import { createDiskIsolator } from './isolation/disk-du.js';
+import { IsolationError } from './isolation/errors.js';
+import { createFilesystemIsolator } from './isolation/filesystem-linux.js';
+import { createGpuIsolator } from './isolation/gpu-nvidia.js';
+import { findHostTools, type HostTools, probeUnshare } from './isolation/host-tools.js';
+import { createPidNamespaceIsolator } from './isolation/namespaces-pid.js';
+import { createNetworkIsolator } from './isolation/network-none.js';
+import { type IsolationRequest, parseIsolation, SHORTCUTS, withGpu } from './isolation/selection.js';
+import type { TaskIsolator } from './isolation/task-isolator.js';
 import { AgentOptions, type AgentOptionsInput } from './options.js';
 import { type StatusSender, createStatusSender } from './status-sender.js';
-import { createTaskRunner } from './task-runner.js';
+import { openStatusQueue } from './status-queue.js';
+import { createTaskRunner, type RecoverySummary, type RunningTask } from './task-runner.js';
 
 export { AgentOptions, type AgentOptionsInput } from './options.js';
 
@@ -39,23 +51,65 @@ export class AgentError extends Error {
 
 export interface AgentHandle {
   readonly agentId: AgentId;
+  /** What makes the containers: `cgroups-v1`, `cgroups-v2` or `posix`. */
   readonly isolation: string;
+  /** The isolators in use (`cgroups/cpu`, `namespaces/pid`, …). */
+  readonly isolators: readonly string[];
   /** Why cgroups are not used, when they are not. */
   readonly isolationFallback: string | undefined;
   /** The port its HTTP endpoint listens on, and the address it announced (`slave(1)@ip:port` is its pid). */
   readonly httpPort: number;
   readonly advertisedIp: string;
   readonly pid: string;
+  /** What taking over the previous process's tasks found (all zero for a fresh agent). */
+  readonly recovery: RecoverySummary;
+  readonly workDir: string;
   running(): number;
+  /** The live tasks (their containers give usage()). */
+  tasks(): readonly RunningTask[];
   /** Stop: kill every task, report it, leave gracefully. */
   stop(): Promise<void>;
+}
+
+/** The task isolators the request names, each proven to work on this host (else a clear error). */
+async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentOptions, gpus: GpuBook, log: Logger): Promise<TaskIsolator[]> {
+  const unavailable = (what: string, why: string): never => {
+    throw new IsolationError('ISOLATOR_UNAVAILABLE', `the ${what} isolator cannot work on this host: ${why}`);
+  };
+  const out: TaskIsolator[] = [];
+  const flags: string[] = [];
+  if (r.pidNamespace) flags.push('--pid', '--fork', '--kill-child', '--mount-proc');
+  if (r.mountNamespace) flags.push('--mount');
+  if (r.networkNamespace) flags.push('--net');
+  if (flags.length > 0) {
+    if (tools.unshare === undefined) unavailable(r.names.filter((n) => n.startsWith('namespaces/') || n === 'filesystem/linux').join(', '), 'unshare (util-linux) is not installed');
+    const why = await probeUnshare(tools.unshare!, flags);
+    if (why !== undefined) unavailable('namespace', `\`unshare ${flags.join(' ')} -- /bin/true\` failed: ${why} (the agent must run as root on a kernel with namespaces)`);
+  }
+  if (r.pidNamespace) out.push(createPidNamespaceIsolator());
+  if (r.mountNamespace) {
+    if (tools.mount === undefined) unavailable('filesystem/linux', 'mount (util-linux) is not installed');
+    out.push(createFilesystemIsolator(tools.mount!));
+  }
+  if (r.networkNamespace) {
+    if (tools.ip === undefined) log.warn('ip (iproute2) is not installed: tasks in an empty network namespace get no loopback interface');
+    out.push(createNetworkIsolator(tools.ip));
+  }
+  if (r.diskDu) {
+    if (tools.du === undefined) unavailable('disk/du', 'du (coreutils) is not installed');
+    out.push(createDiskIsolator({ du: tools.du!, intervalMs: o.diskWatchIntervalMs, log }));
+  }
+  if (r.gpu) out.push(createGpuIsolator(() => gpus.indices));
+  return out;
 }
 
 export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Promise<AgentHandle> {
   const o = AgentOptions.parse(input);
   const startTime = Date.now();
+  let request = parseIsolation(o.isolation); // bad flags fail before anything is touched
   const workDir = resolve(o.workDir);
-  await mkdir(workDir, { recursive: true });
+  const metaDir = join(workDir, 'meta');
+  await mkdir(metaDir, { recursive: true });
 
   const given = o.resources !== undefined ? parseResources(o.resources) : [];
   const resources = mergeResources(detectResources(workDir), given);
@@ -63,35 +117,93 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const hostname = o.hostname ?? osHostname();
 
   const previous = await loadCheckpoint(workDir);
-  if (previous !== null && previous.resources !== format(resources)) {
+  if (previous !== null && previous.resources !== format(resources) && !o.newAgentId) {
     throw new AgentError(
       'RESOURCES_CHANGED',
       `this work dir belongs to agent ${previous.agentId}, which announced ${previous.resources}; now the resources are ${format(resources)}. ` +
-        'Start with the same resources, or use a new --work-dir to start as a new agent.',
+        'Start with the same resources, or start as a new agent with --new-agent-id (the tasks the old one still runs are then killed), or use a new --work-dir.',
     );
   }
-  const agentId = previous?.agentId ?? asAgentId(randomUUID());
+  const sameAgent = previous !== null && !o.newAgentId;
+  const agentId = sameAgent ? previous.agentId : asAgentId(randomUUID());
   const log = rootLog.child({ agentId });
+  if (previous !== null && !sameAgent) log.warn({ oldAgentId: previous.agentId }, 'starting as a new agent (--new-agent-id); the tasks of the earlier id will be killed');
 
-  const { isolator, fallbackReason } = await selectIsolator(o.isolation, { cgroupsRoot: `${o.cgroupsRoot}/${agentId}`, log });
+  // Isolation: the request, the host tools it needs, the container isolator and the task isolators.
+  const gpuCount = Math.floor(scalar(resources, 'gpus'));
+  if (gpuCount > 0 && !request.gpu) {
+    // A shortcut takes gpu/nvidia along; an explicit list must name it (as Mesos requires).
+    const first = o.isolation.split(',')[0]?.trim() ?? '';
+    if (!(SHORTCUTS as readonly string[]).includes(first)) {
+      throw new AgentError('BAD_FLAGS', `the agent has gpus:${gpuCount} but --isolation does not name gpu/nvidia: add it (tasks would see every GPU otherwise)`);
+    }
+    request = withGpu(request);
+  }
+  const gpus = new GpuBook(gpuCount);
+  const tools = await findHostTools();
+  if (tools.setsid === undefined) throw new IsolationError('ISOLATOR_UNAVAILABLE', 'setsid (util-linux) is not installed in /usr/bin or /bin: the agent needs it to start tasks in their own session');
+  const { isolator, fallbackReason, controllers, missing } = await selectIsolator(request, {
+    cgroupsRoot: `${o.cgroupsRoot}/${agentId}`,
+    log,
+    enableCfs: o.cgroupsEnableCfs,
+  });
   if (fallbackReason !== undefined) {
     log.warn({ reason: fallbackReason }, 'CGROUPS CANNOT BE USED: tasks run with posix isolation only (no memory or cpu limits enforced by the kernel)');
   }
-  const containerizer = createContainerizer({ isolator, log });
+  const taskIsolators = await taskIsolatorsFor(request, tools, o, gpus, log);
+  const cgroupNames: Record<string, string> = { memory: 'cgroups/mem', cpu: 'cgroups/cpu', pids: 'cgroups/pids', devices: 'cgroups/devices' };
+  const isolators = [
+    ...(isolator.kind === 'posix' ? ['posix/cpu', 'posix/mem'] : controllers.map((c) => cgroupNames[c] ?? `cgroups/${c}`)),
+    ...taskIsolators.map((t) => t.name),
+  ];
+  if (missing.length > 0) log.warn({ missing }, 'cgroup controllers not on this host: their limits are not enforced');
+  const containerizer: Containerizer = createContainerizer({ isolator, taskIsolators, tools, log });
 
-  const bus: Bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
+  let bus: Bus;
+  try {
+    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
+  } catch (err) {
+    await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
+    throw err;
+  }
+  const queue = await openStatusQueue(metaDir);
+  if (queue.corruptRecords > 0) log.error({ corrupt: queue.corruptRecords }, 'the status update queue had unreadable records (skipped)');
   // What the agent ran, for its /state: every launch it carries out and every update it sends.
   const history = createTaskHistory();
-  const statuses = observed(createStatusSender(bus, log), (s) => history.status(s));
+  const statuses = observed(createStatusSender({ bus, agentId, queue, log }), (s) => history.status(s));
+  const uses = (name: string): boolean => isolators.includes(name);
+  // The earlier agent id's containers (--new-agent-id) have their cgroups under its own root.
+  const previousIsolator =
+    previous !== null && !sameAgent && isolator.kind !== 'posix'
+      ? (await selectIsolator(request, { cgroupsRoot: `${o.cgroupsRoot}/${previous.agentId}`, log, enableCfs: o.cgroupsEnableCfs })).isolator
+      : undefined;
   const runner = createTaskRunner({
     agentId,
     workDir,
+    metaDir,
     containerizer,
+    ...(previousIsolator !== undefined ? { previousContainerizer: createContainerizer({ isolator: previousIsolator, taskIsolators, tools, log }) } : {}),
     statuses,
     defaultGraceMs: o.killGracePeriodMs,
+    ...(uses('cgroups/pids') ? { pidsMax: o.cgroupsPidsMax } : {}),
+    gpus,
     log,
     startChecks: taskCheckStarter(),
   });
+
+  // Take over what the previous process of this agent ran; then clean up isolation nobody owns.
+  const recovery = await runner.recover();
+  if (previousIsolator !== undefined) {
+    for (const id of await previousIsolator.containers().catch(() => [])) await previousIsolator.cleanup(id).catch(() => undefined);
+    await previousIsolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the earlier agent id\'s cgroups root'));
+  }
+  const owned = new Set(runner.running().map((t) => t.containerId));
+  for (const id of await containerizer.containersOnHost().catch(() => [])) {
+    if (owned.has(id)) continue;
+    log.warn({ containerId: id }, 'removing container isolation left by an earlier agent process');
+    await containerizer.destroy(id).catch((err: unknown) => log.error({ err, containerId: id }, 'cannot remove left-over container isolation'));
+  }
+
   const advertisedIp = o.advertiseIp ?? (o.ip === '0.0.0.0' ? (externalIPv4() ?? '127.0.0.1') : o.ip);
   const flags = agentFlagsJson(o, workDir, hostname);
   const http = await startAgentHttp({
@@ -115,14 +227,16 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
       flags,
     }),
   }).catch(async (err: unknown) => {
-    // Leave nothing behind: the connection, and the cgroups root the isolator probe made.
+    // Leave nothing behind but the tasks (they run on; a later start takes them over).
+    await statuses.stop();
+    await queue.close();
     await bus.close();
-    await isolator.removeRoot().catch((e: unknown) => log.warn({ err: e }, 'could not remove the cgroups root'));
+    await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
     throw err;
   });
   log.info({ address: `${o.ip}:${http.port}`, pid: slavePid({ ip: advertisedIp, port: http.port }) }, 'agent HTTP endpoint listening');
 
-  let position = { lastCommandSeq: previous?.lastCommandSeq ?? 0, catchupFromSeq: previous?.catchupFromSeq ?? 1 };
+  let position = sameAgent ? { lastCommandSeq: previous.lastCommandSeq, catchupFromSeq: previous.catchupFromSeq } : { lastCommandSeq: 0, catchupFromSeq: 1 };
   const persist = async (p: typeof position): Promise<void> => {
     position = p;
     await saveCheckpoint(workDir, { agentId, resources: format(resources), ...p });
@@ -135,10 +249,10 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     start: position,
     log,
     persist,
-    handle: async (c: AgentCommand) => {
+    handle: async (c: AgentCommand, commit) => {
       if (c.type === 'LaunchTasks') {
         history.launched(c);
-        await runner.launch(c);
+        await runner.launch(c, commit);
       } else await runner.kill(c);
     },
   });
@@ -166,6 +280,8 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     attributes,
     version: AGENT_VERSION,
     isolation: isolator.kind,
+    isolators,
+    ...(fallbackReason !== undefined ? { isolationFallback: fallbackReason } : {}),
   };
   const announce = async (re: boolean): Promise<void> => {
     const envelope = { schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now() };
@@ -174,15 +290,21 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
         type: 'AgentReregistered',
         ...envelope,
         ...info,
-        tasks: runner.running().map((t) => ({ frameworkId: t.frameworkId, taskId: t.taskId, state: t.state })),
+        tasks: runner.reportable(),
         lastCommandSeq: inbox.position().lastCommandSeq,
       });
     } else {
       await append(bus.js, { type: 'AgentRegistered', ...envelope, ...info });
     }
   };
-  await announce(previous !== null);
-  log.info({ resources: format(resources), isolation: isolator.kind, reregistered: previous !== null }, 'agent registered');
+  await announce(sameAgent);
+  if (previous !== null && !sameAgent) {
+    // The earlier id is gone for good: the master stops offering it (and removes it when it stays away).
+    await append(bus.js, { type: 'AgentDisconnected', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now(), agentId: previous.agentId }).catch(
+      (err: unknown) => log.warn({ err }, 'could not announce that the earlier agent id is gone'),
+    );
+  }
+  log.info({ resources: format(resources), isolation: isolator.kind, isolators, reregistered: sameAgent, recovery }, 'agent registered');
   await inbox.catchUp();
 
   // Nobody pinged for a long time (the master lost us, or was down): announce ourselves again.
@@ -199,25 +321,30 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   return {
     agentId,
     isolation: isolator.kind,
+    isolators,
     isolationFallback: fallbackReason,
     httpPort: http.port,
     advertisedIp,
     pid: slavePid({ ip: advertisedIp, port: http.port }),
+    recovery,
+    workDir,
     running: () => runner.running().length,
+    tasks: () => runner.running(),
     stop() {
       stopping ??= (async () => {
         clearInterval(watchdog);
         pingSub.unsubscribe();
         await inbox.stop();
         await runner.killAll();
-        // Bounded: with NATS gone, updates not in the log by then are lost (a durable on-disk
-        // queue comes with the agent-recovery work), and the agent still stops.
+        // Bounded: with NATS gone, what is not in the log by then stays in the durable queue and
+        // is delivered when the agent starts again.
         const flushed = await Promise.race([statuses.flush().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), o.stopFlushTimeoutMs).unref())]);
-        if (!flushed) log.warn({ waitedMs: o.stopFlushTimeoutMs }, 'stopping with status updates not yet in the log');
+        if (!flushed) log.warn({ waitedMs: o.stopFlushTimeoutMs }, 'stopping with status updates not yet in the log (they stay queued in the work dir)');
         await append(bus.js, { type: 'AgentDisconnected', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now(), agentId }).catch(
           (err: unknown) => log.warn({ err }, 'could not announce the disconnection'),
         );
-        statuses.stop();
+        await statuses.stop();
+        await queue.close();
         await bus.close();
         await isolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the cgroups root'));
         await http.close();
@@ -231,11 +358,12 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
 /** A sender that shows every update to `see` before queueing it. */
 function observed(sender: StatusSender, see: (s: TaskStatus) => void): StatusSender {
   return {
-    send(status) {
+    send(status, id) {
       see(status);
-      return sender.send(status);
+      return sender.send(status, id);
     },
     flush: () => sender.flush(),
+    undelivered: () => sender.undelivered(),
     stop: () => sender.stop(),
   };
 }

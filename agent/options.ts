@@ -1,5 +1,6 @@
 /** The agent's options: defaults plus one zod parse at the entry point. */
 import { z } from 'zod';
+import { DEFAULT_PIDS_MAX } from './isolation/cgroups-pids.js';
 
 export const AgentOptions = z.object({
   nats: z.string().min(1),
@@ -7,8 +8,17 @@ export const AgentOptions = z.object({
   /** Mesos resource text; what is not given is detected. */
   resources: z.string().optional(),
   attributes: z.string().optional(),
-  isolation: z.enum(['cgroups', 'posix', 'auto']).default('auto'),
+  /** `--isolation`: a comma-separated list of isolators, or auto / cgroups / posix (see isolation/selection.ts). */
+  isolation: z.string().min(1).default('auto'),
   cgroupsRoot: z.string().default('mesos'),
+  /** A hard CFS quota of `cpus` per task besides the shares (cgroups/cpu). */
+  cgroupsEnableCfs: z.boolean().default(false),
+  /** Per-task process (and thread) limit with cgroups/pids. */
+  cgroupsPidsMax: z.number().int().positive().default(DEFAULT_PIDS_MAX),
+  /** How often disk/du measures the sandboxes (Mesos: 15 s). */
+  diskWatchIntervalMs: z.number().int().positive().default(15_000),
+  /** Start as a new agent (new id) even though the work dir holds an earlier one; its tasks are killed. */
+  newAgentId: z.boolean().default(false),
   hostname: z.string().optional(),
   /** Address the agent's HTTP endpoint listens on. */
   ip: z.string().min(1).default('127.0.0.1'),
@@ -21,7 +31,7 @@ export const AgentOptions = z.object({
   advertiseIp: z.string().min(1).optional(),
   /** Grace between SIGTERM and SIGKILL when a task does not name one (Mesos's command executor uses 3 s). */
   killGracePeriodMs: z.number().int().nonnegative().default(3000),
-  /** How long a stopping agent waits for its last status updates to reach the log. */
+  /** How long a stopping agent waits for its last status updates to reach the log (what is left stays queued on disk). */
   stopFlushTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Re-register when no master has pinged for this long (Mesos: ping timeout × max timeouts = 75 s). */
   masterPingTimeoutMs: z.number().int().positive().default(75_000),

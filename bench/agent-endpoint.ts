@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentId, FrameworkId, TaskId, TaskInfo } from '../events/index.js';
@@ -23,6 +23,7 @@ import type { Probe } from '../agent/health/probe.js';
 import { tcpProbe } from '../agent/health/tcp-probe.js';
 import { createTaskHistory, startAgentHttp } from '../agent/http/index.js';
 import { selectIsolator } from '../agent/isolation/detect.js';
+import { findHostTools } from '../agent/isolation/host-tools.js';
 import { sandboxPath } from '../agent/sandbox.js';
 import type { RunningTask } from '../agent/task-runner.js';
 import { parseResources } from '../kernel/resources.js';
@@ -70,7 +71,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
   const dir = await mkdtemp(join(tmpdir(), 'mesos-bench-agent-'));
   const agentId: AgentId = asAgentId(`bench-${randomUUID().slice(0, 8)}`);
   const { isolator, fallbackReason } = await selectIsolator('auto', { cgroupsRoot: `mesos-bench-${randomUUID().slice(0, 8)}/${agentId}`, log });
-  const containerizer = createContainerizer({ isolator, log });
+  const containerizer = createContainerizer({ isolator, tools: await findHostTools(), log });
   const fid = 'bench-framework' as FrameworkId;
   const running: RunningTask[] = [];
   const history = createTaskHistory();
@@ -83,15 +84,18 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
       const taskId = `t${i}` as TaskId;
       const containerId = randomUUID();
       const sandbox = sandboxPath(dir, agentId, fid, taskId, containerId);
+      const runtimeDir = join(dir, 'meta', 'containers', containerId);
+      await mkdir(runtimeDir, { recursive: true });
       const info: TaskInfo = { taskId, name: taskId, agentId, resources: [...parseResources('cpus:0.01;mem:16')], command: { value: 'exec sleep 3600', shell: true } };
       const container: Container = await containerizer.launch({
         containerId,
         sandbox,
+        runtimeDir,
         command: { value: info.command.value, shell: true },
         limits: { cpus: 0.01, memMb: 16 },
         ...(user !== undefined ? { user } : {}),
       });
-      running.push({ frameworkId: fid, taskId, executorId: taskId, containerId, sandbox, info, state: 'TASK_RUNNING', container, killing: false });
+      running.push({ frameworkId: fid, taskId, executorId: taskId, containerId, sandbox, info, state: 'TASK_RUNNING', container, killing: false, ports: [], gpus: [] });
       history.launched({
         type: 'LaunchTasks',
         schemaVersion: 1,

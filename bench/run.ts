@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover.js';
 import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
+import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
@@ -16,7 +17,7 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'replay'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -27,9 +28,10 @@ const pl = defaultPipelineOptions();
 const fa = defaultFailoverOptions();
 const ag = defaultAgentBenchOptions();
 const rp = defaultReplayOptions();
+const rc = defaultRecoveryBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [replay] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [replay] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -41,6 +43,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              replacement master (from a snapshot)
   agent      (only when named) one health check round (command in a container, HTTP, TCP), and
              the agent's /state and /monitor/statistics with many running containers
+  recovery   (only when named) the agent's durable status queue (updates/s, fsync'ed), the launch
+             of N tasks, and kill -9 + restart of a real agent with N tasks running: time until
+             all are re-attached
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
 
@@ -84,6 +89,9 @@ Options:
   --rounds N           check rounds of each kind per run (default ${ag.rounds})
   --containers N       sleeping containers behind the endpoint (default ${ag.containers})
   --requests N         requests of each endpoint per run (default ${ag.requests})
+  recovery:
+  --agent-tasks N      tasks running when the agent is killed (default ${rc.tasks}); --runs: kill/restart cycles (default ${rc.runs})
+  --isolation LIST     the agent's --isolation (default ${rc.isolation})
   -h, --help           this text
 
 Examples:
@@ -141,6 +149,8 @@ async function main(argv: string[]): Promise<number> {
         rounds: { type: 'string' },
         containers: { type: 'string' },
         requests: { type: 'string' },
+        'agent-tasks': { type: 'string' },
+        isolation: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -160,6 +170,7 @@ async function main(argv: string[]): Promise<number> {
   let failoverOpts = fa;
   let agentOpts = ag;
   let replayOpts = rp;
+  let recoveryOpts = rc;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -236,6 +247,7 @@ async function main(argv: string[]): Promise<number> {
       requests: count('requests', v.requests) ?? ag.requests,
       runs: runs ?? ag.runs,
     };
+    recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -266,9 +278,11 @@ async function main(argv: string[]): Promise<number> {
               ? await runFailover(failoverOpts, ctx)
               : name === 'agent'
                 ? await runAgentBench(agentOpts, ctx)
-                : name === 'replay'
-                  ? await runReplay(replayOpts, ctx)
-                : await runPipeline(pipelineOpts, ctx);
+                : name === 'recovery'
+                  ? await runRecoveryBench(recoveryOpts, ctx)
+                  : name === 'replay'
+                    ? await runReplay(replayOpts, ctx)
+                    : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {

@@ -40,6 +40,26 @@ const Labels = z.record(z.string(), z.string());
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
+/** A file the agent fetches into the sandbox before the task starts (Mesos's CommandInfo.URI). */
+export const CommandUri = z.object({
+  /** An http(s) URL, a file:// URL or an absolute path on the agent. */
+  value: z.string().min(1).max(4096),
+  /** chmod 0755 the fetched file (then it is not extracted). */
+  executable: z.boolean().default(false),
+  /** Unpack .tar, .tar.gz/.tgz, .tar.bz2/.tbz2, .tar.xz/.txz and .zip archives into the sandbox (Mesos's default: true). */
+  extract: z.boolean().default(true),
+  /** The file's path in the sandbox, relative (default: the last path segment of the URI). */
+  outputFile: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((p) => !p.startsWith('/') && !p.includes('\0') && p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'), {
+      message: 'must be a relative path inside the sandbox (no empty, "." or ".." segments)',
+    })
+    .optional(),
+});
+export type CommandUri = z.infer<typeof CommandUri>;
+
 export const CommandInfo = z.object({
   /** The command line (shell) or the executable (not shell). */
   value: z.string().min(1),
@@ -47,8 +67,18 @@ export const CommandInfo = z.object({
   arguments: z.array(z.string()).optional(),
   environment: z.record(z.string(), z.string()).optional(),
   user: z.string().min(1).optional(),
+  uris: z.array(CommandUri).max(256).optional(),
 });
 export type CommandInfo = z.infer<typeof CommandInfo>;
+
+/** How a task is contained beyond its resources (Mesos's ContainerInfo, the parts this agent does). */
+export const ContainerSettings = z.object({
+  /** HOST (default): the agent's network; NONE: an empty network namespace (the agent's namespaces/network isolator). */
+  network: z.enum(['HOST', 'NONE']).optional(),
+  /** Stay in the agent's pid namespace although namespaces/pid is on (Mesos's LinuxInfo.share_pid_namespace). */
+  sharePidNamespace: z.boolean().optional(),
+});
+export type ContainerSettings = z.infer<typeof ContainerSettings>;
 
 export const TaskInfo = z.object({
   taskId: TaskId,
@@ -59,6 +89,7 @@ export const TaskInfo = z.object({
   /** SIGTERM, then this long, then SIGKILL. Defaults to the agent's grace period. */
   killGracePeriodMs: z.number().int().nonnegative().optional(),
   labels: Labels.optional(),
+  container: ContainerSettings.optional(),
   /** Run by the agent; a task that fails it `consecutiveFailures` times is killed. */
   healthCheck: HealthCheck.optional(),
   /** Run by the agent; its result is reported in `checkStatus`, nothing acts on it. */
@@ -164,6 +195,10 @@ export const AgentInfo = {
   version: z.string(),
   /** `cgroups-v1`, `cgroups-v2` or `posix`: what actually isolates its tasks. */
   isolation: z.string(),
+  /** The isolators it runs (`cgroups/cpu`, `namespaces/pid`, `disk/du`, …), when it says. */
+  isolators: z.array(z.string()).optional(),
+  /** Why it runs posix isolation although cgroups were wanted (`--isolation auto` on a host without them). */
+  isolationFallback: z.string().optional(),
 };
 
 export const AgentRegistered = z.object({ type: z.literal('AgentRegistered'), ...envelope, ...AgentInfo });

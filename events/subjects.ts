@@ -9,8 +9,9 @@
  *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
  *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed)
  * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`,
- * `live.fw.<frameworkId>`, `live.master.<masterId>`. Queries answered from the leader's projection
- * are request/reply too: `q.fw.<frameworkId>.reconcile`.
+ * `live.fw.<frameworkId>`, `live.master.<masterId>`; so are re-deliveries of unacknowledged updates,
+ * `live.fw.<frameworkId>.update`. Queries answered from the leader's projection are request/reply
+ * too: `q.fw.<frameworkId>.reconcile`.
  */
 import type { AgentId, FrameworkId } from './ids.js';
 import type { ClusterEvent } from './catalogue.js';
@@ -29,6 +30,8 @@ export const subjects = {
   callsOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.fw.${frameworkId}.>`,
   /** Every command to any agent. */
   allCommands: `${LOG_PREFIX}.cmd.*.>`,
+  /** Every status update an agent reported, for any framework. */
+  statusesFrom: (agentId: AgentId) => `${LOG_PREFIX}.agent.${agentId}.status.*`,
   /** Every status update about a framework's tasks, from any agent. */
   statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
   frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,
@@ -50,6 +53,8 @@ export const subjects = {
   reconcileQueries: 'q.fw.*.reconcile',
   /** Liveness: the leader pings each connected native framework here (not stored). */
   frameworkPing: (frameworkId: FrameworkId) => `live.fw.${frameworkId}`,
+  /** The leader delivers unacknowledged status updates again here (not stored: not new facts). */
+  redeliveredUpdates: (frameworkId: FrameworkId) => `live.fw.${frameworkId}.update`,
 } as const;
 
 /** The one subject an event is appended on. */

@@ -200,11 +200,31 @@ function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'
 /**
  * An agent that comes back reports what it runs. Tasks the master had written off as unreachable
  * or lost come back; tasks the master thinks it runs, that were launched before its last carried
- * out command, and that it does not report, are lost.
+ * out command, and that it does not report, are lost; tasks it runs that the master does not know
+ * are killed (a KillTask is owed).
  */
 function reconcileAgentTasks(state: State, agent: AgentState, e: EventOf<'AgentReregistered'>): void {
   if (e.lastCommandSeq > agent.lastCommandSeqSeen) agent.lastCommandSeqSeen = e.lastCommandSeq;
   const reported = new Map(e.tasks.map((t) => [taskKey(t.frameworkId, t.taskId), t.state]));
+  for (const rt of e.tasks) {
+    const key = taskKey(rt.frameworkId, rt.taskId);
+    const t = state.tasks.get(key);
+    if (t === undefined && !isTerminal(rt.state)) {
+      // It runs a task the master does not know (its framework was removed, or the task ended
+      // here, while the agent was away): it must not run on unnoticed. As Mesos's master does for
+      // the tasks of a completed framework, the agent is told to kill it.
+      agent.commandSeq++;
+      owe(state, {
+        type: 'KillTask',
+        id: `kill-unknown-${e.id}-${key}`,
+        agentId: agent.id,
+        agentSeq: agent.commandSeq,
+        frameworkId: rt.frameworkId,
+        taskId: rt.taskId,
+        reason: 'REASON_TASK_UNKNOWN',
+      });
+    }
+  }
   for (const [key, reportedState] of reported) {
     const t = state.tasks.get(key);
     if (t === undefined || t.agentId !== agent.id) continue;
@@ -529,6 +549,14 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
     if (portless !== undefined) {
       return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
     }
+  }
+  // Ports (any RANGES or SET resource) are held by one task each.
+  const shared = R.sharedItem([
+    ...tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })),
+    ...e.operations.flatMap((op) => (op.type === 'LAUNCH_GROUP' ? [{ owner: `executor ${op.executor.executorId}`, resources: op.executor.resources }] : [])),
+  ]);
+  if (shared !== undefined) {
+    return { code: 'TASK_INVALID', message: `${shared.owners[0]} and ${shared.owners[1]} both ask for ${shared.name} ${shared.item}` };
   }
   const executors = new Set<string>();
   for (const op of e.operations) {

@@ -327,3 +327,39 @@ export function toFlatJson(rs: Resources): Record<string, number | string> {
 
 /** Quantities used for fair sharing and metrics. */
 export const SHARE_RESOURCES = ['cpus', 'mem', 'disk', 'gpus'] as const;
+
+/**
+ * The first value (a port, a set item) of a RANGES or SET resource that two of `holders` both
+ * name: adding resources merges ranges and sets, so "contained in the offer" alone would let two
+ * tasks of one accept share a port. Undefined when none is shared.
+ */
+export function sharedItem(holders: ReadonlyArray<{ readonly owner: string; readonly resources: Resources }>): { name: string; item: string; owners: [string, string] } | undefined {
+  const intervals = new Map<string, Array<{ begin: number; end: number; owner: string }>>();
+  const items = new Map<string, Map<string, string>>();
+  for (const h of holders) {
+    for (const r of h.resources) {
+      if (r.type === 'RANGES') {
+        const list = intervals.get(r.name) ?? [];
+        for (const [begin, end] of normaliseRanges(r.ranges)) list.push({ begin, end, owner: h.owner });
+        intervals.set(r.name, list);
+      } else if (r.type === 'SET') {
+        const seen = items.get(r.name) ?? new Map<string, string>();
+        for (const item of r.set) {
+          const other = seen.get(item);
+          if (other !== undefined && other !== h.owner) return { name: r.name, item, owners: [other, h.owner] };
+          seen.set(item, h.owner);
+        }
+        items.set(r.name, seen);
+      }
+    }
+  }
+  for (const [name, list] of intervals) {
+    list.sort((a, b) => a.begin - b.begin);
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1]!;
+      const cur = list[i]!;
+      if (cur.begin <= prev.end && cur.owner !== prev.owner) return { name, item: String(cur.begin), owners: [prev.owner, cur.owner] };
+    }
+  }
+  return undefined;
+}

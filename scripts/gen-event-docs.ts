@@ -205,7 +205,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   AgentReregistered: {
     by: 'An agent that restarts on a work dir with a checkpoint (same agent id, same resources), and an agent that has not been pinged by any master for `--master-ping-timeout` (75 s by default: it was declared unreachable, or no master is up).',
     meaning:
-      'An agent that was known before announces itself again, with the tasks it still runs and the last command sequence (`agentSeq`) it has carried out. Folding it does what AgentRegistered does (always ending ACTIVE, counted as a reregistration) and then reconciles: tasks the master had written off as TASK_UNREACHABLE that the agent reports as running come back to the reported state (reason REASON_AGENT_REREGISTERED), and tasks the master believes live on this agent that the agent does not report become TASK_LOST (REASON_AGENT_RESTARTED) — but only if their launch command is at or below the reported `lastCommandSeq` (a launch still on its way is left alone). Each such change is owed to the framework as a TaskStatusUpdated notice. Today an agent that restarts reports no tasks (it does not re-attach to running tasks yet), so its earlier tasks become TASK_LOST.',
+      'An agent that was known before announces itself again, with the tasks it still runs and the last command sequence (`agentSeq`) it has carried out. Folding it does what AgentRegistered does (always ending ACTIVE, counted as a reregistration) and then reconciles: tasks the master had written off as TASK_UNREACHABLE that the agent reports as running come back to the reported state (reason REASON_AGENT_REREGISTERED), and tasks the master believes live on this agent that the agent does not report become TASK_LOST (REASON_AGENT_RESTARTED) — but only if their launch command is at or below the reported `lastCommandSeq` (a launch still on its way is left alone). Each such change is owed to the framework as a TaskStatusUpdated notice. Tasks the agent reports as live that the master does not know (their framework was removed, or they ended, while the agent was away) are owed a KillTask (reason REASON_TASK_UNKNOWN). A restarted agent re-attaches to its running tasks and reports them, with the tasks whose last update is still in its durable queue (possibly terminal): so its tasks are not lost by a restart.',
   },
   AgentDisconnected: {
     by: 'An agent that stops gracefully (SIGTERM/SIGINT), after it has killed its tasks and their terminal updates are in the log.',
@@ -213,7 +213,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
       'The agent left and may come back. Folding it marks the agent DISCONNECTED (the allocator offers only ACTIVE agents) and retires its outstanding offers; every ACTIVE framework that held one is owed an OffersRescinded (`AGENT_GONE`). Its tasks are not touched. Unknown or removed agents: no effect. The leader keeps pinging a disconnected agent; if it does not come back within the missed-ping limit, it is removed (AgentRemoved).',
   },
   TaskStatusUpdated: {
-    by: 'The agent that runs the task (`agent/status-sender.ts`; no epoch, with a `uuid`), retried with backoff until JetStream acknowledges it. Also the leader, from its outbox (with its epoch, no `uuid`), to tell a framework of a status the fold itself decided (agent removed or restarted, kill of an unknown task).',
+    by: 'The agent that runs the task (`agent/status-sender.ts`; no epoch, with a `uuid`), from its durable queue, retried with backoff until JetStream acknowledges it (the same event id each time, and again after an agent restart). Not appended again for a re-delivery: the leader re-delivers unacknowledged updates outside the log. Also the leader, from its outbox (with its epoch, no `uuid`), to tell a framework of a status the fold itself decided (agent removed or restarted, kill of an unknown task).',
     meaning:
       "A task's status changed. Folding an agent's update: an update for a task the master does not know, or from another agent than the task's, is counted as invalid (`master/invalid_status_updates`); a re-send whose `uuid` is already in the task's history is ignored; a transition the task state machine forbids is counted as invalid (nothing leaves a terminal state except TASK_UNREACHABLE and TASK_LOST, nothing goes back to TASK_STAGING, TASK_RUNNING does not go back to TASK_STARTING, TASK_KILLING goes back to STARTING/RUNNING only with REASON_RECONCILIATION). A valid update is appended to the task's status history (the last 10 are kept), changes its state, and releases the task's resources when it leaves the states that hold them (terminal states and TASK_UNREACHABLE hold none). An update with a `uuid` becomes the one awaiting acknowledgement; a terminal update without one completes the task at once (it moves to its framework's completed tasks). The leader's copy (with an epoch) changes nothing: it is the notice of a change the fold already made, and folding it only clears the outbox entry.",
   },
@@ -308,6 +308,10 @@ const FIELD_NOTES: Readonly<Record<string, string>> = {
   'AgentReregistered.port': "The agent's HTTP port (0: it serves none, which is the case today).",
   'AgentRegistered.isolation': '`cgroups-v1`, `cgroups-v2` or `posix`.',
   'AgentReregistered.isolation': '`cgroups-v1`, `cgroups-v2` or `posix`.',
+  'AgentRegistered.isolators': 'The isolators it runs (`cgroups/cpu`, `cgroups/mem`, `namespaces/pid`, `disk/du`, …).',
+  'AgentReregistered.isolators': 'The isolators it runs (`cgroups/cpu`, `cgroups/mem`, `namespaces/pid`, `disk/du`, …).',
+  'AgentRegistered.isolationFallback': 'Why it runs posix isolation although cgroups were wanted (`--isolation auto` on a host without usable cgroups).',
+  'AgentReregistered.isolationFallback': 'Why it runs posix isolation although cgroups were wanted (`--isolation auto` on a host without usable cgroups).',
   'AgentReregistered.tasks': 'The tasks the agent still runs.',
   'AgentReregistered.lastCommandSeq': 'The last `agentSeq` the agent has carried out.',
   'OffersAccepted.filters': 'Filter for the unused part of the offers.',
@@ -321,7 +325,7 @@ const FIELD_NOTES: Readonly<Record<string, string>> = {
   'LaunchTasks.agentSeq': "Position in the agent's command sequence (1, 2, 3, …).",
   'KillTask.agentSeq': "Position in the agent's command sequence (1, 2, 3, …).",
   'LaunchTasks.framework': 'What the agent needs of the framework (the user tasks run as by default).',
-  'KillTask.reason': 'REASON_FRAMEWORK_REMOVED when the kill follows a teardown.',
+  'KillTask.reason': 'REASON_FRAMEWORK_REMOVED when the kill follows a teardown; REASON_TASK_UNKNOWN for a task a reregistering agent runs that the master does not know.',
   'TaskStatusUpdated.status': 'See TaskStatus; `uuid` is present on agent updates only.',
 };
 
@@ -336,7 +340,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
   ['OFFER_NOT_YOURS', 'An offer was made to another framework.'],
   ['OFFERS_ON_DIFFERENT_AGENTS', 'The offers are not all from one agent.'],
   ['AGENT_INACTIVE', 'The offers\' agent is not ACTIVE (disconnected or removed).'],
-  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, or has an HTTP/TCP (health) check without a port while it holds no ports.'],
+  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, has an HTTP/TCP (health) check without a port while it holds no ports, or asks for a port (any range or set item) that another task (or executor) of the same accept asks for.'],
   ['TASK_GROUP_INVALID', "A task group's executor id is already in use, or the executor has less than cpus:0.01 and mem:32 of its own."],
   ['TASK_ID_DUPLICATE', 'A task id appears twice in the accept, or the framework already has a live task with that id.'],
   ['RESOURCES_EXCEEDED', 'The tasks together need more than the offers hold.'],
@@ -348,12 +352,21 @@ const SHAPE_NOTES: Readonly<Record<string, string>> = {
   'TaskInfo.agentId': 'Must be the agent of the accepted offers.',
   'TaskInfo.taskId': 'Chosen by the framework; unique among its live tasks.',
   'CommandInfo.user': "Run as this user (default: the framework's user). Honoured only when the agent runs as root and the user exists on the host.",
+  'CommandInfo.uris': 'Fetched into the sandbox before the task starts (agent/fetcher.ts); a fetch that fails fails the launch.',
+  'CommandInfo.uris[].value': 'An http(s) URL, a file:// URL or an absolute path on the agent.',
+  'CommandInfo.uris[].executable': 'chmod 0755 the fetched file (it is then not extracted).',
+  'CommandInfo.uris[].extract': 'Unpack .tar, .tar.gz/.tgz, .tar.bz2/.tbz2, .tar.xz/.txz and .zip archives into the sandbox (Mesos\'s default: true).',
+  'CommandInfo.uris[].outputFile': 'Path in the sandbox, relative, without `.`/`..` segments (default: the last segment of the URI).',
+  'TaskInfo.container': 'Isolation options beyond the resources (Mesos ContainerInfo, the parts the agent does).',
+  'TaskInfo.container.network': 'HOST (default): the agent\'s network. NONE: an empty network namespace with only loopback (needs the agent\'s namespaces/network isolator).',
+  'TaskInfo.container.sharePidNamespace': 'Stay in the agent\'s pid namespace although it runs namespaces/pid (Mesos LinuxInfo.share_pid_namespace).',
   'FrameworkInfo.roles': 'Only the first role is used by the allocator today.',
   'FrameworkInfo.failoverTimeoutMs': "How long a disconnected framework keeps its tasks, counted from its FrameworkDisconnected event; then the leader removes it (FrameworkRemoved, FAILOVER_TIMEOUT) and its tasks are killed.",
   'FrameworkInfo.checkpoint': 'Stored and shown; the agent does not act on it yet.',
   'TaskStatus.uuid': 'Present on updates that must be acknowledged (agent-generated ones).',
   'TaskStatus.timestamp': 'When the status happened (ms since the epoch).',
-  'TaskStatus.executorId': 'The agent sets it to the task id (command tasks).',
+  'TaskStatus.executorId': 'The agent sets it to the task id (command tasks) or the task group\'s executor id.',
+  'TaskStatus.containerId': 'The container the agent runs the task in (derived from the launch command: the same command gives the same id).',
   'TaskStatus.healthy': 'Defined; nothing sets it yet (no health checks).',
 };
 

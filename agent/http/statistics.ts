@@ -19,6 +19,9 @@ export interface ResourceStatisticsJson {
   mem_total_bytes?: number;
   mem_limit_bytes: number;
   mem_rss_bytes?: number;
+  threads?: number;
+  disk_limit_bytes?: number;
+  disk_used_bytes?: number;
 }
 
 export interface ExecutorStatisticsJson {
@@ -49,6 +52,12 @@ export function combineStats(stats: readonly ContainerStats[]): ResourceStatisti
   if (total !== undefined) out.mem_total_bytes = total;
   const rss = sumOf(stats.map((s) => s.memRssBytes));
   if (rss !== undefined) out.mem_rss_bytes = rss;
+  const threads = sumOf(stats.map((s) => s.threads));
+  if (threads !== undefined) out.threads = threads;
+  const diskLimit = sumOf(stats.map((s) => s.diskLimitBytes));
+  if (diskLimit !== undefined) out.disk_limit_bytes = diskLimit;
+  const diskUsed = sumOf(stats.map((s) => s.diskUsedBytes));
+  if (diskUsed !== undefined) out.disk_used_bytes = diskUsed;
   return out;
 }
 

@@ -1,16 +1,19 @@
 /**
- * cgroup v1 isolator: one cgroup per container in the memory, cpu and cpuacct hierarchies
- * (`<mount>/<root>/<containerId>`). Memory: hard limit (`memory.limit_in_bytes`, and
- * `memory.memsw.limit_in_bytes` when swap accounting exists so swap cannot hide the limit);
- * CPU: `cpu.shares`; usage from memory.stat and cpuacct.stat; OOM from `memory.oom_control`.
- * Only cgroup v1 files are touched here.
+ * cgroup v1 isolator: one cgroup per container in each hierarchy it uses (memory, cpu, cpuacct,
+ * pids, devices: those of the cgroups/* isolators asked for; `<mount>/<root>/<containerId>`).
+ * Memory (cgroups/mem): hard limit (`memory.limit_in_bytes`, and `memory.memsw.limit_in_bytes`
+ * when swap accounting exists so swap cannot hide the limit); OOM from `memory.oom_control`. CPU
+ * (cgroups/cpu): cgroups-cpu.ts; pids: cgroups-pids.ts; devices: cgroups-devices.ts. Usage from
+ * memory.stat, cpuacct.stat and pids.current. Only cgroup v1 files are touched here.
  */
 import { posix as path } from 'node:path';
 import type { Logger } from 'pino';
-import { describeError } from './errors.js';
+import { describeError, IsolationError } from './errors.js';
+import { cpuWritesV1, type ControlWrite } from './cgroups-cpu.js';
+import { deviceDenyWrites } from './cgroups-devices.js';
+import { parsePidsEvents, pidsWrites } from './cgroups-pids.js';
 import {
   cgroupPath,
-  cpuShares,
   memoryLimitBytes,
   normalizeCgroupsRoot,
   parseCpuacctStat,
@@ -43,12 +46,14 @@ import type {
 } from './types.js';
 import { WatchLoop } from './watch-loop.js';
 
-/** Mount points of the v1 hierarchies used (cpu and cpuacct may be the same co-mounted one). */
+/** Mount points of the v1 hierarchies used (a co-mounted hierarchy appears under each of its names). */
 export interface CgroupsV1Mounts {
-  readonly memory: string;
-  readonly cpu: string;
-  /** Absent if the host has no cpuacct controller: then no CPU time in usage(). */
+  readonly memory?: string;
+  readonly cpu?: string;
+  /** Accounting only (cpu time in usage()); used whenever it is mounted. */
   readonly cpuacct?: string;
+  readonly pids?: string;
+  readonly devices?: string;
 }
 
 export interface CgroupsV1Options {
@@ -56,6 +61,8 @@ export interface CgroupsV1Options {
   /** cgroups root under each hierarchy, e.g. `mesos` or `mesos/<agentId>`. */
   readonly root: string;
   readonly log: Logger;
+  /** A hard CFS quota besides the shares (--cgroups-enable-cfs). */
+  readonly enableCfs?: boolean;
   /** How often running containers are checked for OOM kills (default 500 ms). */
   readonly oomPollMs?: number;
   /** How long cleanup keeps killing before it gives up (default 10 s). */
@@ -67,6 +74,8 @@ const readNumber = async (file: string): Promise<number | undefined> => {
   return text === undefined ? undefined : parseMaxValue(text);
 };
 
+type V1Controller = keyof CgroupsV1Mounts;
+
 export class CgroupsV1Isolator implements Isolator {
   readonly kind = 'cgroups-v1' as const;
   readonly root: string;
@@ -74,6 +83,7 @@ export class CgroupsV1Isolator implements Isolator {
   /** Distinct hierarchy mount points (memory first). */
   private readonly hierarchies: readonly string[];
   private readonly log: Logger;
+  private readonly enableCfs: boolean;
   private readonly cleanupTimeoutMs: number;
   private readonly limits = new Map<string, ContainerLimits>();
   private readonly listeners = new Map<string, LimitationListener>();
@@ -82,25 +92,33 @@ export class CgroupsV1Isolator implements Isolator {
   constructor(opts: CgroupsV1Options) {
     this.root = normalizeCgroupsRoot(opts.root);
     this.mounts = opts.mounts;
-    const all = [opts.mounts.memory, opts.mounts.cpu, ...(opts.mounts.cpuacct === undefined ? [] : [opts.mounts.cpuacct])];
+    const order: V1Controller[] = ['memory', 'cpu', 'cpuacct', 'pids', 'devices'];
+    const all = order.map((c) => opts.mounts[c]).filter((m): m is string => m !== undefined);
+    if (all.length === 0) throw new IsolationError('CGROUPS_UNAVAILABLE', 'no cgroup v1 hierarchy to use');
     this.hierarchies = [...new Set(all)];
     this.log = opts.log.child({ component: 'isolator', isolator: this.kind, cgroupsRoot: this.root });
+    this.enableCfs = opts.enableCfs ?? false;
     this.cleanupTimeoutMs = opts.cleanupTimeoutMs ?? 10_000;
     this.loop = new WatchLoop(opts.oomPollMs ?? 500, (ids) => this.checkOoms(ids));
   }
 
+  /** The controllers this isolator sets limits with. */
+  controllers(): string[] {
+    return (['memory', 'cpu', 'pids', 'devices'] as const).filter((c) => this.mounts[c] !== undefined);
+  }
+
   /** The container's cgroup directory in the hierarchy of `controller`. */
-  cgroupDir(controller: 'memory' | 'cpu' | 'cpuacct', containerId: string): string | undefined {
+  cgroupDir(controller: V1Controller, containerId: string): string | undefined {
     const mount = this.mounts[controller];
     return mount === undefined ? undefined : cgroupPath(mount, this.root, containerId);
   }
 
-  private containerDirs(containerId: string): string[] {
-    return this.hierarchies.map((h) => cgroupPath(h, this.root, containerId));
+  procsFiles(containerId: string): string[] {
+    return this.containerDirs(containerId).map((d) => path.join(d, 'cgroup.procs'));
   }
 
-  private memoryDir(containerId: string): string {
-    return cgroupPath(this.mounts.memory, this.root, containerId);
+  private containerDirs(containerId: string): string[] {
+    return this.hierarchies.map((h) => cgroupPath(h, this.root, containerId));
   }
 
   async prepare(containerId: string, limits: ContainerLimits): Promise<LaunchPreparation> {
@@ -112,16 +130,26 @@ export class CgroupsV1Isolator implements Isolator {
         for (const dir of rootChain(h, this.root)) await makeCgroup(dir);
         await makeCgroup(cgroupPath(h, this.root, containerId));
       }
-      await this.setMemoryLimit(this.memoryDir(containerId), memoryLimitBytes(limits.memMb));
-      const shares = cpuShares(limits.cpus);
-      await writeControl(path.join(cgroupPath(this.mounts.cpu, this.root, containerId), 'cpu.shares'), String(shares));
+      const memory = this.cgroupDir('memory', containerId);
+      if (memory !== undefined) await this.setMemoryLimit(memory, memoryLimitBytes(limits.memMb));
+      const cpu = this.cgroupDir('cpu', containerId);
+      if (cpu !== undefined) await applyWrites(cpu, cpuWritesV1(limits.cpus, this.enableCfs));
+      const pids = this.cgroupDir('pids', containerId);
+      if (pids !== undefined && limits.pids !== undefined) await applyWrites(pids, pidsWrites(limits.pids));
+      const devices = this.cgroupDir('devices', containerId);
+      if (devices !== undefined && limits.devices !== undefined) await applyWrites(devices, deviceDenyWrites(limits.devices));
       this.limits.set(containerId, limits);
-      this.log.debug({ containerId, memMb: limits.memMb, cpuShares: shares }, 'cgroups prepared');
+      this.log.debug({ containerId, memMb: limits.memMb, cpus: limits.cpus, cfs: this.enableCfs, pids: limits.pids }, 'cgroups prepared');
     } catch (err) {
       await this.cleanup(containerId).catch(() => undefined);
       throw err;
     }
-    return { joinProcsFiles: this.containerDirs(containerId).map((d) => path.join(d, 'cgroup.procs')) };
+    return { joinProcsFiles: this.procsFiles(containerId) };
+  }
+
+  async recover(containerId: string, limits: ContainerLimits): Promise<void> {
+    validateContainerId(containerId);
+    this.limits.set(containerId, limits);
   }
 
   /**
@@ -148,6 +176,13 @@ export class CgroupsV1Isolator implements Isolator {
     this.loop.add(containerId);
   }
 
+  /** How many forks the pids limit refused (0 without cgroups/pids). */
+  async pidsLimitHits(containerId: string): Promise<number> {
+    const dir = this.cgroupDir('pids', containerId);
+    const text = dir === undefined ? undefined : await readOptional(path.join(dir, 'pids.events')).catch(() => undefined);
+    return text === undefined ? 0 : parsePidsEvents(text);
+  }
+
   private async checkOoms(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
       const listener = this.listeners.get(id);
@@ -167,7 +202,8 @@ export class CgroupsV1Isolator implements Isolator {
   }
 
   async oom(containerId: string): Promise<OomReport | null> {
-    const dir = this.memoryDir(containerId);
+    const dir = this.cgroupDir('memory', containerId);
+    if (dir === undefined) return null;
     const control = await readOptional(path.join(dir, 'memory.oom_control'));
     if (control === undefined) return null;
     const oc = parseOomControl(control);
@@ -195,8 +231,8 @@ export class CgroupsV1Isolator implements Isolator {
   }
 
   async usage(containerId: string): Promise<ContainerUsage> {
-    const mem = this.memoryDir(containerId);
-    const stat = await readOptional(path.join(mem, 'memory.stat')).catch(() => undefined);
+    const mem = this.cgroupDir('memory', containerId);
+    const stat = mem === undefined ? undefined : await readOptional(path.join(mem, 'memory.stat')).catch(() => undefined);
     const kv = stat === undefined ? undefined : parseFlatKeyed(stat);
     const acctDir = this.cgroupDir('cpuacct', containerId);
     const acct =
@@ -205,7 +241,7 @@ export class CgroupsV1Isolator implements Isolator {
     const usage: ContainerUsage = {};
     const rss = kv?.get('total_rss') ?? kv?.get('rss');
     if (rss !== undefined) usage.memRssBytes = rss;
-    const total = await readNumber(path.join(mem, 'memory.usage_in_bytes'));
+    const total = mem === undefined ? undefined : await readNumber(path.join(mem, 'memory.usage_in_bytes'));
     if (total !== undefined) usage.memTotalBytes = total;
     const limits = this.limits.get(containerId);
     if (limits !== undefined) usage.memLimitBytes = memoryLimitBytes(limits.memMb);
@@ -213,7 +249,10 @@ export class CgroupsV1Isolator implements Isolator {
       usage.cpuUserSecs = cpu.userSecs;
       usage.cpuSystemSecs = cpu.systemSecs;
     }
-    if (stat !== undefined) usage.processes = (await this.pids(containerId)).length;
+    usage.processes = (await this.pids(containerId)).length;
+    const pidsDir = this.cgroupDir('pids', containerId);
+    const threads = pidsDir === undefined ? undefined : await readNumber(path.join(pidsDir, 'pids.current'));
+    if (threads !== undefined) usage.threads = threads;
     return usage;
   }
 
@@ -253,4 +292,8 @@ export class CgroupsV1Isolator implements Isolator {
     for (const h of this.hierarchies) await removeRootChain(rootChain(h, this.root), 2_000);
     this.log.debug('cgroups root removed');
   }
+}
+
+async function applyWrites(dir: string, writes: readonly ControlWrite[]): Promise<void> {
+  for (const w of writes) await writeControl(path.join(dir, w.file), w.value);
 }

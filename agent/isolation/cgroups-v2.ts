@@ -1,8 +1,10 @@
 /**
  * cgroup v2 isolator: one cgroup per container in the unified hierarchy
- * (`<mount>/<root>/<containerId>`). Memory: `memory.max` (+ `memory.swap.max = 0` and
- * `memory.oom.group = 1` when present, so swap cannot hide the limit and an OOM kills the whole
- * container); CPU: `cpu.weight` converted from Mesos shares; OOM from `memory.events`; killing
+ * (`<mount>/<root>/<containerId>`), with the controllers of the cgroups/* isolators asked for.
+ * Memory: `memory.max` (+ `memory.swap.max = 0` and `memory.oom.group = 1` when present, so swap
+ * cannot hide the limit and an OOM kills the whole container); CPU: cgroups-cpu.ts (`cpu.weight`,
+ * `cpu.max`); pids: cgroups-pids.ts; no devices controller (an eBPF program on v2, not loaded
+ * here); OOM from `memory.events`; killing
  * through `cgroup.kill` when the kernel has it (5.14+). Only cgroup v2 files are touched here.
  */
 import { posix as path } from 'node:path';
@@ -10,7 +12,6 @@ import type { Logger } from 'pino';
 import { describeError, errnoCode, IsolationError } from './errors.js';
 import {
   cgroupPath,
-  cpuShares,
   memoryLimitBytes,
   normalizeCgroupsRoot,
   parseControllerList,
@@ -19,7 +20,6 @@ import {
   parseMaxValue,
   parseMemoryEvents,
   rootChain,
-  sharesToWeight,
   validateContainerId,
   validateLimits,
 } from './cgroup-values.js';
@@ -44,9 +44,12 @@ import type {
   OomReport,
 } from './types.js';
 import { WatchLoop } from './watch-loop.js';
+import { cpuWritesV2 } from './cgroups-cpu.js';
+import { parsePidsEvents, pidsWrites } from './cgroups-pids.js';
 
-/** Controllers every container cgroup needs. */
-export const V2_CONTROLLERS = ['memory', 'cpu'] as const;
+/** The cgroup v2 controllers the cgroups/* isolators use. */
+export const V2_CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
+export type V2Controller = (typeof V2_CONTROLLERS)[number];
 
 export interface CgroupsV2Options {
   /** Mount point of the unified hierarchy, usually /sys/fs/cgroup. */
@@ -54,6 +57,10 @@ export interface CgroupsV2Options {
   /** cgroups root under the mount, e.g. `mesos` or `mesos/<agentId>`. */
   readonly root: string;
   readonly log: Logger;
+  /** Controllers enabled for the containers (default memory and cpu). */
+  readonly controllers?: readonly V2Controller[];
+  /** A hard CFS quota besides the weight (--cgroups-enable-cfs). */
+  readonly enableCfs?: boolean;
   readonly oomPollMs?: number;
   readonly cleanupTimeoutMs?: number;
 }
@@ -82,6 +89,8 @@ export class CgroupsV2Isolator implements Isolator {
   readonly root: string;
   readonly mount: string;
   private readonly log: Logger;
+  private readonly wanted: readonly V2Controller[];
+  private readonly enableCfs: boolean;
   private readonly cleanupTimeoutMs: number;
   private readonly limits = new Map<string, ContainerLimits>();
   private readonly listeners = new Map<string, LimitationListener>();
@@ -91,8 +100,19 @@ export class CgroupsV2Isolator implements Isolator {
     this.root = normalizeCgroupsRoot(opts.root);
     this.mount = opts.mount;
     this.log = opts.log.child({ component: 'isolator', isolator: this.kind, cgroupsRoot: this.root });
+    this.wanted = opts.controllers ?? ['memory', 'cpu'];
+    this.enableCfs = opts.enableCfs ?? false;
     this.cleanupTimeoutMs = opts.cleanupTimeoutMs ?? 10_000;
     this.loop = new WatchLoop(opts.oomPollMs ?? 500, (ids) => this.checkOoms(ids));
+  }
+
+  /** The controllers this isolator sets limits with. */
+  controllers(): string[] {
+    return [...this.wanted];
+  }
+
+  procsFiles(containerId: string): string[] {
+    return [path.join(this.cgroupDir(containerId), 'cgroup.procs')];
   }
 
   cgroupDir(containerId: string): string {
@@ -105,7 +125,7 @@ export class CgroupsV2Isolator implements Isolator {
     for (const dir of subtreeControlDirs(this.mount, this.root)) {
       const file = path.join(dir, 'cgroup.subtree_control');
       const current = (await readOptional(file).catch(() => undefined)) ?? ''; // a write error says more
-      for (const write of missingControllerWrites(current, V2_CONTROLLERS)) {
+      for (const write of missingControllerWrites(current, this.wanted)) {
         try {
           await writeControl(file, write);
         } catch (err) {
@@ -131,19 +151,35 @@ export class CgroupsV2Isolator implements Isolator {
     try {
       await this.ensureRoot();
       await makeCgroup(dir);
-      const bytes = memoryLimitBytes(limits.memMb);
-      await writeControl(path.join(dir, 'memory.max'), String(bytes));
-      if (await pathExists(path.join(dir, 'memory.swap.max'))) await writeControl(path.join(dir, 'memory.swap.max'), '0');
-      if (await pathExists(path.join(dir, 'memory.oom.group'))) await writeControl(path.join(dir, 'memory.oom.group'), '1');
-      const weight = sharesToWeight(cpuShares(limits.cpus));
-      await writeControl(path.join(dir, 'cpu.weight'), String(weight));
+      if (this.wanted.includes('memory')) {
+        const bytes = memoryLimitBytes(limits.memMb);
+        await writeControl(path.join(dir, 'memory.max'), String(bytes));
+        if (await pathExists(path.join(dir, 'memory.swap.max'))) await writeControl(path.join(dir, 'memory.swap.max'), '0');
+        if (await pathExists(path.join(dir, 'memory.oom.group'))) await writeControl(path.join(dir, 'memory.oom.group'), '1');
+      }
+      const writes = [
+        ...(this.wanted.includes('cpu') ? cpuWritesV2(limits.cpus, this.enableCfs) : []),
+        ...(this.wanted.includes('pids') && limits.pids !== undefined ? pidsWrites(limits.pids) : []),
+      ];
+      for (const w of writes) await writeControl(path.join(dir, w.file), w.value);
       this.limits.set(containerId, limits);
-      this.log.debug({ containerId, memMb: limits.memMb, cpuWeight: weight }, 'cgroup prepared');
+      this.log.debug({ containerId, memMb: limits.memMb, cpus: limits.cpus, cfs: this.enableCfs, pids: limits.pids }, 'cgroup prepared');
     } catch (err) {
       await this.cleanup(containerId).catch(() => undefined);
       throw err;
     }
     return { joinProcsFiles: [path.join(dir, 'cgroup.procs')] };
+  }
+
+  async recover(containerId: string, limits: ContainerLimits): Promise<void> {
+    validateContainerId(containerId);
+    this.limits.set(containerId, limits);
+  }
+
+  /** How many forks the pids limit refused. */
+  async pidsLimitHits(containerId: string): Promise<number> {
+    const text = await readOptional(path.join(this.cgroupDir(containerId), 'pids.events')).catch(() => undefined);
+    return text === undefined ? 0 : parsePidsEvents(text);
   }
 
   watch(containerId: string, _pid: number, onLimitation: LimitationListener): void {
@@ -169,6 +205,7 @@ export class CgroupsV2Isolator implements Isolator {
   }
 
   async oom(containerId: string): Promise<OomReport | null> {
+    if (!this.wanted.includes('memory')) return null;
     const dir = this.cgroupDir(containerId);
     const events = await readOptional(path.join(dir, 'memory.events'));
     if (events === undefined || parseMemoryEvents(events).oomKill === 0) return null;
@@ -205,6 +242,8 @@ export class CgroupsV2Isolator implements Isolator {
       usage.cpuSystemSecs = cpu.systemSecs;
     }
     usage.processes = (await this.pids(containerId)).length;
+    const threads = await readNumber(path.join(dir, 'pids.current'));
+    if (threads !== undefined) usage.threads = threads;
     return usage;
   }
 

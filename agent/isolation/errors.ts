@@ -2,6 +2,10 @@
 export type IsolationErrorCode =
   /** No usable cgroup hierarchy (not mounted, controllers missing, not writable). */
   | 'CGROUPS_UNAVAILABLE'
+  /** `--isolation` names something unknown, or a combination that cannot work. */
+  | 'BAD_ISOLATION'
+  /** An isolator asked for cannot work on this host (a tool or kernel feature is missing). */
+  | 'ISOLATOR_UNAVAILABLE'
   | 'CGROUP_CREATE_FAILED'
   /** The container's cgroup already exists (e.g. left by a crashed agent): clean it up first. */
   | 'CGROUP_EXISTS'

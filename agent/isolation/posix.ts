@@ -82,6 +82,20 @@ export class PosixIsolator implements Isolator {
     return { joinProcsFiles: [] };
   }
 
+  controllers(): string[] {
+    return [];
+  }
+
+  procsFiles(): string[] {
+    return [];
+  }
+
+  async recover(containerId: string, limits: ContainerLimits, pid: number): Promise<void> {
+    validateContainerId(containerId);
+    // pid 0/1: the task's pid is unknown; there is no session to follow then.
+    this.tracked.set(containerId, pid > 1 ? { limits, maxRssBytes: 0, leader: pid } : { limits, maxRssBytes: 0 });
+  }
+
   watch(containerId: string, pid: number, onLimitation: LimitationListener): void {
     const t = this.tracked.get(containerId);
     if (t === undefined) throw new IsolationError('UNKNOWN_CONTAINER', `container ${containerId} was not prepared`);

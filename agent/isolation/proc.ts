@@ -15,6 +15,8 @@ export interface ProcStat {
   /** CPU time in USER_HZ ticks. */
   readonly utimeTicks: number;
   readonly stimeTicks: number;
+  /** When the process started, in ticks since boot: with the pid, it names one process for good. */
+  readonly startTicks: number;
 }
 
 /** `/proc/<pid>/stat`. `comm` may hold spaces and parentheses, so split at the last `)`. */
@@ -26,7 +28,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
   const rest = text.slice(close + 2).trim().split(/\s+/);
   const num = (i: number): number => Number(rest[i]);
   const state = rest[0];
-  if (!Number.isInteger(pid) || state === undefined || rest.length < 13) return undefined;
+  if (!Number.isInteger(pid) || state === undefined || rest.length < 20) return undefined;
   return {
     pid,
     comm: text.slice(open + 1, close),
@@ -36,6 +38,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
     session: num(3),
     utimeTicks: num(11),
     stimeTicks: num(12),
+    startTicks: num(19),
   };
 }
 
@@ -80,4 +83,22 @@ export async function isLive(pid: number): Promise<boolean> {
 export async function livePids(pids: readonly number[]): Promise<number[]> {
   const alive = await Promise.all(pids.map(isLive));
   return pids.filter((_, i) => alive[i] === true);
+}
+
+/** `/proc/<pid>/cmdline` as its argv ([] for kernel threads, undefined if the process is gone). */
+export async function readCmdline(pid: number): Promise<string[] | undefined> {
+  try {
+    const text = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    const parts = text.split('\0');
+    if (parts[parts.length - 1] === '') parts.pop();
+    return parts;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process `pid`, if it is live (not a zombie) and started at `startTicks`. */
+export async function isSameLiveProcess(pid: number, startTicks: number): Promise<boolean> {
+  const s = await readProcStat(pid);
+  return s !== undefined && !isDead(s) && s.startTicks === startTicks;
 }

@@ -9,6 +9,8 @@
  *   -> oom() -> cleanup()
  */
 
+import type { DeviceRule } from './cgroups-devices.js';
+
 export type IsolatorKind = 'cgroups-v1' | 'cgroups-v2' | 'posix';
 
 export interface ContainerLimits {
@@ -16,8 +18,10 @@ export interface ContainerLimits {
   readonly cpus: number;
   /** Memory limit in MiB (hard limit: exceeding it kills the container). */
   readonly memMb: number;
-  /** Process limit. Not enforced yet: it belongs to a future pids isolator. */
+  /** Process (and thread) limit, enforced by cgroups/pids. */
   readonly pids?: number;
+  /** Devices the container may not use (cgroups/devices, cgroup v1). */
+  readonly devices?: readonly DeviceRule[];
 }
 
 /** What the launch wrapper must do before exec'ing the task (Mesos: ContainerLaunchInfo). */
@@ -48,6 +52,12 @@ export interface OomReport {
 /** Called at most once per container, when the isolator notices a limit was exceeded. */
 export type LimitationListener = (report: OomReport) => void;
 
+/** A limit other than memory that a task isolator enforces (disk/du). */
+export interface TaskLimitation {
+  readonly reason: 'REASON_CONTAINER_LIMITATION_DISK' | 'REASON_CONTAINER_LIMITATION';
+  readonly message: string;
+}
+
 /** A plain snapshot (fields absent when the isolator cannot tell). */
 export interface ContainerUsage {
   /** Resident (anonymous) memory of the container's processes. */
@@ -58,10 +68,21 @@ export interface ContainerUsage {
   cpuUserSecs?: number;
   cpuSystemSecs?: number;
   processes?: number;
+  /** Threads (cgroups/pids counts them with processes). */
+  threads?: number;
+  /** Bytes used by the sandbox (disk/du). */
+  diskUsedBytes?: number;
+  diskLimitBytes?: number;
 }
 
 export interface Isolator {
   readonly kind: IsolatorKind;
+
+  /** The cgroup controllers it sets limits with (none for posix). */
+  controllers(): string[];
+
+  /** The `cgroup.procs` files a process writes its pid to to join the container (none for posix). */
+  procsFiles(containerId: string): string[];
 
   /** Create the container's isolation (cgroups, bookkeeping) before the launch. */
   prepare(containerId: string, limits: ContainerLimits): Promise<LaunchPreparation>;
@@ -86,6 +107,12 @@ export interface Isolator {
    * Safe to call twice or for a container that was never prepared.
    */
   cleanup(containerId: string): Promise<void>;
+
+  /**
+   * Take over a container that an earlier agent process prepared and whose task still runs (agent
+   * recovery): its isolation stays as it is; `pid` is the task's (session leader's) pid.
+   */
+  recover(containerId: string, limits: ContainerLimits, pid: number): Promise<void>;
 
   /** Container ids that have isolation on this host under our root (e.g. left by a crash). */
   containers(): Promise<string[]>;

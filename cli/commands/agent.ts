@@ -13,8 +13,26 @@ export const agentFlags: readonly FlagSpec[] = [
     help: "Resources to announce, e.g. 'cpus:2;mem:1024;disk:4096;ports:[31000-32000]' (what is not given is detected)",
   },
   { name: 'attributes', type: 'string', placeholder: 'text', help: "Attributes, e.g. 'rack:a;zone:z1'" },
-  { name: 'isolation', type: 'string', default: 'auto', choices: ['cgroups', 'posix', 'auto'], help: 'How tasks are contained; auto uses cgroups when it can' },
+  {
+    name: 'isolation',
+    type: 'string',
+    default: 'auto',
+    placeholder: 'list',
+    help:
+      'Isolators, comma separated: cgroups/cpu, cgroups/mem, cgroups/pids, cgroups/devices, posix/cpu, posix/mem, namespaces/pid, ' +
+      'filesystem/linux (= namespaces/mount: private /tmp), namespaces/network, disk/du, gpu/nvidia; or a shortcut first: ' +
+      'auto (cgroups when it can, else posix), cgroups, posix. E.g. auto,namespaces/pid,disk/du',
+  },
   { name: 'cgroups-root', type: 'string', default: 'mesos', help: 'Cgroup under which task cgroups are made (per agent: <root>/<agentId>)' },
+  { name: 'cgroups-enable-cfs', type: 'bool', default: false, help: 'A hard CPU quota (CFS) of the task\'s cpus, besides the shares' },
+  { name: 'cgroups-pids-max', type: 'int', default: 4096, help: 'Process (and thread) limit per task, with cgroups/pids' },
+  { name: 'disk-watch-interval', type: 'duration', default: '15s', help: 'How often disk/du measures each sandbox against its task\'s disk' },
+  {
+    name: 'new-agent-id',
+    type: 'bool',
+    default: false,
+    help: 'Start as a new agent even though the work dir holds one (e.g. after changing --resources); the old tasks are killed',
+  },
   { name: 'hostname', type: 'string', help: 'Host name the agent advertises' },
   { name: 'ip', type: 'string', default: '127.0.0.1', help: 'Address the agent\'s HTTP endpoint (/state, /monitor/statistics, /files) listens on' },
   { name: 'port', type: 'int', default: 5051, help: 'Port of the agent\'s HTTP endpoint (0: any free port; the one taken is announced)' },
@@ -31,8 +49,12 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
     {
       nats: v.nats as string,
       workDir: v['work-dir'] as string,
-      isolation: v.isolation as 'cgroups' | 'posix' | 'auto',
+      isolation: v.isolation as string,
       cgroupsRoot: v['cgroups-root'] as string,
+      cgroupsEnableCfs: v['cgroups-enable-cfs'] as boolean,
+      cgroupsPidsMax: v['cgroups-pids-max'] as number,
+      diskWatchIntervalMs: v['disk-watch-interval'] as number,
+      newAgentId: v['new-agent-id'] as boolean,
       killGracePeriodMs: v['kill-grace-period'] as number,
       masterPingTimeoutMs: v['master-ping-timeout'] as number,
       ip: v.ip as string,
@@ -44,8 +66,10 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
     },
     log,
   );
+  const r = agent.recovery;
+  const recovered = r.reattached + r.ended + r.relaunched + r.discarded > 0 ? `; recovered: ${r.reattached} running, ${r.ended} ended, ${r.relaunched} relaunched, ${r.discarded} discarded` : '';
   process.stdout.write(
-    `agent ${agent.agentId} running (isolation: ${agent.isolation}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state)\n`,
+    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
   );
   onShutdown(async () => agent.stop());
 }

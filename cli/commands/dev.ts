@@ -29,7 +29,7 @@ export const devFlags: readonly FlagSpec[] = [
   },
   { name: 'data', type: 'string', placeholder: 'dir', help: 'Directory for the log, agent work dirs and logs (default: a temporary one, removed at exit)' },
   { name: 'agent-resources', type: 'string', default: 'cpus:2;mem:2048;disk:8192', placeholder: 'text', help: 'Resources of each agent (each gets its own ports range)' },
-  { name: 'isolation', type: 'string', default: 'auto', choices: ['cgroups', 'posix', 'auto'], help: 'Isolation of the agents' },
+  { name: 'isolation', type: 'string', default: 'auto', help: 'Isolation of the agents (see `mesos agent --help`), e.g. auto,namespaces/pid,disk/du' },
   {
     name: 'sync-interval',
     type: 'string',

@@ -24,6 +24,8 @@ export const masterFlags: readonly FlagSpec[] = [
   },
   { name: 'heartbeat-interval', type: 'duration', default: '15s', help: 'HEARTBEAT events on Mesos v1 scheduler streams' },
   { name: 'max-body-bytes', type: 'int', default: 8 * 1024 * 1024, help: 'Largest request body the HTTP API accepts (413 beyond)' },
+  { name: 'status-update-retry-min', type: 'duration', default: '10s', help: 'An unacknowledged status update is delivered to its framework again after this long, then twice as long each time…' },
+  { name: 'status-update-retry-max', type: 'duration', default: '10mins', help: '…up to this' },
   { name: 'stream-replicas', type: 'int', default: 1, help: 'Replicas of the cluster stream when the master creates it (3 on a 3-node NATS cluster)' },
   LOG_LEVEL_FLAG,
 ];
@@ -49,6 +51,8 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       snapshotEveryEvents: v['snapshot-every'] as number,
       snapshotHistory: v['snapshot-history'] as number,
       maxBodyBytes: v['max-body-bytes'] as number,
+      statusUpdateRetryMinMs: v['status-update-retry-min'] as number,
+      statusUpdateRetryMaxMs: v['status-update-retry-max'] as number,
     },
     log,
   );

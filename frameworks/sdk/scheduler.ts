@@ -10,6 +10,9 @@ import type { Logger } from 'pino';
 import { Observable, Subject, concat, defer, from } from 'rxjs';
 import {
   type AgentId,
+  CommandInfo,
+  type ExecutorId,
+  type Operation,
   CheckInfo,
   type ClusterEvent,
   type ClusterEventInput,
@@ -24,7 +27,7 @@ import {
   refuseFilter,
   type TaskId,
   type TaskInfo,
-  type TaskStatus,
+  TaskStatus,
   ReconcileAnswer,
   type ReconciledStatus,
   asFrameworkId,
@@ -53,15 +56,25 @@ export interface TaskSpec {
   readonly agentId: AgentId;
   /** Resources as a list, or Mesos's text form `cpus:0.1;mem:32`. */
   readonly resources: Resources | string;
-  /** A shell command line, or a full command. */
-  readonly command: string | TaskInfo['command'];
+  /** A shell command line, or a full command (environment, arguments, user, URIs to fetch). */
+  readonly command: string | CommandInfoInput;
   readonly killGracePeriodMs?: number;
   readonly labels?: Record<string, string>;
+  /** Isolation options: an empty network namespace (`network: 'NONE'`), sharing the agent's pid namespace. */
+  readonly container?: TaskInfo['container'];
   /** Run by the agent (Mesos's defaults fill what is not given); the task is killed when it fails too often. */
   readonly healthCheck?: z.input<typeof HealthCheck>;
   /** Run by the agent; its result comes back in the updates' `checkStatus`. */
   readonly check?: z.input<typeof CheckInfo>;
 }
+
+/** The command of a task as a framework writes it (defaults not yet applied). */
+export type CommandInfoInput = z.input<typeof CommandInfo>;
+
+/** An offer operation as a framework writes it: LAUNCH, or LAUNCH_GROUP (tasks together under one executor). */
+export type OperationSpec =
+  | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskSpec[] }
+  | { readonly type: 'LAUNCH_GROUP'; readonly executor: { readonly executorId: string; readonly resources: Resources | string }; readonly tasks: readonly TaskSpec[] };
 
 export interface SchedulerOptions {
   readonly nats: string;
@@ -83,12 +96,17 @@ export interface Scheduler {
   /** The offers held now. */
   outstandingOffers(): Offer[];
   readonly rescinds$: Observable<OfferId>;
-  /** Task status updates, including those synthesised from a refused accept (as Mesos would send). */
+  /**
+   * Task status updates, including those synthesised from a refused accept (as Mesos would send),
+   * and updates delivered again by the leader while they are not acknowledged (same uuid).
+   */
   readonly updates$: Observable<TaskStatus>;
   readonly refusals$: Observable<EventOf<'AcceptRefused'>>;
   /** The framework was removed (torn down or timed out). */
   readonly removed$: Observable<EventOf<'FrameworkRemoved'>>;
   accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
+  /** Accept with explicit operations (e.g. a LAUNCH_GROUP). */
+  acceptOperations(offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
   /**
@@ -111,7 +129,7 @@ export interface Scheduler {
 }
 
 export function toTaskInfo(t: TaskSpec): TaskInfo {
-  const command = typeof t.command === 'string' ? { value: t.command, shell: true } : t.command;
+  const command = CommandInfo.parse(typeof t.command === 'string' ? { value: t.command, shell: true } : t.command);
   return {
     taskId: t.taskId as TaskId,
     name: t.name ?? t.taskId,
@@ -120,8 +138,19 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
     command,
     ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),
+    ...(t.container !== undefined ? { container: t.container } : {}),
     ...(t.healthCheck !== undefined ? { healthCheck: must(HealthCheck.safeParse(t.healthCheck), t.taskId, 'healthCheck') } : {}),
     ...(t.check !== undefined ? { check: must(CheckInfo.safeParse(t.check), t.taskId, 'check') } : {}),
+  };
+}
+
+export function toOperation(op: OperationSpec): Operation {
+  if (op.type === 'LAUNCH') return { type: 'LAUNCH', tasks: op.tasks.map(toTaskInfo) };
+  const r = op.executor.resources;
+  return {
+    type: 'LAUNCH_GROUP',
+    executor: { executorId: op.executor.executorId as ExecutorId, resources: typeof r === 'string' ? [...parseResources(r)] : [...r] },
+    tasks: op.tasks.map(toTaskInfo),
   };
 }
 
@@ -167,6 +196,21 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const pings = bus.nc.subscribe(subjects.frameworkPing(frameworkId), {
     callback: (err, msg) => {
       if (!err) msg.respond(enc.encode(JSON.stringify({ frameworkId })));
+    },
+  });
+  // Updates the leader delivers again while they are not acknowledged (not in the log twice).
+  const redelivered = bus.nc.subscribe(subjects.redeliveredUpdates(frameworkId), {
+    callback: (err, msg) => {
+      if (err) return;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(new TextDecoder().decode(msg.data));
+      } catch {
+        return;
+      }
+      const s = TaskStatus.safeParse(raw);
+      if (s.success && s.data.frameworkId === frameworkId) updates$.next(s.data);
+      else log.warn('skipped a malformed re-delivered update');
     },
   });
   await bus.nc.flush();
@@ -244,11 +288,25 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     }
   }
 
+  const acceptOperations = (offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void> => {
+    release(offerIds);
+    return call({
+      type: 'OffersAccepted',
+      ...envelope(),
+      schemaVersion: EVENT_VERSIONS.OffersAccepted,
+      frameworkId,
+      offerIds: [...offerIds],
+      operations: operations.map(toOperation),
+      filters: refuseFilter(opts?.refuseSeconds),
+    });
+  };
+
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
     pings.unsubscribe();
+    redelivered.unsubscribe();
     abort.abort();
     await follow;
     offers$.complete();
@@ -267,18 +325,8 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$: updates$.asObservable(),
     refusals$: refusals$.asObservable(),
     removed$: removed$.asObservable(),
-    accept: (offerIds, tasks, opts) => {
-      release(offerIds);
-      return call({
-        type: 'OffersAccepted',
-        ...envelope(),
-        frameworkId,
-        offerIds: [...offerIds],
-        schemaVersion: EVENT_VERSIONS.OffersAccepted,
-        operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
-        filters: refuseFilter(opts?.refuseSeconds),
-      });
-    },
+    accept: (offerIds, tasks, opts) => acceptOperations(offerIds, tasks.length > 0 ? [{ type: 'LAUNCH', tasks }] : [], opts),
+    acceptOperations,
     decline: (offerIds, refuseSeconds) => {
       release(offerIds);
       return call({

@@ -7,7 +7,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type Bus, connectBus, ensureStream, headSeq } from '../bus.js';
 import { openSnapshotStore } from './snapshots.js';
-import { defaultStreamOptions } from '../../events/index.js';
+import { defaultStreamOptions, subjects } from '../../events/index.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
@@ -16,6 +16,7 @@ import { type Follower, startFollower } from './follower.js';
 import { type Leadership, createLeadership } from './leader.js';
 import { type Liveness, startLiveness } from './liveness.js';
 import { type SchedulerApi, createSchedulerApi } from '../scheduler-api/gateway.js';
+import { RedeliverySchedule } from './redelivery.js';
 import { MasterOptions, type MasterOptionsInput } from './options.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
@@ -52,9 +53,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
 
   let leadership: Leadership | undefined;
   let schedulerApi: SchedulerApi | undefined;
+  const redelivery = new RedeliverySchedule({ minMs: o.statusUpdateRetryMinMs, maxMs: Math.max(o.statusUpdateRetryMinMs, o.statusUpdateRetryMaxMs) });
   const follower: Follower = startFollower(bus, log, (e, seq) => {
     leadership?.onEvent(e);
     schedulerApi?.onEvent(e, seq);
+    redelivery.noteEvent(e, follower.projection.state, Date.now());
   }, snapshot ?? undefined);
 
   // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
@@ -191,6 +194,25 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     },
     log,
   );
+  // The leader delivers unacknowledged updates again (not a new event: nothing is appended).
+  const enc = new TextEncoder();
+  let redelivering = false;
+  const redeliveryTimer = setInterval(() => {
+    if (leadership?.epoch() == null) {
+      redelivering = false;
+      return;
+    }
+    const state = follower.projection.state;
+    if (!redelivering) {
+      redelivering = true;
+      redelivery.seed(state, Date.now());
+      return;
+    }
+    for (const { frameworkId, status } of redelivery.due(state, Date.now())) {
+      if (!api.redeliver(frameworkId, status)) bus.nc.publish(subjects.redeliveredUpdates(frameworkId), enc.encode(JSON.stringify(status)));
+    }
+  }, Math.min(1000, Math.max(50, Math.floor(o.statusUpdateRetryMinMs / 4))));
+  redeliveryTimer.unref();
   log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
 
   return {
@@ -202,6 +224,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     isLeader: () => leadership?.epoch() != null,
     caughtUp: follower.caughtUp,
     async stop() {
+      clearInterval(redeliveryTimer);
       api.close();
       liveness.stop();
       await leadership?.stop();

@@ -28,6 +28,10 @@ export const MasterOptions = z.object({
   heartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** Largest request body the HTTP API accepts. */
   maxBodyBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  /** Unacknowledged status updates are delivered again after this long, doubling each time (Mesos's agent: 10 s)… */
+  statusUpdateRetryMinMs: z.number().int().positive().default(10_000),
+  /** …up to this (Mesos: 10 min). */
+  statusUpdateRetryMaxMs: z.number().int().positive().default(600_000),
   /** Replicas of the cluster stream when this master creates it. */
   streamReplicas: z.number().int().min(1).max(5).default(1),
 });

@@ -10,6 +10,8 @@
  */
 import { z } from 'zod';
 import {
+  type CommandUri,
+  type ContainerSettings,
   FrameworkId,
   FrameworkInfo,
   GroupExecutor,
@@ -162,7 +164,7 @@ function labelsToMesos(labels: Readonly<Record<string, string>> | undefined): Me
 function issuesText(error: z.ZodError, rename: Readonly<Record<string, string>> = {}): string {
   return error.issues
     .map((i) => {
-      const path = i.path.map((p, n) => (n === 0 ? (rename[String(p)] ?? String(p)) : String(p))).join('.');
+      const path = i.path.map((p) => rename[String(p)] ?? String(p)).join('.');
       return path === '' ? i.message : `${path}: ${i.message}`;
     })
     .join('; ');
@@ -497,9 +499,11 @@ const NANOS_PER_MS = 1_000_000;
 
 /**
  * Mesos TaskInfo → ours. Tasks run under the built-in command executor, so a task needs a
- * `command`; what the kernel cannot do yet is refused with the reason (custom executors, Docker,
- * container images and volumes, URIs to fetch, secrets, limits, max_completion_time). Health
- * checks and checks are converted and validated as Mesos's master does. `data` (unused by the command executor) and `discovery` (metadata) are
+ * `command`; its URIs are fetched by the agent, and a MESOS container may ask for an empty network
+ * namespace or to share the agent's pid namespace. What the kernel cannot do yet is refused with
+ * the reason (custom executors, Docker, container images and volumes, CNI networks, other Linux
+ * settings, secrets, limits, max_completion_time). Health checks and checks are converted and
+ * validated as Mesos's master does. `data` (unused by the command executor) and `discovery` (metadata) are
  * accepted and not kept. For a task of a LAUNCH_GROUP pass the group's executor: a task may then
  * repeat that executor (same executor_id), as Mesos allows. The error does not name the task.
  */
@@ -516,9 +520,11 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
       );
     }
   }
+  let container: ContainerSettings | undefined;
   if (ti.container !== undefined) {
     const why = containerRefusal(ti.container);
     if (why !== undefined) return refuse(why);
+    container = containerFromMesos(ti.container);
   }
   const healthCheck = ti.health_check !== undefined ? healthCheckFromMesos(ti.health_check) : undefined;
   if (healthCheck !== undefined && !healthCheck.ok) return refuse(healthCheck.error);
@@ -529,7 +535,17 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
 
   const cmd = ti.command;
   if (cmd === undefined) return refuse("a task needs 'command' (custom executors are not supported)");
-  if (cmd.uris.length > 0) return refuse('URIs are not fetched yet (command.uris must be empty)');
+  const uris: Array<z.input<typeof CommandUri>> = [];
+  for (const u of cmd.uris) {
+    if (u.value === '') return refuse("a URI needs 'value'");
+    // `cache` asks for the fetcher cache, an optimisation this agent does not have: fetched directly.
+    uris.push({
+      value: u.value,
+      ...(u.executable !== undefined ? { executable: u.executable } : {}),
+      ...(u.extract !== undefined ? { extract: u.extract } : {}),
+      ...(u.output_file !== undefined ? { outputFile: u.output_file } : {}),
+    });
+  }
   if (cmd.value === undefined || cmd.value === '') return refuse("'command.value' is required (the shell command, or the executable when shell is false)");
 
   let environment: Record<string, string> | undefined;
@@ -561,28 +577,56 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
       ...(cmd.arguments.length > 0 ? { arguments: [...cmd.arguments] } : {}),
       ...(environment !== undefined ? { environment } : {}),
       ...(cmd.user !== undefined ? { user: cmd.user } : {}),
+      ...(uris.length > 0 ? { uris } : {}),
     },
     ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
     ...(labels !== undefined ? { labels } : {}),
+    ...(container !== undefined ? { container } : {}),
     ...(healthCheck?.ok === true ? { healthCheck: healthCheck.value } : {}),
     ...(check?.ok === true ? { check: check.value } : {}),
   };
   const checked = TaskInfo.safeParse(candidate);
   if (!checked.success) {
-    return refuse(issuesText(checked.error, { taskId: 'task_id', agentId: 'agent_id', killGracePeriodMs: 'kill_policy' }));
+    return refuse(issuesText(checked.error, { taskId: 'task_id', agentId: 'agent_id', killGracePeriodMs: 'kill_policy', outputFile: 'output_file' }));
   }
   return { ok: true, task: checked.data };
 }
 
-/** A bare `{type: MESOS}` container is the default; anything more asks for what we lack. */
+/**
+ * A `MESOS` container with what this agent does: `linux_info.share_pid_namespace` (stay in the
+ * agent's pid namespace although it runs namespaces/pid) and `network_infos: [{name: "none"}]`
+ * (an empty network namespace; the agent must run namespaces/network). Anything more asks for
+ * what we lack: refused with the reason.
+ */
 function containerRefusal(c: MesosContainerInfo): string | undefined {
   if (c.type === 'DOCKER' || c.docker !== undefined) return 'Docker containers are not supported';
   if (c.mesos?.image !== undefined) return 'container images (container.mesos.image) are not supported yet';
   if (c.volumes.length > 0) return 'container volumes are not supported yet';
   const extras: string[] = [];
-  if (c.network_infos.length > 0) extras.push('network_infos');
-  for (const k of ['hostname', 'linux_info', 'rlimit_info', 'tty_info'] as const) if (c[k] !== undefined) extras.push(k);
+  if (c.network_infos.length > 1) return 'a container joins at most one network here (container.network_infos)';
+  const net = c.network_infos[0];
+  if (net !== undefined) {
+    const keys = Object.keys(net).filter((k) => k !== 'name');
+    if (net.name !== 'none' || keys.length > 0) {
+      return `container.network_infos: only {"name": "none"} (an empty network namespace) is supported; CNI networks, IP addresses and port mappings are not`;
+    }
+  }
+  if (c.linux_info !== undefined) {
+    const other = Object.keys(c.linux_info).filter((k) => k !== 'share_pid_namespace');
+    if (other.length > 0) return `container.linux_info: only share_pid_namespace is supported (not ${other.join(', ')})`;
+    if (typeof c.linux_info.share_pid_namespace !== 'boolean') return 'container.linux_info.share_pid_namespace must be a boolean';
+  }
+  for (const k of ['hostname', 'rlimit_info', 'tty_info'] as const) if (c[k] !== undefined) extras.push(k);
   return extras.length > 0 ? `container settings are not supported yet (container.${extras.join(', container.')})` : undefined;
+}
+
+/** Our container settings from a Mesos container that containerRefusal accepted. */
+function containerFromMesos(c: MesosContainerInfo): ContainerSettings | undefined {
+  const out: { network?: 'NONE'; sharePidNamespace?: boolean } = {};
+  if (c.network_infos[0]?.name === 'none') out.network = 'NONE';
+  const share = c.linux_info?.share_pid_namespace;
+  if (typeof share === 'boolean') out.sharePidNamespace = share;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 export type GroupExecutorResult = { readonly ok: true; readonly executor: GroupExecutor } | { readonly ok: false; readonly error: string };

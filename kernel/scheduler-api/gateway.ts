@@ -31,6 +31,7 @@ import type { Follower } from '../master/follower.js';
 import type { State } from '../state.js';
 import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos } from './convert.js';
 import { reconcileStatuses } from './reconcile.js';
+import { unacknowledgedStatus } from '../master/redelivery.js';
 import { encodeRecord } from './recordio.js';
 import { type Call, parseCall } from './wire.js';
 
@@ -54,6 +55,8 @@ export interface SchedulerApi {
   subscriptions(): number;
   /** Whether the framework has an open subscription stream here. */
   serves(frameworkId: FrameworkId): boolean;
+  /** Deliver an unacknowledged update again on the framework's stream; false if it has none here. */
+  redeliver(frameworkId: FrameworkId, status: TaskStatus): boolean;
   close(): void;
 }
 
@@ -393,6 +396,12 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     onEvent,
     subscriptions: () => subs.size,
     serves: (frameworkId) => subs.has(frameworkId),
+    redeliver(frameworkId, status) {
+      const sub = subs.get(frameworkId);
+      if (sub === undefined || sub.ended) return false;
+      update(sub, status);
+      return true;
+    },
     close() {
       for (const sub of [...subs.values()]) end(sub, 'Master shutting down');
     },
@@ -420,23 +429,8 @@ function unacknowledged(s: State, frameworkId: FrameworkId): TaskStatus[] {
   const out: TaskStatus[] = [];
   for (const k of f?.taskKeys ?? []) {
     const t = s.tasks.get(k);
-    if (t === undefined || t.unacknowledged === null) continue;
-    const r = t.statuses.find((x) => x.uuid === t.unacknowledged);
-    if (r === undefined) continue;
-    out.push({
-      agentId: t.agentId,
-      frameworkId: t.frameworkId,
-      taskId: t.taskId,
-      ...(t.executorId !== undefined ? { executorId: t.executorId } : {}),
-      state: r.state,
-      source: r.source,
-      timestamp: r.timestamp,
-      uuid: r.uuid,
-      ...(r.reason !== undefined ? { reason: r.reason } : {}),
-      ...(r.message !== undefined ? { message: r.message } : {}),
-      ...(r.healthy !== undefined ? { healthy: r.healthy } : {}),
-      ...(r.checkStatus !== undefined ? { checkStatus: r.checkStatus } : {}),
-    });
+    const status = t === undefined ? undefined : unacknowledgedStatus(t);
+    if (status !== undefined) out.push(status);
   }
   return out;
 }

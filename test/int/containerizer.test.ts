@@ -2,6 +2,8 @@
 // the posix fallback. Needs root. Every test runs in a fresh temp work dir and a unique cgroups
 // root (`mesos-test-<random>`), which must be completely gone at the end.
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { findHostTools } from '../../agent/isolation/host-tools.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,7 +71,7 @@ interface Ctx {
 /** A containerizer that remembers what it launched, so a failing test leaks nothing. */
 function tracking(inner: Containerizer, launched: () => Container[]): Containerizer {
   return {
-    isolation: inner.isolation,
+    ...inner,
     launch: async (sp) => {
       const c = await inner.launch(sp);
       launched().push(c);
@@ -84,8 +86,11 @@ const leftovers = new Map<string, string[]>();
 let counter = 0;
 function spec(ctx: Ctx, command: LaunchSpec['command'], extra: Partial<LaunchSpec> = {}): LaunchSpec {
   const containerId = `c${++counter}-${randomBytes(3).toString('hex')}`;
+  const runtimeDir = join(ctx.workDir, 'meta', 'containers', containerId);
+  mkdirSync(runtimeDir, { recursive: true });
   return {
     containerId,
+    runtimeDir,
     sandbox: sandboxPath(ctx.workDir, 'agent-1', 'fw-1', `exec-${counter}`, containerId),
     command,
     limits: { cpus: 0.5, memMb: 64 },
@@ -137,7 +142,7 @@ function behaviour(name: string, makeIsolator: () => Promise<Isolator>): Test<Ct
   s.before(async (ctx) => {
     ctx.isolator = await makeIsolator();
     ctx.launched = [];
-    ctx.containerizer = tracking(createContainerizer({ isolator: ctx.isolator, log }), () => ctx.launched);
+    ctx.containerizer = tracking(createContainerizer({ isolator: ctx.isolator, tools: await findHostTools(), log }), () => ctx.launched);
   });
   s.before.each(async (ctx) => {
     ctx.workDir = await mkdtemp(join(tmpdir(), 'containerizer-'));
@@ -494,6 +499,29 @@ v2fake('prepare enables controllers top-down and writes memory.max and cpu.weigh
     await waitFor('the limitation listener', async () => seen.length > 0);
     await new Promise((r) => setTimeout(r, 100)); // it must fire only once
     assert.equal(seen, [expected]);
+  } finally {
+    await rm(mount, { recursive: true, force: true });
+  }
+});
+
+v2fake('cgroups/pids and --cgroups-enable-cfs on v2: pids.max and cpu.max "<quota> <period>"; pids.current in usage; pids.events counted', async () => {
+  const mount = await mkdtemp(join(tmpdir(), 'fake-cgroup2-'));
+  try {
+    await writeFile(join(mount, 'cgroup.controllers'), 'cpu memory pids\n');
+    await writeFile(join(mount, 'cgroup.subtree_control'), 'memory cpu\n');
+    const iso = new CgroupsV2Isolator({ mount, root: 'mesos/agent-1', log, controllers: ['memory', 'cpu', 'pids'], enableCfs: true });
+    assert.equal(iso.controllers(), ['memory', 'cpu', 'pids']);
+    await iso.prepare('c1', { cpus: 0.25, memMb: 32, pids: 100 });
+    const dir = join(mount, 'mesos', 'agent-1', 'c1');
+    assert.is(await readText(join(mount, 'cgroup.subtree_control')), '+pids', 'only pids was missing at the mount');
+    assert.is(await readText(join(dir, 'cpu.weight')), '10');
+    assert.is(await readText(join(dir, 'cpu.max')), '25000 100000');
+    assert.is(await readText(join(dir, 'pids.max')), '100');
+    await writeFile(join(dir, 'memory.stat'), 'anon 1\n');
+    await writeFile(join(dir, 'pids.current'), '7\n');
+    assert.is((await iso.usage('c1')).threads, 7);
+    await writeFile(join(dir, 'pids.events'), 'max 3\n');
+    assert.is(await iso.pidsLimitHits('c1'), 3);
   } finally {
     await rm(mount, { recursive: true, force: true });
   }

@@ -373,13 +373,13 @@ test('RECONCILE: explicit (known task, unknown task), implicit; TASK_LOST vs TAS
   framingOk(main.stream, pa.stream);
 });
 
-test('ACCEPT with invalid tasks (command.uris, a DOCKER container) → 202 and TASK_ERROR / REASON_TASK_INVALID; the valid task of the same ACCEPT runs', async () => {
+test('ACCEPT with invalid tasks (a URI whose output_file leaves the sandbox, a DOCKER container) → 202 and TASK_ERROR / REASON_TASK_INVALID; the valid task of the same ACCEPT runs', async () => {
   const from = main.log.length;
   const offers = await main.takeOffers();
   const r = await main.call(
     'ACCEPT',
     launch(offers, [
-      taskInfo('bad-uris-ü', 'true', { command: { shell: true, value: 'true', uris: [{ value: 'http://example.invalid/x.tgz' }] } }),
+      taskInfo('bad-uris-ü', 'true', { command: { shell: true, value: 'true', uris: [{ value: 'http://example.invalid/x.tgz', output_file: '../../x.tgz' }] } }),
       taskInfo('bad-docker', 'true', { container: { type: 'DOCKER', docker: { image: 'busybox' } } }),
       taskInfo('ok-beside-bad', 'true'),
     ]),

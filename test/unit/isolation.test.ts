@@ -235,13 +235,14 @@ test('parseProcMounts', () => {
 
 test('planCgroups: v2 with controllers, hybrid -> v1, nothing -> none', () => {
   const v2 = planCgroups(parseMountinfo(V2_MOUNTINFO), new Map([['/sys/fs/cgroup', ['cpuset', 'cpu', 'io', 'memory', 'pids']]]));
-  assert.equal(v2, { version: 'v2', mount: '/sys/fs/cgroup' });
+  assert.equal(v2, { version: 'v2', mount: '/sys/fs/cgroup', controllers: ['memory', 'cpu'], missing: [] });
 
   // the v2 mount of a hybrid host has no controllers: use v1
   const hybrid = planCgroups(parseMountinfo(HYBRID_MOUNTINFO), new Map([['/sys/fs/cgroup/unified', []]]));
   assert.equal(hybrid, {
     version: 'v1',
     mounts: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu', cpuacct: '/sys/fs/cgroup/cpuacct' },
+    missing: [],
   });
 
   // v2 lacking cpu and no v1
@@ -271,7 +272,28 @@ test('planCgroups: v2 with controllers, hybrid -> v1, nothing -> none', () => {
     ),
     new Map(),
   );
-  assert.equal(noAcct, { version: 'v1', mounts: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu' } });
+  assert.equal(noAcct, { version: 'v1', mounts: { memory: '/sys/fs/cgroup/memory', cpu: '/sys/fs/cgroup/cpu' }, missing: [] });
+});
+
+test('planCgroups: optional controllers are used where present and listed as missing elsewhere; required ones decide', () => {
+  const want = { required: ['memory', 'cpu'], optional: ['pids', 'devices'] } as const;
+  // v2 with pids: pids used, devices (no v2 controller) missing
+  const v2 = planCgroups(parseMountinfo(V2_MOUNTINFO), new Map([['/sys/fs/cgroup', ['cpu', 'memory', 'pids']]]), want);
+  assert.equal(v2, { version: 'v2', mount: '/sys/fs/cgroup', controllers: ['memory', 'cpu', 'pids'], missing: ['devices'] });
+  // hybrid: v1 has pids and devices too
+  const hybrid = planCgroups(parseMountinfo(HYBRID_MOUNTINFO), new Map([['/sys/fs/cgroup/unified', []]]), want);
+  assert.is(hybrid.version, 'v1');
+  if (hybrid.version === 'v1') {
+    assert.is(hybrid.mounts.pids, '/sys/fs/cgroup/pids');
+    assert.is(hybrid.mounts.devices, undefined);
+    assert.equal(hybrid.missing, ['devices']);
+  }
+  // devices required (cgroups/devices named): never v2
+  const dev = planCgroups(parseMountinfo(V2_MOUNTINFO), new Map([['/sys/fs/cgroup', ['cpu', 'memory', 'pids']]]), { required: ['memory', 'devices'], optional: [] });
+  assert.is(dev.version, 'none');
+  // memory alone (cgroups/mem named alone)
+  const mem = planCgroups(parseMountinfo('26 24 0:23 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n'), new Map(), { required: ['memory'], optional: [] });
+  assert.equal(mem, { version: 'v1', mounts: { memory: '/sys/fs/cgroup/memory' }, missing: [] });
 });
 
 // --- /proc -----------------------------------------------------------------------------------

@@ -355,6 +355,52 @@ test('accept refused: more resources than offered → RESOURCES_EXCEEDED', () =>
   assert.equal(agent(s).offered, []);
 });
 
+test('accept refused: two tasks of one accept asking for the same port → TASK_INVALID (a port is held by one task)', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+  );
+  when(
+    s,
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1;ports:[31000-31002]' },
+        { taskId: 't2', agentId: 'a1', resources: 'cpus:1;ports:[31002-31003]' },
+      ],
+    }),
+  );
+  const r = refusal(s);
+  assert.is(r.code, 'TASK_INVALID');
+  assert.match(r.message, /task t1 and task t2 both ask for ports 31002/);
+  assert.is(s.tasks.size, 0);
+});
+
+test('ports: a port held by a live task is not offered again; disjoint ports of one accept are fine', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1;ports:[31000-31001]' },
+        { taskId: 't2', agentId: 'a1', resources: 'cpus:1;ports:[31005-31005]' },
+      ],
+    }),
+  );
+  assert.is(s.tasks.size, 2);
+  // an offer of a port in use is invalid when folded
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'ports:[31001-31001]' }));
+  assert.not.ok(s.offers.has('o2' as OfferId));
+  assert.is(s.counters.offersInvalid, 1);
+});
+
 test('accept refused: duplicate task id → TASK_ID_DUPLICATE (within the accept and against a live task)', () => {
   const s1 = withOffer();
   when(
@@ -853,6 +899,32 @@ test('AgentReregistered: a task the agent does not report, launched before its l
   const s2 = withTask();
   when(s2, agentReregistered({ agentId: 'a1', tasks: [], lastCommandSeq: 0 }));
   assert.is(s2.tasks.get(key('fw1', 't1'))!.state, 'TASK_STAGING');
+});
+
+test('AgentReregistered: a task the agent runs but the master does not know (its framework was removed meanwhile) is owed a kill', () => {
+  const s = withTask();
+  when(s, sent(s.outbox.get('launch-acc1')!, 1), frameworkRemoved({ frameworkId: 'fw1' }));
+  s.outbox.clear(); // the kill command of the removal went to an agent that was away
+  const seqBefore = agent(s).commandSeq;
+  when(
+    s,
+    agentReregistered({
+      id: 'rr',
+      agentId: 'a1',
+      tasks: [
+        { frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' },
+        { frameworkId: 'fw1', taskId: 'gone', state: 'FINISHED' },
+      ],
+      lastCommandSeq: seqBefore,
+    }),
+  );
+  const kills = owed(s, 'KillTask');
+  assert.equal(
+    kills.map((k) => [k.id, k.taskId, k.agentSeq, k.reason]),
+    [[`kill-unknown-rr-fw1/t1`, 't1', seqBefore + 1, 'REASON_TASK_UNKNOWN']],
+    'only the live one; a terminal one needs nothing',
+  );
+  assert.is(agent(s).commandSeq, seqBefore + 1);
 });
 
 test('AgentDisconnected rescinds its offers but keeps its tasks', () => {

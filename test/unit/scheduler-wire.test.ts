@@ -895,6 +895,35 @@ test('taskInfoFromMesos: a command task with everything we support', () => {
   });
 });
 
+test('taskInfoFromMesos: URIs (extract defaults to true, cache accepted and ignored) and the container settings the agent does', () => {
+  const ti = parsed(
+    MesosTaskInfo,
+    taskJson(
+      { container: { type: 'MESOS', network_infos: [{ name: 'none' }], linux_info: { share_pid_namespace: true } } },
+      {
+        value: './run.sh',
+        uris: [
+          { value: 'https://example.org/app.tar.gz', cache: true },
+          { value: '/opt/tools/run.sh', executable: true, output_file: 'run.sh' },
+          { value: 'file:///srv/data.zip', extract: false },
+        ],
+      },
+    ),
+  );
+  const r = taskInfoFromMesos(ti);
+  if (!r.ok) assert.unreachable(r.error);
+  assert.equal((r as { ok: true; task: { command: unknown; container: unknown } }).task.command, {
+    value: './run.sh',
+    shell: true,
+    uris: [
+      { value: 'https://example.org/app.tar.gz', executable: false, extract: true },
+      { value: '/opt/tools/run.sh', executable: true, extract: true, outputFile: 'run.sh' },
+      { value: 'file:///srv/data.zip', executable: false, extract: false },
+    ],
+  });
+  assert.equal((r as { ok: true; task: { container: unknown } }).task.container, { network: 'NONE', sharePidNamespace: true });
+});
+
 test('taskInfoFromMesos: shell defaults to true', () => {
   const r = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson()));
   assert.ok(r.ok && r.task.command.shell === true && r.task.command.value === 'sleep 10');
@@ -911,7 +940,10 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
   refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER' } } } }), /container images/);
   refused(taskJson({ container: { type: 'MESOS', volumes: [{ container_path: '/x' }] } }), /volumes/);
   refused(taskJson({ container: { type: 'MESOS', network_infos: [{ name: 'cni' }] } }), /container.network_infos/);
-  refused(taskJson({}, { value: 'run', uris: [{ value: 'http://x/app.tgz' }] }), /URIs are not fetched yet/);
+  refused(taskJson({ container: { type: 'MESOS', network_infos: [{ name: 'none', ip_addresses: [{}] }] } }), /only \{"name": "none"\}/);
+  refused(taskJson({ container: { type: 'MESOS', linux_info: { capability_info: {} } } }), /only share_pid_namespace is supported \(not capability_info\)/);
+  refused(taskJson({ container: { type: 'MESOS', tty_info: {} } }), /container.tty_info/);
+  refused(taskJson({}, { value: 'run', uris: [{ value: 'http://x/app.tgz', output_file: '../escape' }] }), /output_file.*relative path inside the sandbox/);
   refused(taskJson({ health_check: { type: 'COMMAND' } }), /^Task uses invalid health check: Expecting 'command' to be set for COMMAND health check$/);
   refused(taskJson({ check: { type: 'COMMAND' } }), /^Task uses invalid check: Expecting 'command' to be set for COMMAND check$/);
   refused(taskJson({ limits: { cpus: { value: 2 } } }), /limits/);
