@@ -610,6 +610,23 @@ export async function waitForJetStream(urls: readonly string[], timeoutMs = 15_0
   }
 }
 
+/** A member's view of the JetStream meta group (`/jsz`): its leader, and (on the leader) the current peers. */
+async function metaView(s: Pick<RunningNatsServer, 'monitorUrl'>, self: string): Promise<{ self: string; leader: string; current: Set<string> } | null> {
+  if (s.monitorUrl === undefined) return null;
+  try {
+    const res = await fetch(`${s.monitorUrl}/jsz`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { meta_cluster?: { leader?: string; replicas?: Array<{ name: string; current: boolean }> } };
+    const m = body.meta_cluster;
+    return {
+      self,
+      leader: m?.leader ?? '',
+      current: new Set((m?.replicas ?? []).filter((r) => r.current).map((r) => r.name)),
+    };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Waits until the cluster can place a stream with `replicas` replicas: it creates a small probe
  * stream (and deletes it) until that works. Every member healthy is not yet enough: for a moment
@@ -704,6 +721,22 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const health = await Promise.all(indices.map(async (i) => ({ index: i, name: names[i]!, ...(await natsHealth(servers[i]!)) })));
+      // /healthz can say ok for a member that has never reached the meta leader (it is still
+      // "bootstrapping"): in a cluster, a member must also see a meta leader, and that leader must
+      // count it a current peer.
+      if (clustered) {
+        const views = await Promise.all(servers.map((srv, i) => metaView(srv, names[i]!)));
+        const leaderName = views.find((v) => v !== null && v.leader !== '' && v.self === v.leader)?.leader;
+        const leaderView = views.find((v) => v?.self === leaderName) ?? null;
+        for (const h of health) {
+          if (!h.ok) continue;
+          const v = views[h.index];
+          if (v === null || v === undefined || v.leader === '') Object.assign(h, { ok: false, error: 'has no JetStream meta leader' });
+          else if (leaderView !== null && v.self !== leaderView.self && !leaderView.current.has(h.name)) {
+            Object.assign(h, { ok: false, error: `is not a current peer of the meta leader ${leaderView.self}` });
+          }
+        }
+      }
       const sick = health.filter((h) => !h.ok).map((h) => ({ index: h.index, name: h.name, error: h.error ?? 'unhealthy' }));
       if (sick.length === 0 || Date.now() >= deadline) return sick;
       await sleep(200);
