@@ -15,17 +15,9 @@ import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
 
-export const SCHEMA_VERSION = 1 as const;
+import { decision, either, envelope, SCHEMA_VERSION } from './envelope.js';
 
-const envelope = {
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  id: z.string().min(1).max(256),
-  time: z.number().int().nonnegative(),
-};
-/** Decisions of the leading master: the epoch is required. */
-const decision = { ...envelope, epoch: z.number().int().positive() };
-/** Events that either a party or the leader may append (the leader's copy carries its epoch). */
-const either = { ...envelope, epoch: z.number().int().positive().optional() };
+export { SCHEMA_VERSION };
 
 const Labels = z.record(z.string(), z.string());
 
