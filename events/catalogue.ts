@@ -14,6 +14,32 @@ import { z } from 'zod';
 import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
+import { RoleName } from './envelope.js';
+import { AllocatorConfigured, QuotaUpdated, WeightsUpdated } from './roles.js';
+import {
+  CreateOperation,
+  DestroyOperation,
+  ReserveOperation,
+  ResourcesReserved,
+  ResourcesUnreserved,
+  UnreserveOperation,
+  VolumesCreated,
+  VolumesDestroyed,
+} from './reservations.js';
+import {
+  AgentDeactivated,
+  AgentDrainStarted,
+  AgentReactivated,
+  InverseOffersAccepted,
+  InverseOffersCreated,
+  InverseOffersDeclined,
+  InverseOffersRescinded,
+  MaintenanceScheduleUpdated,
+  MaintenanceStarted,
+  MaintenanceStopped,
+  UnavailabilitySchema,
+} from './maintenance.js';
+import { DemandUnmet, ResourcesRequested } from './demand.js';
 
 import { decision, either, envelope, SCHEMA_VERSION } from './envelope.js';
 
@@ -58,7 +84,14 @@ export const LaunchGroupOperation = z.object({
   executor: GroupExecutor,
   tasks: z.array(TaskInfo).min(1),
 });
-export const Operation = z.discriminatedUnion('type', [LaunchOperation, LaunchGroupOperation]);
+export const Operation = z.discriminatedUnion('type', [
+  LaunchOperation,
+  LaunchGroupOperation,
+  ReserveOperation,
+  UnreserveOperation,
+  CreateOperation,
+  DestroyOperation,
+]);
 export type Operation = z.infer<typeof Operation>;
 
 export const FRAMEWORK_CAPABILITIES = [
@@ -122,6 +155,8 @@ export const ACCEPT_REFUSAL_CODES = [
   'TASK_INVALID',
   'TASK_GROUP_INVALID',
   'TASK_ID_DUPLICATE',
+  'OFFERS_ON_DIFFERENT_ROLES',
+  'OPERATION_INVALID',
 ] as const;
 export const AcceptRefusalCode = z.enum(ACCEPT_REFUSAL_CODES);
 export type AcceptRefusalCode = z.infer<typeof AcceptRefusalCode>;
@@ -171,6 +206,8 @@ export const FrameworkSubscribed = z.object({
   ...envelope,
   frameworkId: FrameworkId,
   info: FrameworkInfo,
+  /** Roles it wants no offers for yet (Mesos's subscribe.suppressed_roles). */
+  suppressedRoles: z.array(RoleName).optional(),
 });
 
 export const OffersAccepted = z.object({
@@ -209,8 +246,9 @@ export const StatusAcknowledged = z.object({
   uuid: z.string().min(1).max(64),
 });
 
-export const OffersRevived = z.object({ type: z.literal('OffersRevived'), ...envelope, frameworkId: FrameworkId });
-export const OffersSuppressed = z.object({ type: z.literal('OffersSuppressed'), ...envelope, frameworkId: FrameworkId });
+/** `roles`: the roles revived or suppressed; absent or empty means all the framework's roles (as in Mesos). */
+export const OffersRevived = z.object({ type: z.literal('OffersRevived'), ...envelope, frameworkId: FrameworkId, roles: z.array(RoleName).optional() });
+export const OffersSuppressed = z.object({ type: z.literal('OffersSuppressed'), ...envelope, frameworkId: FrameworkId, roles: z.array(RoleName).optional() });
 
 /** A framework is gone: torn down by itself (no epoch) or removed by the leader (failover timeout). */
 /**
@@ -258,6 +296,8 @@ export const OffersCreated = z.object({
         resources: Resources,
         /** When the leader will rescind it (absent: never). */
         expiresAt: z.number().int().nonnegative().optional(),
+        /** The agent's machine is scheduled for maintenance from then (Mesos's Offer.unavailability). */
+        unavailability: UnavailabilitySchema.optional(),
       }),
     )
     .min(1),
@@ -268,7 +308,7 @@ export const OffersRescinded = z.object({
   ...decision,
   frameworkId: FrameworkId,
   offerIds: z.array(OfferId).min(1),
-  reason: z.enum(['EXPIRED', 'AGENT_GONE', 'LEADER_CHANGED', 'FRAMEWORK_GONE']),
+  reason: z.enum(['EXPIRED', 'AGENT_GONE', 'LEADER_CHANGED', 'FRAMEWORK_GONE', 'AGENT_DEACTIVATED', 'ALLOCATION_CHANGED']),
 });
 
 export const AcceptRefused = z.object({
@@ -312,7 +352,8 @@ export const AgentRemoved = z.object({
   type: z.literal('AgentRemoved'),
   ...decision,
   agentId: AgentId,
-  reason: z.enum(['UNREACHABLE', 'OPERATOR']),
+  /** OPERATOR: marked gone (MARK_AGENT_GONE, or drained with mark_gone); MAINTENANCE: its machine went down. */
+  reason: z.enum(['UNREACHABLE', 'OPERATOR', 'MAINTENANCE']),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -338,6 +379,26 @@ export const ClusterEvent = z.discriminatedUnion('type', [
   LaunchTasks,
   KillTask,
   AgentRemoved,
+  // allocation: roles, quota, reservations, maintenance, demand
+  WeightsUpdated,
+  QuotaUpdated,
+  AllocatorConfigured,
+  ResourcesReserved,
+  ResourcesUnreserved,
+  VolumesCreated,
+  VolumesDestroyed,
+  MaintenanceScheduleUpdated,
+  MaintenanceStarted,
+  MaintenanceStopped,
+  AgentDrainStarted,
+  AgentDeactivated,
+  AgentReactivated,
+  InverseOffersCreated,
+  InverseOffersRescinded,
+  InverseOffersAccepted,
+  InverseOffersDeclined,
+  ResourcesRequested,
+  DemandUnmet,
 ]);
 export type ClusterEvent = z.infer<typeof ClusterEvent>;
 export type EventType = ClusterEvent['type'];

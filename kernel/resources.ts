@@ -199,6 +199,33 @@ export function normalise(rs: Resources): Resources {
   return emit(m);
 }
 
+/** The resources of a list that `keep` accepts (a sub-list of a normalised list is normalised). */
+export function filterResources(rs: Resources, keep: (r: Resource) => boolean): Resources {
+  const n = normalise(rs);
+  const out: Resource[] = [];
+  for (const r of n) if (keep(r)) out.push(r);
+  return marked(out);
+}
+
+/**
+ * Scalars of a normalised list with some amounts lowered (`amount` gives the new value in
+ * thousandths, or undefined to keep it); a scalar lowered to zero is dropped.
+ */
+export function mapScalars(rs: Resources, amount: (r: Resource & { type: 'SCALAR' }) => number | undefined): Resources {
+  const n = normalise(rs);
+  const out: Resource[] = [];
+  for (const r of n) {
+    if (r.type !== 'SCALAR') {
+      out.push(r);
+      continue;
+    }
+    const m = amount(r);
+    if (m === undefined || m === toMilli(r.scalar)) out.push(r);
+    else if (m > 0) out.push(withScalar(r, m));
+  }
+  return marked(out);
+}
+
 /** Two resources of one key, added (undefined: nothing left). */
 function plus(a: Resource, b: Resource): Resource | undefined {
   if (a.type !== b.type) throw new ResourceError('TYPE_MISMATCH', `resource ${a.name} is both ${a.type} and ${b.type}`);

@@ -164,28 +164,8 @@ function issuesText(error: z.ZodError, rename: Readonly<Record<string, string>> 
     .join('; ');
 }
 
-/**
- * Mesos's role-name rules (master/validation): "*", or '/'-separated components that are not
- * empty, ".", ".." or "*", do not start with '-', and hold no whitespace or backspace.
- * Returns the reason a role is invalid, or undefined.
- */
-export function roleError(role: string): string | undefined {
-  if (role === '*') return undefined;
-  if (role === '') return 'role names cannot be the empty string';
-  if (role.startsWith('/')) return `role '${role}' cannot start with a slash`;
-  if (role.endsWith('/')) return `role '${role}' cannot end with a slash`;
-  if (role.includes('//')) return `role '${role}' cannot contain two adjacent slashes`;
-  for (const component of role.split('/')) {
-    if (component === '.' || component === '..' || component === '*') {
-      return `role '${role}' cannot include '${component}' as a component`;
-    }
-    if (component.startsWith('-')) return `role component '${component}' is invalid because it starts with a dash`;
-    if (/[\s\b]/.test(component)) {
-      return `role component '${component}' is invalid because it contains backspace or whitespace`;
-    }
-  }
-  return undefined;
-}
+export { roleError } from '../roles.js';
+import { roleError } from '../roles.js';
 
 // ---------------------------------------------------------------------------------------------
 // Resources
