@@ -145,17 +145,28 @@ export function addOffer(state: State, o: OfferState): void {
   if (f !== undefined) {
     f.offered = R.add(f.offered, o.resources);
     f.offerIds.add(o.id);
+    f.offerCounts.set(o.role, (f.offerCounts.get(o.role) ?? 0) + 1);
   }
   allocate(state, f, o.role, o.resources, 1);
+  roleAccount(state, o.role).offers++;
+}
+
+/**
+ * Keep the newest `limit` entries of a map once it holds twice as many (amortised O(1): deleting
+ * its oldest entry one at a time would make every later "oldest" lookup step over the deleted
+ * slots, which V8 keeps until the map is rebuilt).
+ */
+export function trimOldest<K, V>(m: Map<K, V>, limit: number): void {
+  if (m.size <= 2 * limit) return;
+  const keep = [...m].slice(m.size - limit);
+  m.clear();
+  for (const [k, v] of keep) m.set(k, v);
 }
 
 export function retireOffer(state: State, o: OfferState, why: RetiredOffer): void {
   state.offers.delete(o.id);
   state.retiredOffers.set(o.id, why);
-  if (state.retiredOffers.size > LIMITS.retiredOffers) {
-    const oldest = state.retiredOffers.keys().next().value;
-    if (oldest !== undefined) state.retiredOffers.delete(oldest);
-  }
+  trimOldest(state.retiredOffers, LIMITS.retiredOffers);
   const a = state.agents.get(o.agentId);
   if (a !== undefined) {
     a.offered = R.subtractClamped(a.offered, o.resources);
@@ -217,10 +228,7 @@ export function owe(state: State, d: Draft): void {
 /** Remember why the fold refused an operator's call (the API answers with it). */
 export function refuseOperator(state: State, eventId: string, why: string): void {
   state.operatorRefusals.set(eventId, why);
-  if (state.operatorRefusals.size > LIMITS.operatorRefusals) {
-    const oldest = state.operatorRefusals.keys().next().value;
-    if (oldest !== undefined) state.operatorRefusals.delete(oldest);
-  }
+  trimOldest(state.operatorRefusals, LIMITS.operatorRefusals);
 }
 
 /** Sum of quantities, for tests and views: a role's consumption is its reservations plus what it holds unreserved. */

@@ -380,6 +380,7 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
       used: R.EMPTY,
       offered: R.EMPTY,
       allocation: new Map(),
+      offerCounts: new Map(),
       filters: new Map(),
       filterSweepAt: FILTER_SWEEP_MIN,
       demand: [],

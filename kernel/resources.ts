@@ -33,17 +33,25 @@ const diskKey = (d: DiskInfo | undefined): string =>
     ? ''
     : JSON.stringify([d.persistence?.id ?? '', d.persistence?.principal ?? '', d.volume?.containerPath ?? '', d.volume?.mode ?? '']);
 
-/** Keys are computed once per resource object (resource objects are never mutated). */
-const KEYS = new WeakMap<Resource, string>();
+/**
+ * A resource's key is computed once and kept on the object under a symbol (resource objects are
+ * never mutated; a symbol is invisible to JSON, structured clone and deep equality, and far cheaper
+ * than a WeakMap, whose entries the garbage collector has to trace specially).
+ */
+const KEY: unique symbol = Symbol('resourceKey');
+type Keyed = { [KEY]?: string };
+const setKey = (r: Resource, k: string): void => {
+  (r as Keyed)[KEY] = k;
+};
 
 /** Identity of a resource for merging: its name, its reservations and, for a volume, its disk info. */
 export const resourceKey = (r: Resource): string => {
-  let k = KEYS.get(r);
+  let k = (r as Keyed)[KEY];
   if (k !== undefined) return k;
   const rk = reservationKey(r.reservations);
   const dk = r.type === 'SCALAR' ? diskKey(r.disk) : '';
   k = rk === '' && dk === '' ? r.name : dk === '' ? `${r.name}|${rk}` : `${r.name}|${rk}#${dk}`;
-  KEYS.set(r, k);
+  if (Object.isExtensible(r)) setKey(r, k);
   return k;
 };
 
@@ -112,14 +120,14 @@ export const rangesSize = (rs: readonly Range[]): number => rs.reduce((n, [b, e]
 // remembers that it did (NORMALISED): on such lists add, subtract and contains are a single
 // merge walk, without building maps. Other inputs (straight from an event) take the general path.
 
-const NORMALISED = new WeakSet<Resources>();
-NORMALISED.add(EMPTY);
+const NORMALISED: unique symbol = Symbol('normalised');
+type Marked = { [NORMALISED]?: true };
 
 function marked(rs: Resource[]): Resources {
-  NORMALISED.add(rs);
+  (rs as Marked)[NORMALISED] = true;
   return rs;
 }
-const isNormalised = (rs: Resources): boolean => rs.length === 0 || NORMALISED.has(rs);
+const isNormalised = (rs: Resources): boolean => rs.length === 0 || (rs as Marked)[NORMALISED] === true;
 
 interface Acc {
   name: string;
@@ -167,7 +175,7 @@ function emit(map: Map<string, Acc>): Resources {
       r = { name: a.name, type: 'SET', set: [...a.set].sort(), ...base };
     }
     if (r !== undefined) {
-      KEYS.set(r, key);
+      setKey(r, key);
       out.push(r);
     }
   }
@@ -177,17 +185,17 @@ function emit(map: Map<string, Acc>): Resources {
 /** A resource like `r` with another value (same name, reservations, disk info and key). */
 function withScalar(r: Resource & { type: 'SCALAR' }, milli: number): Resource {
   const out: Resource = { ...r, scalar: fromMilli(milli) };
-  KEYS.set(out, resourceKey(r));
+  setKey(out, resourceKey(r));
   return out;
 }
 function withRanges(r: Resource & { type: 'RANGES' }, ranges: Range[]): Resource {
   const out: Resource = { ...r, ranges };
-  KEYS.set(out, resourceKey(r));
+  setKey(out, resourceKey(r));
   return out;
 }
 function withSet(r: Resource & { type: 'SET' }, set: string[]): Resource {
   const out: Resource = { ...r, set };
-  KEYS.set(out, resourceKey(r));
+  setKey(out, resourceKey(r));
   return out;
 }
 

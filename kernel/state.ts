@@ -132,6 +132,8 @@ export interface FrameworkState {
   offered: Resources;
   /** Scalar quantities of used + offered, per role (thousandths): the framework sorter's input. */
   readonly allocation: Map<string, Quantities>;
+  /** Offers made to it so far, per role (DRF's tie-break). */
+  readonly offerCounts: Map<string, number>;
   /** Keyed by filterKey(agentId, role). */
   readonly filters: Map<string, RefuseFilter>;
   /** Expired filters are swept when the map reaches this size (amortised, see addFilter). */
@@ -244,9 +246,11 @@ export interface RoleAccount {
   readonly reserved: Quantities;
   /** Frameworks subscribed with this role (not removed). */
   readonly frameworks: Set<FrameworkId>;
+  /** Offers made to this role so far: DRF breaks ties of equal shares by it (fewer first), as Mesos's sorter. */
+  offers: number;
 }
 
-export const newRoleAccount = (): RoleAccount => ({ allocated: zeroQ(), allocatedReserved: zeroQ(), reserved: zeroQ(), frameworks: new Set() });
+export const newRoleAccount = (): RoleAccount => ({ allocated: zeroQ(), allocatedReserved: zeroQ(), reserved: zeroQ(), frameworks: new Set(), offers: 0 });
 
 /** Quota of a role, in natural units (Mesos's QuotaConfig): guarantees and limits per resource. */
 export interface QuotaConfig {
@@ -362,6 +366,7 @@ export const LIMITS = {
   /** Mesos's --max_completed_frameworks. */
   completedFrameworks: 50,
   statusesPerTask: 10,
+  /** Retired offers remembered (between this many and twice as many: trimmed in halves). */
   retiredOffers: 10_000,
   operatorRefusals: 1000,
 } as const;

@@ -112,7 +112,7 @@ export class DrfTree {
     return this.newNode(role, p === '' ? this.root : this.node(p));
   }
 
-  addClient(f: FrameworkState, role: string, alloc: Quantities | undefined): FrameworkClient {
+  addClient(f: FrameworkState, role: string, alloc: Quantities | undefined, allocations = 0): FrameworkClient {
     const n = this.node(role);
     if (n.group === null) {
       n.group = {
@@ -134,7 +134,7 @@ export class DrfTree {
       group: n.group,
       alloc: alloc === undefined ? zeroQ() : cloneQ(alloc),
       share: 0,
-      allocations: 0,
+      allocations,
       name: f.id,
       heapIndex: -1,
     };
@@ -150,10 +150,16 @@ export class DrfTree {
   seal(roles: State['roles']): void {
     for (const [role, acc] of roles) {
       const own = this.nodes.get(role);
-      if (own?.group != null) addInto(own.group.alloc, acc.allocated);
+      if (own?.group != null) {
+        addInto(own.group.alloc, acc.allocated);
+        own.group.allocations += acc.offers;
+      }
       for (let r = role; r !== ''; r = parentRole(r)) {
         const n = this.nodes.get(r);
-        if (n !== undefined) addInto(n.alloc, acc.allocated);
+        if (n !== undefined) {
+          addInto(n.alloc, acc.allocated);
+          n.allocations += acc.offers;
+        }
       }
       addInto(this.root.alloc, acc.allocated);
     }

@@ -139,7 +139,7 @@ export function buildTree(state: State, settings: Pick<AllocatorSettings, 'roleW
   const tree = new DrfTree(state.totals, (role) => state.weights.get(role) ?? 1);
   for (const f of state.frameworks.values()) {
     if (f.status !== 'ACTIVE') continue;
-    for (const role of f.info.roles) if (wantsOffers(f, role, settings)) tree.addClient(f, role, f.allocation.get(role));
+    for (const role of f.info.roles) if (wantsOffers(f, role, settings)) tree.addClient(f, role, f.allocation.get(role), f.offerCounts.get(role));
   }
   tree.seal(state.roles);
   return tree;
@@ -384,7 +384,6 @@ export function runAllocation(state: State, now: number, opts: Partial<Allocator
     cache.journalPos = j.base + j.agents.length;
     cache.global = j.global;
     cache.settingsKey = settingsKey;
-    cache.quotaSignature = signature;
     cache.proposed = new Set();
   }
 
@@ -412,6 +411,9 @@ export function runAllocation(state: State, now: number, opts: Partial<Allocator
     if (out.quotaInvolved) cache.quotaBlocked.add(id);
     if (out.filteredUntil !== Infinity) cache.recheckAt(out.filteredUntil, id);
   }
+  // What quota looked like once this cycle's offers were charged: if the next cycle starts from
+  // something else (offers declined, tasks ended), agents held back by quota are looked at again.
+  if (cache !== undefined) cache.quotaSignature = quota.signature();
   return {
     offers: cycle.offers,
     stats: {
