@@ -15,6 +15,7 @@ import {
   type FrameworkCapability,
   type FrameworkId,
   type OfferId,
+  type Operation,
   type Resources,
   SCHEMA_VERSION,
   type TaskId,
@@ -51,6 +52,23 @@ export interface TaskSpec {
   readonly labels?: Record<string, string>;
 }
 
+/** What a framework still wants (Mesos's REQUEST): the allocator explains it when it stays unmet. */
+export interface ResourceRequest {
+  /** A name to find it by (a task name): `mesos replay why-pending --task-name`. */
+  readonly name?: string;
+  readonly role?: string;
+  readonly agentId?: AgentId;
+  readonly resources: Resources | string;
+}
+
+/** An inverse offer: the leader asks for an agent's resources back before its maintenance window. */
+export interface InverseOffer {
+  readonly id: string;
+  readonly agentId: AgentId;
+  readonly hostname: string;
+  readonly unavailability: { readonly start: number; readonly durationMs?: number | undefined };
+}
+
 export interface SchedulerOptions {
   readonly nats: string;
   readonly name: string;
@@ -61,6 +79,9 @@ export interface SchedulerOptions {
   readonly failoverTimeoutMs?: number;
   readonly checkpoint?: boolean;
   readonly capabilities?: readonly FrameworkCapability[];
+  /** Roles it wants no offers for yet (Mesos's suppressed_roles). */
+  readonly suppressedRoles?: readonly string[];
+  readonly principal?: string;
   readonly log: Logger;
 }
 
@@ -76,13 +97,22 @@ export interface Scheduler {
   readonly refusals$: Observable<EventOf<'AcceptRefused'>>;
   /** The framework was removed (torn down or timed out). */
   readonly removed$: Observable<EventOf<'FrameworkRemoved'>>;
-  accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
+  /** Launch tasks on offers (of one agent); `operations` go first (RESERVE, CREATE, …), as in Mesos's ACCEPT. */
+  accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number; operations?: readonly Operation[] }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
-  revive(): Promise<void>;
-  suppress(): Promise<void>;
+  /** Offers again for these roles (all when none are given); their refuse filters go. */
+  revive(roles?: readonly string[]): Promise<void>;
+  /** No offers for these roles (all when none are given) until revived. */
+  suppress(roles?: readonly string[]): Promise<void>;
+  /** State what it still wants (replacing what it stated before; none withdraws it). */
+  request(requests: readonly ResourceRequest[]): Promise<void>;
+  /** Inverse offers made to it (maintenance); answer with acceptInverseOffers / declineInverseOffers. */
+  readonly inverseOffers$: Observable<InverseOffer>;
+  acceptInverseOffers(ids: readonly string[]): Promise<void>;
+  declineInverseOffers(ids: readonly string[], refuseSeconds?: number): Promise<void>;
   /** Remove the framework: its tasks are killed. */
   teardown(): Promise<void>;
   /** Disconnect without tearing down. */
@@ -111,6 +141,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const updates$ = new Subject<TaskStatus>();
   const refusals$ = new Subject<EventOf<'AcceptRefused'>>();
   const removed$ = new Subject<EventOf<'FrameworkRemoved'>>();
+  const inverseOffers$ = new Subject<InverseOffer>();
   const partitionAware = o.capabilities?.includes('PARTITION_AWARE') ?? false;
   const outstanding = new Map<OfferId, Offer>();
   const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
@@ -128,7 +159,9 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
     checkpoint: o.checkpoint ?? false,
     capabilities: [...(o.capabilities ?? [])],
+    ...(o.principal !== undefined ? { principal: o.principal } : {}),
   };
+  const suppressedRoles = o.suppressedRoles !== undefined && o.suppressedRoles.length > 0 ? { suppressedRoles: [...o.suppressedRoles] } : {};
   // Liveness: the leader pings us (core NATS, not stored); missing its pings makes us disconnected.
   const enc = new TextEncoder();
   const pings = bus.nc.subscribe(subjects.frameworkPing(frameworkId), {
@@ -137,7 +170,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     },
   });
   await bus.nc.flush();
-  const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info });
+  const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info, ...suppressedRoles });
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
   // elections arrive in the stream followed below (it starts after the subscription).
@@ -190,6 +223,9 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       case 'FrameworkRemoved':
         removed$.next(e);
         break;
+      case 'InverseOffersCreated':
+        for (const x of e.inverseOffers) inverseOffers$.next({ id: x.inverseOfferId, agentId: x.agentId, hostname: x.hostname, unavailability: x.unavailability });
+        break;
       case 'FrameworkDisconnected': {
         // The leader did not hear from us for a while (a pause, a partition); we are still here:
         // subscribe again, within the failover timeout, to keep our tasks. The fold dropped our
@@ -222,6 +258,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$.complete();
     refusals$.complete();
     removed$.complete();
+    inverseOffers$.complete();
     await bus.close();
   };
 
@@ -240,7 +277,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...envelope(),
         frameworkId,
         offerIds: [...offerIds],
-        operations: tasks.length > 0 ? [{ type: 'LAUNCH', tasks: tasks.map(toTaskInfo) }] : [],
+        operations: [...(opts?.operations ?? []), ...(tasks.length > 0 ? [{ type: 'LAUNCH' as const, tasks: tasks.map(toTaskInfo) }] : [])],
         ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
       });
     },
@@ -261,8 +298,24 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       if (s.uuid === undefined) return;
       await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });
     },
-    revive: () => call({ type: 'OffersRevived', ...envelope(), frameworkId }),
-    suppress: () => call({ type: 'OffersSuppressed', ...envelope(), frameworkId }),
+    revive: (roles) => call({ type: 'OffersRevived', ...envelope(), frameworkId, ...(roles !== undefined && roles.length > 0 ? { roles: [...roles] } : {}) }),
+    suppress: (roles) => call({ type: 'OffersSuppressed', ...envelope(), frameworkId, ...(roles !== undefined && roles.length > 0 ? { roles: [...roles] } : {}) }),
+    request: (requests) =>
+      call({
+        type: 'ResourcesRequested',
+        ...envelope(),
+        frameworkId,
+        requests: requests.map((r) => ({
+          ...(r.name !== undefined ? { name: r.name } : {}),
+          ...(r.role !== undefined ? { role: r.role } : {}),
+          ...(r.agentId !== undefined ? { agentId: r.agentId } : {}),
+          resources: typeof r.resources === 'string' ? [...parseResources(r.resources)] : [...r.resources],
+        })),
+      }),
+    inverseOffers$: inverseOffers$.asObservable(),
+    acceptInverseOffers: (ids) => call({ type: 'InverseOffersAccepted', ...envelope(), frameworkId, inverseOfferIds: [...ids] }),
+    declineInverseOffers: (ids, refuseSeconds) =>
+      call({ type: 'InverseOffersDeclined', ...envelope(), frameworkId, inverseOfferIds: [...ids], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) }),
     teardown: async () => {
       await call({ type: 'FrameworkRemoved', ...envelope(), frameworkId, reason: 'TEARDOWN' });
       await close();
