@@ -80,7 +80,7 @@ function frameworkAllocation(f: FrameworkState, role: string): Quantities {
 }
 
 /** used + offered of a role changed by ±rs (framework's per-role allocation and the role's account). */
-function allocate(state: State, f: FrameworkState | undefined, role: string, rs: Resources, sign: 1 | -1): void {
+function allocate(state: State, f: FrameworkState | undefined, role: string, rs: Resources, sign: 1 | -1, offer: boolean): void {
   if (f !== undefined) {
     const q = addResourcesInto(frameworkAllocation(f, role), rs, sign);
     if (isZeroQ(q)) f.allocation.delete(role);
@@ -88,6 +88,10 @@ function allocate(state: State, f: FrameworkState | undefined, role: string, rs:
   const acc = roleAccount(state, role);
   addResourcesInto(acc.allocated, rs, sign);
   addResourcesInto(acc.allocatedReserved, rs, sign, isReserved);
+  if (offer) {
+    addResourcesInto(acc.offered, rs, sign);
+    addResourcesInto(acc.offeredReserved, rs, sign, isReserved);
+  }
   if (sign === -1) forgetRoleIfIdle(state, role);
 }
 
@@ -127,7 +131,7 @@ export function use(state: State, agentId: AgentId, frameworkId: FrameworkId, ro
   }
   const f = state.frameworks.get(frameworkId);
   if (f !== undefined) f.used = sign === 1 ? R.add(f.used, rs) : R.subtractClamped(f.used, rs);
-  allocate(state, f, role, rs, sign);
+  allocate(state, f, role, rs, sign, false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +151,7 @@ export function addOffer(state: State, o: OfferState): void {
     f.offerIds.add(o.id);
     f.offerCounts.set(o.role, (f.offerCounts.get(o.role) ?? 0) + 1);
   }
-  allocate(state, f, o.role, o.resources, 1);
+  allocate(state, f, o.role, o.resources, 1, true);
   roleAccount(state, o.role).offers++;
 }
 
@@ -178,7 +182,7 @@ export function retireOffer(state: State, o: OfferState, why: RetiredOffer): voi
     f.offered = R.subtractClamped(f.offered, o.resources);
     f.offerIds.delete(o.id);
   }
-  allocate(state, f, o.role, o.resources, -1);
+  allocate(state, f, o.role, o.resources, -1, true);
 }
 
 /** Retire offers and owe each ACTIVE framework that held some one OffersRescinded. */
@@ -231,11 +235,19 @@ export function refuseOperator(state: State, eventId: string, why: string): void
   trimOldest(state.operatorRefusals, LIMITS.operatorRefusals);
 }
 
-/** Sum of quantities, for tests and views: a role's consumption is its reservations plus what it holds unreserved. */
-export function consumption(acc: RoleAccount): Quantities {
+/**
+ * A role's quota consumption: its reservations plus the unreserved resources it holds. With
+ * `offered` (the allocator's view, which must not offer past a limit) that includes what it is
+ * offered; without (Mesos's `consumed` in UPDATE_QUOTA's check and /roles), only what its tasks use.
+ */
+export function consumption(acc: RoleAccount, offered = true): Quantities {
   const q = zeroQ();
   addInto(q, acc.reserved);
   addInto(q, acc.allocated);
   addInto(q, acc.allocatedReserved, -1);
+  if (!offered) {
+    addInto(q, acc.offered, -1);
+    addInto(q, acc.offeredReserved);
+  }
   return q;
 }

@@ -244,7 +244,7 @@ export function reservationOverLimit(state: State, to: Resources, from: Resource
       if (!isAncestorOrSelf(qrole, role)) continue;
       const { limits, hasLimits } = quotaQuantities(q);
       if (!hasLimits) continue;
-      const after = subtreeConsumption(state, qrole);
+      const after = subtreeConsumption(state, qrole, false);
       addResourcesInto(after, to.filter((x) => isAncestorOrSelf(qrole, R.reservedRole(x))));
       // What the reservation is made from counts already if it was the role's own (a refinement).
       addResourcesInto(after, from.filter((x) => R.reservedRole(x) !== '*' && isAncestorOrSelf(qrole, R.reservedRole(x))), -1);

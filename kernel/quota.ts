@@ -16,10 +16,10 @@ export interface QuotaConfigInput {
   readonly limits: Readonly<Record<string, number>>;
 }
 
-/** What a role and its descendants consume (thousandths). */
-export function subtreeConsumption(state: State, role: string): Quantities {
+/** What a role and its descendants consume (thousandths); `offered`: count offers too (see consumption). */
+export function subtreeConsumption(state: State, role: string, offered = true): Quantities {
   const q = zeroQ();
-  for (const [r, acc] of state.roles) if (isAncestorOrSelf(role, r)) addInto(q, consumption(acc));
+  for (const [r, acc] of state.roles) if (isAncestorOrSelf(role, r)) addInto(q, consumption(acc, offered));
   return q;
 }
 
@@ -102,7 +102,7 @@ export function quotaUpdateError(state: State, configs: readonly QuotaConfigInpu
   if (force) return undefined;
   for (const c of configs) {
     const { limits } = quotaQuantities({ guarantees: c.guarantees, limits: c.limits });
-    const used = subtreeConsumption(state, c.role);
+    const used = subtreeConsumption(state, c.role, false);
     for (const n of QUANTITY_NAMES) {
       if (used[n] > limits[n]) {
         return `Invalid QuotaConfig: role '${c.role}' is already consuming '${formatQ(used)}'; this is more than the requested limits '${describeRecord(c.limits)}' (use 'force' flag to bypass this check)`;

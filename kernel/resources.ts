@@ -40,8 +40,10 @@ const diskKey = (d: DiskInfo | undefined): string =>
  */
 const KEY: unique symbol = Symbol('resourceKey');
 type Keyed = { [KEY]?: string };
+// Not enumerable: a spread copy of a resource (`{...r, scalar: 2}`, or one without its
+// reservations) must not carry the key of the original.
 const setKey = (r: Resource, k: string): void => {
-  (r as Keyed)[KEY] = k;
+  Object.defineProperty(r, KEY, { value: k, writable: true, configurable: true, enumerable: false });
 };
 
 /** Identity of a resource for merging: its name, its reservations and, for a volume, its disk info. */
@@ -124,7 +126,7 @@ const NORMALISED: unique symbol = Symbol('normalised');
 type Marked = { [NORMALISED]?: true };
 
 function marked(rs: Resource[]): Resources {
-  (rs as Marked)[NORMALISED] = true;
+  Object.defineProperty(rs, NORMALISED, { value: true, enumerable: false });
   return rs;
 }
 const isNormalised = (rs: Resources): boolean => rs.length === 0 || (rs as Marked)[NORMALISED] === true;

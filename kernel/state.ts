@@ -242,6 +242,9 @@ export interface RoleAccount {
   readonly allocated: Quantities;
   /** The part of `allocated` that is reserved resources. */
   readonly allocatedReserved: Quantities;
+  /** The part of `allocated` that is offered (not used), and of that what is reserved. */
+  readonly offered: Quantities;
+  readonly offeredReserved: Quantities;
   /** Reserved for exactly this role on agents that are not removed. */
   readonly reserved: Quantities;
   /** Frameworks subscribed with this role (not removed). */
@@ -250,7 +253,15 @@ export interface RoleAccount {
   offers: number;
 }
 
-export const newRoleAccount = (): RoleAccount => ({ allocated: zeroQ(), allocatedReserved: zeroQ(), reserved: zeroQ(), frameworks: new Set(), offers: 0 });
+export const newRoleAccount = (): RoleAccount => ({
+  allocated: zeroQ(),
+  allocatedReserved: zeroQ(),
+  offered: zeroQ(),
+  offeredReserved: zeroQ(),
+  reserved: zeroQ(),
+  frameworks: new Set(),
+  offers: 0,
+});
 
 /** Quota of a role, in natural units (Mesos's QuotaConfig): guarantees and limits per resource. */
 export interface QuotaConfig {

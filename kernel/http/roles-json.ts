@@ -6,7 +6,8 @@
  * and GET_ROLES are built from this. Pure.
  */
 import type { FrameworkId } from '../../events/index.js';
-import { addInto, addResourcesInto, type Quantities, toUnits, zeroQ } from '../quantities.js';
+import { consumption } from '../accounts.js';
+import { addInto, type Quantities, toUnits, zeroQ } from '../quantities.js';
 import * as R from '../resources.js';
 import { ancestors, isAncestorOrSelf } from '../roles.js';
 import type { State } from '../state.js';
@@ -31,13 +32,6 @@ export function roleViews(state: State): RoleView[] {
   }
   for (const r of state.weights.keys()) names.add(r);
   for (const r of state.quotas.keys()) names.add(r);
-  // Own (not subtree) amounts per role.
-  const offeredOwn = new Map<string, Quantities>();
-  for (const o of state.offers.values()) {
-    let q = offeredOwn.get(o.role);
-    if (q === undefined) offeredOwn.set(o.role, (q = zeroQ()));
-    addResourcesInto(q, o.resources);
-  }
   const out: RoleView[] = [];
   for (const name of [...names].sort()) {
     const allocated = zeroQ();
@@ -47,14 +41,11 @@ export function roleViews(state: State): RoleView[] {
     const frameworks: FrameworkId[] = [];
     for (const [r, acc] of state.roles) {
       if (!isAncestorOrSelf(name, r)) continue;
-      const off = offeredOwn.get(r) ?? zeroQ();
       addInto(allocated, acc.allocated);
-      addInto(allocated, off, -1);
-      addInto(offered, off);
+      addInto(allocated, acc.offered, -1);
+      addInto(offered, acc.offered);
       addInto(reserved, acc.reserved);
-      addInto(consumed, acc.reserved);
-      addInto(consumed, acc.allocated);
-      addInto(consumed, acc.allocatedReserved, -1);
+      addInto(consumed, consumption(acc, false));
       if (r === name) frameworks.push(...acc.frameworks);
     }
     const q = state.quotas.get(name);

@@ -23,11 +23,19 @@ const ROLES = ['a', 'a/x', 'a/y', 'b', 'b/z/w', 'c', '*'];
 const dyn = (r: Resource, role: string): Resource => ({ ...r, reservations: [...(r.reservations ?? []), { type: 'DYNAMIC', role }] });
 
 /** Per-role aggregates recomputed from agents, tasks and offers (thousandths). */
-function recompute(s: State): Map<string, { allocated: Quantities; reserved: Quantities; allocatedReserved: Quantities }> {
-  const m = new Map<string, { allocated: Quantities; reserved: Quantities; allocatedReserved: Quantities }>();
+interface Agg {
+  allocated: Quantities;
+  reserved: Quantities;
+  allocatedReserved: Quantities;
+  offered: Quantities;
+  offeredReserved: Quantities;
+}
+const zeroAgg = (): Agg => ({ allocated: zeroQ(), reserved: zeroQ(), allocatedReserved: zeroQ(), offered: zeroQ(), offeredReserved: zeroQ() });
+function recompute(s: State): Map<string, Agg> {
+  const m = new Map<string, Agg>();
   const get = (r: string) => {
     let x = m.get(r);
-    if (x === undefined) m.set(r, (x = { allocated: zeroQ(), reserved: zeroQ(), allocatedReserved: zeroQ() }));
+    if (x === undefined) m.set(r, (x = zeroAgg()));
     return x;
   };
   const reservedOnly = (r: Resource): boolean => (r.reservations?.length ?? 0) > 0;
@@ -43,6 +51,8 @@ function recompute(s: State): Map<string, { allocated: Quantities; reserved: Qua
   for (const o of s.offers.values()) {
     addResourcesInto(get(o.role).allocated, o.resources);
     addResourcesInto(get(o.role).allocatedReserved, o.resources, 1, reservedOnly);
+    addResourcesInto(get(o.role).offered, o.resources);
+    addResourcesInto(get(o.role).offeredReserved, o.resources, 1, reservedOnly);
   }
   return m;
 }
@@ -67,8 +77,10 @@ function checkInvariants(sim: Sim, seed: number, round: number): void {
   // The fold's per-role aggregates equal a recomputation.
   const fresh = recompute(s);
   for (const [role, acc] of s.roles) {
-    const x = fresh.get(role) ?? { allocated: zeroQ(), reserved: zeroQ(), allocatedReserved: zeroQ() };
+    const x = fresh.get(role) ?? zeroAgg();
     assert.equal(acc.allocated, x.allocated, `${where}: role ${role} allocated`);
+    assert.equal(acc.offered, x.offered, `${where}: role ${role} offered`);
+    assert.equal(acc.offeredReserved, x.offeredReserved, `${where}: role ${role} offeredReserved`);
     assert.equal(acc.reserved, x.reserved, `${where}: role ${role} reserved`);
     assert.equal(acc.allocatedReserved, x.allocatedReserved, `${where}: role ${role} allocatedReserved`);
   }
