@@ -10,6 +10,7 @@ import type { AgentId, EventOf, FrameworkId, StatusReason, StatusSource, TaskId,
 import { scalar } from '../kernel/resources.js';
 import type { Container, Containerizer, ExitInfo } from './containerizer.js';
 import { sandboxPath } from './sandbox.js';
+import { prepareVolumes } from './volumes.js';
 import type { StatusSender } from './status-sender.js';
 
 export interface RunningTask {
@@ -95,6 +96,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     void report(t, 'TASK_STARTING', 'SOURCE_EXECUTOR');
     const user = info.command.user ?? cmd.framework.user;
     try {
+      // Persistent volumes in the task's resources are linked into its sandbox first.
+      await prepareVolumes(o.workDir, t.sandbox, info.resources);
       t.container = await o.containerizer.launch({
         containerId,
         sandbox: t.sandbox,
