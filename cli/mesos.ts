@@ -7,7 +7,7 @@ import { runAgent, agentFlags } from './commands/agent.js';
 import { devFlags, runDev } from './commands/dev.js';
 import { executeFlags, runExecuteCommand } from './commands/execute.js';
 import { masterFlags, runMaster } from './commands/master.js';
-import { replayStateFlags, replayVerifyFlags, runReplayState, runReplayVerify } from './commands/replay.js';
+import { replayStateFlags, replayVerifyFlags, replayWhyPendingFlags, runReplayState, runReplayVerify, runReplayWhyPending } from './commands/replay.js';
 import { FlagError, type FlagSpec, parseFlags, usage } from './flags.js';
 import * as quota from './commands/quota.js';
 import * as reservation from './commands/reserve.js';
@@ -66,6 +66,12 @@ const COMMANDS: readonly Command[] = [
     summary: 'Fold all of history and check its invariants (no over-commit, no task launched twice, legal task states); exit 0 when they hold.',
     flags: replayVerifyFlags,
     run: runReplayVerify,
+  },
+  {
+    name: 'replay why-pending',
+    summary: "Why a framework's demand is not met: the reasons the allocator recorded in the log, and those it would give now.",
+    flags: replayWhyPendingFlags,
+    run: runReplayWhyPending,
   },
 ];
 

@@ -50,3 +50,35 @@ export async function runReplayVerify(v: Readonly<Record<string, unknown>>): Pro
     await bus.close();
   }
 }
+
+export const replayWhyPendingFlags: readonly FlagSpec[] = [
+  NATS_FLAG,
+  { name: 'framework', type: 'string', placeholder: 'id|name', help: 'The framework (id, id prefix or name); default: every framework with unmet demand' },
+  { name: 'task-name', type: 'string', placeholder: 'name', help: 'Only the request with this name (as given in REQUEST or the SDK\'s request())' },
+  { name: 'demand', type: 'string', placeholder: 'resources', help: "Explain this demand instead, e.g. 'cpus:2;mem:100000'" },
+  { name: 'role', type: 'string', placeholder: 'role', help: "The role of --demand (default: the framework's first)" },
+  { name: 'to', type: 'int', placeholder: 'seq', help: 'Fold up to and including this log sequence (default: the head)' },
+  { name: 'json', type: 'bool', default: false, help: 'Print the report as JSON' },
+];
+
+export async function runReplayWhyPending(v: Readonly<Record<string, unknown>>): Promise<number> {
+  const { whyPending, formatReport } = await import('../../replay/why-pending.js');
+  const { parseResources } = await import('../../kernel/resources.js');
+  const log = createLogger('warn', 'mesos-replay');
+  const bus = await connectBus({ servers: v.nats as string, name: 'mesos-replay-why-pending', log });
+  try {
+    const to = num(v.to as number);
+    const demand = v.demand as string | undefined;
+    const r = await whyPending(bus, {
+      ...(v.framework !== undefined ? { framework: v.framework as string } : {}),
+      ...(v['task-name'] !== undefined ? { taskName: v['task-name'] as string } : {}),
+      ...(demand !== undefined ? { demand: parseResources(demand) } : {}),
+      ...(v.role !== undefined ? { role: v.role as string } : {}),
+      ...(to !== undefined ? { toSeq: to } : {}),
+    });
+    process.stdout.write(`${bool(v.json as boolean) ? JSON.stringify(r, null, 2) : formatReport(r)}\n`);
+    return 0;
+  } finally {
+    await bus.close();
+  }
+}

@@ -22,6 +22,8 @@ import { CycleQuota } from './headroom.js';
 import { wantsOffers } from './index.js';
 
 export interface Demand {
+  /** Not stated by the framework: it wants offers and gets none ("anything worth offering"). */
+  readonly implicit?: boolean;
   readonly name?: string | undefined;
   readonly role: string;
   readonly agentId?: AgentId | undefined;
@@ -35,7 +37,7 @@ export function demandOf(state: State, f: FrameworkState): Demand[] {
   if (f.status !== 'ACTIVE' || f.offerIds.size > 0 || f.filters.size > 0) return [];
   const min = state.allocator.minAllocatable[0] ?? { cpus: 0.01 };
   const anything: Resources = R.normalise(Object.entries(min).map(([name, scalar]) => ({ name, type: 'SCALAR' as const, scalar })));
-  return f.info.roles.filter((r) => !f.suppressedRoles.has(r)).map((role) => ({ role, resources: anything, name: '(any offer)' }));
+  return f.info.roles.filter((r) => !f.suppressedRoles.has(r)).map((role) => ({ role, resources: anything, name: '(any offer)', implicit: true }));
 }
 
 /** Is the demand met by an outstanding offer of the framework (in its role, on its agent)? */
@@ -72,7 +74,12 @@ export function explainPending(state: State, now: number, f: FrameworkState, dem
   const quota = new CycleQuota(state);
   for (const d of demand) {
     if (offeredFor(state, f, d)) continue;
-    for (const r of explainOne(state, now, f, d, quota)) reasons.push(r);
+    for (const r of explainOne(state, now, f, d, quota)) {
+      // Nothing stands in the way of an implicit demand that some agent could serve now: the next
+      // cycle serves it. Only what blocks it is worth recording.
+      if (d.implicit === true && r.code === 'LOWER_IN_FAIR_SHARE') continue;
+      reasons.push(r);
+    }
   }
   return reasons;
 }
