@@ -12,9 +12,10 @@ import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
 import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
+import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'allocator'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover takes long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -24,8 +25,10 @@ const po = defaultPublishOptions();
 const pl = defaultPipelineOptions();
 const fa = defaultFailoverOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [options]
+const al = defaultAllocatorBenchOptions();
+
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [allocator] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [allocator] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -35,9 +38,12 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   failover   kill -9 the leading master (real processes) N times: time until the new leader's
              first offer is in the log, over long histories and large clusters; cold start of a
              replacement master (from a snapshot)
+  allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
+             leader runs it (allocate + events + encoding), cycle_ms p50/p99
 
 Options:
-  --json FILE          also write the results (with machine info) as JSON to FILE
+  --json FILE          also write the results (with machine info) as JSON to FILE; for allocator,
+                       --json with no FILE prints one JSON object (per run) on stdout instead of the table
   --runs N             timed runs of every benchmark (default: fold ${fo.runs} (+${fo.decodeRuns} decode), publish ${po.runs}, pipeline ${pl.runs})
   fold:
   --events N           events in the synthetic log (default ${fo.events.toLocaleString('en-US')})
@@ -68,6 +74,13 @@ Options:
   --master-heap-mb MB  node --max-old-space-size of the masters (default: node's)
   --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
   --no-probe           skip timing the takeover's work in this process at the large sizes
+  allocator:
+  --scenario S         full (default), decline, quota, multi, or grid (every figure of the closing table)
+  --agents A           agents (default ${al.agents})
+  --frameworks F       frameworks (default ${al.frameworks})
+  --roles R            roles the frameworks are spread over (default ${al.roles}: all in '*')
+  --cycles N           timed cycles (default ${al.cycles})
+  --rounds N           decline: rounds of declining everything (default ${al.rounds})
   -h, --help           this text
 
 Examples:
@@ -87,6 +100,8 @@ function count(name: string, v: string | undefined, min = 1): number | undefined
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  // `--json` with no file (last, or followed by another flag): print JSON on stdout.
+  argv = argv.map((a, i) => (a === '--json' && (i === argv.length - 1 || argv[i + 1]!.startsWith('--')) ? '--json=-' : a));
   let parsed;
   try {
     parsed = parseArgs({
@@ -119,6 +134,10 @@ async function main(argv: string[]): Promise<number> {
         'master-heap-mb': { type: 'string' },
         'no-probe': { type: 'boolean' },
         'budget-min': { type: 'string' },
+        scenario: { type: 'string' },
+        roles: { type: 'string' },
+        cycles: { type: 'string' },
+        rounds: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -205,6 +224,30 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (names.includes('allocator')) {
+    const scenario = v.scenario ?? 'full';
+    if (!['full', 'decline', 'quota', 'multi', 'grid'].includes(scenario)) {
+      process.stderr.write(`bench: --scenario must be full, decline, quota, multi or grid (got ${JSON.stringify(scenario)})\n`);
+      return 2;
+    }
+    let ao: AllocatorBenchOptions;
+    try {
+      ao = {
+        ...al,
+        scenario: scenario === 'grid' ? 'full' : (scenario as AllocatorBenchOptions['scenario']),
+        agents: count('agents', v.agents) ?? al.agents,
+        frameworks: count('frameworks', v.frameworks) ?? al.frameworks,
+        roles: count('roles', v.roles) ?? al.roles,
+        cycles: count('cycles', v.cycles) ?? al.cycles,
+        rounds: count('rounds', v.rounds) ?? al.rounds,
+      };
+    } catch (err) {
+      process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    return runAllocatorCli(ao, scenario === 'grid', v.json);
+  }
+
   const machine = machineInfo();
   const started = performance.now();
   const ctx: BenchContext = {
@@ -264,6 +307,48 @@ async function main(argv: string[]): Promise<number> {
     ctx.progress(`wrote ${file}`);
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** The allocator benchmark prints its own table (or JSON), with the machine and its load. */
+async function runAllocatorCli(o: AllocatorBenchOptions, grid: boolean, json: string | undefined): Promise<number> {
+  const machine = machineInfo();
+  const started = performance.now();
+  const ctx: BenchContext = { progress: (msg) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`) };
+  ctx.progress(`machine: ${describeMachine(machine)}`);
+  const runs: AllocatorBenchOptions[] = grid
+    ? [
+        ...[1000, 10_000, 50_000].flatMap((agents) => [10, 100, 1000].map((frameworks) => ({ ...o, scenario: 'full' as const, agents, frameworks }))),
+        { ...o, scenario: 'full' as const, agents: 5000, frameworks: 500 },
+        { ...o, scenario: 'full' as const, agents: 20_000, frameworks: 2000 },
+        { ...o, scenario: 'full' as const, agents: 10_000, frameworks: 1000, roles: 100 },
+        { ...o, scenario: 'decline' as const, agents: 10_000, frameworks: 1000 },
+        { ...o, scenario: 'decline' as const, agents: 50_000, frameworks: 1000 },
+        { ...o, scenario: 'quota' as const, quotaRoles: [25, 5] as const },
+        { ...o, scenario: 'quota' as const, quotaRoles: [250, 50] as const },
+        { ...o, scenario: 'quota' as const, quotaRoles: [2500, 500] as const },
+        { ...o, scenario: 'multi' as const },
+      ]
+    : [o];
+  const results: AllocatorBenchResult[] = [];
+  for (const r of runs) {
+    const load = (await import('node:os')).loadavg()[0]!;
+    const res = runAllocatorBench(r, ctx);
+    results.push({ ...res, extra: { ...res.extra, load_1m: Number(load.toFixed(2)) } });
+    ctx.progress(`${r.scenario} ${res.agents}/${res.frameworks}: cycle p50 ${res.cycle_ms.p50.toFixed(1)} ms, allocate p50 ${res.allocate_ms.p50.toFixed(1)} ms (load ${load.toFixed(2)})`);
+  }
+  const doc = (r: AllocatorBenchResult) => ({ ...r, machine: { cpu: machine.cpuModel, cores: machine.cores, node: machine.nodeVersion, commit: machine.source.commit }, date: machine.date });
+  if (json === '-') {
+    for (const r of results) process.stdout.write(`${JSON.stringify(doc(r))}\n`);
+    return 0;
+  }
+  process.stdout.write(`\nMachine: ${describeMachine(machine)}\n\n${renderAllocatorTable(results)}\n\nTotal ${formatDuration(performance.now() - started)}\n`);
+  if (json !== undefined) {
+    const file = resolve(json);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(results.map(doc), null, 2)}\n`);
+    ctx.progress(`wrote ${file}`);
+  }
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -118,18 +118,45 @@ export const rangesSize = (rs: readonly Range[]): number => rs.reduce((n, [b, e]
 
 // --- lists -----------------------------------------------------------------------------------
 //
-// Every function returns a normalised list (sorted by resourceKey, merged, no zeros) and
-// remembers that it did (NORMALISED): on such lists add, subtract and contains are a single
-// merge walk, without building maps. Other inputs (straight from an event) take the general path.
+// Every function returns a normalised list (sorted by resourceKey, merged, no zeros, scalars in
+// thousandths, ranges sorted and merged, sets sorted). On normalised inputs add, subtract and
+// contains are a single merge walk, without building maps; whether a list is normalised is checked
+// on the fly (cheap: keys are cached on the resources), other inputs take the general path.
 
-const NORMALISED: unique symbol = Symbol('normalised');
-type Marked = { [NORMALISED]?: true };
+const marked = (rs: Resource[]): Resources => rs;
 
-function marked(rs: Resource[]): Resources {
-  Object.defineProperty(rs, NORMALISED, { value: true, enumerable: false });
-  return rs;
+function isNormalised(rs: Resources): boolean {
+  let prev = '';
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    const k = resourceKey(r);
+    if (i > 0 && !(prev < k)) return false;
+    prev = k;
+    switch (r.type) {
+      case 'SCALAR': {
+        const m = Math.round(r.scalar * 1000);
+        if (m <= 0 || m / 1000 !== r.scalar) return false;
+        break;
+      }
+      case 'RANGES': {
+        const rg = r.ranges;
+        if (rg.length === 0) return false;
+        for (let j = 0; j < rg.length; j++) {
+          const x = rg[j]!;
+          if (x[0] > x[1] || (j > 0 && x[0] <= rg[j - 1]![1] + 1)) return false;
+        }
+        break;
+      }
+      case 'SET': {
+        const st = r.set;
+        if (st.length === 0) return false;
+        for (let j = 1; j < st.length; j++) if (!(st[j - 1]! < st[j]!)) return false;
+        break;
+      }
+    }
+  }
+  return true;
 }
-const isNormalised = (rs: Resources): boolean => rs.length === 0 || (rs as Marked)[NORMALISED] === true;
 
 interface Acc {
   name: string;

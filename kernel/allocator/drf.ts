@@ -79,6 +79,8 @@ export class DrfTree {
   readonly root: RoleNode;
   readonly nodes = new Map<string, RoleNode>();
   readonly clients: FrameworkClient[] = [];
+  /** Called for every role node whose share an allocation moved (after the move). */
+  onShareChange: ((n: RoleNode) => void) | undefined;
 
   constructor(
     readonly totals: Quantities,
@@ -194,6 +196,7 @@ export class DrfTree {
       if (n.parent !== null) {
         n.share = dominantShare(n.alloc, this.totals, n.weight);
         n.parent.children.update(n);
+        this.onShareChange?.(n);
       }
     }
   }

@@ -25,7 +25,8 @@ import * as R from '../resources.js';
 import { allocatableTo, isAncestorOrSelf } from '../roles.js';
 import { type AgentState, type AllocatorSettings, filterKey, type FrameworkState, machineKey, type State, type Unavailability } from '../state.js';
 import { AllocatorCache, type IdleReason } from './cache.js';
-import { DrfTree, type FrameworkClient, type Group, type RoleNode } from './drf.js';
+import { type Child, DrfTree, type FrameworkClient, type Group, type RoleNode } from './drf.js';
+import { IndexedHeap } from './heap.js';
 import { CycleQuota } from './headroom.js';
 
 export { AllocatorCache } from './cache.js';
@@ -96,12 +97,34 @@ function allocatableCompiled(rs: Resources, min: MinAllocatable): boolean {
   return false;
 }
 
+/** allocatableCompiled of the resources of `rs` that `keep` accepts, without building the list. */
+function allocatableWhere(rs: Resources, keep: (r: Resource) => boolean, min: MinAllocatable): boolean {
+  let any = false;
+  for (const r of rs) if (keep(r)) any = true;
+  if (!any) return false;
+  if (min.length === 0) return true;
+  for (const m of min) {
+    let ok = true;
+    for (const [name, milli] of m) {
+      let have = 0;
+      for (const r of rs) if (r.name === name && r.type === 'SCALAR' && keep(r)) have += Math.round(r.scalar * 1000);
+      if (have < milli) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
 /** Does `rs` hold at least one of the minimums (Mesos's --min_allocatable_resources)? */
 export function allocatable(rs: Resources, min: AllocatorOptions['minAllocatable']): boolean {
   return allocatableCompiled(rs, compileMin(min));
 }
 
 const isReserved = (r: Resource): boolean => r.reservations !== undefined && r.reservations.length > 0;
+const isUnreserved = (r: Resource): boolean => r.reservations === undefined || r.reservations.length === 0;
 /** Unreserved scalars that quota counts (cpus, mem, disk, gpus). */
 const isQuotaScalar = (r: Resource): boolean => r.type === 'SCALAR' && !isReserved(r) && isQuantityName(r.name);
 
@@ -160,8 +183,17 @@ interface AgentOutcome {
 class Cycle {
   readonly offers: OfferProposal[] = [];
   readonly min: MinAllocatable;
-  /** Stage 1: roles with unmet guarantees, lowest share first. */
-  private guaranteed: RoleNode[] = [];
+  /** Stage 1: roles with unmet guarantees, lowest share first (kept in order as shares move). */
+  private readonly guaranteed = new IndexedHeap<Guaranteed>((a, b) => {
+    const x = a.node;
+    const y = b.node;
+    return x.share !== y.share ? x.share < y.share : x.allocations !== y.allocations ? x.allocations < y.allocations : x.name < y.name;
+  });
+  private readonly guaranteedOf = new Map<RoleNode, Guaranteed>();
+  /** Some role was left out of the fair walk for quota: every agent walked since saw quota at work. */
+  private droppedCapped = false;
+  /** Children left out of a node's heap for the rest of the cycle (limits only shrink within a cycle). */
+  private readonly droppedFrom = new Map<RoleNode, Child[]>();
 
   constructor(
     readonly state: State,
@@ -173,13 +205,17 @@ class Cycle {
     this.min = compileMin(settings.minAllocatable);
     for (const role of quota.guaranteedRoles()) {
       const n = tree.nodes.get(role);
-      if (n !== undefined && n.children.size > 0) this.guaranteed.push(n);
+      if (n === undefined || n.children.size === 0) continue;
+      const g: Guaranteed = { node: n, heapIndex: -1 };
+      this.guaranteedOf.set(n, g);
+      this.guaranteed.push(g);
     }
-    this.sortGuaranteed();
-  }
-
-  private sortGuaranteed(): void {
-    this.guaranteed.sort((a, b) => a.share - b.share || a.allocations - b.allocations || (a.name < b.name ? -1 : 1));
+    if (this.guaranteedOf.size > 0) {
+      tree.onShareChange = (n) => {
+        const g = this.guaranteedOf.get(n);
+        if (g !== undefined) this.guaranteed.update(g);
+      };
+    }
   }
 
   offerAgent(a: AgentState): AgentOutcome {
@@ -191,21 +227,23 @@ class Cycle {
     const unavailability = machine?.mode === 'DRAINING' ? machine.unavailability : undefined;
     const ctx: AgentCtx = { a, gpuAgent, unavailability, out, pool };
 
-    // Stage 1: unmet guarantees.
-    if (this.guaranteed.length > 0 && this.unreservedAllocatable(ctx.pool)) {
+    // Stage 1: unmet guarantees, lowest share first; a role whose guarantees are met leaves.
+    if (this.guaranteed.size > 0 && this.unreservedAllocatable(ctx.pool)) {
       out.quotaInvolved = true;
-      const before = this.offers.length;
-      for (const n of this.guaranteed) {
-        if (this.quota.unsatisfied(n.name) === null) continue;
-        if (this.walk(n, ctx, 'guarantee', () => !this.unreservedAllocatable(ctx.pool))) break;
+      const popped: Guaranteed[] = [];
+      for (let g = this.guaranteed.pop(); g !== undefined; g = this.guaranteed.pop()) {
+        if (this.quota.unsatisfied(g.node.name) === null) continue;
+        popped.push(g);
+        if (this.walk(g.node, ctx, 'guarantee', () => !this.unreservedAllocatable(ctx.pool))) break;
       }
-      if (this.offers.length > before) {
-        this.guaranteed = this.guaranteed.filter((n) => this.quota.unsatisfied(n.name) !== null);
-        this.sortGuaranteed();
-      }
+      for (const g of popped) if (this.quota.unsatisfied(g.node.name) !== null) this.guaranteed.push(g);
     }
-    // Stage 2: fair share of what is unreserved (and the walkers' reservations with it).
-    if (this.unreservedAllocatable(ctx.pool)) this.walk(this.tree.root, ctx, 'fair', () => !this.unreservedAllocatable(ctx.pool));
+    // Stage 2: fair share of what is unreserved (and the walkers' reservations with it) — unless the
+    // headroom kept for guarantees leaves nothing worth offering of it to anyone.
+    if (this.unreservedAllocatable(ctx.pool)) {
+      if (this.belowMinimum(this.quota.surplus())) out.quotaInvolved = true;
+      else this.walk(this.tree.root, ctx, 'fair', () => !this.unreservedAllocatable(ctx.pool), true);
+    }
     // Reservations nobody took: each to its role's subtree.
     if (ctx.pool.some(isReserved)) {
       const owners = [...new Set(ctx.pool.filter(isReserved).map(R.reservedRole))].sort();
@@ -214,16 +252,27 @@ class Cycle {
         const node = this.tree.nodes.get(owner);
         if (node === undefined) continue;
         const mine = (pool: Resources): boolean => pool.some((r) => isReserved(r) && isAncestorOrSelf(owner, R.reservedRole(r)));
-        this.walk(node, ctx, 'fair', (pool) => !mine(pool));
+        this.walk(node, ctx, 'fair', (pool) => !mine(pool), false, true);
       }
     }
+    if (this.droppedCapped) out.quotaInvolved = true;
     out.idle = allocatableCompiled(ctx.pool, this.min) || (ctx.pool.some(isReserved) && ctx.pool.length > 0 && this.reservedUsable(ctx.pool));
     return out;
   }
 
+  /** Less than any minimum offer fits under this bound (null: no bound). */
+  private belowMinimum(bound: Quantities | null): boolean {
+    if (bound === null || this.min.length === 0) return false;
+    return !this.min.some((alt) => alt.every(([name, milli]) => !isQuantityName(name) || bound[name] >= milli));
+  }
+
+  /** The role's quota limits (or an ancestor's) leave it less than any minimum offer of unreserved resources. */
+  private capped(role: string): boolean {
+    return this.quota.active && this.belowMinimum(this.quota.capFor(role));
+  }
+
   private unreservedAllocatable(pool: Resources): boolean {
-    const u = pool.filter((r) => !isReserved(r));
-    return u.length > 0 && allocatableCompiled(u, this.min);
+    return allocatableWhere(pool, isUnreserved, this.min);
   }
 
   /** Reserved resources left that some framework could use (their role has a node). */
@@ -236,23 +285,36 @@ class Cycle {
    * Walk a node's subtree in DRF order, offering the agent's resources; stop when `done(pool)`.
    * Returns whether it stopped because of `done`.
    */
-  private walk(node: RoleNode, ctx: AgentCtx, mode: Mode, done: (pool: Resources) => boolean): boolean {
-    const popped: (RoleNode | Group)[] = [];
+  private walk(node: RoleNode, ctx: AgentCtx, mode: Mode, done: (pool: Resources) => boolean, dropCapped = false, withDropped = false): boolean {
+    const back = withDropped ? this.droppedFrom.get(node) : undefined;
+    if (back !== undefined) for (const c of back) node.children.push(c);
+    const popped: Child[] = [];
     let stop = false;
     while (!stop) {
       const c = node.children.pop();
       if (c === undefined) break;
+      // A role its quota limits leave nothing worth offering of unreserved resources stays out of
+      // this cycle's fair walk (limits only shrink within a cycle); its reservations are still
+      // offered in the reservation pass, which walks the dropped nodes too.
+      if (dropCapped && this.capped(c.kind === 'group' ? c.role : c.name)) {
+        this.droppedCapped = true;
+        const list = this.droppedFrom.get(node);
+        if (list === undefined) this.droppedFrom.set(node, [c]);
+        else list.push(c);
+        continue;
+      }
       popped.push(c);
-      stop = c.kind === 'group' ? this.visitGroup(c, ctx, mode, done) : this.walk(c, ctx, mode, done);
+      stop = c.kind === 'group' ? this.visitGroup(c, ctx, mode, done) : this.walk(c, ctx, mode, done, dropCapped, withDropped);
     }
     for (const c of popped) node.children.push(c);
+    if (back !== undefined) for (const c of back) node.children.remove(c);
     return stop;
   }
 
   private visitGroup(g: Group, ctx: AgentCtx, mode: Mode, done: (pool: Resources) => boolean): boolean {
     const role = g.role;
-    const part = ctx.pool.filter((r) => allocatableTo(R.reservedRole(r), role));
-    if (part.length === 0 || !allocatableCompiled(part, this.min)) return false;
+    const mine = (r: Resource): boolean => allocatableTo(R.reservedRole(r), role);
+    if (!allocatableWhere(ctx.pool, mine, this.min)) return false;
     if (mode === 'guarantee' && this.quota.unsatisfied(role) === null) return false;
     const popped: FrameworkClient[] = [];
     let stop = false;
@@ -266,8 +328,7 @@ class Cycle {
           stop = true;
           break;
         }
-        const rest = ctx.pool.filter((x) => allocatableTo(R.reservedRole(x), role));
-        if (rest.length === 0 || !allocatableCompiled(rest, this.min)) break;
+        if (!allocatableWhere(ctx.pool, mine, this.min)) break;
       } else if (r === 'ROLE_CAPPED') break;
     }
     for (const c of popped) g.clients.push(c);
@@ -278,6 +339,8 @@ class Cycle {
     const f = c.framework;
     const role = c.role;
     if (ctx.gpuAgent && this.settings.filterGpuResources && !f.info.capabilities.includes('GPU_RESOURCES')) return 'SKIPPED';
+    // The common case — no quota anywhere, nothing reserved left on the agent: all of it, as it is.
+    if (!this.quota.active && ctx.pool.every(isUnreserved)) return this.offer(c, ctx, ctx.pool, null);
     const avail = R.filterResources(ctx.pool, (r) => allocatableTo(R.reservedRole(r), role));
     const quotaPart = R.filterResources(avail, isQuotaScalar);
     const always = R.filterResources(avail, (r) => !isQuotaScalar(r));
@@ -286,7 +349,8 @@ class Cycle {
     if (mode === 'guarantee') {
       const left = this.quota.unsatisfied(role);
       if (left === null) return 'ROLE_CAPPED';
-      guaranteed = shrink(quotaPart, left);
+      // Guarantees never take a role (or an ancestor) past its limits.
+      guaranteed = shrink(quotaPart, minQ(left, this.quota.capFor(role))!);
       if (guaranteed.length === 0) return 'ROLE_CAPPED';
       additional = R.subtractClamped(quotaPart, guaranteed);
     }
@@ -306,6 +370,16 @@ class Cycle {
     const toOffer = R.add(guaranteed, additional, always);
     // Cut by quota to nothing useful: the rest of the role would be cut alike.
     if (!allocatableCompiled(toOffer, this.min)) return cut ? 'ROLE_CAPPED' : 'SKIPPED';
+    const charged = zeroQ();
+    addResourcesInto(charged, guaranteed);
+    addResourcesInto(charged, additional, 1, isQuotaScalar);
+    return this.offer(c, ctx, toOffer, charged);
+  }
+
+  /** Offer `toOffer` to the client unless its refuse filter covers it; charge quota with `charged`. */
+  private offer(c: FrameworkClient, ctx: AgentCtx, toOffer: Resources, charged: Quantities | null): 'OFFERED' | 'SKIPPED' {
+    const f = c.framework;
+    const role = c.role;
     const flt = f.filters.get(filterKey(ctx.a.id, role));
     if (flt !== undefined && flt.until > this.now && R.contains(flt.resources, toOffer)) {
       if (flt.until < ctx.out.filteredUntil) ctx.out.filteredUntil = flt.until;
@@ -319,18 +393,20 @@ class Cycle {
       resources: toOffer,
       ...(ctx.unavailability !== undefined ? { unavailability: ctx.unavailability } : {}),
     });
-    ctx.pool = R.subtractClamped(ctx.pool, toOffer);
-    const q = fromResources(toOffer);
-    this.tree.allocated(c, q);
-    const charged = zeroQ();
-    addResourcesInto(charged, guaranteed);
-    addResourcesInto(charged, additional, 1, isQuotaScalar);
-    this.quota.charge(role, charged);
+    ctx.pool = toOffer === ctx.pool ? R.EMPTY : R.subtractClamped(ctx.pool, toOffer);
+    this.tree.allocated(c, fromResources(toOffer));
+    if (charged !== null) this.quota.charge(role, charged);
     return 'OFFERED';
   }
 }
 
 type Mode = 'guarantee' | 'fair';
+
+/** A role with unmet guarantees in stage 1's heap. */
+interface Guaranteed {
+  readonly node: RoleNode;
+  heapIndex: number;
+}
 
 interface AgentCtx {
   readonly a: AgentState;

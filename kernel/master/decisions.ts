@@ -87,7 +87,8 @@ export function offerEvents(
           agentId: p.agentId,
           hostname: p.hostname,
           role: p.role,
-          resources: [...p.resources],
+          // Resource lists are never mutated: the proposal's own list goes into the event.
+          resources: p.resources as EventOf<'OffersCreated'>['offers'][number]['resources'],
           ...(ctx.offerTimeoutMs !== null ? { expiresAt: ctx.now + ctx.offerTimeoutMs } : {}),
           ...(p.unavailability !== undefined ? { unavailability: { ...p.unavailability } } : {}),
         })),
