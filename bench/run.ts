@@ -75,7 +75,8 @@ Options:
   --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
   --no-probe           skip timing the takeover's work in this process at the large sizes
   allocator:
-  --scenario S         full (default), decline, quota, multi, or grid (every figure of the closing table)
+  --scenario S         full (default), decline, quota, multi, multi-suppress, or grid (every figure of the
+                       closing table)
   --agents A           agents (default ${al.agents})
   --frameworks F       frameworks (default ${al.frameworks})
   --roles R            roles the frameworks are spread over (default ${al.roles}: all in '*')
@@ -226,8 +227,8 @@ async function main(argv: string[]): Promise<number> {
 
   if (names.includes('allocator')) {
     const scenario = v.scenario ?? 'full';
-    if (!['full', 'decline', 'quota', 'multi', 'grid'].includes(scenario)) {
-      process.stderr.write(`bench: --scenario must be full, decline, quota, multi or grid (got ${JSON.stringify(scenario)})\n`);
+    if (!['full', 'decline', 'quota', 'multi', 'multi-suppress', 'grid'].includes(scenario)) {
+      process.stderr.write(`bench: --scenario must be full, decline, quota, multi, multi-suppress or grid (got ${JSON.stringify(scenario)})\n`);
       return 2;
     }
     let ao: AllocatorBenchOptions;
@@ -327,6 +328,7 @@ async function runAllocatorCli(o: AllocatorBenchOptions, grid: boolean, json: st
         { ...o, scenario: 'quota' as const, quotaRoles: [250, 50] as const },
         { ...o, scenario: 'quota' as const, quotaRoles: [2500, 500] as const },
         { ...o, scenario: 'multi' as const },
+        { ...o, scenario: 'multi-suppress' as const },
       ]
     : [o];
   const results: AllocatorBenchResult[] = [];

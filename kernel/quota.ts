@@ -87,11 +87,16 @@ export function quotaUpdateError(state: State, configs: readonly QuotaConfigInpu
       }
     }
   }
-  for (const [role] of next) {
-    const children = [...next.keys()].filter((r) => r !== role && isAncestorOrSelf(role, r) && nearestQuotaParent(next, r) === role);
-    if (children.length === 0) continue;
-    const sum = zeroQ();
-    for (const c of children) addInto(sum, quotaQuantities(next.get(c)).guarantees);
+  // Sum the children's guarantees per nearest quota parent, in one pass.
+  const childSums = new Map<string, Quantities>();
+  for (const [role, q] of next) {
+    const parent = nearestQuotaParent(next, role);
+    if (parent === undefined) continue;
+    let sum = childSums.get(parent);
+    if (sum === undefined) childSums.set(parent, (sum = zeroQ()));
+    addInto(sum, quotaQuantities(q).guarantees);
+  }
+  for (const [role, sum] of childSums) {
     const own = quotaQuantities(next.get(role)).guarantees;
     for (const n of QUANTITY_NAMES) {
       if (sum[n] > own[n]) {
