@@ -81,8 +81,9 @@ export function quotaUpdateError(state: State, configs: readonly QuotaConfigInpu
     if (parent === '') continue;
     const pq = quotaQuantities(next.get(parent));
     const cq = quotaQuantities(q);
+    // A limit the child does not set is its parent's anyway; one it sets may not be above it.
     for (const n of QUANTITY_NAMES) {
-      if (cq.limits[n] > pq.limits[n]) {
+      if (q.limits[n] !== undefined && cq.limits[n] > pq.limits[n]) {
         return `Invalid QuotaConfig: role '${role}' has a ${n} limit (${describeRecord(q.limits)}) above its parent '${parent}''s (${describeRecord(next.get(parent)!.limits)})`;
       }
     }
