@@ -2,7 +2,8 @@
  * `mesos reserve` / `mesos unreserve`: dynamic reservations of an agent's free resources, through
  * the operator API (RESERVE_RESOURCES, UNRESERVE_RESOURCES). The resources are given in the text
  * form and the role separately: `--resources 'cpus:2;mem:512' --role eng` reserves unreserved
- * resources for eng; `--resources 'cpus(eng):1' --role eng/batch` refines eng's reservation.
+ * resources for eng; `--resources 'cpus(eng):1' --role eng/batch` refines eng's static reservation
+ * (in the text form `(role)` is a static reservation: a dynamic one is refined through the API).
  */
 import type { Resource } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
