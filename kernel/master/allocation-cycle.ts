@@ -25,8 +25,9 @@ export interface CycleResult {
 
 /**
  * Explaining unmet demand looks at every agent for a framework, so it is rationed: a framework is
- * explained again at most every `intervalMs`, and at most `perCycle` frameworks per cycle (round
- * robin). What it finds is appended only when the set of reasons changed.
+ * explained again at most every `intervalMs`, and at most `perCycle` frameworks per cycle (fewer on
+ * a large cluster: ~200,000 agent checks a cycle), the least recently explained first. What it
+ * finds is appended only when the set of reasons changed.
  */
 export class PendingExplainer {
   private readonly lastExplained = new Map<FrameworkId, number>();
@@ -40,7 +41,8 @@ export class PendingExplainer {
     const emit = (frameworkId: FrameworkId, reasons: EventOf<'DemandUnmet'>['reasons']): void => {
       out.push({ type: 'DemandUnmet', schemaVersion: SCHEMA_VERSION, id: ctx.newId(), time: ctx.now, epoch: ctx.epoch, frameworkId, reasons });
     };
-    let budget = this.perCycle;
+    // Each explanation looks at every agent: at most ~200,000 agent checks a cycle.
+    let budget = Math.min(this.perCycle, Math.max(1, Math.floor(200_000 / Math.max(1, state.agents.size))));
     const due = [...state.frameworks.values()]
       .filter((f) => f.status !== 'REMOVED')
       .map((f) => ({ f, at: this.lastExplained.get(f.id) ?? -Infinity }))
