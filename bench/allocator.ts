@@ -33,8 +33,12 @@ export interface AllocatorBenchOptions {
   readonly agents: number;
   readonly frameworks: number;
   readonly roles: number;
-  /** Timed cycles per measurement. */
-  readonly cycles: number;
+  /**
+   * Timed cycles per measurement; undefined: by cluster size (200 at 500 agents down to 20 at
+   * 5,000 and more), so that small clusters, whose cycles take a few milliseconds, are not
+   * measured on a cold JIT or a single collection.
+   */
+  readonly cycles?: number;
   /** decline: rounds; quota: (small, large) roles. */
   readonly rounds: number;
   readonly quotaRoles: readonly [number, number];
@@ -45,7 +49,6 @@ export const defaultAllocatorBenchOptions = (): AllocatorBenchOptions => ({
   agents: 1000,
   frameworks: 100,
   roles: 1,
-  cycles: 20,
   rounds: 10,
   quotaRoles: [2500, 500],
 });
@@ -118,6 +121,11 @@ function timedCycle(c: Cluster, cache: AllocatorCache | undefined): { allocateMs
   return { allocateMs: r.stats.allocateMs, cycleMs, events: r.events, offers: r.stats.offers };
 }
 
+/** The timed cycles of a measurement: --cycles, or by cluster size. */
+export function cyclesFor(o: Pick<AllocatorBenchOptions, 'cycles' | 'agents'>): number {
+  return o.cycles ?? Math.min(200, Math.max(20, Math.ceil(100_000 / Math.max(1, o.agents))));
+}
+
 function role(i: number, roles: number): string {
   return roles <= 1 ? '*' : `role-${i % roles}`;
 }
@@ -134,8 +142,9 @@ function full(o: AllocatorBenchOptions, ctx: BenchContext): AllocatorBenchResult
   const cycle: number[] = [];
   let offers = 0;
   let last: ClusterEvent[] = [];
-  const warmup = 3;
-  for (let i = 0; i < o.cycles + warmup; i++) {
+  const cycles = cyclesFor(o);
+  const warmup = Math.max(3, Math.ceil(cycles / 10));
+  for (let i = 0; i < cycles + warmup; i++) {
     const r = timedCycle(c, undefined);
     if (i >= warmup) {
       alloc.push(r.allocateMs);
@@ -160,7 +169,7 @@ function full(o: AllocatorBenchOptions, ctx: BenchContext): AllocatorBenchResult
   }
   const all = [...c.state.offers.values()];
   const step = Math.max(1, Math.floor(o.agents / 100));
-  for (let i = 0; i < o.cycles; i++) {
+  for (let i = 0; i < cycles; i++) {
     const chosen = all.splice(0, step).filter((x) => c.state.offers.has(x.id));
     for (const x of chosen) c.fold({ type: 'OffersDeclined', frameworkId: x.frameworkId, offerIds: [x.id], refuseSeconds: 0 });
     const t = performance.now();
@@ -181,6 +190,7 @@ function full(o: AllocatorBenchOptions, ctx: BenchContext): AllocatorBenchResult
     cycle_ms: latencySummary(cycle),
     offers_per_cycle: offers,
     extra: {
+      timed_cycles: cycles,
       steady_agents_changed_per_cycle: step,
       steady_candidates_p50: latencySummary(steadyCandidates).p50,
       steady_allocate_ms: latencySummary(steadyAlloc),
@@ -254,7 +264,7 @@ function quota(o: AllocatorBenchOptions, ctx: BenchContext): AllocatorBenchResul
   for (const q of configs) c2.framework(`fw-${q.role}`, q.role);
   const alloc: number[] = [first.allocateMs];
   const cycle: number[] = [first.cycleMs];
-  for (let i = 0; i < Math.min(o.cycles, 5); i++) {
+  for (let i = 0; i < Math.min(cyclesFor(o), 5); i++) {
     const r = timedCycle(c2, undefined);
     alloc.push(r.allocateMs);
     cycle.push(r.cycleMs);

@@ -80,7 +80,7 @@ Options:
   --agents A           agents (default ${al.agents})
   --frameworks F       frameworks (default ${al.frameworks})
   --roles R            roles the frameworks are spread over (default ${al.roles}: all in '*')
-  --cycles N           timed cycles (default ${al.cycles})
+  --cycles N           timed cycles (default by size: 200 at 500 agents, 20 from 5,000)
   --rounds N           decline: rounds of declining everything (default ${al.rounds})
   -h, --help           this text
 
