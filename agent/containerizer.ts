@@ -51,9 +51,23 @@ export interface ContainerStats extends ContainerUsage {
   readonly timestamp: number;
 }
 
+/**
+ * How to run another command in a container's context (a command check): in its cgroups (so it
+ * counts against the container's limits), as its user, with its environment, in its sandbox.
+ */
+export interface ContainerExec {
+  /** The sandbox: the working directory. */
+  readonly cwd: string;
+  /** The task's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The argv that runs `command` inside the container (argv[0] is the program to spawn). */
+  argv(command: TaskCommand): string[];
+}
+
 export interface Container {
   readonly containerId: string;
   readonly pid: number;
+  readonly exec: ContainerExec;
   /** Resolves once, after the command exited and the isolation was removed. Never rejects. */
   readonly exited: Promise<ExitInfo>;
   /** SIGTERM, then SIGKILL after `gracePeriodMs`; resolves with the (single) ExitInfo. */
@@ -133,6 +147,7 @@ class RunningContainer implements Container {
   constructor(
     readonly containerId: string,
     readonly pid: number,
+    readonly exec: ContainerExec,
     private readonly limits: ContainerLimits,
     private readonly isolator: Isolator,
     private readonly log: Logger,
@@ -290,7 +305,12 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
       });
       const pid = child.pid;
       if (pid === undefined) throw new Error('spawned child has no pid');
-      const container = new RunningContainer(containerId, pid, spec.limits, isolator, clog.child({ pid }), () =>
+      const exec: ContainerExec = {
+        cwd: spec.sandbox,
+        env,
+        argv: (command) => wrapperArgv({ joinProcsFiles: preparation.joinProcsFiles, privilegeDrop, command }),
+      };
+      const container = new RunningContainer(containerId, pid, exec, spec.limits, isolator, clog.child({ pid }), () =>
         live.delete(containerId),
       );
       container.attach(child, exit);

@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { hostname as osHostname } from 'node:os';
+import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { type AgentCommand, AgentPing, type AgentId, SCHEMA_VERSION, asAgentId, subjects } from '../events/index.js';
+import { type AgentCommand, AgentPing, type AgentId, SCHEMA_VERSION, type TaskStatus, asAgentId, subjects } from '../events/index.js';
 import { parseAttributes } from '../kernel/attributes.js';
 import { type Bus, append, connectBus } from '../kernel/bus.js';
 import { format, parseResources } from '../kernel/resources.js';
@@ -15,9 +15,12 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type CommandInbox, startCommandInbox } from './command-inbox.js';
 import { createContainerizer } from './containerizer.js';
 import { detectResources, mergeResources } from './detect-resources.js';
+import { taskCheckStarter } from './health/index.js';
+import { agentFlagsJson } from './http/flags-json.js';
+import { createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
 import { selectIsolator } from './isolation/detect.js';
 import { AgentOptions, type AgentOptionsInput } from './options.js';
-import { createStatusSender } from './status-sender.js';
+import { type StatusSender, createStatusSender } from './status-sender.js';
 import { createTaskRunner } from './task-runner.js';
 
 export { AgentOptions, type AgentOptionsInput } from './options.js';
@@ -39,6 +42,10 @@ export interface AgentHandle {
   readonly isolation: string;
   /** Why cgroups are not used, when they are not. */
   readonly isolationFallback: string | undefined;
+  /** The port its HTTP endpoint listens on, and the address it announced (`slave(1)@ip:port` is its pid). */
+  readonly httpPort: number;
+  readonly advertisedIp: string;
+  readonly pid: string;
   running(): number;
   /** Stop: kill every task, report it, leave gracefully. */
   stop(): Promise<void>;
@@ -46,6 +53,7 @@ export interface AgentHandle {
 
 export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Promise<AgentHandle> {
   const o = AgentOptions.parse(input);
+  const startTime = Date.now();
   const workDir = resolve(o.workDir);
   await mkdir(workDir, { recursive: true });
 
@@ -72,8 +80,47 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const containerizer = createContainerizer({ isolator, log });
 
   const bus: Bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
-  const statuses = createStatusSender(bus, log);
-  const runner = createTaskRunner({ agentId, workDir, containerizer, statuses, defaultGraceMs: o.killGracePeriodMs, log });
+  // What the agent ran, for its /state: every launch it carries out and every update it sends.
+  const history = createTaskHistory();
+  const statuses = observed(createStatusSender(bus, log), (s) => history.status(s));
+  const runner = createTaskRunner({
+    agentId,
+    workDir,
+    containerizer,
+    statuses,
+    defaultGraceMs: o.killGracePeriodMs,
+    log,
+    startChecks: taskCheckStarter(),
+  });
+  const advertisedIp = o.advertiseIp ?? (o.ip === '0.0.0.0' ? (externalIPv4() ?? '127.0.0.1') : o.ip);
+  const flags = agentFlagsJson(o, workDir, hostname);
+  const http = await startAgentHttp({
+    ip: o.ip,
+    port: o.port,
+    history,
+    running: () => runner.running(),
+    log,
+    identity: (port) => ({
+      id: agentId,
+      hostname,
+      ip: advertisedIp,
+      port,
+      version: AGENT_VERSION,
+      startTime,
+      resources,
+      attributes,
+      workDir,
+      isolation: isolator.kind,
+      isolationFallback: fallbackReason,
+      flags,
+    }),
+  }).catch(async (err: unknown) => {
+    // Leave nothing behind: the connection, and the cgroups root the isolator probe made.
+    await bus.close();
+    await isolator.removeRoot().catch((e: unknown) => log.warn({ err: e }, 'could not remove the cgroups root'));
+    throw err;
+  });
+  log.info({ address: `${o.ip}:${http.port}`, pid: slavePid({ ip: advertisedIp, port: http.port }) }, 'agent HTTP endpoint listening');
 
   let position = { lastCommandSeq: previous?.lastCommandSeq ?? 0, catchupFromSeq: previous?.catchupFromSeq ?? 1 };
   const persist = async (p: typeof position): Promise<void> => {
@@ -89,8 +136,10 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     log,
     persist,
     handle: async (c: AgentCommand) => {
-      if (c.type === 'LaunchTasks') await runner.launch(c);
-      else await runner.kill(c);
+      if (c.type === 'LaunchTasks') {
+        history.launched(c);
+        await runner.launch(c);
+      } else await runner.kill(c);
     },
   });
 
@@ -111,7 +160,8 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const info = {
     agentId,
     hostname,
-    port: o.port,
+    port: http.port,
+    ip: advertisedIp,
     resources: [...resources],
     attributes,
     version: AGENT_VERSION,
@@ -150,6 +200,9 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     agentId,
     isolation: isolator.kind,
     isolationFallback: fallbackReason,
+    httpPort: http.port,
+    advertisedIp,
+    pid: slavePid({ ip: advertisedIp, port: http.port }),
     running: () => runner.running().length,
     stop() {
       stopping ??= (async () => {
@@ -167,11 +220,32 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
         statuses.stop();
         await bus.close();
         await isolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the cgroups root'));
+        await http.close();
         log.info('agent stopped');
       })();
       return stopping;
     },
   };
+}
+
+/** A sender that shows every update to `see` before queueing it. */
+function observed(sender: StatusSender, see: (s: TaskStatus) => void): StatusSender {
+  return {
+    send(status) {
+      see(status);
+      return sender.send(status);
+    },
+    flush: () => sender.flush(),
+    stop: () => sender.stop(),
+  };
+}
+
+/** The first non-internal IPv4 address of this machine (what to announce when listening on 0.0.0.0). */
+function externalIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 function safeJson(data: Uint8Array): unknown {

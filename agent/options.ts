@@ -10,8 +10,15 @@ export const AgentOptions = z.object({
   isolation: z.enum(['cgroups', 'posix', 'auto']).default('auto'),
   cgroupsRoot: z.string().default('mesos'),
   hostname: z.string().optional(),
-  /** Port advertised for the agent's HTTP endpoint (0: none). */
+  /** Address the agent's HTTP endpoint listens on. */
+  ip: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Its port; 0 picks a free one (the real one is announced). The command line's default is
+   * Mesos's 5051; from code it is 0, so that many agents (tests) can run on one machine.
+   */
   port: z.number().int().min(0).max(65535).default(0),
+  /** The address announced to the master (and shown in `pid`), when it differs from `ip` (e.g. listening on 0.0.0.0). */
+  advertiseIp: z.string().min(1).optional(),
   /** Grace between SIGTERM and SIGKILL when a task does not name one (Mesos's command executor uses 3 s). */
   killGracePeriodMs: z.number().int().nonnegative().default(3000),
   /** How long a stopping agent waits for its last status updates to reach the log. */

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { AgentId, EventOf, FrameworkId, StatusReason, StatusSource, TaskId, TaskInfo, TaskStateName, TaskStatus } from '../events/index.js';
 import { scalar } from '../kernel/resources.js';
 import type { Container, Containerizer, ExitInfo } from './containerizer.js';
+import { freshCheckFields, type StartTaskChecks, type TaskChecks } from './health/index.js';
 import { sandboxPath } from './sandbox.js';
 import { prepareVolumes } from './volumes.js';
 import type { StatusSender } from './status-sender.js';
@@ -24,6 +25,8 @@ export interface RunningTask {
   state: TaskStateName;
   container: Container | null;
   killing: boolean;
+  /** Its health check and check, while it runs (agent/health). */
+  checks?: TaskChecks | undefined;
 }
 
 export interface TaskRunner {
@@ -42,6 +45,8 @@ export interface TaskRunnerOptions {
   readonly statuses: StatusSender;
   readonly defaultGraceMs: number;
   readonly log: Logger;
+  /** Starts a running task's health check and check (none are run without it). */
+  readonly startChecks?: StartTaskChecks;
 }
 
 export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
@@ -50,7 +55,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   const tlog = o.log.child({ component: 'tasks' });
   const key = (f: FrameworkId, t: TaskId): string => `${f}/${t}`;
 
-  function report(t: RunningTask, state: TaskStateName, source: StatusSource, extra: { reason?: StatusReason; message?: string } = {}): Promise<void> {
+  type Extra = { reason?: StatusReason; message?: string; healthy?: boolean; checkStatus?: TaskStatus['checkStatus'] };
+  function report(t: RunningTask, state: TaskStateName, source: StatusSource, extra: Extra = {}): Promise<void> {
     t.state = state;
     const status: TaskStatus = {
       agentId: o.agentId,
@@ -62,12 +68,21 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       uuid: randomUUID(),
       timestamp: Date.now(),
       containerId: t.containerId,
+      ...freshCheckFields(t.info.check),
       ...extra,
     };
     return o.statuses.send(status);
   }
 
-  function terminalFor(exit: ExitInfo): { state: TaskStateName; source: StatusSource; reason?: StatusReason; message: string } {
+  type Terminal = { state: TaskStateName; source: StatusSource; reason?: StatusReason; message: string; healthy?: boolean };
+  /** Killed because its health check failed (and not for its memory): TASK_KILLED, healthy false, with the health reason. */
+  function healthKill(checks: TaskChecks | undefined, exit: ExitInfo): Terminal | undefined {
+    const why = checks?.killedBecause;
+    if (why === undefined || exit.oomKilled || !exit.killedByUs) return undefined;
+    return { state: 'TASK_KILLED', source: 'SOURCE_EXECUTOR', reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', message: `Task killed: ${why}; ${exit.message}`, healthy: false };
+  }
+
+  function terminalFor(exit: ExitInfo): Terminal {
     if (exit.oomKilled) {
       return { state: 'TASK_FAILED', source: 'SOURCE_AGENT', reason: 'REASON_CONTAINER_LIMITATION_MEMORY', message: exit.message };
     }
@@ -125,13 +140,30 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       return;
     }
     void report(t, 'TASK_RUNNING', 'SOURCE_EXECUTOR');
+    const container = t.container;
+    t.checks = o.startChecks?.(
+      info,
+      container.exec,
+      {
+        update: (u) => {
+          if (!t.killing && tasks.get(k) === t) void report(t, 'TASK_RUNNING', 'SOURCE_EXECUTOR', u);
+        },
+        kill: () => {
+          if (t.killing) return;
+          t.killing = true;
+          void container.kill(info.killGracePeriodMs ?? o.defaultGraceMs).catch((err: unknown) => tlog.error({ err, taskId: t.taskId }, 'kill failed'));
+        },
+      },
+      tlog,
+    );
     const done = t.container.exited.then(async (exit) => {
-      const term = terminalFor(exit);
+      t.checks?.stop();
+      const term = healthKill(t.checks, exit) ?? terminalFor(exit);
       tasks.delete(k);
       // Mesos's default executor: when a task of a group fails or is killed, the rest of the group is killed.
       if (cmd.executor !== undefined && term.state !== 'TASK_FINISHED') killGroup(cmd.frameworkId, cmd.executor.executorId);
       tlog.info({ taskId: t.taskId, state: term.state, message: term.message }, 'task ended');
-      await report(t, term.state, term.source, { ...(term.reason ? { reason: term.reason } : {}), message: term.message });
+      await report(t, term.state, term.source, { ...(term.reason ? { reason: term.reason } : {}), message: term.message, ...(term.healthy !== undefined ? { healthy: term.healthy } : {}) });
     });
     exits.add(done);
     void done.finally(() => exits.delete(done));

@@ -19,7 +19,7 @@
  *   of cpus:1;mem:1000 (≤5 per offer): cycles and time until every task is placed.
  */
 import { encode, type ClusterEvent, type FrameworkId, type OfferId, type Resource } from '../events/index.js';
-import { validate } from '../events/index.js';
+import { EVENT_VERSIONS, type EventType, validate } from '../events/index.js';
 import { AllocatorCache, runAllocation } from '../kernel/allocator/index.js';
 import { allocationCycleEvents } from '../kernel/master/allocation-cycle.js';
 import { evolve, initialState } from '../kernel/projection.js';
@@ -77,12 +77,12 @@ class Cluster {
   private offerN = 0;
 
   constructor() {
-    this.fold({ type: 'LeaderElected', epoch: 1, masterId: 'bench', hostname: 'h', ip: '127.0.0.1', port: 5050 });
+    this.fold({ type: 'LeaderElected', epoch: 1, masterId: 'bench', hostname: 'h', ip: '127.0.0.1', port: 5050, offers: 'KEPT' });
   }
 
   fold(e: Record<string, unknown>, check = false): void {
     this.now += 1;
-    const ev = { schemaVersion: 1, id: `e${++this.n}`, time: this.now, ...e } as unknown as ClusterEvent;
+    const ev = { schemaVersion: EVENT_VERSIONS[e.type as EventType], id: `e${++this.n}`, time: this.now, ...e } as unknown as ClusterEvent;
     this.state = evolve(this.state, check ? validate(ev) : ev);
   }
 
@@ -171,7 +171,7 @@ function full(o: AllocatorBenchOptions, ctx: BenchContext): AllocatorBenchResult
   const step = Math.max(1, Math.floor(o.agents / 100));
   for (let i = 0; i < cycles; i++) {
     const chosen = all.splice(0, step).filter((x) => c.state.offers.has(x.id));
-    for (const x of chosen) c.fold({ type: 'OffersDeclined', frameworkId: x.frameworkId, offerIds: [x.id], refuseSeconds: 0 });
+    for (const x of chosen) c.fold({ type: 'OffersDeclined', frameworkId: x.frameworkId, offerIds: [x.id], filters: { refuseSeconds: 0 } });
     const t = performance.now();
     const r = allocationCycleEvents(c.state, c.ctx(), cache);
     for (const e of r.events) encode(e);
@@ -222,7 +222,7 @@ function decline(o: AllocatorBenchOptions, ctx: BenchContext): AllocatorBenchRes
     // Every framework declines everything it holds, with a filter of a year (one call each).
     const byFw = new Map<string, string[]>();
     for (const off of c.state.offers.values()) byFw.set(off.frameworkId, [...(byFw.get(off.frameworkId) ?? []), off.id]);
-    for (const [fw, ids] of byFw) c.fold({ type: 'OffersDeclined', frameworkId: fw, offerIds: ids, refuseSeconds: 365 * 24 * 3600 });
+    for (const [fw, ids] of byFw) c.fold({ type: 'OffersDeclined', frameworkId: fw, offerIds: ids, filters: { refuseSeconds: 365 * 24 * 3600 } });
     idle.push(c.state.offers.size);
   }
   // And once every framework has refused every agent (simulated by more rounds), nothing to do:
@@ -350,8 +350,8 @@ function multi(o: AllocatorBenchOptions, ctx: BenchContext, suppress: boolean): 
         tasks.push({ taskId: `t${++taskN}`, name: 't', agentId: off.agentId, resources: [...p.task], command: { value: 'true', shell: true } });
       }
       placed += tasks.length;
-      if (tasks.length > 0) c.fold({ type: 'OffersAccepted', frameworkId: off.frameworkId, offerIds: [off.id], operations: [{ type: 'LAUNCH', tasks }], refuseSeconds: 0 });
-      else c.fold({ type: 'OffersDeclined', frameworkId: off.frameworkId, offerIds: [off.id], refuseSeconds: 0 });
+      if (tasks.length > 0) c.fold({ type: 'OffersAccepted', frameworkId: off.frameworkId, offerIds: [off.id], operations: [{ type: 'LAUNCH', tasks }], filters: { refuseSeconds: 0 } });
+      else c.fold({ type: 'OffersDeclined', frameworkId: off.frameworkId, offerIds: [off.id], filters: { refuseSeconds: 0 } });
       if (suppress && launched.get(off.frameworkId) === p.tasks && !suppressed.has(off.frameworkId)) {
         suppressed.add(off.frameworkId);
         c.fold({ type: 'OffersSuppressed', frameworkId: off.frameworkId });

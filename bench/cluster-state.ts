@@ -19,6 +19,7 @@ import {
   type FrameworkId,
   type OfferId,
   SCHEMA_VERSION,
+  EVENT_VERSIONS,
   type TaskId,
   type TaskInfo,
   validate,
@@ -153,10 +154,11 @@ export function* clusterEvents(s: ClusterShape): Generator<ClusterEvent> {
       const accept = out<EventOf<'OffersAccepted'>>({
         type: 'OffersAccepted',
         ...env(),
+        schemaVersion: EVENT_VERSIONS.OffersAccepted,
         frameworkId,
         offerIds: [offerOf.get(agentId)!],
         operations: [{ type: 'LAUNCH', tasks }],
-        refuseSeconds: 0,
+        filters: { refuseSeconds: 0 },
       });
       yield accept;
       yield out<EventOf<'LaunchTasks'>>({

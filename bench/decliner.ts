@@ -1,9 +1,14 @@
 /**
  * A framework on the native SDK that wants nothing: it declines every offer with a short filter
- * (refuse_seconds), so that the leader always has something to offer again soon, and after a
- * takeover (which rescinds every outstanding offer) at once. Offers that arrive together are
- * declined together, in calls of at most `chunk` offer ids (one event each, well under NATS's
- * 1 MB message limit).
+ * (refuse_seconds), so that the leader always has something to offer again soon. Offers that
+ * arrive together are declined together, in calls of at most `chunk` offer ids (one event each,
+ * well under NATS's 1 MB message limit).
+ *
+ * It holds (neither accepts nor declines) the offers of one agent in `holdEvery`, as a framework
+ * deciding slowly does: those are outstanding when the leader is killed, so the new leader's
+ * rescind-and-re-offer of them is what a failover measurement sees first. Without held offers,
+ * everything is under a refuse filter at the kill, and the first offer of the new epoch waits for a
+ * filter to expire — a wait the framework asked for, not a failover cost.
  */
 import type { FrameworkId, OfferId } from '../events/index.js';
 import { type Scheduler, subscribe } from '../frameworks/sdk/index.js';
@@ -11,6 +16,8 @@ import { silentLogger } from './log.js';
 
 export interface DeclinerStats {
   offers: number;
+  /** Offers held, not declined (see holdEvery). */
+  held: number;
   declineCalls: number;
   declineErrors: number;
   firstError?: string;
@@ -22,7 +29,7 @@ export interface Decliner {
   stop(): Promise<void>;
 }
 
-export async function startDecliner(o: { url: string; name: string; frameworkId?: string; refuseSeconds: number; chunk: number }): Promise<Decliner> {
+export async function startDecliner(o: { url: string; name: string; frameworkId?: string; refuseSeconds: number; chunk: number; holdEvery?: number }): Promise<Decliner> {
   const sched: Scheduler = await subscribe({
     nats: o.url,
     name: o.name,
@@ -30,7 +37,7 @@ export async function startDecliner(o: { url: string; name: string; frameworkId?
     log: silentLogger(),
     ...(o.frameworkId !== undefined ? { frameworkId: o.frameworkId } : {}),
   });
-  const stats: DeclinerStats = { offers: 0, declineCalls: 0, declineErrors: 0 };
+  const stats: DeclinerStats = { offers: 0, held: 0, declineCalls: 0, declineErrors: 0 };
   const inflight = new Set<Promise<void>>();
   let queue: OfferId[] = [];
   let scheduled = false;
@@ -50,8 +57,18 @@ export async function startDecliner(o: { url: string; name: string; frameworkId?
       void p.finally(() => inflight.delete(p));
     }
   };
+  const holds = (agentId: string): boolean => {
+    if (o.holdEvery === undefined || o.holdEvery <= 0) return false;
+    let h = 0;
+    for (let i = 0; i < agentId.length; i++) h = (h * 31 + agentId.charCodeAt(i)) >>> 0;
+    return h % o.holdEvery === 0;
+  };
   const sub = sched.offers$.subscribe((offer) => {
     stats.offers++;
+    if (holds(offer.agentId)) {
+      stats.held++;
+      return;
+    }
     queue.push(offer.id);
     if (!scheduled) {
       scheduled = true;

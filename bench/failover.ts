@@ -121,6 +121,9 @@ export const defaultFailoverOptions = (): FailoverOptions => ({
   budgetMs: 20 * 60_000,
 });
 
+/** The declining frameworks hold the offers of one agent in this many (bench/decliner.ts). */
+const HOLD_EVERY = 10;
+
 /**
  * A leader offers each framework all its agents of an allocation cycle in ONE OffersCreated
  * (kernel/master/decisions.ts offerEvents), ~390 bytes per offer: with one framework, 10,000
@@ -404,7 +407,7 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
       decliners.push(
         await step(
           'subscribe a framework',
-          startDecliner({ url: srv.url, name: `bench-failover-${j}`, ...(liveIds[j] !== undefined ? { frameworkId: liveIds[j] } : {}), refuseSeconds, chunk: o.declineChunk }),
+          startDecliner({ url: srv.url, name: `bench-failover-${j}`, ...(liveIds[j] !== undefined ? { frameworkId: liveIds[j] } : {}), refuseSeconds, chunk: o.declineChunk, holdEvery: HOLD_EVERY }),
           30_000,
         ),
       );
@@ -728,7 +731,7 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
   const W = Math.max(...results.map((r) => r.label.length));
   notes.push(
     `master flags: --leader-lease ${o.leaderLease} --allocation-interval ${o.allocationInterval} --agent-ping-timeout ${o.agentPingTimeout} --max-agent-ping-timeouts ${o.maxAgentPingTimeouts} --snapshot-every ${o.snapshotEvery}` +
-      `${o.heapMb !== undefined ? `; node --max-old-space-size=${o.heapMb}` : ''}; ${o.masters} masters; declining frameworks: ${o.liveFrameworks === 'auto' ? `1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster (owning its tasks)` : o.liveFrameworks}, refuse_seconds ${o.declineSeconds === 'auto' ? `auto (1 with a history; agents / ${DECLINE_CHURN_PER_SECOND} in a large cluster: ~${DECLINE_CHURN_PER_SECOND} offers/s)` : o.declineSeconds}; ` +
+      `${o.heapMb !== undefined ? `; node --max-old-space-size=${o.heapMb}` : ''}; ${o.masters} masters; declining frameworks: ${o.liveFrameworks === 'auto' ? `1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster (owning its tasks)` : o.liveFrameworks}, holding the offers of one agent in ${HOLD_EVERY} (outstanding at each kill), refuse_seconds ${o.declineSeconds === 'auto' ? `auto (1 with a history; agents / ${DECLINE_CHURN_PER_SECOND} in a large cluster: ~${DECLINE_CHURN_PER_SECOND} offers/s)` : o.declineSeconds}; ` +
       `kill after ${o.settleMs}–${2 * o.settleMs} ms (uniform) of steady state with every master caught up`,
   );
   notes.push('failover = kill -9 (wall clock) → first OffersCreated of the next epoch stored (JetStream timestamp); p99 is nearest-rank (with 20 samples, the largest)');

@@ -6,29 +6,33 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover.js';
+import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
+import { defaultReplayOptions, runReplay } from './replay-rate.js';
 import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'allocator'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'replay', 'allocator'] as const;
 type Name = (typeof NAMES)[number];
-/** What runs when no benchmark is named (failover takes long: only when named). */
+/** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
 
 const fo = defaultFoldOptions();
 const po = defaultPublishOptions();
 const pl = defaultPipelineOptions();
 const fa = defaultFailoverOptions();
+const ag = defaultAgentBenchOptions();
+const rp = defaultReplayOptions();
 
 const al = defaultAllocatorBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [allocator] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [allocator] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [replay] [allocator] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [replay] [allocator] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -38,6 +42,10 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   failover   kill -9 the leading master (real processes) N times: time until the new leader's
              first offer is in the log, over long histories and large clusters; cold start of a
              replacement master (from a snapshot)
+  agent      (only when named) one health check round (command in a container, HTTP, TCP), and
+             the agent's /state and /monitor/statistics with many running containers
+  replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
+             same consumer, and the time to the state at random points from the nearest snapshot
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
 
@@ -59,6 +67,10 @@ Options:
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
+  replay:
+  --events N           events in the log (default ${rp.events.toLocaleString('en-US')}; also fold's)
+  --snapshot-every N   a snapshot every N events (default ${rp.snapshotEvery.toLocaleString('en-US')})
+  --points N           random points of history timed (default ${rp.points})
   failover:
   --history LIST       history lengths (events) of a ${fa.historyAgents}-agent cluster, or none (default ${fa.history.join(',')})
   --clusters LIST      large clusters AGENTSxTASKS, or none (default ${fa.clusters.map((c) => `${c.agents}x${c.tasks}`).join(',')})
@@ -74,6 +86,10 @@ Options:
   --master-heap-mb MB  node --max-old-space-size of the masters (default: node's)
   --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
   --no-probe           skip timing the takeover's work in this process at the large sizes
+  agent:
+  --rounds N           check rounds of each kind per run (default ${ag.rounds})
+  --containers N       sleeping containers behind the endpoint (default ${ag.containers})
+  --requests N         requests of each endpoint per run (default ${ag.requests})
   allocator:
   --scenario S         full (default), decline, quota, multi, multi-suppress, or grid (every figure of the
                        closing table)
@@ -89,6 +105,7 @@ Examples:
   npm run bench -- fold --events 2000000 --json bench/results/fold.json
   npm run bench -- pipeline --tasks 50000 --agents 20
   npm run bench -- failover --history 10000 --clusters none --kills 5
+  npm run bench -- replay --events 1000000 --json bench/results/replay.json
 `;
 
 function count(name: string, v: string | undefined, min = 1): number | undefined {
@@ -134,11 +151,15 @@ async function main(argv: string[]): Promise<number> {
         'takeover-timeout': { type: 'string' },
         'master-heap-mb': { type: 'string' },
         'no-probe': { type: 'boolean' },
+        'snapshot-every': { type: 'string' },
+        points: { type: 'string' },
         'budget-min': { type: 'string' },
         scenario: { type: 'string' },
         roles: { type: 'string' },
         cycles: { type: 'string' },
         rounds: { type: 'string' },
+        containers: { type: 'string' },
+        requests: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -156,6 +177,8 @@ async function main(argv: string[]): Promise<number> {
   let publishOpts = po;
   let pipelineOpts = pl;
   let failoverOpts = fa;
+  let agentOpts = ag;
+  let replayOpts = rp;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -190,6 +213,15 @@ async function main(argv: string[]): Promise<number> {
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
     };
+    replayOpts = {
+      ...rp,
+      events: count('events', v.events) ?? rp.events,
+      seed: count('seed', v.seed, 0) ?? rp.seed,
+      runs: runs ?? rp.runs,
+      window: count('window', v.window) ?? rp.window,
+      snapshotEvery: count('snapshot-every', v['snapshot-every'], 100) ?? rp.snapshotEvery,
+      points: count('points', v.points) ?? rp.points,
+    };
     const list = (v: string | undefined): string[] | undefined =>
       v === undefined ? undefined : v.trim() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter((x) => x !== '');
     const declineSeconds = v['decline-seconds'] === undefined || v['decline-seconds'] === 'auto' ? v['decline-seconds'] : Number(v['decline-seconds']);
@@ -216,6 +248,12 @@ async function main(argv: string[]): Promise<number> {
       seed: count('seed', v.seed, 0) ?? fa.seed,
       probe: !(v['no-probe'] ?? false),
       budgetMs: (count('budget-min', v['budget-min']) ?? fa.budgetMs / 60_000) * 60_000,
+    };
+    agentOpts = {
+      rounds: count('rounds', v.rounds) ?? ag.rounds,
+      containers: count('containers', v.containers) ?? ag.containers,
+      requests: count('requests', v.requests) ?? ag.requests,
+      runs: runs ?? ag.runs,
     };
   } catch (err) {
     if (err instanceof UsageError) {
@@ -269,7 +307,11 @@ async function main(argv: string[]): Promise<number> {
             ? await runPublish(publishOpts, ctx)
             : name === 'failover'
               ? await runFailover(failoverOpts, ctx)
-              : await runPipeline(pipelineOpts, ctx);
+              : name === 'agent'
+                ? await runAgentBench(agentOpts, ctx)
+                : name === 'replay'
+                  ? await runReplay(replayOpts, ctx)
+                : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {
@@ -334,9 +376,14 @@ async function runAllocatorCli(o: AllocatorBenchOptions, grid: boolean, json: st
   const results: AllocatorBenchResult[] = [];
   for (const r of runs) {
     const load = (await import('node:os')).loadavg()[0]!;
+    // What other processes used meanwhile: on a shared machine, the figures are only as quiet as this.
+    const meter = startBackgroundMeter();
     const res = runAllocatorBench(r, ctx);
-    results.push({ ...res, extra: { ...res.extra, load_1m: Number(load.toFixed(2)) } });
-    ctx.progress(`${r.scenario} ${res.agents}/${res.frameworks}: cycle p50 ${res.cycle_ms.p50.toFixed(1)} ms, allocate p50 ${res.allocate_ms.p50.toFixed(1)} ms (load ${load.toFixed(2)})`);
+    const bg = meter();
+    results.push({ ...res, extra: { ...res.extra, load_1m: Number(load.toFixed(2)), other_cpu_pct: Math.round(bg.otherCpuPct) } });
+    ctx.progress(
+      `${r.scenario} ${res.agents}/${res.frameworks}: cycle p50 ${res.cycle_ms.p50.toFixed(1)} ms, allocate p50 ${res.allocate_ms.p50.toFixed(1)} ms (load ${load.toFixed(2)}; other processes ${bg.otherCpuPct.toFixed(0)}% of a core)`,
+    );
   }
   const doc = (r: AllocatorBenchResult) => ({ ...r, machine: { cpu: machine.cpuModel, cores: machine.cores, node: machine.nodeVersion, commit: machine.source.commit }, date: machine.date });
   if (json === '-') {

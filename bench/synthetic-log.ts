@@ -16,6 +16,8 @@ import {
   type ClusterEventInput,
   type EventOf,
   SCHEMA_VERSION,
+  EVENT_VERSIONS,
+  refuseFilter,
   subjectFor,
   validate,
 } from '../events/index.js';
@@ -258,9 +260,10 @@ export function generateLog(o: SynthOptions): SynthLog {
     emit({
       type: 'OffersDeclined',
       ...env(),
+      schemaVersion: EVENT_VERSIONS.OffersDeclined,
       frameworkId: frameworkIds[offer.fw]!,
       offerIds: [offer.id],
-      ...(refuse !== undefined ? { refuseSeconds: refuse } : {}),
+      filters: refuseFilter(refuse),
     });
     offer.agent.offered = false;
     exp.declineEvents++;
@@ -289,6 +292,7 @@ export function generateLog(o: SynthOptions): SynthLog {
     const accept = emit<EventOf<'OffersAccepted'>>({
       type: 'OffersAccepted',
       ...env(),
+      schemaVersion: EVENT_VERSIONS.OffersAccepted,
       frameworkId: frameworkIds[offer.fw]!,
       offerIds: [offer.id],
       operations: [
@@ -304,7 +308,7 @@ export function generateLog(o: SynthOptions): SynthLog {
           })),
         },
       ],
-      ...(refuse !== undefined ? { refuseSeconds: refuse } : {}),
+      filters: refuseFilter(refuse),
     });
     const a = offer.agent;
     a.offered = false;

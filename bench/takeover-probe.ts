@@ -8,7 +8,7 @@
  * and writing and reading a snapshot of the state. The state is consumed (changed in place).
  */
 import { randomUUID } from 'node:crypto';
-import { type ClusterEvent, type EventOf, type FrameworkId, type OfferId, SCHEMA_VERSION, decode, encode, subjectFor } from '../events/index.js';
+import { type ClusterEvent, type EventOf, type FrameworkId, type OfferId, SCHEMA_VERSION, EVENT_VERSIONS, decode, encode, refuseFilter, subjectFor } from '../events/index.js';
 import { allocate, defaultAllocatorOptions } from '../kernel/allocator/index.js';
 import { offerEvents, stampDraft } from '../kernel/master/decisions.js';
 import { evolve } from '../kernel/projection.js';
@@ -91,6 +91,7 @@ export function probeTakeover(state: State, o: { declineChunk: number; refuseSec
     hostname: 'probe',
     ip: '127.0.0.1',
     port: 1,
+    offers: 'KEPT',
   };
   t = performance.now();
   evolve(state, election);
@@ -113,7 +114,7 @@ export function probeTakeover(state: State, o: { declineChunk: number; refuseSec
     const declines: EventOf<'OffersDeclined'>[] = [];
     for (const [frameworkId, ids] of byFw) {
       for (let i = 0; i < ids.length; i += o.declineChunk) {
-        declines.push({ type: 'OffersDeclined', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now, frameworkId, offerIds: ids.slice(i, i + o.declineChunk), refuseSeconds: o.refuseSeconds });
+        declines.push({ type: 'OffersDeclined', schemaVersion: EVENT_VERSIONS.OffersDeclined, id: randomUUID(), time: now, frameworkId, offerIds: ids.slice(i, i + o.declineChunk), filters: refuseFilter(o.refuseSeconds) });
       }
     }
     const t1 = performance.now();

@@ -7,8 +7,8 @@ import { runAgent, agentFlags } from './commands/agent.js';
 import { devFlags, runDev } from './commands/dev.js';
 import { executeFlags, runExecuteCommand } from './commands/execute.js';
 import { masterFlags, runMaster } from './commands/master.js';
-import { replayStateFlags, replayVerifyFlags, replayWhyPendingFlags, runReplayState, runReplayVerify, runReplayWhyPending } from './commands/replay.js';
-import { FlagError, type FlagSpec, parseFlags, usage } from './flags.js';
+import { REPLAY_COMMANDS } from './commands/replay.js';
+import { FlagError, type FlagSpec, type FlagValue, parseFlags, usage } from './flags.js';
 import * as quota from './commands/quota.js';
 import * as reservation from './commands/reserve.js';
 import * as agentAdmin from './commands/agent-admin.js';
@@ -55,24 +55,8 @@ const COMMANDS: readonly Command[] = [
   { name: 'maintenance start', summary: 'Take scheduled machines down (START_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStart },
   { name: 'maintenance stop', summary: 'Bring machines back up (STOP_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStop },
   { name: 'maintenance status', summary: 'Machines in maintenance and frameworks\' answers (GET_MAINTENANCE_STATUS).', flags: maintenance.statusFlags, run: maintenance.runMaintenanceStatus },
-  {
-    name: 'replay state',
-    summary: 'Fold the cluster log (never writing to it) and print the state at a point as JSON.',
-    flags: replayStateFlags,
-    run: runReplayState,
-  },
-  {
-    name: 'replay verify',
-    summary: 'Fold all of history and check its invariants (no over-commit, no task launched twice, legal task states); exit 0 when they hold.',
-    flags: replayVerifyFlags,
-    run: runReplayVerify,
-  },
-  {
-    name: 'replay why-pending',
-    summary: "Why a framework's demand is not met: the reasons the allocator recorded in the log, and those it would give now.",
-    flags: replayWhyPendingFlags,
-    run: runReplayWhyPending,
-  },
+  // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
+  ...REPLAY_COMMANDS.map((c) => ({ ...c, name: `replay ${c.name}`, run: (v: Readonly<Record<string, unknown>>) => c.run(v as Readonly<Record<string, FlagValue>>) })),
 ];
 
 function topUsage(): string {

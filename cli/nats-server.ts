@@ -611,6 +611,36 @@ export async function waitForJetStream(urls: readonly string[], timeoutMs = 15_0
 }
 
 /**
+ * Waits until the cluster can place a stream with `replicas` replicas: it creates a small probe
+ * stream (and deletes it) until that works. Every member healthy is not yet enough: for a moment
+ * after forming, the meta leader still answers "no suitable peers for placement" (10005).
+ */
+export async function waitForPlacement(urls: readonly string[], replicas: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  const nc = await connect({ servers: [...urls], name: 'mesos-nats-probe', timeout: 1000, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
+    const name = `MESOS_PLACEMENT_PROBE_${process.pid}_${Date.now()}`;
+    for (;;) {
+      try {
+        await jsm.streams.add({ name, subjects: [`mesos.placement-probe.${process.pid}.${Date.now()}`], num_replicas: replicas });
+        await jsm.streams.delete(name).catch(() => undefined);
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+      if (Date.now() >= deadline) {
+        throw new NatsServerError('NATS_SERVER_START_FAILED', `the NATS cluster at ${urls.join(',')} cannot place a ${replicas}-replica stream after ${timeoutMs} ms; last error: ${String(lastError)}`);
+      }
+      await sleep(200);
+    }
+  } finally {
+    await nc.close().catch(() => undefined);
+  }
+}
+
+/**
  * Starts `size` nats-servers on `host` with routes to each other (a full mesh), distinct client,
  * cluster and monitoring ports and one store dir each (`<storeRoot>/n1`, …), then waits until
  * JetStream answers and every member is healthy (`/healthz`). A size of 1 is a plain server (no
@@ -704,6 +734,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     if (sick.length > 0) {
       throw new NatsServerError('NATS_SERVER_START_FAILED', `NATS cluster members not healthy: ${sick.map((m) => `${m.name}: ${m.error}`).join('; ')}`);
     }
+    if (clustered) await waitForPlacement(servers.map((s) => s.url), o.size, readyMs);
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

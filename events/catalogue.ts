@@ -11,7 +11,9 @@
  * an agent are imperative (`LaunchTasks`, `KillTask`).
  */
 import { z } from 'zod';
+import { CheckInfo, CheckStatusInfo, HealthCheck } from './checks.js';
 import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
+import { Filters } from './filters.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
 import { RoleName } from './envelope.js';
@@ -69,6 +71,10 @@ export const TaskInfo = z.object({
   /** SIGTERM, then this long, then SIGKILL. Defaults to the agent's grace period. */
   killGracePeriodMs: z.number().int().nonnegative().optional(),
   labels: Labels.optional(),
+  /** Run by the agent; a task that fails it `consecutiveFailures` times is killed. */
+  healthCheck: HealthCheck.optional(),
+  /** Run by the agent; its result is reported in `checkStatus`, nothing acts on it. */
+  check: CheckInfo.optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfo>;
 
@@ -93,6 +99,9 @@ export const Operation = z.discriminatedUnion('type', [
   DestroyOperation,
 ]);
 export type Operation = z.infer<typeof Operation>;
+
+/** The tasks an operation launches (none for RESERVE, UNRESERVE, CREATE, DESTROY). */
+export const operationTasks = (op: Operation): readonly TaskInfo[] => (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP' ? op.tasks : []);
 
 export const FRAMEWORK_CAPABILITIES = [
   'REVOCABLE_RESOURCES',
@@ -135,7 +144,10 @@ export const TaskStatus = z.object({
   uuid: z.string().min(1).max(64).optional(),
   /** When the status happened (ms since the epoch). */
   timestamp: z.number().nonnegative(),
+  /** Set on the updates of a health-checked task once it has been checked (and on its kill). */
   healthy: z.boolean().optional(),
+  /** The last result of the task's general check (present on every update of a task that has one). */
+  checkStatus: CheckStatusInfo.optional(),
   containerId: z.string().optional(),
 });
 export type TaskStatus = z.infer<typeof TaskStatus>;
@@ -169,6 +181,8 @@ export const AgentInfo = {
   hostname: z.string().min(1),
   /** The agent's HTTP port (0 when it serves none). */
   port: z.number().int().min(0).max(65535),
+  /** The address its HTTP endpoint is reached at (absent in logs from before agents served HTTP). */
+  ip: z.string().min(1).max(64).optional(),
   resources: Resources,
   attributes: z.array(Attribute).default([]),
   version: z.string(),
@@ -210,22 +224,29 @@ export const FrameworkSubscribed = z.object({
   suppressedRoles: z.array(RoleName).optional(),
 });
 
+/**
+ * Version 2: the filter is explicit (`filters`, resolved by the publisher with `refuseFilter`).
+ * Version 1 had an optional `refuseSeconds` that the fold defaulted (see events/filters.ts).
+ */
 export const OffersAccepted = z.object({
   type: z.literal('OffersAccepted'),
   ...envelope,
+  schemaVersion: z.literal(2),
   frameworkId: FrameworkId,
   offerIds: z.array(OfferId).min(1),
   operations: z.array(Operation),
-  /** Filter for the unused part of the offers (Mesos's Filters.refuse_seconds; default 5). */
-  refuseSeconds: z.number().optional(),
+  /** Filter for the unused part of the offers (Mesos's Filters). */
+  filters: Filters,
 });
 
+/** Version 2: the filter is explicit, as in OffersAccepted. */
 export const OffersDeclined = z.object({
   type: z.literal('OffersDeclined'),
   ...envelope,
+  schemaVersion: z.literal(2),
   frameworkId: FrameworkId,
   offerIds: z.array(OfferId).min(1),
-  refuseSeconds: z.number().optional(),
+  filters: Filters,
 });
 
 export const TaskKillRequested = z.object({
@@ -280,6 +301,13 @@ export const LeaderElected = z.object({
   ip: z.string(),
   /** The master's HTTP port. */
   port: z.number().int().min(0).max(65535),
+  /**
+   * What the election does to the outstanding offers. `KEPT` (what leaders write now): they stay,
+   * as do the refuse filters; nothing is re-offered. Absent: what builds before it meant — every
+   * outstanding offer is rescinded (LEADER_CHANGED) and the new leader offers afresh — so that old
+   * logs fold as they always did.
+   */
+  offers: z.enum(['KEPT', 'RESCINDED']).optional(),
 });
 
 export const OffersCreated = z.object({
@@ -332,6 +360,8 @@ export const LaunchTasks = z.object({
   agentSeq: z.number().int().positive(),
   frameworkId: FrameworkId,
   framework: z.object({ name: z.string(), user: z.string(), checkpoint: z.boolean() }),
+  /** The role its resources are allocated to (the offer's role; absent in older logs). */
+  role: z.string().optional(),
   /** Present for a task group: its tasks run under this executor. */
   executor: GroupExecutor.optional(),
   tasks: z.array(TaskInfo).min(1),
@@ -405,6 +435,12 @@ export type EventType = ClusterEvent['type'];
 export type EventOf<T extends EventType> = Extract<ClusterEvent, { type: T }>;
 
 export const EVENT_TYPES: readonly EventType[] = ClusterEvent.options.map((o) => o.shape.type.value);
+
+/** The schema version of each event type that this build writes (and upcasts older ones to). */
+export type VersionOf<T extends EventType> = EventOf<T>['schemaVersion'];
+export const EVENT_VERSIONS = Object.fromEntries(ClusterEvent.options.map((o) => [o.shape.type.value, o.shape.schemaVersion.value])) as {
+  readonly [T in EventType]: VersionOf<T>;
+};
 
 /** The input form of an event (defaults not yet applied), as a publisher writes it. */
 export type ClusterEventInput = z.input<typeof ClusterEvent>;

@@ -1,11 +1,13 @@
 /**
  * Encode and decode events, validating both ways. Nothing is published that did not pass its
  * schema; a malformed message is reported as a value (never thrown) so that the caller can count
- * it, log it and skip it. Older schema versions are upcast here, once, before validation.
+ * it, log it and skip it. Older schema versions of an event type are upcast here, once, before
+ * validation (the chain is in upcasters.ts).
  */
-import { ClusterEvent, type ClusterEventInput, SCHEMA_VERSION } from './catalogue.js';
+import { canonicalChecker } from './canonical-check.js';
+import { ClusterEvent, type ClusterEventInput } from './catalogue.js';
 import { subjectFor } from './subjects.js';
-import { offersCreatedOk } from './fast-check.js';
+import { upcast } from './upcasters.js';
 
 export type DecodeErrorCode = 'NOT_JSON' | 'NOT_AN_EVENT' | 'UNKNOWN_SCHEMA_VERSION' | 'SCHEMA_VIOLATION' | 'WRONG_SUBJECT';
 
@@ -27,8 +29,9 @@ const decoder = new TextDecoder();
 
 /** Validate (applying defaults) and serialise. Throws CodecError('INVALID_EVENT') on a bad event. */
 export function encode(input: ClusterEventInput | ClusterEvent): Uint8Array {
-  // The leader's offers, by the ten thousand: a check equivalent to the schema for what it accepts.
-  if (offersCreatedOk(input)) return encoder.encode(JSON.stringify(input));
+  // What zod would return unchanged (the leader's offers, by the ten thousand, among them) is
+  // serialised as it is: the check is zod's answer without zod's rebuilding (canonical-check.ts).
+  if (isCanonicalEvent(input)) return encoder.encode(JSON.stringify(input));
   const parsed = ClusterEvent.safeParse(input);
   if (!parsed.success) {
     throw new CodecError('INVALID_EVENT', `refusing to publish an invalid ${describe(input)}: ${summarise(parsed.error)}`, {
@@ -61,23 +64,27 @@ export function decode(data: Uint8Array, subject?: string): Decoded {
   }
   const upcast = upcastToCurrent(raw as Record<string, unknown>);
   if (!upcast.ok) return upcast;
-  if (offersCreatedOk(upcast.value)) {
-    const event = upcast.value as unknown as ClusterEvent;
-    if (subject !== undefined && subjectFor(event) !== subject) return fail('WRONG_SUBJECT', `${event.type} arrived on ${subject}, it belongs on ${subjectFor(event)}`);
-    return { ok: true, event };
-  }
-  const parsed = ClusterEvent.safeParse(upcast.value);
-  if (!parsed.success) {
-    return fail('SCHEMA_VIOLATION', `${describe(raw)} does not match its schema: ${summarise(parsed.error)}`, parsed.error);
+  let event: ClusterEvent;
+  // What zod would return unchanged needs no rebuilding (canonical-check.ts); anything else is parsed.
+  if (isCanonicalEvent(upcast.value)) event = upcast.value as ClusterEvent;
+  else {
+    const parsed = ClusterEvent.safeParse(upcast.value);
+    if (!parsed.success) {
+      return fail('SCHEMA_VIOLATION', `${describe(raw)} does not match its schema: ${summarise(parsed.error)}`, parsed.error);
+    }
+    event = parsed.data;
   }
   if (subject !== undefined) {
-    const expected = subjectFor(parsed.data);
+    const expected = subjectFor(event);
     if (expected !== subject) {
-      return fail('WRONG_SUBJECT', `${parsed.data.type} arrived on ${subject}, it belongs on ${expected}`);
+      return fail('WRONG_SUBJECT', `${event.type} arrived on ${subject}, it belongs on ${expected}`);
     }
   }
-  return { ok: true, event: parsed.data };
+  return { ok: true, event };
 }
+
+/** Says yes only for a value zod would accept and return unchanged (so the value itself is the event). */
+const isCanonicalEvent = canonicalChecker(ClusterEvent);
 
 /** Counts of what a consumer decoded and skipped, for metrics and logs. */
 export class CodecStats {
@@ -95,23 +102,9 @@ export class CodecStats {
   }
 }
 
-// Upcasting: each older schemaVersion gets a function to the next. Version 1 is the first.
-type Upcast = (e: Record<string, unknown>) => Record<string, unknown>;
-const UPCASTS: ReadonlyMap<number, Upcast> = new Map();
-
 function upcastToCurrent(e: Record<string, unknown>): { ok: true; value: Record<string, unknown> } | { ok: false; error: CodecError } {
-  let v = e.schemaVersion;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > SCHEMA_VERSION) {
-    return fail('UNKNOWN_SCHEMA_VERSION', `${describe(e)} has schemaVersion ${String(v)}; this build reads 1..${SCHEMA_VERSION}`);
-  }
-  let cur = e;
-  while (v < SCHEMA_VERSION) {
-    const up = UPCASTS.get(v);
-    if (!up) return fail('UNKNOWN_SCHEMA_VERSION', `no upcast from schemaVersion ${v}`);
-    cur = up(cur);
-    v++;
-  }
-  return { ok: true, value: cur };
+  const r = upcast(e);
+  return r.ok ? { ok: true, value: r.value } : fail('UNKNOWN_SCHEMA_VERSION', r.message);
 }
 
 function fail(code: DecodeErrorCode, message: string, cause?: unknown): { ok: false; error: CodecError } {

@@ -4,6 +4,12 @@
  */
 import { z } from 'zod';
 
+/**
+ * The first schema version, which every event type starts with (`envelope` carries it). Versions
+ * are per event type: a type changed incompatibly declares its next version in its own schema
+ * (`...envelope, schemaVersion: z.literal(2)`), and events/upcasters.ts registers the function
+ * from the previous version. `EVENT_VERSIONS[type]` is the version this build writes for a type.
+ */
 export const SCHEMA_VERSION = 1 as const;
 
 export const envelope = {

@@ -4,6 +4,7 @@
  * `cl.sys.*`; inverse offers on the framework's subjects.
  */
 import { z } from 'zod';
+import { Filters } from './filters.js';
 import { decision, envelope } from './envelope.js';
 import { AgentId, FrameworkId } from './ids.js';
 
@@ -70,5 +71,9 @@ export const InverseOffersDeclined = z.object({
   ...envelope,
   frameworkId: FrameworkId,
   inverseOfferIds: z.array(z.string().min(1)).min(1),
-  refuseSeconds: z.number().optional(),
+  /**
+   * The framework's filter, resolved by the publisher (events/filters.ts). Recorded: an answered
+   * inverse offer is not sent again while the unavailability stays the same anyway.
+   */
+  filters: Filters,
 });

@@ -11,7 +11,8 @@
  *                                        operator's calls (weights, quota, reservation, volumes,
  *                                        maintenance, agent-admin) and the allocator's settings
  * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`,
- * `live.fw.<frameworkId>`.
+ * `live.fw.<frameworkId>`, `live.master.<masterId>`. Queries answered from the leader's projection
+ * are request/reply too: `q.fw.<frameworkId>.reconcile`.
  */
 import type { AgentId, FrameworkId } from './ids.js';
 import type { ClusterEvent } from './catalogue.js';
@@ -24,6 +25,12 @@ export const subjects = {
   agentFact: (agentId: AgentId, fact: 'registered' | 'reregistered' | 'disconnected') =>
     `${LOG_PREFIX}.agent.${agentId}.${fact}`,
   agentStatus: (agentId: AgentId, frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.${agentId}.status.${frameworkId}`,
+  /** Everything an agent reports: its facts and its tasks' statuses. */
+  reportsOf: (agentId: AgentId) => `${LOG_PREFIX}.agent.${agentId}.>`,
+  /** Every call a framework makes. */
+  callsOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.fw.${frameworkId}.>`,
+  /** Every command to any agent. */
+  allCommands: `${LOG_PREFIX}.cmd.*.>`,
   /** Every status update about a framework's tasks, from any agent. */
   statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
   frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,
@@ -42,6 +49,12 @@ export const subjects = {
   operator: (what: 'weights' | 'quota' | 'allocator' | 'reservation' | 'volumes' | 'maintenance' | 'agent-admin') => `${LOG_PREFIX}.sys.${what}`,
   /** Liveness: the leader pings each agent here (core NATS request/reply, not stored). */
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
+  /** Presence of the lease holder: it answers here while its process lives (standbys probe it). */
+  leaderPresence: (masterId: string) => `live.master.${masterId}`,
+  /** Queries answered by the leader from its projection (request/reply, not stored). */
+  reconcileQuery: (frameworkId: FrameworkId) => `q.fw.${frameworkId}.reconcile`,
+  /** What the leader listens on for every framework's reconciliation queries. */
+  reconcileQueries: 'q.fw.*.reconcile',
   /** Liveness: the leader pings each connected native framework here (not stored). */
   frameworkPing: (frameworkId: FrameworkId) => `live.fw.${frameworkId}`,
 } as const;

@@ -31,6 +31,7 @@ import {
   epochOf,
   streamConfig,
   subjectFor,
+  subjects,
   validate,
 } from '../events/index.js';
 
@@ -269,6 +270,8 @@ export interface LogEntry {
   /** Messages after this one at the time it was read (0 at the head). */
   readonly pending: number;
   readonly decoded: Decoded;
+  /** The message as stored (for readers that export it). */
+  readonly data: Uint8Array;
 }
 
 export interface ReadOptions {
@@ -281,12 +284,45 @@ export interface ReadOptions {
   /** Stop after this sequence. */
   readonly toSeq?: number;
   readonly signal?: AbortSignal;
+  /** How each message is decoded (default `decode`, which validates it against its subject). */
+  readonly decoder?: (data: Uint8Array, subject: string) => Decoded;
 }
 
 /** The stream's last sequence now (0 when empty). */
 export async function headSeq(jsm: JetStreamManager): Promise<number> {
   const info = await jsm.streams.info(STREAM_NAME);
   return info.state.last_seq;
+}
+
+/**
+ * The last sequence the stream stored at or before `ms` (ms since the epoch; 0 when the first
+ * message is later), by its own timestamps, which grow with the sequence. A binary search over
+ * direct reads: about log2(messages) requests.
+ */
+export async function seqAtTime(jsm: JetStreamManager, ms: number): Promise<{ seq: number; storedAt: number }> {
+  const info = await jsm.streams.info(STREAM_NAME);
+  if (info.state.messages === 0) return { seq: 0, storedAt: 0 };
+  // The message at `seq`, or the next one stored (a deleted sequence has none of its own).
+  const at = async (seq: number): Promise<{ seq: number; storedAt: number } | null> => {
+    const m = await jsm.direct.getMessage(STREAM_NAME, { seq, next_by_subj: subjects.all });
+    return m === null ? null : { seq: m.seq, storedAt: m.time.getTime() };
+  };
+  let lo = info.state.first_seq;
+  let hi = info.state.last_seq;
+  let best = await at(lo);
+  if (best === null || best.storedAt > ms) return { seq: 0, storedAt: 0 };
+  lo = best.seq;
+  // Invariant: the message at `lo` was stored at or before `ms`; the answer is at most `hi`.
+  while (lo < hi) {
+    const mid = lo + Math.ceil((hi - lo) / 2);
+    const m = await at(mid);
+    if (m === null || m.seq > hi || m.storedAt > ms) hi = mid - 1;
+    else {
+      best = m;
+      lo = m.seq;
+    }
+  }
+  return best;
 }
 
 /** The last sequence stored on one subject (0 when none). */
@@ -349,6 +385,7 @@ const transientOpenError = (err: unknown): boolean =>
  */
 export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<LogEntry> {
   const fromSeq = o.fromSeq ?? 1;
+  const decoder = o.decoder ?? decode;
   const stopAt = o.untilHead ? Math.min(await headSeq(bus.jsm), o.toSeq ?? Infinity) : (o.toSeq ?? Infinity);
   if (stopAt < fromSeq) return;
   const filter = o.filter === undefined ? undefined : typeof o.filter === 'string' ? [o.filter] : [...o.filter];
@@ -409,7 +446,8 @@ export async function* readLog(bus: Bus, o: ReadOptions = {}): AsyncGenerator<Lo
           subject: m.subject,
           storedAt: Math.floor(m.info.timestampNanos / 1e6),
           pending: m.info.pending,
-          decoded: decode(m.data, m.subject),
+          decoded: decoder(m.data, m.subject),
+          data: m.data,
         };
         yield entry;
         if (m.seq >= stopAt || (o.untilHead && filter !== undefined && m.info.pending === 0)) return;

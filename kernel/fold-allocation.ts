@@ -285,7 +285,8 @@ function drainStarted(state: State, e: EventOf<'AgentDrainStarted'>): State {
 // Maintenance
 
 /** Agents on a machine: matched by host name (case-insensitive), or by ip when the host name is one. */
-function agentsOn(state: State, m: MachineId): AgentState[] {
+/** The agents on a machine (by hostname, or an agent whose hostname is the machine's ip). */
+export function agentsOn(state: State, m: MachineId): AgentState[] {
   const out: AgentState[] = [];
   const host = m.hostname?.toLowerCase();
   for (const a of state.agents.values()) {

@@ -13,6 +13,7 @@ import {
   type ClusterEvent,
   type Draft,
   type EventOf,
+  type Filters,
   type FrameworkId,
   type GroupExecutor,
   type OfferId,
@@ -23,6 +24,7 @@ import {
   type TaskStatus,
   epochOf,
   isTerminal,
+  operationTasks,
   taskKey,
 } from '../events/index.js';
 import * as R from './resources.js';
@@ -70,9 +72,8 @@ import { fromResources, coversQ, addInto } from './quantities.js';
 
 export { initialState, available, owe };
 
-/** Mesos's refuse filter: 5 s by default, negative means the default, capped at a year. */
-export const DEFAULT_REFUSE_SECONDS = 5;
-const MAX_REFUSE_SECONDS = 365 * 24 * 3600;
+/** Mesos's default refuse filter; publishers resolve it (events/filters.ts), events carry the value. */
+export { DEFAULT_REFUSE_SECONDS } from '../events/index.js';
 
 export function evolve(state: State, e: ClusterEvent): State {
   // Fencing: a decision from another epoch than the current leader's has no effect at all, and an
@@ -186,9 +187,12 @@ export function foldAll(events: Iterable<ClusterEvent>, from?: State): State {
 function leaderElected(state: State, e: EventOf<'LeaderElected'>): State {
   state.epoch = e.epoch;
   state.leader = { masterId: e.masterId, epoch: e.epoch, hostname: e.hostname, ip: e.ip, port: e.port, electedAt: e.time };
-  // Offers survive an election: they are in the log, the new leader knows them as the old one did,
-  // and an accept is judged by the fold whoever leads. Refuse filters are state too, so they hold.
-  // Nothing is re-offered; offers past their expiry are rescinded by the new leader as before.
+  // Offers survive an election (`offers: KEPT`, what leaders write): they are in the log, the new
+  // leader knows them as the old one did, and an accept is judged by the fold whoever leads. Refuse
+  // filters are state too, so they hold. Nothing is re-offered; offers past their expiry are
+  // rescinded by the new leader as before. An election written by an older build (no `offers`)
+  // meant that every outstanding offer was rescinded, and folds so.
+  if (e.offers !== 'KEPT' && state.offers.size > 0) rescindOffers(state, state.offers.values(), e.id, 'LEADER_CHANGED');
   return state;
 }
 
@@ -207,6 +211,7 @@ function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'
       id: e.agentId,
       hostname: e.hostname,
       port: e.port,
+      ...(e.ip !== undefined ? { ip: e.ip } : {}),
       version: e.version,
       isolation: e.isolation,
       resources: R.EMPTY,
@@ -234,6 +239,7 @@ function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'
     const wasRemoved = existing.status === 'REMOVED';
     existing.hostname = e.hostname;
     existing.port = e.port;
+    existing.ip = e.ip;
     existing.version = e.version;
     existing.isolation = e.isolation;
     existing.attributes = e.attributes;
@@ -518,11 +524,6 @@ function offersCreated(state: State, e: EventOf<'OffersCreated'>): State {
 /** May the agent's resources be offered at all? (Connected, not deactivated, draining or gone.) */
 export const offerable = (a: AgentState): boolean => a.status === 'ACTIVE' && !a.deactivated && a.drain === null && !a.gone;
 
-function refuseSeconds(s: number | undefined): number {
-  if (s === undefined || s < 0 || !Number.isFinite(s)) return DEFAULT_REFUSE_SECONDS;
-  return Math.min(s, MAX_REFUSE_SECONDS);
-}
-
 /** Expired filters are swept when a framework's map reaches this size, then twice the size left. */
 const FILTER_SWEEP_MIN = 64;
 
@@ -531,8 +532,8 @@ const FILTER_SWEEP_MIN = 64;
  * doubled since the last one, so adding a filter costs O(1) amortised (declining 10,000 offers at
  * once is 10,000 filters, not 10,000 scans of the map).
  */
-function addFilter(f: FrameworkState, agentId: AgentId, role: string, resources: Resources, seconds: number | undefined, now: number): void {
-  const secs = refuseSeconds(seconds);
+function addFilter(f: FrameworkState, agentId: AgentId, role: string, resources: Resources, filters: Filters, now: number): void {
+  const secs = filters.refuseSeconds;
   if (secs === 0 || resources.length === 0) return;
   if (f.filters.size >= f.filterSweepAt) {
     for (const [k, flt] of f.filters) if (flt.until <= now) f.filters.delete(k);
@@ -556,7 +557,7 @@ function offersDeclined(state: State, e: EventOf<'OffersDeclined'>): State {
     byAgentRole.set(k, { agentId: o.agentId, role: o.role, res: had === undefined ? o.resources : R.add(had.res, o.resources) });
     state.counters.offersDeclined++;
   }
-  for (const x of byAgentRole.values()) addFilter(f, x.agentId, x.role, x.res, e.refuseSeconds, e.time);
+  for (const x of byAgentRole.values()) addFilter(f, x.agentId, x.role, x.res, e.filters, e.time);
   return state;
 }
 
@@ -580,8 +581,16 @@ interface ValidAccept {
   readonly left: Resources;
 }
 
-const launchTasks = (op: EventOf<'OffersAccepted'>['operations'][number]): readonly TaskInfo[] =>
-  op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP' ? op.tasks : [];
+
+/** An HTTP or TCP (health) check without a port defaults to the task's first port: the task must have one. */
+function checkWithoutPort(t: TaskInfo): string | undefined {
+  if (R.ranges(t.resources, 'ports').length > 0) return undefined;
+  for (const [what, c] of [['health check', t.healthCheck], ['check', t.check]] as const) {
+    if (c === undefined) continue;
+    if ((c.type === 'HTTP' && c.http?.port === undefined) || (c.type === 'TCP' && c.tcp?.port === undefined)) return `${c.type} ${what}`;
+  }
+  return undefined;
+}
 
 function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | ValidAccept {
   if (f === undefined) return { code: 'FRAMEWORK_UNKNOWN', message: `framework ${e.frameworkId} is not subscribed` };
@@ -611,7 +620,7 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   }
   const agent = state.agents.get(agentId);
   if (agent === undefined || agent.status !== 'ACTIVE') return { code: 'AGENT_INACTIVE', message: `agent ${agentId} is not active` };
-  const tasks = e.operations.flatMap(launchTasks);
+  const tasks = e.operations.flatMap(operationTasks);
   const ids = new Set<string>();
   for (const t of tasks) {
     if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
@@ -622,6 +631,10 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
     if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
     const gpus = R.scalar(t.resources, 'gpus');
     if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
+    const portless = checkWithoutPort(t);
+    if (portless !== undefined) {
+      return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
+    }
   }
   const executors = new Set<string>();
   for (const op of e.operations) {
@@ -683,7 +696,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
   state.counters.acceptCalls++;
   const f = state.frameworks.get(e.frameworkId);
   const v = validateAccept(state, e, f);
-  const refusedTasks = e.operations.flatMap(launchTasks).map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
+  const refusedTasks = e.operations.flatMap(operationTasks).map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
   if ('code' in v) {
     state.counters.acceptsRefused++;
     // Offers of this framework named in a refused accept go back to the pool.
@@ -747,6 +760,8 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
         command: info.command,
         killGracePeriodMs: info.killGracePeriodMs,
         labels: info.labels,
+        ...(info.healthCheck !== undefined ? { healthCheck: info.healthCheck } : {}),
+        ...(info.check !== undefined ? { check: info.check } : {}),
         executorId,
         state: 'TASK_STAGING',
         statuses: [{ state: 'TASK_STAGING', timestamp: e.time, source: 'SOURCE_MASTER' }],
@@ -769,6 +784,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
       agentSeq: seq,
       frameworkId: fw.id,
       framework: { name: fw.info.name, user: fw.info.user, checkpoint: fw.info.checkpoint },
+      role,
       ...(launch.executor !== undefined ? { executor: launch.executor } : {}),
       tasks: [...launch.tasks],
     });
@@ -776,7 +792,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
   // What the launches used meets the framework's stated demand.
   if (fw.demand.length > 0 && launched.length > 0) fw.demand = demandLeft(fw.demand, launched, role, agent.id);
   // What was offered and not used is declined with the accept's filter.
-  addFilter(fw, agent.id, role, v.left, e.refuseSeconds, e.time);
+  addFilter(fw, agent.id, role, v.left, e.filters, e.time);
   return state;
 }
 
@@ -885,7 +901,7 @@ function statusAcknowledged(state: State, e: EventOf<'StatusAcknowledged'>): Sta
   return state;
 }
 
-type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy'>>;
+type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy' | 'checkStatus'>>;
 
 export function applyStatus(state: State, t: TaskState, s: StatusInput): void {
   if (t.state !== s.state) reached(state, s.state);
@@ -898,6 +914,7 @@ export function applyStatus(state: State, t: TaskState, s: StatusInput): void {
     message: s.message,
     uuid: s.uuid,
     healthy: s.healthy,
+    ...(s.checkStatus !== undefined ? { checkStatus: s.checkStatus } : {}),
   });
   if (t.statuses.length > LIMITS.statusesPerTask) t.statuses.splice(1, 1); // keep the first (STAGING)
   const holds = holdsResources(t.state);

@@ -9,11 +9,14 @@
 import type {
   AgentId,
   Attribute,
+  CheckInfo,
+  CheckStatusInfo,
   CommandInfo,
   Draft,
   ExecutorId,
   FrameworkId,
   FrameworkInfo,
+  HealthCheck,
   OfferId,
   Resources,
   StatusReason,
@@ -39,6 +42,8 @@ export interface AgentState {
   readonly id: AgentId;
   hostname: string;
   port: number;
+  /** The address of its HTTP endpoint, when it announced one. */
+  ip?: string | undefined;
   version: string;
   isolation: string;
   resources: Resources;
@@ -154,6 +159,7 @@ export interface StatusRecord {
   readonly message?: string | undefined;
   readonly uuid?: string | undefined;
   readonly healthy?: boolean | undefined;
+  readonly checkStatus?: CheckStatusInfo | undefined;
 }
 
 export interface TaskState {
@@ -167,6 +173,8 @@ export interface TaskState {
   readonly command: CommandInfo;
   readonly killGracePeriodMs?: number | undefined;
   readonly labels?: Readonly<Record<string, string>> | undefined;
+  readonly healthCheck?: HealthCheck | undefined;
+  readonly check?: CheckInfo | undefined;
   /** The executor of its task group (absent for a plain command task). */
   readonly executorId?: ExecutorId | undefined;
   state: TaskStateName;

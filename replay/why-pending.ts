@@ -7,11 +7,13 @@
  * if the framework had asked for it.
  */
 import type { FrameworkId, Resources } from '../events/index.js';
-import { type Bus, headSeq, readLog } from '../kernel/bus.js';
 import { type Demand, demandOf, explainPending } from '../kernel/allocator/why.js';
-import { evolve, initialState } from '../kernel/projection.js';
 import * as R from '../kernel/resources.js';
 import type { FrameworkState, PendingReason, State } from '../kernel/state.js';
+import { ReplayError } from './errors.js';
+import { foldTo } from './fold.js';
+import type { ProgressOutput } from './progress.js';
+import type { LogSource } from './source.js';
 
 export interface WhyPendingOptions {
   /** A framework id, or a unique prefix of one, or a framework name. */
@@ -21,7 +23,9 @@ export interface WhyPendingOptions {
   /** A demand to explain (not from the log), e.g. `mem:100000`. */
   readonly demand?: Resources;
   readonly role?: string;
+  /** Fold up to and including this sequence (default: the head). */
   readonly toSeq?: number;
+  readonly progress?: ProgressOutput | null;
 }
 
 export interface RecordedReasons {
@@ -48,34 +52,33 @@ export interface WhyPendingReport {
   readonly frameworks: readonly FrameworkReport[];
 }
 
-export class WhyPendingError extends Error {
-  override readonly name = 'WhyPendingError';
-}
-
-/** Fold the log up to `toSeq` (default: the head), keeping every DemandUnmet by framework. */
-export async function whyPending(bus: Bus, o: WhyPendingOptions = {}): Promise<WhyPendingReport> {
-  const head = await headSeq(bus.jsm);
-  const to = Math.min(o.toSeq ?? head, head);
-  let state = initialState();
-  let seq = 0;
+/**
+ * Fold the log up to `toSeq` (default: the head), keeping every DemandUnmet by framework. The fold
+ * starts at the first event, not at a snapshot: the history of the reasons is the point.
+ */
+export async function whyPending(source: LogSource, o: WhyPendingOptions = {}): Promise<WhyPendingReport> {
+  const head = await source.head();
+  const to = Math.min(o.toSeq ?? head.last, head.last);
   const recorded = new Map<FrameworkId, RecordedReasons[]>();
-  if (to > 0) {
-    for await (const entry of readLog(bus, { fromSeq: 1, toSeq: to })) {
-      seq = entry.seq;
-      if (entry.decoded.ok) {
-        const e = entry.decoded.event;
-        const before = state.counters.staleDecisionsIgnored;
-        state = evolve(state, e);
-        if (e.type === 'DemandUnmet' && state.counters.staleDecisionsIgnored === before) {
-          const list = recorded.get(e.frameworkId) ?? [];
-          list.push({ seq: entry.seq, time: e.time, reasons: e.reasons });
-          recorded.set(e.frameworkId, list);
-        }
-      }
-      if (seq >= to) break;
-    }
-  }
-  return report(state, seq, recorded, o);
+  let stale = 0;
+  const r = await foldTo(source, {
+    to,
+    useSnapshots: false,
+    progress: o.progress ?? null,
+    label: 'why-pending',
+    before: (_entry, state) => {
+      stale = state.counters.staleDecisionsIgnored;
+    },
+    after: (entry, state) => {
+      const e = entry.decoded.ok ? entry.decoded.event : undefined;
+      // A DemandUnmet of a deposed leader is ignored by the fold, and here too.
+      if (e?.type !== 'DemandUnmet' || state.counters.staleDecisionsIgnored !== stale) return;
+      const list = recorded.get(e.frameworkId) ?? [];
+      list.push({ seq: entry.seq, time: e.time, reasons: e.reasons });
+      recorded.set(e.frameworkId, list);
+    },
+  });
+  return report(r.state, r.seq, recorded, o);
 }
 
 /** The report for a folded state (exported for tests that fold in memory). */
@@ -86,8 +89,8 @@ export function report(state: State, seq: number, recorded: ReadonlyMap<Framewor
     const q = o.framework;
     const exact = all.filter((f) => f.id === q || f.info.name === q);
     const byPrefix = exact.length > 0 ? exact : all.filter((f) => f.id.startsWith(q));
-    if (byPrefix.length === 0) throw new WhyPendingError(`no framework ${q} in the log (by id, id prefix or name)`);
-    if (byPrefix.length > 1) throw new WhyPendingError(`${q} names ${byPrefix.length} frameworks: ${byPrefix.map((f) => f.id).join(', ')}`);
+    if (byPrefix.length === 0) throw new ReplayError('NOT_FOUND', `no framework ${q} in the log (by id, id prefix or name)`);
+    if (byPrefix.length > 1) throw new ReplayError('BAD_POINT', `${q} names ${byPrefix.length} frameworks: ${byPrefix.map((f) => f.id).join(', ')}; give more of the id`);
     chosen = byPrefix;
   } else {
     chosen = all.filter((f) => f.demand.length > 0 || recorded.has(f.id) || o.demand !== undefined);

@@ -16,6 +16,7 @@ import {
   ClusterEvent,
   CommandInfo,
   EVENT_TYPES,
+  EVENT_VERSIONS,
   type EventType,
   FrameworkCapability,
   FrameworkInfo,
@@ -24,7 +25,10 @@ import {
   TaskInfo,
   TaskStatus,
 } from '../events/catalogue.js';
+import { CheckInfo, CheckStatusInfo, HealthCheck } from '../events/checks.js';
+import { Filters } from '../events/filters.js';
 import { AgentPing, AgentPong, FrameworkPing, FrameworkPong } from '../events/liveness.js';
+import { UPCASTERS } from '../events/upcasters.js';
 import { Attribute, Range, Reservation, Resource, Resources } from '../events/resources.js';
 import { STREAM_NAME, defaultStreamOptions, streamConfig } from '../events/stream.js';
 import { LOG_PREFIX, subjectFor, subjects } from '../events/subjects.js';
@@ -62,9 +66,13 @@ const shapes = z.registry<{ id: string }>();
 const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
   ['TaskInfo', TaskInfo, 'A task to launch, as a framework writes it in an accept and as the agent receives it in LaunchTasks.'],
   ['CommandInfo', CommandInfo, 'What a task runs. `shell: true` runs `value` with `/bin/sh -c`; otherwise `value` is the executable and `arguments` its argv.'],
+  ['HealthCheck', HealthCheck, 'A task\'s health check (Mesos\'s HealthCheck; durations in ms, Mesos\'s defaults). The agent runs it from TASK_RUNNING on: a failure after the grace period is reported `healthy: false`, the first success (and the first after failures) `healthy: true`, and `consecutiveFailures` failures in a row get the task killed (TASK_KILLED, `healthy: false`, REASON_TASK_HEALTH_CHECK_STATUS_UPDATED). Exactly the field named by `type` is set. An HTTP/TCP check without `port` uses the task\'s first port; the fold refuses (TASK_INVALID) such a check on a task without ports.'],
+  ['CheckInfo', CheckInfo, 'A task\'s general check (Mesos\'s CheckInfo): run by the agent like a health check, its result is reported in `checkStatus` whenever it changes; nothing acts on it.'],
+  ['CheckStatusInfo', CheckStatusInfo, 'The result of a general check (Mesos\'s CheckStatusInfo): the field of the check\'s type, empty when there is no result (not run yet, timed out, could not run).'],
   ['FrameworkInfo', FrameworkInfo, 'A framework as it subscribes (Mesos\'s FrameworkInfo, in camelCase).'],
   ['TaskStatus', TaskStatus, 'One task status update (Mesos\'s TaskStatus). Agent-generated updates carry a `uuid` and must be acknowledged; the leader\'s notices carry none.'],
   ['Operation', Operation, 'An offer operation, applied in order to what the accepted offers hold: LAUNCH, LAUNCH_GROUP, RESERVE, UNRESERVE, CREATE, DESTROY (GROW_VOLUME, SHRINK_VOLUME, CREATE_DISK and DESTROY_DISK are not supported).'],
+  ['Filters', Filters, 'Mesos\'s Filters, resolved by the publisher (`refuseFilter` in events/filters.ts: absent or negative → 5 s, more than a year → a year), so the log carries what was meant and no default of the folding build is involved.'],
   ['Resources', Resources, 'A list of resources, in Mesos\'s model. Arithmetic (kernel/resources.ts) is fixed point with three decimals for scalars, as in Mesos.'],
   ['Resource', Resource, 'One resource: a scalar (`cpus`, `mem`, `disk`, `gpus`), ranges (`ports`) or a set.'],
   ['Range', Range, 'An inclusive integer interval `[begin, end]`, with `begin <= end`.'],
@@ -192,7 +200,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   AgentRegistered: {
     by: "An agent (`agent/index.ts`), when it starts with a work dir that holds no checkpoint (`meta/agent.json`): a new agent with a new id.",
     meaning:
-      "An agent announces itself: resources (given with `--resources`, static reservations such as `cpus(role):2` included, the rest detected), attributes, version, and the isolation that actually contains its tasks. Folding it adds the agent as ACTIVE with nothing used or offered and a command sequence of 0, adds its resources to the cluster totals and its static reservations to their roles' accounts, and counts a registration (`master/slave_registrations`). If the id is already known, the agent is updated in place (host, port, version, isolation, attributes) and its resources become what it announced with its dynamic reservations and volumes applied again (those that no longer fit are dropped), made ACTIVE again, and a reregistration is counted instead. An agent marked gone (MARK_AGENT_GONE, or drained with mark_gone), or on a machine that is DOWN for maintenance, is ignored: it stays removed. The allocator journal names the agent, so the next allocation cycle looks at it.",
+      "An agent announces itself: resources (given with `--resources`, static reservations such as `cpus(role):2` included, the rest detected), attributes, version, the isolation that actually contains its tasks, and the port and address of its HTTP endpoint (`port`, `ip`; shown as `slave(1)@ip:port`). Folding it adds the agent as ACTIVE with nothing used or offered and a command sequence of 0, adds its resources to the cluster totals and its static reservations to their roles' accounts, and counts a registration (`master/slave_registrations`). If the id is already known, the agent is updated in place (host, port, ip, version, isolation, attributes) and its resources become what it announced with its dynamic reservations and volumes applied again (those that no longer fit are dropped), made ACTIVE again, and a reregistration is counted instead. An agent marked gone (MARK_AGENT_GONE, or drained with mark_gone), or on a machine that is DOWN for maintenance, is ignored: it stays removed. The allocator journal names the agent, so the next allocation cycle looks at it.",
   },
 
   AgentReregistered: {
@@ -220,13 +228,13 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   OffersAccepted: {
     by: "A framework (`accept()` in the SDK, with `operations` for RESERVE/UNRESERVE/CREATE/DESTROY; the v1 scheduler API's ACCEPT).",
     meaning:
-      "A framework accepts one or more offers, all from one agent and allocated to one role, with operations applied in order to what the offers hold: RESERVE (resources reserved DYNAMICally for the offer's role, or a refinement of an ancestor's reservation with RESERVATION_REFINEMENT), UNRESERVE (a reservation of the offer's role, not a volume), CREATE (a persistent volume of reserved disk, id unique per role on the agent, container path relative), DESTROY (a volume back to reserved disk), LAUNCH and LAUNCH_GROUP (tasks using what the offers hold at that point — a task may use what an earlier RESERVE or CREATE made). The fold validates it against the state at this point of the log, so log order decides every race. Refused (codes in AcceptRefusalCode, checked in that order; OPERATION_INVALID with the operation's index and reason): counted (`log/accepts_refused`), the named offers of this framework are retired so their resources return to the pool, and an AcceptRefused is owed — nothing of it takes effect. Valid: the offers are retired as used; reservations and volumes change the agent's total resources (and its dynamic resources, kept across re-registrations, and the roles' reserved accounts); if there are tasks, the agent's command sequence is increased once per launch, each task is created in TASK_STAGING holding its resources (on the agent, the framework and its role), requests of the framework's demand that the launched resources meet are removed, and a LaunchTasks command is owed to the agent (id `launch-<accept id>`). What the offers hold after the operations and is not used is filtered for (agent, role) for `refuseSeconds` (default 5 s) — an accept with no operations is a decline.",
+      "A framework accepts one or more offers, all from one agent and allocated to one role, with operations applied in order to what the offers hold: RESERVE (resources reserved DYNAMICally for the offer's role, or a refinement of an ancestor's reservation with RESERVATION_REFINEMENT), UNRESERVE (a reservation of the offer's role, not a volume), CREATE (a persistent volume of reserved disk, id unique per role on the agent, container path relative), DESTROY (a volume back to reserved disk), LAUNCH and LAUNCH_GROUP (tasks using what the offers hold at that point — a task may use what an earlier RESERVE or CREATE made). The fold validates it against the state at this point of the log, so log order decides every race (an accept that names an offer rescinded earlier in the log is refused by every replica alike). Refused (codes in AcceptRefusalCode, checked in that order; OPERATION_INVALID with the operation's index and reason): counted (`log/accepts_refused`), the named offers of this framework are retired so their resources return to the pool, and an AcceptRefused is owed — nothing of it takes effect. Valid: the offers are retired as used; reservations and volumes change the agent's total resources (and its dynamic resources, kept across re-registrations, and the roles' reserved accounts); if there are tasks, the agent's command sequence is increased once per launch, each task is created in TASK_STAGING holding its resources (on the agent, the framework and its role), requests of the framework's demand that the launched resources meet are removed, and a LaunchTasks command is owed to the agent (id `launch-<accept id>`). What the offers hold after the operations and is not used is filtered for (agent, role) for `filters.refuseSeconds` — an accept with no operations is a decline.",
   },
 
   OffersDeclined: {
     by: "A framework (`decline()` in the SDK; DECLINE in the v1 scheduler API).",
     meaning:
-      "A framework declines offers. Folding it retires the named offers of this framework (offers that are unknown or another framework's are ignored) and adds, per agent and role, a refuse filter over the declined resources for `refuseSeconds` (Mesos's Filters.refuse_seconds: default 5 s, a negative value means the default, 0 means no filter, capped at a year). Until the filter expires (measured in event time), the allocator does not offer that framework, for that role, a subset of those resources on that agent. Expired filters are swept when a framework's filter map has doubled since the last sweep (O(1) amortised per filter). Filters are state: they hold across leader elections.",
+      "A framework declines offers. Folding it retires the named offers of this framework (offers that are unknown or another framework's are ignored) and adds, per agent and role, a refuse filter over the declined resources for `filters.refuseSeconds` (Mesos's Filters.refuse_seconds, resolved by the framework's side: see Filters; 0 means no filter). Until the filter expires (measured in event time), the allocator does not offer that framework, for that role, a subset of those resources on that agent. Expired filters are swept when a framework's filter map has doubled since the last sweep (O(1) amortised per filter). Filters are state: they hold across leader elections.",
   },
 
   TaskKillRequested: {
@@ -260,7 +268,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   LeaderElected: {
     by: "A master (`kernel/master/leader.ts`), once its fold has caught up with the log: appended with compare-and-swap (JetStream expected-last-subject-sequence on the leader subject), proposing the current epoch + 1.",
     meaning:
-      "A master leads from this point of the log. Folding it requires a higher epoch than the current one (else it is ignored and counted in `log/stale_decisions_ignored`); it sets the epoch and the leader (shown in `/master/state` as `leader`/`leader_info`). Outstanding offers and refuse filters are kept: they are in the log, the new leader knows them as the old one did, and an accept is judged by the fold whoever leads — so an election re-offers nothing (offers past their expiry are rescinded as usual). From here on every decision of another epoch has no effect (fencing): a deposed master that still writes changes nothing. Once elected, the leader records its allocator settings (AllocatorConfigured) and its `--weights` (WeightsUpdated) if the log needs them.",
+      "A master leads from this point of the log. Folding it requires a higher epoch than the current one (else it is ignored and counted in `log/stale_decisions_ignored`); it sets the epoch and the leader (shown in `/master/state` as `leader`/`leader_info`). With `offers: KEPT` (what leaders write) outstanding offers and refuse filters are kept: they are in the log, the new leader knows them as the old one did, and an accept is judged by the fold whoever leads — so an election re-offers nothing (offers past their expiry are rescinded as usual). From here on every decision of another epoch has no effect (fencing): a deposed master that still writes changes nothing. Once elected, the leader records its allocator settings (AllocatorConfigured) and its `--weights` (WeightsUpdated) if the log needs them. Without `offers` (written by builds before it), every outstanding offer is rescinded (retired; an OffersRescinded with LEADER_CHANGED is owed to each framework that held some, id `rescind-<election id>-<framework id>`), as those builds meant; filters are kept either way.",
   },
 
   OffersCreated: {
@@ -283,7 +291,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   LaunchTasks: {
     by: 'The leader, from its outbox, after the fold accepted an OffersAccepted with tasks. Message id `launch-<accept id>@<epoch>`.',
     meaning:
-      "A command for one agent: launch these tasks of this framework. `agentSeq` numbers the commands of one agent 1, 2, 3, …; the agent carries them out strictly in that order, each once (agent/command-inbox.ts). Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent runs each task in a container: it reports TASK_STARTING, then TASK_RUNNING once the process is spawned, then TASK_FINISHED (exit 0), TASK_FAILED (non-zero exit: REASON_COMMAND_EXECUTOR_FAILED; memory limit: REASON_CONTAINER_LIMITATION_MEMORY; launch failure: REASON_CONTAINER_LAUNCH_FAILED) or TASK_KILLED.",
+      "A command for one agent: launch these tasks of this framework. `agentSeq` numbers the commands of one agent 1, 2, 3, …; the agent carries them out strictly in that order, each once (agent/command-inbox.ts). Folding it only raises the agent's command sequence if needed and clears the outbox entry. The agent runs each task in a container: it reports TASK_STARTING, then TASK_RUNNING once the process is spawned, then TASK_FINISHED (exit 0), TASK_FAILED (non-zero exit: REASON_COMMAND_EXECUTOR_FAILED; memory limit: REASON_CONTAINER_LIMITATION_MEMORY; launch failure: REASON_CONTAINER_LAUNCH_FAILED) or TASK_KILLED. A task with a health check or check (TaskInfo.healthCheck / check) is checked from TASK_RUNNING on, and its TASK_RUNNING updates carry `healthy` (REASON_TASK_HEALTH_CHECK_STATUS_UPDATED) or `checkStatus` (REASON_TASK_CHECK_STATUS_UPDATED); a task its health check fails is TASK_KILLED with `healthy: false` and REASON_TASK_HEALTH_CHECK_STATUS_UPDATED. `role` is the role the tasks' resources are allocated to.",
   },
   KillTask: {
     by: "The leader, from its outbox, after the fold folded a TaskKillRequested (id `kill-<request id>`), a FrameworkRemoved (id `kill-<event id>-<task id>`) or an AgentDrainStarted (same form, reason REASON_AGENT_DRAINING).",
@@ -402,7 +410,7 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
 /** Notes on fields, by `Event.path`, or by `*.path` for every event. */
 const FIELD_NOTES: Readonly<Record<string, string>> = {
   '*.type': 'The discriminator.',
-  '*.schemaVersion': `Schema version of the event; this build writes ${SCHEMA_VERSION}.`,
+  '*.schemaVersion': 'Schema version of the event type (see the summary); older versions are upcast when decoded.',
   '*.id': 'Unique id, set by the appender. Also the Nats-Msg-Id (with `@<epoch>` for an event that carries an epoch).',
   '*.time': 'Milliseconds since the epoch, set by the appender. The fold reads time only from here.',
   '*.epoch': 'The leader epoch that made this decision; the fold ignores it unless it is the current epoch.',
@@ -412,11 +420,12 @@ const FIELD_NOTES: Readonly<Record<string, string>> = {
   'AgentReregistered.isolation': '`cgroups-v1`, `cgroups-v2` or `posix`.',
   'AgentReregistered.tasks': 'The tasks the agent still runs.',
   'AgentReregistered.lastCommandSeq': 'The last `agentSeq` the agent has carried out.',
-  'OffersAccepted.refuseSeconds': 'Filter for the unused part of the offers (default 5).',
-  'OffersDeclined.refuseSeconds': 'How long not to offer these resources again (default 5).',
+  'OffersAccepted.filters': 'Filter for the unused part of the offers.',
+  'OffersDeclined.filters': 'How long not to offer these resources again.',
   'TaskKillRequested.agentId': 'Optional hint, used only in the reply about an unknown task.',
   'TaskKillRequested.gracePeriodMs': 'SIGTERM, then this long, then SIGKILL.',
   'LeaderElected.port': "The master's HTTP port.",
+  'LeaderElected.offers': 'What the election does to outstanding offers: KEPT (leaders write it) or, absent or RESCINDED, every offer is rescinded (the meaning of elections written by older builds).',
   'LeaderElected.masterId': 'A random UUID chosen by the master at start.',
   'OffersCreated.offers[].expiresAt': 'When the leader will rescind it (absent: never).',
   'AcceptRefused.acceptId': 'The id of the OffersAccepted event that was refused.',
@@ -443,7 +452,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
   ['OFFER_NOT_YOURS', 'An offer was made to another framework.'],
   ['OFFERS_ON_DIFFERENT_AGENTS', 'The offers are not all from one agent.'],
   ['AGENT_INACTIVE', 'The offers\' agent is not ACTIVE (disconnected or removed).'],
-  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, or asks for a fractional number of gpus.'],
+  ['TASK_INVALID', 'A task names another agent than the offers\', uses no resources, asks for a fractional number of gpus, or has an HTTP/TCP (health) check without a port while it holds no ports.'],
   ['TASK_GROUP_INVALID', "A task group's executor id is already in use, or the executor has less than cpus:0.01 and mem:32 of its own."],
   ['TASK_ID_DUPLICATE', 'A task id appears twice in the accept, or the framework already has a live task with that id.'],
   ['OFFERS_ON_DIFFERENT_ROLES', 'The offers are not all allocated to one role (checked right after OFFERS_ON_DIFFERENT_AGENTS).'],
@@ -452,6 +461,7 @@ const REFUSAL_ORDER: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const SHAPE_NOTES: Readonly<Record<string, string>> = {
+  'Filters.refuseSeconds': 'Do not offer the same resources to this framework on this agent for this long (seconds; 0: no filter).',
   'TaskInfo.killGracePeriodMs': "SIGTERM, then this long, then SIGKILL. Default: the agent's `--kill-grace-period` (3 s).",
   'TaskInfo.agentId': 'Must be the agent of the accepted offers.',
   'TaskInfo.taskId': 'Chosen by the framework; unique among its live tasks.',
@@ -534,8 +544,8 @@ function render(): string {
   // Summary
   L.push('## Summary');
   L.push('');
-  L.push('| event | appended by | subject | epoch |');
-  L.push('|---|---|---|---|');
+  L.push('| event | version | appended by | subject | epoch |');
+  L.push('|---|---|---|---|---|');
   for (const type of EVENT_TYPES) {
     const js = schemas.get(type)!;
     const kind = epochKind(js);
@@ -543,7 +553,7 @@ function render(): string {
       .map((s) => code(s.subject))
       .join(' or ');
     const epoch = kind === 'required' ? 'required (a decision)' : kind === 'optional' ? "the leader's copy only" : '—';
-    L.push(`| [${type}](#${anchor(type)}) | ${shortBy(type)} | ${subs} | ${epoch} |`);
+    L.push(`| [${type}](#${anchor(type)}) | ${EVENT_VERSIONS[type]} | ${shortBy(type)} | ${subs} | ${epoch} |`);
   }
   L.push('');
 
@@ -555,7 +565,7 @@ function render(): string {
   L.push('| field | type | meaning |');
   L.push('|---|---|---|');
   L.push('| `type` | string | The event type (the union\'s discriminator). |');
-  L.push(`| \`schemaVersion\` | integer | The version of the event's schema. This build writes and reads version ${SCHEMA_VERSION}. |`);
+  L.push(`| \`schemaVersion\` | integer | The version of the event type's schema (per type: the summary's \`version\` column is what this build writes; older versions are upcast when decoded, see [Schema versions](#schema-versions-and-upcasting)). Every type starts at ${SCHEMA_VERSION}. |`);
   L.push('| `id` | string, 1–256 chars | Unique. Used as the JetStream `Nats-Msg-Id` (see below). For an event the leader owes from its outbox, the id is derived from the event that caused it (`launch-<accept id>`, `kill-<request id>`, `refused-<accept id>`, `rescind-<cause id>-<framework id>`, `status-<cause id>-<framework id>/<task id>`, `killed-unknown-<request id>`, `gone-<agent id>-<cause id>`, `irescind-<cause id>-<framework id>-<agent id>`), so that a re-send is recognisable. |');
   L.push('| `time` | integer, ms since the epoch | Set by whoever appends it. The fold reads time only from here, never from a clock. |');
   L.push('| `epoch` | integer > 0 | Only on decisions of the leading master (required) and on the leader\'s copy of TaskStatusUpdated and FrameworkRemoved (optional). The fold ignores an event whose epoch is not the current one (fencing); a LeaderElected must raise it. |');
@@ -657,6 +667,7 @@ function render(): string {
     const subs = subjectsOf(type, kind);
     L.push(`- **Subject:** ${subs.map((s) => `${code(s.subject)}${s.when ? ` ${s.when}` : ''}`).join('; ')}`);
     L.push(`- **Decision (epoch):** ${decisionText(type, kind)}`);
+    L.push(`- **Schema version:** ${versionText(type)}`);
     L.push('');
     L.push(doc.meaning);
     L.push('');
@@ -703,12 +714,21 @@ function render(): string {
   L.push('## Schema versions and upcasting');
   L.push('');
   L.push(
-    `The envelope's \`schemaVersion\` is the version of the event's shape; this build writes version ${SCHEMA_VERSION}. ` +
-      'Decoding (`decode` in events/codec.ts) upcasts an older version to the current one before validating it: a chain of functions, one per version step (`UPCASTS`), applied once at the edge, so that the fold and everything else only ever see the current shape. ' +
-      `Version ${SCHEMA_VERSION} is the first, so the chain is empty today. An event with a version this build does not know (0, not an integer, or newer than ${SCHEMA_VERSION}) is malformed (UNKNOWN_SCHEMA_VERSION): an older master reading a log written by a newer one skips those events, so upgrade masters before the parties that write newer versions.`,
+    "The envelope's `schemaVersion` is the version of the event type's shape. Versions are per type: every type starts at " +
+      `${SCHEMA_VERSION}, and a type changed incompatibly declares its next version in its own schema (\`EVENT_VERSIONS\` in events/catalogue.ts derives the current version of each type from the schemas). ` +
+      'Decoding (`decode` in events/codec.ts) upcasts an older version to the current one before validating it: a chain of functions, one per version step of a type, registered in `UPCASTERS` (events/upcasters.ts) and applied once, at the edge, so that the fold and everything after it only ever see current shapes. ' +
+      'An upcaster writes what the old version meant as a literal (never a default of the running build), so an old log keeps its meaning; it converts a valid old shape and leaves an invalid one for validation to refuse. ' +
+      'The registry is checked at load: a missing step for any type stops the program from starting. ' +
+      'An event with a version this build does not know for its type (0, not an integer, or newer than the current one) is malformed (UNKNOWN_SCHEMA_VERSION): an older master reading a log written by a newer one skips those events, so upgrade masters (and auditors) before the parties that write newer versions.',
   );
   L.push('');
-  L.push('To change an event incompatibly: raise `SCHEMA_VERSION`, change the schema, and add the upcast from the previous version to `UPCASTS` with a unit test over a recorded old event.');
+  L.push('| event | from | to | what changed |');
+  L.push('|---|---|---|---|');
+  for (const u of UPCASTERS) L.push(`| [${u.type}](#${anchor(u.type)}) | ${u.from} | ${u.from + 1} | ${u.change} |`);
+  L.push('');
+  L.push(
+    'To change an event type incompatibly: give its schema `schemaVersion: z.literal(N + 1)` and the new fields, add the upcaster from N to `UPCASTERS` with a unit test over a recorded version-N event, keep a version-N event in a golden log (test/fixtures/golden, replayed by the `replay` test tier), make publishers write `EVENT_VERSIONS.<Type>`, and regenerate this page. Adding an optional field needs no new version (unknown fields are dropped when decoded).',
+  );
   L.push('');
   L.push('## Malformed messages');
   L.push('');
@@ -721,7 +741,7 @@ function render(): string {
   L.push('|---|---|');
   L.push('| `NOT_JSON` | The payload is not JSON. |');
   L.push('| `NOT_AN_EVENT` | JSON, but not an object with a string `type`. |');
-  L.push(`| \`UNKNOWN_SCHEMA_VERSION\` | \`schemaVersion\` is missing, not an integer, or not between 1 and ${SCHEMA_VERSION}; or no upcast exists for it. |`);
+  L.push('| `UNKNOWN_SCHEMA_VERSION` | `schemaVersion` is missing, not an integer, or not between 1 and the current version of its type. |');
   L.push('| `SCHEMA_VIOLATION` | After upcasting, it does not match its schema (unknown `type`, missing or mistyped field, bad id …); the message names up to 5 issues. |');
   L.push('| `WRONG_SUBJECT` | It is valid, but stored on another subject than `subjectFor` gives (e.g. an agent status on another agent\'s subject, a framework call on another framework\'s). |');
   L.push('');
@@ -730,6 +750,12 @@ function render(): string {
   );
   L.push('');
   return L.join('\n');
+}
+
+function versionText(type: EventType): string {
+  const steps = UPCASTERS.filter((u) => u.type === type).sort((a, b) => a.from - b.from);
+  if (steps.length === 0) return `${EVENT_VERSIONS[type]} (the only version)`;
+  return `${EVENT_VERSIONS[type]}; ${steps.map((u) => `version ${u.from} is upcast when decoded: ${u.change}`).join('; ')}`;
 }
 
 function decisionText(type: EventType, kind: EpochKind): string {

@@ -1,5 +1,6 @@
 // Test runner: runs each compiled uvu test file in its own process, tier by
-// tier (unit, int, chaos, e2e), and ends with one line `N passed, N failed`.
+// tier (unit, replay, int, chaos, e2e), and ends with one line `N passed, N failed`.
+// `replay` folds the golden logs of test/fixtures/golden (no NATS needed).
 //
 // Usage: node dist/scripts/run-tests.js [tier|file-substring ...]
 //   env MESOS_TEST_FILE_TIMEOUT_MS: per-file timeout (default 180000)
@@ -9,10 +10,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-export const TIERS = ['unit', 'int', 'chaos', 'e2e'] as const;
+export const TIERS = ['unit', 'replay', 'int', 'chaos', 'e2e'] as const;
 export type Tier = (typeof TIERS)[number];
 
-const CONCURRENCY: Record<Tier, number> = { unit: 2, int: 1, chaos: 1, e2e: 1 };
+const CONCURRENCY: Record<Tier, number> = { unit: 2, replay: 2, int: 1, chaos: 1, e2e: 1 };
 
 export interface UvuSummary {
   total: number;

@@ -16,6 +16,9 @@ export const agentFlags: readonly FlagSpec[] = [
   { name: 'isolation', type: 'string', default: 'auto', choices: ['cgroups', 'posix', 'auto'], help: 'How tasks are contained; auto uses cgroups when it can' },
   { name: 'cgroups-root', type: 'string', default: 'mesos', help: 'Cgroup under which task cgroups are made (per agent: <root>/<agentId>)' },
   { name: 'hostname', type: 'string', help: 'Host name the agent advertises' },
+  { name: 'ip', type: 'string', default: '127.0.0.1', help: 'Address the agent\'s HTTP endpoint (/state, /monitor/statistics, /files) listens on' },
+  { name: 'port', type: 'int', default: 5051, help: 'Port of the agent\'s HTTP endpoint (0: any free port; the one taken is announced)' },
+  { name: 'advertise-ip', type: 'string', placeholder: 'ip', help: 'Address announced to the master when it differs from --ip (default: --ip, or this machine\'s first external IPv4 address for 0.0.0.0)' },
   { name: 'kill-grace-period', type: 'duration', default: '3s', help: 'Between SIGTERM and SIGKILL when a task names none' },
   { name: 'master-ping-timeout', type: 'duration', default: '75s', help: 'Reregister when no master pinged for this long' },
   LOG_LEVEL_FLAG,
@@ -32,12 +35,17 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
       cgroupsRoot: v['cgroups-root'] as string,
       killGracePeriodMs: v['kill-grace-period'] as number,
       masterPingTimeoutMs: v['master-ping-timeout'] as number,
+      ip: v.ip as string,
+      port: v.port as number,
+      ...(opt('advertise-ip') !== undefined ? { advertiseIp: opt('advertise-ip') } : {}),
       ...(opt('resources') !== undefined ? { resources: opt('resources') } : {}),
       ...(opt('attributes') !== undefined ? { attributes: opt('attributes') } : {}),
       ...(opt('hostname') !== undefined ? { hostname: opt('hostname') } : {}),
     },
     log,
   );
-  process.stdout.write(`agent ${agent.agentId} running (isolation: ${agent.isolation}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''})\n`);
+  process.stdout.write(
+    `agent ${agent.agentId} running (isolation: ${agent.isolation}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state)\n`,
+  );
   onShutdown(async () => agent.stop());
 }

@@ -162,22 +162,25 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       const ports = base.includes('ports') ? '' : `;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
       spawnChild(
         `agent-${i + 1}`,
-        ['agent', '--nats', natsUrl, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--log-level', level],
+        // Each agent's HTTP endpoint takes a free port (the masters may hold 5050, 5051, …); they are printed below.
+        ['agent', '--nats', natsUrl, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--port', '0', '--log-level', level],
         logs,
         children,
       );
     }
     if (agents > 0) {
+      let endpoints: string[] = [];
       await waitFor(
         async () => {
-          const s = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves?: number };
+          const s = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves?: number; slaves?: { pid?: string }[] };
+          endpoints = (s.slaves ?? []).flatMap((a) => (a.pid?.startsWith('slave(1)@') ? [`http://${a.pid.slice('slave(1)@'.length)}/state`] : []));
           return (s.activated_slaves ?? 0) >= agents;
         },
         30_000,
         `${agents} agents to register`,
         children.find((c) => c.name.startsWith('agent')),
       );
-      out(`agents: ${agents} registered`);
+      out(`agents: ${agents} registered (${endpoints.sort().join(', ')})`);
     }
     out(`logs:   ${logs}`);
     out(`run a task:  npx mesos execute --nats ${natsUrl} --name hello --command 'echo hello'`);

@@ -5,26 +5,34 @@
  * deposed leader). Calls (`accept`, `decline`, `kill`, `acknowledge`, …) are appended to the log.
  */
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import { Observable, Subject, concat, defer, from } from 'rxjs';
 import {
   type AgentId,
+  CheckInfo,
   type ClusterEvent,
   type ClusterEventInput,
   type EventOf,
   type FrameworkCapability,
   type FrameworkId,
+  HealthCheck,
   type OfferId,
   type Operation,
   type Resources,
   SCHEMA_VERSION,
+  EVENT_VERSIONS,
+  refuseFilter,
   type TaskId,
   type TaskInfo,
   type TaskStatus,
+  ReconcileAnswer,
+  type ReconciledStatus,
   asFrameworkId,
   epochOf,
   subjects,
 } from '../../events/index.js';
+import { RequestError, TimeoutError } from '@nats-io/transport-node';
 import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/bus.js';
 import { STREAM_NAME, decode } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -50,6 +58,10 @@ export interface TaskSpec {
   readonly command: string | TaskInfo['command'];
   readonly killGracePeriodMs?: number;
   readonly labels?: Record<string, string>;
+  /** Run by the agent (Mesos's defaults fill what is not given); the task is killed when it fails too often. */
+  readonly healthCheck?: z.input<typeof HealthCheck>;
+  /** Run by the agent; its result comes back in the updates' `checkStatus`. */
+  readonly check?: z.input<typeof CheckInfo>;
 }
 
 /** What a framework still wants (Mesos's REQUEST): the allocator explains it when it stays unmet. */
@@ -101,6 +113,15 @@ export interface Scheduler {
   accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number; operations?: readonly Operation[] }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
+  /**
+   * Ask the leader for the latest state of these tasks (none: every live task of this framework),
+   * as Mesos's reconciliation. The answers carry REASON_RECONCILIATION and no uuid (they need no
+   * acknowledgement); they are returned, not put on `updates$`. Unknown tasks are TASK_GONE /
+   * TASK_UNREACHABLE / TASK_UNKNOWN (TASK_LOST for a framework that is not partition-aware), with
+   * no agent id when none was given. The answer reflects every call this scheduler made before it.
+   * Waits for a leader.
+   */
+  reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<ReconciledStatus[]>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
   /** Offers again for these roles (all when none are given); their refuse filters go. */
@@ -129,7 +150,16 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
     command,
     ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),
+    ...(t.healthCheck !== undefined ? { healthCheck: must(HealthCheck.safeParse(t.healthCheck), t.taskId, 'healthCheck') } : {}),
+    ...(t.check !== undefined ? { check: must(CheckInfo.safeParse(t.check), t.taskId, 'check') } : {}),
   };
+}
+
+/** A check definition with its defaults applied; a bad one throws, naming the task and the problem. */
+function must<T>(r: z.ZodSafeParseResult<T>, taskId: string, field: string): T {
+  if (r.success) return r.data;
+  const why = r.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+  throw new TypeError(`task ${taskId}: invalid ${field}: ${why}`);
 }
 
 export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
@@ -147,8 +177,11 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
 
   const now = (): number => Date.now();
+  /** The log sequence of this scheduler's latest append (reconciliation answers reflect it). */
+  let lastAppended = 0;
   const call = async (e: ClusterEventInput): Promise<void> => {
-    await append(bus.js, e);
+    const a = await append(bus.js, e);
+    if (a.seq > lastAppended) lastAppended = a.seq;
   };
   const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: now() });
 
@@ -171,6 +204,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   });
   await bus.nc.flush();
   const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info, ...suppressedRoles });
+  lastAppended = ack.seq;
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
   // elections arrive in the stream followed below (it starts after the subscription).
@@ -277,13 +311,21 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...envelope(),
         frameworkId,
         offerIds: [...offerIds],
+        schemaVersion: EVENT_VERSIONS.OffersAccepted,
         operations: [...(opts?.operations ?? []), ...(tasks.length > 0 ? [{ type: 'LAUNCH' as const, tasks: tasks.map(toTaskInfo) }] : [])],
-        ...(opts?.refuseSeconds !== undefined ? { refuseSeconds: opts.refuseSeconds } : {}),
+        filters: refuseFilter(opts?.refuseSeconds),
       });
     },
     decline: (offerIds, refuseSeconds) => {
       release(offerIds);
-      return call({ type: 'OffersDeclined', ...envelope(), frameworkId, offerIds: [...offerIds], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) });
+      return call({
+        type: 'OffersDeclined',
+        ...envelope(),
+        schemaVersion: EVENT_VERSIONS.OffersDeclined,
+        frameworkId,
+        offerIds: [...offerIds],
+        filters: refuseFilter(refuseSeconds),
+      });
     },
     kill: (taskId, opts) =>
       call({
@@ -294,6 +336,23 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
         ...(opts?.agentId !== undefined ? { agentId: opts.agentId } : {}),
         ...(opts?.gracePeriodMs !== undefined ? { gracePeriodMs: opts.gracePeriodMs } : {}),
       }),
+    async reconcile(tasks = [], ropts = {}) {
+      const deadline = Date.now() + (ropts.timeoutMs ?? 30_000);
+      const body = new TextEncoder().encode(JSON.stringify({ tasks, afterSeq: lastAppended }));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const msg = await bus.nc.request(subjects.reconcileQuery(frameworkId), body, { timeout: 5000 });
+          const answer = ReconcileAnswer.parse(msg.json());
+          if (!answer.ok) throw new Error(`reconciliation refused: ${answer.error}`);
+          return answer.statuses;
+        } catch (err) {
+          // No leader right now (an election): ask again until the deadline.
+          const retry = err instanceof RequestError || err instanceof TimeoutError;
+          if (!retry || Date.now() > deadline || closed) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+        }
+      }
+    },
     acknowledge: async (s) => {
       if (s.uuid === undefined) return;
       await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });
@@ -315,7 +374,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     inverseOffers$: inverseOffers$.asObservable(),
     acceptInverseOffers: (ids) => call({ type: 'InverseOffersAccepted', ...envelope(), frameworkId, inverseOfferIds: [...ids] }),
     declineInverseOffers: (ids, refuseSeconds) =>
-      call({ type: 'InverseOffersDeclined', ...envelope(), frameworkId, inverseOfferIds: [...ids], ...(refuseSeconds !== undefined ? { refuseSeconds } : {}) }),
+      call({ type: 'InverseOffersDeclined', ...envelope(), frameworkId, inverseOfferIds: [...ids], filters: refuseFilter(refuseSeconds) }),
     teardown: async () => {
       await call({ type: 'FrameworkRemoved', ...envelope(), frameworkId, reason: 'TEARDOWN' });
       await close();

@@ -21,6 +21,8 @@ export interface RuntimeStats {
   readonly logSeq: number;
   /** The sequence of the snapshot this master started from (0: none). */
   readonly snapshotLoadedSeq: number;
+  /** The sequence of the last snapshot this master wrote as leader (0: none). */
+  readonly snapshotWrittenSeq: number;
 }
 
 const percentile = (sorted: readonly number[], p: number): number =>
@@ -137,5 +139,6 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
   m['log/offers_invalid'] = state.counters.offersInvalid;
   m['log/outbox_pending'] = state.outbox.size;
   m['log/snapshot_loaded_seq'] = rt.snapshotLoadedSeq;
+  m['log/snapshot_written_seq'] = rt.snapshotWrittenSeq;
   return m;
 }

@@ -6,6 +6,7 @@
  */
 import type { Attribute } from '../../events/index.js';
 import * as R from '../resources.js';
+import { healthCheckToMesos } from '../scheduler-api/checks.js';
 import type { AgentState, FrameworkState, OfferState, State, TaskState } from '../state.js';
 
 export interface MasterIdentity {
@@ -21,6 +22,18 @@ export interface MasterIdentity {
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Mesos's build fields, as its master and agent write them at the top of their state (no build info here). */
+export const buildJson = (version: string, startTimeMs: number) => ({
+  version,
+  build_date: '',
+  build_time: 0,
+  build_user: '',
+  start_time: startTimeMs / 1000,
+});
+
+/** The body of `/version` on the master and on agents. */
+export const versionJson = (version: string) => ({ version, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' });
 
 const secs = (ms: number): number => ms / 1000;
 const pid = (m: { hostname: string; port: number } | { ip: string; port: number }, name = 'master'): string =>
@@ -62,7 +75,8 @@ export function slaveJson(a: AgentState): Record<string, Json> {
     hostname: a.hostname,
     port: a.port,
     attributes: attributesJson(a.attributes),
-    pid: `slave(1)@${a.hostname}:${a.port}`,
+    // Mesos: the agent's libprocess address; the IP it announced, else (older logs) its host name.
+    pid: `slave(1)@${a.ip ?? a.hostname}:${a.port}`,
     registered_time: secs(a.registeredAt),
     ...(a.reregisteredAt !== null ? { reregistered_time: secs(a.reregisteredAt) } : {}),
     resources: R.toFlatJson(a.resources),
@@ -103,6 +117,7 @@ export function taskJson(t: TaskState): Record<string, Json> {
       ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
     })),
     ...(t.labels ? { labels: Object.entries(t.labels).map(([key, value]) => ({ key, value })) } : {}),
+    ...(t.healthCheck !== undefined ? { health_check: healthCheckToMesos(t.healthCheck) } : {}),
   };
 }
 
@@ -163,11 +178,7 @@ export function masterStateJson(state: State, me: MasterIdentity): Record<string
   const leader = state.leader;
   const leaderPid = leader ? `master@${leader.ip}:${leader.port}` : '';
   return {
-    version: me.version,
-    build_date: '',
-    build_time: 0,
-    build_user: '',
-    start_time: secs(me.startTime),
+    ...buildJson(me.version, me.startTime),
     ...(me.electedTime !== null ? { elected_time: secs(me.electedTime) } : {}),
     id: me.id,
     pid: pid(me),

@@ -4,7 +4,7 @@
  * return; tests call them directly.
  */
 import type { ClusterEventInput, Draft, EventOf, OfferId } from '../../events/index.js';
-import { SCHEMA_VERSION } from '../../events/index.js';
+import { EVENT_VERSIONS, SCHEMA_VERSION } from '../../events/index.js';
 import type { OfferProposal } from '../allocator/index.js';
 import type { OfferState, State } from '../state.js';
 
@@ -137,5 +137,6 @@ export function expiredFrameworkEvents(state: State, ctx: DecisionContext): Even
 
 /** Stamp an outbox draft with the envelope and this leader's epoch. */
 export function stampDraft(d: Draft, ctx: Pick<DecisionContext, 'epoch' | 'now'>): ClusterEventInput {
-  return { ...d, schemaVersion: SCHEMA_VERSION, time: ctx.now, epoch: ctx.epoch } as ClusterEventInput;
+  // The current version of the draft's own type (versions are per type; the cast would hide a wrong one).
+  return { ...d, schemaVersion: EVENT_VERSIONS[d.type], time: ctx.now, epoch: ctx.epoch } as ClusterEventInput;
 }

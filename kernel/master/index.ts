@@ -10,7 +10,7 @@ import { openSnapshotStore } from './snapshots.js';
 import { defaultStreamOptions } from '../../events/index.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
 import { metricsSnapshot } from '../http/metrics.js';
-import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson } from '../http/state-json.js';
+import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../state.js';
 import { type Follower, startFollower } from './follower.js';
 import { type Leadership, createLeadership } from './leader.js';
@@ -48,7 +48,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
 
   // Start from the newest snapshot, so that starting does not grow with the length of history.
-  const snapshots = await openSnapshotStore(bus, o.streamReplicas, log);
+  const snapshots = await openSnapshotStore(bus, o.streamReplicas, log, { newest: 3, spread: o.snapshotHistory });
   const loadStarted = performance.now();
   const snapshot = o.snapshotEveryEvents > 0 ? await snapshots.latest(await headSeq(bus.jsm)) : null;
   if (snapshot !== null) log.info({ seq: snapshot.seq, ms: Math.round(performance.now() - loadStarted) }, 'loaded a snapshot');
@@ -104,6 +104,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
       eventsFolded: follower.projection.state.counters.eventsFolded,
       logSeq: follower.projection.seq,
       snapshotLoadedSeq: snapshot?.seq ?? 0,
+      snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
     });
   const operatorApi = createOperatorApi({
     bus,
@@ -182,7 +183,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     {
       method: 'GET',
       path: '/version',
-      handler: () => json({ version: VERSION, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' }),
+      handler: () => json(versionJson(VERSION)),
     },
   ];
 
@@ -201,7 +202,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log, snapshots, snapshot?.seq ?? 0);
+  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
     {

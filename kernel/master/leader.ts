@@ -16,11 +16,15 @@ import { allocationCycleEvents, PendingExplainer } from './allocation-cycle.js';
 import { configurationEvents } from './allocator-config.js';
 import type { Follower } from './follower.js';
 import { type Lease, startLease } from './lease.js';
-import type { SnapshotStore } from './snapshots.js';
+import { type Snapshotter, startSnapshotter } from './snapshotter.js';
+import { type Queries, answerQueries } from './queries.js';
 import type { MasterOptions } from './options.js';
 
 /** A fold that has not moved for this long while the log holds more is stuck (ms); see Follower.healthy. */
 const FOLD_STALL_MS = 5000;
+
+/** How long after its election a leader starts its snapshot writer (ms). */
+const SNAPSHOTTER_DELAY_MS = 2000;
 
 /** Events after which there may be something new to offer. */
 const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
@@ -70,6 +74,8 @@ export interface Leadership {
   epoch(): number | null;
   electedAt(): number | null;
   readonly stats: LeaderStats;
+  /** The sequence of the last snapshot written while this master led (0: none). */
+  snapshotWrittenSeq(): number;
   /** Called by the follower after each folded event. */
   onEvent(e: ClusterEvent): void;
   declareUnreachable(agentId: AgentId): Promise<void>;
@@ -92,8 +98,6 @@ export function createLeadership(
   me: LeaderIdentity,
   o: MasterOptions,
   log: Logger,
-  snapshots: SnapshotStore,
-  lastSnapshotSeq: number,
 ): Leadership {
   const llog = log.child({ component: 'leader' });
   const p = follower.projection;
@@ -131,20 +135,20 @@ export function createLeadership(
     });
   }
 
-  let snapshotting = false;
-  /** The leader writes a snapshot every `snapshotEveryEvents` folded events. */
-  function maybeSnapshot(): void {
-    if (snapshotting || o.snapshotEveryEvents === 0 || p.seq - lastSnapshotSeq < o.snapshotEveryEvents) return;
-    snapshotting = true;
-    const seq = p.seq;
-    snapshots
-      .write(p.state, seq)
-      .then(({ bytes, ms }) => {
-        lastSnapshotSeq = seq;
-        llog.info({ seq, bytes, ms: Math.round(ms) }, 'wrote a snapshot');
-      })
-      .catch((err: unknown) => llog.warn({ err }, 'snapshot failed'))
-      .finally(() => (snapshotting = false));
+  /** The snapshot writer runs while this master leads (a thread of its own; see snapshotter.ts). */
+  let snapshotter: Snapshotter | null = null;
+  let snapshotWritten = 0;
+  /** Reconciliation queries of native frameworks, answered while this master leads. */
+  let queries: Queries | null = null;
+  function startSnapshots(): void {
+    if (snapshotter !== null || o.snapshotEveryEvents === 0) return;
+    snapshotter = startSnapshotter({ servers: o.nats, replicas: o.streamReplicas, everyEvents: o.snapshotEveryEvents, retention: { newest: 3, spread: o.snapshotHistory } }, log);
+  }
+  function stopSnapshots(): Promise<void> {
+    const s = snapshotter;
+    snapshotter = null;
+    if (s !== null) snapshotWritten = Math.max(snapshotWritten, s.lastWritten());
+    return s?.stop() ?? Promise.resolve();
   }
 
   function tick(): void {
@@ -155,7 +159,6 @@ export function createLeadership(
       stepDown('lost the lease');
       return;
     }
-    maybeSnapshot();
     sendOutbox(myEpoch);
     if ((allocationDue || dirty) && !allocating) void allocationCycle(myEpoch);
   }
@@ -251,6 +254,7 @@ export function createLeadership(
               hostname: me.hostname,
               ip: me.ip,
               port: me.port,
+              offers: 'KEPT',
             },
             { expectLastSubjectSequence: last.seq },
           );
@@ -265,6 +269,12 @@ export function createLeadership(
             dirty = true;
             allocationDue = true;
             llog.info({ epoch, masterId: me.masterId }, 'elected leader');
+            // Not at once: the first moments of a new leader (its first offers) are the failover
+            // users wait for, and starting the writer thread costs a core for a while.
+            setTimeout(() => {
+              if (leading && myEpoch === epoch) startSnapshots();
+            }, SNAPSHOTTER_DELAY_MS).unref();
+            queries ??= answerQueries(bus, () => p.state, (seq) => follower.reached(seq), log);
             scheduleTick();
           }
         } catch (err) {
@@ -283,6 +293,9 @@ export function createLeadership(
     leading = false;
     myEpoch = null;
     inflight.clear();
+    queries?.stop();
+    queries = null;
+    void stopSnapshots();
   }
 
   /** Set by the lease itself (its first change may come before `lease` is assigned). */
@@ -318,6 +331,7 @@ export function createLeadership(
     epoch: () => (leading ? myEpoch : null),
     electedAt: () => electedAt,
     stats,
+    snapshotWrittenSeq: () => Math.max(snapshotWritten, snapshotter?.lastWritten() ?? 0),
     onEvent(e) {
       if (e.type === 'LeaderElected' && leading && e.epoch > (myEpoch ?? 0)) stepDown(`master ${e.masterId} was elected with epoch ${e.epoch}`);
       if (FREES_RESOURCES.has(e.type)) dirty = true;
@@ -351,9 +365,11 @@ export function createLeadership(
     async stop() {
       stopped = true;
       leading = false;
+      queries?.stop();
+      queries = null;
       clearInterval(interval);
       await lease?.release();
-      await lease?.stop();
+      await Promise.all([lease?.stop(), stopSnapshots()]);
     },
   };
 }

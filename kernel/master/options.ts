@@ -22,6 +22,8 @@ export const MasterOptions = z.object({
   leaderLeaseMs: z.number().int().positive().default(2000),
   /** The leader writes a snapshot of the projection every this many events (0: never). */
   snapshotEveryEvents: z.number().int().nonnegative().default(10_000),
+  /** Snapshots kept besides the newest 3, spread evenly over all of history (for `mesos replay state --at`). */
+  snapshotHistory: z.number().int().nonnegative().default(32),
   /** HEARTBEAT events on Mesos v1 scheduler streams (Mesos: 15 s). */
   heartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** Largest request body the HTTP API accepts. */

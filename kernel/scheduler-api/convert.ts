@@ -20,6 +20,7 @@ import {
   type Resource,
   Resources,
   TaskInfo,
+  type ReconciledStatus,
   type TaskStatus,
 } from '../../events/index.js';
 import {
@@ -33,6 +34,7 @@ import {
   type MesosTaskInfo,
   isBase64,
 } from './wire.js';
+import { type MesosCheckStatusJson, checkFromMesos, checkStatusToMesos, healthCheckFromMesos } from './checks.js';
 
 // ---------------------------------------------------------------------------------------------
 // Outbound JSON shapes
@@ -116,13 +118,15 @@ export interface MesosTaskStatusJson {
   message?: string;
   source: TaskStatus['source'];
   reason?: NonNullable<TaskStatus['reason']>;
-  agent_id: MesosIdJson;
+  /** Absent only in a reconciliation answer about an unknown task asked about without an agent. */
+  agent_id?: MesosIdJson;
   executor_id?: MesosIdJson;
   /** Seconds since the epoch. */
   timestamp: number;
   /** base64 of the 16 raw uuid bytes; present when the update must be acknowledged. */
   uuid?: string;
   healthy?: boolean;
+  check_status?: MesosCheckStatusJson;
   container_status?: { container_id: MesosIdJson };
 }
 export interface MesosFrameworkInfoJson {
@@ -542,8 +546,8 @@ const NANOS_PER_MS = 1_000_000;
 /**
  * Mesos TaskInfo → ours. Tasks run under the built-in command executor, so a task needs a
  * `command`; what the kernel cannot do yet is refused with the reason (custom executors, Docker,
- * container images and volumes, URIs to fetch, health checks and checks, secrets, limits,
- * max_completion_time). `data` (unused by the command executor) and `discovery` (metadata) are
+ * container images and volumes, URIs to fetch, secrets, limits, max_completion_time). Health
+ * checks and checks are converted and validated as Mesos's master does. `data` (unused by the command executor) and `discovery` (metadata) are
  * accepted and not kept. For a task of a LAUNCH_GROUP pass the group's executor: a task may then
  * repeat that executor (same executor_id), as Mesos allows. The error does not name the task.
  */
@@ -564,8 +568,10 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     const why = containerRefusal(ti.container);
     if (why !== undefined) return refuse(why);
   }
-  if (ti.health_check !== undefined) return refuse('health checks (TaskInfo.health_check) are not supported yet');
-  if (ti.check !== undefined) return refuse('checks (TaskInfo.check) are not supported yet');
+  const healthCheck = ti.health_check !== undefined ? healthCheckFromMesos(ti.health_check) : undefined;
+  if (healthCheck !== undefined && !healthCheck.ok) return refuse(healthCheck.error);
+  const check = ti.check !== undefined ? checkFromMesos(ti.check) : undefined;
+  if (check !== undefined && !check.ok) return refuse(check.error);
   if (ti.max_completion_time !== undefined) return refuse('max_completion_time is not supported yet');
   if (ti.limits !== undefined && Object.keys(ti.limits).length > 0) return refuse('resource limits (TaskInfo.limits) are not supported yet');
 
@@ -606,6 +612,8 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     },
     ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
     ...(labels !== undefined ? { labels } : {}),
+    ...(healthCheck?.ok === true ? { healthCheck: healthCheck.value } : {}),
+    ...(check?.ok === true ? { check: check.value } : {}),
   };
   const checked = TaskInfo.safeParse(candidate);
   if (!checked.success) {
@@ -735,18 +743,19 @@ export const PARTITION_AWARE_STATES: ReadonlySet<TaskStatus['state']> = new Set<
  * Our TaskStatus → Mesos TaskStatus JSON (timestamp in seconds, uuid as base64 of its 16 bytes).
  * For a framework that is not PARTITION_AWARE, the partition-aware states read TASK_LOST.
  */
-export function statusToMesos(ours: TaskStatus, partitionAware = true): MesosTaskStatusJson {
+export function statusToMesos(ours: TaskStatus | ReconciledStatus, partitionAware = true): MesosTaskStatusJson {
   return {
     task_id: id(ours.taskId),
     state: !partitionAware && PARTITION_AWARE_STATES.has(ours.state) ? 'TASK_LOST' : ours.state,
     ...(ours.message !== undefined ? { message: ours.message } : {}),
     source: ours.source,
     ...(ours.reason !== undefined ? { reason: ours.reason } : {}),
-    agent_id: id(ours.agentId),
+    ...(ours.agentId !== undefined ? { agent_id: id(ours.agentId) } : {}),
     ...(ours.executorId !== undefined ? { executor_id: id(ours.executorId) } : {}),
     timestamp: ours.timestamp / 1000,
     ...(ours.uuid !== undefined ? { uuid: uuidToBase64(ours.uuid) } : {}),
     ...(ours.healthy !== undefined ? { healthy: ours.healthy } : {}),
+    ...(ours.checkStatus !== undefined ? { check_status: checkStatusToMesos(ours.checkStatus) } : {}),
     ...(ours.containerId !== undefined ? { container_status: { container_id: id(ours.containerId) } } : {}),
   };
 }

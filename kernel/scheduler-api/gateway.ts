@@ -17,7 +17,10 @@ import {
   type OfferId,
   type Operation,
   SCHEMA_VERSION,
+  EVENT_VERSIONS,
+  refuseFilter,
   type TaskId,
+  type ReconciledStatus,
   type TaskStatus,
   epochOf,
 } from '../../events/index.js';
@@ -103,7 +106,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     };
   }
 
-  function update(sub: Subscription, s: TaskStatus): void {
+  function update(sub: Subscription, s: TaskStatus | ReconciledStatus): void {
     write(sub, { type: 'UPDATE', update: { status: statusToMesos(s, sub.partitionAware) } });
   }
 
@@ -112,6 +115,13 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function onEvent(e: ClusterEvent, seq: number): void {
     if (subs.size === 0) return;
+    // Another master now leads: this one's streams end (their frameworks subscribe to the new
+    // leader, as Mesos frameworks do after a failover), so that a framework never stays on a
+    // standby that no longer answers its calls. Ended on purpose: not a disconnection.
+    if (e.type === 'LeaderElected' && e.masterId !== o.me.masterId && state().epoch === e.epoch) {
+      for (const sub of [...subs.values()]) end(sub);
+      return;
+    }
     const epoch = epochOf(e);
     if (epoch !== undefined && e.type !== 'LeaderElected' && epoch !== state().epoch) return; // fenced: no effect
     const fid = frameworkOf(e);
@@ -127,7 +137,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
             const a = s.agents.get(x.agentId);
             return offerToMesos(
               { id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources, unavailability: x.unavailability },
-              a ? { port: a.port, attributes: a.attributes } : undefined,
+              a ? { port: a.port, attributes: a.attributes, ...(a.ip !== undefined ? { ip: a.ip } : {}) } : undefined,
             );
           });
         if (offers.length > 0) write(sub, { type: 'OFFERS', offers: { offers } });
@@ -332,8 +342,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           ...envelope(),
           frameworkId,
           offerIds: c.accept.offer_ids.map((x) => x.value as OfferId),
+          schemaVersion: EVENT_VERSIONS.OffersAccepted,
           operations: ops.valid,
-          ...(c.accept.filters?.refuse_seconds !== undefined ? { refuseSeconds: c.accept.filters.refuse_seconds } : {}),
+          filters: refuseFilter(c.accept.filters?.refuse_seconds),
         });
       }
       case 'DECLINE':
@@ -342,8 +353,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           type: 'OffersDeclined',
           ...envelope(),
           frameworkId,
+          schemaVersion: EVENT_VERSIONS.OffersDeclined,
           offerIds: c.decline.offer_ids.map((x) => x.value as OfferId),
-          ...(c.decline.filters?.refuse_seconds !== undefined ? { refuseSeconds: c.decline.filters.refuse_seconds } : {}),
+          filters: refuseFilter(c.decline.filters?.refuse_seconds),
         });
       case 'REVIVE':
       case 'SUPPRESS': {
@@ -376,7 +388,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           ...envelope(),
           frameworkId,
           inverseOfferIds: d.inverse_offer_ids.map((x) => x.value),
-          ...(d.filters?.refuse_seconds !== undefined ? { refuseSeconds: d.filters.refuse_seconds } : {}),
+          filters: refuseFilter(d.filters?.refuse_seconds),
         });
       }
       case 'KILL': {
@@ -474,6 +486,8 @@ function unacknowledged(s: State, frameworkId: FrameworkId): TaskStatus[] {
       uuid: r.uuid,
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ...(r.message !== undefined ? { message: r.message } : {}),
+      ...(r.healthy !== undefined ? { healthy: r.healthy } : {}),
+      ...(r.checkStatus !== undefined ? { checkStatus: r.checkStatus } : {}),
     });
   }
   return out;

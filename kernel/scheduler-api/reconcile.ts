@@ -7,11 +7,12 @@
  * REASON_RECONCILIATION and no uuid (they need no acknowledgement). Where Mesos has already
  * forgotten a finished task (and would say TASK_GONE), its remembered terminal state is given.
  */
-import type { AgentId, FrameworkId, TaskId, TaskStateName, TaskStatus } from '../../events/index.js';
+import type { AgentId, FrameworkId, ReconciledStatus, TaskId, TaskStateName, TaskStatus } from '../../events/index.js';
 import { taskKey } from '../../events/index.js';
 import type { State, TaskState } from '../state.js';
 
-export function reconcileStatuses(s: State, frameworkId: FrameworkId, asked: ReadonlyArray<{ taskId: string; agentId?: string | undefined }>, now: number): TaskStatus[] {
+/** Answers carry no agent id only for an unknown task asked about without one (as Mesos's). */
+export function reconcileStatuses(s: State, frameworkId: FrameworkId, asked: ReadonlyArray<{ taskId: string; agentId?: string | undefined }>, now: number): ReconciledStatus[] {
   const f = s.frameworks.get(frameworkId);
   if (f === undefined) return [];
   const known = (t: TaskState): TaskStatus => {
@@ -25,6 +26,9 @@ export function reconcileStatuses(s: State, frameworkId: FrameworkId, asked: Rea
       source: 'SOURCE_MASTER',
       reason: 'REASON_RECONCILIATION',
       ...(last?.message !== undefined ? { message: last.message } : {}),
+      // As Mesos: the health and check status of the latest update.
+      ...(last?.healthy !== undefined ? { healthy: last.healthy } : {}),
+      ...(last?.checkStatus !== undefined ? { checkStatus: last.checkStatus } : {}),
       timestamp: now,
     };
   };
@@ -37,7 +41,7 @@ export function reconcileStatuses(s: State, frameworkId: FrameworkId, asked: Rea
     const a = agentId !== undefined ? s.agents.get(agentId as AgentId) : undefined;
     const state: TaskStateName = a === undefined ? 'TASK_UNKNOWN' : a.status === 'REMOVED' ? 'TASK_UNREACHABLE' : 'TASK_GONE';
     return {
-      agentId: (agentId ?? '') as AgentId,
+      ...(agentId !== undefined ? { agentId: agentId as AgentId } : {}),
       frameworkId,
       taskId: taskId as TaskId,
       state,

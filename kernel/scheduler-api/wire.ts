@@ -233,6 +233,46 @@ export const MesosExecutorInfo = z.object({
 });
 export type MesosExecutorInfo = z.output<typeof MesosExecutorInfo>;
 
+/** proto `uint32`. */
+export const uint32 = uint64.refine((n) => n <= 0xffffffff, 'expected a 32-bit unsigned integer');
+
+export const CHECK_TYPES = ['UNKNOWN', 'COMMAND', 'HTTP', 'TCP'] as const;
+export const NETWORK_PROTOCOLS = ['IPv4', 'IPv6'] as const;
+
+/** HealthCheck (mesos.proto): `type` unset when absent or unknown (validation says so). */
+export const MesosHealthCheck = z.object({
+  http: z
+    .object({
+      port: uint32,
+      path: z.string().optional(),
+      scheme: z.string().optional(),
+      statuses: repeated(uint32),
+      protocol: enumWithDefault(NETWORK_PROTOCOLS, 'IPv4'),
+    })
+    .optional(),
+  delay_seconds: double.optional(),
+  interval_seconds: double.optional(),
+  timeout_seconds: double.optional(),
+  consecutive_failures: uint32.optional(),
+  grace_period_seconds: double.optional(),
+  command: MesosCommandInfo.optional(),
+  type: optionalEnum(CHECK_TYPES),
+  tcp: z.object({ port: uint32, protocol: enumWithDefault(NETWORK_PROTOCOLS, 'IPv4') }).optional(),
+});
+export type MesosHealthCheck = z.output<typeof MesosHealthCheck>;
+
+/** CheckInfo (mesos.proto): a general check. */
+export const MesosCheckInfo = z.object({
+  type: optionalEnum(CHECK_TYPES),
+  command: z.object({ command: MesosCommandInfo }).optional(),
+  http: z.object({ port: uint32, path: z.string().optional() }).optional(),
+  delay_seconds: double.optional(),
+  interval_seconds: double.optional(),
+  timeout_seconds: double.optional(),
+  tcp: z.object({ port: uint32 }).optional(),
+});
+export type MesosCheckInfo = z.output<typeof MesosCheckInfo>;
+
 export const MesosTaskInfo = z.object({
   name: z.string(),
   task_id: MesosId,
@@ -241,8 +281,8 @@ export const MesosTaskInfo = z.object({
   executor: MesosExecutorInfo.optional(),
   command: MesosCommandInfo.optional(),
   container: MesosContainerInfo.optional(),
-  health_check: opaque.optional(),
-  check: opaque.optional(),
+  health_check: MesosHealthCheck.optional(),
+  check: MesosCheckInfo.optional(),
   kill_policy: MesosKillPolicy.optional(),
   data: bytes.optional(),
   labels: MesosLabels.optional(),

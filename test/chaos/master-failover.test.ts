@@ -16,6 +16,7 @@ import { withNats, type TestNats } from '../helpers/nats.js';
 import { findLeader, type MasterProcess, spawnMaster } from '../helpers/processes.js';
 import { waitFor, within } from '../helpers/wait.js';
 import { runWorkload } from '../helpers/workload.js';
+import { HttpFramework } from '../helpers/scheduler-http.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,19 @@ test('SIGSTOP the leader: another takes over; SIGCONT: the old one steps down an
   } finally {
     await bus.close();
   }
+});
+
+test('an HTTP framework on a frozen leader: when the thawed master sees the new election its stream ends; the framework subscribes to the new leader and is ACTIVE there', async () => {
+  const leader = await waitFor(() => findLeader(alive()), 'the current leader', 10_000, 50);
+  const fw = await HttpFramework.subscribe(leader.url, { user: 'root', name: 'http-on-old-leader', failover_timeout: 60 });
+  leader.proc.kill('SIGSTOP');
+  const { leader: next } = await nextLeader(leader);
+  leader.proc.kill('SIGCONT');
+  await fw.stream.end('the stream on the deposed master to end', 15_000);
+  const again = await HttpFramework.subscribe(next.url, { user: 'root', name: 'http-on-old-leader', failover_timeout: 60 }, { frameworkId: fw.frameworkId });
+  const state = (await (await fetch(`${next.url}/master/state`)).json()) as { frameworks: Array<{ id: string; active: boolean }> };
+  assert.ok(state.frameworks.find((f) => f.id === fw.frameworkId)?.active, 'ACTIVE on the new leader');
+  again.stream.close();
 });
 
 test.run();

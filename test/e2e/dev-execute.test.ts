@@ -119,7 +119,7 @@ test('bad flags get a clear error and a non-zero exit', () => {
 });
 
 test('--help works on every subcommand', () => {
-  for (const cmd of [['dev'], ['master'], ['agent'], ['execute'], ['replay', 'state']]) {
+  for (const cmd of [['dev'], ['master'], ['agent'], ['execute'], ['replay', 'state'], ['replay', 'diff'], ['replay', 'verify'], ['replay', 'timeline'], ['replay', 'export']]) {
     const r = mesos(...cmd, '--help');
     assert.is(r.status, 0, cmd.join(' '));
     assert.match(r.stdout, `Usage: mesos ${cmd.join(' ')}`);
@@ -129,11 +129,16 @@ test('--help works on every subcommand', () => {
 test('mesos replay state prints the folded state with the tasks that ran', () => {
   const r = mesos('replay', 'state', '--nats', natsUrl);
   assert.is(r.status, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as { seq: number; state: { completedFrameworks: Array<{ completedTasks: Array<{ taskId: string; state: string }> }> } };
+  // The default view is /master/state as it was at that point.
+  const j = JSON.parse(r.stdout) as { seq: number; view: string; state: { completed_frameworks: Array<{ completed_tasks: Array<{ id: string; state: string }> }> } };
   assert.ok(j.seq > 0);
-  const tasks = j.state.completedFrameworks.flatMap((f) => f.completedTasks);
-  assert.ok(tasks.some((t) => t.taskId === 'hello' && t.state === 'TASK_FINISHED'), 'hello finished');
-  assert.ok(tasks.some((t) => t.taskId === 'fails' && t.state === 'TASK_FAILED'), 'fails failed');
+  assert.is(j.view, 'master');
+  const tasks = j.state.completed_frameworks.flatMap((f) => f.completed_tasks);
+  assert.ok(tasks.some((t) => t.id === 'hello' && t.state === 'TASK_FINISHED'), 'hello finished');
+  assert.ok(tasks.some((t) => t.id === 'fails' && t.state === 'TASK_FAILED'), 'fails failed');
+  const projection = mesos('replay', 'state', '--nats', natsUrl, '--view', 'projection');
+  const p = JSON.parse(projection.stdout) as { state: { completedFrameworks: Array<{ completedTasks: Array<{ taskId: string; state: string }> }> } };
+  assert.ok(p.state.completedFrameworks.flatMap((f) => f.completedTasks).some((t) => t.taskId === 'hello'));
   const early = mesos('replay', 'state', '--nats', natsUrl, '--to', '2');
   assert.is(early.status, 0, early.stderr);
   assert.is((JSON.parse(early.stdout) as { seq: number }).seq, 2);

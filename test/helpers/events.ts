@@ -8,6 +8,9 @@
  * Call `resetIds()` (e.g. in `test.before.each`) to make ids and times start over.
  */
 import {
+  type CheckStatusInfo,
+  CheckInfo,
+  HealthCheck,
   type ClusterEvent,
   type ClusterEventInput,
   type Draft,
@@ -19,6 +22,8 @@ import {
   type FrameworkCapability as FrameworkCapabilitySchema,
   type Attribute as AttributeSchema,
   type Operation as OperationSchema,
+  EVENT_VERSIONS,
+  refuseFilter,
   validate,
 } from '../../events/index.js';
 import { parseResources } from '../../kernel/resources.js';
@@ -174,8 +179,18 @@ export const revived = (f: Env & { frameworkId: string; roles?: string[] }): Eve
 // ------------------------------------------------------------------------------------------------
 // Leadership and offers
 
-export const leaderElected = (epoch: number, o: Env & { masterId?: string } = {}): EventOf<'LeaderElected'> =>
-  build({ type: 'LeaderElected', ...stamp(o), epoch, masterId: o.masterId ?? `master-${epoch}`, hostname: 'master.local', ip: '127.0.0.1', port: 5050 });
+/** An election as leaders write it now (offers KEPT); `offers: null` writes it as older builds did (no field: offers rescinded). */
+export const leaderElected = (epoch: number, o: Env & { masterId?: string; offers?: 'KEPT' | 'RESCINDED' | null } = {}): EventOf<'LeaderElected'> =>
+  build({
+    type: 'LeaderElected',
+    ...stamp(o),
+    epoch,
+    masterId: o.masterId ?? `master-${epoch}`,
+    hostname: 'master.local',
+    ip: '127.0.0.1',
+    port: 5050,
+    ...(o.offers === null ? {} : { offers: o.offers ?? 'KEPT' }),
+  });
 
 export interface OfferArgs {
   offerId: string;
@@ -226,6 +241,9 @@ export interface TaskArgs {
   name?: string;
   command?: string;
   killGracePeriodMs?: number;
+  /** A HealthCheck / CheckInfo in its input form (defaults are applied when the event is built). */
+  healthCheck?: z.input<typeof HealthCheck>;
+  check?: z.input<typeof CheckInfo>;
 }
 
 export const taskInfo = (t: TaskArgs) => ({
@@ -235,6 +253,8 @@ export const taskInfo = (t: TaskArgs) => ({
   resources: res(t.resources),
   command: { value: t.command ?? 'sleep 10' },
   ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
+  ...(t.healthCheck !== undefined ? { healthCheck: t.healthCheck } : {}),
+  ...(t.check !== undefined ? { check: t.check } : {}),
 });
 
 /** An accept with one LAUNCH operation holding `tasks` (none: a plain accept that launches nothing). */
@@ -244,10 +264,11 @@ export const accepted = (
   build({
     type: 'OffersAccepted',
     ...stamp(a),
+    schemaVersion: EVENT_VERSIONS.OffersAccepted,
     frameworkId: a.frameworkId,
     offerIds: a.offerIds,
     operations: a.tasks !== undefined && a.tasks.length > 0 ? [{ type: 'LAUNCH', tasks: a.tasks.map(taskInfo) }] : [],
-    ...(a.refuseSeconds !== undefined ? { refuseSeconds: a.refuseSeconds } : {}),
+    filters: refuseFilter(a.refuseSeconds),
   });
 
 /** An accept with any operations (RESERVE, CREATE, LAUNCH, …), in the event's own shape. */
@@ -257,19 +278,21 @@ export const acceptedOps = (
   build({
     type: 'OffersAccepted',
     ...stamp(a),
+    schemaVersion: EVENT_VERSIONS.OffersAccepted,
     frameworkId: a.frameworkId,
     offerIds: a.offerIds,
     operations: a.operations,
-    ...(a.refuseSeconds !== undefined ? { refuseSeconds: a.refuseSeconds } : {}),
+    filters: refuseFilter(a.refuseSeconds),
   });
 
 export const declined = (d: Env & { frameworkId: string; offerIds: string[]; refuseSeconds?: number }): EventOf<'OffersDeclined'> =>
   build({
     type: 'OffersDeclined',
     ...stamp(d),
+    schemaVersion: EVENT_VERSIONS.OffersDeclined,
     frameworkId: d.frameworkId,
     offerIds: d.offerIds,
-    ...(d.refuseSeconds !== undefined ? { refuseSeconds: d.refuseSeconds } : {}),
+    filters: refuseFilter(d.refuseSeconds),
   });
 
 // ------------------------------------------------------------------------------------------------
@@ -291,6 +314,8 @@ export interface StatusArgs extends Env {
   /** Present: the leader's notice (epoch); absent: the agent's report. */
   epoch?: number;
   containerId?: string;
+  healthy?: boolean;
+  checkStatus?: CheckStatusInfo;
 }
 
 export const status = (s: StatusArgs): EventOf<'TaskStatusUpdated'> => {
@@ -310,6 +335,8 @@ export const status = (s: StatusArgs): EventOf<'TaskStatusUpdated'> => {
       ...(s.reason !== undefined ? { reason: s.reason } : {}),
       ...(s.message !== undefined ? { message: s.message } : {}),
       ...(s.containerId !== undefined ? { containerId: s.containerId } : {}),
+      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+      ...(s.checkStatus !== undefined ? { checkStatus: s.checkStatus } : {}),
     },
   });
 };
@@ -420,7 +447,7 @@ export const inverseOffersRescinded = (i: Decision & { frameworkId: string; inve
 export const inverseOffersAccepted = (i: Env & { frameworkId: string; inverseOfferIds: string[] }): EventOf<'InverseOffersAccepted'> =>
   build({ type: 'InverseOffersAccepted', ...stamp(i), frameworkId: i.frameworkId, inverseOfferIds: i.inverseOfferIds });
 export const inverseOffersDeclined = (i: Env & { frameworkId: string; inverseOfferIds: string[]; refuseSeconds?: number }): EventOf<'InverseOffersDeclined'> =>
-  build({ type: 'InverseOffersDeclined', ...stamp(i), frameworkId: i.frameworkId, inverseOfferIds: i.inverseOfferIds, ...(i.refuseSeconds !== undefined ? { refuseSeconds: i.refuseSeconds } : {}) });
+  build({ type: 'InverseOffersDeclined', ...stamp(i), frameworkId: i.frameworkId, inverseOfferIds: i.inverseOfferIds, filters: refuseFilter(i.refuseSeconds) });
 
 export const requested = (
   r: Env & { frameworkId: string; requests: { name?: string; role?: string; agentId?: string; resources: ResourcesArg }[] },
@@ -449,7 +476,7 @@ export function sent<D extends Draft>(draft: D, epoch: number = defaultEpoch, o:
   counter++;
   const time = o.time ?? T0 + counter * STEP;
   lastTime = time;
-  return validate({ ...(draft as object), schemaVersion: 1, time, epoch } as ClusterEventInput);
+  return validate({ ...(draft as object), schemaVersion: EVENT_VERSIONS[draft.type], time, epoch } as ClusterEventInput);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * the leader would make them, and simulated frameworks accept (launching tasks), decline or keep
  * their offers. Everything is driven by a seeded PRNG, so a failing seed can be replayed.
  */
-import { type ClusterEvent, type Resource, validate } from '../../events/index.js';
+import { type ClusterEvent, EVENT_VERSIONS, type EventType, type Resource, validate } from '../../events/index.js';
 import { Prng } from '../../bench/prng.js';
 import { type AllocatorCache, type OfferProposal, runAllocation } from '../../kernel/allocator/index.js';
 import { evolve, initialState } from '../../kernel/projection.js';
@@ -22,7 +22,7 @@ export class Sim {
 
   constructor(seed: number) {
     this.rng = new Prng(seed);
-    this.fold({ type: 'LeaderElected', epoch: 1, masterId: 'm', hostname: 'h', ip: '127.0.0.1', port: 5050 });
+    this.fold({ type: 'LeaderElected', epoch: 1, masterId: 'm', hostname: 'h', ip: '127.0.0.1', port: 5050, offers: 'KEPT' });
   }
 
   id(prefix = 'e'): string {
@@ -32,7 +32,7 @@ export class Sim {
   /** Validate (as the codec would) and fold one event; the clock moves a little. */
   fold(e: Record<string, unknown>): ClusterEvent {
     this.now += 10;
-    const ev = validate({ schemaVersion: 1, id: this.id(), time: this.now, ...e } as never);
+    const ev = validate({ schemaVersion: EVENT_VERSIONS[e.type as EventType], id: this.id(), time: this.now, ...e } as never);
     this.state = evolve(this.state, ev);
     this.log.push(ev);
     return ev;
@@ -68,14 +68,14 @@ export class Sim {
     // Use the offer's own resources (reserved or not) of the wanted amounts.
     const used = takeFrom(o.resources, want);
     if (used === null) {
-      this.fold({ type: 'OffersDeclined', frameworkId: o.frameworkId, offerIds: [o.id], refuseSeconds: refuseTooSmall });
+      this.fold({ type: 'OffersDeclined', frameworkId: o.frameworkId, offerIds: [o.id], filters: { refuseSeconds: refuseTooSmall } });
       return false;
     }
     this.fold({
       type: 'OffersAccepted',
       frameworkId: o.frameworkId,
       offerIds: [o.id],
-      refuseSeconds: refuse,
+      filters: { refuseSeconds: refuse },
       operations: [{ type: 'LAUNCH', tasks: [{ taskId: this.id('t'), name: 't', agentId: o.agentId, resources: used, command: { value: 'true' } }] }],
     });
     return true;

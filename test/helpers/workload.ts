@@ -3,9 +3,9 @@
  * every update, and re-launch only tasks that never started (their accept was refused, e.g. an
  * offer rescinded by a leader change). Anything else that ends badly is recorded as a failure.
  */
-import type { OfferId, TaskStateName, TaskStatus } from '../../events/index.js';
+import type { OfferId, Resources, TaskStateName, TaskStatus } from '../../events/index.js';
 import { isTerminal } from '../../events/index.js';
-import type { Scheduler, TaskSpec } from '../../frameworks/sdk/index.js';
+import type { Offer, Scheduler, TaskSpec } from '../../frameworks/sdk/index.js';
 import { contains, parseResources, subtract } from '../../kernel/resources.js';
 
 export interface Workload {
@@ -15,6 +15,17 @@ export interface Workload {
   readonly history: Map<string, TaskStateName[]>;
   stats(): { pending: number; finished: number; failures: number; accepts: number; refusedRelaunches: number };
   stop(): void;
+}
+
+/** Takes from `pending` as many tasks of `per` as fit the offer (at most `perOffer`). */
+export function packTasks(pending: string[], offer: Offer, per: Resources, perOffer: number, command: string): TaskSpec[] {
+  const tasks: TaskSpec[] = [];
+  let left = offer.resources;
+  while (pending.length > 0 && tasks.length < perOffer && contains(left, per)) {
+    tasks.push({ taskId: pending.shift()!, agentId: offer.agentId, resources: per, command });
+    left = subtract(left, per);
+  }
+  return tasks;
 }
 
 export function runWorkload(s: Scheduler, o: { tasks: number; resources: string; command: string; perOffer: number; prefix?: string }): Workload {
@@ -29,12 +40,7 @@ export function runWorkload(s: Scheduler, o: { tasks: number; resources: string;
   const done = new Promise<void>((r) => (resolve = r));
   const subs = [
     s.offers$.subscribe((offer) => {
-      const tasks: TaskSpec[] = [];
-      let left = offer.resources;
-      while (pending.length > 0 && tasks.length < o.perOffer && contains(left, per)) {
-        tasks.push({ taskId: pending.shift()!, agentId: offer.agentId, resources: per, command: o.command });
-        left = subtract(left, per);
-      }
+      const tasks = packTasks(pending, offer, per, o.perOffer, o.command);
       if (tasks.length === 0) {
         void s.decline([offer.id as OfferId], 1).catch(() => undefined);
         return;

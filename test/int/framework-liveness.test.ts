@@ -78,6 +78,25 @@ test('a framework gone silent is disconnected by an event, keeps its task, and i
   const back = await framework('failover', { frameworkId: fw.frameworkId, failoverTimeoutMs: 60_000 });
   await waitFor(() => fwState(fw.frameworkId)?.status === 'ACTIVE', 'the framework to be active again');
   assert.is(task(back, 'kept')?.state, 'TASK_RUNNING');
+  // The new scheduler process knows nothing of its tasks: it reconciles.
+  const all = await back.reconcile();
+  assert.equal(
+    all.map((u) => [u.taskId, u.state, u.reason]),
+    [['kept', 'TASK_RUNNING', 'REASON_RECONCILIATION']],
+  );
+  const asked = await back.reconcile([{ taskId: 'kept' }, { taskId: 'never-launched', agentId: agent.agentId }, { taskId: 'nowhere', agentId: 'no-such-agent' }]);
+  assert.equal(
+    asked.map((u) => [u.taskId, u.state]),
+    [
+      ['kept', 'TASK_RUNNING'],
+      ['never-launched', 'TASK_LOST'], // TASK_GONE for a partition-aware framework
+      ['nowhere', 'TASK_LOST'], // TASK_UNKNOWN for a partition-aware framework
+    ],
+  );
+  const [noAgent] = await back.reconcile([{ taskId: 'asked-without-agent' }]);
+  assert.is(noAgent?.state, 'TASK_LOST');
+  assert.is(noAgent?.agentId, undefined, 'no agent id when none was given and the task is unknown');
+  assert.ok(asked.every((u) => u.uuid === undefined), 'reconciliation answers need no acknowledgement');
   await new OfferQueue(back).next('an offer for the framework that came back');
 });
 
@@ -105,6 +124,24 @@ test('a live framework marked disconnected (it paused) subscribes again by itsel
   await waitFor(() => fwState(fw.frameworkId)?.reregisteredAt !== null && fwState(fw.frameworkId)?.status === 'ACTIVE', 'the framework to subscribe again by itself', 10_000);
   assert.is(task(fw, 'paused-task')?.state, 'TASK_RUNNING');
   await new OfferQueue(fw).next('offers again');
+});
+
+
+test('a malformed reconciliation query gets a clear refusal, and the leader keeps answering', async () => {
+  const { connectBus } = await import('../../kernel/bus.js');
+  const { subjects } = await import('../../events/index.js');
+  const bus = await connectBus({ servers: cluster.nats.url, name: 'test', log: cluster.log });
+  try {
+    const bad = await bus.nc.request(subjects.reconcileQuery('nobody' as FrameworkId), new TextEncoder().encode('{"tasks": 7}'), { timeout: 5000 });
+    assert.equal(bad.json(), { ok: false, error: bad.json<{ error: string }>().error });
+    assert.match(bad.json<{ error: string }>().error, 'bad reconcile query');
+    const garbage = await bus.nc.request(subjects.reconcileQuery('nobody' as FrameworkId), new TextEncoder().encode('not json'), { timeout: 5000 });
+    assert.match(garbage.json<{ error: string }>().error, 'not JSON');
+    const unknown = await bus.nc.request(subjects.reconcileQuery('nobody' as FrameworkId), new TextEncoder().encode('{}'), { timeout: 5000 });
+    assert.match(unknown.json<{ error: string }>().error, 'not known to the master');
+  } finally {
+    await bus.close();
+  }
 });
 
 test.run();

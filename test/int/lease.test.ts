@@ -44,9 +44,9 @@ async function holderInBucket(url: string): Promise<string | null> {
   }
 }
 
-function mainLease(url: string, masterId: string, healthy: () => boolean): { lease: Lease; changes: boolean[] } {
+function mainLease(url: string, masterId: string, healthy: () => boolean, ttlMs = TTL): { lease: Lease; changes: boolean[] } {
   const changes: boolean[] = [];
-  const lease = startLease({ servers: url, ttlMs: TTL, masterId, replicas: 1, healthy }, (h) => changes.push(h), silent);
+  const lease = startLease({ servers: url, ttlMs, masterId, replicas: 1, healthy }, (h) => changes.push(h), silent);
   cleanups.push(async () => {
     await lease.release();
     await lease.stop();
@@ -54,19 +54,23 @@ function mainLease(url: string, masterId: string, healthy: () => boolean): { lea
   return { lease, changes };
 }
 
-function threadLease(url: string, masterId: string): { states: Array<{ held: boolean }>; held(): boolean } {
-  const w = new Worker(new URL('../helpers/lease-thread.js', import.meta.url), { workerData: { servers: url, ttlMs: TTL, masterId } });
+function threadLease(url: string, masterId: string, ttlMs = TTL): { states: Array<{ held: boolean }>; held(): boolean; kill(): Promise<number> } {
+  const w = new Worker(new URL('../helpers/lease-thread.js', import.meta.url), { workerData: { servers: url, ttlMs, masterId } });
   const states: Array<{ held: boolean }> = [];
   w.on('message', (m: { held: boolean }) => states.push(m));
+  let exited = false;
+  w.once('exit', () => (exited = true));
   cleanups.push(
     () =>
       new Promise<void>((resolve) => {
+        if (exited) return resolve();
         w.once('exit', () => resolve());
         w.postMessage({ type: 'stop' });
-        setTimeout(() => void w.terminate(), 3000).unref();
+        setTimeout(() => void w.terminate().then(() => resolve()), 3000).unref();
       }),
   );
-  return { states, held: () => states.at(-1)?.held === true };
+  // Ends the thread without a word (its NATS connections close, as when a process is killed).
+  return { states, held: () => states.at(-1)?.held === true, kill: () => w.terminate() };
 }
 
 test('setup', async () => {
@@ -115,6 +119,21 @@ test('a master whose fold is stuck (healthy() false) gives the lease up; healthy
   healthy = true;
   await waitFor(() => a.lease.held(), 'A to take the lease again', 5000);
   assert.equal(a.changes, [true, false, true]);
+});
+
+test('a holder whose process is gone (no answer on its presence subject) is replaced long before its lease expires', async () => {
+  const LONG = 10_000;
+  const b = threadLease(nats!.url, 'B', LONG);
+  await waitFor(() => b.held(), 'B to hold the lease', 10_000);
+  const a = mainLease(nats!.url, 'A', () => true, LONG);
+  await new Promise((r) => setTimeout(r, 500)); // measuring absence: A stands by while B lives
+  assert.not.ok(a.lease.held());
+  const killedAt = Date.now();
+  await b.kill();
+  await waitFor(() => a.lease.held(), 'A to take the lease', LONG);
+  const took = Date.now() - killedAt;
+  assert.ok(took < LONG / 3, `taken over ${took} ms after the holder died, with a ${LONG} ms lease`);
+  assert.is(await holderInBucket(nats!.url), 'A');
 });
 
 test('the lease thread keeps trying while NATS is unreachable at start, and takes the lease once it is there', async () => {

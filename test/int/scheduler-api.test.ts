@@ -363,6 +363,7 @@ test('RECONCILE: explicit (known task, unknown task), implicit; TASK_LOST vs TAS
   assert.not.ok('uuid' in gone);
   const unknown = (await pa.next(isRec('ghost-3'), 'the answer about ghost-3')).e.update.status as Ev;
   assert.is(unknown.state, 'TASK_UNKNOWN');
+  assert.not.ok('agent_id' in unknown, 'no agent id for an unknown task asked about without one (as Mesos)');
   accepted(await pa.call('TEARDOWN'), 'TEARDOWN');
   await pa.stream.end('the partition-aware framework to be torn down');
 

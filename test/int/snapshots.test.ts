@@ -10,6 +10,7 @@ import { SCHEMA_VERSION, asAgentId } from '../../events/index.js';
 import { append, connectBus, headSeq } from '../../kernel/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/master/index.js';
 import { decodeSnapshot, encodeSnapshot, SnapshotError } from '../../kernel/snapshot.js';
+import { openSnapshotReader, openSnapshotStore } from '../../kernel/master/snapshots.js';
 import { initialState } from '../../kernel/state.js';
 import { stateToJson } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
@@ -53,6 +54,11 @@ test('a cold master starts from the newest snapshot and reaches the leader\'s st
     }
     const head = await headSeq(bus.jsm);
     await waitFor(() => a.seq() >= head, 'the leader to fold everything');
+    // Snapshots are written by a thread of the leader's own, folding the log on its side.
+    await waitFor(async () => {
+      const m = (await (await fetch(`${a.url}/metrics/snapshot`)).json()) as Record<string, number>;
+      return (m['log/snapshot_written_seq'] ?? 0) >= 75 || undefined;
+    }, 'the leader to write a snapshot of nearly everything', 15_000, 50);
     const b = await startMaster(opts(), log);
     masters.push(b);
     await b.caughtUp;
@@ -64,6 +70,29 @@ test('a cold master starts from the newest snapshot and reaches the leader\'s st
     assert.is(b.state().agents.size, 80);
   } finally {
     await bus.close();
+  }
+});
+
+test('the store keeps the newest snapshots and a few spread over history; the read-only reader sees the same', async () => {
+  const other = await withNats();
+  const bus = await connectBus({ servers: other.url, name: 'snapshots', log });
+  try {
+    assert.is(await openSnapshotReader(bus, log), null, 'no bucket yet: no reader, and nothing created');
+    const store = await openSnapshotStore(bus, 1, log, { newest: 2, spread: 4 });
+    for (let i = 1; i <= 40; i++) await store.write(initialState(), i * 10);
+    const seqs = await store.seqs();
+    assert.ok(seqs.length <= 6, `kept ${seqs.join(',')}`);
+    assert.equal(seqs.slice(0, 2), [400, 390]);
+    assert.ok(seqs.some((s) => s <= 100), `the early history keeps one (${seqs.join(',')})`);
+    const reader = await openSnapshotReader(bus, log);
+    assert.ok(reader !== null);
+    assert.equal(await reader.seqs(), seqs);
+    assert.is((await reader.latest())?.seq, 400, 'a cold master still gets the newest');
+    const before = seqs.filter((s) => s <= 255)[0]!;
+    assert.is((await reader.latest(255))?.seq, before, 'the nearest at or before a point');
+  } finally {
+    await bus.close();
+    await other.stop();
   }
 });
 

@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
 import { connectBus, readLog } from '../../kernel/bus.js';
+import { busSource } from '../../replay/index.js';
 import { whyPending } from '../../replay/why-pending.js';
 import { parseResources } from '../../kernel/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -57,14 +58,14 @@ test('a task asking more memory than any agent has: the reason is recorded once 
     }
     assert.is(records, 1, 'one DemandUnmet while the reasons stay the same');
     // The function behind the command.
-    const r = await whyPending(bus, { framework: big.frameworkId, taskName: 'huge-task' });
+    const r = await whyPending(busSource(bus, cluster.nats.url, null), { framework: big.frameworkId, taskName: 'huge-task' });
     assert.is(r.frameworks.length, 1);
     const f = r.frameworks[0]!;
     assert.equal(f.demand, [{ name: 'huge-task', role: 'analytics', agentId: undefined, resources: 'cpus:1;mem:100000' }]);
     assert.equal(f.recorded.at(-1)!.reasons.map((y) => y.code), ['NO_AGENT_LARGE_ENOUGH']);
     assert.equal(f.now.map((x) => x.code), ['NO_AGENT_LARGE_ENOUGH']);
     // A demand not in the log, explained against the state.
-    const hypo = await whyPending(bus, { framework: 'bigmem', demand: parseResources('cpus:1;mem:512') });
+    const hypo = await whyPending(busSource(bus, cluster.nats.url, null), { framework: 'bigmem', demand: parseResources('cpus:1;mem:512') });
     assert.equal(hypo.frameworks[0]!.now, [], 'that one fits an offer it holds: nothing in the way');
   } finally {
     await bus.close();
@@ -80,7 +81,7 @@ test('the command prints the reason, as a person reads it and as JSON', async ()
   const r = JSON.parse(json.stdout) as { frameworks: { frameworkId: string; now: { code: string }[] }[] };
   assert.ok(r.frameworks.some((f) => f.frameworkId === big.frameworkId && f.now[0]?.code === 'NO_AGENT_LARGE_ENOUGH'));
   const missing = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--framework', 'nosuch']).catch((e: { code: number; stderr: string }) => e);
-  assert.is((missing as { code: number }).code, 1);
+  assert.is((missing as { code: number }).code, 3, 'not found: exit 3, as the other replay commands');
   assert.match((missing as { stderr: string }).stderr, /no framework nosuch/);
 });
 

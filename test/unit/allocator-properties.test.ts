@@ -204,7 +204,7 @@ function frameworksAct(sim: Sim): void {
   for (const o of [...sim.state.offers.values()]) {
     const y = rng.next();
     if (y < 0.5) sim.launchOne(o, `cpus:${rng.pick([0.5, 1, 2])};mem:${rng.pick([128, 512, 1024])}`, rng.pick([0, 0, 1, 5]), rng.pick([0, 5, 60]));
-    else if (y < 0.85) sim.fold({ type: 'OffersDeclined', frameworkId: o.frameworkId, offerIds: [o.id], refuseSeconds: rng.pick([0, 1, 5, 3600]) });
+    else if (y < 0.85) sim.fold({ type: 'OffersDeclined', frameworkId: o.frameworkId, offerIds: [o.id], filters: { refuseSeconds: rng.pick([0, 1, 5, 3600]) } });
   }
 }
 
@@ -356,7 +356,7 @@ test('reserved resources are offered only to their role and its descendants', ()
         seen.get(owner)!.add(o.role);
         assert.ok(owner === '*' || isAncestorOrSelf(owner, o.role), `${R.format([r])} offered to ${o.role}`);
       }
-      sim.fold({ type: 'OffersDeclined', frameworkId: o.frameworkId, offerIds: [o.id], refuseSeconds: 0 });
+      sim.fold({ type: 'OffersDeclined', frameworkId: o.frameworkId, offerIds: [o.id], filters: { refuseSeconds: 0 } });
     }
   }
   assert.equal([...seen.get('eng')!].sort(), ['eng', 'eng/backend'], 'eng/backend gets eng’s reservation too');
@@ -372,7 +372,7 @@ test('suppressed roles of a MULTI_ROLE framework get nothing; its other role sti
   assert.ok(ps.every((p) => p.role === 'y'));
   sim.fold({ type: 'OffersSuppressed', frameworkId: 'f', roles: ['y'] });
   assert.ok(sim.state.frameworks.get('f' as FrameworkId)!.suppressed);
-  for (const o of [...sim.state.offers.values()]) sim.fold({ type: 'OffersDeclined', frameworkId: 'f', offerIds: [o.id], refuseSeconds: 0 });
+  for (const o of [...sim.state.offers.values()]) sim.fold({ type: 'OffersDeclined', frameworkId: 'f', offerIds: [o.id], filters: { refuseSeconds: 0 } });
   assert.equal(sim.allocate(), []);
   sim.fold({ type: 'OffersRevived', frameworkId: 'f', roles: ['x'] });
   const again = sim.allocate();

@@ -1,143 +1,35 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  type ClusterEvent,
   CodecError,
   CodecStats,
   decode,
   encode,
   EVENT_TYPES,
+  EVENT_VERSIONS,
+  UPCASTERS,
   subjectFor,
   subjects,
   validate,
 } from '../../events/index.js';
 import {
   accepted,
-  ack,
   agentDisconnected,
   agentRegistered,
-  agentReregistered,
-  agentRemoved,
   declined,
-  frameworkDisconnected,
-  frameworkRemoved,
-  frameworkSubscribed,
-  killRequested,
   leaderElected,
-  offersCreated,
-  offersRescinded,
   resetIds,
-  revived,
-  sent,
   status,
-  suppressed,
-  weightsUpdated,
-  quotaUpdated,
-  allocatorConfigured,
-  reserved,
-  unreserved,
-  volumesCreated,
-  volumesDestroyed,
-  maintenanceSchedule,
-  maintenanceStarted,
-  maintenanceStopped,
-  drainStarted,
-  agentDeactivated,
-  agentReactivated,
-  inverseOffersCreated,
-  inverseOffersRescinded,
-  inverseOffersAccepted,
-  inverseOffersDeclined,
-  requested,
-  demandUnmet,
-  dynamicFor,
 } from '../helpers/events.js';
+import { registryProblems } from '../../events/upcasters.js';
+import { sampleEvents } from '../helpers/samples.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const json = (o: unknown): Uint8Array => bytes(JSON.stringify(o));
 
 test.before.each(() => resetIds());
 
-/** One valid event of each type. */
-function samples(): ClusterEvent[] {
-  const launch = sent(
-    {
-      type: 'LaunchTasks',
-      id: 'launch-x',
-      agentId: 'a1' as never,
-      agentSeq: 1,
-      frameworkId: 'fw1' as never,
-      framework: { name: 'f', user: 'u', checkpoint: false },
-      tasks: [
-        {
-          taskId: 't1' as never,
-          name: 't1',
-          agentId: 'a1' as never,
-          resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }],
-          command: { value: 'sleep 1', shell: true },
-        },
-      ],
-    },
-    3,
-  );
-  const kill = sent({ type: 'KillTask', id: 'kill-x', agentId: 'a1' as never, agentSeq: 2, frameworkId: 'fw1' as never, taskId: 't1' as never }, 3);
-  const refused = sent(
-    {
-      type: 'AcceptRefused',
-      id: 'refused-x',
-      frameworkId: 'fw1' as never,
-      acceptId: 'e9',
-      code: 'OFFER_UNKNOWN',
-      message: 'offer o9 is unknown',
-      offerIds: ['o9' as never],
-      tasks: [],
-    },
-    3,
-  );
-  return [
-    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-32000];disk(ads):10;x:{a,b}' }),
-    agentReregistered({ agentId: 'a1', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 3 }),
-    agentDisconnected({ agentId: 'a1' }),
-    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't.1', state: 'RUNNING', uuid: 'u1' }),
-    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'LOST', epoch: 3, source: 'SOURCE_MASTER' }),
-    frameworkSubscribed({ frameworkId: 'fw1', capabilities: ['GPU_RESOURCES'] }),
-    accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1' }], refuseSeconds: 10 }),
-    declined({ frameworkId: 'fw1', offerIds: ['o1', 'o2'] }),
-    killRequested({ frameworkId: 'fw1', taskId: 't1' }),
-    ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u1' }),
-    revived({ frameworkId: 'fw1' }),
-    suppressed({ frameworkId: 'fw1' }),
-    frameworkDisconnected({ frameworkId: 'fw1', epoch: 3 }),
-    frameworkRemoved({ frameworkId: 'fw1' }),
-    frameworkRemoved({ frameworkId: 'fw1', epoch: 3, reason: 'FAILOVER_TIMEOUT' }),
-    leaderElected(3),
-    offersCreated({ frameworkId: 'fw1', epoch: 3, offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096', expiresAt: 5 }),
-    offersRescinded({ frameworkId: 'fw1', epoch: 3, offerIds: ['o1'] }),
-    refused,
-    launch,
-    kill,
-    agentRemoved({ agentId: 'a1', epoch: 3 }),
-    weightsUpdated({ weights: { eng: 2, 'eng/batch': 0.5 } }),
-    quotaUpdated({ configs: [{ role: 'eng', guarantees: { cpus: 1 }, limits: { cpus: 4, mem: 4096 } }] }),
-    allocatorConfigured({ epoch: 3, roleWhitelist: ['eng'] }),
-    reserved({ agentId: 'a1', resources: dynamicFor('eng', 'cpus:1;mem:128', 'ops'), principal: 'ops' }),
-    unreserved({ agentId: 'a1', resources: dynamicFor('eng', 'cpus:1') }),
-    volumesCreated({ agentId: 'a1', volumes: 'disk(eng)[v1:data]:64' }),
-    volumesDestroyed({ agentId: 'a1', volumes: 'disk(eng)[v1:data:ro]:64' }),
-    maintenanceSchedule({ windows: [{ machines: [{ hostname: 'a1.local' }, { ip: '10.0.0.1' }], start: 1000, durationMs: 3_600_000 }] }),
-    maintenanceStarted({ machines: [{ hostname: 'a1.local' }] }),
-    maintenanceStopped({ machines: [{ hostname: 'a1.local' }] }),
-    drainStarted({ agentId: 'a1', maxGracePeriodMs: 1000, markGone: true }),
-    agentDeactivated({ agentId: 'a1' }),
-    agentReactivated({ agentId: 'a1' }),
-    inverseOffersCreated({ frameworkId: 'fw1', epoch: 3, offers: [{ inverseOfferId: 'io1', agentId: 'a1', start: 1000 }] }),
-    inverseOffersRescinded({ frameworkId: 'fw1', epoch: 3, inverseOfferIds: ['io1'] }),
-    inverseOffersAccepted({ frameworkId: 'fw1', inverseOfferIds: ['io1'] }),
-    inverseOffersDeclined({ frameworkId: 'fw1', inverseOfferIds: ['io1'], refuseSeconds: 60 }),
-    requested({ frameworkId: 'fw1', requests: [{ name: 'big', role: 'eng', resources: 'mem:100000' }] }),
-    demandUnmet({ frameworkId: 'fw1', epoch: 3, reasons: [{ code: 'NO_AGENT_LARGE_ENOUGH', message: 'no agent has enough mem', role: 'eng', demand: 'big' }] }),
-  ];
-}
+const samples = sampleEvents;
 
 test('the samples cover every event type', () => {
   const types = new Set(samples().map((e) => e.type));
@@ -213,6 +105,61 @@ test('decode: unknown schemaVersion → UNKNOWN_SCHEMA_VERSION', () => {
   rejects(json({ ...e, schemaVersion: 1.5 }), 'UNKNOWN_SCHEMA_VERSION');
   const { schemaVersion: _drop, ...without } = e as { schemaVersion: number };
   rejects(json(without), 'UNKNOWN_SCHEMA_VERSION');
+});
+
+test('decode: a version newer than the type\'s current one → UNKNOWN_SCHEMA_VERSION naming the versions read', () => {
+  const d = { ...(declined({ frameworkId: 'fw1', offerIds: ['o1'] }) as object) };
+  const err = rejects(json({ ...d, schemaVersion: 3 }), 'UNKNOWN_SCHEMA_VERSION');
+  assert.match(err.message, /OffersDeclined versions 1\.\.2/);
+});
+
+test('upcasting: a version-1 OffersDeclined/OffersAccepted (as recorded before filters were explicit) decodes to version 2 once', () => {
+  // As a v1 publisher wrote them (the shapes are taken from a log written before the change).
+  const v1Decline = { type: 'OffersDeclined', schemaVersion: 1, id: 'd1', time: 5, frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 30 };
+  const v1DeclineDefault = { type: 'OffersDeclined', schemaVersion: 1, id: 'd2', time: 5, frameworkId: 'fw1', offerIds: ['o1'] };
+  const v1DeclineNegative = { ...v1DeclineDefault, id: 'd3', refuseSeconds: -1 };
+  const v1DeclineHuge = { ...v1DeclineDefault, id: 'd4', refuseSeconds: 1e12 };
+  const v1Accept = {
+    type: 'OffersAccepted',
+    schemaVersion: 1,
+    id: 'a1',
+    time: 6,
+    frameworkId: 'fw1',
+    offerIds: ['o1'],
+    operations: [{ type: 'LAUNCH', tasks: [{ taskId: 't1', name: 't1', agentId: 'a1', resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }], command: { value: 'true' } }] }],
+  };
+  const expect = (raw: object, refuseSeconds: number): void => {
+    const d = decode(json(raw), 'cl.fw.fw1.' + ((raw as { type: string }).type === 'OffersDeclined' ? 'declined' : 'accepted'));
+    assert.ok(d.ok, d.ok ? '' : d.error.message);
+    if (!d.ok) return;
+    assert.is(d.event.schemaVersion, 2);
+    assert.equal((d.event as { filters: unknown }).filters, { refuseSeconds });
+    assert.not.ok('refuseSeconds' in d.event, 'the v1 field is gone');
+    // Upcast once: the decoded event is current, so encoding and decoding it again changes nothing.
+    const again = decode(encode(d.event));
+    assert.ok(again.ok);
+    if (again.ok) assert.equal(again.event, d.event);
+  };
+  expect(v1Decline, 30);
+  expect(v1DeclineDefault, 5);
+  expect(v1DeclineNegative, 5);
+  expect(v1DeclineHuge, 365 * 24 * 3600);
+  expect(v1Accept, 5);
+  // An invalid v1 event is not repaired by the upcast.
+  rejects(json({ ...v1DeclineDefault, refuseSeconds: 'soon' }), 'SCHEMA_VIOLATION');
+  // A v2 event must carry its filter.
+  rejects(json({ ...v1DeclineDefault, schemaVersion: 2 }), 'SCHEMA_VIOLATION');
+});
+
+test('upcasting: the registry covers every version step of every type', () => {
+  assert.equal(registryProblems(), []);
+  for (const t of EVENT_TYPES) {
+    const v = EVENT_VERSIONS[t];
+    assert.ok(v >= 1);
+    for (let from = 1; from < v; from++) assert.ok(UPCASTERS.some((u) => u.type === t && u.from === from), `${t} has an upcaster from ${from}`);
+  }
+  assert.is(EVENT_VERSIONS.OffersDeclined, 2);
+  assert.is(EVENT_VERSIONS.AgentRegistered, 1);
 });
 
 test('decode: schema violations → SCHEMA_VIOLATION (negative cpus, agent id with a dot, unknown type, missing field)', () => {

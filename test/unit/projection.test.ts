@@ -421,6 +421,48 @@ test('accept refused: the other codes (duplicated offer id, task on another agen
   }
 });
 
+test('health checks: kept with the task and sent to the agent; an HTTP/TCP check without a port needs a task with ports', () => {
+  const hc = { type: 'HTTP' as const, http: { path: '/health' }, delayMs: 0 };
+  const s = when(
+    withOffer(),
+    accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1', healthCheck: hc }] }),
+  );
+  const r = refusal(s);
+  assert.is(r.code, 'TASK_INVALID');
+  assert.match(r.message, 'task t1: its HTTP health check names no port and the task has no ports to default to');
+  // With a port of its own, or a task holding ports, it is launched; the task and its launch command keep the check.
+  const withPorts = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31009]' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31009]' }),
+  );
+  when(
+    withPorts,
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 't1', agentId: 'a1', resources: 'cpus:1;ports:[31000-31000]', healthCheck: hc },
+        { taskId: 't2', agentId: 'a1', resources: 'cpus:1', check: { type: 'TCP', tcp: { port: 8080 } } },
+      ],
+    }),
+  );
+  const t1 = withPorts.tasks.get(key('fw1', 't1'))!;
+  assert.equal(t1.healthCheck, { type: 'HTTP', http: { path: '/health' }, delayMs: 0, intervalMs: 10_000, timeoutMs: 20_000, consecutiveFailures: 3, gracePeriodMs: 10_000 });
+  assert.is(withPorts.tasks.get(key('fw1', 't2'))!.check?.tcp?.port, 8080);
+  const launch = [...withPorts.outbox.values()].find((d) => d.type === 'LaunchTasks');
+  assert.ok(launch?.type === 'LaunchTasks' && launch.tasks[0]!.healthCheck?.type === 'HTTP' && launch.role === '*');
+  // Status updates keep `healthy` and `checkStatus` in the task's history.
+  when(
+    withPorts,
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't2', state: 'RUNNING', uuid: 'u1', checkStatus: { type: 'TCP', tcp: { succeeded: true } } }),
+    status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u2', healthy: false, reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED' }),
+  );
+  assert.equal(withPorts.tasks.get(key('fw1', 't2'))!.statuses.at(-1)?.checkStatus, { type: 'TCP', tcp: { succeeded: true } });
+  assert.is(withPorts.tasks.get(key('fw1', 't1'))!.statuses.at(-1)?.healthy, false);
+});
+
 test('an accept refusal draft, sent with the current epoch, removes itself from the outbox', () => {
   const s = withOffer();
   when(s, accepted({ id: 'acc9', frameworkId: 'fw1', offerIds: ['nope'] }));
@@ -862,6 +904,33 @@ test('LeaderElected with a higher epoch keeps the offers and filters (nothing is
   assert.is(s.counters.staleDecisionsIgnored, stale + 2);
 });
 
+test('LeaderElected as older builds wrote it (no `offers`) rescinds every outstanding offer, as it meant then; filters hold', () => {
+  const s = given(
+    leaderElected(1, { offers: null }),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:2;mem:4096' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a1', resources: 'cpus:1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o0', agentId: 'a1', resources: 'cpus:1' }),
+    declined({ frameworkId: 'fw1', offerIds: ['o0'], refuseSeconds: 3600 }),
+  );
+  when(s, leaderElected(2, { id: 'le2', offers: null }));
+  assert.is(s.offers.size, 0, 'every offer rescinded');
+  assert.equal(agent(s).offered, res(''));
+  assert.is(s.retiredOffers.get('o1' as OfferId), 'RESCINDED');
+  const told = owed(s, 'OffersRescinded') as { id: string; frameworkId: string; offerIds: string[]; reason: string }[];
+  assert.equal(
+    told.map((d) => [d.id, d.frameworkId, d.offerIds, d.reason]).sort(),
+    [
+      ['rescind-le2-fw1', 'fw1', ['o1'], 'LEADER_CHANGED'],
+      ['rescind-le2-fw2', 'fw2', ['o2'], 'LEADER_CHANGED'],
+    ],
+    'one rescind per framework, with the ids older builds gave them',
+  );
+  assert.is(fw(s).filters.size, 1, 'refuse filters hold');
+});
+
 // --- framework removal ----------------------------------------------------------------------
 
 test('FrameworkRemoved kills live tasks (KillTask drafts) and moves the framework to completedFrameworks', () => {
@@ -1005,7 +1074,7 @@ test('expiredFrameworkEvents: a disconnected framework is removed once its failo
 const launchGroup = (o: { id: string; offerId: string; executorId: string; executorResources: string; tasks: Array<{ taskId: string; resources: string }> }): ClusterEvent =>
   validate({
     type: 'OffersAccepted',
-    schemaVersion: 1,
+    schemaVersion: 2,
     id: o.id,
     time: T0 + 50_000,
     frameworkId: 'fw1',
@@ -1017,6 +1086,7 @@ const launchGroup = (o: { id: string; offerId: string; executorId: string; execu
         tasks: o.tasks.map((t) => ({ taskId: t.taskId, name: t.taskId, agentId: 'a1', resources: res(t.resources), command: { value: 'true' } })),
       },
     ],
+    filters: { refuseSeconds: 5 },
   });
 
 test('LAUNCH_GROUP: tasks and their executor\'s resources are held; one command with the executor; released after the last task', () => {

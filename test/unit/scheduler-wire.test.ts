@@ -27,6 +27,7 @@ import {
   updateEvent,
   uuidToBase64,
 } from '../../kernel/scheduler-api/convert.js';
+import { checkStatusToMesos, checkToMesos, healthCheckToMesos } from '../../kernel/scheduler-api/checks.js';
 import { RecordIoDecoder } from '../../kernel/scheduler-api/recordio.js';
 import {
   type Call,
@@ -819,6 +820,7 @@ test('statusToMesos: seconds, base64 uuid, ids as objects, optional fields only 
     message: 'exit 1',
     executorId: 't1' as TaskStatus['executorId'] & string,
     healthy: false,
+    checkStatus: { type: 'HTTP', http: { statusCode: 503 } },
     containerId: 'c-1',
   });
   assert.equal(Object.keys(full), [
@@ -832,8 +834,11 @@ test('statusToMesos: seconds, base64 uuid, ids as objects, optional fields only 
     'timestamp',
     'uuid',
     'healthy',
+    'check_status',
     'container_status',
   ]);
+  assert.equal(full.check_status, { type: 'HTTP', http: { status_code: 503 } });
+  assert.equal(statusToMesos({ ...status, checkStatus: { type: 'TCP', tcp: {} } }).check_status, { type: 'TCP', tcp: {} }, 'no result: the empty field');
   assert.equal(full.container_status, { container_id: { value: 'c-1' } });
   assert.equal(full.executor_id, { value: 't1' });
   const { uuid: _uuid, ...noUuid } = status;
@@ -917,8 +922,8 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
   refused(taskJson({ container: { type: 'MESOS', volumes: [{ container_path: '/x' }] } }), /volumes/);
   refused(taskJson({ container: { type: 'MESOS', network_infos: [{ name: 'cni' }] } }), /container.network_infos/);
   refused(taskJson({}, { value: 'run', uris: [{ value: 'http://x/app.tgz' }] }), /URIs are not fetched yet/);
-  refused(taskJson({ health_check: { type: 'COMMAND', command: { value: 'true' } } }), /health checks .* not supported yet/);
-  refused(taskJson({ check: { type: 'COMMAND' } }), /checks/);
+  refused(taskJson({ health_check: { type: 'COMMAND' } }), /^Task uses invalid health check: Expecting 'command' to be set for COMMAND health check$/);
+  refused(taskJson({ check: { type: 'COMMAND' } }), /^Task uses invalid check: Expecting 'command' to be set for COMMAND check$/);
   refused(taskJson({ limits: { cpus: { value: 2 } } }), /limits/);
   refused(taskJson({ max_completion_time: { nanoseconds: 1 } }), /max_completion_time/);
   refused(taskJson({}, { value: 'x', environment: { variables: [{ name: 'S', type: 'SECRET', secret: {} }] } }), /secret/);
@@ -1068,6 +1073,114 @@ test('frameworkInfoToMesos: roles for MULTI_ROLE, role otherwise; round trip', (
     assert.not.ok('roles' in json);
     assert.not.ok('capabilities' in json);
   }
+});
+
+
+// ---------------------------------------------------------------------------------------------
+// Health checks and checks (TaskInfo.health_check, TaskInfo.check)
+
+const hcTask = (health_check: unknown) => taskInfoFromMesos(parsed(MesosTaskInfo, taskJson({ health_check })));
+const ckTask = (check: unknown) => taskInfoFromMesos(parsed(MesosTaskInfo, taskJson({ check })));
+
+test('health_check: Mesos JSON becomes ours (seconds → ms, Mesos defaults for what is not given)', () => {
+  const r = hcTask({
+    type: 'HTTP',
+    http: { port: 8080, path: '/health', scheme: 'http', statuses: [200] },
+    delay_seconds: 0.5,
+    interval_seconds: '2',
+    timeout_seconds: 1.25,
+    consecutive_failures: 5,
+    grace_period_seconds: 30,
+  });
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  assert.equal(r.task.healthCheck, {
+    type: 'HTTP',
+    http: { port: 8080, path: '/health', scheme: 'http', protocol: 'IPv4' },
+    delayMs: 500,
+    intervalMs: 2000,
+    timeoutMs: 1250,
+    consecutiveFailures: 5,
+    gracePeriodMs: 30_000,
+  });
+  const d = hcTask({ type: 'TCP', tcp: { port: 9000, protocol: 'IPv6' } });
+  assert.ok(d.ok);
+  if (!d.ok) return;
+  assert.equal(d.task.healthCheck, { type: 'TCP', tcp: { port: 9000, protocol: 'IPv6' }, delayMs: 15_000, intervalMs: 10_000, timeoutMs: 20_000, consecutiveFailures: 3, gracePeriodMs: 10_000 });
+  const c = hcTask({ type: 'COMMAND', command: { value: 'test -f ready', environment: { variables: [{ name: 'X', value: '1' }] }, user: 'ignored', uris: [{ value: 'ignored' }] } });
+  assert.ok(c.ok && c.task.healthCheck?.command?.value === 'test -f ready' && c.task.healthCheck.command.environment?.X === '1' && c.task.healthCheck.command.shell);
+});
+
+test('health_check: invalid ones are refused with Mesos\'s validation messages', () => {
+  const refused = (hc: unknown, why: string): void => {
+    const r = hcTask(hc);
+    assert.not.ok(r.ok, JSON.stringify(hc));
+    if (!r.ok) assert.is(r.error, `Task uses invalid health check: ${why}`);
+  };
+  refused({ http: { port: 80 } }, "HealthCheck must specify 'type'");
+  refused({ type: 'GRPC', http: { port: 80 } }, "HealthCheck must specify 'type'");
+  refused({ type: 'UNKNOWN' }, "'UNKNOWN' is not a valid health check type");
+  refused({ type: 'HTTP' }, "Expecting 'http' to be set for HTTP health check");
+  refused({ type: 'TCP' }, "Expecting 'tcp' to be set for TCP health check");
+  refused({ type: 'HTTP', http: { port: 80, scheme: 'ftp' } }, "Unsupported HTTP health check scheme: 'ftp'");
+  refused({ type: 'HTTP', http: { port: 80, path: 'health' } }, "The path 'health' of HTTP health check must start with '/'");
+  refused({ type: 'TCP', tcp: { port: 80 }, delay_seconds: -1 }, "Expecting 'delay_seconds' to be non-negative");
+  refused({ type: 'TCP', tcp: { port: 80 }, grace_period_seconds: -0.5 }, "Expecting 'grace_period_seconds' to be non-negative");
+  refused({ type: 'TCP', tcp: { port: 80 }, timeout_seconds: 'Infinity' }, "'timeout_seconds' is too large (at most 100 years)");
+  refused({ type: 'TCP', tcp: { port: 0 } }, 'the port of a TCP health check must be between 1 and 65535 (got 0)');
+  refused({ type: 'HTTP', http: { port: 70000 } }, 'the port of an HTTP health check must be between 1 and 65535 (got 70000)');
+  refused({ type: 'COMMAND', command: { shell: false } }, "Command health check must contain 'executable path'");
+  // A required field missing is a parse error of the Call itself, as for Mesos.
+  assert.not.ok(MesosTaskInfo.safeParse(taskJson({ health_check: { type: 'TCP', tcp: {} } })).success);
+});
+
+test('check: Mesos CheckInfo becomes ours, and invalid ones are refused as Mesos does', () => {
+  const r = ckTask({ type: 'COMMAND', command: { command: { value: 'cat /tmp/state', shell: true } }, delay_seconds: 1, interval_seconds: 3, timeout_seconds: 0 });
+  assert.ok(r.ok);
+  if (r.ok) assert.equal(r.task.check, { type: 'COMMAND', command: { value: 'cat /tmp/state', shell: true }, delayMs: 1000, intervalMs: 3000, timeoutMs: 0 });
+  const h = ckTask({ type: 'HTTP', http: { port: 8080, path: '/status' } });
+  assert.ok(h.ok && h.task.check?.http?.port === 8080 && h.task.check.delayMs === 15_000);
+  const bad = (c: unknown, why: string): void => {
+    const x = ckTask(c);
+    assert.ok(!x.ok && x.error === `Task uses invalid check: ${why}`, JSON.stringify(x));
+  };
+  bad({ command: { command: { value: 'x' } } }, "CheckInfo must specify 'type'");
+  bad({ type: 'HTTP' }, "Expecting 'http' to be set for HTTP check");
+  bad({ type: 'HTTP', http: { port: 1, path: 'x' } }, "The path 'x' of HTTP check must start with '/'");
+  bad({ type: 'TCP', tcp: { port: 1 }, interval_seconds: -3 }, "Expecting 'interval_seconds' to be non-negative");
+});
+
+test('health_check and check back to Mesos JSON (the master\'s and agent\'s state): defaults written out, proto order', () => {
+  const r = hcTask({ type: 'HTTP', http: { port: 8080, path: '/health' }, interval_seconds: 5 });
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  const out = healthCheckToMesos(r.task.healthCheck!);
+  assert.equal(out, {
+    http: { port: 8080, path: '/health', protocol: 'IPv4' },
+    delay_seconds: 15,
+    interval_seconds: 5,
+    timeout_seconds: 20,
+    consecutive_failures: 3,
+    grace_period_seconds: 10,
+    type: 'HTTP',
+  });
+  assert.equal(Object.keys(out), ['http', 'delay_seconds', 'interval_seconds', 'timeout_seconds', 'consecutive_failures', 'grace_period_seconds', 'type']);
+  // What comes out reads back in as the same thing.
+  const again = hcTask(out);
+  assert.ok(again.ok && JSON.stringify(again.task.healthCheck) === JSON.stringify(r.task.healthCheck));
+  const c = ckTask({ type: 'COMMAND', command: { command: { value: 'true', environment: { variables: [{ name: 'A', value: 'b' }] } } } });
+  assert.ok(c.ok);
+  if (c.ok) {
+    assert.equal(checkToMesos(c.task.check!), {
+      type: 'COMMAND',
+      command: { command: { environment: { variables: [{ name: 'A', type: 'VALUE', value: 'b' }] }, shell: true, value: 'true' } },
+      delay_seconds: 15,
+      interval_seconds: 10,
+      timeout_seconds: 20,
+    });
+  }
+  assert.equal(checkStatusToMesos({ type: 'COMMAND', command: { exitCode: 0 } }), { type: 'COMMAND', command: { exit_code: 0 } });
+  assert.equal(checkStatusToMesos({ type: 'TCP', tcp: { succeeded: false } }), { type: 'TCP', tcp: { succeeded: false } });
 });
 
 test.run();

@@ -1,44 +1,40 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterEvent } from '../../events/index.js';
-import { Verifier, agentTransitionLegal } from '../../replay/verify.js';
-import { accepted, ack, agentRegistered, agentReregistered, frameworkSubscribed, leaderElected, offersCreated, resetIds, sent, status } from '../helpers/events.js';
-import { given, owed } from '../helpers/events.js';
+import { evolve } from '../../kernel/projection.js';
+import type { State } from '../../kernel/state.js';
+import { Verifier, type VerifyOptions, agentTransitionLegal, foldTransitionLegal } from '../../replay/verify.js';
+import {
+  accepted,
+  agentRegistered,
+  agentRemoved,
+  agentReregistered,
+  frameworkRemoved,
+  frameworkSubscribed,
+  leaderElected,
+  offersCreated,
+  resetIds,
+  status,
+} from '../helpers/events.js';
+import { cleanTaskRun, ghostLaunch } from '../helpers/histories.js';
 
 test.before.each(() => resetIds());
 
-/** A clean history: an offer, a launch, STARTING → RUNNING → FINISHED, all acknowledged. */
-function cleanRun(): ClusterEvent[] {
-  const events: ClusterEvent[] = [
-    leaderElected(1),
-    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
-    frameworkSubscribed({ frameworkId: 'fw1' }),
-    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
-    accepted({ id: 'acc1', frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:2;mem:1024' }] }),
-  ];
-  const [launch] = owed(given(...events), 'LaunchTasks');
-  events.push(sent(launch!, 1));
-  for (const [state, uuid] of [['STARTING', 'u1'], ['RUNNING', 'u2'], ['FINISHED', 'u3']] as const) {
-    events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state, uuid, containerId: 'c1' }));
-    events.push(ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid }));
-  }
-  return events;
-}
 
-const verify = (events: ClusterEvent[], quiescent = true) => {
-  const v = new Verifier({ quiescent });
+const verify = (events: ClusterEvent[], quiescent = true, o: VerifyOptions = {}) => {
+  const v = new Verifier({ quiescent, ...o });
   events.forEach((e, i) => v.feed(i + 1, e));
   return v.finish();
 };
 
 test('a clean history holds every invariant, quiescent included', () => {
-  const r = verify(cleanRun());
+  const r = verify(cleanTaskRun());
   assert.equal(r.violations, []);
   assert.is(r.tasksSeen, 1);
 });
 
 test('an agent that comes back smaller than what its tasks hold is an over-commit', () => {
-  const events = cleanRun().slice(0, 8); // t1 is RUNNING
+  const events = cleanTaskRun().slice(0, 8); // t1 is RUNNING
   events.push(agentReregistered({ agentId: 'a1', resources: 'cpus:1;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
   const r = verify(events, false);
   assert.is(r.violations[0]?.invariant, 'OVER_COMMIT');
@@ -47,7 +43,7 @@ test('an agent that comes back smaller than what its tasks hold is an over-commi
 });
 
 test('an illegal transition reported by an agent is caught with both sequences', () => {
-  const live = cleanRun().slice(0, 11); // up to FINISHED (seq 11), not yet acknowledged: the task is still known
+  const live = cleanTaskRun().slice(0, 11); // up to FINISHED (seq 11), not yet acknowledged: the task is still known
   live.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u9', containerId: 'c1' }));
   const r = verify(live, false);
   assert.is(r.violations.length, 1);
@@ -57,7 +53,7 @@ test('an illegal transition reported by an agent is caught with both sequences',
 });
 
 test('a task run in a second container is launched twice', () => {
-  const events = cleanRun().slice(0, 7); // STARTING in c1
+  const events = cleanTaskRun().slice(0, 7); // STARTING in c1
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'STARTING', uuid: 'u5', containerId: 'c2' }));
   const r = verify(events, false);
   assert.is(r.violations[0]?.invariant, 'LAUNCHED_TWICE');
@@ -65,9 +61,142 @@ test('a task run in a second container is launched twice', () => {
 });
 
 test('quiescent: live tasks and unacknowledged updates are reported', () => {
-  const r = verify(cleanRun().slice(0, 9), true); // RUNNING reported, not yet acknowledged
+  const r = verify(cleanTaskRun().slice(0, 9), true); // RUNNING reported, not yet acknowledged
   const kinds = r.violations.map((v) => v.invariant).sort();
   assert.equal(kinds, ['NOT_TERMINAL', 'UNACKNOWLEDGED']);
+});
+
+test('not quiescent: an update still awaiting its acknowledgement is pending, not a violation', () => {
+  const r = verify(cleanTaskRun().slice(0, 9), false);
+  assert.equal(r.violations, []);
+  assert.is(r.pendingAcknowledgements, 1);
+});
+
+test('an update that can no longer be acknowledged (its task completed without it) is a violation with its sequence', () => {
+  const events = cleanTaskRun();
+  // Drop the acknowledgement of RUNNING (seq 10): the task still completes when FINISHED is acknowledged.
+  events.splice(9, 1);
+  const r = verify(events, false);
+  assert.is(r.violations.length, 1);
+  assert.is(r.violations[0]?.invariant, 'UNACKNOWLEDGED');
+  assert.equal(r.violations[0]?.related, [9]);
+  assert.match(r.violations[0]!.message, /u2 .* never acknowledged and no longer can be/);
+});
+
+test('the updates of a framework torn down need no acknowledgement', () => {
+  const events = cleanTaskRun().slice(0, 9);
+  events.push(frameworkRemoved({ frameworkId: 'fw1' }));
+  const r = verify(events, false);
+  assert.equal(r.violations, []);
+});
+
+test('a stale-epoch decision injected into the log has no effect: it is counted, and the invariant holds', () => {
+  const events = cleanTaskRun().slice(0, 4); // elected 1, agent, framework, offer o1
+  events.push(leaderElected(2));
+  // The deposed leader (epoch 1) still offers the same resources.
+  events.push(offersCreated({ frameworkId: 'fw1', offerId: 'stale-o', agentId: 'a1', resources: 'cpus:4;mem:4096', epoch: 1 }));
+  events.push(accepted({ frameworkId: 'fw1', offerIds: ['stale-o'], tasks: [{ taskId: 't9', agentId: 'a1', resources: 'cpus:1' }] }));
+  const r = verify(events, false);
+  assert.equal(r.violations, []);
+  assert.is(r.staleDecisionsIgnored, 1);
+  assert.equal(r.staleDecisionSeqs, [6]);
+});
+
+test('a fold that lets a stale-epoch decision through is caught: STALE_EPOCH_EFFECT at its sequence', () => {
+  const events = cleanTaskRun().slice(0, 4);
+  events.push(leaderElected(2));
+  events.push(offersCreated({ frameworkId: 'fw1', offerId: 'stale-o', agentId: 'a1', resources: 'cpus:4;mem:4096', epoch: 1 }));
+  // A broken fold without fencing: it folds the stale offer as if it were current.
+  const unfenced = (s: State, e: ClusterEvent): State => {
+    if (e.type === 'OffersCreated' && e.epoch !== s.epoch) {
+      const before = s.counters.staleDecisionsIgnored;
+      const out = evolve(s, { ...e, epoch: s.epoch });
+      out.counters.staleDecisionsIgnored = before + 1;
+      return out;
+    }
+    return evolve(s, e);
+  };
+  const r = verify(events, false, { evolve: unfenced });
+  assert.ok(r.violations.some((v) => v.invariant === 'STALE_EPOCH_EFFECT' && v.seq === 6), JSON.stringify(r.violations));
+});
+
+test('an agent that runs a task only a stale leader told it to launch is a stale-epoch effect, with both sequences', () => {
+  const events = cleanTaskRun().slice(0, 4);
+  events.push(leaderElected(2));
+  // The old leader's command for a task no accept created (it never was owed).
+  events.push(
+    ghostLaunch(1),
+  );
+  events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'ghost', state: 'RUNNING', uuid: 'g1' }));
+  const r = verify(events, false);
+  assert.is(r.violations[0]?.invariant, 'STALE_EPOCH_EFFECT');
+  assert.is(r.violations[0]?.seq, 7);
+  assert.equal(r.violations[0]?.related, [6]);
+});
+
+test('a launch that never reached its agent is reported once it is older than the grace period; a written-off one is not', () => {
+  const events = cleanTaskRun().slice(0, 5); // accepted, LaunchTasks never appended
+  const young = verify(events, false);
+  assert.equal(young.violations, []);
+  assert.is(young.launchesInFlight, 1);
+  const late = [...events, agentRegistered({ agentId: 'a2', time: events[4]!.time + 10 * 60_000 })];
+  const r = verify(late, false);
+  assert.is(r.violations[0]?.invariant, 'LAUNCH_NOT_DELIVERED');
+  assert.match(r.violations[0]!.message, /its launch command is not in the log/);
+  assert.equal(r.violations[0]?.related, [5]);
+  // The master wrote it off (its agent was removed): accounted for.
+  const writtenOff = [...events, agentRemoved({ agentId: 'a1' }), agentRegistered({ agentId: 'a2', time: events[4]!.time + 10 * 60_000 })];
+  assert.equal(verify(writtenOff, false).violations, []);
+});
+
+test('the same ports in two outstanding offers are offered twice', () => {
+  const events: ClusterEvent[] = [
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:1;ports:[31000-31005]' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a1', resources: 'cpus:1;ports:[31000-31010]' }),
+  ];
+  // The kernel's fold refuses the second offer (not available): no violation.
+  assert.equal(verify(events, false).violations, []);
+  // A fold whose availability check forgets ranges lets it through: caught.
+  const sloppy = (s: State, e: ClusterEvent): State => {
+    if (e.type !== 'OffersCreated') return evolve(s, e);
+    const a = s.agents.get('a1' as never)!;
+    const saved = a.offered;
+    a.offered = [];
+    const out = evolve(s, e);
+    const o = out.offers.get('o2' as never);
+    a.offered = o !== undefined ? [...saved, ...o.resources] : saved;
+    return out;
+  };
+  const r = verify(events, false, { evolve: sloppy });
+  const v = r.violations.find((x) => x.invariant === 'OFFERED_TWICE');
+  assert.ok(v, JSON.stringify(r.violations));
+  assert.is(v!.seq, 6);
+  assert.match(v!.message, /offers o1 and o2 on agent a1 both hold ports \[31000-31005\]/);
+});
+
+test('a fold that moves a task out of a terminal state is caught, not only an agent that reports one', () => {
+  const events = cleanTaskRun().slice(0, 11); // FINISHED at seq 11, not yet acknowledged
+  events.push(agentReregistered({ agentId: 'a1', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
+  assert.equal(verify(events, false).violations.filter((v) => v.invariant === 'ILLEGAL_TRANSITION'), []);
+  const reviving = (s: State, e: ClusterEvent): State => {
+    const out = evolve(s, e);
+    if (e.type === 'AgentReregistered') for (const t of out.tasks.values()) t.state = 'TASK_RUNNING';
+    return out;
+  };
+  const r = verify(events, false, { evolve: reviving });
+  assert.ok(r.violations.some((v) => v.invariant === 'ILLEGAL_TRANSITION' && v.seq === 12 && /the fold moved task fw1\/t1 TASK_FINISHED → TASK_RUNNING/.test(v.message)), JSON.stringify(r.violations));
+});
+
+test('the master may write a task off and bring it back', () => {
+  assert.ok(foldTransitionLegal('TASK_RUNNING', 'TASK_UNREACHABLE'));
+  assert.ok(foldTransitionLegal('TASK_UNREACHABLE', 'TASK_RUNNING'));
+  assert.ok(foldTransitionLegal('TASK_LOST', 'TASK_RUNNING'));
+  assert.not.ok(foldTransitionLegal('TASK_FINISHED', 'TASK_RUNNING'));
+  assert.not.ok(foldTransitionLegal('TASK_UNREACHABLE', 'TASK_STAGING'));
 });
 
 test('Mesos task state machine as agents report it', () => {

@@ -1,0 +1,105 @@
+/**
+ * The agent's own HTTP endpoint (Mesos's agent on :5051): `/health`, `/state` (also
+ * `/slave(1)/state` and `/state.json`), `/flags`, `/version`, `/monitor/statistics`, and
+ * `/files/browse|read|download` over the task sandboxes. Served by the same small node:http shell
+ * as the master's API (kernel/http/server.ts: 404 for an unknown path, 405 with Allow for another
+ * method than GET/HEAD, `?jsonp=`).
+ */
+import type { Logger } from 'pino';
+import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/http/server.js';
+import { versionJson } from '../../kernel/http/state-json.js';
+import { sandboxPath } from '../sandbox.js';
+import type { RunningTask } from '../task-runner.js';
+import { type Attached, browse, download, type FilesResult, readChunk } from './sandbox-files.js';
+import { type AgentIdentity, agentStateJson } from './state-json.js';
+import { executorStatistics } from './statistics.js';
+import type { TaskHistory } from './task-history.js';
+
+export { createTaskHistory, type TaskHistory } from './task-history.js';
+export { type AgentIdentity, slavePid } from './state-json.js';
+
+export interface AgentHttpOptions {
+  readonly ip: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** Everything but the port (known once listening). */
+  readonly identity: (port: number) => AgentIdentity;
+  readonly history: TaskHistory;
+  readonly running: () => readonly RunningTask[];
+  readonly log: Logger;
+}
+
+/** The sandboxes to serve: every run the history knows, by real path, and each executor's latest run by Mesos's virtual path. */
+export function attachedSandboxes(me: Pick<AgentIdentity, 'workDir' | 'id'>, history: TaskHistory): Attached {
+  const out = new Map<string, string>();
+  for (const f of [...history.frameworks(), ...history.completedFrameworks()]) {
+    for (const e of [...f.executors.values(), ...f.completedExecutors]) {
+      for (const t of [...e.tasks.values(), ...e.completedTasks]) {
+        if (t.containerId === undefined) continue;
+        const dir = sandboxPath(me.workDir, me.id, f.id, e.executorId, t.containerId);
+        out.set(dir, dir);
+      }
+      if (e.containerId !== undefined) {
+        out.set(`/frameworks/${f.id}/executors/${e.executorId}/runs/latest`, sandboxPath(me.workDir, me.id, f.id, e.executorId, e.containerId));
+      }
+    }
+  }
+  return out;
+}
+
+function filesReply<T>(r: FilesResult<T>, ok: (v: T) => Reply): Reply {
+  return r.ok ? ok(r.value) : text(r.message, r.status);
+}
+
+export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
+  let port = o.port;
+  const me = (): AgentIdentity => {
+    // Tasks re-attached after a restart are shown even though their launch was not seen.
+    for (const t of o.running()) o.history.adopt(t);
+    return o.identity(port);
+  };
+  const state = (): Reply => json(agentStateJson(me(), o.history));
+  const get = (path: string, handler: Route['handler']): Route => ({ method: 'GET', path, handler });
+  const routes: Route[] = [
+    get('/health', () => ({ status: 200, text: '' })),
+    get('/slave(1)/health', () => ({ status: 200, text: '' })),
+    get('/state', state),
+    get('/state.json', state),
+    get('/slave(1)/state', state),
+    get('/slave(1)/state.json', state),
+    get('/flags', () => json({ flags: me().flags })),
+    get('/slave(1)/flags', () => json({ flags: me().flags })),
+    get('/version', () => json(versionJson(me().version))),
+    get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
+    get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
+    get('/files/browse', async (_req, url) => filesReply(await browse(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), json)),
+    get('/files/read', async (_req, url) =>
+      filesReply(await readChunk(url.searchParams.get('path'), url.searchParams.get('offset'), url.searchParams.get('length'), attachedSandboxes(me(), o.history)), json),
+    ),
+    get('/files/download', async (_req, url) =>
+      filesReply(await download(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), (f) => ({
+        status: 200,
+        takeover: (res) => {
+          const head = res.req.method === 'HEAD';
+          res.writeHead(200, {
+            'Content-Type': 'application/octet-stream',
+            'Content-Length': f.size,
+            'Content-Disposition': `attachment; filename="${f.name.replace(/["\\]/g, '_')}"`,
+          });
+          if (head || f.size === 0) {
+            void f.file.close();
+            return void res.end();
+          }
+          // The descriptor that was checked, not the path again; closed by the stream.
+          f.file
+            .createReadStream({ start: 0, end: f.size - 1 })
+            .on('error', () => res.destroy())
+            .pipe(res);
+        },
+      })),
+    ),
+  ];
+  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log });
+  port = api.port;
+  return api;
+}

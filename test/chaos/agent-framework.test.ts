@@ -1,0 +1,112 @@
+/**
+ * Chaos: kill a framework (SIGKILL) in the middle of its work and start it again: it subscribes
+ * again within its failover timeout, keeps its tasks, reconciles what it had launched and finishes
+ * its plan. Masters, agents and the framework are processes of their own; two masters, so that the
+ * standby's view is exercised too. Afterwards the whole log is folded with the invariant checker.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectBus } from '../../kernel/bus.js';
+import { verifyLog } from '../../replay/index.js';
+import { testLog } from '../helpers/cluster.js';
+import { withNats, type TestNats } from '../helpers/nats.js';
+import { type ChildProcessHandle, findLeader, type MasterProcess, spawnAgent, spawnFramework, spawnMaster } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+const log = testLog();
+const dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-af-'));
+const MASTER_ARGS = ['--leader-lease', '1s', '--allocation-interval', '100ms', '--framework-ping-timeout', '300ms', '--max-framework-ping-timeouts', '3'];
+let nats: TestNats;
+let masters: MasterProcess[] = [];
+const children: ChildProcessHandle[] = [];
+
+test.before(async () => {
+  nats = await withNats();
+  masters = await Promise.all([0, 1].map(() => spawnMaster(nats.url, MASTER_ARGS)));
+  await waitFor(() => findLeader(masters), 'a leader', 20_000);
+  const cgroupsRoot = `mesos-chaos-${randomUUID().slice(0, 8)}`;
+  for (let i = 0; i < 2; i++) {
+    children.push(
+      await spawnAgent(nats.url, ['--work-dir', join(dir, `agent-${i}`), '--resources', 'cpus:4;mem:4096;disk:1024', '--cgroups-root', cgroupsRoot, '--kill-grace-period', '500ms']),
+    );
+  }
+});
+
+test.after(async () => {
+  for (const c of children) {
+    if (c.proc.exitCode === null && c.proc.signalCode === null) {
+      c.proc.kill('SIGTERM');
+      await Promise.race([c.exited, new Promise((r) => setTimeout(r, 10_000))]);
+      c.proc.kill('SIGKILL');
+    }
+  }
+  for (const m of masters) m.proc.kill('SIGKILL');
+  await nats?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const leaderState = async (): Promise<{ frameworks: Array<{ id: string; active: boolean; tasks: Array<{ id: string; state: string }> }> }> => {
+  const l = await findLeader(masters);
+  if (l === undefined) throw new Error('no leader');
+  return (await (await fetch(`${l.url}/master/state`)).json()) as never;
+};
+
+test('SIGKILL a framework mid-stream: it comes back within its failover timeout, keeps its tasks and finishes its plan', async () => {
+  const frameworkId = `chaos-fw-${randomUUID().slice(0, 8)}`;
+  const options = {
+    nats: nats.url,
+    frameworkId,
+    name: 'chaos-framework',
+    tasks: 60,
+    prefix: 'job',
+    command: 'sleep 0.5',
+    resources: 'cpus:0.2;mem:32',
+    perOffer: 8,
+    failoverTimeoutMs: 60_000,
+    journal: join(dir, 'framework.journal'),
+  };
+  const first = await spawnFramework(options);
+  children.push(first);
+  const finished = (h: ChildProcessHandle): Set<string> => new Set(h.events().filter((e) => e.ev === 'update' && e.state === 'TASK_FINISHED').map((e) => String(e.taskId)));
+  await waitFor(() => finished(first).size >= 10, 'ten tasks to finish', 60_000, 50);
+  const running = (await leaderState()).frameworks.find((f) => f.id === frameworkId)?.tasks.filter((t) => t.state === 'TASK_RUNNING').length ?? 0;
+  first.proc.kill('SIGKILL');
+  await first.exited;
+
+  // Missed pings: disconnected, not removed; its tasks go on.
+  await waitFor(async () => (await leaderState()).frameworks.find((f) => f.id === frameworkId)?.active === false || undefined, 'the framework to be disconnected', 15_000, 100);
+  const during = (await leaderState()).frameworks.find((f) => f.id === frameworkId);
+  assert.ok(during !== undefined, 'still a framework of the cluster (not removed)');
+
+  const second = await spawnFramework(options);
+  children.push(second);
+  await waitFor(() => second.events().some((e) => e.ev === 'done'), 'the plan to finish', 120_000, 100).catch((err: Error) => {
+    throw new Error(`${err.message}; the framework's last events ${JSON.stringify(second.events().slice(-3))}; its output: ${second.output().slice(-3000)}`);
+  });
+  await waitFor(async () => (await leaderState()).frameworks.find((f) => f.id === frameworkId)?.active === true || undefined, 'the framework to be active', 10_000, 100);
+
+  const bus = await connectBus({ servers: nats.url, name: 'verify', log });
+  try {
+    const r = await verifyLog(bus);
+    assert.equal(r.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`), [], 'the log holds every invariant');
+    const fw = r.state.frameworks.get(frameworkId as never);
+    assert.ok(fw !== undefined);
+    const states = new Map<string, string>();
+    for (const key of fw.taskKeys) {
+      const t = r.state.tasks.get(key)!;
+      states.set(t.taskId, t.state);
+    }
+    for (const t of fw.completedTasks) states.set(t.taskId, t.state);
+    const notFinished = [...Array.from({ length: 60 }, (_, i) => `job-${i}`)].filter((t) => states.get(t) !== 'TASK_FINISHED');
+    assert.equal(notFinished, [], 'every task of the plan finished, by the log');
+    process.stdout.write(`  framework killed with ${running} tasks running; ${r.events} events in the log\n`);
+  } finally {
+    await bus.close();
+  }
+});
+
+test.run();
