@@ -33,6 +33,7 @@ import { GpuBook } from './gpus.js';
 import { containerIdFor, statusUuidFor } from './ids.js';
 import { PortBook, portEnvironment, portsOf } from './ports.js';
 import { sandboxPath } from './sandbox.js';
+import { prepareVolumes } from './volumes.js';
 import type { StatusSender } from './status-sender.js';
 import { terminalFor, type TerminalStatus } from './task-outcome.js';
 import { freshCheckFields, type StartTaskChecks, type TaskChecks } from './health/index.js';
@@ -308,6 +309,8 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       fetching.set(t.containerId, ac);
       try {
         await o.containerizer.prepareSandbox(specOf(t, users.get(t)), t.info.command.uris ?? [], ac.signal);
+        // Persistent volumes in the task's resources are linked into its sandbox (agent/volumes.ts).
+        await prepareVolumes(o.workDir, t.sandbox, t.info.resources);
       } catch (err) {
         if (t.killing) {
           await killedDuringLaunch(t);

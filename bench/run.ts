@@ -15,9 +15,10 @@ import { defaultPublishOptions, runPublish } from './raw-publish.js';
 import { defaultReplayOptions, runReplay } from './replay-rate.js';
 import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
+import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay', 'allocator'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -30,8 +31,10 @@ const ag = defaultAgentBenchOptions();
 const rp = defaultReplayOptions();
 const rc = defaultRecoveryBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [options]
+const al = defaultAllocatorBenchOptions();
+
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [allocator] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [allocator] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -48,9 +51,12 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              all are re-attached
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
+  allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
+             leader runs it (allocate + events + encoding), cycle_ms p50/p99
 
 Options:
-  --json FILE          also write the results (with machine info) as JSON to FILE
+  --json FILE          also write the results (with machine info) as JSON to FILE; for allocator,
+                       --json with no FILE prints one JSON object (per run) on stdout instead of the table
   --runs N             timed runs of every benchmark (default: fold ${fo.runs} (+${fo.decodeRuns} decode), publish ${po.runs}, pipeline ${pl.runs})
   fold:
   --events N           events in the synthetic log (default ${fo.events.toLocaleString('en-US')})
@@ -92,6 +98,14 @@ Options:
   recovery:
   --agent-tasks N      tasks running when the agent is killed (default ${rc.tasks}); --runs: kill/restart cycles (default ${rc.runs})
   --isolation LIST     the agent's --isolation (default ${rc.isolation})
+  allocator:
+  --scenario S         full (default), decline, quota, multi, multi-suppress, or grid (every figure of the
+                       closing table)
+  --agents A           agents (default ${al.agents})
+  --frameworks F       frameworks (default ${al.frameworks})
+  --roles R            roles the frameworks are spread over (default ${al.roles}: all in '*')
+  --cycles N           timed cycles (default by size: 200 at 500 agents, 20 from 5,000)
+  --rounds N           decline: rounds of declining everything (default ${al.rounds})
   -h, --help           this text
 
 Examples:
@@ -112,6 +126,8 @@ function count(name: string, v: string | undefined, min = 1): number | undefined
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
+  // `--json` with no file (last, or followed by another flag): print JSON on stdout.
+  argv = argv.map((a, i) => (a === '--json' && (i === argv.length - 1 || argv[i + 1]!.startsWith('--')) ? '--json=-' : a));
   let parsed;
   try {
     parsed = parseArgs({
@@ -146,6 +162,9 @@ async function main(argv: string[]): Promise<number> {
         'snapshot-every': { type: 'string' },
         points: { type: 'string' },
         'budget-min': { type: 'string' },
+        scenario: { type: 'string' },
+        roles: { type: 'string' },
+        cycles: { type: 'string' },
         rounds: { type: 'string' },
         containers: { type: 'string' },
         requests: { type: 'string' },
@@ -256,6 +275,30 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (names.includes('allocator')) {
+    const scenario = v.scenario ?? 'full';
+    if (!['full', 'decline', 'quota', 'multi', 'multi-suppress', 'grid'].includes(scenario)) {
+      process.stderr.write(`bench: --scenario must be full, decline, quota, multi, multi-suppress or grid (got ${JSON.stringify(scenario)})\n`);
+      return 2;
+    }
+    let ao: AllocatorBenchOptions;
+    try {
+      ao = {
+        ...al,
+        scenario: scenario === 'grid' ? 'full' : (scenario as AllocatorBenchOptions['scenario']),
+        agents: count('agents', v.agents) ?? al.agents,
+        frameworks: count('frameworks', v.frameworks) ?? al.frameworks,
+        roles: count('roles', v.roles) ?? al.roles,
+        cycles: count('cycles', v.cycles) ?? al.cycles,
+        rounds: count('rounds', v.rounds) ?? al.rounds,
+      };
+    } catch (err) {
+      process.stderr.write(`bench: ${(err as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    return runAllocatorCli(ao, scenario === 'grid', v.json);
+  }
+
   const machine = machineInfo();
   const started = performance.now();
   const ctx: BenchContext = {
@@ -321,6 +364,54 @@ async function main(argv: string[]): Promise<number> {
     ctx.progress(`wrote ${file}`);
   }
   return failures.length > 0 ? 1 : 0;
+}
+
+/** The allocator benchmark prints its own table (or JSON), with the machine and its load. */
+async function runAllocatorCli(o: AllocatorBenchOptions, grid: boolean, json: string | undefined): Promise<number> {
+  const machine = machineInfo();
+  const started = performance.now();
+  const ctx: BenchContext = { progress: (msg) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}\n`) };
+  ctx.progress(`machine: ${describeMachine(machine)}`);
+  const runs: AllocatorBenchOptions[] = grid
+    ? [
+        ...[1000, 10_000, 50_000].flatMap((agents) => [10, 100, 1000].map((frameworks) => ({ ...o, scenario: 'full' as const, agents, frameworks }))),
+        { ...o, scenario: 'full' as const, agents: 5000, frameworks: 500 },
+        { ...o, scenario: 'full' as const, agents: 20_000, frameworks: 2000 },
+        { ...o, scenario: 'full' as const, agents: 10_000, frameworks: 1000, roles: 100 },
+        { ...o, scenario: 'decline' as const, agents: 10_000, frameworks: 1000 },
+        { ...o, scenario: 'decline' as const, agents: 50_000, frameworks: 1000 },
+        { ...o, scenario: 'quota' as const, quotaRoles: [25, 5] as const },
+        { ...o, scenario: 'quota' as const, quotaRoles: [250, 50] as const },
+        { ...o, scenario: 'quota' as const, quotaRoles: [2500, 500] as const },
+        { ...o, scenario: 'multi' as const },
+        { ...o, scenario: 'multi-suppress' as const },
+      ]
+    : [o];
+  const results: AllocatorBenchResult[] = [];
+  for (const r of runs) {
+    const load = (await import('node:os')).loadavg()[0]!;
+    // What other processes used meanwhile: on a shared machine, the figures are only as quiet as this.
+    const meter = startBackgroundMeter();
+    const res = runAllocatorBench(r, ctx);
+    const bg = meter();
+    results.push({ ...res, extra: { ...res.extra, load_1m: Number(load.toFixed(2)), other_cpu_pct: Math.round(bg.otherCpuPct) } });
+    ctx.progress(
+      `${r.scenario} ${res.agents}/${res.frameworks}: cycle p50 ${res.cycle_ms.p50.toFixed(1)} ms, allocate p50 ${res.allocate_ms.p50.toFixed(1)} ms (load ${load.toFixed(2)}; other processes ${bg.otherCpuPct.toFixed(0)}% of a core)`,
+    );
+  }
+  const doc = (r: AllocatorBenchResult) => ({ ...r, machine: { cpu: machine.cpuModel, cores: machine.cores, node: machine.nodeVersion, commit: machine.source.commit }, date: machine.date });
+  if (json === '-') {
+    for (const r of results) process.stdout.write(`${JSON.stringify(doc(r))}\n`);
+    return 0;
+  }
+  process.stdout.write(`\nMachine: ${describeMachine(machine)}\n\n${renderAllocatorTable(results)}\n\nTotal ${formatDuration(performance.now() - started)}\n`);
+  if (json !== undefined) {
+    const file = resolve(json);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify(results.map(doc), null, 2)}\n`);
+    ctx.progress(`wrote ${file}`);
+  }
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -344,7 +344,7 @@ export function generateLog(o: SynthOptions): SynthLog {
           agentSeq: step.seq,
           frameworkId: fw,
           framework: { name: `bench-framework-${j}`, user: 'bench', checkpoint: j % 2 === 0 },
-          tasks: acc.operations.flatMap((op) => op.tasks),
+          tasks: acc.operations.flatMap((op) => ('tasks' in op ? op.tasks : [])),
         });
         exp.launchEvents++;
         exp.pendingLaunches--;

@@ -91,6 +91,7 @@ export function probeTakeover(state: State, o: { declineChunk: number; refuseSec
     hostname: 'probe',
     ip: '127.0.0.1',
     port: 1,
+    offers: 'KEPT',
   };
   t = performance.now();
   evolve(state, election);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `mesos`: the one command-line program. Subcommands: dev, master, agent, execute, replay.
+ * `mesos`: the one command-line program. Subcommands: dev, master, agent, execute, the operator's
+ * (quota, weights, roles, reserve, drain, agent, maintenance) and replay.
  */
 import { runAgent, agentFlags } from './commands/agent.js';
 import { devFlags, runDev } from './commands/dev.js';
@@ -8,6 +9,10 @@ import { executeFlags, runExecuteCommand } from './commands/execute.js';
 import { masterFlags, runMaster } from './commands/master.js';
 import { REPLAY_COMMANDS } from './commands/replay.js';
 import { FlagError, type FlagSpec, type FlagValue, parseFlags, usage } from './flags.js';
+import * as quota from './commands/quota.js';
+import * as reservation from './commands/reserve.js';
+import * as agentAdmin from './commands/agent-admin.js';
+import * as maintenance from './commands/maintenance.js';
 
 interface Command {
   readonly name: string;
@@ -33,6 +38,23 @@ const COMMANDS: readonly Command[] = [
     flags: executeFlags,
     run: runExecuteCommand,
   },
+  { name: 'quota get', summary: 'Show the quota of roles (GET_QUOTA).', flags: quota.quotaGetFlags, run: quota.runQuotaGet },
+  { name: 'quota set', summary: 'Set a role\'s quota limits and guarantees (UPDATE_QUOTA).', flags: quota.quotaSetFlags, run: quota.runQuotaSet },
+  { name: 'quota remove', summary: 'Remove a role\'s quota (UPDATE_QUOTA with an empty config).', flags: quota.quotaRemoveFlags, run: quota.runQuotaRemove },
+  { name: 'weights get', summary: 'Show role weights (GET_WEIGHTS).', flags: quota.weightsGetFlags, run: quota.runWeightsGet },
+  { name: 'weights set', summary: 'Set role weights (UPDATE_WEIGHTS).', flags: quota.weightsSetFlags, run: quota.runWeightsSet },
+  { name: 'roles', summary: 'Show the roles: weights, frameworks, what they hold (GET_ROLES).', flags: quota.rolesFlags, run: quota.runRoles },
+  { name: 'reserve', summary: 'Reserve free resources of an agent for a role (RESERVE_RESOURCES).', flags: reservation.reserveFlags, run: reservation.runReserve },
+  { name: 'unreserve', summary: 'Unreserve free reserved resources of an agent (UNRESERVE_RESOURCES).', flags: reservation.unreserveFlags, run: reservation.runUnreserve },
+  { name: 'drain', summary: 'Drain an agent: no new offers, its tasks are killed (DRAIN_AGENT).', flags: agentAdmin.drainFlags, run: agentAdmin.runDrain },
+  { name: 'agent deactivate', summary: 'Stop offering an agent\'s resources; its tasks keep running (DEACTIVATE_AGENT).', flags: agentAdmin.agentAdminFlags, run: agentAdmin.runDeactivate },
+  { name: 'agent reactivate', summary: 'Offer an agent again; ends a drain (REACTIVATE_AGENT).', flags: agentAdmin.agentAdminFlags, run: agentAdmin.runReactivate },
+  { name: 'agent-gone', summary: 'Mark an agent gone for good: its tasks are TASK_GONE_BY_OPERATOR (MARK_AGENT_GONE).', flags: agentAdmin.agentAdminFlags, run: agentAdmin.runAgentGone },
+  { name: 'maintenance schedule', summary: 'Show the maintenance schedule (GET_MAINTENANCE_SCHEDULE).', flags: maintenance.scheduleGetFlags, run: maintenance.runScheduleGet },
+  { name: 'maintenance set', summary: 'Replace the maintenance schedule (UPDATE_MAINTENANCE_SCHEDULE).', flags: maintenance.scheduleSetFlags, run: maintenance.runScheduleSet },
+  { name: 'maintenance start', summary: 'Take scheduled machines down (START_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStart },
+  { name: 'maintenance stop', summary: 'Bring machines back up (STOP_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStop },
+  { name: 'maintenance status', summary: 'Machines in maintenance and frameworks\' answers (GET_MAINTENANCE_STATUS).', flags: maintenance.statusFlags, run: maintenance.runMaintenanceStatus },
   // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
   ...REPLAY_COMMANDS.map((c) => ({ ...c, name: `replay ${c.name}`, run: (v: Readonly<Record<string, unknown>>) => c.run(v as Readonly<Record<string, FlagValue>>) })),
 ];
@@ -44,7 +66,7 @@ function topUsage(): string {
     'A cluster resource manager (two-level scheduling, Apache Mesos compatible) over NATS JetStream.',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(20)}${c.summary}`),
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(22)}${c.summary}`),
     '',
     'Run `mesos <command> --help` for its flags.',
   ].join('\n');

@@ -101,11 +101,13 @@ export function canonicalChecker(schema: z.ZodType): CanonicalCheck {
       }
       case 'record': {
         const key = (d.keyType as Schema)._zod.def;
-        if (key.type !== 'string' || (key.checks?.length ?? 0) > 0 || key.coerce === true || d.mode !== undefined) return never;
+        if (key.type !== 'string' || key.coerce === true || d.mode !== undefined) return never;
+        // A string key schema (its length checks included) returns the key unchanged when it accepts it.
+        const keyOk = compile(d.keyType as Schema);
         const value = compile(d.valueType as Schema);
         return (v) => {
           if (!isJsonObject(v)) return false;
-          for (const k in v) if (k === '__proto__' || !value(v[k])) return false;
+          for (const k in v) if (k === '__proto__' || !keyOk(k) || !value(v[k])) return false;
           return true;
         };
       }

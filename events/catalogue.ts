@@ -16,24 +16,36 @@ import { AgentId, ExecutorId, FrameworkId, OfferId, TaskId } from './ids.js';
 import { Filters } from './filters.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
+import { RoleName } from './envelope.js';
+import { AllocatorConfigured, QuotaUpdated, WeightsUpdated } from './roles.js';
+import {
+  CreateOperation,
+  DestroyOperation,
+  ReserveOperation,
+  ResourcesReserved,
+  ResourcesUnreserved,
+  UnreserveOperation,
+  VolumesCreated,
+  VolumesDestroyed,
+} from './reservations.js';
+import {
+  AgentDeactivated,
+  AgentDrainStarted,
+  AgentReactivated,
+  InverseOffersAccepted,
+  InverseOffersCreated,
+  InverseOffersDeclined,
+  InverseOffersRescinded,
+  MaintenanceScheduleUpdated,
+  MaintenanceStarted,
+  MaintenanceStopped,
+  UnavailabilitySchema,
+} from './maintenance.js';
+import { DemandUnmet, ResourcesRequested } from './demand.js';
 
-/**
- * The first schema version, which every event type starts with (`envelope` carries it). Versions
- * are per event type: a type changed incompatibly declares its next version in its own schema
- * (`...envelope, schemaVersion: z.literal(2)`), and events/upcasters.ts registers the function
- * from the previous version. `EVENT_VERSIONS[type]` is the version this build writes for a type.
- */
-export const SCHEMA_VERSION = 1 as const;
+import { decision, either, envelope, SCHEMA_VERSION } from './envelope.js';
 
-const envelope = {
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  id: z.string().min(1).max(256),
-  time: z.number().int().nonnegative(),
-};
-/** Decisions of the leading master: the epoch is required. */
-const decision = { ...envelope, epoch: z.number().int().positive() };
-/** Events that either a party or the leader may append (the leader's copy carries its epoch). */
-const either = { ...envelope, epoch: z.number().int().positive().optional() };
+export { SCHEMA_VERSION };
 
 const Labels = z.record(z.string(), z.string());
 
@@ -109,8 +121,18 @@ export const LaunchGroupOperation = z.object({
   executor: GroupExecutor,
   tasks: z.array(TaskInfo).min(1),
 });
-export const Operation = z.discriminatedUnion('type', [LaunchOperation, LaunchGroupOperation]);
+export const Operation = z.discriminatedUnion('type', [
+  LaunchOperation,
+  LaunchGroupOperation,
+  ReserveOperation,
+  UnreserveOperation,
+  CreateOperation,
+  DestroyOperation,
+]);
 export type Operation = z.infer<typeof Operation>;
+
+/** The tasks an operation launches (none for RESERVE, UNRESERVE, CREATE, DESTROY). */
+export const operationTasks = (op: Operation): readonly TaskInfo[] => (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP' ? op.tasks : []);
 
 export const FRAMEWORK_CAPABILITIES = [
   'REVOCABLE_RESOURCES',
@@ -176,6 +198,8 @@ export const ACCEPT_REFUSAL_CODES = [
   'TASK_INVALID',
   'TASK_GROUP_INVALID',
   'TASK_ID_DUPLICATE',
+  'OFFERS_ON_DIFFERENT_ROLES',
+  'OPERATION_INVALID',
 ] as const;
 export const AcceptRefusalCode = z.enum(ACCEPT_REFUSAL_CODES);
 export type AcceptRefusalCode = z.infer<typeof AcceptRefusalCode>;
@@ -231,6 +255,8 @@ export const FrameworkSubscribed = z.object({
   ...envelope,
   frameworkId: FrameworkId,
   info: FrameworkInfo,
+  /** Roles it wants no offers for yet (Mesos's subscribe.suppressed_roles). */
+  suppressedRoles: z.array(RoleName).optional(),
 });
 
 /**
@@ -276,8 +302,9 @@ export const StatusAcknowledged = z.object({
   uuid: z.string().min(1).max(64),
 });
 
-export const OffersRevived = z.object({ type: z.literal('OffersRevived'), ...envelope, frameworkId: FrameworkId });
-export const OffersSuppressed = z.object({ type: z.literal('OffersSuppressed'), ...envelope, frameworkId: FrameworkId });
+/** `roles`: the roles revived or suppressed; absent or empty means all the framework's roles (as in Mesos). */
+export const OffersRevived = z.object({ type: z.literal('OffersRevived'), ...envelope, frameworkId: FrameworkId, roles: z.array(RoleName).optional() });
+export const OffersSuppressed = z.object({ type: z.literal('OffersSuppressed'), ...envelope, frameworkId: FrameworkId, roles: z.array(RoleName).optional() });
 
 /** A framework is gone: torn down by itself (no epoch) or removed by the leader (failover timeout). */
 /**
@@ -309,6 +336,13 @@ export const LeaderElected = z.object({
   ip: z.string(),
   /** The master's HTTP port. */
   port: z.number().int().min(0).max(65535),
+  /**
+   * What the election does to the outstanding offers. `RESCINDED` (the default) or absent (older
+   * builds): every outstanding offer is rescinded (LEADER_CHANGED) and the new leader offers afresh,
+   * as after a Mesos failover. `KEPT` (`mesos master --keep-offers-on-election`): they stay, and
+   * nothing is re-offered. Refuse filters are folded state and hold either way.
+   */
+  offers: z.enum(['KEPT', 'RESCINDED']).optional(),
 });
 
 export const OffersCreated = z.object({
@@ -325,6 +359,8 @@ export const OffersCreated = z.object({
         resources: Resources,
         /** When the leader will rescind it (absent: never). */
         expiresAt: z.number().int().nonnegative().optional(),
+        /** The agent's machine is scheduled for maintenance from then (Mesos's Offer.unavailability). */
+        unavailability: UnavailabilitySchema.optional(),
       }),
     )
     .min(1),
@@ -335,7 +371,7 @@ export const OffersRescinded = z.object({
   ...decision,
   frameworkId: FrameworkId,
   offerIds: z.array(OfferId).min(1),
-  reason: z.enum(['EXPIRED', 'AGENT_GONE', 'LEADER_CHANGED', 'FRAMEWORK_GONE']),
+  reason: z.enum(['EXPIRED', 'AGENT_GONE', 'LEADER_CHANGED', 'FRAMEWORK_GONE', 'AGENT_DEACTIVATED', 'ALLOCATION_CHANGED']),
 });
 
 export const AcceptRefused = z.object({
@@ -381,7 +417,8 @@ export const AgentRemoved = z.object({
   type: z.literal('AgentRemoved'),
   ...decision,
   agentId: AgentId,
-  reason: z.enum(['UNREACHABLE', 'OPERATOR']),
+  /** OPERATOR: marked gone (MARK_AGENT_GONE, or drained with mark_gone); MAINTENANCE: its machine went down. */
+  reason: z.enum(['UNREACHABLE', 'OPERATOR', 'MAINTENANCE']),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -407,6 +444,26 @@ export const ClusterEvent = z.discriminatedUnion('type', [
   LaunchTasks,
   KillTask,
   AgentRemoved,
+  // allocation: roles, quota, reservations, maintenance, demand
+  WeightsUpdated,
+  QuotaUpdated,
+  AllocatorConfigured,
+  ResourcesReserved,
+  ResourcesUnreserved,
+  VolumesCreated,
+  VolumesDestroyed,
+  MaintenanceScheduleUpdated,
+  MaintenanceStarted,
+  MaintenanceStopped,
+  AgentDrainStarted,
+  AgentDeactivated,
+  AgentReactivated,
+  InverseOffersCreated,
+  InverseOffersRescinded,
+  InverseOffersAccepted,
+  InverseOffersDeclined,
+  ResourcesRequested,
+  DemandUnmet,
 ]);
 export type ClusterEvent = z.infer<typeof ClusterEvent>;
 export type EventType = ClusterEvent['type'];

@@ -22,11 +22,24 @@ export const Range = z
   .refine(([b, e]) => b <= e, 'a range begins before it ends');
 export type Range = z.infer<typeof Range>;
 
+/**
+ * Disk info of a persistent volume (Mesos's `Resource.DiskInfo`): a `disk` resource with a
+ * persistence id is a volume; its data outlives the tasks that use it, and a task that uses it sees
+ * it at `volume.containerPath` (relative to its sandbox).
+ */
+export const DiskInfo = z.object({
+  persistence: z.object({ id: z.string().min(1).max(256), principal: z.string().optional() }).optional(),
+  volume: z.object({ containerPath: z.string().min(1).max(4096), mode: z.enum(['RW', 'RO']) }).optional(),
+});
+export type DiskInfo = z.infer<typeof DiskInfo>;
+
 export const ScalarResource = z.object({
   name,
   type: z.literal('SCALAR'),
   scalar: z.number().finite().nonnegative(),
   reservations,
+  /** Only on `disk`: a persistent volume. */
+  disk: DiskInfo.optional(),
 });
 export const RangesResource = z.object({ name, type: z.literal('RANGES'), ranges: z.array(Range), reservations });
 export const SetResource = z.object({ name, type: z.literal('SET'), set: z.array(z.string()), reservations });

@@ -7,7 +7,9 @@
  *   cl.fw.<fwId>.<call>                  a framework calls (subscribed, accepted, declined, kill, ack, …)
  *   cl.cmd.<agentId>.<command>           the leader commands an agent (launch, kill): its launch stream
  *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
- *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed)
+ *   cl.sys.<event>                       the leader's own facts (leader elected, agent removed), the
+ *                                        operator's calls (weights, quota, reservation, volumes,
+ *                                        maintenance, agent-admin) and the allocator's settings
  * Liveness traffic (pings) is plain request/reply outside the stream: `live.agent.<agentId>`,
  * `live.fw.<frameworkId>`, `live.master.<masterId>`; so are re-deliveries of unacknowledged updates,
  * `live.fw.<frameworkId>.update`. Queries answered from the leader's projection are request/reply
@@ -38,11 +40,16 @@ export const subjects = {
   agentCommand: (agentId: AgentId, command: 'launch' | 'kill') => `${LOG_PREFIX}.cmd.${agentId}.${command}`,
   /** An agent's launch stream: every command for it. */
   commandsOf: (agentId: AgentId) => `${LOG_PREFIX}.cmd.${agentId}.>`,
-  tell: (frameworkId: FrameworkId, what: 'offers' | 'rescind' | 'refused' | 'update' | 'removed' | 'disconnected') =>
+  tell: (
+    frameworkId: FrameworkId,
+    what: 'offers' | 'rescind' | 'refused' | 'update' | 'removed' | 'disconnected' | 'inverse-offers' | 'inverse-rescind' | 'pending',
+  ) =>
     `${LOG_PREFIX}.tell.${frameworkId}.${what}`,
   /** Everything the leader tells a framework. */
   toldTo: (frameworkId: FrameworkId) => `${LOG_PREFIX}.tell.${frameworkId}.>`,
   sys: (what: 'leader' | 'agent-removed') => `${LOG_PREFIX}.sys.${what}`,
+  /** Operator calls and the allocator's settings (weights, quota, reservations, maintenance, agent administration). */
+  operator: (what: 'weights' | 'quota' | 'allocator' | 'reservation' | 'volumes' | 'maintenance' | 'agent-admin') => `${LOG_PREFIX}.sys.${what}`,
   /** Liveness: the leader pings each agent here (core NATS request/reply, not stored). */
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
   /** Presence of the lease holder: it answers here while its process lives (standbys probe it). */
@@ -102,6 +109,38 @@ export function subjectFor(e: ClusterEvent): string {
       return subjects.agentCommand(e.agentId, 'kill');
     case 'AgentRemoved':
       return subjects.sys('agent-removed');
+    case 'WeightsUpdated':
+      return subjects.operator('weights');
+    case 'QuotaUpdated':
+      return subjects.operator('quota');
+    case 'AllocatorConfigured':
+      return subjects.operator('allocator');
+    case 'ResourcesReserved':
+    case 'ResourcesUnreserved':
+      return subjects.operator('reservation');
+    case 'VolumesCreated':
+    case 'VolumesDestroyed':
+      return subjects.operator('volumes');
+    case 'MaintenanceScheduleUpdated':
+    case 'MaintenanceStarted':
+    case 'MaintenanceStopped':
+      return subjects.operator('maintenance');
+    case 'AgentDrainStarted':
+    case 'AgentDeactivated':
+    case 'AgentReactivated':
+      return subjects.operator('agent-admin');
+    case 'InverseOffersCreated':
+      return subjects.tell(e.frameworkId, 'inverse-offers');
+    case 'InverseOffersRescinded':
+      return subjects.tell(e.frameworkId, 'inverse-rescind');
+    case 'InverseOffersAccepted':
+      return subjects.frameworkCall(e.frameworkId, 'inverse-accepted');
+    case 'InverseOffersDeclined':
+      return subjects.frameworkCall(e.frameworkId, 'inverse-declined');
+    case 'ResourcesRequested':
+      return subjects.frameworkCall(e.frameworkId, 'request');
+    case 'DemandUnmet':
+      return subjects.tell(e.frameworkId, 'pending');
     default: {
       const never: never = e;
       throw new Error(`no subject for ${(never as { type: string }).type}`);

@@ -24,23 +24,53 @@ import {
   type TaskStatus,
   epochOf,
   isTerminal,
+  operationTasks,
   taskKey,
 } from '../events/index.js';
 import * as R from './resources.js';
 import {
   type AgentState,
+  type DemandEntry,
   type ExecutorState,
   executorKey,
+  filterKey,
   type FrameworkState,
   initialState,
   LIMITS,
+  machineKey,
   type OfferState,
-  type RetiredOffer,
   type State,
   type TaskState,
 } from './state.js';
+import {
+  addOffer,
+  available,
+  countAgent,
+  joinRoles,
+  leaveRoles,
+  owe,
+  rescindOffers,
+  retireOffer,
+  setAgentResources,
+  touch,
+  touchAll,
+  use,
+} from './accounts.js';
+import {
+  type Actor,
+  allAllocatableTo,
+  applyConversion,
+  createVolumes,
+  destroyVolumes,
+  nextDynamic,
+  reserve,
+  unreserve,
+  withDynamic,
+} from './reservations.js';
+import { foldAllocationEvent, isAllocationEvent } from './fold-allocation.js';
+import { fromResources, coversQ, addInto } from './quantities.js';
 
-export { initialState };
+export { initialState, available, owe };
 
 /** Mesos's default refuse filter; publishers resolve it (events/filters.ts), events carry the value. */
 export { DEFAULT_REFUSE_SECONDS } from '../events/index.js';
@@ -106,24 +136,41 @@ export function evolve(state: State, e: ClusterEvent): State {
       return taskStatusUpdated(state, e);
     case 'StatusAcknowledged':
       return statusAcknowledged(state, e);
-    case 'OffersRevived': {
-      const f = state.frameworks.get(e.frameworkId);
-      if (f !== undefined && f.status !== 'REMOVED') {
-        f.suppressed = false;
-        f.filters.clear();
-      }
-      return state;
-    }
+    case 'OffersRevived':
+      return offersRevived(state, e);
     case 'OffersSuppressed': {
       const f = state.frameworks.get(e.frameworkId);
-      if (f !== undefined && f.status !== 'REMOVED') f.suppressed = true;
+      if (f === undefined || f.status === 'REMOVED') return state;
+      for (const r of rolesOf(f, e.roles)) f.suppressedRoles.add(r);
+      f.suppressed = f.info.roles.every((r) => f.suppressedRoles.has(r));
       return state;
     }
-    default: {
-      const never: never = e;
-      return never;
-    }
+    default:
+      if (isAllocationEvent(e)) return foldAllocationEvent(state, e);
+      return exhaustive(e);
   }
+}
+
+function exhaustive(e: never): never {
+  return e;
+}
+
+/** The roles a REVIVE or SUPPRESS names: none means all the framework's roles; unknown ones are ignored. */
+function rolesOf(f: FrameworkState, roles: readonly string[] | undefined): string[] {
+  return roles === undefined || roles.length === 0 ? [...f.info.roles] : roles.filter((r) => f.info.roles.includes(r));
+}
+
+/** REVIVE: the roles want offers again; their refuse filters are gone. */
+function offersRevived(state: State, e: EventOf<'OffersRevived'>): State {
+  const f = state.frameworks.get(e.frameworkId);
+  if (f === undefined || f.status === 'REMOVED') return state;
+  const roles = new Set(rolesOf(f, e.roles));
+  for (const r of roles) f.suppressedRoles.delete(r);
+  f.suppressed = f.info.roles.every((r) => f.suppressedRoles.has(r));
+  if (roles.size === f.info.roles.length) f.filters.clear();
+  else for (const [k] of f.filters) if (roles.has(k.slice(k.indexOf(' ') + 1))) f.filters.delete(k);
+  touchAll(state);
+  return state;
 }
 
 /** Fold a sequence of events from a state (initialState() by default). */
@@ -140,15 +187,11 @@ export function foldAll(events: Iterable<ClusterEvent>, from?: State): State {
 function leaderElected(state: State, e: EventOf<'LeaderElected'>): State {
   state.epoch = e.epoch;
   state.leader = { masterId: e.masterId, epoch: e.epoch, hostname: e.hostname, ip: e.ip, port: e.port, electedAt: e.time };
-  // Offers of the old epoch are rescinded; the new leader offers afresh.
-  const byFramework = new Map<FrameworkId, OfferId[]>();
-  for (const o of [...state.offers.values()]) {
-    retireOffer(state, o, 'RESCINDED');
-    byFramework.set(o.frameworkId, [...(byFramework.get(o.frameworkId) ?? []), o.id]);
-  }
-  for (const [frameworkId, offerIds] of byFramework) {
-    owe(state, { type: 'OffersRescinded', id: `rescind-${e.id}-${frameworkId}`, frameworkId, offerIds, reason: 'LEADER_CHANGED' });
-  }
+  // By default (`offers: RESCINDED`, or absent in older logs) the outstanding offers are rescinded
+  // and the new leader offers afresh, as after a Mesos failover. With `offers: KEPT` they survive:
+  // they are in the log, the new leader knows them as the old one did, and an accept is judged by
+  // the fold whoever leads. Refuse filters are state, so they hold either way.
+  if (e.offers !== 'KEPT' && state.offers.size > 0) rescindOffers(state, state.offers.values(), e.id, 'LEADER_CHANGED');
   return state;
 }
 
@@ -157,44 +200,72 @@ function leaderElected(state: State, e: EventOf<'LeaderElected'>): State {
 
 function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'AgentReregistered'>, re: boolean): State {
   const existing = state.agents.get(e.agentId);
-  const resources = R.normalise(e.resources);
+  // An agent marked gone stays gone; an agent on a machine that is down may not come back until
+  // its maintenance stops (as in Mesos).
+  if (existing?.gone === true) return state;
+  if (machineIsDown(state, e.hostname)) return state;
+  const announced = R.normalise(e.resources);
   if (existing === undefined) {
-    state.agents.set(e.agentId, {
+    const agent: AgentState = {
       id: e.agentId,
       hostname: e.hostname,
       port: e.port,
       ...(e.ip !== undefined ? { ip: e.ip } : {}),
       version: e.version,
       isolation: e.isolation,
-      resources,
+      resources: R.EMPTY,
+      announced,
+      dynamic: R.EMPTY,
       attributes: e.attributes,
       used: R.EMPTY,
       offered: R.EMPTY,
       status: 'ACTIVE',
+      deactivated: false,
+      drain: null,
+      gone: false,
       registeredAt: e.time,
       reregisteredAt: re ? e.time : null,
       commandSeq: 0,
       lastCommandSeqSeen: 0,
       taskKeys: new Set(),
       offerIds: new Set(),
-    });
+    };
+    state.agents.set(e.agentId, agent);
+    setAgentResources(state, agent, announced);
     if (re) state.counters.slaveReregistrations++;
     else state.counters.slaveRegistrations++;
   } else {
+    const wasRemoved = existing.status === 'REMOVED';
     existing.hostname = e.hostname;
     existing.port = e.port;
     existing.ip = e.ip;
     existing.version = e.version;
     existing.isolation = e.isolation;
     existing.attributes = e.attributes;
-    existing.resources = resources;
-    existing.status = 'ACTIVE';
+    existing.announced = announced;
+    // Dynamic reservations and volumes are the master's: applied again to what the agent announces.
+    const merged = withDynamic(announced, existing.dynamic);
+    existing.dynamic = merged.dynamic;
+    if (wasRemoved) {
+      existing.resources = merged.resources;
+      existing.status = 'ACTIVE';
+      countAgent(state, existing, 1);
+      touch(state, existing.id);
+    } else {
+      existing.status = 'ACTIVE';
+      setAgentResources(state, existing, merged.resources);
+    }
     existing.reregisteredAt = e.time;
     state.counters.slaveReregistrations++;
   }
   const agent = state.agents.get(e.agentId)!;
   if (e.type === 'AgentReregistered') reconcileAgentTasks(state, agent, e);
   return state;
+}
+
+/** Is the machine with this host name DOWN for maintenance? */
+export function machineIsDown(state: State, hostname: string): boolean {
+  return state.maintenance.machines.get(machineKey({ hostname }))?.mode === 'DOWN';
 }
 
 /**
@@ -258,20 +329,36 @@ function agentDisconnected(state: State, agentId: AgentId, causeId: string): Sta
   const a = state.agents.get(agentId);
   if (a === undefined || a.status === 'REMOVED') return state;
   a.status = 'DISCONNECTED';
-  rescindAgentOffers(state, a, causeId);
+  touch(state, a.id);
+  rescindAgentOffers(state, a, causeId, 'AGENT_GONE');
   return state;
 }
 
 function agentRemoved(state: State, e: EventOf<'AgentRemoved'>): State {
   const a = state.agents.get(e.agentId);
   if (a === undefined || a.status === 'REMOVED') return state;
+  removeAgent(state, a, e.reason, e.id, e.time);
+  return state;
+}
+
+/**
+ * An agent leaves the cluster: unreachable (its tasks become TASK_UNREACHABLE and come back if it
+ * does), marked gone by the operator (TASK_GONE_BY_OPERATOR, for good) or taken down for
+ * maintenance (TASK_GONE_BY_OPERATOR; it may come back once the maintenance stops).
+ */
+export function removeAgent(state: State, a: AgentState, reason: 'UNREACHABLE' | 'OPERATOR' | 'MAINTENANCE', causeId: string, time: number): void {
+  rescindAgentOffers(state, a, causeId, 'AGENT_GONE');
   a.status = 'REMOVED';
+  if (reason === 'OPERATOR') a.gone = true;
+  countAgent(state, a, -1);
+  touch(state, a.id);
   state.counters.slaveRemovals++;
-  rescindAgentOffers(state, a, e.id);
   // Commands not yet sent to it are void: its tasks are written off below.
   for (const [id, d] of [...state.outbox]) {
     if ((d.type === 'LaunchTasks' || d.type === 'KillTask') && d.agentId === a.id) state.outbox.delete(id);
   }
+  // Its inverse offers go with it.
+  for (const io of [...state.inverseOffers.values()]) if (io.agentId === a.id) state.inverseOffers.delete(io.id);
   for (const key of [...a.taskKeys]) {
     const t = state.tasks.get(key);
     if (t === undefined || isTerminal(t.state)) continue;
@@ -280,27 +367,21 @@ function agentRemoved(state: State, e: EventOf<'AgentRemoved'>): State {
     // As Mesos: the master keeps the tasks of an unreachable agent as TASK_UNREACHABLE (they come
     // back if it does) and frameworks that are not partition-aware are told TASK_LOST. An agent
     // removed by the operator is gone for good.
-    const reason: StatusReason = e.reason === 'OPERATOR' ? 'REASON_AGENT_REMOVED_BY_OPERATOR' : 'REASON_AGENT_REMOVED';
-    const next: TaskStateName = e.reason === 'OPERATOR' ? 'TASK_GONE_BY_OPERATOR' : 'TASK_UNREACHABLE';
-    applyStatus(state, t, { state: next, source: 'SOURCE_MASTER', reason, timestamp: e.time, message: 'Agent removed' });
-    ownStatus(state, t, e.id, partitionAware ? next : 'TASK_LOST');
+    const byOperator = reason !== 'UNREACHABLE';
+    const why: StatusReason = byOperator ? 'REASON_AGENT_REMOVED_BY_OPERATOR' : 'REASON_AGENT_REMOVED';
+    const next: TaskStateName = byOperator ? 'TASK_GONE_BY_OPERATOR' : 'TASK_UNREACHABLE';
+    applyStatus(state, t, { state: next, source: 'SOURCE_MASTER', reason: why, timestamp: time, message: 'Agent removed' });
+    ownStatus(state, t, causeId, partitionAware ? next : 'TASK_LOST');
   }
-  return state;
 }
 
-function rescindAgentOffers(state: State, a: AgentState, causeId: string): void {
-  const byFramework = new Map<FrameworkId, OfferId[]>();
-  for (const id of [...a.offerIds]) {
+export function rescindAgentOffers(state: State, a: AgentState, causeId: string, reason: 'AGENT_GONE' | 'AGENT_DEACTIVATED'): void {
+  const offers: OfferState[] = [];
+  for (const id of a.offerIds) {
     const o = state.offers.get(id);
-    if (o === undefined) continue;
-    retireOffer(state, o, 'RESCINDED');
-    byFramework.set(o.frameworkId, [...(byFramework.get(o.frameworkId) ?? []), id]);
+    if (o !== undefined) offers.push(o);
   }
-  for (const [frameworkId, offerIds] of byFramework) {
-    const fw = state.frameworks.get(frameworkId);
-    if (fw?.status !== 'ACTIVE') continue;
-    owe(state, { type: 'OffersRescinded', id: `rescind-${causeId}-${frameworkId}`, frameworkId, offerIds, reason: 'AGENT_GONE' });
-  }
+  rescindOffers(state, offers, causeId, reason);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,9 +389,10 @@ function rescindAgentOffers(state: State, a: AgentState, causeId: string): void 
 
 function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): State {
   if (state.completedFrameworks.some((f) => f.id === e.frameworkId)) return state; // removed ids stay removed
+  const suppressedRoles = new Set((e.suppressedRoles ?? []).filter((r) => e.info.roles.includes(r)));
   const f = state.frameworks.get(e.frameworkId);
   if (f === undefined) {
-    state.frameworks.set(e.frameworkId, {
+    const created: FrameworkState = {
       id: e.frameworkId,
       info: e.info,
       status: 'ACTIVE',
@@ -318,15 +400,23 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
       reregisteredAt: null,
       unregisteredAt: null,
       disconnectedAt: null,
-      suppressed: false,
+      suppressed: e.info.roles.every((r) => suppressedRoles.has(r)),
+      suppressedRoles,
       used: R.EMPTY,
       offered: R.EMPTY,
+      allocation: new Map(),
+      offerCounts: new Map(),
       filters: new Map(),
+      filterSweepAt: FILTER_SWEEP_MIN,
+      demand: [],
       taskKeys: new Set(),
       offerIds: new Set(),
       completedTasks: [],
-    });
+    };
+    state.frameworks.set(e.frameworkId, created);
+    joinRoles(state, created, []);
     state.counters.frameworksSubscribed++;
+    touchAll(state);
     return state;
   }
   // A re-subscription (failover of the scheduler): its outstanding offers are void.
@@ -334,10 +424,16 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
     const o = state.offers.get(id);
     if (o !== undefined) retireOffer(state, o, 'RESCINDED');
   }
+  const before = f.info.roles;
   f.info = { ...e.info, user: f.info.user, checkpoint: f.info.checkpoint };
+  joinRoles(state, f, before);
+  f.suppressedRoles.clear();
+  for (const r of suppressedRoles) f.suppressedRoles.add(r);
+  f.suppressed = f.info.roles.every((r) => f.suppressedRoles.has(r));
   f.status = 'ACTIVE';
   f.reregisteredAt = e.time;
   f.disconnectedAt = null;
+  touchAll(state);
   return state;
 }
 
@@ -393,6 +489,10 @@ function frameworkRemoved(state: State, e: EventOf<'FrameworkRemoved'>): State {
   f.status = 'REMOVED';
   f.unregisteredAt = e.time;
   f.filters.clear();
+  f.demand = [];
+  leaveRoles(state, f);
+  state.pending.delete(f.id);
+  for (const io of [...state.inverseOffers.values()]) if (io.frameworkId === f.id) state.inverseOffers.delete(io.id);
   state.frameworks.delete(f.id);
   state.completedFrameworks.push(f);
   if (state.completedFrameworks.length > LIMITS.completedFrameworks) state.completedFrameworks.shift();
@@ -411,11 +511,13 @@ function offersCreated(state: State, e: EventOf<'OffersCreated'>): State {
     const valid =
       f !== undefined &&
       f.status === 'ACTIVE' &&
+      f.info.roles.includes(o.role) &&
       !state.offers.has(o.offerId) &&
       !state.retiredOffers.has(o.offerId) &&
       a !== undefined &&
-      a.status === 'ACTIVE' &&
+      offerable(a) &&
       resources.length > 0 &&
+      allAllocatableTo(resources, o.role) &&
       R.contains(available(a), resources);
     if (!valid) {
       state.counters.offersInvalid++;
@@ -432,61 +534,49 @@ function offersCreated(state: State, e: EventOf<'OffersCreated'>): State {
       expiresAt: o.expiresAt ?? null,
       epoch: e.epoch,
     };
-    state.offers.set(offer.id, offer);
-    a.offered = R.add(a.offered, resources);
-    a.offerIds.add(offer.id);
-    f.offered = R.add(f.offered, resources);
-    f.offerIds.add(offer.id);
+    addOffer(state, offer);
     state.counters.offersCreated++;
   }
   return state;
 }
 
-/** What an agent can still offer: total − used − offered. */
-export function available(a: AgentState): Resources {
-  return R.subtractClamped(R.subtractClamped(a.resources, a.used), a.offered);
-}
+/** May the agent's resources be offered at all? (Connected, not deactivated, draining or gone.) */
+export const offerable = (a: AgentState): boolean => a.status === 'ACTIVE' && !a.deactivated && a.drain === null && !a.gone;
 
-function retireOffer(state: State, o: OfferState, why: RetiredOffer): void {
-  state.offers.delete(o.id);
-  state.retiredOffers.set(o.id, why);
-  if (state.retiredOffers.size > LIMITS.retiredOffers) {
-    const oldest = state.retiredOffers.keys().next().value;
-    if (oldest !== undefined) state.retiredOffers.delete(oldest);
-  }
-  const a = state.agents.get(o.agentId);
-  if (a !== undefined) {
-    a.offered = R.subtractClamped(a.offered, o.resources);
-    a.offerIds.delete(o.id);
-  }
-  const f = state.frameworks.get(o.frameworkId);
-  if (f !== undefined) {
-    f.offered = R.subtractClamped(f.offered, o.resources);
-    f.offerIds.delete(o.id);
-  }
-}
+/** Expired filters are swept when a framework's map reaches this size, then twice the size left. */
+const FILTER_SWEEP_MIN = 64;
 
-function addFilter(f: FrameworkState, agentId: AgentId, resources: Resources, filters: Filters, now: number): void {
+/**
+ * A refuse filter for (agent, role). Expired filters are dropped in a sweep whenever the map has
+ * doubled since the last one, so adding a filter costs O(1) amortised (declining 10,000 offers at
+ * once is 10,000 filters, not 10,000 scans of the map).
+ */
+function addFilter(f: FrameworkState, agentId: AgentId, role: string, resources: Resources, filters: Filters, now: number): void {
   const secs = filters.refuseSeconds;
   if (secs === 0 || resources.length === 0) return;
-  // Expired filters are dropped whenever a framework gets a new one, so the map stays small.
-  for (const [id, flt] of f.filters) if (flt.until <= now) f.filters.delete(id);
-  f.filters.set(agentId, { resources, until: now + Math.round(secs * 1000) });
+  if (f.filters.size >= f.filterSweepAt) {
+    for (const [k, flt] of f.filters) if (flt.until <= now) f.filters.delete(k);
+    f.filterSweepAt = Math.max(FILTER_SWEEP_MIN, 2 * f.filters.size);
+  }
+  f.filters.set(filterKey(agentId, role), { resources, until: now + Math.round(secs * 1000) });
 }
 
 function offersDeclined(state: State, e: EventOf<'OffersDeclined'>): State {
   state.counters.declineCalls++;
   const f = state.frameworks.get(e.frameworkId);
   if (f === undefined) return state;
-  const byAgent = new Map<AgentId, Resources>();
+  // Usually one offer per agent and role: its resources are the filter's (no copy, no sum).
+  const byAgentRole = new Map<string, { agentId: AgentId; role: string; res: Resources }>();
   for (const id of new Set(e.offerIds)) {
     const o = state.offers.get(id);
     if (o === undefined || o.frameworkId !== f.id) continue;
     retireOffer(state, o, 'DECLINED');
-    byAgent.set(o.agentId, R.add(byAgent.get(o.agentId) ?? R.EMPTY, o.resources));
+    const k = filterKey(o.agentId, o.role);
+    const had = byAgentRole.get(k);
+    byAgentRole.set(k, { agentId: o.agentId, role: o.role, res: had === undefined ? o.resources : R.add(had.res, o.resources) });
     state.counters.offersDeclined++;
   }
-  for (const [agentId, res] of byAgent) addFilter(f, agentId, res, e.filters, e.time);
+  for (const x of byAgentRole.values()) addFilter(f, x.agentId, x.role, x.res, e.filters, e.time);
   return state;
 }
 
@@ -500,6 +590,17 @@ interface Launch {
   readonly tasks: readonly TaskInfo[];
 }
 
+interface ValidAccept {
+  readonly offers: OfferState[];
+  readonly launches: Launch[];
+  /** The agent's total resources after the RESERVE/UNRESERVE/CREATE/DESTROY operations. */
+  readonly total: Resources;
+  readonly dynamic: Resources;
+  /** What the offers held after those operations and the launches: declined with the accept's filter. */
+  readonly left: Resources;
+}
+
+
 /** An HTTP or TCP (health) check without a port defaults to the task's first port: the task must have one. */
 function checkWithoutPort(t: TaskInfo): string | undefined {
   if (R.ranges(t.resources, 'ports').length > 0) return undefined;
@@ -510,7 +611,7 @@ function checkWithoutPort(t: TaskInfo): string | undefined {
   return undefined;
 }
 
-function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | { offers: OfferState[]; launches: Launch[] } {
+function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | ValidAccept {
   if (f === undefined) return { code: 'FRAMEWORK_UNKNOWN', message: `framework ${e.frameworkId} is not subscribed` };
   if (f.status !== 'ACTIVE') return { code: 'FRAMEWORK_INACTIVE', message: `framework ${e.frameworkId} is ${f.status.toLowerCase()}` };
   if (new Set(e.offerIds).size !== e.offerIds.length) return { code: 'OFFER_DUPLICATED', message: 'an offer id appears more than once' };
@@ -532,9 +633,13 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   if (offers.some((o) => o.agentId !== agentId)) {
     return { code: 'OFFERS_ON_DIFFERENT_AGENTS', message: 'all offers of one accept must be from the same agent' };
   }
+  const role = offers[0]!.role;
+  if (offers.some((o) => o.role !== role)) {
+    return { code: 'OFFERS_ON_DIFFERENT_ROLES', message: 'all offers of one accept must be allocated to the same role' };
+  }
   const agent = state.agents.get(agentId);
   if (agent === undefined || agent.status !== 'ACTIVE') return { code: 'AGENT_INACTIVE', message: `agent ${agentId} is not active` };
-  const tasks = e.operations.flatMap((op) => op.tasks);
+  const tasks = e.operations.flatMap(operationTasks);
   const ids = new Set<string>();
   for (const t of tasks) {
     if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
@@ -571,19 +676,54 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
       return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} needs at least cpus:0.01 and mem:32 of its own` };
     }
   }
-  const offered = R.add(...offers.map((o) => o.resources));
-  const wanted = R.add(...tasks.map((t) => t.resources), ...e.operations.map((op) => (op.type === 'LAUNCH_GROUP' ? op.executor.resources : R.EMPTY)));
-  if (!R.contains(offered, wanted)) {
-    return { code: 'RESOURCES_EXCEEDED', message: `the operations need ${R.format(wanted)} but the offers hold ${R.format(offered)}` };
+  // The operations apply in order to what the offers hold: a RESERVE makes reserved resources a
+  // later LAUNCH of the same accept may use, as in Mesos.
+  const actor: Actor = {
+    kind: 'framework',
+    role,
+    principal: f.info.principal,
+    refinement: f.info.capabilities.includes('RESERVATION_REFINEMENT'),
+  };
+  let pool = R.add(...offers.map((o) => o.resources));
+  let total = agent.resources;
+  let dynamic = agent.dynamic;
+  const launches: Launch[] = [];
+  for (const [i, op] of e.operations.entries()) {
+    if (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP') {
+      const wanted = R.add(...op.tasks.map((t) => t.resources), op.type === 'LAUNCH_GROUP' ? op.executor.resources : R.EMPTY);
+      if (!R.contains(pool, wanted)) {
+        return { code: 'RESOURCES_EXCEEDED', message: `operation ${i} (${op.type}) needs ${R.format(wanted)} but the offers hold ${R.format(pool) || 'nothing'} at that point` };
+      }
+      if (!allAllocatableTo(wanted, role)) {
+        return { code: 'TASK_INVALID', message: `operation ${i} (${op.type}) uses resources reserved for another role than '${role}'` };
+      }
+      pool = R.subtract(pool, wanted);
+      launches.push(op.type === 'LAUNCH_GROUP' ? { executor: op.executor, tasks: op.tasks } : { tasks: op.tasks });
+      continue;
+    }
+    const c =
+      op.type === 'RESERVE'
+        ? reserve(op.resources, op.source, actor)
+        : op.type === 'UNRESERVE'
+          ? unreserve(op.resources, actor)
+          : op.type === 'CREATE'
+            ? createVolumes(op.volumes, total, actor)
+            : destroyVolumes(op.volumes, actor);
+    if (!c.ok) return { code: 'OPERATION_INVALID', message: `operation ${i}: ${c.error}` };
+    const next = applyConversion(pool, c);
+    if (typeof next === 'string') return { code: 'OPERATION_INVALID', message: `operation ${i} (${op.type}): ${next}` };
+    pool = next;
+    total = R.add(R.subtract(total, c.from), c.to);
+    dynamic = nextDynamic(dynamic, c.from, c.to);
   }
-  return { offers, launches: e.operations.map((op) => (op.type === 'LAUNCH_GROUP' ? { executor: op.executor, tasks: op.tasks } : { tasks: op.tasks })) };
+  return { offers, launches, total, dynamic, left: pool };
 }
 
 function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
   state.counters.acceptCalls++;
   const f = state.frameworks.get(e.frameworkId);
   const v = validateAccept(state, e, f);
-  const refusedTasks = e.operations.flatMap((op) => op.tasks.map((t) => ({ taskId: t.taskId, agentId: t.agentId })));
+  const refusedTasks = e.operations.flatMap(operationTasks).map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
   if ('code' in v) {
     state.counters.acceptsRefused++;
     // Offers of this framework named in a refused accept go back to the pool.
@@ -605,11 +745,15 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
   }
   const fw = f!;
   const agent = state.agents.get(v.offers[0]!.agentId)!;
-  const offered = R.add(...v.offers.map((o) => o.resources));
   for (const o of v.offers) retireOffer(state, o, 'USED');
   state.counters.offersAccepted += v.offers.length;
   const role = v.offers[0]!.role;
-  let used: Resources = R.EMPTY;
+  // Reservations and volumes made or undone by the accept change the agent's total resources.
+  if (!R.equals(v.total, agent.resources)) {
+    agent.dynamic = v.dynamic;
+    setAgentResources(state, agent, v.total);
+  }
+  let launched = R.EMPTY;
   v.launches.forEach((launch, i) => {
     agent.commandSeq++;
     const seq = agent.commandSeq;
@@ -624,11 +768,11 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
         resources,
         taskKeys: new Set(),
         holdsResources: true,
+        role,
       };
       state.executors.set(ex.key, ex);
-      agent.used = R.add(agent.used, resources);
-      fw.used = R.add(fw.used, resources);
-      used = R.add(used, resources);
+      use(state, agent.id, fw.id, role, resources, 1);
+      launched = R.add(launched, resources);
     }
     for (const info of launch.tasks) {
       const resources = R.normalise(info.resources);
@@ -656,9 +800,8 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
       agent.taskKeys.add(t.key);
       fw.taskKeys.add(t.key);
       if (executorId !== undefined) state.executors.get(executorKey(fw.id, executorId))!.taskKeys.add(t.key);
-      agent.used = R.add(agent.used, resources);
-      fw.used = R.add(fw.used, resources);
-      used = R.add(used, resources);
+      use(state, agent.id, fw.id, role, resources, 1);
+      launched = R.add(launched, resources);
       reached(state, 'TASK_STAGING');
     }
     owe(state, {
@@ -673,9 +816,24 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
       tasks: [...launch.tasks],
     });
   });
+  // What the launches used meets the framework's stated demand.
+  if (fw.demand.length > 0 && launched.length > 0) fw.demand = demandLeft(fw.demand, launched, role, agent.id);
   // What was offered and not used is declined with the accept's filter.
-  addFilter(fw, agent.id, R.subtractClamped(offered, used), e.filters, e.time);
+  addFilter(fw, agent.id, role, v.left, e.filters, e.time);
   return state;
+}
+
+/** Requests met by what was launched (by quantity, in order) leave the demand. */
+function demandLeft(demand: readonly DemandEntry[], launched: Resources, role: string, agentId: AgentId): DemandEntry[] {
+  const left = fromResources(launched);
+  const out: DemandEntry[] = [];
+  for (const d of demand) {
+    const need = fromResources(d.resources);
+    const fits = (d.role === undefined || d.role === role) && (d.agentId === undefined || d.agentId === agentId) && coversQ(left, need);
+    if (fits) addInto(left, need, -1);
+    else out.push(d);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -772,7 +930,7 @@ function statusAcknowledged(state: State, e: EventOf<'StatusAcknowledged'>): Sta
 
 type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy' | 'checkStatus'>>;
 
-function applyStatus(state: State, t: TaskState, s: StatusInput): void {
+export function applyStatus(state: State, t: TaskState, s: StatusInput): void {
   if (t.state !== s.state) reached(state, s.state);
   t.state = s.state;
   t.statuses.push({
@@ -796,48 +954,36 @@ const holdsResources = (s: TaskStateName): boolean => !isTerminal(s) && s !== 'T
 
 function releaseResources(state: State, t: TaskState): void {
   t.holdsResources = false;
-  unhold(state, t.agentId, t.frameworkId, t.resources);
+  use(state, t.agentId, t.frameworkId, t.role, t.resources, -1);
   const ex = t.executorId !== undefined ? state.executors.get(executorKey(t.frameworkId, t.executorId)) : undefined;
   // A group's executor lets go of its own resources when none of its tasks holds any.
   if (ex !== undefined && ex.holdsResources && ![...ex.taskKeys].some((k) => state.tasks.get(k)?.holdsResources === true)) {
     ex.holdsResources = false;
-    unhold(state, ex.agentId, ex.frameworkId, ex.resources);
+    use(state, ex.agentId, ex.frameworkId, ex.role ?? t.role, ex.resources, -1);
   }
 }
 
 function holdResources(state: State, t: TaskState): void {
   t.holdsResources = true;
-  hold(state, t.agentId, t.frameworkId, t.resources);
+  use(state, t.agentId, t.frameworkId, t.role, t.resources, 1);
   const ex = t.executorId !== undefined ? state.executors.get(executorKey(t.frameworkId, t.executorId)) : undefined;
   if (ex !== undefined && !ex.holdsResources) {
     ex.holdsResources = true;
-    hold(state, ex.agentId, ex.frameworkId, ex.resources);
+    use(state, ex.agentId, ex.frameworkId, ex.role ?? t.role, ex.resources, 1);
   }
-}
-
-function hold(state: State, agentId: AgentId, frameworkId: FrameworkId, rs: Resources): void {
-  const a = state.agents.get(agentId);
-  if (a !== undefined) a.used = R.add(a.used, rs);
-  const f = state.frameworks.get(frameworkId);
-  if (f !== undefined) f.used = R.add(f.used, rs);
-}
-
-function unhold(state: State, agentId: AgentId, frameworkId: FrameworkId, rs: Resources): void {
-  const a = state.agents.get(agentId);
-  if (a !== undefined) a.used = R.subtractClamped(a.used, rs);
-  const f = state.frameworks.get(frameworkId);
-  if (f !== undefined) f.used = R.subtractClamped(f.used, rs);
 }
 
 /** A terminal task leaves the live set for its framework's completed list. */
 function completeTask(state: State, t: TaskState): void {
   if (t.holdsResources) releaseResources(state, t);
   state.tasks.delete(t.key);
-  state.agents.get(t.agentId)?.taskKeys.delete(t.key);
+  const a = state.agents.get(t.agentId);
+  a?.taskKeys.delete(t.key);
   if (t.executorId !== undefined) {
     const ex = state.executors.get(executorKey(t.frameworkId, t.executorId));
     if (ex !== undefined && [...ex.taskKeys].every((k) => !state.tasks.has(k))) state.executors.delete(ex.key);
   }
+  if (a !== undefined) drainProgress(state, a, t.key);
   const f = state.frameworks.get(t.frameworkId);
   if (f === undefined) return;
   f.taskKeys.delete(t.key);
@@ -846,10 +992,38 @@ function completeTask(state: State, t: TaskState): void {
 }
 
 /**
+ * A draining agent is DRAINED once none of its tasks is left (their terminal updates acknowledged);
+ * with mark_gone it is then marked gone, which the leader decides (AgentRemoved{OPERATOR}).
+ */
+export function drainProgress(state: State, a: AgentState, causeId: string): void {
+  if (a.drain === null || a.drain.state !== 'DRAINING' || a.taskKeys.size > 0) return;
+  a.drain.state = 'DRAINED';
+  if (a.drain.markGone && a.status !== 'REMOVED') owe(state, { type: 'AgentRemoved', id: `gone-${a.id}-${causeId}`, agentId: a.id, reason: 'OPERATOR' });
+}
+
+/** Kill a live task from the master (drain, framework removal): a KillTask command is owed. */
+export function killFromMaster(state: State, t: TaskState, causeId: string, reason: StatusReason, maxGraceMs?: number | null): void {
+  const a = state.agents.get(t.agentId);
+  if (a === undefined || a.status === 'REMOVED') return;
+  a.commandSeq++;
+  const grace = maxGraceMs === undefined || maxGraceMs === null ? t.killGracePeriodMs : Math.min(maxGraceMs, t.killGracePeriodMs ?? maxGraceMs);
+  owe(state, {
+    type: 'KillTask',
+    id: `kill-${causeId}-${t.taskId}`,
+    agentId: a.id,
+    agentSeq: a.commandSeq,
+    frameworkId: t.frameworkId,
+    taskId: t.taskId,
+    reason,
+    ...(grace !== undefined ? { gracePeriodMs: grace } : {}),
+  });
+}
+
+/**
  * The leader owes the framework a notice of a status the master itself decided (`told` is what a
  * framework that is not partition-aware hears instead, e.g. TASK_LOST for TASK_UNREACHABLE).
  */
-function ownStatus(state: State, t: TaskState, causeId: string, told?: TaskStateName): void {
+export function ownStatus(state: State, t: TaskState, causeId: string, told?: TaskStateName): void {
   const last = t.statuses[t.statuses.length - 1]!;
   owe(state, {
     type: 'TaskStatusUpdated',
@@ -872,6 +1046,4 @@ function reached(state: State, s: TaskStateName): void {
   state.counters.tasksReached[s] = (state.counters.tasksReached[s] ?? 0) + 1;
 }
 
-function owe(state: State, d: Draft): void {
-  state.outbox.set(d.id, d);
-}
+

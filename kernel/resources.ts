@@ -4,7 +4,7 @@
  * of inclusive integer intervals; sets are sets of strings. Resources with the same name and the
  * same reservations merge; every function returns a normalised list (sorted, merged, no zeros).
  */
-import { type Range, type Reservation, type Resource, Resources as ResourcesSchema, type Resources } from '../events/resources.js';
+import { type DiskInfo, type Range, type Reservation, type Resource, Resources as ResourcesSchema, type Resources } from '../events/resources.js';
 export type { Resources } from '../events/resources.js';
 
 export class ResourceError extends Error {
@@ -28,14 +28,40 @@ export const roundScalar = (v: number): number => fromMilli(toMilli(v));
 const reservationKey = (rs: readonly Reservation[] | undefined): string =>
   rs === undefined || rs.length === 0 ? '' : JSON.stringify(rs.map((r) => [r.type, r.role, r.principal ?? '', r.labels ?? {}]));
 
-/** Identity of a resource for merging: its name and its reservations. */
+const diskKey = (d: DiskInfo | undefined): string =>
+  d === undefined || (d.persistence === undefined && d.volume === undefined)
+    ? ''
+    : JSON.stringify([d.persistence?.id ?? '', d.persistence?.principal ?? '', d.volume?.containerPath ?? '', d.volume?.mode ?? '']);
+
+/**
+ * A resource's key is computed once and kept on the object under a symbol (resource objects are
+ * never mutated; a symbol is invisible to JSON, structured clone and deep equality, and far cheaper
+ * than a WeakMap, whose entries the garbage collector has to trace specially).
+ */
+const KEY: unique symbol = Symbol('resourceKey');
+type Keyed = { [KEY]?: string };
+// Not enumerable: a spread copy of a resource (`{...r, scalar: 2}`, or one without its
+// reservations) must not carry the key of the original.
+const setKey = (r: Resource, k: string): void => {
+  Object.defineProperty(r, KEY, { value: k, writable: true, configurable: true, enumerable: false });
+};
+
+/** Identity of a resource for merging: its name, its reservations and, for a volume, its disk info. */
 export const resourceKey = (r: Resource): string => {
+  let k = (r as Keyed)[KEY];
+  if (k !== undefined) return k;
   const rk = reservationKey(r.reservations);
-  return rk === '' ? r.name : `${r.name}|${rk}`;
+  const dk = r.type === 'SCALAR' ? diskKey(r.disk) : '';
+  k = rk === '' && dk === '' ? r.name : dk === '' ? `${r.name}|${rk}` : `${r.name}|${rk}#${dk}`;
+  if (Object.isExtensible(r)) setKey(r, k);
+  return k;
 };
 
 /** The role a resource is reserved for ('*' when unreserved). */
 export const reservedRole = (r: Resource): string => r.reservations?.at(-1)?.role ?? '*';
+
+/** Is the resource a persistent volume? */
+export const isVolume = (r: Resource): boolean => r.type === 'SCALAR' && r.disk?.persistence !== undefined;
 
 // --- ranges ----------------------------------------------------------------------------------
 
@@ -91,11 +117,52 @@ export function rangesContain(a: readonly Range[], b: readonly Range[]): boolean
 export const rangesSize = (rs: readonly Range[]): number => rs.reduce((n, [b, e]) => n + (e - b + 1), 0);
 
 // --- lists -----------------------------------------------------------------------------------
+//
+// Every function returns a normalised list (sorted by resourceKey, merged, no zeros, scalars in
+// thousandths, ranges sorted and merged, sets sorted). On normalised inputs add, subtract and
+// contains are a single merge walk, without building maps; whether a list is normalised is checked
+// on the fly (cheap: keys are cached on the resources), other inputs take the general path.
+
+const marked = (rs: Resource[]): Resources => rs;
+
+function isNormalised(rs: Resources): boolean {
+  let prev = '';
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    const k = resourceKey(r);
+    if (i > 0 && !(prev < k)) return false;
+    prev = k;
+    switch (r.type) {
+      case 'SCALAR': {
+        const m = Math.round(r.scalar * 1000);
+        if (m <= 0 || m / 1000 !== r.scalar) return false;
+        break;
+      }
+      case 'RANGES': {
+        const rg = r.ranges;
+        if (rg.length === 0) return false;
+        for (let j = 0; j < rg.length; j++) {
+          const x = rg[j]!;
+          if (x[0] > x[1] || (j > 0 && x[0] <= rg[j - 1]![1] + 1)) return false;
+        }
+        break;
+      }
+      case 'SET': {
+        const st = r.set;
+        if (st.length === 0) return false;
+        for (let j = 1; j < st.length; j++) if (!(st[j - 1]! < st[j]!)) return false;
+        break;
+      }
+    }
+  }
+  return true;
+}
 
 interface Acc {
   name: string;
   type: Resource['type'];
   reservations: Reservation[] | undefined;
+  disk: DiskInfo | undefined;
   milli: number;
   ranges: Range[];
   set: Set<string>;
@@ -105,7 +172,7 @@ function accumulate(map: Map<string, Acc>, r: Resource, sign: 1 | -1): void {
   const key = resourceKey(r);
   let acc = map.get(key);
   if (acc === undefined) {
-    acc = { name: r.name, type: r.type, reservations: r.reservations, milli: 0, ranges: [], set: new Set() };
+    acc = { name: r.name, type: r.type, reservations: r.reservations, disk: r.type === 'SCALAR' ? r.disk : undefined, milli: 0, ranges: [], set: new Set() };
     map.set(key, acc);
   } else if (acc.type !== r.type) {
     throw new ResourceError('TYPE_MISMATCH', `resource ${r.name} is both ${acc.type} and ${r.type}`);
@@ -128,25 +195,149 @@ function emit(map: Map<string, Acc>): Resources {
   for (const key of [...map.keys()].sort()) {
     const a = map.get(key)!;
     const base = a.reservations && a.reservations.length > 0 ? { reservations: a.reservations } : {};
+    let r: Resource | undefined;
     if (a.type === 'SCALAR') {
-      if (a.milli > 0) out.push({ name: a.name, type: 'SCALAR', scalar: fromMilli(a.milli), ...base });
+      if (a.milli > 0) r = { name: a.name, type: 'SCALAR', scalar: fromMilli(a.milli), ...base, ...(a.disk !== undefined && diskKey(a.disk) !== '' ? { disk: a.disk } : {}) };
     } else if (a.type === 'RANGES') {
-      if (a.ranges.length > 0) out.push({ name: a.name, type: 'RANGES', ranges: a.ranges, ...base });
+      if (a.ranges.length > 0) r = { name: a.name, type: 'RANGES', ranges: a.ranges, ...base };
     } else if (a.set.size > 0) {
-      out.push({ name: a.name, type: 'SET', set: [...a.set].sort(), ...base });
+      r = { name: a.name, type: 'SET', set: [...a.set].sort(), ...base };
+    }
+    if (r !== undefined) {
+      setKey(r, key);
+      out.push(r);
     }
   }
+  return marked(out);
+}
+
+/** A resource like `r` with another value (same name, reservations, disk info and key). */
+function withScalar(r: Resource & { type: 'SCALAR' }, milli: number): Resource {
+  const out: Resource = { ...r, scalar: fromMilli(milli) };
+  setKey(out, resourceKey(r));
+  return out;
+}
+function withRanges(r: Resource & { type: 'RANGES' }, ranges: Range[]): Resource {
+  const out: Resource = { ...r, ranges };
+  setKey(out, resourceKey(r));
+  return out;
+}
+function withSet(r: Resource & { type: 'SET' }, set: string[]): Resource {
+  const out: Resource = { ...r, set };
+  setKey(out, resourceKey(r));
   return out;
 }
 
 /** Sorted, merged, zero-free form of a list. */
 export function normalise(rs: Resources): Resources {
+  if (isNormalised(rs)) return rs;
   const m = new Map<string, Acc>();
   for (const r of rs) accumulate(m, r, 1);
   return emit(m);
 }
 
+/** The resources of a list that `keep` accepts (a sub-list of a normalised list is normalised). */
+export function filterResources(rs: Resources, keep: (r: Resource) => boolean): Resources {
+  const n = normalise(rs);
+  const out: Resource[] = [];
+  for (const r of n) if (keep(r)) out.push(r);
+  return marked(out);
+}
+
+/**
+ * Scalars of a normalised list with some amounts lowered (`amount` gives the new value in
+ * thousandths, or undefined to keep it); a scalar lowered to zero is dropped.
+ */
+export function mapScalars(rs: Resources, amount: (r: Resource & { type: 'SCALAR' }) => number | undefined): Resources {
+  const n = normalise(rs);
+  const out: Resource[] = [];
+  for (const r of n) {
+    if (r.type !== 'SCALAR') {
+      out.push(r);
+      continue;
+    }
+    const m = amount(r);
+    if (m === undefined || m === toMilli(r.scalar)) out.push(r);
+    else if (m > 0) out.push(withScalar(r, m));
+  }
+  return marked(out);
+}
+
+/** Two resources of one key, added (undefined: nothing left). */
+function plus(a: Resource, b: Resource): Resource | undefined {
+  if (a.type !== b.type) throw new ResourceError('TYPE_MISMATCH', `resource ${a.name} is both ${a.type} and ${b.type}`);
+  switch (a.type) {
+    case 'SCALAR':
+      return withScalar(a, toMilli(a.scalar) + toMilli((b as typeof a).scalar));
+    case 'RANGES':
+      return withRanges(a, normaliseRanges([...a.ranges, ...(b as typeof a).ranges]));
+    case 'SET':
+      return withSet(a, [...new Set([...a.set, ...(b as typeof a).set])].sort());
+  }
+}
+
+/** a − b of one key (undefined: nothing left); a resource of another type subtracts nothing. */
+function minus(a: Resource, b: Resource): Resource | undefined {
+  if (a.type !== b.type) return a;
+  switch (a.type) {
+    case 'SCALAR': {
+      const m = toMilli(a.scalar) - toMilli((b as typeof a).scalar);
+      return m > 0 ? withScalar(a, m) : undefined;
+    }
+    case 'RANGES': {
+      const rest = subtractRanges(a.ranges, (b as typeof a).ranges);
+      return rest.length > 0 ? withRanges(a, rest) : undefined;
+    }
+    case 'SET': {
+      const drop = new Set((b as typeof a).set);
+      const rest = a.set.filter((x) => !drop.has(x));
+      return rest.length > 0 ? withSet(a, rest) : undefined;
+    }
+  }
+}
+
+/** a holds at least b, for one key. */
+function covers(a: Resource, b: Resource): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case 'SCALAR':
+      return toMilli(a.scalar) >= toMilli((b as typeof a).scalar);
+    case 'RANGES':
+      return rangesContain(a.ranges, (b as typeof a).ranges);
+    case 'SET': {
+      const have = new Set(a.set);
+      return (b as typeof a).set.every((x) => have.has(x));
+    }
+  }
+}
+
+function addTwo(a: Resources, b: Resources): Resources {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out: Resource[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const ka = resourceKey(a[i]!);
+    const kb = resourceKey(b[j]!);
+    if (ka < kb) out.push(a[i++]!);
+    else if (kb < ka) out.push(b[j++]!);
+    else {
+      const r = plus(a[i++]!, b[j++]!);
+      if (r !== undefined) out.push(r);
+    }
+  }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return marked(out);
+}
+
 export function add(...lists: Resources[]): Resources {
+  if (lists.every(isNormalised)) {
+    let acc: Resources = EMPTY;
+    for (const l of lists) acc = addTwo(acc, l);
+    return acc;
+  }
   const m = new Map<string, Acc>();
   for (const l of lists) for (const r of l) accumulate(m, r, 1);
   return emit(m);
@@ -160,37 +351,35 @@ export function subtract(a: Resources, b: Resources): Resources {
 
 /** a − b, dropping what b has beyond a (scalars floor at zero). */
 export function subtractClamped(a: Resources, b: Resources): Resources {
-  const m = new Map<string, Acc>();
-  for (const r of a) accumulate(m, r, 1);
-  for (const r of b) {
-    const acc = m.get(resourceKey(r));
-    if (acc === undefined || acc.type !== r.type) continue;
-    accumulate(m, r, -1);
-    if (acc.milli < 0) acc.milli = 0;
+  if (b.length === 0) return normalise(a);
+  const na = normalise(a);
+  const nb = normalise(b);
+  if (na.length === 0) return na;
+  const out: Resource[] = [];
+  let j = 0;
+  for (let i = 0; i < na.length; i++) {
+    const r = na[i]!;
+    const k = resourceKey(r);
+    while (j < nb.length && resourceKey(nb[j]!) < k) j++;
+    if (j < nb.length && resourceKey(nb[j]!) === k) {
+      const rest = minus(r, nb[j]!);
+      if (rest !== undefined) out.push(rest);
+    } else out.push(r);
   }
-  return emit(m);
+  return marked(out);
 }
 
 /** Does a hold at least everything in b (same names and reservations)? */
 export function contains(a: Resources, b: Resources): boolean {
   if (b.length === 0) return true;
-  const m = new Map<string, Acc>();
-  for (const r of a) accumulate(m, r, 1);
-  const need = new Map<string, Acc>();
-  for (const r of b) accumulate(need, r, 1);
-  for (const [key, n] of need) {
-    const have = m.get(key);
-    if (n.type === 'SCALAR') {
-      if (n.milli === 0) continue;
-      if (have === undefined || have.type !== 'SCALAR' || have.milli < n.milli) return false;
-    } else if (n.type === 'RANGES') {
-      if (n.ranges.length === 0) continue;
-      if (have === undefined || have.type !== 'RANGES' || !rangesContain(have.ranges, n.ranges)) return false;
-    } else {
-      if (n.set.size === 0) continue;
-      if (have === undefined || have.type !== 'SET') return false;
-      for (const item of n.set) if (!have.set.has(item)) return false;
-    }
+  const na = normalise(a);
+  const nb = normalise(b);
+  let i = 0;
+  for (const need of nb) {
+    const k = resourceKey(need);
+    while (i < na.length && resourceKey(na[i]!) < k) i++;
+    const have = na[i];
+    if (have === undefined || resourceKey(have) !== k || !covers(have, need)) return false;
   }
   return true;
 }
@@ -249,13 +438,29 @@ function parseResourcesUnchecked(text: string): Resources {
   for (const part of t.split(';')) {
     const p = part.trim();
     if (p === '') continue;
-    const m = /^([^\s:;()\[\]{}]+)(?:\(([^)]*)\))?\s*:\s*(.+)$/.exec(p);
+    const m = /^([^\s:;()\[\]{}]+)(?:\(([^)]*)\))?(?:\[([^\]]*)\])?\s*:\s*(.+)$/.exec(p);
     if (!m) throw new ResourceError('PARSE', `cannot parse resource "${p}": expected name:value, name(role):value`);
-    const [, name, role, value] = m as unknown as [string, string, string | undefined, string];
+    const [, name, role, volume, value] = m as unknown as [string, string, string | undefined, string | undefined, string];
     const reservations: Reservation[] | undefined =
       role !== undefined && role !== '' && role !== '*' ? [{ type: 'STATIC', role }] : undefined;
     const base = reservations ? { reservations } : {};
     const v = value.trim();
+    if (volume !== undefined) {
+      // A persistent volume: disk(role)[id:container_path] or [id:container_path:ro].
+      const parts = volume.split(':');
+      if (name !== 'disk' || parts.length < 2 || parts.length > 3 || parts[0] === '' || parts[1] === '' || (parts[2] !== undefined && !['ro', 'rw'].includes(parts[2].toLowerCase()))) {
+        throw new ResourceError('PARSE', `a volume is written disk(role)[id:container_path] or disk(role)[id:container_path:ro]; got "${p}"`);
+      }
+      if (!/^\d+(\.\d+)?$/.test(v)) throw new ResourceError('PARSE', `volume size must be a number of MB; got "${v}"`);
+      out.push({
+        name,
+        type: 'SCALAR',
+        scalar: roundScalar(Number(v)),
+        ...base,
+        disk: { persistence: { id: parts[0]! }, volume: { containerPath: parts[1]!, mode: parts[2]?.toLowerCase() === 'ro' ? 'RO' : 'RW' } },
+      });
+      continue;
+    }
     if (v.startsWith('[')) {
       out.push({ name, type: 'RANGES', ranges: parseRangeList(v, name), ...base });
     } else if (v.startsWith('{')) {
@@ -295,7 +500,10 @@ export function format(rs: Resources): string {
   return normalise(rs)
     .map((r) => {
       const role = reservedRole(r);
-      const head = role === '*' ? r.name : `${r.name}(${role})`;
+      const vol = r.type === 'SCALAR' && r.disk?.persistence !== undefined
+        ? `[${r.disk.persistence.id}:${r.disk.volume?.containerPath ?? ''}${r.disk.volume?.mode === 'RO' ? ':ro' : ''}]`
+        : '';
+      const head = (role === '*' ? r.name : `${r.name}(${role})`) + vol;
       switch (r.type) {
         case 'SCALAR':
           return `${head}:${r.scalar}`;

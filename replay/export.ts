@@ -16,7 +16,7 @@
  * of the stream would, so a raw export replays like the log it came from.
  */
 import { readFile } from 'node:fs/promises';
-import { type ClusterEvent, decode, epochOf } from '../events/index.js';
+import { type ClusterEvent, decode, epochOf, operationTasks } from '../events/index.js';
 import { describe } from './describe.js';
 import { ReplayError } from './errors.js';
 import type { Entry } from './source.js';
@@ -72,7 +72,7 @@ export function idsOf(e: ClusterEvent): { agentId?: string; frameworkId?: string
     case 'LaunchTasks':
       return { agentId: e.agentId, frameworkId: e.frameworkId, ...(e.tasks.length === 1 ? { taskId: e.tasks[0]!.taskId } : {}) };
     case 'OffersAccepted': {
-      const tasks = e.operations.flatMap((op) => op.tasks);
+      const tasks = e.operations.flatMap(operationTasks);
       return { frameworkId: e.frameworkId, ...(tasks[0] !== undefined ? { agentId: tasks[0].agentId } : {}), ...(tasks.length === 1 ? { taskId: tasks[0]!.taskId } : {}) };
     }
     case 'OffersCreated':
@@ -82,7 +82,23 @@ export function idsOf(e: ClusterEvent): { agentId?: string; frameworkId?: string
     case 'AgentDisconnected':
     case 'AgentRemoved':
       return { agentId: e.agentId };
+    case 'ResourcesReserved':
+    case 'ResourcesUnreserved':
+    case 'VolumesCreated':
+    case 'VolumesDestroyed':
+    case 'AgentDrainStarted':
+    case 'AgentDeactivated':
+    case 'AgentReactivated':
+      return { agentId: e.agentId };
+    case 'InverseOffersCreated':
+      return { frameworkId: e.frameworkId, ...(e.inverseOffers.length === 1 ? { agentId: e.inverseOffers[0]!.agentId } : {}) };
     case 'LeaderElected':
+    case 'WeightsUpdated':
+    case 'QuotaUpdated':
+    case 'AllocatorConfigured':
+    case 'MaintenanceScheduleUpdated':
+    case 'MaintenanceStarted':
+    case 'MaintenanceStopped':
       return {};
     default:
       return { frameworkId: e.frameworkId };

@@ -77,6 +77,10 @@ export async function readGoldenSamples(dir: string, name: string): Promise<Gold
 export function clusterPart(masterState: Record<string, unknown>): Record<string, unknown> {
   const out = { ...masterState };
   for (const f of SERVING_PROCESS_FIELDS) delete out[f];
+  // The agents' capabilities are the serving build's too (see SERVING_PROCESS_FIELDS).
+  if (Array.isArray(out.slaves)) {
+    out.slaves = (out.slaves as Record<string, unknown>[]).map(({ capabilities: _c, ...rest }) => rest);
+  }
   return out;
 }
 

@@ -5,7 +5,8 @@
  * outstanding offer at an election). Timelines and diffs use it to look only where an event can
  * have had an effect, so they stay cheap on long logs.
  */
-import { type AgentId, type ClusterEvent, type FrameworkId, type TaskKey, taskKey } from '../events/index.js';
+import { type AgentId, type ClusterEvent, type FrameworkId, type TaskKey, operationTasks, taskKey } from '../events/index.js';
+import { agentsOn } from '../kernel/fold-allocation.js';
 import type { State } from '../kernel/state.js';
 
 export interface Touches {
@@ -85,7 +86,7 @@ export function touches(s: State, e: ClusterEvent): Touches {
       framework(e.frameworkId, true);
       for (const id of e.offerIds) offer(id);
       for (const op of e.operations) {
-        for (const ti of op.tasks) {
+        for (const ti of operationTasks(op)) {
           agent(ti.agentId, true);
           task(taskKey(e.frameworkId, ti.taskId), true);
         }
@@ -122,6 +123,45 @@ export function touches(s: State, e: ClusterEvent): Touches {
       agent(e.agentId, true);
       framework(e.frameworkId, true);
       task(taskKey(e.frameworkId, e.taskId), true);
+      break;
+    // Roles, quota, the allocator's settings: cluster-wide; the offers they change are rescinded
+    // by events of their own.
+    case 'WeightsUpdated':
+    case 'QuotaUpdated':
+    case 'AllocatorConfigured':
+    case 'MaintenanceScheduleUpdated':
+      break;
+    case 'ResourcesReserved':
+    case 'ResourcesUnreserved':
+    case 'VolumesCreated':
+    case 'VolumesDestroyed':
+      agent(e.agentId, true);
+      break;
+    case 'AgentDrainStarted':
+    case 'AgentDeactivated':
+    case 'AgentReactivated':
+      agent(e.agentId, true);
+      agentWide(e.agentId);
+      break;
+    case 'MaintenanceStarted':
+    case 'MaintenanceStopped':
+      for (const m of e.machines) {
+        for (const a of agentsOn(s, m)) {
+          agent(a.id, true);
+          agentWide(a.id);
+        }
+      }
+      break;
+    case 'InverseOffersCreated':
+      framework(e.frameworkId, true);
+      for (const o of e.inverseOffers) agent(o.agentId, true);
+      break;
+    case 'InverseOffersRescinded':
+    case 'InverseOffersAccepted':
+    case 'InverseOffersDeclined':
+    case 'ResourcesRequested':
+    case 'DemandUnmet':
+      framework(e.frameworkId, true);
       break;
     default: {
       const never: never = e;

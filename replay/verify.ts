@@ -21,7 +21,7 @@
  */
 import { serialize } from 'node:v8';
 import type { AgentId, ClusterEvent, Resources, TaskKey, TaskStateName } from '../events/index.js';
-import { epochOf, isTerminal, taskKey } from '../events/index.js';
+import { epochOf, isTerminal, operationTasks, taskKey } from '../events/index.js';
 import { evolve as kernelEvolve, initialState } from '../kernel/projection.js';
 import * as R from '../kernel/resources.js';
 import type { State } from '../kernel/state.js';
@@ -218,7 +218,7 @@ export class Verifier {
     // Task states the fold may change, and tasks an accept may create.
     const watched = this.watchedTasks(e, before);
     const statesBefore = watched.map((k) => before.tasks.get(k)?.state);
-    const created = e.type === 'OffersAccepted' ? e.operations.flatMap((op) => op.tasks.map((t) => taskKey(e.frameworkId, t.taskId))).filter((k) => !before.tasks.has(k)) : [];
+    const created = e.type === 'OffersAccepted' ? e.operations.flatMap((op) => operationTasks(op).map((t) => taskKey(e.frameworkId, t.taskId))).filter((k) => !before.tasks.has(k)) : [];
     const agentsToCheck = [...touchedAgents(e, before)];
     const validBefore = before.counters.validStatusUpdates;
     const staleImage = !effective && this.staleChecked < (this.o.fullStaleChecks ?? 100) ? serialize(before) : null;

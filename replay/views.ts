@@ -34,5 +34,9 @@ export function masterView(s: State): Record<string, unknown> {
 
 export const stateView = (s: State, view: StateView): unknown => (view === 'master' ? masterView(s) : canonical(s));
 
-/** Fields of `/master/state` that describe the serving process, not the cluster (not in the log). */
-export const SERVING_PROCESS_FIELDS = ['version', 'start_time', 'elected_time', 'flags', 'id', 'pid', 'hostname'] as const;
+/**
+ * Fields of `/master/state` that describe the serving process, not the cluster (not in the log).
+ * `capabilities` are what the serving build can do (the master's, and the agents' as that build
+ * states them: agents announce none), so a newer build may list more for the same log.
+ */
+export const SERVING_PROCESS_FIELDS = ['version', 'start_time', 'elected_time', 'flags', 'id', 'pid', 'hostname', 'capabilities'] as const;

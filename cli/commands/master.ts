@@ -1,5 +1,6 @@
 import { startMaster } from '../../kernel/master/index.js';
-import { type FlagSpec, num, str } from '../flags.js';
+import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
+import { roleError } from '../../kernel/roles.js';
 import { createLogger } from '../log.js';
 import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
 
@@ -26,7 +27,29 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'max-body-bytes', type: 'int', default: 8 * 1024 * 1024, help: 'Largest request body the HTTP API accepts (413 beyond)' },
   { name: 'status-update-retry-min', type: 'duration', default: '10s', help: 'An unacknowledged status update is delivered to its framework again after this long, then twice as long each time…' },
   { name: 'status-update-retry-max', type: 'duration', default: '10mins', help: '…up to this' },
+  {
+    name: 'keep-offers-on-election',
+    type: 'bool',
+    default: false,
+    help: 'When this master is elected, keep the outstanding offers (default: rescind them and offer afresh, as a Mesos failover does)',
+  },
   { name: 'stream-replicas', type: 'int', default: 1, help: 'Replicas of the cluster stream when the master creates it (3 on a 3-node NATS cluster)' },
+  {
+    name: 'weights',
+    type: 'string',
+    placeholder: 'role=w,…',
+    help: 'Role weights, e.g. eng=2,ops=0.5 (applied when the log holds no weights yet; after that the operator API decides, as in Mesos)',
+  },
+  { name: 'roles', type: 'string', placeholder: 'role,…', help: "The roles frameworks may use (a whitelist, as Mesos's deprecated --roles); default: any" },
+  {
+    name: 'min-allocatable-resources',
+    type: 'string',
+    default: 'cpus:0.01|mem:32',
+    placeholder: 'r:q;…|…',
+    help: 'An offer must hold at least one of these alternatives (each a set of quantities)',
+  },
+  { name: 'filter-gpu-resources', type: 'bool', default: true, help: 'Offer agents with GPUs only to GPU_RESOURCES-capable frameworks' },
+  { name: 'why-pending-interval', type: 'duration', default: '5s', help: 'Explain a framework\'s unmet demand at most this often (recorded only when the reasons change)' },
   LOG_LEVEL_FLAG,
 ];
 
@@ -51,11 +74,59 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       snapshotEveryEvents: v['snapshot-every'] as number,
       snapshotHistory: v['snapshot-history'] as number,
       maxBodyBytes: v['max-body-bytes'] as number,
+      keepOffersOnElection: v['keep-offers-on-election'] as boolean,
       statusUpdateRetryMinMs: v['status-update-retry-min'] as number,
       statusUpdateRetryMaxMs: v['status-update-retry-max'] as number,
+      weights: parseWeights(str(v.weights as string)),
+      roles: parseRoleList(str(v.roles as string)),
+      minAllocatableResources: parseMinAllocatable(v['min-allocatable-resources'] as string),
+      filterGpuResources: bool(v['filter-gpu-resources'] as boolean),
+      whyPendingIntervalMs: v['why-pending-interval'] as number,
     },
     log,
   );
   process.stdout.write(`master listening on ${master.url}\n`);
   onShutdown(async () => master.stop());
+}
+
+/** `eng=2,ops=0.5` (Mesos's --weights). */
+export function parseWeights(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (text === undefined || text.trim() === '') return out;
+  for (const part of text.split(',')) {
+    const m = /^\s*([^=\s]+)\s*=\s*([0-9.eE+-]+)\s*$/.exec(part);
+    if (m === null) throw new FlagError(`--weights: "${part}" is not role=weight (e.g. eng=2,ops=0.5)`);
+    const [, role, w] = m as unknown as [string, string, string];
+    const why = roleError(role);
+    if (why !== undefined) throw new FlagError(`--weights: ${why}`);
+    const weight = Number(w);
+    if (!(weight > 0) || !Number.isFinite(weight)) throw new FlagError(`--weights: the weight of ${role} must be a positive number (got ${w})`);
+    out[role] = weight;
+  }
+  return out;
+}
+
+/** `a,b,c` → the role whitelist (absent: any role). */
+export function parseRoleList(text: string | undefined): string[] | null {
+  if (text === undefined || text.trim() === '') return null;
+  const roles = text.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  for (const r of roles) {
+    const why = roleError(r);
+    if (why !== undefined) throw new FlagError(`--roles: ${why}`);
+  }
+  return roles;
+}
+
+/** `cpus:0.01|mem:32` → alternatives, each a set of quantities (Mesos's --min_allocatable_resources). */
+export function parseMinAllocatable(text: string): Record<string, number>[] {
+  if (text.trim() === '') return [];
+  return text.split('|').map((alt) => {
+    const rec: Record<string, number> = {};
+    for (const q of alt.split(';')) {
+      const m = /^\s*([A-Za-z0-9_.-]+)\s*:\s*([0-9.]+)\s*$/.exec(q);
+      if (m === null) throw new FlagError(`--min-allocatable-resources: "${q}" is not name:quantity (e.g. cpus:0.01|mem:32)`);
+      rec[m[1]!] = Number(m[2]);
+    }
+    return rec;
+  });
 }

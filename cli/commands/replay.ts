@@ -9,7 +9,15 @@ import { exportCommand } from './replay-export.js';
 import { stateCommand } from './replay-state.js';
 import { timelineCommand } from './replay-timeline.js';
 import { verifyCommand } from './replay-verify.js';
+import { whyPendingCommand } from './replay-why-pending.js';
 
 export type { ReplayCommand } from './replay-common.js';
 
-export const REPLAY_COMMANDS: readonly ReplayCommand[] = [stateCommand, diffCommand, verifyCommand, timelineCommand, exportCommand];
+export const REPLAY_COMMANDS: readonly ReplayCommand[] = [
+  stateCommand,
+  diffCommand,
+  verifyCommand,
+  timelineCommand,
+  exportCommand,
+  whyPendingCommand,
+];

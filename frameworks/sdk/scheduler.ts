@@ -76,6 +76,23 @@ export type OperationSpec =
   | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskSpec[] }
   | { readonly type: 'LAUNCH_GROUP'; readonly executor: { readonly executorId: string; readonly resources: Resources | string }; readonly tasks: readonly TaskSpec[] };
 
+/** What a framework still wants (Mesos's REQUEST): the allocator explains it when it stays unmet. */
+export interface ResourceRequest {
+  /** A name to find it by (a task name): `mesos replay why-pending --task-name`. */
+  readonly name?: string;
+  readonly role?: string;
+  readonly agentId?: AgentId;
+  readonly resources: Resources | string;
+}
+
+/** An inverse offer: the leader asks for an agent's resources back before its maintenance window. */
+export interface InverseOffer {
+  readonly id: string;
+  readonly agentId: AgentId;
+  readonly hostname: string;
+  readonly unavailability: { readonly start: number; readonly durationMs?: number | undefined };
+}
+
 export interface SchedulerOptions {
   readonly nats: string;
   readonly name: string;
@@ -86,6 +103,9 @@ export interface SchedulerOptions {
   readonly failoverTimeoutMs?: number;
   readonly checkpoint?: boolean;
   readonly capabilities?: readonly FrameworkCapability[];
+  /** Roles it wants no offers for yet (Mesos's suppressed_roles). */
+  readonly suppressedRoles?: readonly string[];
+  readonly principal?: string;
   readonly log: Logger;
 }
 
@@ -104,9 +124,10 @@ export interface Scheduler {
   readonly refusals$: Observable<EventOf<'AcceptRefused'>>;
   /** The framework was removed (torn down or timed out). */
   readonly removed$: Observable<EventOf<'FrameworkRemoved'>>;
-  accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
-  /** Accept with explicit operations (e.g. a LAUNCH_GROUP). */
-  acceptOperations(offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void>;
+  /** Launch tasks on offers (of one agent); `operations` go first (RESERVE, CREATE, …), as in Mesos's ACCEPT. */
+  accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number; operations?: readonly Operation[] }): Promise<void>;
+  /** Accept with explicit operations: LAUNCH, LAUNCH_GROUP (tasks together under one executor), or any Operation (RESERVE, CREATE, …), in order. */
+  acceptOperations(offerIds: readonly OfferId[], operations: ReadonlyArray<OperationSpec | Operation>, opts?: { refuseSeconds?: number }): Promise<void>;
   decline(offerIds: readonly OfferId[], refuseSeconds?: number): Promise<void>;
   kill(taskId: string, opts?: { agentId?: AgentId; gracePeriodMs?: number }): Promise<void>;
   /**
@@ -120,8 +141,16 @@ export interface Scheduler {
   reconcile(tasks?: ReadonlyArray<{ taskId: string; agentId?: string }>, opts?: { timeoutMs?: number }): Promise<ReconciledStatus[]>;
   /** Acknowledge an update that carries a uuid (others need none; this is then a no-op). */
   acknowledge(status: TaskStatus): Promise<void>;
-  revive(): Promise<void>;
-  suppress(): Promise<void>;
+  /** Offers again for these roles (all when none are given); their refuse filters go. */
+  revive(roles?: readonly string[]): Promise<void>;
+  /** No offers for these roles (all when none are given) until revived. */
+  suppress(roles?: readonly string[]): Promise<void>;
+  /** State what it still wants (replacing what it stated before; none withdraws it). */
+  request(requests: readonly ResourceRequest[]): Promise<void>;
+  /** Inverse offers made to it (maintenance); answer with acceptInverseOffers / declineInverseOffers. */
+  readonly inverseOffers$: Observable<InverseOffer>;
+  acceptInverseOffers(ids: readonly string[]): Promise<void>;
+  declineInverseOffers(ids: readonly string[], refuseSeconds?: number): Promise<void>;
   /** Remove the framework: its tasks are killed. */
   teardown(): Promise<void>;
   /** Disconnect without tearing down. */
@@ -143,6 +172,9 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
     ...(t.check !== undefined ? { check: must(CheckInfo.safeParse(t.check), t.taskId, 'check') } : {}),
   };
 }
+
+/** LAUNCH and LAUNCH_GROUP are written with task specs (converted here); other operations go as they are. */
+const isSpec = (op: OperationSpec | Operation): op is OperationSpec => op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP';
 
 export function toOperation(op: OperationSpec): Operation {
   if (op.type === 'LAUNCH') return { type: 'LAUNCH', tasks: op.tasks.map(toTaskInfo) };
@@ -170,6 +202,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const updates$ = new Subject<TaskStatus>();
   const refusals$ = new Subject<EventOf<'AcceptRefused'>>();
   const removed$ = new Subject<EventOf<'FrameworkRemoved'>>();
+  const inverseOffers$ = new Subject<InverseOffer>();
   const partitionAware = o.capabilities?.includes('PARTITION_AWARE') ?? false;
   const outstanding = new Map<OfferId, Offer>();
   const release = (ids: readonly OfferId[]): void => ids.forEach((id) => outstanding.delete(id));
@@ -190,7 +223,9 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     failoverTimeoutMs: o.failoverTimeoutMs ?? 0,
     checkpoint: o.checkpoint ?? false,
     capabilities: [...(o.capabilities ?? [])],
+    ...(o.principal !== undefined ? { principal: o.principal } : {}),
   };
+  const suppressedRoles = o.suppressedRoles !== undefined && o.suppressedRoles.length > 0 ? { suppressedRoles: [...o.suppressedRoles] } : {};
   // Liveness: the leader pings us (core NATS, not stored); missing its pings makes us disconnected.
   const enc = new TextEncoder();
   const pings = bus.nc.subscribe(subjects.frameworkPing(frameworkId), {
@@ -214,7 +249,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     },
   });
   await bus.nc.flush();
-  const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info });
+  const ack = await append(bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info, ...suppressedRoles });
   lastAppended = ack.seq;
 
   // The current leader epoch, so that decisions of a deposed leader are ignored here too; later
@@ -268,6 +303,9 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       case 'FrameworkRemoved':
         removed$.next(e);
         break;
+      case 'InverseOffersCreated':
+        for (const x of e.inverseOffers) inverseOffers$.next({ id: x.inverseOfferId, agentId: x.agentId, hostname: x.hostname, unavailability: x.unavailability });
+        break;
       case 'FrameworkDisconnected': {
         // The leader did not hear from us for a while (a pause, a partition); we are still here:
         // subscribe again, within the failover timeout, to keep our tasks. The fold dropped our
@@ -288,7 +326,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     }
   }
 
-  const acceptOperations = (offerIds: readonly OfferId[], operations: readonly OperationSpec[], opts?: { refuseSeconds?: number }): Promise<void> => {
+  const acceptOperations = (offerIds: readonly OfferId[], operations: ReadonlyArray<OperationSpec | Operation>, opts?: { refuseSeconds?: number }): Promise<void> => {
     release(offerIds);
     return call({
       type: 'OffersAccepted',
@@ -296,7 +334,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       schemaVersion: EVENT_VERSIONS.OffersAccepted,
       frameworkId,
       offerIds: [...offerIds],
-      operations: operations.map(toOperation),
+      operations: operations.map((op) => (isSpec(op) ? toOperation(op) : op)),
       filters: refuseFilter(opts?.refuseSeconds),
     });
   };
@@ -314,6 +352,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$.complete();
     refusals$.complete();
     removed$.complete();
+    inverseOffers$.complete();
     await bus.close();
   };
 
@@ -325,7 +364,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$: updates$.asObservable(),
     refusals$: refusals$.asObservable(),
     removed$: removed$.asObservable(),
-    accept: (offerIds, tasks, opts) => acceptOperations(offerIds, tasks.length > 0 ? [{ type: 'LAUNCH', tasks }] : [], opts),
+    accept: (offerIds, tasks, opts) => acceptOperations(offerIds, [...(opts?.operations ?? []), ...(tasks.length > 0 ? [{ type: 'LAUNCH' as const, tasks }] : [])], opts),
     acceptOperations,
     decline: (offerIds, refuseSeconds) => {
       release(offerIds);
@@ -368,8 +407,24 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
       if (s.uuid === undefined) return;
       await call({ type: 'StatusAcknowledged', ...envelope(), frameworkId, agentId: s.agentId, taskId: s.taskId, uuid: s.uuid });
     },
-    revive: () => call({ type: 'OffersRevived', ...envelope(), frameworkId }),
-    suppress: () => call({ type: 'OffersSuppressed', ...envelope(), frameworkId }),
+    revive: (roles) => call({ type: 'OffersRevived', ...envelope(), frameworkId, ...(roles !== undefined && roles.length > 0 ? { roles: [...roles] } : {}) }),
+    suppress: (roles) => call({ type: 'OffersSuppressed', ...envelope(), frameworkId, ...(roles !== undefined && roles.length > 0 ? { roles: [...roles] } : {}) }),
+    request: (requests) =>
+      call({
+        type: 'ResourcesRequested',
+        ...envelope(),
+        frameworkId,
+        requests: requests.map((r) => ({
+          ...(r.name !== undefined ? { name: r.name } : {}),
+          ...(r.role !== undefined ? { role: r.role } : {}),
+          ...(r.agentId !== undefined ? { agentId: r.agentId } : {}),
+          resources: typeof r.resources === 'string' ? [...parseResources(r.resources)] : [...r.resources],
+        })),
+      }),
+    inverseOffers$: inverseOffers$.asObservable(),
+    acceptInverseOffers: (ids) => call({ type: 'InverseOffersAccepted', ...envelope(), frameworkId, inverseOfferIds: [...ids] }),
+    declineInverseOffers: (ids, refuseSeconds) =>
+      call({ type: 'InverseOffersDeclined', ...envelope(), frameworkId, inverseOfferIds: [...ids], filters: refuseFilter(refuseSeconds) }),
     teardown: async () => {
       await call({ type: 'FrameworkRemoved', ...envelope(), frameworkId, reason: 'TEARDOWN' });
       await close();

@@ -1,98 +1,203 @@
 /**
- * Dominant Resource Fairness sorter: clients ordered by dominant share (the largest fraction of
- * any cluster resource they hold, divided by their weight), lowest first; ties by allocation
- * count, then by id, so the order is deterministic. A binary heap: take the neediest, give it
- * something, put it back, in O(log n).
+ * Hierarchical weighted Dominant Resource Fairness, as Mesos's sorters: a tree of roles
+ * (`eng/backend` under `eng`), each node keeping its children in a heap ordered by dominant share
+ * — the largest fraction of any cluster resource the node's subtree holds (offered or used),
+ * divided by the role's weight — lowest first; ties by the number of allocations, then by name. A
+ * role's own frameworks are a child of the role node (Mesos's virtual leaf `role/.`), sharing the
+ * role's weight, and are ordered among themselves by their own dominant share in that role.
+ *
+ * The allocator walks the tree in order by popping a node's children one at a time and pushing
+ * them back, so it never re-sorts: an allocation updates the shares on the path from the framework
+ * to the root in O(depth · log width), and a walk that stops at the first taker costs the same.
  */
-import { SHARE_RESOURCES } from '../resources.js';
+import { DEFAULT_ROLE, parentRole } from '../roles.js';
+import type { FrameworkState, State } from '../state.js';
+import { addInto, cloneQ, type Quantities, QUANTITY_NAMES, zeroQ } from '../quantities.js';
+import { type HeapItem, IndexedHeap } from './heap.js';
 
-export type Quantities = Record<(typeof SHARE_RESOURCES)[number], number>;
-
-export const zeroQuantities = (): Quantities => ({ cpus: 0, mem: 0, disk: 0, gpus: 0 });
-
-export interface SorterClient {
-  readonly id: string;
-  readonly allocation: Quantities;
-  weight: number;
-  allocations: number;
+export interface FrameworkClient extends HeapItem {
+  readonly kind: 'framework';
+  readonly framework: FrameworkState;
+  readonly role: string;
+  readonly group: Group;
+  readonly alloc: Quantities;
   share: number;
+  allocations: number;
+  readonly name: string;
 }
 
-export function dominantShare(allocation: Quantities, totals: Quantities, weight = 1): number {
+/** A role's own frameworks. */
+export interface Group extends HeapItem {
+  readonly kind: 'group';
+  readonly role: string;
+  readonly node: RoleNode;
+  readonly clients: IndexedHeap<FrameworkClient>;
+  /** The role's own allocation (not its descendants'). */
+  readonly alloc: Quantities;
+  share: number;
+  allocations: number;
+  readonly name: string;
+}
+
+export interface RoleNode extends HeapItem {
+  readonly kind: 'role';
+  readonly name: string;
+  readonly weight: number;
+  readonly parent: RoleNode | null;
+  readonly children: IndexedHeap<RoleNode | Group>;
+  group: Group | null;
+  /** The subtree's allocation. */
+  readonly alloc: Quantities;
+  share: number;
+  allocations: number;
+}
+
+export type Child = RoleNode | Group;
+
+/** max over resources of allocation / total, divided by the weight. */
+export function dominantShare(alloc: Quantities, totals: Quantities, weight = 1): number {
   let share = 0;
-  for (const r of SHARE_RESOURCES) {
-    const total = totals[r];
-    if (total > 0) {
-      const s = allocation[r] / total;
+  for (const r of QUANTITY_NAMES) {
+    const t = totals[r];
+    if (t > 0) {
+      const s = alloc[r] / t;
       if (s > share) share = s;
     }
   }
   return share / weight;
 }
 
-const before = (a: SorterClient, b: SorterClient): boolean =>
-  a.share !== b.share ? a.share < b.share : a.allocations !== b.allocations ? a.allocations < b.allocations : a.id < b.id;
+interface Ordered {
+  share: number;
+  allocations: number;
+  readonly name: string;
+}
+const before = (a: Ordered, b: Ordered): boolean =>
+  a.share !== b.share ? a.share < b.share : a.allocations !== b.allocations ? a.allocations < b.allocations : a.name < b.name;
 
-export class DrfSorter {
-  private readonly heap: SorterClient[] = [];
+export class DrfTree {
+  readonly root: RoleNode;
+  readonly nodes = new Map<string, RoleNode>();
+  readonly clients: FrameworkClient[] = [];
+  /** Called for every role node whose share an allocation moved (after the move). */
+  onShareChange: ((n: RoleNode) => void) | undefined;
 
-  constructor(private readonly totals: Quantities) {}
-
-  get size(): number {
-    return this.heap.length;
+  constructor(
+    readonly totals: Quantities,
+    private readonly weightOf: (role: string) => number,
+  ) {
+    this.root = this.newNode('', null);
   }
 
-  add(id: string, allocation: Quantities, weight = 1): void {
-    this.push({ id, allocation: { ...allocation }, weight, allocations: 0, share: dominantShare(allocation, this.totals, weight) });
+  private newNode(name: string, parent: RoleNode | null): RoleNode {
+    const n: RoleNode = {
+      kind: 'role',
+      name,
+      weight: name === '' ? 1 : this.weightOf(name),
+      parent,
+      children: new IndexedHeap<Child>(before),
+      group: null,
+      alloc: zeroQ(),
+      share: 0,
+      allocations: 0,
+      heapIndex: -1,
+    };
+    this.nodes.set(name, n);
+    return n;
   }
 
-  /** The client with the lowest share, removed from the sorter. */
-  pop(): SorterClient | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      this.down(0);
+  /** The node of a role, with its ancestors (not yet in their parents' heaps: see `seal`). */
+  node(role: string): RoleNode {
+    const had = this.nodes.get(role);
+    if (had !== undefined) return had;
+    const p = role === DEFAULT_ROLE ? '' : parentRole(role);
+    return this.newNode(role, p === '' ? this.root : this.node(p));
+  }
+
+  addClient(f: FrameworkState, role: string, alloc: Quantities | undefined, allocations = 0): FrameworkClient {
+    const n = this.node(role);
+    if (n.group === null) {
+      n.group = {
+        kind: 'group',
+        role,
+        node: n,
+        clients: new IndexedHeap<FrameworkClient>(before),
+        alloc: zeroQ(),
+        share: 0,
+        allocations: 0,
+        name: `${role}/.`,
+        heapIndex: -1,
+      };
     }
-    return top;
+    const c: FrameworkClient = {
+      kind: 'framework',
+      framework: f,
+      role,
+      group: n.group,
+      alloc: alloc === undefined ? zeroQ() : cloneQ(alloc),
+      share: 0,
+      allocations,
+      name: f.id,
+      heapIndex: -1,
+    };
+    c.share = dominantShare(c.alloc, this.totals);
+    this.clients.push(c);
+    return c;
   }
 
-  /** Put a client back (after `allocate` or unchanged). */
-  push(c: SorterClient): void {
-    this.heap.push(c);
-    this.up(this.heap.length - 1);
+  /**
+   * Count the roles' allocations (each into its node and its ancestors' nodes that exist), then put
+   * every node, group and client into its heap.
+   */
+  seal(roles: State['roles']): void {
+    for (const [role, acc] of roles) {
+      const own = this.nodes.get(role);
+      if (own?.group != null) {
+        addInto(own.group.alloc, acc.allocated);
+        own.group.allocations += acc.offers;
+      }
+      for (let r = role; r !== ''; r = parentRole(r)) {
+        const n = this.nodes.get(r);
+        if (n !== undefined) {
+          addInto(n.alloc, acc.allocated);
+          n.allocations += acc.offers;
+        }
+      }
+      addInto(this.root.alloc, acc.allocated);
+    }
+    for (const n of this.nodes.values()) {
+      if (n === this.root) continue;
+      n.share = dominantShare(n.alloc, this.totals, n.weight);
+      n.parent!.children.push(n);
+    }
+    for (const n of this.nodes.values()) {
+      const g = n.group;
+      if (g === null) continue;
+      g.share = dominantShare(g.alloc, this.totals, n.weight);
+      n.children.push(g);
+    }
+    for (const c of this.clients) c.group.clients.push(c);
   }
 
-  /** Record an allocation to a popped client and recompute its share. */
-  allocate(c: SorterClient, q: Partial<Quantities>): void {
-    for (const r of SHARE_RESOURCES) c.allocation[r] += q[r] ?? 0;
+  /** Record an allocation to a client: its share, its group's and its ancestors' shares move. */
+  allocated(c: FrameworkClient, q: Quantities): void {
+    addInto(c.alloc, q);
     c.allocations++;
-    c.share = dominantShare(c.allocation, this.totals, c.weight);
-  }
-
-  private up(i: number): void {
-    const h = this.heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && before(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
+    c.share = dominantShare(c.alloc, this.totals);
+    c.group.clients.update(c);
+    const g = c.group;
+    addInto(g.alloc, q);
+    g.allocations++;
+    g.share = dominantShare(g.alloc, this.totals, g.node.weight);
+    g.node.children.update(g);
+    for (let n: RoleNode | null = g.node; n !== null; n = n.parent) {
+      addInto(n.alloc, q);
+      n.allocations++;
+      if (n.parent !== null) {
+        n.share = dominantShare(n.alloc, this.totals, n.weight);
+        n.parent.children.update(n);
+        this.onShareChange?.(n);
+      }
     }
   }
 }

@@ -3,7 +3,8 @@
  * Gauges come from the projection; counters from the fold's deterministic counters and from the
  * process's own run-time statistics (allocation runs, events folded, malformed messages).
  */
-import { clusterTotals } from '../allocator/index.js';
+import { clusterTotals, dominantShare } from '../allocator/index.js';
+import { roleViews } from './roles-json.js';
 import * as R from '../resources.js';
 import type { State } from '../state.js';
 
@@ -13,6 +14,8 @@ export interface RuntimeStats {
   readonly allocationRuns: number;
   /** Durations of recent allocation runs (ms). */
   readonly allocationRunMs: readonly number[];
+  /** Durations of recent whole cycles, until their events were in the log and folded (ms). */
+  readonly allocationCycleMs?: readonly number[];
   readonly malformedMessages: number;
   readonly eventsFolded: number;
   readonly logSeq: number;
@@ -97,8 +100,35 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
     m['allocator/mesos/allocation_run_ms/max'] = runs[runs.length - 1]!;
     for (const p of [50, 90, 95, 99]) m[`allocator/mesos/allocation_run_ms/p${p}`] = percentile(runs, p);
   }
+  const cycles = [...(rt.allocationCycleMs ?? [])].sort((a, b) => a - b);
+  if (cycles.length > 0) {
+    for (const p of [50, 90, 99]) m[`allocator/cycle_ms/p${p}`] = percentile(cycles, p);
+    m['allocator/cycle_ms/max'] = cycles[cycles.length - 1]!;
+  }
   for (const r of ['cpus', 'mem', 'disk'] as const) {
     m[`allocator/mesos/resources/${r}/total`] = R.roundScalar(totals[r]);
+  }
+  // Per role: dominant share (weighted), quota, active refuse filters.
+  const filters = new Map<string, number>();
+  for (const f of frameworks) {
+    for (const [k, flt] of f.filters) {
+      if (flt.until <= state.time) continue;
+      const role = k.slice(k.indexOf(' ') + 1);
+      filters.set(role, (filters.get(role) ?? 0) + 1);
+    }
+  }
+  for (const v of roleViews(state)) {
+    const held = { cpus: v.allocated.cpus + v.offered.cpus, mem: v.allocated.mem + v.offered.mem, disk: v.allocated.disk + v.offered.disk, gpus: v.allocated.gpus + v.offered.gpus };
+    m[`allocator/mesos/roles/${v.name}/shares/dominant`] = dominantShare(held, state.totals, v.weight);
+    m[`allocator/mesos/offer_filters/roles/${v.name}/active`] = filters.get(v.name) ?? 0;
+    if (!state.quotas.has(v.name)) continue;
+    for (const r of ['cpus', 'mem', 'disk', 'gpus'] as const) {
+      const g = v.guarantees[r];
+      const l = v.limits[r];
+      if (g !== undefined) m[`allocator/mesos/quota/roles/${v.name}/resources/${r}/guarantee`] = g;
+      if (l !== undefined) m[`allocator/mesos/quota/roles/${v.name}/resources/${r}/limit`] = l;
+      m[`allocator/mesos/quota/roles/${v.name}/resources/${r}/offered_or_allocated`] = v.consumed[r] / 1000;
+    }
   }
 
   // This project's own: the log.

@@ -84,10 +84,18 @@ export function slaveJson(a: AgentState): Record<string, Json> {
     offered_resources: R.toFlatJson(a.offered),
     reserved_resources: reservedByRole(a.resources),
     unreserved_resources: R.toFlatJson(a.resources.filter((r) => R.reservedRole(r) === '*')),
-    active: a.status === 'ACTIVE',
-    deactivated: a.status !== 'ACTIVE',
+    active: a.status === 'ACTIVE' && !a.deactivated,
+    deactivated: a.status !== 'ACTIVE' || a.deactivated,
     version: a.version,
-    capabilities: ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT'],
+    capabilities: ['MULTI_ROLE', 'HIERARCHICAL_ROLE', 'RESERVATION_REFINEMENT', 'AGENT_DRAINING'],
+    ...(a.drain !== null
+      ? {
+          drain_info: {
+            state: a.drain.state,
+            config: { ...(a.drain.maxGracePeriodMs !== null ? { max_grace_period: { nanoseconds: a.drain.maxGracePeriodMs * 1e6 } } : {}), mark_gone: a.drain.markGone },
+          },
+        }
+      : {}),
     isolation: a.isolation,
   };
 }
@@ -175,9 +183,9 @@ export function masterStateJson(state: State, me: MasterIdentity): Record<string
     id: me.id,
     pid: pid(me),
     hostname: me.hostname,
-    capabilities: ['AGENT_UPDATE'],
-    activated_slaves: agents.filter((a) => a.status === 'ACTIVE').length,
-    deactivated_slaves: agents.filter((a) => a.status === 'DISCONNECTED').length,
+    capabilities: ['AGENT_UPDATE', 'AGENT_DRAINING', 'QUOTA_V2'],
+    activated_slaves: agents.filter((a) => a.status === 'ACTIVE' && !a.deactivated).length,
+    deactivated_slaves: agents.filter((a) => a.status === 'DISCONNECTED' || (a.status === 'ACTIVE' && a.deactivated)).length,
     unreachable_slaves: agents.filter((a) => a.status === 'REMOVED').length,
     ...(leader
       ? {

@@ -18,6 +18,9 @@ import { type Liveness, startLiveness } from './liveness.js';
 import { type SchedulerApi, createSchedulerApi } from '../scheduler-api/gateway.js';
 import { RedeliverySchedule } from './redelivery.js';
 import { MasterOptions, type MasterOptionsInput } from './options.js';
+import { createOperatorApi } from '../operator-api/api.js';
+import { masterRolesJson } from '../http/roles-json.js';
+import * as OV from '../operator-api/views.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
 
@@ -73,6 +76,13 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     port: String(o.port),
     nats: o.nats,
     registry: 'jetstream',
+    allocator: 'hierarchical',
+    framework_sorter: 'drf',
+    role_sorter: 'drf',
+    min_allocatable_resources: o.minAllocatableResources.map((m) => Object.entries(m).map(([k, v]) => `${k}:${v}`).join(';')).join('|'),
+    filter_gpu_resources: String(o.filterGpuResources),
+    ...(Object.keys(o.weights).length > 0 ? { weights: Object.entries(o.weights).map(([r, w]) => `${r}=${w}`).join(',') } : {}),
+    ...(o.roles !== null ? { roles: o.roles.join(',') } : {}),
   };
 
   let httpPort = o.port;
@@ -86,10 +96,46 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     maxBodyBytes: o.maxBodyBytes,
   });
   const api = schedulerApi;
+  const metrics = () =>
+    metricsSnapshot(follower.projection.state, {
+      elected: leadership?.epoch() != null,
+      uptimeSecs: (Date.now() - startTime) / 1000,
+      allocationRuns: leadership?.stats.allocationRuns ?? 0,
+      allocationRunMs: leadership?.stats.allocationRunMs ?? [],
+      allocationCycleMs: leadership?.stats.allocationCycleMs ?? [],
+      malformedMessages: follower.projection.codec.malformed,
+      eventsFolded: follower.projection.state.counters.eventsFolded,
+      logSeq: follower.projection.seq,
+      snapshotLoadedSeq: snapshot?.seq ?? 0,
+      snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
+    });
+  const operatorApi = createOperatorApi({
+    bus,
+    follower,
+    log,
+    leaderEpoch: () => leadership?.epoch() ?? null,
+    me: { masterId, hostname, ip: o.ip, port: () => httpPort, version: VERSION, startTime, electedTime: () => leadership?.electedAt() ?? null },
+    flags: () => flags,
+    metrics,
+    maxBodyBytes: o.maxBodyBytes,
+  });
+  const st = (): State => follower.projection.state;
 
   const routes: Route[] = [
     { method: 'POST', path: '/api/v1/scheduler', handler: (req) => api.handle(req) },
     { method: 'POST', path: '/master/api/v1/scheduler', handler: (req) => api.handle(req) },
+    { method: 'POST', path: '/api/v1', handler: (req) => operatorApi.handle(req) },
+    { method: 'POST', path: '/master/api/v1', handler: (req) => operatorApi.handle(req) },
+    { method: 'GET', path: '/master/roles', handler: () => json(masterRolesJson(st())) },
+    { method: 'GET', path: '/roles', handler: () => json(masterRolesJson(st())) },
+    { method: 'GET', path: '/master/weights', handler: () => json([...st().weights].map(([role, weight]) => ({ role, weight }))) },
+    { method: 'GET', path: '/weights', handler: () => json([...st().weights].map(([role, weight]) => ({ role, weight }))) },
+    { method: 'GET', path: '/master/quota', handler: () => json((OV.getQuota(st()) as { status: unknown }).status) },
+    { method: 'GET', path: '/quota', handler: () => json((OV.getQuota(st()) as { status: unknown }).status) },
+    { method: 'GET', path: '/master/maintenance/schedule', handler: () => json((OV.getMaintenanceSchedule(st()) as { schedule: unknown }).schedule) },
+    { method: 'GET', path: '/maintenance/schedule', handler: () => json((OV.getMaintenanceSchedule(st()) as { schedule: unknown }).schedule) },
+    { method: 'GET', path: '/master/maintenance/status', handler: () => json((OV.getMaintenanceStatus(st()) as { status: unknown }).status) },
+    { method: 'GET', path: '/maintenance/status', handler: () => json((OV.getMaintenanceStatus(st()) as { status: unknown }).status) },
     {
       method: 'GET',
       path: '/master/redirect',
@@ -136,24 +182,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
         return json(masterTasksJson(follower.projection.state, limit, offset));
       },
     },
-    {
-      method: 'GET',
-      path: '/metrics/snapshot',
-      handler: () =>
-        json(
-          metricsSnapshot(follower.projection.state, {
-            elected: leadership?.epoch() != null,
-            uptimeSecs: (Date.now() - startTime) / 1000,
-            allocationRuns: leadership?.stats.allocationRuns ?? 0,
-            allocationRunMs: leadership?.stats.allocationRunMs ?? [],
-            malformedMessages: follower.projection.codec.malformed,
-            eventsFolded: follower.projection.state.counters.eventsFolded,
-            logSeq: follower.projection.seq,
-            snapshotLoadedSeq: snapshot?.seq ?? 0,
-            snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
-          }),
-        ),
-    },
+    { method: 'GET', path: '/metrics/snapshot', handler: () => json(metrics()) },
     {
       method: 'GET',
       path: '/version',

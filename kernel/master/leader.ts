@@ -9,9 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AgentId, type ClusterEvent, type EventType, type FrameworkId, type OfferId, SCHEMA_VERSION, STREAM_NAME, decode, subjects } from '../../events/index.js';
-import { allocate, defaultAllocatorOptions } from '../allocator/index.js';
+import { AllocatorCache } from '../allocator/index.js';
 import { type Bus, append, lastSubjectSeq } from '../bus.js';
-import { expiredFrameworkEvents, expiredOfferEvents, offerEvents, stampDraft } from './decisions.js';
+import { stampDraft } from './decisions.js';
+import { allocationCycleEvents, PendingExplainer } from './allocation-cycle.js';
+import { configurationEvents } from './allocator-config.js';
 import type { Follower } from './follower.js';
 import { type Lease, startLease } from './lease.js';
 import { type Snapshotter, startSnapshotter } from './snapshotter.js';
@@ -38,11 +40,33 @@ const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
   'OffersAccepted',
   'TaskStatusUpdated',
   'LeaderElected',
+  'WeightsUpdated',
+  'QuotaUpdated',
+  'AllocatorConfigured',
+  'ResourcesReserved',
+  'ResourcesUnreserved',
+  'VolumesCreated',
+  'VolumesDestroyed',
+  'MaintenanceScheduleUpdated',
+  'MaintenanceStarted',
+  'MaintenanceStopped',
+  'AgentDeactivated',
+  'AgentReactivated',
+  'AgentDrainStarted',
+  'ResourcesRequested',
+  'AgentRemoved',
 ]);
 
 export interface LeaderStats {
   allocationRuns: number;
+  /** Time in the allocator itself (Mesos's allocation_run_ms), the last 1000 cycles. */
   readonly allocationRunMs: number[];
+  /** The whole cycle until its events are in the log and folded, the last 1000 cycles. */
+  readonly allocationCycleMs: number[];
+  /** Agents the last cycle looked at, and whether it looked at all of them. */
+  lastCandidates: number;
+  lastFull: boolean;
+  offersMade: number;
 }
 
 export interface Leadership {
@@ -86,13 +110,21 @@ export function createLeadership(
   let allocating = false;
   let tickScheduled = false;
   let offerCounter = 0;
+  let inverseOfferCounter = 0;
   let standing = false;
+  /** The allocator's memo between cycles (cache.ts); a new one for each term. */
+  let allocatorCache = new AllocatorCache();
+  let pending = new PendingExplainer(o.whyPendingIntervalMs);
   /** Outbox entries sent and not yet seen folded: id → sequence of the append (0 while in flight). */
   const inflight = new Map<string, number>();
-  const stats: LeaderStats = { allocationRuns: 0, allocationRunMs: [] };
-  const allocatorOptions = defaultAllocatorOptions();
+  const stats: LeaderStats = { allocationRuns: 0, allocationRunMs: [], allocationCycleMs: [], lastCandidates: 0, lastFull: false, offersMade: 0 };
 
   const newOfferId = (): OfferId => `${me.masterId}-O${++offerCounter}` as OfferId;
+  const newInverseOfferId = (): string => `${me.masterId}-IO${++inverseOfferCounter}`;
+  const keep = (xs: number[], x: number): void => {
+    xs.push(x);
+    if (xs.length > 1000) xs.shift();
+  };
 
   function scheduleTick(): void {
     if (tickScheduled || stopped) return;
@@ -160,26 +192,35 @@ export function createLeadership(
     allocating = true;
     allocationDue = false;
     dirty = false;
+    const started = performance.now();
     try {
       const now = Date.now();
-      const ctx = { epoch, now, newId: randomUUID };
-      const decisions: ClusterEvent[] = [...expiredOfferEvents(p.state, ctx), ...expiredFrameworkEvents(p.state, ctx)];
-      const started = performance.now();
-      const proposals = allocate(p.state, now, allocatorOptions);
-      const ms = performance.now() - started;
+      const ctx = { epoch, now, newId: randomUUID, offerTimeoutMs: o.offerTimeoutMs, newOfferId, newInverseOfferId };
+      const r = allocationCycleEvents(p.state, ctx, allocatorCache, pending);
       stats.allocationRuns++;
-      stats.allocationRunMs.push(ms);
-      if (stats.allocationRunMs.length > 1000) stats.allocationRunMs.shift();
-      decisions.push(...offerEvents(proposals, { ...ctx, offerTimeoutMs: o.offerTimeoutMs, newOfferId }));
-      if (decisions.length === 0) return;
-      const acks = await Promise.all(decisions.map((d) => append(bus.js, d)));
+      keep(stats.allocationRunMs, r.stats.allocateMs);
+      stats.lastCandidates = r.stats.candidates;
+      stats.lastFull = r.stats.full;
+      stats.offersMade += r.stats.offers;
+      if (r.events.length === 0) return;
+      const acks = await Promise.all(r.events.map((d) => append(bus.js, d)));
       await follower.reached(Math.max(...acks.map((a) => a.seq)));
+      keep(stats.allocationCycleMs, performance.now() - started);
     } catch (err) {
       llog.warn({ err }, 'allocation cycle failed');
     } finally {
       allocating = false;
       scheduleTick();
     }
+  }
+
+  /** Record this leader's allocator settings (and --weights, once) in the log, so every replica decides alike. */
+  async function configure(epoch: number): Promise<void> {
+    const events = configurationEvents(p.state, o, { epoch, now: Date.now(), newId: randomUUID });
+    if (events.ignoredWeights) llog.warn('--weights is ignored: weights were already set through the operator API (they are in the log)');
+    if (events.list.length === 0) return;
+    const acks = await Promise.all(events.list.map((e) => append(bus.js, e)));
+    await follower.reached(Math.max(...acks.map((a) => a.seq)));
   }
 
   /** The epoch of the last LeaderElected in the log (read directly, in case the fold lags). */
@@ -213,11 +254,16 @@ export function createLeadership(
               hostname: me.hostname,
               ip: me.ip,
               port: me.port,
+              // Mesos frameworks expect a failover to withdraw their offers; --keep-offers-on-election keeps them.
+              offers: o.keepOffersOnElection ? 'KEPT' : 'RESCINDED',
             },
             { expectLastSubjectSequence: last.seq },
           );
           await follower.reached(ack.seq);
           if (p.state.epoch === epoch && p.state.leader?.masterId === me.masterId && leaseHeld) {
+            allocatorCache = new AllocatorCache();
+            pending = new PendingExplainer(o.whyPendingIntervalMs);
+            await configure(epoch).catch((err: unknown) => llog.warn({ err }, 'could not record the allocator settings; using those in the log'));
             myEpoch = epoch;
             leading = true;
             electedAt = Date.now();

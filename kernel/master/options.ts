@@ -32,8 +32,23 @@ export const MasterOptions = z.object({
   statusUpdateRetryMinMs: z.number().int().positive().default(10_000),
   /** …up to this (Mesos: 10 min). */
   statusUpdateRetryMaxMs: z.number().int().positive().default(600_000),
+  /**
+   * What this master's election does to the outstanding offers: rescinded, and offered afresh
+   * (false, the default: what Mesos frameworks expect of a failover), or kept (true).
+   */
+  keepOffersOnElection: z.boolean().default(false),
   /** Replicas of the cluster stream when this master creates it. */
   streamReplicas: z.number().int().min(1).max(5).default(1),
+  /** Mesos's --weights (deprecated there too): role weights, applied once if the log holds none. */
+  weights: z.record(z.string(), z.number().positive().finite()).default({}),
+  /** Mesos's --roles: the roles frameworks may use (absent: any). */
+  roles: z.array(z.string().min(1)).nullable().default(null),
+  /** Mesos's --min_allocatable_resources: an offer must hold at least one of these. */
+  minAllocatableResources: z.array(z.record(z.string(), z.number().nonnegative().finite())).default([{ cpus: 0.01 }, { mem: 32 }]),
+  /** Mesos's --filter_gpu_resources. */
+  filterGpuResources: z.boolean().default(true),
+  /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
+  whyPendingIntervalMs: z.number().int().positive().default(5000),
 });
 export type MasterOptions = z.infer<typeof MasterOptions>;
 export type MasterOptionsInput = z.input<typeof MasterOptions>;

@@ -17,6 +17,7 @@ import {
   GroupExecutor,
   type FrameworkCapability,
   type Attribute,
+  type DiskInfo,
   type Reservation,
   type Resource,
   Resources,
@@ -67,6 +68,12 @@ export interface MesosResourceJson {
   allocation_info?: { role: string };
   reservation?: MesosLegacyReservationJson;
   reservations?: MesosReservationJson[];
+  disk?: MesosDiskJson;
+}
+/** Resource.DiskInfo of a persistent volume. */
+export interface MesosDiskJson {
+  persistence?: { id: string; principal?: string };
+  volume?: { container_path: string; mode: 'RW' | 'RO' };
 }
 export type MesosAttributeJson =
   | { name: string; type: 'TEXT'; text: { value: string } }
@@ -86,7 +93,26 @@ export interface MesosOfferJson {
   url?: { scheme: string; address: MesosAddressJson; path: string };
   resources: MesosResourceJson[];
   attributes?: MesosAttributeJson[];
+  unavailability?: MesosUnavailabilityJson;
   allocation_info: { role: string };
+}
+export interface MesosUnavailabilityJson {
+  start: { nanoseconds: number };
+  duration?: { nanoseconds: number };
+}
+export interface MesosInverseOfferJson {
+  id: MesosIdJson;
+  framework_id: MesosIdJson;
+  agent_id: MesosIdJson;
+  url?: { scheme: string; address: MesosAddressJson; path: string };
+  unavailability: MesosUnavailabilityJson;
+}
+
+/** Milliseconds as Mesos's TimeInfo/DurationInfo nanoseconds. */
+export const nanos = (ms: number): { nanoseconds: number } => ({ nanoseconds: Math.round(ms * 1e6) });
+
+export function unavailabilityToMesos(u: { start: number; durationMs?: number | undefined }): MesosUnavailabilityJson {
+  return { start: nanos(u.start), ...(u.durationMs !== undefined ? { duration: nanos(u.durationMs) } : {}) };
 }
 export interface MesosTaskStatusJson {
   task_id: MesosIdJson;
@@ -137,6 +163,8 @@ export type MesosEvent =
       subscribed: { framework_id: MesosIdJson; heartbeat_interval_seconds: number; master_info: MesosMasterInfoJson };
     }
   | { type: 'OFFERS'; offers: { offers: MesosOfferJson[] } }
+  | { type: 'INVERSE_OFFERS'; inverse_offers: { inverse_offers: MesosInverseOfferJson[] } }
+  | { type: 'RESCIND_INVERSE_OFFER'; rescind_inverse_offer: { inverse_offer_id: MesosIdJson } }
   | { type: 'RESCIND'; rescind: { offer_id: MesosIdJson } }
   | { type: 'UPDATE'; update: { status: MesosTaskStatusJson } }
   | { type: 'MESSAGE'; message: { agent_id: MesosIdJson; executor_id: MesosIdJson; data: string } }
@@ -170,28 +198,8 @@ function issuesText(error: z.ZodError, rename: Readonly<Record<string, string>> 
     .join('; ');
 }
 
-/**
- * Mesos's role-name rules (master/validation): "*", or '/'-separated components that are not
- * empty, ".", ".." or "*", do not start with '-', and hold no whitespace or backspace.
- * Returns the reason a role is invalid, or undefined.
- */
-export function roleError(role: string): string | undefined {
-  if (role === '*') return undefined;
-  if (role === '') return 'role names cannot be the empty string';
-  if (role.startsWith('/')) return `role '${role}' cannot start with a slash`;
-  if (role.endsWith('/')) return `role '${role}' cannot end with a slash`;
-  if (role.includes('//')) return `role '${role}' cannot contain two adjacent slashes`;
-  for (const component of role.split('/')) {
-    if (component === '.' || component === '..' || component === '*') {
-      return `role '${role}' cannot include '${component}' as a component`;
-    }
-    if (component.startsWith('-')) return `role component '${component}' is invalid because it starts with a dash`;
-    if (/[\s\b]/.test(component)) {
-      return `role component '${component}' is invalid because it contains backspace or whitespace`;
-    }
-  }
-  return undefined;
-}
+export { roleError } from '../roles.js';
+import { roleError } from '../roles.js';
 
 // ---------------------------------------------------------------------------------------------
 // Resources
@@ -218,10 +226,42 @@ export function resourcesFromMesos(rs: readonly MesosResource[]): ResourcesResul
   return { ok: true, resources: checked.data };
 }
 
+const MesosDiskInfo = z.object({
+  persistence: z.object({ id: z.string().min(1), principal: z.string().optional() }).optional(),
+  volume: z
+    .object({
+      container_path: z.string().min(1),
+      mode: z.enum(['RW', 'RO']),
+      host_path: z.string().optional(),
+      image: z.unknown().optional(),
+      source: z.unknown().optional(),
+    })
+    .optional(),
+  source: z.unknown().optional(),
+});
+
+/** Resource.disk → ours: persistent volumes only (no disk sources, host paths or images). */
+function diskFromMesos(disk: Record<string, unknown>): DiskInfo | string {
+  const d = MesosDiskInfo.safeParse(disk);
+  if (!d.success) return `invalid disk info: ${issuesText(d.error)}`;
+  if (d.data.source !== undefined) return 'disk sources (MOUNT, PATH, BLOCK, RAW disks) are not supported';
+  const v = d.data.volume;
+  if (v?.host_path !== undefined || v?.image !== undefined || v?.source !== undefined) return 'a persistent volume takes only container_path and mode (no host_path, image or source)';
+  if (d.data.persistence === undefined) return v === undefined ? 'empty disk info' : "disk info with a volume needs 'persistence' (only persistent volumes are supported)";
+  return {
+    persistence: { id: d.data.persistence.id, ...(d.data.persistence.principal !== undefined ? { principal: d.data.persistence.principal } : {}) },
+    ...(v !== undefined ? { volume: { containerPath: v.container_path, mode: v.mode } } : {}),
+  };
+}
+
 function resourceFromMesos(r: MesosResource): Resource | string {
   if (r.provider_id !== undefined) return 'resources of resource providers are not supported';
+  let disk: DiskInfo | undefined;
   if (r.disk !== undefined && Object.keys(r.disk).length > 0) {
-    return 'disk info (persistent volumes, disk sources) is not supported yet';
+    if (r.name !== 'disk' || r.type !== 'SCALAR') return 'disk info is only for disk resources';
+    const d = diskFromMesos(r.disk);
+    if (typeof d === 'string') return d;
+    disk = d;
   }
   if (r.revocable !== undefined) return 'revocable resources are not supported';
   if (r.shared !== undefined) return 'shared resources are not supported';
@@ -238,7 +278,7 @@ function resourceFromMesos(r: MesosResource): Resource | string {
       if (!Number.isFinite(r.scalar.value) || r.scalar.value < 0) {
         return `invalid scalar value ${r.scalar.value} (must be finite and not negative)`;
       }
-      return { name: r.name, type: 'SCALAR', scalar: r.scalar.value, ...reserved };
+      return { name: r.name, type: 'SCALAR', scalar: r.scalar.value, ...reserved, ...(disk !== undefined ? { disk } : {}) };
     case 'RANGES':
       if (r.ranges === undefined || r.scalar !== undefined || r.set !== undefined) {
         return "a RANGES resource needs 'ranges' (and no 'scalar' or 'set')";
@@ -356,6 +396,14 @@ export function resourcesToMesos(ours: Resources, allocationRole?: string): Meso
       };
     }
     if (reservations.length > 0) out.reservations = reservations.map(reservationToMesos);
+    if (r.type === 'SCALAR' && r.disk !== undefined) {
+      const p = r.disk.persistence;
+      const v = r.disk.volume;
+      out.disk = {
+        ...(p !== undefined ? { persistence: { id: p.id, ...(p.principal !== undefined ? { principal: p.principal } : {}) } } : {}),
+        ...(v !== undefined ? { volume: { container_path: v.containerPath, mode: v.mode } } : {}),
+      };
+    }
     return out;
   });
 }
@@ -663,6 +711,8 @@ export interface OfferToMesos {
   /** The role the offer is allocated to. */
   readonly role: string;
   readonly resources: Resources;
+  /** Its agent's machine is scheduled for maintenance. */
+  readonly unavailability?: { readonly start: number; readonly durationMs?: number | undefined } | undefined;
 }
 export interface OfferAgent {
   /** The agent's HTTP port. */
@@ -699,6 +749,7 @@ export function offerToMesos(offer: OfferToMesos, agent?: OfferAgent): MesosOffe
       : {}),
     resources: resourcesToMesos(offer.resources, offer.role),
     ...(attributes.length > 0 ? { attributes } : {}),
+    ...(offer.unavailability !== undefined ? { unavailability: unavailabilityToMesos(offer.unavailability) } : {}),
     allocation_info: { role: offer.role },
   };
 }

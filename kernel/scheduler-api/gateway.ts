@@ -29,7 +29,7 @@ import { type Bus, append } from '../bus.js';
 import { HttpError, type Reply, readBody } from '../http/server.js';
 import type { Follower } from '../master/follower.js';
 import type { State } from '../state.js';
-import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos } from './convert.js';
+import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert.js';
 import { reconcileStatuses } from './reconcile.js';
 import { unacknowledgedStatus } from '../master/redelivery.js';
 import { encodeRecord } from './recordio.js';
@@ -138,13 +138,36 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           .filter((x) => s.offers.has(x.offerId))
           .map((x) => {
             const a = s.agents.get(x.agentId);
-            return offerToMesos({ id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources }, a ? { port: a.port, attributes: a.attributes, ...(a.ip !== undefined ? { ip: a.ip } : {}) } : undefined);
+            return offerToMesos(
+              { id: x.offerId, frameworkId: fid, agentId: x.agentId, hostname: x.hostname, role: x.role, resources: x.resources, unavailability: x.unavailability },
+              a ? { port: a.port, attributes: a.attributes, ...(a.ip !== undefined ? { ip: a.ip } : {}) } : undefined,
+            );
           });
         if (offers.length > 0) write(sub, { type: 'OFFERS', offers: { offers } });
         return;
       }
       case 'OffersRescinded':
         for (const id of e.offerIds) write(sub, { type: 'RESCIND', rescind: { offer_id: { value: id } } });
+        return;
+      case 'InverseOffersCreated': {
+        const s = state();
+        const inverse = e.inverseOffers
+          .filter((x) => s.inverseOffers.has(x.inverseOfferId))
+          .map((x) => {
+            const a = s.agents.get(x.agentId);
+            return {
+              id: { value: x.inverseOfferId },
+              framework_id: { value: fid },
+              agent_id: { value: x.agentId },
+              ...(a !== undefined ? { url: { scheme: 'http', address: { hostname: a.hostname, port: a.port }, path: '/slave(1)' } } : {}),
+              unavailability: unavailabilityToMesos(x.unavailability),
+            };
+          });
+        if (inverse.length > 0) write(sub, { type: 'INVERSE_OFFERS', inverse_offers: { inverse_offers: inverse } });
+        return;
+      }
+      case 'InverseOffersRescinded':
+        for (const id of e.inverseOfferIds) write(sub, { type: 'RESCIND_INVERSE_OFFER', rescind_inverse_offer: { inverse_offer_id: { value: id } } });
         return;
       case 'AcceptRefused':
         for (const s of refusalToStatuses(e, sub.partitionAware)) update(sub, s);
@@ -217,13 +240,14 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     } else {
       frameworkId = newFrameworkId();
     }
-    const ack = await append(o.bus.js, { type: 'FrameworkSubscribed', ...envelope(), frameworkId, info: info.info });
-    let last = ack.seq;
-    // Suppression is per framework here: it starts suppressed when every one of its roles is.
-    if (info.suppressedRoles.length > 0 && info.info.roles.every((r) => info.suppressedRoles.includes(r))) {
-      last = (await append(o.bus.js, { type: 'OffersSuppressed', ...envelope(), frameworkId })).seq;
-    }
-    await o.follower.reached(last);
+    const ack = await append(o.bus.js, {
+      type: 'FrameworkSubscribed',
+      ...envelope(),
+      frameworkId,
+      info: info.info,
+      ...(info.suppressedRoles.length > 0 ? { suppressedRoles: [...info.suppressedRoles] } : {}),
+    });
+    await o.follower.reached(ack.seq);
     if (o.leaderEpoch() !== epoch) return notLeader();
     const previous = subs.get(frameworkId);
     if (previous !== undefined) end(previous, 'Framework failed over');
@@ -314,7 +338,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
             timestamp: Date.now(),
           });
         }
-        for (const skipped of ops.skipped) log.warn({ frameworkId, operation: skipped }, 'ignoring an offer operation this master does not support yet');
+        for (const skipped of ops.skipped) log.warn({ frameworkId, operation: skipped.type, why: skipped.why }, 'dropping an offer operation');
         if (c.accept.offer_ids.length === 0) return { status: 202, text: '' };
         return call({
           type: 'OffersAccepted',
@@ -337,9 +361,39 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           filters: refuseFilter(c.decline.filters?.refuse_seconds),
         });
       case 'REVIVE':
-        return call({ type: 'OffersRevived', ...envelope(), frameworkId });
-      case 'SUPPRESS':
-        return call({ type: 'OffersSuppressed', ...envelope(), frameworkId });
+      case 'SUPPRESS': {
+        const roles = c.type === 'REVIVE' ? c.revive.roles : c.suppress.roles;
+        const f = state().frameworks.get(frameworkId);
+        const stray = roles.filter((r) => !(f?.info.roles ?? []).includes(r));
+        // As Mesos: roles the framework is not subscribed with are an error.
+        if (stray.length > 0) return { status: 400, text: `Failed to validate scheduler::Call: roles { ${stray.join(', ')} } are not among the framework's roles` };
+        return call({ type: c.type === 'REVIVE' ? 'OffersRevived' : 'OffersSuppressed', ...envelope(), frameworkId, ...(roles.length > 0 ? { roles: [...roles] } : {}) });
+      }
+      case 'REQUEST': {
+        const requests = [];
+        for (const [i, r] of c.request.requests.entries()) {
+          const rs = resourcesFromMesos(r.resources);
+          if (!rs.ok) return { status: 400, text: `Failed to validate scheduler::Call: request ${i}: ${rs.error}` };
+          if (rs.resources.length === 0) return { status: 400, text: `Failed to validate scheduler::Call: request ${i} asks for no resources` };
+          const role = r.resources.find((x) => x.allocation_info?.role !== undefined)?.allocation_info?.role;
+          requests.push({ resources: [...rs.resources], ...(r.agent_id !== undefined ? { agentId: r.agent_id.value as AgentId } : {}), ...(role !== undefined ? { role } : {}) });
+        }
+        return call({ type: 'ResourcesRequested', ...envelope(), frameworkId, requests });
+      }
+      case 'ACCEPT_INVERSE_OFFERS':
+        if (c.accept_inverse_offers.inverse_offer_ids.length === 0) return { status: 202, text: '' };
+        return call({ type: 'InverseOffersAccepted', ...envelope(), frameworkId, inverseOfferIds: c.accept_inverse_offers.inverse_offer_ids.map((x) => x.value) });
+      case 'DECLINE_INVERSE_OFFERS': {
+        const d = c.decline_inverse_offers;
+        if (d.inverse_offer_ids.length === 0) return { status: 202, text: '' };
+        return call({
+          type: 'InverseOffersDeclined',
+          ...envelope(),
+          frameworkId,
+          inverseOfferIds: d.inverse_offer_ids.map((x) => x.value),
+          filters: refuseFilter(d.filters?.refuse_seconds),
+        });
+      }
       case 'KILL': {
         const grace = c.kill.kill_policy?.grace_period?.nanoseconds;
         return call({
@@ -377,11 +431,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
         for (const s of reconcileStatuses(state(), frameworkId, c.reconcile.tasks.map((t) => ({ taskId: t.task_id.value, agentId: t.agent_id?.value })), Date.now())) update(sub, s);
         return { status: 202, text: '' };
       case 'MESSAGE':
-      case 'REQUEST':
-      case 'ACCEPT_INVERSE_OFFERS':
-      case 'DECLINE_INVERSE_OFFERS':
-        // Accepted and dropped, as Mesos's own: command executors take no messages, the
-        // allocator ignores requests, and there are no inverse offers (no maintenance yet).
+        // Accepted and dropped, as Mesos's own: command executors take no messages.
         return { status: 202, text: '' };
       case 'UPDATE_FRAMEWORK':
       case 'ACKNOWLEDGE_OPERATION_STATUS':
@@ -415,6 +465,8 @@ function frameworkOf(e: ClusterEvent): FrameworkId | undefined {
     case 'OffersRescinded':
     case 'AcceptRefused':
     case 'FrameworkRemoved':
+    case 'InverseOffersCreated':
+    case 'InverseOffersRescinded':
       return e.frameworkId;
     case 'TaskStatusUpdated':
       return e.status.frameworkId;
@@ -447,12 +499,15 @@ interface InvalidTask {
 /**
  * The operations of an ACCEPT: the valid ones as our operations; invalid tasks (a whole group when
  * one of its tasks or its executor is invalid) to be answered with TASK_ERROR; operations this
- * master does not perform yet (RESERVE, UNRESERVE, CREATE, DESTROY, …) skipped.
+ * master does not perform (GROW_VOLUME, SHRINK_VOLUME, CREATE_DISK, DESTROY_DISK) and RESERVE,
+ * UNRESERVE, CREATE or DESTROY operations whose resources do not convert are dropped, with the
+ * reason (Mesos drops invalid operations too; whether the reservation itself is allowed is the
+ * fold's to judge, against the state).
  */
-function operationsFromMesos(ops: MesosOperations): { valid: Operation[]; invalid: InvalidTask[]; skipped: string[] } {
+function operationsFromMesos(ops: MesosOperations): { valid: Operation[]; invalid: InvalidTask[]; skipped: { type: string; why: string }[] } {
   const valid: Operation[] = [];
   const invalid: InvalidTask[] = [];
-  const skipped: string[] = [];
+  const skipped: { type: string; why: string }[] = [];
   for (const op of ops) {
     if (op.type === 'LAUNCH') {
       const tasks = [];
@@ -473,8 +528,35 @@ function operationsFromMesos(ops: MesosOperations): { valid: Operation[]; invali
         continue;
       }
       valid.push({ type: 'LAUNCH_GROUP', executor: ex.executor, tasks: converted.map((x) => (x.r.ok ? x.r.task : undefined)!).filter((t) => t !== undefined) });
-    } else {
-      skipped.push(op.type ?? 'UNKNOWN');
+    } else if (op.type === 'RESERVE' || op.type === 'UNRESERVE' || op.type === 'CREATE' || op.type === 'DESTROY') {
+      const body = op.type === 'RESERVE' ? op.reserve : op.type === 'UNRESERVE' ? op.unreserve : op.type === 'CREATE' ? op.create : op.destroy;
+      if (body === undefined) {
+        skipped.push({ type: op.type, why: `'${op.type.toLowerCase()}' is missing` });
+        continue;
+      }
+      const list = 'resources' in body ? body.resources : body.volumes;
+      const rs = resourcesFromMesos(list);
+      if (!rs.ok) {
+        skipped.push({ type: op.type, why: rs.error });
+        continue;
+      }
+      if (rs.resources.length === 0) {
+        skipped.push({ type: op.type, why: 'no resources' });
+        continue;
+      }
+      const resources = [...rs.resources];
+      if (op.type === 'RESERVE') {
+        const src = op.reserve!.source.length > 0 ? resourcesFromMesos(op.reserve!.source) : undefined;
+        if (src !== undefined && !src.ok) {
+          skipped.push({ type: op.type, why: `source: ${src.error}` });
+          continue;
+        }
+        valid.push({ type: 'RESERVE', resources, ...(src?.ok ? { source: [...src.resources] } : {}) });
+      } else if (op.type === 'UNRESERVE') valid.push({ type: 'UNRESERVE', resources });
+      else if (op.type === 'CREATE') valid.push({ type: 'CREATE', volumes: resources });
+      else valid.push({ type: 'DESTROY', volumes: resources });
+    } else if (op.type !== 'UNKNOWN') {
+      skipped.push({ type: op.type, why: 'this master does not perform it' });
     }
   }
   return { valid, invalid, skipped };

@@ -88,7 +88,7 @@ export const bytes = z.unknown().transform((v, ctx): string => {
 });
 
 /** A required proto enum: an unknown name is an error. */
-function requiredEnum<const V extends readonly [string, ...string[]]>(values: V) {
+export function requiredEnum<const V extends readonly [string, ...string[]]>(values: V) {
   return z.unknown().transform((v, ctx): V[number] => {
     if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v;
     if (typeof v === 'string') {
@@ -100,7 +100,7 @@ function requiredEnum<const V extends readonly [string, ...string[]]>(values: V)
 }
 
 /** An optional proto enum: absent, or an unknown name (proto2 drops those), reads as undefined. */
-function optionalEnum<const V extends readonly [string, ...string[]]>(values: V) {
+export function optionalEnum<const V extends readonly [string, ...string[]]>(values: V) {
   return z
     .unknown()
     .transform((v, ctx): V[number] | undefined => {
@@ -116,7 +116,7 @@ function enumWithDefault<const V extends readonly [string, ...string[]]>(values:
 }
 
 /** A repeated field: absent is empty; a single value counts as a one-element list. */
-function repeated<T extends z.ZodType>(item: T) {
+export function repeated<T extends z.ZodType>(item: T) {
   return z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item));
 }
 

@@ -21,7 +21,7 @@ export interface EmulatedAgent {
   close(): Promise<void>;
 }
 
-export async function startEmulatedAgent(natsUrl: string, log: Logger, resources = 'cpus:4;mem:4096;disk:1024'): Promise<EmulatedAgent> {
+export async function startEmulatedAgent(natsUrl: string, log: Logger, resources = 'cpus:4;mem:4096;disk:1024', opts: { hostname?: string } = {}): Promise<EmulatedAgent> {
   const agentId = asAgentId(`emu-${randomUUID()}`);
   const bus: Bus = await connectBus({ servers: natsUrl, name: `emulated-${agentId}`, log });
   const commands: AgentCommand[] = [];
@@ -44,7 +44,7 @@ export async function startEmulatedAgent(natsUrl: string, log: Logger, resources
   await bus.nc.flush();
   const info = {
     agentId,
-    hostname: 'emulated',
+    hostname: opts.hostname ?? 'emulated',
     port: 0,
     resources: [...parseResources(resources)],
     attributes: [],

@@ -21,6 +21,7 @@ import {
   type StatusReason,
   type FrameworkCapability as FrameworkCapabilitySchema,
   type Attribute as AttributeSchema,
+  type Operation as OperationSchema,
   EVENT_VERSIONS,
   refuseFilter,
   validate,
@@ -133,6 +134,8 @@ export interface FrameworkArgs extends Env {
   capabilities?: FrameworkCapability[];
   checkpoint?: boolean;
   failoverTimeoutMs?: number;
+  principal?: string;
+  suppressedRoles?: string[];
 }
 type FrameworkCapability = z.infer<typeof FrameworkCapabilitySchema>;
 
@@ -148,7 +151,9 @@ export const frameworkSubscribed = (f: FrameworkArgs): EventOf<'FrameworkSubscri
       ...(f.capabilities !== undefined ? { capabilities: f.capabilities } : {}),
       ...(f.checkpoint !== undefined ? { checkpoint: f.checkpoint } : {}),
       ...(f.failoverTimeoutMs !== undefined ? { failoverTimeoutMs: f.failoverTimeoutMs } : {}),
+      ...(f.principal !== undefined ? { principal: f.principal } : {}),
     },
+    ...(f.suppressedRoles !== undefined ? { suppressedRoles: f.suppressedRoles } : {}),
   });
 
 export const frameworkDisconnected = (f: Decision & { frameworkId: string }): EventOf<'FrameworkDisconnected'> =>
@@ -165,17 +170,27 @@ export const frameworkRemoved = (
     reason: f.reason ?? 'TEARDOWN',
   });
 
-export const suppressed = (f: Env & { frameworkId: string }): EventOf<'OffersSuppressed'> =>
-  build({ type: 'OffersSuppressed', ...stamp(f), frameworkId: f.frameworkId });
+export const suppressed = (f: Env & { frameworkId: string; roles?: string[] }): EventOf<'OffersSuppressed'> =>
+  build({ type: 'OffersSuppressed', ...stamp(f), frameworkId: f.frameworkId, ...(f.roles !== undefined ? { roles: f.roles } : {}) });
 
-export const revived = (f: Env & { frameworkId: string }): EventOf<'OffersRevived'> =>
-  build({ type: 'OffersRevived', ...stamp(f), frameworkId: f.frameworkId });
+export const revived = (f: Env & { frameworkId: string; roles?: string[] }): EventOf<'OffersRevived'> =>
+  build({ type: 'OffersRevived', ...stamp(f), frameworkId: f.frameworkId, ...(f.roles !== undefined ? { roles: f.roles } : {}) });
 
 // ------------------------------------------------------------------------------------------------
 // Leadership and offers
 
-export const leaderElected = (epoch: number, o: Env & { masterId?: string } = {}): EventOf<'LeaderElected'> =>
-  build({ type: 'LeaderElected', ...stamp(o), epoch, masterId: o.masterId ?? `master-${epoch}`, hostname: 'master.local', ip: '127.0.0.1', port: 5050 });
+/** An election as leaders write it now (offers KEPT); `offers: null` writes it as older builds did (no field: offers rescinded). */
+export const leaderElected = (epoch: number, o: Env & { masterId?: string; offers?: 'KEPT' | 'RESCINDED' | null } = {}): EventOf<'LeaderElected'> =>
+  build({
+    type: 'LeaderElected',
+    ...stamp(o),
+    epoch,
+    masterId: o.masterId ?? `master-${epoch}`,
+    hostname: 'master.local',
+    ip: '127.0.0.1',
+    port: 5050,
+    ...(o.offers === null ? {} : { offers: o.offers ?? 'KEPT' }),
+  });
 
 export interface OfferArgs {
   offerId: string;
@@ -256,6 +271,20 @@ export const accepted = (
     filters: refuseFilter(a.refuseSeconds),
   });
 
+/** An accept with any operations (RESERVE, CREATE, LAUNCH, …), in the event's own shape. */
+export const acceptedOps = (
+  a: Env & { frameworkId: string; offerIds: string[]; operations: z.input<typeof OperationSchema>[]; refuseSeconds?: number },
+): EventOf<'OffersAccepted'> =>
+  build({
+    type: 'OffersAccepted',
+    ...stamp(a),
+    schemaVersion: EVENT_VERSIONS.OffersAccepted,
+    frameworkId: a.frameworkId,
+    offerIds: a.offerIds,
+    operations: a.operations,
+    filters: refuseFilter(a.refuseSeconds),
+  });
+
 export const declined = (d: Env & { frameworkId: string; offerIds: string[]; refuseSeconds?: number }): EventOf<'OffersDeclined'> =>
   build({
     type: 'OffersDeclined',
@@ -326,6 +355,118 @@ export const killRequested = (
     ...(k.agentId !== undefined ? { agentId: k.agentId } : {}),
     ...(k.gracePeriodMs !== undefined ? { gracePeriodMs: k.gracePeriodMs } : {}),
   });
+
+// ------------------------------------------------------------------------------------------------
+// Allocation: weights, quota, settings, reservations, maintenance, demand
+
+export const weightsUpdated = (w: Env & { weights: Record<string, number>; source?: 'OPERATOR' | 'FLAG' }): EventOf<'WeightsUpdated'> =>
+  build({ type: 'WeightsUpdated', ...stamp(w), weights: Object.entries(w.weights).map(([role, weight]) => ({ role, weight })), ...(w.source ? { source: w.source } : {}) });
+
+export interface QuotaArgs {
+  role: string;
+  guarantees?: Record<string, number>;
+  limits?: Record<string, number>;
+}
+export const quotaUpdated = (q: Env & { configs: QuotaArgs[]; force?: boolean }): EventOf<'QuotaUpdated'> =>
+  build({ type: 'QuotaUpdated', ...stamp(q), configs: q.configs.map((c) => ({ role: c.role, guarantees: c.guarantees ?? {}, limits: c.limits ?? {} })), force: q.force ?? false });
+
+export const allocatorConfigured = (
+  c: Decision & { minAllocatable?: Record<string, number>[]; filterGpuResources?: boolean; roleWhitelist?: string[] | null },
+): EventOf<'AllocatorConfigured'> =>
+  build({
+    type: 'AllocatorConfigured',
+    ...stamp(c),
+    epoch: c.epoch ?? defaultEpoch,
+    minAllocatable: c.minAllocatable ?? [{ cpus: 0.01 }, { mem: 32 }],
+    filterGpuResources: c.filterGpuResources ?? true,
+    roleWhitelist: c.roleWhitelist ?? null,
+  });
+
+export const reserved = (r: Env & { agentId: string; resources: ResourcesArg; source?: ResourcesArg; principal?: string }): EventOf<'ResourcesReserved'> =>
+  build({
+    type: 'ResourcesReserved',
+    ...stamp(r),
+    agentId: r.agentId,
+    resources: res(r.resources),
+    ...(r.source !== undefined ? { source: res(r.source) } : {}),
+    ...(r.principal !== undefined ? { principal: r.principal } : {}),
+  });
+export const unreserved = (r: Env & { agentId: string; resources: ResourcesArg }): EventOf<'ResourcesUnreserved'> =>
+  build({ type: 'ResourcesUnreserved', ...stamp(r), agentId: r.agentId, resources: res(r.resources) });
+export const volumesCreated = (r: Env & { agentId: string; volumes: ResourcesArg }): EventOf<'VolumesCreated'> =>
+  build({ type: 'VolumesCreated', ...stamp(r), agentId: r.agentId, volumes: res(r.volumes) });
+export const volumesDestroyed = (r: Env & { agentId: string; volumes: ResourcesArg }): EventOf<'VolumesDestroyed'> =>
+  build({ type: 'VolumesDestroyed', ...stamp(r), agentId: r.agentId, volumes: res(r.volumes) });
+
+/** A dynamic reservation of `text` (e.g. `cpus:2;mem:512`) for `role`, as a resource list. */
+export function dynamicFor(role: string, text: string, principal?: string): Resource[] {
+  return res(text).map((r) => ({ ...r, reservations: [...(r.reservations ?? []), { type: 'DYNAMIC' as const, role, ...(principal ? { principal } : {}) }] }));
+}
+
+export interface MachineArgs {
+  hostname?: string;
+  ip?: string;
+}
+export const maintenanceSchedule = (m: Env & { windows: { machines: MachineArgs[]; start: number; durationMs?: number }[] }): EventOf<'MaintenanceScheduleUpdated'> =>
+  build({
+    type: 'MaintenanceScheduleUpdated',
+    ...stamp(m),
+    windows: m.windows.map((w) => ({ machines: w.machines, unavailability: { start: w.start, ...(w.durationMs !== undefined ? { durationMs: w.durationMs } : {}) } })),
+  });
+export const maintenanceStarted = (m: Env & { machines: MachineArgs[] }): EventOf<'MaintenanceStarted'> => build({ type: 'MaintenanceStarted', ...stamp(m), machines: m.machines });
+export const maintenanceStopped = (m: Env & { machines: MachineArgs[] }): EventOf<'MaintenanceStopped'> => build({ type: 'MaintenanceStopped', ...stamp(m), machines: m.machines });
+
+export const drainStarted = (d: Env & { agentId: string; maxGracePeriodMs?: number; markGone?: boolean }): EventOf<'AgentDrainStarted'> =>
+  build({
+    type: 'AgentDrainStarted',
+    ...stamp(d),
+    agentId: d.agentId,
+    ...(d.maxGracePeriodMs !== undefined ? { maxGracePeriodMs: d.maxGracePeriodMs } : {}),
+    markGone: d.markGone ?? false,
+  });
+export const agentDeactivated = (d: Env & { agentId: string }): EventOf<'AgentDeactivated'> => build({ type: 'AgentDeactivated', ...stamp(d), agentId: d.agentId });
+export const agentReactivated = (d: Env & { agentId: string }): EventOf<'AgentReactivated'> => build({ type: 'AgentReactivated', ...stamp(d), agentId: d.agentId });
+
+export const inverseOffersCreated = (
+  i: Decision & { frameworkId: string; offers: { inverseOfferId: string; agentId: string; start: number; durationMs?: number }[] },
+): EventOf<'InverseOffersCreated'> =>
+  build({
+    type: 'InverseOffersCreated',
+    ...stamp(i),
+    epoch: i.epoch ?? defaultEpoch,
+    frameworkId: i.frameworkId,
+    inverseOffers: i.offers.map((o) => ({
+      inverseOfferId: o.inverseOfferId,
+      agentId: o.agentId,
+      hostname: `${o.agentId}.local`,
+      unavailability: { start: o.start, ...(o.durationMs !== undefined ? { durationMs: o.durationMs } : {}) },
+    })),
+  });
+export const inverseOffersRescinded = (i: Decision & { frameworkId: string; inverseOfferIds: string[] }): EventOf<'InverseOffersRescinded'> =>
+  build({ type: 'InverseOffersRescinded', ...stamp(i), epoch: i.epoch ?? defaultEpoch, frameworkId: i.frameworkId, inverseOfferIds: i.inverseOfferIds });
+export const inverseOffersAccepted = (i: Env & { frameworkId: string; inverseOfferIds: string[] }): EventOf<'InverseOffersAccepted'> =>
+  build({ type: 'InverseOffersAccepted', ...stamp(i), frameworkId: i.frameworkId, inverseOfferIds: i.inverseOfferIds });
+export const inverseOffersDeclined = (i: Env & { frameworkId: string; inverseOfferIds: string[]; refuseSeconds?: number }): EventOf<'InverseOffersDeclined'> =>
+  build({ type: 'InverseOffersDeclined', ...stamp(i), frameworkId: i.frameworkId, inverseOfferIds: i.inverseOfferIds, filters: refuseFilter(i.refuseSeconds) });
+
+export const requested = (
+  r: Env & { frameworkId: string; requests: { name?: string; role?: string; agentId?: string; resources: ResourcesArg }[] },
+): EventOf<'ResourcesRequested'> =>
+  build({
+    type: 'ResourcesRequested',
+    ...stamp(r),
+    frameworkId: r.frameworkId,
+    requests: r.requests.map((q) => ({
+      ...(q.name !== undefined ? { name: q.name } : {}),
+      ...(q.role !== undefined ? { role: q.role } : {}),
+      ...(q.agentId !== undefined ? { agentId: q.agentId } : {}),
+      resources: res(q.resources),
+    })),
+  });
+export const demandUnmet = (
+  d: Decision & { frameworkId: string; reasons: { code: string; message: string; role?: string; demand?: string }[] },
+): EventOf<'DemandUnmet'> =>
+  build({ type: 'DemandUnmet', ...stamp(d), epoch: d.epoch ?? defaultEpoch, frameworkId: d.frameworkId, reasons: d.reasons as EventOf<'DemandUnmet'>['reasons'] });
 
 // ------------------------------------------------------------------------------------------------
 // The leader sends what it owes

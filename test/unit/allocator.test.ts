@@ -1,14 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentId, ClusterEvent, FrameworkId } from '../../events/index.js';
-import { allocate, allocatable, clusterTotals, defaultAllocatorOptions, type OfferProposal } from '../../kernel/allocator/index.js';
-import { DrfSorter, dominantShare, zeroQuantities } from '../../kernel/allocator/drf.js';
+import { allocate, allocatable, buildTree, clusterTotals, defaultAllocatorOptions, type OfferProposal } from '../../kernel/allocator/index.js';
+import { type DrfTree, type FrameworkClient, type Group, type RoleNode, dominantShare } from '../../kernel/allocator/drf.js';
+import { IndexedHeap } from '../../kernel/allocator/heap.js';
+import { zeroQ } from '../../kernel/quantities.js';
 import { available } from '../../kernel/projection.js';
 import * as R from '../../kernel/resources.js';
+import { filterKey } from '../../kernel/state.js';
 import {
   accepted,
   agentDisconnected,
+  allocatorConfigured,
+  frameworkDisconnected,
+  weightsUpdated,
   agentRegistered,
+  agentRemoved,
   canonicalJson,
   declined,
   frameworkSubscribed,
@@ -191,7 +198,7 @@ test('a refuse filter keeps the agent out of that framework’s offers until `un
   );
   const d = declined({ frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 10 });
   when(s, d);
-  const until = s.frameworks.get('fw1' as FrameworkId)!.filters.get('a1' as AgentId)!.until;
+  const until = s.frameworks.get('fw1' as FrameworkId)!.filters.get(filterKey('a1' as AgentId, '*'))!.until;
   assert.is(until, d.time + 10_000);
   assert.equal(summary(allocate(s, d.time)).map((x) => x[0]), ['a2']);
   assert.equal(summary(allocate(s, until - 1)).map((x) => x[0]), ['a2']);
@@ -204,18 +211,33 @@ test('a refuse filter passes the agent to the next framework, and does not cover
     leaderElected(1),
     agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
     frameworkSubscribed({ frameworkId: 'fw1' }),
-    frameworkSubscribed({ frameworkId: 'fw2' }),
     offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:2;mem:1024' }),
   );
   const d = declined({ frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 60 });
   when(s, d);
-  // fw1 refused only part of a1: the whole of a1 is more than it refused, so fw1 (first by id) gets it.
+  // fw1 refused only part of a1: the whole of a1 is more than it refused, so fw1 gets it.
   assert.equal(summary(allocate(s, d.time + 1)), [['a1', 'fw1', 'cpus:4;mem:4096']]);
-  // Once fw1 has refused all of a1, a1 goes to fw2.
-  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:4;mem:4096' }));
+  // Once fw1 has refused all of a1, a1 goes to the next framework.
+  when(s, frameworkSubscribed({ frameworkId: 'fw2' }), offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:4;mem:4096' }));
   const d2 = declined({ frameworkId: 'fw1', offerIds: ['o2'], refuseSeconds: 60 });
   when(s, d2);
   assert.equal(summary(allocate(s, d2.time + 1)), [['a1', 'fw2', 'cpus:4;mem:4096']]);
+});
+
+test('equal shares: the framework offered less often goes first (Mesos’s tie-break by allocations)', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+  );
+  const order: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const [p] = allocate(s, NOW);
+    order.push(p!.frameworkId);
+    when(s, offersCreated({ frameworkId: p!.frameworkId, offerId: `o${i}`, agentId: 'a1', resources: p!.resources }), declined({ frameworkId: p!.frameworkId, offerIds: [`o${i}`], refuseSeconds: 0 }));
+  }
+  assert.equal(order, ['fw1', 'fw2', 'fw1', 'fw2']);
 });
 
 test('a GPU agent is not offered to a framework without GPU_RESOURCES', () => {
@@ -277,89 +299,130 @@ test('the allocator never mutates the state', () => {
   assert.is(canonicalJson(s), before);
 });
 
-test('clusterTotals sums the scalars of active agents', () => {
+test('clusterTotals sums the scalars of the agents that are not removed (disconnected ones count, as in Mesos)', () => {
   const s = given(
+    leaderElected(1),
     agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;gpus:1' }),
     agentRegistered({ agentId: 'a2', resources: 'cpus:2.5;mem:1024;disk(ads):10' }),
     agentRegistered({ agentId: 'a3', resources: 'cpus:100' }),
     agentDisconnected({ agentId: 'a3' }),
   );
+  assert.equal(clusterTotals(s), { cpus: 106.5, mem: 5120, disk: 10, gpus: 1 });
+  when(s, agentRemoved({ agentId: 'a3' }));
   assert.equal(clusterTotals(s), { cpus: 6.5, mem: 5120, disk: 10, gpus: 1 });
   assert.equal(available(s.agents.get('a3' as AgentId)!), res('cpus:100'));
 });
 
-// --- DrfSorter --------------------------------------------------------------------------------
+// --- the DRF tree -------------------------------------------------------------------------------
+
+const Q = (cpus: number, mem: number, disk = 0, gpus = 0) => ({ cpus: cpus * 1000, mem: mem * 1000, disk: disk * 1000, gpus: gpus * 1000 });
 
 test('dominantShare: the largest fraction of any resource, over the weight', () => {
-  const totals = { cpus: 10, mem: 1000, disk: 0, gpus: 0 };
-  assert.is(dominantShare({ cpus: 2, mem: 100, disk: 0, gpus: 0 }, totals), 0.2);
-  assert.is(dominantShare({ cpus: 1, mem: 500, disk: 5, gpus: 0 }, totals), 0.5, 'resources with no total are ignored');
-  assert.is(dominantShare({ cpus: 2, mem: 100, disk: 0, gpus: 0 }, totals, 2), 0.1);
-  assert.is(dominantShare(zeroQuantities(), totals), 0);
+  const totals = Q(10, 1000);
+  assert.is(dominantShare(Q(2, 100), totals), 0.2);
+  assert.is(dominantShare(Q(1, 500, 5), totals), 0.5, 'resources with no total are ignored');
+  assert.is(dominantShare(Q(2, 100), totals, 2), 0.1);
+  assert.is(dominantShare(zeroQ(), totals), 0);
 });
 
-test('DrfSorter: lowest share first, ties by id; allocate reorders', () => {
-  const sorter = new DrfSorter({ cpus: 10, mem: 100, disk: 0, gpus: 0 });
-  sorter.add('c', { cpus: 1, mem: 0, disk: 0, gpus: 0 }); // 0.1
-  sorter.add('b', { cpus: 0, mem: 30, disk: 0, gpus: 0 }); // 0.3
-  sorter.add('a', { cpus: 1, mem: 10, disk: 0, gpus: 0 }); // 0.1
-  sorter.add('d', zeroQuantities()); // 0
-  assert.is(sorter.size, 4);
-  const order: string[] = [];
-  for (let c = sorter.pop(); c !== undefined; c = sorter.pop()) order.push(c.id);
-  assert.equal(order, ['d', 'a', 'c', 'b']);
-  assert.is(sorter.size, 0);
-  assert.is(sorter.pop(), undefined);
+/** The order in which a walk of the tree visits frameworks (pop everything, as the allocator would). */
+function order(tree: DrfTree): string[] {
+  const out: string[] = [];
+  const walk = (n: RoleNode): void => {
+    const popped: (RoleNode | Group)[] = [];
+    for (let c = n.children.pop(); c !== undefined; c = n.children.pop()) {
+      popped.push(c);
+      if (c.kind === 'group') {
+        const cs: FrameworkClient[] = [];
+        for (let x = c.clients.pop(); x !== undefined; x = c.clients.pop()) {
+          cs.push(x);
+          out.push(`${c.role}:${x.framework.id}`);
+        }
+        for (const x of cs) c.clients.push(x);
+      } else walk(c);
+    }
+    for (const c of popped) n.children.push(c);
+  };
+  walk(tree.root);
+  return out;
+}
 
-  const s2 = new DrfSorter({ cpus: 10, mem: 100, disk: 0, gpus: 0 });
-  s2.add('x', zeroQuantities());
-  s2.add('y', zeroQuantities());
-  const x = s2.pop()!;
-  assert.is(x.id, 'x');
-  s2.allocate(x, { cpus: 5 });
-  assert.is(x.share, 0.5);
-  assert.is(x.allocations, 1);
-  s2.push(x);
-  assert.is(s2.pop()!.id, 'y');
-  assert.is(s2.pop()!.id, 'x');
-});
-
-test('DrfSorter: on equal shares, fewer allocations come first', () => {
-  const sorter = new DrfSorter({ cpus: 10, mem: 100, disk: 0, gpus: 0 });
-  sorter.add('a', zeroQuantities());
-  sorter.add('b', zeroQuantities());
-  const a = sorter.pop()!;
-  sorter.allocate(a, {}); // an allocation of nothing: same share, one more allocation
-  sorter.push(a);
-  assert.is(sorter.pop()!.id, 'b');
-});
-
-test('DrfSorter: the heap pops in (share, allocations, id) order for many clients', () => {
-  const totals = { cpus: 100, mem: 1000, disk: 10, gpus: 4 };
-  const sorter = new DrfSorter(totals);
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const expected: { id: string; share: number }[] = [];
-  for (let i = 0; i < 60; i++) {
-    const q = { cpus: Math.floor(rnd() * 10), mem: Math.floor(rnd() * 5) * 100, disk: 0, gpus: Math.floor(rnd() * 2) };
-    const id = `c${String(i).padStart(2, '0')}`;
-    sorter.add(id, q);
-    expected.push({ id, share: dominantShare(q, totals) });
+function treeOf(weights: Record<string, number>, fws: [string, string, number][]): DrfTree {
+  const s = given(leaderElected(1), agentRegistered({ agentId: 'a1', resources: 'cpus:100;mem:100000' }));
+  if (Object.keys(weights).length > 0) when(s, weightsUpdated({ weights }));
+  for (const [id, role] of fws) when(s, frameworkSubscribed({ frameworkId: id, roles: [role] }));
+  for (const [id, role, cpus] of fws) {
+    if (cpus === 0) continue;
+    when(s, offersCreated({ frameworkId: id, offerId: `o-${id}`, agentId: 'a1', role, resources: `cpus:${cpus}` }));
   }
-  expected.sort((a, b) => a.share - b.share || (a.id < b.id ? -1 : 1));
-  const got: string[] = [];
-  for (let c = sorter.pop(); c !== undefined; c = sorter.pop()) got.push(c.id);
-  assert.equal(got, expected.map((e) => e.id));
+  return buildTree(s, s.allocator);
+}
+
+test('DRF tree: roles by weighted share, frameworks by share within their role; ties by allocations, then name', () => {
+  // a: 10 cpus (0.1), b: 30 cpus (0.3) but weight 4 (0.075): b's frameworks come first.
+  const t = treeOf({ b: 4 }, [
+    ['fa1', 'a', 10],
+    ['fb1', 'b', 20],
+    ['fb2', 'b', 10],
+    ['fc', 'c', 0],
+  ]);
+  assert.equal(order(t), ['c:fc', 'b:fb2', 'b:fb1', 'a:fa1']);
 });
 
-test('DrfSorter.add copies the allocation it is given', () => {
-  const q = { cpus: 1, mem: 0, disk: 0, gpus: 0 };
-  const sorter = new DrfSorter({ cpus: 10, mem: 100, disk: 0, gpus: 0 });
-  sorter.add('a', q);
-  const a = sorter.pop()!;
-  sorter.allocate(a, { cpus: 4 });
-  assert.equal(q, { cpus: 1, mem: 0, disk: 0, gpus: 0 });
-  assert.is(a.allocation.cpus, 5);
+test('DRF tree: hierarchical — siblings compete inside their parent; a role with frameworks and children shares its weight with its own frameworks', () => {
+  const t = treeOf({}, [
+    ['x', 'eng', 5],
+    ['y', 'eng/backend', 1],
+    ['z', 'eng/frontend', 2],
+    ['w', 'ops', 7],
+  ]);
+  // eng's subtree holds 8 (0.08) > ops 7 (0.07): ops first; inside eng: backend 1, frontend 2, eng/. 5.
+  assert.equal(order(t), ['ops:w', 'eng/backend:y', 'eng/frontend:z', 'eng:x']);
+  const n = t.nodes.get('eng')!;
+  assert.equal(n.alloc, Q(8, 0));
+  assert.is(t.nodes.get('eng/backend')!.parent, n);
+});
+
+test('DRF tree: an allocation moves the shares on the path to the root at once', () => {
+  const t = treeOf({}, [
+    ['x', 'eng/a', 1],
+    ['y', 'eng/b', 2],
+    ['z', 'ops', 4],
+  ]);
+  assert.equal(order(t), ['eng/a:x', 'eng/b:y', 'ops:z']);
+  const x = t.clients.find((c) => c.framework.id === 'x')!;
+  t.allocated(x, Q(5, 0)); // eng: 8 > ops 4; inside eng: a 6 > b 2
+  assert.equal(order(t), ['ops:z', 'eng/b:y', 'eng/a:x']);
+  assert.equal(t.nodes.get('eng')!.alloc, Q(8, 0));
+  assert.equal(t.root.alloc, Q(12, 0));
+});
+
+test('DRF tree: suppressed roles, inactive frameworks and roles off the whitelist are left out', () => {
+  const s = given(
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1' }),
+    frameworkSubscribed({ frameworkId: 'f1', roles: ['a', 'b'], capabilities: ['MULTI_ROLE'] }),
+    frameworkSubscribed({ frameworkId: 'f2', roles: ['c'] }),
+    frameworkSubscribed({ frameworkId: 'f3', roles: ['d'] }),
+    suppressed({ frameworkId: 'f1', roles: ['b'] }),
+    frameworkDisconnected({ frameworkId: 'f2' }),
+    allocatorConfigured({ roleWhitelist: ['a', 'b', 'c'] }),
+  );
+  assert.equal(order(buildTree(s, s.allocator)), ['a:f1']);
+});
+
+test('IndexedHeap: update and remove keep the heap order', () => {
+  type It = { k: number; heapIndex: number };
+  const h = new IndexedHeap<It>((a, b) => a.k < b.k);
+  const items: It[] = [5, 3, 8, 1, 9, 2].map((k) => ({ k, heapIndex: -1 }));
+  for (const x of items) h.push(x);
+  items[2]!.k = 0;
+  h.update(items[2]!);
+  h.remove(items[1]!);
+  const out: number[] = [];
+  for (let x = h.pop(); x !== undefined; x = h.pop()) out.push(x.k);
+  assert.equal(out, [0, 1, 2, 5, 9]);
+  assert.is(items[1]!.heapIndex, -1);
 });
 
 test.run();

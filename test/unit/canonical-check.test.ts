@@ -128,9 +128,15 @@ test('keys in another order than the schema\'s are not canonical (zod would reor
   let n = 0;
   for (const e of corpus()) {
     for (const v of swaps(e)) {
+      const parsed = ClusterEvent.safeParse(v);
+      assert.ok(parsed.success, 'still valid: only the order differs');
+      // A record (quota amounts, labels) keeps its keys in the order given: zod returns it unchanged.
+      if (parsed.success && sameJson(parsed.data, v)) {
+        assert.ok(isCanonical(v), `a record's own order: ${JSON.stringify(v).slice(0, 200)}`);
+        continue;
+      }
       n++;
       assert.not.ok(isCanonical(v), JSON.stringify(v).slice(0, 200));
-      assert.ok(ClusterEvent.safeParse(v).success, 'still valid: only the order differs');
     }
   }
   assert.ok(n > 200);

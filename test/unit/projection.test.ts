@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { type AgentId, type ClusterEvent, type FrameworkId, type OfferId, type TaskKey, validate } from '../../events/index.js';
 import { available, DEFAULT_REFUSE_SECONDS, foldAll, initialState } from '../../kernel/projection.js';
 import { expiredFrameworkEvents } from '../../kernel/master/decisions.js';
-import { cloneState, type State } from '../../kernel/state.js';
+import { cloneState, filterKey, type State } from '../../kernel/state.js';
 import {
   accepted,
   ack,
@@ -227,7 +227,7 @@ test('accept of a valid offer: STAGING task, resources used, LaunchTasks draft, 
   assert.equal(launch.tasks.map((x) => x.taskId), ['t1']);
   assert.is(agent(s).commandSeq, 1);
   // The leftover is filtered for the default 5 s.
-  const flt = fw(s).filters.get(A1);
+  const flt = fw(s).filters.get(filterKey(A1, '*'));
   assert.ok(flt, 'a refuse filter on a1');
   assert.equal(flt!.resources, res('cpus:3;mem:3072'));
   assert.is(flt!.until, acc.time + DEFAULT_REFUSE_SECONDS * 1000);
@@ -257,8 +257,8 @@ test('accept: the next launch on the same agent carries agentSeq 2; refuseSecond
   );
   assert.is(s.tasks.get(key('fw1', 't3'))!.launchSeq, 2);
   assert.equal(agent(s).used, res('cpus:3;mem:2024'));
-  assert.equal(fw(s).filters.get(A1)!.resources, res('cpus:1;mem:2072'));
-  assert.is(fw(s).filters.get(A1)!.until, acc2.time + 30_000);
+  assert.equal(fw(s).filters.get(filterKey(A1, '*'))!.resources, res('cpus:1;mem:2072'));
+  assert.is(fw(s).filters.get(filterKey(A1, '*'))!.until, acc2.time + 30_000);
 });
 
 test('accept refused: unknown offer → OFFER_UNKNOWN', () => {
@@ -707,7 +707,7 @@ test('decline returns the resources and adds a filter for refuseSeconds', () => 
   assert.equal(agent(s).offered, []);
   assert.equal(fw(s).offered, []);
   assert.is(s.counters.offersDeclined, 1);
-  const flt = fw(s).filters.get(A1)!;
+  const flt = fw(s).filters.get(filterKey(A1, '*'))!;
   assert.ok(flt);
   assert.equal(flt.resources, res('cpus:4;mem:4096'));
   assert.is(flt.until, d.time + 60_000);
@@ -716,7 +716,7 @@ test('decline returns the resources and adds a filter for refuseSeconds', () => 
   const s2 = withOffer();
   const d2 = declined({ frameworkId: 'fw1', offerIds: ['o1'] });
   when(s2, d2);
-  assert.is(fw(s2).filters.get(A1)!.until, d2.time + 5_000);
+  assert.is(fw(s2).filters.get(filterKey(A1, '*'))!.until, d2.time + 5_000);
   resetIds();
   const s3 = when(withOffer(), declined({ frameworkId: 'fw1', offerIds: ['o1'], refuseSeconds: 0 }));
   assert.is(fw(s3).filters.size, 0, 'refuseSeconds 0: no filter');
@@ -937,39 +937,36 @@ test('AgentDisconnected rescinds its offers but keeps its tasks', () => {
 
 // --- leadership -----------------------------------------------------------------------------
 
-test('LeaderElected with a higher epoch rescinds all old-epoch offers; a lower epoch is ignored', () => {
+test('LeaderElected with a higher epoch keeps the offers and filters (nothing is re-offered); a lower epoch is ignored', () => {
   const s = given(
     leaderElected(1),
     agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
     agentRegistered({ agentId: 'a2', resources: 'cpus:4;mem:4096' }),
     frameworkSubscribed({ frameworkId: 'fw1' }),
     frameworkSubscribed({ frameworkId: 'fw2' }),
-    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:2;mem:4096' }),
     offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a2', resources: 'cpus:2' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o0', agentId: 'a1', resources: 'cpus:2' }),
+    declined({ frameworkId: 'fw1', offerIds: ['o0'], refuseSeconds: 3600 }),
   );
   const le = leaderElected(3, { id: 'le3', masterId: 'm3' });
   when(s, le);
   assert.is(s.epoch, 3);
   assert.equal(s.leader, { masterId: 'm3', epoch: 3, hostname: 'master.local', ip: '127.0.0.1', port: 5050, electedAt: le.time });
-  assert.is(s.offers.size, 0);
-  assert.equal(agent(s).offered, []);
-  assert.equal(agent(s, 'a2').offered, []);
-  assert.equal(fw(s).offered, []);
-  const rescinds = owed(s, 'OffersRescinded');
-  assert.equal(
-    rescinds.map((r) => [r.id, r.frameworkId, r.offerIds, r.reason]).sort(),
-    [
-      ['rescind-le3-fw1', FW1, ['o1'], 'LEADER_CHANGED'],
-      ['rescind-le3-fw2', FW2, ['o2'], 'LEADER_CHANGED'],
-    ],
-  );
+  assert.equal([...s.offers.keys()].sort(), ['o1', 'o2'], 'the offers are still outstanding');
+  assert.equal(agent(s).offered, res('cpus:2;mem:4096'));
+  assert.equal(owed(s, 'OffersRescinded'), [], 'nobody is told of a rescind');
+  assert.is(fw(s).filters.size, 1, 'refuse filters hold across the election');
+  // An accept of an offer of the old epoch is judged like any other.
+  when(s, accepted({ frameworkId: 'fw1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1;mem:128' }] }));
+  assert.ok(s.tasks.has('fw1/t1' as TaskKey));
   // The new leader's offers hold; the old leader's do not.
   when(
     s,
     offersCreated({ frameworkId: 'fw1', epoch: 1, offerId: 'o3', agentId: 'a1', resources: 'cpus:1' }),
     offersCreated({ frameworkId: 'fw1', epoch: 3, offerId: 'o4', agentId: 'a1', resources: 'cpus:1' }),
   );
-  assert.equal([...s.offers.keys()], ['o4']);
+  assert.equal([...s.offers.keys()].sort(), ['o2', 'o4']);
   // A lower (or equal) epoch changes nothing.
   const stale = s.counters.staleDecisionsIgnored;
   when(s, leaderElected(2), leaderElected(3, { masterId: 'other' }));
@@ -977,6 +974,33 @@ test('LeaderElected with a higher epoch rescinds all old-epoch offers; a lower e
   assert.is(s.leader!.masterId, 'm3');
   assert.ok(s.offers.has('o4' as OfferId), 'offers survive a stale election');
   assert.is(s.counters.staleDecisionsIgnored, stale + 2);
+});
+
+test('LeaderElected as older builds wrote it (no `offers`) rescinds every outstanding offer, as it meant then; filters hold', () => {
+  const s = given(
+    leaderElected(1, { offers: null }),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096' }),
+    frameworkSubscribed({ frameworkId: 'fw1' }),
+    frameworkSubscribed({ frameworkId: 'fw2' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o1', agentId: 'a1', resources: 'cpus:2;mem:4096' }),
+    offersCreated({ frameworkId: 'fw2', offerId: 'o2', agentId: 'a1', resources: 'cpus:1' }),
+    offersCreated({ frameworkId: 'fw1', offerId: 'o0', agentId: 'a1', resources: 'cpus:1' }),
+    declined({ frameworkId: 'fw1', offerIds: ['o0'], refuseSeconds: 3600 }),
+  );
+  when(s, leaderElected(2, { id: 'le2', offers: null }));
+  assert.is(s.offers.size, 0, 'every offer rescinded');
+  assert.equal(agent(s).offered, res(''));
+  assert.is(s.retiredOffers.get('o1' as OfferId), 'RESCINDED');
+  const told = owed(s, 'OffersRescinded') as { id: string; frameworkId: string; offerIds: string[]; reason: string }[];
+  assert.equal(
+    told.map((d) => [d.id, d.frameworkId, d.offerIds, d.reason]).sort(),
+    [
+      ['rescind-le2-fw1', 'fw1', ['o1'], 'LEADER_CHANGED'],
+      ['rescind-le2-fw2', 'fw2', ['o2'], 'LEADER_CHANGED'],
+    ],
+    'one rescind per framework, with the ids older builds gave them',
+  );
+  assert.is(fw(s).filters.size, 1, 'refuse filters hold');
 });
 
 // --- framework removal ----------------------------------------------------------------------
@@ -1061,7 +1085,7 @@ test('determinism: folding the same events twice from initialState gives deep-eq
   assert.is(a.epoch, 2);
   assert.ok(a.counters.eventsFolded > 20);
   assert.is(a.completedFrameworks.length, 1);
-  assert.equal(fw(a).filters.get(A1)!.resources, res('cpus:2'));
+  assert.equal(fw(a).filters.get(filterKey(A1, '*'))!.resources, res('cpus:2'));
   // And one changed event changes the state.
   const c = foldAll(evs.slice(0, -1));
   assert.is.not(canonicalJson(a), canonicalJson(c));

@@ -650,7 +650,17 @@ test('resourcesFromMesos: what the kernel does not model is refused with a reaso
     assert.not.ok(r.ok, JSON.stringify(json));
     if (!r.ok) assert.match(r.error, why);
   };
-  refused([{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, role: 'web', disk: { persistence: { id: 'v' } } }], /disk info/);
+  refused([{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, role: 'web', disk: { source: { type: 'MOUNT' } } }], /disk sources/);
+  refused([{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, role: 'web', disk: { persistence: { id: 'v' }, volume: { container_path: 'd', mode: 'RW', host_path: '/x' } } }], /no host_path/);
+  refused([{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, disk: { persistence: { id: 'v' } } }], /only for disk/);
+  // A persistent volume is a disk resource with disk info, both ways.
+  const vol = { name: 'disk', type: 'SCALAR', scalar: { value: 64 }, role: 'web', disk: { persistence: { id: 'v1', principal: 'p' }, volume: { container_path: 'data', mode: 'RW' } } };
+  const ours = resourcesFromMesos(mesosResources([vol]));
+  assert.ok(ours.ok);
+  if (ours.ok) {
+    assert.equal(ours.resources, [{ name: 'disk', type: 'SCALAR', scalar: 64, reservations: [{ type: 'STATIC', role: 'web' }], disk: { persistence: { id: 'v1', principal: 'p' }, volume: { containerPath: 'data', mode: 'RW' } } }]);
+    assert.equal(resourcesToMesos(ours.resources)[0]!.disk, { persistence: { id: 'v1', principal: 'p' }, volume: { container_path: 'data', mode: 'RW' } });
+  }
   refused([{ name: 'cpus', type: 'SCALAR', scalar: { value: 1 }, revocable: {} }], /revocable/);
   refused([{ name: 'x', type: 'TEXT' }], /resource 0 \('x'\): TEXT is not a resource type/);
   refused([{ name: 'cpus', type: 'SCALAR' }], /needs 'scalar'/);
@@ -953,7 +963,7 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
   refused(taskJson({ kill_policy: { grace_period: { nanoseconds: -1 } } }), /must not be negative/);
   refused({ name: 'n', task_id: { value: 't' }, agent_id: { value: 'a' } }, /needs 'command'/);
   refused(taskJson({}, { shell: true }), /'command.value' is required/);
-  refused(taskJson({ resources: [{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, disk: { persistence: { id: 'v' } } }] }), /disk info/);
+  refused(taskJson({ resources: [{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, disk: { source: { type: 'PATH' } } }] }), /disk sources/);
   refused(taskJson({ agent_id: { value: 'not/a token' } }), /agent_id/);
 });
 
