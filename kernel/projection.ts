@@ -792,7 +792,7 @@ function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
         executorId,
         state: 'TASK_STAGING',
         statuses: [{ state: 'TASK_STAGING', timestamp: e.time, source: 'SOURCE_MASTER' }],
-        unacknowledged: null,
+        unacknowledged: [],
         launchSeq: seq,
         holdsResources: true,
       };
@@ -909,8 +909,8 @@ function taskStatusUpdated(state: State, e: EventOf<'TaskStatusUpdated'>): State
   }
   state.counters.validStatusUpdates++;
   applyStatus(state, t, s);
-  if (s.uuid !== undefined) t.unacknowledged = s.uuid;
-  else if (isTerminal(t.state)) completeTask(state, t);
+  if (s.uuid !== undefined) t.unacknowledged.push(s.uuid);
+  else if (isTerminal(t.state) && t.unacknowledged.length === 0) completeTask(state, t);
   return state;
 }
 
@@ -921,9 +921,10 @@ function statusAcknowledged(state: State, e: EventOf<'StatusAcknowledged'>): Sta
     return state;
   }
   state.counters.validAcknowledgements++;
-  if (t.unacknowledged === e.uuid) {
-    t.unacknowledged = null;
-    if (isTerminal(t.state)) completeTask(state, t);
+  const i = t.unacknowledged.indexOf(e.uuid);
+  if (i >= 0) {
+    t.unacknowledged.splice(i, 1);
+    if (t.unacknowledged.length === 0 && isTerminal(t.state)) completeTask(state, t);
   }
   return state;
 }
@@ -943,7 +944,14 @@ export function applyStatus(state: State, t: TaskState, s: StatusInput): void {
     healthy: s.healthy,
     ...(s.checkStatus !== undefined ? { checkStatus: s.checkStatus } : {}),
   });
-  if (t.statuses.length > LIMITS.statusesPerTask) t.statuses.splice(1, 1); // keep the first (STAGING)
+  if (t.statuses.length > LIMITS.statusesPerTask) {
+    const [gone] = t.statuses.splice(1, 1); // keep the first (STAGING)
+    // An update whose record is gone can no longer be delivered again: it is not awaited either.
+    if (gone?.uuid !== undefined) {
+      const i = t.unacknowledged.indexOf(gone.uuid);
+      if (i >= 0) t.unacknowledged.splice(i, 1);
+    }
+  }
   const holds = holdsResources(t.state);
   if (!holds && t.holdsResources) releaseResources(state, t);
   else if (holds && !t.holdsResources) holdResources(state, t);

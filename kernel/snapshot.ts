@@ -8,7 +8,7 @@
 import { deserialize, serialize } from 'node:v8';
 import type { State } from './state.js';
 
-export const PROJECTION_VERSION = 3;
+export const PROJECTION_VERSION = 4;
 
 export interface Snapshot {
   readonly seq: number;

@@ -180,8 +180,13 @@ export interface TaskState {
   state: TaskStateName;
   /** Status history (the most recent ones are kept). */
   readonly statuses: StatusRecord[];
-  /** The uuid of the latest update that awaits acknowledgement, if any. */
-  unacknowledged: string | null;
+  /**
+   * The uuids of its updates that await acknowledgement, oldest first. Each update is delivered to
+   * the framework until it is acknowledged (the leader re-delivers them; see master/redelivery.ts);
+   * a terminal task is completed once none is left. Updates whose record fell out of `statuses`
+   * (more than LIMITS.statusesPerTask) can no longer be delivered and are dropped from here too.
+   */
+  readonly unacknowledged: string[];
   /** The agent command that launches it. */
   readonly launchSeq: number;
   /** Resources still counted as used (released when it reaches a terminal state). */

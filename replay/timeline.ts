@@ -59,7 +59,7 @@ function snapTask(s: State, k: TaskKey): Snap | null {
     agent: t.agentId,
     live: s.tasks.has(k) ? 'live' : 'completed',
     resources: t.holdsResources ? 'held' : 'released',
-    awaiting: t.unacknowledged ?? '',
+    awaiting: t.unacknowledged.join(','),
   };
 }
 

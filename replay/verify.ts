@@ -15,7 +15,7 @@
  * - STALE_EPOCH_EFFECT: a decision of a stale epoch changed nothing in the fold (the state is
  *   compared before and after it), and no agent ran a task that only a stale command launched.
  * - UNACKNOWLEDGED: every status update with a uuid was acknowledged, or can still be (its task
- *   is live and the update is its latest); updates of a removed framework need none. With
+ *   is live and still awaits it); updates of a removed framework need none. With
  *   `quiescent`, pending ones count too.
  * - NOT_TERMINAL (with `quiescent`): every task is terminal.
  */
@@ -366,7 +366,7 @@ export class Verifier {
     let pending = 0;
     for (const [uuid, p] of this.unacked) {
       const t = s.tasks.get(p.key);
-      const stillAcknowledgeable = t !== undefined && t.statuses.some((r) => r.uuid === uuid);
+      const stillAcknowledgeable = t !== undefined && t.unacknowledged.includes(uuid);
       if (stillAcknowledgeable && !this.o.quiescent) {
         pending++;
         continue;

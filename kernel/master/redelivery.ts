@@ -4,9 +4,9 @@
  * In Mesos the agent keeps an update and re-sends it to the framework, with backoff (10 s doubling
  * to 10 min), until the framework acknowledges it. Here the log keeps the update, and a framework
  * reads it from there once; if it does not acknowledge it (it missed it, crashed before acting on
- * it, or lost it in a failover), the leader delivers it again — the latest unacknowledged update
- * of each task, as the projection has it — on the same backoff: first `minMs` after the update was
- * folded, then twice as long each time, up to `maxMs`. Re-delivery is not a fact: nothing is
+ * it, or lost it in a failover), the leader delivers it again — every unacknowledged update of
+ * each task, oldest first, as the projection has them — on the same backoff: first `minMs` after
+ * the oldest was folded, then twice as long each time, up to `maxMs`. Re-delivery is not a fact: nothing is
  * appended to the log. An HTTP framework gets an UPDATE on its subscription stream; a native SDK
  * framework gets the status on `live.fw.<frameworkId>.update` (core NATS, not stored), which the
  * SDK merges into `updates$`. A new update of the task, or its acknowledgement, resets or ends the
@@ -29,16 +29,23 @@ export interface RedeliveryOptions {
 }
 
 interface Entry {
+  /** The oldest unacknowledged update when the schedule was (re)started: a change restarts it. */
   uuid: string;
   dueAt: number;
   intervalMs: number;
 }
 
-/** The latest update of a task that awaits its acknowledgement, as the framework was told it. */
-export function unacknowledgedStatus(t: TaskState): TaskStatus | undefined {
-  if (t.unacknowledged === null) return undefined;
-  const r = t.statuses.find((x) => x.uuid === t.unacknowledged);
-  if (r === undefined) return undefined;
+/** The updates of a task that await their acknowledgement, oldest first, as the framework was told them. */
+export function unacknowledgedStatuses(t: TaskState): TaskStatus[] {
+  const out: TaskStatus[] = [];
+  for (const uuid of t.unacknowledged) {
+    const r = t.statuses.find((x) => x.uuid === uuid);
+    if (r !== undefined) out.push(statusOf(t, r));
+  }
+  return out;
+}
+
+function statusOf(t: TaskState, r: TaskState['statuses'][number]): TaskStatus {
   return {
     agentId: t.agentId,
     frameworkId: t.frameworkId,
@@ -63,7 +70,10 @@ export class RedeliverySchedule {
   /** Start over from a state (a new leader): every unacknowledged update is due after minMs. */
   seed(state: State, now: number): void {
     this.entries.clear();
-    for (const t of state.tasks.values()) if (t.unacknowledged !== null) this.entries.set(t.key, { uuid: t.unacknowledged, dueAt: now + this.o.minMs, intervalMs: this.o.minMs });
+    for (const t of state.tasks.values()) {
+      const oldest = t.unacknowledged[0];
+      if (oldest !== undefined) this.entries.set(t.key, { uuid: oldest, dueAt: now + this.o.minMs, intervalMs: this.o.minMs });
+    }
   }
 
   /** After `e` was folded into `state`. */
@@ -71,12 +81,13 @@ export class RedeliverySchedule {
     if (e.type === 'TaskStatusUpdated' || e.type === 'StatusAcknowledged') {
       const key = e.type === 'TaskStatusUpdated' ? taskKey(e.status.frameworkId, e.status.taskId) : taskKey(e.frameworkId, e.taskId);
       const t = state.tasks.get(key);
-      if (t === undefined || t.unacknowledged === null) {
+      const oldest = t?.unacknowledged[0];
+      if (oldest === undefined) {
         this.entries.delete(key);
         return;
       }
       const cur = this.entries.get(key);
-      if (cur === undefined || cur.uuid !== t.unacknowledged) this.entries.set(key, { uuid: t.unacknowledged, dueAt: now + this.o.minMs, intervalMs: this.o.minMs });
+      if (cur === undefined || cur.uuid !== oldest) this.entries.set(key, { uuid: oldest, dueAt: now + this.o.minMs, intervalMs: this.o.minMs });
     } else if (e.type === 'FrameworkRemoved') {
       for (const key of [...this.entries.keys()]) if (key.startsWith(`${e.frameworkId}/`)) this.entries.delete(key);
     }
@@ -92,17 +103,17 @@ export class RedeliverySchedule {
     for (const [key, e] of this.entries) {
       if (e.dueAt > now) continue;
       const t = state.tasks.get(key);
-      if (t === undefined || t.unacknowledged !== e.uuid) {
+      if (t === undefined || t.unacknowledged[0] !== e.uuid) {
         this.entries.delete(key);
         continue;
       }
       if (state.frameworks.get(t.frameworkId)?.status !== 'ACTIVE') continue;
-      const status = unacknowledgedStatus(t);
-      if (status === undefined) {
+      const statuses = unacknowledgedStatuses(t);
+      if (statuses.length === 0) {
         this.entries.delete(key);
         continue;
       }
-      out.push({ frameworkId: t.frameworkId, status });
+      for (const status of statuses) out.push({ frameworkId: t.frameworkId, status });
       e.intervalMs = Math.min(e.intervalMs * 2, this.o.maxMs);
       e.dueAt = now + e.intervalMs;
     }

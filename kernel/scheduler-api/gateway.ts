@@ -31,7 +31,7 @@ import type { Follower } from '../master/follower.js';
 import type { State } from '../state.js';
 import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert.js';
 import { reconcileStatuses } from './reconcile.js';
-import { unacknowledgedStatus } from '../master/redelivery.js';
+import { unacknowledgedStatuses } from '../master/redelivery.js';
 import { encodeRecord } from './recordio.js';
 import { type Call, parseCall } from './wire.js';
 
@@ -481,8 +481,7 @@ function unacknowledged(s: State, frameworkId: FrameworkId): TaskStatus[] {
   const out: TaskStatus[] = [];
   for (const k of f?.taskKeys ?? []) {
     const t = s.tasks.get(k);
-    const status = t === undefined ? undefined : unacknowledgedStatus(t);
-    if (status !== undefined) out.push(status);
+    if (t !== undefined) out.push(...unacknowledgedStatuses(t));
   }
   return out;
 }

@@ -68,7 +68,7 @@ test('native SDK framework: an update it does not acknowledge comes again (same 
     assert.is(await statusEventsInLog(fw.frameworkId, 'n1'), 1, 'the log holds it once');
 
     await fw.acknowledge(copies[0]!.s);
-    await waitFor(() => master.state().tasks.get(`${fw.frameworkId}/n1` as never)?.unacknowledged === null, 'the acknowledgement folded');
+    await waitFor(() => master.state().tasks.get(`${fw.frameworkId}/n1` as never)?.unacknowledged.length === 0, 'the acknowledgement folded');
     const after = seen.length;
     const until = Date.now() + MAX_MS * 2;
     await waitFor(() => Date.now() >= until, 'two maximal retry intervals', MAX_MS * 4, 50);
@@ -99,7 +99,7 @@ test('HTTP framework: an unacknowledged update comes again on its stream; an ack
     assert.is(await statusEventsInLog(fw.frameworkId, 'h1'), 1);
     const s = running[0]!;
     assert.is((await fw.call('ACKNOWLEDGE', { acknowledge: { agent_id: s.agent_id, task_id: s.task_id, uuid: s.uuid } })).status, 202);
-    await waitFor(() => master.state().tasks.get(`${fw.frameworkId}/h1` as never)?.unacknowledged === null, 'the acknowledgement folded');
+    await waitFor(() => master.state().tasks.get(`${fw.frameworkId}/h1` as never)?.unacknowledged.length === 0, 'the acknowledgement folded');
     const after = fw.statuses('h1').length;
     const until = Date.now() + MAX_MS * 2;
     await waitFor(() => Date.now() >= until, 'two maximal retry intervals', MAX_MS * 4, 50);

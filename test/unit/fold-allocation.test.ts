@@ -272,6 +272,8 @@ test('AgentDrainStarted: deactivated, offers rescinded, tasks killed with the sm
   when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'KILLED', uuid: 'u2' }));
   assert.is(agent(s).drain!.state, 'DRAINING', 'until the terminal update is acknowledged');
   when(s, ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u2' }));
+  assert.is(agent(s).drain!.state, 'DRAINING', 'and every update before it (RUNNING, u1)');
+  when(s, ack({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', uuid: 'u1' }));
   assert.is(agent(s).drain!.state, 'DRAINED');
   const [gone] = owed(s, 'AgentRemoved');
   assert.equal([gone!.agentId, gone!.reason], ['a1', 'OPERATOR']);

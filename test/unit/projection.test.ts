@@ -588,11 +588,11 @@ test('status STARTING → RUNNING → FINISHED; resources released at FINISHED; 
   const base = { frameworkId: 'fw1', agentId: 'a1', taskId: 't1' };
   when(s, status({ ...base, state: 'STARTING', uuid: 'u1' }));
   assert.is(s.tasks.get(key('fw1', 't1'))!.state, 'TASK_STARTING');
-  assert.is(s.tasks.get(key('fw1', 't1'))!.unacknowledged, 'u1');
+  assert.equal(s.tasks.get(key('fw1', 't1'))!.unacknowledged, ['u1']);
   when(s, ack({ ...base, uuid: 'u1' }), status({ ...base, state: 'RUNNING', uuid: 'u2' }), ack({ ...base, uuid: 'u2' }));
   const t = s.tasks.get(key('fw1', 't1'))!;
   assert.is(t.state, 'TASK_RUNNING');
-  assert.is(t.unacknowledged, null);
+  assert.equal(t.unacknowledged, []);
   assert.equal(agent(s).used, res('cpus:1;mem:1024'));
 
   when(s, status({ ...base, state: 'FINISHED', uuid: 'u3' }));
@@ -623,17 +623,27 @@ test('status STARTING → RUNNING → FINISHED; resources released at FINISHED; 
   assert.equal(agent(s).used, []);
 });
 
-test('acknowledging an older uuid does not complete a terminal task; a bogus ack is counted invalid', () => {
+test('every update is awaited: a terminal task completes only when all its updates are acknowledged, in any order; a bogus ack is counted invalid', () => {
   const s = withTask();
   const base = { frameworkId: 'fw1', agentId: 'a1', taskId: 't1' };
-  when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }), status({ ...base, state: 'FAILED', uuid: 'u2' }), ack({ ...base, uuid: 'u1' }));
+  when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }), status({ ...base, state: 'FAILED', uuid: 'u2' }));
+  assert.equal(s.tasks.get(key('fw1', 't1'))!.unacknowledged, ['u1', 'u2'], 'both awaited, oldest first');
+  when(s, ack({ ...base, uuid: 'u1' }));
   assert.ok(s.tasks.has(key('fw1', 't1')));
-  assert.is(s.tasks.get(key('fw1', 't1'))!.unacknowledged, 'u2');
+  assert.equal(s.tasks.get(key('fw1', 't1'))!.unacknowledged, ['u2']);
   when(s, ack({ ...base, uuid: 'nope' }));
   assert.is(s.counters.invalidAcknowledgements, 1);
   assert.ok(s.tasks.has(key('fw1', 't1')));
   when(s, ack({ ...base, uuid: 'u2' }));
   assert.is(s.tasks.has(key('fw1', 't1')), false);
+  // The terminal update acknowledged first: the task waits for the earlier one.
+  resetIds();
+  const s2 = withTask();
+  when(s2, status({ ...base, state: 'RUNNING', uuid: 'u1' }), status({ ...base, state: 'FINISHED', uuid: 'u2' }), ack({ ...base, uuid: 'u2' }));
+  assert.ok(s2.tasks.has(key('fw1', 't1')), 'not completed while u1 is awaited');
+  assert.equal(s2.tasks.get(key('fw1', 't1'))!.unacknowledged, ['u1']);
+  when(s2, ack({ ...base, uuid: 'u1' }));
+  assert.is(s2.tasks.has(key('fw1', 't1')), false);
 });
 
 test('a terminal update without uuid completes the task at once', () => {
@@ -652,7 +662,7 @@ test('an illegal transition (FINISHED → RUNNING) is ignored and counted', () =
   when(s, status({ ...base, state: 'RUNNING', uuid: 'u3' }));
   const t = s.tasks.get(key('fw1', 't1'))!;
   assert.is(t.state, 'TASK_FINISHED');
-  assert.is(t.unacknowledged, 'u2');
+  assert.equal(t.unacknowledged, ['u1', 'u2'], 'the illegal update is not awaited');
   assert.is(s.counters.invalidStatusUpdates, before + 1);
   assert.equal(agent(s).used, [], 'resources are not taken back');
   // RUNNING → STARTING and anything → STAGING are illegal too.
@@ -682,7 +692,7 @@ test('a duplicate uuid (a retry) is ignored', () => {
   const n = t.statuses.length;
   when(s, status({ ...base, state: 'RUNNING', uuid: 'u1' }));
   assert.is(t.statuses.length, n);
-  assert.is(t.unacknowledged, null, 'the retried update does not await a second acknowledgement');
+  assert.equal(t.unacknowledged, [], 'the retried update does not await a second acknowledgement');
   assert.is(s.counters.validStatusUpdates, 1);
   // Even a retried terminal update carrying an old uuid changes nothing.
   when(s, status({ ...base, state: 'FAILED', uuid: 'u1' }));

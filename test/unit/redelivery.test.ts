@@ -50,14 +50,16 @@ test('given an unacknowledged update, then it is due after MIN, then after 2·MI
   assert.equal(gaps, [2 * MIN, 4 * MIN, MAX, MAX]);
 });
 
-test('when a newer update comes, then the schedule restarts for it; when acknowledged, then nothing is due', () => {
+test('every unacknowledged update of a task is delivered again, oldest first; when the oldest is acknowledged the schedule restarts for the next; when all are, nothing is due', () => {
   const s = launched();
   const sched = new RedeliverySchedule({ minMs: MIN, maxMs: MAX });
   fold(s, sched, 0, status({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', state: 'STARTING', uuid: 'u1' }));
   fold(s, sched, 5_000, status({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u2' }));
-  assert.equal(sched.due(s, MIN), [], 'the STARTING schedule is gone');
-  assert.equal(sched.due(s, 5_000 + MIN).map((d) => d.status.uuid), ['u2']);
-  fold(s, sched, 20_000, ack({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', uuid: 'u2' }));
+  assert.equal(sched.due(s, MIN).map((d) => d.status.uuid), ['u1', 'u2'], 'a newer update does not replace the older one: both are owed, in order');
+  fold(s, sched, 12_000, ack({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', uuid: 'u1' }));
+  assert.equal(sched.due(s, 12_000 + MIN - 1), [], 'restarted for u2 when u1 was acknowledged');
+  assert.equal(sched.due(s, 12_000 + MIN).map((d) => d.status.uuid), ['u2']);
+  fold(s, sched, 40_000, ack({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', uuid: 'u2' }));
   assert.equal(sched.due(s, 10 * MAX), []);
   assert.is(sched.size(), 0);
 });
