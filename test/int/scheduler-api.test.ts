@@ -457,11 +457,16 @@ test('failover: re-SUBSCRIBE takes over (ERROR "Framework failed over" on the ol
   const fo2 = await subscribe(info, { frameworkId: fid });
   assert.is(fo2.frameworkId, fid);
   assert.is.not(fo2.streamId, fo1.streamId);
-  const again = (await fo2.next((e) => e.type === 'UPDATE' && e.update.status.task_id.value === 't-fo', 'the unacknowledged update again')).e.update.status as Ev;
-  assert.is(again.state, 'TASK_RUNNING');
+  // Every update fo1 did not acknowledge (STARTING, then RUNNING) is delivered again, in order.
+  const again = (await fo2.next((e) => e.type === 'UPDATE' && e.update.status.task_id.value === 't-fo' && e.update.status.state === 'TASK_RUNNING', 'the unacknowledged update again')).e.update.status as Ev;
   assert.is(again.uuid, running.uuid, 'the same update (same uuid) is delivered again');
+  assert.equal(
+    fo2.statuses('t-fo').map((x) => x.state),
+    ['TASK_STARTING', 'TASK_RUNNING'],
+    'both unacknowledged updates, oldest first',
+  );
   await fo2.settleAcks();
-  assert.equal(fo2.acks.map((a) => a.status), [202]);
+  assert.equal(fo2.acks.map((a) => a.status), [202, 202]);
   const err = await fo1.next((e) => e.type === 'ERROR', 'ERROR on the old stream');
   assert.equal(err.e, { type: 'ERROR', error: { message: 'Framework failed over' } });
   await fo1.stream.end('the old stream to end');
