@@ -1,8 +1,11 @@
 /**
  * Chaos: kill a framework (SIGKILL) in the middle of its work and start it again: it subscribes
  * again within its failover timeout, keeps its tasks, reconciles what it had launched and finishes
- * its plan. Masters, agents and the framework are processes of their own; two masters, so that the
- * standby's view is exercised too. Afterwards the whole log is folded with the invariant checker.
+ * its plan. Then kill an agent with tasks running (SIGKILL), together with the framework, and start
+ * both again: the agent re-attaches to its tasks (they keep running; their later ends are
+ * reported), the framework comes back; no task is lost or run twice. Masters, agents and the
+ * framework are processes of their own; two masters, so that the standby's view is exercised too.
+ * Afterwards the whole log is folded with the invariant checker.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -23,6 +26,8 @@ const MASTER_ARGS = ['--leader-lease', '1s', '--allocation-interval', '100ms', '
 let nats: TestNats;
 let masters: MasterProcess[] = [];
 const children: ChildProcessHandle[] = [];
+const agentArgs: string[][] = [];
+const agents: Array<ChildProcessHandle & { agentId: string }> = [];
 
 test.before(async () => {
   nats = await withNats();
@@ -30,9 +35,10 @@ test.before(async () => {
   await waitFor(() => findLeader(masters), 'a leader', 20_000);
   const cgroupsRoot = `mesos-chaos-${randomUUID().slice(0, 8)}`;
   for (let i = 0; i < 2; i++) {
-    children.push(
-      await spawnAgent(nats.url, ['--work-dir', join(dir, `agent-${i}`), '--resources', 'cpus:4;mem:4096;disk:1024', '--cgroups-root', cgroupsRoot, '--kill-grace-period', '500ms']),
-    );
+    agentArgs.push(['--work-dir', join(dir, `agent-${i}`), '--resources', 'cpus:4;mem:4096;disk:1024', '--cgroups-root', cgroupsRoot, '--kill-grace-period', '500ms']);
+    const a = await spawnAgent(nats.url, agentArgs[i]!);
+    agents.push(a);
+    children.push(a);
   }
 });
 
@@ -104,6 +110,75 @@ test('SIGKILL a framework mid-stream: it comes back within its failover timeout,
     const notFinished = [...Array.from({ length: 60 }, (_, i) => `job-${i}`)].filter((t) => states.get(t) !== 'TASK_FINISHED');
     assert.equal(notFinished, [], 'every task of the plan finished, by the log');
     process.stdout.write(`  framework killed with ${running} tasks running; ${r.events} events in the log\n`);
+  } finally {
+    await bus.close();
+  }
+});
+
+test('SIGKILL an agent with tasks running and the framework at once; both come back: the tasks are re-attached and finish, none lost, none run twice', async () => {
+  const frameworkId = `chaos-fw2-${randomUUID().slice(0, 8)}`;
+  const options = {
+    nats: nats.url,
+    frameworkId,
+    name: 'chaos-framework-2',
+    tasks: 60,
+    prefix: 'work',
+    command: 'sleep 3',
+    resources: 'cpus:0.2;mem:32',
+    perOffer: 8,
+    failoverTimeoutMs: 60_000,
+    journal: join(dir, 'framework-2.journal'),
+  };
+  const first = await spawnFramework(options);
+  children.push(first);
+  const victim = agents[0]!;
+  const runningOnVictim = async (): Promise<string[]> => {
+    const st = (await leaderState()) as unknown as { frameworks: Array<{ id: string; tasks: Array<{ id: string; state: string; slave_id: string }> }> };
+    return (st.frameworks.find((f) => f.id === frameworkId)?.tasks ?? []).filter((t) => t.state === 'TASK_RUNNING' && t.slave_id === victim.agentId).map((t) => t.id);
+  };
+  const finishedBy = (h: ChildProcessHandle): number => h.events().filter((e) => e.ev === 'update' && e.state === 'TASK_FINISHED').length;
+  await waitFor(() => finishedBy(first) >= 8, 'eight tasks to finish', 60_000, 50);
+  const caught = await waitFor(async () => {
+    const r = await runningOnVictim();
+    return r.length >= 2 ? r : undefined;
+  }, 'tasks running on the agent to be killed', 30_000, 50);
+
+  const killedAt = Date.now();
+  victim.proc.kill('SIGKILL');
+  first.proc.kill('SIGKILL');
+  await Promise.all([victim.exited, first.exited]);
+  // Both come back: the agent on its work dir (the same agent), the framework with its id.
+  const again = await spawnAgent(nats.url, agentArgs[0]!);
+  children.push(again);
+  agents[0] = again;
+  assert.is(again.agentId, victim.agentId, 'the same agent');
+  const reattached = /recovered: ([^)\n]*)/.exec(again.output())?.[1] ?? '';
+  const stillRunning = Number(/(\d+) running/.exec(reattached)?.[1] ?? 0);
+  assert.ok(stillRunning >= 1, `the restarted agent re-attached to running tasks (${reattached})`);
+  const second = await spawnFramework(options);
+  children.push(second);
+  await waitFor(() => second.events().some((e) => e.ev === 'done'), 'the plan to finish', 120_000, 100).catch((err: Error) => {
+    throw new Error(`${err.message}; the framework's last events ${JSON.stringify(second.events().slice(-3))}; its output: ${second.output().slice(-3000)}`);
+  });
+  const tookMs = Date.now() - killedAt;
+
+  const bus = await connectBus({ servers: nats.url, name: 'verify-2', log });
+  try {
+    const r = await verifyLog(bus);
+    assert.equal(r.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`), [], 'the log holds every invariant (none launched twice, no over-commit, every update acknowledged or pending)');
+    const fw = r.state.frameworks.get(frameworkId as never)!;
+    const ends = new Map<string, string[]>();
+    const record = (t: { taskId: string; statuses: ReadonlyArray<{ state: string }> }): void => void ends.set(t.taskId, t.statuses.map((x) => x.state));
+    for (const key of fw.taskKeys) record(r.state.tasks.get(key)!);
+    for (const t of fw.completedTasks) record(t);
+    // Every task of the plan finished, and the ones that ran on the killed agent were not written off.
+    const plan = Array.from({ length: 60 }, (_, i) => `work-${i}`);
+    assert.equal(plan.filter((t) => ends.get(t)?.at(-1) !== 'TASK_FINISHED'), [], 'every task finished');
+    for (const t of caught) {
+      const states = ends.get(t) ?? [];
+      assert.not.ok(states.some((x) => x === 'TASK_LOST' || x === 'TASK_FAILED' || x === 'TASK_KILLED'), `${t}, running on the killed agent, was kept: ${states.join(' → ')}`);
+    }
+    process.stdout.write(`  agent and framework killed with ${caught.length} tasks running on the agent (re-attached: ${reattached || '?'}); plan done ${tookMs} ms after the kill; ${r.events} events\n`);
   } finally {
     await bus.close();
   }
