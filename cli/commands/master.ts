@@ -16,6 +16,12 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'framework-ping-timeout', type: 'duration', default: '5s', help: 'How often native (NATS) frameworks are pinged, and how long each ping waits' },
   { name: 'max-framework-ping-timeouts', type: 'int', default: 3, help: 'Missed pings after which a native framework is disconnected (its failover timeout starts)' },
   { name: 'leader-lease', type: 'duration', default: '2s', help: 'Leader lease: a standby takes over this long after the leader stops renewing it' },
+  {
+    name: 'leader-stall-timeout',
+    type: 'duration',
+    default: '3s',
+    help: 'A leader whose main thread is blocked (or whose fold is stuck) this long gives its lease up (at least --leader-lease)',
+  },
   { name: 'snapshot-every', type: 'int', default: 10_000, help: 'The leader snapshots the projection every this many events (0: never); a cold master starts from the newest' },
   {
     name: 'snapshot-history',
@@ -71,6 +77,7 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       streamReplicas: num(v['stream-replicas'] as number) ?? 1,
       heartbeatIntervalMs: v['heartbeat-interval'] as number,
       leaderLeaseMs: v['leader-lease'] as number,
+      leaderStallTimeoutMs: v['leader-stall-timeout'] as number,
       snapshotEveryEvents: v['snapshot-every'] as number,
       snapshotHistory: v['snapshot-history'] as number,
       maxBodyBytes: v['max-body-bytes'] as number,

@@ -310,6 +310,7 @@ export function createLeadership(
         ttlMs: o.leaderLeaseMs,
         masterId: me.masterId,
         replicas: o.streamReplicas,
+        stallMs: o.leaderStallTimeoutMs,
         // A fold stuck behind the log for a whole lease (or 5 s, whichever is longer) cannot lead.
         healthy: () => follower.healthy(Math.max(o.leaderLeaseMs, FOLD_STALL_MS)),
       },

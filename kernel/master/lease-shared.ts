@@ -12,6 +12,8 @@ export interface LeaseWorkerData {
   readonly servers: string[];
   readonly masterId: string;
   readonly ttlMs: number;
+  /** A beat older than this means the main thread cannot lead (≥ ttlMs). */
+  readonly stallMs: number;
   readonly replicas: number;
   readonly shared: SharedArrayBuffer;
   readonly logLevel: string;

@@ -9,9 +9,10 @@
  *
  * It renews (or takes) the lease only while the main thread vouches for itself: the main thread
  * writes a timestamp into shared memory (the "beat") at a fraction of the TTL, and only while its
- * fold keeps up with the log. A beat older than the TTL means the main thread cannot lead (it is
- * blocked, or its fold is stuck): the lease is given up at once (deleted, so a standby takes over
- * without waiting for the expiry) and not taken again until the beat is fresh.
+ * fold keeps up with the log. A beat older than `stallMs` (the TTL, or more: a large cluster's
+ * allocation cycle or a major GC may hold the main thread for half a second) means the main thread
+ * cannot lead (it is blocked, or its fold is stuck): the lease is given up at once (deleted, so a
+ * standby takes over without waiting for the expiry) and not taken again until the beat is fresh.
  *
  * Presence: while it holds the lease, this thread answers requests on `live.master.<masterId>`.
  * Standbys probe the holder there every PROBE_MS. NATS answers "no responders" at once when nobody
@@ -125,7 +126,7 @@ async function round(): Promise<void> {
   try {
     const bucket = await open();
     const age = Date.now() - shared.beat();
-    const fresh = age <= d.ttlMs;
+    const fresh = age <= d.stallMs;
     if (!fresh) staleSince ??= Date.now();
     else if (staleSince !== null) {
       log.info({ stalledMs: Date.now() - staleSince }, 'the main thread vouches for itself again');
@@ -135,7 +136,7 @@ async function round(): Promise<void> {
       if (!fresh) {
         // The main thread has not vouched for itself for a whole TTL: it cannot lead. Give the lease
         // up now rather than renewing it for a master that does nothing with it.
-        log.warn({ beatAgeMs: age, ttlMs: d.ttlMs }, 'the main thread is stalled (blocked, or its fold is stuck): giving up the leader lease');
+        log.warn({ beatAgeMs: age, stallMs: d.stallMs }, 'the main thread is stalled (blocked, or its fold is stuck): giving up the leader lease');
         const rev = revision;
         setHeld(null);
         await release(rev);

@@ -11,7 +11,7 @@
  * The reverse must hold too: a master whose main thread is stuck must not keep the lease alive from
  * its worker. So the main thread vouches for itself with a beat in shared memory, written on a timer
  * and only while `healthy()` (its fold keeps up with the log). The worker renews, or takes, the
- * lease only while the beat is younger than the TTL, and gives it up at once when it is not.
+ * lease only while the beat is younger than `stallMs`, and gives it up at once when it is not.
  *
  * Holding the lease entitles a master to append LeaderElected; the epoch in the log, not the lease,
  * is what fences a deposed leader's late writes.
@@ -26,6 +26,8 @@ export { LEASE_BUCKET } from './lease-shared.js';
 export interface LeaseOptions {
   readonly servers: string | readonly string[];
   readonly ttlMs: number;
+  /** How long the main thread may go without a beat before the lease is given up (default: the TTL). */
+  readonly stallMs?: number;
   readonly masterId: string;
   readonly replicas: number;
   /** Whether this master can lead right now (its fold keeps up); asked at every beat. */
@@ -59,6 +61,7 @@ export function startLease(o: LeaseOptions, onChange: (held: boolean) => void, l
     servers: parseServers(o.servers),
     masterId: o.masterId,
     ttlMs: o.ttlMs,
+    stallMs: Math.max(o.ttlMs, o.stallMs ?? o.ttlMs),
     replicas: o.replicas,
     shared: shared.buffer,
     logLevel: log.level,

@@ -20,6 +20,11 @@ export const MasterOptions = z.object({
   maxFrameworkPingTimeouts: z.number().int().positive().default(3),
   /** The leader lease: a standby takes over this long after the leader stops renewing it. */
   leaderLeaseMs: z.number().int().positive().default(2000),
+  /**
+   * A leader whose main thread has not run (or whose fold has not kept up) for this long gives its
+   * lease up; at least the lease. A crashed leader is noticed at once (its presence), not after this.
+   */
+  leaderStallTimeoutMs: z.number().int().positive().default(3000),
   /** The leader writes a snapshot of the projection every this many events (0: never). */
   snapshotEveryEvents: z.number().int().nonnegative().default(10_000),
   /** Snapshots kept besides the newest 3, spread evenly over all of history (for `mesos replay state --at`). */
