@@ -140,20 +140,22 @@ export function liveFrameworksFor(o: FailoverOptions, c: { kind: 'history' } | {
 }
 
 /**
- * Offers a declining cluster makes per second: agents / refuse_seconds. Every master folds each
- * offer twice (OffersCreated, then OffersDeclined, which adds a refuse filter), measured at
- * ~70 µs per offer per master at 10,000 agents (bench/takeover-probe.ts), more under contention.
- * Measured on this 2-core machine at 10,000 agents: with a 1 s filter (10,000 offers/s) a standby
- * needed 334 s to fold 2,862 events after loading its snapshot; with 5 s (2,000 offers/s) a
- * replacement master folded the churn at ~6 events/s against ~4/s written, so catching up took
- * minutes. 'auto' keeps the churn at about this many offers per second, with a 1 s floor: a
- * takeover (~1–3 s) still finds hundreds of agents whose filter has run out, at every size.
+ * Offers a declining cluster makes per second: agents × frameworks / refuse_seconds (a refuse
+ * filter is per framework, so an agent declined by one is offered to the next at once; each
+ * framework sees every agent once per refuse_seconds). Every master folds each offer twice
+ * (OffersCreated, then OffersDeclined, which adds a refuse filter): ~30 µs per offer per master on
+ * an idle core at 10,000 agents (decoded events), 40–65 µs under contention. Measured on this
+ * 2-core machine at 10,000 agents with 8 frameworks and a 20 s filter (4,000 offers/s, three
+ * masters folding ~0.2 s of CPU a second each): the standbys fell seconds behind the log and
+ * takeovers took 1–9 s, growing with time. 'auto' keeps the churn at about this many offers per
+ * second in all, with a 1 s floor: a takeover still has the held offers (one agent in
+ * HOLD_EVERY), which the election rescinds, to offer again at every size.
  */
 export const DECLINE_CHURN_PER_SECOND = 500;
 
 export function declineSecondsFor(o: FailoverOptions, c: { kind: 'history' } | { kind: 'cluster'; agents: number }): number {
   if (o.declineSeconds !== 'auto') return o.declineSeconds;
-  return c.kind === 'history' ? 1 : Math.max(1, Math.ceil(c.agents / DECLINE_CHURN_PER_SECOND));
+  return c.kind === 'history' ? 1 : Math.max(1, Math.ceil((c.agents * liveFrameworksFor(o, c)) / DECLINE_CHURN_PER_SECOND));
 }
 
 /** `10000x100000` → { agents, tasks }. */
@@ -731,7 +733,7 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
   const W = Math.max(...results.map((r) => r.label.length));
   notes.push(
     `master flags: --leader-lease ${o.leaderLease} --allocation-interval ${o.allocationInterval} --agent-ping-timeout ${o.agentPingTimeout} --max-agent-ping-timeouts ${o.maxAgentPingTimeouts} --snapshot-every ${o.snapshotEvery}` +
-      `${o.heapMb !== undefined ? `; node --max-old-space-size=${o.heapMb}` : ''}; ${o.masters} masters; declining frameworks: ${o.liveFrameworks === 'auto' ? `1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster (owning its tasks)` : o.liveFrameworks}, holding the offers of one agent in ${HOLD_EVERY} (outstanding at each kill), refuse_seconds ${o.declineSeconds === 'auto' ? `auto (1 with a history; agents / ${DECLINE_CHURN_PER_SECOND} in a large cluster: ~${DECLINE_CHURN_PER_SECOND} offers/s)` : o.declineSeconds}; ` +
+      `${o.heapMb !== undefined ? `; node --max-old-space-size=${o.heapMb}` : ''}; ${o.masters} masters; declining frameworks: ${o.liveFrameworks === 'auto' ? `1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster (owning its tasks)` : o.liveFrameworks}, holding the offers of one agent in ${HOLD_EVERY} (outstanding at each kill), refuse_seconds ${o.declineSeconds === 'auto' ? `auto (1 with a history; agents × frameworks / ${DECLINE_CHURN_PER_SECOND} in a large cluster: ~${DECLINE_CHURN_PER_SECOND} offers/s in all)` : o.declineSeconds}; ` +
       `kill after ${o.settleMs}–${2 * o.settleMs} ms (uniform) of steady state with every master caught up`,
   );
   notes.push('failover = kill -9 (wall clock) → first OffersCreated of the next epoch stored (JetStream timestamp); p99 is nearest-rank (with 20 samples, the largest)');
@@ -834,7 +836,7 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
       masters: o.masters,
       historyCluster: `${o.historyAgents} agents, ${o.historyFrameworks} synthetic frameworks`,
       liveFrameworks: o.liveFrameworks === 'auto' ? `auto (history: 1; clusters: one per ${AGENTS_PER_FRAMEWORK} agents)` : o.liveFrameworks,
-      declineSeconds: o.declineSeconds === 'auto' ? `auto (history 1; clusters agents/${DECLINE_CHURN_PER_SECOND})` : o.declineSeconds,
+      declineSeconds: o.declineSeconds === 'auto' ? `auto (history 1; clusters agents×frameworks/${DECLINE_CHURN_PER_SECOND})` : o.declineSeconds,
       leaderLease: o.leaderLease,
       allocationInterval: o.allocationInterval,
       agentPingTimeout: o.agentPingTimeout,

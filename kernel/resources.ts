@@ -48,6 +48,9 @@ const setKey = (r: Resource, k: string): void => {
 
 /** Identity of a resource for merging: its name, its reservations and, for a volume, its disk info. */
 export const resourceKey = (r: Resource): string => {
+  // The common case, unreserved and not a volume, is keyed by its name: nothing to compute or keep.
+  const res = r.reservations;
+  if ((res === undefined || res.length === 0) && (r.type !== 'SCALAR' || r.disk === undefined)) return r.name;
   let k = (r as Keyed)[KEY];
   if (k !== undefined) return k;
   const rk = reservationKey(r.reservations);
@@ -204,28 +207,29 @@ function emit(map: Map<string, Acc>): Resources {
       r = { name: a.name, type: 'SET', set: [...a.set].sort(), ...base };
     }
     if (r !== undefined) {
-      setKey(r, key);
+      if (key !== r.name) setKey(r, key);
       out.push(r);
     }
   }
   return marked(out);
 }
 
+/** Keep `r`'s key on a copy of it, unless the key is just the name (computed for free). */
+function keepKey(out: Resource, r: Resource): Resource {
+  const k = resourceKey(r);
+  if (k !== r.name) setKey(out, k);
+  return out;
+}
+
 /** A resource like `r` with another value (same name, reservations, disk info and key). */
 function withScalar(r: Resource & { type: 'SCALAR' }, milli: number): Resource {
-  const out: Resource = { ...r, scalar: fromMilli(milli) };
-  setKey(out, resourceKey(r));
-  return out;
+  return keepKey({ ...r, scalar: fromMilli(milli) }, r);
 }
 function withRanges(r: Resource & { type: 'RANGES' }, ranges: Range[]): Resource {
-  const out: Resource = { ...r, ranges };
-  setKey(out, resourceKey(r));
-  return out;
+  return keepKey({ ...r, ranges }, r);
 }
 function withSet(r: Resource & { type: 'SET' }, set: string[]): Resource {
-  const out: Resource = { ...r, set };
-  setKey(out, resourceKey(r));
-  return out;
+  return keepKey({ ...r, set }, r);
 }
 
 /** Sorted, merged, zero-free form of a list. */
