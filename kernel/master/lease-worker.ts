@@ -17,8 +17,8 @@
  * Presence: while it holds the lease, this thread answers requests on `live.master.<masterId>`.
  * Standbys probe the holder there every PROBE_MS. NATS answers "no responders" at once when nobody
  * subscribes to a subject — the holder's connection is gone, which is what killing its process
- * does — and two such answers in a row (the second CONFIRM_MS after the first) let a standby delete the lease (compare-and-swap on the
- * revision it read) and take it, without waiting for the entry to expire: nats-server expires KV
+ * does — and two such answers in a row (the second CONFIRM_MS after the first) let a standby take
+ * the lease over (compare-and-swap on the revision it read), without waiting for the entry to expire: nats-server expires KV
  * entries late and unevenly (a 500 ms entry lived 0.5 s or 1.3 s, bimodally). A holder that is
  * alive but frozen (SIGSTOP) or cut off keeps its subscription, so its probes time out instead and
  * the standbys wait for the expiry as before; fencing by epoch makes either way safe.
@@ -32,8 +32,11 @@ import { subjects } from '../../events/subjects.js';
 import { rideThrough, RIDE_THROUGH_MS } from '../bus.js';
 import { LEASE_BUCKET, LEASE_KEY, LeaseShared, type LeaseWorkerData, type ToLeaseWorker, type FromLeaseWorker } from './lease-shared.js';
 
-/** How often standbys look at the lease and probe its holder (ms); never more than a third of the TTL. */
-const PROBE_MS = 100;
+/**
+ * How often standbys look at the lease and probe its holder (ms); never more than a third of the
+ * TTL. A round is two small requests to nats-server (read the key, probe the holder).
+ */
+const PROBE_MS = 50;
 /** The second probe, after a first "no responders", comes this much later (ms). */
 const CONFIRM_MS = 20;
 /** How long a presence probe waits for the holder to answer (ms). */
@@ -165,14 +168,18 @@ async function round(): Promise<void> {
         absent = (await holderGone(h)) ? absent + 1 : 0;
       }
       if (absent < 2) return;
-      // Its process is gone: end its lease now (only if it is still the entry we read).
+      // Its process is gone: take its lease over now, by compare-and-swap on the entry we read (if
+      // it renewed or another standby took it meanwhile, the revision has moved and this fails).
       absent = 0;
       try {
-        await bucket.delete(LEASE_KEY, { previousSeq: e.revision });
-        log.info({ holder: h }, 'the lease holder is gone (no answer on its presence subject): ended its lease');
+        const rev = await bucket.update(LEASE_KEY, enc.encode(d.masterId), e.revision);
+        log.info({ holder: h }, 'the lease holder is gone (no answer on its presence subject): took its lease over');
+        log.info({ ttlMs: d.ttlMs }, 'holds the leader lease');
+        setHeld(rev);
       } catch {
-        return; // renewed or taken meanwhile
+        // renewed or taken meanwhile
       }
+      return;
     }
     holder = null;
     report();
