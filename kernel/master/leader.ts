@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AgentId, type ClusterEvent, type EventType, type FrameworkId, type OfferId, SCHEMA_VERSION, STREAM_NAME, decode, subjects } from '../../events/index.js';
-import { AllocatorCache } from '../allocator/index.js';
+import { AllocatorCache, runAllocation } from '../allocator/index.js';
 import { type Bus, append, lastSubjectSeq } from '../bus.js';
 import { stampDraft } from './decisions.js';
 import { allocationCycleEvents, PendingExplainer } from './allocation-cycle.js';
@@ -22,6 +22,9 @@ import type { MasterOptions } from './options.js';
 
 /** A fold that has not moved for this long while the log holds more is stuck (ms); see Follower.healthy. */
 const FOLD_STALL_MS = 5000;
+
+/** A new leader explains unmet demand (DemandUnmet) from this long after its election on (ms). */
+const EXPLAIN_AFTER_ELECTION_MS = 1000;
 
 /** How long after its election a leader starts its snapshot writer (ms). */
 const SNAPSHOTTER_DELAY_MS = 2000;
@@ -67,6 +70,8 @@ export interface LeaderStats {
   lastCandidates: number;
   lastFull: boolean;
   offersMade: number;
+  /** Allocator runs of a standby that only warm its cache. */
+  standbyWarmRuns: number;
 }
 
 export interface Leadership {
@@ -112,12 +117,17 @@ export function createLeadership(
   let offerCounter = 0;
   let inverseOfferCounter = 0;
   let standing = false;
-  /** The allocator's memo between cycles (cache.ts); a new one for each term. */
-  let allocatorCache = new AllocatorCache();
+  /**
+   * The allocator's memo between cycles (cache.ts). A standby keeps it warm by running the
+   * allocator on its own fold now and then and throwing the proposals away (the memo makes a cycle
+   * propose exactly what a cycle without it would, whoever ran the previous ones), so the first
+   * cycle of its term looks only at the agents that changed, not at every agent of the cluster.
+   */
+  const allocatorCache = new AllocatorCache();
   let pending = new PendingExplainer(o.whyPendingIntervalMs);
   /** Outbox entries sent and not yet seen folded: id → sequence of the append (0 while in flight). */
   const inflight = new Map<string, number>();
-  const stats: LeaderStats = { allocationRuns: 0, allocationRunMs: [], allocationCycleMs: [], lastCandidates: 0, lastFull: false, offersMade: 0 };
+  const stats: LeaderStats = { allocationRuns: 0, allocationRunMs: [], allocationCycleMs: [], lastCandidates: 0, lastFull: false, offersMade: 0, standbyWarmRuns: 0 };
 
   const newOfferId = (): OfferId => `${me.masterId}-O${++offerCounter}` as OfferId;
   const newInverseOfferId = (): string => `${me.masterId}-IO${++inverseOfferCounter}`;
@@ -196,7 +206,10 @@ export function createLeadership(
     try {
       const now = Date.now();
       const ctx = { epoch, now, newId: randomUUID, offerTimeoutMs: o.offerTimeoutMs, newOfferId, newInverseOfferId };
-      const r = allocationCycleEvents(p.state, ctx, allocatorCache, pending);
+      // Explaining unmet demand can look at every agent: not in the first moments of a term, when
+      // the first offers are what everyone waits for.
+      const explain = electedAt !== null && Date.now() - electedAt >= EXPLAIN_AFTER_ELECTION_MS;
+      const r = allocationCycleEvents(p.state, ctx, allocatorCache, explain ? pending : undefined);
       stats.allocationRuns++;
       keep(stats.allocationRunMs, r.stats.allocateMs);
       stats.lastCandidates = r.stats.candidates;
@@ -261,7 +274,6 @@ export function createLeadership(
           );
           await follower.reached(ack.seq);
           if (p.state.epoch === epoch && p.state.leader?.masterId === me.masterId && leaseHeld) {
-            allocatorCache = new AllocatorCache();
             pending = new PendingExplainer(o.whyPendingIntervalMs);
             await configure(epoch).catch((err: unknown) => llog.warn({ err }, 'could not record the allocator settings; using those in the log'));
             myEpoch = epoch;
@@ -326,7 +338,19 @@ export function createLeadership(
   const interval = setInterval(() => {
     allocationDue = true;
     scheduleTick();
+    warmStandbyCache();
   }, o.allocationIntervalMs);
+
+  /** A caught-up standby runs the allocator for nothing but its memo (see allocatorCache). */
+  function warmStandbyCache(): void {
+    if (leading || standing || stopped || !p.caughtUp || !follower.healthy(FOLD_STALL_MS)) return;
+    try {
+      runAllocation(p.state, Date.now(), {}, allocatorCache);
+      stats.standbyWarmRuns++;
+    } catch (err) {
+      llog.warn({ err }, 'warming the allocator cache failed');
+    }
+  }
   interval.unref();
 
   return {
