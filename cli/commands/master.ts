@@ -19,7 +19,7 @@ export const masterFlags: readonly FlagSpec[] = [
   {
     name: 'leader-stall-timeout',
     type: 'duration',
-    default: '3s',
+    default: '10s',
     help: 'A leader whose main thread is blocked (or whose fold is stuck) this long gives its lease up (at least --leader-lease)',
   },
   { name: 'snapshot-every', type: 'int', default: 10_000, help: 'The leader snapshots the projection every this many events (0: never); a cold master starts from the newest' },

@@ -16,6 +16,11 @@ export interface RuntimeStats {
   readonly allocationRunMs: readonly number[];
   /** Durations of recent whole cycles, until their events were in the log and folded (ms). */
   readonly allocationCycleMs?: readonly number[];
+  /** Agents the last cycle looked at, and whether that was all of them (no memo to go by). */
+  readonly allocationLastCandidates?: number;
+  readonly allocationLastFull?: boolean;
+  /** Allocator runs of this master as a standby, only to keep its memo warm. */
+  readonly standbyWarmRuns?: number;
   readonly malformedMessages: number;
   readonly eventsFolded: number;
   readonly logSeq: number;
@@ -100,6 +105,9 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
     m['allocator/mesos/allocation_run_ms/max'] = runs[runs.length - 1]!;
     for (const p of [50, 90, 95, 99]) m[`allocator/mesos/allocation_run_ms/p${p}`] = percentile(runs, p);
   }
+  if (rt.allocationLastCandidates !== undefined) m['allocator/last_cycle_candidates'] = rt.allocationLastCandidates;
+  if (rt.allocationLastFull !== undefined) m['allocator/last_cycle_full'] = rt.allocationLastFull ? 1 : 0;
+  if (rt.standbyWarmRuns !== undefined) m['allocator/standby_warm_runs'] = rt.standbyWarmRuns;
   const cycles = [...(rt.allocationCycleMs ?? [])].sort((a, b) => a - b);
   if (cycles.length > 0) {
     for (const p of [50, 90, 99]) m[`allocator/cycle_ms/p${p}`] = percentile(cycles, p);

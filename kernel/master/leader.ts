@@ -7,6 +7,7 @@
  * previous cycle's appends.
  */
 import { randomUUID } from 'node:crypto';
+import type { PubAck } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { type AgentId, type ClusterEvent, type EventType, type FrameworkId, type OfferId, SCHEMA_VERSION, STREAM_NAME, decode, subjects } from '../../events/index.js';
 import { AllocatorCache, runAllocation } from '../allocator/index.js';
@@ -22,6 +23,9 @@ import type { MasterOptions } from './options.js';
 
 /** A fold that has not moved for this long while the log holds more is stuck (ms); see Follower.healthy. */
 const FOLD_STALL_MS = 5000;
+
+/** The longest an allocation cycle encodes and sends its events without letting the event loop turn (ms). */
+const APPEND_TURN_MS = 20;
 
 /** A new leader explains unmet demand (DemandUnmet) from this long after its election on (ms). */
 const EXPLAIN_AFTER_ELECTION_MS = 1000;
@@ -216,7 +220,19 @@ export function createLeadership(
       stats.lastFull = r.stats.full;
       stats.offersMade += r.stats.offers;
       if (r.events.length === 0) return;
-      const acks = await Promise.all(r.events.map((d) => append(bus.js, d)));
+      // Encoding a large cluster's offers takes a while (40,000 offers: ~0.4 s): let the event
+      // loop turn between events now and then, so the first ones are on their way (and the lease
+      // beat, the socket and HTTP are served) while the rest are encoded.
+      const sends: Promise<PubAck>[] = [];
+      let turnAt = performance.now();
+      for (const d of r.events) {
+        sends.push(append(bus.js, d));
+        if (performance.now() - turnAt > APPEND_TURN_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turnAt = performance.now();
+        }
+      }
+      const acks = await Promise.all(sends);
       await follower.reached(Math.max(...acks.map((a) => a.seq)));
       keep(stats.allocationCycleMs, performance.now() - started);
     } catch (err) {

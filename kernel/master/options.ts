@@ -24,7 +24,7 @@ export const MasterOptions = z.object({
    * A leader whose main thread has not run (or whose fold has not kept up) for this long gives its
    * lease up; at least the lease. A crashed leader is noticed at once (its presence), not after this.
    */
-  leaderStallTimeoutMs: z.number().int().positive().default(3000),
+  leaderStallTimeoutMs: z.number().int().positive().default(10_000),
   /** The leader writes a snapshot of the projection every this many events (0: never). */
   snapshotEveryEvents: z.number().int().nonnegative().default(10_000),
   /** Snapshots kept besides the newest 3, spread evenly over all of history (for `mesos replay state --at`). */
