@@ -29,12 +29,22 @@ export interface Decliner {
   stop(): Promise<void>;
 }
 
-export async function startDecliner(o: { url: string; name: string; frameworkId?: string; refuseSeconds: number; chunk: number; holdEvery?: number }): Promise<Decliner> {
+export async function startDecliner(o: {
+  url: string;
+  name: string;
+  frameworkId?: string;
+  refuseSeconds: number;
+  chunk: number;
+  holdEvery?: number;
+  /** Subscribe with its role suppressed (it runs its tasks and wants no offers); any offer that still comes is declined. */
+  suppressed?: boolean;
+}): Promise<Decliner> {
   const sched: Scheduler = await subscribe({
     nats: o.url,
     name: o.name,
     user: 'bench',
     log: silentLogger(),
+    ...(o.suppressed === true ? { suppressedRoles: ['*'] } : {}),
     ...(o.frameworkId !== undefined ? { frameworkId: o.frameworkId } : {}),
   });
   const stats: DeclinerStats = { offers: 0, held: 0, declineCalls: 0, declineErrors: 0 };
@@ -65,7 +75,7 @@ export async function startDecliner(o: { url: string; name: string; frameworkId?
   };
   const sub = sched.offers$.subscribe((offer) => {
     stats.offers++;
-    if (holds(offer.agentId)) {
+    if (o.suppressed !== true && holds(offer.agentId)) {
       stats.held++;
       return;
     }

@@ -140,22 +140,32 @@ export function liveFrameworksFor(o: FailoverOptions, c: { kind: 'history' } | {
 }
 
 /**
- * Offers a declining cluster makes per second: agents × frameworks / refuse_seconds (a refuse
- * filter is per framework, so an agent declined by one is offered to the next at once; each
- * framework sees every agent once per refuse_seconds). Every master folds each offer twice
- * (OffersCreated, then OffersDeclined, which adds a refuse filter): ~30 µs per offer per master on
- * an idle core at 10,000 agents (decoded events), 40–65 µs under contention. Measured on this
- * 2-core machine at 10,000 agents with 8 frameworks and a 20 s filter (4,000 offers/s, three
- * masters folding ~0.2 s of CPU a second each): the standbys fell seconds behind the log and
- * takeovers took 1–9 s, growing with time. 'auto' keeps the churn at about this many offers per
- * second in all, with a 1 s floor: a takeover still has the held offers (one agent in
+ * How many of the live frameworks want offers (and decline them): in a large cluster only the
+ * first; the others own their share of the tasks and subscribe with their role suppressed, as a
+ * framework whose services all run does. With every framework declining, the allocator walks each
+ * agent through every framework before any filter matters: at 40,000 agents and 32 frameworks,
+ * 1.28 million offers in the first minutes (measured: 1.15 M in 8 min, with masters unable to keep
+ * a stable leader), which is an offer storm, not a steady state.
+ */
+export function decliningFrameworksFor(o: FailoverOptions, c: { kind: 'history' } | { kind: 'cluster'; agents: number }): number {
+  return Math.min(1, liveFrameworksFor(o, c));
+}
+
+/**
+ * Offers a declining cluster makes per second: agents × declining frameworks / refuse_seconds (a
+ * refuse filter is per framework). Every master folds each offer twice (OffersCreated, then
+ * OffersDeclined, which adds a refuse filter): ~30 µs per offer per master on an idle core at
+ * 10,000 agents (decoded events), 40–65 µs under contention. With 8 frameworks all declining at
+ * 10,000 agents and a 20 s filter (4,000 offers/s) the standbys fell seconds behind the log on this
+ * 2-core machine and takeovers took 1–9 s, growing with time. 'auto' keeps the churn at about this
+ * many offers per second, with a 1 s floor; a takeover still has the held offers (one agent in
  * HOLD_EVERY), which the election rescinds, to offer again at every size.
  */
 export const DECLINE_CHURN_PER_SECOND = 500;
 
 export function declineSecondsFor(o: FailoverOptions, c: { kind: 'history' } | { kind: 'cluster'; agents: number }): number {
   if (o.declineSeconds !== 'auto') return o.declineSeconds;
-  return c.kind === 'history' ? 1 : Math.max(1, Math.ceil((c.agents * liveFrameworksFor(o, c)) / DECLINE_CHURN_PER_SECOND));
+  return c.kind === 'history' ? 1 : Math.max(1, Math.ceil((c.agents * decliningFrameworksFor(o, c)) / DECLINE_CHURN_PER_SECOND));
 }
 
 /** `10000x100000` → { agents, tasks }. */
@@ -244,7 +254,7 @@ interface ConfigResult {
   readonly wallMs: number;
 }
 
-const FIRST_SNAPSHOT_WAIT_MS = 60_000;
+const FIRST_SNAPSHOT_WAIT_MS = 180_000;
 /** After the first master is elected, and alone, how long to watch whether it keeps its lease. */
 const STABILITY_WINDOW_MS = 10_000;
 
@@ -301,6 +311,7 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
   const wall0 = performance.now();
   const label = labelOf(c);
   const K = liveFrameworksFor(o, c);
+  const declining = decliningFrameworksFor(o, c);
   const refuseSeconds = declineSecondsFor(o, c);
   const say = (msg: string): void => ctx.progress(`failover [${label}]: ${msg}`);
   const masters: MasterProcess[] = [];
@@ -412,7 +423,15 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
       decliners.push(
         await step(
           'subscribe a framework',
-          startDecliner({ url: srv.url, name: `bench-failover-${j}`, ...(liveIds[j] !== undefined ? { frameworkId: liveIds[j] } : {}), refuseSeconds, chunk: o.declineChunk, holdEvery: HOLD_EVERY }),
+          startDecliner({
+            url: srv.url,
+            name: `bench-failover-${j}`,
+            ...(liveIds[j] !== undefined ? { frameworkId: liveIds[j] } : {}),
+            refuseSeconds,
+            chunk: o.declineChunk,
+            holdEvery: HOLD_EVERY,
+            suppressed: j >= declining,
+          }),
           30_000,
         ),
       );
@@ -480,19 +499,21 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
     if (afterPrefill.lastSeq >= o.snapshotEvery && o.snapshotEvery > 0) {
       // The others start from the snapshot the leader writes once it has folded snapshotEvery
       // events; waited for a while only (on a busy leader writing it took minutes: see the notes).
+      // A snapshot near the head (the writer catching up writes only now and then on its way).
+      const nearHead = (l: { msg: string; fields: Record<string, unknown> }): boolean => l.msg === 'wrote a snapshot' && Number(l.fields.seq) >= afterPrefill.lastSeq - o.snapshotEvery;
       const until = Date.now() + FIRST_SNAPSHOT_WAIT_MS;
-      while (!first.lines.some((l) => l.msg === 'wrote a snapshot') && Date.now() < until) {
+      while (!first.lines.some(nearHead) && Date.now() < until) {
         if (!first.alive()) throw new Error(`master-1 exited; its last output:\n${first.tail()}`);
         await sleep(50);
       }
-      const wrote = first.lines.find((l) => l.msg === 'wrote a snapshot');
+      const wrote = first.lines.findLast(nearHead) ?? first.lines.findLast((l) => l.msg === 'wrote a snapshot');
       if (wrote !== undefined) say(`master-1 wrote a snapshot of seq ${String(wrote.fields.seq)}: ${(Number(wrote.fields.bytes) / 2 ** 20).toFixed(1)} MiB in ${String(wrote.fields.ms)} ms`);
       else say(`master-1 has not finished writing its first snapshot after ${FIRST_SNAPSHOT_WAIT_MS / 1000} s; starting the others anyway`);
     }
     for (let i = 2; i <= o.masters; i++) await startOne(`master-${i}`, initialStarts);
 
     await step('offers to the frameworks', (async () => {
-      while (decliners.some((d) => d.stats.offers === 0)) await sleep(20);
+      while (decliners.slice(0, declining).some((d) => d.stats.offers === 0)) await sleep(20);
     })(), o.takeoverTimeoutMs).catch((err: unknown) => {
       const leader = masters.find((m) => m.port === w.latestElection()?.port);
       throw new Error(
@@ -736,7 +757,7 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
   const W = Math.max(...results.map((r) => r.label.length));
   notes.push(
     `master flags: --leader-lease ${o.leaderLease} --allocation-interval ${o.allocationInterval} --agent-ping-timeout ${o.agentPingTimeout} --max-agent-ping-timeouts ${o.maxAgentPingTimeouts} --snapshot-every ${o.snapshotEvery}` +
-      `${o.heapMb !== undefined ? `; node --max-old-space-size=${o.heapMb}` : ''}; ${o.masters} masters; declining frameworks: ${o.liveFrameworks === 'auto' ? `1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster (owning its tasks)` : o.liveFrameworks}, holding the offers of one agent in ${HOLD_EVERY} (outstanding at each kill), refuse_seconds ${o.declineSeconds === 'auto' ? `auto (1 with a history; agents × frameworks / ${DECLINE_CHURN_PER_SECOND} in a large cluster: ~${DECLINE_CHURN_PER_SECOND} offers/s in all)` : o.declineSeconds}; ` +
+      `${o.heapMb !== undefined ? `; node --max-old-space-size=${o.heapMb}` : ''}; ${o.masters} masters; declining frameworks: ${o.liveFrameworks === 'auto' ? `1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster (owning its tasks)` : o.liveFrameworks}, holding the offers of one agent in ${HOLD_EVERY} (outstanding at each kill), refuse_seconds ${o.declineSeconds === 'auto' ? `auto (1 with a history; agents / ${DECLINE_CHURN_PER_SECOND} in a large cluster, where only the first framework declines and the others are suppressed: ~${DECLINE_CHURN_PER_SECOND} offers/s)` : o.declineSeconds}; ` +
       `kill after ${o.settleMs}–${2 * o.settleMs} ms (uniform) of steady state with every master caught up`,
   );
   notes.push('failover = kill -9 (wall clock) → first OffersCreated of the next epoch stored (JetStream timestamp); p99 is nearest-rank (with 20 samples, the largest)');
@@ -839,7 +860,7 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
       masters: o.masters,
       historyCluster: `${o.historyAgents} agents, ${o.historyFrameworks} synthetic frameworks`,
       liveFrameworks: o.liveFrameworks === 'auto' ? `auto (history: 1; clusters: one per ${AGENTS_PER_FRAMEWORK} agents)` : o.liveFrameworks,
-      declineSeconds: o.declineSeconds === 'auto' ? `auto (history 1; clusters agents×frameworks/${DECLINE_CHURN_PER_SECOND})` : o.declineSeconds,
+      declineSeconds: o.declineSeconds === 'auto' ? `auto (history 1; clusters agents/${DECLINE_CHURN_PER_SECOND}, one declining framework)` : o.declineSeconds,
       leaderLease: o.leaderLease,
       allocationInterval: o.allocationInterval,
       agentPingTimeout: o.agentPingTimeout,

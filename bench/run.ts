@@ -83,8 +83,9 @@ Options:
   --masters N          master processes (default ${fa.masters})
   --frameworks K|auto  frameworks declining every offer (they own a large cluster's tasks) (default auto:
                        1 with a history, one per ${AGENTS_PER_FRAMEWORK} agents in a large cluster)
-  --decline-seconds S  their refuse filter, or auto (default auto: 1 with a history; agents × frameworks /
-                       ${DECLINE_CHURN_PER_SECOND} in a large cluster, i.e. ~${DECLINE_CHURN_PER_SECOND} offers/s in all)
+  --decline-seconds S  their refuse filter, or auto (default auto: 1 with a history; agents / ${DECLINE_CHURN_PER_SECOND} in
+                       a large cluster, where only the first framework declines and the others are
+                       suppressed, i.e. ~${DECLINE_CHURN_PER_SECOND} offers/s)
   --leader-lease D     the masters' --leader-lease, e.g. 500ms, 2s (default ${fa.leaderLease})
   --settle-ms MS       steady time before each kill, plus up to as much at random (default ${fa.settleMs})
   --takeover-timeout S give up on a takeover after S seconds (default ${fa.takeoverTimeoutMs / 1000})

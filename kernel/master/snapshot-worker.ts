@@ -11,6 +11,9 @@ import { evolve, initialState } from '../projection.js';
 import { openSnapshotStore } from './snapshots.js';
 import type { SnapshotWorkerData, FromSnapshotWorker } from './snapshotter.js';
 
+/** Far behind the head, a snapshot only every this many times `everyEvents`. */
+const CATCH_UP_SPACING = 50;
+
 const d = workerData as SnapshotWorkerData;
 const log = pino({ level: d.logLevel, base: d.logBindings }, pino.destination({ fd: 2, sync: true })).child({ component: 'snapshotter' });
 const port = parentPort!;
@@ -29,13 +32,19 @@ async function run(): Promise<void> {
     let state = from?.state ?? initialState();
     let seq = from?.seq ?? 0;
     let lastWritten = seq;
+    let caughtUp = false;
     log.info({ fromSeq: seq }, 'snapshot writer started');
     for await (const entry of readLog(bus, { fromSeq: seq + 1, signal: abort.signal })) {
       if (entry.decoded.ok) state = evolve(state, entry.decoded.event);
       seq = entry.seq;
-      // Write when enough has happened and the log is quiet for a moment or far ahead: a snapshot
-      // is of the state after `seq`, whatever comes next.
-      if (seq - lastWritten >= d.everyEvents) {
+      // Write every `everyEvents` events once caught up with the log. Until then (a new leader's
+      // writer catching up from an old snapshot), only every CATCH_UP_SPACING times as many, and
+      // at the head: each snapshot of a large state costs seconds of this thread (5 s at 40,000
+      // agents), and the one that matters, the newest, would come minutes later. A snapshot is of
+      // the state after `seq`, whatever comes next.
+      if (entry.pending === 0) caughtUp = true;
+      const every = caughtUp ? d.everyEvents : d.everyEvents * CATCH_UP_SPACING;
+      if (seq - lastWritten >= every) {
         try {
           const { bytes, ms } = await store.write(state, seq);
           lastWritten = seq;
