@@ -222,6 +222,8 @@ interface ConfigResult {
   readonly label: string;
   readonly config: Config;
   readonly frameworks: number;
+  /** Of which declining (the others subscribed suppressed). */
+  readonly declining: number;
   readonly refuseSeconds: number;
   readonly budgetStop?: string;
   readonly ok: boolean;
@@ -523,7 +525,7 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
       );
     });
     await step('offers in the current epoch', w.offersInCurrentEpoch(o.takeoverTimeoutMs), o.takeoverTimeoutMs + 1000);
-    say(`steady: ${o.masters} masters, ${decliners.length} declining framework(s); warming up 3 s`);
+    say(`steady: ${o.masters} masters, ${decliners.length} framework(s), ${declining} declining; warming up 3 s`);
     await sleep(3000);
     {
       const leader = masters.find((m) => m.port === w.latestElection()?.port);
@@ -672,6 +674,7 @@ async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext, rng: 
     label,
     config: c,
     frameworks: K,
+    declining,
     refuseSeconds,
     ...(budgetStop !== undefined ? { budgetStop } : {}),
     ok: error === undefined,
@@ -785,7 +788,7 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
     if (r.coldStarts.length > 0) metrics[`${L}: replacement cold start (spawn → /health 200)`] = metric('ms', r.coldStarts.map((s) => s.healthMs), lower);
     if (r.initialStarts.length > 0) metrics[`${L}: first master, whole log (no snapshot)`] = metric('ms', [r.initialStarts[0]!.healthMs], lower);
 
-    notes.push(`${L}: ${r.frameworks} declining framework(s), refuse_seconds ${r.refuseSeconds}${r.budgetStop !== undefined ? `; ${r.budgetStop}` : ''}`);
+    notes.push(`${L}: ${r.frameworks} framework(s) owning the tasks, ${r.declining} declining (the others suppressed), refuse_seconds ${r.refuseSeconds}${r.budgetStop !== undefined ? `; ${r.budgetStop}` : ''}`);
     if (r.prefill !== undefined) {
       notes.push(
         `  log before the masters: ${r.prefill.events.toLocaleString('en-US')} events, ${(r.prefill.bytes / 2 ** 20).toFixed(0)} MiB, largest ${(r.prefill.largestEventBytes / 1024).toFixed(0)} KiB; appended in ${(r.prefill.ms / 1000).toFixed(1)} s` +
