@@ -39,8 +39,13 @@ import { LEASE_BUCKET, LEASE_KEY, LeaseShared, type LeaseWorkerData, type ToLeas
 const PROBE_MS = 50;
 /** The second probe, after a first "no responders", comes this much later (ms). */
 const CONFIRM_MS = 20;
-/** How long a presence probe waits for the holder to answer (ms). */
-const PROBE_TIMEOUT_MS = 250;
+/**
+ * How long a presence probe waits for the holder to answer (ms). Only "no responders" counts as
+ * gone, so a short wait costs nothing; a long one did: a killed process's connection stays open
+ * while the kernel tears the process down (0.1–1 s for a large master), probes sent then go
+ * unanswered, and a standby waiting 250 ms on each came late to the "no responders" after it.
+ */
+const PROBE_TIMEOUT_MS = 50;
 
 const d = workerData as LeaseWorkerData;
 const shared = new LeaseShared(d.shared);
