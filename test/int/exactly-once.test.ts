@@ -115,7 +115,12 @@ test('a crash after the launch is checkpointed but before it is recorded: launch
   await waitFor(() => readFileSync(join(t.sandbox, 'count'), 'utf8') === 'ran\n', 'the command to run');
   writeFileSync(join(t.sandbox, 'go'), '');
   await waitFor(() => second.runner.running().length === 0, 'the task to end');
-  await second.sender.flush();
+  // The terminal update is queued (durably) just after the task leaves the running list: wait for
+  // it to reach the log, then check that nothing else did.
+  await waitFor(async () => {
+    await second.sender.flush();
+    return (await statusesInLog()).includes('TASK_FINISHED') || undefined;
+  }, 'TASK_FINISHED in the log');
   assert.equal(await statusesInLog(), ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED']);
   assert.is(readFileSync(join(t.sandbox, 'count'), 'utf8'), 'ran\n', 'it ran once');
   assert.equal(readdirSync(join(t.sandbox, '..')), [t.containerId], 'one container');
