@@ -123,7 +123,9 @@ test('SIGKILL an agent with tasks running and the framework at once; both come b
     name: 'chaos-framework-2',
     tasks: 60,
     prefix: 'work',
-    command: 'sleep 3',
+    // Long enough that some are still running when the killed agent is back (a restart under load
+    // took over 3 s in a CI run).
+    command: 'sleep 5',
     resources: 'cpus:0.2;mem:32',
     perOffer: 8,
     failoverTimeoutMs: 60_000,

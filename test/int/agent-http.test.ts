@@ -109,11 +109,13 @@ test('the agent announces the port it took (it was started with port 0); the mas
 
 test('/state has Mesos\'s shape: frameworks → executors → tasks, completed ones, resources, flags, and the isolation in use', async () => {
   const agent = cluster.agents[0]!;
+  // Awaited from before the launch: `echo hi` may finish in the same breath as it starts.
+  const doneFinished = update('done', (u) => u.state === 'TASK_FINISHED');
   await launch([
     { taskId: 'sleeper', resources: 'cpus:0.3;mem:64', command: 'exec sleep 600' },
     { taskId: 'done', resources: 'cpus:0.1;mem:32', command: 'echo hi' },
   ]);
-  await update('done', (u) => u.state === 'TASK_FINISHED');
+  await doneFinished;
   const s = await waitFor(async () => {
     const st = (await get('/state')).json();
     const f = (st.frameworks as Ev[])[0];
