@@ -163,7 +163,7 @@ test('an HTTP health check on the task\'s PORT0 (a redirect followed) keeps it h
   assert.equal((await checked).checkStatus, { type: 'HTTP', http: { statusCode: 404 } });
   // Several more rounds: it stays healthy (only the first success is reported) and running.
   const seen = updates.length;
-  await new Promise((r) => setTimeout(r, 1200));
+  await new Promise((r) => setTimeout(r, 1200)); // measuring absence: six check rounds (200 ms each) with nothing new
   assert.ok(updates.every((u) => u.healthy !== false), 'never unhealthy');
   assert.is(updates.filter((u) => u.reason === HEALTH).length, 1, 'one health update: the first success');
   assert.is(updates.length, seen, 'nothing new while nothing changes');

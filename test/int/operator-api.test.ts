@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { filter, firstValueFrom } from 'rxjs';
 import type { ClusterEvent } from '../../events/index.js';
 import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
-import { connectBus, readLog } from '../../kernel/bus.js';
+import { connectBus, headSeq, readLog } from '../../kernel/bus.js';
 import * as R from '../../kernel/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
@@ -56,6 +56,24 @@ async function logged(...types: ClusterEvent['type'][]): Promise<ClusterEvent[]>
 }
 
 const agent = (i: number): EmulatedAgent => agents[i]!;
+
+/** Until the master has folded everything in the log now (what was just appended has taken effect, or not). */
+async function foldedToHead(): Promise<void> {
+  const bus = await connectBus({ servers: cluster.nats.url, name: 'head', log: cluster.log });
+  try {
+    const head = await headSeq(bus.jsm);
+    await waitFor(() => cluster.master.seq() >= head, 'the master to fold the log to its head');
+  } finally {
+    await bus.close();
+  }
+}
+
+/** Until the leader has run `n` more allocation cycles. */
+async function allocationCycles(n: number): Promise<void> {
+  const runs = async (): Promise<number> => ((await (await fetch(`${url}/metrics/snapshot`)).json()) as Record<string, number>)['allocator/mesos/allocation_runs'] ?? 0;
+  const from = await runs();
+  await waitFor(async () => (await runs()) >= from + n || undefined, `${n} allocation cycles`);
+}
 const stateAgent = (a: EmulatedAgent) => cluster.master.state().agents.get(a.agentId)!;
 
 test('queries: GET_HEALTH, GET_VERSION, GET_FLAGS, GET_MASTER, GET_STATE, GET_AGENTS in Mesos’s shapes', async () => {
@@ -203,7 +221,7 @@ test('DEACTIVATE_AGENT / REACTIVATE_AGENT: no offers meanwhile, its offers resci
   await within(rescinded, 5000, 'the rescind');
   assert.is(stateAgent(a).deactivated, true);
   for (const o of offers.drain()) await f.decline([o.id], 0);
-  await new Promise((r) => setTimeout(r, 400)); // several allocation cycles (100 ms each)
+  await allocationCycles(3);
   assert.not.ok(f.outstandingOffers().some((o) => o.agentId === a.agentId), 'no offer for a deactivated agent');
   const ag = await op(url, { type: 'GET_AGENTS' });
   assert.is(ag.json.get_agents.agents.find((x: { agent_info: { id: { value: string } } }) => x.agent_info.id.value === a.agentId).deactivated, true);
@@ -250,7 +268,7 @@ test('MARK_AGENT_GONE: tasks become TASK_GONE_BY_OPERATOR and the agent may not 
   await within(goneUpdate, 5000, 'TASK_GONE_BY_OPERATOR');
   assert.is((await op(url, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: a.agentId } } })).status, 200, 'idempotent');
   await a.reregister([]);
-  await new Promise((r) => setTimeout(r, 300));
+  await foldedToHead();
   assert.is(stateAgent(a).status, 'REMOVED', 'a gone agent stays gone');
   assert.is((await op(url, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: 'unknown' } } })).status, 404);
   await f.teardown();
@@ -297,7 +315,7 @@ test('maintenance: schedule → offers carry unavailability and inverse offers g
   const removing = await op(url, { type: 'UPDATE_MAINTENANCE_SCHEDULE', update_maintenance_schedule: { schedule: { windows: [] } } });
   assert.is(removing.status, 400, 'a machine that is down stays on the schedule');
   await a.reregister([]);
-  await new Promise((r) => setTimeout(r, 300));
+  await foldedToHead();
   assert.is(stateAgent(a).status, 'REMOVED', 'it may not come back while down');
   assert.is((await op(url, { type: 'STOP_MAINTENANCE', stop_maintenance: { machines: [{ hostname: 'maint' }] } })).status, 200);
   await a.reregister([]);
