@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { type AgentCommand, type AgentId, decode, subjects } from '../events/index.js';
-import { type Bus, readLog } from '../kernel/bus.js';
+import { type Bus, readLog } from '../kernel/shell/bus.js';
 
 export interface InboxPosition {
   readonly lastCommandSeq: number;

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { statfsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { Resource, Resources } from '../events/index.js';
-import { normalise, roundScalar } from '../kernel/resources.js';
+import { normalise, roundScalar } from '../kernel/core/resources.js';
 
 const MB = 1024 * 1024;
 const GB_IN_MB = 1024;

@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import { type AgentId, SCHEMA_VERSION, type TaskStatus, subjects } from '../events/index.js';
-import { type Bus, append, readLog } from '../kernel/bus.js';
+import { type Bus, append, readLog } from '../kernel/shell/bus.js';
 import { type QueuedUpdate, type StatusEvent, type StatusQueue } from './status-queue.js';
 
 export interface StatusSender {

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentId, EventOf, FrameworkId, GroupExecutor, StatusReason, StatusSource, TaskId, TaskInfo, TaskStateName, TaskStatus } from '../events/index.js';
 import { isTerminal, taskKey } from '../events/index.js';
-import { scalar } from '../kernel/resources.js';
+import { scalar } from '../kernel/core/resources.js';
 import { type ContainerCheckpoint, readContainerCheckpoints, removeContainerDir, runtimeDirOf, writeContainerCheckpoint } from './container-checkpoint.js';
 import type { Container, Containerizer, ExitInfo, LaunchSpec } from './containerizer.js';
 import { findSupervisor } from './container-runtime.js';

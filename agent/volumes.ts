@@ -7,7 +7,7 @@
 import { lstat, mkdir, readlink, symlink } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import type { Resources } from '../events/index.js';
-import { reservedRole } from '../kernel/resources.js';
+import { reservedRole } from '../kernel/core/resources.js';
 import { SandboxError } from './sandbox.js';
 
 /** Where a volume's data lives. */

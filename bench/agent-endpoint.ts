@@ -26,7 +26,7 @@ import { selectIsolator } from '../agent/isolation/detect.js';
 import { findHostTools } from '../agent/isolation/host-tools.js';
 import { sandboxPath } from '../agent/sandbox.js';
 import type { RunningTask } from '../agent/task-runner.js';
-import { parseResources } from '../kernel/resources.js';
+import { parseResources } from '../kernel/core/resources.js';
 import { silentLogger } from './log.js';
 import { latencySummary, metric } from './stats.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';

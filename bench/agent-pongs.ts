@@ -5,7 +5,7 @@
  * command sequence the ping says the log holds (these agents are never sent work they must do).
  */
 import { type AgentId, AgentPing, subjects } from '../events/index.js';
-import { type Bus, connectBus } from '../kernel/bus.js';
+import { type Bus, connectBus } from '../kernel/shell/bus.js';
 import { silentLogger } from './log.js';
 
 export interface AgentPongs {

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startNatsServer } from '../cli/nats-server.js';
 import { type AgentId, SCHEMA_VERSION, type TaskStatus } from '../events/index.js';
-import { startMaster } from '../kernel/master/index.js';
+import { startMaster } from '../kernel/shell/master/index.js';
 import { subscribe } from '../frameworks/sdk/index.js';
 import { openStatusQueue, type StatusEvent } from '../agent/status-queue.js';
 import { silentLogger } from './log.js';

@@ -20,11 +20,11 @@
  */
 import { encode, type ClusterEvent, type FrameworkId, type OfferId, type Resource } from '../events/index.js';
 import { EVENT_VERSIONS, type EventType, validate } from '../events/index.js';
-import { AllocatorCache, runAllocation } from '../kernel/allocator/index.js';
-import { allocationCycleEvents } from '../kernel/master/allocation-cycle.js';
-import { evolve, initialState } from '../kernel/projection.js';
-import * as R from '../kernel/resources.js';
-import type { OfferState, State } from '../kernel/state.js';
+import { AllocatorCache, runAllocation } from '../kernel/core/allocator/index.js';
+import { allocationCycleEvents } from '../kernel/shell/master/allocation-cycle.js';
+import { evolve, initialState } from '../kernel/core/projection.js';
+import * as R from '../kernel/core/resources.js';
+import type { OfferState, State } from '../kernel/core/state.js';
 import { latencySummary, type LatencySummary } from './stats.js';
 import type { BenchContext } from './types.js';
 

@@ -14,8 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AgentId, type EventOf, SCHEMA_VERSION, type TaskStateName, asAgentId, decode, subjects } from '../events/index.js';
-import { type Bus, append, connectBus } from '../kernel/bus.js';
-import { parseResources } from '../kernel/resources.js';
+import { type Bus, append, connectBus } from '../kernel/shell/bus.js';
+import { parseResources } from '../kernel/core/resources.js';
 
 export interface EmulatedAgentStats {
   commands: number;

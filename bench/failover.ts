@@ -31,9 +31,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats-server.js';
 import { type ClusterEvent, type FrameworkId, STREAM_NAME, asFrameworkId } from '../events/index.js';
-import { type Bus, connectBus, ensureStream } from '../kernel/bus.js';
-import { evolve, initialState } from '../kernel/projection.js';
-import type { State } from '../kernel/state.js';
+import { type Bus, connectBus, ensureStream } from '../kernel/shell/bus.js';
+import { evolve, initialState } from '../kernel/core/projection.js';
+import type { State } from '../kernel/core/state.js';
 import { type AgentPongs, startAgentPongs } from './agent-pongs.js';
 import { clusterEventCount, clusterEvents } from './cluster-state.js';
 import { type Decliner, startDecliner } from './decliner.js';
@@ -126,7 +126,7 @@ const HOLD_EVERY = 10;
 
 /**
  * A leader offers each framework all its agents of an allocation cycle in ONE OffersCreated
- * (kernel/master/decisions.ts offerEvents), ~390 bytes per offer: with one framework, 10,000
+ * (kernel/shell/master/decisions.ts offerEvents), ~390 bytes per offer: with one framework, 10,000
  * agents make a 3.3 MiB event, over nats-server's default max_payload of 1 MiB, and the append
  * fails on every cycle (measured: no offer is ever made; run with --frameworks 1 to see it). So
  * that failover can be measured at all at the large sizes, 'auto' runs one declining framework per

@@ -8,9 +8,9 @@
  * the benchmark (a fast fold that drops events would be a lie).
  */
 import { type AgentId, type ClusterEvent, type FrameworkId, decode } from '../events/index.js';
-import { evolve, initialState } from '../kernel/projection.js';
-import * as R from '../kernel/resources.js';
-import { LIMITS, type State } from '../kernel/state.js';
+import { evolve, initialState } from '../kernel/core/projection.js';
+import * as R from '../kernel/core/resources.js';
+import { LIMITS, type State } from '../kernel/core/state.js';
 import { collectGarbage } from './gc.js';
 import { metric } from './stats.js';
 import { generateLog, type Expected, type SynthLog } from './synthetic-log.js';

@@ -5,7 +5,7 @@
  * cluster into stages: framework, master, agents, and the publish queue of each.
  */
 import type { ClusterEvent, EventOf } from '../events/index.js';
-import { type Bus, readLog } from '../kernel/bus.js';
+import { type Bus, readLog } from '../kernel/shell/bus.js';
 import { type LatencySummary, latencySummary } from './stats.js';
 
 export interface LogBreakdown {

@@ -7,8 +7,8 @@
  */
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { STREAM_NAME, subjects } from '../events/index.js';
-import type { Bus } from '../kernel/bus.js';
-import { LEASE_BUCKET } from '../kernel/master/lease.js';
+import type { Bus } from '../kernel/shell/bus.js';
+import { LEASE_BUCKET } from '../kernel/shell/master/lease.js';
 
 export interface Election {
   readonly seq: number;

@@ -15,7 +15,7 @@ import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startNatsServer } from '../cli/nats-server.js';
 import { STREAM_NAME, SCHEMA_VERSION, encode } from '../events/index.js';
-import { type Bus, connectBus, ensureStream } from '../kernel/bus.js';
+import { type Bus, connectBus, ensureStream } from '../kernel/shell/bus.js';
 import { silentLogger } from './log.js';
 import { processCpuSeconds, selfCpuSeconds } from './proc.js';
 import { collectGarbage } from './gc.js';

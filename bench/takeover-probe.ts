@@ -9,11 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ClusterEvent, type EventOf, type FrameworkId, type OfferId, SCHEMA_VERSION, EVENT_VERSIONS, decode, encode, refuseFilter, subjectFor } from '../events/index.js';
-import { allocate, defaultAllocatorOptions } from '../kernel/allocator/index.js';
-import { offerEvents, stampDraft } from '../kernel/master/decisions.js';
-import { evolve } from '../kernel/projection.js';
-import { decodeSnapshot, encodeSnapshot } from '../kernel/snapshot.js';
-import type { State } from '../kernel/state.js';
+import { allocate, defaultAllocatorOptions } from '../kernel/core/allocator/index.js';
+import { offerEvents, stampDraft } from '../kernel/shell/master/decisions.js';
+import { evolve } from '../kernel/core/projection.js';
+import { decodeSnapshot, encodeSnapshot } from '../kernel/shell/snapshot.js';
+import type { State } from '../kernel/core/state.js';
 
 /** nats-server's default max_payload (the servers here run with the default). */
 export const NATS_MAX_PAYLOAD = 1024 * 1024;

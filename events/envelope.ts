@@ -22,5 +22,5 @@ export const decision = { ...envelope, epoch: z.number().int().positive() };
 /** Events that either a party or the leader may append (the leader's copy carries its epoch). */
 export const either = { ...envelope, epoch: z.number().int().positive().optional() };
 
-/** A role name as Mesos allows it: `*`, or `/`-separated components (validated in kernel/roles.ts). */
+/** A role name as Mesos allows it: `*`, or `/`-separated components (validated in kernel/core/roles.ts). */
 export const RoleName = z.string().min(1).max(512);

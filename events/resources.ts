@@ -2,7 +2,7 @@
  * Resource schemas as they travel in events. Shapes follow Apache Mesos's model (scalars, ranges,
  * sets; reservations in the post-refinement format) in a compact form: `scalar` is the number,
  * `ranges` are inclusive [begin, end] pairs, `set` is a list of items. Arithmetic lives in
- * kernel/resources.ts.
+ * kernel/core/resources.ts.
  */
 import { z } from 'zod';
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { Subscription } from 'rxjs';
 import { isTerminal, type TaskStatus } from '../events/index.js';
-import { contains, parseResources, subtract } from '../kernel/resources.js';
+import { contains, parseResources, subtract } from '../kernel/core/resources.js';
 import { subscribe, type TaskSpec } from './sdk/index.js';
 
 export interface DemoOptions {

@@ -4,9 +4,9 @@
  * against this project's master or any Mesos-compatible one.
  */
 import { isTerminal, type TaskStateName } from '../events/index.js';
-import { contains, format, parseResources } from '../kernel/resources.js';
-import { resourcesFromMesos, resourcesToMesos } from '../kernel/scheduler-api/convert.js';
-import { MesosResource, parseMessage } from '../kernel/scheduler-api/wire.js';
+import { contains, format, parseResources } from '../kernel/core/resources.js';
+import { resourcesFromMesos, resourcesToMesos } from '../kernel/shell/scheduler-api/convert.js';
+import { MesosResource, parseMessage } from '../kernel/shell/scheduler-api/wire.js';
 import type { Resources } from '../events/index.js';
 import type { ExecuteTask } from './execute.js';
 import { V1SchedulerClient } from './http/client.js';

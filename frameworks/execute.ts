@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { filter, firstValueFrom, Subscription } from 'rxjs';
 import { isTerminal, type TaskStatus } from '../events/index.js';
-import { contains, format, parseResources } from '../kernel/resources.js';
+import { contains, format, parseResources } from '../kernel/core/resources.js';
 import { type Offer, type Scheduler, subscribe } from './sdk/index.js';
 
 /** What `mesos execute` runs, whichever way it reaches the master. */

@@ -1,6 +1,6 @@
 /** One line, for a person, saying what an event is (timelines, diffs, CSV exports). */
 import { type ClusterEvent, operationTasks } from '../events/index.js';
-import * as R from '../kernel/resources.js';
+import * as R from '../kernel/core/resources.js';
 
 const short = (id: string): string => (id.length > 13 && /^[0-9a-f-]{36}$/.test(id) ? `${id.slice(0, 8)}…` : id);
 const list = (xs: readonly string[], max = 4): string => (xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`);

@@ -4,8 +4,8 @@
  * person (`renderDiff`) or as JSON (the `StateDiff` itself).
  */
 import type { ClusterEvent, TaskKey, TaskStateName } from '../events/index.js';
-import * as R from '../kernel/resources.js';
-import type { Counters, State, TaskState } from '../kernel/state.js';
+import * as R from '../kernel/core/resources.js';
+import type { Counters, State, TaskState } from '../kernel/core/state.js';
 import { allTasks, findTask } from './lookup.js';
 import { touches } from './touches.js';
 

@@ -2,12 +2,12 @@
  * Replay: fold any range of the log with the kernel's own `evolve`, reading only (it never writes).
  * Malformed messages are counted and skipped, exactly as the master does. To reach a point of a
  * long history quickly, the fold starts from the nearest snapshot at or before it (the snapshots a
- * leader writes; see kernel/master/snapshots.ts) and folds only the rest.
+ * leader writes; see kernel/shell/master/snapshots.ts) and folds only the rest.
  */
 import { CodecStats } from '../events/index.js';
-import { type Bus, headSeq } from '../kernel/bus.js';
-import { evolve, initialState } from '../kernel/projection.js';
-import type { State } from '../kernel/state.js';
+import { type Bus, headSeq } from '../kernel/shell/bus.js';
+import { evolve, initialState } from '../kernel/core/projection.js';
+import type { State } from '../kernel/core/state.js';
 import { type ProgressOutput, startProgress } from './progress.js';
 import { type Entry, type LogSource, busSource } from './source.js';
 

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { State } from '../kernel/state.js';
+import type { State } from '../kernel/core/state.js';
 import { foldTo } from './fold.js';
 import { canonical } from './json.js';
 import { fileSource } from './source.js';

@@ -1,5 +1,5 @@
 /** A canonical JSON form of a state: Maps become objects (sorted keys), Sets sorted arrays. */
-import type { State } from '../kernel/state.js';
+import type { State } from '../kernel/core/state.js';
 
 export function canonical(value: unknown): unknown {
   if (value instanceof Map) {

@@ -1,6 +1,6 @@
 /** Finding a task in a state, live or completed (the fold keeps the last 1,000 completed per framework). */
 import type { FrameworkId, TaskKey } from '../events/index.js';
-import type { State, TaskState } from '../kernel/state.js';
+import type { State, TaskState } from '../kernel/core/state.js';
 import { splitTaskKey } from './touches.js';
 
 export function findTask(s: State, key: TaskKey): TaskState | undefined {

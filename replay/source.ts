@@ -8,8 +8,8 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { type Decoded, STREAM_NAME } from '../events/index.js';
-import { type Bus, connectBus, readLog, seqAtTime } from '../kernel/bus.js';
-import { type SnapshotReader, openSnapshotReader } from '../kernel/master/snapshots.js';
+import { type Bus, connectBus, readLog, seqAtTime } from '../kernel/shell/bus.js';
+import { type SnapshotReader, openSnapshotReader } from '../kernel/shell/master/snapshots.js';
 import { ReplayError } from './errors.js';
 import { readExportFile } from './export.js';
 

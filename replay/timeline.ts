@@ -14,9 +14,9 @@
  *   so no effects and nothing reached through the state.
  */
 import { type AgentId, type ClusterEvent, type FrameworkId, type TaskKey, epochOf, subjects } from '../events/index.js';
-import * as R from '../kernel/resources.js';
-import { initialState } from '../kernel/projection.js';
-import type { State } from '../kernel/state.js';
+import * as R from '../kernel/core/resources.js';
+import { initialState } from '../kernel/core/projection.js';
+import type { State } from '../kernel/core/state.js';
 import { describe } from './describe.js';
 import { findFramework, findTask } from './lookup.js';
 import type { Entry } from './source.js';

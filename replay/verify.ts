@@ -22,10 +22,10 @@
 import { serialize } from 'node:v8';
 import type { AgentId, ClusterEvent, Resources, TaskKey, TaskStateName } from '../events/index.js';
 import { epochOf, isTerminal, operationTasks, taskKey } from '../events/index.js';
-import { evolve as kernelEvolve, initialState } from '../kernel/projection.js';
-import * as R from '../kernel/resources.js';
-import type { State } from '../kernel/state.js';
-import { type Bus, headSeq } from '../kernel/bus.js';
+import { evolve as kernelEvolve, initialState } from '../kernel/core/projection.js';
+import * as R from '../kernel/core/resources.js';
+import type { State } from '../kernel/core/state.js';
+import { type Bus, headSeq } from '../kernel/shell/bus.js';
 import { type LogSource, busSource } from './source.js';
 import { type ProgressOutput, startProgress } from './progress.js';
 

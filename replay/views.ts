@@ -2,7 +2,7 @@
  * How a replayed state is printed.
  *
  * - `master` (the default): the document `/master/state` serves, built by the same function
- *   (kernel/http/state-json.ts), so what a user knows from the live master — and every tool that
+ *   (kernel/shell/http/state-json.ts), so what a user knows from the live master — and every tool that
  *   reads it — works on any point of history. The fields that describe the serving master process
  *   rather than the cluster are not in the log: `id`, `pid` and `hostname` are the leader's at that
  *   point, `start_time` and `elected_time` its election time, `flags` is empty, and `version` is
@@ -10,9 +10,9 @@
  * - `projection`: everything the fold keeps (outbox, filters, retired offers, counters, the task
  *   status histories), canonical JSON: maps as objects with sorted keys, sets as sorted arrays.
  */
-import { VERSION } from '../kernel/master/index.js';
-import { masterStateJson } from '../kernel/http/state-json.js';
-import type { State } from '../kernel/state.js';
+import { VERSION } from '../kernel/shell/master/index.js';
+import { masterStateJson } from '../kernel/shell/http/state-json.js';
+import type { State } from '../kernel/core/state.js';
 import { canonical } from './json.js';
 
 export const STATE_VIEWS = ['master', 'projection'] as const;

@@ -7,9 +7,9 @@
  * if the framework had asked for it.
  */
 import type { FrameworkId, Resources } from '../events/index.js';
-import { type Demand, demandOf, explainPending } from '../kernel/allocator/why.js';
-import * as R from '../kernel/resources.js';
-import type { FrameworkState, PendingReason, State } from '../kernel/state.js';
+import { type Demand, demandOf, explainPending } from '../kernel/core/allocator/why.js';
+import * as R from '../kernel/core/resources.js';
+import type { FrameworkState, PendingReason, State } from '../kernel/core/state.js';
 import { ReplayError } from './errors.js';
 import { foldTo } from './fold.js';
 import type { ProgressOutput } from './progress.js';

@@ -6,8 +6,8 @@
  * Field names, types, required/optional, defaults, enums and constraints come from the schemas
  * (zod 4's `z.toJSONSchema`, input form: what a publisher writes, before defaults are applied).
  * Subjects come from events/subjects.ts (`subjectFor` applied to placeholder events). Who appends
- * each event and what folding it does are written by hand below, from kernel/projection.ts,
- * kernel/master/*, agent/ and frameworks/sdk/: keep them in step with the code. The output is
+ * each event and what folding it does are written by hand below, from kernel/core/projection.ts,
+ * kernel/shell/master/*, agent/ and frameworks/sdk/: keep them in step with the code. The output is
  * deterministic (no dates), so a diff shows exactly what changed.
  */
 import { z } from 'zod';
@@ -73,7 +73,7 @@ const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
   ['TaskStatus', TaskStatus, 'One task status update (Mesos\'s TaskStatus). Agent-generated updates carry a `uuid` and must be acknowledged; the leader\'s notices carry none.'],
   ['Operation', Operation, 'An offer operation, applied in order to what the accepted offers hold: LAUNCH, LAUNCH_GROUP, RESERVE, UNRESERVE, CREATE, DESTROY (GROW_VOLUME, SHRINK_VOLUME, CREATE_DISK and DESTROY_DISK are not supported).'],
   ['Filters', Filters, 'Mesos\'s Filters, resolved by the publisher (`refuseFilter` in events/filters.ts: absent or negative → 5 s, more than a year → a year), so the log carries what was meant and no default of the folding build is involved.'],
-  ['Resources', Resources, 'A list of resources, in Mesos\'s model. Arithmetic (kernel/resources.ts) is fixed point with three decimals for scalars, as in Mesos.'],
+  ['Resources', Resources, 'A list of resources, in Mesos\'s model. Arithmetic (kernel/core/resources.ts) is fixed point with three decimals for scalars, as in Mesos.'],
   ['Resource', Resource, 'One resource: a scalar (`cpus`, `mem`, `disk`, `gpus`), ranges (`ports`) or a set.'],
   ['Range', Range, 'An inclusive integer interval `[begin, end]`, with `begin <= end`.'],
   ['Reservation', Reservation, 'A reservation in the post-refinement format (the last entry names the role that owns the resource).'],
@@ -82,7 +82,7 @@ const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
   ['StatusSource', StatusSource, 'Who produced a status update.'],
   ['StatusReason', StatusReason, 'Why a status update happened (names as in mesos.proto v1). Only some are produced today: see the events that set them.'],
   ['FrameworkCapability', FrameworkCapability, 'Framework capabilities. The kernel acts on PARTITION_AWARE (TASK_UNREACHABLE/TASK_UNKNOWN/TASK_DROPPED instead of TASK_LOST) and GPU_RESOURCES (agents with gpus are offered only to such frameworks); MULTI_ROLE changes the JSON of `/master/state`. The others are accepted and stored.'],
-  ['AcceptRefusalCode', AcceptRefusalCode, 'Stable codes of a refused accept (`validateAccept` in kernel/projection.ts); callers match on the code, never on the message.'],
+  ['AcceptRefusalCode', AcceptRefusalCode, 'Stable codes of a refused accept (`validateAccept` in kernel/core/projection.ts); callers match on the code, never on the message.'],
 ];
 for (const [id, schema] of SHAPES) shapes.add(schema, { id });
 
@@ -192,7 +192,7 @@ function table(rs: readonly Row[], notes: (path: string) => string | undefined):
 interface EventDoc {
   /** Who appends it, and when (the code that does). */
   readonly by: string;
-  /** What it means and what folding it does (kernel/projection.ts). */
+  /** What it means and what folding it does (kernel/core/projection.ts). */
   readonly meaning: string;
 }
 
@@ -266,13 +266,13 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   },
 
   LeaderElected: {
-    by: "A master (`kernel/master/leader.ts`), once its fold has caught up with the log: appended with compare-and-swap (JetStream expected-last-subject-sequence on the leader subject), proposing the current epoch + 1.",
+    by: "A master (`kernel/shell/master/leader.ts`), once its fold has caught up with the log: appended with compare-and-swap (JetStream expected-last-subject-sequence on the leader subject), proposing the current epoch + 1.",
     meaning:
       "A master leads from this point of the log. Folding it requires a higher epoch than the current one (else it is ignored and counted in `log/stale_decisions_ignored`); it sets the epoch and the leader (shown in `/master/state` as `leader`/`leader_info`). With `offers: RESCINDED` (the default) or without `offers` (older builds), every outstanding offer is rescinded (retired; an OffersRescinded with LEADER_CHANGED is owed to each framework that held some, id `rescind-<election id>-<framework id>`) and the new leader offers afresh, as after a Mesos failover. With `offers: KEPT` (a master started with `--keep-offers-on-election`) outstanding offers are kept: they are in the log, the new leader knows them as the old one did, and an accept is judged by the fold whoever leads — so the election re-offers nothing (offers past their expiry are rescinded as usual). Refuse filters are kept either way. From here on every decision of another epoch has no effect (fencing): a deposed master that still writes changes nothing. Once elected, the leader records its allocator settings (AllocatorConfigured) and its `--weights` (WeightsUpdated) if the log needs them.",
   },
 
   OffersCreated: {
-    by: "The leader, in an allocation cycle (`allocationCycleEvents` in kernel/master/allocation-cycle.ts, with `runAllocation()` from kernel/allocator): per framework per cycle, split into several events of at most ~256 KiB and 2,000 offers each (nats-server refuses messages over 1 MiB); offer ids `<masterId>-O<n>`.",
+    by: "The leader, in an allocation cycle (`allocationCycleEvents` in kernel/shell/master/allocation-cycle.ts, with `runAllocation()` from kernel/core/allocator): per framework per cycle, split into several events of at most ~256 KiB and 2,000 offers each (nats-server refuses messages over 1 MiB); offer ids `<masterId>-O<n>`.",
     meaning:
       "The leader offers resources of agents to a framework, each offer for one of its roles (`role`: Mesos's allocation_info.role). Folding it checks each offer on its own: the framework must be ACTIVE and have that role, the offer id new (neither outstanding nor recently retired), the agent ACTIVE and not deactivated, draining or gone, the resources non-empty, allocatable to the role (unreserved, or reserved for the role or an ancestor) and within what the agent still has available (total − used − offered). An offer that fails is skipped (counted in `log/offers_invalid`); this is how a proposal made from a slightly old state (a framework torn down meanwhile) is neutralised. A valid offer becomes outstanding and its resources count as offered on the agent, the framework and its role (and in the role's count of offers, DRF's tie-break). `expiresAt` is the leader's offer timeout (`--offer-timeout`, 30 s by default); `unavailability` is set when the agent's machine is scheduled for maintenance.",
   },
@@ -300,12 +300,12 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
   },
 
   FrameworkDisconnected: {
-    by: "The leader, when a framework's connection is gone: its Mesos v1 HTTP subscription closed, or a native (NATS) framework missed `--max-framework-ping-timeouts` consecutive pings (kernel/master/liveness.ts).",
+    by: "The leader, when a framework's connection is gone: its Mesos v1 HTTP subscription closed, or a native (NATS) framework missed `--max-framework-ping-timeouts` consecutive pings (kernel/shell/master/liveness.ts).",
     meaning:
       'The framework is INACTIVE: it gets no offers and its outstanding offers go back to the pool (nobody is listening for a rescind). It keeps its tasks. Its failover timeout counts from the time of this event: when it runs out, the leader appends FrameworkRemoved (FAILOVER_TIMEOUT), and since the clock is in the log, a new leader resumes it. A FrameworkSubscribed with the same id makes it ACTIVE again (the native SDK, still alive, subscribes again by itself when it sees this event about itself).',
   },
   AgentRemoved: {
-    by: "The leader: when an agent missed `--max-agent-ping-timeouts` consecutive pings (UNREACHABLE; kernel/master/liveness.ts); for the operator's MARK_AGENT_GONE (OPERATOR); from its outbox when a drained agent is to be marked gone (OPERATOR, id `gone-<agent id>-<cause id>`). MAINTENANCE is the fold's own doing when a machine goes down (no event).",
+    by: "The leader: when an agent missed `--max-agent-ping-timeouts` consecutive pings (UNREACHABLE; kernel/shell/master/liveness.ts); for the operator's MARK_AGENT_GONE (OPERATOR); from its outbox when a drained agent is to be marked gone (OPERATOR, id `gone-<agent id>-<cause id>`). MAINTENANCE is the fold's own doing when a machine goes down (no event).",
     meaning:
       "The agent is gone. Folding it marks it REMOVED (counted in `master/slave_removals`; it disappears from `/master/slaves`), takes its resources out of the cluster totals and its reservations out of their roles' accounts, retires its offers (owing OffersRescinded `AGENT_GONE` to ACTIVE frameworks) and inverse offers, drops from the outbox every command not yet sent to it, and turns each of its non-terminal tasks into TASK_UNREACHABLE with REASON_AGENT_REMOVED (resources released; the task stays known and comes back if the agent reregisters) — or TASK_GONE_BY_OPERATOR (REASON_AGENT_REMOVED_BY_OPERATOR) for OPERATOR, after which the agent is marked gone and may never register again. Each framework is owed a TaskStatusUpdated: the new state if it is partition-aware, TASK_LOST otherwise, as Mesos does.",
   },
@@ -401,9 +401,9 @@ const EVENTS: Readonly<Record<EventType, EventDoc>> = {
       "What the framework still wants, replacing what it stated before (an empty list withdraws it): requests of resources, each optionally named, for a role, on an agent. The allocator does not allocate by it (as Mesos's does not); the leader explains, when a request stays unmet, why (DemandUnmet). Folding it sets the framework's demand; a launch that uses at least a request's resources (by quantity, in its role and on its agent) removes that request.",
   },
   DemandUnmet: {
-    by: "The leader, in an allocation cycle (`PendingExplainer` in kernel/master/allocation-cycle.ts): for a framework whose demand is not met — its requests, or when it stated none, wanting offers, holding none and having declined none — explained at most every `--why-pending-interval` (5 s), at most 20 frameworks a cycle, and appended only when the set of reasons (codes, roles, demands; not counts) changed; with no reasons when the demand is met or withdrawn.",
+    by: "The leader, in an allocation cycle (`PendingExplainer` in kernel/shell/master/allocation-cycle.ts): for a framework whose demand is not met — its requests, or when it stated none, wanting offers, holding none and having declined none — explained at most every `--why-pending-interval` (5 s), at most 20 frameworks a cycle, and appended only when the set of reasons (codes, roles, demands; not counts) changed; with no reasons when the demand is met or withdrawn.",
     meaning:
-      "The reasons the allocator finds (kernel/allocator/why.ts), each with a message, the role, the demand it concerns, and the number of agents it applies to: FRAMEWORK_INACTIVE, FRAMEWORK_SUPPRESSED, ROLE_NOT_ALLOWED, QUOTA_LIMIT, QUOTA_HEADROOM, NO_AGENT_LARGE_ENOUGH, AGENT_NOT_FOUND, RESERVED_FOR_OTHER_ROLE, AGENTS_UNAVAILABLE, GPU_AGENTS_ONLY, FILTERED, RESOURCES_IN_USE, LOWER_IN_FAIR_SHARE. Folding it records them as the framework's pending record (none: the record is cleared). `mesos replay why-pending` shows them with their sequence numbers.",
+      "The reasons the allocator finds (kernel/core/allocator/why.ts), each with a message, the role, the demand it concerns, and the number of agents it applies to: FRAMEWORK_INACTIVE, FRAMEWORK_SUPPRESSED, ROLE_NOT_ALLOWED, QUOTA_LIMIT, QUOTA_HEADROOM, NO_AGENT_LARGE_ENOUGH, AGENT_NOT_FOUND, RESERVED_FOR_OTHER_ROLE, AGENTS_UNAVAILABLE, GPU_AGENTS_ONLY, FILTERED, RESOURCES_IN_USE, LOWER_IN_FAIR_SHARE. Folding it records them as the framework's pending record (none: the record is cleared). `mesos replay why-pending` shows them with their sequence numbers.",
   },
 };
 
@@ -584,7 +584,7 @@ function render(): string {
   L.push('| `epoch` | integer > 0 | Only on decisions of the leading master (required) and on the leader\'s copy of TaskStatusUpdated and FrameworkRemoved (optional). The fold ignores an event whose epoch is not the current one (fencing); a LeaderElected must raise it. |');
   L.push('');
   L.push(
-    'The JetStream message id (`Nats-Msg-Id`, `msgIdOf` in kernel/bus.ts) is the event `id`, or `<id>@<epoch>` for an event that carries an epoch. ' +
+    'The JetStream message id (`Nats-Msg-Id`, `msgIdOf` in kernel/shell/bus.ts) is the event `id`, or `<id>@<epoch>` for an event that carries an epoch. ' +
       `A message id seen again within the stream's duplicate window (${cfg.duplicate_window !== undefined ? cfg.duplicate_window / 1e9 : '?'} s) is dropped by the server, so a retried append (an agent's status update whose acknowledgement was lost, an outbox command sent again) is stored once. ` +
       'Unknown fields are dropped when an event is decoded (zod objects are not strict), so adding an optional field does not break older readers.',
   );
@@ -759,7 +759,7 @@ function render(): string {
   L.push('| `WRONG_SUBJECT` | It is valid, but stored on another subject than `subjectFor` gives (e.g. an agent status on another agent\'s subject, a framework call on another framework\'s). |');
   L.push('');
   L.push(
-    'On the writing side, `encode`/`append` refuse an invalid event with `CodecError` code `INVALID_EVENT` before anything is published; `append` (kernel/bus.ts) always publishes on `subjectFor(event)`.',
+    'On the writing side, `encode`/`append` refuse an invalid event with `CodecError` code `INVALID_EVENT` before anything is published; `append` (kernel/shell/bus.ts) always publishes on `subjectFor(event)`.',
   );
   L.push('');
   return L.join('\n');

@@ -2,12 +2,12 @@
  * The agent's own HTTP endpoint (Mesos's agent on :5051): `/health`, `/state` (also
  * `/slave(1)/state` and `/state.json`), `/flags`, `/version`, `/monitor/statistics`, and
  * `/files/browse|read|download` over the task sandboxes. Served by the same small node:http shell
- * as the master's API (kernel/http/server.ts: 404 for an unknown path, 405 with Allow for another
+ * as the master's API (kernel/shell/http/server.ts: 404 for an unknown path, 405 with Allow for another
  * method than GET/HEAD, `?jsonp=`).
  */
 import type { Logger } from 'pino';
-import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/http/server.js';
-import { versionJson } from '../../kernel/http/state-json.js';
+import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/shell/http/server.js';
+import { versionJson } from '../../kernel/shell/http/state-json.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
 import { type Attached, browse, download, type FilesResult, readChunk } from './sandbox-files.js';

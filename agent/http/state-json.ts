@@ -5,10 +5,10 @@
  * `_full` forms in Mesos's Resource JSON). Pure: the HTTP shell serialises what it returns.
  */
 import type { AgentId, Attribute, Resources } from '../../events/index.js';
-import { attributesJson, buildJson } from '../../kernel/http/state-json.js';
-import * as R from '../../kernel/resources.js';
-import { healthCheckToMesos } from '../../kernel/scheduler-api/checks.js';
-import { resourcesToMesos } from '../../kernel/scheduler-api/convert.js';
+import { attributesJson, buildJson } from '../../kernel/shell/http/state-json.js';
+import * as R from '../../kernel/core/resources.js';
+import { healthCheckToMesos } from '../../kernel/shell/scheduler-api/checks.js';
+import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert.js';
 import { sandboxPath } from '../sandbox.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
 

@@ -1,6 +1,6 @@
-import { startMaster } from '../../kernel/master/index.js';
+import { startMaster } from '../../kernel/shell/master/index.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
-import { roleError } from '../../kernel/roles.js';
+import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
 import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
 

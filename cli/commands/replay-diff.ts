@@ -1,5 +1,5 @@
 /** `mesos replay diff`: what changed between two points of history. */
-import { cloneState } from '../../kernel/state.js';
+import { cloneState } from '../../kernel/core/state.js';
 import { DiffTrail, ReplayError, diffStates, foldTo, rateLine, renderDiff } from '../../replay/index.js';
 import { bool, num } from '../flags.js';
 import { POINT_HELP, type ReplayCommand, SNAPSHOTS_FLAG, SOURCE_FLAGS, iso, pointFlag, progressOut, withSource } from './replay-common.js';

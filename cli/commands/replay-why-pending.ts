@@ -1,5 +1,5 @@
 /** `mesos replay why-pending`: why a framework's demand is not met (replay/why-pending.ts). */
-import { parseResources } from '../../kernel/resources.js';
+import { parseResources } from '../../kernel/core/resources.js';
 import { formatReport, whyPending } from '../../replay/why-pending.js';
 import { FlagError, bool, str } from '../flags.js';
 import { POINT_HELP, type ReplayCommand, SOURCE_FLAGS, pointFlag, progressOut, withSource } from './replay-common.js';

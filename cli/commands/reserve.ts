@@ -6,8 +6,8 @@
  * (in the text form `(role)` is a static reservation: a dynamic one is refined through the API).
  */
 import type { Resource } from '../../events/index.js';
-import { parseResources } from '../../kernel/resources.js';
-import { resourcesToMesos } from '../../kernel/scheduler-api/convert.js';
+import { parseResources } from '../../kernel/core/resources.js';
+import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert.js';
 import type { FlagSpec } from '../flags.js';
 import { call, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
 

@@ -6,7 +6,7 @@
  */
 import { request, type IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { RecordIoDecoder } from '../../kernel/scheduler-api/recordio.js';
+import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 
 const Id = z.object({ value: z.string() });
 

@@ -35,10 +35,10 @@ import {
   subjects,
 } from '../../events/index.js';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/bus.js';
+import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/shell/bus.js';
 import { STREAM_NAME, decode } from '../../events/index.js';
-import { parseResources } from '../../kernel/resources.js';
-import { refusalToStatuses } from './refusals.js';
+import { parseResources } from '../../kernel/core/resources.js';
+import { refusalToStatuses } from '../../events/refusals.js';
 
 export interface Offer {
   readonly id: OfferId;

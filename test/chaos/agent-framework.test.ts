@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectBus } from '../../kernel/bus.js';
+import { connectBus } from '../../kernel/shell/bus.js';
 import { verifyLog } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
 import { withNats, type TestNats } from '../helpers/nats.js';

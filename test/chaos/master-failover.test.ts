@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { connectBus } from '../../kernel/bus.js';
+import { connectBus } from '../../kernel/shell/bus.js';
 import { verifyLog } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
 import { withNats, type TestNats } from '../helpers/nats.js';

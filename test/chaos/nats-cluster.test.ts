@@ -31,12 +31,12 @@ import { type JetStreamManager, StorageType, jetstream, jetstreamManager } from 
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type RunningNatsCluster, startNatsCluster } from '../../cli/nats-server.js';
 import { STREAM_NAME, type TaskStateName, isTerminal } from '../../events/index.js';
-import { type Bus, connectBus, readLog } from '../../kernel/bus.js';
-import { type MasterHandle, startMaster } from '../../kernel/master/index.js';
-import { LEASE_BUCKET } from '../../kernel/master/lease.js';
-import { SNAPSHOT_BUCKET } from '../../kernel/master/snapshots.js';
-import * as R from '../../kernel/resources.js';
-import { cloneState } from '../../kernel/state.js';
+import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
+import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
+import { LEASE_BUCKET } from '../../kernel/shell/master/lease.js';
+import { SNAPSHOT_BUCKET } from '../../kernel/shell/master/snapshots.js';
+import * as R from '../../kernel/core/resources.js';
+import { cloneState } from '../../kernel/core/state.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { replayLog, stateToJson } from '../../replay/index.js';
 import { waitFor, within } from '../helpers/wait.js';

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterEvent } from '../../events/index.js';
-import { append, connectBus, ensureStream } from '../../kernel/bus.js';
+import { append, connectBus, ensureStream } from '../../kernel/shell/bus.js';
 import { agentReregistered, leaderElected, offersCreated, resetIds, status } from '../helpers/events.js';
 import { cleanTaskRun, ghostLaunch } from '../helpers/histories.js';
 import { withNats } from '../helpers/nats.js';

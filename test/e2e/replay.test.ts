@@ -17,8 +17,8 @@ import { CSV_COLUMNS } from '../../replay/index.js';
 import { type LiveRun, runLiveCluster } from '../helpers/live-run.js';
 import { withNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
-import { connectBus } from '../../kernel/bus.js';
-import { openSnapshotReader } from '../../kernel/master/snapshots.js';
+import { connectBus } from '../../kernel/shell/bus.js';
+import { openSnapshotReader } from '../../kernel/shell/master/snapshots.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });

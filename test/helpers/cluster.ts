@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
-import { type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/master/index.js';
+import { type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
 import { withNats, type TestNats } from './nats.js';
 import { waitFor } from './wait.js';
 

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { type AgentCommand, type AgentId, SCHEMA_VERSION, type TaskStateName, asAgentId, decode, subjects } from '../../events/index.js';
-import { type Bus, append, connectBus } from '../../kernel/bus.js';
-import { parseResources } from '../../kernel/resources.js';
+import { type Bus, append, connectBus } from '../../kernel/shell/bus.js';
+import { parseResources } from '../../kernel/core/resources.js';
 
 export interface EmulatedAgent {
   readonly agentId: AgentId;

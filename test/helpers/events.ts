@@ -26,9 +26,9 @@ import {
   refuseFilter,
   validate,
 } from '../../events/index.js';
-import { parseResources } from '../../kernel/resources.js';
-import { evolve, foldAll } from '../../kernel/projection.js';
-import type { State } from '../../kernel/state.js';
+import { parseResources } from '../../kernel/core/resources.js';
+import { evolve, foldAll } from '../../kernel/core/projection.js';
+import type { State } from '../../kernel/core/state.js';
 import type { z } from 'zod';
 
 /** The time of the first event built after `resetIds()`. */

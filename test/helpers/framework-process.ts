@@ -16,7 +16,7 @@ import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync } from 'no
 import { pino } from 'pino';
 import { type OfferId, type TaskStatus, isTerminal } from '../../events/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { parseResources } from '../../kernel/resources.js';
+import { parseResources } from '../../kernel/core/resources.js';
 import { packTasks } from './workload.js';
 
 interface Options {

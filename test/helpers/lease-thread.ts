@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
-import { startLease } from '../../kernel/master/lease.js';
+import { startLease } from '../../kernel/shell/master/lease.js';
 
 const d = workerData as { servers: string; ttlMs: number; masterId: string };
 const lease = startLease(

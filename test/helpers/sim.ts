@@ -6,10 +6,10 @@
  */
 import { type ClusterEvent, EVENT_VERSIONS, type EventType, type Resource, validate } from '../../events/index.js';
 import { Prng } from '../../bench/prng.js';
-import { type AllocatorCache, type OfferProposal, runAllocation } from '../../kernel/allocator/index.js';
-import { evolve, initialState } from '../../kernel/projection.js';
-import * as R from '../../kernel/resources.js';
-import type { OfferState, State } from '../../kernel/state.js';
+import { type AllocatorCache, type OfferProposal, runAllocation } from '../../kernel/core/allocator/index.js';
+import { evolve, initialState } from '../../kernel/core/projection.js';
+import * as R from '../../kernel/core/resources.js';
+import type { OfferState, State } from '../../kernel/core/state.js';
 
 export class Sim {
   readonly rng: Prng;

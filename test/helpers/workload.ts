@@ -6,7 +6,7 @@
 import type { OfferId, Resources, TaskStateName, TaskStatus } from '../../events/index.js';
 import { isTerminal } from '../../events/index.js';
 import type { Offer, Scheduler, TaskSpec } from '../../frameworks/sdk/index.js';
-import { contains, parseResources, subtract } from '../../kernel/resources.js';
+import { contains, parseResources, subtract } from '../../kernel/core/resources.js';
 
 export interface Workload {
   readonly done: Promise<void>;

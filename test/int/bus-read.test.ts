@@ -1,12 +1,12 @@
 /**
- * readLog pulls batches sized by the messages it sees (kernel/bus.ts, readBatchFor): a log whose
+ * readLog pulls batches sized by the messages it sees (kernel/shell/bus.ts, readBatchFor): a log whose
  * events swing between a few hundred bytes and hundreds of kilobytes is read whole, in order, each
  * message once, across the consumers it opens to change the batch. Real nats-server.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pino } from 'pino';
-import { type Bus, append, connectBus, ensureStream, readBatchFor, readLog } from '../../kernel/bus.js';
+import { type Bus, append, connectBus, ensureStream, readBatchFor, readLog } from '../../kernel/shell/bus.js';
 import { agentRegistered, offersCreated, resetIds } from '../helpers/events.js';
 import { type TestNats, withNats } from '../helpers/nats.js';
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentCommand, type AgentId, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
-import { type Bus, append, connectBus, ensureStream } from '../../kernel/bus.js';
+import { type Bus, append, connectBus, ensureStream } from '../../kernel/shell/bus.js';
 import { type CommandInbox, type InboxPosition, startCommandInbox } from '../../agent/command-inbox.js';
 import { testLog } from '../helpers/cluster.js';
 import { withNats, type TestNats } from '../helpers/nats.js';

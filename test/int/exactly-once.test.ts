@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentCommand, type EventOf, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
-import { type Bus, connectBus, ensureStream, readLog } from '../../kernel/bus.js';
+import { type Bus, connectBus, ensureStream, readLog } from '../../kernel/shell/bus.js';
 import { createContainerizer } from '../../agent/containerizer.js';
 import { findHostTools } from '../../agent/isolation/host-tools.js';
 import { PosixIsolator } from '../../agent/isolation/posix.js';

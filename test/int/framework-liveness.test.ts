@@ -112,8 +112,8 @@ test('a live framework marked disconnected (it paused) subscribes again by itsel
   const fw = await framework('paused', { failoverTimeoutMs: 60_000 });
   await launchSleep(fw, 'paused-task');
   // Append a disconnection as the leader would after missed pings (as if the process had paused).
-  const { append } = await import('../../kernel/bus.js');
-  const { connectBus } = await import('../../kernel/bus.js');
+  const { append } = await import('../../kernel/shell/bus.js');
+  const { connectBus } = await import('../../kernel/shell/bus.js');
   const bus = await connectBus({ servers: cluster.nats.url, name: 'test', log: cluster.log });
   try {
     const epoch = cluster.master.state().epoch;
@@ -128,7 +128,7 @@ test('a live framework marked disconnected (it paused) subscribes again by itsel
 
 
 test('a malformed reconciliation query gets a clear refusal, and the leader keeps answering', async () => {
-  const { connectBus } = await import('../../kernel/bus.js');
+  const { connectBus } = await import('../../kernel/shell/bus.js');
   const { subjects } = await import('../../events/index.js');
   const bus = await connectBus({ servers: cluster.nats.url, name: 'test', log: cluster.log });
   try {

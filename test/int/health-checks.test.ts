@@ -12,7 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type TaskStatus, isTerminal } from '../../events/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import * as R from '../../kernel/resources.js';
+import * as R from '../../kernel/core/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';
 import { type Ev, HttpFramework } from '../helpers/scheduler-http.js';

@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Kvm } from '@nats-io/kv';
-import { connectBus } from '../../kernel/bus.js';
-import { LEASE_BUCKET, type Lease, startLease } from '../../kernel/master/lease.js';
+import { connectBus } from '../../kernel/shell/bus.js';
+import { LEASE_BUCKET, type Lease, startLease } from '../../kernel/shell/master/lease.js';
 import { type TestNats, withNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert';
 import { filter, firstValueFrom } from 'rxjs';
 import type { ClusterEvent } from '../../events/index.js';
 import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
-import { connectBus, headSeq, readLog } from '../../kernel/bus.js';
-import * as R from '../../kernel/resources.js';
+import { connectBus, headSeq, readLog } from '../../kernel/shell/bus.js';
+import * as R from '../../kernel/core/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
 import { OfferQueue } from '../helpers/offers.js';
@@ -338,7 +338,7 @@ test('the log holds every operator call, and a standby answers 307 to the leader
   for (const t of ['WeightsUpdated', 'QuotaUpdated', 'ResourcesReserved', 'AgentDeactivated', 'AgentDrainStarted', 'MaintenanceScheduleUpdated', 'MaintenanceStarted']) {
     assert.ok(types.includes(t as ClusterEvent['type']), `${t} in the log`);
   }
-  const { startMaster } = await import('../../kernel/master/index.js');
+  const { startMaster } = await import('../../kernel/shell/master/index.js');
   const standby = await startMaster({ nats: cluster.nats.url, port: 0 }, cluster.log);
   try {
     await standby.caughtUp;

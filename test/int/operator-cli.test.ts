@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import * as R from '../../kernel/resources.js';
+import * as R from '../../kernel/core/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
 import { waitFor } from '../helpers/wait.js';

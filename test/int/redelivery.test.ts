@@ -7,8 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentId, type TaskStatus, subjects } from '../../events/index.js';
-import { type Bus, connectBus, readLog } from '../../kernel/bus.js';
-import { type MasterHandle, startMaster } from '../../kernel/master/index.js';
+import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
+import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
 import { testLog } from '../helpers/cluster.js';

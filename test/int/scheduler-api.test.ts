@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { V1SchedulerClient } from '../../frameworks/http/client.js';
-import { type MasterHandle, startMaster } from '../../kernel/master/index.js';
+import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Ev, HttpFramework, type RawResponse, RecordIoChecker, SchedulerStream, isUuid, rawRequest } from '../helpers/scheduler-http.js';

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTerminal, type Operation, type Resource, type TaskStatus } from '../../events/index.js';
 import { subscribe, type Offer, type Scheduler } from '../../frameworks/sdk/index.js';
-import * as R from '../../kernel/resources.js';
+import * as R from '../../kernel/core/resources.js';
 import { volumePath } from '../../agent/volumes.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';

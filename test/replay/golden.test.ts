@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EVENT_VERSIONS } from '../../events/index.js';
-import { encodeSnapshot, decodeSnapshot } from '../../kernel/snapshot.js';
+import { encodeSnapshot, decodeSnapshot } from '../../kernel/shell/snapshot.js';
 import { canonical, fileSource, foldTo, jsonlLine, readExportFile, verifySource } from '../../replay/index.js';
 import {
   GOLDEN_DIR,
@@ -32,7 +32,7 @@ const RERECORD = [
   'If the projection changed on purpose (the State shape or what the fold does), refold the golden logs with this build',
   '(the logs themselves must stay: they are the history that has to remain readable):',
   '    npx tsc -p tsconfig.json && node dist/scripts/record-golden.js --refold',
-  'review the differences it prints, bump PROJECTION_VERSION in kernel/snapshot.ts if the State shape changed, and commit',
+  'review the differences it prints, bump PROJECTION_VERSION in kernel/shell/snapshot.ts if the State shape changed, and commit',
   'the new *.state.json. If the change was not meant to alter the fold, the fold has become non-deterministic or no longer',
   'reads old logs the way it did: fix that instead (docs/operations.md, "Golden logs").',
 ].join('\n');

@@ -22,7 +22,7 @@ import { gpuDenyRules, gpuEnvironment } from '../../agent/isolation/gpu-nvidia.j
 import { diskLimitation, parseDuKb } from '../../agent/isolation/disk-du.js';
 import { parsePidsEvents } from '../../agent/isolation/cgroups-pids.js';
 import type { ExitInfo } from '../../agent/containerizer.js';
-import { parseResources } from '../../kernel/resources.js';
+import { parseResources } from '../../kernel/core/resources.js';
 
 // --- --isolation -------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import { idNames, utf8Boundary } from '../../agent/http/sandbox-files.js';
 import { agentStateJson, commandExecutorName, type AgentIdentity } from '../../agent/http/state-json.js';
 import { combineStats } from '../../agent/http/statistics.js';
 import { createTaskHistory, HISTORY_LIMITS } from '../../agent/http/task-history.js';
-import { parseResources } from '../../kernel/resources.js';
+import { parseResources } from '../../kernel/core/resources.js';
 
 const A = 'agent-1' as AgentId;
 const F = 'fw-1' as FrameworkId;

@@ -7,11 +7,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encode, type OfferId } from '../../events/index.js';
-import { AllocatorCache } from '../../kernel/allocator/index.js';
-import { allocationCycleEvents, PendingExplainer } from '../../kernel/master/allocation-cycle.js';
-import { configurationEvents } from '../../kernel/master/allocator-config.js';
-import { EVENT_MAX_BYTES, chunk, expiredOfferEvents, groupBy } from '../../kernel/master/decisions.js';
-import { MasterOptions } from '../../kernel/master/options.js';
+import { AllocatorCache } from '../../kernel/core/allocator/index.js';
+import { allocationCycleEvents, PendingExplainer } from '../../kernel/shell/master/allocation-cycle.js';
+import { configurationEvents } from '../../kernel/shell/master/allocator-config.js';
+import { EVENT_MAX_BYTES, chunk, expiredOfferEvents, groupBy } from '../../kernel/shell/master/decisions.js';
+import { MasterOptions } from '../../kernel/shell/master/options.js';
 import { agentRegistered, frameworkSubscribed, given, leaderElected, maintenanceSchedule, offersCreated, accepted, requested, resetIds, weightsUpdated, when } from '../helpers/events.js';
 
 test.before.each(() => resetIds());

@@ -9,13 +9,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentId, FrameworkId, Resource } from '../../events/index.js';
-import { AllocatorCache, runAllocation } from '../../kernel/allocator/index.js';
-import { consumption } from '../../kernel/accounts.js';
-import { quotaQuantities, subtreeConsumption } from '../../kernel/quota.js';
-import { addResourcesInto, QUANTITY_NAMES, type Quantities, zeroQ } from '../../kernel/quantities.js';
-import * as R from '../../kernel/resources.js';
-import { allocatableTo, isAncestorOrSelf } from '../../kernel/roles.js';
-import type { State } from '../../kernel/state.js';
+import { AllocatorCache, runAllocation } from '../../kernel/core/allocator/index.js';
+import { consumption } from '../../kernel/core/accounts.js';
+import { quotaQuantities, subtreeConsumption } from '../../kernel/core/quota.js';
+import { addResourcesInto, QUANTITY_NAMES, type Quantities, zeroQ } from '../../kernel/core/quantities.js';
+import * as R from '../../kernel/core/resources.js';
+import { allocatableTo, isAncestorOrSelf } from '../../kernel/core/roles.js';
+import type { State } from '../../kernel/core/state.js';
 import { Sim } from '../helpers/sim.js';
 
 const ROLES = ['a', 'a/x', 'a/y', 'b', 'b/z/w', 'c', '*'];

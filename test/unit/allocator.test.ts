@@ -1,13 +1,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentId, ClusterEvent, FrameworkId } from '../../events/index.js';
-import { allocate, allocatable, buildTree, clusterTotals, defaultAllocatorOptions, type OfferProposal } from '../../kernel/allocator/index.js';
-import { type DrfTree, type FrameworkClient, type Group, type RoleNode, dominantShare } from '../../kernel/allocator/drf.js';
-import { IndexedHeap } from '../../kernel/allocator/heap.js';
-import { zeroQ } from '../../kernel/quantities.js';
-import { available } from '../../kernel/projection.js';
-import * as R from '../../kernel/resources.js';
-import { filterKey } from '../../kernel/state.js';
+import { allocate, allocatable, buildTree, clusterTotals, defaultAllocatorOptions, type OfferProposal } from '../../kernel/core/allocator/index.js';
+import { type DrfTree, type FrameworkClient, type Group, type RoleNode, dominantShare } from '../../kernel/core/allocator/drf.js';
+import { IndexedHeap } from '../../kernel/core/allocator/heap.js';
+import { zeroQ } from '../../kernel/core/quantities.js';
+import { available } from '../../kernel/core/projection.js';
+import * as R from '../../kernel/core/resources.js';
+import { filterKey } from '../../kernel/core/state.js';
 import {
   accepted,
   agentDisconnected,

@@ -12,7 +12,7 @@ import { canonicalChecker } from '../../events/canonical-check.js';
 import { ClusterEvent, EVENT_TYPES, decode, encode } from '../../events/index.js';
 import { accepted, agentRegistered, frameworkSubscribed, resetIds, status } from '../helpers/events.js';
 import { sampleEvents } from '../helpers/samples.js';
-import { parseAttributes } from '../../kernel/attributes.js';
+import { parseAttributes } from '../../kernel/core/attributes.js';
 
 const isCanonical = canonicalChecker(ClusterEvent);
 

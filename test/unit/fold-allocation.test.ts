@@ -8,9 +8,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { AgentId, FrameworkId, ScalarResource, TaskKey } from '../../events/index.js';
-import * as R from '../../kernel/resources.js';
-import { consumption } from '../../kernel/accounts.js';
-import { filterKey, type State } from '../../kernel/state.js';
+import * as R from '../../kernel/core/resources.js';
+import { consumption } from '../../kernel/core/accounts.js';
+import { filterKey, type State } from '../../kernel/core/state.js';
 import {
   acceptedOps,
   accepted,

@@ -11,7 +11,7 @@ import { answered, startRounds, stopRounds, tick, wakeAt, type RoundTiming } fro
 import { freshCheckFields, startTaskChecks, type CheckUpdate } from '../../agent/health/task-checks.js';
 import { firstPort } from '../../agent/health/index.js';
 import { checkUrl } from '../../agent/health/http-probe.js';
-import { parseResources } from '../../kernel/resources.js';
+import { parseResources } from '../../kernel/core/resources.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const T = 1_000_000;

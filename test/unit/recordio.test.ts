@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_RECORD_BYTES, RecordIoDecoder, RecordIoError, encodeRecord } from '../../kernel/scheduler-api/recordio.js';
+import { MAX_RECORD_BYTES, RecordIoDecoder, RecordIoError, encodeRecord } from '../../kernel/shell/scheduler-api/recordio.js';
 
 /**
  * The de-chunked body of a SUBSCRIBE response recorded from Apache Mesos 1.12.0-dev (see

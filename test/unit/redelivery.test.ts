@@ -1,10 +1,10 @@
 // The leader's re-delivery schedule of unacknowledged updates, as given(events) / when / then.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RedeliverySchedule } from '../../kernel/master/redelivery.js';
-import { evolve } from '../../kernel/projection.js';
+import { RedeliverySchedule } from '../../kernel/shell/master/redelivery.js';
+import { evolve } from '../../kernel/core/projection.js';
 import type { ClusterEvent } from '../../events/index.js';
-import type { State } from '../../kernel/state.js';
+import type { State } from '../../kernel/core/state.js';
 import { accepted, ack, agentRegistered, frameworkDisconnected, frameworkRemoved, frameworkSubscribed, given, leaderElected, offersCreated, resetIds, status } from '../helpers/events.js';
 
 const MIN = 10_000;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type ClusterEvent, encode, subjectFor, taskKey, EVENT_TYPES } from '../../events/index.js';
-import { cloneState } from '../../kernel/state.js';
+import { cloneState } from '../../kernel/core/state.js';
 import {
   DiffTrail,
   ReplayError,

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Resource, Resources } from '../../events/index.js';
-import * as R from '../../kernel/resources.js';
-import { ResourceError } from '../../kernel/resources.js';
+import * as R from '../../kernel/core/resources.js';
+import { ResourceError } from '../../kernel/core/resources.js';
 
 const p = R.parseResources;
 const cpus = (n: number): Resource => ({ name: 'cpus', type: 'SCALAR', scalar: n });

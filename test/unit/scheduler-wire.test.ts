@@ -26,9 +26,9 @@ import {
   taskInfoFromMesos,
   updateEvent,
   uuidToBase64,
-} from '../../kernel/scheduler-api/convert.js';
-import { checkStatusToMesos, checkToMesos, healthCheckToMesos } from '../../kernel/scheduler-api/checks.js';
-import { RecordIoDecoder } from '../../kernel/scheduler-api/recordio.js';
+} from '../../kernel/shell/scheduler-api/convert.js';
+import { checkStatusToMesos, checkToMesos, healthCheckToMesos } from '../../kernel/shell/scheduler-api/checks.js';
+import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 import {
   type Call,
   MesosExecutorInfo,
@@ -37,7 +37,7 @@ import {
   MesosTaskInfo,
   parseCall,
   parseMessage,
-} from '../../kernel/scheduler-api/wire.js';
+} from '../../kernel/shell/scheduler-api/wire.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { snapshotsToKeep } from '../../kernel/master/snapshot-retention.js';
+import { snapshotsToKeep } from '../../kernel/shell/master/snapshot-retention.js';
 
 /** The store as the leader grows it: a snapshot every `every` events, retention applied after each write. */
 function simulate(writes: number, every: number, r: { newest: number; spread: number }, onStep?: (held: number[], head: number) => void): number[] {

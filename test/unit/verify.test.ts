@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterEvent } from '../../events/index.js';
-import { evolve } from '../../kernel/projection.js';
-import type { State } from '../../kernel/state.js';
+import { evolve } from '../../kernel/core/projection.js';
+import type { State } from '../../kernel/core/state.js';
 import { Verifier, type VerifyOptions, agentTransitionLegal, foldTransitionLegal } from '../../replay/verify.js';
 import {
   accepted,

@@ -5,8 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FrameworkId } from '../../events/index.js';
-import { explainPending } from '../../kernel/allocator/why.js';
-import type { State } from '../../kernel/state.js';
+import { explainPending } from '../../kernel/core/allocator/why.js';
+import type { State } from '../../kernel/core/state.js';
 import {
   agentDeactivated,
   agentRegistered,

@@ -1,0 +1,111 @@
+/**
+ * The Mesos v1 operator API's `Call` (`POST /api/v1`, include/mesos/v1/master/master.proto), as JSON
+ * with Mesos's conventions (see kernel/shell/scheduler-api/wire.ts: snake_case, `{value}` ids, lenient
+ * numbers, nulls are unset, unknown fields ignored). Only the calls this master serves are
+ * described; the others parse as their type and are answered 501.
+ */
+import { z } from 'zod';
+import { bool, double, int64, MesosId, MesosResource, optionalEnum, parseMessage, repeated } from '../scheduler-api/wire.js';
+
+export const OPERATOR_CALL_TYPES = [
+  'UNKNOWN',
+  'GET_HEALTH',
+  'GET_FLAGS',
+  'GET_VERSION',
+  'GET_METRICS',
+  'GET_LOGGING_LEVEL',
+  'SET_LOGGING_LEVEL',
+  'LIST_FILES',
+  'READ_FILE',
+  'GET_STATE',
+  'GET_AGENTS',
+  'GET_FRAMEWORKS',
+  'GET_EXECUTORS',
+  'GET_OPERATIONS',
+  'GET_TASKS',
+  'GET_ROLES',
+  'GET_WEIGHTS',
+  'UPDATE_WEIGHTS',
+  'GET_MASTER',
+  'SUBSCRIBE',
+  'RESERVE_RESOURCES',
+  'UNRESERVE_RESOURCES',
+  'CREATE_VOLUMES',
+  'DESTROY_VOLUMES',
+  'GROW_VOLUME',
+  'SHRINK_VOLUME',
+  'GET_MAINTENANCE_STATUS',
+  'GET_MAINTENANCE_SCHEDULE',
+  'UPDATE_MAINTENANCE_SCHEDULE',
+  'START_MAINTENANCE',
+  'STOP_MAINTENANCE',
+  'DRAIN_AGENT',
+  'DEACTIVATE_AGENT',
+  'REACTIVATE_AGENT',
+  'GET_QUOTA',
+  'UPDATE_QUOTA',
+  'SET_QUOTA',
+  'REMOVE_QUOTA',
+  'TEARDOWN',
+  'MARK_AGENT_GONE',
+] as const;
+export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
+
+export const MesosMachineId = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
+export type MesosMachineId = z.output<typeof MesosMachineId>;
+
+/** Mesos's TimeInfo and DurationInfo: `{nanoseconds}`. */
+const Nanos = z.object({ nanoseconds: int64 });
+/** google.protobuf.Duration as Mesos's JSON parser reads it: `{seconds, nanos}`. */
+const ProtoDuration = z.object({ seconds: int64.optional(), nanos: int64.optional() });
+const ScalarMap = z.record(z.string(), z.object({ value: double }));
+
+export const OperatorCallEnvelope = z.object({
+  type: optionalEnum(OPERATOR_CALL_TYPES),
+  update_weights: z.object({ weight_infos: repeated(z.object({ weight: double, role: z.string().optional() })) }).optional(),
+  reserve_resources: z.object({ agent_id: MesosId, source: repeated(MesosResource), resources: repeated(MesosResource) }).optional(),
+  unreserve_resources: z.object({ agent_id: MesosId, resources: repeated(MesosResource) }).optional(),
+  create_volumes: z.object({ agent_id: MesosId, volumes: repeated(MesosResource) }).optional(),
+  destroy_volumes: z.object({ agent_id: MesosId, volumes: repeated(MesosResource) }).optional(),
+  update_maintenance_schedule: z
+    .object({
+      schedule: z.object({
+        windows: repeated(z.object({ machine_ids: repeated(MesosMachineId), unavailability: z.object({ start: Nanos, duration: Nanos.optional() }) })),
+      }),
+    })
+    .optional(),
+  start_maintenance: z.object({ machines: repeated(MesosMachineId) }).optional(),
+  stop_maintenance: z.object({ machines: repeated(MesosMachineId) }).optional(),
+  drain_agent: z.object({ agent_id: MesosId, max_grace_period: ProtoDuration.optional(), mark_gone: bool.optional() }).optional(),
+  deactivate_agent: z.object({ agent_id: MesosId }).optional(),
+  reactivate_agent: z.object({ agent_id: MesosId }).optional(),
+  update_quota: z
+    .object({
+      force: bool.optional(),
+      quota_configs: repeated(z.object({ role: z.string(), guarantees: ScalarMap.optional(), limits: ScalarMap.optional() })),
+    })
+    .optional(),
+  teardown: z.object({ framework_id: MesosId }).optional(),
+  mark_agent_gone: z.object({ agent_id: MesosId }).optional(),
+});
+export type OperatorCall = z.output<typeof OperatorCallEnvelope>;
+
+export type ParsedOperatorCall = { readonly ok: true; readonly call: OperatorCall & { type: OperatorCallType } } | { readonly ok: false; readonly error: string };
+
+/** The body of `POST /api/v1`, parsed; the sub-message its type needs is checked by the handler. */
+export function parseOperatorCall(body: string): ParsedOperatorCall {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (e) {
+    return { ok: false, error: `Failed to parse body into JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return { ok: false, error: 'Failed to convert JSON into Call protobuf: Expecting a JSON object' };
+  }
+  const parsed = parseMessage(OperatorCallEnvelope, json);
+  if (!parsed.ok) return { ok: false, error: `Failed to convert JSON into Call protobuf: ${parsed.error}` };
+  const type = parsed.value.type;
+  if (type === undefined) return { ok: false, error: "Failed to validate master::Call: Expecting 'type' to be present" };
+  return { ok: true, call: { ...parsed.value, type } };
+}
