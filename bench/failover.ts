@@ -32,7 +32,7 @@ import { readFileSync } from 'node:fs';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats-server.js';
 import { type ClusterEvent, type FrameworkId, STREAM_NAME, asFrameworkId } from '../events/index.js';
 import { type Bus, connectBus, ensureStream } from '../kernel/shell/bus.js';
-import { evolve, initialState } from '../kernel/core/projection.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
 import type { State } from '../kernel/core/state.js';
 import { type AgentPongs, startAgentPongs } from './agent-pongs.js';
 import { clusterEventCount, clusterEvents } from './cluster-state.js';

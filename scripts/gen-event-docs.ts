@@ -6,7 +6,7 @@
  * Field names, types, required/optional, defaults, enums and constraints come from the schemas
  * (zod 4's `z.toJSONSchema`, input form: what a publisher writes, before defaults are applied).
  * Subjects come from events/subjects.ts (`subjectFor` applied to placeholder events). Who appends
- * each event and what folding it does are written by hand below, from kernel/core/projection.ts,
+ * each event and what folding it does are written by hand below, from kernel/core/fold/,
  * kernel/shell/master/*, agent/ and frameworks/sdk/: keep them in step with the code. The output is
  * deterministic (no dates), so a diff shows exactly what changed.
  */
@@ -82,7 +82,7 @@ const SHAPES: ReadonlyArray<readonly [string, z.ZodType, string]> = [
   ['StatusSource', StatusSource, 'Who produced a status update.'],
   ['StatusReason', StatusReason, 'Why a status update happened (names as in mesos.proto v1). Only some are produced today: see the events that set them.'],
   ['FrameworkCapability', FrameworkCapability, 'Framework capabilities. The kernel acts on PARTITION_AWARE (TASK_UNREACHABLE/TASK_UNKNOWN/TASK_DROPPED instead of TASK_LOST) and GPU_RESOURCES (agents with gpus are offered only to such frameworks); MULTI_ROLE changes the JSON of `/master/state`. The others are accepted and stored.'],
-  ['AcceptRefusalCode', AcceptRefusalCode, 'Stable codes of a refused accept (`validateAccept` in kernel/core/projection.ts); callers match on the code, never on the message.'],
+  ['AcceptRefusalCode', AcceptRefusalCode, 'Stable codes of a refused accept (`validateAccept` in kernel/core/fold/accept.ts); callers match on the code, never on the message.'],
 ];
 for (const [id, schema] of SHAPES) shapes.add(schema, { id });
 
@@ -192,7 +192,7 @@ function table(rs: readonly Row[], notes: (path: string) => string | undefined):
 interface EventDoc {
   /** Who appends it, and when (the code that does). */
   readonly by: string;
-  /** What it means and what folding it does (kernel/core/projection.ts). */
+  /** What it means and what folding it does (kernel/core/fold/). */
   readonly meaning: string;
 }
 

@@ -20,7 +20,7 @@ import {
 } from '../../../events/index.js';
 import { available } from '../../core/accounts.js';
 import { type Bus, append } from '../bus.js';
-import { reservationOverLimit } from '../../core/fold-allocation.js';
+import { reservationOverLimit } from '../../core/fold/allocation.js';
 import { type Reply, readBody } from '../http/server.js';
 import type { Follower } from '../master/follower.js';
 import { quotaUpdateError } from '../../core/quota.js';
