@@ -9,6 +9,7 @@ import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions,
 import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
 import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
+import { defaultCodecOptions, runProtobufCodec } from './protobuf-codec.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
@@ -18,7 +19,7 @@ import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay', 'allocator'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay', 'allocator', 'protobuf'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -51,6 +52,8 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              all are re-attached
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
+  protobuf   (only when named) the scheduler API's messages in JSON and in protobuf: OFFERS written
+             and read, ACCEPT and ACKNOWLEDGE read as the gateway reads them (msg/s, bytes)
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
 
@@ -191,6 +194,7 @@ async function main(argv: string[]): Promise<number> {
   let agentOpts = ag;
   let replayOpts = rp;
   let recoveryOpts = rc;
+  let codecOpts = defaultCodecOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -267,6 +271,7 @@ async function main(argv: string[]): Promise<number> {
       requests: count('requests', v.requests) ?? ag.requests,
       runs: runs ?? ag.runs,
     };
+    codecOpts = { ...codecOpts, runs: runs ?? codecOpts.runs };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
   } catch (err) {
     if (err instanceof UsageError) {
@@ -326,7 +331,9 @@ async function main(argv: string[]): Promise<number> {
                   ? await runRecoveryBench(recoveryOpts, ctx)
                   : name === 'replay'
                     ? await runReplay(replayOpts, ctx)
-                    : await runPipeline(pipelineOpts, ctx);
+                    : name === 'protobuf'
+                      ? await runProtobufCodec(codecOpts, ctx)
+                      : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {
