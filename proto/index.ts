@@ -89,7 +89,7 @@ export function decode(name: MessageName, bytes: Uint8Array): Plain {
   const t = typeOf(name);
   let msg: protobuf.Message;
   try {
-    checkWire(t, protobuf.Reader.create(bytes), bytes.length, MESSAGES[name], 0);
+    checkWire(t, protobuf.Reader.create(bytes), bytes.length, [MESSAGES[name]]);
     msg = t.decode(bytes);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
@@ -169,8 +169,42 @@ function wireTypeOf(f: protobuf.Field): number {
  * type of a known field): every known field must have the wire type its declared type has (or be
  * a packed list), every length must fit inside its enclosing message, nesting is bounded.
  */
-function checkWire(t: protobuf.Type, r: protobuf.Reader, end: number, path: string, depth: number): void {
-  if (depth > MAX_DEPTH) throw new ProtobufError(`${path}: nested deeper than ${MAX_DEPTH} messages`);
+interface FieldCheck {
+  readonly name: string;
+  readonly want: number;
+  /** A repeated scalar: also accepted length-delimited (packed). */
+  readonly packable: boolean;
+  /** For a (non-map) message field: its type. */
+  readonly message: protobuf.Type | undefined;
+  readonly what: string;
+}
+
+const checks = new WeakMap<protobuf.Type, Map<number, FieldCheck>>();
+
+/** Per message type, what each field number must look like on the wire (computed once). */
+function checksOf(t: protobuf.Type): Map<number, FieldCheck> {
+  let m = checks.get(t);
+  if (m === undefined) {
+    m = new Map();
+    for (const f of t.fieldsArray) {
+      const want = f.map ? 2 : wireTypeOf(f);
+      const message = !f.map && f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
+      m.set(f.id, { name: f.name, want, packable: f.repeated && !f.map && want !== 2, message, what: f.map ? 'map' : f.type });
+    }
+    checks.set(t, m);
+  }
+  return m;
+}
+
+/**
+ * Walks the bytes against the schema before protobufjs decodes them (its decoder trusts the wire
+ * type of a known field): every known field must have the wire type its declared type has (or be
+ * a packed list), every length must fit inside its enclosing message, nesting is bounded.
+ */
+function checkWire(t: protobuf.Type, r: protobuf.Reader, end: number, names: string[]): void {
+  const path = { toString: () => names.join('.') }; // built only for an error
+  if (names.length > MAX_DEPTH + 1) throw new ProtobufError(`${path}: nested deeper than ${MAX_DEPTH} messages`);
+  const fields = checksOf(t);
   while (r.pos < end) {
     const at = r.pos;
     const tag = r.uint32();
@@ -178,19 +212,19 @@ function checkWire(t: protobuf.Type, r: protobuf.Reader, end: number, path: stri
     const wt = tag & 7;
     if (id === 0) throw new ProtobufError(`${path}: field number 0 at byte ${at} (not a valid tag)`);
     if (wt > 5) throw new ProtobufError(`${path}: invalid wire type ${wt} for field ${id} at byte ${at}`);
-    const f = t.fieldsById[id];
+    const f = fields.get(id);
     if (f === undefined) {
       r.skipType(wt); // unknown field: skipped, as proto2 does
     } else {
-      const want = f.map ? 2 : wireTypeOf(f);
-      const packed = f.repeated && !f.map && want !== 2 && wt === 2;
-      if (wt !== want && !packed) {
-        throw new ProtobufError(`${path}.${f.name} (field ${id}): wire type ${WIRE_NAMES[wt]}, but a ${f.map ? 'map' : f.type} is ${WIRE_NAMES[want]}`);
+      if (wt !== f.want && !(f.packable && wt === 2)) {
+        throw new ProtobufError(`${path}.${f.name} (field ${id}): wire type ${WIRE_NAMES[wt]}, but a ${f.what} is ${WIRE_NAMES[f.want]}`);
       }
-      if (!f.map && f.resolvedType instanceof protobuf.Type) {
+      if (f.message !== undefined) {
         const len = r.uint32();
         if (r.pos + len > end) throw new ProtobufError(`${path}.${f.name} (field ${id}): length ${len} runs past the end of its message by ${r.pos + len - end} bytes`);
-        checkWire(f.resolvedType, r, r.pos + len, `${path}.${f.name}`, depth + 1);
+        names.push(f.name);
+        checkWire(f.message, r, r.pos + len, names);
+        names.pop();
       } else {
         const before = r.pos;
         r.skipType(wt);
