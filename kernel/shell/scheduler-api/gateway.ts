@@ -99,7 +99,15 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function write(sub: Subscription, event: unknown): void {
     if (sub.res.writableEnded || sub.res.destroyed) return;
-    sub.res.write(record(sub.media, event));
+    let bytes: Buffer;
+    try {
+      bytes = record(sub.media, event);
+    } catch (err) {
+      // An event our schema cannot carry is a bug of ours: say so, and keep the stream (and the master) going.
+      log.error({ err, frameworkId: sub.frameworkId, media: sub.media, event: (event as { type?: string }).type }, 'cannot encode an event for a stream; dropped');
+      return;
+    }
+    sub.res.write(bytes);
   }
 
   function end(sub: Subscription, error?: string): void {
