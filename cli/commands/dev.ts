@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { runDemo } from '../../frameworks/demo.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
-import { startNatsCluster, startNatsServer } from '../nats-server.js';
+import { startNatsCluster, startNatsServer } from '../nats/index.js';
 
 export const devFlags: readonly FlagSpec[] = [
   { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
