@@ -52,6 +52,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     storeDir: join(storeRoot, names[i]!),
     monitorPort: monitorPorts[i]!,
     ready: 'client',
+    ...(o.detached === true ? { detached: true } : {}),
     ...(o.syncInterval !== undefined ? { syncInterval: o.syncInterval } : {}),
     ...(o.logDir !== undefined ? { logFile: join(o.logDir, `nats-${names[i]}.log`) } : {}),
     ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),

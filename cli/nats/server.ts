@@ -99,7 +99,7 @@ async function launch(a: {
 
   installExitHooks();
   const ring = new LineRing();
-  const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   liveChildren.add(child);
   child.stdout?.setEncoding('utf8').on('data', (d: string) => ring.push(d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => ring.push(d));

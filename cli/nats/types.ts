@@ -32,6 +32,11 @@ export interface NatsServerOptions {
    * JetStream requests before a quorum of its peers is up: 'client'.
    */
   ready?: 'jetstream' | 'client';
+  /**
+   * Run the server in a process group of its own, so that a Ctrl-C at the terminal reaches only
+   * the process that started it (which then stops it in order). Default false.
+   */
+  detached?: boolean;
 }
 
 export interface RunningNatsServer {
@@ -70,6 +75,8 @@ export interface NatsClusterOptions {
   bin?: string;
   /** Per server, for the JetStream meta leader election, and for every member to be healthy; default 10000. */
   readyTimeoutMs?: number;
+  /** Each server in a process group of its own (see NatsServerOptions.detached). */
+  detached?: boolean;
 }
 
 export interface RunningNatsCluster {
