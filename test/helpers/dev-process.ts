@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as assert from 'uvu/assert';
 import { type DevState, readDevState } from '../../chaos/dev-state.js';
 import { waitFor } from './wait.js';
 
@@ -52,13 +53,14 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Processes whose command line contains `marker` (e.g. a task's unique command). */
+/** Processes that run `marker` (a task's unique command: `sleep 313`, or `sh -c 'sleep 313'`). */
 export function pidsWith(marker: string): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker) && alive(Number(e))) out.push(Number(e));
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      if ((cmd === marker || cmd.endsWith(` -c ${marker}`)) && alive(Number(e))) out.push(Number(e));
     } catch {
       // gone
     }
@@ -96,3 +98,13 @@ export function mountsUnder(dir: string): string[] {
     .map((l) => l.split(' ')[4] ?? '')
     .filter((m) => m === dir || m.startsWith(`${dir}/`));
 }
+
+/** Everything a dev cluster started is gone. */
+export function assertNothingLeft(before: DevState, marker: string): void {
+  for (const c of before.children) assert.is(alive(c.pid), false, `${c.name} (pid ${c.pid}) is gone`);
+  assert.equal(pidsWith(marker), [], `no process runs "${marker}"`);
+  assert.equal(pidsIn(join(before.data, 'agents')), [], 'no process runs in a sandbox');
+  assert.equal(cgroupDirs(before.cgroupsRoot), [], `no cgroup ${before.cgroupsRoot} is left`);
+  assert.equal(mountsUnder(before.data), [], 'no mount is left under the data dir');
+}
+
