@@ -41,9 +41,9 @@ test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the ver
   process.stdout.write(stderr.split('\n').filter((l) => /^(faults|failovers|tasks|verify|verdict| {11}leader)/.test(l)).map((l) => `  ${l}\n`).join(''));
   const v = JSON.parse(stdout.trim().split('\n').pop()!) as ChaosJson;
   assert.is(code, 0, `mesos chaos passes:\n${stderr}`);
-  assert.ok(v.kills >= 5, `faults injected (${v.kills})`);
+  assert.ok(v.kills >= 4, `faults injected (${v.kills})`);
   assert.ok(v.failover_ms.p50 !== null && v.failover_ms.max !== null, 'at least one leader failover was measured');
-  assert.ok(v.tasks.launched >= 50 && v.tasks.finished === v.tasks.launched, `every task finished: ${JSON.stringify(v.tasks)}`);
+  assert.ok(v.tasks.launched >= 20 && v.tasks.finished === v.tasks.launched, `every task finished: ${JSON.stringify(v.tasks)}`);
   assert.equal({ lost: v.tasks.lost, duplicated: v.tasks.duplicated, overcommits: v.overcommits, verify: v.verify }, { lost: 0, duplicated: 0, overcommits: 0, verify: 'ok' });
 
   const before = dev.state();
