@@ -6,7 +6,7 @@ import { NATS_FLAG } from './common.js';
 
 export const executeFlags: readonly FlagSpec[] = [
   { name: 'master', type: 'string', placeholder: 'host:port', help: 'Speak the Mesos v1 scheduler HTTP API to this master (as mesos-execute does)' },
-  { ...NATS_FLAG, required: false, help: 'Use the native SDK over this NATS URL instead of HTTP' },
+  { ...NATS_FLAG, required: false, help: 'Use the native SDK over NATS instead of HTTP: the server URL(s), comma separated (as NATS clients take them)' },
   { name: 'name', type: 'string', required: true, help: 'Name of the task (also its id)' },
   { name: 'command', type: 'string', required: true, placeholder: 'cmd', help: 'Shell command to run' },
   { name: 'resources', type: 'string', default: 'cpus:0.1;mem:32', placeholder: 'text', help: 'Resources for the task' },

@@ -20,7 +20,7 @@ const data = mkdtempSync(join(tmpdir(), 'mesos-e2e-'));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 test.before(async () => {
-  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
+  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev.stdout!.on('data', (d: Buffer) => (out += d.toString()));
