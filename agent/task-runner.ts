@@ -1,7 +1,8 @@
 /**
  * Runs an agent's tasks: each in its own container (sandbox + isolation, supervised so that it
  * outlives the agent), with the Mesos lifecycle TASK_STARTING → TASK_RUNNING → TASK_FINISHED |
- * TASK_FAILED | TASK_KILLED, reasons for what the agent detects (limits, launch failures), and kill
+ * TASK_FAILED | TASK_KILLED (TASK_STARTING once the sandbox and URIs are ready: a fetch that fails
+ * is TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, straight from staging), reasons for what the agent detects (limits, launch failures), and kill
  * = SIGTERM, grace, SIGKILL.
  *
  * Exactly once: a launch command is checkpointed (container.json per task, fsync'ed) before it
@@ -279,7 +280,6 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
    * all are running stops the whole group. Tasks of a plain LAUNCH are each their own set.
    */
   async function runLaunch(list: readonly RunningTask[], users: ReadonlyMap<RunningTask, string | undefined>, isGroup: boolean): Promise<void> {
-    await Promise.all(list.map((t) => report(t, 'TASK_STARTING', 'SOURCE_EXECUTOR', {}, 'starting')));
     const pending = new Set(list);
     /** Stop the set: `culprit` failed (or was killed); the rest are not launched (or are killed if running). */
     const abort = async (culprit: RunningTask, state: TaskStateName, reason: StatusReason, message: string): Promise<void> => {
@@ -322,13 +322,15 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         fetching.delete(t.containerId);
       }
     }
-    // 2. Spawn.
+    // 2. Spawn. TASK_STARTING only now, as Mesos's executor sends it once the container is
+    // prepared: a task whose sandbox or URIs failed goes from STAGING to TASK_FAILED directly.
     for (const t of list) {
       if (!pending.has(t)) continue;
       if (t.killing) {
         await killedDuringLaunch(t);
         continue;
       }
+      await report(t, 'TASK_STARTING', 'SOURCE_EXECUTOR', {}, 'starting');
       let container: Container;
       try {
         container = await o.containerizer.launch(specOf(t, users.get(t)));
