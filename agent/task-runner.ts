@@ -58,6 +58,8 @@ export interface RunningTask {
   readonly group?: { readonly executor: GroupExecutor; readonly taskIds: readonly TaskId[] };
   /** Its health check and check, while it runs (agent/health). */
   checks?: TaskChecks | undefined;
+  /** Why the master killed it (KillTask.reason/message, e.g. a drain): its TASK_KILLED says so. */
+  killedFor?: { readonly reason: StatusReason; readonly message?: string } | undefined;
 }
 
 export interface RecoverySummary {
@@ -246,7 +248,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     const done = container.exited.then(async (exit: ExitInfo) => {
       t.checks?.stop();
       const health = healthKill(t.checks, exit);
-      const term = health ?? terminalFor(exit);
+      const term = health ?? withKillReason(t, terminalFor(exit));
       // Mesos's default executor: when a task of a group fails or is killed, the rest of the group is killed.
       if (t.group !== undefined && (term.state === 'TASK_FAILED' || term.state === 'TASK_KILLED')) killGroup(t);
       await end(t, term.state, term.source, term.reason, term.message, health?.healthy);
@@ -296,7 +298,10 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       }
       for (const other of list) if (other.container !== null) killTask(other, graceOf(other));
     };
-    const killedDuringLaunch = (t: RunningTask): Promise<void> => abort(t, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Task was killed during its launch');
+    const killedDuringLaunch = (t: RunningTask): Promise<void> =>
+      t.killedFor === undefined
+        ? abort(t, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Task was killed during its launch')
+        : abort(t, 'TASK_KILLED', t.killedFor.reason, `${t.killedFor.message ?? 'Task killed by the master'}; it was killed during its launch`);
 
     // 1. Sandboxes and URIs, for every task before any is spawned.
     for (const t of list) {
@@ -546,6 +551,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         tlog.info({ taskId: cmd.taskId }, 'kill for a task this agent does not run; ignored');
         return;
       }
+      if (cmd.reason !== undefined && !t.killing) t.killedFor = { reason: cmd.reason, ...(cmd.message !== undefined ? { message: cmd.message } : {}) };
       killTask(t, graceOf(t, cmd.gracePeriodMs));
     },
     running: () => [...tasks.values()].filter((t) => !isTerminal(t.state)),
@@ -561,6 +567,12 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       return [...out.values()];
     },
   };
+}
+
+/** A TASK_KILLED of a task the master killed for a reason (a drain) carries that reason and message. */
+function withKillReason(t: RunningTask, term: TerminalStatus): TerminalStatus {
+  if (term.state !== 'TASK_KILLED' || t.killedFor === undefined) return term;
+  return { ...term, reason: t.killedFor.reason, message: `${t.killedFor.message ?? 'Task killed by the master'}; ${term.message}` };
 }
 
 /** A task refused before it got a sandbox (an id that cannot name a directory). */

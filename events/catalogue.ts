@@ -410,7 +410,10 @@ export const KillTask = z.object({
   frameworkId: FrameworkId,
   taskId: TaskId,
   gracePeriodMs: z.number().int().nonnegative().optional(),
+  /** Why the master kills it (e.g. REASON_AGENT_DRAINING): the agent reports its TASK_KILLED with it. */
   reason: StatusReason.optional(),
+  /** The message for that TASK_KILLED (e.g. which drain killed it). */
+  message: z.string().optional(),
 });
 
 export const AgentRemoved = z.object({
