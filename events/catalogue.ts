@@ -380,6 +380,12 @@ export const AcceptRefused = z.object({
   frameworkId: FrameworkId,
   /** The id of the OffersAccepted event that was refused. */
   acceptId: z.string(),
+  /**
+   * Present when only this operation of the accept was dropped (one task of a LAUNCH, a whole
+   * LAUNCH_GROUP, a RESERVE/UNRESERVE/CREATE/DESTROY); the accept's other operations went ahead.
+   * Absent: the whole accept was refused (invalid offers, framework or agent).
+   */
+  operation: z.number().int().nonnegative().optional(),
   code: AcceptRefusalCode,
   message: z.string(),
   offerIds: z.array(OfferId),
