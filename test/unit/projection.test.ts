@@ -879,6 +879,28 @@ test('AgentRemoved(UNREACHABLE) for a PARTITION_AWARE framework releases the res
   assert.equal(agent(s).used, [], 'agent used');
 });
 
+test('AgentRemoved(OPERATOR) of an unreachable agent (MARK_AGENT_GONE): gone for good, its TASK_UNREACHABLE tasks TASK_GONE_BY_OPERATOR, told', () => {
+  const s = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(s, agentRemoved({ id: 'rm1', agentId: 'a1', reason: 'UNREACHABLE' }));
+  s.outbox.clear();
+  when(s, agentRemoved({ id: 'gone1', agentId: 'a1', reason: 'OPERATOR' }));
+  assert.is(agent(s).gone, true, 'marked gone');
+  assert.is(s.counters.slaveRemovals, 1, 'removed once');
+  assert.not.ok(s.tasks.has(key('fw1', 't1')), 'the task is no longer live');
+  const t = fw(s).completedTasks.find((x) => x.key === key('fw1', 't1'));
+  assert.is(t?.state, 'TASK_GONE_BY_OPERATOR');
+  assert.is(t?.statuses.at(-1)!.reason, 'REASON_AGENT_REMOVED_BY_OPERATOR');
+  const notices = owed(s, 'TaskStatusUpdated');
+  assert.equal(notices.map((n) => n.status.state), ['TASK_GONE_BY_OPERATOR']);
+  // It may not come back.
+  when(s, agentReregistered({ agentId: 'a1', resources: 'cpus:4;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
+  assert.is(agent(s).status, 'REMOVED');
+  // Marking it gone again changes nothing.
+  s.outbox.clear();
+  when(s, agentRemoved({ id: 'gone2', agentId: 'a1', reason: 'OPERATOR' }));
+  assert.is(owed(s, 'TaskStatusUpdated').length, 0);
+});
+
 test('AgentReregistered brings a TASK_UNREACHABLE task back as reported, with REASON_AGENT_REREGISTERED', () => {
   const s = withTask({ capabilities: ['PARTITION_AWARE'] });
   when(
