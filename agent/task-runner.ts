@@ -28,7 +28,7 @@ import type { AgentId, EventOf, FrameworkId, GroupExecutor, StatusReason, Status
 import { isTerminal, taskKey } from '../events/index.js';
 import { scalar } from '../kernel/core/resources.js';
 import { type ContainerCheckpoint, readContainerCheckpoints, removeContainerDir, runtimeDirOf, writeContainerCheckpoint } from './container-checkpoint.js';
-import type { Container, Containerizer, ExitInfo, LaunchSpec } from './containerizer.js';
+import type { Container, Containerizer, ExitInfo, LaunchSpec } from './containerizer/index.js';
 import { findSupervisor } from './container-runtime.js';
 import { GpuBook } from './gpus.js';
 import { containerIdFor, statusUuidFor } from './ids.js';
