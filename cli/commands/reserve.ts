@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Resource, Resources } from '../../events/index.js';
 import { matchAgentStacks } from '../../kernel/core/reservation-mismatch.js';
 import { parseResources } from '../../kernel/core/resources.js';
-import { resourcesFromMesos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert.js';
+import { resourcesFromMesos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { MesosResource } from '../../kernel/shell/scheduler-api/wire.js';
 import { operatorCall } from '../operator-client.js';
 import type { FlagSpec } from '../flags.js';

@@ -15,7 +15,7 @@ import { masterFlags } from '../../cli/commands/master.js';
 import { type FlagSpec, parseDuration } from '../../cli/flags.js';
 import { FrameworkInfo } from '../../events/catalogue.js';
 import { HealthCheck } from '../../events/checks.js';
-import { taskInfoFromMesos } from '../../kernel/shell/scheduler-api/convert.js';
+import { taskInfoFromMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { MesosTaskInfo, parseMessage } from '../../kernel/shell/scheduler-api/wire.js';
 
 const docs = new URL('../../../docs/', import.meta.url);
