@@ -14,7 +14,7 @@ import { type Bus, append, connectBus } from '../kernel/shell/bus.js';
 import { format, parseResources, scalar } from '../kernel/core/resources.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type CommandInbox, startCommandInbox } from './command-inbox.js';
-import { type Containerizer, createContainerizer } from './containerizer.js';
+import { type Containerizer, createContainerizer } from './containerizer/index.js';
 import { detectResources, mergeResources } from './detect-resources.js';
 import { GpuBook } from './gpus.js';
 import { taskCheckStarter } from './health/index.js';

@@ -9,6 +9,7 @@ import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions,
 import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
 import { type ChaosFailoverOptions, defaultChaosFailoverOptions, runChaosFailover } from './chaos-failover.js';
 import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
+import { type DeclinesBenchOptions, defaultDeclinesBenchOptions, runDeclinesBench } from './declines.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
@@ -19,7 +20,7 @@ import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -35,8 +36,10 @@ const rc = defaultRecoveryBenchOptions();
 const al = defaultAllocatorBenchOptions();
 const cf = defaultChaosFailoverOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [options]
+const dc = defaultDeclinesBenchOptions();
+
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -58,6 +61,8 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              same consumer, and the time to the state at random points from the nearest snapshot
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
+  declines   (only when named) the log's growth while one framework declines every offer with
+             refuse_seconds 0: events/s, offers/s, offers per agent per allocation interval
 
 Options:
   --json FILE          also write the results (with machine info) as JSON to FILE; for allocator,
@@ -116,6 +121,11 @@ Options:
   --roles R            roles the frameworks are spread over (default ${al.roles}: all in '*')
   --cycles N           timed cycles (default by size: 200 at 500 agents, 20 from 5,000)
   --rounds N           decline: rounds of declining everything (default ${al.rounds})
+  declines:
+  --agents K           emulated agents (default ${dc.agents}); --runs N (default ${dc.runs})
+  --seconds S          measured seconds per run (default ${dc.seconds})
+  --interval-ms MS     the master's allocation interval (default ${dc.allocationIntervalMs})
+  --refuse-seconds S   the decliner's filter (default ${dc.refuseSeconds})
   -h, --help           this text
 
 Examples:
@@ -182,6 +192,8 @@ async function main(argv: string[]): Promise<number> {
         'agent-tasks': { type: 'string' },
         isolation: { type: 'string' },
         'chaos-every': { type: 'string' },
+        seconds: { type: 'string' },
+        'interval-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -203,6 +215,7 @@ async function main(argv: string[]): Promise<number> {
   let replayOpts = rp;
   let recoveryOpts = rc;
   let chaosOpts: ChaosFailoverOptions = cf;
+  let declinesOpts: DeclinesBenchOptions = dc;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -289,6 +302,13 @@ async function main(argv: string[]): Promise<number> {
       seed: count('seed', v.seed, 0) ?? cf.seed,
     };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
+    declinesOpts = {
+      agents: count('agents', v.agents) ?? dc.agents,
+      seconds: count('seconds', v.seconds) ?? dc.seconds,
+      runs: runs ?? dc.runs,
+      allocationIntervalMs: count('interval-ms', v['interval-ms'], 10) ?? dc.allocationIntervalMs,
+      refuseSeconds: refuse ?? dc.refuseSeconds,
+    };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -349,7 +369,9 @@ async function main(argv: string[]): Promise<number> {
                   ? await runRecoveryBench(recoveryOpts, ctx)
                   : name === 'replay'
                     ? await runReplay(replayOpts, ctx)
-                    : await runPipeline(pipelineOpts, ctx);
+                    : name === 'declines'
+                      ? await runDeclinesBench(declinesOpts, ctx)
+                      : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {

@@ -380,6 +380,12 @@ export const AcceptRefused = z.object({
   frameworkId: FrameworkId,
   /** The id of the OffersAccepted event that was refused. */
   acceptId: z.string(),
+  /**
+   * Present when only this operation of the accept was dropped (one task of a LAUNCH, a whole
+   * LAUNCH_GROUP, a RESERVE/UNRESERVE/CREATE/DESTROY); the accept's other operations went ahead.
+   * Absent: the whole accept was refused (invalid offers, framework or agent).
+   */
+  operation: z.number().int().nonnegative().optional(),
   code: AcceptRefusalCode,
   message: z.string(),
   offerIds: z.array(OfferId),
@@ -410,7 +416,10 @@ export const KillTask = z.object({
   frameworkId: FrameworkId,
   taskId: TaskId,
   gracePeriodMs: z.number().int().nonnegative().optional(),
+  /** Why the master kills it (e.g. REASON_AGENT_DRAINING): the agent reports its TASK_KILLED with it. */
   reason: StatusReason.optional(),
+  /** The message for that TASK_KILLED (e.g. which drain killed it). */
+  message: z.string().optional(),
 });
 
 export const AgentRemoved = z.object({

@@ -1,7 +1,8 @@
 /**
  * `mesos execute --master HOST:PORT`: the same one-task framework as `mesos execute --nats`, but
  * speaking the Apache Mesos v1 scheduler HTTP API, as Mesos's own `mesos-execute` does. It works
- * against this project's master or any Mesos-compatible one.
+ * against this project's master or any Mesos-compatible one. It sends a REQUEST with the task's
+ * resources first, so its demand is recorded while no offer holds the task.
  */
 import { isTerminal, type TaskStateName } from '../events/index.js';
 import { contains, format, parseResources } from '../kernel/core/resources.js';
@@ -25,6 +26,12 @@ export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
     capabilities: [{ type: 'MULTI_ROLE' }, { type: 'TASK_KILLING_STATE' }],
   });
   o.out(`Subscribed with ID ${sub.frameworkId}`);
+  // State what it waits for (Mesos's REQUEST), so that the master can record why it stays unmet
+  // (`mesos replay why-pending`); launching the task meets it. A master that ignores REQUEST (Mesos's
+  // allocator does) changes nothing.
+  await client
+    .call('REQUEST', { request: { requests: [{ resources: resourcesToMesos(wanted, o.role) }] } })
+    .catch(() => undefined);
   let launchedOn: string | undefined;
   let code: number | undefined;
   const deadline = o.timeoutMs !== null ? setTimeout(() => {

@@ -25,6 +25,7 @@ import { type Reply, readBody } from '../http/server.js';
 import type { Follower } from '../master/follower.js';
 import { quotaUpdateError } from '../../core/quota.js';
 import { type Actor, applyConversion, createVolumes, destroyVolumes, reserve, unreserve } from '../../core/reservations.js';
+import { explainMissing } from '../../core/reservation-mismatch.js';
 import { roleError } from '../../core/roles.js';
 import { masterInfoToMesos, resourcesFromMesos } from '../scheduler-api/convert/index.js';
 import { machineKey, type MachineId, type State } from '../../core/state.js';
@@ -244,7 +245,10 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
                 : destroyVolumes(rs.rs, actor);
         if (!conv.ok) return bad(`Invalid ${c.type.replace('_RESOURCES', '').replace('_VOLUMES', '')} operation: ${conv.error}`);
         const applied = applyConversion(available(a), conv);
-        if (typeof applied === 'string') return conflict(`Insufficient resources on agent ${a.id}: ${applied}`);
+        if (typeof applied === 'string') {
+          const why = explainMissing(conv.from, { total: a.resources, used: a.used, offered: a.offered });
+          return conflict(`Insufficient resources on agent ${a.id}: ${why ?? applied}`);
+        }
         if (c.type === 'RESERVE_RESOURCES') {
           const over = reservationOverLimit(s, conv.to, conv.from);
           if (over !== undefined) return bad(over);
