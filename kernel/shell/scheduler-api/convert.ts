@@ -21,6 +21,7 @@ import {
   type Reservation,
   type Resource,
   Resources,
+  Secret,
   TaskInfo,
   type ReconciledStatus,
   type TaskStatus,
@@ -597,8 +598,14 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
   if (cmd.value === undefined || cmd.value === '') return refuse("'command.value' is required (the shell command, or the executable when shell is false)");
 
   let environment: Record<string, string> | undefined;
+  let secrets: Record<string, z.input<typeof Secret>> | undefined;
   for (const v of cmd.environment?.variables ?? []) {
-    if (v.type === 'SECRET') return refuse(`secret environment variables are not supported yet ('${v.name}')`);
+    if (v.type === 'SECRET') {
+      const secret = secretFromMesos(v.name, v.secret);
+      if (typeof secret === 'string') return refuse(secret);
+      (secrets ??= {})[v.name] = secret;
+      continue;
+    }
     if (v.value === undefined) return refuse(`environment variable '${v.name}' has no value`);
     (environment ??= {})[v.name] = v.value;
   }
@@ -626,6 +633,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
       ...(environment !== undefined ? { environment } : {}),
       ...(cmd.user !== undefined ? { user: cmd.user } : {}),
       ...(uris.length > 0 ? { uris } : {}),
+      ...(secrets !== undefined ? { secrets } : {}),
     },
     ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
     ...(labels !== undefined ? { labels } : {}),
@@ -646,6 +654,19 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
  * (an empty network namespace; the agent must run namespaces/network). Anything more asks for
  * what we lack: refused with the reason.
  */
+/** Mesos's `Secret` of an environment variable: its value (type VALUE), or why it is refused. */
+function secretFromMesos(name: string, secret: unknown): z.input<typeof Secret> | string {
+  const s = secret as { type?: unknown; value?: { data?: unknown }; reference?: unknown } | undefined;
+  if (s === undefined || s === null || typeof s !== 'object') return `environment variable '${name}' is of type SECRET but has no 'secret'`;
+  if (s.type === 'REFERENCE' || (s.type === undefined && s.reference !== undefined)) {
+    return `environment variable '${name}': a secret of type REFERENCE needs a secret resolver, which this master does not have; give the value itself ('secret': {'type': 'VALUE', 'value': {'data': <base64>}})`;
+  }
+  if (s.type !== 'VALUE' && s.type !== undefined) return `environment variable '${name}': unknown secret type ${JSON.stringify(s.type)} (expected VALUE)`;
+  const parsed = Secret.safeParse({ type: 'VALUE', value: { data: s.value?.data } });
+  if (!parsed.success) return `environment variable '${name}': 'secret.value.data' ${parsed.error.issues[0]?.message ?? 'is invalid'}`;
+  return parsed.data;
+}
+
 function containerRefusal(c: MesosContainerInfo): string | undefined {
   if (c.type === 'DOCKER' || c.docker !== undefined) return 'Docker containers are not supported';
   if (c.mesos?.image !== undefined) return 'container images (container.mesos.image) are not supported yet';
