@@ -8,7 +8,9 @@
  * hold for the stream's life; only deleting the whole stream remains, which credentials reserve to
  * the admin and which every master notices (kernel/shell/master/log-guard.ts).
  */
-import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+// Types only: events/ (and the pure kernel core above it) loads no NATS code; the values below are
+// the JetStream API's own strings for these enums.
+import type { DiscardPolicy, RetentionPolicy, StorageType, StreamConfig } from '@nats-io/jetstream';
 import { subjects } from './subjects.js';
 
 export const STREAM_NAME = 'CLUSTER';
@@ -36,9 +38,9 @@ export function streamConfig(o: StreamOptions = defaultStreamOptions()): Partial
     name: STREAM_NAME,
     description: 'The cluster log: every event of the cluster, in order',
     subjects: [subjects.all],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
+    storage: 'file' as StorageType,
+    retention: 'limits' as RetentionPolicy,
+    discard: 'old' as DiscardPolicy,
     max_age: 0,
     max_bytes: o.maxBytes,
     max_msgs: -1,

@@ -16,7 +16,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ClusterEvent, SCHEMA_VERSION, subjectFor } from '../events/index.js';
-import { evolve, initialState } from '../kernel/core/projection.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
 import type { State } from '../kernel/core/state.js';
 import { GOLDEN_DIR } from '../replay/golden.js';
 import { fileSource } from '../replay/index.js';

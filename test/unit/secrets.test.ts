@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MASKED_SECRET, TaskInfo, maskSecrets, secretMaskingReplacer, withSecretsMasked } from '../../events/index.js';
-import { taskInfoFromMesos } from '../../kernel/shell/scheduler-api/convert.js';
+import { taskInfoFromMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { MesosTaskInfo } from '../../kernel/shell/scheduler-api/wire.js';
 import { secretEnvironment } from '../../agent/secret-env.js';
 import { LOG_OPTIONS } from '../../cli/log.js';
