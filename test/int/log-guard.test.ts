@@ -14,6 +14,7 @@ import { STREAM_NAME, streamConfig } from '../../events/index.js';
 import { type Bus, append, connectBus, ensureStream } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { LEASE_BUCKET } from '../../kernel/shell/master/lease.js';
+import { baselineOf, startLogGuard } from '../../kernel/shell/master/log-guard.js';
 import { leaderElected } from '../helpers/events.js';
 import { testLog } from '../helpers/cluster.js';
 import { withNats, type TestNats } from '../helpers/nats.js';
@@ -139,6 +140,37 @@ test('a master started on a log that lost its beginning serves nothing of it', a
   } finally {
     await m?.stop().catch(() => undefined);
     await admin.close();
+    await nats.stop();
+  }
+});
+
+test('a log that grows fast while it is checked is fine: the fold passing the head the answer reports is not a fault', async () => {
+  const nats = await withNats();
+  const bus = await adminBus(nats);
+  try {
+    await ensureStream(bus.jsm);
+    await append(bus.js, leaderElected(1, { time: Date.now() }));
+    // A fold that is always at the log's head, fed by another connection appending without pause:
+    // it moves while each stream info request travels.
+    const writer = await adminBus(nats);
+    let folded = 1;
+    const faults: string[] = [];
+    const guard = startLogGuard({ jsm: bus.jsm, baseline: baselineOf(await bus.jsm.streams.info(STREAM_NAME)), folded: () => folded, snapshotSeq: 0, intervalMs: 1, log: quiet, onFault: (f) => faults.push(f.message) });
+    const checks: Promise<unknown>[] = [];
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 3000; i++) {
+      sends.push(append(writer.js, leaderElected(i + 2, { id: `e-${i}`, time: Date.now() })).then((ack) => void (folded = Math.max(folded, ack.seq))));
+      if (i % 10 === 0) {
+        checks.push(guard.check());
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    await Promise.all([...sends, ...checks]);
+    guard.stop();
+    await writer.close();
+    assert.equal(faults, []);
+  } finally {
+    await bus.close();
     await nats.stop();
   }
 });

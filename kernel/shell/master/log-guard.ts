@@ -13,7 +13,8 @@
  *   master's start — its snapshot, or the beginning — needs), or messages were deleted from it;
  * - LOG_BEHIND: its last sequence is behind what this master has already folded.
  *
- * What to do about it (stop leading, answer 503, stop folding) is the caller's; the guard only says.
+ * A fault is acted on only when a second look, a moment later, sees it too. What to do about it
+ * (stop leading, answer 503, stop folding) is the caller's; the guard only says.
  */
 import { JetStreamApiError, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -61,6 +62,9 @@ const firstOf = (i: StreamInfo): number => (i.state.messages === 0 ? i.state.las
 
 export const baselineOf = (i: StreamInfo): LogBaseline => ({ created: i.created, firstSeq: firstOf(i), deleted: i.state.num_deleted ?? 0 });
 
+/** A fault is acted on only when a second look this long after the first sees it too (ms). */
+const CONFIRM_AFTER_MS = 250;
+
 const ADVICE = 'This master stopped leading and serves nothing more; restore the stream from a backup (or start a new cluster) and restart the masters.';
 
 /** What is wrong with the stream as it is now, against the baseline (null: nothing). */
@@ -101,12 +105,26 @@ export function startLogGuard(o: LogGuardOptions): LogGuard {
     }
   }
 
+  /** One verdict on the stream as it is now (undefined: it could not be read). */
+  async function judge(): Promise<LogFault | null | undefined> {
+    // What was folded before the stream is asked: the fold moves on while the answer travels, and
+    // what it folds meanwhile is past the last sequence the answer reports.
+    const folded = o.folded();
+    const info = await read();
+    return info === undefined ? undefined : judgeStream(info, o.baseline, folded, o.snapshotSeq, Date.now());
+  }
+
   function check(): Promise<LogFault | null> {
     if (tripped !== null) return Promise.resolve(tripped);
     checking ??= (async () => {
-      const info = await read();
-      if (info === undefined || tripped !== null) return tripped;
-      const f = judgeStream(info, o.baseline, o.folded(), o.snapshotSeq, Date.now());
+      let f = await judge();
+      if (f === undefined || f === null || tripped !== null) return tripped;
+      // Confirmed by a second look a moment later: a stream info answered by a server that is
+      // still catching up (a node of a cluster just restarted) must not end a healthy master.
+      await new Promise((r) => setTimeout(r, CONFIRM_AFTER_MS));
+      const again = await judge();
+      if (again === undefined || again === null || again.code !== f.code || tripped !== null) return tripped;
+      f = again;
       if (f !== null) {
         tripped = f;
         glog.error({ code: f.code, reason: f.message }, 'THE CLUSTER LOG NO LONGER HOLDS WHAT THIS MASTER FOLDED');
