@@ -27,6 +27,7 @@ import type { Logger } from 'pino';
 import type { AgentId, EventOf, FrameworkId, GroupExecutor, StatusReason, StatusSource, TaskId, TaskInfo, TaskStateName, TaskStatus } from '../events/index.js';
 import { isTerminal, taskKey } from '../events/index.js';
 import { scalar } from '../kernel/core/resources.js';
+import { secretEnvironment } from './secret-env.js';
 import { type ContainerCheckpoint, readContainerCheckpoints, removeContainerDir, runtimeDirOf, writeContainerCheckpoint } from './container-checkpoint.js';
 import type { Container, Containerizer, ExitInfo, LaunchSpec } from './containerizer/index.js';
 import { findSupervisor } from './container-runtime.js';
@@ -175,6 +176,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         environment: {
           ...portEnvironment(t.ports),
           ...info.command.environment,
+          ...secretEnvironment(info.command.secrets),
           MESOS_TASK_ID: info.taskId,
           MESOS_FRAMEWORK_ID: t.frameworkId,
           MESOS_AGENT_ID: o.agentId,

@@ -42,6 +42,7 @@ import {
   UnavailabilitySchema,
 } from './maintenance.js';
 import { DemandUnmet, ResourcesRequested } from './demand.js';
+import { SecretEnvironment } from './secrets.js';
 
 import { decision, either, envelope, SCHEMA_VERSION } from './envelope.js';
 
@@ -80,6 +81,12 @@ export const CommandInfo = z.object({
   environment: z.record(z.string(), z.string()).optional(),
   user: z.string().min(1).optional(),
   uris: z.array(CommandUri).max(256).optional(),
+  /**
+   * Environment variables whose values are secrets (Mesos's `Environment.Variable` of type SECRET
+   * with a `Secret` of type VALUE): set in the task's environment by the agent, masked wherever a
+   * command is shown (events/secrets.ts). A name here wins over the same name in `environment`.
+   */
+  secrets: SecretEnvironment.optional(),
 });
 export type CommandInfo = z.infer<typeof CommandInfo>;
 

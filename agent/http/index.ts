@@ -1,6 +1,6 @@
 /**
  * The agent's own HTTP endpoint (Mesos's agent on :5051): `/health`, `/state` (also
- * `/slave(1)/state` and `/state.json`), `/flags`, `/version`, `/monitor/statistics`, and
+ * `/slave(1)/state` and `/state.json`), `/flags`, `/version`, `/metrics/snapshot`, `/monitor/statistics`, and
  * `/files/browse|read|download` over the task sandboxes. Served by the same small node:http shell
  * as the master's API (kernel/shell/http/server.ts: 404 for an unknown path, 405 with Allow for another
  * method than GET/HEAD, `?jsonp=`).
@@ -26,6 +26,8 @@ export interface AgentHttpOptions {
   readonly identity: (port: number) => AgentIdentity;
   readonly history: TaskHistory;
   readonly running: () => readonly RunningTask[];
+  /** Mesos's agent `/metrics/snapshot`: flat counters and gauges. */
+  readonly metrics?: () => Record<string, number>;
   readonly log: Logger;
 }
 
@@ -70,6 +72,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     get('/flags', () => json({ flags: me().flags })),
     get('/slave(1)/flags', () => json({ flags: me().flags })),
     get('/version', () => json(versionJson(me().version))),
+    get('/metrics/snapshot', () => json(o.metrics?.() ?? {})),
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/files/browse', async (_req, url) => filesReply(await browse(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), json)),

@@ -7,7 +7,8 @@ import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type Bus, connectBus, ensureStream, headSeq } from '../bus.js';
 import { openSnapshotStore } from './snapshots.js';
-import { defaultStreamOptions, subjects } from '../../../events/index.js';
+import { STREAM_NAME, defaultStreamOptions, subjects } from '../../../events/index.js';
+import { type LogFault, type LogGuard, baselineOf, startLogGuard } from './log-guard.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
@@ -34,6 +35,8 @@ export interface MasterHandle {
   /** Last folded stream sequence. */
   seq(): number;
   isLeader(): boolean;
+  /** Why this master stopped serving: its log no longer holds what it folded (null: it does). */
+  logFault(): LogFault | null;
   readonly caughtUp: Promise<void>;
   stop(): Promise<void>;
 }
@@ -47,6 +50,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
 
   const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
+  // What the log looked like when this master started: the guard checks it stays so.
+  const baseline = baselineOf(await bus.jsm.streams.info(STREAM_NAME));
 
   // Start from the newest snapshot, so that starting does not grow with the length of history.
   const snapshots = await openSnapshotStore(bus, o.streamReplicas, log, { newest: 3, spread: o.snapshotHistory });
@@ -193,9 +198,15 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     },
   ];
 
+  // A master whose log no longer holds what it folded serves nothing of it (log-guard.ts).
+  let logFault: LogFault | null = null;
+  const guarded: Route[] = routes.map((r) =>
+    r.path === '/version' ? r : { ...r, handler: (req, url) => (logFault !== null ? text(`The cluster log no longer holds what this master folded (${logFault.code}): ${logFault.message}`, 503) : r.handler(req, url)) },
+  );
+
   let http: HttpApi;
   try {
-    http = await startHttpApi({ ip: o.ip, port: o.port, routes, log });
+    http = await startHttpApi({ ip: o.ip, port: o.port, routes: guarded, log });
   } catch (err) {
     await follower.stop();
     await bus.close();
@@ -208,7 +219,24 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
+  const guard: LogGuard = startLogGuard({
+    jsm: bus.jsm,
+    baseline,
+    folded: () => follower.projection.seq,
+    snapshotSeq: snapshot?.seq ?? 0,
+    intervalMs: o.logCheckIntervalMs,
+    log,
+    onFault: (f) => {
+      logFault = f;
+      // Stop leading (the lease goes at once, so a standby may judge the log for itself), stop
+      // folding a log that is no longer the one folded, and end the framework streams.
+      api.close();
+      void leadership?.stop().catch((err: unknown) => log.error({ err }, 'stopping the leadership failed'));
+      void follower.stop().catch(() => undefined);
+    },
+  });
+  // Judged once before standing for election: a master started on a log that lost events never leads.
+  if ((await guard.check()) === null) leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
     {
@@ -255,7 +283,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     seq: () => follower.projection.seq,
     isLeader: () => leadership?.epoch() != null,
     caughtUp: follower.caughtUp,
+    logFault: () => logFault,
     async stop() {
+      guard.stop();
       clearInterval(redeliveryTimer);
       api.close();
       liveness.stop();

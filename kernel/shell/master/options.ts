@@ -52,6 +52,8 @@ export const MasterOptions = z.object({
   minAllocatableResources: z.array(z.record(z.string(), z.number().nonnegative().finite())).default([{ cpus: 0.01 }, { mem: 32 }]),
   /** Mesos's --filter_gpu_resources. */
   filterGpuResources: z.boolean().default(true),
+  /** How often the master checks that the stream still holds what it folded (log-guard.ts). */
+  logCheckIntervalMs: z.number().int().positive().default(1000),
   /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
   whyPendingIntervalMs: z.number().int().positive().default(5000),
 });
