@@ -395,6 +395,7 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
     const created: FrameworkState = {
       id: e.frameworkId,
       info: e.info,
+      ...(e.authenticatedPrincipal !== undefined ? { authenticatedPrincipal: e.authenticatedPrincipal } : {}),
       status: 'ACTIVE',
       registeredAt: e.time,
       reregisteredAt: null,
@@ -426,6 +427,8 @@ function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribed'>): S
   }
   const before = f.info.roles;
   f.info = { ...e.info, user: f.info.user, checkpoint: f.info.checkpoint };
+  // The first authenticated principal binds it (the gateway refuses a SUBSCRIBE by any other).
+  if (f.authenticatedPrincipal === undefined && e.authenticatedPrincipal !== undefined) f.authenticatedPrincipal = e.authenticatedPrincipal;
   joinRoles(state, f, before);
   f.suppressedRoles.clear();
   for (const r of suppressedRoles) f.suppressedRoles.add(r);
