@@ -7,6 +7,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { writeHttpCredentials } from './dev-credentials.js';
+import { basicHeader, loadClientCredential } from '../../security/http/index.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +43,15 @@ export const devFlags: readonly FlagSpec[] = [
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
   { name: 'log-level', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'Log level of the master and agents (their logs go to <data>/logs)' },
+  {
+    name: 'authenticate-http-readwrite',
+    type: 'bool',
+    default: true,
+    help: 'The operator API and the other read-write endpoints need credentials (written to <data>/credentials/http.json)',
+  },
+  { name: 'authenticate-http-readonly', type: 'bool', default: false, help: 'The read-only endpoints (/master/state, …) need credentials too' },
+  { name: 'authenticate-http-frameworks', type: 'bool', default: false, help: 'HTTP frameworks need credentials to subscribe (principal framework)' },
+  { name: 'acls', type: 'string', placeholder: 'file', help: 'Mesos ACLs for the masters (see `mesos master --help`)' },
 ];
 
 const MESOS_JS = fileURLToPath(new URL('../mesos.js', import.meta.url));
@@ -146,16 +157,32 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const masterCount = num(v.masters as number) ?? 1;
     if (masterCount < 1) throw new Error('--masters must be 1 or more');
     const firstPort = num(v.port as number) ?? 5050;
+    // HTTP: Mesos's Basic authentication, read-write endpoints by default (see docs/security.md).
+    const httpAuth = ['authenticate-http-readwrite', 'authenticate-http-readonly', 'authenticate-http-frameworks'].filter((f) => bool(v[f] as boolean));
+    const httpFlags: string[] = [];
+    let headers: Record<string, string> = {};
+    if (httpAuth.length > 0) {
+      const file = writeHttpCredentials(join(data, 'credentials'));
+      const op = loadClientCredential(file, 'operator', 'credentials');
+      headers = { Authorization: basicHeader(op.principal, op.secret) };
+      httpFlags.push('--credentials', file, ...httpAuth.map((f) => `--${f}`));
+      out(`http:   ${httpAuth.map((f) => f.replace('authenticate-http-', '')).join(', ')} endpoints need HTTP Basic credentials: ${file} (principals operator, framework; mode 600)`);
+      out(`        e.g. MESOS_CREDENTIAL=${file} npx mesos quota get   (or --credential FILE --principal operator)`);
+    } else {
+      out('http:   no HTTP authentication (--no-authenticate-http-readwrite): anyone who reaches the masters can change the cluster');
+    }
+    const acls = str(v.acls as string);
+    if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
     const urls: string[] = [];
     for (let i = 0; i < masterCount; i++) {
       const name = masterCount === 1 ? 'master' : `master-${i + 1}`;
       const port = firstPort === 0 ? 0 : firstPort + i;
-      const m = spawnChild(name, ['master', '--nats', natsUrl, '--port', String(port), ...replicas, '--log-level', level], logs, children);
+      const m = spawnChild(name, ['master', '--nats', natsUrl, '--port', String(port), ...replicas, ...httpFlags, '--log-level', level], logs, children);
       const url = await waitForMasterUrl(m);
       await waitFor(async () => (await fetch(`${url}/health`)).status === 200, 20_000, `${name} to catch up`, m);
       urls.push(url);
     }
-    const masterUrl = await waitForLeader(urls);
+    const masterUrl = await waitForLeader(urls, headers);
     for (const url of urls) out(`master: ${url}${url === masterUrl ? '  (leading; try ' + url + '/master/state)' : '  (standing by)'}`);
     const base = str(v['agent-resources'] as string) ?? 'cpus:2;mem:2048;disk:8192';
     for (let i = 0; i < agents; i++) {
@@ -172,7 +199,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       let endpoints: string[] = [];
       await waitFor(
         async () => {
-          const s = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves?: number; slaves?: { pid?: string }[] };
+          const s = (await (await fetch(`${masterUrl}/master/state`, { headers })).json()) as { activated_slaves?: number; slaves?: { pid?: string }[] };
           endpoints = (s.slaves ?? []).flatMap((a) => (a.pid?.startsWith('slave(1)@') ? [`http://${a.pid.slice('slave(1)@'.length)}/state`] : []));
           return (s.activated_slaves ?? 0) >= agents;
         },
@@ -240,12 +267,12 @@ function tail(file: string, lines = 20): string {
 }
 
 /** The URL of the master whose metrics say it is elected. */
-async function waitForLeader(urls: readonly string[]): Promise<string> {
+async function waitForLeader(urls: readonly string[], headers: Record<string, string>): Promise<string> {
   let leader: string | undefined;
   await waitFor(
     async () => {
       for (const url of urls) {
-        const m = (await (await fetch(`${url}/metrics/snapshot`)).json()) as Record<string, number>;
+        const m = (await (await fetch(`${url}/metrics/snapshot`, { headers })).json()) as Record<string, number>;
         if (m['master/elected'] === 1) leader = url;
       }
       return leader !== undefined;

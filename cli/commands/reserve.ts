@@ -9,15 +9,15 @@ import type { Resource } from '../../events/index.js';
 import { parseResources } from '../../kernel/core/resources.js';
 import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert.js';
 import type { FlagSpec } from '../flags.js';
-import { call, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
+import { AUTH_FLAGS, call, clientAuth, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
 
 const flags = (what: string): readonly FlagSpec[] => [
   MASTER_FLAG,
   { name: 'agent', type: 'string', required: true, placeholder: 'id', help: 'The agent' },
   { name: 'role', type: 'string', required: true, placeholder: 'role', help: `The role the resources are ${what}` },
   { name: 'resources', type: 'string', required: true, placeholder: 'text', help: "Resources, e.g. 'cpus:2;mem:512' (or 'cpus(eng):1' to refine eng's reservation)" },
-  { name: 'principal', type: 'string', placeholder: 'name', help: 'The principal recorded with the reservation' },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 
 export const reserveFlags = flags('reserved for');
@@ -32,7 +32,7 @@ function reservedFor(text: string, role: string, principal: string | undefined):
 }
 
 export async function runReserve(v: Readonly<Record<string, unknown>>): Promise<number> {
-  const resources = reservedFor(v.resources as string, v.role as string, v.principal as string | undefined);
+  const resources = reservedFor(v.resources as string, v.role as string, (v.principal as string | undefined) ?? clientAuth(v)?.principal);
   await call(v, {
     type: 'RESERVE_RESOURCES',
     reserve_resources: { agent_id: { value: v.agent as string }, source: resourcesToMesos(parseResources(v.resources as string)), resources: resourcesToMesos(resources) },
@@ -42,7 +42,7 @@ export async function runReserve(v: Readonly<Record<string, unknown>>): Promise<
 }
 
 export async function runUnreserve(v: Readonly<Record<string, unknown>>): Promise<number> {
-  const resources = reservedFor(v.resources as string, v.role as string, v.principal as string | undefined);
+  const resources = reservedFor(v.resources as string, v.role as string, (v.principal as string | undefined) ?? clientAuth(v)?.principal);
   await call(v, { type: 'UNRESERVE_RESOURCES', unreserve_resources: { agent_id: { value: v.agent as string }, resources: resourcesToMesos(resources) } });
   if (v.json !== true) out(`unreserved ${String(v.resources)} of ${String(v.role)} on ${String(v.agent)}`);
   return 0;
