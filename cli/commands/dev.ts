@@ -166,7 +166,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       const op = loadClientCredential(file, 'operator', 'credentials');
       headers = { Authorization: basicHeader(op.principal, op.secret) };
       httpFlags.push('--credentials', file, ...httpAuth.map((f) => `--${f}`));
-      out(`http:   ${httpAuth.map((f) => f.replace('authenticate-http-', '')).join(', ')} endpoints need HTTP Basic credentials: ${file} (principals operator, framework; mode 600)`);
+      out(`http:   ${httpAuth.map((f) => ({ 'authenticate-http-readwrite': 'read-write', 'authenticate-http-readonly': 'read-only', 'authenticate-http-frameworks': 'scheduler' })[f]).join(', ')} endpoints need HTTP Basic credentials: ${file} (principals operator, framework; mode 600)`);
       out(`        e.g. MESOS_CREDENTIAL=${file} npx mesos quota get   (or --credential FILE --principal operator)`);
     } else {
       out('http:   no HTTP authentication (--no-authenticate-http-readwrite): anyone who reaches the masters can change the cluster');
