@@ -22,7 +22,7 @@ import { encode, type ClusterEvent, type FrameworkId, type OfferId, type Resourc
 import { EVENT_VERSIONS, type EventType, validate } from '../events/index.js';
 import { AllocatorCache, runAllocation } from '../kernel/core/allocator/index.js';
 import { allocationCycleEvents } from '../kernel/shell/master/allocation-cycle.js';
-import { evolve, initialState } from '../kernel/core/projection.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
 import * as R from '../kernel/core/resources.js';
 import type { OfferState, State } from '../kernel/core/state.js';
 import { latencySummary, type LatencySummary } from './stats.js';

@@ -8,7 +8,7 @@
  * the benchmark (a fast fold that drops events would be a lie).
  */
 import { type AgentId, type ClusterEvent, type FrameworkId, decode } from '../events/index.js';
-import { evolve, initialState } from '../kernel/core/projection.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
 import * as R from '../kernel/core/resources.js';
 import { LIMITS, type State } from '../kernel/core/state.js';
 import { collectGarbage } from './gc.js';

@@ -22,7 +22,7 @@ import { startNatsServer } from '../cli/nats-server.js';
 import { ClusterEvent, CodecError, type Decoded, subjectFor, upcast } from '../events/index.js';
 import { type Bus, connectBus, ensureStream, headSeq, readLog } from '../kernel/shell/bus.js';
 import { openSnapshotStore } from '../kernel/shell/master/snapshots.js';
-import { evolve, initialState } from '../kernel/core/projection.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
 import type { State } from '../kernel/core/state.js';
 import { busSource, foldTo, verifySource } from '../replay/index.js';
 import { checkFoldedState } from './fold-rate.js';

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { type ClusterEvent, type EventOf, type FrameworkId, type OfferId, SCHEMA_VERSION, EVENT_VERSIONS, decode, encode, refuseFilter, subjectFor } from '../events/index.js';
 import { allocate, defaultAllocatorOptions } from '../kernel/core/allocator/index.js';
 import { offerEvents, stampDraft } from '../kernel/shell/master/decisions.js';
-import { evolve } from '../kernel/core/projection.js';
+import { evolve } from '../kernel/core/fold/index.js';
 import { decodeSnapshot, encodeSnapshot } from '../kernel/shell/snapshot.js';
 import type { State } from '../kernel/core/state.js';
 

@@ -6,7 +6,7 @@
  */
 import { CodecStats } from '../events/index.js';
 import { type Bus, headSeq } from '../kernel/shell/bus.js';
-import { evolve, initialState } from '../kernel/core/projection.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
 import type { State } from '../kernel/core/state.js';
 import { type ProgressOutput, startProgress } from './progress.js';
 import { type Entry, type LogSource, busSource } from './source.js';

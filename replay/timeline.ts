@@ -15,7 +15,7 @@
  */
 import { type AgentId, type ClusterEvent, type FrameworkId, type TaskKey, epochOf, subjects } from '../events/index.js';
 import * as R from '../kernel/core/resources.js';
-import { initialState } from '../kernel/core/projection.js';
+import { initialState } from '../kernel/core/fold/index.js';
 import type { State } from '../kernel/core/state.js';
 import { describe } from './describe.js';
 import { findFramework, findTask } from './lookup.js';

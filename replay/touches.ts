@@ -6,7 +6,7 @@
  * have had an effect, so they stay cheap on long logs.
  */
 import { type AgentId, type ClusterEvent, type FrameworkId, type TaskKey, operationTasks, taskKey } from '../events/index.js';
-import { agentsOn } from '../kernel/core/fold-allocation.js';
+import { agentsOn } from '../kernel/core/fold/allocation.js';
 import type { State } from '../kernel/core/state.js';
 
 export interface Touches {

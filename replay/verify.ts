@@ -22,7 +22,7 @@
 import { serialize } from 'node:v8';
 import type { AgentId, ClusterEvent, Resources, TaskKey, TaskStateName } from '../events/index.js';
 import { epochOf, isTerminal, operationTasks, taskKey } from '../events/index.js';
-import { evolve as kernelEvolve, initialState } from '../kernel/core/projection.js';
+import { evolve as kernelEvolve, initialState } from '../kernel/core/fold/index.js';
 import * as R from '../kernel/core/resources.js';
 import type { State } from '../kernel/core/state.js';
 import { type Bus, headSeq } from '../kernel/shell/bus.js';

@@ -27,7 +27,7 @@ import {
   validate,
 } from '../../events/index.js';
 import { parseResources } from '../../kernel/core/resources.js';
-import { evolve, foldAll } from '../../kernel/core/projection.js';
+import { evolve, foldAll } from '../../kernel/core/fold/index.js';
 import type { State } from '../../kernel/core/state.js';
 import type { z } from 'zod';
 

@@ -7,7 +7,7 @@
 import { type ClusterEvent, EVENT_VERSIONS, type EventType, type Resource, validate } from '../../events/index.js';
 import { Prng } from '../../bench/prng.js';
 import { type AllocatorCache, type OfferProposal, runAllocation } from '../../kernel/core/allocator/index.js';
-import { evolve, initialState } from '../../kernel/core/projection.js';
+import { evolve, initialState } from '../../kernel/core/fold/index.js';
 import * as R from '../../kernel/core/resources.js';
 import type { OfferState, State } from '../../kernel/core/state.js';
 

@@ -5,7 +5,7 @@ import { allocate, allocatable, buildTree, clusterTotals, defaultAllocatorOption
 import { type DrfTree, type FrameworkClient, type Group, type RoleNode, dominantShare } from '../../kernel/core/allocator/drf.js';
 import { IndexedHeap } from '../../kernel/core/allocator/heap.js';
 import { zeroQ } from '../../kernel/core/quantities.js';
-import { available } from '../../kernel/core/projection.js';
+import { available } from '../../kernel/core/fold/index.js';
 import * as R from '../../kernel/core/resources.js';
 import { filterKey } from '../../kernel/core/state.js';
 import {

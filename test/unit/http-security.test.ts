@@ -21,7 +21,7 @@ import {
   viewableState,
 } from '../../security/http/index.js';
 import { masterRealm } from '../../security/http/endpoints.js';
-import { evolve, initialState } from '../../kernel/core/projection.js';
+import { evolve, initialState } from '../../kernel/core/fold/index.js';
 import * as E from '../helpers/events.js';
 
 const refuses = (f: () => unknown, re: RegExp, Type: new (...a: never[]) => Error): void => {

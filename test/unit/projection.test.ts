@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentId, type ClusterEvent, type FrameworkId, type OfferId, type TaskKey, validate } from '../../events/index.js';
-import { available, DEFAULT_REFUSE_SECONDS, foldAll, initialState } from '../../kernel/core/projection.js';
+import { available, DEFAULT_REFUSE_SECONDS, foldAll, initialState } from '../../kernel/core/fold/index.js';
 import { expiredFrameworkEvents } from '../../kernel/shell/master/decisions.js';
 import { cloneState, filterKey, type State } from '../../kernel/core/state.js';
 import {

@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RedeliverySchedule } from '../../kernel/shell/master/redelivery.js';
-import { evolve } from '../../kernel/core/projection.js';
+import { evolve } from '../../kernel/core/fold/index.js';
 import type { ClusterEvent } from '../../events/index.js';
 import type { State } from '../../kernel/core/state.js';
 import { accepted, ack, agentRegistered, frameworkDisconnected, frameworkRemoved, frameworkSubscribed, given, leaderElected, offersCreated, resetIds, status } from '../helpers/events.js';

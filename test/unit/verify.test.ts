@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterEvent } from '../../events/index.js';
-import { evolve } from '../../kernel/core/projection.js';
+import { evolve } from '../../kernel/core/fold/index.js';
 import type { State } from '../../kernel/core/state.js';
 import { Verifier, type VerifyOptions, agentTransitionLegal, foldTransitionLegal } from '../../replay/verify.js';
 import {

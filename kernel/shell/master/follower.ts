@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { type ClusterEvent, CodecStats } from '../../../events/index.js';
 import { type Bus, headSeq, readLog } from '../bus.js';
-import { evolve, initialState } from '../../core/projection.js';
+import { evolve, initialState } from '../../core/fold/index.js';
 import type { State } from '../../core/state.js';
 
 export interface Projection {

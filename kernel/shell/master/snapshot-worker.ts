@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { connectBus, headSeq, readLog } from '../bus.js';
-import { evolve, initialState } from '../../core/projection.js';
+import { evolve, initialState } from '../../core/fold/index.js';
 import { openSnapshotStore } from './snapshots.js';
 import type { SnapshotWorkerData, FromSnapshotWorker } from './snapshotter.js';
 

@@ -31,7 +31,7 @@ import { HttpError, type Reply, type RequestContext, readBody } from '../http/se
 import { type AclAction, type Acls, authorize, denial } from '../../../security/http/index.js';
 import type { Follower } from '../master/follower.js';
 import type { State } from '../../core/state.js';
-import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert.js';
+import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert/index.js';
 import { reconcileStatuses } from './reconcile.js';
 import { unacknowledgedStatuses } from '../master/redelivery.js';
 import { encodeRecord } from './recordio.js';

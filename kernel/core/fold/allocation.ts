@@ -1,19 +1,20 @@
 /**
  * The fold of the allocation events: weights, quota and allocator settings; the operator's
  * reservations and volumes; maintenance, draining and agent (de)activation; inverse offers; demand
- * and its unmet reasons. Part of `evolve` (kernel/core/projection.ts dispatches here): deterministic,
+ * and its unmet reasons. Part of `evolve` (kernel/core/fold/index.ts dispatches here): deterministic,
  * updates the state in place, never throws on an event that passed its schema. An operator call the
  * state refuses is remembered in `operatorRefusals` with the reason, so the API can answer it.
  */
-import type { AgentId, ClusterEvent, EventOf, Resources } from '../../events/index.js';
-import { isTerminal } from '../../events/index.js';
-import { available, owe, refuseOperator, rescindOffers, roleAccount, forgetRoleIfIdle, setAgentResources, touch, touchAll } from './accounts.js';
-import { drainProgress, killFromMaster, removeAgent, rescindAgentOffers } from './projection.js';
-import { quotaUpdateError, subtreeConsumption, quotaQuantities } from './quota.js';
-import { type Actor, applyConversion, createVolumes, destroyVolumes, nextDynamic, reserve, unreserve } from './reservations.js';
-import * as R from './resources.js';
-import { addResourcesInto, QUANTITY_NAMES, formatQ } from './quantities.js';
-import { isAncestorOrSelf, roleError } from './roles.js';
+import type { AgentId, ClusterEvent, EventOf, Resources } from '../../../events/index.js';
+import { isTerminal } from '../../../events/index.js';
+import { available, owe, refuseOperator, rescindOffers, roleAccount, forgetRoleIfIdle, setAgentResources, touch, touchAll } from '../accounts.js';
+import { removeAgent, rescindAgentOffers } from './agents.js';
+import { drainProgress, killFromMaster } from './tasks.js';
+import { quotaUpdateError, subtreeConsumption, quotaQuantities } from '../quota.js';
+import { type Actor, applyConversion, createVolumes, destroyVolumes, nextDynamic, reserve, unreserve } from '../reservations.js';
+import * as R from '../resources.js';
+import { addResourcesInto, QUANTITY_NAMES, formatQ } from '../quantities.js';
+import { isAncestorOrSelf, roleError } from '../roles.js';
 import {
   type AgentState,
   type InverseOfferState,
@@ -22,7 +23,7 @@ import {
   type MaintenanceWindow,
   type OfferState,
   type State,
-} from './state.js';
+} from '../state.js';
 
 export type AllocationEvent = EventOf<
   | 'WeightsUpdated'

@@ -1,0 +1,268 @@
+/**
+ * The fold of an accept: validating it against the state at its point of the log (offers still
+ * outstanding, one agent, resources covered, tasks valid) and applying its operations (reserve,
+ * unreserve, create/destroy volumes, launch, launch group), or refusing it whole with a code.
+ */
+import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, operationTasks, taskKey } from '../../../events/index.js';
+import { type DemandEntry, type ExecutorState, type FrameworkState, type OfferState, type State, type TaskState, executorKey } from '../state.js';
+import { owe, retireOffer, setAgentResources, use } from '../accounts.js';
+import { type Actor, allAllocatableTo, applyConversion, createVolumes, destroyVolumes, nextDynamic, reserve, unreserve } from '../reservations.js';
+import { addInto, coversQ, fromResources } from '../quantities.js';
+import * as R from '../resources.js';
+import { addFilter } from './offers.js';
+import { holdsResources, reached } from './tasks.js';
+
+interface Refusal {
+  readonly code: AcceptRefusalCode;
+  readonly message: string;
+}
+
+interface Launch {
+  readonly executor?: GroupExecutor | undefined;
+  readonly tasks: readonly TaskInfo[];
+}
+
+interface ValidAccept {
+  readonly offers: OfferState[];
+  readonly launches: Launch[];
+  /** The agent's total resources after the RESERVE/UNRESERVE/CREATE/DESTROY operations. */
+  readonly total: Resources;
+  readonly dynamic: Resources;
+  /** What the offers held after those operations and the launches: declined with the accept's filter. */
+  readonly left: Resources;
+}
+
+/** An HTTP or TCP (health) check without a port defaults to the task's first port: the task must have one. */
+function checkWithoutPort(t: TaskInfo): string | undefined {
+  if (R.ranges(t.resources, 'ports').length > 0) return undefined;
+  for (const [what, c] of [['health check', t.healthCheck], ['check', t.check]] as const) {
+    if (c === undefined) continue;
+    if ((c.type === 'HTTP' && c.http?.port === undefined) || (c.type === 'TCP' && c.tcp?.port === undefined)) return `${c.type} ${what}`;
+  }
+  return undefined;
+}
+
+function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | ValidAccept {
+  if (f === undefined) return { code: 'FRAMEWORK_UNKNOWN', message: `framework ${e.frameworkId} is not subscribed` };
+  if (f.status !== 'ACTIVE') return { code: 'FRAMEWORK_INACTIVE', message: `framework ${e.frameworkId} is ${f.status.toLowerCase()}` };
+  if (new Set(e.offerIds).size !== e.offerIds.length) return { code: 'OFFER_DUPLICATED', message: 'an offer id appears more than once' };
+  const offers: OfferState[] = [];
+  for (const id of e.offerIds) {
+    const o = state.offers.get(id);
+    if (o === undefined) {
+      const retired = state.retiredOffers.get(id);
+      if (retired === 'RESCINDED') return { code: 'OFFER_RESCINDED', message: `offer ${id} was rescinded` };
+      if (retired === 'EXPIRED') return { code: 'OFFER_EXPIRED', message: `offer ${id} expired` };
+      if (retired !== undefined) return { code: 'OFFER_UNKNOWN', message: `offer ${id} was already ${retired.toLowerCase()}` };
+      return { code: 'OFFER_UNKNOWN', message: `offer ${id} is unknown` };
+    }
+    if (o.frameworkId !== f.id) return { code: 'OFFER_NOT_YOURS', message: `offer ${id} was made to another framework` };
+    if (o.expiresAt !== null && e.time > o.expiresAt) return { code: 'OFFER_EXPIRED', message: `offer ${id} expired` };
+    offers.push(o);
+  }
+  const agentId = offers[0]!.agentId;
+  if (offers.some((o) => o.agentId !== agentId)) {
+    return { code: 'OFFERS_ON_DIFFERENT_AGENTS', message: 'all offers of one accept must be from the same agent' };
+  }
+  const role = offers[0]!.role;
+  if (offers.some((o) => o.role !== role)) {
+    return { code: 'OFFERS_ON_DIFFERENT_ROLES', message: 'all offers of one accept must be allocated to the same role' };
+  }
+  const agent = state.agents.get(agentId);
+  if (agent === undefined || agent.status !== 'ACTIVE') return { code: 'AGENT_INACTIVE', message: `agent ${agentId} is not active` };
+  const tasks = e.operations.flatMap(operationTasks);
+  const ids = new Set<string>();
+  for (const t of tasks) {
+    if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
+    if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
+    ids.add(t.taskId);
+    const live = state.tasks.get(taskKey(f.id, t.taskId));
+    if (live !== undefined) return { code: 'TASK_ID_DUPLICATE', message: `task ${t.taskId} already exists in framework ${f.id}` };
+    if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
+    const gpus = R.scalar(t.resources, 'gpus');
+    if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
+    const portless = checkWithoutPort(t);
+    if (portless !== undefined) {
+      return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
+    }
+  }
+  // Ports (any RANGES or SET resource) are held by one task each.
+  const shared = R.sharedItem([
+    ...tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })),
+    ...e.operations.flatMap((op) => (op.type === 'LAUNCH_GROUP' ? [{ owner: `executor ${op.executor.executorId}`, resources: op.executor.resources }] : [])),
+  ]);
+  if (shared !== undefined) {
+    return { code: 'TASK_INVALID', message: `${shared.owners[0]} and ${shared.owners[1]} both ask for ${shared.name} ${shared.item}` };
+  }
+  const executors = new Set<string>();
+  for (const op of e.operations) {
+    if (op.type !== 'LAUNCH_GROUP') continue;
+    const k = executorKey(f.id, op.executor.executorId);
+    if (state.executors.has(k) || executors.has(k)) {
+      return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };
+    }
+    executors.add(k);
+    // As Mesos's default executor: it needs some cpu and memory of its own.
+    if (R.scalar(op.executor.resources, 'cpus') < 0.01 || R.scalar(op.executor.resources, 'mem') < 32) {
+      return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} needs at least cpus:0.01 and mem:32 of its own` };
+    }
+  }
+  // The operations apply in order to what the offers hold: a RESERVE makes reserved resources a
+  // later LAUNCH of the same accept may use, as in Mesos.
+  const actor: Actor = {
+    kind: 'framework',
+    role,
+    principal: f.info.principal,
+    refinement: f.info.capabilities.includes('RESERVATION_REFINEMENT'),
+  };
+  let pool = R.add(...offers.map((o) => o.resources));
+  let total = agent.resources;
+  let dynamic = agent.dynamic;
+  const launches: Launch[] = [];
+  for (const [i, op] of e.operations.entries()) {
+    if (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP') {
+      const wanted = R.add(...op.tasks.map((t) => t.resources), op.type === 'LAUNCH_GROUP' ? op.executor.resources : R.EMPTY);
+      if (!R.contains(pool, wanted)) {
+        return { code: 'RESOURCES_EXCEEDED', message: `operation ${i} (${op.type}) needs ${R.format(wanted)} but the offers hold ${R.format(pool) || 'nothing'} at that point` };
+      }
+      if (!allAllocatableTo(wanted, role)) {
+        return { code: 'TASK_INVALID', message: `operation ${i} (${op.type}) uses resources reserved for another role than '${role}'` };
+      }
+      pool = R.subtract(pool, wanted);
+      launches.push(op.type === 'LAUNCH_GROUP' ? { executor: op.executor, tasks: op.tasks } : { tasks: op.tasks });
+      continue;
+    }
+    const c =
+      op.type === 'RESERVE'
+        ? reserve(op.resources, op.source, actor)
+        : op.type === 'UNRESERVE'
+          ? unreserve(op.resources, actor)
+          : op.type === 'CREATE'
+            ? createVolumes(op.volumes, total, actor)
+            : destroyVolumes(op.volumes, actor);
+    if (!c.ok) return { code: 'OPERATION_INVALID', message: `operation ${i}: ${c.error}` };
+    const next = applyConversion(pool, c);
+    if (typeof next === 'string') return { code: 'OPERATION_INVALID', message: `operation ${i} (${op.type}): ${next}` };
+    pool = next;
+    total = R.add(R.subtract(total, c.from), c.to);
+    dynamic = nextDynamic(dynamic, c.from, c.to);
+  }
+  return { offers, launches, total, dynamic, left: pool };
+}
+
+export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
+  state.counters.acceptCalls++;
+  const f = state.frameworks.get(e.frameworkId);
+  const v = validateAccept(state, e, f);
+  const refusedTasks = e.operations.flatMap(operationTasks).map((t) => ({ taskId: t.taskId, agentId: t.agentId }));
+  if ('code' in v) {
+    state.counters.acceptsRefused++;
+    // Offers of this framework named in a refused accept go back to the pool.
+    for (const id of e.offerIds) {
+      const o = state.offers.get(id);
+      if (o !== undefined && o.frameworkId === e.frameworkId) retireOffer(state, o, 'USED');
+    }
+    owe(state, {
+      type: 'AcceptRefused',
+      id: `refused-${e.id}`,
+      frameworkId: e.frameworkId,
+      acceptId: e.id,
+      code: v.code,
+      message: v.message,
+      offerIds: e.offerIds,
+      tasks: refusedTasks,
+    });
+    return state;
+  }
+  const fw = f!;
+  const agent = state.agents.get(v.offers[0]!.agentId)!;
+  for (const o of v.offers) retireOffer(state, o, 'USED');
+  state.counters.offersAccepted += v.offers.length;
+  const role = v.offers[0]!.role;
+  // Reservations and volumes made or undone by the accept change the agent's total resources.
+  if (!R.equals(v.total, agent.resources)) {
+    agent.dynamic = v.dynamic;
+    setAgentResources(state, agent, v.total);
+  }
+  let launched = R.EMPTY;
+  v.launches.forEach((launch, i) => {
+    agent.commandSeq++;
+    const seq = agent.commandSeq;
+    const executorId = launch.executor?.executorId;
+    if (launch.executor !== undefined) {
+      const resources = R.normalise(launch.executor.resources);
+      const ex: ExecutorState = {
+        key: executorKey(fw.id, launch.executor.executorId),
+        executorId: launch.executor.executorId,
+        frameworkId: fw.id,
+        agentId: agent.id,
+        resources,
+        taskKeys: new Set(),
+        holdsResources: true,
+        role,
+      };
+      state.executors.set(ex.key, ex);
+      use(state, agent.id, fw.id, role, resources, 1);
+      launched = R.add(launched, resources);
+    }
+    for (const info of launch.tasks) {
+      const resources = R.normalise(info.resources);
+      const t: TaskState = {
+        key: taskKey(fw.id, info.taskId),
+        taskId: info.taskId,
+        frameworkId: fw.id,
+        agentId: agent.id,
+        name: info.name,
+        resources,
+        role,
+        command: info.command,
+        killGracePeriodMs: info.killGracePeriodMs,
+        labels: info.labels,
+        ...(info.healthCheck !== undefined ? { healthCheck: info.healthCheck } : {}),
+        ...(info.check !== undefined ? { check: info.check } : {}),
+        executorId,
+        state: 'TASK_STAGING',
+        statuses: [{ state: 'TASK_STAGING', timestamp: e.time, source: 'SOURCE_MASTER' }],
+        unacknowledged: [],
+        launchSeq: seq,
+        holdsResources: true,
+      };
+      state.tasks.set(t.key, t);
+      agent.taskKeys.add(t.key);
+      fw.taskKeys.add(t.key);
+      if (executorId !== undefined) state.executors.get(executorKey(fw.id, executorId))!.taskKeys.add(t.key);
+      use(state, agent.id, fw.id, role, resources, 1);
+      launched = R.add(launched, resources);
+      reached(state, 'TASK_STAGING');
+    }
+    owe(state, {
+      type: 'LaunchTasks',
+      id: i === 0 ? `launch-${e.id}` : `launch-${e.id}-${i}`,
+      agentId: agent.id,
+      agentSeq: seq,
+      frameworkId: fw.id,
+      framework: { name: fw.info.name, user: fw.info.user, checkpoint: fw.info.checkpoint },
+      role,
+      ...(launch.executor !== undefined ? { executor: launch.executor } : {}),
+      tasks: [...launch.tasks],
+    });
+  });
+  // What the launches used meets the framework's stated demand.
+  if (fw.demand.length > 0 && launched.length > 0) fw.demand = demandLeft(fw.demand, launched, role, agent.id);
+  // What was offered and not used is declined with the accept's filter.
+  addFilter(fw, agent.id, role, v.left, e.filters, e.time);
+  return state;
+}
+
+/** Requests met by what was launched (by quantity, in order) leave the demand. */
+function demandLeft(demand: readonly DemandEntry[], launched: Resources, role: string, agentId: AgentId): DemandEntry[] {
+  const left = fromResources(launched);
+  const out: DemandEntry[] = [];
+  for (const d of demand) {
+    const need = fromResources(d.resources);
+    const fits = (d.role === undefined || d.role === role) && (d.agentId === undefined || d.agentId === agentId) && coversQ(left, need);
+    if (fits) addInto(left, need, -1);
+    else out.push(d);
+  }
+  return out;
+}
