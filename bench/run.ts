@@ -17,8 +17,9 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
+import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay', 'allocator'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay', 'allocator', 'httpauth'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -51,6 +52,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              all are re-attached
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
+  httpauth   (only when named) what HTTP authentication and the ACLs cost: requests/s of the HTTP
+             shell without and with Basic required (and with a view-filtered state), Basic checks/s,
+             ACL decisions/s, the view filter over a large projection
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
 
@@ -191,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
   let agentOpts = ag;
   let replayOpts = rp;
   let recoveryOpts = rc;
+  let httpAuthOpts = defaultHttpAuthBenchOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -268,6 +273,7 @@ async function main(argv: string[]): Promise<number> {
       runs: runs ?? ag.runs,
     };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
+    httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -326,7 +332,9 @@ async function main(argv: string[]): Promise<number> {
                   ? await runRecoveryBench(recoveryOpts, ctx)
                   : name === 'replay'
                     ? await runReplay(replayOpts, ctx)
-                    : await runPipeline(pipelineOpts, ctx);
+                    : name === 'httpauth'
+                      ? await runHttpAuthBench(httpAuthOpts, ctx)
+                      : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {
