@@ -8,4 +8,5 @@ export { type BasicResult, type CredentialStore, basicHeader, credentialStore, p
 export { type AuthOutcome, type HttpAuthConfig, type Realm, AGENT_REALMS, MASTER_REALMS, OPEN, authenticate, required } from './authn.js';
 export { type AclAction, type Acls, type Decision, ALLOW_ALL, AclsError, ENFORCED, authorize, denial, parseAcls, restricts } from './acls.js';
 export { viewableState } from './views.js';
+export { type AuthorizedOperations, type DeniedTask, authorizeOperations, operationChecks } from './operations.js';
 export { loadAcls, loadClientCredential, loadCredentials } from './load.js';

@@ -19,7 +19,9 @@ import {
   pickCredential,
   restricts,
   viewableState,
+  authorizeOperations,
 } from '../../security/http/index.js';
+import type { Operation } from '../../events/index.js';
 import { masterRealm } from '../../security/http/endpoints.js';
 import { evolve, initialState } from '../../kernel/core/fold/index.js';
 import * as E from '../helpers/events.js';
@@ -248,6 +250,41 @@ test('views: frameworks and tasks a principal may not see are left out, without 
   assert.is(s.frameworks.size, 2, 'the projection itself is unchanged');
   assert.is(s.frameworks.get('fw-alice' as never)!.taskKeys.size, 2);
   assert.is(viewableState(s, acls({}), undefined), s, 'no restricting ACL: the same state, no copy');
+});
+
+test("an ACCEPT's operations: denied tasks leave their LAUNCH (a whole LAUNCH_GROUP), denied reservations are dropped", () => {
+  const a = acls({
+    permissive: false,
+    run_tasks: [{ principals: { values: ['fw'] }, users: { values: ['app'] } }],
+    reserve_resources: [{ principals: { values: ['fw'] }, roles: { values: ['web'] } }],
+    destroy_volumes: [{ principals: { values: ['fw'] }, creator_principals: { values: ['fw'] } }],
+  });
+  const task = (taskId: string, user?: string) => ({
+    taskId,
+    name: taskId,
+    agentId: 'a1',
+    resources: [{ name: 'cpus', type: 'SCALAR' as const, scalar: 0.1 }],
+    command: { value: 'true', shell: true, ...(user !== undefined ? { user } : {}) },
+  });
+  const cpus = (role: string, principal?: string) => ({ name: 'cpus', type: 'SCALAR' as const, scalar: 1, reservations: [{ type: 'DYNAMIC' as const, role, ...(principal !== undefined ? { principal } : {}) }] });
+  const ops = [
+    { type: 'LAUNCH', tasks: [task('ok'), task('as-root', 'root')] },
+    { type: 'LAUNCH_GROUP', executor: { executorId: 'ex', resources: [] }, tasks: [task('g1'), task('g2', 'root')] },
+    { type: 'RESERVE', resources: [cpus('web', 'fw')] },
+    { type: 'RESERVE', resources: [cpus('db', 'fw')] },
+    { type: 'DESTROY', volumes: [{ name: 'disk', type: 'SCALAR' as const, scalar: 8, reservations: [{ type: 'DYNAMIC' as const, role: 'web' }], disk: { persistence: { id: 'v', principal: 'other' } } }] },
+  ] as unknown as Operation[];
+  const r = authorizeOperations(a, ops, 'fw', 'app');
+  assert.equal(r.allowed.map((o) => o.type), ['LAUNCH', 'RESERVE']);
+  assert.equal((r.allowed[0] as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId), ['ok']);
+  assert.equal(r.deniedTasks.map((d) => [d.taskId, d.group]), [['as-root', false], ['g1', true], ['g2', true]]);
+  assert.match(r.deniedTasks[0]!.why, /run tasks as user 'root'/);
+  assert.match(r.deniedTasks[1]!.why, /^Task group is not authorized: /);
+  assert.equal(r.droppedOperations.map((d) => d.type), ['RESERVE', 'DESTROY']);
+  assert.match(r.droppedOperations[0]!.why, /reserve resources for role 'db'/);
+  assert.match(r.droppedOperations[1]!.why, /destroy volumes created by principal 'other'/);
+  const open = authorizeOperations(acls({}), ops, undefined, 'app');
+  assert.is(open.allowed.length, ops.length, 'no ACLs: everything goes through unchanged');
 });
 
 test('the fold records the principal that registered a framework; a later subscription does not replace it', () => {

@@ -16,7 +16,6 @@ import {
   FrameworkId as FrameworkIdSchema,
   type OfferId,
   type Operation,
-  type Resources,
   SCHEMA_VERSION,
   EVENT_VERSIONS,
   refuseFilter,
@@ -28,7 +27,7 @@ import {
 import { refusalToStatuses } from '../../../events/refusals.js';
 import { type Bus, append } from '../bus.js';
 import { HttpError, type Reply, type RequestContext, readBody } from '../http/server.js';
-import { type AclAction, type Acls, authorize, denial } from '../../../security/http/index.js';
+import { type AclAction, type Acls, authorize, authorizeOperations, denial } from '../../../security/http/index.js';
 import type { Follower } from '../master/follower.js';
 import type { State } from '../../core/state.js';
 import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert/index.js';
@@ -365,9 +364,10 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
         return call({ type: 'FrameworkRemoved', ...envelope(), frameworkId, reason: 'TEARDOWN' });
       case 'ACCEPT': {
         const f = state().frameworks.get(frameworkId);
-        const ops = authorizeOperations(operationsFromMesos(c.accept.operations), f?.info.principal, f?.info.user ?? '', refused);
+        const ops = authorizeAccept(operationsFromMesos(c.accept.operations), o.acls, f?.info.principal, f?.info.user ?? '');
         // As the real master: problems are answered on the stream, the call itself is accepted.
         for (const bad of ops.invalid) {
+          if (bad.unauthorized === true) log.info({ frameworkId, taskId: bad.taskId, why: bad.error }, 'task denied by the ACLs');
           update(sub, {
             agentId: (bad.agentId ?? '') as AgentId,
             frameworkId,
@@ -544,61 +544,15 @@ interface InvalidTask {
   readonly unauthorized?: boolean;
 }
 
-type Operations = ReturnType<typeof operationsFromMesos>;
-
-/**
- * The ACLs on an ACCEPT's operations, as Mesos applies them with the framework's principal: a task
- * whose user (its command's, else the framework's) run_tasks denies gets TASK_ERROR
- * (REASON_TASK_UNAUTHORIZED; a whole group when one of its tasks is denied) while the rest of the
- * call goes on; a RESERVE, UNRESERVE, CREATE or DESTROY the reservation ACLs deny is dropped.
- */
-function authorizeOperations(
-  ops: Operations,
-  principal: string | undefined,
-  frameworkUser: string,
-  refused: (action: AclAction, subject: string | undefined, object: string | undefined) => string | undefined,
-): Operations {
-  const valid: Operation[] = [];
-  const invalid = [...ops.invalid];
-  const skipped = [...ops.skipped];
-  const lastReservation = (r: Resources[number]) => r.reservations?.[r.reservations.length - 1];
-  for (const op of ops.valid) {
-    if (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP') {
-      const denied = new Map<string, string>();
-      for (const t of op.tasks) {
-        const why = refused('run_tasks', principal, t.command.user ?? frameworkUser);
-        if (why !== undefined) denied.set(t.taskId, why);
-      }
-      if (denied.size === 0) valid.push(op);
-      else if (op.type === 'LAUNCH_GROUP') {
-        const why = [...denied.values()][0]!;
-        for (const t of op.tasks) invalid.push({ taskId: t.taskId, agentId: t.agentId, group: true, unauthorized: true, error: `Task group is not authorized: ${why}` });
-      } else {
-        for (const t of op.tasks) {
-          const why = denied.get(t.taskId);
-          if (why !== undefined) invalid.push({ taskId: t.taskId, agentId: t.agentId, group: false, unauthorized: true, error: why });
-        }
-        const rest = op.tasks.filter((t) => !denied.has(t.taskId));
-        if (rest.length > 0) valid.push({ ...op, tasks: rest });
-      }
-      continue;
-    }
-    const checks: [AclAction, string | undefined][] =
-      op.type === 'RESERVE'
-        ? op.resources.map((r) => ['reserve_resources', lastReservation(r)?.role ?? '*'])
-        : op.type === 'UNRESERVE'
-          ? op.resources.map((r) => ['unreserve_resources', lastReservation(r)?.principal ?? ''])
-          : op.type === 'CREATE'
-            ? op.volumes.map((r) => ['create_volumes', lastReservation(r)?.role ?? '*'])
-            : op.volumes.map((r) => ['destroy_volumes', diskPrincipal(r)]);
-    const why = checks.map(([a, obj]) => refused(a, principal, obj)).find((w) => w !== undefined);
-    if (why === undefined) valid.push(op);
-    else skipped.push({ type: op.type, why });
-  }
-  return { valid, invalid, skipped };
+/** The ACLs on an ACCEPT's operations (security/http/operations.ts), merged into its answer. */
+function authorizeAccept(ops: ReturnType<typeof operationsFromMesos>, acls: Acls, principal: string | undefined, frameworkUser: string): ReturnType<typeof operationsFromMesos> {
+  const a = authorizeOperations(acls, ops.valid, principal, frameworkUser);
+  return {
+    valid: a.allowed,
+    invalid: [...ops.invalid, ...a.deniedTasks.map((d) => ({ taskId: d.taskId, agentId: d.agentId, group: d.group, unauthorized: true, error: d.why }))],
+    skipped: [...ops.skipped, ...a.droppedOperations],
+  };
 }
-
-const diskPrincipal = (r: Resources[number]): string => ('disk' in r ? r.disk?.persistence?.principal : undefined) ?? '';
 
 /**
  * The operations of an ACCEPT: the valid ones as our operations; invalid tasks (a whole group when
