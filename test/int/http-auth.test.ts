@@ -14,6 +14,12 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type Ev, HttpFramework, rawRequest, type RawResponse } from '../helpers/scheduler-http.js';
 import { dynamic, scalar } from '../helpers/operator.js';
 import { waitFor } from '../helpers/wait.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startAgent } from '../../agent/index.js';
+import { FlagError } from '../../cli/flags.js';
+import { loadHttpSecurity } from '../../cli/commands/master.js';
 
 const SECRETS = { operator: 'op-secret', framework: 'fw-secret', alice: 'alice-secret' } as const;
 type Who = keyof typeof SECRETS;
@@ -228,6 +234,65 @@ test('TEARDOWN: teardown_frameworks denies alice (403) and allows the operator',
   const ok = await operator(body, 'operator');
   assert.is(ok.status, 200, ok.body);
   await waitFor(() => !cluster.master.state().frameworks.has(fw!.frameworkId as never), 'the framework to be removed');
+});
+
+test("an agent with --authenticate-http-readonly asks for credentials on its endpoints but /health and /version", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'http-auth-agent-'));
+  const agent = await startAgent(
+    {
+      nats: cluster.nats.url,
+      workDir: dir,
+      resources: 'cpus:1;mem:256;disk:256;ports:[32000-32010]',
+      isolation: 'posix',
+      port: 0,
+      httpCredentials: [{ principal: 'operator', secret: SECRETS.operator }],
+      authenticateHttpReadonly: true,
+    },
+    cluster.log,
+  );
+  try {
+    const url = `http://127.0.0.1:${agent.httpPort}`;
+    const at = (path: string, who?: Who) => rawRequest(url, { method: 'GET', path, headers: who !== undefined ? auth(who) : {} });
+    const r = await at('/state');
+    assert.is(r.status, 401, r.body);
+    assert.is(r.headers['www-authenticate'], 'Basic realm="mesos-agent-readonly"');
+    assert.is((await at('/files/browse?path=/')).status, 401);
+    assert.is((await at('/state', 'alice')).status, 401, "alice is not in the agent's credentials");
+    assert.is((await at('/state', 'operator')).status, 200);
+    assert.is((await at('/health')).status, 200);
+    assert.is((await at('/version')).status, 200);
+  } finally {
+    await agent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mesos master/agent: a bad --credentials or --acls file is refused with the reason', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'http-auth-files-'));
+  const refused = (f: () => unknown, re: RegExp): void => {
+    try {
+      f();
+    } catch (e) {
+      assert.instance(e, FlagError);
+      assert.match((e as Error).message, re);
+      return;
+    }
+    assert.unreachable(`expected ${String(re)}`);
+  };
+  try {
+    const creds = join(dir, 'creds.json');
+    writeFileSync(creds, JSON.stringify({ credentials: [{ principal: 'a', secret: 'b' }] }), { mode: 0o644 });
+    chmodSync(creds, 0o644);
+    refused(() => loadHttpSecurity(creds, undefined), /can be read by others \(mode 644\).*chmod 600/);
+    chmodSync(creds, 0o600);
+    assert.equal(loadHttpSecurity(creds, undefined).credentials, [{ principal: 'a', secret: 'b' }]);
+    refused(() => loadHttpSecurity(join(dir, 'missing.json'), undefined), /--credentials .*missing\.json: no such file/);
+    const acls = join(dir, 'acls.json');
+    writeFileSync(acls, '{"run_task": []}');
+    refused(() => loadHttpSecurity(undefined, acls), /"run_task" is not a Mesos ACL action \(did you mean "run_tasks"\?\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
