@@ -21,6 +21,7 @@ import { GpuBook } from './gpus.js';
 import { taskCheckStarter } from './health/index.js';
 import { agentFlagsJson } from './http/flags-json.js';
 import { createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
+import { AGENT_REALMS, credentialStore } from '../security/http/index.js';
 import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
@@ -209,9 +210,19 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const flags = agentFlagsJson(o, workDir, hostname);
   // Set once the inbox runs (the HTTP endpoint starts first).
   let inboxRef: CommandInbox | undefined;
+  if ((o.authenticateHttpReadonly || o.authenticateHttpReadwrite) && o.httpCredentials === null) {
+    throw new Error('--authenticate-http-readonly and --authenticate-http-readwrite need --http-credentials FILE (Mesos\'s JSON: {"credentials":[{"principal":"…","secret":"…"}]})');
+  }
   const http = await startAgentHttp({
     ip: o.ip,
     port: o.port,
+    auth: {
+      credentials: o.httpCredentials === null ? null : credentialStore(o.httpCredentials),
+      readonly: o.authenticateHttpReadonly,
+      readwrite: o.authenticateHttpReadwrite,
+      frameworks: false,
+      realmNames: AGENT_REALMS,
+    },
     history,
     running: () => runner.running(),
     metrics: () => {

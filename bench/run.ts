@@ -19,8 +19,9 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
+import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -38,8 +39,8 @@ const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -59,6 +60,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              all are re-attached
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
+  httpauth   (only when named) what HTTP authentication and the ACLs cost: requests/s of the HTTP
+             shell without and with Basic required (and with a view-filtered state), Basic checks/s,
+             ACL decisions/s, the view filter over a large projection
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
   declines   (only when named) the log's growth while one framework declines every offer with
@@ -216,6 +220,7 @@ async function main(argv: string[]): Promise<number> {
   let recoveryOpts = rc;
   let chaosOpts: ChaosFailoverOptions = cf;
   let declinesOpts: DeclinesBenchOptions = dc;
+  let httpAuthOpts = defaultHttpAuthBenchOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -309,6 +314,7 @@ async function main(argv: string[]): Promise<number> {
       allocationIntervalMs: count('interval-ms', v['interval-ms'], 10) ?? dc.allocationIntervalMs,
       refuseSeconds: refuse ?? dc.refuseSeconds,
     };
+    httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -371,6 +377,8 @@ async function main(argv: string[]): Promise<number> {
                     ? await runReplay(replayOpts, ctx)
                     : name === 'declines'
                       ? await runDeclinesBench(declinesOpts, ctx)
+                      : name === 'httpauth'
+                        ? await runHttpAuthBench(httpAuthOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

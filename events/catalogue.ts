@@ -264,6 +264,11 @@ export const FrameworkSubscribed = z.object({
   info: FrameworkInfo,
   /** Roles it wants no offers for yet (Mesos's subscribe.suppressed_roles). */
   suppressedRoles: z.array(RoleName).optional(),
+  /**
+   * The HTTP principal the master authenticated for this SUBSCRIBE (HTTP Basic), when there was
+   * one. The first one recorded for a framework is the only principal that may subscribe it again.
+   */
+  authenticatedPrincipal: z.string().min(1).optional(),
 });
 
 /**

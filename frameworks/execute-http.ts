@@ -11,14 +11,17 @@ import { MesosResource, parseMessage } from '../kernel/shell/scheduler-api/wire.
 import type { Resources } from '../events/index.js';
 import type { ExecuteTask } from './execute.js';
 import { V1SchedulerClient } from './http/client.js';
+import { basicHeader } from '../security/http/index.js';
 
 export interface ExecuteHttpOptions extends ExecuteTask {
   readonly master: string;
+  /** HTTP Basic credentials for a master that authenticates frameworks (mesos-execute's --principal/--secret). */
+  readonly credential?: { readonly principal: string; readonly secret: string };
 }
 
 export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
   const wanted = parseResources(o.resources);
-  const client = new V1SchedulerClient(o.master);
+  const client = new V1SchedulerClient(o.master, o.credential !== undefined ? basicHeader(o.credential.principal, o.credential.secret) : undefined);
   const sub = await client.subscribe({
     user: o.user ?? process.env.USER ?? 'root',
     name: `${o.name} (mesos execute)`,

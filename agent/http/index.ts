@@ -6,6 +6,8 @@
  * method than GET/HEAD, `?jsonp=`).
  */
 import type { Logger } from 'pino';
+import type { HttpAuthConfig } from '../../security/http/index.js';
+import { agentRealm } from '../../security/http/endpoints.js';
 import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/shell/http/server.js';
 import { versionJson } from '../../kernel/shell/http/state-json.js';
 import { sandboxPath } from '../sandbox.js';
@@ -29,6 +31,8 @@ export interface AgentHttpOptions {
   /** Mesos's agent `/metrics/snapshot`: flat counters and gauges. */
   readonly metrics?: () => Record<string, number>;
   readonly log: Logger;
+  /** HTTP authentication (every endpoint but /health and /version is read-only, as Mesos's agent's). */
+  readonly auth?: HttpAuthConfig;
 }
 
 /** The sandboxes to serve: every run the history knows, by real path, and each executor's latest run by Mesos's virtual path. */
@@ -61,7 +65,10 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     return o.identity(port);
   };
   const state = (): Reply => json(agentStateJson(me(), o.history));
-  const get = (path: string, handler: Route['handler']): Route => ({ method: 'GET', path, handler });
+  const get = (path: string, handler: Route['handler']): Route => {
+    const realm = agentRealm(path);
+    return realm === null ? { method: 'GET', path, handler } : { method: 'GET', path, handler, realm };
+  };
   const routes: Route[] = [
     get('/health', () => ({ status: 200, text: '' })),
     get('/slave(1)/health', () => ({ status: 200, text: '' })),
@@ -102,7 +109,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
       })),
     ),
   ];
-  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log });
+  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
   port = api.port;
   return api;
 }

@@ -10,6 +10,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { writeHttpCredentials } from './dev-credentials.js';
+import { basicHeader, loadClientCredential } from '../../security/http/index.js';
 import { join, resolve } from 'node:path';
 import { type DevState, devStatePath, writeDevState } from '../../chaos/dev-state.js';
 import { runDemo } from '../../frameworks/demo.js';
@@ -57,6 +59,15 @@ export const devFlags: readonly FlagSpec[] = [
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
   { name: 'log-level', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'Log level of the master and agents (their logs go to <data>/logs)' },
+  {
+    name: 'authenticate-http-readwrite',
+    type: 'bool',
+    default: true,
+    help: 'The operator API and the other read-write endpoints need credentials (written to <data>/credentials/http.json)',
+  },
+  { name: 'authenticate-http-readonly', type: 'bool', default: false, help: 'The read-only endpoints (/master/state, …) need credentials too' },
+  { name: 'authenticate-http-frameworks', type: 'bool', default: false, help: 'HTTP frameworks need credentials to subscribe (principal framework)' },
+  { name: 'acls', type: 'string', placeholder: 'file', help: 'Mesos ACLs for the masters (see `mesos master --help`)' },
 ];
 
 /** `--nats-nodes`: 1 or 3. Throws with the reason otherwise. */
@@ -138,6 +149,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   mkdirSync(logs, { recursive: true });
   const natsStop: Array<() => Promise<void>> = [];
   let natsUrl = '';
+  let headers: Record<string, string> = {};
   let ready = false;
   const sup: Supervisor = new Supervisor({ restartKilledMs, out, onChange: () => writeState() });
   const writeState = (): void => {
@@ -240,7 +252,24 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     }
     for (const n of natsUnits) await sup.add(natsUnit(n.name, n.first, n.restart));
 
+    // HTTP: Mesos's Basic authentication, read-write endpoints by default (see docs/security.md).
+    const httpAuth = ['authenticate-http-readwrite', 'authenticate-http-readonly', 'authenticate-http-frameworks'].filter((f) => bool(v[f] as boolean));
+    const httpFlags: string[] = [];
+    if (httpAuth.length > 0) {
+      const file = writeHttpCredentials(join(data, 'credentials'));
+      const op = loadClientCredential(file, 'operator', 'credentials');
+      headers = { Authorization: basicHeader(op.principal, op.secret) };
+      httpFlags.push('--credentials', file, ...httpAuth.map((f) => `--${f}`));
+      out(`http:   ${httpAuth.map((f) => ({ 'authenticate-http-readwrite': 'read-write', 'authenticate-http-readonly': 'read-only', 'authenticate-http-frameworks': 'scheduler' })[f]).join(', ')} endpoints need HTTP Basic credentials: ${file} (principals operator, framework; mode 600)`);
+      out(`        e.g. MESOS_CREDENTIAL=${file} npx mesos quota get   (or --credential FILE --principal operator)`);
+    } else {
+      out('http:   no HTTP authentication (--no-authenticate-http-readwrite): anyone who reaches the masters can change the cluster');
+    }
+    const acls = str(v.acls as string);
+    if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
+
     const ctx: DevPlanContext = {
+      extraArgs: { master: httpFlags },
       nats: natsUrl,
       data,
       logLevel: str(v['log-level'] as string) ?? 'info',
@@ -253,12 +282,12 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     };
     const masters: UnitRun[] = [];
     for (let i = 0; i < masterCount; i++) masters.push(await sup.add(masterUnit(masterPlan(ctx, i, masterCount), logs)));
-    const leader = await waitForLeader(masters.map((m) => m.url));
+    const leader = await waitForLeader(masters.map((m) => m.url), headers);
     for (const m of masters) out(`master: ${m.url}${m.url === leader ? `  (leading; try ${m.url}/master/state)` : '  (standing by)'}`);
     const agentRuns = await Promise.all(Array.from({ length: agents }, (_, i) => sup.add(agentUnit(agentPlan(ctx, i), logs))));
     if (agents > 0) {
       await waitFor(
-        async () => ((await (await fetch(`${leader}/master/state`)).json()) as { activated_slaves?: number }).activated_slaves! >= agents,
+        async () => ((await (await fetch(`${leader}/master/state`, { headers })).json()) as { activated_slaves?: number }).activated_slaves! >= agents,
         30_000,
         `${agents} agents to register`,
       );
@@ -299,12 +328,12 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
 }
 
 /** The URL of the master whose metrics say it is elected. */
-async function waitForLeader(urls: readonly string[]): Promise<string> {
+async function waitForLeader(urls: readonly string[], headers: Record<string, string>): Promise<string> {
   let leader: string | undefined;
   await waitFor(
     async () => {
       for (const url of urls) {
-        const m = (await (await fetch(`${url}/metrics/snapshot`)).json()) as Record<string, number>;
+        const m = (await (await fetch(`${url}/metrics/snapshot`, { headers })).json()) as Record<string, number>;
         if (m['master/elected'] === 1) leader = url;
       }
       return leader !== undefined;

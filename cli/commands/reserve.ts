@@ -15,15 +15,15 @@ import { resourcesFromMesos, resourcesToMesos } from '../../kernel/shell/schedul
 import { MesosResource } from '../../kernel/shell/scheduler-api/wire.js';
 import { operatorCall } from '../operator-client.js';
 import type { FlagSpec } from '../flags.js';
-import { call, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
+import { AUTH_FLAGS, call, clientAuth, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
 
 const flags = (what: string): readonly FlagSpec[] => [
   MASTER_FLAG,
   { name: 'agent', type: 'string', required: true, placeholder: 'id', help: 'The agent' },
   { name: 'role', type: 'string', required: true, placeholder: 'role', help: `The role the resources are ${what}` },
   { name: 'resources', type: 'string', required: true, placeholder: 'text', help: "Resources, e.g. 'cpus:2;mem:512' (or 'cpus(eng):1' to refine eng's reservation)" },
-  { name: 'principal', type: 'string', placeholder: 'name', help: 'The principal recorded with the reservation' },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 
 export const reserveFlags = flags('reserved for');
@@ -56,7 +56,7 @@ async function asOnAgent(v: Readonly<Record<string, unknown>>, rs: Resources): P
 
 export async function runReserve(v: Readonly<Record<string, unknown>>): Promise<number> {
   const source = await asOnAgent(v, parseResources(v.resources as string));
-  const resources = reservedFor(source, v.role as string, v.principal as string | undefined);
+  const resources = reservedFor(source, v.role as string, (v.principal as string | undefined) ?? clientAuth(v)?.principal);
   await call(v, {
     type: 'RESERVE_RESOURCES',
     reserve_resources: { agent_id: { value: v.agent as string }, source: resourcesToMesos(source), resources: resourcesToMesos(resources) },
@@ -66,7 +66,7 @@ export async function runReserve(v: Readonly<Record<string, unknown>>): Promise<
 }
 
 export async function runUnreserve(v: Readonly<Record<string, unknown>>): Promise<number> {
-  const resources = await asOnAgent(v, reservedFor(parseResources(v.resources as string), v.role as string, v.principal as string | undefined));
+  const resources = await asOnAgent(v, reservedFor(parseResources(v.resources as string), v.role as string, (v.principal as string | undefined) ?? clientAuth(v)?.principal));
   await call(v, { type: 'UNRESERVE_RESOURCES', unreserve_resources: { agent_id: { value: v.agent as string }, resources: resourcesToMesos(resources) } });
   if (v.json !== true) out(`unreserved ${String(v.resources)} of ${String(v.role)} on ${String(v.agent)}`);
   return 0;
