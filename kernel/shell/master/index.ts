@@ -21,6 +21,7 @@ import { MasterOptions, type MasterOptionsInput } from './options.js';
 import { createOperatorApi } from '../operator-api/api.js';
 import { masterRolesJson } from '../http/roles-json.js';
 import * as OV from '../operator-api/views.js';
+import { createOperatorStream, type OperatorStream } from '../operator-api/stream.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
 
@@ -57,11 +58,24 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   let leadership: Leadership | undefined;
   let schedulerApi: SchedulerApi | undefined;
   const redelivery = new RedeliverySchedule({ minMs: o.statusUpdateRetryMinMs, maxMs: Math.max(o.statusUpdateRetryMinMs, o.statusUpdateRetryMaxMs) });
+  let operatorStream: OperatorStream | undefined;
   const follower: Follower = startFollower(bus, log, (e, seq) => {
+    operatorStream?.onEvent(e, seq);
     leadership?.onEvent(e);
     schedulerApi?.onEvent(e, seq);
     redelivery.noteEvent(e, follower.projection.state, Date.now());
   }, snapshot ?? undefined);
+  operatorStream = createOperatorStream({
+    follower,
+    log,
+    heartbeatIntervalMs: o.operatorHeartbeatIntervalMs,
+    journalEvents: o.operatorStreamJournalEvents,
+    maxLagEvents: o.operatorStreamMaxLagEvents,
+    maxStallMs: o.operatorStreamMaxStallMs,
+    flushMs: o.operatorStreamFlushMs,
+    maxSubscribers: o.operatorStreamMaxSubscribers,
+  });
+  const stream = operatorStream;
 
   // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
   let identity!: MasterIdentity;
@@ -121,6 +135,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     flags: () => flags,
     metrics,
     maxBodyBytes: o.maxBodyBytes,
+    stream,
   });
   const st = (): State => follower.projection.state;
 
@@ -257,6 +272,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     caughtUp: follower.caughtUp,
     async stop() {
       clearInterval(redeliveryTimer);
+      stream.close();
+      operatorApi.close();
       api.close();
       liveness.stop();
       await leadership?.stop();

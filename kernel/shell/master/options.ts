@@ -54,6 +54,18 @@ export const MasterOptions = z.object({
   filterGpuResources: z.boolean().default(true),
   /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
   whyPendingIntervalMs: z.number().int().positive().default(5000),
+  /** The operator event stream (SUBSCRIBE on /api/v1): events kept for resuming subscribers. */
+  operatorStreamJournalEvents: z.number().int().positive().default(50_000),
+  /** A subscriber more than this many events behind is dropped. */
+  operatorStreamMaxLagEvents: z.number().int().positive().default(20_000),
+  /** A subscriber whose connection has not taken data for this long is dropped. */
+  operatorStreamMaxStallMs: z.number().int().positive().default(30_000),
+  /** Events are written to subscribers in batches, at most this often. */
+  operatorStreamFlushMs: z.number().int().positive().default(20),
+  /** Mesos's --max_operator_event_stream_subscribers: beyond this, the oldest subscriber is closed. */
+  operatorStreamMaxSubscribers: z.number().int().positive().default(1000),
+  /** HEARTBEAT on the operator event stream (Mesos: 15 s). */
+  operatorHeartbeatIntervalMs: z.number().int().positive().default(15_000),
 });
 export type MasterOptions = z.infer<typeof MasterOptions>;
 export type MasterOptionsInput = z.input<typeof MasterOptions>;
