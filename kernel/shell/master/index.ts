@@ -22,6 +22,7 @@ import { createOperatorApi } from '../operator-api/api.js';
 import { masterRolesJson } from '../http/roles-json.js';
 import * as OV from '../operator-api/views.js';
 import { createOperatorStream, type OperatorStream } from '../operator-api/stream.js';
+import { stateSummaryJson } from '../http/state-summary.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
 
@@ -171,6 +172,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     { method: 'GET', path: '/master/health', handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)) },
     { method: 'GET', path: '/master/state', handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) },
     { method: 'GET', path: '/state', handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) },
+    // The paths of older Mesos releases, still used by its web UI and by old tools.
+    ...['/master/state.json', '/state.json'].map((path): Route => ({ method: 'GET', path, handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) })),
+    ...['/master/state-summary', '/state-summary'].map((path): Route => ({ method: 'GET', path, handler: () => json(stateSummaryJson(follower.projection.state, hostname)) })),
+    ...['/master/flags', '/flags'].map((path): Route => ({ method: 'GET', path, handler: () => json({ flags }) })),
+    ...['/master/roles.json', '/roles.json'].map((path): Route => ({ method: 'GET', path, handler: () => json(masterRolesJson(st())) })),
     {
       method: 'GET',
       path: '/master/slaves',

@@ -33,6 +33,7 @@ import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOpe
 import type { OperatorStream } from './stream.js';
 import { parseCursor } from './stream.js';
 import { createLoggingLevel } from './logging-level.js';
+import { BUILD } from '../http/build-info.js';
 
 export interface OperatorApiOptions {
   readonly bus: Bus;
@@ -158,7 +159,7 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         return ok(c.type);
       }
       case 'GET_VERSION':
-        return ok(c.type, { version_info: { version: o.me.version, build_date: '', build_time: 0, build_user: '', git_sha: '' } });
+        return ok(c.type, { version_info: { version: o.me.version, build_date: BUILD.buildDate, build_time: BUILD.buildTime, build_user: '', git_sha: '' } });
       case 'GET_METRICS':
         return ok(c.type, { metrics: Object.entries(o.metrics()).map(([name, value]) => ({ name, value })) });
       case 'GET_MASTER': {
