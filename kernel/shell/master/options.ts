@@ -61,7 +61,7 @@ export const MasterOptions = z.object({
   /** A subscriber whose connection has not taken data for this long is dropped. */
   operatorStreamMaxStallMs: z.number().int().positive().default(30_000),
   /** Events are written to subscribers in batches, at most this often. */
-  operatorStreamFlushMs: z.number().int().positive().default(20),
+  operatorStreamFlushMs: z.number().int().positive().default(100),
   /** Mesos's --max_operator_event_stream_subscribers: beyond this, the oldest subscriber is closed. */
   operatorStreamMaxSubscribers: z.number().int().positive().default(1000),
   /** HEARTBEAT on the operator event stream (Mesos: 15 s). */

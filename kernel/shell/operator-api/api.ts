@@ -393,7 +393,7 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
       case 'SHRINK_VOLUME':
         return { status: 501, text: `${c.type} is not served: persistent volumes cannot be resized here; destroy the volume and create a new one of the size wanted (DESTROY_VOLUMES, CREATE_VOLUMES)` };
       case 'UNKNOWN':
-        return bad("Failed to validate master::Call: 'type' is UNKNOWN; expecting one of the calls listed in docs/api.md");
+        return { status: 501, text: "'type' is UNKNOWN: expecting one of the operator calls listed in docs/api.md" };
     }
   }
 

@@ -15,7 +15,8 @@
  * takes data and paused while it does not; one that falls more than `maxLagEvents` behind, or whose
  * socket has not drained for `maxStallMs`, is dropped with a log line — nothing is buffered for it
  * beyond the journal. Writes are batched every `flushMs`, so a thousand subscribers cost a thousand
- * socket writes per flush, not per event.
+ * socket writes per flush, not per event; subscribers that arrive while the fold stands still share
+ * one encoding of SUBSCRIBED's state.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -106,6 +107,8 @@ export function createOperatorStream(o: OperatorStreamOptions): OperatorStream {
   let dropped = 0;
   let flushTimer: NodeJS.Timeout | null = null;
   const heartbeatFrame = encodeRecord({ type: 'HEARTBEAT' });
+  /** SUBSCRIBED (with the state) as encoded for the last fresh subscriber, and the sequence it is at. */
+  let subscribedCache: { readonly seq: number; readonly frame: Buffer } | null = null;
 
   const end = (): number => base + journal.length;
 
@@ -232,8 +235,13 @@ export function createOperatorStream(o: OperatorStreamOptions): OperatorStream {
         const heartbeat_interval_seconds = o.heartbeatIntervalMs / 1000;
         let first: unknown;
         if (after === null) {
-          // The state as folded now: the journal's head is this very position.
-          first = { type: 'SUBSCRIBED', subscribed: { get_state: getState(state()), heartbeat_interval_seconds }, event_id: String(o.follower.projection.seq) };
+          // The state as folded now: the journal's head is this very position. Subscribers that
+          // come while the fold stands still share one encoding of it.
+          const seq = o.follower.projection.seq;
+          if (subscribedCache?.seq !== seq) {
+            subscribedCache = { seq, frame: encodeRecord({ type: 'SUBSCRIBED', subscribed: { get_state: getState(state()), heartbeat_interval_seconds }, event_id: String(seq) }) };
+          }
+          first = subscribedCache.frame;
         } else {
           s.next = positionAfter(after);
           if (s.next >= end() && (journal.length === 0 ? cmp(after, floor) > 0 : cmp(after, journal[journal.length - 1]!) > 0)) s.skipUntil = after;
@@ -248,7 +256,7 @@ export function createOperatorStream(o: OperatorStreamOptions): OperatorStream {
           oldest.res.end();
         }
         log.info({ subscriber: s.id, remote, resumeAfter: after === null ? undefined : cursorText(after) }, 'operator event subscriber connected');
-        if (!res.write(encodeRecord(first))) stall(s);
+        if (!res.write(Buffer.isBuffer(first) ? first : encodeRecord(first))) stall(s);
         else pump(s);
       },
     };

@@ -443,7 +443,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
       case 'ACKNOWLEDGE_OPERATION_STATUS':
         return { status: 501, text: 'ACKNOWLEDGE_OPERATION_STATUS is not served: this master sends no operation status updates that need acknowledging (offer operations take effect when their ACCEPT is folded, without feedback)' };
       case 'UNKNOWN':
-        return { status: 400, text: "Failed to validate scheduler::Call: 'type' is UNKNOWN" };
+        return { status: 501, text: "'type' is UNKNOWN: expecting one of the scheduler calls (SUBSCRIBE, ACCEPT, DECLINE, …)" };
     }
   }
 
