@@ -56,6 +56,11 @@ export const masterFlags: readonly FlagSpec[] = [
   },
   { name: 'filter-gpu-resources', type: 'bool', default: true, help: 'Offer agents with GPUs only to GPU_RESOURCES-capable frameworks' },
   { name: 'why-pending-interval', type: 'duration', default: '5s', help: 'Explain a framework\'s unmet demand at most this often (recorded only when the reasons change)' },
+  { name: 'operator-heartbeat-interval', type: 'duration', default: '15s', help: 'HEARTBEAT events on the operator event stream (SUBSCRIBE on /api/v1)' },
+  { name: 'operator-stream-journal', type: 'int', default: 50_000, help: 'Operator stream events each master keeps, for subscribers that resume with Last-Event-ID' },
+  { name: 'operator-stream-max-lag', type: 'int', default: 20_000, help: 'An operator stream subscriber more than this many events behind is dropped' },
+  { name: 'operator-stream-max-stall', type: 'duration', default: '30s', help: 'An operator stream subscriber whose connection takes no data this long is dropped' },
+  { name: 'max-operator-event-stream-subscribers', type: 'int', default: 1000, help: 'Operator stream subscribers at most (the oldest is closed beyond)' },
   LOG_LEVEL_FLAG,
 ];
 
@@ -89,6 +94,11 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       minAllocatableResources: parseMinAllocatable(v['min-allocatable-resources'] as string),
       filterGpuResources: bool(v['filter-gpu-resources'] as boolean),
       whyPendingIntervalMs: v['why-pending-interval'] as number,
+      operatorHeartbeatIntervalMs: v['operator-heartbeat-interval'] as number,
+      operatorStreamJournalEvents: v['operator-stream-journal'] as number,
+      operatorStreamMaxLagEvents: v['operator-stream-max-lag'] as number,
+      operatorStreamMaxStallMs: v['operator-stream-max-stall'] as number,
+      operatorStreamMaxSubscribers: v['max-operator-event-stream-subscribers'] as number,
     },
     log,
   );
