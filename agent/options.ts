@@ -1,6 +1,7 @@
 /** The agent's options: defaults plus one zod parse at the entry point. */
 import { z } from 'zod';
 import { DEFAULT_PIDS_MAX } from './isolation/cgroups-pids.js';
+import { Credential } from '../security/http/index.js';
 
 export const AgentOptions = z.object({
   nats: z.string().min(1),
@@ -35,6 +36,10 @@ export const AgentOptions = z.object({
   stopFlushTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Re-register when no master has pinged for this long (Mesos: ping timeout × max timeouts = 75 s). */
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
+  /** Mesos's agent --http_credentials (parsed) and --authenticate_http_readonly / --authenticate_http_readwrite. */
+  httpCredentials: z.array(Credential).nullable().default(null),
+  authenticateHttpReadonly: z.boolean().default(false),
+  authenticateHttpReadwrite: z.boolean().default(false),
 });
 export type AgentOptions = z.infer<typeof AgentOptions>;
 export type AgentOptionsInput = z.input<typeof AgentOptions>;

@@ -2,6 +2,7 @@ import { startMaster } from '../../kernel/shell/master/index.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
+import { AclsError, CredentialsError, loadAcls, loadCredentials } from '../../security/http/index.js';
 import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
 
 export const masterFlags: readonly FlagSpec[] = [
@@ -61,12 +62,61 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'operator-stream-max-lag', type: 'int', default: 20_000, help: 'An operator stream subscriber more than this many events behind is dropped' },
   { name: 'operator-stream-max-stall', type: 'duration', default: '30s', help: 'An operator stream subscriber whose connection takes no data this long is dropped' },
   { name: 'max-operator-event-stream-subscribers', type: 'int', default: 1000, help: 'Operator stream subscribers at most (the oldest is closed beyond)' },
+  ...HTTP_AUTH_FLAGS('master'),
+  {
+    name: 'authenticate-http-frameworks',
+    type: 'bool',
+    default: false,
+    help: 'Frameworks must authenticate (HTTP Basic) to use the scheduler API (/api/v1/scheduler)',
+  },
+  { name: 'http-framework-authenticators', type: 'string', default: 'basic', choices: ['basic'], help: 'How HTTP frameworks authenticate (only HTTP Basic, as Mesos\'s default)' },
+  {
+    name: 'acls',
+    type: 'string',
+    placeholder: 'file',
+    help: 'Mesos ACLs (JSON: {"permissive": …, "run_tasks": [{"principals": {"values": […]}, "users": {"type": "ANY"}}], …}); default: everything allowed',
+  },
   LOG_LEVEL_FLAG,
 ];
+
+/** The HTTP authentication flags the master and the agent share (Mesos's names, with dashes). */
+export function HTTP_AUTH_FLAGS(who: 'master' | 'agent'): FlagSpec[] {
+  return [
+    {
+      name: who === 'master' ? 'credentials' : 'http-credentials',
+      type: 'string',
+      placeholder: 'file',
+      help: 'HTTP Basic credentials accepted (JSON: {"credentials":[{"principal":"…","secret":"…"}]}, mode 600)',
+    },
+    { name: 'authenticate-http-readonly', type: 'bool', default: false, help: `Read-only endpoints (/state, /${who === 'master' ? 'master/tasks' : 'files/read'}, /metrics/snapshot, …) need credentials` },
+    {
+      name: 'authenticate-http-readwrite',
+      type: 'bool',
+      default: false,
+      help: who === 'master' ? 'Read-write endpoints (the operator API /api/v1, /quota, /weights, /maintenance/schedule) need credentials' : 'Read-write endpoints need credentials',
+    },
+  ];
+}
+
+/** Load --credentials and --acls (clear errors for a missing or bad file). */
+export function loadHttpSecurity(credentialsFile: string | undefined, aclsFile: string | undefined, flag = '--credentials') {
+  try {
+    return {
+      credentials: credentialsFile === undefined ? null : loadCredentials(credentialsFile, flag),
+      acls: aclsFile === undefined ? null : loadAcls(aclsFile),
+    };
+  } catch (e) {
+    if (e instanceof CredentialsError || e instanceof AclsError) throw new FlagError(e.message);
+    throw e;
+  }
+}
 
 export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<void> {
   const log = createLogger(str(v['log-level'] as string) ?? 'info', 'mesos-master');
   const hostname = str(v.hostname as string);
+  const credentialsFile = str(v.credentials as string);
+  const aclsFile = str(v.acls as string);
+  const security = loadHttpSecurity(credentialsFile, aclsFile);
   const master = await startMaster(
     {
       nats: v.nats as string,
@@ -99,9 +149,19 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       operatorStreamMaxLagEvents: v['operator-stream-max-lag'] as number,
       operatorStreamMaxStallMs: v['operator-stream-max-stall'] as number,
       operatorStreamMaxSubscribers: v['max-operator-event-stream-subscribers'] as number,
+      credentials: security.credentials === null ? null : [...security.credentials],
+      acls: security.acls,
+      authenticateHttpReadonly: bool(v['authenticate-http-readonly'] as boolean),
+      authenticateHttpReadwrite: bool(v['authenticate-http-readwrite'] as boolean),
+      authenticateHttpFrameworks: bool(v['authenticate-http-frameworks'] as boolean),
+      ...(credentialsFile !== undefined ? { credentialsFile } : {}),
+      ...(aclsFile !== undefined ? { aclsFile } : {}),
     },
     log,
   );
+  if (security.acls !== null && security.acls.ignored.length > 0) {
+    log.warn({ actions: security.acls.ignored }, 'these ACL actions are accepted but not enforced by this master');
+  }
   process.stdout.write(`master listening on ${master.url}\n`);
   onShutdown(async () => master.stop());
 }

@@ -85,8 +85,11 @@ export class V1SchedulerClient {
   private streamId: string | undefined;
   private frameworkId: string | undefined;
 
-  /** `master` is `host:port` (or a URL). */
-  constructor(master: string) {
+  /** `master` is `host:port` (or a URL); `authorization` an `Authorization` header sent with every request (HTTP Basic). */
+  constructor(
+    master: string,
+    private readonly authorization?: string,
+  ) {
     this.base = master.includes('://') ? master.replace(/\/+$/, '') : `http://${master}`;
   }
 
@@ -173,7 +176,19 @@ export class V1SchedulerClient {
   private async open(body: string | Buffer, headers: Record<string, string>, redirects = 0): Promise<IncomingMessage> {
     const url = new URL('/api/v1/scheduler', this.base);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers, 'Content-Length': Buffer.byteLength(body) } }, resolve);
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            ...(this.authorization !== undefined ? { Authorization: this.authorization } : {}),
+            ...headers,
+            'Content-Length': Buffer.byteLength(body),
+          },
+        },
+        resolve,
+      );
       req.on('error', (err) => reject(new Error(`cannot reach the master at ${this.base}: ${err.message}`)));
       req.end(body);
     });

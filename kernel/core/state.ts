@@ -123,6 +123,8 @@ export interface PendingReason {
 export interface FrameworkState {
   readonly id: FrameworkId;
   info: FrameworkInfo;
+  /** The HTTP principal authenticated when it registered, if any: only it may subscribe it again. */
+  authenticatedPrincipal?: string | undefined;
   status: FrameworkStatus;
   registeredAt: number;
   reregisteredAt: number | null;
@@ -160,6 +162,9 @@ export interface StatusRecord {
   readonly uuid?: string | undefined;
   readonly healthy?: boolean | undefined;
   readonly checkStatus?: CheckStatusInfo | undefined;
+  /** As the update carried them, so that a re-delivered update is the same as the first. */
+  readonly executorId?: ExecutorId | undefined;
+  readonly containerId?: string | undefined;
 }
 
 export interface TaskState {

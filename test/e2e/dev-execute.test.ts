@@ -2,7 +2,10 @@
  * As a user runs it: `mesos dev` in one terminal, `mesos execute` in another, then Ctrl-C.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readDevState } from '../../chaos/dev-state.js';
+import { devCgroupsRoot } from '../../cli/commands/dev.js';
+import { assertNothingLeft } from '../helpers/dev-process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +23,7 @@ const data = mkdtempSync(join(tmpdir(), 'mesos-e2e-'));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 test.before(async () => {
-  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
+  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -43,6 +46,24 @@ test('mesos dev prints the master and NATS URLs and the master is healthy', asyn
   assert.is(r.status, 200);
   const st = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves: number };
   assert.is(st.activated_slaves, 1);
+});
+
+test('mesos dev asks for credentials on the operator API and writes them (0600); the operator commands take them', () => {
+  const file = join(data, 'credentials', 'http.json');
+  assert.match(out, new RegExp(`http: .*read-write endpoints need HTTP Basic credentials: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  const env = { ...process.env, MESOS_CREDENTIAL: '', MESOS_PRINCIPAL: '', MESOS_SECRET: '' };
+  const run = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000, env });
+  const anonymous = run('quota', 'get', '--master', masterUrl);
+  assert.is(anonymous.status, 1, anonymous.stdout + anonymous.stderr);
+  assert.match(anonymous.stderr, /401.*--credential FILE/);
+  const withFile = run('quota', 'get', '--master', masterUrl, '--credential', file);
+  assert.is(withFile.status, 0, withFile.stdout + withFile.stderr);
+  const viaEnv = spawnSync(process.execPath, [MESOS, 'weights', 'get', '--master', masterUrl], { encoding: 'utf8', timeout: 60_000, env: { ...env, MESOS_CREDENTIAL: file } });
+  assert.is(viaEnv.status, 0, viaEnv.stdout + viaEnv.stderr);
+  const wrong = run('roles', '--master', masterUrl, '--principal', 'operator', '--secret', 'guess');
+  assert.is(wrong.status, 1);
+  assert.match(wrong.stderr, /401: Authentication failed/);
 });
 
 test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {
@@ -144,23 +165,16 @@ test('mesos replay state prints the folded state with the tasks that ran', () =>
   assert.is((JSON.parse(early.stdout) as { seq: number }).seq, 2);
 });
 
-test('SIGTERM stops the whole cluster: no process and no cgroup left behind', async () => {
-  const pid = dev.pid!;
+test('Ctrl-C (SIGINT) stops the whole cluster: no process, cgroup or mount left behind', async () => {
+  const before = readDevState(data);
   const exited = new Promise<number | null>((r) => dev.once('exit', (code) => r(code)));
-  dev.kill('SIGTERM');
+  dev.kill('SIGINT');
   assert.is(await exited, 0, out);
   const leftovers = spawnSync('pgrep', ['-f', data], { encoding: 'utf8' }).stdout.trim();
   assert.is(leftovers, '', `processes still running with ${data} in their command line`);
-  await waitFor(() => !existsSync(`/proc/${pid}`), 'the dev process to be gone');
-  for (const ctl of ['memory', 'cpu']) {
-    const root = `/sys/fs/cgroup/${ctl}/mesos`;
-    if (!existsSync(root)) continue;
-    const stale = readdirSync(root).filter((d) => existsSync(join(root, d, 'cgroup.procs')));
-    for (const d of stale) {
-      const procs = readdirSync(join(root, d)).filter((x) => /^[0-9a-f-]{36}$/.test(x));
-      assert.is(procs.length, 0, `container cgroups left under ${root}/${d}`);
-    }
-  }
+  assert.is(before.cgroupsRoot, devCgroupsRoot(data));
+  assertNothingLeft(before);
+  assert.is(existsSync(join(data, 'dev-state.json')), false, 'the state file is removed at stop');
 });
 
 test.run();

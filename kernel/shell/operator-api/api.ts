@@ -21,15 +21,19 @@ import {
 import { available } from '../../core/accounts.js';
 import { type Bus, append } from '../bus.js';
 import { reservationOverLimit } from '../../core/fold/allocation.js';
-import { type Reply, readBody } from '../http/server.js';
+import { type Reply, type RequestContext, readBody } from '../http/server.js';
+import { type AclAction, type Acls, authorize, denial, restricts, viewableState } from '../../../security/http/index.js';
 import type { Follower } from '../master/follower.js';
 import { quotaUpdateError } from '../../core/quota.js';
 import { type Actor, applyConversion, createVolumes, destroyVolumes, reserve, unreserve } from '../../core/reservations.js';
+import { explainMissing } from '../../core/reservation-mismatch.js';
 import { roleError } from '../../core/roles.js';
 import { masterInfoToMesos, resourcesFromMesos } from '../scheduler-api/convert/index.js';
 import { machineKey, type MachineId, type State } from '../../core/state.js';
 import * as V from './views.js';
-import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOperatorCall } from './wire.js';
+import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOperatorCall, parseOperatorCallJson } from './wire.js';
+import { APPLICATION_PROTOBUF, type Media, NOT_ACCEPTABLE, requestMedia, responseMedia } from '../http/media.js';
+import { decode as decodeProtobuf, encode as encodeProtobuf } from '../../../proto/index.js';
 import type { OperatorStream } from './stream.js';
 import { parseCursor } from './stream.js';
 import { createLoggingLevel } from './logging-level.js';
@@ -53,12 +57,14 @@ export interface OperatorApiOptions {
   readonly flags: () => Readonly<Record<string, string>>;
   readonly metrics: () => Readonly<Record<string, number>>;
   readonly maxBodyBytes: number;
+  /** Mesos's ACLs: each call that changes the cluster is authorized; GET_* views are filtered. */
+  readonly acls: Acls;
   /** The event stream served to SUBSCRIBE (by every master, leader or not). */
   readonly stream: OperatorStream;
 }
 
 export interface OperatorApi {
-  handle(req: IncomingMessage): Promise<Reply>;
+  handle(req: IncomingMessage, ctx?: RequestContext): Promise<Reply>;
   close(): void;
 }
 
@@ -110,35 +116,80 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
     return { ok: true, rs: r.resources };
   }
 
-  async function handle(req: IncomingMessage): Promise<Reply> {
+  async function handle(req: IncomingMessage, ctx: RequestContext = { principal: undefined }): Promise<Reply> {
     if (req.method !== 'POST') return { status: 405, text: `Expecting 'POST', received '${req.method ?? ''}'`, headers: { Allow: 'POST' } };
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType === '') return bad("Expecting 'Content-Type' to be present");
-    if (contentType === 'application/x-protobuf') return { status: 415, text: "Only 'application/json' is served: protobuf requests are not supported yet" };
-    if (contentType !== 'application/json') return { status: 415, text: `Expecting 'Content-Type' of application/json; got '${contentType}'` };
-    const accept = String(req.headers.accept ?? '*/*').toLowerCase();
-    if (!/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/.test(accept)) {
-      return { status: 406, text: `Expecting 'Accept' to allow application/json; got '${accept}' (protobuf is not served yet)` };
-    }
+    const media = requestMedia(req.headers['content-type']);
+    if (!media.ok) return { status: media.status, text: media.text };
+    const answer = responseMedia(req.headers.accept);
+    if (answer === null) return { status: 406, text: `${NOT_ACCEPTABLE}; got '${String(req.headers.accept)}'` };
     const body = await readBody(req, o.maxBodyBytes);
-    const parsed = parseOperatorCall(body.toString('utf8'));
+    const parsed = media.media === APPLICATION_PROTOBUF ? parseProtobuf(body) : parseOperatorCall(body.toString('utf8'));
     if (!parsed.ok) return bad(parsed.error);
     const c = parsed.call;
     log.debug({ type: c.type }, 'operator call');
     if (!LOCAL.has(c.type) && o.leaderEpoch() === null) return notLeader();
-    if (c.type === 'SUBSCRIBE') {
-      const header = req.headers['last-event-id'];
-      const resume = c.subscribe?.last_event_id ?? (Array.isArray(header) ? header[0] : header);
-      if (resume === undefined || resume === '') return o.stream.subscribe(null, req.socket.remoteAddress ?? '');
-      const cursor = parseCursor(resume);
-      if (typeof cursor === 'string') return bad(cursor);
-      return o.stream.subscribe(cursor, req.socket.remoteAddress ?? '');
-    }
-    return dispatch(c);
+    if (c.type === 'SUBSCRIBE') return subscribe(req, c, answer, ctx.principal);
+    return inMedia(await dispatch(c, ctx.principal), answer);
   }
 
-  async function dispatch(c: OperatorCall & { type: OperatorCallType }): Promise<Reply> {
+  /**
+   * SUBSCRIBE: the operator event stream (stream.ts), in JSON. It is not filtered per principal,
+   * so under view ACLs it is served only to a principal allowed to view every framework, task and
+   * executor.
+   */
+  function subscribe(req: IncomingMessage, c: OperatorCall, answer: Media, principal: string | undefined): Reply {
+    if (answer === APPLICATION_PROTOBUF) return { status: 406, text: "The operator event stream is served in JSON: ask for 'Accept: application/json'" };
+    for (const action of ['view_frameworks', 'view_tasks', 'view_executors'] as const) {
+      if (!restricts(o.acls, action)) continue;
+      const denied = forbidden(principal, action);
+      if (denied !== undefined) return { status: 403, text: `${denied.text ?? ''} (the operator event stream is not filtered per principal: it is served only to principals the ACLs let view every framework, task and executor)` };
+    }
+    const header = req.headers['last-event-id'];
+    const resume = c.subscribe?.last_event_id ?? (Array.isArray(header) ? header[0] : header);
+    if (resume === undefined || resume === '') return o.stream.subscribe(null, req.socket.remoteAddress ?? '');
+    const cursor = parseCursor(resume);
+    if (typeof cursor === 'string') return bad(cursor);
+    return o.stream.subscribe(cursor, req.socket.remoteAddress ?? '');
+  }
+
+  /** A Call in protobuf: decoded to its JSON form, then validated as a JSON Call is. */
+  function parseProtobuf(body: Buffer): ReturnType<typeof parseOperatorCallJson> {
+    try {
+      return parseOperatorCallJson(decodeProtobuf('masterCall', body));
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** A Response body in the media type asked for (errors stay plain text, as Mesos's). */
+  function inMedia(r: Reply, media: Media): Reply {
+    if (media !== APPLICATION_PROTOBUF || r.body === undefined) return r;
+    const bytes = encodeProtobuf('masterResponse', r.body);
+    return {
+      status: r.status,
+      takeover: (res) => {
+        res.writeHead(r.status, { ...r.headers, 'Content-Type': APPLICATION_PROTOBUF, 'Content-Length': bytes.length });
+        res.end(bytes);
+      },
+    };
+  }
+
+  /** A 403 naming the rule if the ACLs deny `principal` the action on any of `objects` (undefined: ANY). */
+  function forbidden(principal: string | undefined, action: AclAction, objects: readonly (string | undefined)[] = [undefined]): Reply | undefined {
+    for (const object of objects) {
+      const d = authorize(o.acls, action, principal, object);
+      if (!d.allowed) {
+        log.info({ action, principal, object, rule: d.rule }, 'operator call denied by the ACLs');
+        return { status: 403, text: denial(action, principal, object, d) };
+      }
+    }
+    return undefined;
+  }
+
+  async function dispatch(c: OperatorCall & { type: OperatorCallType }, principal: string | undefined): Promise<Reply> {
     const s = state();
+    // What this principal may see (view_frameworks, view_tasks, view_executors, get_quotas).
+    const seen = (): State => viewableState(s, o.acls, principal);
     const missing = (field: string): Reply => bad(`Failed to validate master::Call: Expecting '${field}' to be present`);
     switch (c.type) {
       case 'GET_HEALTH':
@@ -171,15 +222,15 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         });
       }
       case 'GET_STATE':
-        return ok(c.type, V.getState(s));
+        return ok(c.type, V.getState(seen()));
       case 'GET_AGENTS':
         return ok(c.type, V.getAgents(s));
       case 'GET_FRAMEWORKS':
-        return ok(c.type, V.getFrameworks(s));
+        return ok(c.type, V.getFrameworks(seen()));
       case 'GET_TASKS':
-        return ok(c.type, V.getTasks(s));
+        return ok(c.type, V.getTasks(seen()));
       case 'GET_EXECUTORS':
-        return ok(c.type, V.getExecutors(s));
+        return ok(c.type, V.getExecutors(seen()));
       case 'GET_OPERATIONS':
         // Offer operations are applied when their accept is folded; none is left pending to report.
         return ok(c.type, { operations: [] });
@@ -188,7 +239,7 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
       case 'GET_WEIGHTS':
         return ok(c.type, V.getWeights(s));
       case 'GET_QUOTA':
-        return ok(c.type, V.getQuota(s));
+        return ok(c.type, V.getQuota(seen()));
       case 'GET_MAINTENANCE_SCHEDULE':
         return ok(c.type, V.getMaintenanceSchedule(s));
       case 'GET_MAINTENANCE_STATUS':
@@ -207,6 +258,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (s.allocator.roleWhitelist !== null && !s.allocator.roleWhitelist.includes(w.role)) return bad(`Role '${w.role}' is not on the roles whitelist`);
           weights.push({ role: w.role, weight: w.weight });
         }
+        const denied = forbidden(principal, 'update_weights', weights.map((w) => w.role));
+        if (denied !== undefined) return denied;
         return commit({ type: 'WeightsUpdated', ...envelope(), weights, source: 'OPERATOR' }, ok(c.type), bad);
       }
 
@@ -232,6 +285,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (s.allocator.roleWhitelist !== null && !s.allocator.roleWhitelist.includes(q.role)) return bad(`Invalid QuotaConfig: '${q.role}' is not on the roles whitelist`);
           configs.push({ role: q.role, guarantees, limits });
         }
+        const denied = forbidden(principal, 'update_quotas', configs.map((q) => q.role));
+        if (denied !== undefined) return denied;
         const force = u.force ?? false;
         const why = quotaUpdateError(s, configs, force);
         if (why !== undefined) return bad(why);
@@ -262,6 +317,16 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (!src.ok) return src.reply;
           source = src.rs;
         }
+        const last = (r: Resources[number]) => r.reservations?.[r.reservations.length - 1];
+        const denied =
+          c.type === 'RESERVE_RESOURCES'
+            ? forbidden(principal, 'reserve_resources', rs.rs.map((r) => last(r)?.role ?? '*'))
+            : c.type === 'UNRESERVE_RESOURCES'
+              ? forbidden(principal, 'unreserve_resources', rs.rs.map((r) => last(r)?.principal ?? ''))
+              : c.type === 'CREATE_VOLUMES'
+                ? forbidden(principal, 'create_volumes', rs.rs.map((r) => last(r)?.role ?? '*'))
+                : forbidden(principal, 'destroy_volumes', rs.rs.map((r) => ('disk' in r ? r.disk?.persistence?.principal : undefined) ?? ''));
+        if (denied !== undefined) return denied;
         const a = s.agents.get(agent.id)!;
         const actor: Actor = { kind: 'operator' };
         const conv =
@@ -274,7 +339,10 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
                 : destroyVolumes(rs.rs, actor);
         if (!conv.ok) return bad(`Invalid ${c.type.replace('_RESOURCES', '').replace('_VOLUMES', '')} operation: ${conv.error}`);
         const applied = applyConversion(available(a), conv);
-        if (typeof applied === 'string') return conflict(`Insufficient resources on agent ${a.id}: ${applied}`);
+        if (typeof applied === 'string') {
+          const why = explainMissing(conv.from, { total: a.resources, used: a.used, offered: a.offered });
+          return conflict(`Insufficient resources on agent ${a.id}: ${why ?? applied}`);
+        }
         if (c.type === 'RESERVE_RESOURCES') {
           const over = reservationOverLimit(s, conv.to, conv.from);
           if (over !== undefined) return bad(over);
@@ -301,6 +369,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (!(ms >= 0) || !Number.isFinite(ms)) return bad("'max_grace_period' must not be negative");
           maxGracePeriodMs = Math.round(ms);
         }
+        const denied = forbidden(principal, 'drain_agents');
+        if (denied !== undefined) return denied;
         const markGone = d.mark_gone ?? false;
         const a = s.agents.get(agent.id)!;
         if (a.drain !== null && (a.drain.markGone !== markGone || a.drain.maxGracePeriodMs !== (maxGracePeriodMs ?? null))) {
@@ -314,6 +384,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         if (d === undefined) return missing(c.type.toLowerCase());
         const agent = agentOf(d.agent_id.value);
         if (!agent.ok) return agent.reply;
+        const denied = forbidden(principal, c.type === 'DEACTIVATE_AGENT' ? 'deactivate_agents' : 'reactivate_agents');
+        if (denied !== undefined) return denied;
         return commit({ type: c.type === 'DEACTIVATE_AGENT' ? 'AgentDeactivated' : 'AgentReactivated', ...envelope(), agentId: agent.id }, ok(c.type));
       }
       case 'MARK_AGENT_GONE': {
@@ -322,6 +394,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const p = AgentIdSchema.safeParse(d.agent_id.value);
         const a = p.success ? s.agents.get(p.data) : undefined;
         if (a === undefined) return notFound(`Agent ${d.agent_id.value} not found`);
+        const denied = forbidden(principal, 'mark_agents_gone');
+        if (denied !== undefined) return denied;
         if (a.gone) return ok(c.type); // as Mesos: marking a gone agent gone again is fine
         const epoch = o.leaderEpoch();
         if (epoch === null) return notLeader();
@@ -333,6 +407,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const p = FrameworkIdSchema.safeParse(d.framework_id.value);
         const f = p.success ? s.frameworks.get(p.data as FrameworkId) : undefined;
         if (f === undefined) return bad(`No framework found with specified ID '${d.framework_id.value}'`);
+        const denied = forbidden(principal, 'teardown_frameworks', [f.info.principal ?? '']);
+        if (denied !== undefined) return denied;
         const epoch = o.leaderEpoch();
         if (epoch === null) return notLeader();
         return commit({ type: 'FrameworkRemoved', ...envelope(), epoch, frameworkId: f.id, reason: 'OPERATOR' }, ok(c.type));
@@ -341,6 +417,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
       case 'UPDATE_MAINTENANCE_SCHEDULE': {
         const u = c.update_maintenance_schedule;
         if (u === undefined) return missing('update_maintenance_schedule');
+        const denied = forbidden(principal, 'update_maintenance_schedules');
+        if (denied !== undefined) return denied;
         const seen = new Set<string>();
         const windows = [];
         for (const [i, w] of u.schedule.windows.entries()) {
@@ -369,6 +447,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const d = c.type === 'START_MAINTENANCE' ? c.start_maintenance : c.stop_maintenance;
         if (d === undefined) return missing(c.type.toLowerCase());
         if (d.machines.length === 0) return bad('No machines given');
+        const denied = forbidden(principal, c.type === 'START_MAINTENANCE' ? 'start_maintenances' : 'stop_maintenances');
+        if (denied !== undefined) return denied;
         const machines: MachineId[] = [];
         for (const m of d.machines) {
           const id = machineOf(m);
