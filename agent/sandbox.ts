@@ -4,6 +4,7 @@
  */
 import { chmod, mkdir } from 'node:fs/promises';
 import { posix as path } from 'node:path';
+import { idError } from '../events/index.js';
 
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';
@@ -16,11 +17,10 @@ export class SandboxError extends Error {
   }
 }
 
-/** An id used as one directory name: no `/`, no NUL, not `.` or `..`, not empty. */
+/** An id used as one directory name, by Mesos's id rule (events/ids.ts: not `.`, `..`, no `/`, `\\`, …). */
 function component(kind: string, id: string): string {
-  if (id.length === 0 || id === '.' || id === '..' || id.includes('/') || id.includes('\0')) {
-    throw new SandboxError('INVALID_PATH_COMPONENT', `${kind} ${JSON.stringify(id)} cannot be used as a directory name`);
-  }
+  const why = idError(id);
+  if (why !== undefined) throw new SandboxError('INVALID_PATH_COMPONENT', `${kind} ${JSON.stringify(id)} cannot be used as a directory name: ${why}`);
   return id;
 }
 
@@ -42,6 +42,16 @@ export function sandboxPath(
     'runs',
     component('container id', containerId),
   );
+}
+
+/** As sandboxPath, or undefined where an id cannot name a directory (a launch the agent refused). */
+export function sandboxPathIfValid(workDir: string, agentId: string, frameworkId: string, executorId: string, containerId: string): string | undefined {
+  try {
+    return sandboxPath(workDir, agentId, frameworkId, executorId, containerId);
+  } catch (err) {
+    if (err instanceof SandboxError) return undefined;
+    throw err;
+  }
 }
 
 /** mkdir -p the sandbox; the sandbox itself gets mode 0755 whatever the umask. */

@@ -3,7 +3,7 @@
  * outstanding, one agent, resources covered, tasks valid) and applying its operations (reserve,
  * unreserve, create/destroy volumes, launch, launch group), or refusing it whole with a code.
  */
-import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, operationTasks, taskKey } from '../../../events/index.js';
+import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, idError, operationTasks, taskKey } from '../../../events/index.js';
 import { type DemandEntry, type ExecutorState, type FrameworkState, type OfferState, type State, type TaskState, executorKey } from '../state.js';
 import { owe, retireOffer, setAgentResources, use } from '../accounts.js';
 import { type Actor, allAllocatableTo, applyConversion, createVolumes, destroyVolumes, nextDynamic, reserve, unreserve } from '../reservations.js';
@@ -73,6 +73,9 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   const tasks = e.operations.flatMap(operationTasks);
   const ids = new Set<string>();
   for (const t of tasks) {
+    // Ids name directories on the agent: refused here, they never reach it (Mesos's validateTaskID).
+    const badId = idError(t.taskId);
+    if (badId !== undefined) return { code: 'TASK_INVALID', message: `task id ${JSON.stringify(t.taskId)} is invalid: ${badId}` };
     if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
     if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
     ids.add(t.taskId);
@@ -97,6 +100,8 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   const executors = new Set<string>();
   for (const op of e.operations) {
     if (op.type !== 'LAUNCH_GROUP') continue;
+    const badId = idError(op.executor.executorId);
+    if (badId !== undefined) return { code: 'TASK_GROUP_INVALID', message: `executor id ${JSON.stringify(op.executor.executorId)} is invalid: ${badId}` };
     const k = executorKey(f.id, op.executor.executorId);
     if (state.executors.has(k) || executors.has(k)) {
       return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };

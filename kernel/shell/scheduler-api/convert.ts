@@ -24,6 +24,7 @@ import {
   TaskInfo,
   type ReconciledStatus,
   type TaskStatus,
+  idError,
 } from '../../../events/index.js';
 import {
   type MesosContainerInfo,
@@ -436,8 +437,8 @@ const MAX_FAILOVER_TIMEOUT_SECONDS = 9_223_372_036;
 /**
  * Mesos FrameworkInfo → ours (and the framework id it carries, when resubscribing). Applies the
  * master's checks: `role` only without MULTI_ROLE, `roles` only with it, no duplicate or invalid
- * roles, a failover_timeout that fits a Duration. A negative failover_timeout counts as 0, an
- * empty role list as ["*"]. `offer_filters` are ignored.
+ * roles, a failover_timeout that fits a Duration and is not negative. An
+ * empty role list counts as ["*"]. `offer_filters` are ignored.
  */
 export function frameworkInfoFromMesos(fi: MesosFrameworkInfo): FrameworkInfoResult {
   const fail = (error: string): FrameworkInfoResult => ({ ok: false, error });
@@ -468,6 +469,8 @@ export function frameworkInfoFromMesos(fi: MesosFrameworkInfo): FrameworkInfoRes
   if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_FAILOVER_TIMEOUT_SECONDS) {
     return fail(`The framework failover_timeout (${seconds}) is invalid`);
   }
+  // Mesos lets a negative one through and treats it as 0; it is always a mistake, so say so.
+  if (seconds < 0) return fail(`The framework failover_timeout (${seconds}) is invalid: it must not be negative (0 means no failover)`);
 
   let frameworkId: FrameworkId | undefined;
   if (fi.id !== undefined && fi.id.value !== '') {
@@ -481,7 +484,7 @@ export function frameworkInfoFromMesos(fi: MesosFrameworkInfo): FrameworkInfoRes
     name: fi.name,
     user: fi.user,
     roles,
-    failoverTimeoutMs: Math.max(0, Math.round(seconds * 1000)),
+    failoverTimeoutMs: Math.round(seconds * 1000),
     checkpoint: fi.checkpoint ?? false,
     capabilities,
     ...(fi.hostname !== undefined ? { hostname: fi.hostname } : {}),
@@ -558,6 +561,9 @@ const NANOS_PER_MS = 1_000_000;
 export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecutorInfo): TaskInfoResult {
   const refuse = (error: string): TaskInfoResult => ({ ok: false, error });
 
+  // Mesos's validateTaskID: the id names the sandbox directory on the agent.
+  const badId = idError(ti.task_id.value);
+  if (badId !== undefined) return refuse(`Task ID ${JSON.stringify(ti.task_id.value)} is invalid: ${badId}`);
   if (ti.executor !== undefined) {
     if (groupExecutor === undefined) {
       return refuse('custom executors (TaskInfo.executor) are not supported yet; send a command task (TaskInfo.command) instead');
@@ -685,6 +691,8 @@ export type GroupExecutorResult = { readonly ok: true; readonly executor: GroupE
  */
 export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResult {
   const refuse = (error: string): GroupExecutorResult => ({ ok: false, error });
+  const badId = idError(ex.executor_id.value);
+  if (badId !== undefined) return refuse(`Executor ID ${JSON.stringify(ex.executor_id.value)} is invalid: ${badId}`);
   if (ex.type === undefined) return refuse("'ExecutorInfo.type' must be set");
   if (ex.type === 'UNKNOWN') return refuse('Unknown executor type');
   if (ex.type === 'CUSTOM') return refuse('custom executors are not supported yet; task groups run under the DEFAULT executor');
