@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover.js';
+import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover/index.js';
 import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
 import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';

@@ -3,7 +3,9 @@
  * one total order. History is kept (no age limit): it is the audit trail. The duplicate window
  * absorbs re-sends of the same `Nats-Msg-Id` (an outbox command sent twice across a failover).
  */
-import { DiscardPolicy, RetentionPolicy, StorageType, type StreamConfig } from '@nats-io/jetstream';
+// Types only: events/ (and the pure kernel core above it) loads no NATS code; the values below are
+// the JetStream API's own strings for these enums.
+import type { DiscardPolicy, RetentionPolicy, StorageType, StreamConfig } from '@nats-io/jetstream';
 import { subjects } from './subjects.js';
 
 export const STREAM_NAME = 'CLUSTER';
@@ -31,9 +33,9 @@ export function streamConfig(o: StreamOptions = defaultStreamOptions()): Partial
     name: STREAM_NAME,
     description: 'The cluster log: every event of the cluster, in order',
     subjects: [subjects.all],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
+    storage: 'file' as StorageType,
+    retention: 'limits' as RetentionPolicy,
+    discard: 'old' as DiscardPolicy,
     max_age: 0,
     max_bytes: o.maxBytes,
     max_msgs: -1,

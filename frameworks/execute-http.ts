@@ -5,7 +5,7 @@
  */
 import { isTerminal, type TaskStateName } from '../events/index.js';
 import { contains, format, parseResources } from '../kernel/core/resources.js';
-import { resourcesFromMesos, resourcesToMesos } from '../kernel/shell/scheduler-api/convert.js';
+import { resourcesFromMesos, resourcesToMesos } from '../kernel/shell/scheduler-api/convert/index.js';
 import { MesosResource, parseMessage } from '../kernel/shell/scheduler-api/wire.js';
 import type { Resources } from '../events/index.js';
 import type { ExecuteTask } from './execute.js';

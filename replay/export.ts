@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { type ClusterEvent, decode, epochOf, operationTasks } from '../events/index.js';
 import { describe } from './describe.js';
 import { ReplayError } from './errors.js';
-import type { Entry } from './source.js';
+import type { Entry } from './entry.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();

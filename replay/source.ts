@@ -12,16 +12,9 @@ import { type Bus, connectBus, readLog, seqAtTime } from '../kernel/shell/bus.js
 import { type SnapshotReader, openSnapshotReader } from '../kernel/shell/master/snapshots.js';
 import { ReplayError } from './errors.js';
 import { readExportFile } from './export.js';
+import type { Entry } from './entry.js';
 
-export interface Entry {
-  readonly seq: number;
-  readonly subject: string;
-  /** When the log stored it (ms since the epoch): the stream's clock, which grows with the sequence. */
-  readonly storedAt: number;
-  readonly decoded: Decoded;
-  /** The message as stored. */
-  readonly data: Uint8Array;
-}
+export type { Entry } from './entry.js';
 
 export interface Head {
   /** The first and last sequences held (0, 0 when empty). */

@@ -8,7 +8,7 @@ import type { AgentId, Attribute, Resources } from '../../events/index.js';
 import { attributesJson, buildJson } from '../../kernel/shell/http/state-json.js';
 import * as R from '../../kernel/core/resources.js';
 import { healthCheckToMesos } from '../../kernel/shell/scheduler-api/checks.js';
-import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert.js';
+import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { sandboxPathIfValid } from '../sandbox.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
 

@@ -5,17 +5,12 @@
  * period (v1: cpu.cfs_period_us / cpu.cfs_quota_us; v2: cpu.max "<quota> <period>").
  */
 import { cpuShares, sharesToWeight } from './cgroup-values.js';
+import type { ControlWrite } from './types.js';
 
 /** Mesos's CFS period: 100 ms. */
 export const CFS_PERIOD_US = 100_000;
 /** The kernel's smallest quota: 1 ms. */
 export const MIN_CFS_QUOTA_US = 1_000;
-
-export interface ControlWrite {
-  /** File name in the container's cgroup directory. */
-  readonly file: string;
-  readonly value: string;
-}
 
 export function cfsQuotaUs(cpus: number): number {
   return Math.max(MIN_CFS_QUOTA_US, Math.round(cpus * CFS_PERIOD_US));

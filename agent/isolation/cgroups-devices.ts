@@ -5,16 +5,7 @@
  * gpu/nvidia to hide the GPUs that are not the task's). On cgroup v2 device access is an eBPF
  * program, which this agent does not load: there GPU isolation is by environment only.
  */
-import type { ControlWrite } from './cgroups-cpu.js';
-
-export interface DeviceRule {
-  readonly type: 'c' | 'b';
-  readonly major: number;
-  /** A minor number, or every minor of the major. */
-  readonly minor: number | '*';
-  /** Some of r (read), w (write), m (mknod). */
-  readonly access: string;
-}
+import type { ControlWrite, DeviceRule } from './types.js';
 
 export const deviceRuleText = (r: DeviceRule): string => `${r.type} ${r.major}:${r.minor} ${r.access}`;
 

@@ -3,7 +3,7 @@
  * container, the same file on cgroup v1 and v2 (`pids.max`). A task at its limit cannot fork
  * (fork fails with EAGAIN); `pids.events` counts the refusals, which the exit message mentions.
  */
-import type { ControlWrite } from './cgroups-cpu.js';
+import type { ControlWrite } from './types.js';
 import { parseFlatKeyed } from './cgroup-values.js';
 
 /** Default per-task limit (--cgroups-pids-max): systemd's default for a service is 15% of pid_max (4915 on most hosts). */

@@ -9,7 +9,8 @@
 import { posix as path } from 'node:path';
 import type { Logger } from 'pino';
 import { describeError, IsolationError } from './errors.js';
-import { cpuWritesV1, type ControlWrite } from './cgroups-cpu.js';
+import { cpuWritesV1 } from './cgroups-cpu.js';
+import type { ControlWrite } from './types.js';
 import { deviceDenyWrites } from './cgroups-devices.js';
 import { parsePidsEvents, pidsWrites } from './cgroups-pids.js';
 import {

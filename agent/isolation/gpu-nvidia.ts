@@ -5,7 +5,7 @@
  * the GPU's index, as /dev/nvidia<index>). The control devices (/dev/nvidiactl 195:255,
  * nvidia-uvm) stay allowed, as Mesos does. On cgroup v2 only the environment applies.
  */
-import type { DeviceRule } from './cgroups-devices.js';
+import type { DeviceRule } from './types.js';
 import type { LaunchContribution, TaskContainer, TaskIsolator } from './task-isolator.js';
 
 export const NVIDIA_MAJOR = 195;

@@ -5,7 +5,7 @@
  * run as root inside them, environment, device rules), may watch the running task for a limit, and
  * cleans up after it. The containerizer merges what they say into the launch chain.
  */
-import type { DeviceRule } from './cgroups-devices.js';
+import type { DeviceRule } from './types.js';
 import type { ContainerLimits, ContainerUsage, TaskLimitation } from './types.js';
 
 /** Per-task isolation options (TaskInfo.container). */

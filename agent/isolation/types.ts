@@ -9,7 +9,6 @@
  *   -> oom() -> cleanup()
  */
 
-import type { DeviceRule } from './cgroups-devices.js';
 
 export type IsolatorKind = 'cgroups-v1' | 'cgroups-v2' | 'posix';
 
@@ -122,4 +121,21 @@ export interface Isolator {
    * parents if they are left empty. Throws CGROUP_BUSY if containers are still under it.
    */
   removeRoot(): Promise<void>;
+}
+
+/** One rule of the devices cgroup (v1 `devices.allow`/`deny`; a BPF program's rule on v2). */
+export interface DeviceRule {
+  readonly type: 'c' | 'b';
+  readonly major: number;
+  /** A minor number, or every minor of the major. */
+  readonly minor: number | '*';
+  /** Some of r (read), w (write), m (mknod). */
+  readonly access: string;
+}
+
+/** One write an isolator makes to a control file of a container's cgroup. */
+export interface ControlWrite {
+  /** File name in the container's cgroup directory. */
+  readonly file: string;
+  readonly value: string;
 }

@@ -7,7 +7,7 @@
  */
 import type { Resource } from '../../events/index.js';
 import { parseResources } from '../../kernel/core/resources.js';
-import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert.js';
+import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import type { FlagSpec } from '../flags.js';
 import { call, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
 

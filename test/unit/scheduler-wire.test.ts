@@ -26,7 +26,7 @@ import {
   taskInfoFromMesos,
   updateEvent,
   uuidToBase64,
-} from '../../kernel/shell/scheduler-api/convert.js';
+} from '../../kernel/shell/scheduler-api/convert/index.js';
 import { checkStatusToMesos, checkToMesos, healthCheckToMesos } from '../../kernel/shell/scheduler-api/checks.js';
 import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 import {

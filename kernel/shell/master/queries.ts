@@ -8,7 +8,7 @@ import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { type FrameworkId, ReconcileQuery, type ReconciledStatus, subjects } from '../../../events/index.js';
 import type { Bus } from '../bus.js';
-import { PARTITION_AWARE_STATES } from '../scheduler-api/convert.js';
+import { PARTITION_AWARE_STATES } from '../scheduler-api/convert/index.js';
 import { reconcileStatuses } from '../scheduler-api/reconcile.js';
 import type { State } from '../../core/state.js';
 

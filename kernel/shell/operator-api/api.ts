@@ -26,7 +26,7 @@ import type { Follower } from '../master/follower.js';
 import { quotaUpdateError } from '../../core/quota.js';
 import { type Actor, applyConversion, createVolumes, destroyVolumes, reserve, unreserve } from '../../core/reservations.js';
 import { roleError } from '../../core/roles.js';
-import { masterInfoToMesos, resourcesFromMesos } from '../scheduler-api/convert.js';
+import { masterInfoToMesos, resourcesFromMesos } from '../scheduler-api/convert/index.js';
 import { machineKey, type MachineId, type State } from '../../core/state.js';
 import * as V from './views.js';
 import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOperatorCall } from './wire.js';

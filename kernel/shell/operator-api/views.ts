@@ -17,7 +17,7 @@ import {
   resourcesToMesos,
   statusToMesos,
   unavailabilityToMesos,
-} from '../scheduler-api/convert.js';
+} from '../scheduler-api/convert/index.js';
 import type { AgentState, FrameworkState, MachineId, State, TaskState } from '../../core/state.js';
 
 type Json = unknown;

@@ -29,7 +29,7 @@ import { type Bus, append } from '../bus.js';
 import { HttpError, type Reply, readBody } from '../http/server.js';
 import type { Follower } from '../master/follower.js';
 import type { State } from '../../core/state.js';
-import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert.js';
+import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert/index.js';
 import { reconcileStatuses } from './reconcile.js';
 import { unacknowledgedStatuses } from '../master/redelivery.js';
 import { encodeRecord } from './recordio.js';

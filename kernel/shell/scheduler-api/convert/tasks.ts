@@ -1,0 +1,171 @@
+/** The Mesos scheduler API's JSON and ours: taskInfo (see index.ts). */
+import { z } from 'zod';
+import { type CommandUri, type ContainerSettings, GroupExecutor, TaskInfo, idError } from '../../../../events/index.js';
+import { type MesosContainerInfo, type MesosExecutorInfo, type MesosTaskInfo } from '../wire.js';
+import { checkFromMesos, healthCheckFromMesos } from '../checks.js';
+import { issuesText, labelsFromMesos } from './common.js';
+import { resourcesFromMesos } from './resources.js';
+
+export type TaskInfoResult = { readonly ok: true; readonly task: TaskInfo } | { readonly ok: false; readonly error: string };
+
+const NANOS_PER_MS = 1_000_000;
+
+/**
+ * Mesos TaskInfo → ours. Tasks run under the built-in command executor, so a task needs a
+ * `command`; its URIs are fetched by the agent, and a MESOS container may ask for an empty network
+ * namespace or to share the agent's pid namespace. What the kernel cannot do yet is refused with
+ * the reason (custom executors, Docker, container images and volumes, CNI networks, other Linux
+ * settings, secrets, limits, max_completion_time). Health checks and checks are converted and
+ * validated as Mesos's master does. `data` (unused by the command executor) and `discovery` (metadata) are
+ * accepted and not kept. For a task of a LAUNCH_GROUP pass the group's executor: a task may then
+ * repeat that executor (same executor_id), as Mesos allows. The error does not name the task.
+ */
+export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecutorInfo): TaskInfoResult {
+  const refuse = (error: string): TaskInfoResult => ({ ok: false, error });
+  // Mesos's validateTaskID: the id names the sandbox directory on the agent.
+  const badId = idError(ti.task_id.value);
+  if (badId !== undefined) return refuse(`Task ID ${JSON.stringify(ti.task_id.value)} is invalid: ${badId}`);
+
+  if (ti.executor !== undefined) {
+    if (groupExecutor === undefined) {
+      return refuse('custom executors (TaskInfo.executor) are not supported yet; send a command task (TaskInfo.command) instead');
+    }
+    if (ti.executor.executor_id.value !== groupExecutor.executor_id.value) {
+      return refuse(
+        `the executor of task '${ti.task_id.value}' differs from the task group's executor '${groupExecutor.executor_id.value}'`,
+      );
+    }
+  }
+  let container: ContainerSettings | undefined;
+  if (ti.container !== undefined) {
+    const why = containerRefusal(ti.container);
+    if (why !== undefined) return refuse(why);
+    container = containerFromMesos(ti.container);
+  }
+  const healthCheck = ti.health_check !== undefined ? healthCheckFromMesos(ti.health_check) : undefined;
+  if (healthCheck !== undefined && !healthCheck.ok) return refuse(healthCheck.error);
+  const check = ti.check !== undefined ? checkFromMesos(ti.check) : undefined;
+  if (check !== undefined && !check.ok) return refuse(check.error);
+  if (ti.max_completion_time !== undefined) return refuse('max_completion_time is not supported yet');
+  if (ti.limits !== undefined && Object.keys(ti.limits).length > 0) return refuse('resource limits (TaskInfo.limits) are not supported yet');
+
+  const cmd = ti.command;
+  if (cmd === undefined) return refuse("a task needs 'command' (custom executors are not supported)");
+  const uris: Array<z.input<typeof CommandUri>> = [];
+  for (const u of cmd.uris) {
+    if (u.value === '') return refuse("a URI needs 'value'");
+    // `cache` asks for the fetcher cache, an optimisation this agent does not have: fetched directly.
+    uris.push({
+      value: u.value,
+      ...(u.executable !== undefined ? { executable: u.executable } : {}),
+      ...(u.extract !== undefined ? { extract: u.extract } : {}),
+      ...(u.output_file !== undefined ? { outputFile: u.output_file } : {}),
+    });
+  }
+  if (cmd.value === undefined || cmd.value === '') return refuse("'command.value' is required (the shell command, or the executable when shell is false)");
+
+  let environment: Record<string, string> | undefined;
+  for (const v of cmd.environment?.variables ?? []) {
+    if (v.type === 'SECRET') return refuse(`secret environment variables are not supported yet ('${v.name}')`);
+    if (v.value === undefined) return refuse(`environment variable '${v.name}' has no value`);
+    (environment ??= {})[v.name] = v.value;
+  }
+
+  let killGracePeriodMs: number | undefined;
+  const grace = ti.kill_policy?.grace_period;
+  if (grace !== undefined) {
+    if (grace.nanoseconds < 0) return refuse("'kill_policy.grace_period' must not be negative");
+    killGracePeriodMs = Math.round(grace.nanoseconds / NANOS_PER_MS);
+  }
+
+  const resources = resourcesFromMesos(ti.resources);
+  if (!resources.ok) return refuse(resources.error);
+
+  const labels = labelsFromMesos(ti.labels);
+  const candidate: z.input<typeof TaskInfo> = {
+    taskId: ti.task_id.value,
+    name: ti.name,
+    agentId: ti.agent_id.value,
+    resources: [...resources.resources],
+    command: {
+      value: cmd.value,
+      shell: cmd.shell,
+      ...(cmd.arguments.length > 0 ? { arguments: [...cmd.arguments] } : {}),
+      ...(environment !== undefined ? { environment } : {}),
+      ...(cmd.user !== undefined ? { user: cmd.user } : {}),
+      ...(uris.length > 0 ? { uris } : {}),
+    },
+    ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
+    ...(labels !== undefined ? { labels } : {}),
+    ...(container !== undefined ? { container } : {}),
+    ...(healthCheck?.ok === true ? { healthCheck: healthCheck.value } : {}),
+    ...(check?.ok === true ? { check: check.value } : {}),
+  };
+  const checked = TaskInfo.safeParse(candidate);
+  if (!checked.success) {
+    return refuse(issuesText(checked.error, { taskId: 'task_id', agentId: 'agent_id', killGracePeriodMs: 'kill_policy', outputFile: 'output_file' }));
+  }
+  return { ok: true, task: checked.data };
+}
+
+/**
+ * A `MESOS` container with what this agent does: `linux_info.share_pid_namespace` (stay in the
+ * agent's pid namespace although it runs namespaces/pid) and `network_infos: [{name: "none"}]`
+ * (an empty network namespace; the agent must run namespaces/network). Anything more asks for
+ * what we lack: refused with the reason.
+ */
+function containerRefusal(c: MesosContainerInfo): string | undefined {
+  if (c.type === 'DOCKER' || c.docker !== undefined) return 'Docker containers are not supported';
+  if (c.mesos?.image !== undefined) return 'container images (container.mesos.image) are not supported yet';
+  if (c.volumes.length > 0) return 'container volumes are not supported yet';
+  const extras: string[] = [];
+  if (c.network_infos.length > 1) return 'a container joins at most one network here (container.network_infos)';
+  const net = c.network_infos[0];
+  if (net !== undefined) {
+    const keys = Object.keys(net).filter((k) => k !== 'name');
+    if (net.name !== 'none' || keys.length > 0) {
+      return `container.network_infos: only {"name": "none"} (an empty network namespace) is supported; CNI networks, IP addresses and port mappings are not`;
+    }
+  }
+  if (c.linux_info !== undefined) {
+    const other = Object.keys(c.linux_info).filter((k) => k !== 'share_pid_namespace');
+    if (other.length > 0) return `container.linux_info: only share_pid_namespace is supported (not ${other.join(', ')})`;
+    if (typeof c.linux_info.share_pid_namespace !== 'boolean') return 'container.linux_info.share_pid_namespace must be a boolean';
+  }
+  for (const k of ['hostname', 'rlimit_info', 'tty_info'] as const) if (c[k] !== undefined) extras.push(k);
+  return extras.length > 0 ? `container settings are not supported yet (container.${extras.join(', container.')})` : undefined;
+}
+
+/** Our container settings from a Mesos container that containerRefusal accepted. */
+function containerFromMesos(c: MesosContainerInfo): ContainerSettings | undefined {
+  const out: { network?: 'NONE'; sharePidNamespace?: boolean } = {};
+  if (c.network_infos[0]?.name === 'none') out.network = 'NONE';
+  const share = c.linux_info?.share_pid_namespace;
+  if (typeof share === 'boolean') out.sharePidNamespace = share;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export type GroupExecutorResult = { readonly ok: true; readonly executor: GroupExecutor } | { readonly ok: false; readonly error: string };
+
+/**
+ * The executor of a LAUNCH_GROUP → ours. Only Mesos's DEFAULT executor is supported, with Mesos's
+ * checks: the type must be set and DEFAULT, no `command`, no container other than a bare MESOS one.
+ */
+export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResult {
+  const refuse = (error: string): GroupExecutorResult => ({ ok: false, error });
+  const badId = idError(ex.executor_id.value);
+  if (badId !== undefined) return refuse(`Executor ID ${JSON.stringify(ex.executor_id.value)} is invalid: ${badId}`);
+  if (ex.type === undefined) return refuse("'ExecutorInfo.type' must be set");
+  if (ex.type === 'UNKNOWN') return refuse('Unknown executor type');
+  if (ex.type === 'CUSTOM') return refuse('custom executors are not supported yet; task groups run under the DEFAULT executor');
+  if (ex.command !== undefined) return refuse("'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
+  if (ex.container !== undefined) {
+    const why = containerRefusal(ex.container);
+    if (why !== undefined) return refuse(`executor: ${why}`);
+  }
+  const resources = resourcesFromMesos(ex.resources);
+  if (!resources.ok) return refuse(`executor resources: ${resources.error}`);
+  const checked = GroupExecutor.safeParse({ executorId: ex.executor_id.value, resources: resources.resources });
+  if (!checked.success) return refuse(`executor: ${issuesText(checked.error, { executorId: 'executor_id' })}`);
+  return { ok: true, executor: checked.data };
+}

@@ -1,0 +1,158 @@
+/**
+ * The house rules, checked on the sources (docs/architecture.md, "The folders"):
+ * - no import circles anywhere;
+ * - kernel/core is pure: it imports only events/ and kernel/core, loads no `node:` module and no
+ *   NATS client (also not through what it imports), and reads no clock, timer or process state;
+ * - each room imports only the rooms below it (MAY_IMPORT).
+ * A self-test runs the same checks over a small made-up tree, so that a check that cannot fail
+ * would be noticed.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cyclesOf, readGraph, type SourceFile } from '../helpers/import-graph.js';
+
+// dist/test/unit/architecture.test.js -> the project's root
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The rooms, lowest first. A file belongs to the longest room that prefixes its path. */
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  events: [],
+  'kernel/core': ['events'],
+  proto: ['events'],
+  security: ['events', 'kernel/core'],
+  'kernel/shell': ['events', 'kernel/core', 'proto', 'security'],
+  agent: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security'],
+  frameworks: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security'],
+  replay: ['events', 'kernel/core', 'kernel/shell', 'security'],
+  webui: ['events', 'kernel/core', 'kernel/shell', 'replay', 'security'],
+  chaos: ['events', 'kernel/core', 'kernel/shell', 'frameworks', 'replay', 'security', 'cli/nats'],
+  'cli/nats': ['events', 'kernel/core', 'kernel/shell', 'security'],
+  cli: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats'],
+  bench: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats', 'cli'],
+  // record-golden.ts drives a live cluster with the test helpers to record the golden logs
+  scripts: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'test'],
+  // the tests reuse the benchmarks' seeded random numbers (bench/prng.ts) and test the test runner
+  test: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'bench', 'scripts'],
+};
+const ROOMS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);
+const FOLDERS = [...new Set(Object.keys(MAY_IMPORT).map((r) => r.split('/')[0]!))];
+
+const roomOf = (path: string): string | undefined => ROOMS.find((r) => path === r || path.startsWith(`${r}/`));
+
+/** Package imports the pure core may load: the schema library, nothing with I/O. */
+const CORE_PACKAGES = new Set(['zod']);
+/** What pure code may not call: the clock, timers, the process, randomness. */
+const CORE_CALLS: readonly [RegExp, string][] = [
+  [/\bDate\.now\s*\(/, 'Date.now()'],
+  [/\bnew Date\s*\(\s*\)/, 'new Date()'],
+  [/\bperformance\.now\s*\(/, 'performance.now()'],
+  [/\b(setTimeout|setInterval|setImmediate|queueMicrotask)\s*\(/, 'a timer'],
+  [/\bprocess\./, 'process'],
+  [/\bMath\.random\s*\(/, 'Math.random()'],
+  [/\b(require|fetch)\s*\(/, 'require()/fetch()'],
+];
+
+interface Findings {
+  readonly cycles: string[][];
+  readonly layering: string[];
+  readonly impure: string[];
+}
+
+function check(graph: ReadonlyMap<string, SourceFile>): Findings {
+  const layering: string[] = [];
+  for (const f of graph.values()) {
+    const from = roomOf(f.path);
+    if (from === undefined) continue;
+    for (const to of f.local) {
+      const target = roomOf(to);
+      if (target === undefined || target === from) continue;
+      if (!MAY_IMPORT[from]!.includes(target)) layering.push(`${f.path} (${from}) imports ${to} (${target})`);
+    }
+  }
+  // Purity of the core, through everything a core file loads at run time.
+  const impure: string[] = [];
+  const core = [...graph.values()].filter((f) => roomOf(f.path) === 'kernel/core');
+  for (const start of core) {
+    const seen = new Set<string>([start.path]);
+    const queue = [start.path];
+    while (queue.length > 0) {
+      const f = graph.get(queue.shift()!);
+      if (f === undefined) continue;
+      const room = roomOf(f.path);
+      if (room !== 'kernel/core' && room !== 'events') impure.push(`${start.path} reaches ${f.path} (${room})`);
+      for (const p of f.packages) if (!CORE_PACKAGES.has(p)) impure.push(`${start.path}${f.path === start.path ? '' : ` (through ${f.path})`} loads '${p}'`);
+      if (f.path === start.path || room === 'kernel/core') {
+        for (const [re, what] of CORE_CALLS) if (re.test(f.code)) impure.push(`${f.path} uses ${what}`);
+      }
+      for (const next of f.local) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+    }
+  }
+  return { cycles: cyclesOf(graph), layering, impure: [...new Set(impure)] };
+}
+
+const graph = readGraph(ROOT, FOLDERS);
+const findings = check(graph);
+
+test('the tree is read: every room that exists has files, and the core is found', () => {
+  assert.ok(graph.size > 250, `only ${graph.size} files read under ${ROOT}`);
+  assert.ok(graph.has('kernel/core/fold/index.ts'));
+  assert.ok(graph.has('kernel/shell/bus.ts'));
+  const unplaced = [...graph.keys()].filter((p) => roomOf(p) === undefined);
+  assert.equal(unplaced, [], 'files outside every room: add their room to MAY_IMPORT');
+});
+
+test('no import circles', () => {
+  assert.equal(findings.cycles.map((c) => c.join(' -> ')), []);
+});
+
+test('kernel/core is pure: no node:, no NATS, no clock or timers, not even through what it imports', () => {
+  assert.equal(findings.impure, []);
+});
+
+test('each room imports only the rooms below it', () => {
+  assert.equal(findings.layering, []);
+});
+
+test('the checks find what they look for (a made-up tree with one of each fault)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'arch-'));
+  try {
+    const put = (path: string, text: string): void => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    put('events/index.ts', "import { z } from 'zod';\nexport const a = z.string();\n");
+    put('events/wire.ts', "import type { StreamConfig } from '@nats-io/jetstream';\nexport type S = StreamConfig;\n");
+    put('kernel/core/a.ts', "import { b } from './b.js';\nimport { a } from '../../events/index.js';\nexport const x = () => b + a;\n");
+    put('kernel/core/b.ts', "import { x } from './a.js';\n// Date.now() in a comment is fine\nexport const b = 1; export const y = x;\n");
+    put('kernel/core/clock.ts', "export const now = () => Date.now();\n");
+    put('kernel/core/io.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n");
+    put('kernel/core/up.ts', "import { s } from '../shell/s.js';\nexport const u = s;\n");
+    put('kernel/shell/s.ts', "import { connect } from '@nats-io/transport-node';\nexport const s = connect;\n");
+    put('agent/x.ts', "import { f } from '../frameworks/f.js';\nexport const g = f;\n");
+    put('frameworks/f.ts', "export const f = 1;\n");
+    const g = readGraph(dir, ['events', 'kernel', 'agent', 'frameworks']);
+    const found = check(g);
+    assert.equal(found.cycles, [['kernel/core/a.ts', 'kernel/core/b.ts']]);
+    assert.ok(found.impure.includes('kernel/core/clock.ts uses Date.now()'), found.impure.join('\n'));
+    assert.ok(found.impure.includes("kernel/core/io.ts loads 'node:fs'"), found.impure.join('\n'));
+    assert.ok(found.impure.includes('kernel/core/up.ts reaches kernel/shell/s.ts (kernel/shell)'), found.impure.join('\n'));
+    assert.ok(found.impure.some((l) => l.includes("loads '@nats-io/transport-node'")), found.impure.join('\n'));
+    assert.not.ok(found.impure.some((l) => l.includes('b.ts uses')), 'a comment is not code');
+    assert.not.ok(found.impure.some((l) => l.includes('@nats-io/jetstream')), 'a type-only import loads nothing');
+    assert.ok(found.layering.includes('kernel/core/up.ts (kernel/core) imports kernel/shell/s.ts (kernel/shell)'));
+    assert.ok(found.layering.includes('agent/x.ts (agent) imports frameworks/f.ts (frameworks)'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
