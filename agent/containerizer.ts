@@ -417,6 +417,8 @@ export function nsenterFlags(unshareFlags: readonly string[]): string[] {
   if (unshareFlags.includes('--mount') || unshareFlags.includes('--mount-proc')) out.push('--mount');
   if (unshareFlags.includes('--net')) out.push('--net');
   if (unshareFlags.includes('--pid')) out.push('--pid');
+  // After joining the task's cgroups (the wrapper), so that the check is contained as the task is.
+  if (unshareFlags.includes('--cgroup')) out.push('--cgroup');
   return out;
 }
 
@@ -444,7 +446,11 @@ function containerExec(o: {
     env: o.chainEnv,
     argv(command) {
       const target = o.nsenter === undefined || o.nsenter.flags.length === 0 ? undefined : namespaceTarget(o.nsenter.pid(), o.nsenter.pidNamespace);
-      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, '--'];
+      // Entering a mount namespace moves the process to its root: back to the sandbox, by its path
+      // in the task's namespace (nsenter --wd would keep a directory of the agent's namespace, which
+      // the task's user then cannot name with getcwd).
+      const cd = o.nsenter?.flags.includes('--mount') === true ? ['/bin/sh', '-c', 'cd "$1" || exit 125; shift; exec "$@"', 'mesos-enter', o.sandbox] : [];
+      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, '--', ...cd];
       const after = Object.keys(o.afterDrop).length > 0 ? ['/usr/bin/env', ...Object.entries(o.afterDrop).map(([k, v]) => `${k}=${v}`)] : [];
       return ['/bin/sh', '-c', wrapperScript(o.joinProcsFiles), WRAPPER_NAME, ...enter, ...o.privilegeDrop, ...after, ...commandArgv(command)];
     },

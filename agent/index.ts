@@ -24,6 +24,8 @@ import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
 import { createFilesystemIsolator } from './isolation/filesystem-linux.js';
+import { CGROUP_NAMESPACE_FLAGS, cgroupMountPoints, createCgroupNamespaceIsolator } from './isolation/namespaces-cgroup.js';
+import { readMounts } from './isolation/mounts.js';
 import { createGpuIsolator } from './isolation/gpu-nvidia.js';
 import { findHostTools, type HostTools, probeUnshare } from './isolation/host-tools.js';
 import { createPidNamespaceIsolator } from './isolation/namespaces-pid.js';
@@ -100,7 +102,32 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
     out.push(createDiskIsolator({ du: tools.du!, intervalMs: o.diskWatchIntervalMs, log }));
   }
   if (r.gpu) out.push(createGpuIsolator(() => gpus.indices));
+  if (r.cgroupNamespace !== 'off') {
+    const cgroupNs = await cgroupNamespaceIsolator(r.cgroupNamespace === 'required', tools, unavailable, log);
+    if (cgroupNs !== undefined) out.push(cgroupNs);
+  }
   return out;
+}
+
+/** namespaces/cgroup when the host can make it: required (named) fails the start, else it is left out and said. */
+async function cgroupNamespaceIsolator(
+  required: boolean,
+  tools: HostTools,
+  unavailable: (what: string, why: string) => never,
+  log: Logger,
+): Promise<TaskIsolator | undefined> {
+  const why =
+    tools.unshare === undefined
+      ? 'unshare (util-linux) is not installed'
+      : tools.mount === undefined
+        ? 'mount (util-linux) is not installed'
+        : await probeUnshare(tools.unshare, CGROUP_NAMESPACE_FLAGS);
+  if (why !== undefined) {
+    if (required) unavailable('namespaces/cgroup', `\`unshare ${CGROUP_NAMESPACE_FLAGS.join(' ')}\` failed: ${why} (the agent must run as root on a kernel with cgroup namespaces, 4.6+)`);
+    log.warn({ reason: why }, 'no cgroup namespaces on this host: tasks can see (and, as root, leave) their cgroups');
+    return undefined;
+  }
+  return createCgroupNamespaceIsolator(tools.mount!, cgroupMountPoints(await readMounts()));
 }
 
 export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Promise<AgentHandle> {
@@ -189,6 +216,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     gpus,
     log,
     startChecks: taskCheckStarter(),
+    userPolicy: { switchUser: o.switchUser, allowRootTasks: o.allowRootTasks },
   });
 
   // Take over what the previous process of this agent ran; then clean up isolation nobody owns.

@@ -33,6 +33,10 @@ export const AgentOptions = z.object({
   killGracePeriodMs: z.number().int().nonnegative().default(3000),
   /** How long a stopping agent waits for its last status updates to reach the log (what is left stays queued on disk). */
   stopFlushTimeoutMs: z.number().int().nonnegative().default(10_000),
+  /** Mesos's `--switch_user`: tasks run as their user (CommandInfo.user, else FrameworkInfo.user); off: as the agent's own. */
+  switchUser: z.boolean().default(true),
+  /** Whether a task may run as root (uid 0): off by default; the master's run_tasks ACL must allow the user as well. */
+  allowRootTasks: z.boolean().default(false),
   /** Re-register when no master has pinged for this long (Mesos: ping timeout × max timeouts = 75 s). */
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
 });

@@ -54,11 +54,14 @@ export function sandboxPathIfValid(workDir: string, agentId: string, frameworkId
   }
 }
 
-/** mkdir -p the sandbox; the sandbox itself gets mode 0755 whatever the umask. */
+/** Sandboxes are rwxr-x---: their user and its group; no other task. */
+export const SANDBOX_MODE = 0o750;
+
+/** mkdir -p the sandbox; the sandbox itself gets mode 0750 whatever the umask (its owner, the task's user, is set at launch): other tasks cannot read it. */
 export async function createSandbox(dir: string): Promise<string> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o755 });
-    await chmod(dir, 0o755);
+    await chmod(dir, SANDBOX_MODE);
   } catch (err) {
     throw new SandboxError('SANDBOX_CREATE_FAILED', `cannot create sandbox ${dir}: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,
