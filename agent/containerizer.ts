@@ -446,11 +446,14 @@ function containerExec(o: {
     env: o.chainEnv,
     argv(command) {
       const target = o.nsenter === undefined || o.nsenter.flags.length === 0 ? undefined : namespaceTarget(o.nsenter.pid(), o.nsenter.pidNamespace);
-      // Entering a mount namespace moves the process to its root: back to the sandbox, by its path
-      // in the task's namespace (nsenter --wd would keep a directory of the agent's namespace, which
-      // the task's user then cannot name with getcwd).
-      const cd = o.nsenter?.flags.includes('--mount') === true ? ['/bin/sh', '-c', 'cd "$1" || exit 125; shift; exec "$@"', 'mesos-enter', o.sandbox] : [];
-      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, '--', ...cd];
+      // Entering a mount namespace moves the process to its root. nsenter --wd takes the sandbox
+      // along (as a directory of the agent's namespace: the task's user could not name it with
+      // getcwd), then `cd` names it by its path in the task's namespace, where it has one (a work
+      // dir under /tmp is hidden by the task's private /tmp: the --wd directory stays).
+      const mnt = o.nsenter?.flags.includes('--mount') === true;
+      const wd = mnt ? [`--wd=${o.sandbox}`] : [];
+      const cd = mnt ? ['/bin/sh', '-c', 'cd "$1" 2>/dev/null; shift; exec "$@"', 'mesos-enter', o.sandbox] : [];
+      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, ...wd, '--', ...cd];
       const after = Object.keys(o.afterDrop).length > 0 ? ['/usr/bin/env', ...Object.entries(o.afterDrop).map(([k, v]) => `${k}=${v}`)] : [];
       return ['/bin/sh', '-c', wrapperScript(o.joinProcsFiles), WRAPPER_NAME, ...enter, ...o.privilegeDrop, ...after, ...commandArgv(command)];
     },

@@ -26,6 +26,7 @@ import { IsolationError } from './isolation/errors.js';
 import { createFilesystemIsolator } from './isolation/filesystem-linux.js';
 import { CGROUP_NAMESPACE_FLAGS, cgroupMountPoints, createCgroupNamespaceIsolator } from './isolation/namespaces-cgroup.js';
 import { readMounts } from './isolation/mounts.js';
+import { loadServerTls } from '../security/tls/index.js';
 import { createGpuIsolator } from './isolation/gpu-nvidia.js';
 import { findHostTools, type HostTools, probeUnshare } from './isolation/host-tools.js';
 import { createPidNamespaceIsolator } from './isolation/namespaces-pid.js';
@@ -62,6 +63,8 @@ export interface AgentHandle {
   /** The port its HTTP endpoint listens on, and the address it announced (`slave(1)@ip:port` is its pid). */
   readonly httpPort: number;
   readonly advertisedIp: string;
+  /** Whether its HTTP endpoint serves HTTPS (--tls-cert). */
+  readonly tls: boolean;
   readonly pid: string;
   /** What taking over the previous process's tasks found (all zero for a fresh agent). */
   readonly recovery: RecoverySummary;
@@ -134,6 +137,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const o = AgentOptions.parse(input);
   const startTime = Date.now();
   let request = parseIsolation(o.isolation); // bad flags fail before anything is touched
+  const serverTls = loadServerTls(o.tls);
   const workDir = resolve(o.workDir);
   const metaDir = join(workDir, 'meta');
   await mkdir(metaDir, { recursive: true });
@@ -188,7 +192,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
 
   let bus: Bus;
   try {
-    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
+    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   } catch (err) {
     await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
     throw err;
@@ -237,6 +241,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const http = await startAgentHttp({
     ip: o.ip,
     port: o.port,
+    tls: serverTls,
     history,
     running: () => runner.running(),
     log,
@@ -353,6 +358,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     isolationFallback: fallbackReason,
     httpPort: http.port,
     advertisedIp,
+    tls: serverTls !== undefined,
     pid: slavePid({ ip: advertisedIp, port: http.port }),
     recovery,
     workDir,

@@ -1,6 +1,7 @@
 /** The agent's options: defaults plus one zod parse at the entry point. */
 import { z } from 'zod';
 import { DEFAULT_PIDS_MAX } from './isolation/cgroups-pids.js';
+import { TlsFiles } from '../security/tls/index.js';
 
 export const AgentOptions = z.object({
   nats: z.string().min(1),
@@ -39,6 +40,8 @@ export const AgentOptions = z.object({
   allowRootTasks: z.boolean().default(false),
   /** Re-register when no master has pinged for this long (Mesos: ping timeout × max timeouts = 75 s). */
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
+  /** --tls-cert/--tls-key: the HTTP endpoint serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
+  tls: TlsFiles.default({}),
 });
 export type AgentOptions = z.infer<typeof AgentOptions>;
 export type AgentOptionsInput = z.input<typeof AgentOptions>;

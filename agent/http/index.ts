@@ -6,6 +6,7 @@
  * method than GET/HEAD, `?jsonp=`).
  */
 import type { Logger } from 'pino';
+import type { ServerTls } from '../../security/tls/index.js';
 import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/shell/http/server.js';
 import { versionJson } from '../../kernel/shell/http/state-json.js';
 import { sandboxPathIfValid } from '../sandbox.js';
@@ -27,6 +28,8 @@ export interface AgentHttpOptions {
   readonly history: TaskHistory;
   readonly running: () => readonly RunningTask[];
   readonly log: Logger;
+  /** HTTPS only, with this certificate. */
+  readonly tls?: ServerTls | undefined;
 }
 
 /** The sandboxes to serve: every run the history knows, by real path, and each executor's latest run by Mesos's virtual path. */
@@ -99,7 +102,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
       })),
     ),
   ];
-  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log });
+  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls });
   port = api.port;
   return api;
 }

@@ -1,7 +1,7 @@
 import { startAgent } from '../../agent/index.js';
 import { type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
 export const agentFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -51,6 +51,7 @@ export const agentFlags: readonly FlagSpec[] = [
   { name: 'advertise-ip', type: 'string', placeholder: 'ip', help: 'Address announced to the master when it differs from --ip (default: --ip, or this machine\'s first external IPv4 address for 0.0.0.0)' },
   { name: 'kill-grace-period', type: 'duration', default: '3s', help: 'Between SIGTERM and SIGKILL when a task names none' },
   { name: 'master-ping-timeout', type: 'duration', default: '75s', help: 'Reregister when no master pinged for this long' },
+  ...TLS_SERVER_FLAGS,
   LOG_LEVEL_FLAG,
 ];
 
@@ -69,6 +70,7 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
       newAgentId: v['new-agent-id'] as boolean,
       switchUser: v['switch-user'] as boolean,
       allowRootTasks: v['allow-root-tasks'] as boolean,
+      tls: tlsFiles(v),
       killGracePeriodMs: v['kill-grace-period'] as number,
       masterPingTimeoutMs: v['master-ping-timeout'] as number,
       ip: v.ip as string,
@@ -83,7 +85,7 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
   const r = agent.recovery;
   const recovered = r.reattached + r.ended + r.relaunched + r.discarded > 0 ? `; recovered: ${r.reattached} running, ${r.ended} ended, ${r.relaunched} relaunched, ${r.discarded} discarded` : '';
   process.stdout.write(
-    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
+    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; ${agent.tls ? 'https' : 'http'}://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
   );
   onShutdown(async () => agent.stop());
 }

@@ -2,7 +2,7 @@ import { type ExecuteTask, runExecute } from '../../frameworks/execute.js';
 import { runExecuteHttp } from '../../frameworks/execute-http.js';
 import { FlagError, type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
-import { NATS_FLAG } from './common.js';
+import { NATS_FLAG, TLS_CA_FLAG } from './common.js';
 
 export const executeFlags: readonly FlagSpec[] = [
   { name: 'master', type: 'string', placeholder: 'host:port', help: 'Speak the Mesos v1 scheduler HTTP API to this master (as mesos-execute does)' },
@@ -14,6 +14,7 @@ export const executeFlags: readonly FlagSpec[] = [
   { name: 'user', type: 'string', help: 'User to run the task as (default: yours; nobody when you are root)' },
   { name: 'timeout', type: 'optional-duration', default: 'none', placeholder: 'duration|none', help: 'Give up when no offer fits within this long' },
   { name: 'kill-grace-period', type: 'duration', help: 'Grace between SIGTERM and SIGKILL if the task is killed' },
+  TLS_CA_FLAG,
   { name: 'log-level', type: 'string', default: 'warn', help: 'Log level (logs go to stderr)' },
 ];
 
@@ -39,6 +40,7 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
     ...(grace !== undefined ? { killGracePeriodMs: grace } : {}),
     out: (line) => void process.stdout.write(`${line}\n`),
     signal: abort.signal,
+    ...(str(v['tls-ca'] as string) !== undefined ? { tlsCa: str(v['tls-ca'] as string)! } : {}),
   };
   return master !== undefined ? runExecuteHttp({ ...task, master }) : runExecute({ ...task, nats: nats!, log });
 }

@@ -2,7 +2,7 @@ import { startMaster } from '../../kernel/shell/master/index.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
 export const masterFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -56,6 +56,7 @@ export const masterFlags: readonly FlagSpec[] = [
   },
   { name: 'filter-gpu-resources', type: 'bool', default: true, help: 'Offer agents with GPUs only to GPU_RESOURCES-capable frameworks' },
   { name: 'why-pending-interval', type: 'duration', default: '5s', help: 'Explain a framework\'s unmet demand at most this often (recorded only when the reasons change)' },
+  ...TLS_SERVER_FLAGS,
   LOG_LEVEL_FLAG,
 ];
 
@@ -89,6 +90,7 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       minAllocatableResources: parseMinAllocatable(v['min-allocatable-resources'] as string),
       filterGpuResources: bool(v['filter-gpu-resources'] as boolean),
       whyPendingIntervalMs: v['why-pending-interval'] as number,
+      tls: tlsFiles(v),
     },
     log,
   );

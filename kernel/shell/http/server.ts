@@ -1,9 +1,12 @@
 /**
  * A small HTTP shell over node:http: a route table, JSON (and Mesos's `?jsonp=`) responses, clear
  * errors for unknown paths (404) and wrong methods (405 with Allow), and no crash on a handler
- * error (500 with the reason). Used by the master and the agent.
+ * error (500 with the reason). Used by the master and the agent. With `tls` it serves HTTPS only
+ * (node:https; a plain HTTP request on that port gets no answer).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerTls } from '../../../security/tls/index.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 
@@ -80,18 +83,19 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger }): Promise<HttpApi> {
+export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger; tls?: ServerTls | undefined }): Promise<HttpApi> {
   const byPath = new Map<string, Route[]>();
   for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   const log = o.log.child({ component: 'http' });
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       log.error({ err, path: req.url }, 'http handler failed');
       if (!res.headersSent) send(res, text(`Internal error: ${(err as Error).message}`, 500), undefined);
       else res.destroy();
     });
-  });
+  };
+  const server: Server = o.tls === undefined ? createServer(listener) : createHttpsServer({ ...o.tls }, listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');

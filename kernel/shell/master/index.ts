@@ -9,6 +9,7 @@ import { type Bus, connectBus, ensureStream, headSeq } from '../bus.js';
 import { openSnapshotStore } from './snapshots.js';
 import { defaultStreamOptions, subjects } from '../../../events/index.js';
 import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
+import { loadServerTls } from '../../../security/tls/index.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../../core/state.js';
@@ -45,7 +46,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   const startTime = Date.now();
   const hostname = o.hostname ?? (o.ip === '127.0.0.1' || o.ip === '0.0.0.0' ? 'localhost' : osHostname());
 
-  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
+  const serverTls = loadServerTls(o.tls); // a bad file fails the start before anything is touched
+  const scheme = serverTls === undefined ? 'http' : 'https';
+  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
 
   // Start from the newest snapshot, so that starting does not grow with the length of history.
@@ -195,7 +198,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
 
   let http: HttpApi;
   try {
-    http = await startHttpApi({ ip: o.ip, port: o.port, routes, log });
+    http = await startHttpApi({ ip: o.ip, port: o.port, routes, log, tls: serverTls });
   } catch (err) {
     await follower.stop();
     await bus.close();
@@ -245,11 +248,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     }
   }, Math.min(1000, Math.max(50, Math.floor(o.statusUpdateRetryMinMs / 4))));
   redeliveryTimer.unref();
-  log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
+  log.info({ url: `${scheme}://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
 
   return {
     masterId,
-    url: `http://${o.ip}:${http.port}`,
+    url: `${scheme}://${o.ip}:${http.port}`,
     port: http.port,
     state: () => follower.projection.state,
     seq: () => follower.projection.seq,

@@ -1,5 +1,6 @@
 /** The master's options: defaults plus one zod parse at the entry point; deep modules get the result. */
 import { z } from 'zod';
+import { TlsFiles } from '../../../security/tls/index.js';
 
 export const MasterOptions = z.object({
   /** NATS server URL(s), comma separated. */
@@ -54,6 +55,8 @@ export const MasterOptions = z.object({
   filterGpuResources: z.boolean().default(true),
   /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
   whyPendingIntervalMs: z.number().int().positive().default(5000),
+  /** --tls-cert/--tls-key: the HTTP API serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
+  tls: TlsFiles.default({}),
 });
 export type MasterOptions = z.infer<typeof MasterOptions>;
 export type MasterOptionsInput = z.input<typeof MasterOptions>;
