@@ -197,7 +197,13 @@ export interface NatsServerOptions {
    * JetStream requests before a quorum of its peers is up: 'client'.
    */
   ready?: 'jetstream' | 'client';
+  /** TLS for clients (PEM files): plain connections are then refused. The readiness probe verifies with `ca`. */
+  tls?: { cert: string; key: string; ca: string };
 }
+
+/** The server config's `tls` block (security/tls makes the files for `mesos dev --tls`). */
+const tlsConfig = (t: NonNullable<NatsServerOptions['tls']>): string =>
+  `tls {\n  cert_file: ${q(t.cert)}\n  key_file: ${q(t.key)}\n  ca_file: ${q(t.ca)}\n  timeout: 2\n}\n`;
 
 export interface RunningNatsServer {
   url: string;
@@ -351,8 +357,8 @@ function renderConfig(o: {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function probe(url: string, ready: 'jetstream' | 'client'): Promise<void> {
-  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe' });
+async function probe(url: string, ready: 'jetstream' | 'client', tls?: NatsServerOptions['tls']): Promise<void> {
+  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe', ...(tls !== undefined ? { tls: { ca: readFileSync(tls.ca, 'utf8') } } : {}) });
   try {
     if (ready === 'jetstream') {
       const jsm = await jetstreamManager(nc, { timeout: 1000 });
@@ -439,7 +445,7 @@ async function launch(a: {
   if (a.clusterPort !== undefined) renderOpts.clusterPort = a.clusterPort;
   if (a.monitorPort !== undefined) renderOpts.monitorPort = a.monitorPort;
   if (opts.routes !== undefined) renderOpts.routes = opts.routes;
-  await writeFile(configFile, renderConfig(renderOpts));
+  await writeFile(configFile, renderConfig(renderOpts) + (opts.tls !== undefined ? tlsConfig(opts.tls) : ''));
 
   installExitHooks();
   const ring = new LineRing();
@@ -480,7 +486,7 @@ async function launch(a: {
       );
     }
     try {
-      await probe(url, readyMode);
+      await probe(url, readyMode, opts.tls);
       break;
     } catch (err) {
       lastProbeError = err;

@@ -14,6 +14,7 @@ import { runDemo } from '../../frameworks/demo.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 import { startNatsCluster, startNatsServer } from '../nats-server.js';
+import { type LocalCa, httpGet, makeLocalCa } from '../../security/tls/index.js';
 
 export const devFlags: readonly FlagSpec[] = [
   { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
@@ -37,6 +38,7 @@ export const devFlags: readonly FlagSpec[] = [
     placeholder: 'always|default|2m',
     help: "JetStream fsync of every server: 'always' (each write before its ack), a duration (e.g. 30s, 1m), or 'default' (the server's: every 2 min)",
   },
+  { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -44,6 +46,10 @@ export const devFlags: readonly FlagSpec[] = [
 ];
 
 const MESOS_JS = fileURLToPath(new URL('../mesos.js', import.meta.url));
+
+/** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
+let caPem: Buffer | undefined;
+const get = (url: string): ReturnType<typeof httpGet> => httpGet(url, caPem !== undefined ? { ca: caPem } : {});
 
 interface Child {
   readonly name: string;
@@ -115,12 +121,21 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   });
 
   try {
+    // --tls: one local CA and one certificate for this machine, for every server; clients verify with the CA.
+    let tls: LocalCa | undefined;
+    if (bool(v.tls as boolean)) {
+      if (natsServers !== 1) throw new FlagError('--tls runs one nats-server for now: leave out --nats-cluster 3');
+      tls = await makeLocalCa(join(data, 'tls'));
+      caPem = readFileSync(tls.ca);
+      out(`tls:    everything over TLS; CA ${tls.ca} (clients: --tls-ca ${tls.ca}; curl --cacert ${tls.ca})`);
+    }
+    const tlsArgs = tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca];
     const natsPort = num(v['nats-port'] as number) ?? 4222;
     const store = join(data, 'nats');
     const fsync = `sync_interval ${sync ?? 'default (2m)'}`;
     if (natsServers === 1) {
       if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-cluster 3); this single server does not see it`);
-      const server = await startNatsServer({ port: natsPort, storeDir: store, ...(sync !== undefined ? { syncInterval: sync } : {}) });
+      const server = await startNatsServer({ port: natsPort, storeDir: store, ...(sync !== undefined ? { syncInterval: sync } : {}), ...(tls !== undefined ? { tls } : {}) });
       nats = { urls: [server.url], stop: () => server.stop() };
       out(`nats:   ${server.url}  (JetStream store ${store}, ${fsync})`);
     } else {
@@ -150,9 +165,9 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     for (let i = 0; i < masterCount; i++) {
       const name = masterCount === 1 ? 'master' : `master-${i + 1}`;
       const port = firstPort === 0 ? 0 : firstPort + i;
-      const m = spawnChild(name, ['master', '--nats', natsUrl, '--port', String(port), ...replicas, '--log-level', level], logs, children);
+      const m = spawnChild(name, ['master', '--nats', natsUrl, '--port', String(port), ...replicas, ...tlsArgs, '--log-level', level], logs, children);
       const url = await waitForMasterUrl(m);
-      await waitFor(async () => (await fetch(`${url}/health`)).status === 200, 20_000, `${name} to catch up`, m);
+      await waitFor(async () => (await get(`${url}/health`)).status === 200, 20_000, `${name} to catch up`, m);
       urls.push(url);
     }
     const masterUrl = await waitForLeader(urls);
@@ -163,7 +178,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       spawnChild(
         `agent-${i + 1}`,
         // Each agent's HTTP endpoint takes a free port (the masters may hold 5050, 5051, …); they are printed below.
-        ['agent', '--nats', natsUrl, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--port', '0', '--log-level', level],
+        ['agent', '--nats', natsUrl, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--port', '0', ...tlsArgs, '--log-level', level],
         logs,
         children,
       );
@@ -172,8 +187,8 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       let endpoints: string[] = [];
       await waitFor(
         async () => {
-          const s = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves?: number; slaves?: { pid?: string }[] };
-          endpoints = (s.slaves ?? []).flatMap((a) => (a.pid?.startsWith('slave(1)@') ? [`http://${a.pid.slice('slave(1)@'.length)}/state`] : []));
+          const s = JSON.parse((await get(`${masterUrl}/master/state`)).text) as { activated_slaves?: number; slaves?: { pid?: string }[] };
+          endpoints = (s.slaves ?? []).flatMap((a) => (a.pid?.startsWith('slave(1)@') ? [`${tls !== undefined ? 'https' : 'http'}://${a.pid.slice('slave(1)@'.length)}/state`] : []));
           return (s.activated_slaves ?? 0) >= agents;
         },
         30_000,
@@ -183,9 +198,9 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       out(`agents: ${agents} registered (${endpoints.sort().join(', ')})`);
     }
     out(`logs:   ${logs}`);
-    out(`run a task:  npx mesos execute --nats ${natsUrl} --name hello --command 'echo hello'`);
+    out(`run a task:  npx mesos execute --nats ${natsUrl}${tls !== undefined ? ` --tls-ca ${tls.ca}` : ''} --name hello --command 'echo hello'`);
     if (bool(v.demo as boolean)) {
-      await runDemo({ nats: natsUrl, tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+      await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
       if (bool(v['exit-after-demo'] as boolean)) {
         await stopAll();
         return 0;
@@ -245,7 +260,7 @@ async function waitForLeader(urls: readonly string[]): Promise<string> {
   await waitFor(
     async () => {
       for (const url of urls) {
-        const m = (await (await fetch(`${url}/metrics/snapshot`)).json()) as Record<string, number>;
+        const m = JSON.parse((await get(`${url}/metrics/snapshot`)).text) as Record<string, number>;
         if (m['master/elected'] === 1) leader = url;
       }
       return leader !== undefined;
@@ -260,7 +275,7 @@ async function waitForMasterUrl(c: Child): Promise<string> {
   let url: string | undefined;
   await waitFor(
     async () => {
-      const m = /master listening on (http:\/\/\S+)/.exec(existsSync(c.logFile) ? readFileSync(c.logFile).subarray(c.logStart).toString('utf8') : '');
+      const m = /master listening on (https?:\/\/\S+)/.exec(existsSync(c.logFile) ? readFileSync(c.logFile).subarray(c.logStart).toString('utf8') : '');
       url = m?.[1];
       return url !== undefined;
     },

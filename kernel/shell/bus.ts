@@ -89,7 +89,9 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
   } catch (cause) {
     throw new BusError(
       'CONNECT_FAILED',
-      `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,
+      /certificate|TLS|SSL/i.test((cause as Error).message)
+        ? `cannot connect to NATS at ${servers.join(',')} over TLS: ${(cause as Error).message}. ${o.tlsCa === undefined ? 'The server requires TLS: give --tls-ca FILE, the CA that signed its certificate (`mesos dev --tls` prints it).' : `Is ${o.tlsCa} the CA that signed the server's certificate?`}`
+        : `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,
       { cause },
     );
   }
