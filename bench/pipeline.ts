@@ -21,6 +21,10 @@
  * other wait is bounded too, and everything started is stopped.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalCa, makeLocalCa } from '../security/tls/index.js';
 import { performance } from 'node:perf_hooks';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats-server.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
@@ -56,6 +60,11 @@ export interface PipelineOptions {
   /** Give up on a run when no task finished for this long. */
   readonly stallMs: number;
   readonly agentResources: string;
+  /**
+   * TLS on every connection (a local CA, security/tls): off, on, or both (each run twice, plain
+   * then TLS, in the same process, so the two are compared under the same conditions).
+   */
+  readonly tls: 'off' | 'on' | 'both';
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -70,6 +79,7 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   rawMessages: 30_000,
   stallMs: 30_000,
   agentResources: 'cpus:1000;mem:1000000',
+  tls: 'off',
 });
 
 const TASK_RESOURCES: Resources = [...R.parseResources('cpus:0.01;mem:1')];
@@ -147,8 +157,9 @@ function within<T>(what: string, p: Promise<T>, ms: number, also: Promise<never>
 }
 
 /** One run on a fresh server and cluster. */
-export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string): Promise<PipelineRun> {
-  const server: RunningNatsServer = await startNatsServer({});
+export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, tls?: LocalCa): Promise<PipelineRun> {
+  const server: RunningNatsServer = await startNatsServer(tls !== undefined ? { tls } : {});
+  const tlsCa = tls !== undefined ? { tlsCa: tls.ca } : {};
   // If the server goes away mid-run (crash, or killed from outside), fail at once instead of
   // waiting on clients that reconnect forever.
   let serverAlive = true;
@@ -163,12 +174,12 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
   const masterLog: CapturedLog = capturingLogger('warn');
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger() }));
+    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger(), ...tlsCa }));
     cleanups.push(() => monitor.close());
 
     const master: MasterHandle = await step(
       'start the master',
-      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null }, masterLog.log),
+      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key, ca: tls.ca } } : {}) }, masterLog.log),
     );
     cleanups.push(() => master.stop());
     await step('election', waitFor('the master to lead', () => master.isLeader(), 15_000));
@@ -183,6 +194,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
           resources: o.agentResources,
           sendStarting: o.withStarting,
           log: silentLogger(),
+          ...tlsCa,
           onLaunch: (taskId, at) => {
             if (!launchAt.has(taskId)) launchAt.set(taskId, at);
           },
@@ -229,7 +241,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const runId = randomUUID().slice(0, 8);
     let windowCpu: { self: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
 
-    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger() }));
+    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa }));
     cleanups.push(() => sched.close());
 
     const onOffer = (offer: Offer): void => {
@@ -428,7 +440,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 
     // --- stop the cluster, then the raw rate on the same server
     for (const c of cleanups.splice(0).reverse()) await step('stop a component', c());
-    const raw = await step('raw publish rate', rawRate(server.url, o), 120_000);
+    const raw = await step('raw publish rate', rawRate(server.url, o, tls?.ca), 120_000);
 
     const tasksPerSec = tasks / (windowMs / 1000);
     const eventsPerSec = eventsInWindow / (windowMs / 1000);
@@ -488,8 +500,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 }
 
 /** The raw pipelined publish rate on a server (median of three), on the cluster stream. */
-async function rawRate(url: string, o: PipelineOptions): Promise<number> {
-  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger() });
+async function rawRate(url: string, o: PipelineOptions, tlsCa?: string): Promise<number> {
+  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger(), ...(tlsCa !== undefined ? { tlsCa } : {}) });
   try {
     const payload = statusPayload();
     await publishPipelined(bus.js, RAW_SUBJECT, payload, 5_000, o.window);
@@ -516,17 +528,27 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     ctx.progress(`pipeline: warm-up ${fmt(w.tasksPerSec)} tasks/s`);
   }
   const runs: PipelineRun[] = [];
+  // --tls both: each run twice, plain then over TLS, one after the other.
+  const ca = o.tls !== 'off' ? await makeLocalCa(await mkdtemp(join(tmpdir(), 'mesos-bench-tls-'))) : undefined;
+  const tlsRuns: PipelineRun[] = [];
   for (let r = 0; r < o.runs; r++) {
     collectGarbage();
-    ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents`);
+    ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${o.tls === 'on' ? ', over TLS' : ''}`);
     const t0 = performance.now();
-    const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}`);
+    const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}`, o.tls === 'on' ? ca : undefined);
     runs.push(run);
+    if (o.tls === 'both') {
+      collectGarbage();
+      const t = await pipelineRun(o, o.tasks, ctx, `run${r + 1}-tls`, ca);
+      tlsRuns.push(t);
+      ctx.progress(`pipeline: run ${r + 1}/${o.runs} over TLS: ${fmt(t.tasksPerSec)} tasks/s, raw ${fmt(t.rawPublishPerSec)} msgs/s`);
+    }
     ctx.progress(
       `pipeline: run ${r + 1}/${o.runs}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
         `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
   }
+  if (ca !== undefined) await rm(ca.dir, { recursive: true, force: true });
   // The same path unloaded: one agent, one task per accept, so nothing queues behind anything.
   ctx.progress('pipeline: unloaded probe (300 tasks, 1 agent, 1 task per accept)');
   const probe = await pipelineRun({ ...o, agents: 1, batch: 1, rawMessages: 5_000 }, 300, ctx, 'probe');
@@ -555,6 +577,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       runs: o.runs,
       warmupTasks: o.warmupTasks,
       master: '{ allocationIntervalMs: 100, offerTimeoutMs: null }, in process',
+      tls: o.tls,
       rawWindow: o.window,
       rawMessages: o.rawMessages,
     },
@@ -564,6 +587,12 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       'log events per task': metric('events', runs.map((r) => r.eventsPerTask), { better: 'lower' }),
       [`raw pipelined publish, same server (w=${o.window})`]: metric('msgs/s', runs.map((r) => r.rawPublishPerSec)),
       'ratio: pipeline events/s ÷ raw msgs/s': metric('ratio', runs.map((r) => r.ratio)),
+      ...(tlsRuns.length > 0
+        ? {
+            'tasks/s over TLS (same runs, TLS on every NATS connection)': metric('tasks/s', tlsRuns.map((r) => r.tasksPerSec)),
+            [`raw pipelined publish over TLS (w=${o.window})`]: metric('msgs/s', tlsRuns.map((r) => r.rawPublishPerSec)),
+          }
+        : {}),
     },
     notes: [
       `emulated agents send ${statuses}; the framework acknowledges every update; one process runs master, ${o.agents} agents and the framework (one event loop)`,
