@@ -20,7 +20,7 @@ export const agentFlags: readonly FlagSpec[] = [
     placeholder: 'list',
     help:
       'Isolators, comma separated: cgroups/cpu, cgroups/mem, cgroups/pids, cgroups/devices, posix/cpu, posix/mem, namespaces/pid, ' +
-      'filesystem/linux (= namespaces/mount: private /tmp), namespaces/network, disk/du, gpu/nvidia; or a shortcut first: ' +
+      'filesystem/linux (= namespaces/mount: private /tmp), namespaces/network, namespaces/cgroup, disk/du, gpu/nvidia; or a shortcut first: ' +
       'auto (cgroups when it can, else posix), cgroups, posix. E.g. auto,namespaces/pid,disk/du',
   },
   { name: 'cgroups-root', type: 'string', default: 'mesos', help: 'Cgroup under which task cgroups are made (per agent: <root>/<agentId>)' },
