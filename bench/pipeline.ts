@@ -24,7 +24,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalCa, makeLocalCa } from '../security/tls/index.js';
+import { type LocalCa, httpGet, makeLocalCa } from '../security/tls/index.js';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats-server.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
@@ -396,8 +397,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const after = await step('stream info', streamState(monitor));
     const masterMetrics = await step(
       'GET /metrics/snapshot',
-      fetch(`${master.url}/metrics/snapshot`).then((r) => r.json() as Promise<Record<string, number>>),
-      10_000,
+      httpGet(`${master.url}/metrics/snapshot`, { ...(tls !== undefined ? { ca: readFileSync(tls.ca) } : {}), timeoutMs: 30_000 }).then((r) => JSON.parse(r.text) as Record<string, number>),
+      30_000,
     );
     const state = master.state();
 

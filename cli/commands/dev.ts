@@ -200,7 +200,9 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     out(`logs:   ${logs}`);
     out(`run a task:  npx mesos execute --nats ${natsUrl}${tls !== undefined ? ` --tls-ca ${tls.ca}` : ''} --name hello --command 'echo hello'`);
     if (bool(v.demo as boolean)) {
-      await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+      // As root, the demo's tasks run as nobody: the agents refuse root tasks (no --allow-root-tasks).
+      if (process.getuid?.() === 0) out('demo:   its tasks run as nobody (the agents do not run root tasks)');
+      await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), ...(process.getuid?.() === 0 ? { user: 'nobody' } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
       if (bool(v['exit-after-demo'] as boolean)) {
         await stopAll();
         return 0;

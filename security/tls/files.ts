@@ -62,10 +62,8 @@ export function loadCa(path: string): Buffer {
  * TCP); an error when only some are, or the key does not belong to the certificate.
  */
 export function loadServerTls(files: TlsFiles): ServerTls | undefined {
-  if (files.cert === undefined && files.key === undefined) {
-    if (files.ca !== undefined) return undefined; // a CA alone is for the process's own client connections
-    return undefined;
-  }
+  // No certificate: plain HTTP (a CA alone is for the process's own client connections).
+  if (files.cert === undefined && files.key === undefined) return undefined;
   if (files.cert === undefined || files.key === undefined) {
     throw new TlsError('TLS_INCOMPLETE', `give both --tls-cert and --tls-key (got only ${files.cert !== undefined ? '--tls-cert' : '--tls-key'})`);
   }
