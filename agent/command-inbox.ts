@@ -5,10 +5,18 @@
  * carried out strictly in that order, each once. A gap (a later command first), a reconnect, a
  * start, or a ping saying the log holds more than we have carried out, triggers a catch-up read of
  * the agent's subjects from the stream.
+ *
+ * Fencing: a command is carried out only if it carries the epoch of the election in force where it
+ * sits in the log (the last `LeaderElected` before it; see leader-record.ts), as the fold judges
+ * every decision. A live command of the newest epoch the agent has read is carried out at once;
+ * any other live command is judged by a catch-up read, which gives its stream sequence. A command
+ * of an older epoch (a deposed leader's late write) or of an epoch no election stands behind (a
+ * forgery) is refused: logged, counted and handed to `onRefused`, never carried out.
  */
 import type { Logger } from 'pino';
 import { type AgentCommand, type AgentId, decode, subjects } from '../events/index.js';
 import { type Bus, readLog } from '../kernel/shell/bus.js';
+import type { LeaderRecord } from './leader-record.js';
 
 export interface InboxPosition {
   readonly lastCommandSeq: number;
@@ -21,7 +29,21 @@ export interface CommandInbox {
   catchUp(): Promise<void>;
   /** The leader says the log holds commands up to `seq`. */
   noteLeaderSeq(seq: number): void;
+  /** Commands refused so far, by reason. */
+  refused(): Readonly<Record<RefusalReason, number>>;
   stop(): Promise<void>;
+}
+
+/** STALE_EPOCH: an older epoch than the one leading at its place in the log; UNKNOWN_EPOCH: no election of its epoch stands behind it. */
+export type RefusalReason = 'STALE_EPOCH' | 'UNKNOWN_EPOCH';
+
+export interface Refusal {
+  readonly reason: RefusalReason;
+  readonly command: AgentCommand;
+  /** Its sequence in the stream. */
+  readonly seq: number;
+  /** The epoch leading at that point of the log (0: none). */
+  readonly leadingEpoch: number;
 }
 
 export interface InboxOptions {
@@ -37,8 +59,15 @@ export interface InboxOptions {
   readonly handle: (c: AgentCommand, commit: () => Promise<void>) => Promise<void>;
   /** Persist the position after each command. */
   readonly persist: (p: InboxPosition) => Promise<void>;
+  /** The elections in the log, against which every command's epoch is checked. */
+  readonly leaders: LeaderRecord;
+  /** Told of every refused command (once per stream sequence). */
+  readonly onRefused?: (r: Refusal) => void;
   readonly log: Logger;
 }
+
+/** How many refused stream sequences are remembered (so each is reported once). */
+const REFUSED_MEMORY = 10_000;
 
 export function startCommandInbox(o: InboxOptions): CommandInbox {
   const ilog = o.log.child({ component: 'command-inbox' });
@@ -48,6 +77,20 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
   let draining: Promise<void> | null = null;
   let catching: Promise<void> | null = null;
   let stopped = false;
+  const refusedSeqs = new Set<number>();
+  const refusedCount: Record<RefusalReason, number> = { STALE_EPOCH: 0, UNKNOWN_EPOCH: 0 };
+
+  function refuse(cmd: AgentCommand, seq: number, leadingEpoch: number): void {
+    if (refusedSeqs.has(seq)) return;
+    refusedSeqs.add(seq);
+    if (refusedSeqs.size > REFUSED_MEMORY) refusedSeqs.delete(refusedSeqs.values().next().value!);
+    const reason: RefusalReason = cmd.epoch < leadingEpoch && o.leaders.elections().some((e) => e.epoch === cmd.epoch && e.seq < seq) ? 'STALE_EPOCH' : 'UNKNOWN_EPOCH';
+    refusedCount[reason]++;
+    const fields = { seq, id: cmd.id, type: cmd.type, agentSeq: cmd.agentSeq, epoch: cmd.epoch, leadingEpoch, reason };
+    if (reason === 'UNKNOWN_EPOCH') ilog.error(fields, 'REFUSED a command of an epoch no election in the log stands behind (forged?)');
+    else ilog.warn(fields, 'refused a command of a deposed leader (its epoch no longer led where it sits in the log)');
+    o.onRefused?.({ reason, command: cmd, seq, leadingEpoch });
+  }
 
   const sub = o.bus.nc.subscribe(subjects.commandsOf(o.agentId), {
     callback: (err, msg) => {
@@ -57,7 +100,17 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
         ilog.warn({ subject: msg.subject, reason: d.error.message }, 'skipped a malformed command');
         return;
       }
-      if (d.event.type === 'LaunchTasks' || d.event.type === 'KillTask') offer(d.event);
+      if (d.event.type !== 'LaunchTasks' && d.event.type !== 'KillTask') return;
+      const latest = o.leaders.latestEpoch();
+      if (latest > 0 && d.event.epoch === latest) offer(d.event);
+      else if (d.event.agentSeq > lastSeq) {
+        // Judged where it sits in the log: the catch-up read gives its sequence.
+        ilog.info({ id: d.event.id, epoch: d.event.epoch, latestEpoch: latest }, 'a command of another epoch than the newest election read; checking it against the log');
+        void o.leaders
+          .refresh()
+          .catch(() => undefined)
+          .then(() => catchUp());
+      }
     },
   });
 
@@ -117,7 +170,11 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
         const e = entry.decoded.event;
         if (e.type === 'LaunchTasks' || e.type === 'KillTask') {
           if (e.agentSeq <= lastSeq) catchupFrom = Math.max(catchupFrom, entry.seq + 1);
-          else offer(e, entry.seq);
+          else {
+            const leading = await o.leaders.epochAt(entry.seq);
+            if (leading > 0 && e.epoch === leading) offer(e, entry.seq);
+            else refuse(e, entry.seq, leading);
+          }
         }
       }
       await drain();
@@ -141,6 +198,7 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
   return {
     position: () => ({ lastCommandSeq: lastSeq, catchupFromSeq: catchupFrom }),
     catchUp,
+    refused: () => ({ ...refusedCount }),
     noteLeaderSeq(seq) {
       if (seq > lastSeq && pending.size === 0 && !draining) void catchUp();
     },

@@ -14,12 +14,14 @@ import { type Bus, append, connectBus } from '../kernel/shell/bus.js';
 import { format, parseResources, scalar } from '../kernel/core/resources.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { type CommandInbox, startCommandInbox } from './command-inbox.js';
-import { type Containerizer, createContainerizer } from './containerizer.js';
+import { startLeaderRecord } from './leader-record.js';
+import { type Containerizer, createContainerizer } from './containerizer/index.js';
 import { detectResources, mergeResources } from './detect-resources.js';
 import { GpuBook } from './gpus.js';
 import { taskCheckStarter } from './health/index.js';
 import { agentFlagsJson } from './http/flags-json.js';
 import { createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
+import { AGENT_REALMS, credentialStore } from '../security/http/index.js';
 import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
@@ -238,12 +240,34 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
 
   const advertisedIp = o.advertiseIp ?? (o.ip === '0.0.0.0' ? (externalIPv4() ?? '127.0.0.1') : o.ip);
   const flags = agentFlagsJson(o, workDir, hostname);
+  // Set once the inbox runs (the HTTP endpoint starts first).
+  let inboxRef: CommandInbox | undefined;
+  if ((o.authenticateHttpReadonly || o.authenticateHttpReadwrite) && o.httpCredentials === null) {
+    throw new Error('--authenticate-http-readonly and --authenticate-http-readwrite need --http-credentials FILE (Mesos\'s JSON: {"credentials":[{"principal":"…","secret":"…"}]})');
+  }
   const http = await startAgentHttp({
     ip: o.ip,
     port: o.port,
     tls: serverTls,
+    auth: {
+      credentials: o.httpCredentials === null ? null : credentialStore(o.httpCredentials),
+      readonly: o.authenticateHttpReadonly,
+      readwrite: o.authenticateHttpReadwrite,
+      frameworks: false,
+      realmNames: AGENT_REALMS,
+    },
     history,
     running: () => runner.running(),
+    metrics: () => {
+      const refused = inboxRef?.refused() ?? { STALE_EPOCH: 0, UNKNOWN_EPOCH: 0 };
+      return {
+        'slave/tasks_running': runner.running().length,
+        'slave/commands_carried_out': inboxRef?.position().lastCommandSeq ?? 0,
+        'slave/commands_refused': refused.STALE_EPOCH + refused.UNKNOWN_EPOCH,
+        'slave/commands_refused_stale_epoch': refused.STALE_EPOCH,
+        'slave/commands_refused_unknown_epoch': refused.UNKNOWN_EPOCH,
+      };
+    },
     log,
     identity: (port) => ({
       id: agentId,
@@ -276,10 +300,14 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   };
   await persist(position);
 
+  // Commands count only from the epoch that led where they sit in the log (fencing).
+  const leaders = startLeaderRecord(bus, log);
+  await leaders.refresh().catch((err: unknown) => log.warn({ err }, 'cannot read the leader record yet; commands wait for it'));
   const inbox: CommandInbox = startCommandInbox({
     bus,
     agentId,
     start: position,
+    leaders,
     log,
     persist,
     handle: async (c: AgentCommand, commit) => {
@@ -289,6 +317,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
       } else await runner.kill(c);
     },
   });
+  inboxRef = inbox;
 
   // Liveness: answer pings; a ping also says how many commands the log holds for us.
   let lastPingAt = Date.now();
@@ -369,6 +398,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
         clearInterval(watchdog);
         pingSub.unsubscribe();
         await inbox.stop();
+        leaders.stop();
         await runner.killAll();
         // Bounded: with NATS gone, what is not in the log by then stays in the durable queue and
         // is delivered when the agent starts again.

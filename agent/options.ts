@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { DEFAULT_PIDS_MAX } from './isolation/cgroups-pids.js';
 import { TlsFiles } from '../security/tls/index.js';
+import { Credential } from '../security/http/index.js';
 
 export const AgentOptions = z.object({
   nats: z.string().min(1),
@@ -42,6 +43,10 @@ export const AgentOptions = z.object({
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
   /** --tls-cert/--tls-key: the HTTP endpoint serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
   tls: TlsFiles.default({}),
+  /** Mesos's agent --http_credentials (parsed) and --authenticate_http_readonly / --authenticate_http_readwrite. */
+  httpCredentials: z.array(Credential).nullable().default(null),
+  authenticateHttpReadonly: z.boolean().default(false),
+  authenticateHttpReadwrite: z.boolean().default(false),
 });
 export type AgentOptions = z.infer<typeof AgentOptions>;
 export type AgentOptionsInput = z.input<typeof AgentOptions>;

@@ -9,7 +9,7 @@
  *  - anything else: TASK_FAILED, REASON_COMMAND_EXECUTOR_FAILED.
  */
 import type { StatusReason, StatusSource, TaskStateName } from '../events/index.js';
-import type { ExitInfo } from './containerizer.js';
+import type { ExitInfo } from './containerizer/index.js';
 
 export interface TerminalStatus {
   readonly state: TaskStateName;

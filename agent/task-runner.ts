@@ -1,7 +1,8 @@
 /**
  * Runs an agent's tasks: each in its own container (sandbox + isolation, supervised so that it
  * outlives the agent), with the Mesos lifecycle TASK_STARTING → TASK_RUNNING → TASK_FINISHED |
- * TASK_FAILED | TASK_KILLED, reasons for what the agent detects (limits, launch failures), and kill
+ * TASK_FAILED | TASK_KILLED (TASK_STARTING once the sandbox and URIs are ready: a fetch that fails
+ * is TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, straight from staging), reasons for what the agent detects (limits, launch failures), and kill
  * = SIGTERM, grace, SIGKILL.
  *
  * Exactly once: a launch command is checkpointed (container.json per task, fsync'ed) before it
@@ -27,8 +28,9 @@ import type { Logger } from 'pino';
 import type { AgentId, EventOf, FrameworkId, GroupExecutor, StatusReason, StatusSource, TaskId, TaskInfo, TaskStateName, TaskStatus } from '../events/index.js';
 import { isTerminal, taskKey } from '../events/index.js';
 import { scalar } from '../kernel/core/resources.js';
+import { secretEnvironment } from './secret-env.js';
 import { type ContainerCheckpoint, readContainerCheckpoints, removeContainerDir, runtimeDirOf, writeContainerCheckpoint } from './container-checkpoint.js';
-import type { Container, Containerizer, ExitInfo, LaunchSpec } from './containerizer.js';
+import type { Container, Containerizer, ExitInfo, LaunchSpec } from './containerizer/index.js';
 import { findSupervisor } from './container-runtime.js';
 import { GpuBook } from './gpus.js';
 import { containerIdFor, statusUuidFor } from './ids.js';
@@ -60,6 +62,8 @@ export interface RunningTask {
   readonly group?: { readonly executor: GroupExecutor; readonly taskIds: readonly TaskId[] };
   /** Its health check and check, while it runs (agent/health). */
   checks?: TaskChecks | undefined;
+  /** Why the master killed it (KillTask.reason/message, e.g. a drain): its TASK_KILLED says so. */
+  killedFor?: { readonly reason: StatusReason; readonly message?: string } | undefined;
 }
 
 export interface RecoverySummary {
@@ -178,6 +182,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         environment: {
           ...portEnvironment(t.ports),
           ...info.command.environment,
+          ...secretEnvironment(info.command.secrets),
           MESOS_TASK_ID: info.taskId,
           MESOS_FRAMEWORK_ID: t.frameworkId,
           MESOS_AGENT_ID: o.agentId,
@@ -253,7 +258,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     const done = container.exited.then(async (exit: ExitInfo) => {
       t.checks?.stop();
       const health = healthKill(t.checks, exit);
-      const term = health ?? terminalFor(exit);
+      const term = health ?? withKillReason(t, terminalFor(exit));
       // Mesos's default executor: when a task of a group fails or is killed, the rest of the group is killed.
       if (t.group !== undefined && (term.state === 'TASK_FAILED' || term.state === 'TASK_KILLED')) killGroup(t);
       await end(t, term.state, term.source, term.reason, term.message, health?.healthy);
@@ -287,7 +292,6 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
    * all are running stops the whole group. Tasks of a plain LAUNCH are each their own set.
    */
   async function runLaunch(list: readonly RunningTask[], users: ReadonlyMap<RunningTask, string | undefined>, isGroup: boolean): Promise<void> {
-    await Promise.all(list.map((t) => report(t, 'TASK_STARTING', 'SOURCE_EXECUTOR', {}, 'starting')));
     const pending = new Set(list);
     /** Stop the set: `culprit` failed (or was killed); the rest are not launched (or are killed if running). */
     const abort = async (culprit: RunningTask, state: TaskStateName, reason: StatusReason, message: string): Promise<void> => {
@@ -304,7 +308,10 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       }
       for (const other of list) if (other.container !== null) killTask(other, graceOf(other));
     };
-    const killedDuringLaunch = (t: RunningTask): Promise<void> => abort(t, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Task was killed during its launch');
+    const killedDuringLaunch = (t: RunningTask): Promise<void> =>
+      t.killedFor === undefined
+        ? abort(t, 'TASK_KILLED', 'REASON_TASK_KILLED_DURING_LAUNCH', 'Task was killed during its launch')
+        : abort(t, 'TASK_KILLED', t.killedFor.reason, `${t.killedFor.message ?? 'Task killed by the master'}; it was killed during its launch`);
 
     // 1. Sandboxes and URIs, for every task before any is spawned.
     for (const t of list) {
@@ -330,13 +337,15 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         fetching.delete(t.containerId);
       }
     }
-    // 2. Spawn.
+    // 2. Spawn. TASK_STARTING only now, as Mesos's executor sends it once the container is
+    // prepared: a task whose sandbox or URIs failed goes from STAGING to TASK_FAILED directly.
     for (const t of list) {
       if (!pending.has(t)) continue;
       if (t.killing) {
         await killedDuringLaunch(t);
         continue;
       }
+      await report(t, 'TASK_STARTING', 'SOURCE_EXECUTOR', {}, 'starting');
       let container: Container;
       try {
         container = await o.containerizer.launch(specOf(t, users.get(t)));
@@ -557,6 +566,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         tlog.info({ taskId: cmd.taskId }, 'kill for a task this agent does not run; ignored');
         return;
       }
+      if (cmd.reason !== undefined && !t.killing) t.killedFor = { reason: cmd.reason, ...(cmd.message !== undefined ? { message: cmd.message } : {}) };
       killTask(t, graceOf(t, cmd.gracePeriodMs));
     },
     running: () => [...tasks.values()].filter((t) => !isTerminal(t.state)),
@@ -572,6 +582,12 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       return [...out.values()];
     },
   };
+}
+
+/** A TASK_KILLED of a task the master killed for a reason (a drain) carries that reason and message. */
+function withKillReason(t: RunningTask, term: TerminalStatus): TerminalStatus {
+  if (term.state !== 'TASK_KILLED' || t.killedFor === undefined) return term;
+  return { ...term, reason: t.killedFor.reason, message: `${t.killedFor.message ?? 'Task killed by the master'}; ${term.message}` };
 }
 
 /** A task refused before it got a sandbox (an id that cannot name a directory). */

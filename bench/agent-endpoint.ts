@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentId, FrameworkId, TaskId, TaskInfo } from '../events/index.js';
 import { asAgentId } from '../events/index.js';
-import { type Container, createContainerizer } from '../agent/containerizer.js';
+import { type Container, createContainerizer } from '../agent/containerizer/index.js';
 import { commandProbe } from '../agent/health/command-probe.js';
 import { httpProbe } from '../agent/health/http-probe.js';
 import type { Probe } from '../agent/health/probe.js';

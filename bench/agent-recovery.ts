@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNatsServer } from '../cli/nats-server.js';
+import { startNatsServer } from '../cli/nats/index.js';
 import { type AgentId, SCHEMA_VERSION, type TaskStatus } from '../events/index.js';
 import { startMaster } from '../kernel/shell/master/index.js';
 import { subscribe } from '../frameworks/sdk/index.js';

@@ -1,7 +1,7 @@
 /** What the numbers were measured on. */
 import { execFileSync } from 'node:child_process';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { findNatsServer, natsServerVersion, projectRoot } from '../cli/nats-server.js';
+import { findNatsServer, natsServerVersion, projectRoot } from '../cli/nats/index.js';
 
 export interface MachineInfo {
   readonly cpuModel: string;

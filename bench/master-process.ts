@@ -75,7 +75,7 @@ function hookExit(): void {
   hooked = true;
   process.on('exit', killChildren);
   // Interrupted (Ctrl-C, timeout): kill the masters, then exit, which runs every other exit hook
-  // (cli/nats-server.ts kills its servers there). A master told by signal or by the IPC channel
+  // (cli/nats/ kills its servers there). A master told by signal or by the IPC channel
   // to stop may take long to stop while it is busy, so they are not asked.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(sig, () => {

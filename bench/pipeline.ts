@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { type LocalCa, httpGet, makeLocalCa } from '../security/tls/index.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { type RunningNatsServer, startNatsServer } from '../cli/nats-server.js';
+import { type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
 import { type Offer, type Scheduler, subscribe } from '../frameworks/sdk/index.js';
 import { type Bus, connectBus } from '../kernel/shell/bus.js';

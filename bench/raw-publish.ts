@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer } from '../cli/nats-server.js';
+import { startNatsServer } from '../cli/nats/index.js';
 import { STREAM_NAME, SCHEMA_VERSION, encode } from '../events/index.js';
 import { type Bus, connectBus, ensureStream } from '../kernel/shell/bus.js';
 import { silentLogger } from './log.js';

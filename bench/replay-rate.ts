@@ -18,7 +18,7 @@
  * the rest), as `mesos replay state --at` does: p50, p99 and max.
  */
 import { pino } from 'pino';
-import { startNatsServer } from '../cli/nats-server.js';
+import { startNatsServer } from '../cli/nats/index.js';
 import { ClusterEvent, CodecError, type Decoded, subjectFor, upcast } from '../events/index.js';
 import { type Bus, connectBus, ensureStream, headSeq, readLog } from '../kernel/shell/bus.js';
 import { openSnapshotStore } from '../kernel/shell/master/snapshots.js';

@@ -7,7 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AGENTS_PER_FRAMEWORK, DECLINE_CHURN_PER_SECOND, defaultFailoverOptions, parseClusterSize, runFailover, ttlMs } from './failover/index.js';
 import { defaultAgentBenchOptions, runAgentBench } from './agent-endpoint.js';
+import { type ChaosFailoverOptions, defaultChaosFailoverOptions, runChaosFailover } from './chaos-failover.js';
 import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
+import { type DeclinesBenchOptions, defaultDeclinesBenchOptions, runDeclinesBench } from './declines.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
@@ -17,8 +19,9 @@ import { startBackgroundMeter } from './proc.js';
 import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
+import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'agent', 'recovery', 'replay', 'allocator'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -32,9 +35,12 @@ const rp = defaultReplayOptions();
 const rc = defaultRecoveryBenchOptions();
 
 const al = defaultAllocatorBenchOptions();
+const cf = defaultChaosFailoverOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [allocator] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [agent] [recovery] [replay] [allocator] [options]
+const dc = defaultDeclinesBenchOptions();
+
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -44,6 +50,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   failover   kill -9 the leading master (real processes) N times: time until the new leader's
              first offer is in the log, over long histories and large clusters; cold start of a
              replacement master (from a snapshot)
+  chaos-failover (only when named) \`mesos dev\` (3 masters, 3 NATS nodes, 3 agents) as a real
+             process, N SIGKILLs of the leading master under the \`mesos chaos\` workload: leader
+             loss → new leader and → first offer (p50/p99/max), tasks lost and duplicated, verify
   agent      (only when named) one health check round (command in a container, HTTP, TCP), and
              the agent's /state and /monitor/statistics with many running containers
   recovery   (only when named) the agent's durable status queue (updates/s, fsync'ed), the launch
@@ -51,8 +60,13 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              all are re-attached
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
+  httpauth   (only when named) what HTTP authentication and the ACLs cost: requests/s of the HTTP
+             shell without and with Basic required (and with a view-filtered state), Basic checks/s,
+             ACL decisions/s, the view filter over a large projection
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
+  declines   (only when named) the log's growth while one framework declines every offer with
+             refuse_seconds 0: events/s, offers/s, offers per agent per allocation interval
 
 Options:
   --json FILE          also write the results (with machine info) as JSON to FILE; for allocator,
@@ -93,6 +107,10 @@ Options:
   --master-heap-mb MB  node --max-old-space-size of the masters (default: node's)
   --budget-min M       stop killing in a configuration after M minutes (default ${fa.budgetMs / 60_000}); the kills done are reported
   --no-probe           skip timing the takeover's work in this process at the large sizes
+  chaos-failover:
+  --kills N            leader kills (default ${cf.kills})
+  --masters N          masters (default ${cf.masters})
+  --chaos-every S      seconds between kills, after the cluster has recovered (default ${cf.everyMs / 1000})
   agent:
   --rounds N           check rounds of each kind per run (default ${ag.rounds})
   --containers N       sleeping containers behind the endpoint (default ${ag.containers})
@@ -108,6 +126,11 @@ Options:
   --roles R            roles the frameworks are spread over (default ${al.roles}: all in '*')
   --cycles N           timed cycles (default by size: 200 at 500 agents, 20 from 5,000)
   --rounds N           decline: rounds of declining everything (default ${al.rounds})
+  declines:
+  --agents K           emulated agents (default ${dc.agents}); --runs N (default ${dc.runs})
+  --seconds S          measured seconds per run (default ${dc.seconds})
+  --interval-ms MS     the master's allocation interval (default ${dc.allocationIntervalMs})
+  --refuse-seconds S   the decliner's filter (default ${dc.refuseSeconds})
   -h, --help           this text
 
 Examples:
@@ -115,6 +138,7 @@ Examples:
   npm run bench -- fold --events 2000000 --json bench/results/fold.json
   npm run bench -- pipeline --tasks 50000 --agents 20
   npm run bench -- failover --history 10000 --clusters none --kills 5
+  npm run bench -- chaos-failover --kills 20
   npm run bench -- replay --events 1000000 --json bench/results/replay.json
 `;
 
@@ -173,6 +197,9 @@ async function main(argv: string[]): Promise<number> {
         requests: { type: 'string' },
         'agent-tasks': { type: 'string' },
         isolation: { type: 'string' },
+        'chaos-every': { type: 'string' },
+        seconds: { type: 'string' },
+        'interval-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -193,6 +220,9 @@ async function main(argv: string[]): Promise<number> {
   let agentOpts = ag;
   let replayOpts = rp;
   let recoveryOpts = rc;
+  let chaosOpts: ChaosFailoverOptions = cf;
+  let declinesOpts: DeclinesBenchOptions = dc;
+  let httpAuthOpts = defaultHttpAuthBenchOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -270,7 +300,24 @@ async function main(argv: string[]): Promise<number> {
       requests: count('requests', v.requests) ?? ag.requests,
       runs: runs ?? ag.runs,
     };
+    const chaosEvery = v['chaos-every'] === undefined ? undefined : Number(v['chaos-every']);
+    if (chaosEvery !== undefined && !(Number.isFinite(chaosEvery) && chaosEvery >= 0)) throw new UsageError('--chaos-every must be a number of seconds >= 0');
+    chaosOpts = {
+      ...cf,
+      kills: count('kills', v.kills) ?? cf.kills,
+      masters: count('masters', v.masters, 2) ?? cf.masters,
+      everyMs: chaosEvery !== undefined ? chaosEvery * 1000 : cf.everyMs,
+      seed: count('seed', v.seed, 0) ?? cf.seed,
+    };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
+    declinesOpts = {
+      agents: count('agents', v.agents) ?? dc.agents,
+      seconds: count('seconds', v.seconds) ?? dc.seconds,
+      runs: runs ?? dc.runs,
+      allocationIntervalMs: count('interval-ms', v['interval-ms'], 10) ?? dc.allocationIntervalMs,
+      refuseSeconds: refuse ?? dc.refuseSeconds,
+    };
+    httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -323,13 +370,19 @@ async function main(argv: string[]): Promise<number> {
             ? await runPublish(publishOpts, ctx)
             : name === 'failover'
               ? await runFailover(failoverOpts, ctx)
+              : name === 'chaos-failover'
+                ? await runChaosFailover(chaosOpts, ctx)
               : name === 'agent'
                 ? await runAgentBench(agentOpts, ctx)
                 : name === 'recovery'
                   ? await runRecoveryBench(recoveryOpts, ctx)
                   : name === 'replay'
                     ? await runReplay(replayOpts, ctx)
-                    : await runPipeline(pipelineOpts, ctx);
+                    : name === 'declines'
+                      ? await runDeclinesBench(declinesOpts, ctx)
+                      : name === 'httpauth'
+                        ? await runHttpAuthBench(httpAuthOpts, ctx)
+                      : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
       const r: BenchResult = {

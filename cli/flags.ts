@@ -121,6 +121,9 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     const eq = arg.indexOf('=');
     let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     let raw: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    // Mesos spells its flags with underscores (--authenticate_http_readwrite): the same flag here.
+    const dashed = name.replace(/_/g, '-');
+    if (!byName.has(name) && dashed !== name && (byName.has(dashed) || byName.has(dashed.replace(/^no-/, '')))) name = dashed;
     let spec = byName.get(name);
     if (spec === undefined && name.startsWith('no-') && byName.get(name.slice(3))?.type === 'bool' && raw === undefined) {
       name = name.slice(3);

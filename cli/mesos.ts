@@ -4,6 +4,7 @@
  * (quota, weights, roles, reserve, drain, agent, maintenance) and replay.
  */
 import { runAgent, agentFlags } from './commands/agent.js';
+import { chaosFlags, runChaosCommand } from './commands/chaos.js';
 import { devFlags, runDev } from './commands/dev.js';
 import { executeFlags, runExecuteCommand } from './commands/execute.js';
 import { masterFlags, runMaster } from './commands/master.js';
@@ -29,6 +30,12 @@ const COMMANDS: readonly Command[] = [
     summary: 'Start a local cluster: nats-server with JetStream, a master and N agents. Ctrl-C stops everything.',
     flags: devFlags,
     run: runDev,
+  },
+  {
+    name: 'chaos',
+    summary: 'Attack a running `mesos dev`: kill or freeze masters, agents and NATS nodes while a workload runs; verify the log; print the verdict.',
+    flags: chaosFlags,
+    run: runChaosCommand,
   },
   { name: 'master', summary: 'Run a master: fold the cluster log, lead when elected, serve the HTTP API.', flags: masterFlags, run: runMaster },
   { name: 'agent', summary: "Run an agent: announce this machine's resources and run the tasks it is sent.", flags: agentFlags, run: runAgent },

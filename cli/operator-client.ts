@@ -4,6 +4,13 @@
  * what the master answered. Works against any Mesos-compatible master.
  */
 import { request } from 'node:http';
+import { basicHeader } from '../security/http/index.js';
+
+/** HTTP Basic credentials for the master (Mesos's principal and secret). */
+export interface ClientAuth {
+  readonly principal: string;
+  readonly secret: string;
+}
 
 export class OperatorError extends Error {
   override readonly name = 'OperatorError';
@@ -22,11 +29,20 @@ export interface OperatorReply {
   readonly json: unknown;
 }
 
-function post(url: URL, body: string, timeoutMs: number): Promise<{ status: number; location: string | undefined; body: string }> {
+function post(url: URL, body: string, timeoutMs: number, auth: ClientAuth | undefined): Promise<{ status: number; location: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) }, timeout: timeoutMs },
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          ...(auth !== undefined ? { Authorization: basicHeader(auth.principal, auth.secret) } : {}),
+        },
+        timeout: timeoutMs,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -41,7 +57,7 @@ function post(url: URL, body: string, timeoutMs: number): Promise<{ status: numb
 }
 
 /** Send a call; throws OperatorError unless the master answers 2xx. */
-export async function operatorCall(master: string, call: Record<string, unknown>, timeoutMs = 30_000): Promise<OperatorReply> {
+export async function operatorCall(master: string, call: Record<string, unknown>, timeoutMs = 30_000, auth?: ClientAuth): Promise<OperatorReply> {
   let url: URL;
   try {
     url = new URL('/api/v1', master.includes('://') ? master : `http://${master}`);
@@ -50,10 +66,16 @@ export async function operatorCall(master: string, call: Record<string, unknown>
   }
   const body = JSON.stringify(call);
   for (let hop = 0; hop < 4; hop++) {
-    const r = await post(url, body, timeoutMs);
+    const r = await post(url, body, timeoutMs, auth);
     if (r.status === 307 && r.location !== undefined) {
       url = new URL(r.location.startsWith('//') ? `${url.protocol}${r.location}` : r.location, url);
       continue;
+    }
+    if (r.status === 401) {
+      throw new OperatorError(
+        401,
+        `the master answered 401: ${r.body.trim() || 'authentication required'}${auth === undefined ? ' (give --credential FILE, e.g. the credentials/http.json `mesos dev` writes, or --principal and --secret; or set MESOS_CREDENTIAL)' : ''}`,
+      );
     }
     if (r.status < 200 || r.status >= 300) throw new OperatorError(r.status, `the master answered ${r.status}: ${r.body.trim() || '(no body)'}`);
     let json: unknown;

@@ -42,6 +42,7 @@ import {
   UnavailabilitySchema,
 } from './maintenance.js';
 import { DemandUnmet, ResourcesRequested } from './demand.js';
+import { SecretEnvironment } from './secrets.js';
 
 import { decision, either, envelope, SCHEMA_VERSION } from './envelope.js';
 
@@ -80,6 +81,12 @@ export const CommandInfo = z.object({
   environment: z.record(z.string(), z.string()).optional(),
   user: z.string().min(1).optional(),
   uris: z.array(CommandUri).max(256).optional(),
+  /**
+   * Environment variables whose values are secrets (Mesos's `Environment.Variable` of type SECRET
+   * with a `Secret` of type VALUE): set in the task's environment by the agent, masked wherever a
+   * command is shown (events/secrets.ts). A name here wins over the same name in `environment`.
+   */
+  secrets: SecretEnvironment.optional(),
 });
 export type CommandInfo = z.infer<typeof CommandInfo>;
 
@@ -257,6 +264,11 @@ export const FrameworkSubscribed = z.object({
   info: FrameworkInfo,
   /** Roles it wants no offers for yet (Mesos's subscribe.suppressed_roles). */
   suppressedRoles: z.array(RoleName).optional(),
+  /**
+   * The HTTP principal the master authenticated for this SUBSCRIBE (HTTP Basic), when there was
+   * one. The first one recorded for a framework is the only principal that may subscribe it again.
+   */
+  authenticatedPrincipal: z.string().min(1).optional(),
 });
 
 /**
@@ -380,6 +392,12 @@ export const AcceptRefused = z.object({
   frameworkId: FrameworkId,
   /** The id of the OffersAccepted event that was refused. */
   acceptId: z.string(),
+  /**
+   * Present when only this operation of the accept was dropped (one task of a LAUNCH, a whole
+   * LAUNCH_GROUP, a RESERVE/UNRESERVE/CREATE/DESTROY); the accept's other operations went ahead.
+   * Absent: the whole accept was refused (invalid offers, framework or agent).
+   */
+  operation: z.number().int().nonnegative().optional(),
   code: AcceptRefusalCode,
   message: z.string(),
   offerIds: z.array(OfferId),
@@ -410,7 +428,10 @@ export const KillTask = z.object({
   frameworkId: FrameworkId,
   taskId: TaskId,
   gracePeriodMs: z.number().int().nonnegative().optional(),
+  /** Why the master kills it (e.g. REASON_AGENT_DRAINING): the agent reports its TASK_KILLED with it. */
   reason: StatusReason.optional(),
+  /** The message for that TASK_KILLED (e.g. which drain killed it). */
+  message: z.string().optional(),
 });
 
 export const AgentRemoved = z.object({

@@ -2,6 +2,11 @@
  * The cluster log's stream definition, in one place. One stream holds every event, so there is
  * one total order. History is kept (no age limit): it is the audit trail. The duplicate window
  * absorbs re-sends of the same `Nats-Msg-Id` (an outbox command sent twice across a failover).
+ *
+ * Nothing may be taken out of it: `deny_delete` (no message deleted through the API) and
+ * `deny_purge` (no purge). nats-server never lets a stream update cancel either, so once set they
+ * hold for the stream's life; only deleting the whole stream remains, which credentials reserve to
+ * the admin and which every master notices (kernel/shell/master/log-guard.ts).
  */
 // Types only: events/ (and the pure kernel core above it) loads no NATS code; the values below are
 // the JetStream API's own strings for these enums.
@@ -43,5 +48,7 @@ export function streamConfig(o: StreamOptions = defaultStreamOptions()): Partial
     duplicate_window: o.duplicateWindowMs * 1_000_000,
     num_replicas: o.replicas,
     allow_direct: true,
+    deny_delete: true,
+    deny_purge: true,
   };
 }

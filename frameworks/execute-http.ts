@@ -1,7 +1,8 @@
 /**
  * `mesos execute --master HOST:PORT`: the same one-task framework as `mesos execute --nats`, but
  * speaking the Apache Mesos v1 scheduler HTTP API, as Mesos's own `mesos-execute` does. It works
- * against this project's master or any Mesos-compatible one.
+ * against this project's master or any Mesos-compatible one. It sends a REQUEST with the task's
+ * resources first, so its demand is recorded while no offer holds the task.
  */
 import { isTerminal, type TaskStateName } from '../events/index.js';
 import { contains, format, parseResources } from '../kernel/core/resources.js';
@@ -10,14 +11,21 @@ import { MesosResource, parseMessage } from '../kernel/shell/scheduler-api/wire.
 import type { Resources } from '../events/index.js';
 import type { ExecuteTask } from './execute.js';
 import { V1SchedulerClient } from './http/client.js';
+import { basicHeader } from '../security/http/index.js';
 
 export interface ExecuteHttpOptions extends ExecuteTask {
   readonly master: string;
+  /** HTTP Basic credentials for a master that authenticates frameworks (mesos-execute's --principal/--secret). */
+  readonly credential?: { readonly principal: string; readonly secret: string };
 }
 
 export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
   const wanted = parseResources(o.resources);
-  const client = new V1SchedulerClient(o.master, o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {});
+  const client = new V1SchedulerClient(
+    o.master,
+    o.credential !== undefined ? basicHeader(o.credential.principal, o.credential.secret) : undefined,
+    o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {},
+  );
   const sub = await client.subscribe({
     user: o.user ?? process.env.USER ?? 'root',
     name: `${o.name} (mesos execute)`,
@@ -25,6 +33,12 @@ export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
     capabilities: [{ type: 'MULTI_ROLE' }, { type: 'TASK_KILLING_STATE' }],
   });
   o.out(`Subscribed with ID ${sub.frameworkId}`);
+  // State what it waits for (Mesos's REQUEST), so that the master can record why it stays unmet
+  // (`mesos replay why-pending`); launching the task meets it. A master that ignores REQUEST (Mesos's
+  // allocator does) changes nothing.
+  await client
+    .call('REQUEST', { request: { requests: [{ resources: resourcesToMesos(wanted, o.role) }] } })
+    .catch(() => undefined);
   let launchedOn: string | undefined;
   let code: number | undefined;
   const deadline = o.timeoutMs !== null ? setTimeout(() => {

@@ -1,13 +1,15 @@
 /**
  * `mesos execute`: launch one command task and follow it, as Apache Mesos's `mesos-execute` does.
  * Prints each state change, acknowledges every update, exits 0 on TASK_FINISHED and 1 otherwise
- * (printing the state, reason and message), then tears the framework down.
+ * (printing the state, reason and message), then tears the framework down. While it waits for an
+ * offer that holds the task, the task is the framework's recorded demand (so `mesos replay
+ * why-pending` can say why it waits).
  */
 import type { Logger } from 'pino';
 import { filter, firstValueFrom, Subscription } from 'rxjs';
 import { isTerminal, type TaskStatus } from '../events/index.js';
 import { contains, format, parseResources } from '../kernel/core/resources.js';
-import { type Offer, type Scheduler, subscribe } from './sdk/index.js';
+import { type Offer, placeTask, type Scheduler, subscribe } from './sdk/index.js';
 
 /** What `mesos execute` runs, whichever way it reaches the master. */
 export interface ExecuteTask {
@@ -63,34 +65,40 @@ export async function runExecute(o: ExecuteOptions): Promise<number> {
     o.signal?.addEventListener('abort', () => resolve('aborted'), { once: true });
   });
 
+  // The task is placed by the SDK (placeTask), which states it as the framework's demand until an
+  // offer holds it: `mesos replay why-pending` can then say why it waits (e.g. no agent is big enough).
+  const placing = new AbortController();
   subs.add(
     sched.offers$.subscribe((offer) => {
-      if (launched !== undefined || !contains(offer.resources, wanted)) {
-        void sched.decline([offer.id], launched !== undefined ? 3600 : 5).catch(() => undefined);
-        return;
-      }
-      launched = offer;
-      void sched
-        .accept(
-          [offer.id],
-          [
-            {
-              taskId: o.name,
-              name: o.name,
-              agentId: offer.agentId,
-              resources: wanted,
-              command: o.command,
-              ...(o.killGracePeriodMs !== undefined ? { killGracePeriodMs: o.killGracePeriodMs } : {}),
-            },
-          ],
-        )
-        .then(() => o.out(`Submitted task '${o.name}' to agent '${offer.agentId}' (${offer.hostname}) with ${format(wanted)}`))
-        .catch((err: unknown) => o.out(`Failed to submit the task: ${(err as Error).message}`));
+      if (launched === undefined && contains(offer.resources, wanted)) return; // placeTask takes it
+      void sched.decline([offer.id], launched !== undefined ? 3600 : 5).catch(() => undefined);
     }),
+  );
+  void placeTask(
+    sched,
+    {
+      taskId: o.name,
+      name: o.name,
+      resources: wanted,
+      command: o.command,
+      ...(o.killGracePeriodMs !== undefined ? { killGracePeriodMs: o.killGracePeriodMs } : {}),
+    },
+    { role: o.role, signal: placing.signal },
+  ).then(
+    (offer) => {
+      launched = offer;
+      o.out(`Submitted task '${o.name}' to agent '${offer.agentId}' (${offer.hostname}) with ${format(wanted)}`);
+      const rest = sched.outstandingOffers().map((x) => x.id);
+      if (rest.length > 0) void sched.decline(rest, 3600).catch(() => undefined);
+    },
+    (err: unknown) => {
+      if (!placing.signal.aborted) o.out(`Failed to submit the task: ${(err as Error).message}`);
+    },
   );
 
   const result = await terminal;
   if (timer) clearTimeout(timer);
+  placing.abort(new Error('mesos execute is done'));
   let code: number;
   if (result === 'timeout') {
     o.out(`No offer with ${format(wanted)} arrived within ${(o.timeoutMs ?? 0) / 1000}s; is any agent big enough?`);

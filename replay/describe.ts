@@ -41,7 +41,9 @@ export function describe(e: ClusterEvent): string {
     case 'OffersDeclined':
       return `${e.frameworkId} declines ${list(e.offerIds)}; ${secs(e.filters.refuseSeconds)}`;
     case 'AcceptRefused':
-      return `accept ${e.acceptId} of ${e.frameworkId} refused: ${e.code} (${e.message})`;
+      return e.operation === undefined
+        ? `accept ${e.acceptId} of ${e.frameworkId} refused: ${e.code} (${e.message})`
+        : `operation ${e.operation} of accept ${e.acceptId} of ${e.frameworkId} dropped${e.tasks.length > 0 ? ` (tasks ${list(e.tasks.map((t) => t.taskId))})` : ''}: ${e.code} (${e.message}); the rest went ahead`;
     case 'LaunchTasks':
       return `command #${e.agentSeq} to agent ${e.agentId}: launch ${list(e.tasks.map((t) => t.taskId))} of ${e.frameworkId}${e.executor ? ` under executor ${e.executor.executorId}` : ''}`;
     case 'KillTask':

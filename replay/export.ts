@@ -16,7 +16,7 @@
  * of the stream would, so a raw export replays like the log it came from.
  */
 import { readFile } from 'node:fs/promises';
-import { type ClusterEvent, decode, epochOf, operationTasks } from '../events/index.js';
+import { type ClusterEvent, decode, epochOf, operationTasks, secretMaskingReplacer } from '../events/index.js';
 import { describe } from './describe.js';
 import { ReplayError } from './errors.js';
 import type { Entry } from './entry.js';
@@ -41,11 +41,13 @@ function stored(data: Uint8Array): { data: unknown } | { text: string } | { base
   }
 }
 
-export function jsonlLine(e: Entry, o: { raw?: boolean } = {}): string {
+/** `maskSecrets`: secret environments masked (what `mesos replay` shows; golden logs keep the log as stored). */
+export function jsonlLine(e: Entry, o: { raw?: boolean; maskSecrets?: boolean } = {}): string {
   const head = { seq: e.seq, subject: e.subject, storedAt: e.storedAt };
-  if (!e.decoded.ok) return JSON.stringify({ ...head, malformed: { code: e.decoded.error.code, message: e.decoded.error.message }, ...stored(e.data) });
-  if (o.raw === true) return JSON.stringify({ ...head, ...stored(e.data) });
-  return JSON.stringify({ ...head, event: e.decoded.event });
+  const replacer = o.maskSecrets === true ? secretMaskingReplacer : undefined;
+  if (!e.decoded.ok) return JSON.stringify({ ...head, malformed: { code: e.decoded.error.code, message: e.decoded.error.message }, ...stored(e.data) }, replacer);
+  if (o.raw === true) return JSON.stringify({ ...head, ...stored(e.data) }, replacer);
+  return JSON.stringify({ ...head, event: e.decoded.event }, replacer);
 }
 
 export const CSV_COLUMNS = ['seq', 'stored_at', 'subject', 'type', 'schema_version', 'time', 'epoch', 'agent_id', 'framework_id', 'task_id', 'state', 'summary', 'event'] as const;
@@ -105,11 +107,12 @@ export function idsOf(e: ClusterEvent): { agentId?: string; frameworkId?: string
   }
 }
 
-export function csvLine(e: Entry): string {
+export function csvLine(e: Entry, o: { maskSecrets?: boolean } = {}): string {
   const at = new Date(e.storedAt).toISOString();
+  const replacer = o.maskSecrets === true ? secretMaskingReplacer : undefined;
   if (!e.decoded.ok) {
     const raw = stored(e.data);
-    const body = 'data' in raw ? JSON.stringify(raw.data) : 'text' in raw ? raw.text : raw.base64;
+    const body = 'data' in raw ? JSON.stringify(raw.data, replacer) : 'text' in raw ? raw.text : raw.base64;
     return [e.seq, at, e.subject, '', '', '', '', '', '', '', '', `malformed: ${e.decoded.error.code}: ${e.decoded.error.message}`, body].map(csvField).join(',');
   }
   const ev = e.decoded.event;
@@ -127,7 +130,7 @@ export function csvLine(e: Entry): string {
     ids.taskId,
     ids.state,
     describe(ev),
-    JSON.stringify(ev),
+    JSON.stringify(ev, replacer),
   ]
     .map(csvField)
     .join(',');

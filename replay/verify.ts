@@ -18,6 +18,20 @@
  *   is live and still awaits it); updates of a removed framework need none. With
  *   `quiescent`, pending ones count too.
  * - NOT_TERMINAL (with `quiescent`): every task is terminal.
+ *
+ * Provenance (a forged event that got into the log is found):
+ * - UNBACKED_LAUNCH: every launch command that took effect is one the fold owed — an accepted
+ *   offer's launch, exactly as the fold drafted it (same id, agent, agentSeq, framework, tasks and
+ *   their commands) — or a repeat of one; a launch no accept stands behind, or one that changes
+ *   what was accepted, is flagged.
+ * - NOT_LEASE_HOLDER: every decision carries the epoch of the election in force where it sits. A
+ *   decision of an epoch no LeaderElected stands behind (higher than the current one, or one never
+ *   elected) is flagged; one of a deposed epoch only if it comes later than `staleGraceMs` after the
+ *   election that deposed it (a late write in flight when the lead changed hands is expected).
+ * - STATUS_FROM_STRANGER: every status update about a task comes from the agent the task was
+ *   launched on (the agent named by the subject it was appended on, `cl.agent.<id>.status.*`).
+ * - SEQUENCE_GAP: the log starts at sequence 1 and no sequence is missing (a purge, a deleted
+ *   message, a truncated export).
  */
 import { serialize } from 'node:v8';
 import type { AgentId, ClusterEvent, Resources, TaskKey, TaskStateName } from '../events/index.js';
@@ -37,7 +51,11 @@ export type InvariantName =
   | 'LAUNCH_NOT_DELIVERED'
   | 'STALE_EPOCH_EFFECT'
   | 'UNACKNOWLEDGED'
-  | 'NOT_TERMINAL';
+  | 'NOT_TERMINAL'
+  | 'UNBACKED_LAUNCH'
+  | 'NOT_LEASE_HOLDER'
+  | 'STATUS_FROM_STRANGER'
+  | 'SEQUENCE_GAP';
 
 export const INVARIANTS: readonly InvariantName[] = [
   'OVER_COMMIT',
@@ -48,7 +66,35 @@ export const INVARIANTS: readonly InvariantName[] = [
   'STALE_EPOCH_EFFECT',
   'UNACKNOWLEDGED',
   'NOT_TERMINAL',
+  'UNBACKED_LAUNCH',
+  'NOT_LEASE_HOLDER',
+  'STATUS_FROM_STRANGER',
+  'SEQUENCE_GAP',
 ];
+
+/** Where an entry sits in the log, besides its sequence (what a source knows of it). */
+export interface EntryMeta {
+  /** The subject it was appended on. */
+  readonly subject?: string;
+  /** When the log stored it (ms since the epoch; 0 or absent: unknown). */
+  readonly storedAt?: number;
+}
+
+/** A JSON text with object keys sorted, so that two equal values compare equal whatever their key order. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
+/**
+ * What a launch command must match of the launch the fold drafted: where it goes, in which order,
+ * for whom, and what it runs. (`role` is left out: older builds did not write it, and the agent
+ * does not act on it.)
+ */
+function launchBody(e: Record<string, unknown>): string {
+  return canonicalJson([e.id, e.agentId, e.agentSeq, e.frameworkId, e.framework, e.executor ?? null, e.tasks]);
+}
 
 export interface Violation {
   readonly invariant: InvariantName;
@@ -87,6 +133,8 @@ export interface VerifyOptions {
   readonly evolve?: (s: State, e: ClusterEvent) => State;
   /** Compare the whole state around this many stale decisions (then a cheaper summary; default 100). */
   readonly fullStaleChecks?: number;
+  /** A deposed leader's decision may land this long after the election that deposed it (default 30 s). */
+  readonly staleGraceMs?: number;
 }
 
 interface TaskTrack {
@@ -157,6 +205,14 @@ export class Verifier {
   private events = 0;
   private lastSeq = 0;
   private lastTime = 0;
+  /** The next sequence expected (gaps). */
+  private nextSeq = 1;
+  /** Launches the fold drafted for accepts, not yet seen sent: id → body. */
+  private readonly drafted = new Map<string, string>();
+  /** Launch ids seen sent as drafted (a repeat of one is not a forgery). */
+  private readonly launchesSent = new Set<string>();
+  /** Every election that raised the epoch: epoch → when it was stored, and when the next one deposed it. */
+  private readonly elections = new Map<number, { at: number; endedAt?: number }>();
   private readonly evolve: (s: State, e: ClusterEvent) => State;
 
   constructor(private readonly o: VerifyOptions = {}) {
@@ -181,16 +237,38 @@ export class Verifier {
     if (this.violations.length < (this.o.maxViolations ?? 50)) this.violations.push(v);
   }
 
-  feed(seq: number, e: ClusterEvent): void {
+  /** An entry that is not an event (malformed): only its place in the sequence is checked. */
+  skip(seq: number): void {
+    this.sequence(seq);
+    this.lastSeq = seq;
+  }
+
+  private sequence(seq: number): void {
+    if (seq > this.nextSeq) {
+      this.violate({
+        invariant: 'SEQUENCE_GAP',
+        seq,
+        message: seq - 1 === this.nextSeq ? `sequence ${this.nextSeq} is missing from the log` : `sequences ${this.nextSeq}..${seq - 1} are missing from the log (${seq - this.nextSeq} messages)`,
+        related: [],
+      });
+    }
+    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
+  }
+
+  feed(seq: number, e: ClusterEvent, meta: EntryMeta = {}): void {
+    this.sequence(seq);
     this.events++;
     this.lastSeq = seq;
     if (e.time > this.lastTime) this.lastTime = e.time;
     const before = this.state;
+    // The fold updates the state in place: what is needed of it from before is read now.
+    const epochBefore = before.epoch;
     const epoch = epochOf(e);
     const effective = epoch === undefined || (e.type === 'LeaderElected' ? e.epoch > before.epoch : epoch === before.epoch);
     const owed = e.type === 'LaunchTasks' && before.outbox.get(e.id)?.type === 'LaunchTasks';
 
     // --- before folding: what the event claims, against the state it meets
+    this.provenance(seq, e, before, effective, meta);
     if (e.type === 'LaunchTasks') {
       for (const info of e.tasks) {
         const k = taskKey(e.frameworkId, info.taskId);
@@ -271,6 +349,73 @@ export class Verifier {
       }
     }
     if (e.type === 'OffersCreated' && effective) this.offeredTwice(seq, e, after);
+    if (e.type === 'OffersAccepted') {
+      // The launches this accept owes, as drafted: what a launch command must be to be backed by it.
+      for (let i = 0; ; i++) {
+        const id = i === 0 ? `launch-${e.id}` : `launch-${e.id}-${i}`;
+        const d = after.outbox.get(id);
+        if (d?.type !== 'LaunchTasks') break;
+        if (!this.drafted.has(id) && !this.launchesSent.has(id)) this.drafted.set(id, launchBody(d as unknown as Record<string, unknown>));
+      }
+    }
+    if (e.type === 'LeaderElected' && effective) {
+      const at = meta.storedAt !== undefined && meta.storedAt > 0 ? meta.storedAt : e.time;
+      const prev = this.elections.get(epochBefore);
+      if (prev !== undefined) prev.endedAt = at;
+      this.elections.set(e.epoch, { at });
+    }
+  }
+
+  /** Who may have appended this event, by its epoch, its subject and what it claims. */
+  private provenance(seq: number, e: ClusterEvent, before: State, effective: boolean, meta: EntryMeta): void {
+    const epoch = epochOf(e);
+    if (epoch !== undefined && e.type !== 'LeaderElected' && !effective) {
+      const elected = this.elections.get(epoch);
+      if (epoch > before.epoch || elected === undefined) {
+        this.violate({ invariant: 'NOT_LEASE_HOLDER', seq, message: `${e.type} ${e.id} carries epoch ${epoch}, which no LeaderElected in the log stands behind (epoch ${before.epoch} leads)`, related: [] });
+      } else {
+        const at = meta.storedAt !== undefined && meta.storedAt > 0 ? meta.storedAt : e.time;
+        const late = elected.endedAt !== undefined ? at - elected.endedAt : 0;
+        if (late > (this.o.staleGraceMs ?? 30_000)) {
+          this.violate({
+            invariant: 'NOT_LEASE_HOLDER',
+            seq,
+            message: `${e.type} ${e.id} of epoch ${epoch} came ${Math.round(late / 1000)} s after that leader was deposed (epoch ${before.epoch} leads): not a late write in flight`,
+            related: [],
+          });
+        }
+      }
+    }
+    if (e.type === 'LaunchTasks' && effective) {
+      const body = this.drafted.get(e.id);
+      if (body !== undefined && body === launchBody(e as unknown as Record<string, unknown>)) {
+        this.drafted.delete(e.id);
+        this.launchesSent.add(e.id);
+      } else if (!(body === undefined && this.launchesSent.has(e.id))) {
+        this.violate({
+          invariant: 'UNBACKED_LAUNCH',
+          seq,
+          message:
+            body === undefined
+              ? `launch ${e.id} of ${e.tasks.map((t) => t.taskId).join(', ')} on agent ${e.agentId} has no accepted offer behind it`
+              : `launch ${e.id} on agent ${e.agentId} is not the launch its accept owed (its tasks, commands or place differ)`,
+          related: [],
+        });
+      }
+    }
+    if (e.type === 'TaskStatusUpdated' && e.epoch === undefined) {
+      const s = e.status;
+      const from = meta.subject !== undefined ? agentOfSubject(meta.subject) : s.agentId;
+      const t = before.tasks.get(taskKey(s.frameworkId, s.taskId));
+      if (t !== undefined && (from !== t.agentId || s.agentId !== t.agentId)) {
+        this.violate({
+          invariant: 'STATUS_FROM_STRANGER',
+          seq,
+          message: `a ${s.state} of task ${s.taskId} of ${s.frameworkId}, which runs on agent ${t.agentId}, came from ${from === undefined ? `subject ${meta.subject}` : `agent ${from}`}`,
+          related: this.tasks.get(taskKey(s.frameworkId, s.taskId))?.launchSeq !== undefined ? [this.tasks.get(taskKey(s.frameworkId, s.taskId))!.launchSeq!] : [],
+        });
+      }
+    }
   }
 
   private agentReport(seq: number, e: Extract<ClusterEvent, { type: 'TaskStatusUpdated' }>, before: State): void {
@@ -282,8 +427,9 @@ export class Verifier {
       this.staleOnly.delete(k);
     }
     const known = before.tasks.get(k);
-    if (known === undefined) return;
-    if (known.agentId === s.agentId) this.undelivered.delete(k);
+    // Unknown, or from another agent than the task's (STATUS_FROM_STRANGER): the fold ignores it, and so do the agent's tracks.
+    if (known === undefined || known.agentId !== s.agentId) return;
+    this.undelivered.delete(k);
     const t = this.track(k);
     if (s.containerId !== undefined && !t.containers.has(s.containerId)) {
       const first = t.containers.size === 0 ? undefined : [...t.containers.values()][0];
@@ -398,6 +544,12 @@ export class Verifier {
   }
 }
 
+/** The agent an agent's report was appended by (`cl.agent.<id>.…`), from its subject. */
+function agentOfSubject(subject: string): AgentId | undefined {
+  const t = subject.split('.');
+  return t[0] === 'cl' && t[1] === 'agent' && t[2] !== undefined ? (t[2] as AgentId) : undefined;
+}
+
 /** A cheap summary of a state, for stale decisions past the full comparisons. */
 function summary(s: State): string {
   let used = 0;
@@ -467,8 +619,11 @@ export async function verifySource(source: LogSource, o: VerifyOptions & VerifyR
   if (to > 0) {
     for await (const entry of source.read({ from: 1, to })) {
       progress.tick(entry.seq);
-      if (entry.decoded.ok) v.feed(entry.seq, entry.decoded.event);
-      else malformed++;
+      if (entry.decoded.ok) v.feed(entry.seq, entry.decoded.event, { subject: entry.subject, storedAt: entry.storedAt });
+      else {
+        v.skip(entry.seq);
+        malformed++;
+      }
       if (o.stopAtFirst === true && v.count > 0) {
         stopped = true;
         break;

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { CheckCommand } from '../../events/index.js';
-import type { ContainerExec } from '../containerizer.js';
+import type { ContainerExec } from '../containerizer/index.js';
 import type { Probe, ProbeResult } from './probe.js';
 
 /** How much of the command's output is kept for the error message. */

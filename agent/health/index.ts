@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { CheckInfo, HealthCheck, TaskInfo } from '../../events/index.js';
-import type { ContainerExec } from '../containerizer.js';
+import type { ContainerExec } from '../containerizer/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { commandProbe } from './command-probe.js';
 import { httpProbe } from './http-probe.js';

@@ -1,12 +1,14 @@
 /**
  * The agent's own HTTP endpoint (Mesos's agent on :5051): `/health`, `/state` (also
- * `/slave(1)/state` and `/state.json`), `/flags`, `/version`, `/monitor/statistics`, and
+ * `/slave(1)/state` and `/state.json`), `/flags`, `/version`, `/metrics/snapshot`, `/monitor/statistics`, and
  * `/files/browse|read|download` over the task sandboxes. Served by the same small node:http shell
  * as the master's API (kernel/shell/http/server.ts: 404 for an unknown path, 405 with Allow for another
  * method than GET/HEAD, `?jsonp=`).
  */
 import type { Logger } from 'pino';
 import type { ServerTls } from '../../security/tls/index.js';
+import type { HttpAuthConfig } from '../../security/http/index.js';
+import { agentRealm } from '../../security/http/endpoints.js';
 import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/shell/http/server.js';
 import { versionJson } from '../../kernel/shell/http/state-json.js';
 import { sandboxPathIfValid } from '../sandbox.js';
@@ -27,9 +29,13 @@ export interface AgentHttpOptions {
   readonly identity: (port: number) => AgentIdentity;
   readonly history: TaskHistory;
   readonly running: () => readonly RunningTask[];
+  /** Mesos's agent `/metrics/snapshot`: flat counters and gauges. */
+  readonly metrics?: () => Record<string, number>;
   readonly log: Logger;
   /** HTTPS only, with this certificate. */
   readonly tls?: ServerTls | undefined;
+  /** HTTP authentication (every endpoint but /health and /version is read-only, as Mesos's agent's). */
+  readonly auth?: HttpAuthConfig;
 }
 
 /** The sandboxes to serve: every run the history knows, by real path, and each executor's latest run by Mesos's virtual path. */
@@ -62,7 +68,10 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     return o.identity(port);
   };
   const state = (): Reply => json(agentStateJson(me(), o.history));
-  const get = (path: string, handler: Route['handler']): Route => ({ method: 'GET', path, handler });
+  const get = (path: string, handler: Route['handler']): Route => {
+    const realm = agentRealm(path);
+    return realm === null ? { method: 'GET', path, handler } : { method: 'GET', path, handler, realm };
+  };
   const routes: Route[] = [
     get('/health', () => ({ status: 200, text: '' })),
     get('/slave(1)/health', () => ({ status: 200, text: '' })),
@@ -73,6 +82,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     get('/flags', () => json({ flags: me().flags })),
     get('/slave(1)/flags', () => json({ flags: me().flags })),
     get('/version', () => json(versionJson(me().version))),
+    get('/metrics/snapshot', () => json(o.metrics?.() ?? {})),
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/files/browse', async (_req, url) => filesReply(await browse(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), json)),
@@ -102,7 +112,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
       })),
     ),
   ];
-  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls });
+  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
   port = api.port;
   return api;
 }

@@ -6,7 +6,7 @@
  * group's executor sums its tasks' containers. Fields the isolator cannot tell are left out, as
  * Mesos leaves unset fields out.
  */
-import type { ContainerStats } from '../containerizer.js';
+import type { ContainerStats } from '../containerizer/index.js';
 import type { RunningTask } from '../task-runner.js';
 import { commandExecutorName } from './state-json.js';
 

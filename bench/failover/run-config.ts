@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type RunningNatsServer, startNatsServer } from '../../cli/nats-server.js';
+import { type RunningNatsServer, startNatsServer } from '../../cli/nats/index.js';
 import { type ClusterEvent, type FrameworkId, STREAM_NAME, asFrameworkId } from '../../events/index.js';
 import { type Bus, connectBus, ensureStream } from '../../kernel/shell/bus.js';
 import { evolve, initialState } from '../../kernel/core/fold/index.js';

@@ -3,7 +3,7 @@
  * through the operator API (DRAIN_AGENT, DEACTIVATE_AGENT, REACTIVATE_AGENT, MARK_AGENT_GONE).
  */
 import type { FlagSpec } from '../flags.js';
-import { call, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
+import { AUTH_FLAGS, call, JSON_FLAG, MASTER_FLAG, out } from './operator-common.js';
 
 const AGENT: FlagSpec = { name: 'agent', type: 'string', required: true, placeholder: 'id', help: 'The agent' };
 
@@ -13,6 +13,7 @@ export const drainFlags: readonly FlagSpec[] = [
   { name: 'max-grace-period', type: 'optional-duration', placeholder: 'duration', help: "Kill tasks with at most this grace period (default: each task's own)" },
   { name: 'mark-gone', type: 'bool', default: false, help: 'Mark the agent gone once it is drained' },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 export async function runDrain(v: Readonly<Record<string, unknown>>): Promise<number> {
   const grace = v['max-grace-period'] as number | null | undefined;
@@ -28,7 +29,7 @@ export async function runDrain(v: Readonly<Record<string, unknown>>): Promise<nu
   return 0;
 }
 
-export const agentAdminFlags: readonly FlagSpec[] = [MASTER_FLAG, AGENT, JSON_FLAG];
+export const agentAdminFlags: readonly FlagSpec[] = [MASTER_FLAG, AGENT, JSON_FLAG, ...AUTH_FLAGS];
 
 export async function runDeactivate(v: Readonly<Record<string, unknown>>): Promise<number> {
   await call(v, { type: 'DEACTIVATE_AGENT', deactivate_agent: { agent_id: { value: v.agent as string } } });

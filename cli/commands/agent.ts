@@ -1,5 +1,6 @@
 import { startAgent } from '../../agent/index.js';
-import { type FlagSpec, str } from '../flags.js';
+import { type FlagSpec, bool, str } from '../flags.js';
+import { HTTP_AUTH_FLAGS, loadHttpSecurity } from './master.js';
 import { createLogger } from '../log.js';
 import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
@@ -52,12 +53,14 @@ export const agentFlags: readonly FlagSpec[] = [
   { name: 'kill-grace-period', type: 'duration', default: '3s', help: 'Between SIGTERM and SIGKILL when a task names none' },
   { name: 'master-ping-timeout', type: 'duration', default: '75s', help: 'Reregister when no master pinged for this long' },
   ...TLS_SERVER_FLAGS,
+  ...HTTP_AUTH_FLAGS('agent'),
   LOG_LEVEL_FLAG,
 ];
 
 export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<void> {
   const log = createLogger(str(v['log-level'] as string) ?? 'info', 'mesos-agent');
   const opt = (k: string): string | undefined => str(v[k] as string);
+  const security = loadHttpSecurity(opt('http-credentials'), undefined, '--http-credentials');
   const agent = await startAgent(
     {
       nats: v.nats as string,
@@ -79,6 +82,9 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
       ...(opt('resources') !== undefined ? { resources: opt('resources') } : {}),
       ...(opt('attributes') !== undefined ? { attributes: opt('attributes') } : {}),
       ...(opt('hostname') !== undefined ? { hostname: opt('hostname') } : {}),
+      httpCredentials: security.credentials === null ? null : [...security.credentials],
+      authenticateHttpReadonly: bool(v['authenticate-http-readonly'] as boolean),
+      authenticateHttpReadwrite: bool(v['authenticate-http-readwrite'] as boolean),
     },
     log,
   );

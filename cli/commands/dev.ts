@@ -1,35 +1,58 @@
 /**
- * `mesos dev`: a whole local cluster in one command: a nats-server with JetStream (or, with
- * `--nats-cluster 3`, a three-node JetStream cluster on loopback with the log, the leader lease
- * and the snapshots replicated three times), a master and N agents (as child processes, logs in
- * the data dir). Ctrl-C or SIGTERM stops everything it started; the children also stop by
- * themselves if this process dies (IPC channel).
+ * `mesos dev`: a whole local cluster in one command: NATS (one nats-server with JetStream, or with
+ * `--nats-nodes 3` a three-node JetStream cluster on loopback with the log, the leader lease and
+ * the snapshots replicated three times), M masters and N agents, as child processes (logs in the
+ * data dir). A child that dies (a chaos test's SIGKILL) is reported and left dead while the rest
+ * keep running, or restarted after `--restart-killed`. Ctrl-C, SIGTERM, SIGHUP (the terminal
+ * closing) or the death of the parent (`npx`) stop every child and sweep what they left behind.
+ * `<data>/dev-state.json` says who the children are (chaos/dev-state.ts), for `mesos chaos`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { writeHttpCredentials } from './dev-credentials.js';
+import { basicHeader, loadClientCredential } from '../../security/http/index.js';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { type DevState, devStatePath, writeDevState } from '../../chaos/dev-state.js';
 import { runDemo } from '../../frameworks/demo.js';
+import { agentPlan, type DevPlanContext, masterPlan } from '../dev/plans.js';
+import { Supervisor, type UnitRun } from '../dev/supervisor.js';
+import { sweep } from '../dev/sweep.js';
+import { agentUnit, masterUnit, natsUnit, waitFor } from '../dev/units.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
-import { startNatsCluster, startNatsServer } from '../nats-server.js';
+import { type RunningNatsServer, startNatsCluster, startNatsServer } from '../nats/index.js';
 import { type LocalCa, httpGet, makeLocalCa } from '../../security/tls/index.js';
+
+/** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
+let caPem: Buffer | undefined;
+const get = (url: string, headers: Readonly<Record<string, string>>): ReturnType<typeof httpGet> =>
+  httpGet(url, { headers, ...(caPem !== undefined ? { ca: caPem } : {}) });
 
 export const devFlags: readonly FlagSpec[] = [
   { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
   { name: 'masters', type: 'int', default: 1, help: 'Number of masters: one leads, the others stand by (HTTP on port, port+1, …)' },
   { name: 'port', type: 'int', default: 5050, help: 'HTTP port of the first master (0: any free port for each)' },
-  { name: 'nats-port', type: 'int', default: 4222, help: 'Client port of nats-server; with --nats-cluster 3 the servers take this port and the next two (0: any free ports)' },
+  { name: 'agent-port', type: 'int', default: 5060, help: 'HTTP port of the first agent; the others take the next ones (0: any free port for each)' },
+  { name: 'nats-port', type: 'int', default: 4222, help: 'Client port of nats-server; with --nats-nodes 3 the servers take this port and the next two (0: any free ports)' },
   {
-    name: 'nats-cluster',
+    name: 'nats-nodes',
     type: 'int',
     default: 1,
     placeholder: '1|3',
     help: 'NATS servers: 1, or 3 for a JetStream cluster on loopback (stream, lease and snapshots R3; survives the loss of any one server)',
   },
+  { name: 'nats-cluster', type: 'int', placeholder: '1|3', help: 'The old name of --nats-nodes' },
+  {
+    name: 'restart-killed',
+    type: 'optional-duration',
+    default: null,
+    placeholder: 'delay',
+    help: 'Restart a child that died (master, agent or NATS node) after this delay, e.g. 5s (default: leave it dead and report it)',
+  },
   { name: 'data', type: 'string', placeholder: 'dir', help: 'Directory for the log, agent work dirs and logs (default: a temporary one, removed at exit)' },
   { name: 'agent-resources', type: 'string', default: 'cpus:2;mem:2048;disk:8192', placeholder: 'text', help: 'Resources of each agent (each gets its own ports range)' },
+  { name: 'cgroups-root', type: 'string', placeholder: 'name', help: 'Cgroup the agents make task cgroups under (default: mesos-dev-<hash of the data dir>; removed at stop)' },
   { name: 'isolation', type: 'string', default: 'auto', help: 'Isolation of the agents (see `mesos agent --help`), e.g. auto,namespaces/pid,disk/du' },
   {
     name: 'sync-interval',
@@ -43,33 +66,27 @@ export const devFlags: readonly FlagSpec[] = [
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
   { name: 'log-level', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'Log level of the master and agents (their logs go to <data>/logs)' },
+  {
+    name: 'authenticate-http-readwrite',
+    type: 'bool',
+    default: true,
+    help: 'The operator API and the other read-write endpoints need credentials (written to <data>/credentials/http.json)',
+  },
+  { name: 'authenticate-http-readonly', type: 'bool', default: false, help: 'The read-only endpoints (/master/state, …) need credentials too' },
+  { name: 'authenticate-http-frameworks', type: 'bool', default: false, help: 'HTTP frameworks need credentials to subscribe (principal framework)' },
+  { name: 'acls', type: 'string', placeholder: 'file', help: 'Mesos ACLs for the masters (see `mesos master --help`)' },
 ];
 
-const MESOS_JS = fileURLToPath(new URL('../mesos.js', import.meta.url));
-
-/** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
-let caPem: Buffer | undefined;
-const get = (url: string): ReturnType<typeof httpGet> => httpGet(url, caPem !== undefined ? { ca: caPem } : {});
-
-interface Child {
-  readonly name: string;
-  readonly proc: ChildProcess;
-  readonly logFile: string;
-  /** Size of the log file when this child started (logs are appended across runs). */
-  readonly logStart: number;
-  exited: boolean;
-}
-
-/** `--nats-cluster`: 1 or 3. Throws with the reason otherwise. */
-export function checkNatsCluster(n: number): 1 | 3 {
+/** `--nats-nodes`: 1 or 3. Throws with the reason otherwise. */
+export function checkNatsNodes(n: number): 1 | 3 {
   if (n === 1 || n === 3) return n;
   if (n === 2) {
     throw new FlagError(
-      '--nats-cluster must be 1 or 3, not 2: JetStream needs a majority (a quorum) of the servers up to write, ' +
+      '--nats-nodes must be 1 or 3, not 2: JetStream needs a majority (a quorum) of the servers up to write, ' +
         'and the majority of 2 is 2, so two servers stop writing when either one is lost; they survive less than one server does',
     );
   }
-  throw new FlagError(`--nats-cluster must be 1 or 3 (got ${n})`);
+  throw new FlagError(`--nats-nodes must be 1 or 3 (got ${n})`);
 }
 
 /** `--sync-interval`: 'default' (undefined: the server's own), 'always', or a Go duration for nats-server. */
@@ -79,52 +96,136 @@ export function checkSyncInterval(s: string): string | undefined {
   throw new FlagError(`--sync-interval must be always, default or a duration such as 30s, 2m, 1m30s (got "${s}")`);
 }
 
+
+/** The cgroup the agents of a dev cluster on `data` use: stable per data dir, so a restart finds its tasks. */
+export function devCgroupsRoot(data: string): string {
+  return `mesos-dev-${createHash('sha256').update(data).digest('hex').slice(0, 8)}`;
+}
+
+/** Port ranges [first, first + count) of masters and agents must not overlap (0: free ports). */
+export function checkPortRanges(masterPort: number, masters: number, agentPort: number, agents: number): void {
+  if (masterPort === 0 || agentPort === 0 || agents === 0) return;
+  if (agentPort < masterPort + masters && masterPort < agentPort + agents) {
+    throw new FlagError(
+      `--agent-port ${agentPort} (agents on ${agentPort}..${agentPort + agents - 1}) overlaps the masters' ports ${masterPort}..${masterPort + masters - 1}; ` +
+        `give --agent-port ${masterPort + masters} or more (or 0 for any free ports)`,
+    );
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function runDev(v: Readonly<Record<string, unknown>>): Promise<number> {
   const out = (l: string): void => void process.stdout.write(`${l}\n`);
   const log = createLogger('warn', 'mesos-dev');
   const agents = num(v.agents as number) ?? 2;
-  if (agents < 0) throw new Error('--agents must be 0 or more');
-  const natsServers = checkNatsCluster(num(v['nats-cluster'] as number) ?? 1);
+  if (agents < 0) throw new FlagError('--agents must be 0 or more');
+  const masterCount = num(v.masters as number) ?? 1;
+  if (masterCount < 1) throw new FlagError('--masters must be 1 or more');
+  const oldName = num(v['nats-cluster'] as number);
+  const newName = num(v['nats-nodes'] as number) ?? 1;
+  if (oldName !== undefined && newName !== 1 && oldName !== newName) throw new FlagError('give --nats-nodes only (--nats-cluster is its old name)');
+  const natsNodes = checkNatsNodes(oldName ?? newName);
   const sync = checkSyncInterval(str(v['sync-interval'] as string) ?? 'default');
+  const restartKilledMs = (v['restart-killed'] as number | null | undefined) ?? null;
+  const firstPort = num(v.port as number) ?? 5050;
+  const agentPort = num(v['agent-port'] as number) ?? 5060;
+  checkPortRanges(firstPort, masterCount, agentPort, agents);
   const givenData = str(v.data as string);
   const data = givenData !== undefined ? resolve(givenData) : mkdtempSync(join(tmpdir(), 'mesos-dev-'));
+  const cgroupsRoot = str(v['cgroups-root'] as string) ?? devCgroupsRoot(data);
+  if (givenData !== undefined && existsSync(devStatePath(data))) {
+    try {
+      const { readDevState } = await import('../../chaos/dev-state.js');
+      const other = readDevState(data);
+      if (other.pid !== process.pid && processAlive(other.pid)) {
+        throw new FlagError(`another mesos dev (pid ${other.pid}) runs on ${data}; stop it first, or give another --data dir`);
+      }
+    } catch (err) {
+      if (err instanceof FlagError) throw err; // a stale or broken state file is overwritten
+    }
+  }
   const logs = join(data, 'logs');
   mkdirSync(logs, { recursive: true });
-  const children: Child[] = [];
-  let nats: { urls: string[]; stop(): Promise<void> } | undefined;
-  let stopping = false;
-
-  const stopAll = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    // Agents first (they kill their tasks and report), then the master, then NATS.
-    const isMaster = (c: Child): boolean => c.name.startsWith('master');
-    for (const group of [children.filter((c) => !isMaster(c)), children.filter(isMaster)]) {
-      await Promise.all(group.map((c) => stopChild(c, 15_000)));
+  const natsStop: Array<() => Promise<void>> = [];
+  let natsUrl = '';
+  let headers: Record<string, string> = {};
+  let ready = false;
+  const sup: Supervisor = new Supervisor({ restartKilledMs, out, onChange: () => writeState() });
+  const writeState = (): void => {
+    const s: DevState = {
+      version: 1,
+      pid: process.pid,
+      data,
+      logs,
+      nats: natsUrl,
+      natsNodes,
+      restartKilledMs,
+      cgroupsRoot,
+      ready,
+      children: sup.children.map((t) => ({
+        name: t.unit.name,
+        role: t.unit.role,
+        pid: t.alive ? (t.run?.pid ?? 0) : 0,
+        alive: t.alive,
+        port: t.run?.port ?? 0,
+        url: t.run?.url ?? '',
+        ...(t.run?.monitorUrl !== undefined ? { monitorUrl: t.run.monitorUrl } : {}),
+        restarts: t.restarts,
+        ...(t.lastExit !== undefined ? { lastExit: t.lastExit } : {}),
+      })),
+    };
+    try {
+      writeDevState(data, s);
+    } catch (err) {
+      log.warn({ err }, 'could not write the state file');
     }
-    await nats?.stop(); // every server of the cluster
-    if (givenData === undefined) rmSync(data, { recursive: true, force: true });
   };
 
-  // Persistent handlers: a second Ctrl-C while stopping forces the exit.
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopped ??= (async () => {
+      // Agents first (they kill their tasks and report), then the masters, then NATS.
+      await sup.stopAll([['agent'], ['master'], ['nats']], 15_000);
+      for (const stop of natsStop) await stop().catch(() => undefined);
+      const left = await sweep(data, cgroupsRoot);
+      const n = left.pids.length + left.mounts.length;
+      if (n > 0) out(`swept what the children left: ${left.pids.length} processes, ${left.mounts.length} mounts`);
+      rmSync(devStatePath(data), { force: true });
+      if (givenData === undefined) rmSync(data, { recursive: true, force: true });
+    })());
+
+  // Ctrl-C, SIGTERM, SIGHUP (the terminal closed), or the parent gone (e.g. `npx`, which does not
+  // pass its SIGTERM on): stop. A second signal while stopping forces the exit.
   let signals = 0;
-  const signalled = new Promise<string>((res) => {
-    const on = (sig: string): void => {
+  let onStop!: (why: string) => void;
+  const signalled = new Promise<string>((res) => (onStop = res));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
       if (++signals > 1) {
         process.stderr.write('second signal: exiting now\n');
         process.exit(130);
       }
-      res(sig);
-    };
-    process.on('SIGINT', () => on('SIGINT'));
-    process.on('SIGTERM', () => on('SIGTERM'));
-  });
+      onStop(sig);
+    });
+  }
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) onStop('parent exited');
+  }, 500);
 
-  try {
-    // --tls: one local CA and one certificate for this machine, for every server; clients verify with the CA.
-    let tls: LocalCa | undefined;
+  // --tls: one local CA and one certificate for this machine, for every server; clients verify with the CA.
+  let tls: LocalCa | undefined;
+  const startup = async (): Promise<void> => {
     if (bool(v.tls as boolean)) {
-      if (natsServers !== 1) throw new FlagError('--tls runs one nats-server for now: leave out --nats-cluster 3');
+      if (natsNodes !== 1) throw new FlagError('--tls runs one nats-server for now: leave out --nats-nodes 3');
       tls = await makeLocalCa(join(data, 'tls'));
       caPem = readFileSync(tls.ca);
       out(`tls:    everything over TLS; CA ${tls.ca} (clients: --tls-ca ${tls.ca}; curl --cacert ${tls.ca})`);
@@ -133,136 +234,124 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const natsPort = num(v['nats-port'] as number) ?? 4222;
     const store = join(data, 'nats');
     const fsync = `sync_interval ${sync ?? 'default (2m)'}`;
-    if (natsServers === 1) {
-      if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-cluster 3); this single server does not see it`);
-      const server = await startNatsServer({ port: natsPort, storeDir: store, ...(sync !== undefined ? { syncInterval: sync } : {}), ...(tls !== undefined ? { tls } : {}) });
-      nats = { urls: [server.url], stop: () => server.stop() };
-      out(`nats:   ${server.url}  (JetStream store ${store}, ${fsync})`);
-    } else {
-      if (existsSync(join(store, 'jetstream'))) out(`note:   ${store}/jetstream holds the log of a single server (--nats-cluster 1); this cluster does not see it`);
-      const cluster = await startNatsCluster({
-        size: 3,
-        storeRoot: store,
-        firstPort: natsPort,
-        clusterName: 'mesos-dev',
-        logDir: logs,
-        ...(sync !== undefined ? { syncInterval: sync } : {}),
-      }).catch((err: unknown) => {
-        throw new Error(`${(err as Error).message}\n(nats-server logs: ${join(logs, 'nats-n*.log')})`, { cause: err });
+    const syncOpt = sync !== undefined ? { syncInterval: sync } : {};
+    const natsUnits: Array<{ name: string; first: RunningNatsServer; restart: () => Promise<RunningNatsServer> }> = [];
+    if (natsNodes === 1) {
+      if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-nodes 3); this single server does not see it`);
+      const opts = { port: natsPort, storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt, ...(tls !== undefined ? { tls } : {}) };
+      let server = await startNatsServer(opts);
+      natsStop.push(() => server.stop());
+      natsUnits.push({
+        name: 'nats',
+        first: server,
+        restart: async () => {
+          await server.stop();
+          server = await startNatsServer({ ...opts, port: server.port });
+          return server;
+        },
       });
-      nats = cluster;
-      out(`nats:   ${cluster.urls.join(',')}`);
+      natsUrl = server.url;
+      out(`nats:   ${server.url}  (JetStream store ${store}, ${fsync}; log ${join(logs, 'nats.log')})`);
+    } else {
+      if (existsSync(join(store, 'jetstream'))) out(`note:   ${store}/jetstream holds the log of a single server (--nats-nodes 1); this cluster does not see it`);
+      const cluster = await startNatsCluster({ size: 3, storeRoot: store, firstPort: natsPort, clusterName: 'mesos-dev', logDir: logs, detached: true, ...syncOpt }).catch(
+        (err: unknown) => {
+          throw new Error(`${(err as Error).message}\n(nats-server logs: ${join(logs, 'nats-n*.log')})`, { cause: err });
+        },
+      );
+      natsStop.push(() => cluster.stop());
+      cluster.servers.forEach((s, i) => natsUnits.push({ name: `nats-${cluster.names[i]}`, first: s, restart: () => cluster.restart(i) }));
+      natsUrl = cluster.urls.join(',');
+      out(`nats:   ${natsUrl}`);
       out(`        3-node JetStream cluster "mesos-dev" (servers ${cluster.names.join(', ')}; stores ${store}/n1..n3; logs ${join(logs, 'nats-n*.log')}; ${fsync}); stream, lease and snapshots R3`);
       out(`        monitoring (/healthz, /jsz): ${cluster.servers.map((s) => s.monitorUrl ?? '-').join(' ')}`);
     }
-    const natsUrl = nats.urls.join(',');
-    const replicas = natsServers === 3 ? ['--stream-replicas', '3'] : [];
-    const level = str(v['log-level'] as string) ?? 'info';
-    const masterCount = num(v.masters as number) ?? 1;
-    if (masterCount < 1) throw new Error('--masters must be 1 or more');
-    const firstPort = num(v.port as number) ?? 5050;
-    const urls: string[] = [];
-    for (let i = 0; i < masterCount; i++) {
-      const name = masterCount === 1 ? 'master' : `master-${i + 1}`;
-      const port = firstPort === 0 ? 0 : firstPort + i;
-      const m = spawnChild(name, ['master', '--nats', natsUrl, '--port', String(port), ...replicas, ...tlsArgs, '--log-level', level], logs, children);
-      const url = await waitForMasterUrl(m);
-      await waitFor(async () => (await get(`${url}/health`)).status === 200, 20_000, `${name} to catch up`, m);
-      urls.push(url);
+    for (const n of natsUnits) await sup.add(natsUnit(n.name, n.first, n.restart));
+
+    // HTTP: Mesos's Basic authentication, read-write endpoints by default (see docs/security.md).
+    const httpAuth = ['authenticate-http-readwrite', 'authenticate-http-readonly', 'authenticate-http-frameworks'].filter((f) => bool(v[f] as boolean));
+    const httpFlags: string[] = [];
+    if (httpAuth.length > 0) {
+      const file = writeHttpCredentials(join(data, 'credentials'));
+      const op = loadClientCredential(file, 'operator', 'credentials');
+      headers = { Authorization: basicHeader(op.principal, op.secret) };
+      httpFlags.push('--credentials', file, ...httpAuth.map((f) => `--${f}`));
+      out(`http:   ${httpAuth.map((f) => ({ 'authenticate-http-readwrite': 'read-write', 'authenticate-http-readonly': 'read-only', 'authenticate-http-frameworks': 'scheduler' })[f]).join(', ')} endpoints need HTTP Basic credentials: ${file} (principals operator, framework; mode 600)`);
+      out(`        e.g. MESOS_CREDENTIAL=${file} npx mesos quota get   (or --credential FILE --principal operator)`);
+    } else {
+      out('http:   no HTTP authentication (--no-authenticate-http-readwrite): anyone who reaches the masters can change the cluster');
     }
-    const masterUrl = await waitForLeader(urls);
-    for (const url of urls) out(`master: ${url}${url === masterUrl ? '  (leading; try ' + url + '/master/state)' : '  (standing by)'}`);
-    const base = str(v['agent-resources'] as string) ?? 'cpus:2;mem:2048;disk:8192';
-    for (let i = 0; i < agents; i++) {
-      const ports = base.includes('ports') ? '' : `;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
-      spawnChild(
-        `agent-${i + 1}`,
-        // Each agent's HTTP endpoint takes a free port (the masters may hold 5050, 5051, …); they are printed below.
-        ['agent', '--nats', natsUrl, '--work-dir', join(data, 'agents', String(i + 1)), '--resources', `${base}${ports}`, '--isolation', v.isolation as string, '--port', '0', ...tlsArgs, '--log-level', level],
-        logs,
-        children,
-      );
-    }
+    const acls = str(v.acls as string);
+    if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
+
+    const ctx: DevPlanContext = {
+      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: tlsArgs },
+      nats: natsUrl,
+      data,
+      logLevel: str(v['log-level'] as string) ?? 'info',
+      streamReplicas: natsNodes,
+      masterPort: (i) => (firstPort === 0 ? 0 : firstPort + i),
+      agentPort: (i) => (agentPort === 0 ? 0 : agentPort + i),
+      agentResources: str(v['agent-resources'] as string) ?? 'cpus:2;mem:2048;disk:8192',
+      isolation: v.isolation as string,
+      cgroupsRoot,
+    };
+    const masters: UnitRun[] = [];
+    for (let i = 0; i < masterCount; i++) masters.push(await sup.add(masterUnit(masterPlan(ctx, i, masterCount), logs)));
+    const leader = await waitForLeader(masters.map((m) => m.url), headers);
+    for (const m of masters) out(`master: ${m.url}${m.url === leader ? `  (leading; try ${m.url}/master/state)` : '  (standing by)'}`);
+    const agentRuns = await Promise.all(Array.from({ length: agents }, (_, i) => sup.add(agentUnit(agentPlan(ctx, i), logs))));
     if (agents > 0) {
-      let endpoints: string[] = [];
       await waitFor(
-        async () => {
-          const s = JSON.parse((await get(`${masterUrl}/master/state`)).text) as { activated_slaves?: number; slaves?: { pid?: string }[] };
-          endpoints = (s.slaves ?? []).flatMap((a) => (a.pid?.startsWith('slave(1)@') ? [`${tls !== undefined ? 'https' : 'http'}://${a.pid.slice('slave(1)@'.length)}/state`] : []));
-          return (s.activated_slaves ?? 0) >= agents;
-        },
+        async () => (JSON.parse((await get(`${leader}/master/state`, headers)).text) as { activated_slaves?: number }).activated_slaves! >= agents,
         30_000,
         `${agents} agents to register`,
-        children.find((c) => c.name.startsWith('agent')),
       );
-      out(`agents: ${agents} registered (${endpoints.sort().join(', ')})`);
+      out(`agents: ${agents} registered (${agentRuns.map((a) => `${a.url}/state`).join(', ')})`);
     }
+    ready = true;
+    writeState();
     out(`logs:   ${logs}`);
+    out(`state:  ${devStatePath(data)}  (children, pids, ports; \`mesos chaos --data ${data}\` reads it)`);
     out(`run a task:  npx mesos execute --nats ${natsUrl}${tls !== undefined ? ` --tls-ca ${tls.ca}` : ''} --name hello --command 'echo hello'`);
-    if (bool(v.demo as boolean)) {
-      // As root, the demo's tasks run as nobody: the agents refuse root tasks (no --allow-root-tasks).
-      if (process.getuid?.() === 0) out('demo:   its tasks run as nobody (the agents do not run root tasks)');
-      await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), ...(process.getuid?.() === 0 ? { user: 'nobody' } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
-      if (bool(v['exit-after-demo'] as boolean)) {
-        await stopAll();
-        return 0;
+  };
+
+  try {
+    const up = startup();
+    up.catch(() => undefined); // a start that fails after a signal: the stop is under way already
+    const first = await Promise.race([up.then(() => 'up'), signalled]);
+    let why = first;
+    if (first === 'up') {
+      if (bool(v.demo as boolean)) {
+        // As root, the demo's tasks run as nobody: the agents refuse root tasks (no --allow-root-tasks).
+        if (process.getuid?.() === 0) out('demo:   its tasks run as nobody (the agents do not run root tasks)');
+        await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), ...(process.getuid?.() === 0 ? { user: 'nobody' } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+      }
+      if (bool(v.demo as boolean) && bool(v['exit-after-demo'] as boolean)) why = 'demo done';
+      else {
+        out(`cluster is up; Ctrl-C stops it${restartKilledMs === null ? '' : `; dead children restart after ${restartKilledMs} ms`}`);
+        why = await signalled;
       }
     }
-    out('cluster is up; Ctrl-C stops it');
-    const why = await Promise.race([signalled, firstUnexpectedExit(children)]);
     out(`stopping (${why})`);
     await stopAll();
-    return why.startsWith('SIG') ? 0 : 1;
+    return 0;
   } catch (err) {
     process.stderr.write(`mesos dev: ${(err as Error).message}\n`);
     await stopAll();
     return 1;
-  }
-}
-
-function spawnChild(name: string, args: string[], logs: string, children: Child[]): Child {
-  const logFile = join(logs, `${name}.log`);
-  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
-  const fd = openSync(logFile, 'a');
-  const proc = spawn(process.execPath, [MESOS_JS, ...args], { stdio: ['ignore', fd, fd, 'ipc'] });
-  const c: Child = { name, proc, logFile, logStart, exited: false };
-  proc.once('exit', () => (c.exited = true));
-  children.push(c);
-  return c;
-}
-
-async function stopChild(c: Child, graceMs: number): Promise<void> {
-  if (c.exited) return;
-  const gone = new Promise<void>((r) => c.proc.once('exit', () => r()));
-  c.proc.kill('SIGTERM');
-  const t = setTimeout(() => c.proc.kill('SIGKILL'), graceMs);
-  await gone;
-  clearTimeout(t);
-}
-
-function firstUnexpectedExit(children: readonly Child[]): Promise<string> {
-  return new Promise((res) => {
-    for (const c of children) {
-      c.proc.once('exit', (code, signal) => res(`${c.name} exited (${signal ?? code}); see ${c.logFile}`));
-    }
-  });
-}
-
-function tail(file: string, lines = 20): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
+  } finally {
+    clearInterval(parentWatch);
   }
 }
 
 /** The URL of the master whose metrics say it is elected. */
-async function waitForLeader(urls: readonly string[]): Promise<string> {
+async function waitForLeader(urls: readonly string[], headers: Record<string, string>): Promise<string> {
   let leader: string | undefined;
   await waitFor(
     async () => {
       for (const url of urls) {
-        const m = JSON.parse((await get(`${url}/metrics/snapshot`)).text) as Record<string, number>;
+        const m = JSON.parse((await get(`${url}/metrics/snapshot`, headers)).text) as Record<string, number>;
         if (m['master/elected'] === 1) leader = url;
       }
       return leader !== undefined;
@@ -271,33 +360,4 @@ async function waitForLeader(urls: readonly string[]): Promise<string> {
     'a master to be elected',
   );
   return leader!;
-}
-
-async function waitForMasterUrl(c: Child): Promise<string> {
-  let url: string | undefined;
-  await waitFor(
-    async () => {
-      const m = /master listening on (https?:\/\/\S+)/.exec(existsSync(c.logFile) ? readFileSync(c.logFile).subarray(c.logStart).toString('utf8') : '');
-      url = m?.[1];
-      return url !== undefined;
-    },
-    20_000,
-    'the master to listen',
-    c,
-  );
-  return url!;
-}
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string, watch?: Child): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (watch?.exited) throw new Error(`${watch.name} exited while waiting for ${what}:\n${tail(watch.logFile)}`);
-    try {
-      if (await cond()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${watch ? `; last lines of ${watch.logFile}:\n${tail(watch.logFile)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

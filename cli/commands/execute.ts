@@ -3,10 +3,11 @@ import { runExecuteHttp } from '../../frameworks/execute-http.js';
 import { FlagError, type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
 import { NATS_FLAG, TLS_CA_FLAG } from './common.js';
+import { AUTH_FLAGS, clientAuth } from './operator-common.js';
 
 export const executeFlags: readonly FlagSpec[] = [
   { name: 'master', type: 'string', placeholder: 'host:port', help: 'Speak the Mesos v1 scheduler HTTP API to this master (as mesos-execute does)' },
-  { ...NATS_FLAG, required: false, help: 'Use the native SDK over this NATS URL instead of HTTP' },
+  { ...NATS_FLAG, required: false, help: 'Use the native SDK over NATS instead of HTTP: the server URL(s), comma separated (as NATS clients take them)' },
   { name: 'name', type: 'string', required: true, help: 'Name of the task (also its id)' },
   { name: 'command', type: 'string', required: true, placeholder: 'cmd', help: 'Shell command to run' },
   { name: 'resources', type: 'string', default: 'cpus:0.1;mem:32', placeholder: 'text', help: 'Resources for the task' },
@@ -16,6 +17,8 @@ export const executeFlags: readonly FlagSpec[] = [
   { name: 'kill-grace-period', type: 'duration', help: 'Grace between SIGTERM and SIGKILL if the task is killed' },
   TLS_CA_FLAG,
   { name: 'log-level', type: 'string', default: 'warn', help: 'Log level (logs go to stderr)' },
+  // With --master: HTTP Basic credentials, as mesos-execute's --principal and --secret.
+  ...AUTH_FLAGS,
 ];
 
 export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): Promise<number> {
@@ -42,7 +45,8 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
     signal: abort.signal,
     ...(str(v['tls-ca'] as string) !== undefined ? { tlsCa: str(v['tls-ca'] as string)! } : {}),
   };
-  return master !== undefined ? runExecuteHttp({ ...task, master }) : runExecute({ ...task, nats: nats!, log });
+  const credential = master !== undefined ? clientAuth(v) : undefined;
+  return master !== undefined ? runExecuteHttp({ ...task, master, ...(credential !== undefined ? { credential } : {}) }) : runExecute({ ...task, nats: nats!, log });
 }
 
 /**

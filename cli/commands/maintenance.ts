@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FlagError, type FlagSpec, parseDuration } from '../flags.js';
-import { call, JSON_FLAG, MASTER_FLAG, out, table } from './operator-common.js';
+import { AUTH_FLAGS, call, JSON_FLAG, MASTER_FLAG, out, table } from './operator-common.js';
 
 const nanos = (ms: number): { nanoseconds: number } => ({ nanoseconds: Math.round(ms * 1e6) });
 const machine = (m: string): { hostname?: string; ip?: string } => (/^\d{1,3}(\.\d{1,3}){3}$/.test(m) ? { ip: m } : { hostname: m });
@@ -31,7 +31,7 @@ export function parseWindows(text: string, now = Date.now()): { windows: unknown
   return { windows };
 }
 
-export const scheduleGetFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG];
+export const scheduleGetFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG, ...AUTH_FLAGS];
 export async function runScheduleGet(v: Readonly<Record<string, unknown>>): Promise<number> {
   const r = await call(v, { type: 'GET_MAINTENANCE_SCHEDULE' });
   if (v.json === true) return 0;
@@ -58,6 +58,7 @@ export const scheduleSetFlags: readonly FlagSpec[] = [
   { name: 'windows', type: 'string', placeholder: 'spec', help: "Windows: 'host1,host2@+10m/1h;host3@2030-01-01T00:00:00Z/30m' ('' clears the schedule)" },
   { name: 'file', type: 'string', placeholder: 'path', help: "The schedule as Mesos's JSON ({\"windows\": [...]})" },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 export async function runScheduleSet(v: Readonly<Record<string, unknown>>): Promise<number> {
   const file = v.file as string | undefined;
@@ -73,6 +74,7 @@ export const machinesFlags: readonly FlagSpec[] = [
   MASTER_FLAG,
   { name: 'machines', type: 'string', required: true, placeholder: 'host,…', help: 'Machines (host names or ips), comma separated' },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 const machinesOf = (v: Readonly<Record<string, unknown>>): unknown[] =>
   (v.machines as string).split(',').map((m) => m.trim()).filter((m) => m !== '').map(machine);
@@ -89,7 +91,7 @@ export async function runMaintenanceStop(v: Readonly<Record<string, unknown>>): 
   return 0;
 }
 
-export const statusFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG];
+export const statusFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG, ...AUTH_FLAGS];
 export async function runMaintenanceStatus(v: Readonly<Record<string, unknown>>): Promise<number> {
   const r = await call(v, { type: 'GET_MAINTENANCE_STATUS' });
   if (v.json === true) return 0;

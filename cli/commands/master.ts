@@ -2,6 +2,7 @@ import { startMaster } from '../../kernel/shell/master/index.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
+import { AclsError, CredentialsError, loadAcls, loadCredentials } from '../../security/http/index.js';
 import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
 export const masterFlags: readonly FlagSpec[] = [
@@ -57,12 +58,61 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'filter-gpu-resources', type: 'bool', default: true, help: 'Offer agents with GPUs only to GPU_RESOURCES-capable frameworks' },
   { name: 'why-pending-interval', type: 'duration', default: '5s', help: 'Explain a framework\'s unmet demand at most this often (recorded only when the reasons change)' },
   ...TLS_SERVER_FLAGS,
+  ...HTTP_AUTH_FLAGS('master'),
+  {
+    name: 'authenticate-http-frameworks',
+    type: 'bool',
+    default: false,
+    help: 'Frameworks must authenticate (HTTP Basic) to use the scheduler API (/api/v1/scheduler)',
+  },
+  { name: 'http-framework-authenticators', type: 'string', default: 'basic', choices: ['basic'], help: 'How HTTP frameworks authenticate (only HTTP Basic, as Mesos\'s default)' },
+  {
+    name: 'acls',
+    type: 'string',
+    placeholder: 'file',
+    help: 'Mesos ACLs (JSON: {"permissive": …, "run_tasks": [{"principals": {"values": […]}, "users": {"type": "ANY"}}], …}); default: everything allowed',
+  },
   LOG_LEVEL_FLAG,
 ];
+
+/** The HTTP authentication flags the master and the agent share (Mesos's names, with dashes). */
+export function HTTP_AUTH_FLAGS(who: 'master' | 'agent'): FlagSpec[] {
+  return [
+    {
+      name: who === 'master' ? 'credentials' : 'http-credentials',
+      type: 'string',
+      placeholder: 'file',
+      help: 'HTTP Basic credentials accepted (JSON: {"credentials":[{"principal":"…","secret":"…"}]}, mode 600)',
+    },
+    { name: 'authenticate-http-readonly', type: 'bool', default: false, help: `Read-only endpoints (/state, /${who === 'master' ? 'master/tasks' : 'files/read'}, /metrics/snapshot, …) need credentials` },
+    {
+      name: 'authenticate-http-readwrite',
+      type: 'bool',
+      default: false,
+      help: who === 'master' ? 'Read-write endpoints (the operator API /api/v1, /quota, /weights, /maintenance/schedule) need credentials' : 'Read-write endpoints need credentials',
+    },
+  ];
+}
+
+/** Load --credentials and --acls (clear errors for a missing or bad file). */
+export function loadHttpSecurity(credentialsFile: string | undefined, aclsFile: string | undefined, flag = '--credentials') {
+  try {
+    return {
+      credentials: credentialsFile === undefined ? null : loadCredentials(credentialsFile, flag),
+      acls: aclsFile === undefined ? null : loadAcls(aclsFile),
+    };
+  } catch (e) {
+    if (e instanceof CredentialsError || e instanceof AclsError) throw new FlagError(e.message);
+    throw e;
+  }
+}
 
 export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<void> {
   const log = createLogger(str(v['log-level'] as string) ?? 'info', 'mesos-master');
   const hostname = str(v.hostname as string);
+  const credentialsFile = str(v.credentials as string);
+  const aclsFile = str(v.acls as string);
+  const security = loadHttpSecurity(credentialsFile, aclsFile);
   const master = await startMaster(
     {
       nats: v.nats as string,
@@ -91,9 +141,19 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       filterGpuResources: bool(v['filter-gpu-resources'] as boolean),
       whyPendingIntervalMs: v['why-pending-interval'] as number,
       tls: tlsFiles(v),
+      credentials: security.credentials === null ? null : [...security.credentials],
+      acls: security.acls,
+      authenticateHttpReadonly: bool(v['authenticate-http-readonly'] as boolean),
+      authenticateHttpReadwrite: bool(v['authenticate-http-readwrite'] as boolean),
+      authenticateHttpFrameworks: bool(v['authenticate-http-frameworks'] as boolean),
+      ...(credentialsFile !== undefined ? { credentialsFile } : {}),
+      ...(aclsFile !== undefined ? { aclsFile } : {}),
     },
     log,
   );
+  if (security.acls !== null && security.acls.ignored.length > 0) {
+    log.warn({ actions: security.acls.ignored }, 'these ACL actions are accepted but not enforced by this master');
+  }
   process.stdout.write(`master listening on ${master.url}\n`);
   onShutdown(async () => master.stop());
 }

@@ -1,6 +1,7 @@
 /** Flags and output shared by the operator subcommands (quota, weights, reserve, drain, maintenance, …). */
-import type { FlagSpec } from '../flags.js';
-import { operatorCall, type OperatorReply } from '../operator-client.js';
+import { FlagError, type FlagSpec } from '../flags.js';
+import { type ClientAuth, operatorCall, type OperatorReply } from '../operator-client.js';
+import { CredentialsError, loadClientCredential } from '../../security/http/index.js';
 
 export const MASTER_FLAG: FlagSpec = {
   name: 'master',
@@ -11,13 +12,47 @@ export const MASTER_FLAG: FlagSpec = {
 };
 export const JSON_FLAG: FlagSpec = { name: 'json', type: 'bool', default: false, help: "Print the master's JSON answer as it is" };
 
+/** How the operator commands authenticate to a master that asks (Mesos's principal and secret). */
+export const AUTH_FLAGS: readonly FlagSpec[] = [
+  { name: 'principal', type: 'string', placeholder: 'name', help: 'Authenticate as this principal (env MESOS_PRINCIPAL); with a credentials list, the one to use' },
+  { name: 'secret', type: 'string', placeholder: 'text', help: "The principal's secret (env MESOS_SECRET; --credential keeps it off the command line)" },
+  {
+    name: 'credential',
+    type: 'string',
+    placeholder: 'file',
+    help: 'Credentials file: {"principal","secret"} or Mesos\'s {"credentials":[…]} such as the credentials/http.json `mesos dev` writes (env MESOS_CREDENTIAL)',
+  },
+];
+
+/** The credentials given by flags, else by MESOS_PRINCIPAL / MESOS_SECRET / MESOS_CREDENTIAL; none: unauthenticated. */
+export function clientAuth(v: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv = process.env): ClientAuth | undefined {
+  const given = (flag: string, name: string): string | undefined => {
+    const x = v[flag];
+    return typeof x === 'string' && x !== '' ? x : env[name] !== undefined && env[name] !== '' ? env[name] : undefined;
+  };
+  const principal = given('principal', 'MESOS_PRINCIPAL');
+  const secret = given('secret', 'MESOS_SECRET');
+  const file = given('credential', 'MESOS_CREDENTIAL');
+  if (secret !== undefined) {
+    if (principal === undefined) throw new FlagError('--secret needs --principal (or MESOS_PRINCIPAL)');
+    return { principal, secret };
+  }
+  if (file === undefined) return undefined;
+  try {
+    return loadClientCredential(file, principal, '--credential');
+  } catch (e) {
+    if (e instanceof CredentialsError) throw new FlagError(e.message);
+    throw e;
+  }
+}
+
 export const out = (s: string): void => {
   process.stdout.write(`${s}\n`);
 };
 
 /** Send a call; with --json print the answer, else let the caller print it. */
 export async function call(v: Readonly<Record<string, unknown>>, body: Record<string, unknown>): Promise<OperatorReply> {
-  const r = await operatorCall(v.master as string, body);
+  const r = await operatorCall(v.master as string, body, 30_000, clientAuth(v));
   if (v.json === true) out(r.body === '' ? JSON.stringify({ status: r.status }) : r.body);
   return r;
 }

@@ -4,13 +4,13 @@
  */
 import type { FlagSpec } from '../flags.js';
 import { parseWeights } from './master.js';
-import { call, fmtQ, JSON_FLAG, MASTER_FLAG, out, quantities, scalarMap, table } from './operator-common.js';
+import { AUTH_FLAGS, call, fmtQ, JSON_FLAG, MASTER_FLAG, out, quantities, scalarMap, table } from './operator-common.js';
 
 interface QuotaStatus {
   get_quota?: { status?: { configs?: { role: string; guarantees?: Record<string, { value: number }>; limits?: Record<string, { value: number }> }[] } };
 }
 
-export const quotaGetFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG];
+export const quotaGetFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG, ...AUTH_FLAGS];
 export async function runQuotaGet(v: Readonly<Record<string, unknown>>): Promise<number> {
   const r = await call(v, { type: 'GET_QUOTA' });
   if (v.json === true) return 0;
@@ -27,6 +27,7 @@ export const quotaSetFlags: readonly FlagSpec[] = [
   { name: 'guarantee', type: 'string', placeholder: 'r:q;…', help: 'Held back for the role (deprecated in Mesos, still honoured), e.g. cpus:2' },
   { name: 'force', type: 'bool', default: false, help: 'Set it even if the role already consumes more, or guarantees exceed the cluster' },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 export async function runQuotaSet(v: Readonly<Record<string, unknown>>): Promise<number> {
   const limits = quantities(v.limit as string | undefined, 'limit');
@@ -42,14 +43,14 @@ export async function runQuotaSet(v: Readonly<Record<string, unknown>>): Promise
   return 0;
 }
 
-export const quotaRemoveFlags: readonly FlagSpec[] = [MASTER_FLAG, { name: 'role', type: 'string', required: true, placeholder: 'role', help: 'The role' }, JSON_FLAG];
+export const quotaRemoveFlags: readonly FlagSpec[] = [MASTER_FLAG, { name: 'role', type: 'string', required: true, placeholder: 'role', help: 'The role' }, JSON_FLAG, ...AUTH_FLAGS];
 export async function runQuotaRemove(v: Readonly<Record<string, unknown>>): Promise<number> {
   await call(v, { type: 'UPDATE_QUOTA', update_quota: { force: true, quota_configs: [{ role: v.role as string }] } });
   if (v.json !== true) out(`quota of ${String(v.role)} removed`);
   return 0;
 }
 
-export const weightsGetFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG];
+export const weightsGetFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG, ...AUTH_FLAGS];
 export async function runWeightsGet(v: Readonly<Record<string, unknown>>): Promise<number> {
   const r = await call(v, { type: 'GET_WEIGHTS' });
   if (v.json === true) return 0;
@@ -62,6 +63,7 @@ export const weightsSetFlags: readonly FlagSpec[] = [
   MASTER_FLAG,
   { name: 'weights', type: 'string', required: true, placeholder: 'role=w,…', help: 'e.g. eng=2,ops=0.5 (1 is the default weight)' },
   JSON_FLAG,
+  ...AUTH_FLAGS,
 ];
 export async function runWeightsSet(v: Readonly<Record<string, unknown>>): Promise<number> {
   const weights = parseWeights(v.weights as string);
@@ -70,7 +72,7 @@ export async function runWeightsSet(v: Readonly<Record<string, unknown>>): Promi
   return 0;
 }
 
-export const rolesFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG];
+export const rolesFlags: readonly FlagSpec[] = [MASTER_FLAG, JSON_FLAG, ...AUTH_FLAGS];
 export async function runRoles(v: Readonly<Record<string, unknown>>): Promise<number> {
   const r = await call(v, { type: 'GET_ROLES' });
   if (v.json === true) return 0;

@@ -3,6 +3,7 @@ import { cloneState } from '../../kernel/core/state.js';
 import { DiffTrail, ReplayError, diffStates, foldTo, rateLine, renderDiff } from '../../replay/index.js';
 import { bool, num } from '../flags.js';
 import { POINT_HELP, type ReplayCommand, SNAPSHOTS_FLAG, SOURCE_FLAGS, iso, pointFlag, progressOut, withSource } from './replay-common.js';
+import { secretMaskingReplacer } from '../../events/index.js';
 
 export const diffCommand: ReplayCommand = {
   name: 'diff',
@@ -36,7 +37,7 @@ export const diffCommand: ReplayCommand = {
       const d = diffStates(before, b.state, trail, b.codec.malformed);
       if (bool(v.json)) {
         const point = (p: typeof from) => ({ seq: p.seq, storedAt: iso(p.storedAt) || null, label: p.label });
-        process.stdout.write(`${JSON.stringify({ from: point(from), to: point(to), ...d }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ from: point(from), to: point(to), ...d }, secretMaskingReplacer, 2)}\n`);
       } else {
         process.stdout.write(renderDiff(d, `From ${from.label} to ${to.label}`, num(v.limit) ?? 50));
       }

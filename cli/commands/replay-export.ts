@@ -19,6 +19,7 @@ export const exportCommand: ReplayCommand = {
   ],
   extra: [
     'JSON Lines: {"seq","subject","storedAt","event"} (or "data" with --raw, and "malformed" for a message that does not decode).',
+    'Secrets in task environments are masked ({"type":"VALUE","value":{"data":""},"masked":true}); the export still replays.',
     'CSV columns: seq, stored_at, subject, type, schema_version, time, epoch, agent_id, framework_id, task_id, state, summary, event.',
     '',
     'Examples:',
@@ -47,7 +48,7 @@ export const exportCommand: ReplayCommand = {
       for await (const entry of source.read({ from: from + 1, to: to.seq })) {
         progress.tick(entry.seq);
         if (!entry.decoded.ok) malformed++;
-        await write(`${format === 'csv' ? csvLine(entry) : jsonlLine(entry, { raw })}\n`);
+        await write(`${format === 'csv' ? csvLine(entry, { maskSecrets: true }) : jsonlLine(entry, { raw, maskSecrets: true })}\n`);
         n++;
       }
       const p = progress.done();

@@ -2,6 +2,7 @@
 import { STATE_VIEWS, type StateView, foldTo, rateLine, stateView } from '../../replay/index.js';
 import { FlagError, bool, str } from '../flags.js';
 import { POINT_HELP, type ReplayCommand, SNAPSHOTS_FLAG, SOURCE_FLAGS, iso, pointFlag, progressOut, withSource } from './replay-common.js';
+import { secretMaskingReplacer } from '../../events/index.js';
 
 export const stateCommand: ReplayCommand = {
   name: 'state',
@@ -37,7 +38,7 @@ export const stateCommand: ReplayCommand = {
         view,
         state: stateView(r.state, view),
       };
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(out, secretMaskingReplacer, 2)}\n`);
       const from = r.snapshotSeq !== null ? ` from the snapshot at seq ${r.snapshotSeq}, loaded in ${Math.round(r.snapshotMs)} ms` : '';
       process.stderr.write(rateLine(`state at ${point.label}: folded`, r, ` (to seq ${r.seq}${from}${r.codec.malformed > 0 ? `; ${r.codec.malformed} malformed skipped` : ''})`));
       return 0;

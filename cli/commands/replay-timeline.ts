@@ -15,6 +15,7 @@ import {
 } from '../../replay/index.js';
 import { FlagError, bool, str } from '../flags.js';
 import { POINT_HELP, type ReplayCommand, SNAPSHOTS_FLAG, SOURCE_FLAGS, iso, pointFlag, progressOut, withSource } from './replay-common.js';
+import { secretMaskingReplacer } from '../../events/index.js';
 
 function target(v: Readonly<Record<string, unknown>>): TimelineTarget {
   const task = str(v.task as string);
@@ -108,7 +109,7 @@ export const timelineCommand: ReplayCommand = {
       const several = t.kind === 'task' && tasks.size > 1;
       if (bool(v.json)) {
         for (const l of lines) {
-          process.stdout.write(`${JSON.stringify({ ...l, storedAt: iso(l.storedAt), time: iso(l.time) })}\n`);
+          process.stdout.write(`${JSON.stringify({ ...l, storedAt: iso(l.storedAt), time: iso(l.time) }, secretMaskingReplacer)}\n`);
         }
       } else {
         process.stdout.write(`Timeline of ${describeTarget(t)} (${range}${direct ? ', direct subjects only' : ''}): ${lines.length} event(s)\n`);

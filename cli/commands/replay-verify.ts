@@ -2,6 +2,7 @@
 import { INVARIANTS, rateLine, verifySource } from '../../replay/index.js';
 import { bool, num } from '../flags.js';
 import { POINT_HELP, type ReplayCommand, SOURCE_FLAGS, pointFlag, progressOut, withSource } from './replay-common.js';
+import { secretMaskingReplacer } from '../../events/index.js';
 
 export const verifyCommand: ReplayCommand = {
   name: 'verify',
@@ -38,7 +39,7 @@ export const verifyCommand: ReplayCommand = {
       const holds = r.violations.length === 0;
       if (bool(v.json)) {
         const { state: _state, ...report } = r;
-        process.stdout.write(`${JSON.stringify({ holds, ...report }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ holds, ...report }, secretMaskingReplacer, 2)}\n`);
       } else {
         for (const x of r.violations) {
           process.stdout.write(`${x.invariant} at seq ${x.seq}${x.related.length > 0 ? ` (see seq ${x.related.join(', ')})` : ''}: ${x.message}\n`);

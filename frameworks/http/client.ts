@@ -90,10 +90,15 @@ export class V1SchedulerClient {
   private readonly ca: Buffer | undefined;
 
   /**
-   * `master` is `host:port` (or a URL). With `tlsCa` (a PEM file) the master is spoken to over
-   * HTTPS and its certificate verified against that CA; `host:port` then means https.
+   * `master` is `host:port` (or a URL); `authorization` an `Authorization` header sent with every
+   * request (HTTP Basic). With `tlsCa` (a PEM file) the master is spoken to over HTTPS and its
+   * certificate verified against that CA; `host:port` then means https.
    */
-  constructor(master: string, o: { tlsCa?: string } = {}) {
+  constructor(
+    master: string,
+    private readonly authorization?: string,
+    o: { tlsCa?: string } = {},
+  ) {
     this.ca = o.tlsCa !== undefined ? readFileSync(o.tlsCa) : undefined;
     this.base = master.includes('://') ? master.replace(/\/+$/, '') : `${this.ca !== undefined ? 'https' : 'http'}://${master}`;
   }
@@ -181,7 +186,15 @@ export class V1SchedulerClient {
   private async open(body: string | Buffer, headers: Record<string, string>, redirects = 0): Promise<IncomingMessage> {
     const url = new URL('/api/v1/scheduler', this.base);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const options = { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers, 'Content-Length': Buffer.byteLength(body) } };
+      const options = {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(this.authorization !== undefined ? { Authorization: this.authorization } : {}),
+          ...headers,
+          'Content-Length': Buffer.byteLength(body),
+        },
+      };
       const req = url.protocol === 'https:' ? httpsRequest(url, { ...options, ...(this.ca !== undefined ? { ca: this.ca } : {}) }, resolve) : request(url, options, resolve);
       req.on('error', (err) => reject(new Error(`cannot reach the master at ${this.base}: ${err.message}`)));
       req.end(body);

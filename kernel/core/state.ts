@@ -123,6 +123,8 @@ export interface PendingReason {
 export interface FrameworkState {
   readonly id: FrameworkId;
   info: FrameworkInfo;
+  /** The HTTP principal authenticated when it registered, if any: only it may subscribe it again. */
+  authenticatedPrincipal?: string | undefined;
   status: FrameworkStatus;
   registeredAt: number;
   reregisteredAt: number | null;

@@ -190,6 +190,15 @@ export async function ensureStream(jsm: JetStreamManager, o: StreamOptions = def
     if (!subjectsOk) {
       throw new Error(`stream ${cfg.name} exists with subjects ${JSON.stringify(existing.config.subjects)}; expected ${JSON.stringify(cfg.subjects)}`);
     }
+    if (existing.config.deny_delete !== true || existing.config.deny_purge !== true) {
+      // Made by an older build: protect it now (nats-server lets an update set these, never cancel them).
+      try {
+        await jsm.streams.update(cfg.name, { ...existing.config, deny_delete: true, deny_purge: true });
+        log?.info({ stream: cfg.name }, 'the cluster stream now denies deleting and purging messages');
+      } catch (err) {
+        log?.warn({ err, stream: cfg.name }, 'the cluster stream allows deleting or purging messages, and this identity cannot change that: have the admin set deny_delete and deny_purge');
+      }
+    }
     if (existing.config.num_replicas !== cfg.num_replicas) {
       log?.warn({ stream: cfg.name, replicas: existing.config.num_replicas, asked: cfg.num_replicas }, 'the cluster stream exists with other replicas; keeping them');
     }

@@ -10,7 +10,7 @@ export interface GetReply {
   readonly text: string;
 }
 
-export function httpGet(url: string, o: { ca?: Buffer | string; timeoutMs?: number } = {}): Promise<GetReply> {
+export function httpGet(url: string, o: { ca?: Buffer | string; timeoutMs?: number; headers?: Readonly<Record<string, string>> } = {}): Promise<GetReply> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const onResponse = (res: import('node:http').IncomingMessage): void => {
@@ -19,7 +19,8 @@ export function httpGet(url: string, o: { ca?: Buffer | string; timeoutMs?: numb
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     };
-    const req = u.protocol === 'https:' ? httpsRequest(u, { method: 'GET', ...(o.ca !== undefined ? { ca: o.ca } : {}) }, onResponse) : httpRequest(u, { method: 'GET' }, onResponse);
+    const headers = { ...(o.headers ?? {}) };
+    const req = u.protocol === 'https:' ? httpsRequest(u, { method: 'GET', headers, ...(o.ca !== undefined ? { ca: o.ca } : {}) }, onResponse) : httpRequest(u, { method: 'GET', headers }, onResponse);
     req.setTimeout(o.timeoutMs ?? 10_000, () => req.destroy(new Error(`no answer from ${url} within ${o.timeoutMs ?? 10_000} ms`)));
     req.on('error', reject);
     req.end();

@@ -29,7 +29,7 @@ import { pino, type Logger } from 'pino';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type JetStreamManager, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
-import { type RunningNatsCluster, startNatsCluster } from '../../cli/nats-server.js';
+import { type RunningNatsCluster, startNatsCluster } from '../../cli/nats/index.js';
 import { STREAM_NAME, type TaskStateName, isTerminal } from '../../events/index.js';
 import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';

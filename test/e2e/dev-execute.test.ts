@@ -2,7 +2,7 @@
  * As a user runs it: `mesos dev` in one terminal, `mesos execute` in another, then Ctrl-C.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ const data = mkdtempSync(join(tmpdir(), 'mesos-e2e-'));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 test.before(async () => {
-  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
+  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -43,6 +43,24 @@ test('mesos dev prints the master and NATS URLs and the master is healthy', asyn
   assert.is(r.status, 200);
   const st = (await (await fetch(`${masterUrl}/master/state`)).json()) as { activated_slaves: number };
   assert.is(st.activated_slaves, 1);
+});
+
+test('mesos dev asks for credentials on the operator API and writes them (0600); the operator commands take them', () => {
+  const file = join(data, 'credentials', 'http.json');
+  assert.match(out, new RegExp(`http: .*read-write endpoints need HTTP Basic credentials: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.is(statSync(file).mode & 0o777, 0o600);
+  const env = { ...process.env, MESOS_CREDENTIAL: '', MESOS_PRINCIPAL: '', MESOS_SECRET: '' };
+  const run = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000, env });
+  const anonymous = run('quota', 'get', '--master', masterUrl);
+  assert.is(anonymous.status, 1, anonymous.stdout + anonymous.stderr);
+  assert.match(anonymous.stderr, /401.*--credential FILE/);
+  const withFile = run('quota', 'get', '--master', masterUrl, '--credential', file);
+  assert.is(withFile.status, 0, withFile.stdout + withFile.stderr);
+  const viaEnv = spawnSync(process.execPath, [MESOS, 'weights', 'get', '--master', masterUrl], { encoding: 'utf8', timeout: 60_000, env: { ...env, MESOS_CREDENTIAL: file } });
+  assert.is(viaEnv.status, 0, viaEnv.stdout + viaEnv.stderr);
+  const wrong = run('roles', '--master', masterUrl, '--principal', 'operator', '--secret', 'guess');
+  assert.is(wrong.status, 1);
+  assert.match(wrong.stderr, /401: Authentication failed/);
 });
 
 test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {

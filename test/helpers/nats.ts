@@ -1,6 +1,6 @@
 // Test helper: a fresh nats-server (JetStream, temp store dir) per call.
 
-import { startNatsServer, type NatsServerOptions, type RunningNatsServer } from '../../cli/nats-server.js';
+import { startNatsServer, type NatsServerOptions, type RunningNatsServer } from '../../cli/nats/index.js';
 
 export interface TestNats {
   url: string;

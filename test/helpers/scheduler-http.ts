@@ -316,6 +316,8 @@ export interface SubscribeOptions {
   readonly suppressedRoles?: readonly string[];
   /** Acknowledge every update that carries a uuid (default true). */
   readonly autoAck?: boolean;
+  /** Sent with the SUBSCRIBE and every call (e.g. Authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export class HttpFramework {
@@ -333,7 +335,10 @@ export class HttpFramework {
     o: SubscribeOptions,
   ) {
     this.autoAck = o.autoAck ?? true;
+    this.headers = o.headers ?? {};
   }
+
+  private readonly headers: Readonly<Record<string, string>>;
 
   static async subscribe(base: string, frameworkInfo: Record<string, unknown>, o: SubscribeOptions = {}): Promise<HttpFramework> {
     const info = o.frameworkId !== undefined ? { ...frameworkInfo, id: { value: o.frameworkId } } : frameworkInfo;
@@ -342,7 +347,7 @@ export class HttpFramework {
       ...(o.frameworkId !== undefined ? { framework_id: { value: o.frameworkId } } : {}),
       subscribe: { framework_info: info, ...(o.suppressedRoles !== undefined ? { suppressed_roles: o.suppressedRoles } : {}) },
     };
-    const stream = await SchedulerStream.open(base, body);
+    const stream = await SchedulerStream.open(base, body, o.headers ?? {});
     if (stream.status !== 200) {
       stream.close();
       throw new Error(`SUBSCRIBE answered ${stream.status}`);
@@ -371,7 +376,7 @@ export class HttpFramework {
   /** A call with this framework's id and stream id. */
   call(type: string, payload: Record<string, unknown> = {}, headers: Readonly<Record<string, string>> = {}): Promise<RawResponse> {
     return rawRequest(this.base, {
-      headers: { 'Content-Type': 'application/json', 'Mesos-Stream-Id': this.streamId, ...headers },
+      headers: { 'Content-Type': 'application/json', 'Mesos-Stream-Id': this.streamId, ...this.headers, ...headers },
       body: JSON.stringify({ type, framework_id: { value: this.frameworkId }, ...payload }),
     });
   }

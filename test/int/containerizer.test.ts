@@ -19,7 +19,7 @@ import {
   type Containerizer,
   type ExitInfo,
   type LaunchSpec,
-} from '../../agent/containerizer.js';
+} from '../../agent/containerizer/index.js';
 import { CgroupsV1Isolator } from '../../agent/isolation/cgroups-v1.js';
 import { CgroupsV2Isolator } from '../../agent/isolation/cgroups-v2.js';
 import { selectIsolator } from '../../agent/isolation/detect.js';

@@ -14,7 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentCommand, type EventOf, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
 import { type Bus, connectBus, ensureStream, readLog } from '../../kernel/shell/bus.js';
-import { createContainerizer } from '../../agent/containerizer.js';
+import { createContainerizer } from '../../agent/containerizer/index.js';
 import { findHostTools } from '../../agent/isolation/host-tools.js';
 import { PosixIsolator } from '../../agent/isolation/posix.js';
 import { createStatusSender, type StatusSender } from '../../agent/status-sender.js';

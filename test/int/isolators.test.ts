@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentId, type TaskInfo, type TaskStatus, isTerminal } from '../../events/index.js';
@@ -33,6 +32,8 @@ let fw: Scheduler;
 let dir: string;
 let http: Server;
 let httpUrl: string;
+/** Requests for /slow seen by the file server (a fetch of it has begun). */
+let slowRequests = 0;
 const cgroupsRoot = `mesos-test-${randomUUID().slice(0, 8)}`;
 const seen: TaskStatus[] = [];
 const agents: AgentHandle[] = [];
@@ -49,7 +50,8 @@ async function addAgent(name: string, o: Partial<AgentOptionsInput>): Promise<Ag
 }
 
 test.before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'mesos-isolators-'));
+  // Under /tmp on purpose (as `mesos dev`'s work dir): the private /tmp must not hide the sandbox.
+  dir = mkdtempSync(join('/tmp', 'mesos-isolators-'));
   nats = await withNats();
   master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100 }, log);
   await master.caughtUp;
@@ -72,6 +74,7 @@ test.before(async () => {
   writeFileSync(join(files, 'hello.txt'), 'hello over http\n');
   http = createServer((req, res) => {
     if (req.url === '/slow') {
+      slowRequests++;
       res.writeHead(200);
       res.write('x'); // and never more: a download that does not end
       return;
@@ -236,9 +239,21 @@ test('private /tmp: what a task writes to /tmp is in its sandbox, not on the hos
   const name = `mesos-tmp-${randomUUID()}`;
   await launchOn(full, [task(full, 'tmp', `echo secret > /tmp/${name}; ls /tmp`)]);
   assert.is((await terminalOf('tmp')).state, 'TASK_FINISHED');
-  assert.is(stdout(full, 'tmp').trim(), name, 'the task sees only its own /tmp');
+  // …and, its sandbox lying under /tmp, the first directory of the way to it.
+  const wayIn = relative('/tmp', dir).split('/')[0]!;
+  assert.equal(stdout(full, 'tmp').trim().split('\n').sort(), [name, wayIn].sort(), 'the task sees only its own /tmp');
   assert.not.ok(existsSync(`/tmp/${name}`), 'not on the host');
   assert.is(readFileSync(join(sandboxOf(full, 'tmp'), 'tmp', name), 'utf8'), 'secret\n');
+});
+
+test('private /tmp with the work dir under /tmp: $MESOS_SANDBOX exists inside the task and is its sandbox', async () => {
+  assert.ok(full.workDir.startsWith('/tmp/'), 'the agent works under /tmp');
+  await launchOn(full, [task(full, 'sbx', 'cd "$MESOS_SANDBOX" && test -f stdout && echo inside > mark && echo "ok $MESOS_SANDBOX"')]);
+  const end = await terminalOf('sbx');
+  const sandbox = sandboxOf(full, 'sbx');
+  assert.is(end.state, 'TASK_FINISHED', `the task could not use $MESOS_SANDBOX: ${readFileSync(join(sandbox, 'stderr'), 'utf8')}`);
+  assert.is(stdout(full, 'sbx').trim(), `ok ${sandbox}`);
+  assert.is(readFileSync(join(sandbox, 'mark'), 'utf8'), 'inside\n', 'what the task writes to $MESOS_SANDBOX is in the sandbox on the host');
 });
 
 test('network NONE: an empty network namespace with only loopback (up); HOST keeps the host network', async () => {
@@ -327,11 +342,15 @@ test('URIs: a fetch that fails fails the launch with the reason', async () => {
   assert.is(end.state, 'TASK_FAILED');
   assert.is(end.reason, 'REASON_CONTAINER_LAUNCH_FAILED');
   assert.match(end.message ?? '', /HTTP 404/);
+  assert.not.ok(
+    seen.some((s) => s.taskId === 'fetch-404' && s.state === 'TASK_STARTING'),
+    'no TASK_STARTING: the container fails before the task starts (as Mesos)',
+  );
 });
 
 test('URIs: a task killed while it is being fetched ends TASK_KILLED, REASON_TASK_KILLED_DURING_LAUNCH, at once', async () => {
   await launchOn(full, [task(full, 'fetch-slow', { value: 'true', shell: true, uris: [{ value: `${httpUrl}/slow`, extract: true, executable: false }] })]);
-  await waitFor(() => seen.find((s) => s.taskId === 'fetch-slow' && s.state === 'TASK_STARTING'), 'the launch to start');
+  await waitFor(() => slowRequests > 0 || undefined, 'the fetch to start');
   const t0 = Date.now();
   await fw.kill('fetch-slow');
   const end = await terminalOf('fetch-slow', 10_000);

@@ -137,7 +137,7 @@ test('a holder whose process is gone (no answer on its presence subject) is repl
 });
 
 test('the lease thread keeps trying while NATS is unreachable at start, and takes the lease once it is there', async () => {
-  const { getFreePort, startNatsServer } = await import('../../cli/nats-server.js');
+  const { getFreePort, startNatsServer } = await import('../../cli/nats/index.js');
   const port = await getFreePort();
   const url = `nats://127.0.0.1:${port}`;
   let server: Awaited<ReturnType<typeof startNatsServer>> | undefined;

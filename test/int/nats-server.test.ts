@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, StorageType } from '@nats-io/jetstream';
 import { withNats } from '../helpers/nats.js';
-import { findNatsServer, NatsServerError, startNatsCluster, startNatsServer } from '../../cli/nats-server.js';
+import { findNatsServer, NatsServerError, startNatsCluster, startNatsServer } from '../../cli/nats/index.js';
 
 function alive(pid: number): boolean {
   try {

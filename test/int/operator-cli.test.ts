@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import * as R from '../../kernel/core/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
+import { op, scalar } from '../helpers/operator.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -67,14 +68,33 @@ test('reserve / unreserve', async () => {
   const r = await mesos('reserve', '--agent', agent.agentId, '--role', 'db', '--resources', 'cpus:1;mem:512', '--principal', 'ops');
   assert.is(r.code, 0, r.stderr);
   assert.equal(R.format(cluster.master.state().agents.get(agent.agentId)!.resources), 'cpus:3;cpus(db):1;disk:1024;mem:3584;mem(db):512');
+  // Refining the dynamic reservation: the text form's (db) is found on the agent as DYNAMIC (by ops).
   const refine = await mesos('reserve', '--agent', agent.agentId, '--role', 'db/x', '--resources', 'cpus(db):1');
-  assert.is(refine.code, 1, "the text form's (db) is a STATIC reservation: a dynamic one is refined through the operator API");
+  assert.is(refine.code, 0, refine.stderr);
+  const refined = cluster.master.state().agents.get(agent.agentId)!.resources.find((r) => r.name === 'cpus' && R.reservedRole(r) === 'db/x');
+  assert.equal(refined?.reservations, [
+    { type: 'DYNAMIC', role: 'db', principal: 'ops' },
+    { type: 'DYNAMIC', role: 'db/x' },
+  ]);
+  // Asked through the API as a STATIC reservation, the 409 says what differs (not "cpus(db):1 is not there … there is cpus(db):1").
+  const asStatic = await op(cluster.master.url, {
+    type: 'RESERVE_RESOURCES',
+    reserve_resources: {
+      agent_id: { value: agent.agentId },
+      source: [scalar('mem', 512, { reservations: [{ type: 'STATIC', role: 'db' }] })],
+      resources: [scalar('mem', 512, { reservations: [{ type: 'STATIC', role: 'db' }, { type: 'DYNAMIC', role: 'db/y' }] })],
+    },
+  });
+  assert.is(asStatic.status, 409, asStatic.text);
+  assert.match(asStatic.text, /mem is asked for as STATIC for db, but the agent's mem for db is DYNAMIC for db \(principal ops\)/);
+  const back = await mesos('unreserve', '--agent', agent.agentId, '--role', 'db/x', '--resources', 'cpus(db):1');
+  assert.is(back.code, 0, back.stderr);
   const u = await mesos('unreserve', '--agent', agent.agentId, '--role', 'db', '--resources', 'cpus:1;mem:512', '--principal', 'ops');
   assert.is(u.code, 0, u.stderr);
   assert.equal(R.format(cluster.master.state().agents.get(agent.agentId)!.resources), 'cpus:4;disk:1024;mem:4096');
   const tooMuch = await mesos('reserve', '--agent', agent.agentId, '--role', 'db', '--resources', 'cpus:100');
   assert.is(tooMuch.code, 1);
-  assert.match(tooMuch.stderr, /409/);
+  assert.match(tooMuch.stderr, /409: Insufficient resources on agent \S+: the agent holds cpus:4 unreserved, but not that much/);
 });
 
 test('agent deactivate / reactivate, maintenance, drain and agent-gone', async () => {

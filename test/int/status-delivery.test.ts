@@ -15,7 +15,7 @@ import { type AgentId, type EventOf, type TaskStatus, isTerminal, subjects } fro
 import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { type RunningNatsServer, startNatsServer } from '../../cli/nats-server.js';
+import { type RunningNatsServer, startNatsServer } from '../../cli/nats/index.js';
 import { type AgentProcess, cgroupsUnder, killProcessesUnder, processesUnder, removeCgroupsUnder, spawnAgent } from '../helpers/agent-process.js';
 import { testLog } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';

@@ -10,6 +10,7 @@ import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
 import { OfferQueue } from '../helpers/offers.js';
+import { op } from '../helpers/operator.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 let cluster: TestCluster;
@@ -85,6 +86,33 @@ test('the agent comes back: it is active again and its task is running again', a
   const t = cluster.master.state().tasks.get(`${fw.frameworkId}/long` as never);
   assert.is(t?.state, 'TASK_RUNNING');
   assert.ok(t?.holdsResources, 'its resources are counted again');
+});
+
+test('MARK_AGENT_GONE on an unreachable agent takes effect: gone for good, its task TASK_GONE_BY_OPERATOR, it may not come back', async () => {
+  const other = await startEmulatedAgent(cluster.nats.url, cluster.log);
+  await waitFor(() => cluster.master.state().agents.get(other.agentId)?.status === 'ACTIVE', 'a second agent to register');
+  try {
+    const offer = await waitFor(() => fw.outstandingOffers().find((o) => o.agentId === other.agentId), 'an offer of the second agent');
+    await fw.accept([offer.id], [{ taskId: 'stranded', agentId: other.agentId, resources: 'cpus:1;mem:128', command: 'sleep 1000' }]);
+    await waitFor(() => other.commands.length === 1, 'the launch command to reach the agent');
+    await other.report(fw.frameworkId, 'stranded', 'TASK_RUNNING');
+    await waitFor(() => cluster.master.state().tasks.get(`${fw.frameworkId}/stranded` as never)?.state === 'TASK_RUNNING' || undefined, 'the task to run');
+    other.silence();
+    await waitFor(() => cluster.master.state().agents.get(other.agentId)?.status === 'REMOVED' || undefined, 'the agent to be unreachable', 10_000);
+    const r = await op(cluster.master.url, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: other.agentId } } });
+    assert.is(r.status, 200, r.text);
+    await waitFor(() => cluster.master.state().agents.get(other.agentId)?.gone === true || undefined, 'the agent to be marked gone');
+    const s = cluster.master.state();
+    assert.not.ok(s.tasks.has(`${fw.frameworkId}/stranded` as never), 'its task is no longer live');
+    const done = s.frameworks.get(fw.frameworkId)?.completedTasks.find((t) => t.taskId === 'stranded');
+    assert.is(done?.state, 'TASK_GONE_BY_OPERATOR');
+    await other.reregister([{ frameworkId: fw.frameworkId, taskId: 'stranded', state: 'TASK_RUNNING' }]);
+    const head = cluster.master.seq();
+    await waitFor(() => cluster.master.seq() > head || undefined, 'the reregistration to be folded');
+    assert.is(cluster.master.state().agents.get(other.agentId)?.status, 'REMOVED', 'a gone agent stays gone');
+  } finally {
+    await other.close();
+  }
 });
 
 test.run();

@@ -14,7 +14,7 @@ import { type LocalCa, TlsError, httpGet, loadServerTls, makeLocalCa } from '../
 import { json, startHttpApi } from '../../kernel/shell/http/server.js';
 import { connectBus } from '../../kernel/shell/bus.js';
 import { startMaster } from '../../kernel/shell/master/index.js';
-import { type RunningNatsServer, startNatsServer } from '../../cli/nats-server.js';
+import { type RunningNatsServer, startNatsServer } from '../../cli/nats/index.js';
 import { testLog } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -101,12 +101,13 @@ test('DESTROY then UNRESERVE give the disk back to everyone', async () => {
   assert.equal(R.format(cluster.master.state().agents.get(agentId)!.resources), 'cpus:2;disk:1024;mem:1024;ports:[31000-31099]');
 });
 
-test('an invalid operation refuses the whole accept with OPERATION_INVALID', async () => {
+test('an invalid operation is dropped with OPERATION_INVALID (the refusal names it)', async () => {
   const o = await offers.next();
   const refused = firstValueFrom(fw.refusals$);
   await fw.accept([o.id], [], { operations: [{ type: 'CREATE', volumes: [{ ...volume[0]!, reservations: [{ type: 'DYNAMIC', role: 'someone-else' }] }] }] });
   const r = await within(refused, 10_000, 'the refusal');
   assert.is(r.code, 'OPERATION_INVALID');
+  assert.is(r.operation, 0, 'only that operation was dropped');
   assert.match(r.message, /not for the offer's role|not there to convert/);
 });
 

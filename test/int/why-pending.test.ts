@@ -8,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { runExecute } from '../../frameworks/execute.js';
+import { runExecuteHttp } from '../../frameworks/execute-http.js';
 import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
 import { connectBus, readLog } from '../../kernel/shell/bus.js';
 import { busSource } from '../../replay/index.js';
@@ -69,6 +71,36 @@ test('a task asking more memory than any agent has: the reason is recorded once 
     assert.equal(hypo.frameworks[0]!.now, [], 'that one fits an offer it holds: nothing in the way');
   } finally {
     await bus.close();
+  }
+});
+
+test('mesos execute --resources mem:99999999 (native SDK and v1 HTTP): the task is recorded as demand, and why-pending answers for the plain framework', async () => {
+  for (const via of ['nats', 'http'] as const) {
+    const name = `huge-${via}`;
+    const lines: string[] = [];
+    const ac = new AbortController();
+    const task = { name, command: 'true', resources: 'cpus:0.1;mem:99999999', role: '*', timeoutMs: null, out: (l: string) => lines.push(l), signal: ac.signal };
+    const done = via === 'nats' ? runExecute({ ...task, nats: cluster.nats.url, log: cluster.log }) : runExecuteHttp({ ...task, master: cluster.master.url });
+    try {
+      const fw = await waitFor(() => [...cluster.master.state().frameworks.values()].find((f) => f.info.name === `${name} (mesos execute)`), `the ${via} framework`);
+      await waitFor(() => cluster.master.state().pending.get(fw.id)?.reasons.some((r) => r.code === 'NO_AGENT_LARGE_ENOUGH') || undefined, `the reason for ${via} to be recorded`);
+      const bus = await connectBus({ servers: cluster.nats.url, name: 'reader', log: cluster.log });
+      try {
+        // As a user asks: no --framework, no --demand.
+        const r = await whyPending(busSource(bus, cluster.nats.url, null));
+        const f = r.frameworks.find((x) => x.frameworkId === fw.id);
+        assert.ok(f, `why-pending reports the ${via} framework: ${JSON.stringify(r.frameworks.map((x) => x.name))}`);
+        assert.equal(f!.demand.map((d) => d.resources), ['cpus:0.1;mem:99999999']);
+        if (via === 'nats') assert.equal(f!.demand.map((d) => d.name), [name], 'the SDK names the request by the task');
+        assert.equal(f!.now.map((x) => x.code), ['NO_AGENT_LARGE_ENOUGH']);
+        assert.equal(f!.recorded.at(-1)!.reasons.map((x) => x.code), ['NO_AGENT_LARGE_ENOUGH']);
+      } finally {
+        await bus.close();
+      }
+    } finally {
+      ac.abort();
+      assert.is(await done, 130, lines.join('\n'));
+    }
   }
 });
 

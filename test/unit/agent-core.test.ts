@@ -21,7 +21,7 @@ import { cfsQuotaUs, cpuWritesV1, cpuWritesV2 } from '../../agent/isolation/cgro
 import { gpuDenyRules, gpuEnvironment } from '../../agent/isolation/gpu-nvidia.js';
 import { diskLimitation, parseDuKb } from '../../agent/isolation/disk-du.js';
 import { parsePidsEvents } from '../../agent/isolation/cgroups-pids.js';
-import type { ExitInfo } from '../../agent/containerizer.js';
+import type { ExitInfo } from '../../agent/containerizer/index.js';
 import { parseResources } from '../../kernel/core/resources.js';
 
 // --- --isolation -------------------------------------------------------------------------------

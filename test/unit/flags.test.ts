@@ -44,6 +44,13 @@ test('bad flags are refused with a message that says what is wrong', () => {
   throws(['--nats', 'n', '-p', '1'], /unknown flag -p/);
 });
 
+test("Mesos's underscore spellings name the same flags (--no- too)", () => {
+  const a = parseFlags(['--nats', 'n', '--allocation_interval', '2s', '--no-keep_offers'], [...specs, { name: 'allocation-interval', type: 'duration', help: 'x' }, { name: 'keep-offers', type: 'bool', default: true, help: 'x' }], 'x');
+  assert.is(a.values['allocation-interval'], 2000);
+  assert.is(a.values['keep-offers'], false);
+  throws(['--nats', 'n', '--no_such_flag', '1'], /unknown flag --no_such_flag/);
+});
+
 test('--help wins over missing required flags', () => {
   assert.is(parseFlags(['--help'], specs, 'x').help, true);
   const u = usage('x', 'does x', specs);

@@ -208,7 +208,7 @@ test('an accept applies RESERVE, CREATE and LAUNCH in order; what is left is dec
   assert.equal(s.roles.get('db')!.allocatedReserved.cpus, 1000);
 });
 
-test('an accept with an invalid operation is refused whole (OPERATION_INVALID) and changes nothing', () => {
+test('an invalid operation of an accept is dropped (OPERATION_INVALID) and changes nothing', () => {
   const s = given(
     leaderElected(1),
     agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:1024' }),

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeExit, effectiveOom } from '../../agent/containerizer.js';
+import { describeExit, effectiveOom } from '../../agent/containerizer/index.js';
 import {
   cgroupPath,
   cpuShares,

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type AgentId, type ClusterEvent, type FrameworkId, type OfferId, type TaskKey, validate } from '../../events/index.js';
+import { type AgentId, type ClusterEvent, type EventOf, type FrameworkId, type OfferId, type TaskKey, validate } from '../../events/index.js';
+import { refusalToStatuses } from '../../events/refusals.js';
 import { available, DEFAULT_REFUSE_SECONDS, foldAll, initialState } from '../../kernel/core/fold/index.js';
 import { expiredFrameworkEvents } from '../../kernel/shell/master/decisions.js';
 import { cloneState, filterKey, type State } from '../../kernel/core/state.js';
@@ -334,7 +335,7 @@ test("accept refused: another framework's offer → OFFER_NOT_YOURS (and that of
   assert.equal(fw(s, 'fw2').offered, res('cpus:4;mem:4096'));
 });
 
-test('accept refused: more resources than offered → RESOURCES_EXCEEDED', () => {
+test('accept: a task beyond what is left of the offers is dropped alone (RESOURCES_EXCEEDED → TASK_ERROR); the tasks before it launch', () => {
   const s = withOffer();
   when(
     s,
@@ -349,13 +350,41 @@ test('accept refused: more resources than offered → RESOURCES_EXCEEDED', () =>
   );
   const r = refusal(s);
   assert.is(r.code, 'RESOURCES_EXCEEDED');
-  assert.equal(r.tasks.map((t) => t.taskId), ['t1', 't2']);
-  assert.is(s.tasks.size, 0);
-  assert.equal(agent(s).used, []);
-  assert.equal(agent(s).offered, []);
+  assert.is(r.operation, 0);
+  assert.equal(r.tasks.map((t) => t.taskId), ['t2']);
+  assert.equal([...s.tasks.values()].map((t) => t.taskId), ['t1']);
+  assert.equal(agent(s).used, res('cpus:3'));
+  assert.equal(owed(s, 'LaunchTasks').flatMap((c) => c.tasks.map((t) => t.taskId)), ['t1']);
+  const [st] = refusalToStatuses({ ...r, epoch: 1, time: 0 } as EventOf<'AcceptRefused'>, true);
+  assert.is(st?.state, 'TASK_ERROR');
+  assert.is(st?.reason, 'REASON_TASK_INVALID');
 });
 
-test('accept refused: two tasks of one accept asking for the same port → TASK_INVALID (a port is held by one task)', () => {
+test('accept: one invalid task among valid ones → TASK_ERROR for it only (as Mesos), the others launch', () => {
+  const s = withOffer();
+  when(
+    s,
+    accepted({
+      frameworkId: 'fw1',
+      offerIds: ['o1'],
+      tasks: [
+        { taskId: 'ok-1', agentId: 'a1', resources: 'cpus:1;mem:128' },
+        { taskId: 'bad', agentId: 'a1', resources: 'cpus:1;gpus:0.5' },
+        { taskId: 'ok-2', agentId: 'a1', resources: 'cpus:1;mem:128' },
+      ],
+    }),
+  );
+  const r = refusal(s);
+  assert.is(r.code, 'TASK_INVALID');
+  assert.equal(r.tasks.map((t) => t.taskId), ['bad']);
+  assert.match(r.message, /fractional number of gpus/);
+  assert.equal([...s.tasks.keys()].sort(), [key('fw1', 'ok-1'), key('fw1', 'ok-2')].sort());
+  assert.equal(owed(s, 'LaunchTasks').flatMap((c) => c.tasks.map((t) => t.taskId)), ['ok-1', 'ok-2']);
+  assert.is(s.counters.acceptsRefused, 0, 'the accept itself went ahead');
+  assert.not.ok(s.offers.has('o1' as OfferId), 'the offer is used');
+});
+
+test('accept: two tasks of one accept asking for the same port → the second is dropped (TASK_INVALID: a port is held by one task)', () => {
   const s = given(
     leaderElected(1),
     agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-31010]' }),
@@ -376,7 +405,8 @@ test('accept refused: two tasks of one accept asking for the same port → TASK_
   const r = refusal(s);
   assert.is(r.code, 'TASK_INVALID');
   assert.match(r.message, /task t1 and task t2 both ask for ports 31002/);
-  assert.is(s.tasks.size, 0);
+  assert.equal(r.tasks.map((t) => t.taskId), ['t2']);
+  assert.equal([...s.tasks.values()].map((t) => t.taskId), ['t1']);
 });
 
 test('ports: a port held by a live task is not offered again; disjoint ports of one accept are fine', () => {
@@ -401,7 +431,7 @@ test('ports: a port held by a live task is not offered again; disjoint ports of 
   assert.is(s.counters.offersInvalid, 1);
 });
 
-test('accept refused: duplicate task id → TASK_ID_DUPLICATE (within the accept and against a live task)', () => {
+test('accept: a duplicate task id is dropped → TASK_ID_DUPLICATE (within the accept and against a live task)', () => {
   const s1 = withOffer();
   when(
     s1,
@@ -415,7 +445,8 @@ test('accept refused: duplicate task id → TASK_ID_DUPLICATE (within the accept
     }),
   );
   assert.is(refusal(s1).code, 'TASK_ID_DUPLICATE');
-  assert.is(s1.tasks.size, 0);
+  assert.equal(refusal(s1).tasks.map((t) => t.taskId), ['t1']);
+  assert.is(s1.tasks.size, 1, 'the first t1 launches, the second is dropped');
 
   resetIds();
   const s2 = withTask();
@@ -846,6 +877,28 @@ test('AgentRemoved(UNREACHABLE) for a PARTITION_AWARE framework releases the res
   when(s, agentRemoved({ agentId: 'a1', reason: 'UNREACHABLE' }));
   assert.equal(fw(s).used, [], 'framework used');
   assert.equal(agent(s).used, [], 'agent used');
+});
+
+test('AgentRemoved(OPERATOR) of an unreachable agent (MARK_AGENT_GONE): gone for good, its TASK_UNREACHABLE tasks TASK_GONE_BY_OPERATOR, told', () => {
+  const s = withTask({ capabilities: ['PARTITION_AWARE'] });
+  when(s, agentRemoved({ id: 'rm1', agentId: 'a1', reason: 'UNREACHABLE' }));
+  s.outbox.clear();
+  when(s, agentRemoved({ id: 'gone1', agentId: 'a1', reason: 'OPERATOR' }));
+  assert.is(agent(s).gone, true, 'marked gone');
+  assert.is(s.counters.slaveRemovals, 1, 'removed once');
+  assert.not.ok(s.tasks.has(key('fw1', 't1')), 'the task is no longer live');
+  const t = fw(s).completedTasks.find((x) => x.key === key('fw1', 't1'));
+  assert.is(t?.state, 'TASK_GONE_BY_OPERATOR');
+  assert.is(t?.statuses.at(-1)!.reason, 'REASON_AGENT_REMOVED_BY_OPERATOR');
+  const notices = owed(s, 'TaskStatusUpdated');
+  assert.equal(notices.map((n) => n.status.state), ['TASK_GONE_BY_OPERATOR']);
+  // It may not come back.
+  when(s, agentReregistered({ agentId: 'a1', resources: 'cpus:4;mem:4096', tasks: [{ frameworkId: 'fw1', taskId: 't1', state: 'RUNNING' }], lastCommandSeq: 1 }));
+  assert.is(agent(s).status, 'REMOVED');
+  // Marking it gone again changes nothing.
+  s.outbox.clear();
+  when(s, agentRemoved({ id: 'gone2', agentId: 'a1', reason: 'OPERATOR' }));
+  assert.is(owed(s, 'TaskStatusUpdated').length, 0);
 });
 
 test('AgentReregistered brings a TASK_UNREACHABLE task back as reported, with REASON_AGENT_REREGISTERED', () => {

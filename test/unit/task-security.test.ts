@@ -6,7 +6,7 @@ import { decideTaskUser, requestedUser } from '../../agent/task-user.js';
 import { parseIsolation } from '../../agent/isolation/selection.js';
 import { cgroupMountPoints, readOnlyRemounts } from '../../agent/isolation/namespaces-cgroup.js';
 import { parseMountinfo } from '../../agent/isolation/mounts.js';
-import { nsenterFlags } from '../../agent/containerizer.js';
+import { nsenterFlags } from '../../agent/containerizer/index.js';
 
 const ROOT_AGENT = { uid: 0, name: 'root' };
 const nobody = { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent' };

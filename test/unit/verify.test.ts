@@ -222,4 +222,66 @@ test('Mesos task state machine as agents report it', () => {
   assert.not.ok(agentTransitionLegal(undefined, 'TASK_STAGING'));
 });
 
+// ---------------------------------------------------------------------------------------------
+// Provenance: who may have appended an event
+
+test('a launch the fold never owed, or one that changes what was accepted, is unbacked; a repeat of a sent one is not', () => {
+  const run = cleanTaskRun();
+  const launch = run[5] as Extract<ClusterEvent, { type: 'LaunchTasks' }>;
+  // Sent twice (a re-send past the duplicate window): fine.
+  const repeated = [...run.slice(0, 6), { ...launch, time: launch.time + 1 }, ...run.slice(6)];
+  assert.equal(verify(repeated).violations, []);
+  // The same id, with another command: the fold marks it sent, the agent would run it.
+  const tampered = [...run.slice(0, 5), { ...launch, tasks: [{ ...launch.tasks[0]!, command: { value: 'rm -rf /', shell: true } }] }];
+  const t = verify(tampered, false);
+  assert.equal(t.violations.map((v) => [v.invariant, v.seq]), [['UNBACKED_LAUNCH', 6]]);
+  assert.match(t.violations[0]!.message, /not the launch its accept owed/);
+  // A launch with the current epoch that no accept created.
+  const ghost = [...run.slice(0, 4), ghostLaunch(1)];
+  const g = verify(ghost, false);
+  assert.equal(g.violations.map((v) => [v.invariant, v.seq]), [['UNBACKED_LAUNCH', 5]]);
+  assert.match(g.violations[0]!.message, /launch-ghost of ghost on agent a1 has no accepted offer behind it/);
+});
+
+test('a decision of an epoch never elected is not the lease holder\'s; a deposed leader\'s late write is, within the grace', () => {
+  const base = cleanTaskRun().slice(0, 4);
+  const forged = verify([...base, offersCreated({ frameworkId: 'fw1', offerId: 'o9', agentId: 'a1', resources: 'cpus:1', epoch: 3 })], false);
+  assert.equal(forged.violations.map((v) => [v.invariant, v.seq]), [['NOT_LEASE_HOLDER', 5]]);
+  assert.match(forged.violations[0]!.message, /epoch 3, which no LeaderElected in the log stands behind \(epoch 1 leads\)/);
+  const elected = [...base, leaderElected(2)];
+  const late = (afterMs: number) =>
+    verify([...elected, offersCreated({ frameworkId: 'fw1', offerId: 'o9', agentId: 'a1', resources: 'cpus:1', epoch: 1, time: elected.at(-1)!.time + afterMs })], false, { staleGraceMs: 10_000 });
+  assert.equal(late(2_000).violations, [], 'a write in flight when the lead changed hands');
+  assert.equal(late(60_000).violations.map((v) => v.invariant), ['NOT_LEASE_HOLDER']);
+  assert.match(late(60_000).violations[0]!.message, /came 60 s after that leader was deposed/);
+});
+
+test('a status update about a task from another agent than the one it runs on is flagged, and does not count as the agent\'s', () => {
+  const run = cleanTaskRun().slice(0, 8); // t1 RUNNING on a1
+  run.push(agentRegistered({ agentId: 'a2', resources: 'cpus:1;mem:128' }));
+  run.push(status({ frameworkId: 'fw1', agentId: 'a2', taskId: 't1', state: 'FAILED', uuid: 'x1' }));
+  run.push(...cleanTaskRun().slice(8));
+  const r = verify(run, false);
+  assert.equal(r.violations.map((v) => [v.invariant, v.seq]), [['STATUS_FROM_STRANGER', 10]]);
+  assert.match(r.violations[0]!.message, /runs on agent a1, came from agent a2/);
+  // Judged by the subject it was appended on, too.
+  const v = new Verifier({});
+  run.slice(0, 9).forEach((e, i) => v.feed(i + 1, e));
+  v.feed(10, cleanTaskRun()[8]!, { subject: 'cl.agent.a2.status.fw1' });
+  assert.equal(v.finish().violations.map((x) => x.invariant), ['STATUS_FROM_STRANGER']);
+});
+
+test('a missing sequence, or a log that does not start at 1, is a gap', () => {
+  const v = new Verifier({});
+  const run = cleanTaskRun();
+  v.feed(1, run[0]!);
+  v.skip(2);
+  v.feed(5, run[1]!);
+  const r = v.finish();
+  assert.equal(r.violations.map((x) => [x.invariant, x.seq, x.message]), [['SEQUENCE_GAP', 5, 'sequences 3..4 are missing from the log (2 messages)']]);
+  const w = new Verifier({});
+  w.feed(3, run[0]!);
+  assert.equal(w.finish().violations.map((x) => x.message), ['sequences 1..2 are missing from the log (2 messages)']);
+});
+
 test.run();

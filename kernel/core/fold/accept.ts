@@ -1,7 +1,9 @@
 /**
- * The fold of an accept: validating it against the state at its point of the log (offers still
- * outstanding, one agent, resources covered, tasks valid) and applying its operations (reserve,
- * unreserve, create/destroy volumes, launch, launch group), or refusing it whole with a code.
+ * The fold of an accept: validating it against the state at its point of the log and applying its
+ * operations (reserve, unreserve, create/destroy volumes, launch, launch group). Invalid offers
+ * (unknown, rescinded, another framework's, several agents or roles) or an unknown or inactive
+ * framework or agent refuse it whole with a code; otherwise, as Mesos, an invalid operation (a
+ * single task of a LAUNCH, a whole LAUNCH_GROUP) is dropped with a code and the others go ahead.
  */
 import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, idError, operationTasks, taskKey } from '../../../events/index.js';
 import { type DemandEntry, type ExecutorState, type FrameworkState, type OfferState, type State, type TaskState, executorKey } from '../state.js';
@@ -30,6 +32,15 @@ interface ValidAccept {
   readonly dynamic: Resources;
   /** What the offers held after those operations and the launches: declined with the accept's filter. */
   readonly left: Resources;
+  /** Operations (or single tasks of a LAUNCH) dropped as invalid; the rest went ahead. */
+  readonly dropped: readonly DroppedOperation[];
+}
+
+interface DroppedOperation extends Refusal {
+  /** The operation's index in the accept. */
+  readonly index: number;
+  /** The tasks that are not launched (TASK_ERROR): one task of a LAUNCH, a whole group, none for a RESERVE… */
+  readonly tasks: readonly TaskInfo[];
 }
 
 /** An HTTP or TCP (health) check without a port defaults to the task's first port: the task must have one. */
@@ -42,7 +53,36 @@ function checkWithoutPort(t: TaskInfo): string | undefined {
   return undefined;
 }
 
-function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | ValidAccept {
+/** The tasks' owners and resources already launched by this accept (a port is held by one task). */
+type Holder = { readonly owner: string; readonly resources: Resources };
+
+/** What is wrong with one task on its own (or undefined), given the tasks of the accept launched before it. */
+function taskProblem(state: State, f: FrameworkState, agentId: AgentId, t: TaskInfo, ids: ReadonlySet<string>): Refusal | undefined {
+  // Ids name directories on the agent: refused here, they never reach it (Mesos's validateTaskID).
+  const badId = idError(t.taskId);
+  if (badId !== undefined) return { code: 'TASK_INVALID', message: `task id ${JSON.stringify(t.taskId)} is invalid: ${badId}` };
+  if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
+  if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
+  if (state.tasks.has(taskKey(f.id, t.taskId))) return { code: 'TASK_ID_DUPLICATE', message: `task ${t.taskId} already exists in framework ${f.id}` };
+  if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
+  const gpus = R.scalar(t.resources, 'gpus');
+  if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
+  const portless = checkWithoutPort(t);
+  if (portless !== undefined) return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
+  return undefined;
+}
+
+/** Ports (any RANGES or SET resource) are held by one task each: the first clash, if any. */
+function sharedPorts(holders: readonly Holder[]): Refusal | undefined {
+  const shared = R.sharedItem(holders);
+  return shared === undefined ? undefined : { code: 'TASK_INVALID', message: `${shared.owners[0]} and ${shared.owners[1]} both ask for ${shared.name} ${shared.item}` };
+}
+
+/**
+ * The accept as a whole: the framework, the offers (outstanding, its own, one agent, one role) and
+ * the agent. What fails here refuses the whole accept (Mesos: invalid offers, TASK_LOST/DROPPED).
+ */
+function validateOffers(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | { readonly offers: OfferState[] } {
   if (f === undefined) return { code: 'FRAMEWORK_UNKNOWN', message: `framework ${e.frameworkId} is not subscribed` };
   if (f.status !== 'ACTIVE') return { code: 'FRAMEWORK_INACTIVE', message: `framework ${e.frameworkId} is ${f.status.toLowerCase()}` };
   if (new Set(e.offerIds).size !== e.offerIds.length) return { code: 'OFFER_DUPLICATED', message: 'an offer id appears more than once' };
@@ -70,71 +110,96 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   }
   const agent = state.agents.get(agentId);
   if (agent === undefined || agent.status !== 'ACTIVE') return { code: 'AGENT_INACTIVE', message: `agent ${agentId} is not active` };
-  const tasks = e.operations.flatMap(operationTasks);
-  const ids = new Set<string>();
-  for (const t of tasks) {
-    // Ids name directories on the agent: refused here, they never reach it (Mesos's validateTaskID).
-    const badId = idError(t.taskId);
-    if (badId !== undefined) return { code: 'TASK_INVALID', message: `task id ${JSON.stringify(t.taskId)} is invalid: ${badId}` };
-    if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
-    if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
-    ids.add(t.taskId);
-    const live = state.tasks.get(taskKey(f.id, t.taskId));
-    if (live !== undefined) return { code: 'TASK_ID_DUPLICATE', message: `task ${t.taskId} already exists in framework ${f.id}` };
-    if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
-    const gpus = R.scalar(t.resources, 'gpus');
-    if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
-    const portless = checkWithoutPort(t);
-    if (portless !== undefined) {
-      return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
-    }
-  }
-  // Ports (any RANGES or SET resource) are held by one task each.
-  const shared = R.sharedItem([
-    ...tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })),
-    ...e.operations.flatMap((op) => (op.type === 'LAUNCH_GROUP' ? [{ owner: `executor ${op.executor.executorId}`, resources: op.executor.resources }] : [])),
-  ]);
-  if (shared !== undefined) {
-    return { code: 'TASK_INVALID', message: `${shared.owners[0]} and ${shared.owners[1]} both ask for ${shared.name} ${shared.item}` };
-  }
-  const executors = new Set<string>();
-  for (const op of e.operations) {
-    if (op.type !== 'LAUNCH_GROUP') continue;
-    const badId = idError(op.executor.executorId);
-    if (badId !== undefined) return { code: 'TASK_GROUP_INVALID', message: `executor id ${JSON.stringify(op.executor.executorId)} is invalid: ${badId}` };
-    const k = executorKey(f.id, op.executor.executorId);
-    if (state.executors.has(k) || executors.has(k)) {
-      return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };
-    }
-    executors.add(k);
-    // As Mesos's default executor: it needs some cpu and memory of its own.
-    if (R.scalar(op.executor.resources, 'cpus') < 0.01 || R.scalar(op.executor.resources, 'mem') < 32) {
-      return { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} needs at least cpus:0.01 and mem:32 of its own` };
-    }
-  }
-  // The operations apply in order to what the offers hold: a RESERVE makes reserved resources a
-  // later LAUNCH of the same accept may use, as in Mesos.
+  return { offers };
+}
+
+/**
+ * Valid offers: the operations apply in order to what the offers hold (a RESERVE makes reserved
+ * resources a later LAUNCH of the same accept may use, as in Mesos). As Mesos's master does, an
+ * invalid operation is dropped and the others go ahead: a task of a LAUNCH that is invalid on its
+ * own or does not fit what is left (TASK_ERROR for it), a whole LAUNCH_GROUP (TASK_ERROR for its
+ * tasks), a RESERVE/UNRESERVE/CREATE/DESTROY that cannot apply.
+ */
+function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: FrameworkState | undefined): Refusal | ValidAccept {
+  const v = validateOffers(state, e, f);
+  if ('code' in v) return v;
+  const fw = f!;
+  const { offers } = v;
+  const agentId = offers[0]!.agentId;
+  const role = offers[0]!.role;
+  const agent = state.agents.get(agentId)!;
   const actor: Actor = {
     kind: 'framework',
     role,
-    principal: f.info.principal,
-    refinement: f.info.capabilities.includes('RESERVATION_REFINEMENT'),
+    principal: fw.info.principal,
+    refinement: fw.info.capabilities.includes('RESERVATION_REFINEMENT'),
   };
   let pool = R.add(...offers.map((o) => o.resources));
   let total = agent.resources;
   let dynamic = agent.dynamic;
   const launches: Launch[] = [];
+  const dropped: DroppedOperation[] = [];
+  /** Task ids launched by this accept so far, and what holds ports. */
+  const ids = new Set<string>();
+  const holders: Holder[] = [];
+  const executors = new Set<string>();
+  /** Does `wanted` fit what is left, for the offer's role? */
+  const fits = (what: string, wanted: Resources): Refusal | undefined => {
+    if (!R.contains(pool, wanted)) return { code: 'RESOURCES_EXCEEDED', message: `${what} needs ${R.format(wanted)} but the offers hold ${R.format(pool) || 'nothing'} at that point` };
+    if (!allAllocatableTo(wanted, role)) return { code: 'TASK_INVALID', message: `${what} uses resources reserved for another role than '${role}'` };
+    return undefined;
+  };
   for (const [i, op] of e.operations.entries()) {
-    if (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP') {
-      const wanted = R.add(...op.tasks.map((t) => t.resources), op.type === 'LAUNCH_GROUP' ? op.executor.resources : R.EMPTY);
-      if (!R.contains(pool, wanted)) {
-        return { code: 'RESOURCES_EXCEEDED', message: `operation ${i} (${op.type}) needs ${R.format(wanted)} but the offers hold ${R.format(pool) || 'nothing'} at that point` };
+    if (op.type === 'LAUNCH') {
+      const ok: TaskInfo[] = [];
+      for (const t of op.tasks) {
+        const mine = { owner: `task ${t.taskId}`, resources: t.resources };
+        const problem = taskProblem(state, fw, agentId, t, ids) ?? sharedPorts([...holders, mine]) ?? fits(`task ${t.taskId} of operation ${i} (LAUNCH)`, t.resources);
+        if (problem !== undefined) {
+          dropped.push({ index: i, ...problem, tasks: [t] });
+          continue;
+        }
+        pool = R.subtract(pool, t.resources);
+        ids.add(t.taskId);
+        holders.push(mine);
+        ok.push(t);
       }
-      if (!allAllocatableTo(wanted, role)) {
-        return { code: 'TASK_INVALID', message: `operation ${i} (${op.type}) uses resources reserved for another role than '${role}'` };
+      if (ok.length > 0) launches.push({ tasks: ok });
+      continue;
+    }
+    if (op.type === 'LAUNCH_GROUP') {
+      const groupIds = new Set(ids);
+      let problem: Refusal | undefined;
+      for (const t of op.tasks) {
+        problem = taskProblem(state, fw, agentId, t, groupIds);
+        if (problem !== undefined) break;
+        groupIds.add(t.taskId);
+      }
+      const mine = [...op.tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })), { owner: `executor ${op.executor.executorId}`, resources: op.executor.resources }];
+      problem ??= sharedPorts([...holders, ...mine]);
+      const badExecutorId = idError(op.executor.executorId);
+      if (problem === undefined && badExecutorId !== undefined) {
+        problem = { code: 'TASK_GROUP_INVALID', message: `executor id ${JSON.stringify(op.executor.executorId)} is invalid: ${badExecutorId}` };
+      }
+      const k = executorKey(fw.id, op.executor.executorId);
+      if (problem === undefined && (state.executors.has(k) || executors.has(k))) {
+        problem = { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };
+      }
+      // As Mesos's default executor: it needs some cpu and memory of its own.
+      if (problem === undefined && (R.scalar(op.executor.resources, 'cpus') < 0.01 || R.scalar(op.executor.resources, 'mem') < 32)) {
+        problem = { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} needs at least cpus:0.01 and mem:32 of its own` };
+      }
+      const wanted = R.add(...op.tasks.map((t) => t.resources), op.executor.resources);
+      problem ??= fits(`operation ${i} (LAUNCH_GROUP)`, wanted);
+      if (problem !== undefined) {
+        dropped.push({ index: i, ...problem, tasks: op.tasks });
+        continue;
       }
       pool = R.subtract(pool, wanted);
-      launches.push(op.type === 'LAUNCH_GROUP' ? { executor: op.executor, tasks: op.tasks } : { tasks: op.tasks });
+      for (const t of op.tasks) ids.add(t.taskId);
+      holders.push(...mine);
+      executors.add(k);
+      launches.push({ executor: op.executor, tasks: op.tasks });
       continue;
     }
     const c =
@@ -145,14 +210,20 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
           : op.type === 'CREATE'
             ? createVolumes(op.volumes, total, actor)
             : destroyVolumes(op.volumes, actor);
-    if (!c.ok) return { code: 'OPERATION_INVALID', message: `operation ${i}: ${c.error}` };
+    if (!c.ok) {
+      dropped.push({ index: i, code: 'OPERATION_INVALID', message: `operation ${i}: ${c.error}`, tasks: [] });
+      continue;
+    }
     const next = applyConversion(pool, c);
-    if (typeof next === 'string') return { code: 'OPERATION_INVALID', message: `operation ${i} (${op.type}): ${next}` };
+    if (typeof next === 'string') {
+      dropped.push({ index: i, code: 'OPERATION_INVALID', message: `operation ${i} (${op.type}): ${next}`, tasks: [] });
+      continue;
+    }
     pool = next;
     total = R.add(R.subtract(total, c.from), c.to);
     dynamic = nextDynamic(dynamic, c.from, c.to);
   }
-  return { offers, launches, total, dynamic, left: pool };
+  return { offers, launches, total, dynamic, left: pool, dropped };
 }
 
 export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): State {
@@ -181,6 +252,21 @@ export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): Stat
   }
   const fw = f!;
   const agent = state.agents.get(v.offers[0]!.agentId)!;
+  // What was dropped is told to the framework (its tasks end TASK_ERROR), each on its own.
+  for (const d of v.dropped) {
+    const one = d.tasks.length === 1 && e.operations[d.index]?.type === 'LAUNCH' ? `-${d.tasks[0]!.taskId}` : '';
+    owe(state, {
+      type: 'AcceptRefused',
+      id: `refused-${e.id}-${d.index}${one}`,
+      frameworkId: e.frameworkId,
+      acceptId: e.id,
+      operation: d.index,
+      code: d.code,
+      message: d.message,
+      offerIds: e.offerIds,
+      tasks: d.tasks.map((t) => ({ taskId: t.taskId, agentId: t.agentId })),
+    });
+  }
   for (const o of v.offers) retireOffer(state, o, 'USED');
   state.counters.offersAccepted += v.offers.length;
   const role = v.offers[0]!.role;

@@ -147,9 +147,31 @@ export function agentDisconnected(state: State, agentId: AgentId, causeId: strin
 
 export function agentRemoved(state: State, e: EventOf<'AgentRemoved'>): State {
   const a = state.agents.get(e.agentId);
-  if (a === undefined || a.status === 'REMOVED') return state;
+  if (a === undefined) return state;
+  if (a.status === 'REMOVED') {
+    // As Mesos: an unreachable agent may still be marked gone; its tasks are then gone for good.
+    if (e.reason === 'OPERATOR' && !a.gone) markRemovedAgentGone(state, a, e.id, e.time);
+    return state;
+  }
   removeAgent(state, a, e.reason, e.id, e.time);
   return state;
+}
+
+/**
+ * MARK_AGENT_GONE on an agent already removed (unreachable, or down for maintenance): it may never
+ * come back, and the tasks it was still known to hold (TASK_UNREACHABLE) become
+ * TASK_GONE_BY_OPERATOR, told to their frameworks (TASK_LOST to one that is not partition-aware).
+ */
+function markRemovedAgentGone(state: State, a: AgentState, causeId: string, time: number): void {
+  a.gone = true;
+  touch(state, a.id);
+  for (const key of [...a.taskKeys]) {
+    const t = state.tasks.get(key);
+    if (t === undefined || isTerminal(t.state)) continue;
+    const partitionAware = state.frameworks.get(t.frameworkId)?.info.capabilities.includes('PARTITION_AWARE') ?? false;
+    applyStatus(state, t, { state: 'TASK_GONE_BY_OPERATOR', source: 'SOURCE_MASTER', reason: 'REASON_AGENT_REMOVED_BY_OPERATOR', timestamp: time, message: 'Agent marked gone by the operator' });
+    ownStatus(state, t, causeId, partitionAware ? 'TASK_GONE_BY_OPERATOR' : 'TASK_LOST');
+  }
 }
 
 /**

@@ -273,10 +273,12 @@ function drainStarted(state: State, e: EventOf<'AgentDrainStarted'>): State {
   a.deactivated = true;
   touch(state, a.id);
   rescindAgentOffers(state, a, e.id, 'AGENT_DEACTIVATED');
+  const grace = a.drain.maxGracePeriodMs === null ? '' : `, max grace period ${a.drain.maxGracePeriodMs / 1000} s`;
+  const message = `Task killed: agent ${a.id} is draining (DRAIN_AGENT, event ${e.id}${grace}${e.markGone ? ', mark_gone' : ''})`;
   for (const key of a.taskKeys) {
     const t = state.tasks.get(key);
     if (t === undefined || isTerminal(t.state)) continue;
-    killFromMaster(state, t, e.id, 'REASON_AGENT_DRAINING', a.drain.maxGracePeriodMs);
+    killFromMaster(state, t, e.id, 'REASON_AGENT_DRAINING', a.drain.maxGracePeriodMs, message);
   }
   drainProgress(state, a, e.id);
   return state;

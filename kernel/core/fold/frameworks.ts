@@ -17,6 +17,7 @@ export function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribe
     const created: FrameworkState = {
       id: e.frameworkId,
       info: e.info,
+      ...(e.authenticatedPrincipal !== undefined ? { authenticatedPrincipal: e.authenticatedPrincipal } : {}),
       status: 'ACTIVE',
       registeredAt: e.time,
       reregisteredAt: null,
@@ -48,6 +49,8 @@ export function frameworkSubscribed(state: State, e: EventOf<'FrameworkSubscribe
   }
   const before = f.info.roles;
   f.info = { ...e.info, user: f.info.user, checkpoint: f.info.checkpoint };
+  // The first authenticated principal binds it (the gateway refuses a SUBSCRIBE by any other).
+  if (f.authenticatedPrincipal === undefined && e.authenticatedPrincipal !== undefined) f.authenticatedPrincipal = e.authenticatedPrincipal;
   joinRoles(state, f, before);
   f.suppressedRoles.clear();
   for (const r of suppressedRoles) f.suppressedRoles.add(r);

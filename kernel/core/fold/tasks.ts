@@ -177,7 +177,7 @@ export function drainProgress(state: State, a: AgentState, causeId: string): voi
 }
 
 /** Kill a live task from the master (drain, framework removal): a KillTask command is owed. */
-export function killFromMaster(state: State, t: TaskState, causeId: string, reason: StatusReason, maxGraceMs?: number | null): void {
+export function killFromMaster(state: State, t: TaskState, causeId: string, reason: StatusReason, maxGraceMs?: number | null, message?: string): void {
   const a = state.agents.get(t.agentId);
   if (a === undefined || a.status === 'REMOVED') return;
   a.commandSeq++;
@@ -190,6 +190,7 @@ export function killFromMaster(state: State, t: TaskState, causeId: string, reas
     frameworkId: t.frameworkId,
     taskId: t.taskId,
     reason,
+    ...(message !== undefined ? { message } : {}),
     ...(grace !== undefined ? { gracePeriodMs: grace } : {}),
   });
 }

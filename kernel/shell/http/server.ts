@@ -1,14 +1,17 @@
 /**
  * A small HTTP shell over node:http: a route table, JSON (and Mesos's `?jsonp=`) responses, clear
  * errors for unknown paths (404) and wrong methods (405 with Allow), and no crash on a handler
- * error (500 with the reason). Used by the master and the agent. With `tls` it serves HTTPS only
- * (node:https; a plain HTTP request on that port gets no answer).
+ * error (500 with the reason). Each route names its Mesos authentication realm; a request the
+ * realm requires credentials of is answered 401 before its handler runs (security/http), and the
+ * handler is told the authenticated principal. Used by the master and the agent. With `tls` it
+ * serves HTTPS only (node:https; a plain HTTP request on that port gets no answer).
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ServerTls } from '../../../security/tls/index.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { type HttpAuthConfig, OPEN, type Realm, authenticate } from '../../../security/http/index.js';
 
 export interface Reply {
   readonly status: number;
@@ -66,12 +69,20 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-export type Handler = (req: IncomingMessage, url: URL) => Reply | Promise<Reply>;
+/** What the server knows of a request before its handler runs. */
+export interface RequestContext {
+  /** The principal its HTTP Basic credentials authenticated (undefined: none presented). */
+  readonly principal: string | undefined;
+}
+
+export type Handler = (req: IncomingMessage, url: URL, ctx: RequestContext) => Reply | Promise<Reply>;
 
 export interface Route {
   readonly method: 'GET' | 'POST';
   readonly path: string;
   readonly handler: Handler;
+  /** Mesos's authentication realm of the endpoint (absent: always open, as /health). */
+  readonly realm?: Realm;
 }
 
 export const json = (body: unknown, status = 200): Reply => ({ status, body });
@@ -83,7 +94,8 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger; tls?: ServerTls | undefined }): Promise<HttpApi> {
+export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger; auth?: HttpAuthConfig; tls?: ServerTls | undefined }): Promise<HttpApi> {
+  const auth = o.auth ?? OPEN;
   const byPath = new Map<string, Route[]>();
   for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   const log = o.log.child({ component: 'http' });
@@ -110,9 +122,16 @@ export async function startHttpApi(o: { ip: string; port: number; routes: readon
       send(res, { status: 405, text: `Expecting one of { ${allow} }, but received '${req.method ?? ''}'`, headers: { Allow: allow } }, undefined);
       return;
     }
+    const who = authenticate(auth, route.realm ?? null, req.headers.authorization);
+    if (!who.ok) {
+      req.resume();
+      log.info({ path: url.pathname, realm: route.realm }, 'http request not authenticated');
+      send(res, { status: who.status, text: who.text, headers: who.headers }, undefined);
+      return;
+    }
     let reply: Reply;
     try {
-      reply = await route.handler(req, url);
+      reply = await route.handler(req, url, { principal: who.principal });
     } catch (e) {
       if (!(e instanceof HttpError)) throw e;
       reply = text(e.message, e.status);

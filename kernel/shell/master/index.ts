@@ -7,8 +7,9 @@ import { hostname as osHostname } from 'node:os';
 import type { Logger } from 'pino';
 import { type Bus, connectBus, ensureStream, headSeq } from '../bus.js';
 import { openSnapshotStore } from './snapshots.js';
-import { defaultStreamOptions, subjects } from '../../../events/index.js';
-import { type HttpApi, type Route, json, startHttpApi, text } from '../http/server.js';
+import { STREAM_NAME, defaultStreamOptions, subjects } from '../../../events/index.js';
+import { type LogFault, type LogGuard, baselineOf, startLogGuard } from './log-guard.js';
+import { type HttpApi, type RequestContext, type Route, json, startHttpApi, text } from '../http/server.js';
 import { loadServerTls } from '../../../security/tls/index.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
@@ -22,6 +23,8 @@ import { MasterOptions, type MasterOptionsInput } from './options.js';
 import { createOperatorApi } from '../operator-api/api.js';
 import { masterRolesJson } from '../http/roles-json.js';
 import * as OV from '../operator-api/views.js';
+import { ALLOW_ALL, MASTER_REALMS, credentialStore, viewableState } from '../../../security/http/index.js';
+import { masterRealm } from '../../../security/http/endpoints.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
 
@@ -35,12 +38,23 @@ export interface MasterHandle {
   /** Last folded stream sequence. */
   seq(): number;
   isLeader(): boolean;
+  /** Why this master stopped serving: its log no longer holds what it folded (null: it does). */
+  logFault(): LogFault | null;
   readonly caughtUp: Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startMaster(input: MasterOptionsInput, rootLog: Logger): Promise<MasterHandle> {
   const o = MasterOptions.parse(input);
+  const needsCredentials = [
+    ['--authenticate-http-readonly', o.authenticateHttpReadonly],
+    ['--authenticate-http-readwrite', o.authenticateHttpReadwrite],
+    ['--authenticate-http-frameworks', o.authenticateHttpFrameworks],
+  ].filter(([, on]) => on === true);
+  if (needsCredentials.length > 0 && o.credentials === null) {
+    throw new Error(`${needsCredentials.map(([f]) => f).join(', ')} needs --credentials FILE (Mesos's JSON: {"credentials":[{"principal":"…","secret":"…"}]})`);
+  }
+  const acls = o.acls ?? ALLOW_ALL;
   const masterId = randomUUID();
   const log = rootLog.child({ masterId });
   const startTime = Date.now();
@@ -50,6 +64,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   const scheme = serverTls === undefined ? 'http' : 'https';
   const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
+  // What the log looked like when this master started: the guard checks it stays so.
+  const baseline = baselineOf(await bus.jsm.streams.info(STREAM_NAME));
 
   // Start from the newest snapshot, so that starting does not grow with the length of history.
   const snapshots = await openSnapshotStore(bus, o.streamReplicas, log, { newest: 3, spread: o.snapshotHistory });
@@ -86,6 +102,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     filter_gpu_resources: String(o.filterGpuResources),
     ...(Object.keys(o.weights).length > 0 ? { weights: Object.entries(o.weights).map(([r, w]) => `${r}=${w}`).join(',') } : {}),
     ...(o.roles !== null ? { roles: o.roles.join(',') } : {}),
+    authenticate_http_readonly: String(o.authenticateHttpReadonly),
+    authenticate_http_readwrite: String(o.authenticateHttpReadwrite),
+    authenticate_http_frameworks: String(o.authenticateHttpFrameworks),
+    ...(o.credentialsFile !== undefined ? { credentials: o.credentialsFile } : {}),
+    ...(o.aclsFile !== undefined ? { acls: o.aclsFile } : {}),
   };
 
   let httpPort = o.port;
@@ -97,6 +118,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     me: { masterId, hostname, ip: o.ip, port: () => httpPort, version: VERSION },
     heartbeatIntervalMs: o.heartbeatIntervalMs,
     maxBodyBytes: o.maxBodyBytes,
+    acls,
   });
   const api = schedulerApi;
   const metrics = () =>
@@ -124,20 +146,23 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     flags: () => flags,
     metrics,
     maxBodyBytes: o.maxBodyBytes,
+    acls,
   });
   const st = (): State => follower.projection.state;
+  /** The state as the request's principal may see it (view_frameworks, view_tasks). */
+  const seen = (ctx: RequestContext): State => viewableState(follower.projection.state, acls, ctx.principal);
 
   const routes: Route[] = [
-    { method: 'POST', path: '/api/v1/scheduler', handler: (req) => api.handle(req) },
-    { method: 'POST', path: '/master/api/v1/scheduler', handler: (req) => api.handle(req) },
-    { method: 'POST', path: '/api/v1', handler: (req) => operatorApi.handle(req) },
-    { method: 'POST', path: '/master/api/v1', handler: (req) => operatorApi.handle(req) },
+    { method: 'POST', path: '/api/v1/scheduler', handler: (req, _url, ctx) => api.handle(req, ctx) },
+    { method: 'POST', path: '/master/api/v1/scheduler', handler: (req, _url, ctx) => api.handle(req, ctx) },
+    { method: 'POST', path: '/api/v1', handler: (req, _url, ctx) => operatorApi.handle(req, ctx) },
+    { method: 'POST', path: '/master/api/v1', handler: (req, _url, ctx) => operatorApi.handle(req, ctx) },
     { method: 'GET', path: '/master/roles', handler: () => json(masterRolesJson(st())) },
     { method: 'GET', path: '/roles', handler: () => json(masterRolesJson(st())) },
     { method: 'GET', path: '/master/weights', handler: () => json([...st().weights].map(([role, weight]) => ({ role, weight }))) },
     { method: 'GET', path: '/weights', handler: () => json([...st().weights].map(([role, weight]) => ({ role, weight }))) },
-    { method: 'GET', path: '/master/quota', handler: () => json((OV.getQuota(st()) as { status: unknown }).status) },
-    { method: 'GET', path: '/quota', handler: () => json((OV.getQuota(st()) as { status: unknown }).status) },
+    { method: 'GET', path: '/master/quota', handler: (_req, _url, ctx) => json((OV.getQuota(seen(ctx)) as { status: unknown }).status) },
+    { method: 'GET', path: '/quota', handler: (_req, _url, ctx) => json((OV.getQuota(seen(ctx)) as { status: unknown }).status) },
     { method: 'GET', path: '/master/maintenance/schedule', handler: () => json((OV.getMaintenanceSchedule(st()) as { schedule: unknown }).schedule) },
     { method: 'GET', path: '/maintenance/schedule', handler: () => json((OV.getMaintenanceSchedule(st()) as { schedule: unknown }).schedule) },
     { method: 'GET', path: '/master/maintenance/status', handler: () => json((OV.getMaintenanceStatus(st()) as { status: unknown }).status) },
@@ -157,8 +182,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
       handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)),
     },
     { method: 'GET', path: '/master/health', handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)) },
-    { method: 'GET', path: '/master/state', handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) },
-    { method: 'GET', path: '/state', handler: () => json(masterStateJson(follower.projection.state, currentIdentity())) },
+    { method: 'GET', path: '/master/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
+    { method: 'GET', path: '/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
     {
       method: 'GET',
       path: '/master/slaves',
@@ -167,8 +192,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     {
       method: 'GET',
       path: '/master/frameworks',
-      handler: () => {
-        const s = follower.projection.state;
+      handler: (_req, _url, ctx) => {
+        const s = seen(ctx);
         return json({
           frameworks: [...s.frameworks.values()].map((f) => frameworkJson(s, f)),
           completed_frameworks: s.completedFrameworks.map((f) => frameworkJson(s, f)),
@@ -179,13 +204,13 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     {
       method: 'GET',
       path: '/master/tasks',
-      handler: (_req, url) => {
+      handler: (_req, url, ctx) => {
         const limit = Number(url.searchParams.get('limit') ?? 100);
         const offset = Number(url.searchParams.get('offset') ?? 0);
         if (!Number.isInteger(limit) || limit < 0 || !Number.isInteger(offset) || offset < 0) {
           return text('limit and offset must be non-negative integers', 400);
         }
-        return json(masterTasksJson(follower.projection.state, limit, offset));
+        return json(masterTasksJson(seen(ctx), limit, offset));
       },
     },
     { method: 'GET', path: '/metrics/snapshot', handler: () => json(metrics()) },
@@ -196,9 +221,31 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     },
   ];
 
+  // A master whose log no longer holds what it folded serves nothing of it (log-guard.ts).
+  let logFault: LogFault | null = null;
+  const guarded: Route[] = routes.map((r) =>
+    r.path === '/version' ? r : { ...r, handler: (req, url, ctx) => (logFault !== null ? text(`The cluster log no longer holds what this master folded (${logFault.code}): ${logFault.message}`, 503) : r.handler(req, url, ctx)) },
+  );
+
   let http: HttpApi;
   try {
-    http = await startHttpApi({ ip: o.ip, port: o.port, routes, log, tls: serverTls });
+    http = await startHttpApi({
+      ip: o.ip,
+      port: o.port,
+      routes: guarded.map((r) => {
+        const realm = masterRealm(r.path);
+        return realm === null ? r : { ...r, realm };
+      }),
+      log,
+      tls: serverTls,
+      auth: {
+        credentials: o.credentials === null ? null : credentialStore(o.credentials),
+        readonly: o.authenticateHttpReadonly,
+        readwrite: o.authenticateHttpReadwrite,
+        frameworks: o.authenticateHttpFrameworks,
+        realmNames: MASTER_REALMS,
+      },
+    });
   } catch (err) {
     await follower.stop();
     await bus.close();
@@ -211,7 +258,24 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
 
-  leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
+  const guard: LogGuard = startLogGuard({
+    jsm: bus.jsm,
+    baseline,
+    folded: () => follower.projection.seq,
+    snapshotSeq: snapshot?.seq ?? 0,
+    intervalMs: o.logCheckIntervalMs,
+    log,
+    onFault: (f) => {
+      logFault = f;
+      // Stop leading (the lease goes at once, so a standby may judge the log for itself), stop
+      // folding a log that is no longer the one folded, and end the framework streams.
+      api.close();
+      void leadership?.stop().catch((err: unknown) => log.error({ err }, 'stopping the leadership failed'));
+      void follower.stop().catch(() => undefined);
+    },
+  });
+  // Judged once before standing for election: a master started on a log that lost events never leads.
+  if ((await guard.check()) === null) leadership = createLeadership(bus, follower, { masterId, hostname, ip: o.ip, port: http.port }, o, log);
   const liveness: Liveness = startLiveness(
     bus,
     {
@@ -258,7 +322,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     seq: () => follower.projection.seq,
     isLeader: () => leadership?.epoch() != null,
     caughtUp: follower.caughtUp,
+    logFault: () => logFault,
     async stop() {
+      guard.stop();
       clearInterval(redeliveryTimer);
       api.close();
       liveness.stop();

@@ -33,19 +33,20 @@ const EXPLAIN_AFTER_ELECTION_MS = 1000;
 /** How long after its election a leader starts its snapshot writer (ms). */
 const SNAPSHOTTER_DELAY_MS = 2000;
 
-/** Events after which there may be something new to offer. */
-const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
+/**
+ * Events that run an allocation cycle at once, as Mesos's allocator triggers one (batched: many
+ * triggers, one cycle): an agent or a framework added or back, a revive, a new leader, an
+ * operator's change. Resources coming back — declined, rescinded, left over by an accept, freed by
+ * a task's end or a framework's or agent's removal — wait for the next cycle of the allocation
+ * interval, as Mesos's recoverResources does: otherwise a framework declining everything with
+ * refuse_seconds 0 made a cycle per decline, and the log grew by thousands of offers a second
+ * (bench `declines`). So such a framework gets at most one offer per agent per interval.
+ */
+const TRIGGERS_ALLOCATION: ReadonlySet<EventType> = new Set<EventType>([
   'AgentRegistered',
   'AgentReregistered',
   'FrameworkSubscribed',
-  'FrameworkRemoved',
-  'FrameworkDisconnected',
-  'OffersDeclined',
-  'OffersRescinded',
   'OffersRevived',
-  'AcceptRefused',
-  'OffersAccepted',
-  'TaskStatusUpdated',
   'LeaderElected',
   'WeightsUpdated',
   'QuotaUpdated',
@@ -61,7 +62,6 @@ const FREES_RESOURCES: ReadonlySet<EventType> = new Set<EventType>([
   'AgentReactivated',
   'AgentDrainStarted',
   'ResourcesRequested',
-  'AgentRemoved',
 ]);
 
 export interface LeaderStats {
@@ -377,7 +377,7 @@ export function createLeadership(
     snapshotWrittenSeq: () => Math.max(snapshotWritten, snapshotter?.lastWritten() ?? 0),
     onEvent(e) {
       if (e.type === 'LeaderElected' && leading && e.epoch > (myEpoch ?? 0)) stepDown(`master ${e.masterId} was elected with epoch ${e.epoch}`);
-      if (FREES_RESOURCES.has(e.type)) dirty = true;
+      if (TRIGGERS_ALLOCATION.has(e.type)) dirty = true;
       if (p.state.outbox.size > 0 || dirty) scheduleTick();
     },
     async declareUnreachable(agentId) {

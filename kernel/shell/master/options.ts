@@ -1,6 +1,7 @@
 /** The master's options: defaults plus one zod parse at the entry point; deep modules get the result. */
 import { z } from 'zod';
 import { TlsFiles } from '../../../security/tls/index.js';
+import { type Acls, Credential } from '../../../security/http/index.js';
 
 export const MasterOptions = z.object({
   /** NATS server URL(s), comma separated. */
@@ -53,10 +54,23 @@ export const MasterOptions = z.object({
   minAllocatableResources: z.array(z.record(z.string(), z.number().nonnegative().finite())).default([{ cpus: 0.01 }, { mem: 32 }]),
   /** Mesos's --filter_gpu_resources. */
   filterGpuResources: z.boolean().default(true),
+  /** How often the master checks that the stream still holds what it folded (log-guard.ts). */
+  logCheckIntervalMs: z.number().int().positive().default(1000),
   /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
   whyPendingIntervalMs: z.number().int().positive().default(5000),
   /** --tls-cert/--tls-key: the HTTP API serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
   tls: TlsFiles.default({}),
+  /** Mesos's --credentials, parsed (security/http): the HTTP Basic credentials accepted. */
+  credentials: z.array(Credential).nullable().default(null),
+  /** Mesos's --authenticate_http_readonly, --authenticate_http_readwrite, --authenticate_http_frameworks. */
+  authenticateHttpReadonly: z.boolean().default(false),
+  authenticateHttpReadwrite: z.boolean().default(false),
+  authenticateHttpFrameworks: z.boolean().default(false),
+  /** Mesos's --acls, parsed (null: no authorizer, everything is allowed). */
+  acls: z.custom<Acls>((v) => v !== null && typeof v === 'object' && 'rules' in v).nullable().default(null),
+  /** The files these came from, shown in the master's flags. */
+  credentialsFile: z.string().optional(),
+  aclsFile: z.string().optional(),
 });
 export type MasterOptions = z.infer<typeof MasterOptions>;
 export type MasterOptionsInput = z.input<typeof MasterOptions>;

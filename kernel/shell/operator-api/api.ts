@@ -21,10 +21,12 @@ import {
 import { available } from '../../core/accounts.js';
 import { type Bus, append } from '../bus.js';
 import { reservationOverLimit } from '../../core/fold/allocation.js';
-import { type Reply, readBody } from '../http/server.js';
+import { type Reply, type RequestContext, readBody } from '../http/server.js';
+import { type AclAction, type Acls, authorize, denial, viewableState } from '../../../security/http/index.js';
 import type { Follower } from '../master/follower.js';
 import { quotaUpdateError } from '../../core/quota.js';
 import { type Actor, applyConversion, createVolumes, destroyVolumes, reserve, unreserve } from '../../core/reservations.js';
+import { explainMissing } from '../../core/reservation-mismatch.js';
 import { roleError } from '../../core/roles.js';
 import { masterInfoToMesos, resourcesFromMesos } from '../scheduler-api/convert/index.js';
 import { machineKey, type MachineId, type State } from '../../core/state.js';
@@ -49,10 +51,12 @@ export interface OperatorApiOptions {
   readonly flags: () => Readonly<Record<string, string>>;
   readonly metrics: () => Readonly<Record<string, number>>;
   readonly maxBodyBytes: number;
+  /** Mesos's ACLs: each call that changes the cluster is authorized; GET_* views are filtered. */
+  readonly acls: Acls;
 }
 
 export interface OperatorApi {
-  handle(req: IncomingMessage): Promise<Reply>;
+  handle(req: IncomingMessage, ctx?: RequestContext): Promise<Reply>;
 }
 
 const ok = (type: OperatorCallType, body?: unknown): Reply =>
@@ -102,7 +106,7 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
     return { ok: true, rs: r.resources };
   }
 
-  async function handle(req: IncomingMessage): Promise<Reply> {
+  async function handle(req: IncomingMessage, ctx: RequestContext = { principal: undefined }): Promise<Reply> {
     if (req.method !== 'POST') return { status: 405, text: `Expecting 'POST', received '${req.method ?? ''}'`, headers: { Allow: 'POST' } };
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (contentType === '') return bad("Expecting 'Content-Type' to be present");
@@ -117,11 +121,25 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
     if (!parsed.ok) return bad(parsed.error);
     const c = parsed.call;
     if (!LOCAL.has(c.type) && o.leaderEpoch() === null) return notLeader();
-    return dispatch(c);
+    return dispatch(c, ctx.principal);
   }
 
-  async function dispatch(c: OperatorCall & { type: OperatorCallType }): Promise<Reply> {
+  /** A 403 naming the rule if the ACLs deny `principal` the action on any of `objects` (undefined: ANY). */
+  function forbidden(principal: string | undefined, action: AclAction, objects: readonly (string | undefined)[] = [undefined]): Reply | undefined {
+    for (const object of objects) {
+      const d = authorize(o.acls, action, principal, object);
+      if (!d.allowed) {
+        log.info({ action, principal, object, rule: d.rule }, 'operator call denied by the ACLs');
+        return { status: 403, text: denial(action, principal, object, d) };
+      }
+    }
+    return undefined;
+  }
+
+  async function dispatch(c: OperatorCall & { type: OperatorCallType }, principal: string | undefined): Promise<Reply> {
     const s = state();
+    // What this principal may see (view_frameworks, view_tasks, view_executors, get_quotas).
+    const seen = (): State => viewableState(s, o.acls, principal);
     const missing = (field: string): Reply => bad(`Failed to validate master::Call: Expecting '${field}' to be present`);
     switch (c.type) {
       case 'GET_HEALTH':
@@ -141,15 +159,15 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         });
       }
       case 'GET_STATE':
-        return ok(c.type, V.getState(s));
+        return ok(c.type, V.getState(seen()));
       case 'GET_AGENTS':
         return ok(c.type, V.getAgents(s));
       case 'GET_FRAMEWORKS':
-        return ok(c.type, V.getFrameworks(s));
+        return ok(c.type, V.getFrameworks(seen()));
       case 'GET_TASKS':
-        return ok(c.type, V.getTasks(s));
+        return ok(c.type, V.getTasks(seen()));
       case 'GET_EXECUTORS':
-        return ok(c.type, V.getExecutors(s));
+        return ok(c.type, V.getExecutors(seen()));
       case 'GET_OPERATIONS':
         // Offer operations are applied when their accept is folded; none is left pending to report.
         return ok(c.type, { operations: [] });
@@ -158,7 +176,7 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
       case 'GET_WEIGHTS':
         return ok(c.type, V.getWeights(s));
       case 'GET_QUOTA':
-        return ok(c.type, V.getQuota(s));
+        return ok(c.type, V.getQuota(seen()));
       case 'GET_MAINTENANCE_SCHEDULE':
         return ok(c.type, V.getMaintenanceSchedule(s));
       case 'GET_MAINTENANCE_STATUS':
@@ -177,6 +195,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (s.allocator.roleWhitelist !== null && !s.allocator.roleWhitelist.includes(w.role)) return bad(`Role '${w.role}' is not on the roles whitelist`);
           weights.push({ role: w.role, weight: w.weight });
         }
+        const denied = forbidden(principal, 'update_weights', weights.map((w) => w.role));
+        if (denied !== undefined) return denied;
         return commit({ type: 'WeightsUpdated', ...envelope(), weights, source: 'OPERATOR' }, ok(c.type), bad);
       }
 
@@ -202,6 +222,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (s.allocator.roleWhitelist !== null && !s.allocator.roleWhitelist.includes(q.role)) return bad(`Invalid QuotaConfig: '${q.role}' is not on the roles whitelist`);
           configs.push({ role: q.role, guarantees, limits });
         }
+        const denied = forbidden(principal, 'update_quotas', configs.map((q) => q.role));
+        if (denied !== undefined) return denied;
         const force = u.force ?? false;
         const why = quotaUpdateError(s, configs, force);
         if (why !== undefined) return bad(why);
@@ -232,6 +254,16 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (!src.ok) return src.reply;
           source = src.rs;
         }
+        const last = (r: Resources[number]) => r.reservations?.[r.reservations.length - 1];
+        const denied =
+          c.type === 'RESERVE_RESOURCES'
+            ? forbidden(principal, 'reserve_resources', rs.rs.map((r) => last(r)?.role ?? '*'))
+            : c.type === 'UNRESERVE_RESOURCES'
+              ? forbidden(principal, 'unreserve_resources', rs.rs.map((r) => last(r)?.principal ?? ''))
+              : c.type === 'CREATE_VOLUMES'
+                ? forbidden(principal, 'create_volumes', rs.rs.map((r) => last(r)?.role ?? '*'))
+                : forbidden(principal, 'destroy_volumes', rs.rs.map((r) => ('disk' in r ? r.disk?.persistence?.principal : undefined) ?? ''));
+        if (denied !== undefined) return denied;
         const a = s.agents.get(agent.id)!;
         const actor: Actor = { kind: 'operator' };
         const conv =
@@ -244,7 +276,10 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
                 : destroyVolumes(rs.rs, actor);
         if (!conv.ok) return bad(`Invalid ${c.type.replace('_RESOURCES', '').replace('_VOLUMES', '')} operation: ${conv.error}`);
         const applied = applyConversion(available(a), conv);
-        if (typeof applied === 'string') return conflict(`Insufficient resources on agent ${a.id}: ${applied}`);
+        if (typeof applied === 'string') {
+          const why = explainMissing(conv.from, { total: a.resources, used: a.used, offered: a.offered });
+          return conflict(`Insufficient resources on agent ${a.id}: ${why ?? applied}`);
+        }
         if (c.type === 'RESERVE_RESOURCES') {
           const over = reservationOverLimit(s, conv.to, conv.from);
           if (over !== undefined) return bad(over);
@@ -271,6 +306,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
           if (!(ms >= 0) || !Number.isFinite(ms)) return bad("'max_grace_period' must not be negative");
           maxGracePeriodMs = Math.round(ms);
         }
+        const denied = forbidden(principal, 'drain_agents');
+        if (denied !== undefined) return denied;
         const markGone = d.mark_gone ?? false;
         const a = s.agents.get(agent.id)!;
         if (a.drain !== null && (a.drain.markGone !== markGone || a.drain.maxGracePeriodMs !== (maxGracePeriodMs ?? null))) {
@@ -284,6 +321,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         if (d === undefined) return missing(c.type.toLowerCase());
         const agent = agentOf(d.agent_id.value);
         if (!agent.ok) return agent.reply;
+        const denied = forbidden(principal, c.type === 'DEACTIVATE_AGENT' ? 'deactivate_agents' : 'reactivate_agents');
+        if (denied !== undefined) return denied;
         return commit({ type: c.type === 'DEACTIVATE_AGENT' ? 'AgentDeactivated' : 'AgentReactivated', ...envelope(), agentId: agent.id }, ok(c.type));
       }
       case 'MARK_AGENT_GONE': {
@@ -292,6 +331,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const p = AgentIdSchema.safeParse(d.agent_id.value);
         const a = p.success ? s.agents.get(p.data) : undefined;
         if (a === undefined) return notFound(`Agent ${d.agent_id.value} not found`);
+        const denied = forbidden(principal, 'mark_agents_gone');
+        if (denied !== undefined) return denied;
         if (a.gone) return ok(c.type); // as Mesos: marking a gone agent gone again is fine
         const epoch = o.leaderEpoch();
         if (epoch === null) return notLeader();
@@ -303,6 +344,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const p = FrameworkIdSchema.safeParse(d.framework_id.value);
         const f = p.success ? s.frameworks.get(p.data as FrameworkId) : undefined;
         if (f === undefined) return bad(`No framework found with specified ID '${d.framework_id.value}'`);
+        const denied = forbidden(principal, 'teardown_frameworks', [f.info.principal ?? '']);
+        if (denied !== undefined) return denied;
         const epoch = o.leaderEpoch();
         if (epoch === null) return notLeader();
         return commit({ type: 'FrameworkRemoved', ...envelope(), epoch, frameworkId: f.id, reason: 'OPERATOR' }, ok(c.type));
@@ -311,6 +354,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
       case 'UPDATE_MAINTENANCE_SCHEDULE': {
         const u = c.update_maintenance_schedule;
         if (u === undefined) return missing('update_maintenance_schedule');
+        const denied = forbidden(principal, 'update_maintenance_schedules');
+        if (denied !== undefined) return denied;
         const seen = new Set<string>();
         const windows = [];
         for (const [i, w] of u.schedule.windows.entries()) {
@@ -339,6 +384,8 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const d = c.type === 'START_MAINTENANCE' ? c.start_maintenance : c.stop_maintenance;
         if (d === undefined) return missing(c.type.toLowerCase());
         if (d.machines.length === 0) return bad('No machines given');
+        const denied = forbidden(principal, c.type === 'START_MAINTENANCE' ? 'start_maintenances' : 'stop_maintenances');
+        if (denied !== undefined) return denied;
         const machines: MachineId[] = [];
         for (const m of d.machines) {
           const id = machineOf(m);

@@ -26,7 +26,8 @@ import {
 } from '../../../events/index.js';
 import { refusalToStatuses } from '../../../events/refusals.js';
 import { type Bus, append } from '../bus.js';
-import { HttpError, type Reply, readBody } from '../http/server.js';
+import { HttpError, type Reply, type RequestContext, readBody } from '../http/server.js';
+import { type AclAction, type Acls, authorize, authorizeOperations, denial } from '../../../security/http/index.js';
 import type { Follower } from '../master/follower.js';
 import type { State } from '../../core/state.js';
 import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert/index.js';
@@ -45,10 +46,12 @@ export interface SchedulerApiOptions {
   readonly heartbeatIntervalMs: number;
   /** Largest request body accepted (413 beyond). */
   readonly maxBodyBytes: number;
+  /** Mesos's ACLs: register_frameworks on SUBSCRIBE, run_tasks and the reservation ACLs on ACCEPT. */
+  readonly acls: Acls;
 }
 
 export interface SchedulerApi {
-  handle(req: IncomingMessage): Promise<Reply>;
+  handle(req: IncomingMessage, ctx?: RequestContext): Promise<Reply>;
   /** Called by the follower after each folded event. */
   onEvent(e: ClusterEvent, seq: number): void;
   /** Number of open subscriptions. */
@@ -186,7 +189,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
   // -------------------------------------------------------------------------------------------
   // Requests
 
-  async function handle(req: IncomingMessage): Promise<Reply> {
+  async function handle(req: IncomingMessage, ctx: RequestContext = { principal: undefined }): Promise<Reply> {
     if (req.method !== 'POST') return { status: 405, text: `Expecting 'POST', received '${req.method ?? ''}'`, headers: { Allow: 'POST' } };
     const epoch = o.leaderEpoch();
     if (epoch === null) return notLeader();
@@ -200,12 +203,16 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     const parsed = parseCall(body.toString('utf8'));
     if (!parsed.ok) return { status: 400, text: parsed.error };
     const call = parsed.call;
-    if (call.type === 'SUBSCRIBE') return subscribe(req, call, epoch);
+    if (call.type === 'SUBSCRIBE') return subscribe(req, call, epoch, ctx.principal);
     const streamHeader = req.headers['mesos-stream-id'];
     const fid = call.framework_id.value;
     const fwParsed = FrameworkIdSchema.safeParse(fid);
     const f = fwParsed.success ? state().frameworks.get(fwParsed.data) : undefined;
     if (f === undefined) return { status: 404, text: `Framework '${fid}' cannot be found` };
+    // As Mesos: an authenticated caller must be the framework's principal.
+    if (ctx.principal !== undefined && ctx.principal !== f.info.principal) {
+      return { status: 400, text: `Authenticated principal '${ctx.principal}' does not match principal '${f.info.principal ?? ''}' set in \`FrameworkInfo\`` };
+    }
     const sub = subs.get(f.id);
     if (sub === undefined) return { status: 403, text: `Framework '${fid}' is not subscribed` };
     if (streamHeader === undefined) return { status: 400, text: "All non-subscribe calls should include the 'Mesos-Stream-Id' header" };
@@ -221,7 +228,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     return { status: 307, headers: { Location: `//${leader.hostname}:${leader.port}/api/v1/scheduler` }, text: '' };
   }
 
-  async function subscribe(req: IncomingMessage, call: Extract<Call, { type: 'SUBSCRIBE' }>, epoch: number): Promise<Reply> {
+  async function subscribe(req: IncomingMessage, call: Extract<Call, { type: 'SUBSCRIBE' }>, epoch: number, principal: string | undefined): Promise<Reply> {
     if (req.headers['mesos-stream-id'] !== undefined) return { status: 400, text: "Subscribe calls should not include the 'Mesos-Stream-Id' header" };
     const accept = String(req.headers.accept ?? '*/*').toLowerCase();
     if (!/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/.test(accept)) {
@@ -230,6 +237,11 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     const info = subscribeFromMesos(call.subscribe);
     // As the real master: an invalid FrameworkInfo is answered on the stream (200, ERROR, close).
     if (!info.ok) return refusedStream(info.error);
+    // As Mesos: an authenticated framework's FrameworkInfo.principal is that principal (filled in when absent).
+    if (principal !== undefined && info.info.principal !== undefined && info.info.principal !== principal) {
+      return { status: 400, text: `Failed to validate scheduler::Call: Authenticated principal '${principal}' does not match principal '${info.info.principal}' set in \`FrameworkInfo\`` };
+    }
+    const frameworkInfo = principal !== undefined && info.info.principal === undefined ? { ...info.info, principal } : info.info;
     const given = info.id ?? call.framework_id?.value;
     let frameworkId: FrameworkId;
     if (given !== undefined && given !== '') {
@@ -237,14 +249,33 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
       if (!p.success) return refusedStream(`Framework id '${given}' is not valid here: only letters, digits, '-' and '_'`);
       frameworkId = p.data;
       if (state().completedFrameworks.some((c) => c.id === frameworkId)) return refusedStream('Framework has been removed');
+      // Only the principal that registered a framework may subscribe it again (Mesos: its
+      // principal cannot change). The old principal is not told to the caller; the log has it.
+      const known = state().frameworks.get(frameworkId);
+      if (known !== undefined) {
+        const bound = known.authenticatedPrincipal;
+        if ((bound !== undefined && bound !== principal) || known.info.principal !== frameworkInfo.principal) {
+          log.warn({ frameworkId, registeredBy: bound ?? known.info.principal ?? null, principal: principal ?? frameworkInfo.principal ?? null }, 're-subscription by another principal refused');
+          return {
+            status: 403,
+            text: `Framework '${frameworkId}' was registered by another principal: only that principal can subscribe it again (changing a framework's principal is not allowed)`,
+          };
+        }
+      }
     } else {
       frameworkId = newFrameworkId();
+    }
+    // register_frameworks, for each of its roles; the subject is FrameworkInfo.principal, as in Mesos.
+    for (const role of frameworkInfo.roles) {
+      const why = refused('register_frameworks', frameworkInfo.principal, role);
+      if (why !== undefined) return { status: 403, text: why };
     }
     const ack = await append(o.bus.js, {
       type: 'FrameworkSubscribed',
       ...envelope(),
       frameworkId,
-      info: info.info,
+      info: frameworkInfo,
+      ...(principal !== undefined ? { authenticatedPrincipal: principal } : {}),
       ...(info.suppressedRoles.length > 0 ? { suppressedRoles: [...info.suppressedRoles] } : {}),
     });
     await o.follower.reached(ack.seq);
@@ -313,6 +344,14 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     );
   }
 
+  /** The 403 text if the ACLs deny it, else undefined. */
+  function refused(action: AclAction, subject: string | undefined, object: string | undefined): string | undefined {
+    const d = authorize(o.acls, action, subject, object);
+    if (d.allowed) return undefined;
+    log.info({ action, subject, object, rule: d.rule }, 'denied by the ACLs');
+    return denial(action, subject, object, d);
+  }
+
   async function call(e: ClusterEventInput): Promise<Reply> {
     await append(o.bus.js, e);
     return { status: 202, text: '' };
@@ -324,16 +363,24 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
       case 'TEARDOWN':
         return call({ type: 'FrameworkRemoved', ...envelope(), frameworkId, reason: 'TEARDOWN' });
       case 'ACCEPT': {
-        const ops = operationsFromMesos(c.accept.operations);
+        const f = state().frameworks.get(frameworkId);
+        const ops = authorizeAccept(operationsFromMesos(c.accept.operations), o.acls, f?.info.principal, f?.info.user ?? '');
         // As the real master: problems are answered on the stream, the call itself is accepted.
         for (const bad of ops.invalid) {
+          if (bad.unauthorized === true) log.info({ frameworkId, taskId: bad.taskId, why: bad.error }, 'task denied by the ACLs');
           update(sub, {
             agentId: (bad.agentId ?? '') as AgentId,
             frameworkId,
             taskId: bad.taskId as TaskId,
             state: 'TASK_ERROR',
             source: 'SOURCE_MASTER',
-            reason: bad.group ? 'REASON_TASK_GROUP_INVALID' : 'REASON_TASK_INVALID',
+            reason: bad.unauthorized
+              ? bad.group
+                ? 'REASON_TASK_GROUP_UNAUTHORIZED'
+                : 'REASON_TASK_UNAUTHORIZED'
+              : bad.group
+                ? 'REASON_TASK_GROUP_INVALID'
+                : 'REASON_TASK_INVALID',
             message: bad.error,
             timestamp: Date.now(),
           });
@@ -493,6 +540,18 @@ interface InvalidTask {
   readonly agentId?: string | undefined;
   readonly group: boolean;
   readonly error: string;
+  /** Denied by the ACLs (run_tasks), not malformed. */
+  readonly unauthorized?: boolean;
+}
+
+/** The ACLs on an ACCEPT's operations (security/http/operations.ts), merged into its answer. */
+function authorizeAccept(ops: ReturnType<typeof operationsFromMesos>, acls: Acls, principal: string | undefined, frameworkUser: string): ReturnType<typeof operationsFromMesos> {
+  const a = authorizeOperations(acls, ops.valid, principal, frameworkUser);
+  return {
+    valid: a.allowed,
+    invalid: [...ops.invalid, ...a.deniedTasks.map((d) => ({ taskId: d.taskId, agentId: d.agentId, group: d.group, unauthorized: true, error: d.why }))],
+    skipped: [...ops.skipped, ...a.droppedOperations],
+  };
 }
 
 /**

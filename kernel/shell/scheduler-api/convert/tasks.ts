@@ -1,6 +1,6 @@
 /** The Mesos scheduler API's JSON and ours: taskInfo (see index.ts). */
 import { z } from 'zod';
-import { type CommandUri, type ContainerSettings, GroupExecutor, TaskInfo, idError } from '../../../../events/index.js';
+import { type CommandUri, type ContainerSettings, GroupExecutor, Secret, TaskInfo, idError } from '../../../../events/index.js';
 import { type MesosContainerInfo, type MesosExecutorInfo, type MesosTaskInfo } from '../wire.js';
 import { checkFromMesos, healthCheckFromMesos } from '../checks.js';
 import { issuesText, labelsFromMesos } from './common.js';
@@ -65,8 +65,14 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
   if (cmd.value === undefined || cmd.value === '') return refuse("'command.value' is required (the shell command, or the executable when shell is false)");
 
   let environment: Record<string, string> | undefined;
+  let secrets: Record<string, z.input<typeof Secret>> | undefined;
   for (const v of cmd.environment?.variables ?? []) {
-    if (v.type === 'SECRET') return refuse(`secret environment variables are not supported yet ('${v.name}')`);
+    if (v.type === 'SECRET') {
+      const secret = secretFromMesos(v.name, v.secret);
+      if (typeof secret === 'string') return refuse(secret);
+      (secrets ??= {})[v.name] = secret;
+      continue;
+    }
     if (v.value === undefined) return refuse(`environment variable '${v.name}' has no value`);
     (environment ??= {})[v.name] = v.value;
   }
@@ -94,6 +100,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
       ...(environment !== undefined ? { environment } : {}),
       ...(cmd.user !== undefined ? { user: cmd.user } : {}),
       ...(uris.length > 0 ? { uris } : {}),
+      ...(secrets !== undefined ? { secrets } : {}),
     },
     ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
     ...(labels !== undefined ? { labels } : {}),
@@ -168,4 +175,17 @@ export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResu
   const checked = GroupExecutor.safeParse({ executorId: ex.executor_id.value, resources: resources.resources });
   if (!checked.success) return refuse(`executor: ${issuesText(checked.error, { executorId: 'executor_id' })}`);
   return { ok: true, executor: checked.data };
+}
+
+/** Mesos's `Secret` of an environment variable: its value (type VALUE), or why it is refused. */
+function secretFromMesos(name: string, secret: unknown): z.input<typeof Secret> | string {
+  const s = secret as { type?: unknown; value?: { data?: unknown }; reference?: unknown } | undefined;
+  if (s === undefined || s === null || typeof s !== 'object') return `environment variable '${name}' is of type SECRET but has no 'secret'`;
+  if (s.type === 'REFERENCE' || (s.type === undefined && s.reference !== undefined)) {
+    return `environment variable '${name}': a secret of type REFERENCE needs a secret resolver, which this master does not have; give the value itself ('secret': {'type': 'VALUE', 'value': {'data': <base64>}})`;
+  }
+  if (s.type !== 'VALUE' && s.type !== undefined) return `environment variable '${name}': unknown secret type ${JSON.stringify(s.type)} (expected VALUE)`;
+  const parsed = Secret.safeParse({ type: 'VALUE', value: { data: s.value?.data } });
+  if (!parsed.success) return `environment variable '${name}': 'secret.value.data' ${parsed.error.issues[0]?.message ?? 'is invalid'}`;
+  return parsed.data;
 }

@@ -1,0 +1,16 @@
+/** The task's environment for the launch chain: the root-side steps' and what only the task gets. */
+import { userInfo } from 'node:os';
+import { splitEnvironment, taskEnvironment } from '../isolation/launch-wrapper.js';
+import type { UserInfo } from '../isolation/user.js';
+import type { LaunchSpec } from './types.js';
+
+export /** The task's environment, split into what the root-side steps get and what only the task gets. */
+function environmentsOf(spec: LaunchSpec, user: UserInfo | undefined, isolatorEnv: Readonly<Record<string, string>>, dropsPrivileges: boolean): { chain: Record<string, string>; afterDrop: Record<string, string> } {
+  const env = taskEnvironment({
+    sandbox: spec.sandbox,
+    home: user?.home ?? userInfo().homedir,
+    ...(user === undefined ? {} : { user: user.name }),
+    environment: { ...isolatorEnv, ...(spec.command.environment ?? {}) },
+  });
+  return splitEnvironment(env, dropsPrivileges);
+}

@@ -1,0 +1,71 @@
+/**
+ * The one place that says how `mesos dev` starts each child: its name, argv and environment.
+ * Anything a child needs from dev (credentials files, extra flags) is added here, per role.
+ */
+import { join } from 'node:path';
+
+export interface DevPlanContext {
+  /** NATS servers, comma separated. */
+  readonly nats: string;
+  readonly data: string;
+  readonly logLevel: string;
+  /** `--stream-replicas` of the masters (3 on a 3-node NATS cluster). */
+  readonly streamReplicas: number;
+  /** HTTP port of master i (0: any free port). */
+  masterPort(i: number): number;
+  /** HTTP port of agent i (0: any free port). */
+  agentPort(i: number): number;
+  readonly agentResources: string;
+  readonly isolation: string;
+  readonly cgroupsRoot: string;
+  /** Extra flags per role (e.g. `--creds FILE`), appended to the argv. */
+  readonly extraArgs?: Partial<Record<'master' | 'agent', readonly string[]>>;
+  /** Extra environment per role, on top of this process's own. */
+  readonly extraEnv?: Partial<Record<'master' | 'agent', Readonly<Record<string, string>>>>;
+}
+
+export interface ChildPlan {
+  readonly name: string;
+  readonly role: 'master' | 'agent';
+  readonly index: number;
+  /** Arguments of `mesos` (the subcommand first). */
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export function masterName(i: number, count: number): string {
+  return count === 1 ? 'master' : `master-${i + 1}`;
+}
+
+export function masterPlan(c: DevPlanContext, i: number, count: number): ChildPlan {
+  const replicas = c.streamReplicas > 1 ? ['--stream-replicas', String(c.streamReplicas)] : [];
+  return {
+    name: masterName(i, count),
+    role: 'master',
+    index: i,
+    args: ['master', '--nats', c.nats, '--port', String(c.masterPort(i)), ...replicas, '--log-level', c.logLevel, ...(c.extraArgs?.master ?? [])],
+    env: { ...(c.extraEnv?.master ?? {}) },
+  };
+}
+
+export function agentPlan(c: DevPlanContext, i: number): ChildPlan {
+  // Each agent its own ports range, unless the resources name one.
+  const ports = c.agentResources.includes('ports') ? '' : `;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
+  return {
+    name: `agent-${i + 1}`,
+    role: 'agent',
+    index: i,
+    args: [
+      'agent',
+      '--nats', c.nats,
+      '--work-dir', join(c.data, 'agents', String(i + 1)),
+      '--resources', `${c.agentResources}${ports}`,
+      '--isolation', c.isolation,
+      '--cgroups-root', c.cgroupsRoot,
+      '--port', String(c.agentPort(i)),
+      '--log-level', c.logLevel,
+      ...(c.extraArgs?.agent ?? []),
+    ],
+    env: { ...(c.extraEnv?.agent ?? {}) },
+  };
+}
