@@ -3,7 +3,8 @@
  * (dead children restarted after 2 s), then `mesos chaos --json` for 28 s, a fault every 4 s on
  * the leader, an agent or a NATS node, as real processes. The verdict: faults were injected, every
  * leader loss was followed by a new leader, no task lost or launched twice, no over-commit, the
- * log verified. Then SIGHUP (the terminal closing) stops the cluster and nothing is left behind.
+ * log verified; every killed child was restarted (NATS nodes on their ports). Then SIGHUP (the
+ * terminal closing) stops the cluster and nothing is left behind.
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -28,6 +29,7 @@ test.after(() => {
 
 test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the verdict passes', async () => {
   dev = await startDev(['--masters', '3', '--agents', '3', '--nats-nodes', '3', '--restart-killed', '2s']);
+  const first = dev.state();
   const chaos = spawn(
     process.execPath,
     [MESOS, 'chaos', '--data', dev.data, '--duration', '28s', '--every', '4s', '--target', 'leader,leader,agent,nats', '--faults', 'kill,stop', '--stop-for', '2s', '--long-task', '3010ms', '--seed', '14', '--json'],
@@ -46,7 +48,12 @@ test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the ver
   assert.ok(v.tasks.launched >= 20 && v.tasks.finished === v.tasks.launched, `every task finished: ${JSON.stringify(v.tasks)}`);
   assert.equal({ lost: v.tasks.lost, duplicated: v.tasks.duplicated, overcommits: v.overcommits, verify: v.verify }, { lost: 0, duplicated: 0, overcommits: 0, verify: 'ok' });
 
+  // --restart-killed: every child is back, killed ones restarted (NATS nodes on their own ports).
   const before = dev.state();
+  assert.ok(before.children.every((c) => c.alive), `every child alive again: ${JSON.stringify(before.children.map((c) => [c.name, c.alive]))}`);
+  const killed = stderr.split('\n').filter((l) => /\] kill /.test(l)).length;
+  assert.is(before.children.reduce((n, c) => n + c.restarts, 0), killed, `one restart per kill (${killed})`);
+  assert.equal(before.children.filter((c) => c.role === 'nats').map((c) => c.port), first.children.filter((c) => c.role === 'nats').map((c) => c.port));
   dev.proc.kill('SIGHUP');
   assert.is(await within(dev.exited, 40_000, 'mesos dev to stop on SIGHUP'), 0);
   assertNothingLeft(before, 'sleep 3.01');

@@ -2,7 +2,10 @@
  * As a user runs it: `mesos dev` in one terminal, `mesos execute` in another, then Ctrl-C.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { readDevState } from '../../chaos/dev-state.js';
+import { devCgroupsRoot } from '../../cli/commands/dev.js';
+import { assertNothingLeft } from '../helpers/dev-process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,23 +178,16 @@ test('mesos replay state prints the folded state with the tasks that ran', () =>
   assert.is((JSON.parse(early.stdout) as { seq: number }).seq, 2);
 });
 
-test('SIGTERM stops the whole cluster: no process and no cgroup left behind', async () => {
-  const pid = dev.pid!;
+test('Ctrl-C (SIGINT) stops the whole cluster: no process, cgroup or mount left behind', async () => {
+  const before = readDevState(data);
   const exited = new Promise<number | null>((r) => dev.once('exit', (code) => r(code)));
-  dev.kill('SIGTERM');
+  dev.kill('SIGINT');
   assert.is(await exited, 0, out);
   const leftovers = spawnSync('pgrep', ['-f', data], { encoding: 'utf8' }).stdout.trim();
   assert.is(leftovers, '', `processes still running with ${data} in their command line`);
-  await waitFor(() => !existsSync(`/proc/${pid}`), 'the dev process to be gone');
-  for (const ctl of ['memory', 'cpu']) {
-    const root = `/sys/fs/cgroup/${ctl}/mesos`;
-    if (!existsSync(root)) continue;
-    const stale = readdirSync(root).filter((d) => existsSync(join(root, d, 'cgroup.procs')));
-    for (const d of stale) {
-      const procs = readdirSync(join(root, d)).filter((x) => /^[0-9a-f-]{36}$/.test(x));
-      assert.is(procs.length, 0, `container cgroups left under ${root}/${d}`);
-    }
-  }
+  assert.is(before.cgroupsRoot, devCgroupsRoot(data));
+  assertNothingLeft(before);
+  assert.is(existsSync(join(data, 'dev-state.json')), false, 'the state file is removed at stop');
 });
 
 test.run();

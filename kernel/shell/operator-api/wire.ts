@@ -97,7 +97,11 @@ export type ParsedOperatorCall = { readonly ok: true; readonly call: OperatorCal
 export function parseOperatorCall(body: string): ParsedOperatorCall {
   const text = parseJsonText(body);
   if (!text.ok) return { ok: false, error: `Failed to parse body into JSON: ${text.error}` };
-  const json = text.value;
+  return parseOperatorCallJson(text.value);
+}
+
+/** As parseOperatorCall, for a body already parsed (or decoded from protobuf) into its JSON form. */
+export function parseOperatorCallJson(json: unknown): ParsedOperatorCall {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { ok: false, error: 'Failed to convert JSON into Call protobuf: Expecting a JSON object' };
   }
