@@ -21,6 +21,11 @@
  * other wait is bounded too, and everything started is stopped.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalCa, httpGet, makeLocalCa } from '../security/tls/index.js';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
@@ -62,6 +67,11 @@ export interface PipelineOptions {
    * (0: none, no second run): what serving them costs the pipeline, in the same invocation.
    */
   readonly operatorSubscribers: number;
+  /**
+   * TLS on every connection (a local CA, security/tls): off, on, or both (each run twice, plain
+   * then TLS, in the same process, so the two are compared under the same conditions).
+   */
+  readonly tls: 'off' | 'on' | 'both';
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -77,6 +87,7 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   stallMs: 30_000,
   agentResources: 'cpus:1000;mem:1000000',
   operatorSubscribers: 0,
+  tls: 'off',
 });
 
 const TASK_RESOURCES: Resources = [...R.parseResources('cpus:0.01;mem:1')];
@@ -156,8 +167,9 @@ function within<T>(what: string, p: Promise<T>, ms: number, also: Promise<never>
 }
 
 /** One run on a fresh server and cluster. */
-export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, operatorSubscribers = 0): Promise<PipelineRun> {
-  const server: RunningNatsServer = await startNatsServer({});
+export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, operatorSubscribers = 0, tls?: LocalCa): Promise<PipelineRun> {
+  const server: RunningNatsServer = await startNatsServer(tls !== undefined ? { tls } : {});
+  const tlsCa = tls !== undefined ? { tlsCa: tls.ca } : {};
   // If the server goes away mid-run (crash, or killed from outside), fail at once instead of
   // waiting on clients that reconnect forever.
   let serverAlive = true;
@@ -172,12 +184,12 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
   const masterLog: CapturedLog = capturingLogger('warn');
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger() }));
+    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger(), ...tlsCa }));
     cleanups.push(() => monitor.close());
 
     const master: MasterHandle = await step(
       'start the master',
-      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, operatorStreamMaxSubscribers: Math.max(1000, operatorSubscribers) }, masterLog.log),
+      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, operatorStreamMaxSubscribers: Math.max(1000, operatorSubscribers), ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key, ca: tls.ca } } : {}) }, masterLog.log),
     );
     cleanups.push(() => master.stop());
     await step('election', waitFor('the master to lead', () => master.isLeader(), 15_000));
@@ -192,6 +204,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
           resources: o.agentResources,
           sendStarting: o.withStarting,
           log: silentLogger(),
+          ...tlsCa,
           onLaunch: (taskId, at) => {
             if (!launchAt.has(taskId)) launchAt.set(taskId, at);
           },
@@ -243,7 +256,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const runId = randomUUID().slice(0, 8);
     let windowCpu: { self: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
 
-    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger() }));
+    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa }));
     cleanups.push(() => sched.close());
 
     const onOffer = (offer: Offer): void => {
@@ -398,8 +411,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const after = await step('stream info', streamState(monitor));
     const masterMetrics = await step(
       'GET /metrics/snapshot',
-      fetch(`${master.url}/metrics/snapshot`).then((r) => r.json() as Promise<Record<string, number>>),
-      10_000,
+      httpGet(`${master.url}/metrics/snapshot`, { ...(tls !== undefined ? { ca: readFileSync(tls.ca) } : {}), timeoutMs: 30_000 }).then((r) => JSON.parse(r.text) as Record<string, number>),
+      30_000,
     );
     const state = master.state();
 
@@ -444,7 +457,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 
     // --- stop the cluster, then the raw rate on the same server
     for (const c of cleanups.splice(0).reverse()) await step('stop a component', c());
-    const raw = await step('raw publish rate', rawRate(server.url, o), 120_000);
+    const raw = await step('raw publish rate', rawRate(server.url, o, tls?.ca), 120_000);
 
     const tasksPerSec = tasks / (windowMs / 1000);
     const eventsPerSec = eventsInWindow / (windowMs / 1000);
@@ -505,8 +518,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 }
 
 /** The raw pipelined publish rate on a server (median of three), on the cluster stream. */
-async function rawRate(url: string, o: PipelineOptions): Promise<number> {
-  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger() });
+async function rawRate(url: string, o: PipelineOptions, tlsCa?: string): Promise<number> {
+  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger(), ...(tlsCa !== undefined ? { tlsCa } : {}) });
   try {
     const payload = statusPayload();
     await publishPipelined(bus.js, RAW_SUBJECT, payload, 5_000, o.window);
@@ -535,15 +548,18 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
   const runs: PipelineRun[] = [];
   const withSubs: PipelineRun[] = [];
   const N = o.operatorSubscribers;
+  // --tls both: each run also over TLS, right after the plain one.
+  const ca = o.tls !== 'off' ? await makeLocalCa(await mkdtemp(join(tmpdir(), 'mesos-bench-tls-'))) : undefined;
+  const tlsRuns: PipelineRun[] = [];
   for (let r = 0; r < o.runs; r++) {
     // With subscribers, each run is a pair (0 and N subscribers), in alternating order.
     const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
     for (const subs of order) {
       collectGarbage();
-      const what = subs === 0 ? '' : `, ${subs} operator stream subscribers`;
+      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '');
       ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
       const t0 = performance.now();
-      const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs);
+      const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs, o.tls === 'on' ? ca : undefined);
       (subs === 0 ? runs : withSubs).push(run);
       const st = run.operatorStream;
       ctx.progress(
@@ -552,7 +568,14 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
           (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
       );
     }
+    if (o.tls === 'both') {
+      collectGarbage();
+      const t = await pipelineRun(o, o.tasks, ctx, `run${r + 1}-tls`, 0, ca);
+      tlsRuns.push(t);
+      ctx.progress(`pipeline: run ${r + 1}/${o.runs} over TLS: ${fmt(t.tasksPerSec)} tasks/s, raw ${fmt(t.rawPublishPerSec)} msgs/s`);
+    }
   }
+  if (ca !== undefined) await rm(ca.dir, { recursive: true, force: true });
   // The same path unloaded: one agent, one task per accept, so nothing queues behind anything.
   ctx.progress('pipeline: unloaded probe (300 tasks, 1 agent, 1 task per accept)');
   const probe = await pipelineRun({ ...o, agents: 1, batch: 1, rawMessages: 5_000 }, 300, ctx, 'probe');
@@ -581,6 +604,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       runs: o.runs,
       warmupTasks: o.warmupTasks,
       master: '{ allocationIntervalMs: 100, offerTimeoutMs: null }, in process',
+      tls: o.tls,
       rawWindow: o.window,
       rawMessages: o.rawMessages,
       operatorSubscribers: N,
@@ -596,6 +620,12 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
             [`tasks/s with ${N} operator stream subscribers`]: metric('tasks/s', withSubs.map((r) => r.tasksPerSec)),
             [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
             [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
+          }
+        : {}),
+      ...(tlsRuns.length > 0
+        ? {
+            'tasks/s over TLS (same runs, TLS on every NATS connection)': metric('tasks/s', tlsRuns.map((r) => r.tasksPerSec)),
+            [`raw pipelined publish over TLS (w=${o.window})`]: metric('msgs/s', tlsRuns.map((r) => r.rawPublishPerSec)),
           }
         : {}),
     },

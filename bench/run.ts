@@ -87,6 +87,7 @@ Options:
   --batch N            most tasks per accept (default ${pl.batch})
   --refuse-seconds S   filter on the unused part of an accepted offer (default ${pl.refuseSeconds})
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
+  --tls off|on|both    TLS on every NATS connection (a local CA); both: each run plain, then over TLS (default off)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
   --operator-subscribers N  beside each run, one with N operator event stream subscribers (SUBSCRIBE on
@@ -176,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
         batch: { type: 'string' },
         'refuse-seconds': { type: 'string' },
         'with-starting': { type: 'boolean' },
+        tls: { type: 'string' },
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
         'operator-subscribers': { type: 'string' },
@@ -257,6 +259,7 @@ async function main(argv: string[]): Promise<number> {
       batch: count('batch', v.batch) ?? pl.batch,
       refuseSeconds: refuse ?? pl.refuseSeconds,
       withStarting: v['with-starting'] ?? false,
+      tls: tlsMode(v.tls),
       warmupTasks: count('warmup-tasks', v['warmup-tasks'], 0) ?? pl.warmupTasks,
       window: count('window', v.window) ?? pl.window,
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
@@ -493,3 +496,10 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** `--tls`: off (default), on, or both. */
+function tlsMode(v: string | undefined): 'off' | 'on' | 'both' {
+  if (v === undefined) return 'off';
+  if (v === 'off' || v === 'on' || v === 'both') return v;
+  throw new UsageError(`--tls must be off, on or both (got ${JSON.stringify(v)})`);
+}

@@ -3,7 +3,7 @@ import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
 import { AclsError, CredentialsError, loadAcls, loadCredentials } from '../../security/http/index.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
 export const masterFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -62,6 +62,7 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'operator-stream-max-lag', type: 'int', default: 20_000, help: 'An operator stream subscriber more than this many events behind is dropped' },
   { name: 'operator-stream-max-stall', type: 'duration', default: '30s', help: 'An operator stream subscriber whose connection takes no data this long is dropped' },
   { name: 'max-operator-event-stream-subscribers', type: 'int', default: 1000, help: 'Operator stream subscribers at most (the oldest is closed beyond)' },
+  ...TLS_SERVER_FLAGS,
   ...HTTP_AUTH_FLAGS('master'),
   {
     name: 'authenticate-http-frameworks',
@@ -149,6 +150,7 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       operatorStreamMaxLagEvents: v['operator-stream-max-lag'] as number,
       operatorStreamMaxStallMs: v['operator-stream-max-stall'] as number,
       operatorStreamMaxSubscribers: v['max-operator-event-stream-subscribers'] as number,
+      tls: tlsFiles(v),
       credentials: security.credentials === null ? null : [...security.credentials],
       acls: security.acls,
       authenticateHttpReadonly: bool(v['authenticate-http-readonly'] as boolean),

@@ -10,6 +10,7 @@ import { openSnapshotStore } from './snapshots.js';
 import { STREAM_NAME, defaultStreamOptions, subjects } from '../../../events/index.js';
 import { type LogFault, type LogGuard, baselineOf, startLogGuard } from './log-guard.js';
 import { type HttpApi, type RequestContext, type Route, json, startHttpApi, text } from '../http/server.js';
+import { loadServerTls } from '../../../security/tls/index.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../../core/state.js';
@@ -61,7 +62,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   const startTime = Date.now();
   const hostname = o.hostname ?? (o.ip === '127.0.0.1' || o.ip === '0.0.0.0' ? 'localhost' : osHostname());
 
-  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
+  const serverTls = loadServerTls(o.tls); // a bad file fails the start before anything is touched
+  const scheme = serverTls === undefined ? 'http' : 'https';
+  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
   // What the log looked like when this master started: the guard checks it stays so.
   const baseline = baselineOf(await bus.jsm.streams.info(STREAM_NAME));
@@ -255,6 +258,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
         return realm === null ? r : { ...r, realm };
       }),
       log,
+      tls: serverTls,
       auth: {
         credentials: o.credentials === null ? null : credentialStore(o.credentials),
         readonly: o.authenticateHttpReadonly,
@@ -329,11 +333,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     }
   }, Math.min(1000, Math.max(50, Math.floor(o.statusUpdateRetryMinMs / 4))));
   redeliveryTimer.unref();
-  log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
+  log.info({ url: `${scheme}://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
 
   return {
     masterId,
-    url: `http://${o.ip}:${http.port}`,
+    url: `${scheme}://${o.ip}:${http.port}`,
     port: http.port,
     state: () => follower.projection.state,
     seq: () => follower.projection.seq,

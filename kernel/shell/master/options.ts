@@ -1,5 +1,6 @@
 /** The master's options: defaults plus one zod parse at the entry point; deep modules get the result. */
 import { z } from 'zod';
+import { TlsFiles } from '../../../security/tls/index.js';
 import { type Acls, Credential } from '../../../security/http/index.js';
 
 export const MasterOptions = z.object({
@@ -69,6 +70,8 @@ export const MasterOptions = z.object({
   operatorStreamMaxSubscribers: z.number().int().positive().default(1000),
   /** HEARTBEAT on the operator event stream (Mesos: 15 s). */
   operatorHeartbeatIntervalMs: z.number().int().positive().default(15_000),
+  /** --tls-cert/--tls-key: the HTTP API serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
+  tls: TlsFiles.default({}),
   /** Mesos's --credentials, parsed (security/http): the HTTP Basic credentials accepted. */
   credentials: z.array(Credential).nullable().default(null),
   /** Mesos's --authenticate_http_readonly, --authenticate_http_readwrite, --authenticate_http_frameworks. */

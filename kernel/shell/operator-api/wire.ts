@@ -5,6 +5,7 @@
  * described; the others parse as their type and are answered 501.
  */
 import { z } from 'zod';
+import { parseJsonText } from '../http/json-text.js';
 import { bool, double, int64, MesosId, MesosResource, optionalEnum, parseMessage, repeated } from '../scheduler-api/wire.js';
 
 export const OPERATOR_CALL_TYPES = [
@@ -97,13 +98,9 @@ export type ParsedOperatorCall = { readonly ok: true; readonly call: OperatorCal
 
 /** The body of `POST /api/v1`, parsed; the sub-message its type needs is checked by the handler. */
 export function parseOperatorCall(body: string): ParsedOperatorCall {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    return { ok: false, error: `Failed to parse body into JSON: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  return parseOperatorCallJson(json);
+  const text = parseJsonText(body);
+  if (!text.ok) return { ok: false, error: `Failed to parse body into JSON: ${text.error}` };
+  return parseOperatorCallJson(text.value);
 }
 
 /** As parseOperatorCall, for a body already parsed (or decoded from protobuf) into its JSON form. */
