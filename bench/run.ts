@@ -11,6 +11,7 @@ import { type ChaosFailoverOptions, defaultChaosFailoverOptions, runChaosFailove
 import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.js';
 import { type DeclinesBenchOptions, defaultDeclinesBenchOptions, runDeclinesBench } from './declines.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
+import { defaultCodecOptions, runProtobufCodec } from './protobuf-codec.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
@@ -21,7 +22,7 @@ import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocator
 import type { BenchContext, BenchResult } from './types.js';
 import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -39,8 +40,8 @@ const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -63,6 +64,8 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   httpauth   (only when named) what HTTP authentication and the ACLs cost: requests/s of the HTTP
              shell without and with Basic required (and with a view-filtered state), Basic checks/s,
              ACL decisions/s, the view filter over a large projection
+  protobuf   (only when named) the scheduler API's messages in JSON and in protobuf: OFFERS written
+             and read, ACCEPT and ACKNOWLEDGE read as the gateway reads them (msg/s, bytes)
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
   declines   (only when named) the log's growth while one framework declines every offer with
@@ -221,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
   let chaosOpts: ChaosFailoverOptions = cf;
   let declinesOpts: DeclinesBenchOptions = dc;
   let httpAuthOpts = defaultHttpAuthBenchOptions();
+  let codecOpts = defaultCodecOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -306,6 +310,7 @@ async function main(argv: string[]): Promise<number> {
       everyMs: chaosEvery !== undefined ? chaosEvery * 1000 : cf.everyMs,
       seed: count('seed', v.seed, 0) ?? cf.seed,
     };
+    codecOpts = { ...codecOpts, runs: runs ?? codecOpts.runs };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
     declinesOpts = {
       agents: count('agents', v.agents) ?? dc.agents,
@@ -379,6 +384,8 @@ async function main(argv: string[]): Promise<number> {
                       ? await runDeclinesBench(declinesOpts, ctx)
                       : name === 'httpauth'
                         ? await runHttpAuthBench(httpAuthOpts, ctx)
+                    : name === 'protobuf'
+                      ? await runProtobufCodec(codecOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

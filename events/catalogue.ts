@@ -17,6 +17,7 @@ import { Filters } from './filters.js';
 import { Attribute, Resources } from './resources.js';
 import { StatusReason, StatusSource, TaskStateName } from './task-states.js';
 import { RoleName } from './envelope.js';
+import { OfferConstraints } from './offer-constraints.js';
 import { AllocatorConfigured, QuotaUpdated, WeightsUpdated } from './roles.js';
 import {
   CreateOperation,
@@ -166,6 +167,8 @@ export const FrameworkInfo = z.object({
   principal: z.string().optional(),
   webuiUrl: z.string().optional(),
   labels: Labels.optional(),
+  /** Which agents it may be offered, per role (Mesos's subscribe.offer_constraints). */
+  offerConstraints: OfferConstraints.optional(),
 });
 export type FrameworkInfo = z.infer<typeof FrameworkInfo>;
 

@@ -5,6 +5,7 @@ export * from './task-states.js';
 export * from './catalogue.js';
 export * from './checks.js';
 export { MASKED_SECRET, Secret, SecretEnvironment, maskSecrets, secretMaskingReplacer, withSecretsMasked } from './secrets.js';
+export * from './offer-constraints.js';
 export { Filters, refuseFilter, DEFAULT_REFUSE_SECONDS, MAX_REFUSE_SECONDS } from './filters.js';
 export { UPCASTERS, upcast, type Upcaster, type UpcastResult } from './upcasters.js';
 export { subjects, subjectFor, LOG_PREFIX } from './subjects.js';

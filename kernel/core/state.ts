@@ -162,6 +162,9 @@ export interface StatusRecord {
   readonly uuid?: string | undefined;
   readonly healthy?: boolean | undefined;
   readonly checkStatus?: CheckStatusInfo | undefined;
+  /** As the update carried them, so that a re-delivered update is the same as the first. */
+  readonly executorId?: ExecutorId | undefined;
+  readonly containerId?: string | undefined;
 }
 
 export interface TaskState {

@@ -8,7 +8,7 @@
 import { deserialize, serialize } from 'node:v8';
 import type { State } from '../core/state.js';
 
-export const PROJECTION_VERSION = 4;
+export const PROJECTION_VERSION = 5;
 
 export interface Snapshot {
   readonly seq: number;

@@ -19,6 +19,8 @@ export interface RawResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** The body's bytes (a protobuf answer). */
+  readonly raw: Buffer;
 }
 
 export interface RawRequest {
@@ -60,7 +62,8 @@ export function rawRequest(base: string, o: RawRequest = {}): Promise<RawRespons
         reject(new Error(`the answer (${response!.statusCode}) was cut short: ${err.message}`));
         return;
       }
-      resolve({ status: response!.statusCode ?? 0, headers: response!.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const raw = Buffer.concat(chunks);
+      resolve({ status: response!.statusCode ?? 0, headers: response!.headers, body: raw.toString('utf8'), raw });
       req.destroy();
     };
     const req: ClientRequest = request(url, { method: o.method ?? 'POST', headers, agent: false }, (res) => {

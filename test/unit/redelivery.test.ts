@@ -5,6 +5,8 @@ import { RedeliverySchedule } from '../../kernel/shell/master/redelivery.js';
 import { evolve } from '../../kernel/core/fold/index.js';
 import type { ClusterEvent } from '../../events/index.js';
 import type { State } from '../../kernel/core/state.js';
+import { ExecutorId } from '../../events/index.js';
+import { statusToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { accepted, ack, agentRegistered, frameworkDisconnected, frameworkRemoved, frameworkSubscribed, given, leaderElected, offersCreated, resetIds, status } from '../helpers/events.js';
 
 const MIN = 10_000;
@@ -50,12 +52,12 @@ test('given an unacknowledged update, then it is due after MIN, then after 2·MI
   assert.equal(gaps, [2 * MIN, 4 * MIN, MAX, MAX]);
 });
 
-test('every unacknowledged update of a task is delivered again, oldest first; when the oldest is acknowledged the schedule restarts for the next; when all are, nothing is due', () => {
+test('as Mesos, only the oldest unacknowledged update of a task is delivered again; when it is acknowledged the schedule restarts for the next; when all are, nothing is due', () => {
   const s = launched();
   const sched = new RedeliverySchedule({ minMs: MIN, maxMs: MAX });
   fold(s, sched, 0, status({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', state: 'STARTING', uuid: 'u1' }));
   fold(s, sched, 5_000, status({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u2' }));
-  assert.equal(sched.due(s, MIN).map((d) => d.status.uuid), ['u1', 'u2'], 'a newer update does not replace the older one: both are owed, in order');
+  assert.equal(sched.due(s, MIN).map((d) => d.status.uuid), ['u1'], 'a newer update waits until the one before it is acknowledged');
   fold(s, sched, 12_000, ack({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', uuid: 'u1' }));
   assert.equal(sched.due(s, 12_000 + MIN - 1), [], 'restarted for u2 when u1 was acknowledged');
   assert.equal(sched.due(s, 12_000 + MIN).map((d) => d.status.uuid), ['u2']);
@@ -81,6 +83,19 @@ test('a new leader seeds the schedule from the state: every unacknowledged updat
   sched.seed(s, 100);
   assert.equal(sched.due(s, 100 + MIN - 1), []);
   assert.equal(sched.due(s, 100 + MIN).map((d) => d.status.uuid), ['u1']);
+});
+
+
+test('a re-delivered update is the update as first sent: same uuid, timestamp, executor_id, container_status, check and health (byte-identical JSON)', () => {
+  const s = launched();
+  const sched = new RedeliverySchedule({ minMs: MIN, maxMs: MAX });
+  const e = status({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: '6f1c2d3e-0000-4000-8000-00000000abcd', containerId: 'c-77', healthy: true, message: 'up' });
+  const first: typeof e = { ...e, status: { ...e.status, executorId: ExecutorId.parse('ex-9') } };
+  fold(s, sched, 0, first);
+  const again = sched.due(s, MIN);
+  assert.is(again.length, 1);
+  assert.equal(again[0]!.status, first.status);
+  assert.is(JSON.stringify(statusToMesos(again[0]!.status)), JSON.stringify(statusToMesos(first.status)));
 });
 
 test.run();

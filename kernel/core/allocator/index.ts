@@ -23,6 +23,7 @@ import { available } from '../accounts.js';
 import { addResourcesInto, fromResources, isQuantityName, type Quantities, QUANTITY_NAMES, zeroQ } from '../quantities.js';
 import * as R from '../resources.js';
 import { allocatableTo, isAncestorOrSelf } from '../roles.js';
+import { agentPassesConstraints } from '../offer-constraints.js';
 import { type AgentState, type AllocatorSettings, filterKey, type FrameworkState, machineKey, type State, type Unavailability } from '../state.js';
 import { AllocatorCache, type IdleReason } from './cache.js';
 import { type Child, DrfTree, type FrameworkClient, type Group, type RoleNode } from './drf.js';
@@ -380,6 +381,7 @@ class Cycle {
   private offer(c: FrameworkClient, ctx: AgentCtx, toOffer: Resources, charged: Quantities | null): 'OFFERED' | 'SKIPPED' {
     const f = c.framework;
     const role = c.role;
+    if (f.info.offerConstraints !== undefined && !agentPassesConstraints(f.info.offerConstraints, role, ctx.a)) return 'SKIPPED';
     const flt = f.filters.get(filterKey(ctx.a.id, role));
     if (flt !== undefined && flt.until > this.now && R.contains(flt.resources, toOffer)) {
       if (flt.until < ctx.out.filteredUntil) ctx.out.filteredUntil = flt.until;

@@ -96,7 +96,7 @@ export function statusAcknowledged(state: State, e: EventOf<'StatusAcknowledged'
   return state;
 }
 
-type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy' | 'checkStatus'>>;
+type StatusInput = Pick<TaskStatus, 'state' | 'source' | 'timestamp'> & Partial<Pick<TaskStatus, 'reason' | 'message' | 'uuid' | 'healthy' | 'checkStatus' | 'executorId' | 'containerId'>>;
 
 export function applyStatus(state: State, t: TaskState, s: StatusInput): void {
   if (t.state !== s.state) reached(state, s.state);
@@ -110,6 +110,8 @@ export function applyStatus(state: State, t: TaskState, s: StatusInput): void {
     uuid: s.uuid,
     healthy: s.healthy,
     ...(s.checkStatus !== undefined ? { checkStatus: s.checkStatus } : {}),
+    ...(s.executorId !== undefined ? { executorId: s.executorId } : {}),
+    ...(s.containerId !== undefined ? { containerId: s.containerId } : {}),
   });
   if (t.statuses.length > LIMITS.statusesPerTask) {
     const [gone] = t.statuses.splice(1, 1); // keep the first (STAGING)

@@ -4,8 +4,9 @@
  * In Mesos the agent keeps an update and re-sends it to the framework, with backoff (10 s doubling
  * to 10 min), until the framework acknowledges it. Here the log keeps the update, and a framework
  * reads it from there once; if it does not acknowledge it (it missed it, crashed before acting on
- * it, or lost it in a failover), the leader delivers it again — every unacknowledged update of
- * each task, oldest first, as the projection has them — on the same backoff: first `minMs` after
+ * it, or lost it in a failover), the leader delivers it again — the oldest unacknowledged update
+ * of each task, exactly as it was first sent (as Mesos, a task's next update is sent only once the
+ * one before it is acknowledged) — on the same backoff: first `minMs` after
  * the oldest was folded, then twice as long each time, up to `maxMs`. Re-delivery is not a fact: nothing is
  * appended to the log. An HTTP framework gets an UPDATE on its subscription stream; a native SDK
  * framework gets the status on `live.fw.<frameworkId>.update` (core NATS, not stored), which the
@@ -50,7 +51,7 @@ function statusOf(t: TaskState, r: TaskState['statuses'][number]): TaskStatus {
     agentId: t.agentId,
     frameworkId: t.frameworkId,
     taskId: t.taskId,
-    ...(t.executorId !== undefined ? { executorId: t.executorId } : {}),
+    ...(r.executorId !== undefined ? { executorId: r.executorId } : t.executorId !== undefined ? { executorId: t.executorId } : {}),
     state: r.state,
     source: r.source,
     timestamp: r.timestamp,
@@ -59,6 +60,7 @@ function statusOf(t: TaskState, r: TaskState['statuses'][number]): TaskStatus {
     ...(r.message !== undefined ? { message: r.message } : {}),
     ...(r.healthy !== undefined ? { healthy: r.healthy } : {}),
     ...(r.checkStatus !== undefined ? { checkStatus: r.checkStatus } : {}),
+    ...(r.containerId !== undefined ? { containerId: r.containerId } : {}),
   };
 }
 
@@ -113,7 +115,8 @@ export class RedeliverySchedule {
         this.entries.delete(key);
         continue;
       }
-      for (const status of statuses) out.push({ frameworkId: t.frameworkId, status });
+      // As Mesos: only the oldest is owed now; the next goes out when this one is acknowledged.
+      out.push({ frameworkId: t.frameworkId, status: statuses[0]! });
       e.intervalMs = Math.min(e.intervalMs * 2, this.o.maxMs);
       e.dueAt = now + e.intervalMs;
     }

@@ -31,7 +31,9 @@ import { roleError } from '../../core/roles.js';
 import { masterInfoToMesos, resourcesFromMesos } from '../scheduler-api/convert/index.js';
 import { machineKey, type MachineId, type State } from '../../core/state.js';
 import * as V from './views.js';
-import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOperatorCall } from './wire.js';
+import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOperatorCall, parseOperatorCallJson } from './wire.js';
+import { APPLICATION_PROTOBUF, type Media, NOT_ACCEPTABLE, requestMedia, responseMedia } from '../http/media.js';
+import { decode as decodeProtobuf, encode as encodeProtobuf } from '../../../proto/index.js';
 
 export interface OperatorApiOptions {
   readonly bus: Bus;
@@ -108,20 +110,38 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
 
   async function handle(req: IncomingMessage, ctx: RequestContext = { principal: undefined }): Promise<Reply> {
     if (req.method !== 'POST') return { status: 405, text: `Expecting 'POST', received '${req.method ?? ''}'`, headers: { Allow: 'POST' } };
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType === '') return bad("Expecting 'Content-Type' to be present");
-    if (contentType === 'application/x-protobuf') return { status: 415, text: "Only 'application/json' is served: protobuf requests are not supported yet" };
-    if (contentType !== 'application/json') return { status: 415, text: `Expecting 'Content-Type' of application/json; got '${contentType}'` };
-    const accept = String(req.headers.accept ?? '*/*').toLowerCase();
-    if (!/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/.test(accept)) {
-      return { status: 406, text: `Expecting 'Accept' to allow application/json; got '${accept}' (protobuf is not served yet)` };
-    }
+    const media = requestMedia(req.headers['content-type']);
+    if (!media.ok) return { status: media.status, text: media.text };
+    const answer = responseMedia(req.headers.accept);
+    if (answer === null) return { status: 406, text: `${NOT_ACCEPTABLE}; got '${String(req.headers.accept)}'` };
     const body = await readBody(req, o.maxBodyBytes);
-    const parsed = parseOperatorCall(body.toString('utf8'));
+    const parsed = media.media === APPLICATION_PROTOBUF ? parseProtobuf(body) : parseOperatorCall(body.toString('utf8'));
     if (!parsed.ok) return bad(parsed.error);
     const c = parsed.call;
     if (!LOCAL.has(c.type) && o.leaderEpoch() === null) return notLeader();
-    return dispatch(c, ctx.principal);
+    return inMedia(await dispatch(c, ctx.principal), answer);
+  }
+
+  /** A Call in protobuf: decoded to its JSON form, then validated as a JSON Call is. */
+  function parseProtobuf(body: Buffer): ReturnType<typeof parseOperatorCallJson> {
+    try {
+      return parseOperatorCallJson(decodeProtobuf('masterCall', body));
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  /** A Response body in the media type asked for (errors stay plain text, as Mesos's). */
+  function inMedia(r: Reply, media: Media): Reply {
+    if (media !== APPLICATION_PROTOBUF || r.body === undefined) return r;
+    const bytes = encodeProtobuf('masterResponse', r.body);
+    return {
+      status: r.status,
+      takeover: (res) => {
+        res.writeHead(r.status, { ...r.headers, 'Content-Type': APPLICATION_PROTOBUF, 'Content-Length': bytes.length });
+        res.end(bytes);
+      },
+    };
   }
 
   /** A 403 naming the rule if the ACLs deny `principal` the action on any of `objects` (undefined: ANY). */

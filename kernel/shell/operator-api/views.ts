@@ -13,6 +13,7 @@ import {
   frameworkInfoToMesos,
   type MesosResourceJson,
   nanos,
+  offerConstraintsToMesos,
   offerToMesos,
   resourcesToMesos,
   statusToMesos,
@@ -105,6 +106,7 @@ function frameworkJson(state: State, f: FrameworkState): Json {
     inverse_offers: inverse,
     allocated_resources: allocated,
     offered_resources: offered,
+    ...(f.info.offerConstraints !== undefined ? { offer_constraints: offerConstraintsToMesos(f.info.offerConstraints) } : {}),
   };
 }
 

@@ -100,6 +100,11 @@ export function parseOperatorCall(body: string): ParsedOperatorCall {
   } catch (e) {
     return { ok: false, error: `Failed to parse body into JSON: ${e instanceof Error ? e.message : String(e)}` };
   }
+  return parseOperatorCallJson(json);
+}
+
+/** As parseOperatorCall, for a body already parsed (or decoded from protobuf) into its JSON form. */
+export function parseOperatorCallJson(json: unknown): ParsedOperatorCall {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { ok: false, error: 'Failed to convert JSON into Call protobuf: Expecting a JSON object' };
   }

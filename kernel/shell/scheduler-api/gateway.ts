@@ -20,9 +20,11 @@ import {
   EVENT_VERSIONS,
   refuseFilter,
   type TaskId,
+  type TaskKey,
   type ReconciledStatus,
   type TaskStatus,
   epochOf,
+  taskKey,
 } from '../../../events/index.js';
 import { refusalToStatuses } from '../../../events/refusals.js';
 import { type Bus, append } from '../bus.js';
@@ -33,8 +35,10 @@ import type { State } from '../../core/state.js';
 import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert/index.js';
 import { reconcileStatuses } from './reconcile.js';
 import { unacknowledgedStatuses } from '../master/redelivery.js';
-import { encodeRecord } from './recordio.js';
-import { type Call, parseCall } from './wire.js';
+import { encodeBinaryRecord, encodeRecord } from './recordio.js';
+import { type Call, parseCall, parseCallJson } from './wire.js';
+import { APPLICATION_JSON, APPLICATION_PROTOBUF, type Media, NOT_ACCEPTABLE, requestMedia, responseMedia } from '../http/media.js';
+import { decode as decodeProtobuf, encode as encodeProtobuf } from '../../../proto/index.js';
 
 export interface SchedulerApiOptions {
   readonly bus: Bus;
@@ -70,12 +74,22 @@ interface Subscription {
   /** Events at or before this sequence were before the subscription. */
   readonly fromSeq: number;
   readonly partitionAware: boolean;
+  /** The stream's media type: JSON records, or protobuf Event records. */
+  readonly media: Media;
+  /**
+   * Per task, the uuid of the update this stream was last given as the one to acknowledge. As
+   * Mesos: a task's next update goes out only once the one before it is acknowledged.
+   */
+  readonly sentHead: Map<TaskKey, string>;
   heartbeat: NodeJS.Timeout | undefined;
   /** Ended on purpose (failed over, torn down, removed): not a disconnection. */
   ended: boolean;
 }
 
-const CONTENT_JSON = 'application/json';
+/** One event as a RecordIO record of the stream's media type. */
+function record(media: Media, event: unknown): Buffer {
+  return media === APPLICATION_PROTOBUF ? encodeBinaryRecord(encodeProtobuf('schedulerEvent', event)) : encodeRecord(event);
+}
 
 export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
   const log = o.log.child({ component: 'scheduler-api' });
@@ -88,7 +102,15 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function write(sub: Subscription, event: unknown): void {
     if (sub.res.writableEnded || sub.res.destroyed) return;
-    sub.res.write(encodeRecord(event));
+    let bytes: Buffer;
+    try {
+      bytes = record(sub.media, event);
+    } catch (err) {
+      // An event our schema cannot carry is a bug of ours: say so, and keep the stream (and the master) going.
+      log.error({ err, frameworkId: sub.frameworkId, media: sub.media, event: (event as { type?: string }).type }, 'cannot encode an event for a stream; dropped');
+      return;
+    }
+    sub.res.write(bytes);
   }
 
   function end(sub: Subscription, error?: string): void {
@@ -114,6 +136,34 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   function update(sub: Subscription, s: TaskStatus | ReconciledStatus): void {
     write(sub, { type: 'UPDATE', update: { status: statusToMesos(s, sub.partitionAware) } });
+  }
+
+  /**
+   * An update the framework must acknowledge goes out only when every earlier one of its task has
+   * been acknowledged (Mesos's status update manager sends one at a time per task); the others
+   * (no uuid, or not awaited) go out at once.
+   */
+  function updateInTurn(sub: Subscription, s: TaskStatus): void {
+    if (s.uuid === undefined) return update(sub, s);
+    const key = taskKey(s.frameworkId, s.taskId);
+    const pending = state().tasks.get(key)?.unacknowledged;
+    if (pending !== undefined && pending.includes(s.uuid) && pending[0] !== s.uuid) return; // waits for the one before
+    sub.sentHead.set(key, s.uuid);
+    update(sub, s);
+  }
+
+  /** After an acknowledgement: the task's next awaited update, if it has not been sent as such yet. */
+  function nextInTurn(sub: Subscription, frameworkId: FrameworkId, taskId: TaskId): void {
+    const key = taskKey(frameworkId, taskId);
+    const t = state().tasks.get(key);
+    const next = t === undefined ? undefined : unacknowledgedStatuses(t)[0];
+    if (next === undefined) {
+      sub.sentHead.delete(key);
+      return;
+    }
+    if (sub.sentHead.get(key) === next.uuid) return;
+    sub.sentHead.set(key, next.uuid!);
+    update(sub, next);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -176,7 +226,10 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
         for (const s of refusalToStatuses(e, sub.partitionAware)) update(sub, s);
         return;
       case 'TaskStatusUpdated':
-        update(sub, e.status);
+        updateInTurn(sub, e.status);
+        return;
+      case 'StatusAcknowledged':
+        nextInTurn(sub, e.frameworkId, e.taskId);
         return;
       case 'FrameworkRemoved':
         end(sub, e.reason === 'TEARDOWN' ? undefined : 'Framework removed');
@@ -193,14 +246,10 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     if (req.method !== 'POST') return { status: 405, text: `Expecting 'POST', received '${req.method ?? ''}'`, headers: { Allow: 'POST' } };
     const epoch = o.leaderEpoch();
     if (epoch === null) return notLeader();
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (contentType === '') return { status: 400, text: "Expecting 'Content-Type' to be present" };
-    if (contentType === 'application/x-protobuf') {
-      return { status: 415, text: "Only 'application/json' is served: protobuf requests are not supported yet" };
-    }
-    if (contentType !== CONTENT_JSON) return { status: 415, text: `Expecting 'Content-Type' of application/json; got '${contentType}'` };
+    const media = requestMedia(req.headers['content-type']);
+    if (!media.ok) return { status: media.status, text: media.text };
     const body = await readBody(req, o.maxBodyBytes);
-    const parsed = parseCall(body.toString('utf8'));
+    const parsed = media.media === APPLICATION_PROTOBUF ? parseProtobufCall(body) : parseCall(body.toString('utf8'));
     if (!parsed.ok) return { status: 400, text: parsed.error };
     const call = parsed.call;
     if (call.type === 'SUBSCRIBE') return subscribe(req, call, epoch, ctx.principal);
@@ -230,10 +279,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
 
   async function subscribe(req: IncomingMessage, call: Extract<Call, { type: 'SUBSCRIBE' }>, epoch: number, principal: string | undefined): Promise<Reply> {
     if (req.headers['mesos-stream-id'] !== undefined) return { status: 400, text: "Subscribe calls should not include the 'Mesos-Stream-Id' header" };
-    const accept = String(req.headers.accept ?? '*/*').toLowerCase();
-    if (!/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/.test(accept)) {
-      return { status: 406, text: `Expecting 'Accept' to allow application/json; got '${accept}' (protobuf streams are not served yet)` };
-    }
+    const media = responseMedia(req.headers.accept);
+    if (media === null) return { status: 406, text: `${NOT_ACCEPTABLE}; got '${String(req.headers.accept)}'` };
+    const refusedStream = (message: string): Reply => refusedSubscription(message, media);
     const info = subscribeFromMesos(call.subscribe);
     // As the real master: an invalid FrameworkInfo is answered on the stream (200, ERROR, close).
     if (!info.ok) return refusedStream(info.error);
@@ -267,7 +315,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     }
     // register_frameworks, for each of its roles; the subject is FrameworkInfo.principal, as in Mesos.
     for (const role of frameworkInfo.roles) {
-      const why = refused('register_frameworks', frameworkInfo.principal, role);
+      const why = aclRefusal('register_frameworks', frameworkInfo.principal, role);
       if (why !== undefined) return { status: 403, text: why };
     }
     const ack = await append(o.bus.js, {
@@ -292,13 +340,15 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
           void disconnected(frameworkId);
           return;
         }
-        res.writeHead(200, { 'Content-Type': CONTENT_JSON, 'Mesos-Stream-Id': streamId, 'Cache-Control': 'no-cache' });
+        res.writeHead(200, { 'Content-Type': media, 'Mesos-Stream-Id': streamId, 'Cache-Control': 'no-cache' });
         const sub: Subscription = {
           streamId,
           frameworkId,
           res,
           fromSeq: ack.seq,
           partitionAware: info.info.capabilities.includes('PARTITION_AWARE'),
+          media,
+          sentHead: new Map(),
           heartbeat: undefined,
           ended: false,
         };
@@ -306,8 +356,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
         const heartbeatSecs = o.heartbeatIntervalMs / 1000;
         write(sub, { type: 'SUBSCRIBED', subscribed: { framework_id: { value: frameworkId }, heartbeat_interval_seconds: heartbeatSecs, master_info: masterInfo() } });
         write(sub, { type: 'HEARTBEAT' });
-        // Updates not yet acknowledged are delivered again on every subscription.
-        for (const s of unacknowledged(state(), frameworkId)) update(sub, s);
+        // Updates not yet acknowledged are delivered again on every subscription: per task, the
+        // oldest (the next follows its acknowledgement).
+        for (const s of unacknowledged(state(), frameworkId)) updateInTurn(sub, s);
         sub.heartbeat = setInterval(() => write(sub, { type: 'HEARTBEAT' }), o.heartbeatIntervalMs);
         sub.heartbeat.unref();
         res.on('close', () => {
@@ -323,12 +374,12 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
   }
 
   /** A subscription refused as the real master refuses it: 200, one ERROR event, end of stream. */
-  function refusedStream(message: string): Reply {
+  function refusedSubscription(message: string, media: Media = APPLICATION_JSON): Reply {
     return {
       status: 200,
       takeover: (res) => {
-        res.writeHead(200, { 'Content-Type': CONTENT_JSON });
-        res.end(encodeRecord({ type: 'ERROR', error: { message } }));
+        res.writeHead(200, { 'Content-Type': media });
+        res.end(record(media, { type: 'ERROR', error: { message } }));
       },
     };
   }
@@ -345,7 +396,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
   }
 
   /** The 403 text if the ACLs deny it, else undefined. */
-  function refused(action: AclAction, subject: string | undefined, object: string | undefined): string | undefined {
+  function aclRefusal(action: AclAction, subject: string | undefined, object: string | undefined): string | undefined {
     const d = authorize(o.acls, action, subject, object);
     if (d.allowed) return undefined;
     log.info({ action, subject, object, rule: d.rule }, 'denied by the ACLs');
@@ -496,7 +547,7 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
     redeliver(frameworkId, status) {
       const sub = subs.get(frameworkId);
       if (sub === undefined || sub.ended) return false;
-      update(sub, status);
+      updateInTurn(sub, status);
       return true;
     },
     close() {
@@ -517,9 +568,22 @@ function frameworkOf(e: ClusterEvent): FrameworkId | undefined {
       return e.frameworkId;
     case 'TaskStatusUpdated':
       return e.status.frameworkId;
+    case 'StatusAcknowledged':
+      return e.frameworkId;
     default:
       return undefined;
   }
+}
+
+/** A Call in protobuf: decoded to its JSON form, then validated as a JSON Call is. */
+function parseProtobufCall(body: Buffer): ReturnType<typeof parseCallJson> {
+  let json: unknown;
+  try {
+    json = decodeProtobuf('schedulerCall', body);
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  return parseCallJson(json);
 }
 
 /** The latest update of each task of a framework that still awaits its acknowledgement. */

@@ -30,6 +30,14 @@ export function encodeRecord(json: unknown): Buffer {
   return Buffer.concat([Buffer.from(`${payload.length}\n`, 'ascii'), payload]);
 }
 
+/** Frames one binary payload (a protobuf message): `<byte length>\n<bytes>`. */
+export function encodeBinaryRecord(payload: Uint8Array): Buffer {
+  if (payload.length > MAX_RECORD_BYTES) {
+    throw new RecordIoError(`record of ${payload.length} bytes exceeds the limit of ${MAX_RECORD_BYTES} bytes`);
+  }
+  return Buffer.concat([Buffer.from(`${payload.length}\n`, 'ascii'), payload]);
+}
+
 const describeByte = (b: number): string =>
   b >= 0x20 && b < 0x7f ? `'${String.fromCharCode(b)}' (0x${b.toString(16)})` : `0x${b.toString(16).padStart(2, '0')}`;
 
@@ -45,6 +53,9 @@ type DecoderState =
  */
 export class RecordIoDecoder {
   private state: DecoderState = { phase: 'length', digits: '' };
+
+  /** `binary`: records are returned as their raw bytes (protobuf streams), not parsed as JSON. */
+  constructor(private readonly o: { readonly binary?: boolean } = {}) {}
 
   push(chunk: Buffer): unknown[] {
     if (this.state.phase === 'failed') throw new RecordIoError(`decoder failed earlier: ${this.state.reason}`);
@@ -121,6 +132,7 @@ export class RecordIoDecoder {
   }
 
   private parsePayload(payload: Buffer): unknown {
+    if (this.o.binary === true) return Buffer.from(payload);
     try {
       return JSON.parse(payload.toString('utf8'));
     } catch (e) {

@@ -355,10 +355,34 @@ export type MesosFrameworkInfo = z.output<typeof MesosFrameworkInfo>;
 // ---------------------------------------------------------------------------------------------
 // The sub-messages of scheduler.proto's Call
 
+export const PSEUDOATTRIBUTE_TYPES = ['UNKNOWN', 'HOSTNAME', 'REGION', 'ZONE'] as const;
+
+/** scheduler.proto's AttributeConstraint: one selector (oneof) and one predicate (oneof). */
+export const MesosAttributeConstraint = z.object({
+  selector: z.object({ pseudoattribute_type: optionalEnum(PSEUDOATTRIBUTE_TYPES), attribute_name: z.string().optional() }),
+  predicate: z.object({
+    exists: opaque.optional(),
+    not_exists: opaque.optional(),
+    text_equals: z.object({ value: z.string() }).optional(),
+    text_not_equals: z.object({ value: z.string() }).optional(),
+    text_matches: z.object({ regex: z.string() }).optional(),
+    text_not_matches: z.object({ regex: z.string() }).optional(),
+  }),
+});
+export type MesosAttributeConstraint = z.output<typeof MesosAttributeConstraint>;
+
+/** scheduler.proto's OfferConstraints: per role, groups of constraints (see convert/frameworks.ts). */
+export const MesosOfferConstraints = z.object({
+  role_constraints: z
+    .record(z.string(), z.object({ groups: repeated(z.object({ attribute_constraints: repeated(MesosAttributeConstraint) })) }))
+    .optional(),
+});
+export type MesosOfferConstraints = z.output<typeof MesosOfferConstraints>;
+
 export const MesosSubscribe = z.object({
   framework_info: MesosFrameworkInfo,
   suppressed_roles: repeated(z.string()),
-  offer_constraints: opaque.optional(),
+  offer_constraints: MesosOfferConstraints.optional(),
 });
 export type MesosSubscribe = z.output<typeof MesosSubscribe>;
 

@@ -5,6 +5,7 @@ import { type FrameworkCapability, FrameworkId, FrameworkInfo } from '../../../.
 import { type MesosFrameworkInfo, type MesosSubscribe } from '../wire.js';
 import { id, issuesText, labelsFromMesos, labelsToMesos } from './common.js';
 import { MesosFrameworkInfoJson } from './json.js';
+import { offerConstraintsFromMesos } from './offer-constraints.js';
 
 export type FrameworkInfoResult =
   | { readonly ok: true; readonly info: FrameworkInfo; readonly id?: FrameworkId }
@@ -89,14 +90,17 @@ export type SubscribeResult =
  * A SUBSCRIBE (or UPDATE_FRAMEWORK) body: the FrameworkInfo, plus the suppressed roles, which must
  * be among the framework's roles.
  */
-export function subscribeFromMesos(sub: Pick<MesosSubscribe, 'framework_info' | 'suppressed_roles'>): SubscribeResult {
+export function subscribeFromMesos(sub: Pick<MesosSubscribe, 'framework_info' | 'suppressed_roles'> & Partial<Pick<MesosSubscribe, 'offer_constraints'>>): SubscribeResult {
   const fi = frameworkInfoFromMesos(sub.framework_info);
   if (!fi.ok) return fi;
   const stray = [...new Set(sub.suppressed_roles)].filter((r) => !fi.info.roles.includes(r));
   if (stray.length > 0) {
     return { ok: false, error: `Suppressed roles { ${stray.join(', ')} } are not contained in the set of roles` };
   }
-  return { ...fi, suppressedRoles: [...new Set(sub.suppressed_roles)] };
+  const oc = offerConstraintsFromMesos(sub.offer_constraints, fi.info.roles);
+  if (!oc.ok) return oc;
+  const info = oc.constraints === undefined ? fi.info : { ...fi.info, offerConstraints: oc.constraints };
+  return { ...fi, info, suppressedRoles: [...new Set(sub.suppressed_roles)] };
 }
 
 /** Ours → Mesos FrameworkInfo: `roles` for MULTI_ROLE frameworks, the single `role` otherwise. */

@@ -9,6 +9,7 @@
  * - tasks.ts: TaskInfo, containers, executors of task groups;
  * - offers.ts: Offer and InverseOffer;
  * - statuses.ts: TaskStatus and status uuids;
+ * - offer-constraints.ts: a SUBSCRIBE's offer_constraints, checked;
  * - events.ts: MasterInfo and the events of a subscription (SUBSCRIBED, OFFERS, UPDATE, …).
  *
  * Inbound (Mesos → ours) conversions return `{ ok: false, error }` with a plain-text reason for
@@ -24,3 +25,4 @@ export * from './tasks.js';
 export * from './offers.js';
 export * from './statuses.js';
 export * from './events.js';
+export * from './offer-constraints.js';
