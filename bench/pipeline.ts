@@ -36,6 +36,7 @@ import { processCpuSeconds, selfCpuSeconds } from './proc.js';
 import { RAW_SUBJECT, publishPipelined, statusPayload } from './raw-publish.js';
 import { type LatencySummary, latencySummary, median, metric } from './stats.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
+import { type SubscriberCounts, startOperatorSubscribers } from './operator-subscribers.js';
 
 export interface PipelineOptions {
   readonly tasks: number;
@@ -56,6 +57,11 @@ export interface PipelineOptions {
   /** Give up on a run when no task finished for this long. */
   readonly stallMs: number;
   readonly agentResources: string;
+  /**
+   * Operator event stream subscribers (SUBSCRIBE on /api/v1) during a second run beside each run
+   * (0: none, no second run): what serving them costs the pipeline, in the same invocation.
+   */
+  readonly operatorSubscribers: number;
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -70,6 +76,7 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   rawMessages: 30_000,
   stallMs: 30_000,
   agentResources: 'cpus:1000;mem:1000000',
+  operatorSubscribers: 0,
 });
 
 const TASK_RESOURCES: Resources = [...R.parseResources('cpus:0.01;mem:1')];
@@ -108,6 +115,8 @@ export interface PipelineRun {
   /** Stages of a task's way, from the event and store times in the log. */
   readonly breakdown: LogBreakdown;
   readonly timeline: readonly Sample[];
+  /** The operator stream subscribers of this run (absent: none). */
+  readonly operatorStream?: SubscriberCounts & { readonly connected: number };
 }
 
 class Tracker {
@@ -147,7 +156,7 @@ function within<T>(what: string, p: Promise<T>, ms: number, also: Promise<never>
 }
 
 /** One run on a fresh server and cluster. */
-export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string): Promise<PipelineRun> {
+export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, operatorSubscribers = 0): Promise<PipelineRun> {
   const server: RunningNatsServer = await startNatsServer({});
   // If the server goes away mid-run (crash, or killed from outside), fail at once instead of
   // waiting on clients that reconnect forever.
@@ -168,7 +177,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 
     const master: MasterHandle = await step(
       'start the master',
-      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null }, masterLog.log),
+      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, operatorStreamMaxSubscribers: Math.max(1000, operatorSubscribers) }, masterLog.log),
     );
     cleanups.push(() => master.stop());
     await step('election', waitFor('the master to lead', () => master.isLeader(), 15_000));
@@ -191,6 +200,11 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     ));
     cleanups.push(() => Promise.all(agents.map((a) => a.stop())));
     await step('registrations', waitFor('the master to fold every agent registration', () => master.state().agents.size === o.agents, 15_000));
+    const subscribers = operatorSubscribers > 0 ? startOperatorSubscribers(master.url, operatorSubscribers) : null;
+    if (subscribers !== null) {
+      cleanups.push(() => subscribers.stop());
+      await step(`${operatorSubscribers} operator stream subscribers`, subscribers.ready, 60_000);
+    }
     const before = await step('stream info', streamState(monitor));
 
     // --- the framework
@@ -423,6 +437,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
       tasksPerLaunch: sum(agents.map((a) => a.stats.tasks)) / Math.max(1, sum(agents.map((a) => a.stats.launches))),
     };
 
+    const streamCounts = subscribers !== null ? await step('operator subscriber counts', subscribers.counts()) : undefined;
+
     // --- where the time went, from the log itself
     const breakdown = await step('read the log back', analyseLog(monitor, before.lastSeq + 1), 120_000);
 
@@ -478,6 +494,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
       masterWarnings: Object.fromEntries(masterLog.counts),
       breakdown,
       timeline,
+      ...(streamCounts !== undefined ? { operatorStream: { ...streamCounts, connected: operatorSubscribers } } : {}),
     };
   } finally {
     if (sampler !== undefined) clearInterval(sampler);
@@ -516,16 +533,25 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     ctx.progress(`pipeline: warm-up ${fmt(w.tasksPerSec)} tasks/s`);
   }
   const runs: PipelineRun[] = [];
+  const withSubs: PipelineRun[] = [];
+  const N = o.operatorSubscribers;
   for (let r = 0; r < o.runs; r++) {
-    collectGarbage();
-    ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents`);
-    const t0 = performance.now();
-    const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}`);
-    runs.push(run);
-    ctx.progress(
-      `pipeline: run ${r + 1}/${o.runs}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
-        `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    // With subscribers, each run is a pair (0 and N subscribers), in alternating order.
+    const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
+    for (const subs of order) {
+      collectGarbage();
+      const what = subs === 0 ? '' : `, ${subs} operator stream subscribers`;
+      ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
+      const t0 = performance.now();
+      const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs);
+      (subs === 0 ? runs : withSubs).push(run);
+      const st = run.operatorStream;
+      ctx.progress(
+        `pipeline: run ${r + 1}/${o.runs}${what}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
+          `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
+      );
+    }
   }
   // The same path unloaded: one agent, one task per accept, so nothing queues behind anything.
   ctx.progress('pipeline: unloaded probe (300 tasks, 1 agent, 1 task per accept)');
@@ -557,6 +583,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       master: '{ allocationIntervalMs: 100, offerTimeoutMs: null }, in process',
       rawWindow: o.window,
       rawMessages: o.rawMessages,
+      operatorSubscribers: N,
     },
     metrics: {
       'tasks/s (accept → last FINISHED)': metric('tasks/s', runs.map((r) => r.tasksPerSec)),
@@ -564,6 +591,13 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       'log events per task': metric('events', runs.map((r) => r.eventsPerTask), { better: 'lower' }),
       [`raw pipelined publish, same server (w=${o.window})`]: metric('msgs/s', runs.map((r) => r.rawPublishPerSec)),
       'ratio: pipeline events/s ÷ raw msgs/s': metric('ratio', runs.map((r) => r.ratio)),
+      ...(N > 0
+        ? {
+            [`tasks/s with ${N} operator stream subscribers`]: metric('tasks/s', withSubs.map((r) => r.tasksPerSec)),
+            [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
+            [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
+          }
+        : {}),
     },
     notes: [
       `emulated agents send ${statuses}; the framework acknowledges every update; one process runs master, ${o.agents} agents and the framework (one event loop)`,
@@ -589,6 +623,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     ],
     details: {
       runs: runs.map(({ timeline, ...rest }) => ({ ...rest, timeline: timeline.filter((_, i) => i % 5 === 0) })),
+      ...(N > 0 ? { runsWithOperatorSubscribers: withSubs.map(({ timeline, ...rest }) => ({ ...rest, timeline: timeline.filter((_, i) => i % 5 === 0) })) } : {}),
       unloadedProbe: { ...probe, timeline: [] },
     },
     wallMs: performance.now() - wallStart,

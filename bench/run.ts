@@ -89,6 +89,8 @@ Options:
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
+  --operator-subscribers N  beside each run, one with N operator event stream subscribers (SUBSCRIBE on
+                       /api/v1, read in a worker thread): tasks/s with and without them (default 0: none)
   replay:
   --events N           events in the log (default ${rp.events.toLocaleString('en-US')}; also fold's)
   --snapshot-every N   a snapshot every N events (default ${rp.snapshotEvery.toLocaleString('en-US')})
@@ -176,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
         'with-starting': { type: 'boolean' },
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
+        'operator-subscribers': { type: 'string' },
         history: { type: 'string' },
         clusters: { type: 'string' },
         kills: { type: 'string' },
@@ -258,6 +261,7 @@ async function main(argv: string[]): Promise<number> {
       window: count('window', v.window) ?? pl.window,
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
+      operatorSubscribers: count('operator-subscribers', v['operator-subscribers'], 0) ?? pl.operatorSubscribers,
     };
     replayOpts = {
       ...rp,

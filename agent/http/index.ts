@@ -82,6 +82,8 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     get('/metrics/snapshot', () => json(o.metrics?.() ?? {})),
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
+    get('/slave(1)/monitor/statistics', async () => json(await executorStatistics(o.running()))),
+    get('/slave(1)/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/files/browse', async (_req, url) => filesReply(await browse(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), json)),
     get('/files/read', async (_req, url) =>
       filesReply(await readChunk(url.searchParams.get('path'), url.searchParams.get('offset'), url.searchParams.get('length'), attachedSandboxes(me(), o.history)), json),

@@ -102,7 +102,7 @@ test('bad calls: not JSON, no type, unknown type, protobuf, GET, unknown agent',
   assert.is(noType.status, 400);
   assert.match(noType.text, /Expecting 'type' to be present/);
   assert.is((await op(url, { type: 'NO_SUCH_CALL' })).status, 400);
-  assert.is((await op(url, { type: 'SUBSCRIBE' })).status, 501);
+  assert.is((await op(url, { type: 'GROW_VOLUME' })).status, 501);
   assert.is((await op(url, { type: 'GET_HEALTH' }, { contentType: 'application/x-protobuf' })).status, 400, 'JSON sent as protobuf');
   assert.is((await op(url, { type: 'GET_HEALTH' }, { contentType: 'text/plain' })).status, 415);
   assert.is((await op(url, undefined, { method: 'GET' })).status, 405);

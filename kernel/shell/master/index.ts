@@ -22,6 +22,8 @@ import { MasterOptions, type MasterOptionsInput } from './options.js';
 import { createOperatorApi } from '../operator-api/api.js';
 import { masterRolesJson } from '../http/roles-json.js';
 import * as OV from '../operator-api/views.js';
+import { createOperatorStream, type OperatorStream } from '../operator-api/stream.js';
+import { stateSummaryJson } from '../http/state-summary.js';
 import { ALLOW_ALL, MASTER_REALMS, credentialStore, viewableState } from '../../../security/http/index.js';
 import { masterRealm } from '../../../security/http/endpoints.js';
 
@@ -73,11 +75,24 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   let leadership: Leadership | undefined;
   let schedulerApi: SchedulerApi | undefined;
   const redelivery = new RedeliverySchedule({ minMs: o.statusUpdateRetryMinMs, maxMs: Math.max(o.statusUpdateRetryMinMs, o.statusUpdateRetryMaxMs) });
+  let operatorStream: OperatorStream | undefined;
   const follower: Follower = startFollower(bus, log, (e, seq) => {
+    operatorStream?.onEvent(e, seq);
     leadership?.onEvent(e);
     schedulerApi?.onEvent(e, seq);
     redelivery.noteEvent(e, follower.projection.state, Date.now());
   }, snapshot ?? undefined);
+  operatorStream = createOperatorStream({
+    follower,
+    log,
+    heartbeatIntervalMs: o.operatorHeartbeatIntervalMs,
+    journalEvents: o.operatorStreamJournalEvents,
+    maxLagEvents: o.operatorStreamMaxLagEvents,
+    maxStallMs: o.operatorStreamMaxStallMs,
+    flushMs: o.operatorStreamFlushMs,
+    maxSubscribers: o.operatorStreamMaxSubscribers,
+  });
+  const stream = operatorStream;
 
   // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
   let identity!: MasterIdentity;
@@ -143,6 +158,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     flags: () => flags,
     metrics,
     maxBodyBytes: o.maxBodyBytes,
+    stream,
     acls,
   });
   const st = (): State => follower.projection.state;
@@ -181,6 +197,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     { method: 'GET', path: '/master/health', handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)) },
     { method: 'GET', path: '/master/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
     { method: 'GET', path: '/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
+    // The paths of older Mesos releases, still used by its web UI and by old tools.
+    ...['/master/state.json', '/state.json'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) })),
+    ...['/master/state-summary', '/state-summary'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => json(stateSummaryJson(seen(ctx), hostname)) })),
+    ...['/master/flags', '/flags'].map((path): Route => ({ method: 'GET', path, handler: () => json({ flags }) })),
+    ...['/master/roles.json', '/roles.json'].map((path): Route => ({ method: 'GET', path, handler: () => json(masterRolesJson(st())) })),
     {
       method: 'GET',
       path: '/master/slaves',
@@ -322,6 +343,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     async stop() {
       guard.stop();
       clearInterval(redeliveryTimer);
+      stream.close();
+      operatorApi.close();
       api.close();
       liveness.stop();
       await leadership?.stop();

@@ -57,6 +57,18 @@ export const MasterOptions = z.object({
   logCheckIntervalMs: z.number().int().positive().default(1000),
   /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
   whyPendingIntervalMs: z.number().int().positive().default(5000),
+  /** The operator event stream (SUBSCRIBE on /api/v1): events kept for resuming subscribers. */
+  operatorStreamJournalEvents: z.number().int().positive().default(50_000),
+  /** A subscriber more than this many events behind is dropped. */
+  operatorStreamMaxLagEvents: z.number().int().positive().default(20_000),
+  /** A subscriber whose connection has not taken data for this long is dropped. */
+  operatorStreamMaxStallMs: z.number().int().positive().default(30_000),
+  /** Events are written to subscribers in batches, at most this often. */
+  operatorStreamFlushMs: z.number().int().positive().default(100),
+  /** Mesos's --max_operator_event_stream_subscribers: beyond this, the oldest subscriber is closed. */
+  operatorStreamMaxSubscribers: z.number().int().positive().default(1000),
+  /** HEARTBEAT on the operator event stream (Mesos: 15 s). */
+  operatorHeartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** Mesos's --credentials, parsed (security/http): the HTTP Basic credentials accepted. */
   credentials: z.array(Credential).nullable().default(null),
   /** Mesos's --authenticate_http_readonly, --authenticate_http_readwrite, --authenticate_http_frameworks. */

@@ -86,6 +86,9 @@ export const OperatorCallEnvelope = z.object({
     })
     .optional(),
   teardown: z.object({ framework_id: MesosId }).optional(),
+  set_logging_level: z.object({ level: int64.optional(), duration: Nanos.optional() }).optional(),
+  /** Not in Mesos: resume the event stream after this `event_id` (as the Last-Event-ID header does). */
+  subscribe: z.object({ last_event_id: z.string().max(64).optional() }).optional(),
   mark_agent_gone: z.object({ agent_id: MesosId }).optional(),
 });
 export type OperatorCall = z.output<typeof OperatorCallEnvelope>;

@@ -453,7 +453,7 @@ export type MesosRequest = z.output<typeof MesosRequest>;
 export const MesosUpdateFramework = z.object({
   framework_info: MesosFrameworkInfo,
   suppressed_roles: repeated(z.string()),
-  offer_constraints: opaque.optional(),
+  offer_constraints: MesosOfferConstraints.optional(),
 });
 export type MesosUpdateFramework = z.output<typeof MesosUpdateFramework>;
 
