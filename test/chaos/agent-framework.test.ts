@@ -10,9 +10,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connectBus } from '../../kernel/shell/bus.js';
 import { verifyLog } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
@@ -22,6 +22,8 @@ import { waitFor } from '../helpers/wait.js';
 
 const log = testLog();
 const dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-af-'));
+/** While this file exists the second test's tasks do not end (see its command). */
+const HOLD = join(mkdtempSync('/var/tmp/mesos-chaos-af-'), 'hold');
 const MASTER_ARGS = ['--leader-lease', '1s', '--allocation-interval', '100ms', '--framework-ping-timeout', '300ms', '--max-framework-ping-timeouts', '3'];
 let nats: TestNats;
 let masters: MasterProcess[] = [];
@@ -53,6 +55,7 @@ test.after(async () => {
   for (const m of masters) m.proc.kill('SIGKILL');
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(dirname(HOLD), { recursive: true, force: true });
 });
 
 const leaderState = async (): Promise<{ frameworks: Array<{ id: string; active: boolean; tasks: Array<{ id: string; state: string }> }> }> => {
@@ -123,9 +126,11 @@ test('SIGKILL an agent with tasks running and the framework at once; both come b
     name: 'chaos-framework-2',
     tasks: 60,
     prefix: 'work',
-    // Long enough that some are still running when the killed agent is back (a restart under load
-    // took over 3 s in a CI run).
-    command: 'sleep 5',
+    // Held while the hold file exists: the tasks running when the agent is killed are still running
+    // when it is back, however long its restart takes (a fixed 'sleep 5' was shorter than an agent's
+    // restart on a loaded machine, where starting node alone takes seconds). Outside /tmp: a task
+    // has a private /tmp.
+    command: `sleep 1; while [ -e ${HOLD} ]; do sleep 0.1; done`,
     resources: 'cpus:0.2;mem:32',
     perOffer: 8,
     failoverTimeoutMs: 60_000,
@@ -140,6 +145,7 @@ test('SIGKILL an agent with tasks running and the framework at once; both come b
   };
   const finishedBy = (h: ChildProcessHandle): number => h.events().filter((e) => e.ev === 'update' && e.state === 'TASK_FINISHED').length;
   await waitFor(() => finishedBy(first) >= 8, 'eight tasks to finish', 60_000, 50);
+  writeFileSync(HOLD, ''); // from now on no task ends until the killed agent is back
   const caught = await waitFor(async () => {
     const r = await runningOnVictim();
     return r.length >= 2 ? r : undefined;
@@ -157,6 +163,7 @@ test('SIGKILL an agent with tasks running and the framework at once; both come b
   const reattached = /recovered: ([^)\n]*)/.exec(again.output())?.[1] ?? '';
   const stillRunning = Number(/(\d+) running/.exec(reattached)?.[1] ?? 0);
   assert.ok(stillRunning >= 1, `the restarted agent re-attached to running tasks (${reattached})`);
+  rmSync(HOLD); // the held tasks may end now, reported by the re-attached agent
   const second = await spawnFramework(options);
   children.push(second);
   await waitFor(() => second.events().some((e) => e.ev === 'done'), 'the plan to finish', 120_000, 100).catch((err: Error) => {

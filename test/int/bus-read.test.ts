@@ -32,8 +32,14 @@ test('a log of small and large events in runs is read whole, in order, once each
   await ensureStream(bus.jsm);
   resetIds();
   const sizes: number[] = [];
-  const pending: Array<Promise<unknown>> = [];
-  const add = (large: boolean): void => {
+  // At most IN_FLIGHT appends await their acknowledgement at once, as a real writer would: 9,580
+  // unacknowledged publishes (20 MB) sent at once all start their 5 s ack timeouts together, and on
+  // a loaded machine the last of them time out while still queued (then are re-sent, queueing more).
+  const IN_FLIGHT = 128;
+  const pending = new Set<Promise<unknown>>();
+  const failures: unknown[] = [];
+  const add = async (large: boolean): Promise<void> => {
+    while (pending.size >= IN_FLIGHT) await Promise.race(pending);
     const e = large
       ? offersCreated({
           frameworkId: 'f1',
@@ -41,15 +47,19 @@ test('a log of small and large events in runs is read whole, in order, once each
         })
       : agentRegistered({ agentId: `a${sizes.length}`, resources: 'cpus:1;mem:1024' });
     sizes.push(large ? 1 : 0);
-    pending.push(append(bus!.js, e));
+    const p: Promise<unknown> = append(bus!.js, e)
+      .catch((err: unknown) => failures.push(err))
+      .finally(() => pending.delete(p));
+    pending.add(p);
   };
   // small, a run of large (each ~250 KB: batches must shrink), small again (and grow back)
-  for (let i = 0; i < 3000; i++) add(false);
-  for (let i = 0; i < 60; i++) add(true);
-  for (let i = 0; i < 6000; i++) add(false);
-  for (let i = 0; i < 20; i++) add(true);
-  for (let i = 0; i < 500; i++) add(false);
+  for (let i = 0; i < 3000; i++) await add(false);
+  for (let i = 0; i < 60; i++) await add(true);
+  for (let i = 0; i < 6000; i++) await add(false);
+  for (let i = 0; i < 20; i++) await add(true);
+  for (let i = 0; i < 500; i++) await add(false);
   await Promise.all(pending);
+  assert.equal(failures, [], 'every append acknowledged');
 
   const seen: number[] = [];
   let large = 0;

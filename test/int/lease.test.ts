@@ -54,10 +54,10 @@ function mainLease(url: string, masterId: string, healthy: () => boolean, ttlMs 
   return { lease, changes };
 }
 
-function threadLease(url: string, masterId: string, ttlMs = TTL): { states: Array<{ held: boolean }>; held(): boolean; kill(): Promise<number> } {
+function threadLease(url: string, masterId: string, ttlMs = TTL): { states: Array<{ held: boolean; holder: string | null }>; held(): boolean; holder(): string | null; kill(): Promise<number> } {
   const w = new Worker(new URL('../helpers/lease-thread.js', import.meta.url), { workerData: { servers: url, ttlMs, masterId } });
-  const states: Array<{ held: boolean }> = [];
-  w.on('message', (m: { held: boolean }) => states.push(m));
+  const states: Array<{ held: boolean; holder: string | null }> = [];
+  w.on('message', (m: { held: boolean; holder: string | null }) => states.push(m));
   let exited = false;
   w.once('exit', () => (exited = true));
   cleanups.push(
@@ -70,7 +70,7 @@ function threadLease(url: string, masterId: string, ttlMs = TTL): { states: Arra
       }),
   );
   // Ends the thread without a word (its NATS connections close, as when a process is killed).
-  return { states, held: () => states.at(-1)?.held === true, kill: () => w.terminate() };
+  return { states, held: () => states.at(-1)?.held === true, holder: () => states.at(-1)?.holder ?? null, kill: () => w.terminate() };
 }
 
 test('setup', async () => {
@@ -94,6 +94,9 @@ test('a main thread stuck for longer than the lease gives it up, and the standby
   const a = mainLease(nats!.url, 'A', () => true);
   await waitFor(() => a.lease.held(), 'A to hold the lease', 10_000);
   const b = threadLease(nats!.url, 'B');
+  // B's threads start and connect (seconds under load): block only once B has seen A hold the lease,
+  // or A gives it up before B stands and, fresh again, takes it back.
+  await waitFor(() => b.holder() === 'A', 'B to stand by, seeing A hold the lease', 20_000);
   await new Promise((r) => setTimeout(r, TTL)); // measuring absence: B stands by while A holds it
   assert.not.ok(b.held(), 'B stands by while A holds it');
   blockFor(TTL * 4);

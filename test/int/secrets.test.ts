@@ -7,7 +7,7 @@
  * is refused with the reason.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -75,6 +75,7 @@ async function launch(tasks: Ev[]): Promise<ReturnType<HttpFramework['call']>> {
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesos-secrets-'));
+  chmodSync(dir, 0o755); // the tasks run as nobody (agents refuse root tasks): they must reach their sandboxes
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
       logged.push(chunk.toString());
@@ -88,7 +89,7 @@ test.before(async () => {
   await waitFor(() => master.isLeader(), 'the master to lead');
   agent = await startAgent({ nats: nats.url, workDir: join(dir, 'agent'), resources: 'cpus:2;mem:1024;disk:1024', isolation: 'posix', cgroupsRoot: `sec-${randomUUID().slice(0, 8)}`, killGracePeriodMs: 200 }, log);
   await waitFor(() => master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent to register');
-  fw = await HttpFramework.subscribe(master.url, { user: 'root', name: 'secrets-test' });
+  fw = await HttpFramework.subscribe(master.url, { user: 'nobody', name: 'secrets-test' });
   bus = await connectBus({ servers: nats.url, name: 'secrets-test', log: pino({ level: 'silent' }) });
 });
 
