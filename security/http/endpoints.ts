@@ -22,6 +22,7 @@ const MASTER: Readonly<Record<string, Realm | null>> = {
   '/tasks': 'readonly',
   '/flags': 'readonly',
   '/metrics/snapshot': 'readonly',
+  '/metrics': 'readonly',
   '/health': null,
   '/redirect': null,
   '/version': null,
