@@ -12,7 +12,7 @@ import { type HttpError, type Reply, json, readBody, text } from '../../kernel/s
 import { nanos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
-import { type Attached, browse, readChunk } from './sandbox-files.js';
+import { type Attached, MAX_READ_BYTES, browse, openConfined, resolvePath } from './sandbox-files.js';
 import { type AgentIdentity, commandExecutorName } from './state-json.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
 import type { IncomingMessage } from 'node:http';
@@ -172,12 +172,22 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
     }
     case 'READ_FILE': {
       const { path, offset, length } = call.read_file;
-      const r = await readChunk(path, String(offset), length === undefined ? null : String(length), c.sandboxes());
+      const r = await resolvePath(path, c.sandboxes());
       if (!r.ok) return text(r.message, r.status);
-      const all = await browse(path, c.sandboxes());
-      const size = all.ok && all.value.length === 1 ? all.value[0]!.size : r.value.offset + Buffer.byteLength(r.value.data);
-      // Mesos's JSON form of `bytes` is base64.
-      return json({ type: 'READ_FILE', read_file: { size, data: Buffer.from(r.value.data, 'utf8').toString('base64') } });
+      const opened = await openConfined(r.value);
+      if (!opened.ok) return text(opened.message, opened.status);
+      const fh = opened.value;
+      try {
+        const st = await fh.stat();
+        if (st.isDirectory()) return text('Cannot read a directory.\n', 400);
+        // The file's bytes as they are (Mesos's JSON form of `bytes` is base64), at most MAX_READ_BYTES.
+        const want = Math.max(0, Math.min(length ?? st.size, st.size - offset, MAX_READ_BYTES));
+        const buf = Buffer.alloc(want);
+        const { bytesRead } = want === 0 ? { bytesRead: 0 } : await fh.read(buf, 0, want, offset);
+        return json({ type: 'READ_FILE', read_file: { size: st.size, data: buf.subarray(0, bytesRead).toString('base64') } });
+      } finally {
+        await fh.close();
+      }
     }
   }
 }

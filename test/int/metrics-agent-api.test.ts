@@ -6,7 +6,9 @@
  * exposition-format parser; the agent's `POST /api/v1` answers the GET_* calls, LIST_FILES and
  * READ_FILE from what it runs, and refuses bad calls with the reason.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { test } from 'uvu';
@@ -238,6 +240,31 @@ test('agent POST /api/v1 refuses bad calls with the reason: not JSON, unknown ty
   assert.match(ns.text, /not implemented/);
   const get = await fetch(`${agentBase}/api/v1`);
   assert.is(get.status, 405);
+});
+
+const CLI = new URL('../../cli/mesos.js', import.meta.url).pathname;
+const mesos = (...args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 30_000 });
+
+test("the master's GET_AGENTS pid is slave(1)@<ip>:<port>, as Mesos writes it (the CLI reaches agents by it)", async () => {
+  const r = await fetch(`${cluster.master.url}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'GET_AGENTS' }) });
+  const agents = ((await r.json()) as J).get_agents.agents as J[];
+  assert.is(agents[0]!.pid, cluster.agents[0]!.pid);
+});
+
+test('mesos task list shows the live tasks (--all: the completed too); mesos task log prints a sandbox file from the agent', async () => {
+  const live = (await mesos('task', 'list', '--master', cluster.master.url)).stdout;
+  assert.match(live, /^ID\s+NAME\s+STATE\s+FRAMEWORK\s+AGENT/);
+  assert.match(live, /sleeper\s+sleeper\s+TASK_RUNNING/);
+  assert.not.match(live, /hello/);
+  const all = (await mesos('task', 'list', '--all', '--master', cluster.master.url)).stdout;
+  assert.match(all, /hello\s+hello\s+TASK_FINISHED/);
+  const log = (await mesos('task', 'log', '--task', 'hello', '--master', cluster.master.url)).stdout;
+  assert.match(log, /hello-from-the-sandbox/);
+  const last = (await mesos('task', 'log', '--task', 'hello', '--file', 'stdout', '--lines', '1', '--master', cluster.master.url)).stdout;
+  assert.is(last.split('\n').filter((l) => l !== '').length, 1);
+  const err = await mesos('task', 'log', '--task', 'nope', '--master', cluster.master.url).then(() => null, (e: { code: number; stderr: string }) => e);
+  assert.ok(err !== null);
+  assert.match(err!.stderr, /no task nope is known to the master/);
 });
 
 test.run();
