@@ -66,6 +66,8 @@ const LABELLED: readonly { re: RegExp; family: (m: RegExpMatchArray) => string; 
   { re: /^master\/operations\/([^/]+)\/([^/]+)$/, family: (m) => `master/operations/by_type/${m[2]!}`, labels: (m) => ({ type: m[1]! }) },
 ];
 
+const FRAMEWORK_COUNTER_PARTS = new Set(['calls', 'events', 'offers', 'operations']);
+
 const safeDecode = (s: string): string => {
   try {
     return decodeURIComponent(s);
@@ -91,17 +93,30 @@ function timerBases(keys: readonly string[]): Set<string> {
 
 export function toPrometheus(metrics: Readonly<Record<string, number>>): string {
   const families = new Map<string, Family>();
-  const add = (familyKey: string, mesosKey: string, labels: Record<string, string>, value: number, type: 'counter' | 'gauge', help?: string): void => {
-    let name = promName(familyKey);
-    if (type === 'counter' && !name.endsWith('_total')) name += '_total';
-    let f = families.get(name);
+  /** Family by its Mesos family key and kind (names are computed once per family, not per sample). */
+  const byKey = new Map<string, Family>();
+  const decoded = new Map<string, string>();
+  const decode = (s: string): string => {
+    let d = decoded.get(s);
+    if (d === undefined) decoded.set(s, (d = safeDecode(s)));
+    return d;
+  };
+  const add = (familyKey: string, labels: Record<string, string>, value: number, type: 'counter' | 'gauge', help: string): void => {
+    const k = `${type} ${familyKey}`;
+    let f = byKey.get(k);
     if (f === undefined) {
-      f = { name, type, help: help ?? `Mesos metric ${mesosKey}`, samples: [] };
-      families.set(name, f);
+      let name = promName(familyKey);
+      if (type === 'counter' && !name.endsWith('_total')) name += '_total';
+      f = families.get(name);
+      if (f === undefined) {
+        f = { name, type, help, samples: [] };
+        families.set(name, f);
+      }
+      byKey.set(k, f);
     }
     f.samples.push({ labels, value });
   };
-  const keys = Object.keys(metrics).sort();
+  const keys = Object.keys(metrics);
   const timers = timerBases(keys);
   for (const key of keys) {
     const value = metrics[key]!;
@@ -112,22 +127,40 @@ export function toPrometheus(metrics: Readonly<Record<string, number>>): string 
     if (timers.has(base)) {
       if (/^p\d+$/.test(last)) {
         const q = String(Number(`0.${last.slice(1)}`));
-        add(base, `${base}/p*`, { quantile: q }, value, 'gauge', `Mesos timer ${base} (ms): percentiles of its recent window`);
-      } else add(`${base}_${last}`, key, {}, value, 'gauge');
+        add(base, { quantile: q }, value, 'gauge', `Mesos timer ${base} (ms): percentiles of its recent window`);
+      } else add(`${base}_${last}`, {}, value, 'gauge', `Mesos metric ${key}`);
       continue;
     }
     if (timers.has(key)) {
-      add(`${key}_last`, key, {}, value, 'gauge', `Mesos timer ${key} (ms): the last value`);
+      add(`${key}_last`, {}, value, 'gauge', `Mesos timer ${key} (ms): the last value`);
       continue;
+    }
+    // The per-framework keys (most of a large snapshot) without a regular expression.
+    if (key.startsWith('master/frameworks/')) {
+      const parts = key.split('/');
+      if (parts.length >= 5) {
+        const rest = parts.slice(4);
+        const labels: Record<string, string> = { framework_name: decode(parts[2]!), framework_id: parts[3]! };
+        if (rest[0] === 'roles' && rest[rest.length - 1] === 'suppressed' && rest.length >= 3) {
+          labels['role'] = rest.slice(1, -1).join('/');
+          add('master/frameworks/roles/suppressed', labels, value, 'gauge', 'Mesos metric master/frameworks/<name>/<id>/roles/<role>/suppressed (one series per framework and role)');
+        } else {
+          const fk = `master/frameworks/${rest.join('/')}`;
+          const counter = FRAMEWORK_COUNTER_PARTS.has(rest[0]!) || (rest[0] === 'tasks' && rest[1] === 'terminal');
+          add(fk, labels, value, counter ? 'counter' : 'gauge', `Mesos metric master/frameworks/<name>/<id>/${rest.join('/')} (one series per framework)`);
+        }
+        continue;
+      }
     }
     const rule = LABELLED.find((r) => r.re.test(key));
     if (rule !== undefined) {
       const m = key.match(rule.re)!;
       const fk = rule.family(m);
-      add(fk, fk, rule.labels(m), value, isCounter(key) ? 'counter' : 'gauge', `Mesos metric ${fk} (one series per ${Object.keys(rule.labels(m)).join(', ')})`);
+      const labels = rule.labels(m);
+      add(fk, labels, value, isCounter(key) ? 'counter' : 'gauge', `Mesos metric ${fk} (one series per ${Object.keys(labels).join(', ')})`);
       continue;
     }
-    add(key, key, {}, value, isCounter(key) ? 'counter' : 'gauge');
+    add(key, {}, value, isCounter(key) ? 'counter' : 'gauge', `Mesos metric ${key}`);
   }
   const out: string[] = [];
   for (const f of families.values()) {
