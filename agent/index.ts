@@ -26,6 +26,9 @@ import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
 import { createFilesystemIsolator } from './isolation/filesystem-linux.js';
+import { CGROUP_NAMESPACE_FLAGS, cgroupMountPoints, createCgroupNamespaceIsolator } from './isolation/namespaces-cgroup.js';
+import { readMounts } from './isolation/mounts.js';
+import { loadServerTls } from '../security/tls/index.js';
 import { createGpuIsolator } from './isolation/gpu-nvidia.js';
 import { findHostTools, type HostTools, probeUnshare } from './isolation/host-tools.js';
 import { createPidNamespaceIsolator } from './isolation/namespaces-pid.js';
@@ -62,6 +65,8 @@ export interface AgentHandle {
   /** The port its HTTP endpoint listens on, and the address it announced (`slave(1)@ip:port` is its pid). */
   readonly httpPort: number;
   readonly advertisedIp: string;
+  /** Whether its HTTP endpoint serves HTTPS (--tls-cert). */
+  readonly tls: boolean;
   readonly pid: string;
   /** What taking over the previous process's tasks found (all zero for a fresh agent). */
   readonly recovery: RecoverySummary;
@@ -102,13 +107,39 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
     out.push(createDiskIsolator({ du: tools.du!, intervalMs: o.diskWatchIntervalMs, log }));
   }
   if (r.gpu) out.push(createGpuIsolator(() => gpus.indices));
+  if (r.cgroupNamespace !== 'off') {
+    const cgroupNs = await cgroupNamespaceIsolator(r.cgroupNamespace === 'required', tools, unavailable, log);
+    if (cgroupNs !== undefined) out.push(cgroupNs);
+  }
   return out;
+}
+
+/** namespaces/cgroup when the host can make it: required (named) fails the start, else it is left out and said. */
+async function cgroupNamespaceIsolator(
+  required: boolean,
+  tools: HostTools,
+  unavailable: (what: string, why: string) => never,
+  log: Logger,
+): Promise<TaskIsolator | undefined> {
+  const why =
+    tools.unshare === undefined
+      ? 'unshare (util-linux) is not installed'
+      : tools.mount === undefined
+        ? 'mount (util-linux) is not installed'
+        : await probeUnshare(tools.unshare, CGROUP_NAMESPACE_FLAGS);
+  if (why !== undefined) {
+    if (required) unavailable('namespaces/cgroup', `\`unshare ${CGROUP_NAMESPACE_FLAGS.join(' ')}\` failed: ${why} (the agent must run as root on a kernel with cgroup namespaces, 4.6+)`);
+    log.warn({ reason: why }, 'no cgroup namespaces on this host: tasks can see (and, as root, leave) their cgroups');
+    return undefined;
+  }
+  return createCgroupNamespaceIsolator(tools.mount!, cgroupMountPoints(await readMounts()));
 }
 
 export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Promise<AgentHandle> {
   const o = AgentOptions.parse(input);
   const startTime = Date.now();
   let request = parseIsolation(o.isolation); // bad flags fail before anything is touched
+  const serverTls = loadServerTls(o.tls);
   const workDir = resolve(o.workDir);
   const metaDir = join(workDir, 'meta');
   await mkdir(metaDir, { recursive: true });
@@ -163,7 +194,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
 
   let bus: Bus;
   try {
-    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log });
+    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   } catch (err) {
     await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
     throw err;
@@ -196,6 +227,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     gpus,
     log,
     startChecks: taskCheckStarter(),
+    userPolicy: { switchUser: o.switchUser, allowRootTasks: o.allowRootTasks },
   });
 
   // Take over what the previous process of this agent ran; then clean up isolation nobody owns.
@@ -221,6 +253,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   const http = await startAgentHttp({
     ip: o.ip,
     port: o.port,
+    tls: serverTls,
     auth: {
       credentials: o.httpCredentials === null ? null : credentialStore(o.httpCredentials),
       readonly: o.authenticateHttpReadonly,
@@ -362,6 +395,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     isolationFallback: fallbackReason,
     httpPort: http.port,
     advertisedIp,
+    tls: serverTls !== undefined,
     pid: slavePid({ ip: advertisedIp, port: http.port }),
     recovery,
     workDir,

@@ -1,6 +1,7 @@
 /** The agent's options: defaults plus one zod parse at the entry point. */
 import { z } from 'zod';
 import { DEFAULT_PIDS_MAX } from './isolation/cgroups-pids.js';
+import { TlsFiles } from '../security/tls/index.js';
 import { Credential } from '../security/http/index.js';
 
 export const AgentOptions = z.object({
@@ -34,8 +35,14 @@ export const AgentOptions = z.object({
   killGracePeriodMs: z.number().int().nonnegative().default(3000),
   /** How long a stopping agent waits for its last status updates to reach the log (what is left stays queued on disk). */
   stopFlushTimeoutMs: z.number().int().nonnegative().default(10_000),
+  /** Mesos's `--switch_user`: tasks run as their user (CommandInfo.user, else FrameworkInfo.user); off: as the agent's own. */
+  switchUser: z.boolean().default(true),
+  /** Whether a task may run as root (uid 0): off by default; the master's run_tasks ACL must allow the user as well. */
+  allowRootTasks: z.boolean().default(false),
   /** Re-register when no master has pinged for this long (Mesos: ping timeout × max timeouts = 75 s). */
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
+  /** --tls-cert/--tls-key: the HTTP endpoint serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
+  tls: TlsFiles.default({}),
   /** Mesos's agent --http_credentials (parsed) and --authenticate_http_readonly / --authenticate_http_readwrite. */
   httpCredentials: z.array(Credential).nullable().default(null),
   authenticateHttpReadonly: z.boolean().default(false),

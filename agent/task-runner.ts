@@ -20,9 +20,10 @@
  * does (Mesos has no other policy for a group).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { AgentId, EventOf, FrameworkId, GroupExecutor, StatusReason, StatusSource, TaskId, TaskInfo, TaskStateName, TaskStatus } from '../events/index.js';
 import { isTerminal, taskKey } from '../events/index.js';
@@ -36,6 +37,8 @@ import { containerIdFor, statusUuidFor } from './ids.js';
 import { PortBook, portEnvironment, portsOf } from './ports.js';
 import { sandboxPath } from './sandbox.js';
 import { prepareVolumes } from './volumes.js';
+import { resolveUser } from './isolation/user.js';
+import { decideTaskUser, requestedUser, type TaskUser, type TaskUserPolicy } from './task-user.js';
 import type { StatusSender } from './status-sender.js';
 import { terminalFor, type TerminalStatus } from './task-outcome.js';
 import { freshCheckFields, type StartTaskChecks, type TaskChecks } from './health/index.js';
@@ -108,6 +111,8 @@ export interface TaskRunnerOptions {
   readonly log: Logger;
   /** Starts a running task's health check and check (none are run without it). */
   readonly startChecks?: StartTaskChecks;
+  /** Who tasks run as (agent/task-user.ts); default: switch users, no root tasks. */
+  readonly userPolicy?: TaskUserPolicy;
 }
 
 const LAUNCH_FAILED: StatusReason = 'REASON_CONTAINER_LAUNCH_FAILED';
@@ -121,6 +126,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   /** Fetches in progress, by container: a kill aborts them. */
   const fetching = new Map<string, AbortController>();
   const gpus = o.gpus ?? new GpuBook(0);
+  const userPolicy: TaskUserPolicy = o.userPolicy ?? { switchUser: true, allowRootTasks: false };
   const keyOf = (f: FrameworkId, t: TaskId): string => taskKey(f, t);
   const track = (p: Promise<void>): void => {
     work.add(p);
@@ -196,10 +202,12 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
     };
   }
 
-  /** The user a task runs as: its command's, else its framework's, when the agent is root and the user exists. */
-  function userOf(info: TaskInfo, frameworkUser: string): string | undefined {
-    const user = info.command.user ?? frameworkUser;
-    return user !== 'root' && process.getuid?.() === 0 && userExists(user) ? user : undefined;
+  /** The user a task runs as (its command's, else its framework's), or why it may not run. */
+  async function userOf(info: TaskInfo, frameworkUser: string): Promise<TaskUser> {
+    const requested = requestedUser(info.command.user, frameworkUser);
+    const agent = { uid: process.getuid?.() ?? -1, name: userInfo().username };
+    const entry = agent.uid === 0 ? await resolveUser(requested).catch(() => undefined) : undefined;
+    return decideTaskUser(requested, agent, userPolicy, entry);
   }
 
   /** The task leaves the agent's books (ports, GPUs, the live set). */
@@ -419,7 +427,12 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
         checkpointedAt: Date.now(),
       };
       let t = newTask(cp);
-      const user = userOf(info, cmd.framework.user);
+      const asUser = await userOf(info, cmd.framework.user);
+      if (!asUser.ok) {
+        refused.set(t, asUser.why);
+        continue;
+      }
+      const user = asUser.user?.name;
       try {
         ports.hold(containerId, t.ports);
         const mine = gpus.allocate(containerId, Math.round(scalar(info.resources, 'gpus')));
@@ -595,13 +608,4 @@ function newTaskShell(cmd: EventOf<'LaunchTasks'>, info: TaskInfo, containerId: 
   };
 }
 
-/** Tasks run as the framework's user only when that user exists on this host. */
-function userExists(user: string): boolean {
-  try {
-    return readFileSync('/etc/passwd', 'utf8')
-      .split('\n')
-      .some((l) => l.split(':')[0] === user);
-  } catch {
-    return false;
-  }
-}
+

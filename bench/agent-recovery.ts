@@ -99,7 +99,7 @@ export async function runRecoveryBench(o: RecoveryBenchOptions, ctx: BenchContex
   let proc: ChildProcess | undefined;
   const startAgent = async (): Promise<{ proc: ChildProcess; agentId: string; banner: string; ms: number }> => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [MESOS, 'agent', '--nats', server.url, '--work-dir', workDir, '--resources', `cpus:${o.tasks};mem:${32 * o.tasks + 512};disk:1024`, '--isolation', o.isolation, '--cgroups-root', cgroupsRoot, '--port', '0', '--log-level', process.env.BENCH_AGENT_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [MESOS, 'agent', '--nats', server.url, '--work-dir', workDir, '--resources', `cpus:${o.tasks};mem:${32 * o.tasks + 512};disk:1024`, '--isolation', o.isolation, '--cgroups-root', cgroupsRoot, '--port', '0', '--allow-root-tasks', '--log-level', process.env.BENCH_AGENT_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -51,11 +51,13 @@ export interface EmulatedAgentOptions {
   readonly log: Logger;
   /** Called when a LaunchTasks for a task arrives (before any status is appended). */
   readonly onLaunch?: (taskId: string, at: number) => void;
+  /** TLS: the CA NATS's certificate is verified against. */
+  readonly tlsCa?: string;
 }
 
 export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<EmulatedAgent> {
   const agentId = asAgentId(`emulated-${o.index}-${randomUUID().slice(0, 8)}`);
-  const bus: Bus = await connectBus({ servers: o.url, name: `bench-agent-${o.index}`, log: o.log });
+  const bus: Bus = await connectBus({ servers: o.url, name: `bench-agent-${o.index}`, log: o.log, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
   const stats: EmulatedAgentStats = {
     commands: 0,
     launches: 0,

@@ -21,6 +21,11 @@
  * other wait is bounded too, and everything started is stopped.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type LocalCa, httpGet, makeLocalCa } from '../security/tls/index.js';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
@@ -36,6 +41,7 @@ import { processCpuSeconds, selfCpuSeconds } from './proc.js';
 import { RAW_SUBJECT, publishPipelined, statusPayload } from './raw-publish.js';
 import { type LatencySummary, latencySummary, median, metric } from './stats.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
+import { type SubscriberCounts, startOperatorSubscribers } from './operator-subscribers.js';
 
 export interface PipelineOptions {
   readonly tasks: number;
@@ -56,6 +62,16 @@ export interface PipelineOptions {
   /** Give up on a run when no task finished for this long. */
   readonly stallMs: number;
   readonly agentResources: string;
+  /**
+   * Operator event stream subscribers (SUBSCRIBE on /api/v1) during a second run beside each run
+   * (0: none, no second run): what serving them costs the pipeline, in the same invocation.
+   */
+  readonly operatorSubscribers: number;
+  /**
+   * TLS on every connection (a local CA, security/tls): off, on, or both (each run twice, plain
+   * then TLS, in the same process, so the two are compared under the same conditions).
+   */
+  readonly tls: 'off' | 'on' | 'both';
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -70,6 +86,8 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   rawMessages: 30_000,
   stallMs: 30_000,
   agentResources: 'cpus:1000;mem:1000000',
+  operatorSubscribers: 0,
+  tls: 'off',
 });
 
 const TASK_RESOURCES: Resources = [...R.parseResources('cpus:0.01;mem:1')];
@@ -108,6 +126,8 @@ export interface PipelineRun {
   /** Stages of a task's way, from the event and store times in the log. */
   readonly breakdown: LogBreakdown;
   readonly timeline: readonly Sample[];
+  /** The operator stream subscribers of this run (absent: none). */
+  readonly operatorStream?: SubscriberCounts & { readonly connected: number };
 }
 
 class Tracker {
@@ -147,8 +167,9 @@ function within<T>(what: string, p: Promise<T>, ms: number, also: Promise<never>
 }
 
 /** One run on a fresh server and cluster. */
-export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string): Promise<PipelineRun> {
-  const server: RunningNatsServer = await startNatsServer({});
+export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, operatorSubscribers = 0, tls?: LocalCa): Promise<PipelineRun> {
+  const server: RunningNatsServer = await startNatsServer(tls !== undefined ? { tls } : {});
+  const tlsCa = tls !== undefined ? { tlsCa: tls.ca } : {};
   // If the server goes away mid-run (crash, or killed from outside), fail at once instead of
   // waiting on clients that reconnect forever.
   let serverAlive = true;
@@ -163,12 +184,12 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
   const masterLog: CapturedLog = capturingLogger('warn');
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger() }));
+    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger(), ...tlsCa }));
     cleanups.push(() => monitor.close());
 
     const master: MasterHandle = await step(
       'start the master',
-      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null }, masterLog.log),
+      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, operatorStreamMaxSubscribers: Math.max(1000, operatorSubscribers), ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key, ca: tls.ca } } : {}) }, masterLog.log),
     );
     cleanups.push(() => master.stop());
     await step('election', waitFor('the master to lead', () => master.isLeader(), 15_000));
@@ -183,6 +204,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
           resources: o.agentResources,
           sendStarting: o.withStarting,
           log: silentLogger(),
+          ...tlsCa,
           onLaunch: (taskId, at) => {
             if (!launchAt.has(taskId)) launchAt.set(taskId, at);
           },
@@ -191,6 +213,11 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     ));
     cleanups.push(() => Promise.all(agents.map((a) => a.stop())));
     await step('registrations', waitFor('the master to fold every agent registration', () => master.state().agents.size === o.agents, 15_000));
+    const subscribers = operatorSubscribers > 0 ? startOperatorSubscribers(master.url, operatorSubscribers) : null;
+    if (subscribers !== null) {
+      cleanups.push(() => subscribers.stop());
+      await step(`${operatorSubscribers} operator stream subscribers`, subscribers.ready, 60_000);
+    }
     const before = await step('stream info', streamState(monitor));
 
     // --- the framework
@@ -229,7 +256,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const runId = randomUUID().slice(0, 8);
     let windowCpu: { self: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
 
-    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger() }));
+    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa }));
     cleanups.push(() => sched.close());
 
     const onOffer = (offer: Offer): void => {
@@ -384,8 +411,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const after = await step('stream info', streamState(monitor));
     const masterMetrics = await step(
       'GET /metrics/snapshot',
-      fetch(`${master.url}/metrics/snapshot`).then((r) => r.json() as Promise<Record<string, number>>),
-      10_000,
+      httpGet(`${master.url}/metrics/snapshot`, { ...(tls !== undefined ? { ca: readFileSync(tls.ca) } : {}), timeoutMs: 30_000 }).then((r) => JSON.parse(r.text) as Record<string, number>),
+      30_000,
     );
     const state = master.state();
 
@@ -423,12 +450,14 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
       tasksPerLaunch: sum(agents.map((a) => a.stats.tasks)) / Math.max(1, sum(agents.map((a) => a.stats.launches))),
     };
 
+    const streamCounts = subscribers !== null ? await step('operator subscriber counts', subscribers.counts()) : undefined;
+
     // --- where the time went, from the log itself
     const breakdown = await step('read the log back', analyseLog(monitor, before.lastSeq + 1), 120_000);
 
     // --- stop the cluster, then the raw rate on the same server
     for (const c of cleanups.splice(0).reverse()) await step('stop a component', c());
-    const raw = await step('raw publish rate', rawRate(server.url, o), 120_000);
+    const raw = await step('raw publish rate', rawRate(server.url, o, tls?.ca), 120_000);
 
     const tasksPerSec = tasks / (windowMs / 1000);
     const eventsPerSec = eventsInWindow / (windowMs / 1000);
@@ -478,6 +507,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
       masterWarnings: Object.fromEntries(masterLog.counts),
       breakdown,
       timeline,
+      ...(streamCounts !== undefined ? { operatorStream: { ...streamCounts, connected: operatorSubscribers } } : {}),
     };
   } finally {
     if (sampler !== undefined) clearInterval(sampler);
@@ -488,8 +518,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 }
 
 /** The raw pipelined publish rate on a server (median of three), on the cluster stream. */
-async function rawRate(url: string, o: PipelineOptions): Promise<number> {
-  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger() });
+async function rawRate(url: string, o: PipelineOptions, tlsCa?: string): Promise<number> {
+  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger(), ...(tlsCa !== undefined ? { tlsCa } : {}) });
   try {
     const payload = statusPayload();
     await publishPipelined(bus.js, RAW_SUBJECT, payload, 5_000, o.window);
@@ -516,17 +546,36 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     ctx.progress(`pipeline: warm-up ${fmt(w.tasksPerSec)} tasks/s`);
   }
   const runs: PipelineRun[] = [];
+  const withSubs: PipelineRun[] = [];
+  const N = o.operatorSubscribers;
+  // --tls both: each run also over TLS, right after the plain one.
+  const ca = o.tls !== 'off' ? await makeLocalCa(await mkdtemp(join(tmpdir(), 'mesos-bench-tls-'))) : undefined;
+  const tlsRuns: PipelineRun[] = [];
   for (let r = 0; r < o.runs; r++) {
-    collectGarbage();
-    ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents`);
-    const t0 = performance.now();
-    const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}`);
-    runs.push(run);
-    ctx.progress(
-      `pipeline: run ${r + 1}/${o.runs}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
-        `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
+    // With subscribers, each run is a pair (0 and N subscribers), in alternating order.
+    const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
+    for (const subs of order) {
+      collectGarbage();
+      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '');
+      ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
+      const t0 = performance.now();
+      const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs, o.tls === 'on' ? ca : undefined);
+      (subs === 0 ? runs : withSubs).push(run);
+      const st = run.operatorStream;
+      ctx.progress(
+        `pipeline: run ${r + 1}/${o.runs}${what}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
+          `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
+      );
+    }
+    if (o.tls === 'both') {
+      collectGarbage();
+      const t = await pipelineRun(o, o.tasks, ctx, `run${r + 1}-tls`, 0, ca);
+      tlsRuns.push(t);
+      ctx.progress(`pipeline: run ${r + 1}/${o.runs} over TLS: ${fmt(t.tasksPerSec)} tasks/s, raw ${fmt(t.rawPublishPerSec)} msgs/s`);
+    }
   }
+  if (ca !== undefined) await rm(ca.dir, { recursive: true, force: true });
   // The same path unloaded: one agent, one task per accept, so nothing queues behind anything.
   ctx.progress('pipeline: unloaded probe (300 tasks, 1 agent, 1 task per accept)');
   const probe = await pipelineRun({ ...o, agents: 1, batch: 1, rawMessages: 5_000 }, 300, ctx, 'probe');
@@ -555,8 +604,10 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       runs: o.runs,
       warmupTasks: o.warmupTasks,
       master: '{ allocationIntervalMs: 100, offerTimeoutMs: null }, in process',
+      tls: o.tls,
       rawWindow: o.window,
       rawMessages: o.rawMessages,
+      operatorSubscribers: N,
     },
     metrics: {
       'tasks/s (accept → last FINISHED)': metric('tasks/s', runs.map((r) => r.tasksPerSec)),
@@ -564,6 +615,19 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       'log events per task': metric('events', runs.map((r) => r.eventsPerTask), { better: 'lower' }),
       [`raw pipelined publish, same server (w=${o.window})`]: metric('msgs/s', runs.map((r) => r.rawPublishPerSec)),
       'ratio: pipeline events/s ÷ raw msgs/s': metric('ratio', runs.map((r) => r.ratio)),
+      ...(N > 0
+        ? {
+            [`tasks/s with ${N} operator stream subscribers`]: metric('tasks/s', withSubs.map((r) => r.tasksPerSec)),
+            [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
+            [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
+          }
+        : {}),
+      ...(tlsRuns.length > 0
+        ? {
+            'tasks/s over TLS (same runs, TLS on every NATS connection)': metric('tasks/s', tlsRuns.map((r) => r.tasksPerSec)),
+            [`raw pipelined publish over TLS (w=${o.window})`]: metric('msgs/s', tlsRuns.map((r) => r.rawPublishPerSec)),
+          }
+        : {}),
     },
     notes: [
       `emulated agents send ${statuses}; the framework acknowledges every update; one process runs master, ${o.agents} agents and the framework (one event loop)`,
@@ -589,6 +653,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     ],
     details: {
       runs: runs.map(({ timeline, ...rest }) => ({ ...rest, timeline: timeline.filter((_, i) => i % 5 === 0) })),
+      ...(N > 0 ? { runsWithOperatorSubscribers: withSubs.map(({ timeline, ...rest }) => ({ ...rest, timeline: timeline.filter((_, i) => i % 5 === 0) })) } : {}),
       unloadedProbe: { ...probe, timeline: [] },
     },
     wallMs: performance.now() - wallStart,

@@ -87,8 +87,11 @@ Options:
   --batch N            most tasks per accept (default ${pl.batch})
   --refuse-seconds S   filter on the unused part of an accepted offer (default ${pl.refuseSeconds})
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
+  --tls off|on|both    TLS on every NATS connection (a local CA); both: each run plain, then over TLS (default off)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
+  --operator-subscribers N  beside each run, one with N operator event stream subscribers (SUBSCRIBE on
+                       /api/v1, read in a worker thread): tasks/s with and without them (default 0: none)
   replay:
   --events N           events in the log (default ${rp.events.toLocaleString('en-US')}; also fold's)
   --snapshot-every N   a snapshot every N events (default ${rp.snapshotEvery.toLocaleString('en-US')})
@@ -174,8 +177,10 @@ async function main(argv: string[]): Promise<number> {
         batch: { type: 'string' },
         'refuse-seconds': { type: 'string' },
         'with-starting': { type: 'boolean' },
+        tls: { type: 'string' },
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
+        'operator-subscribers': { type: 'string' },
         history: { type: 'string' },
         clusters: { type: 'string' },
         kills: { type: 'string' },
@@ -254,10 +259,12 @@ async function main(argv: string[]): Promise<number> {
       batch: count('batch', v.batch) ?? pl.batch,
       refuseSeconds: refuse ?? pl.refuseSeconds,
       withStarting: v['with-starting'] ?? false,
+      tls: tlsMode(v.tls),
       warmupTasks: count('warmup-tasks', v['warmup-tasks'], 0) ?? pl.warmupTasks,
       window: count('window', v.window) ?? pl.window,
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
+      operatorSubscribers: count('operator-subscribers', v['operator-subscribers'], 0) ?? pl.operatorSubscribers,
     };
     replayOpts = {
       ...rp,
@@ -489,3 +496,10 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** `--tls`: off (default), on, or both. */
+function tlsMode(v: string | undefined): 'off' | 'on' | 'both' {
+  if (v === undefined) return 'off';
+  if (v === 'off' || v === 'on' || v === 'both') return v;
+  throw new UsageError(`--tls must be off, on or both (got ${JSON.stringify(v)})`);
+}

@@ -38,3 +38,24 @@ export const asAgentId = (s: string): AgentId => AgentId.parse(s);
 export const asFrameworkId = (s: string): FrameworkId => FrameworkId.parse(s);
 export const asOfferId = (s: string): OfferId => OfferId.parse(s);
 export const asTaskId = (s: string): TaskId => TaskId.parse(s);
+
+/** Longest id Mesos accepts (its NAME_MAX: an id is used as one directory name). */
+export const MAX_ID_LENGTH = 255;
+
+/**
+ * Why an id chosen by a framework or an operator (task, executor, framework, agent) cannot be used,
+ * or undefined when it can. Mesos's rule (common/validation.cpp): not empty, at most 255
+ * characters, not `.` or `..`, no control characters, `/` or `\`. We also refuse whitespace: ids
+ * name directories and appear in logs and URLs, where a blank is a trap.
+ */
+export function idError(id: string): string | undefined {
+  if (id.length === 0) return 'ID must not be empty';
+  if (id.length > MAX_ID_LENGTH) return `ID must not be greater than ${MAX_ID_LENGTH} characters`;
+  if (id === '.' || id === '..') return `'${id}' is disallowed`;
+  // Control characters (C0, DEL, C1), any Unicode whitespace, and both path separators.
+  if (/[\u0000-\u001f\u007f-\u009f\s/\\]/u.test(id)) return `'${printable(id)}' contains invalid characters (no '/', '\\', whitespace or control characters)`;
+  return undefined;
+}
+
+/** The id with control characters escaped, to quote it in a message. */
+const printable = (id: string): string => JSON.stringify(id).slice(1, -1);

@@ -11,6 +11,9 @@ import { subscribe, type TaskSpec } from './sdk/index.js';
 
 export interface DemoOptions {
   readonly nats: string;
+  readonly tlsCa?: string;
+  /** FrameworkInfo.user of the demo (default: the invoking user). */
+  readonly user?: string;
   readonly tasks: number;
   readonly log: Logger;
   readonly out: (line: string) => void;
@@ -18,7 +21,7 @@ export interface DemoOptions {
 
 export async function runDemo(o: DemoOptions): Promise<{ finished: number; failed: number }> {
   const per = parseResources('cpus:0.1;mem:32');
-  const sched = await subscribe({ nats: o.nats, name: 'demo', roles: ['*'], log: o.log });
+  const sched = await subscribe({ nats: o.nats, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}), ...(o.user !== undefined ? { user: o.user } : {}), name: 'demo', roles: ['*'], log: o.log });
   o.out(`demo framework ${sched.frameworkId} subscribed; launching ${o.tasks} tasks`);
   let next = 0;
   const done = new Map<string, TaskStatus>();

@@ -21,7 +21,11 @@ export interface ExecuteHttpOptions extends ExecuteTask {
 
 export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
   const wanted = parseResources(o.resources);
-  const client = new V1SchedulerClient(o.master, o.credential !== undefined ? basicHeader(o.credential.principal, o.credential.secret) : undefined);
+  const client = new V1SchedulerClient(
+    o.master,
+    o.credential !== undefined ? basicHeader(o.credential.principal, o.credential.secret) : undefined,
+    o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {},
+  );
   const sub = await client.subscribe({
     user: o.user ?? process.env.USER ?? 'root',
     name: `${o.name} (mesos execute)`,

@@ -23,6 +23,8 @@ export interface ExecuteTask {
   readonly killGracePeriodMs?: number;
   readonly out: (line: string) => void;
   readonly signal?: AbortSignal;
+  /** TLS: verify the master (HTTPS) or NATS against this CA (PEM file). */
+  readonly tlsCa?: string;
 }
 
 export interface ExecuteOptions extends ExecuteTask {
@@ -34,6 +36,7 @@ export async function runExecute(o: ExecuteOptions): Promise<number> {
   const wanted = parseResources(o.resources);
   const sched: Scheduler = await subscribe({
     nats: o.nats,
+    ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
     name: `${o.name} (mesos execute)`,
     ...(o.user !== undefined ? { user: o.user } : {}),
     roles: [o.role],

@@ -39,4 +39,4 @@ export const stateView = (s: State, view: StateView): unknown => (view === 'mast
  * `capabilities` are what the serving build can do (the master's, and the agents' as that build
  * states them: agents announce none), so a newer build may list more for the same log.
  */
-export const SERVING_PROCESS_FIELDS = ['version', 'start_time', 'elected_time', 'flags', 'id', 'pid', 'hostname', 'capabilities'] as const;
+export const SERVING_PROCESS_FIELDS = ['version', 'build_date', 'build_time', 'start_time', 'elected_time', 'flags', 'id', 'pid', 'hostname', 'capabilities'] as const;

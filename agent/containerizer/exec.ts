@@ -12,6 +12,8 @@ export function nsenterFlags(unshareFlags: readonly string[]): string[] {
   if (unshareFlags.includes('--mount') || unshareFlags.includes('--mount-proc')) out.push('--mount');
   if (unshareFlags.includes('--net')) out.push('--net');
   if (unshareFlags.includes('--pid')) out.push('--pid');
+  // After joining the task's cgroups (the wrapper), so that the check is contained as the task is.
+  if (unshareFlags.includes('--cgroup')) out.push('--cgroup');
   return out;
 }
 
@@ -39,7 +41,14 @@ export function containerExec(o: {
     env: o.chainEnv,
     argv(command) {
       const target = o.nsenter === undefined || o.nsenter.flags.length === 0 ? undefined : namespaceTarget(o.nsenter.pid(), o.nsenter.pidNamespace);
-      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, '--'];
+      // Entering a mount namespace moves the process to its root. nsenter --wd takes the sandbox
+      // along (as a directory of the agent's namespace: the task's user could not name it with
+      // getcwd), then `cd` names it by its path in the task's namespace, where it has one (a work
+      // dir under /tmp is hidden by the task's private /tmp: the --wd directory stays).
+      const mnt = o.nsenter?.flags.includes('--mount') === true;
+      const wd = mnt ? [`--wd=${o.sandbox}`] : [];
+      const cd = mnt ? ['/bin/sh', '-c', 'cd "$1" 2>/dev/null; shift; exec "$@"', 'mesos-enter', o.sandbox] : [];
+      const enter = target === undefined || o.nsenter === undefined ? [] : [o.nsenter.bin, `--target=${target}`, ...o.nsenter.flags, ...wd, '--', ...cd];
       const after = Object.keys(o.afterDrop).length > 0 ? ['/usr/bin/env', ...Object.entries(o.afterDrop).map(([k, v]) => `${k}=${v}`)] : [];
       return ['/bin/sh', '-c', wrapperScript(o.joinProcsFiles), WRAPPER_NAME, ...enter, ...o.privilegeDrop, ...after, ...commandArgv(command)];
     },

@@ -6,11 +6,12 @@
  * method than GET/HEAD, `?jsonp=`).
  */
 import type { Logger } from 'pino';
+import type { ServerTls } from '../../security/tls/index.js';
 import type { HttpAuthConfig } from '../../security/http/index.js';
 import { agentRealm } from '../../security/http/endpoints.js';
 import { type HttpApi, type Reply, type Route, json, startHttpApi, text } from '../../kernel/shell/http/server.js';
 import { versionJson } from '../../kernel/shell/http/state-json.js';
-import { sandboxPath } from '../sandbox.js';
+import { sandboxPathIfValid } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
 import { type Attached, browse, download, type FilesResult, readChunk } from './sandbox-files.js';
 import { type AgentIdentity, agentStateJson } from './state-json.js';
@@ -39,6 +40,8 @@ export interface AgentHttpOptions {
   /** Whether the agent has announced itself to the master (slave/registered). */
   readonly registered?: () => boolean;
   readonly log: Logger;
+  /** HTTPS only, with this certificate. */
+  readonly tls?: ServerTls | undefined;
   /** HTTP authentication (every endpoint but /health and /version is read-only, as Mesos's agent's). */
   readonly auth?: HttpAuthConfig;
 }
@@ -50,12 +53,12 @@ export function attachedSandboxes(me: Pick<AgentIdentity, 'workDir' | 'id'>, his
     for (const e of [...f.executors.values(), ...f.completedExecutors]) {
       for (const t of [...e.tasks.values(), ...e.completedTasks]) {
         if (t.containerId === undefined) continue;
-        const dir = sandboxPath(me.workDir, me.id, f.id, e.executorId, t.containerId);
-        out.set(dir, dir);
+        // A launch whose ids cannot name a directory was refused: it has no sandbox to serve.
+        const dir = sandboxPathIfValid(me.workDir, me.id, f.id, e.executorId, t.containerId);
+        if (dir !== undefined) out.set(dir, dir);
       }
-      if (e.containerId !== undefined) {
-        out.set(`/frameworks/${f.id}/executors/${e.executorId}/runs/latest`, sandboxPath(me.workDir, me.id, f.id, e.executorId, e.containerId));
-      }
+      const latest = e.containerId === undefined ? undefined : sandboxPathIfValid(me.workDir, me.id, f.id, e.executorId, e.containerId);
+      if (latest !== undefined) out.set(`/frameworks/${f.id}/executors/${e.executorId}/runs/latest`, latest);
     }
   }
   return out;
@@ -109,6 +112,8 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     },
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
+    get('/slave(1)/monitor/statistics', async () => json(await executorStatistics(o.running()))),
+    get('/slave(1)/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/files/browse', async (_req, url) => filesReply(await browse(url.searchParams.get('path'), attachedSandboxes(me(), o.history)), json)),
     get('/files/read', async (_req, url) =>
       filesReply(await readChunk(url.searchParams.get('path'), url.searchParams.get('offset'), url.searchParams.get('length'), attachedSandboxes(me(), o.history)), json),
@@ -136,7 +141,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
       })),
     ),
   ];
-  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
+  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
   port = api.port;
   return api;
 }

@@ -9,7 +9,7 @@ import { attributesJson, buildJson } from '../../kernel/shell/http/state-json.js
 import * as R from '../../kernel/core/resources.js';
 import { healthCheckToMesos } from '../../kernel/shell/scheduler-api/checks.js';
 import { resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
-import { sandboxPath } from '../sandbox.js';
+import { sandboxPathIfValid } from '../sandbox.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
 
 export interface AgentIdentity {
@@ -89,7 +89,7 @@ function executorJson(e: HistoryExecutor, me: AgentIdentity): Record<string, unk
     name: e.group === undefined && first !== undefined ? commandExecutorName(first) : '',
     source: e.group === undefined ? e.executorId : '',
     container: e.containerId ?? '',
-    directory: e.containerId === undefined ? '' : sandboxPath(me.workDir, me.id, e.frameworkId, e.executorId, e.containerId),
+    directory: e.containerId === undefined ? '' : (sandboxPathIfValid(me.workDir, me.id, e.frameworkId, e.executorId, e.containerId) ?? ''),
     resources: R.toFlatJson(executorResources(e)),
     role: e.role,
     ...(e.group !== undefined ? { type: 'DEFAULT' } : {}),

@@ -13,12 +13,14 @@
  * | namespaces/pid | each task in its own pid namespace (its init is pid 1); killing it kills all in it |
  * | filesystem/linux (= namespaces/mount) | each task in its own mount namespace, with /tmp its sandbox's tmp |
  * | namespaces/network | tasks that ask for it (container network NONE) get an empty network namespace |
+ * | namespaces/cgroup | each task in a cgroup namespace rooted at its cgroups, with the cgroup filesystems read-only in its own mount namespace: it cannot leave its cgroups |
  * | disk/du | sandbox usage measured with du(1) against the task's disk; over it: REASON_CONTAINER_LIMITATION_DISK |
  * | gpu/nvidia | tasks see only their GPUs (CUDA_VISIBLE_DEVICES; the devices cgroup on cgroup v1) |
  *
  * Shortcuts: `cgroups` = cgroups/cpu,cgroups/mem,cgroups/pids (fails if cgroups cannot be used);
  * `posix` = posix/cpu,posix/mem; `auto` = `cgroups` when the host allows it (controllers it lacks
- * are left out and said), else `posix` (said loudly). A shortcut may be followed by more names:
+ * are left out and said), else `posix` (said loudly). `auto` and `cgroups` add namespaces/cgroup
+ * when the host can make cgroup namespaces (left out, and said, when it cannot); named, it is required. A shortcut may be followed by more names:
  * `auto,namespaces/pid,disk/du`.
  */
 import { IsolationError } from './errors.js';
@@ -33,6 +35,7 @@ export const ISOLATOR_NAMES = [
   'namespaces/pid',
   'filesystem/linux',
   'namespaces/network',
+  'namespaces/cgroup',
   'disk/du',
   'gpu/nvidia',
 ] as const;
@@ -55,6 +58,8 @@ export interface IsolationRequest {
   readonly pidNamespace: boolean;
   readonly mountNamespace: boolean;
   readonly networkNamespace: boolean;
+  /** namespaces/cgroup: named (required), taken along by `auto`/`cgroups` (used if the host can), or not at all. */
+  readonly cgroupNamespace: 'required' | 'optional' | 'off';
   readonly diskDu: boolean;
   readonly gpu: boolean;
   /** The names as given (shortcuts expanded), for the agent's state. */
@@ -111,6 +116,7 @@ export function parseIsolation(text: string): IsolationRequest {
   if (names.has('gpu/nvidia')) optional.add('devices');
   for (const c of controllers) optional.delete(c);
   const posix = names.has('posix/cpu') || names.has('posix/mem');
+  const shortcut = host;
   if (host === undefined) host = controllers.size > 0 ? 'cgroups' : 'posix';
   if (host === 'posix' && controllers.size > 0) {
     bad(`posix isolation cannot be combined with ${[...names].filter((n) => CGROUP_OF[n] !== undefined).join(', ')}`);
@@ -124,6 +130,7 @@ export function parseIsolation(text: string): IsolationRequest {
     pidNamespace: names.has('namespaces/pid'),
     mountNamespace: names.has('filesystem/linux'),
     networkNamespace: names.has('namespaces/network'),
+    cgroupNamespace: names.has('namespaces/cgroup') ? 'required' : shortcut === 'auto' || shortcut === 'cgroups' ? 'optional' : 'off',
     diskDu: names.has('disk/du'),
     gpu: names.has('gpu/nvidia'),
     names: [...names],

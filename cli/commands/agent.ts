@@ -2,7 +2,7 @@ import { startAgent } from '../../agent/index.js';
 import { type FlagSpec, bool, str } from '../flags.js';
 import { HTTP_AUTH_FLAGS, loadHttpSecurity } from './master.js';
 import { createLogger } from '../log.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
 export const agentFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -21,7 +21,7 @@ export const agentFlags: readonly FlagSpec[] = [
     placeholder: 'list',
     help:
       'Isolators, comma separated: cgroups/cpu, cgroups/mem, cgroups/pids, cgroups/devices, posix/cpu, posix/mem, namespaces/pid, ' +
-      'filesystem/linux (= namespaces/mount: private /tmp), namespaces/network, disk/du, gpu/nvidia; or a shortcut first: ' +
+      'filesystem/linux (= namespaces/mount: private /tmp), namespaces/network, namespaces/cgroup, disk/du, gpu/nvidia; or a shortcut first: ' +
       'auto (cgroups when it can, else posix), cgroups, posix. E.g. auto,namespaces/pid,disk/du',
   },
   { name: 'cgroups-root', type: 'string', default: 'mesos', help: 'Cgroup under which task cgroups are made (per agent: <root>/<agentId>)' },
@@ -34,12 +34,25 @@ export const agentFlags: readonly FlagSpec[] = [
     default: false,
     help: 'Start as a new agent even though the work dir holds one (e.g. after changing --resources); the old tasks are killed',
   },
+  {
+    name: 'switch-user',
+    type: 'bool',
+    default: true,
+    help: "Run each task as its user (CommandInfo.user, else FrameworkInfo.user; it must exist here); --no-switch-user: as the agent's own user",
+  },
+  {
+    name: 'allow-root-tasks',
+    type: 'bool',
+    default: false,
+    help: 'Let tasks run as root (refused by default; the master\'s run_tasks ACL must allow root too)',
+  },
   { name: 'hostname', type: 'string', help: 'Host name the agent advertises' },
   { name: 'ip', type: 'string', default: '127.0.0.1', help: 'Address the agent\'s HTTP endpoint (/state, /monitor/statistics, /files) listens on' },
   { name: 'port', type: 'int', default: 5051, help: 'Port of the agent\'s HTTP endpoint (0: any free port; the one taken is announced)' },
   { name: 'advertise-ip', type: 'string', placeholder: 'ip', help: 'Address announced to the master when it differs from --ip (default: --ip, or this machine\'s first external IPv4 address for 0.0.0.0)' },
   { name: 'kill-grace-period', type: 'duration', default: '3s', help: 'Between SIGTERM and SIGKILL when a task names none' },
   { name: 'master-ping-timeout', type: 'duration', default: '75s', help: 'Reregister when no master pinged for this long' },
+  ...TLS_SERVER_FLAGS,
   ...HTTP_AUTH_FLAGS('agent'),
   LOG_LEVEL_FLAG,
 ];
@@ -58,6 +71,9 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
       cgroupsPidsMax: v['cgroups-pids-max'] as number,
       diskWatchIntervalMs: v['disk-watch-interval'] as number,
       newAgentId: v['new-agent-id'] as boolean,
+      switchUser: v['switch-user'] as boolean,
+      allowRootTasks: v['allow-root-tasks'] as boolean,
+      tls: tlsFiles(v),
       killGracePeriodMs: v['kill-grace-period'] as number,
       masterPingTimeoutMs: v['master-ping-timeout'] as number,
       ip: v.ip as string,
@@ -75,7 +91,7 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
   const r = agent.recovery;
   const recovered = r.reattached + r.ended + r.relaunched + r.discarded > 0 ? `; recovered: ${r.reattached} running, ${r.ended} ended, ${r.relaunched} relaunched, ${r.discarded} discarded` : '';
   process.stdout.write(
-    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; http://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
+    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; ${agent.tls ? 'https' : 'http'}://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
   );
   onShutdown(async () => agent.stop());
 }

@@ -9,6 +9,29 @@ export const NATS_FLAG: FlagSpec = {
   placeholder: 'url',
   help: 'NATS server URL(s), comma separated, e.g. nats://127.0.0.1:4222',
 };
+/** --tls-ca: the CA the cluster's servers (NATS, the master's HTTPS) are verified against. */
+export const TLS_CA_FLAG: FlagSpec = {
+  name: 'tls-ca',
+  type: 'string',
+  placeholder: 'file',
+  help: 'PEM CA certificate: connect to NATS (and the master) over TLS, verifying their certificates against it',
+};
+/** --tls-cert/--tls-key: a server's certificate (its HTTP endpoint then serves HTTPS only), and --tls-ca. */
+export const TLS_SERVER_FLAGS: readonly FlagSpec[] = [
+  { name: 'tls-cert', type: 'string', placeholder: 'file', help: 'PEM certificate: the HTTP endpoint serves HTTPS only (with --tls-key)' },
+  { name: 'tls-key', type: 'string', placeholder: 'file', help: 'PEM private key of --tls-cert' },
+  TLS_CA_FLAG,
+];
+
+/** The TLS files given on the command line, for MasterOptions/AgentOptions `tls`. */
+export function tlsFiles(v: Readonly<Record<string, unknown>>): { cert?: string; key?: string; ca?: string } {
+  const pick = (k: string): string | undefined => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
+  const cert = pick('tls-cert');
+  const key = pick('tls-key');
+  const ca = pick('tls-ca');
+  return { ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}) };
+}
+
 export const LOG_LEVEL_FLAG: FlagSpec = { name: 'log-level', type: 'string', default: 'info', choices: LOG_LEVELS, help: 'Log level (logs go to stderr)' };
 
 /**

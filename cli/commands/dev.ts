@@ -8,7 +8,7 @@
  * `<data>/dev-state.json` says who the children are (chaos/dev-state.ts), for `mesos chaos`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { writeHttpCredentials } from './dev-credentials.js';
 import { basicHeader, loadClientCredential } from '../../security/http/index.js';
@@ -22,6 +22,12 @@ import { agentUnit, masterUnit, natsUnit, waitFor } from '../dev/units.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 import { type RunningNatsServer, startNatsCluster, startNatsServer } from '../nats/index.js';
+import { type LocalCa, httpGet, makeLocalCa } from '../../security/tls/index.js';
+
+/** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
+let caPem: Buffer | undefined;
+const get = (url: string, headers: Readonly<Record<string, string>>): ReturnType<typeof httpGet> =>
+  httpGet(url, { headers, ...(caPem !== undefined ? { ca: caPem } : {}) });
 
 export const devFlags: readonly FlagSpec[] = [
   { name: 'agents', type: 'int', default: 2, help: 'Number of agents (0 allowed)' },
@@ -55,6 +61,7 @@ export const devFlags: readonly FlagSpec[] = [
     placeholder: 'always|default|2m',
     help: "JetStream fsync of every server: 'always' (each write before its ack), a duration (e.g. 30s, 1m), or 'default' (the server's: every 2 min)",
   },
+  { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -214,7 +221,16 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (process.ppid !== parent) onStop('parent exited');
   }, 500);
 
+  // --tls: one local CA and one certificate for this machine, for every server; clients verify with the CA.
+  let tls: LocalCa | undefined;
   const startup = async (): Promise<void> => {
+    if (bool(v.tls as boolean)) {
+      if (natsNodes !== 1) throw new FlagError('--tls runs one nats-server for now: leave out --nats-nodes 3');
+      tls = await makeLocalCa(join(data, 'tls'));
+      caPem = readFileSync(tls.ca);
+      out(`tls:    everything over TLS; CA ${tls.ca} (clients: --tls-ca ${tls.ca}; curl --cacert ${tls.ca})`);
+    }
+    const tlsArgs = tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca];
     const natsPort = num(v['nats-port'] as number) ?? 4222;
     const store = join(data, 'nats');
     const fsync = `sync_interval ${sync ?? 'default (2m)'}`;
@@ -222,7 +238,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const natsUnits: Array<{ name: string; first: RunningNatsServer; restart: () => Promise<RunningNatsServer> }> = [];
     if (natsNodes === 1) {
       if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-nodes 3); this single server does not see it`);
-      const opts = { port: natsPort, storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt };
+      const opts = { port: natsPort, storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt, ...(tls !== undefined ? { tls } : {}) };
       let server = await startNatsServer(opts);
       natsStop.push(() => server.stop());
       natsUnits.push({
@@ -269,7 +285,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
 
     const ctx: DevPlanContext = {
-      extraArgs: { master: httpFlags },
+      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: tlsArgs },
       nats: natsUrl,
       data,
       logLevel: str(v['log-level'] as string) ?? 'info',
@@ -287,7 +303,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const agentRuns = await Promise.all(Array.from({ length: agents }, (_, i) => sup.add(agentUnit(agentPlan(ctx, i), logs))));
     if (agents > 0) {
       await waitFor(
-        async () => ((await (await fetch(`${leader}/master/state`, { headers })).json()) as { activated_slaves?: number }).activated_slaves! >= agents,
+        async () => (JSON.parse((await get(`${leader}/master/state`, headers)).text) as { activated_slaves?: number }).activated_slaves! >= agents,
         30_000,
         `${agents} agents to register`,
       );
@@ -297,7 +313,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     writeState();
     out(`logs:   ${logs}`);
     out(`state:  ${devStatePath(data)}  (children, pids, ports; \`mesos chaos --data ${data}\` reads it)`);
-    out(`run a task:  npx mesos execute --nats ${natsUrl} --name hello --command 'echo hello'`);
+    out(`run a task:  npx mesos execute --nats ${natsUrl}${tls !== undefined ? ` --tls-ca ${tls.ca}` : ''} --name hello --command 'echo hello'`);
   };
 
   try {
@@ -307,7 +323,9 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     let why = first;
     if (first === 'up') {
       if (bool(v.demo as boolean)) {
-        await runDemo({ nats: natsUrl, tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+        // As root, the demo's tasks run as nobody: the agents refuse root tasks (no --allow-root-tasks).
+        if (process.getuid?.() === 0) out('demo:   its tasks run as nobody (the agents do not run root tasks)');
+        await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), ...(process.getuid?.() === 0 ? { user: 'nobody' } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
       }
       if (bool(v.demo as boolean) && bool(v['exit-after-demo'] as boolean)) why = 'demo done';
       else {
@@ -333,7 +351,7 @@ async function waitForLeader(urls: readonly string[], headers: Record<string, st
   await waitFor(
     async () => {
       for (const url of urls) {
-        const m = (await (await fetch(`${url}/metrics/snapshot`, { headers })).json()) as Record<string, number>;
+        const m = JSON.parse((await get(`${url}/metrics/snapshot`, headers)).text) as Record<string, number>;
         if (m['master/elected'] === 1) leader = url;
       }
       return leader !== undefined;

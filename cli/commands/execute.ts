@@ -2,7 +2,7 @@ import { type ExecuteTask, runExecute } from '../../frameworks/execute.js';
 import { runExecuteHttp } from '../../frameworks/execute-http.js';
 import { FlagError, type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
-import { NATS_FLAG } from './common.js';
+import { NATS_FLAG, TLS_CA_FLAG } from './common.js';
 import { AUTH_FLAGS, clientAuth } from './operator-common.js';
 
 export const executeFlags: readonly FlagSpec[] = [
@@ -12,9 +12,10 @@ export const executeFlags: readonly FlagSpec[] = [
   { name: 'command', type: 'string', required: true, placeholder: 'cmd', help: 'Shell command to run' },
   { name: 'resources', type: 'string', default: 'cpus:0.1;mem:32', placeholder: 'text', help: 'Resources for the task' },
   { name: 'role', type: 'string', default: '*', help: 'Role of the framework' },
-  { name: 'user', type: 'string', help: 'User to run the task as (default: yours)' },
+  { name: 'user', type: 'string', help: 'User to run the task as (default: yours; nobody when you are root)' },
   { name: 'timeout', type: 'optional-duration', default: 'none', placeholder: 'duration|none', help: 'Give up when no offer fits within this long' },
   { name: 'kill-grace-period', type: 'duration', help: 'Grace between SIGTERM and SIGKILL if the task is killed' },
+  TLS_CA_FLAG,
   { name: 'log-level', type: 'string', default: 'warn', help: 'Log level (logs go to stderr)' },
   // With --master: HTTP Basic credentials, as mesos-execute's --principal and --secret.
   ...AUTH_FLAGS,
@@ -25,7 +26,7 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
-  const user = str(v.user as string);
+  const user = str(v.user as string) ?? defaultUser();
   const grace = v['kill-grace-period'] as number | undefined;
   const master = str(v.master as string);
   const nats = str(v.nats as string);
@@ -42,7 +43,18 @@ export async function runExecuteCommand(v: Readonly<Record<string, unknown>>): P
     ...(grace !== undefined ? { killGracePeriodMs: grace } : {}),
     out: (line) => void process.stdout.write(`${line}\n`),
     signal: abort.signal,
+    ...(str(v['tls-ca'] as string) !== undefined ? { tlsCa: str(v['tls-ca'] as string)! } : {}),
   };
   const credential = master !== undefined ? clientAuth(v) : undefined;
   return master !== undefined ? runExecuteHttp({ ...task, master, ...(credential !== undefined ? { credential } : {}) }) : runExecute({ ...task, nats: nats!, log });
+}
+
+/**
+ * Without --user the task runs as the invoking user, except root: a task as root needs an agent
+ * started with --allow-root-tasks (and the run_tasks ACL), so root's tasks run as nobody, and we say so.
+ */
+function defaultUser(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  process.stderr.write('mesos execute: you are root; the task runs as nobody (give --user root to run it as root, which the agent must allow with --allow-root-tasks)\n');
+  return 'nobody';
 }

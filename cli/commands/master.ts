@@ -3,7 +3,7 @@ import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
 import { AclsError, CredentialsError, loadAcls, loadCredentials } from '../../security/http/index.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, onShutdown } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
 
 export const masterFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -57,6 +57,12 @@ export const masterFlags: readonly FlagSpec[] = [
   },
   { name: 'filter-gpu-resources', type: 'bool', default: true, help: 'Offer agents with GPUs only to GPU_RESOURCES-capable frameworks' },
   { name: 'why-pending-interval', type: 'duration', default: '5s', help: 'Explain a framework\'s unmet demand at most this often (recorded only when the reasons change)' },
+  { name: 'operator-heartbeat-interval', type: 'duration', default: '15s', help: 'HEARTBEAT events on the operator event stream (SUBSCRIBE on /api/v1)' },
+  { name: 'operator-stream-journal', type: 'int', default: 50_000, help: 'Operator stream events each master keeps, for subscribers that resume with Last-Event-ID' },
+  { name: 'operator-stream-max-lag', type: 'int', default: 20_000, help: 'An operator stream subscriber more than this many events behind is dropped' },
+  { name: 'operator-stream-max-stall', type: 'duration', default: '30s', help: 'An operator stream subscriber whose connection takes no data this long is dropped' },
+  { name: 'max-operator-event-stream-subscribers', type: 'int', default: 1000, help: 'Operator stream subscribers at most (the oldest is closed beyond)' },
+  ...TLS_SERVER_FLAGS,
   ...HTTP_AUTH_FLAGS('master'),
   {
     name: 'authenticate-http-frameworks',
@@ -139,6 +145,12 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       minAllocatableResources: parseMinAllocatable(v['min-allocatable-resources'] as string),
       filterGpuResources: bool(v['filter-gpu-resources'] as boolean),
       whyPendingIntervalMs: v['why-pending-interval'] as number,
+      operatorHeartbeatIntervalMs: v['operator-heartbeat-interval'] as number,
+      operatorStreamJournalEvents: v['operator-stream-journal'] as number,
+      operatorStreamMaxLagEvents: v['operator-stream-max-lag'] as number,
+      operatorStreamMaxStallMs: v['operator-stream-max-stall'] as number,
+      operatorStreamMaxSubscribers: v['max-operator-event-stream-subscribers'] as number,
+      tls: tlsFiles(v),
       credentials: security.credentials === null ? null : [...security.credentials],
       acls: security.acls,
       authenticateHttpReadonly: bool(v['authenticate-http-readonly'] as boolean),

@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningNatsServer } from '../nats/index.js';
+import { httpGet } from '../../security/tls/index.js';
 import type { ChildPlan } from './plans.js';
 import type { Unit, UnitRun } from './supervisor.js';
 
@@ -120,10 +121,12 @@ export function masterUnit(plan: ChildPlan, logs: string): Unit {
       return startOrStop(s, async () => {
         let url = '';
         await waitFor(async () => {
-          url = /master listening on (http:\/\/\S+)/.exec(newOutput(s))?.[1] ?? '';
+          url = /master listening on (https?:\/\/\S+)/.exec(newOutput(s))?.[1] ?? '';
           return url !== '';
         }, 20_000, `${plan.name} to listen`, { name: plan.name, s });
-        await waitFor(async () => (await fetch(`${url}/health`)).status === 200, 20_000, `${plan.name} to catch up`, { name: plan.name, s });
+        // With --tls-ca in its flags (`mesos dev --tls`) the master is HTTPS: verified against that CA.
+        const ca = plan.args.includes('--tls-ca') ? readFileSync(plan.args[plan.args.indexOf('--tls-ca') + 1]!) : undefined;
+        await waitFor(async () => (await httpGet(`${url}/health`, ca !== undefined ? { ca } : {})).status === 200, 20_000, `${plan.name} to catch up`, { name: plan.name, s });
         return { pid: s.proc.pid ?? 0, port: Number(new URL(url).port), url, exited: s.exited, stop: stopper(s) };
       });
     },
@@ -140,7 +143,7 @@ export function agentUnit(plan: ChildPlan, logs: string): Unit {
       return startOrStop(s, async () => {
         let url = '';
         await waitFor(async () => {
-          url = /agent \S+ running \(.*?(http:\/\/[^/\s]+)\/state/.exec(newOutput(s))?.[1] ?? '';
+          url = /agent \S+ running \(.*?(https?:\/\/[^/\s]+)\/state/.exec(newOutput(s))?.[1] ?? '';
           return url !== '';
         }, 30_000, `${plan.name} to start`, { name: plan.name, s });
         return { pid: s.proc.pid ?? 0, port: Number(new URL(url).port), url, exited: s.exited, stop: stopper(s) };

@@ -1,5 +1,6 @@
 // Readiness and health probes of a nats-server or a cluster of them.
 
+import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsServerError } from './errors.js';
@@ -25,8 +26,8 @@ export async function natsHealth(s: Pick<RunningNatsServer, 'monitorUrl'>, timeo
   }
 }
 
-export async function probe(url: string, ready: 'jetstream' | 'client'): Promise<void> {
-  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe' });
+export async function probe(url: string, ready: 'jetstream' | 'client', tls?: { ca: string }): Promise<void> {
+  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe', ...(tls !== undefined ? { tls: { ca: readFileSync(tls.ca, 'utf8') } } : {}) });
   try {
     if (ready === 'jetstream') {
       const jsm = await jetstreamManager(nc, { timeout: 1000 });

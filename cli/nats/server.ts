@@ -13,6 +13,10 @@ import { probe, sleep } from './probes.js';
 import { cleanupOnExit, installExitHooks, liveChildren } from './reaper.js';
 import type { NatsServerOptions, RunningNatsServer } from './types.js';
 
+/** The server config's `tls` block (security/tls makes the files for `mesos dev --tls`). */
+const tlsConfig = (t: NonNullable<NatsServerOptions['tls']>): string =>
+  `tls {\n  cert_file: ${JSON.stringify(t.cert)}\n  key_file: ${JSON.stringify(t.key)}\n  ca_file: ${JSON.stringify(t.ca)}\n  timeout: 2\n}\n`;
+
 const RING_LINES = 50;
 
 class LineRing {
@@ -95,7 +99,7 @@ async function launch(a: {
   if (a.clusterPort !== undefined) renderOpts.clusterPort = a.clusterPort;
   if (a.monitorPort !== undefined) renderOpts.monitorPort = a.monitorPort;
   if (opts.routes !== undefined) renderOpts.routes = opts.routes;
-  await writeFile(configFile, renderConfig(renderOpts));
+  await writeFile(configFile, renderConfig(renderOpts) + (opts.tls !== undefined ? tlsConfig(opts.tls) : ''));
 
   installExitHooks();
   const ring = new LineRing();
@@ -136,7 +140,7 @@ async function launch(a: {
       );
     }
     try {
-      await probe(url, readyMode);
+      await probe(url, readyMode, opts.tls);
       break;
     } catch (err) {
       lastProbeError = err;

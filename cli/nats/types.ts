@@ -37,6 +37,8 @@ export interface NatsServerOptions {
    * the process that started it (which then stops it in order). Default false.
    */
   detached?: boolean;
+  /** TLS for clients (PEM files): plain connections are then refused. The readiness probe verifies with `ca`. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export interface RunningNatsServer {

@@ -5,6 +5,8 @@
  * `mesos execute --master` and by the tests; it speaks to any Mesos-compatible master.
  */
 import { request, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 
@@ -85,12 +87,20 @@ export class V1SchedulerClient {
   private streamId: string | undefined;
   private frameworkId: string | undefined;
 
-  /** `master` is `host:port` (or a URL); `authorization` an `Authorization` header sent with every request (HTTP Basic). */
+  private readonly ca: Buffer | undefined;
+
+  /**
+   * `master` is `host:port` (or a URL); `authorization` an `Authorization` header sent with every
+   * request (HTTP Basic). With `tlsCa` (a PEM file) the master is spoken to over HTTPS and its
+   * certificate verified against that CA; `host:port` then means https.
+   */
   constructor(
     master: string,
     private readonly authorization?: string,
+    o: { tlsCa?: string } = {},
   ) {
-    this.base = master.includes('://') ? master.replace(/\/+$/, '') : `http://${master}`;
+    this.ca = o.tlsCa !== undefined ? readFileSync(o.tlsCa) : undefined;
+    this.base = master.includes('://') ? master.replace(/\/+$/, '') : `${this.ca !== undefined ? 'https' : 'http'}://${master}`;
   }
 
   get url(): string {
@@ -176,25 +186,22 @@ export class V1SchedulerClient {
   private async open(body: string | Buffer, headers: Record<string, string>, redirects = 0): Promise<IncomingMessage> {
     const url = new URL('/api/v1/scheduler', this.base);
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            ...(this.authorization !== undefined ? { Authorization: this.authorization } : {}),
-            ...headers,
-            'Content-Length': Buffer.byteLength(body),
-          },
+      const options = {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          ...(this.authorization !== undefined ? { Authorization: this.authorization } : {}),
+          ...headers,
+          'Content-Length': Buffer.byteLength(body),
         },
-        resolve,
-      );
+      };
+      const req = url.protocol === 'https:' ? httpsRequest(url, { ...options, ...(this.ca !== undefined ? { ca: this.ca } : {}) }, resolve) : request(url, options, resolve);
       req.on('error', (err) => reject(new Error(`cannot reach the master at ${this.base}: ${err.message}`)));
       req.end(body);
     });
     if (res.statusCode === 307 && typeof res.headers.location === 'string' && redirects < MAX_REDIRECTS) {
       res.resume();
-      const loc = res.headers.location.startsWith('//') ? `http:${res.headers.location}` : res.headers.location;
+      const loc = res.headers.location.startsWith('//') ? `${url.protocol}${res.headers.location}` : res.headers.location;
       const to = new URL(loc);
       this.base = `${to.protocol}//${to.host}`;
       return this.open(body, headers, redirects + 1);

@@ -95,6 +95,8 @@ export interface InverseOffer {
 
 export interface SchedulerOptions {
   readonly nats: string;
+  /** TLS: verify NATS's certificate against this CA (PEM file). */
+  readonly tlsCa?: string;
   readonly name: string;
   readonly user?: string;
   readonly roles?: readonly string[];
@@ -196,7 +198,7 @@ function must<T>(r: z.ZodSafeParseResult<T>, taskId: string, field: string): T {
 export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const frameworkId = asFrameworkId(o.frameworkId ?? randomUUID());
   const log = o.log.child({ component: 'scheduler', frameworkId });
-  const bus: Bus = await connectBus({ servers: o.nats, name: `framework-${o.name}`, log });
+  const bus: Bus = await connectBus({ servers: o.nats, name: `framework-${o.name}`, log, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
   const offers$ = new Subject<Offer>();
   const rescinds$ = new Subject<OfferId>();
   const updates$ = new Subject<TaskStatus>();

@@ -8,6 +8,7 @@
  * stops answering (its server died) starts a new one where it stopped (see `readLog`).
  */
 import { type Msg, type NatsConnection, type Payload, type RequestOptions, RequestError, TimeoutError, connect } from '@nats-io/transport-node';
+import { loadCa } from '../../security/tls/index.js';
 import {
   DeliverPolicy,
   type JetStreamClient,
@@ -62,6 +63,8 @@ export interface ConnectOptions {
   readonly log: Logger;
   /** Give up after this long when the server cannot be reached at start (ms). */
   readonly connectTimeoutMs?: number;
+  /** TLS: verify the server's certificate against this CA (PEM file); the connection is then TLS only. */
+  readonly tlsCa?: string;
 }
 
 export const parseServers = (s: string | readonly string[]): string[] =>
@@ -81,11 +84,14 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
       // Without this, every request (so every JetStream publish) builds Error objects with stack
       // traces up front, in case it fails: measured at +52% pipelined publishes (bench/).
       noAsyncTraces: true,
+      ...(o.tlsCa !== undefined ? { tls: { ca: loadCa(o.tlsCa).toString('utf8') } } : {}),
     });
   } catch (cause) {
     throw new BusError(
       'CONNECT_FAILED',
-      `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,
+      /certificate|TLS|SSL/i.test((cause as Error).message)
+        ? `cannot connect to NATS at ${servers.join(',')} over TLS: ${(cause as Error).message}. ${o.tlsCa === undefined ? 'The server requires TLS: give --tls-ca FILE, the CA that signed its certificate (`mesos dev --tls` prints it).' : `Is ${o.tlsCa} the CA that signed the server's certificate?`}`
+        : `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,
       { cause },
     );
   }

@@ -39,7 +39,7 @@ test.before(async () => {
   const cgroupsRoot = `mesos-chaos-${randomUUID().slice(0, 8)}`;
   for (let i = 0; i < 2; i++) {
     agents.push(
-      await startAgent({ nats: nats.url, workDir: join(dir, `agent-${i}`), resources: 'cpus:4;mem:4096;disk:1024', cgroupsRoot, isolation: 'auto', killGracePeriodMs: 500 }, log),
+      await startAgent({ nats: nats.url, workDir: join(dir, `agent-${i}`), resources: 'cpus:4;mem:4096;disk:1024', cgroupsRoot, isolation: 'auto', killGracePeriodMs: 500, allowRootTasks: true }, log),
     );
   }
   fw = await subscribe({ nats: nats.url, name: 'chaos', log });

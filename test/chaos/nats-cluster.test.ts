@@ -215,7 +215,7 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   }
 
   agent = await startAgent(
-    { nats, workDir: join(dir, 'agent'), resources: 'cpus:4;mem:4096;disk:4096;ports:[31000-31099]', isolation: 'posix', killGracePeriodMs: 500 },
+    { nats, workDir: join(dir, 'agent'), resources: 'cpus:4;mem:4096;disk:4096;ports:[31000-31099]', isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true },
     log,
   );
   const agentId = agent.agentId;

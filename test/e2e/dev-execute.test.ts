@@ -75,6 +75,19 @@ test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {
   assert.match(r.stdout, /Received status update TASK_FINISHED for task 'hello'/);
 });
 
+test('mesos execute as root without --user runs the task as nobody and says so; --user root is refused by a default agent', () => {
+  if (process.getuid?.() !== 0) return; // only root is sent to nobody
+  const r = mesos('execute', '--nats', natsUrl, '--name', 'who-am-i', '--command', 'test "$(id -un)" = nobody && test "$(id -u)" = 65534', '--timeout', '30s');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stderr, /you are root; the task runs as nobody/);
+  assert.match(r.stdout, /TASK_FINISHED for task 'who-am-i'/);
+  const root = mesos('execute', '--nats', natsUrl, '--name', 'as-root', '--user', 'root', '--command', 'true', '--timeout', '30s');
+  assert.is.not(root.status, 0, root.stdout + root.stderr);
+  assert.not.match(root.stderr, /runs as nobody/);
+  assert.match(root.stdout, /TASK_FAILED/);
+  assert.match(root.stdout + root.stderr, /--allow-root-tasks/);
+});
+
 test('mesos execute --master speaks the Mesos v1 scheduler HTTP API to the same cluster', () => {
   const hostPort = masterUrl.replace(/^http:\/\//, '');
   const r = mesos('execute', '--master', hostPort, '--name', 'over-http', '--command', 'echo over http', '--timeout', '30s');

@@ -55,6 +55,7 @@ export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> 
       o.cgroupsRoot,
       '--kill-grace-period',
       '500ms',
+      '--allow-root-tasks',
       // its HTTP endpoint on a free port (the command's default, 5051, is shared by everyone here)
       ...((o.extra ?? []).includes('--port') ? [] : ['--port', '0']),
       '--log-level',
@@ -96,7 +97,7 @@ export function runAgentExpectingExit(o: AgentProcessOptions): Promise<{ code: n
   return new Promise((resolve) => {
     const proc = spawn(
       process.execPath,
-      [MESOS, 'agent', '--nats', o.nats, '--work-dir', o.workDir, '--resources', o.resources, '--isolation', o.isolation ?? 'auto', '--cgroups-root', o.cgroupsRoot, '--port', '0', '--log-level', 'warn', ...(o.extra ?? [])],
+      [MESOS, 'agent', '--nats', o.nats, '--work-dir', o.workDir, '--resources', o.resources, '--isolation', o.isolation ?? 'auto', '--cgroups-root', o.cgroupsRoot, '--port', '0', '--allow-root-tasks', '--log-level', 'warn', ...(o.extra ?? [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -107,7 +107,7 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     for (const [i, ports] of ['[31000-31099]', '[32000-32099]'].entries()) {
       agents.push(
         await startAgent(
-          { nats: nats.url, workDir: join(dir, `agent-${i + 1}`), resources: `cpus:2;mem:1024;disk:1024;ports:${ports}`, isolation: 'posix', killGracePeriodMs: 500, hostname: `agent-${i + 1}.golden` },
+          { nats: nats.url, workDir: join(dir, `agent-${i + 1}`), resources: `cpus:2;mem:1024;disk:1024;ports:${ports}`, isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true, hostname: `agent-${i + 1}.golden` },
           o.log,
         ),
       );

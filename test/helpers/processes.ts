@@ -78,7 +78,8 @@ function track(proc: ChildProcess): ChildProcessHandle {
 export async function spawnAgent(nats: string, args: readonly string[]): Promise<ChildProcessHandle & { agentId: string }> {
   // Its HTTP endpoint on a free port unless the test names one (the command's default, 5051, is shared by everyone on this machine).
   const port = args.includes('--port') ? [] : ['--port', '0'];
-  const proc = spawn(process.execPath, [MESOS, 'agent', '--nats', nats, '--log-level', 'warn', ...port, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The suite's frameworks run tasks as the tests' user, root: allowed here, refused by default.
+  const proc = spawn(process.execPath, [MESOS, 'agent', '--nats', nats, '--log-level', 'warn', '--allow-root-tasks', ...port, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const h = track(proc);
   const agentId = await waitFor(
     () => /agent (\S+) running/.exec(h.output())?.[1] ?? (proc.exitCode !== null ? Promise.reject(new Error(`agent exited: ${h.output()}`)) : undefined),

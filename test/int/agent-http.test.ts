@@ -341,7 +341,7 @@ test('/files refuses every path outside the sandboxes, as Mesos: 400 for a way o
 
 test('/monitor/statistics under posix isolation: the numbers come from /proc (rss, cpu time, processes of the task\'s session)', async () => {
   const posix = await startAgent(
-    { nats: cluster.nats.url, workDir: join(cluster.dir, 'agent-posix'), resources: 'cpus:2;mem:1024;disk:100', isolation: 'posix', killGracePeriodMs: 500 },
+    { nats: cluster.nats.url, workDir: join(cluster.dir, 'agent-posix'), resources: 'cpus:2;mem:1024;disk:100', isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true },
     cluster.log,
   );
   cluster.agents.push(posix); // stopped with the cluster

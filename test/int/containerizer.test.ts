@@ -174,7 +174,7 @@ function behaviour(name: string, makeIsolator: () => Promise<Isolator>): Test<Ct
     });
     assert.is(await stdoutOf(sp), 'hello\n');
     assert.is(await readText(join(sp.sandbox, 'stderr')), 'oops\n');
-    assert.is((await stat(sp.sandbox)).mode & 0o777, 0o755);
+    assert.is((await stat(sp.sandbox)).mode & 0o777, 0o750, 'a sandbox is rwxr-x---: no other user reads it');
     assert.ok(await containerCgroupsGone(sp.containerId));
   });
 

@@ -75,7 +75,7 @@ async function runner(): Promise<{ runner: TaskRunner; sender: StatusSender; que
   const queue = await openStatusQueue(metaDir);
   const sender = createStatusSender({ bus, agentId, queue, log });
   const containerizer = createContainerizer({ isolator: new PosixIsolator({ log }), tools: await findHostTools(), log });
-  return { runner: createTaskRunner({ agentId, workDir: dir, metaDir, containerizer, statuses: sender, defaultGraceMs: 500, log }), sender, queue };
+  return { runner: createTaskRunner({ agentId, workDir: dir, metaDir, containerizer, statuses: sender, defaultGraceMs: 500, log, userPolicy: { switchUser: true, allowRootTasks: true } }), sender, queue };
 }
 
 async function statusesInLog(): Promise<string[]> {

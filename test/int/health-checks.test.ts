@@ -111,8 +111,13 @@ test('a command check runs in the task\'s context (its user, environment, sandbo
     'test "$CHECK_VAR" = 1',
     'test "$(pwd)" = "$MESOS_SANDBOX"',
     ...(root ? ['test "$(id -un)" = nobody'] : []),
-    // In the container's cgroups: its id is the sandbox's last path component.
-    ...(agent.isolation !== 'posix' ? ['grep -q "$(basename "$MESOS_SANDBOX")" /proc/self/cgroup'] : []),
+    // In the container's cgroups: its id is the sandbox's last path component; in the task's cgroup
+    // namespace (namespaces/cgroup) the container's cgroups are its root, `/` in every hierarchy.
+    ...(agent.isolators.includes('namespaces/cgroup')
+      ? ["! grep -v ':/$' /proc/self/cgroup"]
+      : agent.isolation !== 'posix'
+        ? ['grep -q "$(basename "$MESOS_SANDBOX")" /proc/self/cgroup']
+        : []),
   ];
   const healthy = firstUpdate('ctx', (u) => u.reason === HEALTH, 'a health update');
   const checked = firstUpdate('ctx', (u) => u.reason === CHECK, 'a check update');

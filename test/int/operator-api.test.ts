@@ -102,11 +102,20 @@ test('bad calls: not JSON, no type, unknown type, protobuf, GET, unknown agent',
   assert.is(noType.status, 400);
   assert.match(noType.text, /Expecting 'type' to be present/);
   assert.is((await op(url, { type: 'NO_SUCH_CALL' })).status, 400);
-  assert.is((await op(url, { type: 'SUBSCRIBE' })).status, 501);
+  assert.is((await op(url, { type: 'GROW_VOLUME' })).status, 501);
   assert.is((await op(url, { type: 'GET_HEALTH' }, { contentType: 'application/x-protobuf' })).status, 400, 'JSON sent as protobuf');
   assert.is((await op(url, { type: 'GET_HEALTH' }, { contentType: 'text/plain' })).status, 415);
   assert.is((await op(url, undefined, { method: 'GET' })).status, 405);
   assert.is((await op(url, { type: 'DEACTIVATE_AGENT', deactivate_agent: { agent_id: { value: 'nope' } } })).status, 404);
+  // Bodies no code should walk: 20,000 levels deep, a number no double holds. 400, never 500.
+  const deep = await op(url, `{"type":"GET_HEALTH","x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`);
+  assert.is(deep.status, 400);
+  assert.match(deep.text, /nested more than 100 levels/);
+  for (const where of ['limits', 'guarantees']) {
+    const huge = await op(url, `{"type":"UPDATE_QUOTA","update_quota":{"quota_configs":[{"role":"web","${where}":{"cpus":{"value":1e400}}}]}}`);
+    assert.is(huge.status, 400, `a quota ${where} of 1e400: ${huge.text}`);
+    assert.match(huge.text, /1e400 is out of range/);
+  }
   const missing = await op(url, { type: 'DRAIN_AGENT' });
   assert.is(missing.status, 400);
   assert.match(missing.text, /drain_agent/);

@@ -381,11 +381,15 @@ test('ACCEPT with invalid tasks (a URI whose output_file leaves the sandbox, a D
     launch(offers, [
       taskInfo('bad-uris-ü', 'true', { command: { shell: true, value: 'true', uris: [{ value: 'http://example.invalid/x.tgz', output_file: '../../x.tgz' }] } }),
       taskInfo('bad-docker', 'true', { container: { type: 'DOCKER', docker: { image: 'busybox' } } }),
+      taskInfo('..', 'true'),
+      taskInfo('a/b', 'true'),
+      taskInfo('with space', 'true'),
       taskInfo('ok-beside-bad', 'true'),
     ]),
   );
   accepted(r, 'ACCEPT with invalid tasks');
-  for (const id of ['bad-uris-ü', 'bad-docker']) {
+  for (const id of ['..', 'a/b', 'with space']) assert.match((await main.terminal(id, { from })).message, /Task ID .* is invalid/, id);
+  for (const id of ['bad-uris-ü', 'bad-docker', '..', 'a/b', 'with space']) {
     const s = await main.terminal(id, { from });
     assert.is(s.state, 'TASK_ERROR', id);
     assert.is(s.reason, 'REASON_TASK_INVALID', id);
@@ -395,6 +399,15 @@ test('ACCEPT with invalid tasks (a URI whose output_file leaves the sandbox, a D
     assert.ok(s.message.length > 0, 'a message says why');
   }
   assert.is((await main.terminal('ok-beside-bad', { from })).state, 'TASK_FINISHED');
+  // The bad ids never reached the agent: its /state and /files answer, and know only the good task.
+  const agentBase = `http://127.0.0.1:${cluster.agents[0]!.httpPort}`;
+  const st = await rawRequest(agentBase, { method: 'GET', path: '/state' });
+  assert.is(st.status, 200, st.body);
+  const ids = (JSON.parse(st.body) as Ev).completed_frameworks.concat((JSON.parse(st.body) as Ev).frameworks).flatMap((f: Ev) =>
+    [...f.executors, ...f.completed_executors].map((e: Ev) => e.id as string),
+  );
+  assert.ok(ids.includes('ok-beside-bad') && !ids.includes('..') && !ids.includes('a/b'), ids.join(' '));
+  assert.is((await rawRequest(agentBase, { method: 'GET', path: '/files/browse?path=/' })).status < 500, true);
   framingOk(main.stream);
 });
 
@@ -543,6 +556,14 @@ test('bad input: each gets the right status and a plain-text reason; the master 
   refused(await rawRequest(base, { headers: json, body: '{"type":' }), 400, /^Failed to parse body into JSON/, 'invalid JSON');
   refused(await rawRequest(base, { headers: json, body: '' }), 400, /^Failed to parse body into JSON/, 'an empty body');
   refused(await rawRequest(base, { headers: json, body: '[]' }), 400, /object/i, '[]');
+  const deep = '{"a":'.repeat(20_000) + '1' + '}'.repeat(20_000);
+  refused(await rawRequest(base, { headers: json, body: `{"type":"SUBSCRIBE","subscribe":${deep}}` }), 400, /nested more than 100 levels/, 'JSON 20,000 deep');
+  refused(
+    await rawRequest(base, { headers: json, body: JSON.stringify({ type: 'SUBSCRIBE', subscribe: { framework_info: { user: 'root', name: 'neg', failover_timeout: -1 } } }) }),
+    400,
+    /failover_timeout' is -1: it must not be negative/,
+    'a negative failover_timeout',
+  );
   refused(await rawRequest(base, { headers: json, body: '{}' }), 400, /type/, '{}');
   refused(await rawRequest(base, { headers: json, body: '{"type":"NO_SUCH_CALL","framework_id":{"value":"x"}}' }), 400, /type/, 'an unknown call type name');
   refused(await rawRequest(base, { headers: json, body: '{"type":"ACCEPT"}' }), 400, /framework_id/, 'ACCEPT without framework_id');

@@ -1041,7 +1041,7 @@ test('frameworkInfoFromMesos: the single role of older frameworks, and the defau
   const empty = fwInfo({ user: 'u', name: 'n', capabilities: [{ type: 'MULTI_ROLE' }] });
   assert.ok(empty.ok && empty.info.roles[0] === '*');
   const neg = fwInfo({ user: 'u', name: 'n', failover_timeout: -5 });
-  assert.ok(neg.ok && neg.info.failoverTimeoutMs === 0);
+  assert.ok(!neg.ok && /must not be negative/.test(neg.error), 'a negative failover_timeout is refused (Mesos took it as 0)');
 });
 
 test('frameworkInfoFromMesos: the master\'s checks', () => {

@@ -5,7 +5,7 @@
  * framework or agent refuse it whole with a code; otherwise, as Mesos, an invalid operation (a
  * single task of a LAUNCH, a whole LAUNCH_GROUP) is dropped with a code and the others go ahead.
  */
-import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, operationTasks, taskKey } from '../../../events/index.js';
+import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, idError, operationTasks, taskKey } from '../../../events/index.js';
 import { type DemandEntry, type ExecutorState, type FrameworkState, type OfferState, type State, type TaskState, executorKey } from '../state.js';
 import { owe, retireOffer, setAgentResources, use } from '../accounts.js';
 import { type Actor, allAllocatableTo, applyConversion, createVolumes, destroyVolumes, nextDynamic, reserve, unreserve } from '../reservations.js';
@@ -58,6 +58,9 @@ type Holder = { readonly owner: string; readonly resources: Resources };
 
 /** What is wrong with one task on its own (or undefined), given the tasks of the accept launched before it. */
 function taskProblem(state: State, f: FrameworkState, agentId: AgentId, t: TaskInfo, ids: ReadonlySet<string>): Refusal | undefined {
+  // Ids name directories on the agent: refused here, they never reach it (Mesos's validateTaskID).
+  const badId = idError(t.taskId);
+  if (badId !== undefined) return { code: 'TASK_INVALID', message: `task id ${JSON.stringify(t.taskId)} is invalid: ${badId}` };
   if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
   if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
   if (state.tasks.has(taskKey(f.id, t.taskId))) return { code: 'TASK_ID_DUPLICATE', message: `task ${t.taskId} already exists in framework ${f.id}` };
@@ -174,6 +177,10 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
       }
       const mine = [...op.tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })), { owner: `executor ${op.executor.executorId}`, resources: op.executor.resources }];
       problem ??= sharedPorts([...holders, ...mine]);
+      const badExecutorId = idError(op.executor.executorId);
+      if (problem === undefined && badExecutorId !== undefined) {
+        problem = { code: 'TASK_GROUP_INVALID', message: `executor id ${JSON.stringify(op.executor.executorId)} is invalid: ${badExecutorId}` };
+      }
       const k = executorKey(fw.id, op.executor.executorId);
       if (problem === undefined && (state.executors.has(k) || executors.has(k))) {
         problem = { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };

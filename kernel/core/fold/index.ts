@@ -40,7 +40,8 @@ export function evolve(state: State, e: ClusterEvent): State {
   state.counters.eventsFolded++;
   if (e.time > state.time) state.time = e.time;
   // An owed event is marked sent when the leader's copy of it is folded (same id, same type).
-  if (epoch !== undefined && state.outbox.get(e.id)?.type === e.type) state.outbox.delete(e.id);
+  const wasOwed = epoch !== undefined && state.outbox.get(e.id)?.type === e.type;
+  if (wasOwed) state.outbox.delete(e.id);
 
   switch (e.type) {
     case 'LeaderElected':
@@ -79,8 +80,10 @@ export function evolve(state: State, e: ClusterEvent): State {
     case 'LaunchTasks':
     case 'KillTask': {
       const a = state.agents.get(e.agentId);
-      // Commands sent from the outbox are marked sent by the delete above.
-      if (a !== undefined && e.agentSeq > a.commandSeq) a.commandSeq = e.agentSeq;
+      // Commands sent from the outbox are marked sent by the delete above. Only a command the fold
+      // drafted may move the agent's numbering: one it never owed (forged) must not make the next
+      // real commands skip numbers the agent would wait for.
+      if (wasOwed && a !== undefined && e.agentSeq > a.commandSeq) a.commandSeq = e.agentSeq;
       return state;
     }
     case 'TaskKillRequested':

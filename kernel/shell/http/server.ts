@@ -3,9 +3,12 @@
  * errors for unknown paths (404) and wrong methods (405 with Allow), and no crash on a handler
  * error (500 with the reason). Each route names its Mesos authentication realm; a request the
  * realm requires credentials of is answered 401 before its handler runs (security/http), and the
- * handler is told the authenticated principal. Used by the master and the agent.
+ * handler is told the authenticated principal. Used by the master and the agent. With `tls` it
+ * serves HTTPS only (node:https; a plain HTTP request on that port gets no answer).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerTls } from '../../../security/tls/index.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type HttpAuthConfig, OPEN, type Realm, authenticate } from '../../../security/http/index.js';
@@ -91,19 +94,20 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger; auth?: HttpAuthConfig }): Promise<HttpApi> {
+export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger; auth?: HttpAuthConfig; tls?: ServerTls | undefined }): Promise<HttpApi> {
   const auth = o.auth ?? OPEN;
   const byPath = new Map<string, Route[]>();
   for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   const log = o.log.child({ component: 'http' });
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     void handle(req, res).catch((err: unknown) => {
       log.error({ err, path: req.url }, 'http handler failed');
       if (!res.headersSent) send(res, text(`Internal error: ${(err as Error).message}`, 500), undefined);
       else res.destroy();
     });
-  });
+  };
+  const server: Server = o.tls === undefined ? createServer(listener) : createHttpsServer({ ...o.tls }, listener);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');

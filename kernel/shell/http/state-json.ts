@@ -8,6 +8,7 @@ import type { Attribute } from '../../../events/index.js';
 import * as R from '../../core/resources.js';
 import { healthCheckToMesos } from '../scheduler-api/checks.js';
 import type { AgentState, FrameworkState, OfferState, State, TaskState } from '../../core/state.js';
+import { BUILD } from './build-info.js';
 
 export interface MasterIdentity {
   readonly id: string;
@@ -23,17 +24,17 @@ export interface MasterIdentity {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** Mesos's build fields, as its master and agent write them at the top of their state (no build info here). */
+/** Mesos's build fields, as its master and agent write them at the top of their state. */
 export const buildJson = (version: string, startTimeMs: number) => ({
   version,
-  build_date: '',
-  build_time: 0,
+  build_date: BUILD.buildDate,
+  build_time: BUILD.buildTime,
   build_user: '',
   start_time: startTimeMs / 1000,
 });
 
 /** The body of `/version` on the master and on agents. */
-export const versionJson = (version: string) => ({ version, build_date: '', build_time: 0, build_user: '', git_sha: '', implementation: 'mesos-ts' });
+export const versionJson = (version: string) => ({ version, build_date: BUILD.buildDate, build_time: BUILD.buildTime, build_user: '', git_sha: '', implementation: 'mesos-ts' });
 
 const secs = (ms: number): number => ms / 1000;
 const pid = (m: { hostname: string; port: number } | { ip: string; port: number }, name = 'master'): string =>

@@ -10,6 +10,7 @@ import { openSnapshotStore } from './snapshots.js';
 import { STREAM_NAME, defaultStreamOptions, subjects } from '../../../events/index.js';
 import { type LogFault, type LogGuard, baselineOf, startLogGuard } from './log-guard.js';
 import { type HttpApi, type RequestContext, type Route, json, startHttpApi, text } from '../http/server.js';
+import { loadServerTls } from '../../../security/tls/index.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { moreMasterMetrics } from '../http/metrics-mesos.js';
 import { createMetricsTally } from '../http/metrics-tally.js';
@@ -26,6 +27,8 @@ import { MasterOptions, type MasterOptionsInput } from './options.js';
 import { createOperatorApi } from '../operator-api/api.js';
 import { masterRolesJson } from '../http/roles-json.js';
 import * as OV from '../operator-api/views.js';
+import { createOperatorStream, type OperatorStream } from '../operator-api/stream.js';
+import { stateSummaryJson } from '../http/state-summary.js';
 import { ALLOW_ALL, MASTER_REALMS, credentialStore, viewableState } from '../../../security/http/index.js';
 import { masterRealm } from '../../../security/http/endpoints.js';
 
@@ -63,7 +66,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   const startTime = Date.now();
   const hostname = o.hostname ?? (o.ip === '127.0.0.1' || o.ip === '0.0.0.0' ? 'localhost' : osHostname());
 
-  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log });
+  const serverTls = loadServerTls(o.tls); // a bad file fails the start before anything is touched
+  const scheme = serverTls === undefined ? 'http' : 'https';
+  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
   // What the log looked like when this master started: the guard checks it stays so.
   const baseline = baselineOf(await bus.jsm.streams.info(STREAM_NAME));
@@ -78,12 +83,25 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   let schedulerApi: SchedulerApi | undefined;
   const redelivery = new RedeliverySchedule({ minMs: o.statusUpdateRetryMinMs, maxMs: Math.max(o.statusUpdateRetryMinMs, o.statusUpdateRetryMaxMs) });
   const tally = createMetricsTally();
+  let operatorStream: OperatorStream | undefined;
   const follower: Follower = startFollower(bus, log, (e, seq) => {
     tally.onEvent(e);
+    operatorStream?.onEvent(e, seq);
     leadership?.onEvent(e);
     schedulerApi?.onEvent(e, seq);
     redelivery.noteEvent(e, follower.projection.state, Date.now());
   }, snapshot ?? undefined);
+  operatorStream = createOperatorStream({
+    follower,
+    log,
+    heartbeatIntervalMs: o.operatorHeartbeatIntervalMs,
+    journalEvents: o.operatorStreamJournalEvents,
+    maxLagEvents: o.operatorStreamMaxLagEvents,
+    maxStallMs: o.operatorStreamMaxStallMs,
+    flushMs: o.operatorStreamFlushMs,
+    maxSubscribers: o.operatorStreamMaxSubscribers,
+  });
+  const stream = operatorStream;
 
   // The HTTP port is known only after listening (port 0 in tests), and the leader advertises it.
   let identity!: MasterIdentity;
@@ -142,6 +160,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     }),
     ...moreMasterMetrics(follower.projection.state, tally, leadership?.stats.allocationRunMs ?? []),
     ...systemMetrics(),
+    'master/operator_event_stream_subscribers': operatorStream?.stats().subscribers ?? 0,
   });
   const operatorApi = createOperatorApi({
     bus,
@@ -152,6 +171,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     flags: () => flags,
     metrics,
     maxBodyBytes: o.maxBodyBytes,
+    stream,
     acls,
   });
   const st = (): State => follower.projection.state;
@@ -190,6 +210,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     { method: 'GET', path: '/master/health', handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)) },
     { method: 'GET', path: '/master/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
     { method: 'GET', path: '/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
+    // The paths of older Mesos releases, still used by its web UI and by old tools.
+    ...['/master/state.json', '/state.json'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) })),
+    ...['/master/state-summary', '/state-summary'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => json(stateSummaryJson(seen(ctx), hostname)) })),
+    ...['/master/flags', '/flags'].map((path): Route => ({ method: 'GET', path, handler: () => json({ flags }) })),
+    ...['/master/roles.json', '/roles.json'].map((path): Route => ({ method: 'GET', path, handler: () => json(masterRolesJson(st())) })),
     {
       method: 'GET',
       path: '/master/slaves',
@@ -244,6 +269,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
         return realm === null ? r : { ...r, realm };
       }),
       log,
+      tls: serverTls,
       auth: {
         credentials: o.credentials === null ? null : credentialStore(o.credentials),
         readonly: o.authenticateHttpReadonly,
@@ -318,11 +344,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     }
   }, Math.min(1000, Math.max(50, Math.floor(o.statusUpdateRetryMinMs / 4))));
   redeliveryTimer.unref();
-  log.info({ url: `http://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
+  log.info({ url: `${scheme}://${o.ip}:${http.port}`, nats: o.nats }, 'master started');
 
   return {
     masterId,
-    url: `http://${o.ip}:${http.port}`,
+    url: `${scheme}://${o.ip}:${http.port}`,
     port: http.port,
     state: () => follower.projection.state,
     seq: () => follower.projection.seq,
@@ -332,6 +358,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     async stop() {
       guard.stop();
       clearInterval(redeliveryTimer);
+      stream.close();
+      operatorApi.close();
       api.close();
       liveness.stop();
       await leadership?.stop();

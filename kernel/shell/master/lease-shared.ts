@@ -10,6 +10,8 @@ export const LEASE_KEY = 'leader';
 
 export interface LeaseWorkerData {
   readonly servers: string[];
+  /** TLS: the CA the NATS server's certificate is verified against. */
+  readonly tlsCa?: string;
   readonly masterId: string;
   readonly ttlMs: number;
   /** A beat older than this means the main thread cannot lead (≥ ttlMs). */

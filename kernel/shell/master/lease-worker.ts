@@ -23,6 +23,7 @@
  * alive but frozen (SIGSTOP) or cut off keeps its subscription, so its probes time out instead and
  * the standbys wait for the expiry as before; fencing by epoch makes either way safe.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type KV, Kvm } from '@nats-io/kv';
 import { type NatsConnection, RequestError, type Subscription, connect } from '@nats-io/transport-node';
@@ -108,6 +109,7 @@ async function open(): Promise<KV> {
     reconnectTimeWait: 250,
     timeout: 5000,
     noAsyncTraces: true,
+    ...(d.tlsCa !== undefined ? { tls: { ca: readFileSync(d.tlsCa, 'utf8') } } : {}),
   });
   kv = await new Kvm(jetstream(rideThrough(nc, RIDE_THROUGH_MS))).create(LEASE_BUCKET, { history: 1, ttl: d.ttlMs, replicas: d.replicas });
   log.info({ ttlMs: d.ttlMs }, 'lease bucket open');

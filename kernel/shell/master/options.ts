@@ -1,5 +1,6 @@
 /** The master's options: defaults plus one zod parse at the entry point; deep modules get the result. */
 import { z } from 'zod';
+import { TlsFiles } from '../../../security/tls/index.js';
 import { type Acls, Credential } from '../../../security/http/index.js';
 
 export const MasterOptions = z.object({
@@ -57,6 +58,20 @@ export const MasterOptions = z.object({
   logCheckIntervalMs: z.number().int().positive().default(1000),
   /** A framework's unmet demand is explained (and recorded if its reasons changed) at most this often. */
   whyPendingIntervalMs: z.number().int().positive().default(5000),
+  /** The operator event stream (SUBSCRIBE on /api/v1): events kept for resuming subscribers. */
+  operatorStreamJournalEvents: z.number().int().positive().default(50_000),
+  /** A subscriber more than this many events behind is dropped. */
+  operatorStreamMaxLagEvents: z.number().int().positive().default(20_000),
+  /** A subscriber whose connection has not taken data for this long is dropped. */
+  operatorStreamMaxStallMs: z.number().int().positive().default(30_000),
+  /** Events are written to subscribers in batches, at most this often. */
+  operatorStreamFlushMs: z.number().int().positive().default(100),
+  /** Mesos's --max_operator_event_stream_subscribers: beyond this, the oldest subscriber is closed. */
+  operatorStreamMaxSubscribers: z.number().int().positive().default(1000),
+  /** HEARTBEAT on the operator event stream (Mesos: 15 s). */
+  operatorHeartbeatIntervalMs: z.number().int().positive().default(15_000),
+  /** --tls-cert/--tls-key: the HTTP API serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
+  tls: TlsFiles.default({}),
   /** Mesos's --credentials, parsed (security/http): the HTTP Basic credentials accepted. */
   credentials: z.array(Credential).nullable().default(null),
   /** Mesos's --authenticate_http_readonly, --authenticate_http_readwrite, --authenticate_http_frameworks. */

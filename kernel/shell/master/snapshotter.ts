@@ -16,6 +16,8 @@ import { type SnapshotRetention, defaultSnapshotRetention } from './snapshot-ret
 
 export interface SnapshotWorkerData {
   readonly servers: string[];
+  /** TLS: the CA the NATS server's certificate is verified against. */
+  readonly tlsCa?: string;
   readonly replicas: number;
   readonly everyEvents: number;
   /** Which snapshots the store keeps (snapshot-retention.ts). */
@@ -34,9 +36,10 @@ export interface Snapshotter {
 
 const STOP_WAIT_MS = 5000;
 
-export function startSnapshotter(o: { servers: string; replicas: number; everyEvents: number; retention?: SnapshotRetention }, log: Logger): Snapshotter {
+export function startSnapshotter(o: { servers: string; tlsCa?: string; replicas: number; everyEvents: number; retention?: SnapshotRetention }, log: Logger): Snapshotter {
   const data: SnapshotWorkerData = {
     servers: parseServers(o.servers),
+    ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
     replicas: o.replicas,
     everyEvents: o.everyEvents,
     retention: o.retention ?? defaultSnapshotRetention(),

@@ -22,7 +22,7 @@ import { available } from '../../core/accounts.js';
 import { type Bus, append } from '../bus.js';
 import { reservationOverLimit } from '../../core/fold/allocation.js';
 import { type Reply, type RequestContext, readBody } from '../http/server.js';
-import { type AclAction, type Acls, authorize, denial, viewableState } from '../../../security/http/index.js';
+import { type AclAction, type Acls, authorize, denial, restricts, viewableState } from '../../../security/http/index.js';
 import type { Follower } from '../master/follower.js';
 import { quotaUpdateError } from '../../core/quota.js';
 import { type Actor, applyConversion, createVolumes, destroyVolumes, reserve, unreserve } from '../../core/reservations.js';
@@ -34,6 +34,10 @@ import * as V from './views.js';
 import { type MesosMachineId, type OperatorCall, type OperatorCallType, parseOperatorCall, parseOperatorCallJson } from './wire.js';
 import { APPLICATION_PROTOBUF, type Media, NOT_ACCEPTABLE, requestMedia, responseMedia } from '../http/media.js';
 import { decode as decodeProtobuf, encode as encodeProtobuf } from '../../../proto/index.js';
+import type { OperatorStream } from './stream.js';
+import { parseCursor } from './stream.js';
+import { createLoggingLevel } from './logging-level.js';
+import { BUILD } from '../http/build-info.js';
 
 export interface OperatorApiOptions {
   readonly bus: Bus;
@@ -55,10 +59,13 @@ export interface OperatorApiOptions {
   readonly maxBodyBytes: number;
   /** Mesos's ACLs: each call that changes the cluster is authorized; GET_* views are filtered. */
   readonly acls: Acls;
+  /** The event stream served to SUBSCRIBE (by every master, leader or not). */
+  readonly stream: OperatorStream;
 }
 
 export interface OperatorApi {
   handle(req: IncomingMessage, ctx?: RequestContext): Promise<Reply>;
+  close(): void;
 }
 
 const ok = (type: OperatorCallType, body?: unknown): Reply =>
@@ -68,12 +75,13 @@ const conflict = (text: string): Reply => ({ status: 409, text });
 const notFound = (text: string): Reply => ({ status: 404, text });
 
 /** Calls any master answers itself; everything else is the leader's. */
-const LOCAL: ReadonlySet<OperatorCallType> = new Set(['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION']);
+const LOCAL: ReadonlySet<OperatorCallType> = new Set(['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'SUBSCRIBE']);
 
 export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
   const log = o.log.child({ component: 'operator-api' });
   const state = (): State => o.follower.projection.state;
   const envelope = () => ({ schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now() });
+  const loggingLevel = createLoggingLevel(o.log);
 
   /** Append, wait until folded, and report the fold's refusal if there was one. */
   async function commit(e: ClusterEventInput & { id: string }, success: Reply, refusal: (why: string) => Reply = conflict): Promise<Reply> {
@@ -118,8 +126,30 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
     const parsed = media.media === APPLICATION_PROTOBUF ? parseProtobuf(body) : parseOperatorCall(body.toString('utf8'));
     if (!parsed.ok) return bad(parsed.error);
     const c = parsed.call;
+    log.debug({ type: c.type }, 'operator call');
     if (!LOCAL.has(c.type) && o.leaderEpoch() === null) return notLeader();
+    if (c.type === 'SUBSCRIBE') return subscribe(req, c, answer, ctx.principal);
     return inMedia(await dispatch(c, ctx.principal), answer);
+  }
+
+  /**
+   * SUBSCRIBE: the operator event stream (stream.ts), in JSON. It is not filtered per principal,
+   * so under view ACLs it is served only to a principal allowed to view every framework, task and
+   * executor.
+   */
+  function subscribe(req: IncomingMessage, c: OperatorCall, answer: Media, principal: string | undefined): Reply {
+    if (answer === APPLICATION_PROTOBUF) return { status: 406, text: "The operator event stream is served in JSON: ask for 'Accept: application/json'" };
+    for (const action of ['view_frameworks', 'view_tasks', 'view_executors'] as const) {
+      if (!restricts(o.acls, action)) continue;
+      const denied = forbidden(principal, action);
+      if (denied !== undefined) return { status: 403, text: `${denied.text ?? ''} (the operator event stream is not filtered per principal: it is served only to principals the ACLs let view every framework, task and executor)` };
+    }
+    const header = req.headers['last-event-id'];
+    const resume = c.subscribe?.last_event_id ?? (Array.isArray(header) ? header[0] : header);
+    if (resume === undefined || resume === '') return o.stream.subscribe(null, req.socket.remoteAddress ?? '');
+    const cursor = parseCursor(resume);
+    if (typeof cursor === 'string') return bad(cursor);
+    return o.stream.subscribe(cursor, req.socket.remoteAddress ?? '');
   }
 
   /** A Call in protobuf: decoded to its JSON form, then validated as a JSON Call is. */
@@ -166,8 +196,21 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         return ok(c.type, { healthy: o.follower.projection.caughtUp });
       case 'GET_FLAGS':
         return ok(c.type, { flags: Object.entries(o.flags()).map(([name, value]) => ({ name, value })) });
+      case 'GET_LOGGING_LEVEL':
+        return ok(c.type, { level: loggingLevel.get() });
+      case 'SET_LOGGING_LEVEL': {
+        const d = c.set_logging_level;
+        if (d === undefined) return missing('set_logging_level');
+        if (d.level === undefined) return missing('set_logging_level.level');
+        if (d.duration === undefined) return missing('set_logging_level.duration');
+        if (!Number.isInteger(d.level) || d.level < 0) return bad(`Invalid logging level ${d.level}: expected a verbosity of 0 or more (0: normal, 1: debug, 2: trace)`);
+        const ms = d.duration.nanoseconds / 1e6;
+        if (!(ms > 0) || !Number.isFinite(ms) || ms > 2 ** 31 - 1) return bad('Invalid duration: expected more than 0 and less than 24 days, in nanoseconds');
+        loggingLevel.set(d.level, Math.ceil(ms));
+        return ok(c.type);
+      }
       case 'GET_VERSION':
-        return ok(c.type, { version_info: { version: o.me.version, build_date: '', build_time: 0, build_user: '', git_sha: '' } });
+        return ok(c.type, { version_info: { version: o.me.version, build_date: BUILD.buildDate, build_time: BUILD.buildTime, build_user: '', git_sha: '' } });
       case 'GET_METRICS':
         return ok(c.type, { metrics: Object.entries(o.metrics()).map(([name, value]) => ({ name, value })) });
       case 'GET_MASTER': {
@@ -422,18 +465,19 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
       case 'REMOVE_QUOTA':
         return { status: 501, text: `${c.type} is deprecated and not served; use UPDATE_QUOTA (an empty config removes a role's quota)` };
       case 'SUBSCRIBE':
-      case 'GET_LOGGING_LEVEL':
-      case 'SET_LOGGING_LEVEL':
+        return { status: 500, text: 'SUBSCRIBE is handled before dispatch' };
       case 'LIST_FILES':
       case 'READ_FILE':
+        return { status: 501, text: `${c.type} is not served by the master: it keeps no files of its own (it logs to stdout). Task sandboxes are read from their agent: LIST_FILES/READ_FILE on the agent's /api/v1, or its /files/browse and /files/read` };
       case 'GROW_VOLUME':
       case 'SHRINK_VOLUME':
+        return { status: 501, text: `${c.type} is not served: persistent volumes cannot be resized here; destroy the volume and create a new one of the size wanted (DESTROY_VOLUMES, CREATE_VOLUMES)` };
       case 'UNKNOWN':
-        return { status: 501, text: `${c.type} is not implemented by this master yet` };
+        return { status: 501, text: "'type' is UNKNOWN: expecting one of the operator calls listed in docs/api.md" };
     }
   }
 
-  return { handle };
+  return { handle, close: () => loggingLevel.close() };
 }
 
 function machineOf(m: MesosMachineId): MachineId | string {

@@ -75,7 +75,7 @@ export const getAgents = (state: State): Json => ({
   recovered_agents: [],
 });
 
-function frameworkJson(state: State, f: FrameworkState): Json {
+export function frameworkJson(state: State, f: FrameworkState): Json {
   const offers = [...f.offerIds].flatMap((id) => {
     const o = state.offers.get(id);
     if (o === undefined) return [];
@@ -115,7 +115,7 @@ export const getFrameworks = (state: State): Json => ({
   completed_frameworks: state.completedFrameworks.map((f) => frameworkJson(state, f)),
 });
 
-function taskJson(t: TaskState): Json {
+export function taskJson(t: TaskState): Json {
   const last = t.statuses[t.statuses.length - 1];
   return {
     name: t.name,

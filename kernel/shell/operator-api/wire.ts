@@ -5,6 +5,7 @@
  * described; the others parse as their type and are answered 501.
  */
 import { z } from 'zod';
+import { parseJsonText } from '../http/json-text.js';
 import { bool, double, int64, MesosId, MesosResource, optionalEnum, parseMessage, repeated } from '../scheduler-api/wire.js';
 
 export const OPERATOR_CALL_TYPES = [
@@ -86,6 +87,9 @@ export const OperatorCallEnvelope = z.object({
     })
     .optional(),
   teardown: z.object({ framework_id: MesosId }).optional(),
+  set_logging_level: z.object({ level: int64.optional(), duration: Nanos.optional() }).optional(),
+  /** Not in Mesos: resume the event stream after this `event_id` (as the Last-Event-ID header does). */
+  subscribe: z.object({ last_event_id: z.string().max(64).optional() }).optional(),
   mark_agent_gone: z.object({ agent_id: MesosId }).optional(),
 });
 export type OperatorCall = z.output<typeof OperatorCallEnvelope>;
@@ -94,13 +98,9 @@ export type ParsedOperatorCall = { readonly ok: true; readonly call: OperatorCal
 
 /** The body of `POST /api/v1`, parsed; the sub-message its type needs is checked by the handler. */
 export function parseOperatorCall(body: string): ParsedOperatorCall {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    return { ok: false, error: `Failed to parse body into JSON: ${e instanceof Error ? e.message : String(e)}` };
-  }
-  return parseOperatorCallJson(json);
+  const text = parseJsonText(body);
+  if (!text.ok) return { ok: false, error: `Failed to parse body into JSON: ${text.error}` };
+  return parseOperatorCallJson(text.value);
 }
 
 /** As parseOperatorCall, for a body already parsed (or decoded from protobuf) into its JSON form. */

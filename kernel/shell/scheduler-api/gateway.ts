@@ -34,6 +34,7 @@ import type { Follower } from '../master/follower.js';
 import type { State } from '../../core/state.js';
 import { base64ToUuid, groupExecutorFromMesos, ipToUint32, offerToMesos, resourcesFromMesos, statusToMesos, subscribeFromMesos, taskInfoFromMesos, unavailabilityToMesos } from './convert/index.js';
 import { reconcileStatuses } from './reconcile.js';
+import { reconcileOperations } from './reconcile-operations.js';
 import { unacknowledgedStatuses } from '../master/redelivery.js';
 import { encodeBinaryRecord, encodeRecord } from './recordio.js';
 import { type Call, parseCall, parseCallJson } from './wire.js';
@@ -531,12 +532,49 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
       case 'MESSAGE':
         // Accepted and dropped, as Mesos's own: command executors take no messages.
         return { status: 202, text: '' };
-      case 'UPDATE_FRAMEWORK':
-      case 'ACKNOWLEDGE_OPERATION_STATUS':
       case 'RECONCILE_OPERATIONS':
+        // A query, answered from the projection on the stream (see reconcile-operations.ts).
+        for (const ev of reconcileOperations(state(), c.reconcile_operations.operations)) write(sub, ev);
+        return { status: 202, text: '' };
+      case 'UPDATE_FRAMEWORK':
+        return updateFramework(c.update_framework, sub);
+      case 'ACKNOWLEDGE_OPERATION_STATUS':
+        return { status: 501, text: 'ACKNOWLEDGE_OPERATION_STATUS is not served: this master sends no operation status updates that need acknowledging (offer operations take effect when their ACCEPT is folded, without feedback)' };
       case 'UNKNOWN':
-        return { status: 501, text: `${c.type} is not implemented by this master yet` };
+        return { status: 501, text: "'type' is UNKNOWN: expecting one of the scheduler calls (SUBSCRIBE, ACCEPT, DECLINE, …)" };
     }
+  }
+
+  /**
+   * UPDATE_FRAMEWORK: a new FrameworkInfo (and suppressed roles) for a subscribed framework, with
+   * Mesos's checks (the id, user, principal and checkpoint cannot change). It is recorded as a
+   * re-subscription of the framework with the new info, which voids its outstanding offers: they
+   * are rescinded on its stream (Mesos rescinds only those of roles it left).
+   */
+  async function updateFramework(u: Extract<Call, { type: 'UPDATE_FRAMEWORK' }>['update_framework'], sub: Subscription): Promise<Reply> {
+    const frameworkId = sub.frameworkId;
+    const f = state().frameworks.get(frameworkId);
+    if (f === undefined) return { status: 404, text: `Framework '${frameworkId}' cannot be found` };
+    const info = subscribeFromMesos({ framework_info: u.framework_info, suppressed_roles: u.suppressed_roles, offer_constraints: u.offer_constraints });
+    if (!info.ok) return { status: 400, text: `Supplied FrameworkInfo is not valid: ${info.error}` };
+    if (info.id !== frameworkId) return { status: 400, text: `'framework_info.id' must be this framework's id '${frameworkId}' (got '${info.id ?? ''}')` };
+    if (info.info.principal !== f.info.principal) return { status: 400, text: "FrameworkInfo update is not valid: Changing framework's principal is not allowed." };
+    if (info.info.user !== f.info.user) return { status: 400, text: `FrameworkInfo update is not valid: Updating 'FrameworkInfo.user' is unsupported; attempted to update from '${f.info.user}' to '${info.info.user}'` };
+    if (info.info.checkpoint !== f.info.checkpoint) {
+      return { status: 400, text: `FrameworkInfo update is not valid: Updating 'FrameworkInfo.checkpoint' is unsupported; attempted to update from '${f.info.checkpoint}' to '${info.info.checkpoint}'` };
+    }
+    const offers = [...f.offerIds];
+    const ack = await append(o.bus.js, {
+      type: 'FrameworkSubscribed',
+      ...envelope(),
+      frameworkId,
+      info: info.info,
+      ...(info.suppressedRoles.length > 0 ? { suppressedRoles: [...info.suppressedRoles] } : {}),
+    });
+    await o.follower.reached(ack.seq);
+    for (const id of offers) if (!state().offers.has(id)) write(sub, { type: 'RESCIND', rescind: { offer_id: { value: id } } });
+    log.info({ frameworkId, roles: info.info.roles }, 'framework updated');
+    return { status: 200, text: '' };
   }
 
   return {

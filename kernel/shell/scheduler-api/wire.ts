@@ -18,6 +18,7 @@
  */
 import { FRAMEWORK_CAPABILITIES } from '../../../events/catalogue.js';
 import { z } from 'zod';
+import { parseJsonText } from '../http/json-text.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scalars, with the leniency of Mesos's JSON parser
@@ -453,7 +454,7 @@ export type MesosRequest = z.output<typeof MesosRequest>;
 export const MesosUpdateFramework = z.object({
   framework_info: MesosFrameworkInfo,
   suppressed_roles: repeated(z.string()),
-  offer_constraints: opaque.optional(),
+  offer_constraints: MesosOfferConstraints.optional(),
 });
 export type MesosUpdateFramework = z.output<typeof MesosUpdateFramework>;
 
@@ -539,13 +540,9 @@ const VALIDATE = 'Failed to validate scheduler::Call: ';
 
 /** Parses and validates a scheduler Call from a request body (JSON text). */
 export function parseCall(body: string): ParsedCall {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    return { ok: false, error: PARSE_JSON + (e instanceof Error ? e.message : String(e)) };
-  }
-  return parseCallJson(json);
+  const json = parseJsonText(body);
+  if (!json.ok) return { ok: false, error: PARSE_JSON + json.error };
+  return parseCallJson(json.value);
 }
 
 /** As parseCall, for a body already parsed as JSON. */
@@ -582,6 +579,8 @@ function validateCall(c: MesosCallEnvelope): Call | string {
     if ((c.subscribe.framework_info.id?.value ?? '') !== (c.framework_id?.value ?? '')) {
       return "'framework_id' differs from 'subscribe.framework_info.id'";
     }
+    const negative = negativeFailoverTimeout(c.subscribe.framework_info, 'subscribe');
+    if (negative !== undefined) return negative;
     return c.framework_id === undefined
       ? { type: 'SUBSCRIBE', subscribe: c.subscribe }
       : { type: 'SUBSCRIBE', framework_id: c.framework_id, subscribe: c.subscribe };
@@ -640,8 +639,18 @@ function validateCall(c: MesosCallEnvelope): Call | string {
       if ((c.update_framework.framework_info.id?.value ?? '') !== framework_id.value) {
         return "'framework_id' differs from 'update_framework.framework_info.id'";
       }
+      {
+        const negative = negativeFailoverTimeout(c.update_framework.framework_info, 'update_framework');
+        if (negative !== undefined) return negative;
+      }
       return { type: c.type, framework_id, update_framework: c.update_framework };
   }
+}
+
+/** A negative failover_timeout is a bad request (Mesos would take it as 0; it is always a mistake). */
+function negativeFailoverTimeout(fi: { failover_timeout?: number | undefined }, call: string): string | undefined {
+  const t = fi.failover_timeout;
+  return t !== undefined && t < 0 ? `'${call}.framework_info.failover_timeout' is ${t}: it must not be negative (0 means no failover)` : undefined;
 }
 
 const isUuidBytes = (b64: string): boolean => Buffer.from(b64, 'base64').length === 16;

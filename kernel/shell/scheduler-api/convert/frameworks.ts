@@ -17,8 +17,8 @@ const MAX_FAILOVER_TIMEOUT_SECONDS = 9_223_372_036;
 /**
  * Mesos FrameworkInfo → ours (and the framework id it carries, when resubscribing). Applies the
  * master's checks: `role` only without MULTI_ROLE, `roles` only with it, no duplicate or invalid
- * roles, a failover_timeout that fits a Duration. A negative failover_timeout counts as 0, an
- * empty role list as ["*"]. `offer_filters` are ignored.
+ * roles, a failover_timeout that fits a Duration and is not negative. An
+ * empty role list counts as ["*"]. `offer_filters` are ignored.
  */
 export function frameworkInfoFromMesos(fi: MesosFrameworkInfo): FrameworkInfoResult {
   const fail = (error: string): FrameworkInfoResult => ({ ok: false, error });
@@ -49,6 +49,8 @@ export function frameworkInfoFromMesos(fi: MesosFrameworkInfo): FrameworkInfoRes
   if (!Number.isFinite(seconds) || Math.abs(seconds) > MAX_FAILOVER_TIMEOUT_SECONDS) {
     return fail(`The framework failover_timeout (${seconds}) is invalid`);
   }
+  // Mesos lets a negative one through and treats it as 0; it is always a mistake, so say so.
+  if (seconds < 0) return fail(`The framework failover_timeout (${seconds}) is invalid: it must not be negative (0 means no failover)`);
 
   let frameworkId: FrameworkId | undefined;
   if (fi.id !== undefined && fi.id.value !== '') {
@@ -62,7 +64,7 @@ export function frameworkInfoFromMesos(fi: MesosFrameworkInfo): FrameworkInfoRes
     name: fi.name,
     user: fi.user,
     roles,
-    failoverTimeoutMs: Math.max(0, Math.round(seconds * 1000)),
+    failoverTimeoutMs: Math.round(seconds * 1000),
     checkpoint: fi.checkpoint ?? false,
     capabilities,
     ...(fi.hostname !== undefined ? { hostname: fi.hostname } : {}),

@@ -1,6 +1,6 @@
 /** The Mesos scheduler API's JSON and ours: taskInfo (see index.ts). */
 import { z } from 'zod';
-import { type CommandUri, type ContainerSettings, GroupExecutor, Secret, TaskInfo } from '../../../../events/index.js';
+import { type CommandUri, type ContainerSettings, GroupExecutor, Secret, TaskInfo, idError } from '../../../../events/index.js';
 import { type MesosContainerInfo, type MesosExecutorInfo, type MesosTaskInfo } from '../wire.js';
 import { checkFromMesos, healthCheckFromMesos } from '../checks.js';
 import { issuesText, labelsFromMesos } from './common.js';
@@ -22,6 +22,9 @@ const NANOS_PER_MS = 1_000_000;
  */
 export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecutorInfo): TaskInfoResult {
   const refuse = (error: string): TaskInfoResult => ({ ok: false, error });
+  // Mesos's validateTaskID: the id names the sandbox directory on the agent.
+  const badId = idError(ti.task_id.value);
+  if (badId !== undefined) return refuse(`Task ID ${JSON.stringify(ti.task_id.value)} is invalid: ${badId}`);
 
   if (ti.executor !== undefined) {
     if (groupExecutor === undefined) {
@@ -157,6 +160,8 @@ export type GroupExecutorResult = { readonly ok: true; readonly executor: GroupE
  */
 export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResult {
   const refuse = (error: string): GroupExecutorResult => ({ ok: false, error });
+  const badId = idError(ex.executor_id.value);
+  if (badId !== undefined) return refuse(`Executor ID ${JSON.stringify(ex.executor_id.value)} is invalid: ${badId}`);
   if (ex.type === undefined) return refuse("'ExecutorInfo.type' must be set");
   if (ex.type === 'UNKNOWN') return refuse('Unknown executor type');
   if (ex.type === 'CUSTOM') return refuse('custom executors are not supported yet; task groups run under the DEFAULT executor');
