@@ -15,7 +15,8 @@
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 interface Sample {
-  readonly labels: Readonly<Record<string, string>>;
+  /** The label set as written, `{a="x",b="y"}`, or empty. */
+  readonly labels: string;
   readonly value: number;
 }
 interface Family {
@@ -81,6 +82,10 @@ export const promName = (key: string): string => `mesos_${key.replace(/[^a-zA-Z0
 
 const escapeLabel = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const escapeHelp = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const labelText = (labels: Readonly<Record<string, string>>): string => {
+  const ls = Object.entries(labels);
+  return ls.length === 0 ? '' : `{${ls.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
+};
 const formatValue = (v: number): string => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
 
 /** The bases of timers in the map (a key with a `/count` beside `/p50`-like keys). */
@@ -96,12 +101,14 @@ export function toPrometheus(metrics: Readonly<Record<string, number>>): string 
   /** Family by its Mesos family key and kind (names are computed once per family, not per sample). */
   const byKey = new Map<string, Family>();
   const decoded = new Map<string, string>();
+  /** The label text of each framework, written once. */
+  const fwLabels = new Map<string, string>();
   const decode = (s: string): string => {
     let d = decoded.get(s);
     if (d === undefined) decoded.set(s, (d = safeDecode(s)));
     return d;
   };
-  const add = (familyKey: string, labels: Record<string, string>, value: number, type: 'counter' | 'gauge', help: string): void => {
+  const add = (familyKey: string, labels: Record<string, string> | string, value: number, type: 'counter' | 'gauge', help: () => string): void => {
     const k = `${type} ${familyKey}`;
     let f = byKey.get(k);
     if (f === undefined) {
@@ -109,12 +116,12 @@ export function toPrometheus(metrics: Readonly<Record<string, number>>): string 
       if (type === 'counter' && !name.endsWith('_total')) name += '_total';
       f = families.get(name);
       if (f === undefined) {
-        f = { name, type, help, samples: [] };
+        f = { name, type, help: help(), samples: [] };
         families.set(name, f);
       }
       byKey.set(k, f);
     }
-    f.samples.push({ labels, value });
+    f.samples.push({ labels: typeof labels === 'string' ? labels : labelText(labels), value });
   };
   const keys = Object.keys(metrics);
   const timers = timerBases(keys);
@@ -127,12 +134,12 @@ export function toPrometheus(metrics: Readonly<Record<string, number>>): string 
     if (timers.has(base)) {
       if (/^p\d+$/.test(last)) {
         const q = String(Number(`0.${last.slice(1)}`));
-        add(base, { quantile: q }, value, 'gauge', `Mesos timer ${base} (ms): percentiles of its recent window`);
-      } else add(`${base}_${last}`, {}, value, 'gauge', `Mesos metric ${key}`);
+        add(base, { quantile: q }, value, 'gauge', () => `Mesos timer ${base} (ms): percentiles of its recent window`);
+      } else add(`${base}_${last}`, '', value, 'gauge', () => `Mesos metric ${key}`);
       continue;
     }
     if (timers.has(key)) {
-      add(`${key}_last`, {}, value, 'gauge', `Mesos timer ${key} (ms): the last value`);
+      add(`${key}_last`, '', value, 'gauge', () => `Mesos timer ${key} (ms): the last value`);
       continue;
     }
     // The per-framework keys (most of a large snapshot) without a regular expression.
@@ -140,14 +147,16 @@ export function toPrometheus(metrics: Readonly<Record<string, number>>): string 
       const parts = key.split('/');
       if (parts.length >= 5) {
         const rest = parts.slice(4);
-        const labels: Record<string, string> = { framework_name: decode(parts[2]!), framework_id: parts[3]! };
         if (rest[0] === 'roles' && rest[rest.length - 1] === 'suppressed' && rest.length >= 3) {
-          labels['role'] = rest.slice(1, -1).join('/');
-          add('master/frameworks/roles/suppressed', labels, value, 'gauge', 'Mesos metric master/frameworks/<name>/<id>/roles/<role>/suppressed (one series per framework and role)');
+          const labels = { framework_name: decode(parts[2]!), framework_id: parts[3]!, role: rest.slice(1, -1).join('/') };
+          add('master/frameworks/roles/suppressed', labels, value, 'gauge', () => 'Mesos metric master/frameworks/<name>/<id>/roles/<role>/suppressed (one series per framework and role)');
         } else {
-          const fk = `master/frameworks/${rest.join('/')}`;
+          const fwKey = `${parts[2]!}/${parts[3]!}`;
+          let labels = fwLabels.get(fwKey);
+          if (labels === undefined) fwLabels.set(fwKey, (labels = labelText({ framework_name: decode(parts[2]!), framework_id: parts[3]! })));
+          const tail = key.slice(parts[0]!.length + parts[1]!.length + parts[2]!.length + parts[3]!.length + 4);
           const counter = FRAMEWORK_COUNTER_PARTS.has(rest[0]!) || (rest[0] === 'tasks' && rest[1] === 'terminal');
-          add(fk, labels, value, counter ? 'counter' : 'gauge', `Mesos metric master/frameworks/<name>/<id>/${rest.join('/')} (one series per framework)`);
+          add(`master/frameworks/${tail}`, labels, value, counter ? 'counter' : 'gauge', () => `Mesos metric master/frameworks/<name>/<id>/${tail} (one series per framework)`);
         }
         continue;
       }
@@ -157,19 +166,15 @@ export function toPrometheus(metrics: Readonly<Record<string, number>>): string 
       const m = key.match(rule.re)!;
       const fk = rule.family(m);
       const labels = rule.labels(m);
-      add(fk, labels, value, isCounter(key) ? 'counter' : 'gauge', `Mesos metric ${fk} (one series per ${Object.keys(labels).join(', ')})`);
+      add(fk, labels, value, isCounter(key) ? 'counter' : 'gauge', () => `Mesos metric ${fk} (one series per ${Object.keys(labels).join(', ')})`);
       continue;
     }
-    add(key, {}, value, isCounter(key) ? 'counter' : 'gauge', `Mesos metric ${key}`);
+    add(key, '', value, isCounter(key) ? 'counter' : 'gauge', () => `Mesos metric ${key}`);
   }
   const out: string[] = [];
   for (const f of families.values()) {
     out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
-    for (const s of f.samples) {
-      const ls = Object.entries(s.labels);
-      const lbl = ls.length === 0 ? '' : `{${ls.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-      out.push(`${f.name}${lbl} ${formatValue(s.value)}`);
-    }
+    for (const s of f.samples) out.push(`${f.name}${s.labels} ${formatValue(s.value)}`);
   }
   return `${out.join('\n')}\n`;
 }
