@@ -20,7 +20,7 @@ import { detectResources, mergeResources } from './detect-resources.js';
 import { GpuBook } from './gpus.js';
 import { taskCheckStarter } from './health/index.js';
 import { agentFlagsJson } from './http/flags-json.js';
-import { createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
+import { createAgentCounters, createTaskHistory, slavePid, startAgentHttp } from './http/index.js';
 import { AGENT_REALMS, credentialStore } from '../security/http/index.js';
 import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
@@ -203,7 +203,12 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   if (queue.corruptRecords > 0) log.error({ corrupt: queue.corruptRecords }, 'the status update queue had unreadable records (skipped)');
   // What the agent ran, for its /state: every launch it carries out and every update it sends.
   const history = createTaskHistory();
-  const statuses = observed(createStatusSender({ bus, agentId, queue, log }), (s) => history.status(s));
+  const counters = createAgentCounters();
+  let registered = false;
+  const statuses = observed(createStatusSender({ bus, agentId, queue, log }), (s) => {
+    history.status(s);
+    counters.status(s);
+  });
   const uses = (name: string): boolean => isolators.includes(name);
   // The earlier agent id's containers (--new-agent-id) have their cgroups under its own root.
   const previousIsolator =
@@ -258,6 +263,8 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     },
     history,
     running: () => runner.running(),
+    counters,
+    registered: () => registered,
     metrics: () => {
       const refused = inboxRef?.refused() ?? { STALE_EPOCH: 0, UNKNOWN_EPOCH: 0 };
       return {
@@ -360,6 +367,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     }
   };
   await announce(sameAgent);
+  registered = true;
   if (previous !== null && !sameAgent) {
     // The earlier id is gone for good: the master stops offering it (and removes it when it stays away).
     await append(bus.js, { type: 'AgentDisconnected', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now(), agentId: previous.agentId }).catch(

@@ -14,6 +14,7 @@ import * as quota from './commands/quota.js';
 import * as reservation from './commands/reserve.js';
 import * as agentAdmin from './commands/agent-admin.js';
 import * as maintenance from './commands/maintenance.js';
+import * as task from './commands/task.js';
 
 interface Command {
   readonly name: string;
@@ -62,6 +63,8 @@ const COMMANDS: readonly Command[] = [
   { name: 'maintenance start', summary: 'Take scheduled machines down (START_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStart },
   { name: 'maintenance stop', summary: 'Bring machines back up (STOP_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStop },
   { name: 'maintenance status', summary: 'Machines in maintenance and frameworks\' answers (GET_MAINTENANCE_STATUS).', flags: maintenance.statusFlags, run: maintenance.runMaintenanceStatus },
+  { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
+  { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
   ...REPLAY_COMMANDS.map((c) => ({ ...c, name: `replay ${c.name}`, run: (v: Readonly<Record<string, unknown>>) => c.run(v as Readonly<Record<string, FlagValue>>) })),
 ];

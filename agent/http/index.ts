@@ -17,8 +17,12 @@ import { type Attached, browse, download, type FilesResult, readChunk } from './
 import { type AgentIdentity, agentStateJson } from './state-json.js';
 import { executorStatistics } from './statistics.js';
 import type { TaskHistory } from './task-history.js';
+import { type AgentCounters, agentMetrics } from './agent-metrics.js';
+import { agentApiRoute } from './operator-api.js';
+import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from '../../kernel/shell/http/prometheus.js';
 
 export { createTaskHistory, type TaskHistory } from './task-history.js';
+export { createAgentCounters, type AgentCounters } from './agent-metrics.js';
 export { type AgentIdentity, slavePid } from './state-json.js';
 
 export interface AgentHttpOptions {
@@ -31,6 +35,10 @@ export interface AgentHttpOptions {
   readonly running: () => readonly RunningTask[];
   /** Mesos's agent `/metrics/snapshot`: flat counters and gauges. */
   readonly metrics?: () => Record<string, number>;
+  /** Status updates sent and launches carried out (Mesos's slave/* and containerizer/* counters). */
+  readonly counters?: AgentCounters;
+  /** Whether the agent has announced itself to the master (slave/registered). */
+  readonly registered?: () => boolean;
   readonly log: Logger;
   /** HTTPS only, with this certificate. */
   readonly tls?: ServerTls | undefined;
@@ -68,6 +76,10 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     return o.identity(port);
   };
   const state = (): Reply => json(agentStateJson(me(), o.history));
+  const allMetrics = (): Record<string, number> => ({
+    ...(o.counters !== undefined ? agentMetrics(me(), o.running(), o.history, o.counters, { registered: o.registered?.() ?? false, now: Date.now() }) : {}),
+    ...(o.metrics?.() ?? {}),
+  });
   const get = (path: string, handler: Route['handler']): Route => {
     const realm = agentRealm(path);
     return realm === null ? { method: 'GET', path, handler } : { method: 'GET', path, handler, realm };
@@ -82,7 +94,22 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     get('/flags', () => json({ flags: me().flags })),
     get('/slave(1)/flags', () => json({ flags: me().flags })),
     get('/version', () => json(versionJson(me().version))),
-    get('/metrics/snapshot', () => json(o.metrics?.() ?? {})),
+    get('/metrics/snapshot', () => json(allMetrics())),
+    get('/metrics', () => ({ status: 200, text: toPrometheus(allMetrics()), headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE } })),
+    {
+      method: 'POST',
+      path: '/api/v1',
+      realm: 'readwrite',
+      handler: (req) =>
+        agentApiRoute(req, {
+          me,
+          history: o.history,
+          running: o.running,
+          metrics: allMetrics,
+          sandboxes: () => attachedSandboxes(me(), o.history),
+          version: () => versionJson(me().version),
+        }),
+    },
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/slave(1)/monitor/statistics', async () => json(await executorStatistics(o.running()))),

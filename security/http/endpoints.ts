@@ -25,6 +25,7 @@ const MASTER: Readonly<Record<string, Realm | null>> = {
   '/tasks': 'readonly',
   '/flags': 'readonly',
   '/metrics/snapshot': 'readonly',
+  '/metrics': 'readonly',
   '/health': null,
   '/redirect': null,
   '/version': null,

@@ -12,6 +12,10 @@ import { type LogFault, type LogGuard, baselineOf, startLogGuard } from './log-g
 import { type HttpApi, type RequestContext, type Route, json, startHttpApi, text } from '../http/server.js';
 import { loadServerTls } from '../../../security/tls/index.js';
 import { metricsSnapshot } from '../http/metrics.js';
+import { moreMasterMetrics } from '../http/metrics-mesos.js';
+import { createMetricsTally } from '../http/metrics-tally.js';
+import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from '../http/prometheus.js';
+import { systemMetrics } from '../http/system-metrics.js';
 import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../../core/state.js';
 import { type Follower, startFollower } from './follower.js';
@@ -78,8 +82,10 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
   let leadership: Leadership | undefined;
   let schedulerApi: SchedulerApi | undefined;
   const redelivery = new RedeliverySchedule({ minMs: o.statusUpdateRetryMinMs, maxMs: Math.max(o.statusUpdateRetryMinMs, o.statusUpdateRetryMaxMs) });
+  const tally = createMetricsTally();
   let operatorStream: OperatorStream | undefined;
   const follower: Follower = startFollower(bus, log, (e, seq) => {
+    tally.onEvent(e);
     operatorStream?.onEvent(e, seq);
     leadership?.onEvent(e);
     schedulerApi?.onEvent(e, seq);
@@ -136,8 +142,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
     acls,
   });
   const api = schedulerApi;
-  const metrics = () =>
-    metricsSnapshot(follower.projection.state, {
+  const metrics = (): Record<string, number> => ({
+    ...metricsSnapshot(follower.projection.state, {
       elected: leadership?.epoch() != null,
       uptimeSecs: (Date.now() - startTime) / 1000,
       allocationRuns: leadership?.stats.allocationRuns ?? 0,
@@ -151,7 +157,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
       logSeq: follower.projection.seq,
       snapshotLoadedSeq: snapshot?.seq ?? 0,
       snapshotWrittenSeq: leadership?.snapshotWrittenSeq() ?? 0,
-    });
+    }),
+    ...moreMasterMetrics(follower.projection.state, tally, leadership?.stats.allocationRunMs ?? []),
+    ...systemMetrics(),
+    'master/operator_event_stream_subscribers': operatorStream?.stats().subscribers ?? 0,
+  });
   const operatorApi = createOperatorApi({
     bus,
     follower,
@@ -235,6 +245,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
       },
     },
     { method: 'GET', path: '/metrics/snapshot', handler: () => json(metrics()) },
+    { method: 'GET', path: '/metrics', handler: () => ({ status: 200, text: toPrometheus(metrics()), headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE } }) },
     {
       method: 'GET',
       path: '/version',

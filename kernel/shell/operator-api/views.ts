@@ -52,7 +52,7 @@ export function agentJson(a: AgentState, state: State): Json {
     active: a.status === 'ACTIVE' && !a.deactivated,
     deactivated: a.deactivated,
     version: a.version,
-    pid: `slave(1)@${a.hostname}:${a.port}`,
+    pid: `slave(1)@${a.ip ?? a.hostname}:${a.port}`,
     registered_time: nanos(a.registeredAt),
     ...(a.reregisteredAt !== null ? { reregistered_time: nanos(a.reregisteredAt) } : {}),
     total_resources: resourcesToMesos(a.resources),

@@ -1,0 +1,225 @@
+/**
+ * The agent's v1 operator API (`POST /api/v1`, Mesos's agent.proto Call/Response in JSON):
+ * GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
+ * GET_EXECUTORS, GET_TASKS, LIST_FILES and READ_FILE. Every other call of Mesos's agent API is
+ * answered 501 naming the calls served (docs/api.md lists them). A call is validated with zod; a
+ * malformed one is a 400 saying what is wrong.
+ */
+import { z } from 'zod';
+import { isTerminal } from '../../events/index.js';
+import * as R from '../../kernel/core/resources.js';
+import { type HttpError, type Reply, json, readBody, text } from '../../kernel/shell/http/server.js';
+import { nanos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
+import { sandboxPath } from '../sandbox.js';
+import type { RunningTask } from '../task-runner.js';
+import { type Attached, MAX_READ_BYTES, browse, openConfined, resolvePath } from './sandbox-files.js';
+import { type AgentIdentity, commandExecutorName } from './state-json.js';
+import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
+import type { IncomingMessage } from 'node:http';
+
+export const AGENT_CALLS_SERVED = [
+  'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'LIST_FILES', 'READ_FILE',
+] as const;
+/** Mesos's other agent calls: answered 501. */
+export const AGENT_CALLS_NOT_SERVED = [
+  'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'GET_RESOURCE_PROVIDERS', 'GET_OPERATIONS', 'GET_AGENT', 'LAUNCH_NESTED_CONTAINER', 'WAIT_NESTED_CONTAINER',
+  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'LAUNCH_NESTED_CONTAINER_SESSION', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'LAUNCH_CONTAINER',
+  'WAIT_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
+  'MARK_RESOURCE_PROVIDER_GONE', 'PRUNE_IMAGES',
+] as const;
+
+/** A uint64 in Mesos's JSON may be a number or a decimal string. */
+const U64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
+
+export const AgentCall = z.discriminatedUnion('type', [
+  z.object({ type: z.enum(['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS']) }).passthrough(),
+  z.object({ type: z.literal('GET_METRICS'), get_metrics: z.object({ timeout: z.object({ nanoseconds: z.number() }).optional() }).optional() }),
+  z.object({ type: z.literal('LIST_FILES'), list_files: z.object({ path: z.string().min(1) }) }),
+  z.object({ type: z.literal('READ_FILE'), read_file: z.object({ path: z.string().min(1), offset: U64, length: U64.optional() }) }),
+]);
+export type AgentCall = z.infer<typeof AgentCall>;
+
+export interface AgentApiContext {
+  readonly me: () => AgentIdentity;
+  readonly history: TaskHistory;
+  readonly running: () => readonly RunningTask[];
+  readonly metrics: () => Record<string, number>;
+  readonly sandboxes: () => Attached;
+  readonly version: () => Record<string, unknown>;
+}
+
+const id = (value: string) => ({ value });
+
+function taskV1(t: HistoryTask, agentId: string): Record<string, unknown> {
+  return {
+    name: t.name,
+    task_id: id(t.taskId),
+    framework_id: id(t.frameworkId),
+    ...(t.inGroup ? { executor_id: id(t.executorId) } : {}),
+    agent_id: id(agentId),
+    state: t.state,
+    resources: resourcesToMesos(t.resources, t.role),
+    statuses: t.statuses.map((s) => ({
+      task_id: id(t.taskId),
+      state: s.state,
+      source: 'SOURCE_EXECUTOR',
+      agent_id: id(agentId),
+      timestamp: s.timestamp / 1000,
+      ...(s.containerId !== undefined ? { container_status: { container_id: id(s.containerId) } } : {}),
+      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+    })),
+    ...(t.statuses.length > 0 ? { status_update_state: t.statuses[t.statuses.length - 1]!.state } : {}),
+    ...(t.labels !== undefined ? { labels: { labels: Object.entries(t.labels).map(([key, value]) => ({ key, value })) } } : {}),
+  };
+}
+
+function executorInfoV1(e: HistoryExecutor): Record<string, unknown> {
+  const first = e.tasks.values().next().value ?? e.completedTasks[0];
+  return {
+    type: e.group === undefined ? 'CUSTOM' : 'DEFAULT',
+    executor_id: id(e.executorId),
+    framework_id: id(e.frameworkId),
+    name: e.group === undefined && first !== undefined ? commandExecutorName(first) : '',
+    resources: resourcesToMesos(R.add(e.group?.resources ?? [], ...[...e.tasks.values()].map((t) => t.resources)), e.role),
+    ...(e.group === undefined && first?.command !== undefined ? { command: { value: first.command.value, shell: first.command.shell ?? true } } : {}),
+  };
+}
+
+const frameworkInfoV1 = (f: HistoryFramework) => ({ framework_info: { id: id(f.id), name: f.name, user: f.user, checkpoint: f.checkpoint, roles: [f.role] } });
+
+function tasksV1(c: AgentApiContext) {
+  const me = c.me();
+  const launched: unknown[] = [];
+  const terminated: unknown[] = [];
+  const completed: unknown[] = [];
+  const all = [...c.history.frameworks(), ...c.history.completedFrameworks()];
+  for (const f of all) {
+    for (const e of f.executors.values()) for (const t of e.tasks.values()) (isTerminal(t.state) ? terminated : launched).push(taskV1(t, me.id));
+    for (const e of [...f.executors.values(), ...f.completedExecutors]) for (const t of e.completedTasks) completed.push(taskV1(t, me.id));
+    for (const e of f.completedExecutors) for (const t of e.tasks.values()) completed.push(taskV1(t, me.id));
+  }
+  return { pending_tasks: [], queued_tasks: [], launched_tasks: launched, terminated_tasks: terminated, completed_tasks: completed };
+}
+
+function executorsV1(c: AgentApiContext) {
+  const executors: unknown[] = [];
+  const completed: unknown[] = [];
+  for (const f of c.history.frameworks()) {
+    for (const e of f.executors.values()) executors.push({ executor_info: executorInfoV1(e) });
+    for (const e of f.completedExecutors) completed.push({ executor_info: executorInfoV1(e) });
+  }
+  for (const f of c.history.completedFrameworks()) for (const e of [...f.executors.values(), ...f.completedExecutors]) completed.push({ executor_info: executorInfoV1(e) });
+  return { executors, completed_executors: completed };
+}
+
+const frameworksV1 = (c: AgentApiContext) => ({
+  frameworks: c.history.frameworks().map(frameworkInfoV1),
+  completed_frameworks: c.history.completedFrameworks().map(frameworkInfoV1),
+});
+
+function containersV1(c: AgentApiContext) {
+  const me = c.me();
+  const names = new Map<string, string>();
+  for (const f of c.history.frameworks()) for (const e of f.executors.values()) names.set(`${f.id} ${e.executorId}`, String(executorInfoV1(e)['name'] ?? ''));
+  const seen = new Set<string>();
+  const containers: unknown[] = [];
+  for (const t of c.running()) {
+    if (seen.has(t.containerId)) continue;
+    seen.add(t.containerId);
+    containers.push({
+      framework_id: id(t.frameworkId),
+      executor_id: id(t.executorId),
+      executor_name: names.get(`${t.frameworkId} ${t.executorId}`) ?? '',
+      container_id: id(t.containerId),
+      container_status: {
+        container_id: id(t.containerId),
+        ...(t.container?.pid !== undefined ? { executor_pid: t.container.pid } : {}),
+      },
+      sandbox: sandboxPath(me.workDir, me.id, t.frameworkId, t.executorId, t.containerId),
+    });
+  }
+  return { containers };
+}
+
+/** Handle one call (already validated); a Reply in Mesos's Response JSON or an error. */
+export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Promise<Reply> {
+  switch (call.type) {
+    case 'GET_HEALTH':
+      return json({ type: 'GET_HEALTH', get_health: { healthy: true } });
+    case 'GET_FLAGS':
+      return json({ type: 'GET_FLAGS', get_flags: { flags: Object.entries(c.me().flags).map(([name, value]) => ({ name, value })) } });
+    case 'GET_VERSION':
+      return json({ type: 'GET_VERSION', get_version: { version_info: c.version() } });
+    case 'GET_METRICS':
+      return json({ type: 'GET_METRICS', get_metrics: { metrics: Object.entries(c.metrics()).map(([name, value]) => ({ name, value })) } });
+    case 'GET_STATE':
+      return json({ type: 'GET_STATE', get_state: { get_tasks: tasksV1(c), get_executors: executorsV1(c), get_frameworks: frameworksV1(c) } });
+    case 'GET_CONTAINERS':
+      return json({ type: 'GET_CONTAINERS', get_containers: containersV1(c) });
+    case 'GET_FRAMEWORKS':
+      return json({ type: 'GET_FRAMEWORKS', get_frameworks: frameworksV1(c) });
+    case 'GET_EXECUTORS':
+      return json({ type: 'GET_EXECUTORS', get_executors: executorsV1(c) });
+    case 'GET_TASKS':
+      return json({ type: 'GET_TASKS', get_tasks: tasksV1(c) });
+    case 'LIST_FILES': {
+      const r = await browse(call.list_files.path, c.sandboxes());
+      if (!r.ok) return text(r.message, r.status);
+      return json({
+        type: 'LIST_FILES',
+        list_files: { file_infos: r.value.map((f) => ({ path: f.path, nlink: f.nlink, size: f.size, mtime: nanos(f.mtime * 1000), mode: f.mode, uid: f.uid, gid: f.gid })) },
+      });
+    }
+    case 'READ_FILE': {
+      const { path, offset, length } = call.read_file;
+      const r = await resolvePath(path, c.sandboxes());
+      if (!r.ok) return text(r.message, r.status);
+      const opened = await openConfined(r.value);
+      if (!opened.ok) return text(opened.message, opened.status);
+      const fh = opened.value;
+      try {
+        const st = await fh.stat();
+        if (st.isDirectory()) return text('Cannot read a directory.\n', 400);
+        // The file's bytes as they are (Mesos's JSON form of `bytes` is base64), at most MAX_READ_BYTES.
+        const want = Math.max(0, Math.min(length ?? st.size, st.size - offset, MAX_READ_BYTES));
+        const buf = Buffer.alloc(want);
+        const { bytesRead } = want === 0 ? { bytesRead: 0 } : await fh.read(buf, 0, want, offset);
+        return json({ type: 'READ_FILE', read_file: { size: st.size, data: buf.subarray(0, bytesRead).toString('base64') } });
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+}
+
+/** The `POST /api/v1` handler: JSON body → call → Response. */
+export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, maxBodyBytes = 1 << 20): Promise<Reply> {
+  const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (ct !== 'application/json') {
+    req.resume();
+    return text(`Expecting 'Content-Type' of application/json (this agent's /api/v1 speaks JSON), got '${ct || '(none)'}'`, 415);
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req, maxBodyBytes);
+  } catch (err) {
+    const e = err as HttpError;
+    return text(e.message, typeof e.status === 'number' ? e.status : 400);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return text(`Failed to parse the body as JSON: ${(err as Error).message}`, 400);
+  }
+  const type = (raw as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && (AGENT_CALLS_NOT_SERVED as readonly string[]).includes(type)) {
+    return text(`${type} is not implemented by this agent; it serves ${AGENT_CALLS_SERVED.join(', ')}`, 501);
+  }
+  const call = AgentCall.safeParse(raw);
+  if (!call.success) {
+    const issues = call.error.issues.map((i) => `${i.path.join('.') || '(call)'}: ${i.message}`).join('; ');
+    return text(`Invalid agent call (${issues}); expected {"type": one of ${AGENT_CALLS_SERVED.join(', ')}, …}`, 400);
+  }
+  return handleAgentCall(call.data, c);
+}
