@@ -262,6 +262,7 @@ export function createLeadership(
   }
 
   /** With the lease held: append LeaderElected with the next epoch; lead once it is folded. */
+  let refusedStanding = false;
   async function stand(): Promise<void> {
     if (standing || stopped) return;
     standing = true;
@@ -269,6 +270,15 @@ export function createLeadership(
       await follower.caughtUp;
       while (!stopped && leaseHeld && !leading) {
         const last = await lastEpoch();
+        if (last.epoch < p.state.epoch) {
+          // The log's last election is older than one this master folded: the stream lost events
+          // (deleted and re-created, say) and the log guard has not confirmed it yet. An election
+          // appended now would start a new history on a log that no longer holds ours.
+          if (!refusedStanding) llog.error({ logEpoch: last.epoch, foldedEpoch: p.state.epoch }, 'not standing for election: the cluster log does not hold the elections this master folded');
+          refusedStanding = true;
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
         const epoch = Math.max(last.epoch, p.state.epoch) + 1;
         try {
           const ack = await append(
