@@ -65,17 +65,22 @@ async function nextLeader(except: MasterProcess | undefined, timeoutMs = 10_000)
 test('kill -9 the leader 10 times while 300 tasks run: all finish, none twice, no over-commit', async () => {
   const work = runWorkload(fw, { tasks: 300, resources: 'cpus:0.05;mem:16', command: 'true', perOffer: 20 });
   const takeovers: number[] = [];
-  for (let kill = 0; kill < 10; kill++) {
-    await waitFor(() => work.stats().finished >= (kill + 1) * 15 || work.stats().finished === 300, 'some progress before the next kill', 30_000, 50);
-    const leader = await waitFor(() => findLeader(alive()), 'the current leader', 10_000, 50);
-    leader.proc.kill('SIGKILL');
-    await leader.exited;
-    const { ms } = await nextLeader(leader);
-    takeovers.push(ms);
-    masters.push(await spawnMaster(nats.url, MASTER_ARGS)); // keep three
+  try {
+    for (let kill = 0; kill < 10; kill++) {
+      await waitFor(() => work.stats().finished >= (kill + 1) * 15 || work.stats().finished === 300, 'some progress before the next kill', 30_000, 50);
+      const leader = await waitFor(() => findLeader(alive()), 'the current leader', 10_000, 50);
+      leader.proc.kill('SIGKILL');
+      await leader.exited;
+      const { ms } = await nextLeader(leader);
+      takeovers.push(ms);
+      masters.push(await spawnMaster(nats.url, MASTER_ARGS)); // keep three
+    }
+    await within(work.done, 90_000, 'all 300 tasks to finish').catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(work.stats())}; not finished: ${work.unfinished().slice(0, 20).join('; ')}`);
+    });
+  } finally {
+    work.stop(); // also when it failed: its subscriptions must not act on the next test's tasks
   }
-  await within(work.done, 90_000, `all 300 tasks to finish (${JSON.stringify(work.stats())})`);
-  work.stop();
   assert.equal(work.failures.map((f) => `${f.taskId} ${f.state} ${f.reason ?? ''}`), [], 'no task ended otherwise than FINISHED');
   for (const [taskId, states] of work.history) {
     assert.is(states.filter((s) => s === 'TASK_FINISHED').length >= 1, true, `${taskId} finished`);
@@ -93,16 +98,21 @@ test('kill -9 the leader 10 times while 300 tasks run: all finish, none twice, n
 
 test('SIGSTOP the leader: another takes over; SIGCONT: the old one steps down and nothing is corrupted', async () => {
   const work = runWorkload(fw, { tasks: 60, resources: 'cpus:0.05;mem:16', command: 'true', perOffer: 10, prefix: 'frozen' });
-  const leader = await waitFor(() => findLeader(alive()), 'the current leader', 10_000, 50);
-  leader.proc.kill('SIGSTOP');
-  const { leader: next } = await nextLeader(leader);
-  await waitFor(() => work.stats().finished >= 20, 'tasks to run under the new leader', 30_000, 50);
-  leader.proc.kill('SIGCONT');
-  // The thawed master learns it lost the lease and the log has a newer epoch: it steps down.
-  await waitFor(async () => (await leader.elected()) === false, 'the thawed master to step down', 10_000, 50);
-  assert.is(await findLeader(alive()), next, 'exactly one leader, the new one');
-  await within(work.done, 60_000, 'the tasks to finish');
-  work.stop();
+  try {
+    const leader = await waitFor(() => findLeader(alive()), 'the current leader', 10_000, 50);
+    leader.proc.kill('SIGSTOP');
+    const { leader: next } = await nextLeader(leader);
+    await waitFor(() => work.stats().finished >= 20, 'tasks to run under the new leader', 30_000, 50);
+    leader.proc.kill('SIGCONT');
+    // The thawed master learns it lost the lease and the log has a newer epoch: it steps down.
+    await waitFor(async () => (await leader.elected()) === false, 'the thawed master to step down', 10_000, 50);
+    assert.is(await findLeader(alive()), next, 'exactly one leader, the new one');
+    await within(work.done, 60_000, 'the tasks to finish').catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(work.stats())}; not finished: ${work.unfinished().slice(0, 20).join('; ')}`);
+    });
+  } finally {
+    work.stop();
+  }
   assert.equal(work.failures, []);
   const bus = await connectBus({ servers: nats.url, name: 'verify', log });
   try {

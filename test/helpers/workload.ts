@@ -14,6 +14,8 @@ export interface Workload {
   readonly failures: TaskStatus[];
   readonly history: Map<string, TaskStateName[]>;
   stats(): { pending: number; finished: number; failures: number; accepts: number; refusedRelaunches: number };
+  /** The tasks not finished yet, with the states seen for each (for a timeout's message). */
+  unfinished(): string[];
   stop(): void;
 }
 
@@ -31,6 +33,12 @@ export function packTasks(pending: string[], offer: Offer, per: Resources, perOf
 export function runWorkload(s: Scheduler, o: { tasks: number; resources: string; command: string; perOffer: number; prefix?: string }): Workload {
   const per = parseResources(o.resources);
   const pending: string[] = Array.from({ length: o.tasks }, (_, i) => `${o.prefix ?? 't'}-${i}`);
+  // Only this workload's tasks are its business: another workload on the same scheduler (an
+  // earlier test's, say) sees the same offers and updates.
+  const mine = new Set(pending);
+  const relaunch = (id: string): void => {
+    if (!pending.includes(id)) pending.push(id);
+  };
   const finished = new Set<string>();
   const failures: TaskStatus[] = [];
   const history = new Map<string, TaskStateName[]>();
@@ -46,9 +54,10 @@ export function runWorkload(s: Scheduler, o: { tasks: number; resources: string;
         return;
       }
       accepts++;
-      void s.accept([offer.id], tasks, { refuseSeconds: 0 }).catch(() => pending.push(...tasks.map((t) => t.taskId)));
+      void s.accept([offer.id], tasks, { refuseSeconds: 0 }).catch(() => tasks.forEach((t) => relaunch(t.taskId)));
     }),
     s.updates$.subscribe((u) => {
+      if (!mine.has(u.taskId)) return;
       history.set(u.taskId, [...(history.get(u.taskId) ?? []), u.state]);
       void s.acknowledge(u).catch(() => undefined);
       if (u.state === 'TASK_FINISHED') {
@@ -57,7 +66,7 @@ export function runWorkload(s: Scheduler, o: { tasks: number; resources: string;
       } else if (isTerminal(u.state)) {
         if (u.reason === 'REASON_INVALID_OFFERS' && !finished.has(u.taskId)) {
           refusedRelaunches++;
-          pending.push(u.taskId);
+          relaunch(u.taskId);
           void s.revive().catch(() => undefined);
         } else failures.push(u);
       }
@@ -69,6 +78,7 @@ export function runWorkload(s: Scheduler, o: { tasks: number; resources: string;
     failures,
     history,
     stats: () => ({ pending: pending.length, finished: finished.size, failures: failures.length, accepts, refusedRelaunches }),
+    unfinished: () => [...mine].filter((id) => !finished.has(id)).map((id) => `${id}: ${(history.get(id) ?? []).join(',') || 'no update'}${pending.includes(id) ? ' (pending)' : ''}`),
     stop: () => subs.forEach((x) => x.unsubscribe()),
   };
 }
