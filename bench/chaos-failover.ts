@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { runChaos } from '../chaos/run.js';
+import { chaosUser, runChaos } from '../chaos/run.js';
 import { percentile } from '../chaos/stats.js';
 import { failures, toJson, verifyText } from '../chaos/verdict.js';
 import { metric } from './stats.js';
@@ -66,6 +66,8 @@ export async function runChaosFailover(o: ChaosFailoverOptions, ctx: BenchContex
         failoverTimeoutMs: 30_000,
         maxFaults: o.kills,
         waitRecovered: true,
+        // As root, the tasks run as nobody: mesos dev's agents refuse root tasks.
+        ...(process.getuid?.() === 0 ? { user: chaosUser(undefined, 0)! } : {}),
       },
       (line) => ctx.progress(`chaos-failover: ${line.trim()}`),
       pino({ level: 'warn' }, pino.destination(2)),

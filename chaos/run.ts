@@ -33,8 +33,20 @@ export interface ChaosOptions {
   readonly failoverTimeoutMs: number;
   /** Stop after this many faults (the benchmark's "N leader kills"), even before durationMs. */
   readonly maxFaults?: number;
+  /** The workload framework's user, whom its tasks run as (see `chaosUser`). */
+  readonly user?: string;
   /** Before the next fault, wait until every child is alive again and a leader is elected (the benchmark does). */
   readonly waitRecovered?: boolean;
+}
+
+/**
+ * Whom the workload's tasks run as when --user is not given: as root, \`nobody\` — mesos dev's agents
+ * refuse root tasks (no --allow-root-tasks), as \`mesos execute\` and the demo know — else the SDK's
+ * default ($USER).
+ */
+export function chaosUser(given: string | undefined, uid: number | undefined): string | undefined {
+  if (given !== undefined) return given;
+  return uid === 0 ? 'nobody' : undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -73,14 +85,19 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const rand = seededRandom(o.seed);
   const injector = new FaultInjector();
   const runId = randomBytes(3).toString('hex');
-  const workload = await startWorkload({ nats: first.nats, runId, concurrency: o.concurrency, longEvery: o.longEvery, longSecs: o.longSecs, resources: o.resources, log });
+  const workload = await startWorkload({ nats: first.nats, runId, concurrency: o.concurrency, longEvery: o.longEvery, longSecs: o.longSecs, resources: o.resources, ...(o.user !== undefined ? { user: o.user } : {}), log });
   const injected: Array<ChaosResult['injected'][number]> = [];
   const failovers: Array<ChaosResult['failovers'][number]> = [];
   const measuring: Promise<void>[] = [];
   let idleRounds = 0;
   const t0 = Date.now();
   try {
-    if (!(await waitUntil(() => workload.tally.counts().finished > 0, 60_000))) throw new Error('the workload finished no task within 60 s of subscribing: is the cluster healthy?');
+    if (!(await waitUntil(() => workload.tally.counts().finished > 0, 60_000))) {
+      const c = workload.tally.counts();
+      const f = workload.tally.failures[0];
+      const why = f === undefined ? '' : `; the first to end did so ${f.state}${f.reason !== undefined ? ` (${f.reason})` : ''}${f.message ? `: ${f.message}` : ''}`;
+      throw new Error(`the workload finished no task within 60 s of subscribing (${c.launched} launched, ${c.lost - c.open} ended otherwise, ${c.open} still open${why}): is the cluster healthy? (the agents' logs say why a task failed; tasks run as ${o.user ?? 'the SDK\'s default user'})`);
+    }
     out(`chaos: ${o.durationMs / 1000} s, a fault every ${o.everyMs / 1000} s (${faults.join(', ')}) on ${o.targets}; workload ${workload.frameworkId}`);
     const end = t0 + o.durationMs;
     let next = Date.now() + o.everyMs;

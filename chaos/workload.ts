@@ -21,6 +21,8 @@ export interface WorkloadOptions {
   readonly longEvery: number;
   readonly longSecs: number;
   readonly resources: string;
+  /** The framework's user, whom the tasks run as (default: the SDK's, $USER or root). */
+  readonly user?: string;
   readonly log: Logger;
 }
 
@@ -37,7 +39,7 @@ export interface Workload {
 }
 
 export async function startWorkload(o: WorkloadOptions): Promise<Workload> {
-  const sched: Scheduler = await subscribe({ nats: o.nats, name: o.name ?? 'mesos-chaos', roles: ['*'], failoverTimeoutMs: 300_000, log: o.log });
+  const sched: Scheduler = await subscribe({ nats: o.nats, name: o.name ?? 'mesos-chaos', roles: ['*'], failoverTimeoutMs: 300_000, ...(o.user !== undefined ? { user: o.user } : {}), log: o.log });
   const tally = new TaskTally();
   const per = parseResources(o.resources);
   const again: string[] = [];

@@ -4,7 +4,7 @@
  * (`--json`: one object for CI). Exits 0 when the verdict passes, 1 when it fails.
  */
 import { resolve } from 'node:path';
-import { failures, parseFaults, render, runChaos, toJson } from '../../chaos/index.js';
+import { chaosUser, failures, parseFaults, render, runChaos, toJson } from '../../chaos/index.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 
@@ -26,6 +26,7 @@ export const chaosFlags: readonly FlagSpec[] = [
   { name: 'long-every', type: 'int', default: 4, help: 'Every n-th task of the workload is long' },
   { name: 'long-task', type: 'duration', default: '5s', help: 'How long a long task sleeps' },
   { name: 'task-resources', type: 'string', default: 'cpus:0.05;mem:16', placeholder: 'text', help: 'Resources of each task' },
+  { name: 'user', type: 'string', placeholder: 'name', help: 'The workload framework\'s user, whom its tasks run as (default: nobody when run as root, since mesos dev\'s agents refuse root tasks; else $USER)' },
   { name: 'drain', type: 'duration', default: '90s', help: 'After the faults: how long to wait for every task to end' },
   { name: 'failover-timeout', type: 'duration', default: '30s', help: 'A leader loss with no new leader within this long counts as a failure' },
   { name: 'json', type: 'bool', default: false, help: 'Print one JSON object: {"kills", "failover_ms": {p50, p99, max}, "tasks": {...}, "overcommits", "verify"}' },
@@ -49,7 +50,8 @@ export async function runChaosCommand(v: Readonly<Record<string, unknown>>): Pro
   if (inFlight < 1) throw new FlagError('--tasks-in-flight must be 1 or more');
   const longEvery = num(v['long-every'] as number)!;
   if (longEvery < 1) throw new FlagError('--long-every must be 1 or more');
-  out(`seed ${seed}`);
+  const user = chaosUser(str(v.user as string), process.getuid?.());
+  out(`seed ${seed}${user !== undefined ? `; tasks run as ${user}` : ''}`);
   const r = await runChaos(
     {
       data: resolve(str(v.data as string)!),
@@ -65,6 +67,7 @@ export async function runChaosCommand(v: Readonly<Record<string, unknown>>): Pro
       resources: str(v['task-resources'] as string)!,
       drainMs: num(v.drain as number)!,
       failoverTimeoutMs: num(v['failover-timeout'] as number)!,
+      ...(user !== undefined ? { user } : {}),
     },
     out,
     createLogger(str(v['log-level'] as string) ?? 'warn', 'mesos-chaos'),

@@ -39,10 +39,15 @@ test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the ver
   let stderr = '';
   chaos.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   chaos.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await within(new Promise<number | null>((r) => chaos.once('exit', (c) => r(c))), 150_000, 'mesos chaos to end');
+  const code = await within(new Promise<number | null>((r) => chaos.once('exit', (c) => r(c))), 150_000, 'mesos chaos to end').catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; its stderr so far:\n${stderr}`);
+  });
   process.stdout.write(stderr.split('\n').filter((l) => /^(faults|failovers|tasks|verify|verdict| {11}leader)/.test(l)).map((l) => `  ${l}\n`).join(''));
-  const v = JSON.parse(stdout.trim().split('\n').pop()!) as ChaosJson;
-  assert.is(code, 0, `mesos chaos passes:\n${stderr}`);
+  // The exit code and stderr first: a run that ends without a verdict prints nothing on stdout.
+  const last = stdout.trim().split('\n').pop() ?? '';
+  assert.is(code, 0, `mesos chaos passes (exit ${code}); stdout: ${JSON.stringify(last)}\nstderr:\n${stderr}`);
+  assert.ok(last.startsWith('{'), `mesos chaos printed its verdict as JSON on stdout (got ${JSON.stringify(last)}); stderr:\n${stderr}`);
+  const v = JSON.parse(last) as ChaosJson;
   assert.ok(v.kills >= 4, `faults injected (${v.kills})`);
   assert.ok(v.failover_ms.p50 !== null && v.failover_ms.max !== null, 'at least one leader failover was measured');
   assert.ok(v.tasks.launched >= 20 && v.tasks.finished === v.tasks.launched, `every task finished: ${JSON.stringify(v.tasks)}`);

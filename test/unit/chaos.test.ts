@@ -10,6 +10,7 @@ import { TaskTally } from '../../chaos/tally.js';
 import { TargetError, chooseTarget, eligible, parseTargets, seededRandom } from '../../chaos/targets.js';
 import { type ChaosResult, failures, toJson } from '../../chaos/verdict.js';
 import { parseFaults } from '../../chaos/faults.js';
+import { chaosUser } from '../../chaos/run.js';
 import { checkNatsNodes, checkPortRanges, devCgroupsRoot } from '../../cli/commands/dev.js';
 import { FlagError } from '../../cli/flags.js';
 import type { TaskStatus } from '../../events/index.js';
@@ -150,6 +151,13 @@ test('verdict: the JSON CI asserts, and every way it fails', () => {
   const why = failures(bad).join(' | ');
   for (const w of ['no fault was injected', '2 tasks lost', '1 tasks launched twice', '1 over-commits', 'replay verify: OVER_COMMIT', '1 leader losses without a new leader']) assert.ok(why.includes(w), `${w} in ${why}`);
   assert.match(toJson(result({ verify: { error: 'no NATS' } })).verify, /could not verify: no NATS/);
+});
+
+test('workload user: nobody when run as root (mesos dev\'s agents refuse root tasks), the SDK default otherwise, --user wins', () => {
+  assert.is(chaosUser(undefined, 0), 'nobody');
+  assert.is(chaosUser(undefined, 1000), undefined);
+  assert.is(chaosUser('alice', 0), 'alice');
+  assert.is(chaosUser(undefined, undefined), undefined);
 });
 
 test('faults: a list of kill, stop, partition', () => {
