@@ -20,13 +20,27 @@ export async function leadersOf(children: readonly DevChild[], timeoutMs = 300):
 /**
  * Waits until a master other than the process `lostPid` leads (by its metrics); resolves with the
  * time it was seen (ms since the epoch), or null after `timeoutMs`. `children` is re-read each
- * round (a restarted master has a new pid and maybe a new URL).
+ * round (a restarted master has a new pid and maybe a new URL). With `resumed` (a SIGSTOPped
+ * leader's SIGCONT): once it has been sent, the frozen master itself saying it leads, while no
+ * other does, resolves with `kept: true` — the freeze was shorter than its lease and the lead
+ * never changed hands (no failover happened to time).
  */
-export async function newLeaderAfter(children: () => readonly DevChild[], lostPid: number, timeoutMs: number, everyMs = 25): Promise<{ at: number; leader: DevChild } | null> {
+export async function newLeaderAfter(
+  children: () => readonly DevChild[],
+  lostPid: number,
+  timeoutMs: number,
+  everyMs = 25,
+  resumed?: Promise<void>,
+): Promise<{ at: number; leader: DevChild; kept: boolean } | null> {
+  let thawed = false;
+  void resumed?.then(() => (thawed = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const l = (await leadersOf(children())).find((m) => m.pid !== lostPid);
-    if (l !== undefined) return { at: Date.now(), leader: l };
+    const leaders = await leadersOf(children());
+    const l = leaders.find((m) => m.pid !== lostPid);
+    if (l !== undefined) return { at: Date.now(), leader: l, kept: false };
+    const same = leaders.find((m) => m.pid === lostPid);
+    if (thawed && same !== undefined) return { at: Date.now(), leader: same, kept: true };
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return null;

@@ -129,7 +129,13 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
       if (isLeader) {
         measuring.push(
           (async () => {
-            const e = await newLeaderAfter(() => state().children, victim.pid, o.failoverTimeoutMs);
+            const e = await newLeaderAfter(() => state().children, victim.pid, o.failoverTimeoutMs, 25, fault === 'stop' ? applied.resumed : undefined);
+            if (e?.kept === true) {
+              // Frozen for less than its lease: it still leads, nobody else was elected; no failover to time.
+              failovers.push({ target: victim.name, fault, electedMs: null, servedMs: null, kept: true });
+              out(`           ${victim.name} kept the lead through its ${fault} (shorter than its lease)`);
+              return;
+            }
             const served = await workload.offerAfter(e?.at ?? applied.at, o.failoverTimeoutMs);
             failovers.push({ target: victim.name, fault, electedMs: e === null ? null : e.at - applied.at, servedMs: served === null ? null : served - applied.at });
             if (e !== null) out(`           ${e.leader.name} leads ${e.at - applied.at} ms after the ${fault} of ${victim.name}`);

@@ -19,7 +19,14 @@ export interface ChaosResult {
   /** Rounds in which no target was eligible (e.g. every NATS node but one down). */
   readonly idleRounds: number;
   /** Leader loss → a new master elected, and → the framework's first offer after the loss. */
-  readonly failovers: ReadonlyArray<{ readonly target: string; readonly fault: string; readonly electedMs: number | null; readonly servedMs: number | null }>;
+  readonly failovers: ReadonlyArray<{
+    readonly target: string;
+    readonly fault: string;
+    readonly electedMs: number | null;
+    readonly servedMs: number | null;
+    /** A stopped leader that still led once resumed, nobody elected meanwhile: no leader loss. */
+    readonly kept?: boolean;
+  }>;
   readonly tasks: TaskCounts;
   /** Terminal updates other than TASK_FINISHED: "taskId STATE REASON". */
   readonly failures: readonly string[];
@@ -71,10 +78,12 @@ export function failures(r: ChaosResult): string[] {
   if (overcommits(r) > 0) why.push(`${overcommits(r)} over-commits`);
   const v = verifyText(r);
   if (v !== 'ok') why.push(`replay verify: ${v}`);
-  const unresolved = r.failovers.filter((f) => f.electedMs === null).length;
+  const unresolved = r.failovers.filter((f) => f.electedMs === null && f.kept !== true).length;
   if (unresolved > 0) why.push(`${unresolved} leader losses without a new leader`);
   return why;
 }
+
+const kept = (r: ChaosResult): number => r.failovers.filter((f) => f.kept === true).length;
 
 const ms = (s: Summary): string => (s.n === 0 ? 'none' : `p50 ${s.p50} ms, p99 ${s.p99} ms, max ${s.max} ms (${s.n})`);
 
@@ -86,7 +95,7 @@ export function render(r: ChaosResult): string[] {
   return [
     `faults:    ${r.injected.length} in ${(r.durationMs / 1000).toFixed(0)} s (${[...by].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})${r.idleRounds > 0 ? `; ${r.idleRounds} rounds with no eligible target` : ''}`,
     ...r.skipped.map((s) => `skipped:   ${s}`),
-    `failovers: ${r.failovers.length}; leader loss → new leader elected: ${ms(summarize(electedTimes(r)))}`,
+    `failovers: ${r.failovers.filter((f) => f.kept !== true).length}; leader loss → new leader elected: ${ms(summarize(electedTimes(r)))}${kept(r) > 0 ? `; ${kept(r)} stopped leaders kept the lead (frozen for less than the lease)` : ''}`,
     `           leader loss → first offer served: ${ms(summarize(r.failovers.flatMap((f) => (f.servedMs === null ? [] : [f.servedMs]))))}`,
     `tasks:     ${t.launched} launched, ${t.finished} finished, ${t.lost} lost, ${t.duplicated} duplicated (${t.relaunched} launches refused by a leader change and sent again)${r.drained ? '' : '; the run ended before every task did'}`,
     `verify:    ${verifyText(r)}${'events' in r.verify ? ` (${r.verify.events} events; ${overcommits(r)} over-commits)` : ''}`,

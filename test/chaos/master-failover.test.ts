@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { connectBus } from '../../kernel/shell/bus.js';
+import { connectBus, readLog } from '../../kernel/shell/bus.js';
 import { verifyLog } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
 import { withNats, type TestNats } from '../helpers/nats.js';
@@ -53,6 +53,25 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The events that name a task (and every election), one line each: what a stuck task went through. */
+async function logOf(taskId: string): Promise<string[]> {
+  const bus = await connectBus({ servers: nats.url, name: 'trail', log });
+  const lines: string[] = [];
+  try {
+    const needle = JSON.stringify(taskId);
+    for await (const entry of readLog(bus, { untilHead: true })) {
+      if (!entry.decoded.ok) continue;
+      const e = entry.decoded.event as { type: string; epoch?: number; agentSeq?: number };
+      if (e.type === 'LeaderElected' || new TextDecoder().decode(entry.data).includes(needle)) {
+        lines.push(`  ${entry.seq} ${entry.subject} ${e.type}${e.epoch !== undefined ? ` epoch ${e.epoch}` : ''}${e.agentSeq !== undefined ? ` agentSeq ${e.agentSeq}` : ''}`);
+      }
+    }
+  } finally {
+    await bus.close();
+  }
+  return lines;
+}
+
 async function nextLeader(except: MasterProcess | undefined, timeoutMs = 10_000): Promise<{ leader: MasterProcess; ms: number }> {
   const t0 = Date.now();
   const leader = await waitFor(async () => {
@@ -75,8 +94,11 @@ test('kill -9 the leader 10 times while 300 tasks run: all finish, none twice, n
       takeovers.push(ms);
       masters.push(await spawnMaster(nats.url, MASTER_ARGS)); // keep three
     }
-    await within(work.done, 90_000, 'all 300 tasks to finish').catch((err: unknown) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(work.stats())}; not finished: ${work.unfinished().slice(0, 20).join('; ')}`);
+    await within(work.done, 90_000, 'all 300 tasks to finish').catch(async (err: unknown) => {
+      const stuck = work.unfinished();
+      const first = stuck[0]?.split(':')[0];
+      const trail = first === undefined ? '' : `; the log of ${first} and the elections:\n${(await logOf(first)).join('\n')}`;
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(work.stats())}; not finished: ${stuck.slice(0, 20).join('; ')}${trail}`);
     });
   } finally {
     work.stop(); // also when it failed: its subscriptions must not act on the next test's tasks

@@ -8,7 +8,7 @@ import { type DevChild, DevState } from '../../chaos/dev-state.js';
 import { percentile, summarize } from '../../chaos/stats.js';
 import { TaskTally } from '../../chaos/tally.js';
 import { TargetError, chooseTarget, eligible, parseTargets, seededRandom } from '../../chaos/targets.js';
-import { type ChaosResult, failures, toJson } from '../../chaos/verdict.js';
+import { type ChaosResult, failures, render, toJson } from '../../chaos/verdict.js';
 import { parseFaults } from '../../chaos/faults.js';
 import { chaosUser } from '../../chaos/run.js';
 import { checkNatsNodes, checkPortRanges, devCgroupsRoot } from '../../cli/commands/dev.js';
@@ -151,6 +151,10 @@ test('verdict: the JSON CI asserts, and every way it fails', () => {
   const why = failures(bad).join(' | ');
   for (const w of ['no fault was injected', '2 tasks lost', '1 tasks launched twice', '1 over-commits', 'replay verify: OVER_COMMIT', '1 leader losses without a new leader']) assert.ok(why.includes(w), `${w} in ${why}`);
   assert.match(toJson(result({ verify: { error: 'no NATS' } })).verify, /could not verify: no NATS/);
+  // A stopped leader that still leads once resumed (frozen for less than its lease) lost nothing.
+  const kept = result({ failovers: [{ target: 'master-1', fault: 'stop', electedMs: null, servedMs: null, kept: true }] });
+  assert.equal(failures(kept), []);
+  assert.ok(render(kept).some((l) => l.includes('1 stopped leaders kept the lead')));
 });
 
 test('workload user: nobody when run as root (mesos dev\'s agents refuse root tasks), the SDK default otherwise, --user wins', () => {
