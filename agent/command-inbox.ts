@@ -76,6 +76,8 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
   const pending = new Map<number, { cmd: AgentCommand; streamSeq?: number }>();
   let draining: Promise<void> | null = null;
   let catching: Promise<void> | null = null;
+  /** A catch-up was asked for while one was under way: read once more when it ends. */
+  let again = false;
   let stopped = false;
   const refusedSeqs = new Set<number>();
   const refusedCount: Record<RefusalReason, number> = { STALE_EPOCH: 0, UNKNOWN_EPOCH: 0 };
@@ -153,7 +155,9 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
       .then(run)
       .finally(() => {
         draining = null;
-        if (pending.size > 0 && !stopped) {
+        // A gap: read the log, unless a read is under way (it ends with a drain of its own; a
+        // gap it leaves is read again on the next trigger or the leader's next ping).
+        if (pending.size > 0 && !stopped && catching === null) {
           ilog.info({ lastSeq, waitingFor: lastSeq + 1 }, 'gap in the command stream; catching up');
           void catchUp();
         }
@@ -161,9 +165,17 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
     return draining;
   }
 
-  /** Read the agent's commands from the stream past what was carried out (single-flight). */
+  /**
+   * Read the agent's commands from the stream past what was carried out (single-flight). A trigger
+   * that comes while a read is under way is not folded into it: that read stops at the head it saw
+   * when it began, which may be before the command that caused the trigger. It marks the read to be
+   * done once more when it ends.
+   */
   function catchUp(): Promise<void> {
-    if (catching) return catching;
+    if (catching) {
+      again = true;
+      return catching;
+    }
     const run = async (): Promise<void> => {
       for await (const entry of readLog(o.bus, { fromSeq: catchupFrom, filter: subjects.commandsOf(o.agentId), untilHead: true })) {
         if (!entry.decoded.ok) continue;
@@ -179,11 +191,18 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
       }
       await drain();
     };
+    const runAll = async (): Promise<void> => {
+      do {
+        again = false;
+        try {
+          await run();
+        } catch (err) {
+          if (!stopped) ilog.warn({ err }, 'catch-up read failed; will retry on the next trigger');
+        }
+      } while (again && !stopped);
+    };
     catching = Promise.resolve()
-      .then(run)
-      .catch((err: unknown) => {
-        if (!stopped) ilog.warn({ err }, 'catch-up read failed; will retry on the next trigger');
-      })
+      .then(runAll)
       .finally(() => {
         catching = null;
       });
@@ -200,7 +219,9 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
     catchUp,
     refused: () => ({ ...refusedCount }),
     noteLeaderSeq(seq) {
-      if (seq > lastSeq && pending.size === 0 && !draining) void catchUp();
+      // Behind the leader with nothing to carry out next (no pending command, or only later ones
+      // past a gap): read the log. A gap is not left to the next live command, which may never come.
+      if (seq > lastSeq && !pending.has(lastSeq + 1) && !draining) void catchUp();
     },
     async stop() {
       stopped = true;
