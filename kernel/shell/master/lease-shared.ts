@@ -5,7 +5,8 @@
  * Layout: int32 [0] = 1 while the lease thread holds the lease; int64 at byte 8 = the main
  * thread's last beat (ms since the epoch).
  */
-export const LEASE_BUCKET = 'MESOS_LEADER';
+export { LEASE_BUCKET } from '../../../events/nats-api.js';
+import { LEASE_BUCKET } from '../../../events/nats-api.js';
 export const LEASE_KEY = 'leader';
 
 export interface LeaseWorkerData {
