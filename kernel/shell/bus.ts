@@ -87,13 +87,17 @@ export function credsOptions(file: string | undefined): { authenticator?: Return
 /** Whether a connect failure is the server asking for credentials (or refusing the ones given). */
 export const isAuthFailure = (err: unknown): boolean => /authorization|authentication|user.*revoked|AUTHORIZATION_VIOLATION/i.test(String((err as Error)?.message ?? err) + String((err as { code?: string })?.code ?? ''));
 
+/** MESOS_CREDS: the credentials file of a process that was given no --creds. */
+export const credsFromEnv = (): string | undefined => (process.env.MESOS_CREDS !== undefined && process.env.MESOS_CREDS !== '' ? process.env.MESOS_CREDS : undefined);
+
 export const parseServers = (s: string | readonly string[]): string[] =>
   (typeof s === 'string' ? s.split(',') : [...s]).map((x) => x.trim()).filter((x) => x !== '');
 
 export async function connectBus(o: ConnectOptions): Promise<Bus> {
   const servers = parseServers(o.servers);
   let nc: NatsConnection;
-  const { identity: _identity, ...auth } = credsOptions(o.creds);
+  const creds = o.creds ?? credsFromEnv();
+  const { identity: _identity, ...auth } = credsOptions(creds);
   try {
     nc = await connect({
       servers,
@@ -112,9 +116,9 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
     throw new BusError(
       'CONNECT_FAILED',
       isAuthFailure(cause)
-        ? o.creds === undefined
+        ? creds === undefined
           ? `NATS at ${servers.join(',')} requires credentials: give --creds FILE (or MESOS_CREDS), a .creds file from \`mesos creds issue\` (\`mesos dev\` writes them under <data>/credentials/)`
-          : `NATS at ${servers.join(',')} refused the credentials ${o.creds}: ${(cause as Error).message} (revoked, or issued by another operator?)`
+          : `NATS at ${servers.join(',')} refused the credentials ${creds}: ${(cause as Error).message} (revoked, or issued by another operator?)`
         : /certificate|TLS|SSL/i.test((cause as Error).message)
         ? `cannot connect to NATS at ${servers.join(',')} over TLS: ${(cause as Error).message}. ${o.tlsCa === undefined ? 'The server requires TLS: give --tls-ca FILE, the CA that signed its certificate (`mesos dev --tls` prints it).' : `Is ${o.tlsCa} the CA that signed the server's certificate?`}`
         : `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,

@@ -13,6 +13,8 @@ export interface LeaseWorkerData {
   readonly servers: string[];
   /** TLS: the CA the NATS server's certificate is verified against. */
   readonly tlsCa?: string;
+  /** NATS credentials (a `.creds` file). */
+  readonly creds?: string;
   readonly masterId: string;
   readonly ttlMs: number;
   /** A beat older than this means the main thread cannot lead (≥ ttlMs). */
