@@ -22,6 +22,8 @@ export interface WorkloadOptions {
   readonly longSecs: number;
   readonly resources: string;
   readonly log: Logger;
+  /** NATS credentials of the workload's framework (its id is theirs). */
+  readonly creds?: string;
 }
 
 export interface Workload {
@@ -37,7 +39,7 @@ export interface Workload {
 }
 
 export async function startWorkload(o: WorkloadOptions): Promise<Workload> {
-  const sched: Scheduler = await subscribe({ nats: o.nats, name: o.name ?? 'mesos-chaos', roles: ['*'], failoverTimeoutMs: 300_000, log: o.log });
+  const sched: Scheduler = await subscribe({ nats: o.nats, name: o.name ?? 'mesos-chaos', roles: ['*'], failoverTimeoutMs: 300_000, log: o.log, ...(o.creds !== undefined ? { creds: o.creds } : {}) });
   const tally = new TaskTally();
   const per = parseResources(o.resources);
   const again: string[] = [];
