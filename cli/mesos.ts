@@ -109,7 +109,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
   const rest = argv.slice(cmd.name.split(' ').length);
   // Every command that connects to NATS takes --creds (the flag name of the `nats` CLI).
   const connects = cmd.name !== 'dev' && (cmd.name === 'chaos' || cmd.flags.some((f) => f.name === 'nats')) && !cmd.name.startsWith('creds ');
-  const flags = connects ? [...cmd.flags, CREDS_FLAG] : cmd.flags;
+  const flags = connects && !cmd.flags.some((f) => f.name === 'creds') ? [...cmd.flags, CREDS_FLAG] : cmd.flags;
   const parsed = parseFlags(rest, flags, cmd.name);
   if (parsed.help) {
     process.stdout.write(`${usage(cmd.name, cmd.summary, flags, cmd.extra)}\n`);
