@@ -10,9 +10,10 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type AgentCommand, AgentPing, type AgentId, SCHEMA_VERSION, type TaskStatus, asAgentId, subjects } from '../events/index.js';
 import { parseAttributes } from '../kernel/core/attributes.js';
-import { type Bus, append, connectBus } from '../kernel/shell/bus.js';
+import { type Bus, append, connectBus, credsFromEnv } from '../kernel/shell/bus.js';
 import { format, parseResources, scalar } from '../kernel/core/resources.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { readCredsFile } from '../security/nats/index.js';
 import { type CommandInbox, startCommandInbox } from './command-inbox.js';
 import { startLeaderRecord } from './leader-record.js';
 import { type Containerizer, createContainerizer } from './containerizer/index.js';
@@ -158,7 +159,17 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     );
   }
   const sameAgent = previous !== null && !o.newAgentId;
-  const agentId = sameAgent ? previous.agentId : asAgentId(randomUUID());
+  // Credentials issued to an agent name its id: the agent is that agent, and no other.
+  const credsFile = o.creds ?? credsFromEnv();
+  const bound = credsFile !== undefined ? readCredsFile(credsFile) : undefined;
+  const boundId = bound?.party === 'agent' ? asAgentId(bound.name) : undefined;
+  if (bound !== undefined && bound.party !== undefined && bound.party !== 'agent') {
+    throw new AgentError('BAD_FLAGS', `the credentials ${credsFile} are a ${bound.party}'s, not an agent's: issue agent credentials with \`mesos creds issue agent NAME\``);
+  }
+  if (boundId !== undefined && sameAgent && previous.agentId !== boundId) {
+    throw new AgentError('BAD_FLAGS', `this work dir belongs to agent ${previous.agentId}, but the credentials ${credsFile} are agent ${boundId}'s: use that agent's credentials, or a new --work-dir`);
+  }
+  const agentId = sameAgent ? previous.agentId : (boundId ?? asAgentId(randomUUID()));
   const log = rootLog.child({ agentId });
   if (previous !== null && !sameAgent) log.warn({ oldAgentId: previous.agentId }, 'starting as a new agent (--new-agent-id); the tasks of the earlier id will be killed');
 
@@ -194,7 +205,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
 
   let bus: Bus;
   try {
-    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
+    bus = await connectBus({ servers: o.nats, name: `agent-${agentId}`, log, ...(o.creds !== undefined ? { creds: o.creds } : {}), ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   } catch (err) {
     await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
     throw err;

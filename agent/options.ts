@@ -43,6 +43,8 @@ export const AgentOptions = z.object({
   masterPingTimeoutMs: z.number().int().positive().default(75_000),
   /** --tls-cert/--tls-key: the HTTP endpoint serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
   tls: TlsFiles.default({}),
+  /** --creds: the agent's NATS credentials (a `.creds` file; default MESOS_CREDS). */
+  creds: z.string().min(1).optional(),
   /** Mesos's agent --http_credentials (parsed) and --authenticate_http_readonly / --authenticate_http_readwrite. */
   httpCredentials: z.array(Credential).nullable().default(null),
   authenticateHttpReadonly: z.boolean().default(false),

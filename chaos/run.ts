@@ -1,3 +1,7 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Keystore, type Party } from '../security/nats/index.js';
 /**
  * A chaos run against a running `mesos dev`: every `everyMs` for `durationMs`, one fault (kill,
  * stop) on one target (chosen by chaos/targets.ts from the dev state file), while a workload
@@ -85,7 +89,22 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const rand = seededRandom(o.seed);
   const injector = new FaultInjector();
   const runId = randomBytes(3).toString('hex');
-  const workload = await startWorkload({ nats: first.nats, runId, concurrency: o.concurrency, longEvery: o.longEvery, longSecs: o.longSecs, resources: o.resources, ...(o.user !== undefined ? { user: o.user } : {}), log });
+  // On a secured bus (mesos dev's default) chaos issues its own credentials from <data>/keys: a
+  // framework for the workload, an auditor for the verification.
+  const keysDir = join(first.data, 'keys');
+  const own = existsSync(join(keysDir, 'operator.seed'))
+    ? (() => {
+        const ks = Keystore.open(keysDir);
+        const dir = join(keysDir, 'issued');
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const write = (file: string, party: Party, name: string): string => {
+          writeFileSync(join(dir, file), ks.issue(party, name).creds, { mode: 0o600 });
+          return join(dir, file);
+        };
+        return { framework: write(`chaos-${runId}-framework.creds`, 'framework', randomUUID()), auditor: write(`chaos-${runId}-auditor.creds`, 'auditor', `chaos-${runId}`) };
+      })()
+    : undefined;
+  const workload = await startWorkload({ ...(own !== undefined ? { creds: own.framework } : {}), nats: first.nats, runId, concurrency: o.concurrency, longEvery: o.longEvery, longSecs: o.longSecs, resources: o.resources, ...(o.user !== undefined ? { user: o.user } : {}), log });
   const injected: Array<ChaosResult['injected'][number]> = [];
   const failovers: Array<ChaosResult['failovers'][number]> = [];
   const measuring: Promise<void>[] = [];
@@ -158,7 +177,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   await workload.close().catch(() => undefined);
   let verify: ChaosResult['verify'];
   try {
-    const src = await natsSource(state().nats, log);
+    const src = await natsSource(state().nats, log, own?.auditor);
     try {
       const r = await verifySource(src, { graceMs: 60_000 });
       verify = { events: r.events, findings: r.violations.map((v) => ({ invariant: v.invariant, seq: v.seq, message: v.message })) };

@@ -24,6 +24,8 @@ export interface WorkloadOptions {
   /** The framework's user, whom the tasks run as (default: the SDK's, $USER or root). */
   readonly user?: string;
   readonly log: Logger;
+  /** NATS credentials of the workload's framework (its id is theirs). */
+  readonly creds?: string;
 }
 
 export interface Workload {
@@ -39,7 +41,7 @@ export interface Workload {
 }
 
 export async function startWorkload(o: WorkloadOptions): Promise<Workload> {
-  const sched: Scheduler = await subscribe({ nats: o.nats, name: o.name ?? 'mesos-chaos', roles: ['*'], failoverTimeoutMs: 300_000, ...(o.user !== undefined ? { user: o.user } : {}), log: o.log });
+  const sched: Scheduler = await subscribe({ nats: o.nats, name: o.name ?? 'mesos-chaos', roles: ['*'], failoverTimeoutMs: 300_000, ...(o.user !== undefined ? { user: o.user } : {}), log: o.log, ...(o.creds !== undefined ? { creds: o.creds } : {}) });
   const tally = new TaskTally();
   const per = parseResources(o.resources);
   const again: string[] = [];

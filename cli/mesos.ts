@@ -15,13 +15,17 @@ import * as reservation from './commands/reserve.js';
 import * as agentAdmin from './commands/agent-admin.js';
 import * as maintenance from './commands/maintenance.js';
 import * as task from './commands/task.js';
+import * as creds from './commands/creds.js';
+import { CREDS_FLAG } from './commands/common.js';
 
 interface Command {
   readonly name: string;
   readonly summary: string;
   readonly flags: readonly FlagSpec[];
+  /** Positional arguments it takes (their names, for the usage), handed to `run` after the flags. */
+  readonly args?: readonly string[];
   /** Resolves with an exit code, or with undefined for long-running servers. */
-  readonly run: (values: Readonly<Record<string, unknown>>) => Promise<number | void>;
+  readonly run: (values: Readonly<Record<string, unknown>>, args?: readonly string[]) => Promise<number | void> | number;
   readonly extra?: string;
 }
 
@@ -63,6 +67,10 @@ const COMMANDS: readonly Command[] = [
   { name: 'maintenance start', summary: 'Take scheduled machines down (START_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStart },
   { name: 'maintenance stop', summary: 'Bring machines back up (STOP_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStop },
   { name: 'maintenance status', summary: 'Machines in maintenance and frameworks\' answers (GET_MAINTENANCE_STATUS).', flags: maintenance.statusFlags, run: maintenance.runMaintenanceStatus },
+  { name: 'creds init', summary: 'Create a keystore: the NATS operator, the cluster account (and its signing key), the system account.', flags: creds.credsInitFlags, run: creds.runCredsInit },
+  { name: 'creds issue', summary: 'Issue a party\'s NATS credentials (.creds): agent|framework|auditor|master|admin NAME.', flags: creds.credsIssueFlags, args: ['party', 'name'], run: (v: Readonly<Record<string, unknown>>, a?: readonly string[]) => creds.runCredsIssue(v, a ?? []) },
+  { name: 'creds revoke', summary: 'Revoke a user\'s NATS credentials and push the account to the running servers.', flags: creds.credsRevokeFlags, args: ['name'], run: (v: Readonly<Record<string, unknown>>, a?: readonly string[]) => creds.runCredsRevoke(v, a ?? []) },
+  { name: 'creds list', summary: 'List the NATS credentials issued from a keystore.', flags: creds.credsListFlags, run: creds.runCredsList },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
@@ -99,10 +107,19 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     return 1;
   }
   const rest = argv.slice(cmd.name.split(' ').length);
-  const parsed = parseFlags(rest, cmd.flags, cmd.name);
+  // Every command that connects to NATS takes --creds (the flag name of the `nats` CLI).
+  const connects = cmd.name !== 'dev' && (cmd.name === 'chaos' || cmd.flags.some((f) => f.name === 'nats')) && !cmd.name.startsWith('creds ');
+  const flags = connects && !cmd.flags.some((f) => f.name === 'creds') ? [...cmd.flags, CREDS_FLAG] : cmd.flags;
+  const parsed = parseFlags(rest, flags, cmd.name);
   if (parsed.help) {
-    process.stdout.write(`${usage(cmd.name, cmd.summary, cmd.flags, cmd.extra)}\n`);
+    process.stdout.write(`${usage(cmd.name, cmd.summary, flags, cmd.extra)}\n`);
     return 0;
+  }
+  if (connects && typeof parsed.values.creds === 'string' && parsed.values.creds !== '') process.env.MESOS_CREDS = parsed.values.creds;
+  if (cmd.args !== undefined) {
+    if (parsed.positionals.length > cmd.args.length) throw new FlagError(`unexpected argument "${parsed.positionals[cmd.args.length]}" for \`mesos ${cmd.name}\``);
+    const code = await cmd.run(parsed.values, parsed.positionals);
+    return code === undefined ? undefined : code;
   }
   if (parsed.positionals.length > 0) {
     throw new FlagError(`unexpected argument "${parsed.positionals[0]}" for \`mesos ${cmd.name}\`; see \`mesos ${cmd.name} --help\``);

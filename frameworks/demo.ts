@@ -12,6 +12,8 @@ import { subscribe, type TaskSpec } from './sdk/index.js';
 export interface DemoOptions {
   readonly nats: string;
   readonly tlsCa?: string;
+  /** NATS credentials of the demo framework (a `.creds` file). */
+  readonly creds?: string;
   /** FrameworkInfo.user of the demo (default: the invoking user). */
   readonly user?: string;
   readonly tasks: number;
@@ -21,7 +23,7 @@ export interface DemoOptions {
 
 export async function runDemo(o: DemoOptions): Promise<{ finished: number; failed: number }> {
   const per = parseResources('cpus:0.1;mem:32');
-  const sched = await subscribe({ nats: o.nats, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}), ...(o.user !== undefined ? { user: o.user } : {}), name: 'demo', roles: ['*'], log: o.log });
+  const sched = await subscribe({ nats: o.nats, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}), ...(o.creds !== undefined ? { creds: o.creds } : {}), ...(o.user !== undefined ? { user: o.user } : {}), name: 'demo', roles: ['*'], log: o.log });
   o.out(`demo framework ${sched.frameworkId} subscribed; launching ${o.tasks} tasks`);
   let next = 0;
   const done = new Map<string, TaskStatus>();

@@ -46,8 +46,8 @@ export interface LogSource {
 }
 
 /** Connect to the cluster's NATS and check its log is there; nothing is created or written. */
-export async function natsSource(servers: string, log: Logger): Promise<LogSource> {
-  const bus: Bus = await connectBus({ servers, name: 'mesos-replay', log, connectTimeoutMs: 5000 });
+export async function natsSource(servers: string, log: Logger, creds?: string): Promise<LogSource> {
+  const bus: Bus = await connectBus({ servers, name: 'mesos-replay', log, connectTimeoutMs: 5000, ...(creds !== undefined ? { creds } : {}) });
   const source = busSource(bus, servers, log, () => bus.close());
   try {
     await source.head();

@@ -2,7 +2,7 @@ import { startAgent } from '../../agent/index.js';
 import { type FlagSpec, bool, str } from '../flags.js';
 import { HTTP_AUTH_FLAGS, loadHttpSecurity } from './master.js';
 import { createLogger } from '../log.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, CREDS_FLAG, onShutdown, tlsFiles } from './common.js';
 
 export const agentFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -53,6 +53,7 @@ export const agentFlags: readonly FlagSpec[] = [
   { name: 'kill-grace-period', type: 'duration', default: '3s', help: 'Between SIGTERM and SIGKILL when a task names none' },
   { name: 'master-ping-timeout', type: 'duration', default: '75s', help: 'Reregister when no master pinged for this long' },
   ...TLS_SERVER_FLAGS,
+  CREDS_FLAG,
   ...HTTP_AUTH_FLAGS('agent'),
   LOG_LEVEL_FLAG,
 ];

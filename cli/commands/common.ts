@@ -9,6 +9,13 @@ export const NATS_FLAG: FlagSpec = {
   placeholder: 'url',
   help: 'NATS server URL(s), comma separated, e.g. nats://127.0.0.1:4222',
 };
+/** --creds: the NATS credentials of a command that connects (the `nats` CLI's flag name); MESOS_CREDS otherwise. */
+export const CREDS_FLAG: FlagSpec = {
+  name: 'creds',
+  type: 'string',
+  placeholder: 'file',
+  help: 'NATS credentials (.creds: user JWT and nkey seed, from `mesos creds issue`); default MESOS_CREDS. A secured NATS refuses a connection without them',
+};
 /** --tls-ca: the CA the cluster's servers (NATS, the master's HTTPS) are verified against. */
 export const TLS_CA_FLAG: FlagSpec = {
   name: 'tls-ca',

@@ -23,6 +23,9 @@ import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 import { type RunningNatsServer, startNatsCluster, startNatsServer } from '../nats/index.js';
 import { type LocalCa, httpGet, makeLocalCa } from '../../security/tls/index.js';
+import { Keystore, type Party, type ServerAuth, serverAuth } from '../../security/nats/index.js';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 
 /** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
 let caPem: Buffer | undefined;
@@ -62,6 +65,7 @@ export const devFlags: readonly FlagSpec[] = [
     help: "JetStream fsync of every server: 'always' (each write before its ack), a duration (e.g. 30s, 1m), or 'default' (the server's: every 2 min)",
   },
   { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
+  { name: 'insecure', type: 'bool', default: false, help: 'An open bus: nats-server without authentication (anyone who reaches it can write and erase the log). Default: operator mode, every process its own credentials' },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -223,6 +227,8 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
 
   // --tls: one local CA and one certificate for this machine, for every server; clients verify with the CA.
   let tls: LocalCa | undefined;
+  /** The demo framework's credentials, on a secured bus. */
+  let demoCreds: string | undefined;
   const startup = async (): Promise<void> => {
     if (bool(v.tls as boolean)) {
       if (natsNodes !== 1) throw new FlagError('--tls runs one nats-server for now: leave out --nats-nodes 3');
@@ -231,6 +237,38 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       out(`tls:    everything over TLS; CA ${tls.ca} (clients: --tls-ca ${tls.ca}; curl --cacert ${tls.ca})`);
     }
     const tlsArgs = tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca];
+    // The bus: operator mode by default (docs/security.md); --insecure is the only open bus.
+    let auth: ServerAuth | undefined;
+    let keystore: Keystore | undefined;
+    /** A child's (or the user's) credentials file, issued once and kept (an agent's names its id). */
+    const credsFile = (dir: string, file: string, party: Party, name: () => string): string => {
+      const path = join(dir, file);
+      if (!existsSync(path)) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writeFileSync(path, keystore!.issue(party, name()).creds, { mode: 0o600 });
+      }
+      return path;
+    };
+    let userCreds: { operator: string; framework: string; auditor: string } | undefined;
+    if (bool(v.insecure as boolean)) {
+      out('');
+      out('!!! INSECURE: nats-server runs WITHOUT AUTHENTICATION (--insecure). Anyone who can reach it can');
+      out('!!! publish commands to agents (run anything as root), forge elections, and purge the cluster log.');
+      out('');
+    } else {
+      const keysDir = join(data, 'keys');
+      keystore = existsSync(join(keysDir, 'operator.seed')) ? Keystore.open(keysDir) : Keystore.init(keysDir);
+      auth = serverAuth(keystore);
+      const credDir = join(data, 'credentials');
+      userCreds = {
+        operator: credsFile(credDir, 'operator.creds', 'admin', () => 'operator'),
+        framework: credsFile(credDir, 'framework.creds', 'framework', () => randomUUID()),
+        auditor: credsFile(credDir, 'auditor.creds', 'auditor', () => 'auditor'),
+      };
+      demoCreds = credsFile(join(data, 'keys', 'issued'), 'demo.creds', 'framework', () => randomUUID());
+      out(`bus:    secured (NATS operator mode; keys ${keysDir}); every master and agent has its own credentials`);
+      out(`        yours: ${userCreds.framework} (a framework), ${userCreds.auditor} (replay), ${userCreds.operator} (stream admin)`);
+    }
     const natsPort = num(v['nats-port'] as number) ?? 4222;
     const store = join(data, 'nats');
     const fsync = `sync_interval ${sync ?? 'default (2m)'}`;
@@ -238,7 +276,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const natsUnits: Array<{ name: string; first: RunningNatsServer; restart: () => Promise<RunningNatsServer> }> = [];
     if (natsNodes === 1) {
       if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-nodes 3); this single server does not see it`);
-      const opts = { port: natsPort, storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt, ...(tls !== undefined ? { tls } : {}) };
+      const opts = { port: natsPort, storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt, ...(tls !== undefined ? { tls } : {}), ...(auth !== undefined ? { auth } : {}) };
       let server = await startNatsServer(opts);
       natsStop.push(() => server.stop());
       natsUnits.push({
@@ -254,7 +292,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       out(`nats:   ${server.url}  (JetStream store ${store}, ${fsync}; log ${join(logs, 'nats.log')})`);
     } else {
       if (existsSync(join(store, 'jetstream'))) out(`note:   ${store}/jetstream holds the log of a single server (--nats-nodes 1); this cluster does not see it`);
-      const cluster = await startNatsCluster({ size: 3, storeRoot: store, firstPort: natsPort, clusterName: 'mesos-dev', logDir: logs, detached: true, ...syncOpt }).catch(
+      const cluster = await startNatsCluster({ size: 3, storeRoot: store, firstPort: natsPort, clusterName: 'mesos-dev', logDir: logs, detached: true, ...syncOpt, ...(auth !== undefined ? { auth } : {}) }).catch(
         (err: unknown) => {
           throw new Error(`${(err as Error).message}\n(nats-server logs: ${join(logs, 'nats-n*.log')})`, { cause: err });
         },
@@ -295,6 +333,14 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       agentResources: str(v['agent-resources'] as string) ?? 'cpus:2;mem:2048;disk:8192',
       isolation: v.isolation as string,
       cgroupsRoot,
+      ...(keystore !== undefined
+        ? {
+            creds: {
+              master: (i: number) => credsFile(join(data, 'keys', 'issued'), `master-${i + 1}.creds`, 'master', () => `master-${i + 1}`),
+              agent: (i: number) => credsFile(join(data, 'keys', 'issued'), `agent-${i + 1}.creds`, 'agent', () => randomUUID()),
+            },
+          }
+        : {}),
     };
     const masters: UnitRun[] = [];
     for (let i = 0; i < masterCount; i++) masters.push(await sup.add(masterUnit(masterPlan(ctx, i, masterCount), logs)));
@@ -313,7 +359,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     writeState();
     out(`logs:   ${logs}`);
     out(`state:  ${devStatePath(data)}  (children, pids, ports; \`mesos chaos --data ${data}\` reads it)`);
-    out(`run a task:  npx mesos execute --nats ${natsUrl}${tls !== undefined ? ` --tls-ca ${tls.ca}` : ''} --name hello --command 'echo hello'`);
+    out(`run a task:  npx mesos execute --nats ${natsUrl}${tls !== undefined ? ` --tls-ca ${tls.ca}` : ''}${userCreds !== undefined ? ` --creds ${userCreds.framework}` : ''} --name hello --command 'echo hello'`);
   };
 
   try {
@@ -325,7 +371,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       if (bool(v.demo as boolean)) {
         // As root, the demo's tasks run as nobody: the agents refuse root tasks (no --allow-root-tasks).
         if (process.getuid?.() === 0) out('demo:   its tasks run as nobody (the agents do not run root tasks)');
-        await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), ...(process.getuid?.() === 0 ? { user: 'nobody' } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
+        await runDemo({ nats: natsUrl, ...(tls !== undefined ? { tlsCa: tls.ca } : {}), ...(demoCreds !== undefined ? { creds: demoCreds } : {}), ...(process.getuid?.() === 0 ? { user: 'nobody' } : {}), tasks: num(v['demo-tasks'] as number) ?? 6, log, out });
       }
       if (bool(v.demo as boolean) && bool(v['exit-after-demo'] as boolean)) why = 'demo done';
       else {

@@ -2,7 +2,7 @@ import { type ExecuteTask, runExecute } from '../../frameworks/execute.js';
 import { runExecuteHttp } from '../../frameworks/execute-http.js';
 import { FlagError, type FlagSpec, str } from '../flags.js';
 import { createLogger } from '../log.js';
-import { NATS_FLAG, TLS_CA_FLAG } from './common.js';
+import { CREDS_FLAG, NATS_FLAG, TLS_CA_FLAG } from './common.js';
 import { AUTH_FLAGS, clientAuth } from './operator-common.js';
 
 export const executeFlags: readonly FlagSpec[] = [
@@ -16,6 +16,7 @@ export const executeFlags: readonly FlagSpec[] = [
   { name: 'timeout', type: 'optional-duration', default: 'none', placeholder: 'duration|none', help: 'Give up when no offer fits within this long' },
   { name: 'kill-grace-period', type: 'duration', help: 'Grace between SIGTERM and SIGKILL if the task is killed' },
   TLS_CA_FLAG,
+  CREDS_FLAG,
   { name: 'log-level', type: 'string', default: 'warn', help: 'Log level (logs go to stderr)' },
   // With --master: HTTP Basic credentials, as mesos-execute's --principal and --secret.
   ...AUTH_FLAGS,

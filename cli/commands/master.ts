@@ -3,7 +3,7 @@ import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
 import { AclsError, CredentialsError, loadAcls, loadCredentials } from '../../security/http/index.js';
-import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, onShutdown, tlsFiles } from './common.js';
+import { LOG_LEVEL_FLAG, NATS_FLAG, TLS_SERVER_FLAGS, CREDS_FLAG, onShutdown, tlsFiles } from './common.js';
 
 export const masterFlags: readonly FlagSpec[] = [
   NATS_FLAG,
@@ -63,6 +63,7 @@ export const masterFlags: readonly FlagSpec[] = [
   { name: 'operator-stream-max-stall', type: 'duration', default: '30s', help: 'An operator stream subscriber whose connection takes no data this long is dropped' },
   { name: 'max-operator-event-stream-subscribers', type: 'int', default: 1000, help: 'Operator stream subscribers at most (the oldest is closed beyond)' },
   ...TLS_SERVER_FLAGS,
+  CREDS_FLAG,
   ...HTTP_AUTH_FLAGS('master'),
   {
     name: 'authenticate-http-frameworks',

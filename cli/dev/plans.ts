@@ -22,6 +22,8 @@ export interface DevPlanContext {
   readonly extraArgs?: Partial<Record<'master' | 'agent', readonly string[]>>;
   /** Extra environment per role, on top of this process's own. */
   readonly extraEnv?: Partial<Record<'master' | 'agent', Readonly<Record<string, string>>>>;
+  /** Each child's own NATS credentials (a `.creds` file), on a secured bus. */
+  readonly creds?: { master(i: number): string; agent(i: number): string };
 }
 
 export interface ChildPlan {
@@ -43,7 +45,7 @@ export function masterPlan(c: DevPlanContext, i: number, count: number): ChildPl
     name: masterName(i, count),
     role: 'master',
     index: i,
-    args: ['master', '--nats', c.nats, '--port', String(c.masterPort(i)), ...replicas, '--log-level', c.logLevel, ...(c.extraArgs?.master ?? [])],
+    args: ['master', '--nats', c.nats, '--port', String(c.masterPort(i)), ...replicas, '--log-level', c.logLevel, ...(c.creds !== undefined ? ['--creds', c.creds.master(i)] : []), ...(c.extraArgs?.master ?? [])],
     env: { ...(c.extraEnv?.master ?? {}) },
   };
 }
@@ -64,6 +66,7 @@ export function agentPlan(c: DevPlanContext, i: number): ChildPlan {
       '--cgroups-root', c.cgroupsRoot,
       '--port', String(c.agentPort(i)),
       '--log-level', c.logLevel,
+      ...(c.creds !== undefined ? ['--creds', c.creds.agent(i)] : []),
       ...(c.extraArgs?.agent ?? []),
     ],
     env: { ...(c.extraEnv?.agent ?? {}) },

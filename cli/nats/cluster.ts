@@ -53,6 +53,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     monitorPort: monitorPorts[i]!,
     ready: 'client',
     ...(o.detached === true ? { detached: true } : {}),
+    ...(o.auth !== undefined ? { auth: o.auth } : {}),
     ...(o.syncInterval !== undefined ? { syncInterval: o.syncInterval } : {}),
     ...(o.logDir !== undefined ? { logFile: join(o.logDir, `nats-${names[i]}.log`) } : {}),
     ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
@@ -108,6 +109,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     await waitForJetStream(
       servers.map((s) => s.url),
       readyMs,
+      o.auth?.probeCreds,
     );
     // A meta leader is not enough: until every member has joined it, an R3 stream cannot be placed
     // ("no suitable peers"). Now and then (nats-server 2.10) a member never gets in contact with the
@@ -123,7 +125,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     if (sick.length > 0) {
       throw new NatsServerError('NATS_SERVER_START_FAILED', `NATS cluster members not healthy: ${sick.map((m) => `${m.name}: ${m.error}`).join('; ')}`);
     }
-    if (clustered) await waitForPlacement(servers.map((s) => s.url), o.size, readyMs);
+    if (clustered) await waitForPlacement(servers.map((s) => s.url), o.size, readyMs, o.auth?.probeCreds);
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

@@ -17,6 +17,21 @@ export interface ServerConfig {
   clusterPort?: number;
   routes?: string[];
   monitorPort?: number;
+  /** Operator mode (decentralized auth): anonymous clients are refused. */
+  auth?: NatsAuthConfig;
+}
+
+/** nats-server in operator mode: the operator's JWT, the system account, and the accounts it starts with. */
+export interface NatsAuthConfig {
+  operatorJwt: string;
+  systemAccount: string;
+  /** Account public key → its JWT (the system account's and the cluster's). */
+  accounts: Record<string, string>;
+  /**
+   * A user of the cluster account that may read JetStream account info (the readiness probes
+   * connect with it): a `.creds` text.
+   */
+  probeCreds: string;
 }
 
 export function renderConfig(o: ServerConfig): string {
@@ -40,6 +55,24 @@ export function renderConfig(o: ServerConfig): string {
     lines.push(`  host: ${q(o.host)}`);
     if (o.clusterPort !== undefined) lines.push(`  port: ${o.clusterPort}`);
     if (o.routes && o.routes.length > 0) lines.push(`  routes: [${o.routes.map(q).join(', ')}]`);
+    lines.push('}');
+  }
+  if (o.auth !== undefined) {
+    // A full resolver: account JWTs live in `<store>/../jwt` and are updated while the server
+    // runs by a system-account user publishing on $SYS.REQ.CLAIMS.UPDATE (cluster members pass
+    // updates on to each other); users need nothing from the server (signed by the account's
+    // signing key).
+    lines.push(`operator: ${q(o.auth.operatorJwt)}`);
+    lines.push(`system_account: ${q(o.auth.systemAccount)}`);
+    lines.push('resolver {');
+    lines.push('  type: full');
+    lines.push(`  dir: ${q(`${o.storeDir.replace(/\/+$/, '')}-jwt`)}`);
+    lines.push('  allow_delete: false');
+    lines.push('  interval: "2m"');
+    lines.push('  timeout: "2s"');
+    lines.push('}');
+    lines.push('resolver_preload {');
+    for (const [pub, jwt] of Object.entries(o.auth.accounts)) lines.push(`  ${pub}: ${q(jwt)}`);
     lines.push('}');
   }
   return lines.join('\n') + '\n';

@@ -1,9 +1,10 @@
 // Readiness and health probes of a nats-server or a cluster of them.
 
 import { readFileSync } from 'node:fs';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsServerError } from './errors.js';
+import { credsIdentity } from '../../security/nats/index.js';
 import type { RunningNatsServer } from './types.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -26,8 +27,15 @@ export async function natsHealth(s: Pick<RunningNatsServer, 'monitorUrl'>, timeo
   }
 }
 
-export async function probe(url: string, ready: 'jetstream' | 'client', tls?: { ca: string }): Promise<void> {
-  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe', ...(tls !== undefined ? { tls: { ca: readFileSync(tls.ca, 'utf8') } } : {}) });
+/** Connect options of a probe that holds `creds` (a `.creds` text) on a secured server. */
+export const probeAuth = (creds: string | undefined) => {
+  if (creds === undefined) return {};
+  const id = credsIdentity(creds, 'the probe credentials');
+  return { authenticator: credsAuthenticator(new TextEncoder().encode(creds)), ...(id.inboxPrefix !== undefined ? { inboxPrefix: id.inboxPrefix } : {}) };
+};
+
+export async function probe(url: string, ready: 'jetstream' | 'client', tls?: { ca: string }, creds?: string): Promise<void> {
+  const nc = await connect({ servers: url, reconnect: false, timeout: 1000, name: 'mesos-nats-probe', ...probeAuth(creds), ...(tls !== undefined ? { tls: { ca: readFileSync(tls.ca, 'utf8') } } : {}) });
   try {
     if (ready === 'jetstream') {
       const jsm = await jetstreamManager(nc, { timeout: 1000 });
@@ -45,10 +53,10 @@ export async function probe(url: string, ready: 'jetstream' | 'client', tls?: { 
  * Waits until JetStream answers on a cluster: the meta group has elected a leader (account info
  * is answered by the meta leader only). Throws after `timeoutMs`.
  */
-export async function waitForJetStream(urls: readonly string[], timeoutMs = 15_000): Promise<void> {
+export async function waitForJetStream(urls: readonly string[], timeoutMs = 15_000, creds?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  const nc = await connect({ servers: [...urls], name: 'mesos-nats-probe', timeout: 1000, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const nc = await connect({ servers: [...urls], name: 'mesos-nats-probe', timeout: 1000, maxReconnectAttempts: -1, reconnectTimeWait: 100, ...probeAuth(creds) });
   try {
     const jsm = await jetstreamManager(nc, { timeout: 1000, checkAPI: false });
     for (;;) {
@@ -93,10 +101,10 @@ export async function metaView(s: Pick<RunningNatsServer, 'monitorUrl'>, self: s
  * stream (and deletes it) until that works. Every member healthy is not yet enough: for a moment
  * after forming, the meta leader still answers "no suitable peers for placement" (10005).
  */
-export async function waitForPlacement(urls: readonly string[], replicas: number, timeoutMs = 15_000): Promise<void> {
+export async function waitForPlacement(urls: readonly string[], replicas: number, timeoutMs = 15_000, creds?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
-  const nc = await connect({ servers: [...urls], name: 'mesos-nats-probe', timeout: 1000, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const nc = await connect({ servers: [...urls], name: 'mesos-nats-probe', timeout: 1000, maxReconnectAttempts: -1, reconnectTimeWait: 100, ...probeAuth(creds) });
   try {
     const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
     const name = `MESOS_PLACEMENT_PROBE_${process.pid}_${Date.now()}`;

@@ -99,6 +99,7 @@ async function launch(a: {
   if (a.clusterPort !== undefined) renderOpts.clusterPort = a.clusterPort;
   if (a.monitorPort !== undefined) renderOpts.monitorPort = a.monitorPort;
   if (opts.routes !== undefined) renderOpts.routes = opts.routes;
+  if (opts.auth !== undefined) renderOpts.auth = opts.auth;
   await writeFile(configFile, renderConfig(renderOpts) + (opts.tls !== undefined ? tlsConfig(opts.tls) : ''));
 
   installExitHooks();
@@ -140,7 +141,7 @@ async function launch(a: {
       );
     }
     try {
-      await probe(url, readyMode, opts.tls);
+      await probe(url, readyMode, opts.tls, opts.auth?.probeCreds);
       break;
     } catch (err) {
       lastProbeError = err;

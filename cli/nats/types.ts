@@ -1,3 +1,4 @@
+import type { NatsAuthConfig } from './config.js';
 // The shapes of the launcher: options and handles of one server and of a cluster.
 
 export interface NatsServerOptions {
@@ -39,6 +40,8 @@ export interface NatsServerOptions {
   detached?: boolean;
   /** TLS for clients (PEM files): plain connections are then refused. The readiness probe verifies with `ca`. */
   tls?: { cert: string; key: string; ca: string };
+  /** Operator mode (decentralized auth, see security/nats): anonymous clients are refused. */
+  auth?: NatsAuthConfig;
 }
 
 export interface RunningNatsServer {
@@ -79,6 +82,8 @@ export interface NatsClusterOptions {
   readyTimeoutMs?: number;
   /** Each server in a process group of its own (see NatsServerOptions.detached). */
   detached?: boolean;
+  /** Operator mode on every server (see NatsServerOptions.auth). */
+  auth?: NatsAuthConfig;
 }
 
 export interface RunningNatsCluster {

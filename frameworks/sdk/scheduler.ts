@@ -1,6 +1,6 @@
 /**
  * The native scheduler SDK: a framework over NATS. `subscribe()` appends FrameworkSubscribed and
- * follows, in log order, everything addressed to this framework: offers, rescinds, refusals,
+ * follows everything addressed to this framework (three readers, one filter each, as its credentials allow): offers, rescinds, refusals,
  * status updates from agents and from the leader, and leader changes (to ignore decisions of a
  * deposed leader). Calls (`accept`, `decline`, `kill`, `acknowledge`, …) are appended to the log.
  */
@@ -35,7 +35,9 @@ import {
   subjects,
 } from '../../events/index.js';
 import { RequestError, TimeoutError } from '@nats-io/transport-node';
-import { type Bus, append, connectBus, lastSubjectSeq, readLog } from '../../kernel/shell/bus.js';
+import { type Bus, append, connectBus, credsFromEnv, readLog } from '../../kernel/shell/bus.js';
+import { readCredsFile } from '../../security/nats/index.js';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import { STREAM_NAME, decode } from '../../events/index.js';
 import { parseResources } from '../../kernel/core/resources.js';
 import { refusalToStatuses } from '../../events/refusals.js';
@@ -97,6 +99,8 @@ export interface SchedulerOptions {
   readonly nats: string;
   /** TLS: verify NATS's certificate against this CA (PEM file). */
   readonly tlsCa?: string;
+  /** NATS credentials (a `.creds` file issued for this framework's id; default MESOS_CREDS). */
+  readonly creds?: string;
   readonly name: string;
   readonly user?: string;
   readonly roles?: readonly string[];
@@ -196,9 +200,18 @@ function must<T>(r: z.ZodSafeParseResult<T>, taskId: string, field: string): T {
 }
 
 export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
-  const frameworkId = asFrameworkId(o.frameworkId ?? randomUUID());
+  // Credentials issued to a framework name its id: the scheduler is that framework, and no other.
+  const credsFile = o.creds ?? credsFromEnv();
+  const bound = credsFile !== undefined ? readCredsFile(credsFile) : undefined;
+  if (bound?.party !== undefined && bound.party !== 'framework') {
+    throw new TypeError(`the credentials ${credsFile} are a ${bound.party}'s, not a framework's: issue framework credentials with \`mesos creds issue framework\``);
+  }
+  if (bound?.party === 'framework' && o.frameworkId !== undefined && o.frameworkId !== bound.name) {
+    throw new TypeError(`the credentials ${credsFile} are framework ${bound.name}'s; they cannot subscribe as framework ${o.frameworkId} (use that framework's credentials, or leave the id out)`);
+  }
+  const frameworkId = asFrameworkId(bound?.party === 'framework' ? bound.name : (o.frameworkId ?? randomUUID()));
   const log = o.log.child({ component: 'scheduler', frameworkId });
-  const bus: Bus = await connectBus({ servers: o.nats, name: `framework-${o.name}`, log, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
+  const bus: Bus = await connectBus({ servers: o.nats, name: `framework-${o.name}`, log, ...(o.creds !== undefined ? { creds: o.creds } : {}), ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
   const offers$ = new Subject<Offer>();
   const rescinds$ = new Subject<OfferId>();
   const updates$ = new Subject<TaskStatus>();
@@ -259,28 +272,46 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   let epoch = await currentEpoch(bus);
 
   const abort = new AbortController();
-  const follow = (async () => {
-    for await (const entry of readLog(bus, {
-      fromSeq: ack.seq + 1,
-      filter: [subjects.toldTo(frameworkId), subjects.statusesOf(frameworkId), subjects.sys('leader')],
-      signal: abort.signal,
-    })) {
-      if (!entry.decoded.ok) {
-        log.warn({ seq: entry.seq, reason: entry.decoded.error.message }, 'skipped a malformed message');
-        continue;
-      }
-      const e = entry.decoded.event;
-      if (e.type === 'LeaderElected') {
-        if (e.epoch > epoch) epoch = e.epoch;
-        continue;
-      }
-      const ep = epochOf(e);
-      if (ep !== undefined && ep !== epoch) continue; // a deposed leader's decision
-      dispatch(e);
+  // Three readers, one filter each: a framework's credentials let it create consumers on exactly
+  // these subjects, and a consumer-create request names its filter only when it has one.
+  // Elections seen (sequence, epoch), to tell a deposed leader's decision from one appended
+  // before the election that deposed it.
+  const elections: Array<{ seq: number; epoch: number }> = [];
+  const current = (seq: number, ep: number): boolean => {
+    if (ep >= epoch) {
+      epoch = ep;
+      return true;
     }
-  })().catch((err: unknown) => {
-    if (!abort.signal.aborted) log.error({ err }, 'scheduler stream ended');
-  });
+    // Superseded: by an election before it in the log (a deposed leader's decision), or after it.
+    const deposer = elections.find((x) => x.epoch > ep);
+    return deposer !== undefined && deposer.seq > seq;
+  };
+  const reader = (filter: string, onEntry: (seq: number, e: ClusterEvent) => void) =>
+    (async () => {
+      for await (const entry of readLog(bus, { fromSeq: ack.seq + 1, filter, signal: abort.signal })) {
+        if (!entry.decoded.ok) {
+          log.warn({ seq: entry.seq, reason: entry.decoded.error.message }, 'skipped a malformed message');
+          continue;
+        }
+        onEntry(entry.seq, entry.decoded.event);
+      }
+    })().catch((err: unknown) => {
+      if (!abort.signal.aborted) log.error({ err, filter }, 'scheduler stream ended');
+    });
+  const onDecision = (seq: number, e: ClusterEvent): void => {
+    const ep = epochOf(e);
+    if (ep !== undefined && !current(seq, ep)) return; // a deposed leader's decision
+    dispatch(e);
+  };
+  const follow = Promise.all([
+    reader(subjects.sys('leader'), (seq, e) => {
+      if (e.type !== 'LeaderElected') return;
+      elections.push({ seq, epoch: e.epoch });
+      if (e.epoch > epoch) epoch = e.epoch;
+    }),
+    reader(subjects.toldTo(frameworkId), onDecision),
+    reader(subjects.statusesOf(frameworkId), onDecision),
+  ]);
 
   function dispatch(e: ClusterEvent): void {
     switch (e.type) {
@@ -436,9 +467,12 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
 }
 
 async function currentEpoch(bus: Bus): Promise<number> {
-  const seq = await lastSubjectSeq(bus.jsm, subjects.sys('leader'));
-  if (seq === 0) return 0;
-  const m = await bus.jsm.streams.getMessage(STREAM_NAME, { seq });
+  // A direct get of the last message on the subject (the request names the subject: a framework
+  // may read the elections, not any message by sequence).
+  const m = await bus.jsm.direct.getMessage(STREAM_NAME, { last_by_subj: subjects.sys('leader') }).catch((e: unknown) => {
+    if (e instanceof JetStreamApiError && (e.code === 10037 || e.status === 404)) return null;
+    throw e;
+  });
   if (m === null) return 0;
   const d = decode(m.data, m.subject);
   return d.ok && d.event.type === 'LeaderElected' ? d.event.epoch : 0;

@@ -7,8 +7,9 @@
  * stream's RAFT group elects a new leader (see `rideThrough`), and a log reader whose consumer
  * stops answering (its server died) starts a new one where it stopped (see `readLog`).
  */
-import { type Msg, type NatsConnection, type Payload, type RequestOptions, RequestError, TimeoutError, connect } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Payload, type RequestOptions, RequestError, TimeoutError, connect, credsAuthenticator } from '@nats-io/transport-node';
 import { loadCa } from '../../security/tls/index.js';
+import { type CredsIdentity, readCredsFile } from '../../security/nats/index.js';
 import {
   DeliverPolicy,
   type JetStreamClient,
@@ -65,7 +66,29 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   /** TLS: verify the server's certificate against this CA (PEM file); the connection is then TLS only. */
   readonly tlsCa?: string;
+  /**
+   * NATS credentials (a `.creds` file: user JWT and nkey seed). Our credentials (security/nats)
+   * also set the client's inbox prefix to the user's own (`_INBOX_<name>`), the only one it may read.
+   */
+  readonly creds?: string;
 }
+
+/** The connect options a `.creds` file gives (authenticator, inbox prefix); none without a file. */
+export function credsOptions(file: string | undefined): { authenticator?: ReturnType<typeof credsAuthenticator>; inboxPrefix?: string; identity?: CredsIdentity } {
+  if (file === undefined) return {};
+  const id = readCredsFile(file);
+  return {
+    authenticator: credsAuthenticator(new TextEncoder().encode(id.text)),
+    ...(id.inboxPrefix !== undefined ? { inboxPrefix: id.inboxPrefix } : {}),
+    identity: id,
+  };
+}
+
+/** Whether a connect failure is the server asking for credentials (or refusing the ones given). */
+export const isAuthFailure = (err: unknown): boolean => /authorization|authentication|user.*revoked|AUTHORIZATION_VIOLATION/i.test(String((err as Error)?.message ?? err) + String((err as { code?: string })?.code ?? ''));
+
+/** MESOS_CREDS: the credentials file of a process that was given no --creds. */
+export const credsFromEnv = (): string | undefined => (process.env.MESOS_CREDS !== undefined && process.env.MESOS_CREDS !== '' ? process.env.MESOS_CREDS : undefined);
 
 export const parseServers = (s: string | readonly string[]): string[] =>
   (typeof s === 'string' ? s.split(',') : [...s]).map((x) => x.trim()).filter((x) => x !== '');
@@ -73,10 +96,13 @@ export const parseServers = (s: string | readonly string[]): string[] =>
 export async function connectBus(o: ConnectOptions): Promise<Bus> {
   const servers = parseServers(o.servers);
   let nc: NatsConnection;
+  const creds = o.creds ?? credsFromEnv();
+  const { identity: _identity, ...auth } = credsOptions(creds);
   try {
     nc = await connect({
       servers,
       name: o.name,
+      ...auth,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       timeout: o.connectTimeoutMs ?? 5000,
@@ -89,7 +115,11 @@ export async function connectBus(o: ConnectOptions): Promise<Bus> {
   } catch (cause) {
     throw new BusError(
       'CONNECT_FAILED',
-      /certificate|TLS|SSL/i.test((cause as Error).message)
+      isAuthFailure(cause)
+        ? creds === undefined
+          ? `NATS at ${servers.join(',')} requires credentials: give --creds FILE (or MESOS_CREDS), a .creds file from \`mesos creds issue\` (\`mesos dev\` writes them under <data>/credentials/)`
+          : `NATS at ${servers.join(',')} refused the credentials ${creds}: ${(cause as Error).message} (revoked, or issued by another operator?)`
+        : /certificate|TLS|SSL/i.test((cause as Error).message)
         ? `cannot connect to NATS at ${servers.join(',')} over TLS: ${(cause as Error).message}. ${o.tlsCa === undefined ? 'The server requires TLS: give --tls-ca FILE, the CA that signed its certificate (`mesos dev --tls` prints it).' : `Is ${o.tlsCa} the CA that signed the server's certificate?`}`
         : `cannot reach NATS at ${servers.join(',')}: ${(cause as Error).message}. Is nats-server running there? (\`mesos dev\` starts one)`,
       { cause },
@@ -492,7 +522,9 @@ async function openConsumer(bus: Bus, filter: string[] | undefined, seq: number,
     if (signal?.aborted) return null;
     try {
       return await (readerClients.get(bus.js) ?? bus.js).consumers.get(STREAM_NAME, {
-        ...(filter ? { filter_subjects: filter } : {}),
+        // One filter goes as `filter_subject`, which the create request carries in its subject:
+        // what lets a party that may read only its own subjects (security/nats) read them.
+        ...(filter ? { filter_subjects: filter.length === 1 ? filter[0]! : filter } : {}),
         deliver_policy: DeliverPolicy.StartSequence,
         opt_start_seq: seq,
       });

@@ -21,6 +21,14 @@ let masterUrl = '';
 const data = mkdtempSync(join(tmpdir(), 'mesos-e2e-'));
 
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
+let issued = 0;
+/** Fresh framework credentials (a framework's id is its credentials'; a torn-down framework does not come back). */
+function fwCreds(): string {
+  const file = join(data, `fw-${++issued}.creds`);
+  const r = mesos('creds', 'issue', 'framework', '--dir', join(data, 'keys'), '--out', file);
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  return file;
+}
 
 test.before(async () => {
   dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--data', data, '--log-level', 'warn'], {
@@ -38,6 +46,28 @@ test.after(async () => {
     dev.kill('SIGKILL');
   }
   rmSync(data, { recursive: true, force: true });
+});
+
+test('mesos dev is secure by default: anonymous NATS clients are refused; the printed credentials work (0600)', async () => {
+  const creds = join(data, 'credentials');
+  assert.match(out, /bus:\s+secured/);
+  for (const f of ['operator.creds', 'framework.creds', 'auditor.creds']) {
+    assert.ok(out.includes(join(creds, f)), `${f} printed`);
+    assert.is(statSync(join(creds, f)).mode & 0o777, 0o600, f);
+  }
+  assert.is(statSync(join(data, 'keys')).mode & 0o777, 0o700);
+  const { connect } = await import('@nats-io/transport-node');
+  const anon = await connect({ servers: natsUrl, timeout: 3000 }).then((nc) => nc.close().then(() => 'connected'), (e: Error) => e.message);
+  assert.match(anon, /Authorization Violation/);
+  const noCreds = spawnSync(process.execPath, [MESOS, 'execute', '--nats', natsUrl, '--name', 'anon', '--command', 'true', '--timeout', '10s'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MESOS_CREDS: '' } });
+  assert.is(noCreds.status, 1, noCreds.stdout + noCreds.stderr);
+  assert.match(noCreds.stderr, /requires credentials: give --creds FILE \(or MESOS_CREDS\)/);
+  const r = mesos('execute', '--creds', join(creds, 'framework.creds'), '--nats', natsUrl, '--name', 'printed', '--command', 'true', '--timeout', '30s');
+  assert.is(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /TASK_FINISHED/);
+  const other = spawnSync(process.execPath, [MESOS, 'creds', 'list', '--dir', join(data, 'keys')], { encoding: 'utf8' });
+  assert.match(other.stdout, /master-1\tmaster/);
+  assert.match(other.stdout, /auditor\tauditor/);
 });
 
 test('mesos dev prints the master and NATS URLs and the master is healthy', async () => {
@@ -67,7 +97,7 @@ test('mesos dev asks for credentials on the operator API and writes them (0600);
 });
 
 test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {
-  const r = mesos('execute', '--nats', natsUrl, '--name', 'hello', '--command', 'echo hello world', '--timeout', '30s');
+  const r = mesos('execute', '--creds', fwCreds(), '--nats', natsUrl, '--name', 'hello', '--command', 'echo hello world', '--timeout', '30s');
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Subscribed with ID/);
   assert.match(r.stdout, /Received status update TASK_STARTING for task 'hello'/);
@@ -77,11 +107,11 @@ test('mesos execute runs a task to TASK_FINISHED and exits 0', () => {
 
 test('mesos execute as root without --user runs the task as nobody and says so; --user root is refused by a default agent', () => {
   if (process.getuid?.() !== 0) return; // only root is sent to nobody
-  const r = mesos('execute', '--nats', natsUrl, '--name', 'who-am-i', '--command', 'test "$(id -un)" = nobody && test "$(id -u)" = 65534', '--timeout', '30s');
+  const r = mesos('execute', '--creds', fwCreds(), '--nats', natsUrl, '--name', 'who-am-i', '--command', 'test "$(id -un)" = nobody && test "$(id -u)" = 65534', '--timeout', '30s');
   assert.is(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stderr, /you are root; the task runs as nobody/);
   assert.match(r.stdout, /TASK_FINISHED for task 'who-am-i'/);
-  const root = mesos('execute', '--nats', natsUrl, '--name', 'as-root', '--user', 'root', '--command', 'true', '--timeout', '30s');
+  const root = mesos('execute', '--creds', fwCreds(), '--nats', natsUrl, '--name', 'as-root', '--user', 'root', '--command', 'true', '--timeout', '30s');
   assert.is.not(root.status, 0, root.stdout + root.stderr);
   assert.not.match(root.stderr, /runs as nobody/);
   assert.match(root.stdout, /TASK_FAILED/);
@@ -100,7 +130,7 @@ test('mesos execute --master speaks the Mesos v1 scheduler HTTP API to the same 
 });
 
 test('mesos execute of a failing command exits non-zero and prints the state and reason', () => {
-  const r = mesos('execute', '--nats=' + natsUrl, '--name=fails', '--command=exit 7', '--timeout=30s');
+  const r = mesos('execute', '--creds', fwCreds(), '--nats=' + natsUrl, '--name=fails', '--command=exit 7', '--timeout=30s');
   assert.is(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /TASK_FAILED for task 'fails'/);
   assert.match(r.stdout, /reason: REASON_COMMAND_EXECUTOR_FAILED/);
@@ -110,6 +140,8 @@ test('mesos execute of a failing command exits non-zero and prints the state and
 test('mesos execute over its memory limit reports REASON_CONTAINER_LIMITATION_MEMORY', () => {
   const r = mesos(
     'execute',
+    '--creds',
+    fwCreds(),
     '--nats',
     natsUrl,
     '--name',
@@ -126,16 +158,16 @@ test('mesos execute over its memory limit reports REASON_CONTAINER_LIMITATION_ME
 });
 
 test('mesos execute that no agent can fit gives up after --timeout with a clear message', () => {
-  const r = mesos('execute', '--nats', natsUrl, '--name', 'huge', '--command', 'true', '--resources', 'cpus:1000;mem:32', '--timeout', '2s');
+  const r = mesos('execute', '--creds', fwCreds(), '--nats', natsUrl, '--name', 'huge', '--command', 'true', '--resources', 'cpus:1000;mem:32', '--timeout', '2s');
   assert.is(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stdout, /No offer with cpus:1000;mem:32 arrived within 2s/);
 });
 
 test('bad flags get a clear error and a non-zero exit', () => {
-  const a = mesos('execute', '--nats', natsUrl, '--name', 'x', '--command', 'true', '--bogus', '1');
+  const a = mesos('execute', '--creds', fwCreds(), '--nats', natsUrl, '--name', 'x', '--command', 'true', '--bogus', '1');
   assert.is(a.status, 2);
   assert.match(a.stderr, /unknown flag --bogus/);
-  const b = mesos('execute', '--nats', natsUrl, '--command', 'true');
+  const b = mesos('execute', '--creds', fwCreds(), '--nats', natsUrl, '--command', 'true');
   assert.is(b.status, 2);
   assert.match(b.stderr, /--name is required/);
   const c = mesos('master', '--nats', natsUrl, '--port', 'abc');
@@ -161,7 +193,7 @@ test('--help works on every subcommand', () => {
 });
 
 test('mesos replay state prints the folded state with the tasks that ran', () => {
-  const r = mesos('replay', 'state', '--nats', natsUrl);
+  const r = mesos('replay', 'state', '--creds', join(data, 'credentials', 'auditor.creds'), '--nats', natsUrl);
   assert.is(r.status, 0, r.stderr);
   // The default view is /master/state as it was at that point.
   const j = JSON.parse(r.stdout) as { seq: number; view: string; state: { completed_frameworks: Array<{ completed_tasks: Array<{ id: string; state: string }> }> } };
@@ -170,10 +202,10 @@ test('mesos replay state prints the folded state with the tasks that ran', () =>
   const tasks = j.state.completed_frameworks.flatMap((f) => f.completed_tasks);
   assert.ok(tasks.some((t) => t.id === 'hello' && t.state === 'TASK_FINISHED'), 'hello finished');
   assert.ok(tasks.some((t) => t.id === 'fails' && t.state === 'TASK_FAILED'), 'fails failed');
-  const projection = mesos('replay', 'state', '--nats', natsUrl, '--view', 'projection');
+  const projection = mesos('replay', 'state', '--creds', join(data, 'credentials', 'auditor.creds'), '--nats', natsUrl, '--view', 'projection');
   const p = JSON.parse(projection.stdout) as { state: { completedFrameworks: Array<{ completedTasks: Array<{ taskId: string; state: string }> }> } };
   assert.ok(p.state.completedFrameworks.flatMap((f) => f.completedTasks).some((t) => t.taskId === 'hello'));
-  const early = mesos('replay', 'state', '--nats', natsUrl, '--to', '2');
+  const early = mesos('replay', 'state', '--creds', join(data, 'credentials', 'auditor.creds'), '--nats', natsUrl, '--to', '2');
   assert.is(early.status, 0, early.stderr);
   assert.is((JSON.parse(early.stdout) as { seq: number }).seq, 2);
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DevState } from '../../chaos/dev-state.js';
-import { MESOS, alive, assertNothingLeft, pidsIn, pidsWith, startDev, type DevProcess } from '../helpers/dev-process.js';
+import { MESOS, alive, frameworkCreds, assertNothingLeft, pidsIn, pidsWith, startDev, type DevProcess } from '../helpers/dev-process.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 const started: DevProcess[] = [];
@@ -37,8 +37,8 @@ test.after(async () => {
 });
 
 /** Starts a task that sleeps `secs` (a unique marker) and waits until it runs; returns the `mesos execute` process. */
-async function sleeper(nats: string, secs: number) {
-  const exec = spawn(process.execPath, [MESOS, 'execute', '--nats', nats, '--name', `sleeper-${secs}`, '--command', `sleep ${secs}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function sleeper(nats: string, secs: number, data: string) {
+  const exec = spawn(process.execPath, [MESOS, 'execute', '--creds', frameworkCreds(data), '--nats', nats, '--name', `sleeper-${secs}`, '--command', `sleep ${secs}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   frameworks.push(exec);
   let out = '';
   exec.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -61,7 +61,7 @@ test('a SIGKILLed master, NATS node and agent are reported and left dead; the re
   assert.is(s0.ready, true);
   assert.equal(s0.children.map((c) => c.name), ['nats-n1', 'nats-n2', 'nats-n3', 'master-1', 'master-2', 'agent-1', 'agent-2']);
   assert.is(s0.nats.split(',').length, 3, 'the state file gives all three NATS servers');
-  const exec = await sleeper(s0.nats, 313);
+  const exec = await sleeper(s0.nats, 313, dev.data);
 
   process.kill(pidOf(s0, 'master-1'), 'SIGKILL');
   process.kill(pidOf(s0, 'nats-n2'), 'SIGKILL');
@@ -72,7 +72,7 @@ test('a SIGKILLed master, NATS node and agent are reported and left dead; the re
   const master2 = s0.children.find((c) => c.name === 'master-2')!;
   await waitFor(async () => ((await (await fetch(`${master2.url}/metrics/snapshot`)).json()) as Record<string, number>)['master/elected'] === 1, 'master-2 to lead', 30_000, 100);
   await waitFor(async () => ((await (await fetch(`${master2.url}/master/state`)).json()) as { activated_slaves: number }).activated_slaves === 2, 'both agents on master-2', 30_000, 100);
-  const r = spawnSync(process.execPath, [MESOS, 'execute', '--nats', s0.nats, '--name', 'after-kills', '--command', 'true', '--timeout', '30s'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [MESOS, 'execute', '--creds', frameworkCreds(dev.data), '--nats', s0.nats, '--name', 'after-kills', '--command', 'true', '--timeout', '30s'], { encoding: 'utf8', timeout: 60_000 });
   assert.is(r.status, 0, `a task runs after the kills: ${r.stdout}${r.stderr}`);
   assert.ok((await fetch(`${agentHost.url}/state`)).ok, 'agent-1 still serves');
 

@@ -14,6 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { httpGet } from '../../security/tls/index.js';
 import { waitFor } from '../helpers/wait.js';
+import { frameworkCreds } from '../helpers/dev-process.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
 let dev: ChildProcess;
@@ -52,7 +53,7 @@ test('mesos dev --tls: a local CA in <data>/tls, the key private; the master is 
 });
 
 test('a task runs over TLS: native SDK over NATS, and the Mesos HTTP API over HTTPS', () => {
-  const native = mesos('execute', '--nats', natsUrl, '--tls-ca', ca, '--name', 'tls-native', '--command', 'echo hi', '--timeout', '60s');
+  const native = mesos('execute', '--creds', frameworkCreds(data), '--nats', natsUrl, '--tls-ca', ca, '--name', 'tls-native', '--command', 'echo hi', '--timeout', '60s');
   assert.is(native.status, 0, native.stdout + native.stderr);
   assert.match(native.stdout, /TASK_FINISHED for task 'tls-native'/);
   const http = mesos('execute', '--master', masterUrl.replace(/^https:\/\//, ''), '--tls-ca', ca, '--name', 'tls-http', '--command', 'echo hi', '--timeout', '60s');

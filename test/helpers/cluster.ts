@@ -9,13 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
-import { withNats, type TestNats } from './nats.js';
+import { type SecureTestNats, withNats, withSecureNats, type TestNats } from './nats.js';
 import { waitFor } from './wait.js';
 
 export const testLog = (): Logger => pino({ level: process.env.MESOS_TEST_LOG ?? 'silent' });
 
 export interface TestCluster {
   readonly nats: TestNats;
+  /** With `secure`: the secured server and its keystore (issue a party's credentials with `creds`). */
+  readonly secure?: SecureTestNats;
   readonly master: MasterHandle;
   readonly agents: AgentHandle[];
   readonly log: Logger;
@@ -29,14 +31,17 @@ export interface ClusterOptions {
   readonly agentResources?: string;
   readonly master?: Partial<MasterOptionsInput>;
   readonly isolation?: 'cgroups' | 'posix' | 'auto';
+  /** Run nats-server in operator mode; the master and each agent get their own credentials. */
+  readonly secure?: boolean;
 }
 
 export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster> {
   const log = testLog();
-  const nats = await withNats();
+  const secure = o.secure === true ? await withSecureNats() : undefined;
+  const nats = secure ?? (await withNats());
   const dir = mkdtempSync(join(tmpdir(), 'mesos-it-'));
   const cgroupsRoot = `mesos-test-${randomUUID().slice(0, 8)}`;
-  const master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, ...o.master }, log);
+  const master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, ...(secure !== undefined ? { creds: secure.creds('master', 'm1') } : {}), ...o.master }, log);
   await master.caughtUp;
   await waitFor(() => master.isLeader(), 'the master to lead');
   const agents: AgentHandle[] = [];
@@ -45,6 +50,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
     const a = await startAgent(
       {
         nats: nats.url,
+        ...(secure !== undefined ? { creds: secure.creds('agent', randomUUID()) } : {}),
         workDir: join(dir, `agent-${++n}`),
         resources,
         ...(attributes ? { attributes } : {}),
@@ -63,6 +69,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
   for (let i = 0; i < (o.agents ?? 1); i++) await addAgent();
   return {
     nats,
+    ...(secure !== undefined ? { secure } : {}),
     master,
     agents,
     log,

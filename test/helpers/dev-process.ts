@@ -2,7 +2,7 @@
  * `mesos dev` as a user runs it, as a real process (directly, or through `npx mesos dev`), and
  * what a test asks of it: its output, its state file, and whether its processes are gone.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,3 +108,12 @@ export function assertNothingLeft(before: DevState, marker?: string): void {
   assert.equal(mountsUnder(before.data), [], 'no mount is left under the data dir');
 }
 
+
+let issuedCreds = 0;
+/** Fresh framework credentials from a `mesos dev`'s keystore (`<data>/keys`), via `mesos creds issue`. */
+export function frameworkCreds(data: string): string {
+  const file = join(data, `test-fw-${process.pid}-${++issuedCreds}.creds`);
+  const r = spawnSync(process.execPath, [MESOS, 'creds', 'issue', 'framework', '--dir', join(data, 'keys'), '--out', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mesos creds issue failed: ${r.stdout}${r.stderr}`);
+  return file;
+}

@@ -68,7 +68,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
 
   const serverTls = loadServerTls(o.tls); // a bad file fails the start before anything is touched
   const scheme = serverTls === undefined ? 'http' : 'https';
-  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
+  const bus: Bus = await connectBus({ servers: o.nats, name: `master-${masterId}`, log, ...(o.creds !== undefined ? { creds: o.creds } : {}), ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}) });
   await ensureStream(bus.jsm, { ...defaultStreamOptions(), replicas: o.streamReplicas }, log);
   // What the log looked like when this master started: the guard checks it stays so.
   const baseline = baselineOf(await bus.jsm.streams.info(STREAM_NAME));

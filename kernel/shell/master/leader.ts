@@ -156,7 +156,7 @@ export function createLeadership(
   let queries: Queries | null = null;
   function startSnapshots(): void {
     if (snapshotter !== null || o.snapshotEveryEvents === 0) return;
-    snapshotter = startSnapshotter({ servers: o.nats, ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}), replicas: o.streamReplicas, everyEvents: o.snapshotEveryEvents, retention: { newest: 3, spread: o.snapshotHistory } }, log);
+    snapshotter = startSnapshotter({ servers: o.nats, ...(o.creds !== undefined ? { creds: o.creds } : {}), ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}), replicas: o.streamReplicas, everyEvents: o.snapshotEveryEvents, retention: { newest: 3, spread: o.snapshotHistory } }, log);
   }
   function stopSnapshots(): Promise<void> {
     const s = snapshotter;
@@ -345,6 +345,7 @@ export function createLeadership(
     lease = startLease(
       {
         servers: o.nats,
+        ...(o.creds !== undefined ? { creds: o.creds } : {}),
         ...(o.tls.ca !== undefined ? { tlsCa: o.tls.ca } : {}),
         ttlMs: o.leaderLeaseMs,
         masterId: me.masterId,

@@ -5,13 +5,16 @@
  * Layout: int32 [0] = 1 while the lease thread holds the lease; int64 at byte 8 = the main
  * thread's last beat (ms since the epoch).
  */
-export const LEASE_BUCKET = 'MESOS_LEADER';
+export { LEASE_BUCKET } from '../../../events/nats-api.js';
+import { LEASE_BUCKET } from '../../../events/nats-api.js';
 export const LEASE_KEY = 'leader';
 
 export interface LeaseWorkerData {
   readonly servers: string[];
   /** TLS: the CA the NATS server's certificate is verified against. */
   readonly tlsCa?: string;
+  /** NATS credentials (a `.creds` file). */
+  readonly creds?: string;
   readonly masterId: string;
   readonly ttlMs: number;
   /** A beat older than this means the main thread cannot lead (≥ ttlMs). */

@@ -31,6 +31,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { subjects } from '../../../events/subjects.js';
 import { rideThrough, RIDE_THROUGH_MS } from '../bus.js';
+import { credsFromEnv, credsOptions } from '../bus.js';
 import { LEASE_BUCKET, LEASE_KEY, LeaseShared, type LeaseWorkerData, type ToLeaseWorker, type FromLeaseWorker } from './lease-shared.js';
 
 /**
@@ -100,6 +101,12 @@ function setHeld(rev: number | null): void {
 }
 
 /** Connect and open (or create) the bucket; tried again on every round until it works. */
+/** The authenticator and inbox prefix of a `.creds` file (none without one). */
+function credsOptionsOnly(file: string | undefined) {
+  const { identity: _id, ...rest } = credsOptions(file);
+  return rest;
+}
+
 async function open(): Promise<KV> {
   if (kv !== undefined) return kv;
   nc ??= await connect({
@@ -109,6 +116,7 @@ async function open(): Promise<KV> {
     reconnectTimeWait: 250,
     timeout: 5000,
     noAsyncTraces: true,
+    ...credsOptionsOnly(d.creds ?? credsFromEnv()),
     ...(d.tlsCa !== undefined ? { tls: { ca: readFileSync(d.tlsCa, 'utf8') } } : {}),
   });
   kv = await new Kvm(jetstream(rideThrough(nc, RIDE_THROUGH_MS))).create(LEASE_BUCKET, { history: 1, ttl: d.ttlMs, replicas: d.replicas });

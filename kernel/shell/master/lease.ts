@@ -26,6 +26,7 @@ export { LEASE_BUCKET } from './lease-shared.js';
 export interface LeaseOptions {
   readonly servers: string | readonly string[];
   readonly tlsCa?: string;
+  readonly creds?: string;
   readonly ttlMs: number;
   /** How long the main thread may go without a beat before the lease is given up (default: the TTL). */
   readonly stallMs?: number;
@@ -61,6 +62,7 @@ export function startLease(o: LeaseOptions, onChange: (held: boolean) => void, l
   const data: LeaseWorkerData = {
     servers: parseServers(o.servers),
     ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
+    ...(o.creds !== undefined ? { creds: o.creds } : {}),
     masterId: o.masterId,
     ttlMs: o.ttlMs,
     stallMs: Math.max(o.ttlMs, o.stallMs ?? o.ttlMs),

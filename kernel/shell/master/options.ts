@@ -72,6 +72,8 @@ export const MasterOptions = z.object({
   operatorHeartbeatIntervalMs: z.number().int().positive().default(15_000),
   /** --tls-cert/--tls-key: the HTTP API serves HTTPS only; --tls-ca: the CA NATS's certificate is verified against. */
   tls: TlsFiles.default({}),
+  /** --creds: the master's NATS credentials (a `.creds` file; default MESOS_CREDS). */
+  creds: z.string().min(1).optional(),
   /** Mesos's --credentials, parsed (security/http): the HTTP Basic credentials accepted. */
   credentials: z.array(Credential).nullable().default(null),
   /** Mesos's --authenticate_http_readonly, --authenticate_http_readwrite, --authenticate_http_frameworks. */

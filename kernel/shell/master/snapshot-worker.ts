@@ -25,7 +25,7 @@ port.on('message', (m: { type: 'stop' }) => {
 });
 
 async function run(): Promise<void> {
-  const bus = await connectBus({ servers: d.servers, name: 'master-snapshotter', log, ...(d.tlsCa !== undefined ? { tlsCa: d.tlsCa } : {}) });
+  const bus = await connectBus({ servers: d.servers, name: 'master-snapshotter', log, ...(d.creds !== undefined ? { creds: d.creds } : {}), ...(d.tlsCa !== undefined ? { tlsCa: d.tlsCa } : {}) });
   try {
     const store = await openSnapshotStore(bus, d.replicas, log, d.retention);
     const from = await store.latest(await headSeq(bus.jsm));

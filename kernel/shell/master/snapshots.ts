@@ -13,7 +13,8 @@ import { type Snapshot, SnapshotError, decodeSnapshot, encodeSnapshot } from '..
 import type { State } from '../../core/state.js';
 import { type SnapshotRetention, defaultSnapshotRetention, snapshotsToKeep } from './snapshot-retention.js';
 
-export const SNAPSHOT_BUCKET = 'MESOS_SNAPSHOTS';
+export { SNAPSHOT_BUCKET } from '../../../events/nats-api.js';
+import { SNAPSHOT_BUCKET } from '../../../events/nats-api.js';
 
 const nameOf = (seq: number): string => `seq-${String(seq).padStart(15, '0')}`;
 const seqOf = (name: string): number | undefined => {

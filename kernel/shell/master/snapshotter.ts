@@ -18,6 +18,8 @@ export interface SnapshotWorkerData {
   readonly servers: string[];
   /** TLS: the CA the NATS server's certificate is verified against. */
   readonly tlsCa?: string;
+  /** NATS credentials (a `.creds` file). */
+  readonly creds?: string;
   readonly replicas: number;
   readonly everyEvents: number;
   /** Which snapshots the store keeps (snapshot-retention.ts). */
@@ -36,10 +38,11 @@ export interface Snapshotter {
 
 const STOP_WAIT_MS = 5000;
 
-export function startSnapshotter(o: { servers: string; tlsCa?: string; replicas: number; everyEvents: number; retention?: SnapshotRetention }, log: Logger): Snapshotter {
+export function startSnapshotter(o: { servers: string; tlsCa?: string; creds?: string; replicas: number; everyEvents: number; retention?: SnapshotRetention }, log: Logger): Snapshotter {
   const data: SnapshotWorkerData = {
     servers: parseServers(o.servers),
     ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
+    ...(o.creds !== undefined ? { creds: o.creds } : {}),
     replicas: o.replicas,
     everyEvents: o.everyEvents,
     retention: o.retention ?? defaultSnapshotRetention(),
