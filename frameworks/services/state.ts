@@ -92,7 +92,8 @@ export function evolve(s: ServicesState, e: ServicesEvent): ServicesState {
     case 'AppDeletionStarted': {
       if (!s.apps.has(e.appId)) return s;
       const d: Deployment = { id: e.deploymentId, appId: e.appId, kind: 'delete', version: e.version, startedAt: e.at, previous: null, target: { kind: 'delete' } };
-      return enqueue(s, d);
+      // A deletion supersedes what was under way or queued for the app (as Marathon's).
+      return enqueue({ ...s, deployments: s.deployments.filter((x) => x.appId !== e.appId) }, d);
     }
     case 'AppRemoved': {
       const apps = new Map(s.apps);
