@@ -15,14 +15,17 @@ import * as reservation from './commands/reserve.js';
 import * as agentAdmin from './commands/agent-admin.js';
 import * as maintenance from './commands/maintenance.js';
 import * as task from './commands/task.js';
+import * as services from './commands/services.js';
 
 interface Command {
   readonly name: string;
   readonly summary: string;
   readonly flags: readonly FlagSpec[];
   /** Resolves with an exit code, or with undefined for long-running servers. */
-  readonly run: (values: Readonly<Record<string, unknown>>) => Promise<number | void>;
+  readonly run: (values: Readonly<Record<string, unknown>>, args: readonly string[]) => Promise<number | void>;
   readonly extra?: string;
+  /** It takes arguments besides its flags (an app id). */
+  readonly positionals?: boolean;
 }
 
 const COMMANDS: readonly Command[] = [
@@ -63,6 +66,13 @@ const COMMANDS: readonly Command[] = [
   { name: 'maintenance start', summary: 'Take scheduled machines down (START_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStart },
   { name: 'maintenance stop', summary: 'Bring machines back up (STOP_MAINTENANCE).', flags: maintenance.machinesFlags, run: maintenance.runMaintenanceStop },
   { name: 'maintenance status', summary: 'Machines in maintenance and frameworks\' answers (GET_MAINTENANCE_STATUS).', flags: maintenance.statusFlags, run: maintenance.runMaintenanceStatus },
+  { name: 'services', summary: 'Run the services framework (Marathon-like): keep apps running; Marathon REST API v2 on port 8080.', flags: services.servicesFlags, run: services.runServices },
+  { name: 'services apply', summary: 'Create or update an app from a Marathon app JSON file (-f/--file).', flags: services.servicesApplyFlags, run: services.runServicesApply },
+  { name: 'services list', summary: 'List the apps: instances, running, healthy, deploying.', flags: services.servicesClientFlags, run: services.runServicesList },
+  { name: 'services show', summary: 'Show an app with its tasks: mesos services show ID.', flags: services.servicesClientFlags, run: services.runServicesShow, positionals: true },
+  { name: 'services scale', summary: 'Scale an app: mesos services scale ID N.', flags: services.servicesClientFlags, run: services.runServicesScale, positionals: true },
+  { name: 'services restart', summary: 'Restart an app (a rolling restart by its upgrade strategy): mesos services restart ID.', flags: services.servicesClientFlags, run: services.runServicesRestart, positionals: true },
+  { name: 'services delete', summary: 'Delete an app (its tasks are killed): mesos services delete ID.', flags: services.servicesClientFlags, run: services.runServicesDelete, positionals: true },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
@@ -98,16 +108,17 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     process.stderr.write(`mesos: unknown command "${argv[0]}"\n\n${topUsage()}\n`);
     return 1;
   }
-  const rest = argv.slice(cmd.name.split(' ').length);
+  // `mesos services apply -f FILE`, as kubectl and Marathon's own tools take it.
+  const rest = argv.slice(cmd.name.split(' ').length).map((a) => (a === '-f' && cmd.name === 'services apply' ? '--file' : a));
   const parsed = parseFlags(rest, cmd.flags, cmd.name);
   if (parsed.help) {
     process.stdout.write(`${usage(cmd.name, cmd.summary, cmd.flags, cmd.extra)}\n`);
     return 0;
   }
-  if (parsed.positionals.length > 0) {
+  if (parsed.positionals.length > 0 && cmd.positionals !== true) {
     throw new FlagError(`unexpected argument "${parsed.positionals[0]}" for \`mesos ${cmd.name}\`; see \`mesos ${cmd.name} --help\``);
   }
-  const code = await cmd.run(parsed.values);
+  const code = await cmd.run(parsed.values, parsed.positionals);
   return code === undefined ? undefined : code;
 }
 

@@ -3,6 +3,10 @@
  * their instances, invalid definitions get Marathon's 422, unknown fields come back, a restart
  * of the services process finds its apps and tasks again.
  */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startServices, type ServicesHandle } from '../../frameworks/services/index.js';
@@ -91,6 +95,20 @@ test('an app that can never fit is accepted and waits in the queue with the reas
   }, 'the queue to say why', 20_000);
   assert.is((await api('DELETE', '/v2/apps/huge')).status, 200);
   await waitFor(async () => (await api('GET', '/v2/apps/huge')).status === 404, 'the app removed', 20_000);
+});
+
+test('mesos services apply -f, list, scale, show, delete drive the REST API', async () => {
+  const run = (...args: string[]) => promisify(execFile)(process.execPath, ['dist/cli/mesos.js', 'services', ...args, '--url', svc.url]);
+  const file = join(cluster.dir, 'app.json');
+  writeFileSync(file, JSON.stringify({ id: '/cli/app', cmd: 'sleep 600', cpus: 0.1, mem: 16, instances: 1, portDefinitions: [] }));
+  assert.match((await run('apply', '-f', file)).stdout, /applied \/cli\/app/);
+  await waitFor(async () => (await api('GET', '/v2/apps/cli/app')).json.app?.tasksRunning === 1, 'the cli app running', 30_000);
+  assert.match((await run('list')).stdout, /\/cli\/app\s+1\s+1/);
+  await run('scale', 'cli/app', '2');
+  await waitFor(async () => (await api('GET', '/v2/apps/cli/app')).json.app.tasksRunning === 2, 'scaled by the cli', 30_000);
+  assert.match((await run('show', '/cli/app')).stdout, /"instances": 2/);
+  await run('delete', 'cli/app');
+  await waitFor(async () => (await api('GET', '/v2/apps/cli/app')).status === 404, 'deleted by the cli', 30_000);
 });
 
 test.run();
