@@ -15,10 +15,10 @@ import { basicHeader, loadClientCredential } from '../../security/http/index.js'
 import { join, resolve } from 'node:path';
 import { type DevState, devStatePath, writeDevState } from '../../chaos/dev-state.js';
 import { runDemo } from '../../frameworks/demo.js';
-import { agentPlan, type DevPlanContext, masterPlan } from '../dev/plans.js';
+import { agentPlan, type DevPlanContext, masterPlan, servicesPlan } from '../dev/plans.js';
 import { Supervisor, type UnitRun } from '../dev/supervisor.js';
 import { sweep } from '../dev/sweep.js';
-import { agentUnit, masterUnit, natsUnit, waitFor } from '../dev/units.js';
+import { agentUnit, masterUnit, natsUnit, servicesUnit, waitFor } from '../dev/units.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 import { type RunningNatsServer, startNatsCluster, startNatsServer } from '../nats/index.js';
@@ -62,6 +62,8 @@ export const devFlags: readonly FlagSpec[] = [
     help: "JetStream fsync of every server: 'always' (each write before its ack), a duration (e.g. 30s, 1m), or 'default' (the server's: every 2 min)",
   },
   { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
+  { name: 'frameworks', type: 'bool', default: true, help: 'Start the services framework (`mesos services`, Marathon-like); --no-frameworks leaves it out' },
+  { name: 'services-port', type: 'int', default: 8080, help: "HTTP port of the services framework's REST API (Marathon's 8080; 0: any free port)" },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -193,7 +195,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   const stopAll = (): Promise<void> =>
     (stopped ??= (async () => {
       // Agents first (they kill their tasks and report), then the masters, then NATS.
-      await sup.stopAll([['agent'], ['master'], ['nats']], 15_000);
+      await sup.stopAll([['framework'], ['agent'], ['master'], ['nats']], 15_000);
       for (const stop of natsStop) await stop().catch(() => undefined);
       const left = await sweep(data, cgroupsRoot);
       const n = left.pids.length + left.mounts.length;
@@ -285,7 +287,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
 
     const ctx: DevPlanContext = {
-      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: tlsArgs },
+      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: tlsArgs, framework: tls !== undefined ? ['--tls-ca', tls.ca] : [] },
       nats: natsUrl,
       data,
       logLevel: str(v['log-level'] as string) ?? 'info',
@@ -308,6 +310,10 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
         `${agents} agents to register`,
       );
       out(`agents: ${agents} registered (${agentRuns.map((a) => `${a.url}/state`).join(', ')})`);
+    }
+    if (bool(v.frameworks as boolean)) {
+      const svc = await sup.add(servicesUnit(servicesPlan(ctx, num(v['services-port'] as number) ?? 8080), logs));
+      out(`services: ${svc.url}  (Marathon REST API v2; try ${svc.url}/v2/apps, or npx mesos services list --url ${svc.url})`);
     }
     ready = true;
     writeState();
