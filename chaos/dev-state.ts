@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 export const DEV_STATE_FILE = 'dev-state.json';
 
-export const ROLES = ['master', 'agent', 'nats'] as const;
+export const ROLES = ['master', 'agent', 'nats', 'framework'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const DevChild = z.object({

@@ -17,6 +17,7 @@ import * as maintenance from './commands/maintenance.js';
 import * as task from './commands/task.js';
 import * as creds from './commands/creds.js';
 import { CREDS_FLAG } from './commands/common.js';
+import * as services from './commands/services.js';
 
 interface Command {
   readonly name: string;
@@ -25,8 +26,10 @@ interface Command {
   /** Positional arguments it takes (their names, for the usage), handed to `run` after the flags. */
   readonly args?: readonly string[];
   /** Resolves with an exit code, or with undefined for long-running servers. */
-  readonly run: (values: Readonly<Record<string, unknown>>, args?: readonly string[]) => Promise<number | void> | number;
+  readonly run: (values: Readonly<Record<string, unknown>>, args: readonly string[]) => Promise<number | void> | number;
   readonly extra?: string;
+  /** It takes arguments besides its flags (an app id). */
+  readonly positionals?: boolean;
 }
 
 const COMMANDS: readonly Command[] = [
@@ -71,6 +74,13 @@ const COMMANDS: readonly Command[] = [
   { name: 'creds issue', summary: 'Issue a party\'s NATS credentials (.creds): agent|framework|auditor|master|admin NAME.', flags: creds.credsIssueFlags, args: ['party', 'name'], run: (v: Readonly<Record<string, unknown>>, a?: readonly string[]) => creds.runCredsIssue(v, a ?? []) },
   { name: 'creds revoke', summary: 'Revoke a user\'s NATS credentials and push the account to the running servers.', flags: creds.credsRevokeFlags, args: ['name'], run: (v: Readonly<Record<string, unknown>>, a?: readonly string[]) => creds.runCredsRevoke(v, a ?? []) },
   { name: 'creds list', summary: 'List the NATS credentials issued from a keystore.', flags: creds.credsListFlags, run: creds.runCredsList },
+  { name: 'services', summary: 'Run the services framework (Marathon-like): keep apps running; Marathon REST API v2 on port 8080.', flags: services.servicesFlags, run: services.runServices },
+  { name: 'services apply', summary: 'Create or update an app from a Marathon app JSON file (-f/--file).', flags: services.servicesApplyFlags, run: services.runServicesApply },
+  { name: 'services list', summary: 'List the apps: instances, running, healthy, deploying.', flags: services.servicesClientFlags, run: services.runServicesList },
+  { name: 'services show', summary: 'Show an app with its tasks: mesos services show ID.', flags: services.servicesClientFlags, run: services.runServicesShow, positionals: true },
+  { name: 'services scale', summary: 'Scale an app: mesos services scale ID N.', flags: services.servicesClientFlags, run: services.runServicesScale, positionals: true },
+  { name: 'services restart', summary: 'Restart an app (a rolling restart by its upgrade strategy): mesos services restart ID.', flags: services.servicesClientFlags, run: services.runServicesRestart, positionals: true },
+  { name: 'services delete', summary: 'Delete an app (its tasks are killed): mesos services delete ID.', flags: services.servicesClientFlags, run: services.runServicesDelete, positionals: true },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
@@ -106,7 +116,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     process.stderr.write(`mesos: unknown command "${argv[0]}"\n\n${topUsage()}\n`);
     return 1;
   }
-  const rest = argv.slice(cmd.name.split(' ').length);
+  // `mesos services apply -f FILE`, as kubectl and Marathon's own tools take it.
+  const rest = argv.slice(cmd.name.split(' ').length).map((a) => (a === '-f' && cmd.name === 'services apply' ? '--file' : a));
   // Every command that connects to NATS takes --creds (the flag name of the `nats` CLI).
   const connects = cmd.name !== 'dev' && (cmd.name === 'chaos' || cmd.flags.some((f) => f.name === 'nats')) && !cmd.name.startsWith('creds ');
   const flags = connects && !cmd.flags.some((f) => f.name === 'creds') ? [...cmd.flags, CREDS_FLAG] : cmd.flags;
@@ -121,10 +132,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     const code = await cmd.run(parsed.values, parsed.positionals);
     return code === undefined ? undefined : code;
   }
-  if (parsed.positionals.length > 0) {
+  if (parsed.positionals.length > 0 && cmd.positionals !== true) {
     throw new FlagError(`unexpected argument "${parsed.positionals[0]}" for \`mesos ${cmd.name}\`; see \`mesos ${cmd.name} --help\``);
   }
-  const code = await cmd.run(parsed.values);
+  const code = await cmd.run(parsed.values, parsed.positionals);
   return code === undefined ? undefined : code;
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FlagSpec } from '../flags.js';
-import { Keystore, PARTIES, type Party, pushAccount } from '../../security/nats/index.js';
+import { Keystore, PARTIES, type Party, parseStore, pushAccount } from '../../security/nats/index.js';
 import { TLS_CA_FLAG } from './common.js';
 
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -33,6 +33,7 @@ export function runCredsInit(v: Readonly<Record<string, unknown>>): number {
 export const credsIssueFlags: readonly FlagSpec[] = [
   DIR_FLAG,
   { name: 'out', type: 'string', placeholder: 'file', help: 'Where to write the .creds file (default ./<party>-<name>.creds; "-" prints it)' },
+  { name: 'store', type: 'string', placeholder: 'STREAM:SUBJECTS', help: "A framework only: a JetStream stream of its own for its state (e.g. SERVICES:svc.> for `mesos services`); it may create it, append and read, never purge or delete" },
 ];
 export function runCredsIssue(v: Readonly<Record<string, unknown>>, args: readonly string[]): number {
   const [party, given] = args;
@@ -41,7 +42,8 @@ export function runCredsIssue(v: Readonly<Record<string, unknown>>, args: readon
   const name = given ?? (party === 'framework' || party === 'agent' ? randomUUID() : undefined);
   if (name === undefined) throw new Error(`usage: mesos creds issue ${party} NAME`);
   const ks = Keystore.open(keysDir(v));
-  const { creds } = ks.issue(party as Party, name);
+  const store = typeof v.store === 'string' && v.store !== '' ? parseStore(v.store) : undefined;
+  const { creds } = ks.issue(party as Party, name, store !== undefined ? { store } : {});
   const file = typeof v.out === 'string' && v.out !== '' ? v.out : `${party}-${name}.creds`;
   if (file === '-') {
     process.stdout.write(creds);

@@ -15,10 +15,10 @@ import { basicHeader, loadClientCredential } from '../../security/http/index.js'
 import { join, resolve } from 'node:path';
 import { type DevState, devStatePath, writeDevState } from '../../chaos/dev-state.js';
 import { runDemo } from '../../frameworks/demo.js';
-import { agentPlan, type DevPlanContext, masterPlan } from '../dev/plans.js';
+import { agentPlan, type DevPlanContext, masterPlan, servicesPlan } from '../dev/plans.js';
 import { Supervisor, type UnitRun } from '../dev/supervisor.js';
 import { sweep } from '../dev/sweep.js';
-import { agentUnit, masterUnit, natsUnit, waitFor } from '../dev/units.js';
+import { agentUnit, masterUnit, natsUnit, servicesUnit, waitFor } from '../dev/units.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 import { type RunningNatsServer, startNatsCluster, startNatsServer } from '../nats/index.js';
@@ -26,6 +26,7 @@ import { type LocalCa, httpGet, makeLocalCa } from '../../security/tls/index.js'
 import { Keystore, type Party, type ServerAuth, serverAuth } from '../../security/nats/index.js';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { SERVICES_STREAM, servicesSubjects } from '../../frameworks/services/index.js';
 
 /** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
 let caPem: Buffer | undefined;
@@ -66,6 +67,8 @@ export const devFlags: readonly FlagSpec[] = [
   },
   { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
   { name: 'insecure', type: 'bool', default: false, help: 'An open bus: nats-server without authentication (anyone who reaches it can write and erase the log). Default: operator mode, every process its own credentials' },
+  { name: 'frameworks', type: 'bool', default: true, help: 'Start the services framework (`mesos services`, Marathon-like); --no-frameworks leaves it out' },
+  { name: 'services-port', type: 'int', default: 8080, help: "HTTP port of the services framework's REST API (Marathon's 8080; 0: any free port)" },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -197,7 +200,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   const stopAll = (): Promise<void> =>
     (stopped ??= (async () => {
       // Agents first (they kill their tasks and report), then the masters, then NATS.
-      await sup.stopAll([['agent'], ['master'], ['nats']], 15_000);
+      await sup.stopAll([['framework'], ['agent'], ['master'], ['nats']], 15_000);
       for (const stop of natsStop) await stop().catch(() => undefined);
       const left = await sweep(data, cgroupsRoot);
       const n = left.pids.length + left.mounts.length;
@@ -246,6 +249,15 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       if (!existsSync(path)) {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
         writeFileSync(path, keystore!.issue(party, name()).creds, { mode: 0o600 });
+      }
+      return path;
+    };
+    /** The services framework's credentials: its id, and its own state stream (SERVICES over svc.>). */
+    const frameworkCredsFile = (dir: string, file: string): string => {
+      const path = join(dir, file);
+      if (!existsSync(path)) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        writeFileSync(path, keystore!.issue('framework', randomUUID(), { store: { stream: SERVICES_STREAM, subjects: servicesSubjects.all } }).creds, { mode: 0o600 });
       }
       return path;
     };
@@ -323,7 +335,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
 
     const ctx: DevPlanContext = {
-      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: tlsArgs },
+      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: tlsArgs, framework: tls !== undefined ? ['--tls-ca', tls.ca] : [] },
       nats: natsUrl,
       data,
       logLevel: str(v['log-level'] as string) ?? 'info',
@@ -338,6 +350,9 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
             creds: {
               master: (i: number) => credsFile(join(data, 'keys', 'issued'), `master-${i + 1}.creds`, 'master', () => `master-${i + 1}`),
               agent: (i: number) => credsFile(join(data, 'keys', 'issued'), `agent-${i + 1}.creds`, 'agent', () => randomUUID()),
+              // A framework's credentials bind its id: one issued once per name and kept, so a
+              // restarted framework (services) subscribes again with the same id.
+              framework: (name: string) => frameworkCredsFile(join(data, 'keys', 'issued'), `${name}.creds`),
             },
           }
         : {}),
@@ -354,6 +369,10 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
         `${agents} agents to register`,
       );
       out(`agents: ${agents} registered (${agentRuns.map((a) => `${a.url}/state`).join(', ')})`);
+    }
+    if (bool(v.frameworks as boolean)) {
+      const svc = await sup.add(servicesUnit(servicesPlan(ctx, num(v['services-port'] as number) ?? 8080), logs));
+      out(`services: ${svc.url}  (Marathon REST API v2; try ${svc.url}/v2/apps, or npx mesos services list --url ${svc.url})`);
     }
     ready = true;
     writeState();

@@ -19,16 +19,16 @@ export interface DevPlanContext {
   readonly isolation: string;
   readonly cgroupsRoot: string;
   /** Extra flags per role (e.g. `--creds FILE`), appended to the argv. */
-  readonly extraArgs?: Partial<Record<'master' | 'agent', readonly string[]>>;
+  readonly extraArgs?: Partial<Record<'master' | 'agent' | 'framework', readonly string[]>>;
   /** Extra environment per role, on top of this process's own. */
-  readonly extraEnv?: Partial<Record<'master' | 'agent', Readonly<Record<string, string>>>>;
+  readonly extraEnv?: Partial<Record<'master' | 'agent' | 'framework', Readonly<Record<string, string>>>>;
   /** Each child's own NATS credentials (a `.creds` file), on a secured bus. */
-  readonly creds?: { master(i: number): string; agent(i: number): string };
+  readonly creds?: { master(i: number): string; agent(i: number): string; framework(name: string): string };
 }
 
 export interface ChildPlan {
   readonly name: string;
-  readonly role: 'master' | 'agent';
+  readonly role: 'master' | 'agent' | 'framework';
   readonly index: number;
   /** Arguments of `mesos` (the subcommand first). */
   readonly args: readonly string[];
@@ -70,5 +70,16 @@ export function agentPlan(c: DevPlanContext, i: number): ChildPlan {
       ...(c.extraArgs?.agent ?? []),
     ],
     env: { ...(c.extraEnv?.agent ?? {}) },
+  };
+}
+
+/** The services framework (`mesos services`, Marathon-like) on `port` (0: any free port). */
+export function servicesPlan(c: DevPlanContext, port: number): ChildPlan {
+  return {
+    name: 'services',
+    role: 'framework',
+    index: 0,
+    args: ['services', '--nats', c.nats, '--port', String(port), '--log-level', c.logLevel, ...(c.creds !== undefined ? ['--creds', c.creds.framework('services')] : []), ...(c.extraArgs?.framework ?? [])],
+    env: { ...(c.extraEnv?.framework ?? {}) },
   };
 }

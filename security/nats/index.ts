@@ -1,5 +1,5 @@
 export { type AccountNats, type Claims, JwtError, type OperatorNats, type SubjectPermission, type UserNats, base32, decodeJwt, encodeJwt, formatCreds, parseCreds } from './jwt.js';
-export { type Party, PARTIES, type Permissions, checkName, permissionsFor } from './permissions.js';
+export { type FrameworkStore, type Party, PARTIES, type Permissions, checkName, parseStore, permissionsFor } from './permissions.js';
 export { type IssuedUser, Keystore, KeystoreError } from './keystore.js';
 export { type CredsIdentity, credsIdentity, readCredsFile } from './creds.js';
 export { type ServerAuth, PushError, pushAccount, serverAuth } from './server-auth.js';

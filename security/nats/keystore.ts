@@ -16,7 +16,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { join } from 'node:path';
 import { type KeyPair, createAccount, createOperator, createUser, fromSeed } from '@nats-io/nkeys';
 import { type AccountNats, type OperatorNats, type UserNats, decodeJwt, encodeJwt, formatCreds } from './jwt.js';
-import { type Party, PARTIES, checkName, permissionsFor } from './permissions.js';
+import { type FrameworkStore, type Party, PARTIES, checkName, permissionsFor } from './permissions.js';
 
 export class KeystoreError extends Error {
   override readonly name = 'KeystoreError';
@@ -123,10 +123,11 @@ export class Keystore {
   }
 
   /** A `.creds` text for a new user of `party` named `name` (an agent's or framework's id). */
-  issue(party: Party, name: string): { creds: string; user: IssuedUser } {
+  issue(party: Party, name: string, o: { store?: FrameworkStore } = {}): { creds: string; user: IssuedUser } {
     if (!PARTIES.includes(party)) throw new KeystoreError(`unknown party ${JSON.stringify(party)}: one of ${PARTIES.join(', ')}`);
     checkName(name);
-    const p = permissionsFor(party, name);
+    if (o.store !== undefined && party !== 'framework') throw new KeystoreError(`a state store is granted to a framework only, not to ${party} ${name}`);
+    const p = permissionsFor(party, name, o.store);
     const u = createUser();
     const nats: UserNats = {
       type: 'user',

@@ -15,6 +15,7 @@ import {
   type FrameworkId,
   SNAPSHOT_BUCKET,
   LEASE_BUCKET,
+  STREAM_NAME,
   inboxesOf,
   jsApi,
   subjects,
@@ -47,7 +48,42 @@ export function checkName(name: string): string {
   return name;
 }
 
-export function permissionsFor(party: Party, name: string): Permissions {
+/**
+ * A framework's own state store: one JetStream stream of its own (the services framework keeps its
+ * apps and deployments in `SERVICES` over `svc.>`). Granted at issue time, to that framework only:
+ * it may create the stream, append to its subjects and read it, never update, purge or delete it.
+ */
+export interface FrameworkStore {
+  readonly stream: string;
+  readonly subjects: string;
+}
+
+/** `STREAM:SUBJECTS` (e.g. `SERVICES:svc.>`), as `mesos creds issue framework --store` takes it. */
+export function parseStore(text: string): FrameworkStore {
+  const m = /^([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_.*>-]{1,128})$/.exec(text);
+  if (m === null || m[1] === STREAM_NAME || m[2]!.startsWith('cl.') || m[2] === '>' || m[2]!.startsWith('$') || m[2]!.startsWith('_INBOX')) {
+    throw new Error(`bad --store ${JSON.stringify(text)}: STREAM:SUBJECTS of a stream of the framework's own (e.g. SERVICES:svc.>), not the cluster log's`);
+  }
+  return { stream: m[1]!, subjects: m[2]! };
+}
+
+const storeGrants = (st: FrameworkStore): string[] => [
+  st.subjects,
+  jsApi.streamInfo(st.stream),
+  jsApi.streamCreate(st.stream),
+  jsApi.msgGet(st.stream),
+  jsApi.directGetAny(st.stream),
+  jsApi.directGet(st.stream),
+  jsApi.consumerCreateAny(st.stream),
+  jsApi.consumerCreateLegacy(st.stream),
+  jsApi.consumerInfo(st.stream),
+  jsApi.consumerNext(st.stream),
+  jsApi.consumerDelete(st.stream),
+  jsApi.flowControl(st.stream),
+  jsApi.acks(st.stream),
+];
+
+export function permissionsFor(party: Party, name: string, store?: FrameworkStore): Permissions {
   const inbox = inboxesOf(name);
   switch (party) {
     case 'master':
@@ -130,6 +166,7 @@ export function permissionsFor(party: Party, name: string): Permissions {
             jsApi.consumerCreateFiltered(subjects.toldTo(id)),
             jsApi.consumerCreateFiltered(subjects.statusesOf(id)),
             jsApi.consumerCreateFiltered(subjects.sys('leader')),
+            ...(store !== undefined ? storeGrants(store) : []),
           ],
         },
         sub: { allow: [subjects.frameworkPing(id), subjects.redeliveredUpdates(id), inbox] },

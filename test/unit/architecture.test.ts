@@ -27,16 +27,18 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   'kernel/shell': ['events', 'kernel/core', 'proto', 'security'],
   agent: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security'],
   frameworks: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security'],
+  // the services framework (Marathon-like) is built on the SDK of frameworks/
+  'frameworks/services': ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'frameworks'],
   replay: ['events', 'kernel/core', 'kernel/shell', 'security'],
   webui: ['events', 'kernel/core', 'kernel/shell', 'replay', 'security'],
   chaos: ['events', 'kernel/core', 'kernel/shell', 'frameworks', 'replay', 'security', 'cli/nats'],
   'cli/nats': ['events', 'kernel/core', 'kernel/shell', 'security'],
-  cli: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats'],
-  bench: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats', 'cli'],
+  cli: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats'],
+  bench: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats', 'cli'],
   // record-golden.ts drives a live cluster with the test helpers to record the golden logs
-  scripts: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'test'],
+  scripts: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'test'],
   // the tests reuse the benchmarks' seeded random numbers (bench/prng.ts) and test the test runner
-  test: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'bench', 'scripts'],
+  test: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'bench', 'scripts'],
 };
 const ROOMS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);
 const FOLDERS = [...new Set(Object.keys(MAY_IMPORT).map((r) => r.split('/')[0]!))];
