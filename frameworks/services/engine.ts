@@ -133,14 +133,17 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   // Agents' hostnames and attributes, from the cluster log (constraints on attributes need them).
   const places = new Map<string, Place>();
   const abort = new AbortController();
-  const agentsRead = (async () => {
-    for await (const entry of readLog(bus, { filter: [subjects.agentFact('*' as AgentId, 'registered'), subjects.agentFact('*' as AgentId, 'reregistered')], signal: abort.signal })) {
+  // One reader per fact: a single filter is carried in the consumer-create subject, which is what a
+  // framework's credentials permit (security/nats/permissions.ts).
+  const readFacts = async (fact: 'registered' | 'reregistered'): Promise<void> => {
+    for await (const entry of readLog(bus, { filter: subjects.agentFact('*' as AgentId, fact), signal: abort.signal })) {
       if (!entry.decoded.ok) continue;
       const e = entry.decoded.event;
       if (e.type !== 'AgentRegistered' && e.type !== 'AgentReregistered') continue;
       places.set(e.agentId, { hostname: e.hostname, attributes: Object.fromEntries(e.attributes.map((a) => [a.name, attributeText(a)])) });
     }
-  })().catch((err: unknown) => {
+  };
+  const agentsRead = Promise.all([readFacts('registered'), readFacts('reregistered')]).catch((err: unknown) => {
     if (!abort.signal.aborted) log.error({ err }, 'the agents read ended');
   });
 

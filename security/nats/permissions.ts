@@ -166,6 +166,10 @@ export function permissionsFor(party: Party, name: string, store?: FrameworkStor
             jsApi.consumerCreateFiltered(subjects.toldTo(id)),
             jsApi.consumerCreateFiltered(subjects.statusesOf(id)),
             jsApi.consumerCreateFiltered(subjects.sys('leader')),
+            // Agents' registrations (hostname, attributes, resources: what offers and the
+            // read-only /master/state show anyway), for placement constraints on attributes.
+            jsApi.consumerCreateFiltered(subjects.agentFact('*' as AgentId, 'registered')),
+            jsApi.consumerCreateFiltered(subjects.agentFact('*' as AgentId, 'reregistered')),
             ...(store !== undefined ? storeGrants(store) : []),
           ],
         },
