@@ -24,3 +24,4 @@ export {
   type VerifyOptions,
   type InvariantName,
 } from './verify.js';
+export { replayRoutes, operatorView, HTTP_STATE_VIEWS, SERIES_METRICS, type HttpStateView } from './http.js';

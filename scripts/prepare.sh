@@ -11,6 +11,10 @@ if [[ ! -f node_modules/.package-lock.json || ! -x node_modules/.bin/tsc || pack
 fi
 
 npx --no-install tsc -p tsconfig.json
+# The web dashboard (webui/ -> dist/webui/, served by the masters at /), rebuilt when its sources changed.
+if [[ ! -f dist/webui/index.html ]] || [[ -n "$(find webui package-lock.json -newer dist/webui/index.html -print -quit)" ]]; then
+  npm run --silent build:webui >&2
+fi
 chmod +x dist/cli/mesos.js
 # npm links a package's bin for those who depend on it, not inside the package itself.
 ln -sf ../../dist/cli/mesos.js node_modules/.bin/mesos

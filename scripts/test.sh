@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/prepare.sh
+# The browser tests need Debian's chromium: install it when the run includes them (all, e2e, webui).
+if [[ $# -eq 0 ]] || printf '%s\n' "$@" | grep -qE '^(e2e|webui)'; then bash scripts/browser.sh; fi
 exec node dist/scripts/run-tests.js "$@"

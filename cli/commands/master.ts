@@ -1,4 +1,5 @@
 import { startMaster } from '../../kernel/shell/master/index.js';
+import { replayRoutes } from '../../replay/index.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { roleError } from '../../kernel/core/roles.js';
 import { createLogger } from '../log.js';
@@ -161,6 +162,7 @@ export async function runMaster(v: Readonly<Record<string, unknown>>): Promise<v
       ...(aclsFile !== undefined ? { aclsFile } : {}),
     },
     log,
+    { routes: replayRoutes },
   );
   if (security.acls !== null && security.acls.ignored.length > 0) {
     log.warn({ actions: security.acls.ignored }, 'these ACL actions are accepted but not enforced by this master');

@@ -26,6 +26,8 @@ const MASTER: Readonly<Record<string, Realm | null>> = {
   '/flags': 'readonly',
   '/metrics/snapshot': 'readonly',
   '/metrics': 'readonly',
+  '/replay/state': 'readonly',
+  '/replay/series': 'readonly',
   '/health': null,
   '/redirect': null,
   '/version': null,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
-import { type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
+import { type MasterExtras, type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
 import { type SecureTestNats, withNats, withSecureNats, type TestNats } from './nats.js';
 import { waitFor } from './wait.js';
 
@@ -30,6 +30,8 @@ export interface ClusterOptions {
   readonly agents?: number;
   readonly agentResources?: string;
   readonly master?: Partial<MasterOptionsInput>;
+  /** Endpoints added from above the kernel, as `mesos master` adds replay/'s. */
+  readonly masterExtras?: MasterExtras;
   readonly isolation?: 'cgroups' | 'posix' | 'auto';
   /** Run nats-server in operator mode; the master and each agent get their own credentials. */
   readonly secure?: boolean;
@@ -41,7 +43,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
   const nats = secure ?? (await withNats());
   const dir = mkdtempSync(join(tmpdir(), 'mesos-it-'));
   const cgroupsRoot = `mesos-test-${randomUUID().slice(0, 8)}`;
-  const master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, ...(secure !== undefined ? { creds: secure.creds('master', 'm1') } : {}), ...o.master }, log);
+  const master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, ...(secure !== undefined ? { creds: secure.creds('master', 'm1') } : {}), ...o.master }, log, o.masterExtras);
   await master.caughtUp;
   await waitFor(() => master.isLeader(), 'the master to lead');
   const agents: AgentHandle[] = [];

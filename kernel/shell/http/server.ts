@@ -17,6 +17,8 @@ export interface Reply {
   readonly status: number;
   readonly body?: unknown;
   readonly text?: string;
+  /** Bytes sent as they are (a static file); the handler gives their Content-Type in `headers`. */
+  readonly raw?: Buffer;
   readonly headers?: Readonly<Record<string, string>>;
   /** The handler writes the response itself (a long-lived stream). */
   readonly takeover?: (res: ServerResponse) => void;
@@ -94,7 +96,21 @@ export interface HttpApi {
   close(): Promise<void>;
 }
 
-export async function startHttpApi(o: { ip: string; port: number; routes: readonly Route[]; log: Logger; auth?: HttpAuthConfig; tls?: ServerTls | undefined }): Promise<HttpApi> {
+/**
+ * What answers a GET or HEAD of a path no route has (static files: the web UI), open in every
+ * realm; undefined: the path is not its either (404).
+ */
+export type Fallback = (req: IncomingMessage, url: URL) => Reply | undefined;
+
+export async function startHttpApi(o: {
+  ip: string;
+  port: number;
+  routes: readonly Route[];
+  log: Logger;
+  auth?: HttpAuthConfig;
+  tls?: ServerTls | undefined;
+  fallback?: Fallback;
+}): Promise<HttpApi> {
   const auth = o.auth ?? OPEN;
   const byPath = new Map<string, Route[]>();
   for (const r of o.routes) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
@@ -113,6 +129,11 @@ export async function startHttpApi(o: { ip: string; port: number; routes: readon
     const url = new URL(req.url ?? '/', 'http://localhost');
     const routes = byPath.get(url.pathname);
     if (routes === undefined) {
+      const r = o.fallback !== undefined && (req.method === 'GET' || req.method === 'HEAD') ? o.fallback(req, url) : undefined;
+      if (r !== undefined) {
+        send(res, r, undefined, req.method === 'HEAD');
+        return;
+      }
       send(res, text(`No such endpoint: ${url.pathname}`, 404), undefined);
       return;
     }
@@ -167,6 +188,11 @@ export async function startHttpApi(o: { ip: string; port: number; routes: readon
 }
 
 function send(res: ServerResponse, r: Reply, jsonp: string | undefined, headOnly = false): void {
+  if (r.raw !== undefined) {
+    res.writeHead(r.status, { 'Content-Length': r.raw.length, ...r.headers });
+    res.end(headOnly || r.status === 304 ? undefined : r.raw);
+    return;
+  }
   let body: string;
   let type: string;
   if (r.text !== undefined) {

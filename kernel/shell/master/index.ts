@@ -29,7 +29,8 @@ import { masterRolesJson } from '../http/roles-json.js';
 import * as OV from '../operator-api/views.js';
 import { createOperatorStream, type OperatorStream } from '../operator-api/stream.js';
 import { stateSummaryJson } from '../http/state-summary.js';
-import { ALLOW_ALL, MASTER_REALMS, credentialStore, viewableState } from '../../../security/http/index.js';
+import { staticSite } from '../http/static.js';
+import { type Acls, ALLOW_ALL, MASTER_REALMS, credentialStore, viewableState } from '../../../security/http/index.js';
 import { masterRealm } from '../../../security/http/endpoints.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
@@ -50,7 +51,25 @@ export interface MasterHandle {
   stop(): Promise<void>;
 }
 
-export async function startMaster(input: MasterOptionsInput, rootLog: Logger): Promise<MasterHandle> {
+/** What a route added from outside the kernel (MasterExtras) may use of the master. */
+export interface MasterServices {
+  readonly bus: Bus;
+  readonly log: Logger;
+  readonly acls: Acls;
+  /** The master's own projection and the last sequence it folded. */
+  state(): State;
+  seq(): number;
+}
+
+/**
+ * Endpoints that rooms above the kernel add to every master (`mesos master` adds replay/'s
+ * history endpoints), served under the same realms, log guard and errors as the master's own.
+ */
+export interface MasterExtras {
+  readonly routes?: (m: MasterServices) => readonly Route[];
+}
+
+export async function startMaster(input: MasterOptionsInput, rootLog: Logger, extras: MasterExtras = {}): Promise<MasterHandle> {
   const o = MasterOptions.parse(input);
   const needsCredentials = [
     ['--authenticate-http-readonly', o.authenticateHttpReadonly],
@@ -251,7 +270,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
       path: '/version',
       handler: () => json(versionJson(VERSION)),
     },
+    ...(extras.routes?.({ bus, log, acls, state: () => follower.projection.state, seq: () => follower.projection.seq }) ?? []),
   ];
+  const site = staticSite();
 
   // A master whose log no longer holds what it folded serves nothing of it (log-guard.ts).
   let logFault: LogFault | null = null;
@@ -270,6 +291,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger): P
       }),
       log,
       tls: serverTls,
+      fallback: (req, url) => site.reply(req, url.pathname),
       auth: {
         credentials: o.credentials === null ? null : credentialStore(o.credentials),
         readonly: o.authenticateHttpReadonly,

@@ -1,0 +1,123 @@
+/**
+ * The master's public endpoints as the dashboard uses them (nothing the CLI could not call):
+ * POST /api/v1 operator calls (JSON), the SUBSCRIBE event stream (RecordIO-framed JSON read from
+ * fetch's body), GET /replay/state and /replay/series for history, and an agent's /files/read
+ * (JSONP, as Mesos's own web UI reads sandboxes of agents on other origins).
+ */
+
+export type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let credentials: { principal: string; secret: string } | null = null;
+try {
+  const saved = sessionStorage.getItem('mesos-credentials');
+  if (saved !== null) credentials = JSON.parse(saved) as { principal: string; secret: string };
+} catch {
+  credentials = null;
+}
+
+export function setCredentials(c: { principal: string; secret: string } | null): void {
+  credentials = c;
+  if (c === null) sessionStorage.removeItem('mesos-credentials');
+  else sessionStorage.setItem('mesos-credentials', JSON.stringify(c));
+}
+export const principal = (): string | null => credentials?.principal ?? null;
+
+const authHeaders = (): Record<string, string> => (credentials === null ? {} : { Authorization: `Basic ${btoa(`${credentials.principal}:${credentials.secret}`)}` });
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function check(r: Response, what: string): Promise<Response> {
+  if (r.ok) return r;
+  const body = await r.text().catch(() => '');
+  throw new HttpError(r.status, `${what}: ${r.status} ${r.statusText}${body !== '' ? ` — ${body.trim()}` : ''}`);
+}
+
+export async function getJson(path: string): Promise<J> {
+  const r = await check(await fetch(path, { headers: { Accept: 'application/json', ...authHeaders() } }), `GET ${path}`);
+  return (await r.json()) as J;
+}
+
+/** An operator call; the answer's JSON (or {} for an empty 200/202). */
+export async function call(type: string, body: J = {}): Promise<J> {
+  const r = await check(
+    await fetch('/api/v1', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeaders() }, body: JSON.stringify({ type, ...body }) }),
+    type,
+  );
+  const t = await r.text();
+  return t === '' ? {} : (JSON.parse(t) as J);
+}
+
+/**
+ * Reads the operator event stream until `signal` aborts or the stream ends (then resolves).
+ * `lastEventId` resumes after that event (the master sends only what came after).
+ */
+export async function subscribe(onEvent: (e: J) => void, signal: AbortSignal, lastEventId: string | null): Promise<void> {
+  const r = await check(
+    await fetch('/api/v1', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...authHeaders(), ...(lastEventId !== null ? { 'Last-Event-ID': lastEventId } : {}) },
+      body: JSON.stringify({ type: 'SUBSCRIBE' }),
+      signal,
+    }),
+    'SUBSCRIBE',
+  );
+  const reader = r.body!.getReader();
+  let buf = new Uint8Array(0);
+  const dec = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    const next = new Uint8Array(buf.length + value.length);
+    next.set(buf);
+    next.set(value, buf.length);
+    buf = next;
+    // RecordIO: "<length>\n<length bytes of JSON>", repeated.
+    let at = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, at);
+      if (nl < 0) break;
+      const len = Number(dec.decode(buf.subarray(at, nl)));
+      if (!Number.isFinite(len)) throw new Error('the event stream is not RecordIO');
+      if (buf.length < nl + 1 + len) break;
+      onEvent(JSON.parse(dec.decode(buf.subarray(nl + 1, nl + 1 + len))) as J);
+      at = nl + 1 + len;
+    }
+    buf = buf.slice(at);
+  }
+}
+
+let jsonpSeq = 0;
+/** GET a JSON endpoint of another origin (an agent) by JSONP: `?jsonp=` is served by every agent. */
+export function jsonp(url: string, timeoutMs = 5000): Promise<J> {
+  return new Promise((resolve, reject) => {
+    const name = `__mesosJsonp${++jsonpSeq}`;
+    const s = document.createElement('script');
+    const w = window as unknown as Record<string, unknown>;
+    const done = (): void => {
+      clearTimeout(timer);
+      delete w[name];
+      s.remove();
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`no answer from ${new URL(url).origin} in ${timeoutMs} ms`));
+    }, timeoutMs);
+    w[name] = (body: J) => {
+      done();
+      resolve(body);
+    };
+    s.onerror = () => {
+      done();
+      reject(new Error(`cannot read ${url}`));
+    };
+    s.src = `${url}${url.includes('?') ? '&' : '?'}jsonp=${name}`;
+    document.head.append(s);
+  });
+}
