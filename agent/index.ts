@@ -332,7 +332,8 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
       if (c.type === 'LaunchTasks') {
         history.launched(c);
         await runner.launch(c, commit);
-      } else await runner.kill(c);
+      } else if (c.type === 'KillTask') await runner.kill(c);
+      else log.info({ executorId: c.executorId, frameworkId: c.frameworkId }, 'framework message for an executor this agent does not run; dropped');
     },
   });
   inboxRef = inbox;

@@ -170,7 +170,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
   }
 
   function specOf(t: RunningTask, user: string | undefined): LaunchSpec {
-    const info = t.info;
+    const info = { ...t.info, command: commandOf(t.info) };
     return {
       containerId: t.containerId,
       sandbox: t.sandbox,
@@ -204,7 +204,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
 
   /** The user a task runs as (its command's, else its framework's), or why it may not run. */
   async function userOf(info: TaskInfo, frameworkUser: string): Promise<TaskUser> {
-    const requested = requestedUser(info.command.user, frameworkUser);
+    const requested = requestedUser(info.command?.user, frameworkUser);
     const agent = { uid: process.getuid?.() ?? -1, name: userInfo().username };
     const entry = agent.uid === 0 ? await resolveUser(requested).catch(() => undefined) : undefined;
     return decideTaskUser(requested, agent, userPolicy, entry);
@@ -323,7 +323,7 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       const ac = new AbortController();
       fetching.set(t.containerId, ac);
       try {
-        await o.containerizer.prepareSandbox(specOf(t, users.get(t)), t.info.command.uris ?? [], ac.signal);
+        await o.containerizer.prepareSandbox(specOf(t, users.get(t)), t.info.command?.uris ?? [], ac.signal);
         // Persistent volumes in the task's resources are linked into its sandbox (agent/volumes.ts).
         await prepareVolumes(o.workDir, t.sandbox, t.info.resources);
       } catch (err) {
@@ -582,6 +582,12 @@ export function createTaskRunner(o: TaskRunnerOptions): TaskRunner {
       return [...out.values()];
     },
   };
+}
+
+/** The command of a command task; a task without one is its executor's to run, not this runner's. */
+function commandOf(info: TaskInfo): NonNullable<TaskInfo['command']> {
+  if (info.command === undefined) throw new Error(`task ${info.taskId} has no command: it is run by its executor`);
+  return info.command;
 }
 
 /** A TASK_KILLED of a task the master killed for a reason (a drain) carries that reason and message. */

@@ -91,7 +91,7 @@ export async function runAgentBench(o: AgentBenchOptions, ctx: BenchContext): Pr
         containerId,
         sandbox,
         runtimeDir,
-        command: { value: info.command.value, shell: true },
+        command: { value: info.command!.value, shell: true },
         limits: { cpus: 0.01, memMb: 16 },
         ...(user !== undefined ? { user } : {}),
       });

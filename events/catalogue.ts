@@ -51,6 +51,9 @@ export { SCHEMA_VERSION };
 
 const Labels = z.record(z.string(), z.string());
 
+/** Mesos's limit for a framework message's body (base64 of at most ~1 MiB). */
+export const MAX_MESSAGE_BASE64 = 1_400_000;
+
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
 
@@ -100,12 +103,41 @@ export const ContainerSettings = z.object({
 });
 export type ContainerSettings = z.infer<typeof ContainerSettings>;
 
+/** Framework messages and TaskInfo.data travel base64-encoded (Mesos's JSON for `bytes`). */
+export const Base64Data = z
+  .string()
+  .max(MAX_MESSAGE_BASE64)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64-encoded bytes');
+
+/**
+ * A custom executor (Mesos's ExecutorInfo of type CUSTOM): the program the agent starts when the
+ * first task for it arrives, which then runs that task and every later one of its framework on
+ * that agent with the same executor id, speaking the v1 executor HTTP API with the agent.
+ */
+export const ExecutorInfo = z.object({
+  executorId: ExecutorId,
+  /** When given, the framework's own id (Mesos checks it). */
+  frameworkId: FrameworkId.optional(),
+  name: z.string().max(1024).optional(),
+  command: CommandInfo,
+  /** Its own resources, held besides its tasks' while it runs. */
+  resources: Resources,
+  /** SHUTDOWN, then this long, then SIGKILL (Mesos's shutdown_grace_period; default the agent's 5 s). */
+  shutdownGracePeriodMs: z.number().int().nonnegative().optional(),
+});
+export type ExecutorInfo = z.infer<typeof ExecutorInfo>;
+
 export const TaskInfo = z.object({
   taskId: TaskId,
   name: z.string().max(1024),
   agentId: AgentId,
   resources: Resources,
-  command: CommandInfo,
+  /** What a command task runs. A task run by a custom executor has none (one of the two, as Mesos). */
+  command: CommandInfo.optional(),
+  /** Present when the task is run by a custom executor instead of the command executor. */
+  executor: ExecutorInfo.optional(),
+  /** Opaque bytes for the executor (Mesos's TaskInfo.data), base64. */
+  data: Base64Data.optional(),
   /** SIGTERM, then this long, then SIGKILL. Defaults to the agent's grace period. */
   killGracePeriodMs: z.number().int().nonnegative().optional(),
   labels: Labels.optional(),
@@ -420,6 +452,8 @@ export const LaunchTasks = z.object({
   role: z.string().optional(),
   /** Present for a task group: its tasks run under this executor. */
   executor: GroupExecutor.optional(),
+  /** Present when the tasks are run by this custom executor (started by the first of its tasks on the agent). */
+  customExecutor: ExecutorInfo.optional(),
   tasks: z.array(TaskInfo).min(1),
 });
 
@@ -435,6 +469,55 @@ export const KillTask = z.object({
   reason: StatusReason.optional(),
   /** The message for that TASK_KILLED (e.g. which drain killed it). */
   message: z.string().optional(),
+});
+
+/**
+ * Mesos's framework message from a scheduler to one of its executors (scheduler call MESSAGE). The
+ * fold passes it on to the executor's agent (DeliverFrameworkMessage) when that executor runs there.
+ */
+export const FrameworkMessageSent = z.object({
+  type: z.literal('FrameworkMessageSent'),
+  ...envelope,
+  frameworkId: FrameworkId,
+  agentId: AgentId,
+  executorId: ExecutorId,
+  data: Base64Data,
+});
+
+/** A scheduler's message for an executor on this agent: the agent hands it to the executor (MESSAGE event). */
+export const DeliverFrameworkMessage = z.object({
+  type: z.literal('DeliverFrameworkMessage'),
+  ...decision,
+  agentId: AgentId,
+  agentSeq: z.number().int().positive(),
+  frameworkId: FrameworkId,
+  executorId: ExecutorId,
+  data: Base64Data,
+});
+
+/** An executor's message for its scheduler (executor call MESSAGE), appended by its agent. */
+export const ExecutorMessageSent = z.object({
+  type: z.literal('ExecutorMessageSent'),
+  ...envelope,
+  agentId: AgentId,
+  frameworkId: FrameworkId,
+  executorId: ExecutorId,
+  data: Base64Data,
+});
+
+/**
+ * A custom executor's process ended (Mesos's ExitedExecutorMessage): the master lets go of its
+ * resources; its tasks that had not ended were reported TASK_FAILED by the agent before this.
+ */
+export const ExecutorExited = z.object({
+  type: z.literal('ExecutorExited'),
+  ...envelope,
+  agentId: AgentId,
+  frameworkId: FrameworkId,
+  executorId: ExecutorId,
+  /** The wait status (exit code << 8, or the signal number), when known. */
+  status: z.number().int().optional(),
+  message: z.string().max(4096),
 });
 
 export const AgentRemoved = z.object({
@@ -468,6 +551,11 @@ export const ClusterEvent = z.discriminatedUnion('type', [
   LaunchTasks,
   KillTask,
   AgentRemoved,
+  // custom executors
+  FrameworkMessageSent,
+  DeliverFrameworkMessage,
+  ExecutorMessageSent,
+  ExecutorExited,
   // allocation: roles, quota, reservations, maintenance, demand
   WeightsUpdated,
   QuotaUpdated,
@@ -509,7 +597,10 @@ export type Draft<E extends ClusterEvent = ClusterEvent> = E extends unknown
   ? Omit<E, 'schemaVersion' | 'time' | 'epoch'>
   : never;
 
-export type AgentCommand = EventOf<'LaunchTasks'> | EventOf<'KillTask'>;
+export type AgentCommand = EventOf<'LaunchTasks'> | EventOf<'KillTask'> | EventOf<'DeliverFrameworkMessage'>;
+
+/** The event types that are commands to an agent (numbered by agentSeq). */
+export const AGENT_COMMAND_TYPES: ReadonlySet<string> = new Set(['LaunchTasks', 'KillTask', 'DeliverFrameworkMessage']);
 
 /** The leader epoch an event carries, if it is a decision. */
 export const epochOf = (e: ClusterEvent): number | undefined => ('epoch' in e ? e.epoch : undefined);

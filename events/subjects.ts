@@ -4,6 +4,8 @@
  * The cluster log is one stream over `cl.>`; the second token says who speaks:
  *   cl.agent.<agentId>.<fact>            an agent reports (registered, reregistered, disconnected)
  *   cl.agent.<agentId>.status.<fwId>     an agent reports a task status (its framework listens)
+ *   cl.agent.<agentId>.message.<fwId>    an executor's message for its framework (via its agent)
+ *   cl.agent.<agentId>.exited.<fwId>     a custom executor of the framework ended
  *   cl.fw.<fwId>.<call>                  a framework calls (subscribed, accepted, declined, kill, ack, …)
  *   cl.cmd.<agentId>.<command>           the leader commands an agent (launch, kill): its launch stream
  *   cl.tell.<fwId>.<event>               the leader tells a framework (offers, rescind, refused, update)
@@ -26,6 +28,10 @@ export const subjects = {
   agentFact: (agentId: AgentId, fact: 'registered' | 'reregistered' | 'disconnected') =>
     `${LOG_PREFIX}.agent.${agentId}.${fact}`,
   agentStatus: (agentId: AgentId, frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.${agentId}.status.${frameworkId}`,
+  /** An agent reports about one of a framework's executors: its messages, its exit. */
+  agentExecutor: (agentId: AgentId, frameworkId: FrameworkId, what: 'message' | 'exited') => `${LOG_PREFIX}.agent.${agentId}.${what}.${frameworkId}`,
+  /** Every executor message for a framework, from any agent. */
+  executorMessagesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.message.${frameworkId}`,
   /** Everything an agent reports: its facts and its tasks' statuses. */
   reportsOf: (agentId: AgentId) => `${LOG_PREFIX}.agent.${agentId}.>`,
   /** Every call a framework makes. */
@@ -37,7 +43,7 @@ export const subjects = {
   /** Every status update about a framework's tasks, from any agent. */
   statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
   frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,
-  agentCommand: (agentId: AgentId, command: 'launch' | 'kill') => `${LOG_PREFIX}.cmd.${agentId}.${command}`,
+  agentCommand: (agentId: AgentId, command: 'launch' | 'kill' | 'message') => `${LOG_PREFIX}.cmd.${agentId}.${command}`,
   /** An agent's launch stream: every command for it. */
   commandsOf: (agentId: AgentId) => `${LOG_PREFIX}.cmd.${agentId}.>`,
   tell: (
@@ -109,6 +115,14 @@ export function subjectFor(e: ClusterEvent): string {
       return subjects.agentCommand(e.agentId, 'kill');
     case 'AgentRemoved':
       return subjects.sys('agent-removed');
+    case 'FrameworkMessageSent':
+      return subjects.frameworkCall(e.frameworkId, 'message');
+    case 'DeliverFrameworkMessage':
+      return subjects.agentCommand(e.agentId, 'message');
+    case 'ExecutorMessageSent':
+      return subjects.agentExecutor(e.agentId, e.frameworkId, 'message');
+    case 'ExecutorExited':
+      return subjects.agentExecutor(e.agentId, e.frameworkId, 'exited');
     case 'WeightsUpdated':
       return subjects.operator('weights');
     case 'QuotaUpdated':

@@ -46,6 +46,14 @@ export function describe(e: ClusterEvent): string {
         : `operation ${e.operation} of accept ${e.acceptId} of ${e.frameworkId} dropped${e.tasks.length > 0 ? ` (tasks ${list(e.tasks.map((t) => t.taskId))})` : ''}: ${e.code} (${e.message}); the rest went ahead`;
     case 'LaunchTasks':
       return `command #${e.agentSeq} to agent ${e.agentId}: launch ${list(e.tasks.map((t) => t.taskId))} of ${e.frameworkId}${e.executor ? ` under executor ${e.executor.executorId}` : ''}`;
+    case 'FrameworkMessageSent':
+      return `${e.frameworkId} sends a message to executor ${e.executorId} on ${e.agentId} (${Math.floor((e.data.length * 3) / 4)} bytes)`;
+    case 'DeliverFrameworkMessage':
+      return `command #${e.agentSeq} to agent ${e.agentId}: message for executor ${e.executorId} of ${e.frameworkId}`;
+    case 'ExecutorMessageSent':
+      return `executor ${e.executorId} of ${e.frameworkId} on ${e.agentId} sends its scheduler a message`;
+    case 'ExecutorExited':
+      return `executor ${e.executorId} of ${e.frameworkId} on ${e.agentId} exited: ${e.message}`;
     case 'KillTask':
       return `command #${e.agentSeq} to agent ${e.agentId}: kill ${e.taskId} of ${e.frameworkId}${e.reason ? ` (${e.reason})` : ''}`;
     case 'TaskKillRequested':

@@ -104,6 +104,13 @@ export function touches(s: State, e: ClusterEvent): Touches {
       framework(e.frameworkId, true);
       for (const ti of e.tasks) task(taskKey(e.frameworkId, ti.taskId), true);
       break;
+    case 'FrameworkMessageSent':
+    case 'DeliverFrameworkMessage':
+    case 'ExecutorMessageSent':
+    case 'ExecutorExited':
+      agent(e.agentId, true);
+      framework(e.frameworkId, true);
+      break;
     case 'KillTask':
       agent(e.agentId, true);
       framework(e.frameworkId, true);

@@ -14,6 +14,7 @@ import type {
   CommandInfo,
   Draft,
   ExecutorId,
+  ExecutorInfo,
   FrameworkId,
   FrameworkInfo,
   HealthCheck,
@@ -175,12 +176,13 @@ export interface TaskState {
   readonly name: string;
   readonly resources: Resources;
   readonly role: string;
-  readonly command: CommandInfo;
+  /** Absent for a task run by a custom executor. */
+  readonly command?: CommandInfo | undefined;
   readonly killGracePeriodMs?: number | undefined;
   readonly labels?: Readonly<Record<string, string>> | undefined;
   readonly healthCheck?: HealthCheck | undefined;
   readonly check?: CheckInfo | undefined;
-  /** The executor of its task group (absent for a plain command task). */
+  /** The executor of its task group or its custom executor (absent for a plain command task). */
   readonly executorId?: ExecutorId | undefined;
   state: TaskStateName;
   /** Status history (the most recent ones are kept). */
@@ -198,8 +200,16 @@ export interface TaskState {
   holdsResources: boolean;
 }
 
-/** A task group's executor: its resources are held while any of its tasks is live. */
+/**
+ * An executor: a task group's (DEFAULT; its resources are held while any of its tasks is live) or
+ * a custom one (CUSTOM; its resources are held from its first task until its agent reports it
+ * exited, as Mesos's master accounts them).
+ */
 export interface ExecutorState {
+  /** DEFAULT when absent (older snapshots). */
+  readonly kind?: 'DEFAULT' | 'CUSTOM' | undefined;
+  /** A custom executor's ExecutorInfo, as its first task gave it. */
+  readonly info?: ExecutorInfo | undefined;
   readonly key: string;
   readonly executorId: ExecutorId;
   readonly frameworkId: FrameworkId;
@@ -250,6 +260,10 @@ export interface Counters {
   invalidStatusUpdates: number;
   validAcknowledgements: number;
   invalidAcknowledgements: number;
+  /** Framework messages, as Mesos's master/{valid,invalid}_framework_to_executor_messages (absent in older snapshots). */
+  validFrameworkToExecutorMessages?: number;
+  invalidFrameworkToExecutorMessages?: number;
+  validExecutorToFrameworkMessages?: number;
   /** Tasks that reached each terminal (or other) state, by state name. */
   readonly tasksReached: Record<string, number>;
 }

@@ -14,6 +14,26 @@ interface EventDoc {
 }
 
 export const EVENTS: Readonly<Record<EventType, EventDoc>> = {
+  FrameworkMessageSent: {
+    by: 'A framework: the v1 scheduler API\'s MESSAGE call (`kernel/shell/scheduler-api/gateway.ts`) or the SDK\'s `message()` (frameworks/sdk/scheduler.ts).',
+    meaning:
+      "A scheduler sends opaque bytes (`data`, base64) to one of its custom executors on an agent (Mesos's framework message). Folding it: when the framework is known and not removed, the executor is a custom executor of that framework running on that agent (in the master's books, i.e. launched and not reported exited) and the agent is not removed, the agent's command sequence moves on and a DeliverFrameworkMessage is owed to the agent (counted as `master/valid_framework_to_executor_messages`); otherwise it is dropped, as Mesos drops it, and counted as `master/invalid_framework_to_executor_messages`.",
+  },
+  DeliverFrameworkMessage: {
+    by: 'The leader, from its outbox (id `message-<id of the FrameworkMessageSent>`), on the agent\'s command subject.',
+    meaning:
+      "A command to the agent: hand this framework message to the named executor (as the executor API's MESSAGE event). The agent carries it out in `agentSeq` order with its other commands; an executor that is not subscribed (any more) does not get it (Mesos drops such messages too). Folding it only clears the outbox entry and moves the agent's command numbering, as for LaunchTasks and KillTask.",
+  },
+  ExecutorMessageSent: {
+    by: "The agent an executor runs on (`agent/executors/`), for the executor's MESSAGE call of the v1 executor API.",
+    meaning:
+      'A custom executor sends opaque bytes (`data`, base64) to its scheduler. The scheduler reads it from the log: the SDK\'s `messages$`, the v1 scheduler API\'s MESSAGE event. Folding it counts it (`master/valid_executor_to_framework_messages`) when the framework is known; nothing else changes.',
+  },
+  ExecutorExited: {
+    by: "The agent a custom executor ran on (`agent/executors/`), once the executor's process has ended (after its tasks that had not ended were reported TASK_FAILED, REASON_EXECUTOR_TERMINATED).",
+    meaning:
+      "A custom executor's process ended (Mesos's ExitedExecutorMessage); `status` is its wait status when known. Folding it, for a custom executor of that framework in the master's books on that agent: its own resources are released and it leaves the books (and `/master/state`); a later task with the same executor id starts a new executor. Anything else (unknown executor, another agent, a task group's executor): no effect. The v1 scheduler API tells the framework as a FAILURE event.",
+  },
   AgentRegistered: {
     by: "An agent (`agent/index.ts`), when it starts with a work dir that holds no checkpoint (`meta/agent.json`): a new agent with a new id.",
     meaning:

@@ -267,6 +267,10 @@ function decisionText(type: EventType, kind: EpochKind): string {
 function shortBy(type: EventType): string {
   const s: Record<EventType, string> = {
     AgentRegistered: 'agent',
+    FrameworkMessageSent: 'framework',
+    DeliverFrameworkMessage: 'leader',
+    ExecutorMessageSent: 'agent (for its executor)',
+    ExecutorExited: 'agent',
     AgentReregistered: 'agent',
     AgentDisconnected: 'agent',
     TaskStatusUpdated: 'agent; leader (notice)',

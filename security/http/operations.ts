@@ -53,7 +53,7 @@ export function authorizeOperations(acls: Acls, ops: readonly Operation[], princ
     if (op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP') {
       const denied = new Map<string, string>();
       for (const t of op.tasks) {
-        const why = refused('run_tasks', t.command.user ?? frameworkUser);
+        const why = refused('run_tasks', t.command?.user ?? t.executor?.command.user ?? frameworkUser);
         if (why !== undefined) denied.set(t.taskId, why);
       }
       if (denied.size === 0) allowed.push(op);

@@ -9,7 +9,7 @@
 import type { FrameworkState, State, TaskState } from '../../kernel/core/state.js';
 import { type AclAction, type Acls, authorize, restricts } from './acls.js';
 
-const taskUser = (t: TaskState, f: FrameworkState | undefined): string | undefined => t.command.user ?? f?.info.user;
+const taskUser = (t: TaskState, f: FrameworkState | undefined): string | undefined => t.command?.user ?? f?.info.user;
 
 function memo(acls: Acls, action: AclAction, principal: string | undefined): (object: string | undefined) => boolean {
   if (!restricts(acls, action)) return () => true;

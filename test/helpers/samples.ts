@@ -122,6 +122,10 @@ export function sampleEvents(): ClusterEvent[] {
     inverseOffersDeclined({ frameworkId: 'fw1', inverseOfferIds: ['io1'], refuseSeconds: 60 }),
     requested({ frameworkId: 'fw1', requests: [{ name: 'big', role: 'eng', resources: 'mem:100000' }] }),
     demandUnmet({ frameworkId: 'fw1', epoch: 3, reasons: [{ code: 'NO_AGENT_LARGE_ENOUGH', message: 'no agent has enough mem', role: 'eng', demand: 'big' }] }),
+    { type: 'FrameworkMessageSent', schemaVersion: 1, id: 'm1', time: 1000, frameworkId: 'fw1' as never, agentId: 'a1' as never, executorId: 'ex1' as never, data: 'aGk=' },
+    sent({ type: 'DeliverFrameworkMessage', id: 'message-m1', agentId: 'a1' as never, agentSeq: 4, frameworkId: 'fw1' as never, executorId: 'ex1' as never, data: 'aGk=' }, 3),
+    { type: 'ExecutorMessageSent', schemaVersion: 1, id: 'm2', time: 1000, agentId: 'a1' as never, frameworkId: 'fw1' as never, executorId: 'ex1' as never, data: 'aGk=' },
+    { type: 'ExecutorExited', schemaVersion: 1, id: 'exited-c1', time: 1000, agentId: 'a1' as never, frameworkId: 'fw1' as never, executorId: 'ex1' as never, status: 256, message: 'Command exited with status 1' },
   ];
 }
 

@@ -116,7 +116,7 @@ async function launchOn(agent: AgentHandle, tasks: TaskSpec[], group?: { executo
   else await fw.acceptOperations(ids, [{ type: 'LAUNCH_GROUP', executor: { executorId: group.executorId, resources: group.resources }, tasks }], { refuseSeconds: 0 });
 }
 
-const task = (agent: AgentHandle, taskId: string, command: string | TaskInfo['command'], resources = 'cpus:0.1;mem:32', extra: Partial<TaskSpec> = {}): TaskSpec => ({
+const task = (agent: AgentHandle, taskId: string, command: string | NonNullable<TaskInfo['command']>, resources = 'cpus:0.1;mem:32', extra: Partial<TaskSpec> = {}): TaskSpec => ({
   taskId,
   agentId: agent.agentId,
   resources,

@@ -220,7 +220,7 @@ test('views: frameworks and tasks a principal may not see are left out, without 
   });
   const op = accept.operations[0]!;
   if (op.type !== 'LAUNCH') throw new Error('a LAUNCH');
-  op.tasks[1] = { ...op.tasks[1]!, command: { ...op.tasks[1]!.command, user: 'root' } };
+  op.tasks[1] = { ...op.tasks[1]!, command: { ...op.tasks[1]!.command!, user: 'root' } };
   fold(accept);
   assert.is(s.tasks.size, 2, 'both tasks are in the projection');
   const a = acls({

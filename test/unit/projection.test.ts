@@ -1242,6 +1242,35 @@ test('LAUNCH_GROUP: tasks and their executor\'s resources are held; one command 
   assert.equal(agent(s).used, [], 'the last task ended: the executor lets go too');
 });
 
+const customTask = (id: string, taskId: string, offerId: string): EventOf<'OffersAccepted'> =>
+  ({
+    type: 'OffersAccepted',
+    schemaVersion: 2,
+    id,
+    time: 1_700_000_900_000,
+    frameworkId: 'fw1',
+    offerIds: [offerId],
+    operations: [{ type: 'LAUNCH', tasks: [{ taskId, name: taskId, agentId: 'a1', resources: res('cpus:0.5;mem:64'), executor: { executorId: 'ex1', command: { value: 'my-executor', shell: true }, resources: res('cpus:0.1;mem:32') } }] }],
+    filters: { refuseSeconds: 5 },
+  }) as unknown as EventOf<'OffersAccepted'>;
+
+test('custom executor: its resources are held once per agent while it runs; a second task joins it; ExecutorExited releases them', () => {
+  const s = withOffer();
+  when(s, customTask('c1', 'a', 'o1'));
+  assert.equal(agent(s).used, res('cpus:0.6;mem:96'));
+  const [cmd] = owed(s, 'LaunchTasks');
+  assert.is(cmd?.customExecutor?.executorId, 'ex1');
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:1;mem:512' }));
+  when(s, customTask('c2', 'b', 'o2'));
+  assert.equal(agent(s).used, res('cpus:1.1;mem:160'), 'the executor is counted once');
+  when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'a', state: 'TASK_FINISHED' }));
+  when(s, status({ frameworkId: 'fw1', agentId: 'a1', taskId: 'b', state: 'TASK_FINISHED' }));
+  assert.equal(agent(s).used, res('cpus:0.1;mem:32'), 'the executor holds its own until it exits');
+  when(s, { type: 'ExecutorExited', schemaVersion: 1, id: 'x1', time: 1_700_000_990_000, agentId: 'a1', frameworkId: 'fw1', executorId: 'ex1', message: 'exited' } as unknown as EventOf<'ExecutorExited'>);
+  assert.equal(agent(s).used, []);
+  assert.is(s.executors.size, 0);
+});
+
 test('LAUNCH_GROUP refusals: executor too small, executor id in use, executor resources beyond the offer', () => {
   const tooSmall = when(withOffer(), launchGroup({ id: 'g1', offerId: 'o1', executorId: 'e', executorResources: 'cpus:0.1', tasks: [{ taskId: 'a', resources: 'cpus:1' }] }));
   assert.is(refusal(tooSmall).code, 'TASK_GROUP_INVALID');

@@ -936,7 +936,7 @@ test('taskInfoFromMesos: URIs (extract defaults to true, cache accepted and igno
 
 test('taskInfoFromMesos: shell defaults to true', () => {
   const r = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson()));
-  assert.ok(r.ok && r.task.command.shell === true && r.task.command.value === 'sleep 10');
+  assert.ok(r.ok && r.task.command!.shell === true && r.task.command!.value === 'sleep 10');
 });
 
 test('taskInfoFromMesos: refusals name what is not supported', () => {

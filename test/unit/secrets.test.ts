@@ -24,10 +24,10 @@ const mesosTask = (variables: unknown[]) =>
 test('a SECRET variable of type VALUE becomes a secret of the command, apart from the plain environment', () => {
   const r = taskInfoFromMesos(mesosTask([{ name: 'A', value: '1' }, { name: 'PW', type: 'SECRET', secret: { type: 'VALUE', value: { data: b64('s3cr3t') } } }]));
   if (!r.ok) return assert.unreachable(r.error);
-  assert.equal(r.task.command.environment, { A: '1' });
-  assert.equal(r.task.command.secrets, { PW: { type: 'VALUE', value: { data: b64('s3cr3t') } } });
+  assert.equal(r.task.command!.environment, { A: '1' });
+  assert.equal(r.task.command!.secrets, { PW: { type: 'VALUE', value: { data: b64('s3cr3t') } } });
   // The agent's side: the value itself.
-  assert.equal(secretEnvironment(r.task.command.secrets), { PW: 's3cr3t' });
+  assert.equal(secretEnvironment(r.task.command!.secrets), { PW: 's3cr3t' });
 });
 
 test('a REFERENCE secret, a missing secret, bad base64: refused, saying what to do', () => {
@@ -52,13 +52,13 @@ test('the replacer and the walk mask every secret environment, and nothing else'
   const doc = { event: { operations: [{ tasks: [task] }] } };
   const text = JSON.stringify(doc, secretMaskingReplacer);
   assert.not.ok(text.includes(b64('s3cr3t')));
-  assert.equal(maskSecrets(doc).event.operations[0]!.tasks[0]!.command.secrets, { PW: MASKED_SECRET });
+  assert.equal(maskSecrets(doc).event.operations[0]!.tasks[0]!.command!.secrets, { PW: MASKED_SECRET });
   assert.is(maskSecrets(doc).event.operations[0]!.tasks[0]!.labels!.secrets, 'a label');
   // The masked form still passes the schema (a masked export replays).
   assert.ok(TaskInfo.safeParse(maskSecrets(task)).success);
   const walked = withSecretsMasked(doc);
-  assert.equal(walked.event.operations[0]!.tasks[0]!.command.secrets, { PW: MASKED_SECRET });
-  assert.is(doc.event.operations[0]!.tasks[0]!.command.secrets!.PW!.value.data, b64('s3cr3t'), 'the original is left as it was');
+  assert.equal(walked.event.operations[0]!.tasks[0]!.command!.secrets, { PW: MASKED_SECRET });
+  assert.is(doc.event.operations[0]!.tasks[0]!.command!.secrets!.PW!.value.data, b64('s3cr3t'), 'the original is left as it was');
   const plain = { a: 1, b: [{ c: 'x' }] };
   assert.is(withSecretsMasked(plain), plain, 'nothing to mask: the same object');
 });

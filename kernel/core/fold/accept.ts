@@ -5,7 +5,7 @@
  * framework or agent refuse it whole with a code; otherwise, as Mesos, an invalid operation (a
  * single task of a LAUNCH, a whole LAUNCH_GROUP) is dropped with a code and the others go ahead.
  */
-import { type AcceptRefusalCode, type AgentId, type EventOf, type GroupExecutor, type Resources, type TaskInfo, idError, operationTasks, taskKey } from '../../../events/index.js';
+import { type AcceptRefusalCode, type AgentId, type EventOf, type ExecutorInfo, type GroupExecutor, type Resources, type TaskInfo, idError, operationTasks, taskKey } from '../../../events/index.js';
 import { type DemandEntry, type ExecutorState, type FrameworkState, type OfferState, type State, type TaskState, executorKey } from '../state.js';
 import { owe, retireOffer, setAgentResources, use } from '../accounts.js';
 import { type Actor, allAllocatableTo, applyConversion, createVolumes, destroyVolumes, nextDynamic, reserve, unreserve } from '../reservations.js';
@@ -13,6 +13,7 @@ import { addInto, coversQ, fromResources } from '../quantities.js';
 import * as R from '../resources.js';
 import { addFilter } from './offers.js';
 import { holdsResources, reached } from './tasks.js';
+import { sameExecutor } from './executors.js';
 
 interface Refusal {
   readonly code: AcceptRefusalCode;
@@ -21,6 +22,8 @@ interface Refusal {
 
 interface Launch {
   readonly executor?: GroupExecutor | undefined;
+  /** The custom executor that runs the tasks (new, or already running on the agent). */
+  readonly custom?: ExecutorInfo | undefined;
   readonly tasks: readonly TaskInfo[];
 }
 
@@ -64,12 +67,46 @@ function taskProblem(state: State, f: FrameworkState, agentId: AgentId, t: TaskI
   if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
   if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
   if (state.tasks.has(taskKey(f.id, t.taskId))) return { code: 'TASK_ID_DUPLICATE', message: `task ${t.taskId} already exists in framework ${f.id}` };
+  if (t.command === undefined && t.executor === undefined) return { code: 'TASK_INVALID', message: `task ${t.taskId} needs a command or an executor` };
+  if (t.command !== undefined && t.executor !== undefined) return { code: 'TASK_INVALID', message: `task ${t.taskId} has both a command and an executor; it may have only one` };
   if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
   const gpus = R.scalar(t.resources, 'gpus');
   if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `task ${t.taskId} asks for a fractional number of gpus` };
   const portless = checkWithoutPort(t);
   if (portless !== undefined) return { code: 'TASK_INVALID', message: `task ${t.taskId}: its ${portless} names no port and the task has no ports to default to` };
   return undefined;
+}
+
+/**
+ * A task's custom executor: one that runs already (on this agent, the same ExecutorInfo) or is
+ * started by this accept takes the task; otherwise it is a new one (`fresh`: its resources are
+ * needed too). What Mesos's master refuses is refused with the reason.
+ */
+function customExecutorProblem(
+  state: State,
+  frameworkId: FrameworkState['id'],
+  agentId: AgentId,
+  info: ExecutorInfo,
+  starting: ReadonlyMap<string, ExecutorInfo>,
+): Refusal | { readonly fresh: boolean } {
+  const badId = idError(info.executorId);
+  if (badId !== undefined) return { code: 'TASK_INVALID', message: `executor id ${JSON.stringify(info.executorId)} is invalid: ${badId}` };
+  if (info.frameworkId !== undefined && info.frameworkId !== frameworkId) {
+    return { code: 'TASK_INVALID', message: `ExecutorInfo has an invalid FrameworkID (actual: ${info.frameworkId} vs expected: ${frameworkId})` };
+  }
+  const gpus = R.scalar(info.resources, 'gpus');
+  if (gpus !== Math.floor(gpus)) return { code: 'TASK_INVALID', message: `executor ${info.executorId} asks for a fractional number of gpus` };
+  const k = executorKey(frameworkId, info.executorId);
+  const pending = starting.get(k);
+  if (pending !== undefined) {
+    return sameExecutor(pending, info) ? { fresh: false } : { code: 'TASK_INVALID', message: `ExecutorInfo of executor ${info.executorId} is not compatible with the one of an earlier task of this accept` };
+  }
+  const running = state.executors.get(k);
+  if (running === undefined) return { fresh: true };
+  if (running.kind !== 'CUSTOM' || running.info === undefined) return { code: 'TASK_INVALID', message: `executor ${info.executorId} is a task group's executor` };
+  if (running.agentId !== agentId) return { code: 'TASK_INVALID', message: `executor ${info.executorId} of framework ${frameworkId} runs on agent ${running.agentId}; an executor id names one executor of the framework` };
+  if (!sameExecutor(running.info, info)) return { code: 'TASK_INVALID', message: `ExecutorInfo of executor ${info.executorId} is not compatible with the running executor's` };
+  return { fresh: false };
 }
 
 /** Ports (any RANGES or SET resource) are held by one task each: the first clash, if any. */
@@ -143,6 +180,8 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   const ids = new Set<string>();
   const holders: Holder[] = [];
   const executors = new Set<string>();
+  /** Custom executors this accept starts (by executor key). */
+  const customs = new Map<string, ExecutorInfo>();
   /** Does `wanted` fit what is left, for the offer's role? */
   const fits = (what: string, wanted: Resources): Refusal | undefined => {
     if (!R.contains(pool, wanted)) return { code: 'RESOURCES_EXCEEDED', message: `${what} needs ${R.format(wanted)} but the offers hold ${R.format(pool) || 'nothing'} at that point` };
@@ -152,19 +191,37 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
   for (const [i, op] of e.operations.entries()) {
     if (op.type === 'LAUNCH') {
       const ok: TaskInfo[] = [];
+      const byExecutor = new Map<string, { info: ExecutorInfo; tasks: TaskInfo[] }>();
       for (const t of op.tasks) {
         const mine = { owner: `task ${t.taskId}`, resources: t.resources };
-        const problem = taskProblem(state, fw, agentId, t, ids) ?? sharedPorts([...holders, mine]) ?? fits(`task ${t.taskId} of operation ${i} (LAUNCH)`, t.resources);
+        // A task of a custom executor that does not run yet brings the executor's resources along.
+        const ex = t.executor === undefined ? undefined : customExecutorProblem(state, fw.id, agentId, t.executor, customs);
+        const extra = ex !== undefined && 'fresh' in ex && ex.fresh ? [{ owner: `executor ${t.executor!.executorId}`, resources: t.executor!.resources }] : [];
+        const wanted = extra.length > 0 ? R.add(t.resources, t.executor!.resources) : t.resources;
+        const problem =
+          taskProblem(state, fw, agentId, t, ids) ??
+          (ex !== undefined && 'code' in ex ? ex : undefined) ??
+          sharedPorts([...holders, mine, ...extra]) ??
+          fits(`task ${t.taskId} of operation ${i} (LAUNCH)`, wanted);
         if (problem !== undefined) {
           dropped.push({ index: i, ...problem, tasks: [t] });
           continue;
         }
-        pool = R.subtract(pool, t.resources);
+        pool = R.subtract(pool, wanted);
         ids.add(t.taskId);
-        holders.push(mine);
-        ok.push(t);
+        holders.push(mine, ...extra);
+        if (t.executor === undefined) {
+          ok.push(t);
+          continue;
+        }
+        customs.set(executorKey(fw.id, t.executor.executorId), t.executor);
+        const k = t.executor.executorId as string;
+        const g = byExecutor.get(k) ?? { info: t.executor, tasks: [] };
+        g.tasks.push(t);
+        byExecutor.set(k, g);
       }
       if (ok.length > 0) launches.push({ tasks: ok });
+      for (const g of byExecutor.values()) launches.push({ custom: g.info, tasks: g.tasks });
       continue;
     }
     if (op.type === 'LAUNCH_GROUP') {
@@ -182,7 +239,11 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
         problem = { code: 'TASK_GROUP_INVALID', message: `executor id ${JSON.stringify(op.executor.executorId)} is invalid: ${badExecutorId}` };
       }
       const k = executorKey(fw.id, op.executor.executorId);
-      if (problem === undefined && (state.executors.has(k) || executors.has(k))) {
+      const named = op.tasks.find((t) => t.executor !== undefined || t.command === undefined);
+      if (problem === undefined && named !== undefined) {
+        problem = { code: 'TASK_GROUP_INVALID', message: `task ${named.taskId} of a task group needs a command and runs under the group's executor, not one of its own` };
+      }
+      if (problem === undefined && (state.executors.has(k) || executors.has(k) || customs.has(k))) {
         problem = { code: 'TASK_GROUP_INVALID', message: `executor ${op.executor.executorId} already exists; a task group needs a new executor` };
       }
       // As Mesos's default executor: it needs some cpu and memory of its own.
@@ -279,7 +340,25 @@ export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): Stat
   v.launches.forEach((launch, i) => {
     agent.commandSeq++;
     const seq = agent.commandSeq;
-    const executorId = launch.executor?.executorId;
+    const executorId = launch.executor?.executorId ?? launch.custom?.executorId;
+    const customKey = launch.custom !== undefined ? executorKey(fw.id, launch.custom.executorId) : undefined;
+    if (launch.custom !== undefined && !state.executors.has(customKey!)) {
+      const resources = R.normalise(launch.custom.resources);
+      state.executors.set(customKey!, {
+        key: customKey!,
+        kind: 'CUSTOM',
+        info: launch.custom,
+        executorId: launch.custom.executorId,
+        frameworkId: fw.id,
+        agentId: agent.id,
+        resources,
+        taskKeys: new Set(),
+        holdsResources: true,
+        role,
+      });
+      use(state, agent.id, fw.id, role, resources, 1);
+      launched = R.add(launched, resources);
+    }
     if (launch.executor !== undefined) {
       const resources = R.normalise(launch.executor.resources);
       const ex: ExecutorState = {
@@ -306,7 +385,7 @@ export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): Stat
         name: info.name,
         resources,
         role,
-        command: info.command,
+        ...(info.command !== undefined ? { command: info.command } : {}),
         killGracePeriodMs: info.killGracePeriodMs,
         labels: info.labels,
         ...(info.healthCheck !== undefined ? { healthCheck: info.healthCheck } : {}),
@@ -335,6 +414,7 @@ export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): Stat
       framework: { name: fw.info.name, user: fw.info.user, checkpoint: fw.info.checkpoint },
       role,
       ...(launch.executor !== undefined ? { executor: launch.executor } : {}),
+      ...(launch.custom !== undefined ? { customExecutor: launch.custom } : {}),
       tasks: [...launch.tasks],
     });
   });

@@ -8,6 +8,7 @@ import { countAgent, owe, rescindOffers, setAgentResources, touch } from '../acc
 import { withDynamic } from '../reservations.js';
 import * as R from '../resources.js';
 import { applyStatus, ownStatus } from './tasks.js';
+import { dropAgentExecutors } from './executors.js';
 
 export function agentRegistered(state: State, e: EventOf<'AgentRegistered'> | EventOf<'AgentReregistered'>, re: boolean): State {
   const existing = state.agents.get(e.agentId);
@@ -181,6 +182,7 @@ function markRemovedAgentGone(state: State, a: AgentState, causeId: string, time
  */
 export function removeAgent(state: State, a: AgentState, reason: 'UNREACHABLE' | 'OPERATOR' | 'MAINTENANCE', causeId: string, time: number): void {
   rescindAgentOffers(state, a, causeId, 'AGENT_GONE');
+  dropAgentExecutors(state, a);
   a.status = 'REMOVED';
   if (reason === 'OPERATOR') a.gone = true;
   countAgent(state, a, -1);

@@ -20,6 +20,7 @@ import { offersAccepted } from './accept.js';
 import { agentDisconnected, agentRegistered, agentRemoved } from './agents.js';
 import { frameworkDisconnected, frameworkRemoved, frameworkSubscribed } from './frameworks.js';
 import { offersCreated, offersDeclined } from './offers.js';
+import { executorExited, executorMessageSent, frameworkMessageSent } from './executors.js';
 import { statusAcknowledged, taskKillRequested, taskStatusUpdated } from './tasks.js';
 
 export { initialState };
@@ -77,8 +78,15 @@ export function evolve(state: State, e: ClusterEvent): State {
       return offersAccepted(state, e);
     case 'AcceptRefused':
       return state; // a notice: the outbox entry is gone, nothing else changes
+    case 'FrameworkMessageSent':
+      return frameworkMessageSent(state, e);
+    case 'ExecutorMessageSent':
+      return executorMessageSent(state, e);
+    case 'ExecutorExited':
+      return executorExited(state, e);
     case 'LaunchTasks':
-    case 'KillTask': {
+    case 'KillTask':
+    case 'DeliverFrameworkMessage': {
       const a = state.agents.get(e.agentId);
       // Commands sent from the outbox are marked sent by the delete above. Only a command the fold
       // drafted may move the agent's numbering: one it never owed (forged) must not make the next

@@ -134,7 +134,7 @@ function releaseResources(state: State, t: TaskState): void {
   use(state, t.agentId, t.frameworkId, t.role, t.resources, -1);
   const ex = t.executorId !== undefined ? state.executors.get(executorKey(t.frameworkId, t.executorId)) : undefined;
   // A group's executor lets go of its own resources when none of its tasks holds any.
-  if (ex !== undefined && ex.holdsResources && ![...ex.taskKeys].some((k) => state.tasks.get(k)?.holdsResources === true)) {
+  if (ex !== undefined && ex.kind !== 'CUSTOM' && ex.holdsResources && ![...ex.taskKeys].some((k) => state.tasks.get(k)?.holdsResources === true)) {
     ex.holdsResources = false;
     use(state, ex.agentId, ex.frameworkId, ex.role ?? t.role, ex.resources, -1);
   }
@@ -144,7 +144,7 @@ function holdResources(state: State, t: TaskState): void {
   t.holdsResources = true;
   use(state, t.agentId, t.frameworkId, t.role, t.resources, 1);
   const ex = t.executorId !== undefined ? state.executors.get(executorKey(t.frameworkId, t.executorId)) : undefined;
-  if (ex !== undefined && !ex.holdsResources) {
+  if (ex !== undefined && ex.kind !== 'CUSTOM' && !ex.holdsResources) {
     ex.holdsResources = true;
     use(state, ex.agentId, ex.frameworkId, ex.role ?? t.role, ex.resources, 1);
   }
@@ -158,7 +158,9 @@ export function completeTask(state: State, t: TaskState): void {
   a?.taskKeys.delete(t.key);
   if (t.executorId !== undefined) {
     const ex = state.executors.get(executorKey(t.frameworkId, t.executorId));
-    if (ex !== undefined && [...ex.taskKeys].every((k) => !state.tasks.has(k))) state.executors.delete(ex.key);
+    // A custom executor stays until its agent reports it exited (ExecutorExited).
+    if (ex?.kind === 'CUSTOM') ex.taskKeys.delete(t.key);
+    else if (ex !== undefined && [...ex.taskKeys].every((k) => !state.tasks.has(k))) state.executors.delete(ex.key);
   }
   if (a !== undefined) drainProgress(state, a, t.key);
   const f = state.frameworks.get(t.frameworkId);
