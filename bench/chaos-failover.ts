@@ -35,7 +35,7 @@ export async function runChaosFailover(o: ChaosFailoverOptions, ctx: BenchContex
   const data = mkdtempSync(join(tmpdir(), 'mesos-bench-chaos-'));
   const dev = spawn(
     process.execPath,
-    [MESOS, 'dev', '--masters', String(o.masters), '--agents', String(o.agents), '--nats-nodes', '3', '--restart-killed', '1s', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--log-level', 'warn', '--data', data],
+    [MESOS, 'dev', '--masters', String(o.masters), '--agents', String(o.agents), '--nats-nodes', '3', '--restart-killed', '1s', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--services-port', '0', '--log-level', 'warn', '--data', data],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
