@@ -83,6 +83,13 @@ const COMMANDS: readonly Command[] = [
   { name: 'services delete', summary: 'Delete an app (its tasks are killed): mesos services delete ID.', flags: services.servicesClientFlags, run: services.runServicesDelete, positionals: true },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
+  {
+    name: 'task exec',
+    summary: "Run a command in a task's container (its cgroups, namespaces, user, environment): mesos task exec TASK_ID -- CMD [ARGS...]; exits with its exit code.",
+    flags: task.taskExecFlags,
+    run: task.runTaskExec,
+    positionals: true,
+  },
   // The auditor's commands (cli/commands/replay.ts): read the log, never write to it.
   ...REPLAY_COMMANDS.map((c) => ({ ...c, name: `replay ${c.name}`, run: (v: Readonly<Record<string, unknown>>) => c.run(v as Readonly<Record<string, FlagValue>>) })),
 ];

@@ -19,6 +19,7 @@ import { executorStatistics } from './statistics.js';
 import type { TaskHistory } from './task-history.js';
 import { type AgentCounters, agentMetrics } from './agent-metrics.js';
 import { agentApiRoute } from './operator-api.js';
+import { createNestedSessions } from './nested-sessions.js';
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from '../../kernel/shell/http/prometheus.js';
 
 export { createTaskHistory, type TaskHistory } from './task-history.js';
@@ -80,6 +81,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
     ...(o.counters !== undefined ? agentMetrics(me(), o.running(), o.history, o.counters, { registered: o.registered?.() ?? false, now: Date.now() }) : {}),
     ...(o.metrics?.() ?? {}),
   });
+  const sessions = createNestedSessions();
   const get = (path: string, handler: Route['handler']): Route => {
     const realm = agentRealm(path);
     return realm === null ? { method: 'GET', path, handler } : { method: 'GET', path, handler, realm };
@@ -108,6 +110,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
           metrics: allMetrics,
           sandboxes: () => attachedSandboxes(me(), o.history),
           version: () => versionJson(me().version),
+          sessions,
         }),
     },
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
@@ -143,5 +146,12 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
   ];
   const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
   port = api.port;
-  return api;
+  return {
+    server: api.server,
+    port: api.port,
+    close: async () => {
+      sessions.killAll(); // a session's stream would keep the server from closing
+      await api.close();
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { type HttpError, type Reply, json, readBody, text } from '../../kernel/s
 import { nanos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
+import type { NestedSessions } from './nested-sessions.js';
 import { type Attached, MAX_READ_BYTES, browse, openConfined, resolvePath } from './sandbox-files.js';
 import { type AgentIdentity, commandExecutorName } from './state-json.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
@@ -19,11 +20,12 @@ import type { IncomingMessage } from 'node:http';
 
 export const AGENT_CALLS_SERVED = [
   'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'LIST_FILES', 'READ_FILE',
+  'LAUNCH_NESTED_CONTAINER_SESSION', 'WAIT_NESTED_CONTAINER',
 ] as const;
 /** Mesos's other agent calls: answered 501. */
 export const AGENT_CALLS_NOT_SERVED = [
-  'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'GET_RESOURCE_PROVIDERS', 'GET_OPERATIONS', 'GET_AGENT', 'LAUNCH_NESTED_CONTAINER', 'WAIT_NESTED_CONTAINER',
-  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'LAUNCH_NESTED_CONTAINER_SESSION', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'LAUNCH_CONTAINER',
+  'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'GET_RESOURCE_PROVIDERS', 'GET_OPERATIONS', 'GET_AGENT', 'LAUNCH_NESTED_CONTAINER',
+  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'LAUNCH_CONTAINER',
   'WAIT_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
   'MARK_RESOURCE_PROVIDER_GONE', 'PRUNE_IMAGES',
 ] as const;
@@ -31,11 +33,27 @@ export const AGENT_CALLS_NOT_SERVED = [
 /** A uint64 in Mesos's JSON may be a number or a decimal string. */
 const U64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
 
+/** A nested container's id: its own value under its parent's (the task's container). */
+const NestedId = z.object({ value: z.string().min(1), parent: z.object({ value: z.string().min(1) }, { error: 'a nested container id needs its parent (the task\'s container id)' }) });
+
 export const AgentCall = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS']) }).passthrough(),
   z.object({ type: z.literal('GET_METRICS'), get_metrics: z.object({ timeout: z.object({ nanoseconds: z.number() }).optional() }).optional() }),
   z.object({ type: z.literal('LIST_FILES'), list_files: z.object({ path: z.string().min(1) }) }),
   z.object({ type: z.literal('READ_FILE'), read_file: z.object({ path: z.string().min(1), offset: U64, length: U64.optional() }) }),
+  z.object({
+    type: z.literal('LAUNCH_NESTED_CONTAINER_SESSION'),
+    launch_nested_container_session: z.object({
+      container_id: NestedId,
+      command: z.object({
+        value: z.string().optional(),
+        shell: z.boolean().optional(),
+        arguments: z.array(z.string()).optional(),
+        environment: z.object({ variables: z.array(z.object({ name: z.string().min(1), value: z.string() })) }).optional(),
+      }),
+    }),
+  }),
+  z.object({ type: z.literal('WAIT_NESTED_CONTAINER'), wait_nested_container: z.object({ container_id: NestedId }) }),
 ]);
 export type AgentCall = z.infer<typeof AgentCall>;
 
@@ -46,6 +64,7 @@ export interface AgentApiContext {
   readonly metrics: () => Record<string, number>;
   readonly sandboxes: () => Attached;
   readonly version: () => Record<string, unknown>;
+  readonly sessions: NestedSessions;
 }
 
 const id = (value: string) => ({ value });
@@ -169,6 +188,15 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
         type: 'LIST_FILES',
         list_files: { file_infos: r.value.map((f) => ({ path: f.path, nlink: f.nlink, size: f.size, mtime: nanos(f.mtime * 1000), mode: f.mode, uid: f.uid, gid: f.gid })) },
       });
+    }
+    case 'LAUNCH_NESTED_CONTAINER_SESSION': {
+      const { container_id: cid, command } = call.launch_nested_container_session;
+      const env = command.environment === undefined ? undefined : Object.fromEntries(command.environment.variables.map((v) => [v.name, v.value]));
+      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running());
+    }
+    case 'WAIT_NESTED_CONTAINER': {
+      const cid = call.wait_nested_container.container_id;
+      return c.sessions.wait(cid.parent.value, cid.value);
     }
     case 'READ_FILE': {
       const { path, offset, length } = call.read_file;

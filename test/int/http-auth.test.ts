@@ -267,6 +267,40 @@ test("an agent with --authenticate-http-readonly asks for credentials on its end
   }
 });
 
+test("an agent with --authenticate-http-readwrite asks for credentials on LAUNCH_NESTED_CONTAINER_SESSION (the readwrite realm), as on its other calls", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'http-auth-agent-'));
+  const agent = await startAgent(
+    {
+      nats: cluster.nats.url,
+      workDir: dir,
+      resources: 'cpus:1;mem:256;disk:256;ports:[32011-32020]',
+      isolation: 'posix',
+      port: 0,
+      httpCredentials: [{ principal: 'operator', secret: SECRETS.operator }],
+      authenticateHttpReadwrite: true,
+    },
+    cluster.log,
+  );
+  try {
+    const url = `http://127.0.0.1:${agent.httpPort}`;
+    const body = JSON.stringify({
+      type: 'LAUNCH_NESTED_CONTAINER_SESSION',
+      launch_nested_container_session: { container_id: { value: 's', parent: { value: 'not-running' } }, command: { value: 'touch /tmp/should-not-run' } },
+    });
+    const launch = (who?: Who) => rawRequest(url, { method: 'POST', path: '/api/v1', body, headers: { 'Content-Type': 'application/json', ...(who !== undefined ? auth(who) : {}) } });
+    const anon = await launch();
+    assert.is(anon.status, 401, anon.body);
+    assert.is(anon.headers['www-authenticate'], 'Basic realm="mesos-agent-readwrite"');
+    assert.is((await launch('alice')).status, 401, "alice is not in the agent's credentials");
+    const op = await launch('operator');
+    assert.is(op.status, 404, op.body);
+    assert.match(op.body, /not-running is not a running container/);
+  } finally {
+    await agent.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('mesos master/agent: a bad --credentials or --acls file is refused with the reason', () => {
   const dir = mkdtempSync(join(tmpdir(), 'http-auth-files-'));
   const refused = (f: () => unknown, re: RegExp): void => {

@@ -235,7 +235,7 @@ test('agent POST /api/v1 refuses bad calls with the reason: not JSON, unknown ty
   assert.match(noPath.text, /read_file\.path/);
   const media = await call({ type: 'GET_HEALTH' }, { 'Content-Type': 'text/plain' });
   assert.is(media.status, 415);
-  const ns = await call({ type: 'LAUNCH_NESTED_CONTAINER_SESSION' });
+  const ns = await call({ type: 'ATTACH_CONTAINER_OUTPUT' });
   assert.is(ns.status, 501);
   assert.match(ns.text, /not implemented/);
   const get = await fetch(`${agentBase}/api/v1`);
