@@ -137,6 +137,8 @@ test('each page shows the cluster; the live view follows a status change within 
   // Dark theme, by keyboard.
   await page.getByRole('button', { name: 'Dark theme' }).focus();
   await page.keyboard.press('Enter');
+  await page.locator('html[data-theme="dark"]').waitFor({ timeout: 5000 });
+  // The choice outlives the page.
   await page.goto(`${master}/`);
   assert.is(await page.locator('html').getAttribute('data-theme'), 'dark');
   await shot('overview-dark');

@@ -46,10 +46,14 @@ function Theme() {
   const [theme, setTheme] = useState<string>(() => localStorage.getItem('mesos-theme') ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    localStorage.setItem('mesos-theme', theme);
   }, [theme]);
+  // The choice is stored when it is made, not after the next render: a page left at once keeps it.
+  const choose = (next: string): void => {
+    localStorage.setItem('mesos-theme', next);
+    setTheme(next);
+  };
   return (
-    <button type="button" aria-pressed={theme === 'dark'} onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}>
+    <button type="button" aria-pressed={theme === 'dark'} onClick={() => choose(theme === 'dark' ? 'light' : 'dark')}>
       {theme === 'dark' ? 'Light theme' : 'Dark theme'}
     </button>
   );
