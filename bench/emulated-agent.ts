@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type AgentId, type EventOf, SCHEMA_VERSION, type TaskStateName, asAgentId, decode, subjects } from '../events/index.js';
 import { type Bus, append, connectBus } from '../kernel/shell/bus.js';
+import { readCredsFile } from '../security/nats/index.js';
 import { parseResources } from '../kernel/core/resources.js';
 
 export interface EmulatedAgentStats {
@@ -53,11 +54,13 @@ export interface EmulatedAgentOptions {
   readonly onLaunch?: (taskId: string, at: number) => void;
   /** TLS: the CA NATS's certificate is verified against. */
   readonly tlsCa?: string;
+  /** NATS credentials of an agent: the agent takes the id they name. */
+  readonly creds?: string;
 }
 
 export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<EmulatedAgent> {
-  const agentId = asAgentId(`emulated-${o.index}-${randomUUID().slice(0, 8)}`);
-  const bus: Bus = await connectBus({ servers: o.url, name: `bench-agent-${o.index}`, log: o.log, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
+  const agentId = asAgentId(o.creds !== undefined ? readCredsFile(o.creds).name : `emulated-${o.index}-${randomUUID().slice(0, 8)}`);
+  const bus: Bus = await connectBus({ servers: o.url, name: `bench-agent-${o.index}`, log: o.log, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}), ...(o.creds !== undefined ? { creds: o.creds } : {}) });
   const stats: EmulatedAgentStats = {
     commands: 0,
     launches: 0,

@@ -25,9 +25,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalCa, httpGet, makeLocalCa } from '../security/tls/index.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
+import { Keystore, type Party, serverAuth } from '../security/nats/index.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
 import { type Offer, type Scheduler, subscribe } from '../frameworks/sdk/index.js';
 import { type Bus, connectBus } from '../kernel/shell/bus.js';
@@ -72,6 +73,11 @@ export interface PipelineOptions {
    * then TLS, in the same process, so the two are compared under the same conditions).
    */
   readonly tls: 'off' | 'on' | 'both';
+  /**
+   * An operator-mode nats-server (security/nats): the master, each agent, the framework and the
+   * monitor connect with credentials of their own, so every message passes the server's checks.
+   */
+  readonly secure: boolean;
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -88,7 +94,25 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   agentResources: 'cpus:1000;mem:1000000',
   operatorSubscribers: 0,
   tls: 'off',
+  secure: false,
 });
+
+/** A fresh keystore for one secured run, and the credentials it issues (files beside the keys). */
+interface RunKeys {
+  readonly ks: Keystore;
+  creds(party: Party, name: string): string;
+}
+function runKeys(dir: string): RunKeys {
+  const ks = Keystore.init(dir);
+  return {
+    ks,
+    creds(party, name) {
+      const file = join(dir, `${party}-${name}.creds`);
+      writeFileSync(file, ks.issue(party, name).creds, { mode: 0o600 });
+      return file;
+    },
+  };
+}
 
 const TASK_RESOURCES: Resources = [...R.parseResources('cpus:0.01;mem:1')];
 const TASK_CPUS_MILLI = 10;
@@ -168,8 +192,12 @@ function within<T>(what: string, p: Promise<T>, ms: number, also: Promise<never>
 
 /** One run on a fresh server and cluster. */
 export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, operatorSubscribers = 0, tls?: LocalCa): Promise<PipelineRun> {
-  const server: RunningNatsServer = await startNatsServer(tls !== undefined ? { tls } : {});
+  const keysDir = o.secure ? await mkdtemp(join(tmpdir(), 'mesos-bench-keys-')) : undefined;
+  const keys = keysDir !== undefined ? runKeys(keysDir) : undefined;
+  const credsOf = (party: Party, name: string): { creds?: string } => (keys !== undefined ? { creds: keys.creds(party, name) } : {});
+  const server: RunningNatsServer = await startNatsServer({ ...(tls !== undefined ? { tls } : {}), ...(keys !== undefined ? { auth: serverAuth(keys.ks) } : {}) });
   const tlsCa = tls !== undefined ? { tlsCa: tls.ca } : {};
+  const masterCreds = credsOf('master', 'bench-master');
   // If the server goes away mid-run (crash, or killed from outside), fail at once instead of
   // waiting on clients that reconnect forever.
   let serverAlive = true;
@@ -184,12 +212,12 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
   const masterLog: CapturedLog = capturingLogger('warn');
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger(), ...tlsCa }));
+    const monitor = await step('connect the monitor', connectBus({ servers: server.url, name: 'bench-monitor', log: silentLogger(), ...tlsCa, ...credsOf('admin', 'bench-monitor') }));
     cleanups.push(() => monitor.close());
 
     const master: MasterHandle = await step(
       'start the master',
-      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, operatorStreamMaxSubscribers: Math.max(1000, operatorSubscribers), ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key, ca: tls.ca } } : {}) }, masterLog.log),
+      startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, offerTimeoutMs: null, operatorStreamMaxSubscribers: Math.max(1000, operatorSubscribers), ...masterCreds, ...(tls !== undefined ? { tls: { cert: tls.cert, key: tls.key, ca: tls.ca } } : {}) }, masterLog.log),
     );
     cleanups.push(() => master.stop());
     await step('election', waitFor('the master to lead', () => master.isLeader(), 15_000));
@@ -205,6 +233,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
           sendStarting: o.withStarting,
           log: silentLogger(),
           ...tlsCa,
+          ...credsOf('agent', `emulated-${i}-${randomUUID().slice(0, 8)}`),
           onLaunch: (taskId, at) => {
             if (!launchAt.has(taskId)) launchAt.set(taskId, at);
           },
@@ -256,7 +285,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const runId = randomUUID().slice(0, 8);
     let windowCpu: { self: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
 
-    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa }));
+    const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa, ...credsOf('framework', randomUUID()) }));
     cleanups.push(() => sched.close());
 
     const onOffer = (offer: Offer): void => {
@@ -457,7 +486,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
 
     // --- stop the cluster, then the raw rate on the same server
     for (const c of cleanups.splice(0).reverse()) await step('stop a component', c());
-    const raw = await step('raw publish rate', rawRate(server.url, o, tls?.ca), 120_000);
+    const raw = await step('raw publish rate', rawRate(server.url, o, tls?.ca, masterCreds.creds), 120_000);
 
     const tasksPerSec = tasks / (windowMs / 1000);
     const eventsPerSec = eventsInWindow / (windowMs / 1000);
@@ -514,12 +543,14 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     // After a failure: stop what was started, each bounded (a client of a dead server may never drain).
     for (const c of cleanups.reverse()) await within('stop a component', c(), serverAlive ? 15_000 : 2_000).catch(() => undefined);
     await server.stop();
+    if (keysDir !== undefined) await rm(keysDir, { recursive: true, force: true });
   }
 }
 
 /** The raw pipelined publish rate on a server (median of three), on the cluster stream. */
-async function rawRate(url: string, o: PipelineOptions, tlsCa?: string): Promise<number> {
-  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger(), ...(tlsCa !== undefined ? { tlsCa } : {}) });
+async function rawRate(url: string, o: PipelineOptions, tlsCa?: string, creds?: string): Promise<number> {
+  // Secured: as the master (the raw subject lies under cl.>, which only masters may append on).
+  const bus = await connectBus({ servers: url, name: 'bench-raw', log: silentLogger(), ...(tlsCa !== undefined ? { tlsCa } : {}), ...(creds !== undefined ? { creds } : {}) });
   try {
     const payload = statusPayload();
     await publishPipelined(bus.js, RAW_SUBJECT, payload, 5_000, o.window);
@@ -556,7 +587,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
     for (const subs of order) {
       collectGarbage();
-      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '');
+      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '') + (o.secure ? ', secured bus' : '');
       ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
       const t0 = performance.now();
       const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs, o.tls === 'on' ? ca : undefined);
@@ -605,6 +636,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       warmupTasks: o.warmupTasks,
       master: '{ allocationIntervalMs: 100, offerTimeoutMs: null }, in process',
       tls: o.tls,
+      secure: o.secure,
       rawWindow: o.window,
       rawMessages: o.rawMessages,
       operatorSubscribers: N,

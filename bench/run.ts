@@ -88,6 +88,8 @@ Options:
   --refuse-seconds S   filter on the unused part of an accepted offer (default ${pl.refuseSeconds})
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
   --tls off|on|both    TLS on every NATS connection (a local CA); both: each run plain, then over TLS (default off)
+  --secure             every run on an operator-mode nats-server (security/nats), master, each agent
+                       and the framework with credentials of their own (default: an open bus)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
   --operator-subscribers N  beside each run, one with N operator event stream subscribers (SUBSCRIBE on
@@ -178,6 +180,7 @@ async function main(argv: string[]): Promise<number> {
         'refuse-seconds': { type: 'string' },
         'with-starting': { type: 'boolean' },
         tls: { type: 'string' },
+        secure: { type: 'boolean' },
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
         'operator-subscribers': { type: 'string' },
@@ -260,6 +263,7 @@ async function main(argv: string[]): Promise<number> {
       refuseSeconds: refuse ?? pl.refuseSeconds,
       withStarting: v['with-starting'] ?? false,
       tls: tlsMode(v.tls),
+      secure: v.secure ?? false,
       warmupTasks: count('warmup-tasks', v['warmup-tasks'], 0) ?? pl.warmupTasks,
       window: count('window', v.window) ?? pl.window,
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,

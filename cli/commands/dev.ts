@@ -27,6 +27,7 @@ import { Keystore, type Party, type ServerAuth, serverAuth } from '../../securit
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { SERVICES_STREAM, servicesSubjects } from '../../frameworks/services/index.js';
+import { type GoneRevoker, startGoneRevoker } from '../dev/revoker.js';
 
 /** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
 let caPem: Buffer | undefined;
@@ -197,8 +198,11 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   };
 
   let stopped: Promise<void> | undefined;
+  /** Revokes the NATS user of each agent marked gone (a secured bus only). */
+  let revoker: GoneRevoker | undefined;
   const stopAll = (): Promise<void> =>
     (stopped ??= (async () => {
+      await revoker?.stop().catch((err: unknown) => log.warn({ err }, 'stopping the gone-agent revoker'));
       // Agents first (they kill their tasks and report), then the masters, then NATS.
       await sup.stopAll([['framework'], ['agent'], ['master'], ['nats']], 15_000);
       for (const stop of natsStop) await stop().catch(() => undefined);
@@ -361,6 +365,19 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     for (let i = 0; i < masterCount; i++) masters.push(await sup.add(masterUnit(masterPlan(ctx, i, masterCount), logs)));
     const leader = await waitForLeader(masters.map((m) => m.url), headers);
     for (const m of masters) out(`master: ${m.url}${m.url === leader ? `  (leading; try ${m.url}/master/state)` : '  (standing by)'}`);
+    if (keystore !== undefined) {
+      // The keystore is here: an agent the operator marks gone has its NATS user revoked at once.
+      const ks = keystore;
+      revoker = await startGoneRevoker({
+        nats: natsUrl,
+        creds: credsFile(join(data, 'keys', 'issued'), 'gone-revoker.creds', 'auditor', () => 'gone-revoker'),
+        keystore: ks,
+        ...(tls !== undefined ? { tlsCa: tls.ca } : {}),
+        log,
+        onRevoked: (id) => out(`revoked: agent ${id} was marked gone; its NATS credentials are revoked (mesos creds list --dir ${ks.dir})`),
+      });
+      out('        agents marked gone have their NATS credentials revoked (keys/issued/gone-revoker.creds follows the log)');
+    }
     const agentRuns = await Promise.all(Array.from({ length: agents }, (_, i) => sup.add(agentUnit(agentPlan(ctx, i), logs))));
     if (agents > 0) {
       await waitFor(
