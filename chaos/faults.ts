@@ -6,7 +6,7 @@
  *   (or a firewall that matches it); `partitionSupport()` says whether this machine has what it
  *   takes, and why not.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -48,7 +48,7 @@ function onPath(name: string): boolean {
  */
 export type PartitionSupport = { ok: true; how: 'sever'; note: string } | { ok: false; why: string };
 
-export const SEVER_EVERY_MS = 100;
+export const SEVER_EVERY_MS = 20;
 
 export function partitionSupport(): PartitionSupport {
   if (!onPath('ss')) return { ok: false, why: 'no iptables or nft to block a process\'s NATS port, and no ss (iproute2) to cut its connections' };
@@ -60,42 +60,66 @@ export function partitionSupport(): PartitionSupport {
   };
 }
 
-/** One TCP connection as `ss -tnpH state established` lists it. */
+/** One established TCP connection, as /proc/net/tcp{,6} lists it. */
 export interface Conn {
   readonly localPort: number;
   readonly peerPort: number;
-  readonly pids: readonly number[];
+  readonly inode: number;
 }
 
-function portOf(addr: string): number {
-  const i = addr.lastIndexOf(':');
-  const n = Number(addr.slice(i + 1));
-  return i < 0 || !Number.isInteger(n) ? -1 : n;
-}
-
-/** Parses `ss -tnpH state established` (no State column): Recv-Q Send-Q Local Peer users:((...)). */
-export function parseSs(text: string): Conn[] {
+/**
+ * Parses /proc/net/tcp or /proc/net/tcp6: `sl local rem st tx:rx tr:when retrnsmt uid timeout
+ * inode ...`, addresses as HEXADDR:HEXPORT; keeps the established ones (st 01).
+ */
+export function parseProcNetTcp(text: string): Conn[] {
   const out: Conn[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 4) continue;
-    const localPort = portOf(f[2]!);
-    const peerPort = portOf(f[3]!);
-    if (localPort < 0 || peerPort < 0) continue;
-    const pids = [...line.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
-    out.push({ localPort, peerPort, pids });
+    if (f.length < 10 || f[3] !== '01') continue;
+    const port = (a: string): number => parseInt(a.slice(a.lastIndexOf(':') + 1), 16);
+    const localPort = port(f[1]!);
+    const peerPort = port(f[2]!);
+    const inode = Number(f[9]);
+    if (Number.isNaN(localPort) || Number.isNaN(peerPort) || !Number.isInteger(inode)) continue;
+    out.push({ localPort, peerPort, inode });
+  }
+  return out;
+}
+
+/** The inodes of the sockets process `pid` holds open (its /proc/<pid>/fd links `socket:[N]`). */
+export function socketInodes(pid: number): Set<number> {
+  const out = new Set<number>();
+  const dir = `/proc/${pid}/fd`;
+  for (const fd of readdirSync(dir)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${dir}/${fd}`));
+      if (m) out.add(Number(m[1]));
+    } catch {
+      // closed meanwhile
+    }
   }
   return out;
 }
 
 /**
- * Which of `conns` a partition of `target` cuts: a master's or an agent's connections to a NATS
- * client port; every connection of a NATS node (its clients, who move to another node, and its
- * routes to the other nodes).
+ * Which of `conns` a partition of a process cuts (`inodes`: its sockets): a master's or an agent's
+ * connections to a NATS client port; every connection of a NATS node (its clients, who move to
+ * another node, and its routes to the other nodes).
  */
-export function partitionPlan(conns: readonly Conn[], target: Pick<DevChild, 'pid' | 'role'>, natsPorts: readonly number[]): Conn[] {
-  const own = conns.filter((c) => c.pids.includes(target.pid));
-  return target.role === 'nats' ? own : own.filter((c) => natsPorts.includes(c.peerPort));
+export function partitionPlan(conns: readonly Conn[], inodes: ReadonlySet<number>, role: DevChild['role'], natsPorts: readonly number[]): Conn[] {
+  const own = conns.filter((c) => inodes.has(c.inode));
+  return role === 'nats' ? own : own.filter((c) => natsPorts.includes(c.peerPort));
+}
+
+function established(): Conn[] {
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return [...parseProcNetTcp(read('/proc/net/tcp')), ...parseProcNetTcp(read('/proc/net/tcp6'))];
 }
 
 /** The `ss` filter that matches exactly these connections (from the process's side). */
@@ -117,17 +141,13 @@ export function natsPortsOf(nats: string): number[] {
     .map((u) => Number(new URL(u.includes('://') ? u : `nats://${u}`).port || '4222'));
 }
 
-async function ss(args: readonly string[]): Promise<string> {
-  const { stdout } = await run('ss', [...args], { timeout: 5000, maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
-}
-
 /** One round of a sever: cuts what `partitionPlan` names; returns how many were cut. Throws when ss cannot destroy sockets. */
 export async function severOnce(target: Pick<DevChild, 'pid' | 'role'>, natsPorts: readonly number[]): Promise<number> {
-  const plan = partitionPlan(parseSs(await ss(['-tnpH', 'state', 'established'])), target, natsPorts);
+  const inodes = socketInodes(target.pid);
+  const plan = partitionPlan(established(), inodes, target.role, natsPorts);
   if (plan.length === 0) return 0;
-  await ss(['-K', '-tnH', 'state', 'established', ...ssFilter(plan)]);
-  const left = partitionPlan(parseSs(await ss(['-tnpH', 'state', 'established'])), target, natsPorts).filter((c) => plan.some((p) => p.localPort === c.localPort && p.peerPort === c.peerPort));
+  await run('ss', ['-K', '-tnH', 'state', 'established', ...ssFilter(plan)], { timeout: 5000, maxBuffer: 16 * 1024 * 1024 });
+  const left = partitionPlan(established(), inodes, target.role, natsPorts).filter((c) => plan.some((p) => p.inode === c.inode));
   if (left.length === plan.length) throw new Error('ss -K destroyed no socket (a kernel without SOCK_DESTROY, CONFIG_INET_DIAG_DESTROY?)');
   return plan.length;
 }
@@ -136,7 +156,7 @@ export interface Applied {
   readonly fault: Fault;
   readonly target: DevChild;
   readonly at: number;
-  /** For `stop`: resolves once SIGCONT is sent. */
+  /** For `stop`: resolves once SIGCONT is sent; for `partition`: once healed. */
   readonly resumed: Promise<void>;
 }
 
