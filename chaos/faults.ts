@@ -2,9 +2,10 @@
  * The faults `mesos chaos` injects into a child of `mesos dev`:
  * - kill: SIGKILL (mesos dev leaves it dead, or restarts it with --restart-killed);
  * - stop: SIGSTOP, then SIGCONT after a while (a frozen process: its connections stay open);
- * - partition: cut the process off NATS. That needs the process in a network namespace of its own
- *   (or a firewall that matches it); `partitionSupport()` says whether this machine has what it
- *   takes, and why not.
+ * - partition: cut the process off NATS for a while, then heal. A true partition needs a packet
+ *   filter that matches the process (or the process in a network namespace of its own); where
+ *   there is none, its NATS connections are destroyed again and again (`ss -K`) through the window
+ *   (see `partitionSupport()`, which says how, or why not).
  */
 import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
