@@ -2,13 +2,18 @@
  * The faults `mesos chaos` injects into a child of `mesos dev`:
  * - kill: SIGKILL (mesos dev leaves it dead, or restarts it with --restart-killed);
  * - stop: SIGSTOP, then SIGCONT after a while (a frozen process: its connections stay open);
- * - partition: cut the process off NATS. That needs the process in a network namespace of its own
- *   (or a firewall that matches it); `partitionSupport()` says whether this machine has what it
- *   takes, and why not.
+ * - partition: cut the process off NATS for a while, then heal. A true partition needs a packet
+ *   filter that matches the process (or the process in a network namespace of its own); where
+ *   there is none, its NATS connections are destroyed again and again (`ss -K`) through the window
+ *   (see `partitionSupport()`, which says how, or why not).
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { DevChild } from './dev-state.js';
+
+const run = promisify(execFile);
 
 export const FAULTS = ['kill', 'stop', 'partition'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -33,38 +38,147 @@ function onPath(name: string): boolean {
 }
 
 /**
- * A partition of one process needs a packet filter that matches it: iptables or nft with the
- * cgroup match (net_cls classid on cgroup v1, the cgroup path on v2). Returns the reason when this
- * machine lacks it. (The injection itself is not built yet: even where the tools exist, the kind
- * is reported as skipped with that reason.)
+ * How this machine can cut one process off NATS. A true partition drops the process's packets: it
+ * needs iptables or nft with a cgroup match, or tc with the cgroup classifier and a drop action, or
+ * the process started in a network namespace of its own. Where none is there (this project's build
+ * machine has no iptables/nft, and its kernel's tc has neither cls_cgroup nor gact), the fallback is
+ * `sever`: the process's NATS TCP connections are destroyed with `ss -K` (SOCK_DESTROY: the kernel
+ * aborts the socket and resets the peer) every `SEVER_EVERY_MS` for the window. That is not a
+ * packet filter: between two rounds a reconnect may get through and exchange a few messages, which
+ * the verdict says. Returns the reason when not even that is possible.
  */
-export function partitionSupport(): { ok: true } | { ok: false; why: string } {
+export type PartitionSupport = { ok: true; how: 'sever'; note: string } | { ok: false; why: string };
+
+export const SEVER_EVERY_MS = 20;
+
+export function partitionSupport(): PartitionSupport {
+  if (!onPath('ss')) return { ok: false, why: 'no iptables or nft to block a process\'s NATS port, and no ss (iproute2) to cut its connections' };
   const filter = onPath('iptables') || onPath('nft');
-  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
-  const netCls = existsSync('/sys/fs/cgroup/net_cls') || existsSync('/sys/fs/cgroup/net_cls,net_prio');
-  if (!filter) return { ok: false, why: 'no iptables or nft on PATH to block a process\'s NATS port' };
-  if (!v2 && !netCls) return { ok: false, why: 'no net_cls cgroup (cgroup v1) to tell the process\'s packets apart' };
-  return { ok: false, why: 'partition injection is not built yet (the filter tools are here)' };
+  return {
+    ok: true,
+    how: 'sever',
+    note: `partition is approximated: ${filter ? 'the cgroup-matching packet filter is not built' : 'no iptables or nft here'}, so the process's NATS connections are cut (ss -K) every ${SEVER_EVERY_MS} ms for the window; a reconnect may slip through between two cuts`,
+  };
+}
+
+/** One established TCP connection, as /proc/net/tcp{,6} lists it. */
+export interface Conn {
+  readonly localPort: number;
+  readonly peerPort: number;
+  readonly inode: number;
+}
+
+/**
+ * Parses /proc/net/tcp or /proc/net/tcp6: `sl local rem st tx:rx tr:when retrnsmt uid timeout
+ * inode ...`, addresses as HEXADDR:HEXPORT; keeps the established ones (st 01).
+ */
+export function parseProcNetTcp(text: string): Conn[] {
+  const out: Conn[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== '01') continue;
+    const port = (a: string): number => parseInt(a.slice(a.lastIndexOf(':') + 1), 16);
+    const localPort = port(f[1]!);
+    const peerPort = port(f[2]!);
+    const inode = Number(f[9]);
+    if (Number.isNaN(localPort) || Number.isNaN(peerPort) || !Number.isInteger(inode)) continue;
+    out.push({ localPort, peerPort, inode });
+  }
+  return out;
+}
+
+/** The inodes of the sockets process `pid` holds open (its /proc/<pid>/fd links `socket:[N]`). */
+export function socketInodes(pid: number): Set<number> {
+  const out = new Set<number>();
+  const dir = `/proc/${pid}/fd`;
+  for (const fd of readdirSync(dir)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${dir}/${fd}`));
+      if (m) out.add(Number(m[1]));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Which of `conns` a partition of a process cuts (`inodes`: its sockets): a master's or an agent's
+ * connections to a NATS client port; every connection of a NATS node (its clients, who move to
+ * another node, and its routes to the other nodes).
+ */
+export function partitionPlan(conns: readonly Conn[], inodes: ReadonlySet<number>, role: DevChild['role'], natsPorts: readonly number[]): Conn[] {
+  const own = conns.filter((c) => inodes.has(c.inode));
+  return role === 'nats' ? own : own.filter((c) => natsPorts.includes(c.peerPort));
+}
+
+function established(): Conn[] {
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return [...parseProcNetTcp(read('/proc/net/tcp')), ...parseProcNetTcp(read('/proc/net/tcp6'))];
+}
+
+/** The `ss` filter that matches exactly these connections (from the process's side). */
+export function ssFilter(conns: readonly Conn[]): string[] {
+  const out: string[] = [];
+  conns.forEach((c, i) => {
+    if (i > 0) out.push('or');
+    out.push('(', 'sport', '=', `:${c.localPort}`, 'and', 'dport', '=', `:${c.peerPort}`, ')');
+  });
+  return out;
+}
+
+/** The NATS client ports of a `mesos dev` (its state's comma-separated --nats list). */
+export function natsPortsOf(nats: string): number[] {
+  return nats
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '')
+    .map((u) => Number(new URL(u.includes('://') ? u : `nats://${u}`).port || '4222'));
+}
+
+/** One round of a sever: cuts what `partitionPlan` names; returns how many were cut. Throws when ss cannot destroy sockets. */
+export async function severOnce(target: Pick<DevChild, 'pid' | 'role'>, natsPorts: readonly number[]): Promise<number> {
+  const inodes = socketInodes(target.pid);
+  const plan = partitionPlan(established(), inodes, target.role, natsPorts);
+  if (plan.length === 0) return 0;
+  await run('ss', ['-K', '-tnH', 'state', 'established', ...ssFilter(plan)], { timeout: 5000, maxBuffer: 16 * 1024 * 1024 });
+  const left = partitionPlan(established(), inodes, target.role, natsPorts).filter((c) => plan.some((p) => p.inode === c.inode));
+  if (left.length === plan.length) throw new Error('ss -K destroyed no socket (a kernel without SOCK_DESTROY, CONFIG_INET_DIAG_DESTROY?)');
+  return plan.length;
 }
 
 export interface Applied {
   readonly fault: Fault;
   readonly target: DevChild;
   readonly at: number;
-  /** For `stop`: resolves once SIGCONT is sent. */
+  /** For `stop`: resolves once SIGCONT is sent; for `partition`: once healed. */
   readonly resumed: Promise<void>;
 }
 
-/** Sends the fault's signal(s). A `stop` is undone after `stopMs`, or at once by `resumeAll()`. */
+/**
+ * Sends the fault's signal(s), or starts a partition. A `stop` is undone after `stopMs`, a
+ * `partition` healed after `partitionMs` (the cutting stops), or both at once by `resumeAll()`.
+ */
 export class FaultInjector {
   private readonly frozen = new Map<number, () => void>();
+  /** Per partitioned pid: connections cut so far, and the first error of a round, if any. */
+  readonly severed = new Map<number, { cut: number; error?: string }>();
 
-  apply(fault: Exclude<Fault, 'partition'>, target: DevChild, stopMs: number): Applied {
+  constructor(private readonly natsPorts: readonly number[] = []) {}
+
+  apply(fault: Fault, target: DevChild, stopMs: number, partitionMs = stopMs): Applied {
     const at = Date.now();
     if (fault === 'kill') {
       process.kill(target.pid, 'SIGKILL');
       return { fault, target, at, resumed: Promise.resolve() };
     }
+    if (fault === 'partition') return { fault, target, at, resumed: this.partition(target, partitionMs) };
     process.kill(target.pid, 'SIGSTOP');
     const resumed = new Promise<void>((res) => {
       const cont = (): void => {
@@ -83,7 +197,35 @@ export class FaultInjector {
     return { fault, target, at, resumed };
   }
 
-  /** SIGCONT every process still frozen. */
+  private partition(target: DevChild, ms: number): Promise<void> {
+    const tally: { cut: number; error?: string } = { cut: 0 };
+    this.severed.set(target.pid, tally);
+    return new Promise<void>((res) => {
+      let healed = false;
+      let timer: NodeJS.Timeout | undefined;
+      const round = async (): Promise<void> => {
+        if (healed) return;
+        try {
+          tally.cut += await severOnce(target, this.natsPorts);
+        } catch (err) {
+          tally.error ??= (err as Error).message;
+        }
+        if (!healed) timer = setTimeout(() => void round(), SEVER_EVERY_MS);
+      };
+      const heal = (): void => {
+        healed = true;
+        clearTimeout(timer);
+        clearTimeout(end);
+        this.frozen.delete(target.pid);
+        res();
+      };
+      const end = setTimeout(heal, ms);
+      this.frozen.set(target.pid, heal);
+      void round();
+    });
+  }
+
+  /** SIGCONT every process still frozen, heal every partition. */
   resumeAll(): void {
     for (const cont of [...this.frozen.values()]) cont();
   }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Keystore, type Party } from '../security/nats/index.js';
 /**
  * A chaos run against a running `mesos dev`: every `everyMs` for `durationMs`, one fault (kill,
- * stop) on one target (chosen by chaos/targets.ts from the dev state file), while a workload
+ * stop, partition) on one target (chosen by chaos/targets.ts from the dev state file), while a workload
  * (chaos/workload.ts) launches short and long tasks; then the faults stop, the cluster is given
  * time to recover, the workload drains, and the whole log is verified (replay/verify.ts).
  */
@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { natsSource, verifySource } from '../replay/index.js';
 import { type DevChild, type DevState, readDevState } from './dev-state.js';
-import { type Fault, FaultInjector, partitionSupport } from './faults.js';
+import { type Fault, FaultInjector, natsPortsOf, partitionSupport } from './faults.js';
 import { leadersOf, newLeaderAfter } from './leader.js';
 import { type TargetSpec, chooseTarget, parseTargets, seededRandom } from './targets.js';
 import type { ChaosResult } from './verdict.js';
@@ -26,6 +26,8 @@ export interface ChaosOptions {
   readonly faults: readonly Fault[];
   /** How long a SIGSTOPped process stays frozen. */
   readonly stopMs: number;
+  /** How long a partitioned process stays cut off NATS (default: stopMs). */
+  readonly partitionMs?: number;
   readonly seed: number;
   readonly concurrency: number;
   readonly longEvery: number;
@@ -80,6 +82,8 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
     if (!p.ok) {
       skipped.push(`partition: ${p.why}`);
       faults = faults.filter((f) => f !== 'partition');
+    } else {
+      out(`note: ${p.note}`);
     }
   }
   if (faults.length === 0) throw new Error('no fault kind left to inject (see --faults)');
@@ -87,7 +91,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
     out('note: this mesos dev leaves killed children dead (no --restart-killed): each kill takes a child away for good, and the run stops hitting a role when one would be left');
   }
   const rand = seededRandom(o.seed);
-  const injector = new FaultInjector();
+  const injector = new FaultInjector(natsPortsOf(first.nats));
   const runId = randomBytes(3).toString('hex');
   // On a secured bus (mesos dev's default) chaos issues its own credentials from <data>/keys: a
   // framework for the workload, an auditor for the verification.
@@ -108,6 +112,8 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const injected: Array<ChaosResult['injected'][number]> = [];
   const failovers: Array<ChaosResult['failovers'][number]> = [];
   const measuring: Promise<void>[] = [];
+  const healing: Promise<void>[] = [];
+  const partitions: Array<NonNullable<ChaosResult['partitions']>[number]> = [];
   let idleRounds = 0;
   const t0 = Date.now();
   try {
@@ -134,21 +140,32 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
         idleRounds++;
         continue;
       }
-      const fault = faults[Math.floor(rand() * faults.length)]! as Exclude<Fault, 'partition'>;
+      const fault = faults[Math.floor(rand() * faults.length)]!;
       const isLeader = victim.name === leader;
       let applied;
       try {
-        applied = injector.apply(fault, victim, o.stopMs);
+        applied = injector.apply(fault, victim, o.stopMs, o.partitionMs ?? o.stopMs);
       } catch (err) {
         out(`could not ${fault} ${victim.name} (pid ${victim.pid}): ${(err as Error).message}`);
         continue;
       }
       injected.push({ fault, target: victim.name, role: victim.role, leader: isLeader, atMs: applied.at - t0 });
       out(`[${((applied.at - t0) / 1000).toFixed(1).padStart(6)} s] ${fault} ${victim.name} (pid ${victim.pid}${isLeader ? ', leading' : ''})`);
+      if (fault === 'partition') {
+        const pid = victim.pid;
+        const name = victim.name;
+        healing.push(
+          applied.resumed.then(() => {
+            const s = injector.severed.get(pid) ?? { cut: 0 };
+            partitions.push({ target: name, cut: s.cut, ...(s.error !== undefined ? { error: s.error } : {}) });
+            out(`           ${name} healed: ${s.cut} NATS connections cut during its partition${s.error !== undefined ? `; error: ${s.error}` : ''}`);
+          }),
+        );
+      }
       if (isLeader) {
         measuring.push(
           (async () => {
-            const e = await newLeaderAfter(() => state().children, victim.pid, o.failoverTimeoutMs, 25, fault === 'stop' ? applied.resumed : undefined);
+            const e = await newLeaderAfter(() => state().children, victim.pid, o.failoverTimeoutMs, 25, fault !== 'kill' ? applied.resumed : undefined);
             if (e?.kept === true) {
               // Frozen for less than its lease: it still leads, nobody else was elected; no failover to time.
               failovers.push({ target: victim.name, fault, electedMs: null, servedMs: null, kept: true });
@@ -166,6 +183,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
     injector.resumeAll();
   }
   await Promise.all(measuring);
+  await Promise.all(healing);
   const durationMs = Date.now() - t0;
   workload.stopLaunching();
   out('faults over: waiting for the cluster to recover and the tasks to end');
@@ -187,5 +205,5 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   } catch (err) {
     verify = { error: (err as Error).message };
   }
-  return { durationMs, injected, idleRounds, failovers, tasks, failures: fails, drained, verify, skipped };
+  return { durationMs, injected, idleRounds, failovers, tasks, failures: fails, drained, verify, skipped, partitions };
 }

@@ -33,6 +33,8 @@ export interface ChaosResult {
   readonly drained: boolean;
   readonly verify: { readonly events: number; readonly findings: readonly Finding[] } | { readonly error: string };
   readonly skipped: readonly string[];
+  /** Each partition: the connections cut over its window (ss -K rounds), and a round's error, if any. */
+  readonly partitions?: ReadonlyArray<{ readonly target: string; readonly cut: number; readonly error?: string }>;
 }
 
 export interface ChaosJson {
@@ -80,6 +82,8 @@ export function failures(r: ChaosResult): string[] {
   if (v !== 'ok') why.push(`replay verify: ${v}`);
   const unresolved = r.failovers.filter((f) => f.electedMs === null && f.kept !== true).length;
   if (unresolved > 0) why.push(`${unresolved} leader losses without a new leader`);
+  const broken = (r.partitions ?? []).filter((p) => p.error !== undefined);
+  if (broken.length > 0) why.push(`${broken.length} partitions could not cut the connections (${broken[0]!.error})`);
   return why;
 }
 
@@ -95,6 +99,7 @@ export function render(r: ChaosResult): string[] {
   return [
     `faults:    ${r.injected.length} in ${(r.durationMs / 1000).toFixed(0)} s (${[...by].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})${r.idleRounds > 0 ? `; ${r.idleRounds} rounds with no eligible target` : ''}`,
     ...r.skipped.map((s) => `skipped:   ${s}`),
+    ...((r.partitions ?? []).length > 0 ? [`partitions: ${r.partitions!.length}, ${r.partitions!.reduce((a, p) => a + p.cut, 0)} NATS connections cut (ss -K, reconnects included)`] : []),
     `failovers: ${r.failovers.filter((f) => f.kept !== true).length}; leader loss → new leader elected: ${ms(summarize(electedTimes(r)))}${kept(r) > 0 ? `; ${kept(r)} stopped leaders kept the lead (frozen for less than the lease)` : ''}`,
     `           leader loss → first offer served: ${ms(summarize(r.failovers.flatMap((f) => (f.servedMs === null ? [] : [f.servedMs]))))}`,
     `tasks:     ${t.launched} launched, ${t.finished} finished, ${t.lost} lost, ${t.duplicated} duplicated (${t.relaunched} launches refused by a leader change and sent again)${r.drained ? '' : '; the run ended before every task did'}`,

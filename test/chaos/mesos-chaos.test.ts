@@ -32,7 +32,7 @@ test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the ver
   const first = dev.state();
   const chaos = spawn(
     process.execPath,
-    [MESOS, 'chaos', '--data', dev.data, '--duration', '28s', '--every', '4s', '--target', 'leader,leader,agent,nats', '--faults', 'kill,stop', '--stop-for', '2s', '--long-task', '3010ms', '--seed', '14', '--json'],
+    [MESOS, 'chaos', '--data', dev.data, '--duration', '28s', '--every', '4s', '--target', 'leader,leader,agent,nats', '--faults', 'kill,stop,partition', '--stop-for', '2s', '--partition-for', '2s', '--long-task', '3010ms', '--seed', '14', '--json'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -42,7 +42,7 @@ test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the ver
   const code = await within(new Promise<number | null>((r) => chaos.once('exit', (c) => r(c))), 150_000, 'mesos chaos to end').catch((err: unknown) => {
     throw new Error(`${(err as Error).message}; its stderr so far:\n${stderr}`);
   });
-  process.stdout.write(stderr.split('\n').filter((l) => /^(faults|failovers|tasks|verify|verdict| {11}leader)/.test(l)).map((l) => `  ${l}\n`).join(''));
+  process.stdout.write(stderr.split('\n').filter((l) => /^(faults|partitions|failovers|tasks|verify|verdict| {11}leader)/.test(l)).map((l) => `  ${l}\n`).join(''));
   // The exit code and stderr first: a run that ends without a verdict prints nothing on stdout.
   const last = stdout.trim().split('\n').pop() ?? '';
   assert.is(code, 0, `mesos chaos passes (exit ${code}); stdout: ${JSON.stringify(last)}\nstderr:\n${stderr}`);

@@ -9,7 +9,7 @@ import { percentile, summarize } from '../../chaos/stats.js';
 import { TaskTally } from '../../chaos/tally.js';
 import { TargetError, chooseTarget, eligible, parseTargets, seededRandom } from '../../chaos/targets.js';
 import { type ChaosResult, failures, render, toJson } from '../../chaos/verdict.js';
-import { parseFaults } from '../../chaos/faults.js';
+import { natsPortsOf, parseFaults, parseProcNetTcp, partitionPlan, ssFilter } from '../../chaos/faults.js';
 import { chaosUser } from '../../chaos/run.js';
 import { checkNatsNodes, checkPortRanges, devCgroupsRoot } from '../../cli/commands/dev.js';
 import { FlagError } from '../../cli/flags.js';
@@ -167,6 +167,30 @@ test('workload user: nobody when run as root (mesos dev\'s agents refuse root ta
 test('faults: a list of kill, stop, partition', () => {
   assert.equal(parseFaults('kill, stop,kill'), ['kill', 'stop']);
   assert.throws(() => parseFaults('kill,nuke'), /kill, stop, partition.*nuke/);
+});
+
+const PROC_NET_TCP = [
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+  '   0: 0100007F:9E36 0100007F:107E 01 00000000:00000000 00:00000000 00000000     0        0 501 1 0000000000000000 20 4 30 10 -1',
+  '   1: 0100007F:9E38 0100007F:107F 01 00000000:00000000 00:00000000 00000000     0        0 502 1 0000000000000000 20 4 30 10 -1',
+  '   2: 0100007F:13BA 0100007F:C738 01 00000000:00000000 00:00000000 00000000     0        0 503 1 0000000000000000 20 4 30 10 -1',
+  '   3: 0100007F:107E 0100007F:9E36 01 00000000:00000000 00:00000000 00000000     0        0 701 1 0000000000000000 20 4 30 10 -1',
+  '   4: 0100007F:184E 0100007F:9858 01 00000000:00000000 00:00000000 00000000     0        0 702 1 0000000000000000 20 4 30 10 -1',
+  '   5: 00000000:107E 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 700 1 0000000000000000 100 0 0 10 0',
+  '',
+].join('\n');
+
+test('partition plan: a master or agent loses its connections to NATS client ports only; a NATS node every connection', () => {
+  const conns = parseProcNetTcp(PROC_NET_TCP);
+  assert.is(conns.length, 5, 'the listening socket (st 0A) is not a connection');
+  assert.equal(conns[0], { localPort: 40502, peerPort: 4222, inode: 501 });
+  const ports = natsPortsOf('nats://127.0.0.1:4222,nats://127.0.0.1:4223, 127.0.0.1:4224');
+  assert.equal(ports, [4222, 4223, 4224]);
+  const master = partitionPlan(conns, new Set([501, 502, 503]), 'master', ports);
+  assert.equal(master.map((c) => c.inode), [501, 502]); // not its HTTP connection on 5050
+  assert.equal(partitionPlan(conns, new Set([700, 701, 702]), 'nats', ports).map((c) => c.inode), [701, 702]);
+  assert.equal(partitionPlan(conns, new Set([999]), 'agent', ports), []);
+  assert.equal(ssFilter(master), ['(', 'sport', '=', ':40502', 'and', 'dport', '=', ':4222', ')', 'or', '(', 'sport', '=', ':40504', 'and', 'dport', '=', ':4223', ')']);
 });
 
 test('dev: --nats-nodes 1 or 3; master and agent port ranges may not overlap; a stable cgroup per data dir', () => {

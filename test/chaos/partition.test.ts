@@ -1,0 +1,86 @@
+/**
+ * Chaos: the `partition` fault of `mesos chaos` (chaos/faults.ts) on real processes. A partitioned
+ * leading master has its NATS connections cut for the window: it loses its lease, another master
+ * leads, and once healed it comes back (it reconnects and serves again as a standby). The same cut
+ * on a plain NATS client process: its connection is cut again and again (a reconnect lives a few ms
+ * until the next cut: this is not a packet filter), and stays up after the heal.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { connect } from '@nats-io/transport-node';
+import { FaultInjector, natsPortsOf, partitionSupport } from '../../chaos/faults.js';
+import type { DevChild } from '../../chaos/dev-state.js';
+import { withNats, type TestNats } from '../helpers/nats.js';
+import { findLeader, type MasterProcess, spawnMaster } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
+
+let nats: TestNats;
+let masters: MasterProcess[] = [];
+const others: Array<ReturnType<typeof spawn>> = [];
+
+const child = (pid: number, role: DevChild['role'], name: string): DevChild => ({ name, role, pid, alive: true, port: 0, url: '', restarts: 0 });
+
+test.before(async () => {
+  const support = partitionSupport();
+  assert.ok(support.ok, support.ok ? '' : support.why);
+  nats = await withNats();
+  masters = await Promise.all([0, 1].map(() => spawnMaster(nats.url, ['--leader-lease', '1s'])));
+  await waitFor(() => findLeader(masters), 'a leader', 20_000);
+});
+
+test.after(async () => {
+  for (const m of masters) m.proc.kill('SIGKILL');
+  for (const o of others) o.kill('SIGKILL');
+  await nats?.stop();
+});
+
+test('a partitioned client: its connection is cut again and again through the window, and stays up once healed', async () => {
+  // A child that publishes its clock every 20 ms (its own process, so that its pid owns the socket);
+  // it reconnects every 250 ms, as the project's bus does.
+  const script = `import { connect } from '@nats-io/transport-node';
+const nc = await connect({ servers: ${JSON.stringify(nats.url)}, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+setInterval(() => { try { nc.publish('beat', String(Date.now())); } catch {} }, 20);`;
+  const pub = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', cwd: process.cwd() });
+  others.push(pub);
+  const nc = await connect({ servers: nats.url });
+  const got: Array<{ sent: number; at: number }> = [];
+  const sub = nc.subscribe('beat');
+  void (async () => {
+    for await (const m of sub) got.push({ sent: Number(m.string()), at: Date.now() });
+  })();
+  await waitFor(() => got.length > 10, 'beats before the partition');
+  const inj = new FaultInjector(natsPortsOf(nats.url));
+  const a = inj.apply('partition', child(pub.pid!, 'framework', 'pub'), 3000, 3000);
+  const t0 = a.at;
+  await a.resumed;
+  const healed = Date.now();
+  await waitFor(() => got.filter((g) => g.sent > healed + 1000).length > 0, 'beats a second after the heal', 10_000);
+  // Beats sent in the window [t0+100, heal) that arrived promptly (< 50 ms): the time a reconnect was
+  // up between two cuts. A clean connection delivers ~50/s promptly.
+  const prompt = got.filter((g) => g.sent > t0 + 100 && g.sent < healed && g.at - g.sent < 50).length;
+  const after = got.filter((g) => g.sent > healed + 200 && g.sent < healed + 1000 && g.at - g.sent < 50).length;
+  const cut = inj.severed.get(pub.pid!)?.cut ?? 0;
+  console.log(`partition of a client: ${cut} connections cut in ${healed - t0} ms; ${prompt} beats delivered promptly in the window (a clean connection: ~${Math.round((healed - t0 - 100) / 20)}); ${after} in 0.8 s after the heal`);
+  assert.is(inj.severed.get(pub.pid!)?.error, undefined);
+  assert.ok(cut >= 3, `only ${cut} connections cut (the client reconnects every 250 ms)`);
+  assert.ok(prompt < 0.25 * ((healed - t0 - 100) / 20), `${prompt} beats got through the partition promptly`);
+  assert.ok(after > 20, `only ${after} beats in the 0.8 s after the heal`);
+  await nc.close();
+});
+
+test('a partitioned leader loses the lead to another master, and serves again once healed', async () => {
+  const leader = (await findLeader(masters))!;
+  const other = masters.find((m) => m !== leader)!;
+  const inj = new FaultInjector(natsPortsOf(nats.url));
+  const a = inj.apply('partition', child(leader.proc.pid!, 'master', 'leader'), 6000, 6000);
+  await waitFor(async () => (await other.elected()) === true, 'the other master to lead while the leader is cut off', 6000);
+  assert.ok(Date.now() < a.at + 6000, 'the other master led only after the heal');
+  await a.resumed;
+  // Healed: the old leader reconnects; it answers and does not lead (one leader).
+  await waitFor(async () => (await leader.elected()) === false && (await other.elected()) === true, 'the healed master to serve as a standby', 15_000);
+  assert.ok((inj.severed.get(leader.proc.pid!)?.cut ?? 0) >= 1);
+  assert.is(leader.proc.exitCode, null, 'the partitioned master died');
+});
+
+test.run();
