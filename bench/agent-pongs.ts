@@ -6,6 +6,7 @@
  */
 import { type AgentId, AgentPing, subjects } from '../events/index.js';
 import { type Bus, connectBus } from '../kernel/shell/bus.js';
+import { type ConnectAs } from './bus.js';
 import { silentLogger } from './log.js';
 
 export interface AgentPongs {
@@ -13,8 +14,9 @@ export interface AgentPongs {
   stop(): Promise<void>;
 }
 
-export async function startAgentPongs(url: string): Promise<AgentPongs> {
-  const bus: Bus = await connectBus({ servers: url, name: 'bench-agent-pongs', log: silentLogger() });
+/** `as`: the bench's pong responder (bench/bus.ts) on a secured bus. */
+export async function startAgentPongs(url: string, as: ConnectAs = {}): Promise<AgentPongs> {
+  const bus: Bus = await connectBus({ servers: url, name: 'bench-agent-pongs', log: silentLogger(), ...as });
   const stats = { pings: 0, malformed: 0, agents: new Set<string>() };
   const enc = new TextEncoder();
   const prefix = subjects.agentPing('' as AgentId);

@@ -15,7 +15,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNatsServer } from '../cli/nats/index.js';
+import { randomUUID } from 'node:crypto';
+import { type BenchBus, startBenchNats } from './bus.js';
 import { type AgentId, SCHEMA_VERSION, type TaskStatus } from '../events/index.js';
 import { startMaster } from '../kernel/shell/master/index.js';
 import { subscribe } from '../frameworks/sdk/index.js';
@@ -32,9 +33,11 @@ export interface RecoveryBenchOptions {
   readonly isolation: string;
   /** Updates queued per run of the queue measurement. */
   readonly queueUpdates: number;
+  /** An operator-mode server, every party with its own credentials (default); false: an open bus. */
+  readonly secure: boolean;
 }
 
-export const defaultRecoveryBenchOptions = (): RecoveryBenchOptions => ({ tasks: 50, runs: 5, isolation: 'auto', queueUpdates: 2000 });
+export const defaultRecoveryBenchOptions = (): RecoveryBenchOptions => ({ tasks: 50, runs: 5, isolation: 'auto', queueUpdates: 2000, secure: true });
 
 const MESOS = fileURLToPath(new URL('../cli/mesos.js', import.meta.url));
 
@@ -86,9 +89,12 @@ export async function runRecoveryBench(o: RecoveryBenchOptions, ctx: BenchContex
   ctx.progress(`recovery: queue ${Math.round(serial[0]!)}/s one at a time, ${Math.round(grouped[0]!)}/s grouped`);
 
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
-  const server = await startNatsServer({});
-  const master = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100 }, log);
-  const fw = await subscribe({ nats: server.url, name: 'bench-agent', log });
+  const nb: BenchBus = await startBenchNats({ auth: o.secure });
+  const server = nb.server;
+  const master = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: 100, ...nb.as('master', 'bench-master') }, log);
+  const fw = await subscribe({ nats: server.url, name: 'bench-agent', log, ...nb.as('framework', randomUUID()) });
+  // One agent identity for every restart: its id is its credentials' name.
+  const agentArgs = nb.cliArgs('agent', randomUUID());
   const seen: TaskStatus[] = [];
   fw.updates$.subscribe((s) => {
     seen.push(s);
@@ -99,7 +105,7 @@ export async function runRecoveryBench(o: RecoveryBenchOptions, ctx: BenchContex
   let proc: ChildProcess | undefined;
   const startAgent = async (): Promise<{ proc: ChildProcess; agentId: string; banner: string; ms: number }> => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [MESOS, 'agent', '--nats', server.url, '--work-dir', workDir, '--resources', `cpus:${o.tasks};mem:${32 * o.tasks + 512};disk:1024`, '--isolation', o.isolation, '--cgroups-root', cgroupsRoot, '--port', '0', '--allow-root-tasks', '--log-level', process.env.BENCH_AGENT_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [MESOS, 'agent', '--nats', server.url, '--work-dir', workDir, '--resources', `cpus:${o.tasks};mem:${32 * o.tasks + 512};disk:1024`, '--isolation', o.isolation, '--cgroups-root', cgroupsRoot, '--port', '0', '--allow-root-tasks', '--log-level', process.env.BENCH_AGENT_LOG ?? 'warn', ...agentArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -157,7 +163,7 @@ export async function runRecoveryBench(o: RecoveryBenchOptions, ctx: BenchContex
     }
     await fw.close();
     await master.stop();
-    await server.stop();
+    await nb.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return {

@@ -36,6 +36,9 @@ export async function startDecliner(o: {
   refuseSeconds: number;
   chunk: number;
   holdEvery?: number;
+  /** Its credentials (a framework's, named by its id), and the CA over TLS. */
+  creds?: string;
+  tlsCa?: string;
   /** Subscribe with its role suppressed (it runs its tasks and wants no offers); any offer that still comes is declined. */
   suppressed?: boolean;
 }): Promise<Decliner> {
@@ -46,6 +49,8 @@ export async function startDecliner(o: {
     log: silentLogger(),
     ...(o.suppressed === true ? { suppressedRoles: ['*'] } : {}),
     ...(o.frameworkId !== undefined ? { frameworkId: o.frameworkId } : {}),
+    ...(o.creds !== undefined ? { creds: o.creds } : {}),
+    ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
   });
   const stats: DeclinerStats = { offers: 0, held: 0, declineCalls: 0, declineErrors: 0 };
   const inflight = new Set<Promise<void>>();

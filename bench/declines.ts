@@ -7,7 +7,9 @@
  * — Mesos's allocator gives such a framework at most one offer per agent per interval, since
  * recovered resources wait for the next batch allocation. Checked: the framework got offers.
  */
-import { type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
+import { randomUUID } from 'node:crypto';
+import { type RunningNatsServer } from '../cli/nats/index.js';
+import { type BenchBus, startBenchNats } from './bus.js';
 import { connectBus, headSeq } from '../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../kernel/shell/master/index.js';
 import { startDecliner } from './decliner.js';
@@ -23,9 +25,11 @@ export interface DeclinesBenchOptions {
   readonly runs: number;
   readonly allocationIntervalMs: number;
   readonly refuseSeconds: number;
+  /** An operator-mode server, every party with its own credentials (default); false: an open bus. */
+  readonly secure: boolean;
 }
 
-export const defaultDeclinesBenchOptions = (): DeclinesBenchOptions => ({ agents: 10, seconds: 10, runs: 3, allocationIntervalMs: 1000, refuseSeconds: 0 });
+export const defaultDeclinesBenchOptions = (): DeclinesBenchOptions => ({ agents: 10, seconds: 10, runs: 3, allocationIntervalMs: 1000, refuseSeconds: 0, secure: true });
 
 async function until(what: string, f: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -43,22 +47,23 @@ interface RunResult {
 }
 
 async function oneRun(o: DeclinesBenchOptions, ctx: BenchContext, run: number): Promise<RunResult> {
-  const server: RunningNatsServer = await startNatsServer({});
-  const cleanups: Array<() => Promise<unknown>> = [() => server.stop()];
+  const nb: BenchBus = await startBenchNats({ auth: o.secure });
+  const server: RunningNatsServer = nb.server;
+  const cleanups: Array<() => Promise<unknown>> = [() => nb.stop()];
   try {
     const log = silentLogger();
-    const master: MasterHandle = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: o.allocationIntervalMs, offerTimeoutMs: null }, log);
+    const master: MasterHandle = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: o.allocationIntervalMs, offerTimeoutMs: null, ...nb.as('master', 'bench-master') }, log);
     cleanups.unshift(() => master.stop());
     await master.caughtUp;
     await until('the master to lead', () => master.isLeader(), 30_000);
     const agents: EmulatedAgent[] = [];
-    for (let i = 0; i < o.agents; i++) agents.push(await startEmulatedAgent({ url: server.url, index: i, resources: 'cpus:8;mem:16384', sendStarting: false, log }));
+    for (let i = 0; i < o.agents; i++) agents.push(await startEmulatedAgent({ url: server.url, index: i, resources: 'cpus:8;mem:16384', sendStarting: false, log, ...nb.as('agent', `emulated-${i}-${randomUUID().slice(0, 8)}`) }));
     cleanups.unshift(() => Promise.all(agents.map((a) => a.stop())));
     await until('the agents to register', () => agents.every((a) => master.state().agents.get(a.agentId)?.status === 'ACTIVE'), 30_000);
-    const decliner = await startDecliner({ url: server.url, name: `bench-declines-${run}`, refuseSeconds: o.refuseSeconds, chunk: 500 });
+    const decliner = await startDecliner({ url: server.url, name: `bench-declines-${run}`, refuseSeconds: o.refuseSeconds, chunk: 500, ...nb.as('framework', randomUUID()) });
     cleanups.unshift(() => decliner.stop());
     await until('the first offers', () => decliner.stats.offers >= o.agents, 30_000);
-    const bus = await connectBus({ servers: server.url, name: 'bench-declines-monitor', log });
+    const bus = await connectBus({ servers: server.url, name: 'bench-declines-monitor', log, ...nb.as('auditor', 'bench-declines-monitor') });
     cleanups.unshift(() => bus.close());
     const runs = async (): Promise<number> => ((await (await fetch(`${master.url}/metrics/snapshot`)).json()) as Record<string, number>)['allocator/mesos/allocation_runs'] ?? 0;
     const seq0 = await headSeq(bus.jsm);

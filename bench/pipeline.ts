@@ -28,7 +28,8 @@ import { type LocalCa, httpGet, makeLocalCa } from '../security/tls/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
-import { Keystore, type Party, serverAuth } from '../security/nats/index.js';
+import { type Party } from '../security/nats/index.js';
+import { type AuthMode, type BenchBus, startBenchNats } from './bus.js';
 import { STREAM_NAME, type Resources, type TaskStatus } from '../events/index.js';
 import { type Offer, type Scheduler, subscribe } from '../frameworks/sdk/index.js';
 import { type Bus, connectBus } from '../kernel/shell/bus.js';
@@ -74,10 +75,11 @@ export interface PipelineOptions {
    */
   readonly tls: 'off' | 'on' | 'both';
   /**
-   * An operator-mode nats-server (security/nats): the master, each agent, the framework and the
-   * monitor connect with credentials of their own, so every message passes the server's checks.
+   * on (default): an operator-mode nats-server (security/nats), the master, each agent, the
+   * framework and the monitor with credentials of their own, so every message passes the server's
+   * checks; off: an open bus; both: each run also on an open bus, right after the secured one.
    */
-  readonly secure: boolean;
+  readonly auth: AuthMode;
 }
 
 export const defaultPipelineOptions = (): PipelineOptions => ({
@@ -94,25 +96,8 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   agentResources: 'cpus:1000;mem:1000000',
   operatorSubscribers: 0,
   tls: 'off',
-  secure: false,
+  auth: 'on',
 });
-
-/** A fresh keystore for one secured run, and the credentials it issues (files beside the keys). */
-interface RunKeys {
-  readonly ks: Keystore;
-  creds(party: Party, name: string): string;
-}
-function runKeys(dir: string): RunKeys {
-  const ks = Keystore.init(dir);
-  return {
-    ks,
-    creds(party, name) {
-      const file = join(dir, `${party}-${name}.creds`);
-      writeFileSync(file, ks.issue(party, name).creds, { mode: 0o600 });
-      return file;
-    },
-  };
-}
 
 const TASK_RESOURCES: Resources = [...R.parseResources('cpus:0.01;mem:1')];
 const TASK_CPUS_MILLI = 10;
@@ -192,10 +177,13 @@ function within<T>(what: string, p: Promise<T>, ms: number, also: Promise<never>
 
 /** One run on a fresh server and cluster. */
 export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchContext, label: string, operatorSubscribers = 0, tls?: LocalCa): Promise<PipelineRun> {
-  const keysDir = o.secure ? await mkdtemp(join(tmpdir(), 'mesos-bench-keys-')) : undefined;
-  const keys = keysDir !== undefined ? runKeys(keysDir) : undefined;
-  const credsOf = (party: Party, name: string): { creds?: string } => (keys !== undefined ? { creds: keys.creds(party, name) } : {});
-  const server: RunningNatsServer = await startNatsServer({ ...(tls !== undefined ? { tls } : {}), ...(keys !== undefined ? { auth: serverAuth(keys.ks) } : {}) });
+  const bus: BenchBus = await startBenchNats({ auth: o.auth !== 'off', ...(tls !== undefined ? { tls } : {}) });
+  const server: RunningNatsServer = bus.server;
+  // Each party's credentials (its CA too, over TLS); the CA alone for what is not a bus party.
+  const credsOf = (party: Party, name: string): { creds?: string } => {
+    const c = bus.as(party, name);
+    return c.creds !== undefined ? { creds: c.creds } : {};
+  };
   const tlsCa = tls !== undefined ? { tlsCa: tls.ca } : {};
   const masterCreds = credsOf('master', 'bench-master');
   // If the server goes away mid-run (crash, or killed from outside), fail at once instead of
@@ -542,8 +530,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     if (sampler !== undefined) clearInterval(sampler);
     // After a failure: stop what was started, each bounded (a client of a dead server may never drain).
     for (const c of cleanups.reverse()) await within('stop a component', c(), serverAlive ? 15_000 : 2_000).catch(() => undefined);
-    await server.stop();
-    if (keysDir !== undefined) await rm(keysDir, { recursive: true, force: true });
+    await bus.stop();
   }
 }
 
@@ -582,12 +569,21 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
   // --tls both: each run also over TLS, right after the plain one.
   const ca = o.tls !== 'off' ? await makeLocalCa(await mkdtemp(join(tmpdir(), 'mesos-bench-tls-'))) : undefined;
   const tlsRuns: PipelineRun[] = [];
+  // --auth both: each run also on an open bus, right after (or, every other run, before) the secured one.
+  const openRuns: PipelineRun[] = [];
+  const openRun = async (r: number): Promise<void> => {
+    collectGarbage();
+    const t = await pipelineRun({ ...o, auth: 'off' }, o.tasks, ctx, `run${r + 1}-open`, 0, o.tls === 'on' ? ca : undefined);
+    openRuns.push(t);
+    ctx.progress(`pipeline: run ${r + 1}/${o.runs} on an open bus: ${fmt(t.tasksPerSec)} tasks/s, raw ${fmt(t.rawPublishPerSec)} msgs/s`);
+  };
   for (let r = 0; r < o.runs; r++) {
+    if (o.auth === 'both' && r % 2 === 1) await openRun(r);
     // With subscribers, each run is a pair (0 and N subscribers), in alternating order.
     const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
     for (const subs of order) {
       collectGarbage();
-      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '') + (o.secure ? ', secured bus' : '');
+      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '') + (o.auth === 'off' ? ', open bus' : ', secured bus');
       ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
       const t0 = performance.now();
       const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs, o.tls === 'on' ? ca : undefined);
@@ -605,6 +601,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       tlsRuns.push(t);
       ctx.progress(`pipeline: run ${r + 1}/${o.runs} over TLS: ${fmt(t.tasksPerSec)} tasks/s, raw ${fmt(t.rawPublishPerSec)} msgs/s`);
     }
+    if (o.auth === 'both' && r % 2 === 0) await openRun(r);
   }
   if (ca !== undefined) await rm(ca.dir, { recursive: true, force: true });
   // The same path unloaded: one agent, one task per accept, so nothing queues behind anything.
@@ -636,7 +633,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       warmupTasks: o.warmupTasks,
       master: '{ allocationIntervalMs: 100, offerTimeoutMs: null }, in process',
       tls: o.tls,
-      secure: o.secure,
+      auth: o.auth,
       rawWindow: o.window,
       rawMessages: o.rawMessages,
       operatorSubscribers: N,
@@ -654,10 +651,25 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
             [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
           }
         : {}),
+      ...(openRuns.length > 0
+        ? {
+            'tasks/s on an open bus (same runs, no credentials)': metric('tasks/s', openRuns.map((r) => r.tasksPerSec)),
+            'ratio: secured ÷ open tasks/s, run by run': metric('ratio', openRuns.map((r, i) => runs[i]!.tasksPerSec / r.tasksPerSec)),
+            [`raw pipelined publish on an open bus (w=${o.window})`]: metric('msgs/s', openRuns.map((r) => r.rawPublishPerSec)),
+            'ratio: secured ÷ open raw publish, run by run': metric('ratio', openRuns.map((r, i) => runs[i]!.rawPublishPerSec / r.rawPublishPerSec)),
+            // CPU per task (this process and nats-server) depends far less on other load than rates do.
+            'CPU-ms per task, secured (this process + nats-server)': metric('ms', runs.slice(0, openRuns.length).map((r) => r.cpu.cpuMsPerTask), { better: 'lower' }),
+            'CPU-ms per task, open bus (this process + nats-server)': metric('ms', openRuns.map((r) => r.cpu.cpuMsPerTask), { better: 'lower' }),
+            'ratio: secured ÷ open CPU-ms per task, run by run': metric('ratio', openRuns.map((r, i) => runs[i]!.cpu.cpuMsPerTask / r.cpu.cpuMsPerTask), { better: 'lower' }),
+          }
+        : {}),
       ...(tlsRuns.length > 0
         ? {
             'tasks/s over TLS (same runs, TLS on every NATS connection)': metric('tasks/s', tlsRuns.map((r) => r.tasksPerSec)),
             [`raw pipelined publish over TLS (w=${o.window})`]: metric('msgs/s', tlsRuns.map((r) => r.rawPublishPerSec)),
+            'ratio: TLS ÷ plain tasks/s, run by run': metric('ratio', tlsRuns.map((r, i) => r.tasksPerSec / runs[i]!.tasksPerSec)),
+            'CPU-ms per task over TLS (this process + nats-server)': metric('ms', tlsRuns.map((r) => r.cpu.cpuMsPerTask), { better: 'lower' }),
+            'ratio: TLS ÷ plain CPU-ms per task, run by run': metric('ratio', tlsRuns.map((r, i) => r.cpu.cpuMsPerTask / runs[i]!.cpu.cpuMsPerTask), { better: 'lower' }),
           }
         : {}),
     },

@@ -13,9 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import { type JetStreamClient, jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer } from '../cli/nats/index.js';
+import { type BenchBus, startBenchNats } from './bus.js';
 import { STREAM_NAME, SCHEMA_VERSION, encode } from '../events/index.js';
-import { type Bus, connectBus, ensureStream } from '../kernel/shell/bus.js';
+import { type Bus, connectBus, credsOptions, ensureStream } from '../kernel/shell/bus.js';
 import { silentLogger } from './log.js';
 import { processCpuSeconds, selfCpuSeconds } from './proc.js';
 import { collectGarbage } from './gc.js';
@@ -30,9 +30,11 @@ export interface PublishOptions {
   /** Publishes outstanding at once in the pipelined runs. */
   readonly window: number;
   readonly runs: number;
+  /** An operator-mode server, publishing as the master (default); false: an open bus. */
+  readonly secure: boolean;
 }
 
-export const defaultPublishOptions = (): PublishOptions => ({ messages: 100_000, serialMessages: 10_000, window: 256, runs: 5 });
+export const defaultPublishOptions = (): PublishOptions => ({ messages: 100_000, serialMessages: 10_000, window: 256, runs: 5, secure: true });
 
 export const RAW_SUBJECT = 'cl.bench.raw';
 
@@ -102,11 +104,15 @@ async function streamMessages(bus: Bus): Promise<number> {
 export async function runPublish(o: PublishOptions, ctx: BenchContext): Promise<BenchResult> {
   const wallStart = performance.now();
   ctx.progress('publish: starting nats-server (fresh temp store)');
-  const server = await startNatsServer({});
+  // Secured (default): as the master, the only party that may append under cl.> beside the agents
+  // and frameworks on their own subjects.
+  const nb: BenchBus = await startBenchNats({ auth: o.secure });
+  const server = nb.server;
+  const asMaster = nb.as('master', 'bench-publish');
   let bus: Bus | undefined;
   let cleanupLean: (() => Promise<void>) | undefined;
   try {
-    bus = await connectBus({ servers: server.url, name: 'bench-publish', log: silentLogger() });
+    bus = await connectBus({ servers: server.url, name: 'bench-publish', log: silentLogger(), ...asMaster });
     await ensureStream(bus.jsm);
     const payload = statusPayload();
     let published = 0;
@@ -116,7 +122,8 @@ export async function runPublish(o: PublishOptions, ctx: BenchContext): Promise<
     await publishPipelined(bus.js, RAW_SUBJECT, payload, 10_000, o.window);
     published += 11_000;
 
-    const lean = await connect({ servers: server.url, name: 'bench-publish-no-async-traces', noAsyncTraces: true });
+    const { identity: _identity, ...leanAuth } = credsOptions(asMaster.creds);
+    const lean = await connect({ servers: server.url, name: 'bench-publish-no-async-traces', noAsyncTraces: true, ...leanAuth });
     cleanupLean = () => lean.close();
     const leanJs = jetstream(lean);
     await publishPipelined(leanJs, RAW_SUBJECT, payload, 10_000, o.window);
@@ -169,6 +176,7 @@ export async function runPublish(o: PublishOptions, ctx: BenchContext): Promise<
         runs: o.runs,
         payloadBytes: payload.length,
         subject: RAW_SUBJECT,
+        bus: o.secure ? 'secured (as the master)' : 'open',
         stream: `${STREAM_NAME} (ensureStream defaults: file storage, 1 replica, 2 min duplicate window)`,
         syncInterval: 'nats-server default (2m; no fsync per message)',
         warmup: '1,000 one-at-a-time + 10,000 pipelined',
@@ -189,7 +197,7 @@ export async function runPublish(o: PublishOptions, ctx: BenchContext): Promise<
   } finally {
     await cleanupLean?.().catch(() => undefined);
     await bus?.close().catch(() => undefined);
-    await server.stop();
+    await nb.stop();
   }
 }
 

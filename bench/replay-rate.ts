@@ -18,7 +18,7 @@
  * the rest), as `mesos replay state --at` does: p50, p99 and max.
  */
 import { pino } from 'pino';
-import { startNatsServer } from '../cli/nats/index.js';
+import { type BenchBus, startBenchNats } from './bus.js';
 import { ClusterEvent, CodecError, type Decoded, subjectFor, upcast } from '../events/index.js';
 import { type Bus, connectBus, ensureStream, headSeq, readLog } from '../kernel/shell/bus.js';
 import { openSnapshotStore } from '../kernel/shell/master/snapshots.js';
@@ -34,6 +34,8 @@ import { generateLog } from './synthetic-log.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
 
 export interface ReplayBenchOptions {
+  /** An operator-mode server, every connection with credentials (default); false: an open bus. */
+  readonly secure: boolean;
   readonly events: number;
   readonly agents: number;
   readonly frameworks: number;
@@ -48,7 +50,7 @@ export interface ReplayBenchOptions {
   readonly window: number;
 }
 
-export const defaultReplayOptions = (): ReplayBenchOptions => ({ events: 1_000_000, agents: 100, frameworks: 10, seed: 42, runs: 3, snapshotEvery: 20_000, points: 30, window: 512 });
+export const defaultReplayOptions = (): ReplayBenchOptions => ({ events: 1_000_000, agents: 100, frameworks: 10, seed: 42, runs: 3, snapshotEvery: 20_000, points: 30, window: 512, secure: true });
 
 const SKIPPED: Decoded = { ok: false, error: new CodecError('NOT_AN_EVENT', 'not decoded (raw read)') };
 const dec = new TextDecoder();
@@ -94,11 +96,15 @@ export async function runReplay(o: ReplayBenchOptions, ctx: BenchContext): Promi
   const log = pino({ level: 'silent' });
   ctx.progress(`replay: generating ${o.events.toLocaleString('en-US')} events (seed ${o.seed})`);
   const synth = generateLog({ events: o.events, agents: o.agents, frameworks: o.frameworks, seed: o.seed });
-  const server = await startNatsServer({});
-  const bus = await connectBus({ servers: server.url, name: 'bench-replay', log });
+  // Secured (default): the synthetic history and its snapshots are written by the bench's history
+  // writer (bench/bus.ts), and everything timed reads as the auditor, as `mesos replay` does.
+  const nb: BenchBus = await startBenchNats({ auth: o.secure });
+  const server = nb.server;
+  const writer = await connectBus({ servers: server.url, name: 'bench-replay-writer', log, ...nb.historyWriter() });
+  const bus = await connectBus({ servers: server.url, name: 'bench-replay', log, ...nb.as('auditor', 'bench-replay') });
   try {
-    await ensureStream(bus.jsm);
-    const store = await openSnapshotStore(bus, 1, log);
+    await ensureStream(writer.jsm);
+    const store = await openSnapshotStore(writer, 1, log);
     // Append the history; fold it alongside and snapshot as a leader would (seq = index + 1 on a fresh stream).
     ctx.progress(`replay: appending to JetStream (window ${o.window}) with a snapshot every ${o.snapshotEvery.toLocaleString('en-US')} events`);
     let state = initialState();
@@ -106,7 +112,7 @@ export async function runReplay(o: ReplayBenchOptions, ctx: BenchContext): Promi
     let snapshotBytes = 0;
     let snapshots = 0;
     const writes: Promise<unknown>[] = [];
-    const pre = await prefillLog(bus.js, synth.events, {
+    const pre = await prefillLog(writer.js, synth.events, {
       window: o.window,
       onEvent: (e) => {
         state = evolve(state, e);
@@ -182,7 +188,7 @@ export async function runReplay(o: ReplayBenchOptions, ctx: BenchContext): Promi
     const ratios = replay.map((x, i) => x / raw[i]!);
     return {
       name: 'replay',
-      params: { events: o.events, agents: o.agents, frameworks: o.frameworks, seed: o.seed, runs: o.runs, snapshotEvery: o.snapshotEvery, points: o.points, window: o.window, snapshotsKept: kept.length },
+      params: { events: o.events, agents: o.agents, frameworks: o.frameworks, seed: o.seed, runs: o.runs, snapshotEvery: o.snapshotEvery, points: o.points, window: o.window, snapshotsKept: kept.length, bus: o.secure ? 'secured (auditor reads)' : 'open' },
       metrics: {
         'raw read (no decode, no fold)': metric('events/s', raw),
         'replay (decode + fold)': metric('events/s', replay),
@@ -207,7 +213,8 @@ export async function runReplay(o: ReplayBenchOptions, ctx: BenchContext): Promi
     };
   } finally {
     await bus.close();
-    await server.stop();
+    await writer.close();
+    await nb.stop();
   }
 }
 

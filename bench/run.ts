@@ -21,6 +21,7 @@ import { formatDuration, renderNotes, renderTable } from './table.js';
 import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocatorBenchOptions, renderAllocatorTable, runAllocatorBench } from './allocator.js';
 import type { BenchContext, BenchResult } from './types.js';
 import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
+import { parseAuthMode } from './bus.js';
 
 const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
 type Name = (typeof NAMES)[number];
@@ -72,6 +73,10 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              refuse_seconds 0: events/s, offers/s, offers per agent per allocation interval
 
 Options:
+  --auth on|off|both   on (default): every nats-server a benchmark starts runs in operator mode
+                       (security/nats) and each party connects with credentials of its own; off: an
+                       open bus (said in the results); both: pipeline and failover also run each
+                       measurement on an open bus beside the secured one (the others: as on)
   --json FILE          also write the results (with machine info) as JSON to FILE; for allocator,
                        --json with no FILE prints one JSON object (per run) on stdout instead of the table
   --runs N             timed runs of every benchmark (default: fold ${fo.runs} (+${fo.decodeRuns} decode), publish ${po.runs}, pipeline ${pl.runs})
@@ -88,8 +93,6 @@ Options:
   --refuse-seconds S   filter on the unused part of an accepted offer (default ${pl.refuseSeconds})
   --with-starting      emulated agents also send TASK_STARTING (default: RUNNING, FINISHED only)
   --tls off|on|both    TLS on every NATS connection (a local CA); both: each run plain, then over TLS (default off)
-  --secure             every run on an operator-mode nats-server (security/nats), master, each agent
-                       and the framework with credentials of their own (default: an open bus)
   --warmup-tasks N     tasks in the discarded warm-up run (default ${pl.warmupTasks}; 0 for none)
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
   --operator-subscribers N  beside each run, one with N operator event stream subscribers (SUBSCRIBE on
@@ -99,6 +102,7 @@ Options:
   --snapshot-every N   a snapshot every N events (default ${rp.snapshotEvery.toLocaleString('en-US')})
   --points N           random points of history timed (default ${rp.points})
   failover:
+  --tls off|on         every NATS connection over TLS (a local CA) (default off)
   --history LIST       history lengths (events) of a ${fa.historyAgents}-agent cluster, or none (default ${fa.history.join(',')})
   --clusters LIST      large clusters AGENTSxTASKS, or none (default ${fa.clusters.map((c) => `${c.agents}x${c.tasks}`).join(',')})
   --kills N            kills per configuration (default ${fa.kills})
@@ -180,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
         'refuse-seconds': { type: 'string' },
         'with-starting': { type: 'boolean' },
         tls: { type: 'string' },
-        secure: { type: 'boolean' },
+        auth: { type: 'string' },
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
         'operator-subscribers': { type: 'string' },
@@ -237,6 +241,8 @@ async function main(argv: string[]): Promise<number> {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
     const runs = count('runs', v.runs);
+    const auth = parseAuthMode(v.auth, (m) => new UsageError(m));
+    const secured = auth !== 'off';
     const messages = count('messages', v.messages, 10);
     const refuse = v['refuse-seconds'] === undefined ? undefined : Number(v['refuse-seconds']);
     if (refuse !== undefined && !(Number.isFinite(refuse) && refuse >= 0)) throw new UsageError('--refuse-seconds must be a number >= 0');
@@ -254,6 +260,7 @@ async function main(argv: string[]): Promise<number> {
       serialMessages: messages !== undefined ? Math.max(1, Math.floor(messages / 10)) : po.serialMessages,
       window: count('window', v.window) ?? po.window,
       runs: runs ?? po.runs,
+      secure: secured,
     };
     pipelineOpts = {
       ...pl,
@@ -263,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
       refuseSeconds: refuse ?? pl.refuseSeconds,
       withStarting: v['with-starting'] ?? false,
       tls: tlsMode(v.tls),
-      secure: v.secure ?? false,
+      auth,
       warmupTasks: count('warmup-tasks', v['warmup-tasks'], 0) ?? pl.warmupTasks,
       window: count('window', v.window) ?? pl.window,
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
@@ -278,6 +285,7 @@ async function main(argv: string[]): Promise<number> {
       window: count('window', v.window) ?? rp.window,
       snapshotEvery: count('snapshot-every', v['snapshot-every'], 100) ?? rp.snapshotEvery,
       points: count('points', v.points) ?? rp.points,
+      secure: secured,
     };
     const list = (v: string | undefined): string[] | undefined =>
       v === undefined ? undefined : v.trim() === 'none' ? [] : v.split(',').map((x) => x.trim()).filter((x) => x !== '');
@@ -305,6 +313,8 @@ async function main(argv: string[]): Promise<number> {
       seed: count('seed', v.seed, 0) ?? fa.seed,
       probe: !(v['no-probe'] ?? false),
       budgetMs: (count('budget-min', v['budget-min']) ?? fa.budgetMs / 60_000) * 60_000,
+      auth,
+      tls: names.includes('failover') ? failoverTls(v.tls) : false,
     };
     agentOpts = {
       rounds: count('rounds', v.rounds) ?? ag.rounds,
@@ -322,12 +332,13 @@ async function main(argv: string[]): Promise<number> {
       seed: count('seed', v.seed, 0) ?? cf.seed,
     };
     codecOpts = { ...codecOpts, runs: runs ?? codecOpts.runs };
-    recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation };
+    recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation, secure: secured };
     declinesOpts = {
       agents: count('agents', v.agents) ?? dc.agents,
       seconds: count('seconds', v.seconds) ?? dc.seconds,
       runs: runs ?? dc.runs,
       allocationIntervalMs: count('interval-ms', v['interval-ms'], 10) ?? dc.allocationIntervalMs,
+      secure: secured,
       refuseSeconds: refuse ?? dc.refuseSeconds,
     };
     httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
@@ -500,6 +511,13 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** failover's `--tls`: off (default) or on (both is pipeline's only). */
+function failoverTls(v: string | undefined): boolean {
+  const m = tlsMode(v);
+  if (m === 'both') throw new UsageError('failover takes --tls off or on (both: pipeline only; run failover once with each)');
+  return m === 'on';
+}
 
 /** `--tls`: off (default), on, or both. */
 function tlsMode(v: string | undefined): 'off' | 'on' | 'both' {

@@ -50,7 +50,13 @@ export async function runFailover(o: FailoverOptions, ctx: BenchContext): Promis
   for (const c of configs) {
     collectGarbage();
     ctx.progress(`failover: configuration ${results.length + 1}/${configs.length}: ${labelOf(c)}`);
-    results.push(await runConfig(o, c, ctx, rng));
+    if (o.auth === 'both') {
+      results.push(await runConfig({ ...o, auth: 'on' }, c, ctx, rng));
+      collectGarbage();
+      ctx.progress(`failover: configuration ${results.length}/${configs.length}: ${labelOf(c)}, again on an open bus`);
+      const open = await runConfig({ ...o, auth: 'off' }, c, ctx, rng);
+      results.push({ ...open, label: `${open.label} (open bus)` });
+    } else results.push(await runConfig(o, c, ctx, rng));
   }
 
   const metrics: Record<string, Metric> = {};

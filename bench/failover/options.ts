@@ -2,6 +2,7 @@
  * The failover benchmark's options and sizing: how many frameworks, decliners and histories a
  * configuration holds, cluster sizes, the TTL of leases, gap statistics.
  */
+import { type AuthMode } from '../bus.js';
 import { percentile } from '../stats.js';
 
 export interface ClusterSize {
@@ -46,6 +47,10 @@ export interface FailoverOptions {
   readonly probe: boolean;
   /** Stop killing in a configuration once it has run this long (ms); the kills done are reported. */
   readonly budgetMs: number;
+  /** on: a secured bus (default); off: an open one; both: each configuration on both, secured first. */
+  readonly auth: AuthMode;
+  /** Every NATS connection over TLS (a local CA; the masters get --tls-ca). */
+  readonly tls: boolean;
 }
 
 export const defaultFailoverOptions = (): FailoverOptions => ({
@@ -74,6 +79,8 @@ export const defaultFailoverOptions = (): FailoverOptions => ({
   window: 512,
   probe: true,
   budgetMs: 20 * 60_000,
+  auth: 'on',
+  tls: false,
 });
 
 /** The declining frameworks hold the offers of one agent in this many (bench/decliner.ts). */

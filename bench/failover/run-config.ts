@@ -4,7 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type RunningNatsServer, startNatsServer } from '../../cli/nats/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningNatsServer } from '../../cli/nats/index.js';
+import { type BenchBus, startBenchNats } from '../bus.js';
+import { type LocalCa, makeLocalCa } from '../../security/tls/index.js';
 import { type ClusterEvent, type FrameworkId, STREAM_NAME, asFrameworkId } from '../../events/index.js';
 import { type Bus, connectBus, ensureStream } from '../../kernel/shell/bus.js';
 import { evolve, initialState } from '../../kernel/core/fold/index.js';
@@ -170,6 +175,8 @@ export async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext
   let watch: LogWatch | undefined;
   let monitor: Bus | undefined;
   let server: RunningNatsServer | undefined;
+  let nb: BenchBus | undefined;
+  let tlsCa: LocalCa | undefined;
   let prefill: (PrefillResult & { generateMs?: number }) | undefined;
   let probe: ProbeResult | undefined;
   let stream: { messages: number; bytes: number } | undefined;
@@ -203,15 +210,21 @@ export async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext
   };
 
   try {
-    server = await startNatsServer({});
+    // Secured (default): the synthetic history is written by the bench's history writer, the pings
+    // of every emulated agent answered by its pong responder (bench/bus.ts); each master and each
+    // framework connects with credentials of its own.
+    tlsCa = o.tls ? await makeLocalCa(await mkdtemp(join(tmpdir(), 'mesos-bench-tls-'))) : undefined;
+    nb = await startBenchNats({ auth: o.auth !== 'off', ...(tlsCa !== undefined ? { tls: tlsCa } : {}) });
+    server = nb.server;
     const srv = server;
+    const bus = nb;
     const serverGone = srv.exited.then((code) => {
       throw new Error(`nats-server (pid ${srv.pid}) exited during the run (code ${code}); its last output:\n${srv.logTail()}`);
     });
     serverGone.catch(() => undefined);
     const step = <T>(what: string, p: Promise<T>, ms: number): Promise<T> => within(what, p, ms, [serverGone]);
 
-    monitor = await step('connect', connectBus({ servers: server.url, name: 'bench-failover-monitor', log: silentLogger() }), 15_000);
+    monitor = await step('connect', connectBus({ servers: server.url, name: 'bench-failover-monitor', log: silentLogger(), ...bus.historyWriter() }), 15_000);
     await step('create the stream', ensureStream(monitor.jsm), 15_000);
 
     // --- the history
@@ -261,7 +274,7 @@ export async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext
 
     watch = await step('watch the log', startLogWatch(monitor, afterPrefill.lastSeq + 1), 15_000);
     const w = watch;
-    pongs = await step('agent pongs', startAgentPongs(server.url), 15_000);
+    pongs = await step('agent pongs', startAgentPongs(server.url, bus.pongResponder()), 15_000);
 
     // --- the frameworks that decline, subscribed before any master runs (so that the first leader
     // offers to them at once rather than after the synthetic frameworks' offers time out)
@@ -271,6 +284,7 @@ export async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext
           'subscribe a framework',
           startDecliner({
             url: srv.url,
+            ...bus.as('framework', liveIds[j] ?? randomUUID()),
             name: `bench-failover-${j}`,
             ...(liveIds[j] !== undefined ? { frameworkId: liveIds[j] } : {}),
             refuseSeconds,
@@ -286,7 +300,7 @@ export async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext
     // --- masters, one after another
     const startOne = async (name: string, list: ColdStart[]): Promise<MasterProcess> => {
       const head = (await headSeqOf(monitor!)).lastSeq;
-      const m = await step(`start ${name}`, spawnMasterProcess(srv.url, masterArgs, { label: name, heapMb: o.heapMb, listenTimeoutMs: o.startTimeoutMs }), o.startTimeoutMs + 5_000);
+      const m = await step(`start ${name}`, spawnMasterProcess(srv.url, [...masterArgs, ...bus.cliArgs('master', name)], { label: name, heapMb: o.heapMb, listenTimeoutMs: o.startTimeoutMs }), o.startTimeoutMs + 5_000);
       masters.push(m);
       allMasters.push(m);
       const listenMs = Date.now() - m.spawnedAt;
@@ -505,7 +519,8 @@ export async function runConfig(o: FailoverOptions, c: Config, ctx: BenchContext
     if (pongs !== undefined) await within('stop the pongs', pongs.stop(), 10_000).catch(() => undefined);
     if (watch !== undefined) await within('stop the watch', watch.stop(), 10_000).catch(() => undefined);
     if (monitor !== undefined) await within('close the monitor', monitor.close(), 10_000).catch(() => undefined);
-    if (server !== undefined) await server.stop();
+    if (nb !== undefined) await nb.stop();
+    if (tlsCa !== undefined) await rm(tlsCa.dir, { recursive: true, force: true });
   }
 
   const warnings = new Map<string, number>();

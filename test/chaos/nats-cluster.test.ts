@@ -317,7 +317,17 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
     note(`${cluster.names[victim]} is back; the streams are whole`);
     rounds.push({ victim: name, wasStreamLeader: name === leader, killAt, restartAt, healthyAt, secondRestart });
     const after = finishedCount();
-    await waitFor(() => finishedCount() >= after + 20, `20 tasks to finish after ${cluster!.names[victim]} came back`, 30_000, 50);
+    await waitFor(() => finishedCount() >= after + 20, `20 tasks to finish after ${cluster!.names[victim]} came back`, 30_000, 50).catch(async (err: unknown) => {
+      // Say what the log holds of the tasks that did not end, and what the log was busy with.
+      const open = [...accepted].filter((id) => !terminal.has(id)).slice(0, 3);
+      const bus = await connectBus({ servers: nats, name: 'chaos-diagnostics', log });
+      const history = await historyOf(bus, open).catch((e: unknown) => [`(could not read the log: ${(e as Error).message})`]);
+      const tail: Record<string, number> = {};
+      for await (const e of readLog(bus, { untilHead: true, fromSeq: Math.max(1, m.seq() - 200) })) tail[e.subject] = (tail[e.subject] ?? 0) + 1;
+      await bus.close();
+      note(`tasks with no end (${open.join(', ')}), from the log:\n${history.join('\n')}\nsubjects of the last 200 events: ${JSON.stringify(tail)}`);
+      throw err;
+    });
   }
 
   // --- stop launching; everything launched must finish and be acknowledged
