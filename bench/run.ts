@@ -22,6 +22,7 @@ import { type AllocatorBenchOptions, type AllocatorBenchResult, defaultAllocator
 import type { BenchContext, BenchResult } from './types.js';
 import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 import { parseAuthMode } from './bus.js';
+import { ratiosOf } from './ratios.js';
 
 const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
 type Name = (typeof NAMES)[number];
@@ -443,7 +444,7 @@ async function main(argv: string[]): Promise<number> {
       ...failures.map((f) => ({ name: f.name, params: {}, metrics: {}, error: f.error.message, machine, date: machine.date })),
     ];
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `${JSON.stringify(out, null, 2)}\n`);
+    await writeFile(file, `${JSON.stringify({ ratios: ratiosOf(results), results: out }, null, 2)}\n`);
     ctx.progress(`wrote ${file}`);
   }
   return failures.length > 0 ? 1 : 0;
