@@ -48,14 +48,20 @@ const BATCH = 10;
 const DOWN_MS = 4000;
 
 /** A logger that keeps warnings and errors (to report what the components went through). */
-function recordingLog(): { log: Logger; lines: Array<{ level: number; msg: string; component?: string; err?: { message?: string } }> } {
-  const lines: Array<{ level: number; msg: string; component?: string; err?: { message?: string } }> = [];
+type LogLine = { level: number; time?: number; msg: string; component?: string; err?: { message?: string } } & Record<string, unknown>;
+/** Warnings and errors (`lines`), and the last info lines of every component (`recent`, for a failure's diagnosis). */
+function recordingLog(): { log: Logger; lines: LogLine[]; recent: LogLine[] } {
+  const lines: LogLine[] = [];
+  const recent: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const l of chunk.toString('utf8').split('\n')) {
         if (l.trim() === '') continue;
         try {
-          lines.push(JSON.parse(l) as (typeof lines)[number]);
+          const line = JSON.parse(l) as LogLine;
+          if (line.level >= 40) lines.push(line);
+          recent.push(line);
+          if (recent.length > 4000) recent.splice(0, 1000);
         } catch {
           // not JSON
         }
@@ -63,8 +69,8 @@ function recordingLog(): { log: Logger; lines: Array<{ level: number; msg: strin
       cb();
     },
   });
-  const level = process.env.MESOS_TEST_LOG ?? 'warn';
-  return { log: pino({ level }, level === 'warn' ? sink : pino.multistream([{ stream: sink, level: 'warn' }, { stream: process.stderr, level }])), lines };
+  const level = process.env.MESOS_TEST_LOG;
+  return { log: pino({ level: level === 'debug' || level === 'trace' ? level : 'info' }, level === undefined ? sink : pino.multistream([{ stream: sink, level: 'info' }, { stream: process.stderr, level }])), lines, recent };
 }
 
 interface Probe {
@@ -188,7 +194,7 @@ test.after(async () => {
 test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks launch; nothing is lost', async () => {
   const started = Date.now();
   const note = (what: string): void => void process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
-  const { log, lines } = recordingLog();
+  const { log, lines, recent } = recordingLog();
   dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-'));
   cluster = await startNatsCluster({ size: 3, storeRoot: join(dir, 'nats'), clusterName: 'mesos-chaos', logDir: join(dir, 'logs') });
   const urls = cluster.urls;
@@ -326,6 +332,12 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
       for await (const e of readLog(bus, { untilHead: true, fromSeq: Math.max(1, m.seq() - 200) })) tail[e.subject] = (tail[e.subject] ?? 0) + 1;
       await bus.close();
       note(`tasks with no end (${open.join(', ')}), from the log:\n${history.join('\n')}\nsubjects of the last 200 events: ${JSON.stringify(tail)}`);
+      const show = (l: LogLine): string => {
+        const { level, time, msg, component, err: e, pid: _p, hostname: _h, ...rest } = l;
+        return `  ${time !== undefined ? new Date(time).toISOString().slice(11, 23) : '?'} ${level >= 40 ? 'WARN' : 'info'} ${component ?? '-'}: ${msg} ${JSON.stringify(rest).slice(0, 300)}${e?.message !== undefined ? ` (${e.message})` : ''}`;
+      };
+      note(`warnings and errors logged:\n${lines.slice(-40).map(show).join('\n')}`);
+      note(`the agent's last log lines:\n${recent.filter((l) => l.component !== 'lease' && l.masterId === undefined).slice(-120).map(show).join('\n')}`);
       throw err;
     });
   }
