@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { natsSource, verifySource } from '../replay/index.js';
 import { type DevChild, type DevState, readDevState } from './dev-state.js';
-import { type Fault, FaultInjector, natsPortsOf, partitionSupport } from './faults.js';
+import { type Fault, FaultInjector, natsPortsOf, partitionSupportFor } from './faults.js';
 import { leadersOf, newLeaderAfter } from './leader.js';
 import { type TargetSpec, chooseTarget, parseTargets, seededRandom } from './targets.js';
 import type { ChaosResult } from './verdict.js';
@@ -78,7 +78,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const skipped: string[] = [];
   let faults = [...o.faults];
   if (faults.includes('partition')) {
-    const p = partitionSupport();
+    const p = partitionSupportFor(first.network);
     if (!p.ok) {
       skipped.push(`partition: ${p.why}`);
       faults = faults.filter((f) => f !== 'partition');
@@ -156,9 +156,11 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
         const name = victim.name;
         healing.push(
           applied.resumed.then(() => {
-            const s = injector.severed.get(pid) ?? { cut: 0 };
-            partitions.push({ target: name, cut: s.cut, ...(s.error !== undefined ? { error: s.error } : {}) });
-            out(`           ${name} healed: ${s.cut} NATS connections cut during its partition${s.error !== undefined ? `; error: ${s.error}` : ''}`);
+            const s = injector.severed.get(pid) ?? { how: 'sever' as const, cut: 0 };
+            const downMs = s.downAt !== undefined && s.upAt !== undefined ? s.upAt - s.downAt : undefined;
+            partitions.push({ target: name, how: s.how, cut: s.cut, ...(downMs !== undefined ? { downMs } : {}), ...(s.error !== undefined ? { error: s.error } : {}) });
+            const what = s.how === 'netns' ? `its link (${victim.netns?.veth ?? '?'}) was down ${downMs ?? '?'} ms` : `${s.cut} NATS connections cut during its partition (ss -K)`;
+            out(`           ${name} healed: ${what}${s.error !== undefined ? `; error: ${s.error}` : ''}`);
           }),
         );
       }
