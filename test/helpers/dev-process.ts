@@ -106,6 +106,19 @@ export function assertNothingLeft(before: DevState, marker?: string): void {
   assert.equal(pidsIn(join(before.data, 'agents')), [], 'no process runs in a sandbox');
   assert.equal(cgroupDirs(before.cgroupsRoot), [], `no cgroup ${before.cgroupsRoot} is left`);
   assert.equal(mountsUnder(before.data), [], 'no mount is left under the data dir');
+  assertNoNetworkLeft(before);
+}
+
+/** `mesos dev --netns`: none of its network namespaces, veths or its bridge is left (`ip netns list`, `ip link`). */
+export function assertNoNetworkLeft(before: DevState): void {
+  const tags = new Set(before.children.flatMap((c) => (c.netns !== undefined ? [/^mesos-([0-9a-f]{8})-/.exec(c.netns.ns)?.[1] ?? c.netns.ns] : [])));
+  if (tags.size === 0) return;
+  const nss = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  for (const tag of tags) {
+    assert.equal(nss.split('\n').filter((l) => l.includes(tag)), [], `no network namespace of ${tag} is left`);
+    assert.equal(links.split('\n').filter((l) => l.includes(tag)), [], `no veth or bridge of ${tag} is left`);
+  }
 }
 
 
