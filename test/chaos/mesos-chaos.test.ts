@@ -30,7 +30,7 @@ test.after(() => {
 test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the verdict passes', async () => {
   // --netns auto: each child in a network namespace of its own where this machine allows it (root, ip,
   // nsenter), so that partitions are true ones; elsewhere the host's network and ss -K.
-  dev = await startDev(['--masters', '3', '--agents', '3', '--nats-nodes', '3', '--restart-killed', '2s', '--netns', 'auto']);
+  dev = await startDev(['--masters', '3', '--agents', '3', '--nats-nodes', '3', '--restart-killed', '2s', '--netns', 'auto'], { timeoutMs: 180_000 });
   const first = dev.state();
   const netns = first.network === 'netns';
   if (process.getuid?.() === 0) assert.ok(netns, `as root, mesos dev --netns auto ran its children in namespaces:\n${dev.output()}`);

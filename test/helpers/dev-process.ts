@@ -33,7 +33,9 @@ export async function startDev(args: readonly string[], o: { npx?: boolean; time
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let done = false;
   void exited.then(() => (done = true));
-  await waitFor(() => out.includes('cluster is up') || (done ? 'exited' : false), `mesos dev to start; output so far:\n${out}`, o.timeoutMs ?? 90_000, 100);
+  await waitFor(() => out.includes('cluster is up') || (done ? 'exited' : false), 'mesos dev to start', o.timeoutMs ?? 90_000, 100).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; its output so far:\n${out}`);
+  });
   if (!out.includes('cluster is up')) throw new Error(`mesos dev exited during startup:\n${out}`);
   return { proc, data, output: () => out, state: () => readDevState(data), exited };
 }
