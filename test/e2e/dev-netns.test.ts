@@ -29,10 +29,13 @@ test('a bad --netns value is refused with the choices', () => {
   assert.match(r.stderr + r.stdout, /off, auto, on|off\|auto\|on/);
 });
 
-test('mesos dev --netns on: children in namespaces of their own, reachable from the host; a task runs; SIGTERM leaves no namespace, veth or bridge', async () => {
-  const dev = await startDev(['--netns', 'on', '--agents', '1', '--no-frameworks']);
+test('mesos dev --netns on: children in namespaces of their own, on their own addresses and the given ports, reachable from the host; a task runs; SIGTERM leaves no namespace, veth or bridge', async () => {
+  // The default ports: on its own address each child has the whole port space, whatever else runs on the machine.
+  const dev = await startDev(['--netns', 'on', '--agents', '2', '--no-frameworks', '--port', '5050', '--agent-port', '5060']);
   started.push(dev);
   const s = dev.state();
+  assert.equal(s.children.filter((c) => c.role === 'agent').map((c) => c.port), [5060, 5061], '--agent-port BASE: BASE, BASE+1');
+  assert.is(s.children.find((c) => c.role === 'master')!.port, 5050);
   assert.is(s.network, 'netns');
   for (const c of s.children) {
     assert.ok(c.netns !== undefined, `${c.name} runs in a namespace of its own`);
