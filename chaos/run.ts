@@ -115,7 +115,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const healing: Promise<void>[] = [];
   const partitions: Array<NonNullable<ChaosResult['partitions']>[number]> = [];
   let idleRounds = 0;
-  const t0 = Date.now();
+  let t0 = Date.now();
   try {
     if (!(await waitUntil(() => workload.tally.counts().finished > 0, 60_000))) {
       const c = workload.tally.counts();
@@ -123,6 +123,9 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
       const why = f === undefined ? '' : `; the first to end did so ${f.state}${f.reason !== undefined ? ` (${f.reason})` : ''}${f.message ? `: ${f.message}` : ''}`;
       throw new Error(`the workload finished no task within 60 s of subscribing (${c.launched} launched, ${c.lost - c.open} ended otherwise, ${c.open} still open${why}): is the cluster healthy? (the agents' logs say why a task failed; tasks run as ${o.user ?? 'the SDK\'s default user'})`);
     }
+    // The --duration of faults counts from here: a cluster slow to run its first task (a loaded
+    // machine) gets as many rounds as a quick one.
+    t0 = Date.now();
     out(`chaos: ${o.durationMs / 1000} s, a fault every ${o.everyMs / 1000} s (${faults.join(', ')}) on ${o.targets}; workload ${workload.frameworkId}`);
     const end = t0 + o.durationMs;
     let next = Date.now() + o.everyMs;

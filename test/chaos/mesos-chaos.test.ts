@@ -44,7 +44,7 @@ test('mesos chaos against mesos dev (3 masters, 3 NATS nodes, 3 agents): the ver
   let stderr = '';
   chaos.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   chaos.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await within(new Promise<number | null>((r) => chaos.once('exit', (c) => r(c))), 150_000, 'mesos chaos to end').catch((err: unknown) => {
+  const code = await within(new Promise<number | null>((r) => chaos.once('exit', (c) => r(c))), 240_000, 'mesos chaos to end').catch((err: unknown) => {
     throw new Error(`${(err as Error).message}; its stderr so far:\n${stderr}`);
   });
   process.stdout.write(stderr.split('\n').filter((l) => /^(faults|partitions|failovers|tasks|verify|verdict| {11}leader)/.test(l)).map((l) => `  ${l}\n`).join(''));
