@@ -25,7 +25,9 @@ export interface DevProcess {
 /** Starts `mesos dev <args> --data <fresh dir>` and waits until it says the cluster is up. */
 export async function startDev(args: readonly string[], o: { npx?: boolean; timeoutMs?: number; data?: string } = {}): Promise<DevProcess> {
   const data = o.data ?? mkdtempSync(join(tmpdir(), 'mesos-dev-test-'));
-  const full = ['dev', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--services-port', '0', '--log-level', 'warn', '--data', data, ...args];
+  // Any free ports, unless the test names them.
+  const ports = ['--port', '--agent-port', '--nats-port', '--services-port'].filter((f) => !args.includes(f)).flatMap((f) => [f, '0']);
+  const full = ['dev', ...ports, '--log-level', 'warn', '--data', data, ...args];
   const proc = o.npx === true ? spawn('npx', ['mesos', ...full], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [MESOS, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
