@@ -56,20 +56,24 @@ test('mesos dev --netns on: children in namespaces of their own, on their own ad
 });
 
 test('after a SIGKILLed mesos dev --netns, the next mesos dev sweeps its namespaces (and what runs in them), veths and bridge', async () => {
-  const dev = await startDev(['--netns', 'on', '--agents', '0', '--no-frameworks']);
+  const dev = await startDev(['--netns', 'on', '--agents', '0', '--no-frameworks', '--nats-nodes', '3', '--nats-port', '4222']);
   started.push(dev);
   const s: DevState = dev.state();
+  assert.equal(s.children.filter((c) => c.role === 'nats').map((c) => c.port), [4222, 4223, 4224], '--nats-port N: N, N+1, N+2');
+  assert.is(s.nats.split(',').length, 3, 'the state names every NATS server, comma separated');
   dev.proc.kill('SIGKILL');
   await dev.exited;
   const nats = s.children.find((c) => c.role === 'nats')!;
-  // The nats-server is not a child that dies with dev: it is still there, in its namespace.
+  // The nats-servers are not children that die with dev: they are still there, in their namespaces.
+  await waitFor(() => s.children.filter((c) => c.role === 'master').every((c) => !alive(c.pid)), 'the killed dev\'s master to go with it', 10_000);
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   assert.ok(left.includes(nats.netns!.ns), 'the killed dev left its namespaces');
+  assert.ok(alive(nats.pid), 'its nats-server still runs');
   const next = await startDev(['--agents', '0', '--no-frameworks']);
   started.push(next);
   assert.match(next.output(), /netns: {2}swept what an earlier mesos dev left: \d+ network namespaces, \d+ links/);
   assertNoNetworkLeft(s);
-  await waitFor(() => !alive(nats.pid), 'the killed dev\'s nats-server to be gone', 5000);
+  await waitFor(() => s.children.every((c) => !alive(c.pid)), 'the killed dev\'s nats-servers to be gone', 5000);
   next.proc.kill('SIGINT');
   assert.is(await within(next.exited, 40_000, 'mesos dev to stop'), 0);
   for (const c of s.children) assert.is(alive(c.pid), false, `${c.name} (pid ${c.pid}) is gone`);
