@@ -27,6 +27,11 @@ export const DevChild = z.object({
   restarts: z.number().int(),
   /** How it last ended ("SIGKILL", "exit 1"), when it did. */
   lastExit: z.string().optional(),
+  /**
+   * With `mesos dev --netns`: the child's network namespace, its address there, and the host side
+   * of its veth pair (down: the child is partitioned, both ways).
+   */
+  netns: z.object({ ns: z.string(), addr: z.string(), veth: z.string() }).optional(),
 });
 export type DevChild = z.infer<typeof DevChild>;
 
@@ -45,6 +50,8 @@ export const DevState = z.object({
   cgroupsRoot: z.string(),
   /** Set once the cluster is up (every child started, a leader elected, the agents registered). */
   ready: z.boolean(),
+  /** Where the children run: each in a network namespace of its own (`--netns`), or in the host's. */
+  network: z.enum(['netns', 'host']).optional(),
   children: z.array(DevChild),
 });
 export type DevState = z.infer<typeof DevState>;

@@ -2,10 +2,11 @@
  * The faults `mesos chaos` injects into a child of `mesos dev`:
  * - kill: SIGKILL (mesos dev leaves it dead, or restarts it with --restart-killed);
  * - stop: SIGSTOP, then SIGCONT after a while (a frozen process: its connections stay open);
- * - partition: cut the process off NATS for a while, then heal. A true partition needs a packet
- *   filter that matches the process (or the process in a network namespace of its own); where
- *   there is none, its NATS connections are destroyed again and again (`ss -K`) through the window
- *   (see `partitionSupport()`, which says how, or why not).
+ * - partition: cut the process off the network for a while, then heal. A child that `mesos dev
+ *   --netns` started in a network namespace of its own has the host side of its veth pair taken
+ *   down (`ip link set <veth> down`) for the window: a true partition, both directions, nothing
+ *   passes. Elsewhere (no namespace) its NATS connections are destroyed again and again (`ss -K`)
+ *   through the window, an approximation (see `partitionSupport()`, which says how, or why not).
  */
 import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -14,6 +15,16 @@ import { promisify } from 'node:util';
 import type { DevChild } from './dev-state.js';
 
 const run = promisify(execFile);
+
+/** `ip link set <veth> down|up`: the host side of a namespaced child's veth pair. */
+async function setLinkState(veth: string, up: boolean): Promise<void> {
+  try {
+    await run('ip', ['link', 'set', veth, up ? 'up' : 'down'], { timeout: 10_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`ip link set ${veth} ${up ? 'up' : 'down'}: ${(e.stderr ?? '').trim() || e.message}`);
+  }
+}
 
 export const FAULTS = ['kill', 'stop', 'partition'] as const;
 export type Fault = (typeof FAULTS)[number];
@@ -47,7 +58,21 @@ function onPath(name: string): boolean {
  * packet filter: between two rounds a reconnect may get through and exchange a few messages, which
  * the verdict says. Returns the reason when not even that is possible.
  */
-export type PartitionSupport = { ok: true; how: 'sever'; note: string } | { ok: false; why: string };
+export type PartitionSupport = { ok: true; how: 'sever' | 'netns'; note: string } | { ok: false; why: string };
+
+/** How a partition of `target` is made: its link down (`netns`), or its connections cut (`sever`). */
+export function partitionHow(target: Pick<DevChild, 'netns'>): 'netns' | 'sever' {
+  return target.netns !== undefined ? 'netns' : 'sever';
+}
+
+/** The partition `mesos chaos` can make against a dev cluster whose children run in their own namespaces (`network: 'netns'`) or not. */
+export function partitionSupportFor(network: 'netns' | 'host' | undefined): PartitionSupport {
+  if (network === 'netns') {
+    if (!onPath('ip')) return { ok: false, why: 'mesos dev runs its children in network namespaces, but there is no `ip` (iproute2) here to take a link down' };
+    return { ok: true, how: 'netns', note: "partition is real: mesos dev runs each child in a network namespace of its own, and a partition takes the host side of its veth pair down for the window (both directions; nothing passes)" };
+  }
+  return partitionSupport();
+}
 
 export const SEVER_EVERY_MS = 20;
 
@@ -167,8 +192,11 @@ export interface Applied {
  */
 export class FaultInjector {
   private readonly frozen = new Map<number, () => void>();
-  /** Per partitioned pid: connections cut so far, and the first error of a round, if any. */
-  readonly severed = new Map<number, { cut: number; error?: string }>();
+  /**
+   * Per partitioned pid: how (`netns`: its link down; `sever`: its connections cut), connections cut
+   * so far (sever), when the link was down and up again (netns), and the first error, if any.
+   */
+  readonly severed = new Map<number, { how: 'netns' | 'sever'; cut: number; downAt?: number; upAt?: number; error?: string }>();
 
   constructor(private readonly natsPorts: readonly number[] = []) {}
 
@@ -198,7 +226,8 @@ export class FaultInjector {
   }
 
   private partition(target: DevChild, ms: number): Promise<void> {
-    const tally: { cut: number; error?: string } = { cut: 0 };
+    if (target.netns !== undefined) return this.linkDown(target, target.netns.veth, ms);
+    const tally: { how: 'sever'; cut: number; error?: string } = { how: 'sever', cut: 0 };
     this.severed.set(target.pid, tally);
     return new Promise<void>((res) => {
       let healed = false;
@@ -222,6 +251,43 @@ export class FaultInjector {
       const end = setTimeout(heal, ms);
       this.frozen.set(target.pid, heal);
       void round();
+    });
+  }
+
+  /** The true partition: the veth down for `ms`, then up (resumeAll() heals at once). */
+  private linkDown(target: DevChild, veth: string, ms: number): Promise<void> {
+    const tally: { how: 'netns'; cut: number; downAt?: number; upAt?: number; error?: string } = { how: 'netns', cut: 0 };
+    this.severed.set(target.pid, tally);
+    const down = setLinkState(veth, false).then(
+      () => {
+        tally.downAt = Date.now();
+      },
+      (err: unknown) => {
+        tally.error ??= (err as Error).message;
+      },
+    );
+    return new Promise<void>((res) => {
+      let healed = false;
+      const heal = (): void => {
+        if (healed) return;
+        healed = true;
+        clearTimeout(end);
+        this.frozen.delete(target.pid);
+        // Up again only once the down is done (a heal during the down must not be overtaken by it).
+        void down
+          .then(() => setLinkState(veth, true))
+          .then(
+            () => {
+              tally.upAt = Date.now();
+            },
+            (err: unknown) => {
+              tally.error ??= (err as Error).message;
+            },
+          )
+          .finally(res);
+      };
+      const end = setTimeout(heal, ms);
+      this.frozen.set(target.pid, heal);
     });
   }
 

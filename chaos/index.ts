@@ -1,6 +1,6 @@
 /** `mesos chaos` and its parts: attack a running `mesos dev`, keep a workload going, verify the log. */
 export { DEV_STATE_FILE, DevState, DevStateError, devStatePath, readDevState, writeDevState, type DevChild, type Role } from './dev-state.js';
-export { FAULTS, natsPortsOf, parseFaults, parseProcNetTcp, partitionPlan, partitionSupport, ssFilter, type Fault } from './faults.js';
+export { FAULTS, natsPortsOf, parseFaults, parseProcNetTcp, partitionHow, partitionPlan, partitionSupport, partitionSupportFor, ssFilter, type Fault } from './faults.js';
 export { chaosUser, runChaos, type ChaosOptions } from './run.js';
 export { percentile, summarize, type Summary } from './stats.js';
 export { TaskTally, type TaskCounts } from './tally.js';

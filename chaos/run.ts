@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { natsSource, verifySource } from '../replay/index.js';
 import { type DevChild, type DevState, readDevState } from './dev-state.js';
-import { type Fault, FaultInjector, natsPortsOf, partitionSupport } from './faults.js';
+import { type Fault, FaultInjector, natsPortsOf, partitionSupportFor } from './faults.js';
 import { leadersOf, newLeaderAfter } from './leader.js';
 import { type TargetSpec, chooseTarget, parseTargets, seededRandom } from './targets.js';
 import type { ChaosResult } from './verdict.js';
@@ -78,7 +78,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const skipped: string[] = [];
   let faults = [...o.faults];
   if (faults.includes('partition')) {
-    const p = partitionSupport();
+    const p = partitionSupportFor(first.network);
     if (!p.ok) {
       skipped.push(`partition: ${p.why}`);
       faults = faults.filter((f) => f !== 'partition');
@@ -115,7 +115,7 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
   const healing: Promise<void>[] = [];
   const partitions: Array<NonNullable<ChaosResult['partitions']>[number]> = [];
   let idleRounds = 0;
-  const t0 = Date.now();
+  let t0 = Date.now();
   try {
     if (!(await waitUntil(() => workload.tally.counts().finished > 0, 60_000))) {
       const c = workload.tally.counts();
@@ -123,6 +123,9 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
       const why = f === undefined ? '' : `; the first to end did so ${f.state}${f.reason !== undefined ? ` (${f.reason})` : ''}${f.message ? `: ${f.message}` : ''}`;
       throw new Error(`the workload finished no task within 60 s of subscribing (${c.launched} launched, ${c.lost - c.open} ended otherwise, ${c.open} still open${why}): is the cluster healthy? (the agents' logs say why a task failed; tasks run as ${o.user ?? 'the SDK\'s default user'})`);
     }
+    // The --duration of faults counts from here: a cluster slow to run its first task (a loaded
+    // machine) gets as many rounds as a quick one.
+    t0 = Date.now();
     out(`chaos: ${o.durationMs / 1000} s, a fault every ${o.everyMs / 1000} s (${faults.join(', ')}) on ${o.targets}; workload ${workload.frameworkId}`);
     const end = t0 + o.durationMs;
     let next = Date.now() + o.everyMs;
@@ -156,9 +159,11 @@ export async function runChaos(o: ChaosOptions, out: (line: string) => void, log
         const name = victim.name;
         healing.push(
           applied.resumed.then(() => {
-            const s = injector.severed.get(pid) ?? { cut: 0 };
-            partitions.push({ target: name, cut: s.cut, ...(s.error !== undefined ? { error: s.error } : {}) });
-            out(`           ${name} healed: ${s.cut} NATS connections cut during its partition${s.error !== undefined ? `; error: ${s.error}` : ''}`);
+            const s = injector.severed.get(pid) ?? { how: 'sever' as const, cut: 0 };
+            const downMs = s.downAt !== undefined && s.upAt !== undefined ? s.upAt - s.downAt : undefined;
+            partitions.push({ target: name, how: s.how, cut: s.cut, ...(downMs !== undefined ? { downMs } : {}), ...(s.error !== undefined ? { error: s.error } : {}) });
+            const what = s.how === 'netns' ? `its link (${victim.netns?.veth ?? '?'}) was down ${downMs ?? '?'} ms` : `${s.cut} NATS connections cut during its partition (ss -K)`;
+            out(`           ${name} healed: ${what}${s.error !== undefined ? `; error: ${s.error}` : ''}`);
           }),
         );
       }

@@ -33,8 +33,12 @@ export interface ChaosResult {
   readonly drained: boolean;
   readonly verify: { readonly events: number; readonly findings: readonly Finding[] } | { readonly error: string };
   readonly skipped: readonly string[];
-  /** Each partition: the connections cut over its window (ss -K rounds), and a round's error, if any. */
-  readonly partitions?: ReadonlyArray<{ readonly target: string; readonly cut: number; readonly error?: string }>;
+  /**
+   * Each partition: how it was made (`netns`: the child's link down, a true partition; `sever`: its
+   * NATS connections cut by ss -K rounds, an approximation), the connections cut (sever), how long
+   * the link was down (netns), and the first error, if any.
+   */
+  readonly partitions?: ReadonlyArray<{ readonly target: string; readonly how?: 'netns' | 'sever'; readonly cut: number; readonly downMs?: number; readonly error?: string }>;
 }
 
 export interface ChaosJson {
@@ -43,6 +47,14 @@ export interface ChaosJson {
   readonly tasks: { readonly launched: number; readonly finished: number; readonly lost: number; readonly duplicated: number };
   readonly overcommits: number;
   readonly verify: string;
+  /** How partitions were made: `netns` (a child's link down), `sever` (ss -K, an approximation), both, or none injected. */
+  readonly partition?: 'netns' | 'sever' | 'netns+sever' | 'none';
+}
+
+/** Which way the run's partitions were made. */
+export function partitionKind(r: ChaosResult): NonNullable<ChaosJson['partition']> {
+  const hows = new Set((r.partitions ?? []).map((p) => p.how ?? 'sever'));
+  return hows.size === 0 ? 'none' : hows.size === 2 ? 'netns+sever' : [...hows][0]!;
 }
 
 export function electedTimes(r: ChaosResult): number[] {
@@ -68,6 +80,7 @@ export function toJson(r: ChaosResult): ChaosJson {
     tasks: { launched: r.tasks.launched, finished: r.tasks.finished, lost: r.tasks.lost, duplicated: r.tasks.duplicated },
     overcommits: overcommits(r),
     verify: verifyText(r),
+    partition: partitionKind(r),
   };
 }
 
@@ -83,8 +96,18 @@ export function failures(r: ChaosResult): string[] {
   const unresolved = r.failovers.filter((f) => f.electedMs === null && f.kept !== true).length;
   if (unresolved > 0) why.push(`${unresolved} leader losses without a new leader`);
   const broken = (r.partitions ?? []).filter((p) => p.error !== undefined);
-  if (broken.length > 0) why.push(`${broken.length} partitions could not cut the connections (${broken[0]!.error})`);
+  if (broken.length > 0) why.push(`${broken.length} partitions could not be made (${broken[0]!.error})`);
   return why;
+}
+
+function partitionLines(r: ChaosResult): string[] {
+  const ps = r.partitions ?? [];
+  const net = ps.filter((p) => p.how === 'netns');
+  const sev = ps.filter((p) => p.how !== 'netns');
+  const out: string[] = [];
+  if (net.length > 0) out.push(`partitions: ${net.length} true (network namespace: the child's link down, both ways, for ${net.map((p) => (p.downMs === undefined ? '?' : `${p.downMs} ms`)).join(', ')})`);
+  if (sev.length > 0) out.push(`partitions: ${sev.length} approximated, ${sev.reduce((a, p) => a + p.cut, 0)} NATS connections cut (ss -K, reconnects included; no network namespace)`);
+  return out;
 }
 
 const kept = (r: ChaosResult): number => r.failovers.filter((f) => f.kept === true).length;
@@ -99,7 +122,7 @@ export function render(r: ChaosResult): string[] {
   return [
     `faults:    ${r.injected.length} in ${(r.durationMs / 1000).toFixed(0)} s (${[...by].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'})${r.idleRounds > 0 ? `; ${r.idleRounds} rounds with no eligible target` : ''}`,
     ...r.skipped.map((s) => `skipped:   ${s}`),
-    ...((r.partitions ?? []).length > 0 ? [`partitions: ${r.partitions!.length}, ${r.partitions!.reduce((a, p) => a + p.cut, 0)} NATS connections cut (ss -K, reconnects included)`] : []),
+    ...partitionLines(r),
     `failovers: ${r.failovers.filter((f) => f.kept !== true).length}; leader loss → new leader elected: ${ms(summarize(electedTimes(r)))}${kept(r) > 0 ? `; ${kept(r)} stopped leaders kept the lead (frozen for less than the lease)` : ''}`,
     `           leader loss → first offer served: ${ms(summarize(r.failovers.flatMap((f) => (f.servedMs === null ? [] : [f.servedMs]))))}`,
     `tasks:     ${t.launched} launched, ${t.finished} finished, ${t.lost} lost, ${t.duplicated} duplicated (${t.relaunched} launches refused by a leader change and sent again)${r.drained ? '' : '; the run ended before every task did'}`,

@@ -15,7 +15,8 @@ import { basicHeader, loadClientCredential } from '../../security/http/index.js'
 import { join, resolve } from 'node:path';
 import { type DevState, devStatePath, writeDevState } from '../../chaos/dev-state.js';
 import { runDemo } from '../../frameworks/demo.js';
-import { agentPlan, type DevPlanContext, masterPlan, servicesPlan } from '../dev/plans.js';
+import { agentPlan, type DevPlanContext, inNamespace, masterPlan, servicesPlan } from '../dev/plans.js';
+import { DevNetwork, NETNS_MODES, type NetnsMode, type NetSlot, netnsSupport, sweepNetworks } from '../dev/netns.js';
 import { Supervisor, type UnitRun } from '../dev/supervisor.js';
 import { sweep } from '../dev/sweep.js';
 import { agentUnit, masterUnit, natsUnit, servicesUnit, waitFor } from '../dev/units.js';
@@ -65,6 +66,13 @@ export const devFlags: readonly FlagSpec[] = [
     default: 'default',
     placeholder: 'always|default|2m',
     help: "JetStream fsync of every server: 'always' (each write before its ack), a duration (e.g. 30s, 1m), or 'default' (the server's: every 2 min)",
+  },
+  {
+    name: 'netns',
+    type: 'string',
+    default: 'off',
+    choices: NETNS_MODES,
+    help: "Each master, agent and NATS node in a network namespace of its own, on a bridge (10.233.N.0/24), so that `mesos chaos` partitions by taking a child's link down: 'on' (fail where it cannot: needs root, ip and nsenter), 'auto' (where it can, else the host's network, said in a line), 'off'",
   },
   { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
   { name: 'insecure', type: 'bool', default: false, help: 'An open bus: nats-server without authentication (anyone who reaches it can write and erase the log). Default: operator mode, every process its own credentials' },
@@ -149,6 +157,11 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   const givenData = str(v.data as string);
   const data = givenData !== undefined ? resolve(givenData) : mkdtempSync(join(tmpdir(), 'mesos-dev-'));
   const cgroupsRoot = str(v['cgroups-root'] as string) ?? devCgroupsRoot(data);
+  const netnsMode = (str(v.netns as string) ?? 'off') as NetnsMode;
+  if (!(NETNS_MODES as readonly string[]).includes(netnsMode)) throw new FlagError(`--netns must be one of ${NETNS_MODES.join(', ')} (got "${netnsMode}")`);
+  if (netnsMode === 'on' && bool(v.tls as boolean)) throw new FlagError('--netns on and --tls do not go together: the TLS certificate names 127.0.0.1 and localhost only');
+  /** The dev network's tag: the data dir's hash, as in the cgroups root. */
+  const netTag = devCgroupsRoot(data).slice('mesos-dev-'.length);
   if (givenData !== undefined && existsSync(devStatePath(data))) {
     try {
       const { readDevState } = await import('../../chaos/dev-state.js');
@@ -166,6 +179,8 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
   let natsUrl = '';
   let headers: Record<string, string> = {};
   let ready = false;
+  /** Each child's network namespace (--netns), when used. */
+  let net: DevNetwork | undefined;
   const sup: Supervisor = new Supervisor({ restartKilledMs, out, onChange: () => writeState() });
   const writeState = (): void => {
     const s: DevState = {
@@ -178,6 +193,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       restartKilledMs,
       cgroupsRoot,
       ready,
+      network: net !== undefined ? 'netns' : 'host',
       children: sup.children.map((t) => ({
         name: t.unit.name,
         role: t.unit.role,
@@ -188,6 +204,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
         ...(t.run?.monitorUrl !== undefined ? { monitorUrl: t.run.monitorUrl } : {}),
         restarts: t.restarts,
         ...(t.lastExit !== undefined ? { lastExit: t.lastExit } : {}),
+        ...(t.unit.net !== undefined ? { netns: { ns: t.unit.net.ns, addr: t.unit.net.addr, veth: t.unit.net.veth } } : {}),
       })),
     };
     try {
@@ -209,6 +226,13 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       const left = await sweep(data, cgroupsRoot);
       const n = left.pids.length + left.mounts.length;
       if (n > 0) out(`swept what the children left: ${left.pids.length} processes, ${left.mounts.length} mounts`);
+      if (net !== undefined) {
+        const gone = await net.remove().catch((err: unknown) => {
+          out(`could not remove the dev network ${net!.bridge}: ${(err as Error).message}`);
+          return undefined;
+        });
+        if (gone !== undefined) out(`netns:  removed ${gone.namespaces} network namespaces and ${gone.links} links`);
+      }
       rmSync(devStatePath(data), { force: true });
       if (givenData === undefined) rmSync(data, { recursive: true, force: true });
     })());
@@ -244,6 +268,23 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       out(`tls:    everything over TLS; CA ${tls.ca} (clients: --tls-ca ${tls.ca}; curl --cacert ${tls.ca})`);
     }
     const tlsArgs = tls === undefined ? [] : ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca];
+    // What a killed mesos dev left of its network (namespaces, veths, bridge) goes first.
+    if (process.platform === 'linux' && process.getuid?.() === 0) {
+      const swept = await sweepNetworks(netTag).catch(() => undefined);
+      if (swept !== undefined && swept.namespaces + swept.links > 0) out(`netns:  swept what an earlier mesos dev left: ${swept.namespaces} network namespaces, ${swept.links} links`);
+    }
+    if (netnsMode !== 'off') {
+      const can = tls !== undefined ? { ok: false as const, why: 'the --tls certificate names 127.0.0.1 and localhost only' } : await netnsSupport();
+      if (can.ok) {
+        net = await DevNetwork.create(netTag, data);
+        out(`netns:  each master, agent and NATS node in a network namespace of its own (${net.subnet}.0/24 on bridge ${net.bridge}, this host ${net.hostAddr}); a partition takes a child's link down`);
+      } else if (netnsMode === 'on') {
+        throw new FlagError(`--netns on: ${can.why}`);
+      } else {
+        out(`netns:  not used (${can.why}): every child shares the host's network; mesos chaos approximates a partition (ss -K)`);
+      }
+    }
+    const slotOf = async (name: string): Promise<NetSlot | undefined> => (net !== undefined ? net.slot(name) : undefined);
     // The bus: operator mode by default (docs/security.md); --insecure is the only open bus.
     let auth: ServerAuth | undefined;
     let keystore: Keystore | undefined;
@@ -289,14 +330,16 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const store = join(data, 'nats');
     const fsync = `sync_interval ${sync ?? 'default (2m)'}`;
     const syncOpt = sync !== undefined ? { syncInterval: sync } : {};
-    const natsUnits: Array<{ name: string; first: RunningNatsServer; restart: () => Promise<RunningNatsServer> }> = [];
+    const natsUnits: Array<{ name: string; net?: NetSlot; first: RunningNatsServer; restart: () => Promise<RunningNatsServer> }> = [];
     if (natsNodes === 1) {
       if (existsSync(join(store, 'n1'))) out(`note:   ${store}/n1..n3 hold the log of a 3-node cluster (--nats-nodes 3); this single server does not see it`);
-      const opts = { port: natsPort, storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt, ...(tls !== undefined ? { tls } : {}), ...(auth !== undefined ? { auth } : {}) };
+      const slot = await slotOf('nats');
+      const opts = { port: slot !== undefined ? natsPort || 4222 : natsPort, ...(slot !== undefined ? { host: slot.addr, wrap: slot.wrap } : {}), storeDir: store, detached: true, logFile: join(logs, 'nats.log'), ...syncOpt, ...(tls !== undefined ? { tls } : {}), ...(auth !== undefined ? { auth } : {}) };
       let server = await startNatsServer(opts);
       natsStop.push(() => server.stop());
       natsUnits.push({
         name: 'nats',
+        ...(slot !== undefined ? { net: slot } : {}),
         first: server,
         restart: async () => {
           await server.stop();
@@ -308,19 +351,20 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       out(`nats:   ${server.url}  (JetStream store ${store}, ${fsync}; log ${join(logs, 'nats.log')})`);
     } else {
       if (existsSync(join(store, 'jetstream'))) out(`note:   ${store}/jetstream holds the log of a single server (--nats-nodes 1); this cluster does not see it`);
-      const cluster = await startNatsCluster({ size: 3, storeRoot: store, firstPort: natsPort, clusterName: 'mesos-dev', logDir: logs, detached: true, ...syncOpt, ...(auth !== undefined ? { auth } : {}) }).catch(
+      const slots = net !== undefined ? [await net.slot('nats-n1'), await net.slot('nats-n2'), await net.slot('nats-n3')] : undefined;
+      const cluster = await startNatsCluster({ size: 3, ...(slots !== undefined ? { nodes: slots.map((x) => ({ host: x.addr, wrap: x.wrap })) } : {}), storeRoot: store, firstPort: natsPort, clusterName: 'mesos-dev', logDir: logs, detached: true, ...syncOpt, ...(auth !== undefined ? { auth } : {}) }).catch(
         (err: unknown) => {
           throw new Error(`${(err as Error).message}\n(nats-server logs: ${join(logs, 'nats-n*.log')})`, { cause: err });
         },
       );
       natsStop.push(() => cluster.stop());
-      cluster.servers.forEach((s, i) => natsUnits.push({ name: `nats-${cluster.names[i]}`, first: s, restart: () => cluster.restart(i) }));
+      cluster.servers.forEach((s, i) => natsUnits.push({ name: `nats-${cluster.names[i]}`, ...(slots?.[i] !== undefined ? { net: slots[i] } : {}), first: s, restart: () => cluster.restart(i) }));
       natsUrl = cluster.urls.join(',');
       out(`nats:   ${natsUrl}`);
       out(`        3-node JetStream cluster "mesos-dev" (servers ${cluster.names.join(', ')}; stores ${store}/n1..n3; logs ${join(logs, 'nats-n*.log')}; ${fsync}); stream, lease and snapshots R3`);
       out(`        monitoring (/healthz, /jsz): ${cluster.servers.map((s) => s.monitorUrl ?? '-').join(' ')}`);
     }
-    for (const n of natsUnits) await sup.add(natsUnit(n.name, n.first, n.restart));
+    for (const n of natsUnits) await sup.add(natsUnit(n.name, n.first, n.restart, n.net));
 
     // HTTP: Mesos's Basic authentication, read-write endpoints by default (see docs/security.md).
     const httpAuth = ['authenticate-http-readwrite', 'authenticate-http-readonly', 'authenticate-http-frameworks'].filter((f) => bool(v[f] as boolean));
@@ -362,7 +406,11 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
         : {}),
     };
     const masters: UnitRun[] = [];
-    for (let i = 0; i < masterCount; i++) masters.push(await sup.add(masterUnit(masterPlan(ctx, i, masterCount), logs)));
+    for (let i = 0; i < masterCount; i++) {
+      const plan = masterPlan(ctx, i, masterCount);
+      const slot = await slotOf(plan.name);
+      masters.push(await sup.add(masterUnit(slot !== undefined ? inNamespace(plan, slot) : plan, logs, slot)));
+    }
     const leader = await waitForLeader(masters.map((m) => m.url), headers);
     for (const m of masters) out(`master: ${m.url}${m.url === leader ? `  (leading; try ${m.url}/master/state)` : '  (standing by)'}`);
     if (keystore !== undefined) {
@@ -378,7 +426,15 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       });
       out('        agents marked gone have their NATS credentials revoked (keys/issued/gone-revoker.creds follows the log)');
     }
-    const agentRuns = await Promise.all(Array.from({ length: agents }, (_, i) => sup.add(agentUnit(agentPlan(ctx, i), logs))));
+    const agentSlots: Array<NetSlot | undefined> = [];
+    for (let i = 0; i < agents; i++) agentSlots.push(await slotOf(agentPlan(ctx, i).name));
+    const agentRuns = await Promise.all(
+      Array.from({ length: agents }, (_, i) => {
+        const plan = agentPlan(ctx, i);
+        const slot = agentSlots[i];
+        return sup.add(agentUnit(slot !== undefined ? inNamespace(plan, slot) : plan, logs, slot));
+      }),
+    );
     if (agents > 0) {
       await waitFor(
         async () => (JSON.parse((await get(`${leader}/master/state`, headers)).text) as { activated_slaves?: number }).activated_slaves! >= agents,

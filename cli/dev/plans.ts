@@ -33,6 +33,13 @@ export interface ChildPlan {
   /** Arguments of `mesos` (the subcommand first). */
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** A command prefix it runs under (`mesos dev --netns`: nsenter into its network namespace). */
+  readonly wrap?: readonly string[];
+}
+
+/** The plan of a child that runs in a network namespace of its own, listening on `addr` there. */
+export function inNamespace(plan: ChildPlan, slot: { readonly addr: string; readonly wrap: readonly string[] }): ChildPlan {
+  return { ...plan, args: [...plan.args, '--ip', slot.addr], wrap: slot.wrap };
 }
 
 export function masterName(i: number, count: number): string {

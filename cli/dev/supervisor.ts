@@ -22,6 +22,8 @@ export interface UnitRun {
 export interface Unit {
   readonly name: string;
   readonly role: Role;
+  /** Its network namespace (`mesos dev --netns`); none: the host's network. */
+  readonly net?: { readonly ns: string; readonly addr: string; readonly veth: string };
   /** Starts it; resolves once it serves. A restart reuses the ports, store and work dir. */
   start(): Promise<UnitRun>;
 }

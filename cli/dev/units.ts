@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunningNatsServer } from '../nats/index.js';
 import { httpGet } from '../../security/tls/index.js';
 import type { ChildPlan } from './plans.js';
+import type { NetSlot } from './netns.js';
 import type { Unit, UnitRun } from './supervisor.js';
 
 const MESOS_JS = fileURLToPath(new URL('../mesos.js', import.meta.url));
@@ -32,7 +33,8 @@ function spawnMesos(plan: ChildPlan, logs: string): Spawned {
   const fd = openSync(logFile, 'a');
   // detached: a process group of its own (a terminal's Ctrl-C reaches `mesos dev` only, which
   // stops the children in order). The IPC channel stops the child when `mesos dev` dies.
-  const proc = spawn(process.execPath, [MESOS_JS, ...plan.args], { stdio: ['ignore', fd, fd, 'ipc'], detached: true, env: { ...process.env, ...plan.env } });
+  const wrap = plan.wrap ?? [];
+  const proc = spawn(wrap[0] ?? process.execPath, [...wrap.slice(1), ...(wrap.length > 0 ? [process.execPath] : []), MESOS_JS, ...plan.args], { stdio: ['ignore', fd, fd, 'ipc'], detached: true, env: { ...process.env, ...plan.env } });
   closeSync(fd);
   const s: Spawned = {
     proc,
@@ -112,9 +114,10 @@ async function startOrStop(s: Spawned, ready: () => Promise<UnitRun>): Promise<U
 }
 
 /** A master: ready once it listens and `/health` answers 200 (it has caught up with the log). */
-export function masterUnit(plan: ChildPlan, logs: string): Unit {
+export function masterUnit(plan: ChildPlan, logs: string, net?: NetSlot): Unit {
   return {
     name: plan.name,
+    ...(net !== undefined ? { net } : {}),
     role: 'master',
     start: async () => {
       const s = spawnMesos(plan, logs);
@@ -153,9 +156,10 @@ export function servicesUnit(plan: ChildPlan, logs: string): Unit {
 }
 
 /** An agent: ready once it says it runs (its HTTP endpoint is up). */
-export function agentUnit(plan: ChildPlan, logs: string): Unit {
+export function agentUnit(plan: ChildPlan, logs: string, net?: NetSlot): Unit {
   return {
     name: plan.name,
+    ...(net !== undefined ? { net } : {}),
     role: 'agent',
     start: async () => {
       const s = spawnMesos(plan, logs);
@@ -186,10 +190,11 @@ function natsRun(srv: RunningNatsServer): UnitRun {
 }
 
 /** A NATS node: the first start hands over the server already running; later ones restart it. */
-export function natsUnit(name: string, first: RunningNatsServer, restart: () => Promise<RunningNatsServer>): Unit {
+export function natsUnit(name: string, first: RunningNatsServer, restart: () => Promise<RunningNatsServer>, net?: NetSlot): Unit {
   let started = false;
   return {
     name,
+    ...(net !== undefined ? { net } : {}),
     role: 'nats',
     start: async () => {
       if (!started) {

@@ -25,13 +25,22 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
   const clientPorts: number[] = [];
   const clusterPorts: number[] = [];
   const monitorPorts: number[] = [];
+  if (o.nodes !== undefined && o.nodes.length !== o.size) throw new Error(`a NATS cluster of ${o.size} needs ${o.size} nodes (got ${o.nodes.length})`);
+  const hostOf = (i: number): string => o.nodes?.[i]?.host ?? host;
   for (let i = 0; i < o.size; i++) {
+    if (o.nodes !== undefined) {
+      // An address of its own: the well-known ports are free there.
+      clientPorts.push((o.firstPort || 4222) + i);
+      clusterPorts.push(6222);
+      monitorPorts.push(8222);
+      continue;
+    }
     clientPorts.push(o.firstPort ? o.firstPort + i : await getFreePort(host));
     clusterPorts.push(await getFreePort(host));
     monitorPorts.push(await getFreePort(host));
   }
-  const fmtHost = host.includes(':') ? `[${host}]` : host;
-  const routes = clusterPorts.map((p) => `nats-route://${fmtHost}:${p}`);
+  const fmt = (h: string): string => (h.includes(':') ? `[${h}]` : h);
+  const routes = clusterPorts.map((p, i) => `nats-route://${fmt(hostOf(i))}:${p}`);
   const names = clientPorts.map((_, i) => `n${i + 1}`);
   if (o.logDir !== undefined) await mkdir(o.logDir, { recursive: true });
   let tempRoot: string | undefined;
@@ -45,7 +54,8 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
   const clustered = o.size > 1;
   const optionsOf = (i: number): NatsServerOptions => ({
     bin,
-    host,
+    host: hostOf(i),
+    ...(o.nodes?.[i] !== undefined ? { wrap: o.nodes[i]!.wrap } : {}),
     port: clientPorts[i]!,
     ...(clustered ? { clusterPort: clusterPorts[i]!, clusterName: o.clusterName ?? 'mesos', routes } : {}),
     serverName: names[i]!,

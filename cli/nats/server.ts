@@ -104,7 +104,8 @@ async function launch(a: {
 
   installExitHooks();
   const ring = new LineRing();
-  const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
+  const wrap = opts.wrap ?? [];
+  const child = spawn(wrap[0] ?? bin, [...wrap.slice(1), ...(wrap.length > 0 ? [bin] : []), '-c', configFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached === true });
   liveChildren.add(child);
   child.stdout?.setEncoding('utf8').on('data', (d: string) => ring.push(d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => ring.push(d));

@@ -42,6 +42,8 @@ export interface NatsServerOptions {
   tls?: { cert: string; key: string; ca: string };
   /** Operator mode (decentralized auth, see security/nats): anonymous clients are refused. */
   auth?: NatsAuthConfig;
+  /** A command prefix the server runs under, e.g. `nsenter --net=/run/netns/x --` (it must exec: the pid is the server's). */
+  wrap?: readonly string[];
 }
 
 export interface RunningNatsServer {
@@ -84,6 +86,12 @@ export interface NatsClusterOptions {
   detached?: boolean;
   /** Operator mode on every server (see NatsServerOptions.auth). */
   auth?: NatsAuthConfig;
+  /**
+   * Per server: its own listen address and command prefix (`mesos dev --netns`: a network namespace
+   * each). Then every server has the whole port space of its address: client port `firstPort`+i
+   * (4222+i when 0), routes on 6222, monitoring on 8222.
+   */
+  nodes?: ReadonlyArray<{ host: string; wrap: readonly string[] }>;
 }
 
 export interface RunningNatsCluster {

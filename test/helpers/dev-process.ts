@@ -25,7 +25,9 @@ export interface DevProcess {
 /** Starts `mesos dev <args> --data <fresh dir>` and waits until it says the cluster is up. */
 export async function startDev(args: readonly string[], o: { npx?: boolean; timeoutMs?: number; data?: string } = {}): Promise<DevProcess> {
   const data = o.data ?? mkdtempSync(join(tmpdir(), 'mesos-dev-test-'));
-  const full = ['dev', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--services-port', '0', '--log-level', 'warn', '--data', data, ...args];
+  // Any free ports, unless the test names them.
+  const ports = ['--port', '--agent-port', '--nats-port', '--services-port'].filter((f) => !args.includes(f)).flatMap((f) => [f, '0']);
+  const full = ['dev', ...ports, '--log-level', 'warn', '--data', data, ...args];
   const proc = o.npx === true ? spawn('npx', ['mesos', ...full], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [MESOS, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,7 +35,9 @@ export async function startDev(args: readonly string[], o: { npx?: boolean; time
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   let done = false;
   void exited.then(() => (done = true));
-  await waitFor(() => out.includes('cluster is up') || (done ? 'exited' : false), `mesos dev to start; output so far:\n${out}`, o.timeoutMs ?? 90_000, 100);
+  await waitFor(() => out.includes('cluster is up') || (done ? 'exited' : false), 'mesos dev to start', o.timeoutMs ?? 90_000, 100).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; its output so far:\n${out}`);
+  });
   if (!out.includes('cluster is up')) throw new Error(`mesos dev exited during startup:\n${out}`);
   return { proc, data, output: () => out, state: () => readDevState(data), exited };
 }
@@ -106,6 +110,19 @@ export function assertNothingLeft(before: DevState, marker?: string): void {
   assert.equal(pidsIn(join(before.data, 'agents')), [], 'no process runs in a sandbox');
   assert.equal(cgroupDirs(before.cgroupsRoot), [], `no cgroup ${before.cgroupsRoot} is left`);
   assert.equal(mountsUnder(before.data), [], 'no mount is left under the data dir');
+  assertNoNetworkLeft(before);
+}
+
+/** `mesos dev --netns`: none of its network namespaces, veths or its bridge is left (`ip netns list`, `ip link`). */
+export function assertNoNetworkLeft(before: DevState): void {
+  const tags = new Set(before.children.flatMap((c) => (c.netns !== undefined ? [/^mesos-([0-9a-f]{8})-/.exec(c.netns.ns)?.[1] ?? c.netns.ns] : [])));
+  if (tags.size === 0) return;
+  const nss = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  for (const tag of tags) {
+    assert.equal(nss.split('\n').filter((l) => l.includes(tag)), [], `no network namespace of ${tag} is left`);
+    assert.equal(links.split('\n').filter((l) => l.includes(tag)), [], `no veth or bridge of ${tag} is left`);
+  }
 }
 
 

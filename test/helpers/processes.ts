@@ -16,8 +16,10 @@ export interface MasterProcess {
   elected(): Promise<boolean | null>;
 }
 
-export async function spawnMaster(nats: string, args: readonly string[] = []): Promise<MasterProcess> {
-  const proc = spawn(process.execPath, [MESOS, 'master', '--nats', nats, '--port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `wrap`: a command prefix it runs under (e.g. nsenter into a network namespace; it must exec). */
+export async function spawnMaster(nats: string, args: readonly string[] = [], wrap: readonly string[] = []): Promise<MasterProcess> {
+  const argv = [MESOS, 'master', '--nats', nats, '--port', '0', '--log-level', 'warn', ...args];
+  const proc = spawn(wrap[0] ?? process.execPath, wrap.length > 0 ? [...wrap.slice(1), process.execPath, ...argv] : argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -9,7 +9,7 @@ import { percentile, summarize } from '../../chaos/stats.js';
 import { TaskTally } from '../../chaos/tally.js';
 import { TargetError, chooseTarget, eligible, parseTargets, seededRandom } from '../../chaos/targets.js';
 import { type ChaosResult, failures, render, toJson } from '../../chaos/verdict.js';
-import { natsPortsOf, parseFaults, parseProcNetTcp, partitionPlan, ssFilter } from '../../chaos/faults.js';
+import { natsPortsOf, parseFaults, parseProcNetTcp, partitionHow, partitionPlan, partitionSupportFor, ssFilter } from '../../chaos/faults.js';
 import { chaosUser } from '../../chaos/run.js';
 import { checkNatsNodes, checkPortRanges, devCgroupsRoot } from '../../cli/commands/dev.js';
 import { FlagError } from '../../cli/flags.js';
@@ -136,7 +136,7 @@ const result = (over: Partial<ChaosResult> = {}): ChaosResult => ({
 });
 
 test('verdict: the JSON CI asserts, and every way it fails', () => {
-  assert.equal(toJson(result()), { kills: 1, failover_ms: { p50: 300, p99: 900, max: 900 }, tasks: { launched: 10, finished: 10, lost: 0, duplicated: 0 }, overcommits: 0, verify: 'ok' });
+  assert.equal(toJson(result()), { kills: 1, failover_ms: { p50: 300, p99: 900, max: 900 }, tasks: { launched: 10, finished: 10, lost: 0, duplicated: 0 }, overcommits: 0, verify: 'ok', partition: 'none' });
   assert.equal(failures(result()), []);
   const bad = result({
     tasks: { launched: 10, finished: 7, lost: 2, duplicated: 1, open: 1, relaunched: 0 },
@@ -155,6 +155,25 @@ test('verdict: the JSON CI asserts, and every way it fails', () => {
   const kept = result({ failovers: [{ target: 'master-1', fault: 'stop', electedMs: null, servedMs: null, kept: true }] });
   assert.equal(failures(kept), []);
   assert.ok(render(kept).some((l) => l.includes('1 stopped leaders kept the lead')));
+});
+
+test('partitions: a namespaced child is partitioned by its link (true), another by ss -K (approximated); the verdict and the JSON say which', () => {
+  const c: DevChild = { name: 'master-1', role: 'master', pid: 1, alive: true, port: 5050, url: 'http://10.233.1.5:5050', restarts: 0 };
+  assert.is(partitionHow(c), 'sever');
+  assert.is(partitionHow({ ...c, netns: { ns: 'mesos-0123abcd-master-1', addr: '10.233.1.5', veth: 'msv0123abcd3' } }), 'netns');
+  const real = partitionSupportFor('netns');
+  assert.ok(real.ok && real.how === 'netns' && /real/.test(real.note), JSON.stringify(real));
+  const approx = partitionSupportFor('host');
+  if (approx.ok) assert.is(approx.how, 'sever');
+  const netns = result({ partitions: [{ target: 'master-1', how: 'netns', cut: 0, downMs: 2003 }] });
+  assert.is(toJson(netns).partition, 'netns');
+  assert.ok(render(netns).some((l) => /partitions: 1 true \(network namespace.*2003 ms/.test(l)), render(netns).join('\n'));
+  const sever = result({ partitions: [{ target: 'master-1', how: 'sever', cut: 12 }] });
+  assert.is(toJson(sever).partition, 'sever');
+  assert.ok(render(sever).some((l) => /partitions: 1 approximated, 12 NATS connections cut \(ss -K/.test(l)));
+  assert.is(toJson(result({ partitions: [...netns.partitions!, ...sever.partitions!] })).partition, 'netns+sever');
+  const broken = result({ partitions: [{ target: 'nats-n1', how: 'netns', cut: 0, error: 'ip link set msv0123abcd0 down: Operation not permitted' }] });
+  assert.ok(failures(broken).some((f) => f.includes('1 partitions could not be made (ip link set')));
 });
 
 test('workload user: nobody when run as root (mesos dev\'s agents refuse root tasks), the SDK default otherwise, --user wins', () => {
