@@ -20,7 +20,7 @@ let fw: Scheduler;
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: INTERVAL_MS, offerTimeoutMs: null } });
   for (let i = 0; i < 2; i++) {
-    const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:2;mem:1024');
+    const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:2;mem:1024');
     agents.push(a);
     await waitFor(() => cluster.master.state().agents.get(a.agentId)?.status === 'ACTIVE', 'an agent to register');
   }

@@ -23,7 +23,7 @@ const open: Scheduler[] = [];
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { frameworkPingTimeoutMs: PING_MS, maxFrameworkPingTimeouts: MAX_MISSES } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log);
+  agent = await startEmulatedAgent(cluster.nats, cluster.log);
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the emulated agent to register');
 });
 

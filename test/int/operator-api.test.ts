@@ -25,7 +25,7 @@ test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: 100 } });
   url = cluster.master.url;
   for (const host of ['h1', 'h2', 'h3']) {
-    const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:4096;disk:2048', { hostname: host });
+    const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:4096;disk:2048', { hostname: host });
     agents.push(a);
     await waitFor(() => cluster.master.state().agents.get(a.agentId)?.status === 'ACTIVE', `agent ${host} to register`);
   }
@@ -241,7 +241,7 @@ test('DEACTIVATE_AGENT / REACTIVATE_AGENT: no offers meanwhile, its offers resci
 });
 
 test('DRAIN_AGENT: no new offers, tasks killed with the grace period and REASON_AGENT_DRAINING; DRAINED, then gone with mark_gone', async () => {
-  const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:2;mem:1024', { hostname: 'drainme' });
+  const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:2;mem:1024', { hostname: 'drainme' });
   agents.push(a);
   await waitFor(() => stateAgent(a)?.status === 'ACTIVE', 'the agent to register');
   const f = await framework('drainer', ['*'], { capabilities: ['PARTITION_AWARE'] });
@@ -266,7 +266,7 @@ test('DRAIN_AGENT: no new offers, tasks killed with the grace period and REASON_
 });
 
 test('MARK_AGENT_GONE: tasks become TASK_GONE_BY_OPERATOR and the agent may not come back; unknown is 404', async () => {
-  const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:1;mem:512', { hostname: 'goner' });
+  const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:1;mem:512', { hostname: 'goner' });
   agents.push(a);
   await waitFor(() => stateAgent(a)?.status === 'ACTIVE', 'the agent to register');
   const f = await framework('gone', ['*'], { capabilities: ['PARTITION_AWARE'] });
@@ -285,7 +285,7 @@ test('MARK_AGENT_GONE: tasks become TASK_GONE_BY_OPERATOR and the agent may not 
 });
 
 test('maintenance: schedule → offers carry unavailability and inverse offers go to frameworks on the machine; START takes it down; STOP brings it back', async () => {
-  const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:1;mem:512', { hostname: 'maint' });
+  const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:1;mem:512', { hostname: 'maint' });
   agents.push(a);
   await waitFor(() => stateAgent(a)?.status === 'ACTIVE', 'the agent to register');
   const f = await framework('maint', ['*']);

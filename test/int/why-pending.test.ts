@@ -27,7 +27,7 @@ let big: Scheduler;
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: 100, whyPendingIntervalMs: 200 } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:1024;disk:1024');
+  agent = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:1024;disk:1024');
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent');
   big = await subscribe({ nats: cluster.nats.url, name: 'bigmem', roles: ['analytics'], log: cluster.log });
 });
