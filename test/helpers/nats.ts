@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { startNatsServer, type NatsServerOptions, type RunningNatsServer } from '../../cli/nats/index.js';
-import { type Bus, connectBus } from '../../kernel/shell/bus.js';
-import { type FrameworkStore, Keystore, type Party, serverAuth } from '../../security/nats/index.js';
+import { type ClusterEvent, LOG_PREFIX, subjectFor } from '../../events/index.js';
+import { type Bus, append, connectBus, ensureStream } from '../../kernel/shell/bus.js';
+import { type FrameworkStore, Keystore, type Party, type ServerAuth, serverAuth } from '../../security/nats/index.js';
 
 export interface TestNats {
   url: string;
@@ -46,42 +47,102 @@ export async function withOpenNats(opts: Omit<NatsServerOptions, 'storeDir'> = {
   return { url: server.url, server, stop: () => server.stop() };
 }
 
-/** A nats-server in operator mode: anonymous clients are refused; `creds` issues a party's credentials. */
-export async function withSecureNats(opts: Omit<NatsServerOptions, 'storeDir' | 'auth'> = {}): Promise<SecureTestNats> {
+/**
+ * A fresh keystore (operator, account, signing key) in a temp dir, for a test that starts its own
+ * servers (`startNatsServer({ auth: keys.auth })`, a restart on the same store, a cluster):
+ * `creds` issues a party's credentials; `remove` deletes the dir.
+ */
+export interface TestKeys {
+  readonly keystore: Keystore;
+  readonly auth: ServerAuth;
+  creds(party: Party, name: string, o?: { store?: FrameworkStore }): string;
+  remove(): void;
+}
+
+export function testKeys(): TestKeys {
   const dir = mkdtempSync(join(tmpdir(), 'mesos-keys-'));
   const keystore = Keystore.init(join(dir, 'keys'));
+  let n = 0;
+  // Issuing signs a JWT (~0.1 s of CPU with the pure-JS ed25519 of @nats-io/nkeys): a party asked
+  // for again gets the file it was given (a test that needs a second key of a name uses the keystore).
+  const issued = new Map<string, string>();
+  return {
+    keystore,
+    auth: serverAuth(keystore),
+    creds(party, name, o = {}) {
+      const key = `${party}:${name}:${o.store?.stream ?? ''}:${o.store?.subjects ?? ''}`;
+      const known = issued.get(key);
+      if (known !== undefined) return known;
+      const file = join(dir, `${party}-${name}-${++n}.creds`);
+      writeFileSync(file, keystore.issue(party, name, o).creds, { mode: 0o600 });
+      issued.set(key, file);
+      return file;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A nats-server in operator mode: anonymous clients are refused; `creds` issues a party's credentials. */
+export async function withSecureNats(opts: Omit<NatsServerOptions, 'storeDir' | 'auth'> = {}): Promise<SecureTestNats> {
+  const keys = testKeys();
   let server: RunningNatsServer;
   try {
-    server = await startNatsServer({ ...opts, auth: serverAuth(keystore) });
+    server = await startNatsServer({ ...opts, auth: keys.auth });
   } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
+    keys.remove();
     throw err;
   }
-  return secureHandle(server, keystore, dir, async () => {
+  return secureHandle(server.url, server, keys, async () => {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    keys.remove();
   });
 }
 
-/** The credential-issuing handle over a secured server (shared with startCluster and chaos clusters). */
-export function secureHandle(server: RunningNatsServer, keystore: Keystore, dir: string, stop: () => Promise<void>): SecureTestNats {
-  let n = 0;
-  const creds = (party: Party, name: string, o: { store?: FrameworkStore } = {}): string => {
-    const file = join(dir, `${party}-${name}-${++n}.creds`);
-    writeFileSync(file, keystore.issue(party, name, o).creds, { mode: 0o600 });
-    return file;
-  };
+/** The credential-issuing handle over a secured server at `url` (shared with startCluster). */
+export function secureHandle(url: string, server: RunningNatsServer, keys: TestKeys, stop: () => Promise<void>): SecureTestNats {
+  const creds = keys.creds;
   return {
-    url: server.url,
+    url,
     server,
-    keystore,
+    keystore: keys.keystore,
     creds,
     framework(frameworkId = randomUUID()) {
-      return { nats: server.url, creds: creds('framework', frameworkId), frameworkId };
+      return { nats: url, creds: creds('framework', frameworkId), frameworkId };
     },
     bus(party, name, log = pino({ level: 'silent' }), connectName = `test-${party}-${name}`) {
-      return connectBus({ servers: server.url, name: connectName, log, creds: creds(party, name) });
+      return connectBus({ servers: url, name: connectName, log, creds: creds(party, name) });
     },
     stop,
   };
+}
+
+/** Who may append an event: the party whose subject it goes to (agent X, framework F; the master for the rest). */
+export function authorOf(e: ClusterEvent): { party: Party; name: string } {
+  const [prefix, kind, id] = subjectFor(e).split('.');
+  if (prefix === LOG_PREFIX && kind === 'agent' && id !== undefined) return { party: 'agent', name: id };
+  if (prefix === LOG_PREFIX && kind === 'fw' && id !== undefined) return { party: 'framework', name: id };
+  return { party: 'master', name: 'm1' };
+}
+
+/**
+ * A hand-made history into the cluster stream of a secured server, each event appended with the
+ * credentials of the party that writes it in a real cluster (the master creates the stream).
+ */
+export async function appendAsAuthors(nats: SecureTestNats, events: readonly ClusterEvent[], log: Logger = pino({ level: 'silent' })): Promise<void> {
+  const buses = new Map<string, Bus>();
+  const busOf = async (party: Party, name: string): Promise<Bus> => {
+    const key = `${party}:${name}`;
+    let b = buses.get(key);
+    if (b === undefined) buses.set(key, (b = await nats.bus(party, name, log)));
+    return b;
+  };
+  try {
+    await ensureStream((await busOf('master', 'm1')).jsm);
+    for (const e of events) {
+      const { party, name } = authorOf(e);
+      await append((await busOf(party, name)).js, e);
+    }
+  } finally {
+    await Promise.all([...buses.values()].map((b) => b.close()));
+  }
 }

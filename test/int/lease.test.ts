@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Kvm } from '@nats-io/kv';
 import { LEASE_BUCKET, type Lease, startLease } from '../../kernel/shell/master/lease.js';
+import { serverAuth } from '../../security/nats/index.js';
 import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -149,7 +150,8 @@ test('the lease thread keeps trying while NATS is unreachable at start, and take
   const a = mainLease(url, 'A', () => true);
   await new Promise((r) => setTimeout(r, 1500)); // measuring absence: nothing to hold yet
   assert.not.ok(a.lease.held());
-  server = await startNatsServer({ port });
+  // Secured with the same keys as the suite's server, so A's credentials are good here too.
+  server = await startNatsServer({ port, auth: serverAuth(nats!.keystore) });
   await waitFor(() => a.lease.held(), 'A to hold the lease once NATS is up', 15_000);
 });
 
