@@ -33,7 +33,7 @@ test.after(async () => {
 });
 
 test('declining everything with refuse_seconds 0: at most one offer per agent per allocation interval', async () => {
-  fw = await subscribe({ nats: cluster.nats.url, name: 'decliner', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'decliner', log: cluster.log });
   const perAgent = new Map<string, number>();
   let firstAt: number | undefined;
   fw.offers$.subscribe((o) => {

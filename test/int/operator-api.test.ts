@@ -38,14 +38,14 @@ test.after(async () => {
 });
 
 async function framework(name: string, roles: string[], extra: Partial<Parameters<typeof subscribe>[0]> = {}): Promise<Scheduler> {
-  const f = await subscribe({ nats: cluster.nats.url, name, roles, capabilities: roles.length > 1 ? ['MULTI_ROLE'] : [], log: cluster.log, ...extra });
+  const f = await subscribe({ ...cluster.framework(), name, roles, capabilities: roles.length > 1 ? ['MULTI_ROLE'] : [], log: cluster.log, ...extra });
   frameworks.push(f);
   return f;
 }
 
 /** The events of the log of the given types, in order. */
 async function logged(...types: ClusterEvent['type'][]): Promise<ClusterEvent[]> {
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'reader', log: cluster.log });
+  const bus = await cluster.bus('auditor', 'reader');
   const out: ClusterEvent[] = [];
   try {
     for await (const e of readLog(bus, { fromSeq: 1, untilHead: true })) if (e.decoded.ok && types.includes(e.decoded.event.type)) out.push(e.decoded.event);
@@ -59,7 +59,7 @@ const agent = (i: number): EmulatedAgent => agents[i]!;
 
 /** Until the master has folded everything in the log now (what was just appended has taken effect, or not). */
 async function foldedToHead(): Promise<void> {
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'head', log: cluster.log });
+  const bus = await cluster.bus('auditor', 'head');
   try {
     const head = await headSeq(bus.jsm);
     await waitFor(() => cluster.master.seq() >= head, 'the master to fold the log to its head');
@@ -349,7 +349,7 @@ test('the log holds every operator call, and a standby answers 307 to the leader
     assert.ok(types.includes(t as ClusterEvent['type']), `${t} in the log`);
   }
   const { startMaster } = await import('../../kernel/shell/master/index.js');
-  const standby = await startMaster({ nats: cluster.nats.url, port: 0 }, cluster.log);
+  const standby = await startMaster({ nats: cluster.nats.url, creds: cluster.creds('master', 'standby'), port: 0 }, cluster.log);
   try {
     await standby.caughtUp;
     const r = await op(standby.url, { type: 'GET_ROLES' });

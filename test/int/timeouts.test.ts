@@ -21,7 +21,7 @@ test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { agentPingTimeoutMs: 150, maxAgentPingTimeouts: 3, offerTimeoutMs: 600 } });
   agent = await startEmulatedAgent(cluster.nats, cluster.log);
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the emulated agent to register');
-  fw = await subscribe({ nats: cluster.nats.url, name: 'liveness', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'liveness', log: cluster.log });
 });
 
 test.after(async () => {
