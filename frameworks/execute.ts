@@ -29,6 +29,8 @@ export interface ExecuteTask {
 
 export interface ExecuteOptions extends ExecuteTask {
   readonly nats: string;
+  /** Framework credentials (a `.creds` file; default MESOS_CREDS): they name the framework's id. */
+  readonly creds?: string;
   readonly log: Logger;
 }
 
@@ -36,6 +38,7 @@ export async function runExecute(o: ExecuteOptions): Promise<number> {
   const wanted = parseResources(o.resources);
   const sched: Scheduler = await subscribe({
     nats: o.nats,
+    ...(o.creds !== undefined ? { creds: o.creds } : {}),
     ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
     name: `${o.name} (mesos execute)`,
     ...(o.user !== undefined ? { user: o.user } : {}),

@@ -40,7 +40,7 @@ async function record(dir: string, name: string): Promise<number> {
   try {
     await run.stopCluster();
     say('cluster stopped; exporting the log as stored');
-    const source = await natsSource(run.natsUrl, log);
+    const source = await natsSource(run.natsUrl, log, run.auditorCreds);
     const lines: string[] = [];
     try {
       const head = await source.head();

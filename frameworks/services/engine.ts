@@ -28,6 +28,11 @@ import { type Deployment, type ServicesState, TERMINAL, activeDeployment, evolve
 export interface EngineOptions {
   readonly nats: string;
   readonly tlsCa?: string;
+  /**
+   * NATS credentials: framework credentials granted the SERVICES store (`mesos creds issue
+   * framework --store SERVICES:svc.>`); default MESOS_CREDS. They name the framework's id.
+   */
+  readonly creds?: string;
   /** The framework's name (default `services`). */
   readonly name?: string;
   /** The user tasks run as when the app names none. */
@@ -100,7 +105,7 @@ function attributeText(a: Attribute): string {
 export async function startEngine(o: EngineOptions): Promise<Engine> {
   const log = o.log.child({ component: 'services' });
   const now = o.now ?? Date.now;
-  const bus: Bus = await connectBus({ servers: o.nats, name: 'services-store', log, ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
+  const bus: Bus = await connectBus({ servers: o.nats, name: 'services-store', log, ...(o.creds !== undefined ? { creds: o.creds } : {}), ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}) });
   const store: ServicesStore = await openStore(bus, log);
   let state = initialState();
   const replayed = await store.readAll();
@@ -117,6 +122,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
   const sched: Scheduler = await subscribe({
     nats: o.nats,
+    ...(o.creds !== undefined ? { creds: o.creds } : {}),
     ...(o.tlsCa !== undefined ? { tlsCa: o.tlsCa } : {}),
     name: o.name ?? 'services',
     user: o.user,

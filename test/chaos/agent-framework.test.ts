@@ -13,10 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { connectBus } from '../../kernel/shell/bus.js';
 import { verifyLog } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { type ChildProcessHandle, findLeader, type MasterProcess, spawnAgent, spawnFramework, spawnMaster } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,19 +24,19 @@ const dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-af-'));
 /** While this file exists the second test's tasks do not end (see its command). */
 const HOLD = join(mkdtempSync('/var/tmp/mesos-chaos-af-'), 'hold');
 const MASTER_ARGS = ['--leader-lease', '1s', '--allocation-interval', '100ms', '--framework-ping-timeout', '300ms', '--max-framework-ping-timeouts', '3'];
-let nats: TestNats;
+let nats: SecureTestNats;
 let masters: MasterProcess[] = [];
 const children: ChildProcessHandle[] = [];
 const agentArgs: string[][] = [];
 const agents: Array<ChildProcessHandle & { agentId: string }> = [];
 
 test.before(async () => {
-  nats = await withNats();
-  masters = await Promise.all([0, 1].map(() => spawnMaster(nats.url, MASTER_ARGS)));
+  nats = await withSecureNats();
+  masters = await Promise.all([0, 1].map((i) => spawnMaster(nats.url, [...MASTER_ARGS, '--creds', nats.creds('master', `m${i}`)])));
   await waitFor(() => findLeader(masters), 'a leader', 20_000);
   const cgroupsRoot = `mesos-chaos-${randomUUID().slice(0, 8)}`;
   for (let i = 0; i < 2; i++) {
-    agentArgs.push(['--work-dir', join(dir, `agent-${i}`), '--resources', 'cpus:4;mem:4096;disk:1024', '--cgroups-root', cgroupsRoot, '--kill-grace-period', '500ms']);
+    agentArgs.push(['--creds', nats.creds('agent', `agent-${randomUUID()}`), '--work-dir', join(dir, `agent-${i}`), '--resources', 'cpus:4;mem:4096;disk:1024', '--cgroups-root', cgroupsRoot, '--kill-grace-period', '500ms']);
     const a = await spawnAgent(nats.url, agentArgs[i]!);
     agents.push(a);
     children.push(a);
@@ -68,6 +67,7 @@ test('SIGKILL a framework mid-stream: it comes back within its failover timeout,
   const frameworkId = `chaos-fw-${randomUUID().slice(0, 8)}`;
   const options = {
     nats: nats.url,
+    creds: nats.creds('framework', frameworkId),
     frameworkId,
     name: 'chaos-framework',
     tasks: 60,
@@ -98,7 +98,7 @@ test('SIGKILL a framework mid-stream: it comes back within its failover timeout,
   });
   await waitFor(async () => (await leaderState()).frameworks.find((f) => f.id === frameworkId)?.active === true || undefined, 'the framework to be active', 10_000, 100);
 
-  const bus = await connectBus({ servers: nats.url, name: 'verify', log });
+  const bus = await nats.bus('auditor', 'verify', log);
   try {
     const r = await verifyLog(bus);
     assert.equal(r.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`), [], 'the log holds every invariant');
@@ -122,6 +122,7 @@ test('SIGKILL an agent with tasks running and the framework at once; both come b
   const frameworkId = `chaos-fw2-${randomUUID().slice(0, 8)}`;
   const options = {
     nats: nats.url,
+    creds: nats.creds('framework', frameworkId),
     frameworkId,
     name: 'chaos-framework-2',
     tasks: 60,
@@ -171,7 +172,7 @@ test('SIGKILL an agent with tasks running and the framework at once; both come b
   });
   const tookMs = Date.now() - killedAt;
 
-  const bus = await connectBus({ servers: nats.url, name: 'verify-2', log });
+  const bus = await nats.bus('auditor', 'verify-2', log);
   try {
     const r = await verifyLog(bus);
     assert.equal(r.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`), [], 'the log holds every invariant (none launched twice, no over-commit, every update acknowledged or pending)');

@@ -9,10 +9,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { connectBus, readLog } from '../../kernel/shell/bus.js';
+import { readLog } from '../../kernel/shell/bus.js';
 import { verifyLog } from '../../replay/index.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { findLeader, type MasterProcess, spawnMaster } from '../helpers/processes.js';
 import { waitFor, within } from '../helpers/wait.js';
 import { runWorkload } from '../helpers/workload.js';
@@ -23,26 +23,28 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 
 const log = testLog();
-let nats: TestNats;
+let nats: SecureTestNats;
 let masters: MasterProcess[] = [];
 const agents: AgentHandle[] = [];
 let fw: Scheduler;
 const dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-'));
 const MASTER_ARGS = ['--leader-lease', '500ms', '--allocation-interval', '100ms', '--snapshot-every', '200'];
+/** Each master process with credentials of its own. */
+const masterArgs = (): string[] => [...MASTER_ARGS, '--creds', nats.creds('master', `m-${randomUUID()}`)];
 
 const alive = () => masters.filter((m) => m.proc.exitCode === null && m.proc.signalCode === null);
 
 test.before(async () => {
-  nats = await withNats();
-  masters = await Promise.all([0, 1, 2].map(() => spawnMaster(nats.url, MASTER_ARGS)));
+  nats = await withSecureNats();
+  masters = await Promise.all([0, 1, 2].map(() => spawnMaster(nats.url, masterArgs())));
   await waitFor(() => findLeader(masters), 'a leader', 20_000);
   const cgroupsRoot = `mesos-chaos-${randomUUID().slice(0, 8)}`;
   for (let i = 0; i < 2; i++) {
     agents.push(
-      await startAgent({ nats: nats.url, workDir: join(dir, `agent-${i}`), resources: 'cpus:4;mem:4096;disk:1024', cgroupsRoot, isolation: 'auto', killGracePeriodMs: 500, allowRootTasks: true }, log),
+      await startAgent({ nats: nats.url, creds: nats.creds('agent', `agent-${randomUUID()}`), workDir: join(dir, `agent-${i}`), resources: 'cpus:4;mem:4096;disk:1024', cgroupsRoot, isolation: 'auto', killGracePeriodMs: 500, allowRootTasks: true }, log),
     );
   }
-  fw = await subscribe({ nats: nats.url, name: 'chaos', log });
+  fw = await subscribe({ ...nats.framework(), name: 'chaos', log });
 });
 
 test.after(async () => {
@@ -55,7 +57,7 @@ test.after(async () => {
 
 /** The events that name a task (and every election), one line each: what a stuck task went through. */
 async function logOf(taskId: string): Promise<string[]> {
-  const bus = await connectBus({ servers: nats.url, name: 'trail', log });
+  const bus = await nats.bus('auditor', 'trail', log);
   const lines: string[] = [];
   try {
     const needle = JSON.stringify(taskId);
@@ -92,7 +94,7 @@ test('kill -9 the leader 10 times while 300 tasks run: all finish, none twice, n
       await leader.exited;
       const { ms } = await nextLeader(leader);
       takeovers.push(ms);
-      masters.push(await spawnMaster(nats.url, MASTER_ARGS)); // keep three
+      masters.push(await spawnMaster(nats.url, masterArgs())); // keep three
     }
     await within(work.done, 90_000, 'all 300 tasks to finish').catch(async (err: unknown) => {
       const stuck = work.unfinished();
@@ -107,7 +109,7 @@ test('kill -9 the leader 10 times while 300 tasks run: all finish, none twice, n
   for (const [taskId, states] of work.history) {
     assert.is(states.filter((s) => s === 'TASK_FINISHED').length >= 1, true, `${taskId} finished`);
   }
-  const bus = await connectBus({ servers: nats.url, name: 'verify', log });
+  const bus = await nats.bus('auditor', 'verify', log);
   try {
     const r = await verifyLog(bus);
     assert.equal(r.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`), [], 'the log holds every invariant');
@@ -136,7 +138,7 @@ test('SIGSTOP the leader: another takes over; SIGCONT: the old one steps down an
     work.stop();
   }
   assert.equal(work.failures, []);
-  const bus = await connectBus({ servers: nats.url, name: 'verify', log });
+  const bus = await nats.bus('auditor', 'verify', log);
   try {
     const r = await verifyLog(bus);
     assert.equal(r.violations.map((v) => `${v.invariant}@${v.seq}: ${v.message}`), []);

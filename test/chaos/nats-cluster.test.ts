@@ -31,7 +31,7 @@ import { type JetStreamManager, StorageType, jetstream, jetstreamManager } from 
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type RunningNatsCluster, startNatsCluster } from '../../cli/nats/index.js';
 import { STREAM_NAME, type TaskStateName, isTerminal } from '../../events/index.js';
-import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
+import { type Bus, connectBus, credsOptions, readLog } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { LEASE_BUCKET } from '../../kernel/shell/master/lease.js';
 import { SNAPSHOT_BUCKET } from '../../kernel/shell/master/snapshots.js';
@@ -39,6 +39,7 @@ import * as R from '../../kernel/core/resources.js';
 import { cloneState } from '../../kernel/core/state.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { replayLog, stateToJson } from '../../replay/index.js';
+import { type TestKeys, testKeys } from '../helpers/nats.js';
 import { waitFor, within } from '../helpers/wait.js';
 
 const TASK_CPUS = 0.1;
@@ -169,6 +170,8 @@ let master: MasterHandle | undefined;
 let agent: AgentHandle | undefined;
 let fw: Scheduler | undefined;
 let admin: NatsConnection | undefined;
+let prober: NatsConnection | undefined;
+let keys: TestKeys | undefined;
 let dir: string | undefined;
 let probe: Probe | undefined;
 let trace: NodeJS.Timeout | undefined;
@@ -185,7 +188,9 @@ test.after(async () => {
   await step('the agent to stop', agent?.stop());
   await step('the master to stop', master?.stop());
   await step('the admin connection to close', admin?.close());
+  await step('the probe connection to close', prober?.close());
   await step('the NATS cluster to stop', cluster?.stop());
+  keys?.remove();
   // A failed run keeps its directory: the nats-servers' logs are in <dir>/logs.
   if (dir && passed) rmSync(dir, { recursive: true, force: true });
   else if (dir) process.stderr.write(`[chaos teardown] kept ${dir} (nats-server logs in ${join(dir, 'logs')})\n`);
@@ -196,18 +201,30 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   const note = (what: string): void => void process.stderr.write(`[chaos +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
   const { log, lines, recent } = recordingLog();
   dir = mkdtempSync(join(tmpdir(), 'mesos-chaos-'));
-  cluster = await startNatsCluster({ size: 3, storeRoot: join(dir, 'nats'), clusterName: 'mesos-chaos', logDir: join(dir, 'logs') });
+  // Secured, as every cluster: each party connects with its own credentials.
+  keys = testKeys();
+  const k = keys;
+  cluster = await startNatsCluster({ size: 3, storeRoot: join(dir, 'nats'), clusterName: 'mesos-chaos', logDir: join(dir, 'logs'), auth: k.auth });
   const urls = cluster.urls;
   const nats = urls.join(',');
+  const auth = (party: Parameters<TestKeys['creds']>[0], name: string, store?: { stream: string; subjects: string }) => {
+    const { identity: _id, ...o } = credsOptions(k.creds(party, name, store !== undefined ? { store } : {}));
+    return o;
+  };
 
-  admin = await connect({ servers: urls, name: 'chaos-admin', maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  // The stream administrator watches the streams (info on every one).
+  admin = await connect({ servers: urls, name: 'chaos-admin', maxReconnectAttempts: -1, reconnectTimeWait: 100, ...auth('admin', 'chaos-admin') });
   const jsm = await jetstreamManager(admin, { timeout: 2000 });
+  // The probe is a framework with a state store of its own (PROBE over probe.>): it may create that
+  // stream and append to it, nothing of the cluster's.
+  prober = await connect({ servers: urls, name: 'chaos-probe', maxReconnectAttempts: -1, reconnectTimeWait: 100, ...auth('framework', 'chaos-probe', { stream: 'PROBE', subjects: 'probe.>' }) });
+  const probeJsm = await jetstreamManager(prober, { timeout: 2000 });
   // A cluster that has just started may not place three replicas yet ("no suitable peers").
-  await waitFor(() => jsm.streams.add({ name: 'PROBE', subjects: ['probe.>'], storage: StorageType.File, num_replicas: 3 }).then(() => true), 'the cluster to place an R3 stream', 30_000, 250);
-  probe = startProbe(admin);
+  await waitFor(() => probeJsm.streams.add({ name: 'PROBE', subjects: ['probe.>'], storage: StorageType.File, num_replicas: 3 }).then(() => true), 'the cluster to place an R3 stream', 30_000, 250);
+  probe = startProbe(prober);
   const samples = probe.samples;
 
-  master = await startMaster({ nats, port: 0, streamReplicas: 3, allocationIntervalMs: 100, leaderLeaseMs: 1000 }, log);
+  master = await startMaster({ nats, creds: k.creds('master', 'm1'), port: 0, streamReplicas: 3, allocationIntervalMs: 100, leaderLeaseMs: 1000 }, log);
   await master.caughtUp;
   await waitFor(() => master!.isLeader(), 'the master to lead', 20_000);
   const m = master;
@@ -221,13 +238,13 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   }
 
   agent = await startAgent(
-    { nats, workDir: join(dir, 'agent'), resources: 'cpus:4;mem:4096;disk:4096;ports:[31000-31099]', isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true },
+    { nats, creds: k.creds('agent', 'chaos-agent'), workDir: join(dir, 'agent'), resources: 'cpus:4;mem:4096;disk:4096;ports:[31000-31099]', isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true },
     log,
   );
   const agentId = agent.agentId;
   await waitFor(() => m.state().agents.get(agentId)?.status === 'ACTIVE', 'the agent to register', 20_000);
 
-  fw = await subscribe({ nats, name: 'chaos', log });
+  fw = await subscribe({ nats, creds: k.creds('framework', 'chaos-fw'), name: 'chaos', log });
   const scheduler = fw;
   const fid = scheduler.frameworkId;
   const refusals: string[] = [];
@@ -358,7 +375,7 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   const launched = [...accepted].filter((id) => !refused.has(id));
   const notFinished = launched.filter((id) => terminal.get(id) !== 'TASK_FINISHED');
   if (notFinished.length > 0) {
-    const bus = await connectBus({ servers: nats, name: 'chaos-diagnostics', log });
+    const bus = await connectBus({ servers: nats, name: 'chaos-diagnostics', log, creds: k.creds('auditor', 'chaos-diagnostics') });
     note(`tasks that did not finish, and what the log says of them:\n${(await historyOf(bus, notFinished.slice(0, 5))).join('\n')}`);
     await bus.close();
   }
@@ -377,7 +394,7 @@ test('3-node JetStream cluster: SIGKILL each nats-server in turn while tasks lau
   // --- the fold of the whole log equals the master's state at the same sequence
   const seq = m.seq();
   const mine = cloneState(m.state());
-  const bus = await connectBus({ servers: nats, name: 'chaos-replay', log });
+  const bus = await connectBus({ servers: nats, name: 'chaos-replay', log, creds: k.creds('auditor', 'chaos-replay') });
   try {
     note(`folding the log to ${seq}`);
     const r = await within(replayLog(bus, { toSeq: seq }), 30_000, `the fold of the log to ${seq}`);

@@ -9,13 +9,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
+import { credsOptions } from '../../kernel/shell/bus.js';
 import { FaultInjector, natsPortsOf, partitionSupport } from '../../chaos/faults.js';
 import type { DevChild } from '../../chaos/dev-state.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { findLeader, type MasterProcess, spawnMaster } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
-let nats: TestNats;
+let nats: SecureTestNats;
 let masters: MasterProcess[] = [];
 const others: Array<ReturnType<typeof spawn>> = [];
 
@@ -24,8 +25,8 @@ const child = (pid: number, role: DevChild['role'], name: string): DevChild => (
 test.before(async () => {
   const support = partitionSupport();
   assert.ok(support.ok, support.ok ? '' : support.why);
-  nats = await withNats();
-  masters = await Promise.all([0, 1].map(() => spawnMaster(nats.url, ['--leader-lease', '1s'])));
+  nats = await withSecureNats();
+  masters = await Promise.all([0, 1].map((i) => spawnMaster(nats.url, ['--leader-lease', '1s', '--creds', nats.creds('master', `m${i}`)])));
   await waitFor(() => findLeader(masters), 'a leader', 20_000);
 });
 
@@ -37,15 +38,19 @@ test.after(async () => {
 
 test('a partitioned client: its connection is cut again and again through the window, and stays up once healed', async () => {
   // A child that publishes its clock every 20 ms (its own process, so that its pid owns the socket);
-  // it reconnects every 250 ms, as the project's bus does.
-  const script = `import { connect } from '@nats-io/transport-node';
-const nc = await connect({ servers: ${JSON.stringify(nats.url)}, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-setInterval(() => { try { nc.publish('beat', String(Date.now())); } catch {} }, 20);`;
+  // it reconnects every 250 ms, as the project's bus does. On the secured bus it plays a master (the
+  // party that may publish core-NATS traffic outside the log, `live.>`), and so does the reader.
+  const beat = 'live.test.beat';
+  const script = `import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
+const nc = await connect({ servers: ${JSON.stringify(nats.url)}, authenticator: credsAuthenticator(readFileSync(${JSON.stringify(nats.creds('master', 'beater'))})), inboxPrefix: '_INBOX_beater', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+setInterval(() => { try { nc.publish('${beat}', String(Date.now())); } catch {} }, 20);`;
   const pub = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore', cwd: process.cwd() });
   others.push(pub);
-  const nc = await connect({ servers: nats.url });
+  const { identity: _reader, ...auth } = credsOptions(nats.creds('master', 'beat-reader'));
+  const nc = await connect({ servers: nats.url, ...auth });
   const got: Array<{ sent: number; at: number }> = [];
-  const sub = nc.subscribe('beat');
+  const sub = nc.subscribe(beat);
   void (async () => {
     for await (const m of sub) got.push({ sent: Number(m.string()), at: Date.now() });
   })();

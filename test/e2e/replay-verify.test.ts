@@ -2,7 +2,9 @@
  * `mesos replay verify` against a real nats-server: hand-made histories appended to the cluster
  * stream, each with one injected violation — an over-commit, an illegal transition, an agent
  * acting on a stale leader's command — are caught with the sequences that show them (exit 1); the
- * clean history holds (exit 0).
+ * clean history holds (exit 0). The bus is secured: each event is appended with the credentials of
+ * the party that writes it in a real cluster (the agent its reports, the master its decisions), and
+ * `mesos replay verify` reads with the auditor's.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +12,9 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ClusterEvent } from '../../events/index.js';
-import { append, connectBus, ensureStream } from '../../kernel/shell/bus.js';
 import { agentReregistered, leaderElected, offersCreated, resetIds, status } from '../helpers/events.js';
 import { cleanTaskRun, ghostLaunch } from '../helpers/histories.js';
-import { withNats } from '../helpers/nats.js';
+import { appendAsAuthors, withSecureNats } from '../helpers/nats.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -24,16 +25,10 @@ test.before.each(() => resetIds());
 
 /** Append `events` to the cluster stream of a fresh nats-server and run `mesos replay verify` on it. */
 async function verifyOnNats(events: ClusterEvent[], ...flags: string[]) {
-  const nats = await withNats();
+  const nats = await withSecureNats();
   try {
-    const bus = await connectBus({ servers: nats.url, name: 'writer', log });
-    try {
-      await ensureStream(bus.jsm);
-      for (const e of events) await append(bus.js, e);
-    } finally {
-      await bus.close();
-    }
-    return mesos('replay', 'verify', '--nats', nats.url, ...flags);
+    await appendAsAuthors(nats, events, log);
+    return mesos('replay', 'verify', '--nats', nats.url, '--creds', nats.creds('auditor', 'auditor'), ...flags);
   } finally {
     await nats.stop();
   }
@@ -88,18 +83,16 @@ test('--all lists every violation; --to checks a prefix', async () => {
   const events = cleanTaskRun().slice(0, 11);
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: 'u9', containerId: 'c1' }));
   events.push(status({ frameworkId: 'fw1', agentId: 'a1', taskId: 't1', state: 'STARTING', uuid: 'u10', containerId: 'c2' }));
-  const nats = await withNats();
+  const nats = await withSecureNats();
   try {
-    const bus = await connectBus({ servers: nats.url, name: 'writer', log });
-    await ensureStream(bus.jsm);
-    for (const e of events) await append(bus.js, e);
-    await bus.close();
-    const all = mesos('replay', 'verify', '--nats', nats.url, '--all');
+    await appendAsAuthors(nats, events, log);
+    const auditor = nats.creds('auditor', 'auditor');
+    const all = mesos('replay', 'verify', '--nats', nats.url, '--creds', auditor, '--all');
     assert.is(all.status, 1);
     assert.match(all.stdout, /ILLEGAL_TRANSITION at seq 12/);
     assert.match(all.stdout, /LAUNCHED_TWICE at seq 13 .*second container c2/);
     assert.match(all.stdout, /3 violation\(s\)/);
-    const prefix = mesos('replay', 'verify', '--nats', nats.url, '--to', '11');
+    const prefix = mesos('replay', 'verify', '--nats', nats.url, '--creds', auditor, '--to', '11');
     assert.is(prefix.status, 0, prefix.stdout);
   } finally {
     await nats.stop();

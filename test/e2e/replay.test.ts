@@ -15,13 +15,14 @@ import * as assert from 'uvu/assert';
 import { clusterPart, jsonDifferences } from '../../replay/golden.js';
 import { CSV_COLUMNS } from '../../replay/index.js';
 import { type LiveRun, runLiveCluster } from '../helpers/live-run.js';
-import { withNats } from '../helpers/nats.js';
+import { withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 import { connectBus } from '../../kernel/shell/bus.js';
 import { openSnapshotReader } from '../../kernel/shell/master/snapshots.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
-const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000 });
+/** `mesos` as an auditor runs it: with the auditor's credentials (MESOS_CREDS). */
+const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MESOS_CREDS: run.auditorCreds } });
 const tmp = mkdtempSync(join(tmpdir(), 'mesos-replay-e2e-'));
 let run: LiveRun;
 
@@ -37,7 +38,7 @@ test.before(async () => {
   const log = pino({ level: process.env.MESOS_TEST_LOG ?? 'silent' });
   run = await runLiveCluster({ log });
   // The leader writes snapshots from a thread of its own (every 25 events here): let it catch up.
-  const bus = await connectBus({ servers: run.natsUrl, name: 'e2e-snapshots', log });
+  const bus = await connectBus({ servers: run.natsUrl, name: 'e2e-snapshots', log, creds: run.auditorCreds });
   try {
     await waitFor(async () => ((await (await openSnapshotReader(bus, log))?.seqs()) ?? []).some((s) => s >= 50), 'the leader to write snapshots', 30_000, 200);
   } finally {
@@ -186,10 +187,10 @@ test('bad input: clear errors and exit codes', async () => {
     assert.is(r.status, code, `${args.join(' ')} → ${r.status}: ${r.stderr}`);
     assert.match(r.stderr, re, args.join(' '));
   }
-  // A NATS server without the cluster's log.
-  const empty = await withNats();
+  // A NATS server without the cluster's log (the auditor of its own operator).
+  const empty = await withSecureNats();
   try {
-    const r = mesos('replay', 'verify', '--nats', empty.url);
+    const r = mesos('replay', 'verify', '--nats', empty.url, '--creds', empty.creds('auditor', 'auditor'));
     assert.is(r.status, 1);
     assert.match(r.stderr, /there is no cluster log \(JetStream stream CLUSTER\)/);
   } finally {

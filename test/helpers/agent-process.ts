@@ -27,6 +27,8 @@ export interface AgentProcess {
 
 export interface AgentProcessOptions {
   readonly nats: string;
+  /** The agent's own NATS credentials (`--creds`): they name its id. */
+  readonly creds?: string;
   readonly workDir: string;
   readonly resources: string;
   readonly cgroupsRoot: string;
@@ -45,6 +47,7 @@ export async function spawnAgent(o: AgentProcessOptions): Promise<AgentProcess> 
       'agent',
       '--nats',
       o.nats,
+      ...(o.creds !== undefined ? ['--creds', o.creds] : []),
       '--work-dir',
       o.workDir,
       '--resources',
@@ -97,7 +100,7 @@ export function runAgentExpectingExit(o: AgentProcessOptions): Promise<{ code: n
   return new Promise((resolve) => {
     const proc = spawn(
       process.execPath,
-      [MESOS, 'agent', '--nats', o.nats, '--work-dir', o.workDir, '--resources', o.resources, '--isolation', o.isolation ?? 'auto', '--cgroups-root', o.cgroupsRoot, '--port', '0', '--allow-root-tasks', '--log-level', 'warn', ...(o.extra ?? [])],
+      [MESOS, 'agent', '--nats', o.nats, ...(o.creds !== undefined ? ['--creds', o.creds] : []), '--work-dir', o.workDir, '--resources', o.resources, '--isolation', o.isolation ?? 'auto', '--cgroups-root', o.cgroupsRoot, '--port', '0', '--allow-root-tasks', '--log-level', 'warn', ...(o.extra ?? [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

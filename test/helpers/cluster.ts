@@ -1,6 +1,12 @@
 /**
  * An in-process cluster for integration tests: a real nats-server (random port, temp store), a
  * real master and real agents (temp work dirs, their own cgroups root), all stopped by `stop()`.
+ *
+ * Secure by default, as `mesos dev` is: nats-server runs in operator mode, the master and each
+ * agent connect with their own credentials, and a test connects every other party with its own
+ * (`cluster.framework()` for the SDK, `cluster.creds('auditor', …)` to read the log,
+ * `cluster.bus('master', …)` to append a decision as the master would). `insecure: true` runs an
+ * open bus: only for a test about the open bus (listed in test/unit/architecture.test.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,15 +15,26 @@ import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type MasterExtras, type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
-import { type SecureTestNats, withNats, withSecureNats, type TestNats } from './nats.js';
+import { type Bus, connectBus } from '../../kernel/shell/bus.js';
+import type { FrameworkStore, Party } from '../../security/nats/index.js';
+import { SERVICES_STREAM, servicesSubjects } from '../../frameworks/services/index.js';
+import { type SecureTestNats, withOpenNats, withSecureNats, type TestNats } from './nats.js';
 import { waitFor } from './wait.js';
 
 export const testLog = (): Logger => pino({ level: process.env.MESOS_TEST_LOG ?? 'silent' });
 
 export interface TestCluster {
   readonly nats: TestNats;
-  /** With `secure`: the secured server and its keystore (issue a party's credentials with `creds`). */
+  /** The secured server and its keystore; undefined only for an `insecure` cluster. */
   readonly secure?: SecureTestNats;
+  /** A fresh `.creds` file for `party` `name` (throws on an `insecure` cluster: there is none to give). */
+  creds(party: Party, name: string, o?: { store?: FrameworkStore }): string;
+  /** `startServices({ nats: cluster.nats.url, ...cluster.services(), … })`: framework credentials with the SERVICES store. */
+  services(frameworkId?: string): { creds?: string };
+  /** `subscribe({ ...cluster.framework(), name, log })`: the SDK as a framework of its own (a fresh id by default). */
+  framework(frameworkId?: string): { nats: string; creds?: string; frameworkId: string };
+  /** A raw bus connection with `party` `name`'s credentials (none on an `insecure` cluster). */
+  bus(party: Party, name: string, connectName?: string): Promise<Bus>;
   readonly master: MasterHandle;
   readonly agents: AgentHandle[];
   readonly log: Logger;
@@ -33,14 +50,17 @@ export interface ClusterOptions {
   /** Endpoints added from above the kernel, as `mesos master` adds replay/'s. */
   readonly masterExtras?: MasterExtras;
   readonly isolation?: 'cgroups' | 'posix' | 'auto';
-  /** Run nats-server in operator mode; the master and each agent get their own credentials. */
-  readonly secure?: boolean;
+  /**
+   * An open bus (no credentials anywhere). The default is nats-server in operator mode, the master
+   * and each agent with their own credentials. Only for a test about the open bus.
+   */
+  readonly insecure?: boolean;
 }
 
 export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster> {
   const log = testLog();
-  const secure = o.secure === true ? await withSecureNats() : undefined;
-  const nats = secure ?? (await withNats());
+  const secure = o.insecure === true ? undefined : await withSecureNats();
+  const nats = secure ?? (await withOpenNats());
   const dir = mkdtempSync(join(tmpdir(), 'mesos-it-'));
   const cgroupsRoot = `mesos-test-${randomUUID().slice(0, 8)}`;
   const master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, ...(secure !== undefined ? { creds: secure.creds('master', 'm1') } : {}), ...o.master }, log, o.masterExtras);
@@ -72,6 +92,19 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
   return {
     nats,
     ...(secure !== undefined ? { secure } : {}),
+    creds(party, name, co) {
+      if (secure === undefined) throw new Error('this test cluster runs an open bus (insecure: true): there are no credentials to give');
+      return secure.creds(party, name, co);
+    },
+    services(frameworkId = randomUUID()) {
+      return secure !== undefined ? { creds: secure.creds('framework', frameworkId, { store: { stream: SERVICES_STREAM, subjects: servicesSubjects.all } }) } : {};
+    },
+    framework(frameworkId = randomUUID()) {
+      return secure !== undefined ? secure.framework(frameworkId) : { nats: nats.url, frameworkId };
+    },
+    bus(party, name, connectName) {
+      return secure !== undefined ? secure.bus(party, name, log, connectName) : connectBus({ servers: nats.url, name: connectName ?? `test-${party}-${name}`, log });
+    },
     master,
     agents,
     log,

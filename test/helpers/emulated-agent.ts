@@ -1,7 +1,8 @@
 /**
  * An emulated agent over a real NATS connection: it registers, answers pings (until told to go
  * silent), records the commands it receives and reports the statuses a test asks for. For tests
- * of the master's side of the protocol without running task processes.
+ * of the master's side of the protocol without running task processes. On a secured server (the
+ * default: `withSecureNats`, `startCluster`) it connects with credentials of its own agent id.
  */
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
@@ -9,6 +10,7 @@ import type { Logger } from 'pino';
 import { type AgentCommand, type AgentId, SCHEMA_VERSION, type TaskStateName, asAgentId, decode, subjects } from '../../events/index.js';
 import { type Bus, append, connectBus } from '../../kernel/shell/bus.js';
 import { parseResources } from '../../kernel/core/resources.js';
+import type { SecureTestNats, TestNats } from './nats.js';
 
 export interface EmulatedAgent {
   readonly agentId: AgentId;
@@ -21,9 +23,10 @@ export interface EmulatedAgent {
   close(): Promise<void>;
 }
 
-export async function startEmulatedAgent(natsUrl: string, log: Logger, resources = 'cpus:4;mem:4096;disk:1024', opts: { hostname?: string } = {}): Promise<EmulatedAgent> {
+export async function startEmulatedAgent(nats: TestNats | SecureTestNats, log: Logger, resources = 'cpus:4;mem:4096;disk:1024', opts: { hostname?: string } = {}): Promise<EmulatedAgent> {
   const agentId = asAgentId(`emu-${randomUUID()}`);
-  const bus: Bus = await connectBus({ servers: natsUrl, name: `emulated-${agentId}`, log });
+  const creds = 'creds' in nats ? nats.creds('agent', agentId) : undefined;
+  const bus: Bus = await connectBus({ servers: nats.url, name: `emulated-${agentId}`, log, ...(creds !== undefined ? { creds } : {}) });
   const commands: AgentCommand[] = [];
   const enc = new TextEncoder();
   let pingSub: Subscription | null = null;

@@ -21,6 +21,8 @@ import { packTasks } from './workload.js';
 
 interface Options {
   nats: string;
+  /** The framework's own NATS credentials (issued for `frameworkId`). */
+  creds?: string;
   frameworkId: string;
   name: string;
   tasks: number;
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
   const log = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
   const s: Scheduler = await subscribe({
     nats: o.nats,
+    ...(o.creds !== undefined ? { creds: o.creds } : {}),
     name: o.name,
     frameworkId: o.frameworkId,
     failoverTimeoutMs: o.failoverTimeoutMs,

@@ -9,9 +9,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { startLease } from '../../kernel/shell/master/lease.js';
 
-const d = workerData as { servers: string; ttlMs: number; masterId: string };
+const d = workerData as { servers: string; creds?: string; ttlMs: number; masterId: string };
 const lease = startLease(
-  { servers: d.servers, ttlMs: d.ttlMs, masterId: d.masterId, replicas: 1, healthy: () => true },
+  { servers: d.servers, ...(d.creds !== undefined ? { creds: d.creds } : {}), ttlMs: d.ttlMs, masterId: d.masterId, replicas: 1, healthy: () => true },
   (held) => post(held),
   pino({ level: 'silent' }),
 );

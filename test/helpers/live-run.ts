@@ -18,10 +18,10 @@ import type { Logger } from 'pino';
 import { Subscription } from 'rxjs';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { type OfferId, type TaskStateName, subjects } from '../../events/index.js';
-import { type Bus, connectBus, headSeq } from '../../kernel/shell/bus.js';
+import { type Bus, headSeq } from '../../kernel/shell/bus.js';
 import * as R from '../../kernel/core/resources.js';
 import { type Offer, type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { withNats, type TestNats } from './nats.js';
+import { type SecureTestNats, withSecureNats } from './nats.js';
 import { findLeader, type MasterProcess, spawnMaster } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -36,6 +36,8 @@ export interface StateSample {
 
 export interface LiveRun {
   readonly natsUrl: string;
+  /** The auditor's credentials: `mesos replay --creds` (or MESOS_CREDS) reads the log with them. */
+  readonly auditorCreds: string;
   readonly samples: StateSample[];
   readonly frameworkId: string;
   readonly legacyFrameworkId: string;
@@ -84,12 +86,14 @@ export async function sampleMasterState(masterUrl: string, bus: Bus, label: stri
 export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
   const say = o.say ?? (() => undefined);
   const dir = mkdtempSync(join(tmpdir(), 'mesos-live-'));
-  const nats: TestNats = await withNats();
+  // A secured bus, as `mesos dev`'s: each master, agent and framework with its own credentials.
+  const nats: SecureTestNats = await withSecureNats();
   const masters: MasterProcess[] = [];
   const agents: AgentHandle[] = [];
   const subs = new Subscription();
   let sched: Scheduler | undefined;
   let bus: Bus | undefined;
+  const extra: Bus[] = [];
   const cleanup = async (): Promise<void> => {
     subs.unsubscribe();
     await sched?.close().catch(() => undefined);
@@ -97,17 +101,19 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     for (const m of masters) if (m.proc.exitCode === null && m.proc.signalCode === null) m.proc.kill('SIGTERM');
     await Promise.all(masters.map((m) => m.exited));
     await bus?.close();
+    await Promise.all(extra.map((b) => b.close().catch(() => undefined)));
   };
   try {
     const masterArgs = ['--leader-lease', '500ms', '--allocation-interval', '200ms', '--snapshot-every', '25', '--agent-ping-timeout', '5s'];
-    masters.push(await spawnMaster(nats.url, masterArgs), await spawnMaster(nats.url, masterArgs));
+    masters.push(await spawnMaster(nats.url, [...masterArgs, '--creds', nats.creds('master', 'm1')]), await spawnMaster(nats.url, [...masterArgs, '--creds', nats.creds('master', 'm2')]));
     let leader = await waitFor(() => findLeader(masters), 'a leading master', 30_000);
     say(`masters up, ${leader.url} leads`);
-    bus = await connectBus({ servers: nats.url, name: 'live-run', log: o.log });
+    // The samples read the log's head as the auditor.
+    bus = await nats.bus('auditor', 'live-run', o.log);
     for (const [i, ports] of ['[31000-31099]', '[32000-32099]'].entries()) {
       agents.push(
         await startAgent(
-          { nats: nats.url, workDir: join(dir, `agent-${i + 1}`), resources: `cpus:2;mem:1024;disk:1024;ports:${ports}`, isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true, hostname: `agent-${i + 1}.golden` },
+          { nats: nats.url, creds: nats.creds('agent', randomUUID()), workDir: join(dir, `agent-${i + 1}`), resources: `cpus:2;mem:1024;disk:1024;ports:${ports}`, isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true, hostname: `agent-${i + 1}.golden` },
           o.log,
         ),
       );
@@ -115,7 +121,7 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     const agentIds = agents.map((a) => a.agentId as string);
     say(`agents ${agentIds.join(', ')} registered`);
 
-    sched = await subscribe({ nats: nats.url, name: 'golden', user: 'root', roles: ['*'], log: o.log, capabilities: ['PARTITION_AWARE'] });
+    sched = await subscribe({ ...nats.framework(), name: 'golden', user: 'root', roles: ['*'], log: o.log, capabilities: ['PARTITION_AWARE'] });
     const s = sched;
     const held = new Map<OfferId, Offer>();
     const taskStates = new Map<string, TaskStateName[]>();
@@ -194,7 +200,10 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
 
     // 3. A framework written against the previous SDK: version-1 accept and decline (optional
     //    refuseSeconds, no filters), as raw messages on its own subjects.
-    const legacy = await subscribe({ nats: nats.url, name: 'legacy', user: 'root', roles: ['*'], log: o.log });
+    const legacy = await subscribe({ ...nats.framework(), name: 'legacy', user: 'root', roles: ['*'], log: o.log });
+    // Its raw messages go out with its own credentials, on its own subjects.
+    const legacyBus = await nats.bus('framework', legacy.frameworkId, o.log, 'legacy-raw');
+    extra.push(legacyBus);
     const legacyOffers = new Map<OfferId, Offer>();
     const legacySeen = new Set<string>();
     subs.add(legacy.offers$.subscribe((offer) => legacyOffers.set(offer.id, offer)));
@@ -211,7 +220,7 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
       return offer;
     };
     const v1 = async (call: 'accepted' | 'declined', body: Record<string, unknown>): Promise<void> => {
-      await bus!.js.publish(subjects.frameworkCall(legacy.frameworkId, call), enc.encode(JSON.stringify({ schemaVersion: 1, id: randomUUID(), time: Date.now(), frameworkId: legacy.frameworkId, ...body })));
+      await legacyBus.js.publish(subjects.frameworkCall(legacy.frameworkId, call), enc.encode(JSON.stringify({ schemaVersion: 1, id: randomUUID(), time: Date.now(), frameworkId: legacy.frameworkId, ...body })));
     };
     const lo = await legacyOffer();
     await v1('accepted', {
@@ -225,8 +234,8 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     say('legacy framework: v1 accept (legacy-1 finished) and v1 decline');
 
     // 4. Malformed messages: not JSON, and an accept without its offers.
-    await bus.js.publish(subjects.frameworkCall(legacy.frameworkId, 'accepted'), enc.encode('this is not an event'));
-    await bus.js.publish(subjects.frameworkCall(legacy.frameworkId, 'accepted'), enc.encode(JSON.stringify({ type: 'OffersAccepted', schemaVersion: 2, id: 'bad', time: 1, frameworkId: legacy.frameworkId })));
+    await legacyBus.js.publish(subjects.frameworkCall(legacy.frameworkId, 'accepted'), enc.encode('this is not an event'));
+    await legacyBus.js.publish(subjects.frameworkCall(legacy.frameworkId, 'accepted'), enc.encode(JSON.stringify({ type: 'OffersAccepted', schemaVersion: 2, id: 'bad', time: 1, frameworkId: legacy.frameworkId })));
     await legacy.teardown();
     await sample('legacy framework torn down, malformed messages skipped');
 
@@ -264,6 +273,7 @@ export async function runLiveCluster(o: LiveRunOptions): Promise<LiveRun> {
     const natsUrl = nats.url;
     return {
       natsUrl,
+      auditorCreds: nats.creds('auditor', 'auditor'),
       samples,
       frameworkId: s.frameworkId,
       legacyFrameworkId: legacy.frameworkId,

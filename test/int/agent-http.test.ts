@@ -5,6 +5,7 @@
  * /monitor/statistics with real numbers (rss of a task that allocates, cpu time of a busy loop,
  * process count); /files browse/read/download of sandboxes, and every way out of a sandbox refused.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ const SAMPLE = '/work/shared/reference/mesos-samples/agent-state.json';
 test.before(async () => {
   cluster = await startCluster({ agents: 1, agentResources: 'cpus:2;mem:2048;disk:1024;ports:[31000-31099]' });
   base = `http://127.0.0.1:${cluster.agents[0]!.httpPort}`;
-  fw = await subscribe({ nats: cluster.nats.url, name: 'agent-http-it', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'agent-http-it', log: cluster.log });
   offers = new OfferQueue(fw);
   fw.updates$.subscribe((u) => void fw.acknowledge(u).catch(() => undefined));
 });
@@ -341,7 +342,7 @@ test('/files refuses every path outside the sandboxes, as Mesos: 400 for a way o
 
 test('/monitor/statistics under posix isolation: the numbers come from /proc (rss, cpu time, processes of the task\'s session)', async () => {
   const posix = await startAgent(
-    { nats: cluster.nats.url, workDir: join(cluster.dir, 'agent-posix'), resources: 'cpus:2;mem:1024;disk:100', isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true },
+    { nats: cluster.nats.url, creds: cluster.creds('agent', randomUUID()), workDir: join(cluster.dir, 'agent-posix'), resources: 'cpus:2;mem:1024;disk:100', isolation: 'posix', killGracePeriodMs: 500, allowRootTasks: true },
     cluster.log,
   );
   cluster.agents.push(posix); // stopped with the cluster

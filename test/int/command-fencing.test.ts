@@ -3,6 +3,9 @@
  * epoch of the election in force where it sits in the log. A deposed leader's command appended
  * after a newer election, and a command of an epoch no election stands behind (a forgery), are
  * refused — logged, counted in the agent's /metrics/snapshot — and never run; a real agent proves it.
+ * The bus is secured: the test appends as a master would (the one party that may append commands;
+ * a forged epoch here stands for a master that lost the lease), the agents read with their own
+ * credentials, the auditor reads what they reported.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,17 +14,20 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentCommand, type AgentId, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
-import { type Bus, append, connectBus, ensureStream, readLog } from '../../kernel/shell/bus.js';
+import { type Bus, append, ensureStream, readLog } from '../../kernel/shell/bus.js';
 import { type Refusal, startCommandInbox } from '../../agent/command-inbox.js';
 import { startLeaderRecord } from '../../agent/leader-record.js';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { testLog } from '../helpers/cluster.js';
 import { leaderElected } from '../helpers/events.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
-let nats: TestNats;
+let nats: SecureTestNats;
+/** A master's connection: it appends elections and commands. */
 let bus: Bus;
+/** The auditor's: it reads what the agents reported. */
+let reader: Bus;
 let dir: string;
 const log = testLog();
 const FW = asFrameworkId(`fw-${randomUUID()}`);
@@ -43,8 +49,9 @@ const elect = (epoch: number) => append(bus.js, leaderElected(epoch, { id: `elec
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesos-fencing-'));
-  nats = await withNats();
-  bus = await connectBus({ servers: nats.url, name: 'fencing-test', log });
+  nats = await withSecureNats();
+  bus = await nats.bus('master', 'm1', log);
+  reader = await nats.bus('auditor', 'reader', log);
   await ensureStream(bus.jsm);
   await elect(1);
   await elect(2);
@@ -52,6 +59,7 @@ test.before(async () => {
 
 test.after(async () => {
   await bus.close();
+  await reader.close();
   await nats.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -59,7 +67,7 @@ test.after(async () => {
 /** The task ids the agent reported any status of. */
 async function reportedTasks(agentId: AgentId): Promise<Set<string>> {
   const out = new Set<string>();
-  for await (const e of readLog(bus, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
+  for await (const e of readLog(reader, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
     if (e.decoded.ok && e.decoded.event.type === 'TaskStatusUpdated') out.add(e.decoded.event.status.taskId);
   }
   return out;
@@ -68,7 +76,7 @@ async function reportedTasks(agentId: AgentId): Promise<Set<string>> {
 test('a real agent refuses a launch of a stale epoch and one of a forged epoch, and runs the current leader\'s', async () => {
   let agent: AgentHandle | undefined;
   try {
-    agent = await startAgent({ nats: nats.url, workDir: join(dir, 'agent'), resources: 'cpus:2;mem:512;disk:512', isolation: 'posix', cgroupsRoot: `fence-${randomUUID().slice(0, 8)}`, killGracePeriodMs: 200 }, log);
+    agent = await startAgent({ nats: nats.url, creds: nats.creds('agent', `fence-${randomUUID()}`), workDir: join(dir, 'agent'), resources: 'cpus:2;mem:512;disk:512', isolation: 'posix', cgroupsRoot: `fence-${randomUUID().slice(0, 8)}`, killGracePeriodMs: 200 }, log);
     const a = asAgentId(agent.agentId);
     const metrics = async (): Promise<Record<string, number>> => (await (await fetch(`http://127.0.0.1:${agent!.httpPort}/metrics/snapshot`)).json()) as Record<string, number>;
 
@@ -94,9 +102,11 @@ test('a real agent refuses a launch of a stale epoch and one of a forged epoch, 
 
 test('the epoch is judged where the command sits in the log, not against the newest election', async () => {
   const a = asAgentId(`a-${randomUUID()}`);
+  // The agent's own connection, as its inbox and leader record use it.
+  const own = await nats.bus('agent', a, log);
   const base = (await (async () => {
     // Whatever epoch leads now: this test runs after others that elected.
-    const r = startLeaderRecord(bus, log);
+    const r = startLeaderRecord(own, log);
     await r.refresh();
     const e = r.latestEpoch();
     r.stop();
@@ -107,11 +117,11 @@ test('the epoch is judged where the command sits in the log, not against the new
   await elect(base + 1);
   // The deposed leader writes again after the election: refused.
   await append(bus.js, launch(a, 2, base, 'after-election'));
-  const leaders = startLeaderRecord(bus, log);
+  const leaders = startLeaderRecord(own, log);
   const handled: string[] = [];
   const refused: Refusal[] = [];
   const ib = startCommandInbox({
-    bus,
+    bus: own,
     agentId: a,
     start: { lastCommandSeq: 0, catchupFromSeq: 1 },
     leaders,
@@ -127,7 +137,7 @@ test('the epoch is judged where the command sits in the log, not against the new
     assert.equal(handled, ['before-election']);
     assert.equal(refused.map((r) => [r.reason, r.command.type === 'LaunchTasks' ? r.command.tasks[0]!.taskId : '', r.leadingEpoch]), [['STALE_EPOCH', 'after-election', base + 1]]);
     // Live: the new leader's command is carried out, a forged epoch is refused.
-    await bus.nc.flush();
+    await own.nc.flush();
     await append(bus.js, launch(a, 2, base + 5, 'live-forged'));
     await waitFor(() => refused.length === 2, 'the live forged command to be refused');
     assert.is(refused[1]!.reason, 'UNKNOWN_EPOCH');
@@ -138,6 +148,7 @@ test('the epoch is judged where the command sits in the log, not against the new
   } finally {
     await ib.stop();
     leaders.stop();
+    await own.close();
   }
 });
 

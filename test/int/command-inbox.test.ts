@@ -1,22 +1,26 @@
 /**
  * An agent's launch stream against a real nats-server: commands already in the log are read at
  * start, live ones arrive by plain subscription, and each is carried out once, in agentSeq order,
- * whatever the order or duplication of delivery (gaps trigger a catch-up read).
+ * whatever the order or duplication of delivery (gaps trigger a catch-up read). The bus is secured:
+ * the test appends as the master, and each inbox reads with its own agent's credentials.
  */
 import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentCommand, type AgentId, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
-import { type Bus, append, connectBus, ensureStream } from '../../kernel/shell/bus.js';
+import { type Bus, append, ensureStream } from '../../kernel/shell/bus.js';
 import { type CommandInbox, type InboxPosition, startCommandInbox } from '../../agent/command-inbox.js';
 import { type LeaderRecord, startLeaderRecord } from '../../agent/leader-record.js';
 import { leaderElected } from '../helpers/events.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
-let nats: TestNats;
+let nats: SecureTestNats;
+/** The master's connection: it appends the commands. */
 let bus: Bus;
+/** The agents' own connections, one per inbox. */
+const agentBuses: Bus[] = [];
 let leaders: LeaderRecord;
 const log = testLog();
 const FW = asFrameworkId('fw-1');
@@ -42,9 +46,11 @@ const launch = (agentId: AgentId, agentSeq: number, epoch = 1, id = `launch-${ag
   ],
 });
 
-function inbox(agentId: AgentId, handled: number[], start: InboxPosition = { lastCommandSeq: 0, catchupFromSeq: 1 }, saved: InboxPosition[] = []): CommandInbox {
-  return startCommandInbox({
-    bus,
+async function inbox(agentId: AgentId, handled: number[], start: InboxPosition = { lastCommandSeq: 0, catchupFromSeq: 1 }, saved: InboxPosition[] = []): Promise<CommandInbox> {
+  const own = await nats.bus('agent', agentId, log);
+  agentBuses.push(own);
+  const ib = startCommandInbox({
+    bus: own,
     agentId,
     start,
     leaders,
@@ -56,19 +62,27 @@ function inbox(agentId: AgentId, handled: number[], start: InboxPosition = { las
       saved.push(p);
     },
   });
+  busOf.set(ib, own);
+  return ib;
 }
+const busOf = new Map<CommandInbox, Bus>();
+/** The inbox's subscription has reached the server (a flush of the agent's own connection). */
+const subscribed = (ib: CommandInbox): Promise<void> => busOf.get(ib)!.nc.flush();
 
 test.before(async () => {
-  nats = await withNats();
-  bus = await connectBus({ servers: nats.url, name: 'inbox-test', log });
+  nats = await withSecureNats();
+  bus = await nats.bus('master', 'm1', log);
   await ensureStream(bus.jsm);
   // Commands count only from an epoch an election in the log stands behind (command-fencing.test.ts).
   await append(bus.js, leaderElected(1, { time: Date.now() }));
-  leaders = startLeaderRecord(bus, log);
+  const watcher = await nats.bus('agent', 'leader-watcher', log);
+  agentBuses.push(watcher);
+  leaders = startLeaderRecord(watcher, log);
 });
 
 test.after(async () => {
   leaders.stop();
+  await Promise.all(agentBuses.map((b) => b.close()));
   await bus.close();
   await nats.stop();
 });
@@ -79,7 +93,7 @@ test('commands in the log before the agent starts are carried out at start, in o
   await append(bus.js, launch(a, 2));
   const handled: number[] = [];
   const saved: InboxPosition[] = [];
-  const ib = inbox(a, handled, undefined, saved);
+  const ib = await inbox(a, handled, undefined, saved);
   await ib.catchUp();
   assert.equal(handled, [1, 2]);
   assert.is(ib.position().lastCommandSeq, 2);
@@ -92,9 +106,9 @@ test('live commands: a gap waits for the missing one; duplicates and other agent
   const a = asAgentId(`a-${randomUUID()}`);
   const b = asAgentId(`b-${randomUUID()}`);
   const handled: number[] = [];
-  const ib = inbox(a, handled);
+  const ib = await inbox(a, handled);
   await ib.catchUp();
-  await bus.nc.flush();
+  await subscribed(ib);
   await append(bus.js, launch(a, 1));
   await waitFor(() => handled.length === 1, 'command 1');
   await append(bus.js, launch(a, 3));
@@ -115,8 +129,8 @@ test('a command lost on the live path is found by the catch-up a ping triggers',
   // Appended while nobody listened: only the log has it, and this inbox has not read the log yet.
   await append(bus.js, launch(a, 1));
   const handled: number[] = [];
-  const ib = inbox(a, handled);
-  await bus.nc.flush();
+  const ib = await inbox(a, handled);
+  await subscribed(ib);
   assert.equal(handled, []);
   // The leader's ping says the log holds command 1 for this agent.
   ib.noteLeaderSeq(1);
@@ -128,9 +142,9 @@ test('a command lost on the live path is found by the catch-up a ping triggers',
 test('a malformed message on an agent\'s command subject is skipped', async () => {
   const a = asAgentId(`a-${randomUUID()}`);
   const handled: number[] = [];
-  const ib = inbox(a, handled);
+  const ib = await inbox(a, handled);
   await ib.catchUp();
-  await bus.nc.flush();
+  await subscribed(ib);
   await bus.js.publish(subjects.agentCommand(a, 'launch'), new TextEncoder().encode('{"type":"LaunchTasks"}'));
   await append(bus.js, launch(a, 1));
   await waitFor(() => handled.length === 1, 'the good command');

@@ -20,7 +20,7 @@ let fw: Scheduler;
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: INTERVAL_MS, offerTimeoutMs: null } });
   for (let i = 0; i < 2; i++) {
-    const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:2;mem:1024');
+    const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:2;mem:1024');
     agents.push(a);
     await waitFor(() => cluster.master.state().agents.get(a.agentId)?.status === 'ACTIVE', 'an agent to register');
   }
@@ -33,7 +33,7 @@ test.after(async () => {
 });
 
 test('declining everything with refuse_seconds 0: at most one offer per agent per allocation interval', async () => {
-  fw = await subscribe({ nats: cluster.nats.url, name: 'decliner', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'decliner', log: cluster.log });
   const perAgent = new Map<string, number>();
   let firstAt: number | undefined;
   fw.offers$.subscribe((o) => {

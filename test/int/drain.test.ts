@@ -18,7 +18,7 @@ const seen: TaskStatus[] = [];
 
 test.before(async () => {
   cluster = await startCluster({ agents: 1, isolation: 'posix', agentResources: 'cpus:2;mem:1024;disk:1024' });
-  fw = await subscribe({ nats: cluster.nats.url, name: 'drain-test', log: cluster.log, capabilities: ['PARTITION_AWARE'] });
+  fw = await subscribe({ ...cluster.framework(), name: 'drain-test', log: cluster.log, capabilities: ['PARTITION_AWARE'] });
   fw.updates$.subscribe((u) => {
     seen.push(u);
     void fw.acknowledge(u).catch(() => undefined);
@@ -40,7 +40,7 @@ test('DRAIN_AGENT: a running task ends TASK_KILLED, REASON_AGENT_DRAINING, with 
   const end = await waitFor(() => seen.find((s) => s.taskId === 'drained' && isTerminal(s.state)), 'the task to end', 20_000);
   assert.is(end.state, 'TASK_KILLED');
   assert.is(end.reason, 'REASON_AGENT_DRAINING');
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'reader', log: cluster.log });
+  const bus = await cluster.bus('auditor', 'reader');
   let drainId: string | undefined;
   try {
     for await (const e of readLog(bus, { fromSeq: 1, untilHead: true })) if (e.decoded.ok && e.decoded.event.type === 'AgentDrainStarted') drainId = e.decoded.event.id;

@@ -4,7 +4,8 @@
  * that fails right after the checkpoint; a new runner on the same work dir (the restarted agent)
  * finds the checkpoint and launches the task, and the same command delivered again (the position
  * was not persisted, so the inbox hands it over once more) changes nothing. Real nats-server for
- * the status updates, real processes (posix isolation).
+ * the status updates (secured: the agent sends with its own credentials, the auditor reads), real
+ * processes (posix isolation).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentCommand, type EventOf, SCHEMA_VERSION, asAgentId, asFrameworkId, subjects } from '../../events/index.js';
-import { type Bus, connectBus, ensureStream, readLog } from '../../kernel/shell/bus.js';
+import { type Bus, ensureStream, readLog } from '../../kernel/shell/bus.js';
 import { createContainerizer } from '../../agent/containerizer/index.js';
 import { findHostTools } from '../../agent/isolation/host-tools.js';
 import { PosixIsolator } from '../../agent/isolation/posix.js';
@@ -22,26 +23,34 @@ import { openStatusQueue, type StatusQueue } from '../../agent/status-queue.js';
 import { createTaskRunner, type TaskRunner } from '../../agent/task-runner.js';
 import { killProcessesUnder } from '../helpers/agent-process.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const log = testLog();
-let nats: TestNats;
+let nats: SecureTestNats;
+/** The agent's connection (it sends the statuses). */
 let bus: Bus;
+/** The auditor's (it reads what reached the log). */
+let reader: Bus;
 let dir: string;
 const agentId = asAgentId(`agent-${randomUUID()}`);
 const frameworkId = asFrameworkId(`fw-${randomUUID()}`);
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesos-once-'));
-  nats = await withNats();
-  bus = await connectBus({ servers: nats.url, name: 'once-test', log });
-  await ensureStream(bus.jsm);
+  nats = await withSecureNats();
+  // The stream is the master's to create; the agent then appends to it.
+  const master = await nats.bus('master', 'm1', log);
+  await ensureStream(master.jsm);
+  await master.close();
+  bus = await nats.bus('agent', agentId, log);
+  reader = await nats.bus('auditor', 'reader', log);
 });
 
 test.after(async () => {
   await killProcessesUnder(dir);
   await bus?.close();
+  await reader?.close();
   await nats?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -80,7 +89,7 @@ async function runner(): Promise<{ runner: TaskRunner; sender: StatusSender; que
 
 async function statusesInLog(): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of readLog(bus, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
+  for await (const e of readLog(reader, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
     if (e.decoded.ok && e.decoded.event.type === 'TaskStatusUpdated') out.push(e.decoded.event.status.state);
   }
   return out;
@@ -155,7 +164,7 @@ test('a re-attached task does not queue its STARTING and RUNNING again, even whe
 
 async function statusesInLogOf(taskId: string): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of readLog(bus, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
+  for await (const e of readLog(reader, { filter: subjects.statusesFrom(agentId), untilHead: true })) {
     if (e.decoded.ok && e.decoded.event.type === 'TaskStatusUpdated' && e.decoded.event.status.taskId === taskId) out.push(e.decoded.event.status.state);
   }
   return out;

@@ -23,7 +23,7 @@ const open: Scheduler[] = [];
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { frameworkPingTimeoutMs: PING_MS, maxFrameworkPingTimeouts: MAX_MISSES } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log);
+  agent = await startEmulatedAgent(cluster.nats, cluster.log);
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the emulated agent to register');
 });
 
@@ -38,7 +38,7 @@ test.after(async () => {
 });
 
 async function framework(name: string, o: { frameworkId?: string; failoverTimeoutMs?: number } = {}): Promise<Scheduler> {
-  const s = await subscribe({ nats: cluster.nats.url, name, log: cluster.log, ...o });
+  const s = await subscribe({ ...cluster.framework(o.frameworkId), name, log: cluster.log, ...o });
   open.push(s);
   return s;
 }
@@ -111,10 +111,10 @@ test('a framework silent past its failover timeout is removed and its tasks are 
 test('a live framework marked disconnected (it paused) subscribes again by itself', async () => {
   const fw = await framework('paused', { failoverTimeoutMs: 60_000 });
   await launchSleep(fw, 'paused-task');
-  // Append a disconnection as the leader would after missed pings (as if the process had paused).
+  // Append a disconnection as the leader would after missed pings (as if the process had paused),
+  // with a master's credentials.
   const { append } = await import('../../kernel/shell/bus.js');
-  const { connectBus } = await import('../../kernel/shell/bus.js');
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'test', log: cluster.log });
+  const bus = await cluster.bus('master', 'test');
   try {
     const epoch = cluster.master.state().epoch;
     await append(bus.js, { type: 'FrameworkDisconnected', schemaVersion: 1, id: 'paused-disconnect', time: Date.now(), epoch, frameworkId: fw.frameworkId });
@@ -128,9 +128,9 @@ test('a live framework marked disconnected (it paused) subscribes again by itsel
 
 
 test('a malformed reconciliation query gets a clear refusal, and the leader keeps answering', async () => {
-  const { connectBus } = await import('../../kernel/shell/bus.js');
   const { subjects } = await import('../../events/index.js');
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'test', log: cluster.log });
+  // Framework `nobody` asks about itself (the only reconcile subject its credentials may use).
+  const bus = await cluster.bus('framework', 'nobody');
   try {
     const bad = await bus.nc.request(subjects.reconcileQuery('nobody' as FrameworkId), new TextEncoder().encode('{"tasks": 7}'), { timeout: 5000 });
     assert.equal(bad.json(), { ok: false, error: bad.json<{ error: string }>().error });

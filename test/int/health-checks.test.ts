@@ -27,7 +27,7 @@ const CHECK = 'REASON_TASK_CHECK_STATUS_UPDATED';
 
 test.before(async () => {
   cluster = await startCluster({ agents: 1, agentResources: 'cpus:2;mem:2048;disk:1024;ports:[31000-31099]' });
-  fw = await subscribe({ nats: cluster.nats.url, name: 'health-it', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'health-it', log: cluster.log });
   offers = new OfferQueue(fw);
   fw.updates$.subscribe((u) => void fw.acknowledge(u).catch(() => undefined));
 });

@@ -6,6 +6,7 @@
  * only by the principal that registered it; and the state views are filtered by view_frameworks
  * and view_tasks.
  */
+import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { basicHeader } from '../../security/http/index.js';
@@ -241,6 +242,7 @@ test("an agent with --authenticate-http-readonly asks for credentials on its end
   const agent = await startAgent(
     {
       nats: cluster.nats.url,
+      creds: cluster.creds('agent', randomUUID()),
       workDir: dir,
       resources: 'cpus:1;mem:256;disk:256;ports:[32000-32010]',
       isolation: 'posix',
@@ -272,6 +274,7 @@ test("an agent with --authenticate-http-readwrite asks for credentials on LAUNCH
   const agent = await startAgent(
     {
       nats: cluster.nats.url,
+      creds: cluster.creds('agent', randomUUID()),
       workDir: dir,
       resources: 'cpus:1;mem:256;disk:256;ports:[32011-32020]',
       isolation: 'posix',

@@ -21,12 +21,12 @@ import * as R from '../../kernel/core/resources.js';
 import { parseResources } from '../../kernel/core/resources.js';
 import { cgroupsUnder, killProcessesUnder, processesUnder, removeCgroupsUnder } from '../helpers/agent-process.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 import { readProcStat } from '../../agent/isolation/proc.js';
 
 const log = testLog();
-let nats: TestNats;
+let nats: SecureTestNats;
 let master: MasterHandle;
 let fw: Scheduler;
 let dir: string;
@@ -43,7 +43,7 @@ let full: AgentHandle;
 let posixNs: AgentHandle;
 
 async function addAgent(name: string, o: Partial<AgentOptionsInput>): Promise<AgentHandle> {
-  const a = await startAgent({ nats: nats.url, workDir: join(dir, name), cgroupsRoot, killGracePeriodMs: 500, allowRootTasks: true, ...o }, log);
+  const a = await startAgent({ nats: nats.url, creds: nats.creds('agent', `agent-${randomUUID()}`), workDir: join(dir, name), cgroupsRoot, killGracePeriodMs: 500, allowRootTasks: true, ...o }, log);
   agents.push(a);
   await waitFor(() => master.state().agents.get(a.agentId)?.status === 'ACTIVE', `agent ${name} to register`);
   return a;
@@ -52,8 +52,8 @@ async function addAgent(name: string, o: Partial<AgentOptionsInput>): Promise<Ag
 test.before(async () => {
   // Under /tmp on purpose (as `mesos dev`'s work dir): the private /tmp must not hide the sandbox.
   dir = mkdtempSync(join('/tmp', 'mesos-isolators-'));
-  nats = await withNats();
-  master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100 }, log);
+  nats = await withSecureNats();
+  master = await startMaster({ nats: nats.url, creds: nats.creds('master', 'm1'), port: 0, allocationIntervalMs: 100 }, log);
   await master.caughtUp;
   await waitFor(() => master.isLeader(), 'the master to lead');
   full = await addAgent('full', {
@@ -64,7 +64,7 @@ test.before(async () => {
     diskWatchIntervalMs: 200,
   });
   posixNs = await addAgent('posix-ns', { resources: 'cpus:1;mem:512;disk:512', isolation: 'posix,namespaces/pid' });
-  fw = await subscribe({ nats: nats.url, name: 'isolators-test', log, capabilities: ['GPU_RESOURCES'] });
+  fw = await subscribe({ ...nats.framework(), name: 'isolators-test', log, capabilities: ['GPU_RESOURCES'] });
   fw.updates$.subscribe((u) => {
     seen.push(u);
     void fw.acknowledge(u).catch(() => undefined);

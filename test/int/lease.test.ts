@@ -1,21 +1,22 @@
 /**
  * The leader lease lives in a worker thread, so a busy main thread does not lose it; and the main
  * thread vouches for itself, so a stuck master does not keep it. Real nats-server; a second
- * master's lease runs in a thread of its own (test/helpers/lease-thread.ts).
+ * master's lease runs in a thread of its own (test/helpers/lease-thread.ts). The bus is secured:
+ * each master holds the lease with its own credentials (the lease bucket is the masters' alone).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Kvm } from '@nats-io/kv';
-import { connectBus } from '../../kernel/shell/bus.js';
 import { LEASE_BUCKET, type Lease, startLease } from '../../kernel/shell/master/lease.js';
-import { type TestNats, withNats } from '../helpers/nats.js';
+import { serverAuth } from '../../security/nats/index.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TTL = 600;
 const silent = pino({ level: 'silent' });
-let nats: TestNats | undefined;
+let nats: SecureTestNats | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 test.after.each(async () => {
@@ -33,8 +34,9 @@ function blockFor(ms: number): void {
   }
 }
 
-async function holderInBucket(url: string): Promise<string | null> {
-  const bus = await connectBus({ servers: url, name: 'lease-test-reader', log: silent });
+/** The holder as the bucket says (read as a master: only masters may read the lease bucket). */
+async function holderInBucket(): Promise<string | null> {
+  const bus = await nats!.bus('master', 'lease-test-reader', silent);
   try {
     const kv = await new Kvm(bus.js).open(LEASE_BUCKET);
     const e = await kv.get('leader');
@@ -46,7 +48,7 @@ async function holderInBucket(url: string): Promise<string | null> {
 
 function mainLease(url: string, masterId: string, healthy: () => boolean, ttlMs = TTL): { lease: Lease; changes: boolean[] } {
   const changes: boolean[] = [];
-  const lease = startLease({ servers: url, ttlMs, masterId, replicas: 1, healthy }, (h) => changes.push(h), silent);
+  const lease = startLease({ servers: url, creds: nats!.creds('master', masterId), ttlMs, masterId, replicas: 1, healthy }, (h) => changes.push(h), silent);
   cleanups.push(async () => {
     await lease.release();
     await lease.stop();
@@ -55,7 +57,7 @@ function mainLease(url: string, masterId: string, healthy: () => boolean, ttlMs 
 }
 
 function threadLease(url: string, masterId: string, ttlMs = TTL): { states: Array<{ held: boolean; holder: string | null }>; held(): boolean; holder(): string | null; kill(): Promise<number> } {
-  const w = new Worker(new URL('../helpers/lease-thread.js', import.meta.url), { workerData: { servers: url, ttlMs, masterId } });
+  const w = new Worker(new URL('../helpers/lease-thread.js', import.meta.url), { workerData: { servers: url, creds: nats!.creds('master', masterId), ttlMs, masterId } });
   const states: Array<{ held: boolean; holder: string | null }> = [];
   w.on('message', (m: { held: boolean; holder: string | null }) => states.push(m));
   let exited = false;
@@ -74,7 +76,7 @@ function threadLease(url: string, masterId: string, ttlMs = TTL): { states: Arra
 }
 
 test('setup', async () => {
-  nats = await withNats();
+  nats = await withSecureNats();
 });
 
 test('a main thread blocked for longer than the lease keeps it (renewals come from the lease thread)', async () => {
@@ -87,7 +89,7 @@ test('a main thread blocked for longer than the lease keeps it (renewals come fr
   }
   assert.ok(a.lease.held(), 'still held after five blocks of 0.8 TTL');
   assert.equal(a.changes, [true], 'never lost');
-  assert.is(await holderInBucket(nats!.url), 'A');
+  assert.is(await holderInBucket(), 'A');
 });
 
 test('a main thread stuck for longer than the lease gives it up, and the standby takes it', async () => {
@@ -103,7 +105,7 @@ test('a main thread stuck for longer than the lease gives it up, and the standby
   // Before any message from the lease thread is handled, the shared flag already says it is gone.
   assert.not.ok(a.lease.held(), 'A no longer holds the lease as soon as it looks');
   await waitFor(() => b.held(), 'B to take the lease', 5000);
-  assert.is(await holderInBucket(nats!.url), 'B');
+  assert.is(await holderInBucket(), 'B');
   assert.equal(a.changes, [true, false]);
   // A is healthy again but B holds the lease: A does not get it back.
   await new Promise((r) => setTimeout(r, TTL * 2)); // measuring absence: two TTLs with A fresh
@@ -116,7 +118,7 @@ test('a master whose fold is stuck (healthy() false) gives the lease up; healthy
   await waitFor(() => a.lease.held(), 'A to hold the lease', 10_000);
   healthy = false;
   await waitFor(() => !a.lease.held(), 'A to give the lease up', 5000);
-  assert.is(await holderInBucket(nats!.url), null, 'released at once (deleted), not left to expire');
+  assert.is(await holderInBucket(), null, 'released at once (deleted), not left to expire');
   await new Promise((r) => setTimeout(r, TTL * 2)); // measuring absence: a stuck master does not take it again
   assert.not.ok(a.lease.held());
   healthy = true;
@@ -136,7 +138,7 @@ test('a holder whose process is gone (no answer on its presence subject) is repl
   await waitFor(() => a.lease.held(), 'A to take the lease', LONG);
   const took = Date.now() - killedAt;
   assert.ok(took < LONG / 3, `taken over ${took} ms after the holder died, with a ${LONG} ms lease`);
-  assert.is(await holderInBucket(nats!.url), 'A');
+  assert.is(await holderInBucket(), 'A');
 });
 
 test('the lease thread keeps trying while NATS is unreachable at start, and takes the lease once it is there', async () => {
@@ -148,7 +150,8 @@ test('the lease thread keeps trying while NATS is unreachable at start, and take
   const a = mainLease(url, 'A', () => true);
   await new Promise((r) => setTimeout(r, 1500)); // measuring absence: nothing to hold yet
   assert.not.ok(a.lease.held());
-  server = await startNatsServer({ port });
+  // Secured with the same keys as the suite's server, so A's credentials are good here too.
+  server = await startNatsServer({ port, auth: serverAuth(nats!.keystore) });
   await waitFor(() => a.lease.held(), 'A to hold the lease once NATS is up', 15_000);
 });
 

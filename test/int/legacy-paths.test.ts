@@ -27,7 +27,7 @@ const get = async (base: string, path: string): Promise<{ status: number; json: 
 
 test.before(async () => {
   cluster = await startCluster({ agents: 1, isolation: 'posix' });
-  fw = await subscribe({ nats: cluster.nats.url, name: 'legacy', roles: ['*'], log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'legacy', roles: ['*'], log: cluster.log });
   const offers = new OfferQueue(fw);
   const o = await offers.next();
   await fw.accept([o.id], [{ taskId: 'sleeper', agentId: cluster.agents[0]!.agentId, resources: 'cpus:0.2;mem:32', command: 'exec sleep 600' }]);

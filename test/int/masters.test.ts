@@ -7,21 +7,22 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SCHEMA_VERSION, asAgentId } from '../../events/index.js';
-import { append, connectBus } from '../../kernel/shell/bus.js';
+import { append } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
-let nats: TestNats;
+let nats: SecureTestNats;
 const masters: MasterHandle[] = [];
 const log = testLog();
-const opts = () => ({ nats: nats.url, port: 0, allocationIntervalMs: 100, leaderLeaseMs: 600 });
+/** Each master with credentials of its own. */
+const opts = () => ({ nats: nats.url, creds: nats.creds('master', `m-${randomUUID()}`), port: 0, allocationIntervalMs: 100, leaderLeaseMs: 600 });
 
 const leaders = () => masters.filter((m) => m.isLeader());
 
 test.before(async () => {
-  nats = await withNats();
+  nats = await withSecureNats();
 });
 
 test.after(async () => {
@@ -72,10 +73,12 @@ test('the leader stops: a standby takes over with a higher epoch', async () => {
 
 test('a decision of the deposed epoch has no effect (fencing)', async () => {
   const leader = leaders()[0]!;
-  const bus = await connectBus({ servers: nats.url, name: 'stale-writer', log });
+  const agentId = asAgentId(`a-${randomUUID()}`);
+  // The agent registers itself; a deposed master (credentials of a master, the lease lost) writes late.
+  const agent = await nats.bus('agent', agentId, log);
+  const bus = await nats.bus('master', 'deposed', log, 'stale-writer');
   try {
-    const agentId = asAgentId(`a-${randomUUID()}`);
-    await append(bus.js, { type: 'AgentRegistered', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now(), agentId, hostname: 'h', port: 0, resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }], attributes: [], version: 't', isolation: 'none' });
+    await append(agent.js, { type: 'AgentRegistered', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now(), agentId, hostname: 'h', port: 0, resources: [{ name: 'cpus', type: 'SCALAR', scalar: 1 }], attributes: [], version: 't', isolation: 'none' });
     const before = leader.state().counters.staleDecisionsIgnored;
     const stale = leader.state().epoch - 1;
     const ack = await append(bus.js, { type: 'AgentRemoved', schemaVersion: SCHEMA_VERSION, id: randomUUID(), time: Date.now(), epoch: stale, agentId, reason: 'UNREACHABLE' });
@@ -85,6 +88,7 @@ test('a decision of the deposed epoch has no effect (fencing)', async () => {
       assert.is(m.state().counters.staleDecisionsIgnored, before + 1);
     }
   } finally {
+    await agent.close();
     await bus.close();
   }
 });

@@ -38,7 +38,7 @@ type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-expli
 test.before(async () => {
   cluster = await startCluster({ agents: 1, agentResources: 'cpus:2;mem:2048;disk:1024;ports:[31000-31099]' });
   agentBase = `http://127.0.0.1:${cluster.agents[0]!.httpPort}`;
-  fw = await subscribe({ nats: cluster.nats.url, name: FW_NAME, log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: FW_NAME, log: cluster.log });
   offers = new OfferQueue(fw);
   fw.updates$.subscribe((u) => void fw.acknowledge(u).catch(() => undefined));
   const update = (taskId: string, pred: (u: TaskStatus) => boolean): Promise<TaskStatus> =>

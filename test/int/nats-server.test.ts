@@ -1,3 +1,5 @@
+// About nats-server itself (our launcher, JetStream basics, clustering): an open bus by design
+// (OPEN_BUS_FILES in test/unit/architecture.test.ts); the secured server is nats-auth.test.ts's.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -5,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy, StorageType } from '@nats-io/jetstream';
-import { withNats } from '../helpers/nats.js';
+import { withOpenNats } from '../helpers/nats.js';
 import { findNatsServer, NatsServerError, startNatsCluster, startNatsServer } from '../../cli/nats/index.js';
 
 function alive(pid: number): boolean {
@@ -18,7 +20,7 @@ function alive(pid: number): boolean {
 }
 
 test('JetStream file stream: publish 100, read back 100 with an ordered consumer', async () => {
-  const nats = await withNats();
+  const nats = await withOpenNats();
   const { server } = nats;
   try {
     assert.ok(server.pid > 0);
@@ -88,7 +90,7 @@ test('explicit store dir survives stop() and a restart keeps the data', async ()
 });
 
 test('kill() ends the server without cleanup; stop() afterwards still cleans up', async () => {
-  const { server, stop } = await withNats();
+  const { server, stop } = await withOpenNats();
   server.kill('SIGKILL');
   assert.is(await server.exited, null);
   assert.ok(existsSync(server.storeDir));

@@ -25,7 +25,7 @@ test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: 100 } });
   url = cluster.master.url;
   for (const host of ['h1', 'h2', 'h3']) {
-    const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:4096;disk:2048', { hostname: host });
+    const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:4096;disk:2048', { hostname: host });
     agents.push(a);
     await waitFor(() => cluster.master.state().agents.get(a.agentId)?.status === 'ACTIVE', `agent ${host} to register`);
   }
@@ -38,14 +38,14 @@ test.after(async () => {
 });
 
 async function framework(name: string, roles: string[], extra: Partial<Parameters<typeof subscribe>[0]> = {}): Promise<Scheduler> {
-  const f = await subscribe({ nats: cluster.nats.url, name, roles, capabilities: roles.length > 1 ? ['MULTI_ROLE'] : [], log: cluster.log, ...extra });
+  const f = await subscribe({ ...cluster.framework(), name, roles, capabilities: roles.length > 1 ? ['MULTI_ROLE'] : [], log: cluster.log, ...extra });
   frameworks.push(f);
   return f;
 }
 
 /** The events of the log of the given types, in order. */
 async function logged(...types: ClusterEvent['type'][]): Promise<ClusterEvent[]> {
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'reader', log: cluster.log });
+  const bus = await cluster.bus('auditor', 'reader');
   const out: ClusterEvent[] = [];
   try {
     for await (const e of readLog(bus, { fromSeq: 1, untilHead: true })) if (e.decoded.ok && types.includes(e.decoded.event.type)) out.push(e.decoded.event);
@@ -59,7 +59,7 @@ const agent = (i: number): EmulatedAgent => agents[i]!;
 
 /** Until the master has folded everything in the log now (what was just appended has taken effect, or not). */
 async function foldedToHead(): Promise<void> {
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'head', log: cluster.log });
+  const bus = await cluster.bus('auditor', 'head');
   try {
     const head = await headSeq(bus.jsm);
     await waitFor(() => cluster.master.seq() >= head, 'the master to fold the log to its head');
@@ -241,7 +241,7 @@ test('DEACTIVATE_AGENT / REACTIVATE_AGENT: no offers meanwhile, its offers resci
 });
 
 test('DRAIN_AGENT: no new offers, tasks killed with the grace period and REASON_AGENT_DRAINING; DRAINED, then gone with mark_gone', async () => {
-  const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:2;mem:1024', { hostname: 'drainme' });
+  const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:2;mem:1024', { hostname: 'drainme' });
   agents.push(a);
   await waitFor(() => stateAgent(a)?.status === 'ACTIVE', 'the agent to register');
   const f = await framework('drainer', ['*'], { capabilities: ['PARTITION_AWARE'] });
@@ -266,7 +266,7 @@ test('DRAIN_AGENT: no new offers, tasks killed with the grace period and REASON_
 });
 
 test('MARK_AGENT_GONE: tasks become TASK_GONE_BY_OPERATOR and the agent may not come back; unknown is 404', async () => {
-  const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:1;mem:512', { hostname: 'goner' });
+  const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:1;mem:512', { hostname: 'goner' });
   agents.push(a);
   await waitFor(() => stateAgent(a)?.status === 'ACTIVE', 'the agent to register');
   const f = await framework('gone', ['*'], { capabilities: ['PARTITION_AWARE'] });
@@ -285,7 +285,7 @@ test('MARK_AGENT_GONE: tasks become TASK_GONE_BY_OPERATOR and the agent may not 
 });
 
 test('maintenance: schedule → offers carry unavailability and inverse offers go to frameworks on the machine; START takes it down; STOP brings it back', async () => {
-  const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:1;mem:512', { hostname: 'maint' });
+  const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:1;mem:512', { hostname: 'maint' });
   agents.push(a);
   await waitFor(() => stateAgent(a)?.status === 'ACTIVE', 'the agent to register');
   const f = await framework('maint', ['*']);
@@ -349,7 +349,7 @@ test('the log holds every operator call, and a standby answers 307 to the leader
     assert.ok(types.includes(t as ClusterEvent['type']), `${t} in the log`);
   }
   const { startMaster } = await import('../../kernel/shell/master/index.js');
-  const standby = await startMaster({ nats: cluster.nats.url, port: 0 }, cluster.log);
+  const standby = await startMaster({ nats: cluster.nats.url, creds: cluster.creds('master', 'standby'), port: 0 }, cluster.log);
   try {
     await standby.caughtUp;
     const r = await op(standby.url, { type: 'GET_ROLES' });

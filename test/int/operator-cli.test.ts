@@ -29,7 +29,7 @@ async function mesos(...args: string[]): Promise<{ code: number; stdout: string;
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0 });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:4096;disk:1024', { hostname: 'cli-host' });
+  agent = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:4096;disk:1024', { hostname: 'cli-host' });
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent');
 });
 

@@ -12,20 +12,19 @@ import * as assert from 'uvu/assert';
 import { pino } from 'pino';
 import { SCHEMA_VERSION, asAgentId } from '../../events/index.js';
 import { subscribe, type Scheduler } from '../../frameworks/sdk/index.js';
-import { append, connectBus, type Bus } from '../../kernel/shell/bus.js';
+import { append } from '../../kernel/shell/bus.js';
 import { parseResources } from '../../kernel/core/resources.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { testLog } from '../helpers/cluster.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { OfferQueue } from '../helpers/offers.js';
 import { op } from '../helpers/operator.js';
 import { OperatorStreamClient } from '../helpers/operator-stream.js';
 import type { Ev } from '../helpers/scheduler-http.js';
 import { waitFor } from '../helpers/wait.js';
 
-let nats: TestNats;
-let bus: Bus;
+let nats: SecureTestNats;
 const log = testLog();
 const masters: MasterHandle[] = [];
 const agents: EmulatedAgent[] = [];
@@ -34,7 +33,8 @@ const clients: OperatorStreamClient[] = [];
 /** Subscribed to the standby before anything happened: every event of the test, as the reference. */
 let reference: OperatorStreamClient;
 
-const opts = () => ({ nats: nats.url, port: 0, allocationIntervalMs: 100, leaderLeaseMs: 600, operatorHeartbeatIntervalMs: 200 });
+/** Each master with credentials of its own. */
+const opts = () => ({ nats: nats.url, creds: nats.creds('master', `m-${randomUUID()}`), port: 0, allocationIntervalMs: 100, leaderLeaseMs: 600, operatorHeartbeatIntervalMs: 200 });
 const open = async (base: string, o: Parameters<typeof OperatorStreamClient.open>[1] = {}): Promise<OperatorStreamClient> => {
   const c = await OperatorStreamClient.open(base, o);
   clients.push(c);
@@ -44,8 +44,7 @@ const ids = (evs: Ev[]): string[] => evs.map((e) => e.event_id as string);
 const leader = (): MasterHandle => masters.find((m) => m.isLeader())!;
 
 test.before(async () => {
-  nats = await withNats();
-  bus = await connectBus({ servers: nats.url, name: 'test', log });
+  nats = await withSecureNats();
   masters.push(await startMaster(opts(), log));
   await waitFor(() => masters[0]!.isLeader(), 'the first master to lead');
   masters.push(await startMaster(opts(), log));
@@ -59,7 +58,6 @@ test.after(async () => {
   for (const f of frameworks) await f.close().catch(() => undefined);
   for (const a of agents) await a.close().catch(() => undefined);
   for (const m of masters) await m.stop().catch(() => undefined);
-  await bus.close();
   await nats.stop();
 });
 
@@ -71,10 +69,10 @@ test('SUBSCRIBED carries GET_STATE; agents, frameworks and tasks give Mesos’s 
   assert.is(sub.subscribed.heartbeat_interval_seconds, 0.2);
   assert.match(sub.event_id, /^\d+$/);
 
-  const a = await startEmulatedAgent(nats.url, log, 'cpus:4;mem:4096;disk:1024', { hostname: 'h1' });
+  const a = await startEmulatedAgent(nats, log, 'cpus:4;mem:4096;disk:1024', { hostname: 'h1' });
   agents.push(a);
   await onLeader.until((evs) => evs.some((e) => e.type === 'AGENT_ADDED' && e.agent_added.agent.agent_info.id.value === a.agentId), 'AGENT_ADDED');
-  const f = await subscribe({ nats: nats.url, name: 'streamed', roles: ['*'], log });
+  const f = await subscribe({ ...nats.framework(), name: 'streamed', roles: ['*'], log });
   frameworks.push(f);
   const offers = new OfferQueue(f);
   await onLeader.until((evs) => evs.some((e) => e.type === 'FRAMEWORK_ADDED' && e.framework_added.framework.framework_info.id.value === f.frameworkId), 'FRAMEWORK_ADDED');
@@ -149,7 +147,7 @@ test('across a failover of the leader: resume on the new leader, nothing missed,
   const hosts: string[] = [];
   const register = async (n: number): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      const a = await startEmulatedAgent(nats.url, log, 'cpus:1;mem:512;disk:64', { hostname: `f${hosts.length}` });
+      const a = await startEmulatedAgent(nats, log, 'cpus:1;mem:512;disk:64', { hostname: `f${hosts.length}` });
       hosts.push(a.agentId);
       agents.push(a);
     }
@@ -208,17 +206,23 @@ test('a subscriber that never reads is dropped with a log line; the others go on
   for (let i = 0; i < 40; i++) {
     const agentId = asAgentId(`fat-${randomUUID()}`);
     fat.push(agentId);
-    await append(bus.js, {
-      type: 'AgentRegistered',
-      ...env(),
-      agentId,
-      hostname: `fat${i}`,
-      port: 0,
-      resources: [...parseResources('cpus:1;mem:64')],
-      attributes: [{ name: 'blob', type: 'TEXT', text: big }],
-      version: 'test',
-      isolation: 'none',
-    });
+    // Each agent registers itself, with its own credentials.
+    const own = await nats.bus('agent', agentId, log);
+    try {
+      await append(own.js, {
+        type: 'AgentRegistered',
+        ...env(),
+        agentId,
+        hostname: `fat${i}`,
+        port: 0,
+        resources: [...parseResources('cpus:1;mem:64')],
+        attributes: [{ name: 'blob', type: 'TEXT', text: big }],
+        version: 'test',
+        isolation: 'none',
+      });
+    } finally {
+      await own.close();
+    }
   }
   const drop = await waitFor(() => lines.find((l) => l.msg === 'dropped a slow operator event subscriber'), 'the slow subscriber to be dropped');
   assert.is(drop.level, 40, 'a warning');

@@ -7,30 +7,30 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentId, type TaskStatus, subjects } from '../../events/index.js';
-import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
+import { type Bus, readLog } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { type EmulatedAgent, startEmulatedAgent } from '../helpers/emulated-agent.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { HttpFramework } from '../helpers/scheduler-http.js';
 import { waitFor } from '../helpers/wait.js';
 
 const log = testLog();
 const MIN_MS = 300;
 const MAX_MS = 600;
-let nats: TestNats;
+let nats: SecureTestNats;
 let master: MasterHandle;
 let agent: EmulatedAgent;
 let bus: Bus;
 
 test.before(async () => {
-  nats = await withNats();
-  master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, statusUpdateRetryMinMs: MIN_MS, statusUpdateRetryMaxMs: MAX_MS }, log);
+  nats = await withSecureNats();
+  master = await startMaster({ nats: nats.url, creds: nats.creds('master', 'm1'), port: 0, allocationIntervalMs: 100, statusUpdateRetryMinMs: MIN_MS, statusUpdateRetryMaxMs: MAX_MS }, log);
   await master.caughtUp;
   await waitFor(() => master.isLeader(), 'the master to lead');
-  agent = await startEmulatedAgent(nats.url, log);
-  bus = await connectBus({ servers: nats.url, name: 'redelivery-reader', log });
+  agent = await startEmulatedAgent(nats, log);
+  bus = await nats.bus('auditor', 'redelivery-reader', log);
 });
 
 test.after(async () => {
@@ -49,7 +49,7 @@ async function statusEventsInLog(frameworkId: string, taskId: string): Promise<n
 }
 
 test('native SDK framework: an update it does not acknowledge comes again (same uuid), with backoff, until it does; once in the log', async () => {
-  const fw: Scheduler = await subscribe({ nats: nats.url, name: 'no-ack', log });
+  const fw: Scheduler = await subscribe({ ...nats.framework(), name: 'no-ack', log });
   const seen: Array<{ s: TaskStatus; at: number }> = [];
   fw.updates$.subscribe((s) => seen.push({ s, at: Date.now() }));
   try {

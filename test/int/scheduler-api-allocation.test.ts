@@ -24,7 +24,7 @@ const firstOffer = (e: Ev, role: string): Ev => (e.offers.offers as Ev[]).find((
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: 100, whyPendingIntervalMs: 200 } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:4096;disk:1024', { hostname: 'host-m' });
+  agent = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:4096;disk:1024', { hostname: 'host-m' });
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent');
   fw = await HttpFramework.subscribe(
     cluster.master.url,

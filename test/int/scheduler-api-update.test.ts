@@ -19,7 +19,7 @@ const info = (extra: Record<string, unknown> = {}) => ({ user: 'root', name: 'be
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: 100 } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:4096;disk:1024', { hostname: 'u1' });
+  agent = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:4096;disk:1024', { hostname: 'u1' });
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent');
   fw = await HttpFramework.subscribe(cluster.master.url, info());
 });
@@ -64,7 +64,7 @@ test('UPDATE_FRAMEWORK refuses what Mesos refuses: another id, user, principal o
 });
 
 test('RECONCILE_OPERATIONS: OPERATION_UNKNOWN on a registered or unknown agent, OPERATION_GONE_BY_OPERATOR on a gone one; none for an implicit call', async () => {
-  const gone = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:1;mem:512;disk:64', { hostname: 'u2' });
+  const gone = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:1;mem:512;disk:64', { hostname: 'u2' });
   await waitFor(() => cluster.master.state().agents.get(gone.agentId)?.status === 'ACTIVE', 'the second agent');
   assert.is((await op(cluster.master.url, { type: 'MARK_AGENT_GONE', mark_agent_gone: { agent_id: { value: gone.agentId } } })).status, 200);
   await gone.close();

@@ -635,7 +635,7 @@ test('/master/redirect → 307 with a protocol-relative Location of the leader; 
   assert.is(health.status, 200, 'the Location reaches the leader');
 
   // A second master, not leading: it points at the leader.
-  standby = await startMaster({ nats: cluster.nats.url, port: 0, allocationIntervalMs: 100, heartbeatIntervalMs: HEARTBEAT_MS }, cluster.log);
+  standby = await startMaster({ nats: cluster.nats.url, creds: cluster.creds('master', 'standby'), port: 0, allocationIntervalMs: 100, heartbeatIntervalMs: HEARTBEAT_MS }, cluster.log);
   await standby.caughtUp;
   await waitFor(() => standby!.state().leader?.masterId === cluster.master.masterId, 'the standby to know the leader');
   assert.not.ok(standby.isLeader());

@@ -18,10 +18,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AgentHandle, startAgent } from '../../agent/index.js';
 import { LOG_OPTIONS } from '../../cli/log.js';
-import { type Bus, connectBus, readLog } from '../../kernel/shell/bus.js';
+import { type Bus, readLog } from '../../kernel/shell/bus.js';
 import { type MasterHandle, startMaster } from '../../kernel/shell/master/index.js';
 import { type Ev, HttpFramework, rawRequest } from '../helpers/scheduler-http.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const MESOS = fileURLToPath(new URL('../../cli/mesos.js', import.meta.url));
@@ -36,10 +36,12 @@ const mesos = (...args: string[]): Promise<{ status: number; stdout: string; std
 const SECRET = `hunter2-${randomUUID()}`;
 const SECRET_B64 = Buffer.from(SECRET).toString('base64');
 
-let nats: TestNats;
+let nats: SecureTestNats;
 let master: MasterHandle;
 let agent: AgentHandle;
 let fw: HttpFramework;
+/** The auditor's credentials: `mesos replay` reads the log with them. */
+let auditor: string;
 let bus: Bus;
 let dir: string;
 const logged: string[] = [];
@@ -84,13 +86,14 @@ test.before(async () => {
   });
   // The processes' own logger settings, at debug level.
   const log = pino({ level: 'debug', ...LOG_OPTIONS }, sink);
-  nats = await withNats();
-  master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100 }, log);
+  nats = await withSecureNats();
+  master = await startMaster({ nats: nats.url, creds: nats.creds('master', 'm1'), port: 0, allocationIntervalMs: 100 }, log);
   await waitFor(() => master.isLeader(), 'the master to lead');
-  agent = await startAgent({ nats: nats.url, workDir: join(dir, 'agent'), resources: 'cpus:2;mem:1024;disk:1024', isolation: 'posix', cgroupsRoot: `sec-${randomUUID().slice(0, 8)}`, killGracePeriodMs: 200 }, log);
+  agent = await startAgent({ nats: nats.url, creds: nats.creds('agent', `agent-${randomUUID()}`), workDir: join(dir, 'agent'), resources: 'cpus:2;mem:1024;disk:1024', isolation: 'posix', cgroupsRoot: `sec-${randomUUID().slice(0, 8)}`, killGracePeriodMs: 200 }, log);
   await waitFor(() => master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent to register');
   fw = await HttpFramework.subscribe(master.url, { user: 'nobody', name: 'secrets-test' });
-  bus = await connectBus({ servers: nats.url, name: 'secrets-test', log: pino({ level: 'silent' }) });
+  auditor = nats.creds('auditor', 'auditor');
+  bus = await nats.bus('auditor', 'secrets-test');
 });
 
 test.after(async () => {
@@ -142,26 +145,26 @@ test('the operator API\'s GET_* calls show none of it', async () => {
 
 test('mesos replay: export (decoded, raw, CSV), state (both views), timeline and verify show it masked', async () => {
   const runs: [string, string[]][] = [
-    ['export', ['replay', 'export', '--nats', nats.url]],
-    ['export --raw', ['replay', 'export', '--nats', nats.url, '--raw']],
-    ['export --format csv', ['replay', 'export', '--nats', nats.url, '--format', 'csv']],
-    ['state', ['replay', 'state', '--nats', nats.url]],
-    ['state --view projection', ['replay', 'state', '--nats', nats.url, '--view', 'projection']],
-    ['timeline --json', ['replay', 'timeline', '--nats', nats.url, '--task', 'holder', '--json']],
-    ['verify --json', ['replay', 'verify', '--nats', nats.url, '--json']],
+    ['export', ['replay', 'export', '--nats', nats.url, '--creds', auditor]],
+    ['export --raw', ['replay', 'export', '--nats', nats.url, '--creds', auditor, '--raw']],
+    ['export --format csv', ['replay', 'export', '--nats', nats.url, '--creds', auditor, '--format', 'csv']],
+    ['state', ['replay', 'state', '--nats', nats.url, '--creds', auditor]],
+    ['state --view projection', ['replay', 'state', '--nats', nats.url, '--creds', auditor, '--view', 'projection']],
+    ['timeline --json', ['replay', 'timeline', '--nats', nats.url, '--creds', auditor, '--task', 'holder', '--json']],
+    ['verify --json', ['replay', 'verify', '--nats', nats.url, '--creds', auditor, '--json']],
   ];
   for (const [what, args] of runs) {
     const r = await mesos(...args);
     assert.is(r.status, 0, `${what}: ${r.stderr}`);
     clean(r.stdout + r.stderr, `mesos replay ${what}`);
   }
-  const exported = (await mesos('replay', 'export', '--nats', nats.url)).stdout;
+  const exported = (await mesos('replay', 'export', '--nats', nats.url, '--creds', auditor)).stdout;
   assert.match(exported, /"DB_PASSWORD":\{"type":"VALUE","value":\{"data":""\},"masked":true\}/);
-  const projection = (await mesos('replay', 'state', '--nats', nats.url, '--view', 'projection')).stdout;
+  const projection = (await mesos('replay', 'state', '--nats', nats.url, '--creds', auditor, '--view', 'projection')).stdout;
   assert.ok(projection.includes('"masked": true'), 'the projection shows where a secret was');
   // A masked export still replays (and verifies).
   const file = join(dir, 'masked.jsonl');
-  assert.is((await mesos('replay', 'export', '--nats', nats.url, '--output', file)).status, 0);
+  assert.is((await mesos('replay', 'export', '--nats', nats.url, '--creds', auditor, '--output', file)).status, 0);
   const v = await mesos('replay', 'verify', '--file', file);
   assert.is(v.status, 0, v.stdout + v.stderr);
 });

@@ -17,7 +17,7 @@ let fw: Scheduler;
 const FW = randomUUID();
 
 test.before(async () => {
-  cluster = await startCluster({ agents: 1, secure: true });
+  cluster = await startCluster({ agents: 1 });
 });
 
 test.after(async () => {
@@ -35,7 +35,7 @@ test('without credentials the SDK is refused, naming --creds', async () => {
 });
 
 test("framework credentials bind the SDK to their id; another id is refused", async () => {
-  const creds = cluster.secure!.creds('framework', FW);
+  const creds = cluster.creds('framework', FW);
   const err = await subscribe({ nats: cluster.nats.url, name: 'other', log: cluster.log, creds, frameworkId: randomUUID() }).then(
     () => null,
     (e: unknown) => e as Error,

@@ -13,15 +13,18 @@ import { waitFor } from '../helpers/wait.js';
 
 let cluster: TestCluster;
 let svc: ServicesHandle;
+/** The services framework's own credentials (with its SERVICES store), the same across its restarts. */
+let creds: { creds?: string } | undefined;
+const servicesCreds = (): { creds?: string } => (creds ??= cluster.services());
 const agents: EmulatedAgent[] = [];
-const start = (): Promise<ServicesHandle> => startServices({ nats: cluster.nats.url, port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
+const start = (): Promise<ServicesHandle> => startServices({ nats: cluster.nats.url, ...servicesCreds(), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
 const launchedOn = (a: EmulatedAgent): string[] => a.commands.flatMap((c) => (c.type === 'LaunchTasks' ? c.tasks.map((t) => t.taskId as string) : []));
 const killedOn = (a: EmulatedAgent): string[] => a.commands.flatMap((c) => (c.type === 'KillTask' ? [c.taskId as string] : []));
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0 });
   for (const h of ['h1', 'h1', 'h2']) {
-    const a = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:4096;disk:1024;ports:[31000-31099]', { hostname: h });
+    const a = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:4096;disk:1024;ports:[31000-31099]', { hostname: h });
     agents.push(a);
     await waitFor(() => cluster.master.state().agents.get(a.agentId)?.status === 'ACTIVE', 'the agent to register');
   }

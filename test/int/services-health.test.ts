@@ -24,7 +24,7 @@ const healthyCount = (): number => {
 
 test.before(async () => {
   cluster = await startCluster({ agents: 2, agentResources: 'cpus:2;mem:1024;disk:1024;ports:[31000-31099]' });
-  svc = await startServices({ nats: cluster.nats.url, port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
+  svc = await startServices({ nats: cluster.nats.url, ...cluster.services(), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
 });
 test.after(async () => {
   await svc?.close().catch(() => undefined);

@@ -15,9 +15,12 @@ import { waitFor } from '../helpers/wait.js';
 
 let cluster: TestCluster;
 let svc: ServicesHandle;
+/** The services framework's own credentials (with its SERVICES store), the same across its restarts. */
+let creds: { creds?: string } | undefined;
+const servicesCreds = (): { creds?: string } => (creds ??= cluster.services());
 
 const start = (): Promise<ServicesHandle> =>
-  startServices({ nats: cluster.nats.url, port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
+  startServices({ nats: cluster.nats.url, ...servicesCreds(), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
 
 const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
   const r = await fetch(`${svc.url}${path}`, { method, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });

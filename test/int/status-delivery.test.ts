@@ -3,7 +3,8 @@
  * started again on the same port with the same store): updates made meanwhile wait in the agent's
  * durable queue and reach the log once it is back — none lost, none twice — also when the agent
  * itself is SIGKILLed while NATS is down; an update the log already has is not sent again after a
- * restart (the queue is read back against the log).
+ * restart (the queue is read back against the log). The server is secured (operator mode, the same
+ * keys across its restart); every party connects with its own credentials.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { type RunningNatsServer, startNatsServer } from '../../cli/nats/index.js
 import { type AgentProcess, cgroupsUnder, killProcessesUnder, processesUnder, removeCgroupsUnder, spawnAgent } from '../helpers/agent-process.js';
 import { testLog } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';
+import { type TestKeys, testKeys } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const log = testLog();
@@ -26,6 +28,7 @@ let server: RunningNatsServer;
 let port: number;
 let storeDir: string;
 let url: string;
+let keys: TestKeys;
 let master: MasterHandle;
 let fw: Scheduler;
 let offers: OfferQueue;
@@ -38,19 +41,20 @@ const agents: AgentProcess[] = [];
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesos-delivery-'));
   storeDir = join(dir, 'nats');
-  server = await startNatsServer({ storeDir });
+  keys = testKeys();
+  server = await startNatsServer({ storeDir, auth: keys.auth });
   port = server.port;
   url = server.url;
-  master = await startMaster({ nats: url, port: 0, allocationIntervalMs: 100, leaderLeaseMs: 1000 }, log);
+  master = await startMaster({ nats: url, creds: keys.creds('master', 'm1'), port: 0, allocationIntervalMs: 100, leaderLeaseMs: 1000 }, log);
   await master.caughtUp;
   await waitFor(() => master.isLeader(), 'the master to lead');
-  fw = await subscribe({ nats: url, name: 'delivery-test', log });
+  fw = await subscribe({ nats: url, creds: keys.creds('framework', randomUUID()), name: 'delivery-test', log });
   offers = new OfferQueue(fw);
   fw.updates$.subscribe((u) => {
     seen.push(u);
     void fw.acknowledge(u).catch(() => undefined);
   });
-  bus = await connectBus({ servers: url, name: 'delivery-test-reader', log });
+  bus = await connectBus({ servers: url, creds: keys.creds('auditor', 'reader'), name: 'delivery-test-reader', log });
 });
 
 test.after(async () => {
@@ -61,6 +65,7 @@ test.after(async () => {
   await bus?.close();
   await master?.stop();
   await server?.stop();
+  keys?.remove();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -69,7 +74,7 @@ async function natsDown(): Promise<void> {
 }
 
 async function natsUp(): Promise<void> {
-  server = await startNatsServer({ storeDir, port });
+  server = await startNatsServer({ storeDir, port, auth: keys.auth });
   assert.is(server.port, port);
 }
 
@@ -107,8 +112,11 @@ async function agentStatusesInLog(taskId: string): Promise<Array<EventOf<'TaskSt
 
 const queueText = (workDir: string): string => readFileSync(join(workDir, 'meta', 'status-updates.log'), 'utf8');
 
+/** Each work dir's agent credentials (a restart is the same agent). */
+const credsOf = new Map<string, string>();
 async function startAgentProcess(workDir: string): Promise<AgentProcess> {
-  const a = await spawnAgent({ nats: url, workDir, resources: 'cpus:2;mem:1024;disk:1024', cgroupsRoot, logLevel: 'info' });
+  if (!credsOf.has(workDir)) credsOf.set(workDir, keys.creds('agent', randomUUID()));
+  const a = await spawnAgent({ nats: url, creds: credsOf.get(workDir)!, workDir, resources: 'cpus:2;mem:1024;disk:1024', cgroupsRoot, logLevel: 'info' });
   agents.push(a);
   await waitFor(() => master.state().agents.get(a.agentId as AgentId)?.status === 'ACTIVE', 'the agent to be active', 30_000);
   return a;

@@ -31,7 +31,7 @@ let taskPid: number;
 test.before(async () => {
   cluster = await startCluster({ agents: 1, agentResources: 'cpus:2;mem:1024;disk:1024;ports:[31000-31099]' });
   agentBase = `http://127.0.0.1:${cluster.agents[0]!.httpPort}`;
-  fw = await subscribe({ nats: cluster.nats.url, name: 'exec it', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'exec it', log: cluster.log });
   const offers = new OfferQueue(fw);
   fw.updates$.subscribe((u) => void fw.acknowledge(u).catch(() => undefined));
   const offer = await offers.next();

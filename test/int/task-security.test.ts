@@ -18,11 +18,11 @@ import { type Scheduler, type TaskSpec, subscribe, toTaskInfo } from '../../fram
 import * as R from '../../kernel/core/resources.js';
 import { killProcessesUnder, removeCgroupsUnder } from '../helpers/agent-process.js';
 import { testLog } from '../helpers/cluster.js';
-import { withNats, type TestNats } from '../helpers/nats.js';
+import { type SecureTestNats, withSecureNats } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const log = testLog();
-let nats: TestNats;
+let nats: SecureTestNats;
 let master: MasterHandle;
 let dir: string;
 const cgroupsRoot = `mesos-test-${randomUUID().slice(0, 8)}`;
@@ -37,14 +37,14 @@ let asRoot: Scheduler;
 let asNobody: Scheduler;
 
 async function addAgent(name: string, o: Partial<AgentOptionsInput>): Promise<AgentHandle> {
-  const a = await startAgent({ nats: nats.url, workDir: join(dir, name), cgroupsRoot, killGracePeriodMs: 500, isolation: 'auto', resources: 'cpus:2;mem:1024;disk:1024', ...o }, log);
+  const a = await startAgent({ nats: nats.url, creds: nats.creds('agent', `agent-${randomUUID()}`), workDir: join(dir, name), cgroupsRoot, killGracePeriodMs: 500, isolation: 'auto', resources: 'cpus:2;mem:1024;disk:1024', ...o }, log);
   agents.push(a);
   await waitFor(() => master.state().agents.get(a.agentId)?.status === 'ACTIVE', `agent ${name} to register`);
   return a;
 }
 
 async function framework(name: string, user: string): Promise<Scheduler> {
-  const f = await subscribe({ nats: nats.url, name, user, log });
+  const f = await subscribe({ ...nats.framework(), name, user, log });
   f.updates$.subscribe((u) => {
     seen.push(u);
     void f.acknowledge(u).catch(() => undefined);
@@ -55,8 +55,8 @@ async function framework(name: string, user: string): Promise<Scheduler> {
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesos-tasksec-'));
   chmodSync(dir, 0o755); // reachable by every user: only the sandboxes' own mode keeps them out
-  nats = await withNats();
-  master = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100 }, log);
+  nats = await withSecureNats();
+  master = await startMaster({ nats: nats.url, creds: nats.creds('master', 'm1'), port: 0, allocationIntervalMs: 100 }, log);
   await master.caughtUp;
   await waitFor(() => master.isLeader(), 'the master to lead');
   strict = await addAgent('strict', {});

@@ -19,9 +19,9 @@ let fw: Scheduler;
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { agentPingTimeoutMs: 150, maxAgentPingTimeouts: 3, offerTimeoutMs: 600 } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log);
+  agent = await startEmulatedAgent(cluster.nats, cluster.log);
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the emulated agent to register');
-  fw = await subscribe({ nats: cluster.nats.url, name: 'liveness', log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'liveness', log: cluster.log });
 });
 
 test.after(async () => {
@@ -89,7 +89,7 @@ test('the agent comes back: it is active again and its task is running again', a
 });
 
 test('MARK_AGENT_GONE on an unreachable agent takes effect: gone for good, its task TASK_GONE_BY_OPERATOR, it may not come back', async () => {
-  const other = await startEmulatedAgent(cluster.nats.url, cluster.log);
+  const other = await startEmulatedAgent(cluster.nats, cluster.log);
   await waitFor(() => cluster.master.state().agents.get(other.agentId)?.status === 'ACTIVE', 'a second agent to register');
   try {
     const offer = await waitFor(() => fw.outstandingOffers().find((o) => o.agentId === other.agentId), 'an offer of the second agent');

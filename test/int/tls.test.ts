@@ -2,7 +2,8 @@
  * TLS pieces against real processes: the local CA openssl makes (a chain that verifies, the names
  * of this machine, private keys), the files checked at start with clear errors, the HTTP shell
  * serving HTTPS only, a nats-server with a tls block that the bus reaches with the CA (and not
- * without), and a real master whose API is https.
+ * without), and a real master whose API is https. The nats-server is secured too (operator mode):
+ * TLS and credentials together, as `mesos dev --tls` runs them.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { connectBus } from '../../kernel/shell/bus.js';
 import { startMaster } from '../../kernel/shell/master/index.js';
 import { type RunningNatsServer, startNatsServer } from '../../cli/nats/index.js';
 import { testLog } from '../helpers/cluster.js';
+import { type TestKeys, testKeys } from '../helpers/nats.js';
 import { waitFor } from '../helpers/wait.js';
 
 const log = testLog();
@@ -23,16 +25,19 @@ let dir: string;
 let ca: LocalCa;
 let other: LocalCa;
 let nats: RunningNatsServer;
+let keys: TestKeys;
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mesos-tls-'));
   ca = await makeLocalCa(join(dir, 'ca'));
   other = await makeLocalCa(join(dir, 'other'));
-  nats = await startNatsServer({ tls: { cert: ca.cert, key: ca.key, ca: ca.ca } });
+  keys = testKeys();
+  nats = await startNatsServer({ tls: { cert: ca.cert, key: ca.key, ca: ca.ca }, auth: keys.auth });
 });
 
 test.after(async () => {
   await nats?.stop();
+  keys?.remove();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -84,17 +89,17 @@ test('the HTTP shell with tls serves HTTPS only: verified with the CA, refused w
 });
 
 test('NATS over TLS: the bus connects with the CA; without it, or with another CA, it is refused and told what to give', async () => {
-  const bus = await connectBus({ servers: nats.url, name: 'tls-test', log, tlsCa: ca.ca });
+  const bus = await connectBus({ servers: nats.url, name: 'tls-test', log, tlsCa: ca.ca, creds: keys.creds('auditor', 'tls-test') });
   assert.type((await bus.jsm.getAccountInfo()).streams, 'number');
   await bus.close();
-  const without = await connectBus({ servers: nats.url, name: 'no-ca', log, connectTimeoutMs: 3000 }).then(() => 'connected', (e: Error) => e.message);
+  const without = await connectBus({ servers: nats.url, name: 'no-ca', log, connectTimeoutMs: 3000, creds: keys.creds('auditor', 'no-ca') }).then(() => 'connected', (e: Error) => e.message);
   assert.match(without, /requires TLS: give --tls-ca FILE/);
-  const wrong = await connectBus({ servers: nats.url, name: 'wrong-ca', log, tlsCa: other.ca, connectTimeoutMs: 3000 }).then(() => 'connected', (e: Error) => e.message);
+  const wrong = await connectBus({ servers: nats.url, name: 'wrong-ca', log, tlsCa: other.ca, connectTimeoutMs: 3000, creds: keys.creds('auditor', 'wrong-ca') }).then(() => 'connected', (e: Error) => e.message);
   assert.match(wrong, /the CA that signed the server's certificate/);
 });
 
 test('a real master with --tls-cert/--tls-key/--tls-ca: leads over a TLS bus, its API is https', async () => {
-  const m = await startMaster({ nats: nats.url, port: 0, allocationIntervalMs: 100, tls: { cert: ca.cert, key: ca.key, ca: ca.ca } }, log);
+  const m = await startMaster({ nats: nats.url, creds: keys.creds('master', 'm1'), port: 0, allocationIntervalMs: 100, tls: { cert: ca.cert, key: ca.key, ca: ca.ca } }, log);
   try {
     assert.match(m.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     await m.caughtUp;

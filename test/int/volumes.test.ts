@@ -27,7 +27,7 @@ const volume: Resource[] = [{ name: 'disk', type: 'SCALAR', scalar: 64, reservat
 
 test.before(async () => {
   cluster = await startCluster({ agents: 1, agentResources: 'cpus:2;mem:1024;disk:1024;ports:[31000-31099]' });
-  fw = await subscribe({ nats: cluster.nats.url, name: 'volumes', roles: [ROLE], log: cluster.log });
+  fw = await subscribe({ ...cluster.framework(), name: 'volumes', roles: [ROLE], log: cluster.log });
   fw.updates$.subscribe((u) => void fw.acknowledge(u).catch(() => undefined));
   offers = new OfferQueue(fw);
 });

@@ -27,9 +27,9 @@ let big: Scheduler;
 
 test.before(async () => {
   cluster = await startCluster({ agents: 0, master: { allocationIntervalMs: 100, whyPendingIntervalMs: 200 } });
-  agent = await startEmulatedAgent(cluster.nats.url, cluster.log, 'cpus:4;mem:1024;disk:1024');
+  agent = await startEmulatedAgent(cluster.nats, cluster.log, 'cpus:4;mem:1024;disk:1024');
   await waitFor(() => cluster.master.state().agents.get(agent.agentId)?.status === 'ACTIVE', 'the agent');
-  big = await subscribe({ nats: cluster.nats.url, name: 'bigmem', roles: ['analytics'], log: cluster.log });
+  big = await subscribe({ ...cluster.framework(), name: 'bigmem', roles: ['analytics'], log: cluster.log });
 });
 
 test.after(async () => {
@@ -51,7 +51,7 @@ test('a task asking more memory than any agent has: the reason is recorded once 
   // Several explanation rounds later, still one record: the reasons did not change.
   const rounds = Date.now();
   await waitFor(() => Date.now() - rounds > 1200, 'a few explanation rounds', 5000, 100);
-  const bus = await connectBus({ servers: cluster.nats.url, name: 'reader', log: cluster.log });
+  const bus = await cluster.bus('auditor', 'reader');
   try {
     let records = 0;
     for await (const e of readLog(bus, { fromSeq: 1, untilHead: true })) {
@@ -80,11 +80,11 @@ test('mesos execute --resources mem:99999999 (native SDK and v1 HTTP): the task 
     const lines: string[] = [];
     const ac = new AbortController();
     const task = { name, command: 'true', resources: 'cpus:0.1;mem:99999999', role: '*', timeoutMs: null, out: (l: string) => lines.push(l), signal: ac.signal };
-    const done = via === 'nats' ? runExecute({ ...task, nats: cluster.nats.url, log: cluster.log }) : runExecuteHttp({ ...task, master: cluster.master.url });
+    const done = via === 'nats' ? runExecute({ ...task, ...cluster.framework(), log: cluster.log }) : runExecuteHttp({ ...task, master: cluster.master.url });
     try {
       const fw = await waitFor(() => [...cluster.master.state().frameworks.values()].find((f) => f.info.name === `${name} (mesos execute)`), `the ${via} framework`);
       await waitFor(() => cluster.master.state().pending.get(fw.id)?.reasons.some((r) => r.code === 'NO_AGENT_LARGE_ENOUGH') || undefined, `the reason for ${via} to be recorded`);
-      const bus = await connectBus({ servers: cluster.nats.url, name: 'reader', log: cluster.log });
+      const bus = await cluster.bus('auditor', 'reader');
       try {
         // As a user asks: no --framework, no --demand.
         const r = await whyPending(busSource(bus, cluster.nats.url, null));
@@ -106,13 +106,13 @@ test('mesos execute --resources mem:99999999 (native SDK and v1 HTTP): the task 
 
 test('the command prints the reason, as a person reads it and as JSON', async () => {
   const cli = new URL('../../cli/mesos.js', import.meta.url).pathname;
-  const { stdout } = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--framework', big.frameworkId, '--task-name', 'huge-task']);
+  const { stdout } = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--creds', cluster.creds('auditor', 'cli'), '--framework', big.frameworkId, '--task-name', 'huge-task']);
   assert.match(stdout, /NO_AGENT_LARGE_ENOUGH: no agent has enough mem for huge-task/);
   assert.match(stdout, /recorded at seq \d+/);
-  const json = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--json']);
+  const json = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--creds', cluster.creds('auditor', 'cli'), '--json']);
   const r = JSON.parse(json.stdout) as { frameworks: { frameworkId: string; now: { code: string }[] }[] };
   assert.ok(r.frameworks.some((f) => f.frameworkId === big.frameworkId && f.now[0]?.code === 'NO_AGENT_LARGE_ENOUGH'));
-  const missing = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--framework', 'nosuch']).catch((e: { code: number; stderr: string }) => e);
+  const missing = await run(process.execPath, [cli, 'replay', 'why-pending', '--nats', cluster.nats.url, '--creds', cluster.creds('auditor', 'cli'), '--framework', 'nosuch']).catch((e: { code: number; stderr: string }) => e);
   assert.is((missing as { code: number }).code, 3, 'not found: exit 3, as the other replay commands');
   assert.match((missing as { stderr: string }).stderr, /no framework nosuch/);
 });
@@ -123,8 +123,8 @@ test('demand met: the record is cleared; a role at its quota limit and a suppres
   await waitFor(() => !cluster.master.state().pending.has(big.frameworkId), 'the record to be cleared');
   // A role with a limit of nothing: its framework (no stated demand, no offers) is held by quota.
   assert.is((await op(cluster.master.url, { type: 'UPDATE_QUOTA', update_quota: { quota_configs: [{ role: 'frozen', limits: { cpus: { value: 0 }, mem: { value: 0 } } }] } })).status, 200);
-  const frozen = await subscribe({ nats: cluster.nats.url, name: 'frozen', roles: ['frozen'], log: cluster.log });
-  const quiet = await subscribe({ nats: cluster.nats.url, name: 'quiet', roles: ['analytics'], log: cluster.log });
+  const frozen = await subscribe({ ...cluster.framework(), name: 'frozen', roles: ['frozen'], log: cluster.log });
+  const quiet = await subscribe({ ...cluster.framework(), name: 'quiet', roles: ['analytics'], log: cluster.log });
   try {
     const held = await waitFor(() => cluster.master.state().pending.get(frozen.frameworkId), 'the frozen framework’s reason');
     assert.ok(held.reasons.some((r) => r.code === 'QUOTA_LIMIT'), JSON.stringify(held.reasons));

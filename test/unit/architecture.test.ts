@@ -4,12 +4,13 @@
  * - kernel/core is pure: it imports only events/ and kernel/core, loads no `node:` module and no
  *   NATS client (also not through what it imports), and reads no clock, timer or process state;
  * - each room imports only the rooms below it (MAY_IMPORT).
+ * - the test suite runs on a secured bus: only the files in OPEN_BUS_FILES may start an open one.
  * A self-test runs the same checks over a small made-up tree, so that a check that cannot fail
  * would be noticed.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +157,75 @@ test('the checks find what they look for (a made-up tree with one of each fault)
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+/**
+ * The suite is secure by default (test/helpers/nats.ts): every test starts nats-server in operator
+ * mode and connects each party with its own credentials. These files alone may start an open bus
+ * (no credentials at all), each for the reason given; a new test that needs one is added here.
+ */
+const OPEN_BUS_FILES: Readonly<Record<string, string>> = {
+  'test/helpers/nats.ts': 'defines withOpenNats(), the explicit open bus',
+  'test/helpers/cluster.ts': 'startCluster({ insecure: true }), for a test about the open bus',
+  'test/int/nats-server.test.ts': 'about nats-server itself: our launcher, JetStream basics, a restart on the same store, clustering',
+  'test/e2e/dev-insecure.test.ts': 'about `mesos dev --insecure`, the one open bus a user can ask for',
+};
+
+/** What in a source file opens an open bus: withOpenNats(), `insecure: true`, `--insecure`, a nats-server started without `auth`. */
+export function openBusUses(source: string): string[] {
+  // Comments say what the code does; only the code counts.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const uses: string[] = [];
+  if (/\bwithOpenNats\s*\(/.test(code)) uses.push('withOpenNats()');
+  if (/\binsecure\s*:\s*true\b/.test(code)) uses.push('insecure: true');
+  if (/['"`]--insecure['"`]/.test(code)) uses.push('--insecure');
+  for (const m of code.matchAll(/\b(startNatsServer|startNatsCluster)\s*\(/g)) {
+    // The call's arguments, to its closing parenthesis.
+    let depth = 0;
+    let end = m.index + m[0].length - 1;
+    for (; end < code.length; end++) {
+      if (code[end] === '(') depth++;
+      else if (code[end] === ')' && --depth === 0) break;
+    }
+    const args = code.slice(m.index + m[0].length, end);
+    if (!/\bauth\b/.test(args)) uses.push(`${m[1]} without auth`);
+  }
+  return uses;
+}
+
+function sourcesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(ROOT, dir))) {
+    const path = `${dir}/${name}`;
+    if (statSync(join(ROOT, path)).isDirectory()) out.push(...sourcesUnder(path));
+    else if (name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+test('the tests run on a secured bus: only OPEN_BUS_FILES start an open one, and each of them still does', () => {
+  const found = new Map<string, string[]>();
+  for (const path of [...sourcesUnder('test'), ...sourcesUnder('scripts')]) {
+    if (path === 'test/unit/architecture.test.ts') continue; // its samples below are strings, not buses
+    const uses = openBusUses(readFileSync(join(ROOT, path), 'utf8'));
+    if (uses.length > 0) found.set(path, uses);
+  }
+  const unlisted = [...found].filter(([p]) => OPEN_BUS_FILES[p] === undefined).map(([p, u]) => `${p}: ${u.join(', ')}`);
+  assert.equal(unlisted, [], 'these files start an open bus: give each party credentials (withSecureNats, startCluster, testKeys), or list the file in OPEN_BUS_FILES with the reason');
+  const stale = Object.keys(OPEN_BUS_FILES).filter((p) => !found.has(p));
+  assert.equal(stale, [], 'listed in OPEN_BUS_FILES but no longer opening a bus: remove them');
+});
+
+test('the open-bus check finds each way of opening one, and not a secured server or a comment', () => {
+  assert.equal(openBusUses('const n = await withOpenNats();'), ['withOpenNats()']);
+  assert.equal(openBusUses('await startCluster({ agents: 1, insecure: true });'), ['insecure: true']);
+  assert.equal(openBusUses("startDev(['--insecure', '--agents', '0'])"), ['--insecure']);
+  assert.equal(openBusUses('const s = await startNatsServer({ storeDir, port: f(1) });'), ['startNatsServer without auth']);
+  assert.equal(openBusUses('startNatsCluster({ size: 3 })'), ['startNatsCluster without auth']);
+  assert.equal(openBusUses('const s = await startNatsServer({ storeDir, port: f(1), auth: keys.auth });'), []);
+  assert.equal(openBusUses('startNatsCluster({\n  size: 3,\n  auth: serverAuth(ks),\n})'), []);
+  assert.equal(openBusUses('import { startNatsServer } from "x";\nlet s: Awaited<ReturnType<typeof startNatsServer>>;'), []);
+  assert.equal(openBusUses('// withOpenNats() is for the server tests\n/* insecure: true */\nconst x = withSecureNats();'), []);
 });
 
 test.run();
