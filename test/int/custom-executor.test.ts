@@ -18,12 +18,15 @@ import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 let cluster: TestCluster;
+/** Every scheduler a test opened: closed at the end even when a test failed half-way. */
+const opened: Scheduler[] = [];
 
 test.before(async () => {
   cluster = await startCluster({ agents: 1, secure: true });
 });
 
 test.after(async () => {
+  for (const s of opened) await s.close().catch(() => undefined);
   await cluster?.stop();
 });
 
@@ -48,7 +51,10 @@ test('the example executor runs several tasks in one container and exchanges mes
     taskCommand: (i) => `echo "task ${i} in $MESOS_SANDBOX, executor pid $PPID"; sleep 4`,
     log: cluster.log,
     out: () => undefined,
-    onScheduler: (s) => (sched = s),
+    onScheduler: (s) => {
+      sched = s;
+      opened.push(s);
+    },
   });
   // While the tasks run: the executor is in /master/state with its own resources, counted in the framework's.
   await waitFor(async () => {
@@ -89,6 +95,7 @@ test('the example executor runs several tasks in one container and exchanges mes
 async function longTasks(n: number): Promise<{ sched: Scheduler; statuses: TaskStatus[] }> {
   const FW = randomUUID();
   const sched = await subscribe({ nats: cluster.nats.url, creds: cluster.secure!.creds('framework', FW), name: 'long', log: cluster.log });
+  opened.push(sched);
   const statuses: TaskStatus[] = [];
   sched.updates$.subscribe((s) => {
     statuses.push(s);
