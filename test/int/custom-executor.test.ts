@@ -16,6 +16,7 @@ import { runShellExample, shellExecutorSpec } from '../../frameworks/examples/sh
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { type Ev, HttpFramework } from '../helpers/scheduler-http.js';
 
 let cluster: TestCluster;
 /** Every scheduler a test opened: closed at the end even when a test failed half-way. */
@@ -142,6 +143,49 @@ test('an executor killed mid-task: its tasks are TASK_FAILED with REASON_EXECUTO
   const a = cluster.master.state().agents.get(agent.agentId)!;
   assert.ok(scalar(a.used, "mem") < 1, 'nothing of the executor is left in use on the agent');
   await sched.teardown();
+});
+
+test('v1 scheduler API: a task with a custom ExecutorInfo runs under it; MESSAGE reaches the executor and its answer comes back as a MESSAGE event', async () => {
+  const base = `http://127.0.0.1:${cluster.master.port}`;
+  const fw = await HttpFramework.subscribe(base, { user: 'root', name: 'http-executor' });
+  try {
+    const offers = await fw.takeOffers({ cpus: 0.3, mem: 160 }, 'offers', 30_000);
+    const agentId = (offers[0]!.agent_id as Ev).value as string;
+    const spec = shellExecutorSpec();
+    const cmd = spec.command as { value: string; arguments: string[] };
+    const executor = {
+      type: 'CUSTOM',
+      executor_id: { value: 'http-exec' },
+      command: { value: cmd.value, shell: false, arguments: cmd.arguments },
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 128 } }],
+    };
+    const task = {
+      name: 'h1',
+      task_id: { value: 'h1' },
+      agent_id: { value: agentId },
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 16 } }],
+      executor,
+      data: Buffer.from('exec sleep 60').toString('base64'),
+    };
+    const r = await fw.call('ACCEPT', { accept: { offer_ids: offers.map((o) => o.id), operations: [{ type: 'LAUNCH', launch: { task_infos: [task] } }] } });
+    assert.is(r.status, 202, r.body);
+    const running = await fw.status('h1', 'TASK_RUNNING', { timeoutMs: 60_000 });
+    assert.equal(running.executor_id, { value: 'http-exec' });
+    assert.is(running.source, 'SOURCE_EXECUTOR');
+    const m = await fw.call('MESSAGE', { message: { agent_id: { value: agentId }, executor_id: { value: 'http-exec' }, data: Buffer.from('hello').toString('base64') } });
+    assert.is(m.status, 202, m.body);
+    const back = await fw.stream.next((e) => e.type === 'MESSAGE', 'the executor to answer', { timeoutMs: 30_000 });
+    assert.equal(back.e.message.executor_id, { value: 'http-exec' });
+    assert.equal(back.e.message.agent_id, { value: agentId });
+    assert.is(Buffer.from(back.e.message.data as string, 'base64').toString('utf8'), 'echo hello');
+    // KILL through the API: the executor kills it.
+    assert.is((await fw.call('KILL', { kill: { task_id: { value: 'h1' }, agent_id: { value: agentId } } })).status, 202);
+    const killed = await fw.status('h1', (st) => st === 'TASK_KILLED', { timeoutMs: 30_000 });
+    assert.is(killed.source, 'SOURCE_EXECUTOR');
+  } finally {
+    await fw.call('TEARDOWN');
+    fw.close();
+  }
 });
 
 test.run();
