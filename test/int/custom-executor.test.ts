@@ -49,7 +49,23 @@ test('the example executor runs several tasks in one container and exchanges mes
     creds: cluster.secure!.creds('framework', FW),
     tasks: 3,
     // Long enough for the ping and the state check; each task says which process runs it.
-    taskCommand: (i) => `echo "task ${i} in $MESOS_SANDBOX, executor pid $PPID"; sleep 4`,
+    // Each task checks the environment the agent gave its executor (the example passes it on), and fails if it is not Mesos's.
+    taskCommand: (i) =>
+      [
+        `test "$MESOS_FRAMEWORK_ID" = ${FW}`,
+        'test "$MESOS_EXECUTOR_ID" = shell-executor',
+        `test "$MESOS_AGENT_ID" = ${agent.agentId}`,
+        `test "$MESOS_AGENT_ENDPOINT" = ${agent.advertisedIp}:${agent.httpPort}`,
+        'test "$MESOS_SANDBOX" = "$MESOS_DIRECTORY"',
+        'test "$(pwd)" = "$MESOS_SANDBOX"',
+        'test "$MESOS_HTTP_COMMAND_EXECUTOR" = 0',
+        'test "$MESOS_CHECKPOINT" = 0',
+        'test "$MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD" = 5secs',
+        'test "$MESOS_SUBSCRIPTION_BACKOFF_MAX" = 2secs',
+        'test "$MESOS_RECOVERY_TIMEOUT" = 900secs',
+        `echo "task ${i} in $MESOS_SANDBOX"`,
+        'sleep 4',
+      ].join(' && '),
     log: cluster.log,
     out: () => undefined,
     onScheduler: (s) => {
