@@ -4,8 +4,8 @@
  * runs several tasks at once. It reports TASK_RUNNING when a task's process starts, TASK_FINISHED
  * or TASK_FAILED when it exits, TASK_KILLED on KILL (SIGTERM, then SIGKILL after the grace
  * period). It talks to its scheduler: each task's exit is also told as a message
- * (`exited <taskId> <code>`), and a scheduler's message `ping` is answered `pong <running tasks>`;
- * any other message is answered `echo <message>`. On SHUTDOWN it kills what runs and exits.
+ * (`exited <taskId> <code>`), and a scheduler's message `ping` is answered `pong <running tasks>`,
+ * `acks` with `acks <updates its scheduler acknowledged>`; any other message is answered `echo <message>`. On SHUTDOWN it kills what runs and exits.
  *
  * Started by the agent (never by hand): `node dist/frameworks/examples/shell-executor.js`.
  */
@@ -62,10 +62,13 @@ export async function runShellExecutor(ex: Executor, out: (line: string) => void
   };
   ex.kills$.subscribe((k) => kill(k.taskId, k.gracePeriodMs ?? 3000));
 
+  let acknowledged = 0;
+  ex.acknowledged$.subscribe(() => acknowledged++);
+
   ex.messages$.subscribe((m) => {
     const text = m.toString('utf8');
     out(`message from the scheduler: ${text}`);
-    const reply = text === 'ping' ? `pong ${running.size}` : `echo ${text}`;
+    const reply = text === 'ping' ? `pong ${running.size}` : text === 'acks' ? `acks ${acknowledged}` : `echo ${text}`;
     void ex.message(reply).catch((err: unknown) => out(`message failed: ${(err as Error).message}`));
   });
 

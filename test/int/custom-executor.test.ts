@@ -194,6 +194,17 @@ test('v1 scheduler API: a task with a custom ExecutorInfo runs under it; MESSAGE
     assert.equal(back.e.message.executor_id, { value: 'http-exec' });
     assert.equal(back.e.message.agent_id, { value: agentId });
     assert.is(Buffer.from(back.e.message.data as string, 'base64').toString('utf8'), 'echo hello');
+    // The framework acknowledged TASK_RUNNING (automatically): the agent told the executor (ACKNOWLEDGED).
+    await waitFor(
+      async () => {
+        const from = fw.stream.log.length;
+        await fw.call('MESSAGE', { message: { agent_id: { value: agentId }, executor_id: { value: 'http-exec' }, data: Buffer.from('acks').toString('base64') } });
+        const answer = await fw.stream.next((e) => e.type === 'MESSAGE' && Buffer.from(e.message.data as string, 'base64').toString('utf8').startsWith('acks '), 'the acks answer', { from, timeoutMs: 30_000 });
+        return Buffer.from(answer.e.message.data as string, 'base64').toString('utf8') === 'acks 1';
+      },
+      'the executor to hear of the acknowledgement of its TASK_RUNNING',
+      30_000,
+    );
     // KILL through the API: the executor kills it.
     assert.is((await fw.call('KILL', { kill: { task_id: { value: 'h1' }, agent_id: { value: agentId } } })).status, 202);
     const killed = await fw.status('h1', (st) => st === 'TASK_KILLED', { timeoutMs: 30_000 });
