@@ -14,7 +14,10 @@
  * forgery) is refused: logged, counted and handed to `onRefused`, never carried out.
  */
 import type { Logger } from 'pino';
-import { type AgentCommand, type AgentId, decode, subjects } from '../events/index.js';
+import { type AgentCommand, type AgentId, type ClusterEvent, decode, subjects } from '../events/index.js';
+
+/** The commands of an agent's launch stream (every one is numbered: none may be skipped, or later ones wait behind the gap). */
+const isCommand = (e: ClusterEvent): e is AgentCommand => e.type === 'LaunchTasks' || e.type === 'KillTask' || e.type === 'DeliverFrameworkMessage';
 import { type Bus, readLog } from '../kernel/shell/bus.js';
 import type { LeaderRecord } from './leader-record.js';
 
@@ -102,7 +105,7 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
         ilog.warn({ subject: msg.subject, reason: d.error.message }, 'skipped a malformed command');
         return;
       }
-      if (d.event.type !== 'LaunchTasks' && d.event.type !== 'KillTask') return;
+      if (!isCommand(d.event)) return;
       const latest = o.leaders.latestEpoch();
       if (latest > 0 && d.event.epoch === latest) offer(d.event);
       else if (d.event.agentSeq > lastSeq) {
@@ -180,7 +183,7 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
       for await (const entry of readLog(o.bus, { fromSeq: catchupFrom, filter: subjects.commandsOf(o.agentId), untilHead: true })) {
         if (!entry.decoded.ok) continue;
         const e = entry.decoded.event;
-        if (e.type === 'LaunchTasks' || e.type === 'KillTask') {
+        if (isCommand(e)) {
           if (e.agentSeq <= lastSeq) catchupFrom = Math.max(catchupFrom, entry.seq + 1);
           else {
             const leading = await o.leaders.epochAt(entry.seq);

@@ -40,6 +40,10 @@ import { AgentOptions, type AgentOptionsInput } from './options.js';
 import { type StatusSender, createStatusSender } from './status-sender.js';
 import { openStatusQueue } from './status-queue.js';
 import { createTaskRunner, type RecoverySummary, type RunningTask } from './task-runner.js';
+import { createExecutorManager } from './executor/manager.js';
+import { resolveUser } from './isolation/user.js';
+import { decideTaskUser, requestedUser } from './task-user.js';
+import { userInfo } from 'node:os';
 
 export { AgentOptions, type AgentOptionsInput } from './options.js';
 
@@ -75,6 +79,8 @@ export interface AgentHandle {
   running(): number;
   /** The live tasks (their containers give usage()). */
   tasks(): readonly RunningTask[];
+  /** The custom executors running here (their process ids once started). */
+  executors(): ReadonlyArray<{ readonly frameworkId: string; readonly executorId: string; readonly containerId: string; readonly pid: number | undefined; readonly phase: string }>;
   /** Stop: kill every task, report it, leave gracefully. */
   stop(): Promise<void>;
 }
@@ -255,6 +261,33 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
   }
 
   const advertisedIp = o.advertiseIp ?? (o.ip === '0.0.0.0' ? (externalIPv4() ?? '127.0.0.1') : o.ip);
+  // Custom executors: started by their first task, they speak POST /api/v1/executor with us.
+  let httpPort = 0;
+  const userPolicy = { switchUser: o.switchUser, allowRootTasks: o.allowRootTasks };
+  const executors = createExecutorManager({
+    agentId,
+    workDir,
+    metaDir,
+    containerizer,
+    statuses,
+    bus,
+    endpoint: () => `${advertisedIp}:${httpPort}`,
+    shutdownGraceMs: o.executorShutdownGracePeriodMs,
+    heartbeatMs: o.executorHeartbeatMs,
+    subscriptionBackoffMaxMs: 2000,
+    recoveryTimeoutMs: 15 * 60_000,
+    registrationTimeoutMs: o.executorRegistrationTimeoutMs,
+    ...(uses('cgroups/pids') ? { pidsMax: o.cgroupsPidsMax } : {}),
+    // As a task's: its command's user, else its framework's (agent/task-user.ts).
+    userOf: async (command, frameworkUser) => {
+      const requested = requestedUser(command.user, frameworkUser);
+      const me = { uid: process.getuid?.() ?? -1, name: userInfo().username };
+      const entry = me.uid === 0 ? await resolveUser(requested).catch(() => undefined) : undefined;
+      const d = decideTaskUser(requested, me, userPolicy, entry);
+      return d.ok ? { ok: true, user: d.user?.name } : d;
+    },
+    log,
+  });
   const flags = agentFlagsJson(o, workDir, hostname);
   // Set once the inbox runs (the HTTP endpoint starts first).
   let inboxRef: CommandInbox | undefined;
@@ -274,6 +307,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     },
     history,
     running: () => runner.running(),
+    executors,
     counters,
     registered: () => registered,
     metrics: () => {
@@ -309,6 +343,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     await isolator.removeRoot().catch(() => undefined); // only goes if no container is under it
     throw err;
   });
+  httpPort = http.port;
   log.info({ address: `${o.ip}:${http.port}`, pid: slavePid({ ip: advertisedIp, port: http.port }) }, 'agent HTTP endpoint listening');
 
   let position = sameAgent ? { lastCommandSeq: previous.lastCommandSeq, catchupFromSeq: previous.catchupFromSeq } : { lastCommandSeq: 0, catchupFromSeq: 1 };
@@ -331,9 +366,11 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     handle: async (c: AgentCommand, commit) => {
       if (c.type === 'LaunchTasks') {
         history.launched(c);
-        await runner.launch(c, commit);
-      } else if (c.type === 'KillTask') await runner.kill(c);
-      else log.info({ executorId: c.executorId, frameworkId: c.frameworkId }, 'framework message for an executor this agent does not run; dropped');
+        if (c.customExecutor !== undefined) await executors.launch(c, commit);
+        else await runner.launch(c, commit);
+      } else if (c.type === 'KillTask') {
+        if (!executors.kill(c)) await runner.kill(c);
+      } else executors.deliver(c);
     },
   });
   inboxRef = inbox;
@@ -413,13 +450,14 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     workDir,
     running: () => runner.running().length,
     tasks: () => runner.running(),
+    executors: () => executors.runs().map((r) => ({ frameworkId: r.frameworkId, executorId: r.executorId, containerId: r.containerId, pid: r.container?.pid, phase: r.phase })),
     stop() {
       stopping ??= (async () => {
         clearInterval(watchdog);
         pingSub.unsubscribe();
         await inbox.stop();
         leaders.stop();
-        await runner.killAll();
+        await Promise.all([runner.killAll(), executors.killAll()]);
         // Bounded: with NATS gone, what is not in the log by then stays in the durable queue and
         // is delivered when the agent starts again.
         const flushed = await Promise.race([statuses.flush().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), o.stopFlushTimeoutMs).unref())]);

@@ -33,6 +33,12 @@ export const AgentOptions = z.object({
   advertiseIp: z.string().min(1).optional(),
   /** Grace between SIGTERM and SIGKILL when a task does not name one (Mesos's command executor uses 3 s). */
   killGracePeriodMs: z.number().int().nonnegative().default(3000),
+  /** Mesos's --executor_shutdown_grace_period: SHUTDOWN, then this long, then SIGKILL, for a custom executor that names none. */
+  executorShutdownGracePeriodMs: z.number().int().nonnegative().default(5000),
+  /** Mesos's --executor_registration_timeout: a custom executor that has not subscribed by then is killed. */
+  executorRegistrationTimeoutMs: z.number().int().positive().default(60_000),
+  /** How often a subscribed executor gets HEARTBEAT (Mesos: 30 s). */
+  executorHeartbeatMs: z.number().int().positive().default(30_000),
   /** How long a stopping agent waits for its last status updates to reach the log (what is left stays queued on disk). */
   stopFlushTimeoutMs: z.number().int().nonnegative().default(10_000),
   /** Mesos's `--switch_user`: tasks run as their user (CommandInfo.user, else FrameworkInfo.user); off: as the agent's own. */

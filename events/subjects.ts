@@ -42,6 +42,8 @@ export const subjects = {
   statusesFrom: (agentId: AgentId) => `${LOG_PREFIX}.agent.${agentId}.status.*`,
   /** Every status update about a framework's tasks, from any agent. */
   statusesOf: (frameworkId: FrameworkId) => `${LOG_PREFIX}.agent.*.status.${frameworkId}`,
+  /** Every framework's acknowledgements (an agent passes those of its executors' updates on to them). */
+  acknowledgementsOfAny: `${LOG_PREFIX}.fw.*.acknowledged`,
   frameworkCall: (frameworkId: FrameworkId, call: string) => `${LOG_PREFIX}.fw.${frameworkId}.${call}`,
   agentCommand: (agentId: AgentId, command: 'launch' | 'kill' | 'message') => `${LOG_PREFIX}.cmd.${agentId}.${command}`,
   /** An agent's launch stream: every command for it. */

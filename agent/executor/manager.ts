@@ -87,6 +87,9 @@ export interface ExecutorRun {
   /** Tasks given to it before it subscribed: sent as LAUNCH once it does. */
   readonly queued: TaskInfo[];
   stream: ExecutorStream | null;
+  /** Whether it ever subscribed (else it is killed after the registration timeout). */
+  everSubscribed: boolean;
+  registrationTimer: NodeJS.Timeout | null;
   /** Its updates not yet acknowledged by the scheduler: uuid → task. */
   readonly unacknowledged: Map<string, TaskId>;
   shutdownTimer: NodeJS.Timeout | null;
@@ -108,6 +111,12 @@ export interface ExecutorManagerOptions {
   readonly shutdownGraceMs: number;
   /** How often a subscribed executor gets HEARTBEAT. */
   readonly heartbeatMs: number;
+  /** MESOS_SUBSCRIPTION_BACKOFF_MAX: the longest an executor waits between two SUBSCRIBE attempts (Mesos: 2 s). */
+  readonly subscriptionBackoffMaxMs: number;
+  /** MESOS_RECOVERY_TIMEOUT: how long an executor keeps trying to reach its agent before it exits (Mesos: 15 min). */
+  readonly recoveryTimeoutMs: number;
+  /** An executor that has not subscribed this long after it started is killed (Mesos's --executor_registration_timeout, 1 min). */
+  readonly registrationTimeoutMs: number;
   readonly pidsMax?: number;
   /** The user the executor runs as (as a task would: its command's, else its framework's), or why not. */
   readonly userOf: (command: ExecutorInfo['command'], frameworkUser: string) => Promise<{ ok: true; user: string | undefined } | { ok: false; why: string }>;
@@ -228,8 +237,10 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
           MESOS_AGENT_ENDPOINT: endpoint,
           MESOS_SLAVE_PID: `slave(1)@${endpoint}`,
           MESOS_CHECKPOINT: run.framework.checkpoint ? '1' : '0',
-          MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: `${graceOf(run) / 1000}secs`,
+          MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD: mesosDuration(graceOf(run)),
           MESOS_HTTP_COMMAND_EXECUTOR: '0',
+          MESOS_SUBSCRIPTION_BACKOFF_MAX: mesosDuration(o.subscriptionBackoffMaxMs),
+          MESOS_RECOVERY_TIMEOUT: mesosDuration(o.recoveryTimeoutMs),
           ...(user !== undefined ? { USER: user } : {}),
         },
       },
@@ -264,6 +275,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
   async function ended(run: ExecutorRun, exit: ExitInfo | { message: string; code: null; signal: null }): Promise<void> {
     run.phase = 'TERMINATED';
     if (run.shutdownTimer !== null) clearTimeout(run.shutdownTimer);
+    if (run.registrationTimer !== null) clearTimeout(run.registrationTimer);
     if (run.heartbeat !== null) clearInterval(run.heartbeat);
     run.stream?.close();
     run.stream = null;
@@ -320,6 +332,12 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       return fail(`Failed to launch executor: ${(err as Error).message}`);
     }
     if (run.phase === 'LAUNCHING') run.phase = 'RUNNING';
+    run.registrationTimer = setTimeout(() => {
+      if (run.everSubscribed) return;
+      log.warn({ executorId: run.executorId, frameworkId: run.frameworkId, timeoutMs: o.registrationTimeoutMs }, 'executor did not subscribe in time');
+      shutdown(run, `it did not subscribe within ${o.registrationTimeoutMs} ms`);
+    }, o.registrationTimeoutMs);
+    run.registrationTimer.unref();
     log.info({ executorId: run.executorId, frameworkId: run.frameworkId, containerId: run.containerId, pid: run.container.pid }, 'executor launched');
     const container = run.container;
     await container.exited.then((exit) => ended(run, exit));
@@ -363,6 +381,8 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
           tasks: new Map(),
           queued: [],
           stream: null,
+          everSubscribed: false,
+          registrationTimer: null,
           unacknowledged: new Map(),
           shutdownTimer: null,
           heartbeat: null,
@@ -423,6 +443,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       if (run.phase === 'TERMINATING') return { status: 409, text: `Executor ${call.executor_id.value} is shutting down` };
       run.stream?.close();
       run.stream = stream;
+      run.everSubscribed = true;
       stream.send({
         type: 'SUBSCRIBED',
         subscribed: {
@@ -509,6 +530,11 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       ackSubs.clear();
     },
   };
+}
+
+/** A duration as Mesos writes one in an executor's environment (`5secs`, `250ms`). */
+export function mesosDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}secs` : `${ms}ms`;
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };

@@ -20,6 +20,8 @@ import type { TaskHistory } from './task-history.js';
 import { type AgentCounters, agentMetrics } from './agent-metrics.js';
 import { agentApiRoute } from './operator-api.js';
 import { createNestedSessions } from './nested-sessions.js';
+import { executorApiRoute } from './executor-api.js';
+import type { ExecutorManager } from '../executor/manager.js';
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from '../../kernel/shell/http/prometheus.js';
 
 export { createTaskHistory, type TaskHistory } from './task-history.js';
@@ -45,6 +47,8 @@ export interface AgentHttpOptions {
   readonly tls?: ServerTls | undefined;
   /** HTTP authentication (every endpoint but /health and /version is read-only, as Mesos's agent's). */
   readonly auth?: HttpAuthConfig;
+  /** The custom executors: `POST /api/v1/executor` is theirs (absent: no such endpoint). */
+  readonly executors?: ExecutorManager;
 }
 
 /** The sandboxes to serve: every run the history knows, by real path, and each executor's latest run by Mesos's virtual path. */
@@ -113,6 +117,9 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
           sessions,
         }),
     },
+    ...(o.executors !== undefined
+      ? [{ method: 'POST' as const, path: '/api/v1/executor', handler: (req: Parameters<Route['handler']>[0]) => executorApiRoute(req, o.executors!) }]
+      : []),
     get('/monitor/statistics', async () => json(await executorStatistics(o.running()))),
     get('/monitor/statistics.json', async () => json(await executorStatistics(o.running()))),
     get('/slave(1)/monitor/statistics', async () => json(await executorStatistics(o.running()))),

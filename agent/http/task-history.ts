@@ -171,8 +171,9 @@ export function createTaskHistory(): TaskHistory {
       f.role = role;
       for (const info of cmd.tasks) {
         if (find(cmd.frameworkId, info.taskId) !== undefined) continue; // carried out already
-        const executorId = cmd.executor?.executorId ?? info.taskId;
-        const e = executor(f, executorId, cmd.executor !== undefined ? { resources: cmd.executor.resources } : undefined, role);
+        const group = cmd.executor ?? cmd.customExecutor;
+        const executorId = group?.executorId ?? info.taskId;
+        const e = executor(f, executorId, group !== undefined ? { resources: group.resources } : undefined, role);
         addTask(e, info, role, 'TASK_STAGING', undefined);
       }
     },

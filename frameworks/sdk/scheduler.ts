@@ -12,6 +12,7 @@ import {
   type AgentId,
   CommandInfo,
   type ExecutorId,
+  type ExecutorInfo,
   type Operation,
   CheckInfo,
   type ClusterEvent,
@@ -58,8 +59,12 @@ export interface TaskSpec {
   readonly agentId: AgentId;
   /** Resources as a list, or Mesos's text form `cpus:0.1;mem:32`. */
   readonly resources: Resources | string;
-  /** A shell command line, or a full command (environment, arguments, user, URIs to fetch). */
-  readonly command: string | CommandInfoInput;
+  /** A shell command line, or a full command (environment, arguments, user, URIs to fetch). One of `command` and `executor`. */
+  readonly command?: string | CommandInfoInput;
+  /** A custom executor to run the task (started with its first task on the agent, shared by the later ones). */
+  readonly executor?: ExecutorSpec;
+  /** Bytes for the executor (Mesos's TaskInfo.data): a string is sent as its UTF-8 bytes. */
+  readonly data?: string | Uint8Array;
   readonly killGracePeriodMs?: number;
   readonly labels?: Record<string, string>;
   /** Isolation options: an empty network namespace (`network: 'NONE'`), sharing the agent's pid namespace. */
@@ -68,6 +73,25 @@ export interface TaskSpec {
   readonly healthCheck?: z.input<typeof HealthCheck>;
   /** Run by the agent; its result comes back in the updates' `checkStatus`. */
   readonly check?: z.input<typeof CheckInfo>;
+}
+
+/** A custom executor as a framework writes it (Mesos's ExecutorInfo of type CUSTOM). */
+export interface ExecutorSpec {
+  readonly executorId: string;
+  readonly name?: string;
+  /** The executor program: a shell command line, or a full command (environment, URIs fetched into its sandbox). */
+  readonly command: string | CommandInfoInput;
+  /** Its own resources, held besides its tasks' while it runs. */
+  readonly resources: Resources | string;
+  /** SHUTDOWN, then this long, then SIGKILL (default: the agent's --executor-shutdown-grace-period). */
+  readonly shutdownGracePeriodMs?: number;
+}
+
+/** A message of one of this framework's executors (Mesos's scheduler event MESSAGE). */
+export interface ExecutorMessage {
+  readonly agentId: AgentId;
+  readonly executorId: ExecutorId;
+  readonly data: Buffer;
 }
 
 /** The command of a task as a framework writes it (defaults not yet applied). */
@@ -130,6 +154,10 @@ export interface Scheduler {
   readonly refusals$: Observable<EventOf<'AcceptRefused'>>;
   /** The framework was removed (torn down or timed out). */
   readonly removed$: Observable<EventOf<'FrameworkRemoved'>>;
+  /** Messages from this framework's executors (Mesos's MESSAGE event), through the log. */
+  readonly messages$: Observable<ExecutorMessage>;
+  /** A message for one of its executors (Mesos's MESSAGE call); dropped, as by Mesos, when that executor does not run there. */
+  message(agentId: AgentId, executorId: string, data: string | Uint8Array): Promise<void>;
   /** Launch tasks on offers (of one agent); `operations` go first (RESERVE, CREATE, …), as in Mesos's ACCEPT. */
   accept(offerIds: readonly OfferId[], tasks: readonly TaskSpec[], opts?: { refuseSeconds?: number; operations?: readonly Operation[] }): Promise<void>;
   /** Accept with explicit operations: LAUNCH, LAUNCH_GROUP (tasks together under one executor), or any Operation (RESERVE, CREATE, …), in order. */
@@ -163,14 +191,28 @@ export interface Scheduler {
   close(): Promise<void>;
 }
 
+const commandOf = (c: string | CommandInfoInput): TaskInfo['command'] & object => CommandInfo.parse(typeof c === 'string' ? { value: c, shell: true } : c);
+
+export function toExecutorInfo(e: ExecutorSpec): ExecutorInfo {
+  return {
+    executorId: e.executorId as ExecutorId,
+    ...(e.name !== undefined ? { name: e.name } : {}),
+    command: commandOf(e.command),
+    resources: typeof e.resources === 'string' ? [...parseResources(e.resources)] : [...e.resources],
+    ...(e.shutdownGracePeriodMs !== undefined ? { shutdownGracePeriodMs: e.shutdownGracePeriodMs } : {}),
+  };
+}
+
 export function toTaskInfo(t: TaskSpec): TaskInfo {
-  const command = CommandInfo.parse(typeof t.command === 'string' ? { value: t.command, shell: true } : t.command);
+  if ((t.command === undefined) === (t.executor === undefined)) throw new TypeError(`task ${t.taskId}: give one of 'command' and 'executor'`);
   return {
     taskId: t.taskId as TaskId,
     name: t.name ?? t.taskId,
     agentId: t.agentId,
     resources: typeof t.resources === 'string' ? [...parseResources(t.resources)] : [...t.resources],
-    command,
+    ...(t.command !== undefined ? { command: commandOf(t.command) } : {}),
+    ...(t.executor !== undefined ? { executor: toExecutorInfo(t.executor) } : {}),
+    ...(t.data !== undefined ? { data: Buffer.from(t.data).toString('base64') } : {}),
     ...(t.killGracePeriodMs !== undefined ? { killGracePeriodMs: t.killGracePeriodMs } : {}),
     ...(t.labels !== undefined ? { labels: t.labels } : {}),
     ...(t.container !== undefined ? { container: t.container } : {}),
@@ -217,6 +259,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
   const updates$ = new Subject<TaskStatus>();
   const refusals$ = new Subject<EventOf<'AcceptRefused'>>();
   const removed$ = new Subject<EventOf<'FrameworkRemoved'>>();
+  const messages$ = new Subject<ExecutorMessage>();
   const inverseOffers$ = new Subject<InverseOffer>();
   const partitionAware = o.capabilities?.includes('PARTITION_AWARE') ?? false;
   const outstanding = new Map<OfferId, Offer>();
@@ -311,6 +354,9 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     }),
     reader(subjects.toldTo(frameworkId), onDecision),
     reader(subjects.statusesOf(frameworkId), onDecision),
+    reader(subjects.executorMessagesOf(frameworkId), (_seq, e) => {
+      if (e.type === 'ExecutorMessageSent' && e.frameworkId === frameworkId) messages$.next({ agentId: e.agentId, executorId: e.executorId, data: Buffer.from(e.data, 'base64') });
+    }),
   ]);
 
   function dispatch(e: ClusterEvent): void {
@@ -385,6 +431,7 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$.complete();
     refusals$.complete();
     removed$.complete();
+    messages$.complete();
     inverseOffers$.complete();
     await bus.close();
   };
@@ -397,6 +444,9 @@ export async function subscribe(o: SchedulerOptions): Promise<Scheduler> {
     updates$: updates$.asObservable(),
     refusals$: refusals$.asObservable(),
     removed$: removed$.asObservable(),
+    messages$: messages$.asObservable(),
+    message: (agentId, executorId, data) =>
+      call({ type: 'FrameworkMessageSent', ...envelope(), frameworkId, agentId, executorId: executorId as ExecutorId, data: Buffer.from(data).toString('base64') }),
     accept: (offerIds, tasks, opts) => acceptOperations(offerIds, [...(opts?.operations ?? []), ...(tasks.length > 0 ? [{ type: 'LAUNCH' as const, tasks }] : [])], opts),
     acceptOperations,
     decline: (offerIds, refuseSeconds) => {

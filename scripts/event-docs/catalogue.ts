@@ -25,12 +25,12 @@ export const EVENTS: Readonly<Record<EventType, EventDoc>> = {
       "A command to the agent: hand this framework message to the named executor (as the executor API's MESSAGE event). The agent carries it out in `agentSeq` order with its other commands; an executor that is not subscribed (any more) does not get it (Mesos drops such messages too). Folding it only clears the outbox entry and moves the agent's command numbering, as for LaunchTasks and KillTask.",
   },
   ExecutorMessageSent: {
-    by: "The agent an executor runs on (`agent/executors/`), for the executor's MESSAGE call of the v1 executor API.",
+    by: "The agent an executor runs on (`agent/executor/`), for the executor's MESSAGE call of the v1 executor API.",
     meaning:
       'A custom executor sends opaque bytes (`data`, base64) to its scheduler. The scheduler reads it from the log: the SDK\'s `messages$`, the v1 scheduler API\'s MESSAGE event. Folding it counts it (`master/valid_executor_to_framework_messages`) when the framework is known; nothing else changes.',
   },
   ExecutorExited: {
-    by: "The agent a custom executor ran on (`agent/executors/`), once the executor's process has ended (after its tasks that had not ended were reported TASK_FAILED, REASON_EXECUTOR_TERMINATED).",
+    by: "The agent a custom executor ran on (`agent/executor/`), once the executor's process has ended (after its tasks that had not ended were reported TASK_FAILED, REASON_EXECUTOR_TERMINATED).",
     meaning:
       "A custom executor's process ended (Mesos's ExitedExecutorMessage); `status` is its wait status when known. Folding it, for a custom executor of that framework in the master's books on that agent: its own resources are released and it leaves the books (and `/master/state`); a later task with the same executor id starts a new executor. Anything else (unknown executor, another agent, a task group's executor): no effect. The v1 scheduler API tells the framework as a FAILURE event.",
   },

@@ -138,7 +138,8 @@ export function permissionsFor(party: Party, name: string, store?: FrameworkStor
       const id = name as AgentId;
       return {
         // Appends only its own facts and statuses; reads its commands, its own statuses (to know
-        // which are in the log) and the elections; answers the leader's pings.
+        // which are in the log) and the elections; answers the leader's pings; hears the
+        // frameworks' acknowledgements as they are appended (its executors are told of theirs).
         pub: {
           allow: [
             subjects.reportsOf(id),
@@ -148,7 +149,7 @@ export function permissionsFor(party: Party, name: string, store?: FrameworkStor
             jsApi.consumerCreateFiltered(subjects.sys('leader')),
           ],
         },
-        sub: { allow: [subjects.commandsOf(id), subjects.sys('leader'), subjects.agentPing(id), inbox] },
+        sub: { allow: [subjects.commandsOf(id), subjects.sys('leader'), subjects.agentPing(id), subjects.acknowledgementsOfAny, inbox] },
         respond: { max: 1, ttlMs: 60_000 },
       };
     }
@@ -165,6 +166,7 @@ export function permissionsFor(party: Party, name: string, store?: FrameworkStor
             jsApi.directGet(undefined, subjects.sys('leader')),
             jsApi.consumerCreateFiltered(subjects.toldTo(id)),
             jsApi.consumerCreateFiltered(subjects.statusesOf(id)),
+            jsApi.consumerCreateFiltered(subjects.executorMessagesOf(id)),
             jsApi.consumerCreateFiltered(subjects.sys('leader')),
             // Agents' registrations (hostname, attributes, resources: what offers and the
             // read-only /master/state show anyway), for placement constraints on attributes.

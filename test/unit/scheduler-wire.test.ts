@@ -945,7 +945,7 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
     assert.not.ok(r.ok, JSON.stringify(json));
     if (!r.ok) assert.match(r.error, why);
   };
-  refused(taskJson({ executor: { executor_id: { value: 'e' }, command: { value: './exec' } } }), /custom executors/);
+  refused(taskJson({ executor: { executor_id: { value: 'e' }, command: { value: './exec' } } }), /one of 'command' and 'executor', not both/);
   refused(taskJson({ container: { type: 'DOCKER', docker: { image: 'nginx' } } }), /Docker/);
   refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER' } } } }), /container images/);
   refused(taskJson({ container: { type: 'MESOS', volumes: [{ container_path: '/x' }] } }), /volumes/);
@@ -965,6 +965,46 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
   refused(taskJson({}, { shell: true }), /'command.value' is required/);
   refused(taskJson({ resources: [{ name: 'disk', type: 'SCALAR', scalar: { value: 1 }, disk: { source: { type: 'PATH' } } }] }), /disk sources/);
   refused(taskJson({ agent_id: { value: 'not/a token' } }), /agent_id/);
+});
+
+test('taskInfoFromMesos: a task of a custom executor (no command): its ExecutorInfo and data are kept; Mesos\'s checks refuse a bad one', () => {
+  const withExecutor = (executor: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+    const { command: _none, ...rest } = taskJson({ executor, ...extra });
+    return taskInfoFromMesos(parsed(MesosTaskInfo, rest));
+  };
+  const r = withExecutor(
+    {
+      type: 'CUSTOM',
+      executor_id: { value: 'spark-exec' },
+      name: 'spark',
+      command: { value: './executor', uris: [{ value: 'http://x/exec.tgz' }], environment: { variables: [{ name: 'MODE', value: 'fast' }] } },
+      resources: [{ name: 'mem', type: 'SCALAR', scalar: { value: 64 } }],
+      shutdown_grace_period: { nanoseconds: 2e9 },
+    },
+    { data: 'aGVsbG8=' },
+  );
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  if (!r.ok) return;
+  assert.is(r.task.command, undefined);
+  assert.is(r.task.data, 'aGVsbG8=');
+  assert.equal(r.task.executor, {
+    executorId: 'spark-exec',
+    name: 'spark',
+    command: { value: './executor', shell: true, environment: { MODE: 'fast' }, uris: [{ value: 'http://x/exec.tgz', executable: false, extract: true }] },
+    resources: [{ name: 'mem', type: 'SCALAR', scalar: 64 }],
+    shutdownGracePeriodMs: 2000,
+  });
+  // An executor without a type is taken as CUSTOM (older frameworks do not send it).
+  assert.ok(withExecutor({ executor_id: { value: 'e' }, command: { value: './x' } }).ok);
+  const why = (executor: Record<string, unknown>): string => {
+    const x = withExecutor(executor);
+    return x.ok ? '' : x.error;
+  };
+  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'e' } }), /'ExecutorInfo.command' must be set/);
+  assert.match(why({ type: 'DEFAULT', executor_id: { value: 'e' } }), /DEFAULT executor runs task groups/);
+  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'a/b' }, command: { value: './x' } }), /Executor ID "a\/b" is invalid/);
+  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'e' }, command: { value: './x' }, shutdown_grace_period: { nanoseconds: -1 } }), /must not be negative/);
+  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'e' }, command: { value: './x' }, container: { type: 'DOCKER', docker: { image: 'x' } } }), /executor: Docker/);
 });
 
 test('taskInfoFromMesos: a group task may repeat its group executor', () => {

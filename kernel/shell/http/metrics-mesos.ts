@@ -82,6 +82,14 @@ export function moreMasterMetrics(state: State, tally: MetricsTally, allocationR
   m['master/messages_status_update'] = state.counters.validStatusUpdates + state.counters.invalidStatusUpdates;
   m['master/messages_register_slave'] = state.counters.slaveRegistrations;
   m['master/messages_reregister_slave'] = state.counters.slaveReregistrations;
+  // Framework ↔ executor messages (custom executors), as the fold counted them.
+  const c = state.counters;
+  m['master/valid_framework_to_executor_messages'] = c.validFrameworkToExecutorMessages ?? 0;
+  m['master/invalid_framework_to_executor_messages'] = c.invalidFrameworkToExecutorMessages ?? 0;
+  m['master/messages_framework_to_executor'] = (c.validFrameworkToExecutorMessages ?? 0) + (c.invalidFrameworkToExecutorMessages ?? 0);
+  m['master/valid_executor_to_framework_messages'] = c.validExecutorToFrameworkMessages ?? 0;
+  m['master/messages_executor_to_framework'] = c.validExecutorToFrameworkMessages ?? 0;
+  m['master/invalid_executor_to_framework_messages'] = 0; // an agent can append only its own executors' messages
   m['master/slave_removals/reason_unhealthy'] = tally.agentRemovals['UNREACHABLE'] ?? 0;
   m['master/slave_unreachable_completed'] = tally.agentRemovals['UNREACHABLE'] ?? 0;
 

@@ -7,7 +7,7 @@
 import type { Attribute } from '../../../events/index.js';
 import * as R from '../../core/resources.js';
 import { healthCheckToMesos } from '../scheduler-api/checks.js';
-import type { AgentState, FrameworkState, OfferState, State, TaskState } from '../../core/state.js';
+import type { AgentState, ExecutorState, FrameworkState, OfferState, State, TaskState } from '../../core/state.js';
 import { BUILD } from './build-info.js';
 
 export interface MasterIdentity {
@@ -106,7 +106,8 @@ export function taskJson(t: TaskState): Record<string, Json> {
     id: t.taskId,
     name: t.name,
     framework_id: t.frameworkId,
-    executor_id: '',
+    // Mesos: empty for a command task, the executor's id for a task run by an executor.
+    executor_id: t.executorId ?? '',
     slave_id: t.agentId,
     state: t.state,
     resources: R.toFlatJson(t.resources),
@@ -119,6 +120,24 @@ export function taskJson(t: TaskState): Record<string, Json> {
     })),
     ...(t.labels ? { labels: Object.entries(t.labels).map(([key, value]) => ({ key, value })) } : {}),
     ...(t.healthCheck !== undefined ? { health_check: healthCheckToMesos(t.healthCheck) } : {}),
+  };
+}
+
+/** A framework's custom executors running now (Mesos lists those; the built-in executors are not). */
+function customExecutorsOf(state: State, frameworkId: FrameworkState['id']): ExecutorState[] {
+  return [...state.executors.values()].filter((e) => e.kind === 'CUSTOM' && e.frameworkId === frameworkId);
+}
+
+/** Mesos's model of an ExecutorInfo in /master/state: its id, name, command, resources and agent. */
+function executorJson(e: ExecutorState): Record<string, Json> {
+  return {
+    executor_id: e.executorId,
+    name: e.info?.name ?? '',
+    framework_id: e.frameworkId,
+    command: { value: e.info?.command.value ?? '', shell: e.info?.command.shell ?? true, ...(e.info?.command.arguments !== undefined ? { argv: [...e.info.command.arguments] } : {}) },
+    resources: R.toFlatJson(e.resources),
+    ...(e.role !== undefined ? { role: e.role } : {}),
+    slave_id: e.agentId,
   };
 }
 
@@ -168,7 +187,7 @@ export function frameworkJson(state: State, f: FrameworkState): Record<string, J
       const o = state.offers.get(id);
       return o ? [offerJson(o)] : [];
     }),
-    executors: [],
+    executors: customExecutorsOf(state, f.id).map(executorJson),
     offer_constraints: {},
     suppressed: f.suppressed,
   };

@@ -20,6 +20,7 @@ import {
   EVENT_VERSIONS,
   refuseFilter,
   type TaskId,
+  type ExecutorId,
   type TaskKey,
   type ReconciledStatus,
   type TaskStatus,
@@ -234,6 +235,9 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
         return;
       case 'FrameworkRemoved':
         end(sub, e.reason === 'TEARDOWN' ? undefined : 'Framework removed');
+        return;
+      case 'ExecutorMessageSent':
+        write(sub, { type: 'MESSAGE', message: { agent_id: { value: e.agentId }, executor_id: { value: e.executorId }, data: e.data } });
         return;
       default:
         return;
@@ -530,8 +534,15 @@ export function createSchedulerApi(o: SchedulerApiOptions): SchedulerApi {
         for (const s of reconcileStatuses(state(), frameworkId, c.reconcile.tasks.map((t) => ({ taskId: t.task_id.value, agentId: t.agent_id?.value })), Date.now())) update(sub, s);
         return { status: 202, text: '' };
       case 'MESSAGE':
-        // Accepted and dropped, as Mesos's own: command executors take no messages.
-        return { status: 202, text: '' };
+        // Into the log; the fold passes it on to the executor's agent when it runs there (else dropped, as Mesos).
+        return call({
+          type: 'FrameworkMessageSent',
+          ...envelope(),
+          frameworkId,
+          agentId: c.message.agent_id.value as AgentId,
+          executorId: c.message.executor_id.value as ExecutorId,
+          data: c.message.data,
+        });
       case 'RECONCILE_OPERATIONS':
         // A query, answered from the projection on the stream (see reconcile-operations.ts).
         for (const ev of reconcileOperations(state(), c.reconcile_operations.operations)) write(sub, ev);
@@ -607,6 +618,7 @@ function frameworkOf(e: ClusterEvent): FrameworkId | undefined {
     case 'TaskStatusUpdated':
       return e.status.frameworkId;
     case 'StatusAcknowledged':
+    case 'ExecutorMessageSent':
       return e.frameworkId;
     default:
       return undefined;

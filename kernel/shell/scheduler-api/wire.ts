@@ -231,6 +231,8 @@ export const MesosExecutorInfo = z.object({
   container: MesosContainerInfo.optional(),
   resources: repeated(MesosResource),
   name: z.string().optional(),
+  shutdown_grace_period: MesosDurationInfo.optional(),
+  data: z.string().optional(),
 });
 export type MesosExecutorInfo = z.output<typeof MesosExecutorInfo>;
 

@@ -1,7 +1,7 @@
 /** The Mesos scheduler API's JSON and ours: taskInfo (see index.ts). */
 import { z } from 'zod';
-import { type CommandUri, type ContainerSettings, GroupExecutor, Secret, TaskInfo, idError } from '../../../../events/index.js';
-import { type MesosContainerInfo, type MesosExecutorInfo, type MesosTaskInfo } from '../wire.js';
+import { CommandInfo, type CommandUri, type ContainerSettings, ExecutorInfo, GroupExecutor, Secret, TaskInfo, idError } from '../../../../events/index.js';
+import { type MesosCommandInfo, type MesosContainerInfo, type MesosExecutorInfo, type MesosTaskInfo } from '../wire.js';
 import { checkFromMesos, healthCheckFromMesos } from '../checks.js';
 import { issuesText, labelsFromMesos } from './common.js';
 import { resourcesFromMesos } from './resources.js';
@@ -11,10 +11,10 @@ export type TaskInfoResult = { readonly ok: true; readonly task: TaskInfo } | { 
 const NANOS_PER_MS = 1_000_000;
 
 /**
- * Mesos TaskInfo → ours. Tasks run under the built-in command executor, so a task needs a
- * `command`; its URIs are fetched by the agent, and a MESOS container may ask for an empty network
+ * Mesos TaskInfo → ours. A task has a `command` (run by the built-in command executor) or an
+ * `executor` (a custom executor, started by the agent with the first of its tasks); its URIs are fetched by the agent, and a MESOS container may ask for an empty network
  * namespace or to share the agent's pid namespace. What the kernel cannot do yet is refused with
- * the reason (custom executors, Docker, container images and volumes, CNI networks, other Linux
+ * the reason (Docker, container images and volumes, CNI networks, other Linux
  * settings, secrets, limits, max_completion_time). Health checks and checks are converted and
  * validated as Mesos's master does. `data` (unused by the command executor) and `discovery` (metadata) are
  * accepted and not kept. For a task of a LAUNCH_GROUP pass the group's executor: a task may then
@@ -27,10 +27,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
   if (badId !== undefined) return refuse(`Task ID ${JSON.stringify(ti.task_id.value)} is invalid: ${badId}`);
 
   if (ti.executor !== undefined) {
-    if (groupExecutor === undefined) {
-      return refuse('custom executors (TaskInfo.executor) are not supported yet; send a command task (TaskInfo.command) instead');
-    }
-    if (ti.executor.executor_id.value !== groupExecutor.executor_id.value) {
+    if (groupExecutor !== undefined && ti.executor.executor_id.value !== groupExecutor.executor_id.value) {
       return refuse(
         `the executor of task '${ti.task_id.value}' differs from the task group's executor '${groupExecutor.executor_id.value}'`,
       );
@@ -49,8 +46,58 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
   if (ti.max_completion_time !== undefined) return refuse('max_completion_time is not supported yet');
   if (ti.limits !== undefined && Object.keys(ti.limits).length > 0) return refuse('resource limits (TaskInfo.limits) are not supported yet');
 
-  const cmd = ti.command;
-  if (cmd === undefined) return refuse("a task needs 'command' (custom executors are not supported)");
+  let command: z.input<typeof CommandInfo> | undefined;
+  let executor: z.input<typeof ExecutorInfo> | undefined;
+  if (ti.executor !== undefined && groupExecutor === undefined) {
+    // A task of a custom executor (Mesos: one of command and executor).
+    if (ti.command !== undefined) return refuse("a task must set one of 'command' and 'executor', not both");
+    const ex = customExecutorFromMesos(ti.executor);
+    if (!ex.ok) return refuse(ex.error);
+    executor = ex.executor;
+  } else {
+    if (ti.command === undefined) return refuse("a task needs 'command' (or 'executor', a custom executor to run it)");
+    const c = commandFromMesos(ti.command);
+    if (!c.ok) return refuse(c.error);
+    command = c.command;
+  }
+
+  let killGracePeriodMs: number | undefined;
+  const grace = ti.kill_policy?.grace_period;
+  if (grace !== undefined) {
+    if (grace.nanoseconds < 0) return refuse("'kill_policy.grace_period' must not be negative");
+    killGracePeriodMs = Math.round(grace.nanoseconds / NANOS_PER_MS);
+  }
+
+  const resources = resourcesFromMesos(ti.resources);
+  if (!resources.ok) return refuse(resources.error);
+
+  const labels = labelsFromMesos(ti.labels);
+  const candidate: z.input<typeof TaskInfo> = {
+    taskId: ti.task_id.value,
+    name: ti.name,
+    agentId: ti.agent_id.value,
+    resources: [...resources.resources],
+    ...(command !== undefined ? { command } : {}),
+    ...(executor !== undefined ? { executor } : {}),
+    ...(ti.data !== undefined && executor !== undefined ? { data: ti.data } : {}),
+    ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
+    ...(labels !== undefined ? { labels } : {}),
+    ...(container !== undefined ? { container } : {}),
+    ...(healthCheck?.ok === true ? { healthCheck: healthCheck.value } : {}),
+    ...(check?.ok === true ? { check: check.value } : {}),
+  };
+  const checked = TaskInfo.safeParse(candidate);
+  if (!checked.success) {
+    return refuse(issuesText(checked.error, { taskId: 'task_id', agentId: 'agent_id', killGracePeriodMs: 'kill_policy', outputFile: 'output_file' }));
+  }
+  return { ok: true, task: checked.data };
+}
+
+type CommandResult = { readonly ok: true; readonly command: z.input<typeof CommandInfo> } | { readonly ok: false; readonly error: string };
+
+/** Mesos CommandInfo → ours (a task's or a custom executor's): URIs, environment (secrets by value), user. */
+function commandFromMesos(cmd: MesosCommandInfo): CommandResult {
+  const refuse = (error: string): CommandResult => ({ ok: false, error });
   const uris: Array<z.input<typeof CommandUri>> = [];
   for (const u of cmd.uris) {
     if (u.value === '') return refuse("a URI needs 'value'");
@@ -76,23 +123,8 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     if (v.value === undefined) return refuse(`environment variable '${v.name}' has no value`);
     (environment ??= {})[v.name] = v.value;
   }
-
-  let killGracePeriodMs: number | undefined;
-  const grace = ti.kill_policy?.grace_period;
-  if (grace !== undefined) {
-    if (grace.nanoseconds < 0) return refuse("'kill_policy.grace_period' must not be negative");
-    killGracePeriodMs = Math.round(grace.nanoseconds / NANOS_PER_MS);
-  }
-
-  const resources = resourcesFromMesos(ti.resources);
-  if (!resources.ok) return refuse(resources.error);
-
-  const labels = labelsFromMesos(ti.labels);
-  const candidate: z.input<typeof TaskInfo> = {
-    taskId: ti.task_id.value,
-    name: ti.name,
-    agentId: ti.agent_id.value,
-    resources: [...resources.resources],
+  return {
+    ok: true,
     command: {
       value: cmd.value,
       shell: cmd.shell,
@@ -102,17 +134,44 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
       ...(uris.length > 0 ? { uris } : {}),
       ...(secrets !== undefined ? { secrets } : {}),
     },
-    ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
-    ...(labels !== undefined ? { labels } : {}),
-    ...(container !== undefined ? { container } : {}),
-    ...(healthCheck?.ok === true ? { healthCheck: healthCheck.value } : {}),
-    ...(check?.ok === true ? { check: check.value } : {}),
   };
-  const checked = TaskInfo.safeParse(candidate);
-  if (!checked.success) {
-    return refuse(issuesText(checked.error, { taskId: 'task_id', agentId: 'agent_id', killGracePeriodMs: 'kill_policy', outputFile: 'output_file' }));
+}
+
+type CustomExecutorResult = { readonly ok: true; readonly executor: z.input<typeof ExecutorInfo> } | { readonly ok: false; readonly error: string };
+
+/**
+ * A task's ExecutorInfo → our custom executor, with Mesos's master checks: type CUSTOM (or unset,
+ * as older frameworks send it), a valid id, a `command`; DEFAULT belongs in a LAUNCH_GROUP. A
+ * container other than a bare MESOS one is refused with the reason, as for tasks.
+ */
+export function customExecutorFromMesos(ex: MesosExecutorInfo): CustomExecutorResult {
+  const refuse = (error: string): CustomExecutorResult => ({ ok: false, error });
+  const badId = idError(ex.executor_id.value);
+  if (badId !== undefined) return refuse(`Executor ID ${JSON.stringify(ex.executor_id.value)} is invalid: ${badId}`);
+  if (ex.type === 'UNKNOWN') return refuse('Unknown executor type');
+  if (ex.type === 'DEFAULT') return refuse("the DEFAULT executor runs task groups: send a LAUNCH_GROUP, or make this executor 'CUSTOM' with a 'command'");
+  if (ex.command === undefined) return refuse("'ExecutorInfo.command' must be set for a 'CUSTOM' executor");
+  if (ex.container !== undefined) {
+    const why = containerRefusal(ex.container);
+    if (why !== undefined) return refuse(`executor: ${why}`);
   }
-  return { ok: true, task: checked.data };
+  const command = commandFromMesos(ex.command);
+  if (!command.ok) return refuse(`executor: ${command.error}`);
+  const resources = resourcesFromMesos(ex.resources);
+  if (!resources.ok) return refuse(`executor resources: ${resources.error}`);
+  const grace = ex.shutdown_grace_period?.nanoseconds;
+  if (grace !== undefined && grace < 0) return refuse("'executor.shutdown_grace_period' must not be negative");
+  const candidate: z.input<typeof ExecutorInfo> = {
+    executorId: ex.executor_id.value,
+    ...(ex.framework_id !== undefined ? { frameworkId: ex.framework_id.value } : {}),
+    ...(ex.name !== undefined ? { name: ex.name } : {}),
+    command: command.command,
+    resources: [...resources.resources],
+    ...(grace !== undefined ? { shutdownGracePeriodMs: Math.round(grace / NANOS_PER_MS) } : {}),
+  };
+  const checked = ExecutorInfo.safeParse(candidate);
+  if (!checked.success) return refuse(`executor: ${issuesText(checked.error, { executorId: 'executor_id', frameworkId: 'framework_id', shutdownGracePeriodMs: 'shutdown_grace_period' })}`);
+  return { ok: true, executor: candidate };
 }
 
 /**
