@@ -7,16 +7,27 @@
  *    symbolic link on the way means the lower layer has no such path: nothing to remove);
  * 3. the entries are unpacked with node-tar (modes and owners kept), which replaces an existing
  *    symbolic link rather than writing through it and refuses to unpack through a linked
- *    directory; any warning it gives fails the layer.
+ *    directory; any warning it gives fails the layer;
+ * 4. symbolic links with an absolute target (common in images: /bin/sh -> /bin/busybox) are made
+ *    last, by us: node-tar would strip their leading `/` unless told to preserve paths, which would
+ *    also turn off its checks above.
  */
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir, rm, symlink } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import * as tar from 'tar';
 import { ProvisionError } from './errors.js';
 import { judgeEntry } from './layer-entry.js';
 
+export interface AbsoluteLink {
+  readonly path: string;
+  readonly target: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 export interface LayerPlan {
   readonly whiteouts: readonly string[];
+  readonly absoluteLinks: readonly AbsoluteLink[];
   readonly opaque: readonly string[];
   /** Bytes of file content in the layer. */
   readonly bytes: number;
@@ -27,6 +38,7 @@ export async function planLayer(image: string, layerId: string, file: string): P
   const whiteouts: string[] = [];
   const opaque: string[] = [];
   const refused: string[] = [];
+  const absoluteLinks: AbsoluteLink[] = [];
   let bytes = 0;
   try {
     await tar.t({
@@ -36,6 +48,7 @@ export async function planLayer(image: string, layerId: string, file: string): P
         if (v.kind === 'refuse') refused.push(v.why);
         else if (v.kind === 'whiteout') whiteouts.push(v.path);
         else if (v.kind === 'opaque') opaque.push(v.dir);
+        else if (v.kind === 'unpack' && isAbsoluteLink(e.type, e.linkpath)) absoluteLinks.push({ path: v.path, target: e.linkpath!, uid: e.uid ?? 0, gid: e.gid ?? 0 });
         bytes += e.size ?? 0;
         e.resume();
       },
@@ -44,8 +57,10 @@ export async function planLayer(image: string, layerId: string, file: string): P
     throw new ProvisionError('LAYER_CORRUPT', `image ${image}: layer ${layerId} is not a readable tar archive: ${(err as Error).message}`, { cause: err });
   }
   if (refused.length > 0) throw new ProvisionError('LAYER_HOSTILE', `image ${image}: layer ${layerId} is refused: ${refused[0]}${refused.length > 1 ? ` (and ${refused.length - 1} more)` : ''}`);
-  return { whiteouts, opaque, bytes };
+  return { whiteouts, absoluteLinks, opaque, bytes };
 }
+
+const isAbsoluteLink = (type: string, linkpath: string | undefined): boolean => type === 'SymbolicLink' && linkpath !== undefined && linkpath.startsWith('/');
 
 /** `rel` under `root` when every directory on the way is a real one, else undefined. */
 async function realPathIn(root: string, rel: string): Promise<string | undefined> {
@@ -76,11 +91,28 @@ export async function applyLayer(image: string, layerId: string, file: string, r
       cwd: rootfs,
       preserveOwner: true,
       umask: 0,
-      filter: (p, entry) => judgeEntry(p, 'type' in entry ? entry.type : 'File', 'linkpath' in entry ? entry.linkpath : undefined).kind === 'unpack',
+      filter: (p, entry) => {
+        const type = 'type' in entry ? entry.type : 'File';
+        const link = 'linkpath' in entry ? entry.linkpath : undefined;
+        return judgeEntry(p, type, link).kind === 'unpack' && !isAbsoluteLink(type, link);
+      },
       onwarn: (code, message) => warnings.push(`${code}: ${String(message)}`),
     });
   } catch (err) {
     throw new ProvisionError('LAYER_CORRUPT', `image ${image}: layer ${layerId} cannot be unpacked: ${(err as Error).message}`, { cause: err });
   }
   if (warnings.length > 0) throw new ProvisionError('LAYER_HOSTILE', `image ${image}: layer ${layerId} is refused: ${warnings[0]}`);
+  for (const l of plan.absoluteLinks) {
+    let dir = rootfs;
+    for (const part of path.dirname(l.path).split('/').filter((x) => x !== '' && x !== '.')) {
+      dir = path.join(dir, part);
+      const s = await lstat(dir).catch(() => undefined);
+      if (s === undefined) await mkdir(dir, { mode: 0o755 });
+      else if (!s.isDirectory()) throw new ProvisionError('LAYER_HOSTILE', `image ${image}: layer ${layerId} is refused: the link ${JSON.stringify(l.path)} would be made through a link or a file`);
+    }
+    const at = path.join(dir, path.basename(l.path));
+    await rm(at, { recursive: true, force: true });
+    await symlink(l.target, at);
+    await lchown(at, l.uid, l.gid).catch(() => undefined);
+  }
 }
