@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { type AgentHandle, startAgent } from '../../agent/index.js';
+import { type AgentHandle, type AgentOptionsInput, startAgent } from '../../agent/index.js';
 import { type MasterExtras, type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
 import { type SecureTestNats, withNats, withSecureNats, type TestNats } from './nats.js';
 import { waitFor } from './wait.js';
@@ -35,6 +35,8 @@ export interface ClusterOptions {
   readonly isolation?: 'cgroups' | 'posix' | 'auto';
   /** Run nats-server in operator mode; the master and each agent get their own credentials. */
   readonly secure?: boolean;
+  /** More options for every agent (e.g. dockerRegistry). */
+  readonly agent?: Partial<AgentOptionsInput>;
 }
 
 export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster> {
@@ -61,6 +63,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
         killGracePeriodMs: 500,
         // The suite's frameworks run tasks as the tests' user, root: allowed here, refused by default.
         allowRootTasks: true,
+        ...o.agent,
       },
       log,
     );
