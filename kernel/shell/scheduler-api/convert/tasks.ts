@@ -234,6 +234,7 @@ export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResu
   if (ex.type === 'CUSTOM') return refuse('custom executors are not supported yet; task groups run under the DEFAULT executor');
   if (ex.command !== undefined) return refuse("'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
   if (ex.container !== undefined) {
+    if (ex.container.mesos?.image !== undefined || ex.container.volumes.length > 0) return refuse("executor: an image or volumes for the DEFAULT executor are not supported; give them to the group's tasks");
     const why = containerRefusal(ex.container);
     if (why !== undefined) return refuse(`executor: ${why}`);
   }
