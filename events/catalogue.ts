@@ -78,8 +78,11 @@ export const CommandUri = z.object({
 export type CommandUri = z.infer<typeof CommandUri>;
 
 export const CommandInfo = z.object({
-  /** The command line (shell) or the executable (not shell). */
-  value: z.string().min(1),
+  /**
+   * The command line (shell) or the executable (not shell). Empty only for a task in an image with
+   * shell false: the image's Entrypoint/Cmd run then (with `arguments`, as Mesos's docker/runtime).
+   */
+  value: z.string(),
   shell: z.boolean().default(true),
   arguments: z.array(z.string()).optional(),
   environment: z.record(z.string(), z.string()).optional(),

@@ -104,6 +104,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
       }
       const image = contribution.image;
       if (spec.options?.image !== undefined && image === undefined) throw new Error(`image ${spec.options.image.name}: this agent does not provision images`);
+      if (image === undefined && spec.command.value === '') throw new Error('the command is empty (command.value may only be left out by a task in an image, which runs its Entrypoint/Cmd)');
       const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0, image);
       if (image !== undefined) {
         // Enter the image's root last (util-linux unshare: chroot, cd, then the user switch): every step before runs host programs.

@@ -137,6 +137,15 @@ test("an OCI layout with three layers: whiteouts and an opaque dir hold in the t
   assert.equal(lines, ['no-motd', 'new', '/srv', 'from the image / from the task / /bin']);
 });
 
+test("no command value with shell false: the image's Cmd runs; with arguments, Cmd[0] with them (Mesos's docker/runtime table)", async () => {
+  await launch([
+    imageTask('image-cmd', 'layered:v2', { value: '', shell: false }),
+    imageTask('image-cmd-args', 'layered:v2', { value: '', shell: false, arguments: ['-c', 'echo args $GREETING'] }),
+  ]);
+  assert.is((await finished('image-cmd')).trim(), 'cmd');
+  assert.is((await finished('image-cmd-args')).trim(), 'args from the image');
+});
+
 test('volumes: HOST_PATH read-only is really read-only (even for root), HOST_PATH RW writes to the host, SANDBOX_PATH is in the sandbox', async () => {
   const ro = join(cluster.dir, 'vol-ro');
   const rw = join(cluster.dir, 'vol-rw');

@@ -964,6 +964,18 @@ test('taskInfoFromMesos: container.mesos.image (DOCKER) and volumes (source HOST
   });
 });
 
+test("taskInfoFromMesos: no command value only for a task in an image with shell false (its Entrypoint/Cmd)", () => {
+  const img = { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'busybox:1' } } } };
+  const ok = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson({ container: img }, { shell: false, arguments: ['x'] })));
+  if (!ok.ok) assert.unreachable(ok.error);
+  assert.equal((ok as { ok: true; task: { command: unknown } }).task.command, { value: '', shell: false, arguments: ['x'] });
+  for (const [c, cmd] of [[img, { shell: true }], [undefined, { shell: false }]] as const) {
+    const r = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson(c === undefined ? {} : { container: c }, cmd)));
+    assert.not.ok(r.ok);
+    if (!r.ok) assert.match(r.error, /'command.value' is required/);
+  }
+});
+
 test('taskInfoFromMesos: shell defaults to true', () => {
   const r = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson()));
   assert.ok(r.ok && r.task.command!.shell === true && r.task.command!.value === 'sleep 10');

@@ -62,7 +62,11 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
       ...(u.output_file !== undefined ? { outputFile: u.output_file } : {}),
     });
   }
-  if (cmd.value === undefined || cmd.value === '') return refuse("'command.value' is required (the shell command, or the executable when shell is false)");
+  // Without a value, a task in an image with shell false runs the image's Entrypoint/Cmd (Mesos's docker/runtime).
+  const imageCommand = !cmd.shell && container?.image !== undefined;
+  if ((cmd.value === undefined || cmd.value === '') && !imageCommand) {
+    return refuse("'command.value' is required (the shell command, or the executable when shell is false; only a task in an image may leave it out to run the image's Entrypoint/Cmd)");
+  }
 
   let environment: Record<string, string> | undefined;
   let secrets: Record<string, z.input<typeof Secret>> | undefined;
@@ -94,7 +98,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     agentId: ti.agent_id.value,
     resources: [...resources.resources],
     command: {
-      value: cmd.value,
+      value: cmd.value ?? '',
       shell: cmd.shell,
       ...(cmd.arguments.length > 0 ? { arguments: [...cmd.arguments] } : {}),
       ...(environment !== undefined ? { environment } : {}),
