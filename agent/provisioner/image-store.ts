@@ -5,8 +5,9 @@
  *   layer; each layer is checked against the config's `rootfs.diff_ids`);
  * - an OCI image layout directory `<repo>:<tag>/` or `<repo>/` (oci-layout, index.json, blobs/sha256/…;
  *   each blob is checked against its digest).
- * A docker archive is unpacked into a staging directory under the cache (its layers are files
- * inside it); the caller removes it when done.
+ * A docker archive's manifest and config are read by streaming through it; only when its layers
+ * are needed (a rootfs to build) is it unpacked into a staging directory under the cache (its
+ * layers are files inside it), which the caller removes when done (`release`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -34,9 +35,12 @@ export interface ResolvedImage {
   readonly ref: ImageRef;
   readonly format: 'docker-archive' | 'oci-layout';
   readonly config: ImageRuntimeConfig;
-  readonly layers: readonly ImageLayer[];
+  /** How many layers. */
+  readonly layerCount: number;
   /** Content address of the whole layer stack (Docker's chain id of the last layer). */
   readonly chainId: string;
+  /** The layer files, in order (a docker archive is unpacked into a staging directory for this: only a build needs it). */
+  layers(): Promise<readonly ImageLayer[]>;
   /** Remove what reading it left (the docker archive's staging directory). */
   release(): Promise<void>;
 }
@@ -124,42 +128,77 @@ export async function resolveImage(store: string, ref: ImageRef, stagingRoot: st
 }
 
 async function readDockerArchive(archive: string, ref: ImageRef, stagingRoot: string): Promise<ResolvedImage> {
-  const staging = path.join(stagingRoot, randomUUID());
-  await mkdir(staging, { recursive: true });
-  const release = (): Promise<void> => rm(staging, { recursive: true, force: true });
+  // Pass 1: the small JSON files (manifest.json, the configs) without unpacking anything.
+  const json = new Map<string, string>();
+  const problems: string[] = [];
   try {
-    const problems: string[] = [];
-    await tar.x({
+    await tar.t({
       file: archive,
-      cwd: staging,
-      preserveOwner: false,
-      filter: (p, entry) => {
-        const v = judgeEntry(p, 'type' in entry ? entry.type : 'File', 'linkpath' in entry ? entry.linkpath : undefined);
+      onReadEntry: (e) => {
+        const v = judgeEntry(e.path, e.type, e.linkpath);
         if (v.kind === 'refuse') problems.push(v.why);
-        return v.kind === 'unpack';
+        if (v.kind === 'unpack' && e.type === 'File' && v.path.endsWith('.json') && !v.path.includes('/') && (e.size ?? 0) < 4 * 1024 * 1024) {
+          const chunks: Buffer[] = [];
+          e.on('data', (c: Buffer) => chunks.push(c));
+          e.on('end', () => json.set(v.path, Buffer.concat(chunks).toString('utf8')));
+        } else e.resume();
       },
-      onwarn: (_code, message) => problems.push(String(message)),
-    }).catch((err: unknown) => {
-      throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive} is not a readable tar archive: ${(err as Error).message}`, { cause: err });
     });
-    if (problems.length > 0) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive}: ${problems[0]}`);
-    const manifests = await readJson(path.join(staging, 'manifest.json'), DockerManifest, 'manifest.json', ref.text);
-    const m = manifests.find((x) => (x.RepoTags ?? []).includes(ref.text) || (x.RepoTags ?? []).includes(`${ref.repository.replace(/^library\//, '')}:${ref.tag}`)) ?? manifests[0]!;
-    const configFile = await readJson(inside(staging, m.Config, ref.text), ImageConfigFile, `config ${m.Config}`, ref.text);
-    const diffIds = configFile.rootfs.diff_ids;
-    if (diffIds.length !== m.Layers.length) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: manifest.json names ${m.Layers.length} layers but the config ${diffIds.length} diff ids`);
-    const layers: ImageLayer[] = [];
+  } catch (err) {
+    throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive} is not a readable tar archive: ${(err as Error).message}`, { cause: err });
+  }
+  if (problems.length > 0) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive}: ${problems[0]}`);
+  const manifests = parseJson(json.get('manifest.json'), DockerManifest, 'manifest.json', ref.text);
+  const m = manifests.find((x) => (x.RepoTags ?? []).includes(ref.text) || (x.RepoTags ?? []).includes(`${ref.repository.replace(/^library\//, '')}:${ref.tag}`)) ?? manifests[0]!;
+  const configName = path.normalize(m.Config);
+  const configFile = parseJson(json.get(configName), ImageConfigFile, `config ${m.Config}`, ref.text);
+  const diffIds = configFile.rootfs.diff_ids;
+  if (diffIds.length !== m.Layers.length) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: manifest.json names ${m.Layers.length} layers but the config ${diffIds.length} diff ids`);
+
+  let staging: string | undefined;
+  const release = async (): Promise<void> => {
+    if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+  };
+  // Pass 2, only for a build: unpack the archive (its entries checked again) and point at the layer files.
+  const layers = async (): Promise<ImageLayer[]> => {
+    staging ??= path.join(stagingRoot, randomUUID());
+    await mkdir(staging, { recursive: true });
+    const warnings: string[] = [];
+    await tar
+      .x({
+        file: archive,
+        cwd: staging,
+        preserveOwner: false,
+        filter: (p, entry) => judgeEntry(p, 'type' in entry ? entry.type : 'File', 'linkpath' in entry ? entry.linkpath : undefined).kind === 'unpack',
+        onwarn: (_code, message) => warnings.push(String(message)),
+      })
+      .catch((err: unknown) => {
+        throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive} cannot be unpacked: ${(err as Error).message}`, { cause: err });
+      });
+    if (warnings.length > 0) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive}: ${warnings[0]}`);
+    const out: ImageLayer[] = [];
     for (const [i, l] of m.Layers.entries()) {
       const file = inside(staging, l, ref.text);
-      const s = await lstat(file).catch(() => undefined);
-      if (s === undefined || !s.isFile()) throw new ProvisionError('LAYER_CORRUPT', `image ${ref.text}: layer ${l} is missing from ${archive}`);
-      layers.push({ file, id: diffIds[i]!, digestOf: 'uncompressed' });
+      const st = await lstat(file).catch(() => undefined);
+      if (st === undefined || !st.isFile()) throw new ProvisionError('LAYER_CORRUPT', `image ${ref.text}: layer ${l} is missing from ${archive}`);
+      out.push({ file, id: diffIds[i]!, digestOf: 'uncompressed' });
     }
-    return { ref, format: 'docker-archive', config: configFile.config ?? {}, layers, chainId: chainIdOf(layers.map((l) => l.id)), release };
+    return out;
+  };
+  return { ref, format: 'docker-archive', config: configFile.config ?? {}, layerCount: diffIds.length, chainId: chainIdOf(diffIds), layers, release };
+}
+
+function parseJson<T>(text: string | undefined, schema: z.ZodType<T>, what: string, image: string): T {
+  if (text === undefined) throw new ProvisionError('IMAGE_INVALID', `image ${image}: its ${what} is missing`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
   } catch (err) {
-    await release();
-    throw err;
+    throw new ProvisionError('IMAGE_INVALID', `image ${image}: its ${what} is not JSON`, { cause: err });
   }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new ProvisionError('IMAGE_INVALID', `image ${image}: its ${what} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 const LAYER_TYPES = new Set([
@@ -190,7 +229,7 @@ async function readOciLayout(dir: string, ref: ImageRef, byTag: boolean): Promis
     if (!LAYER_TYPES.has(l.mediaType)) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: layer ${l.digest} has media type ${l.mediaType}, which is not supported (plain or gzip tar only)`);
     return { file: blob(l.digest), id: l.digest, digestOf: 'blob' };
   });
-  return { ref, format: 'oci-layout', config: config.config ?? {}, layers, chainId: chainIdOf(layers.map((l) => l.id)), release: async () => undefined };
+  return { ref, format: 'oci-layout', config: config.config ?? {}, layerCount: layers.length, chainId: chainIdOf(layers.map((l) => l.id)), layers: async () => layers, release: async () => undefined };
 }
 
 /** Check a layer file against its content address; throws LAYER_CORRUPT. */

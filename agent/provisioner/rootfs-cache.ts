@@ -51,7 +51,7 @@ export async function createRootfsCache(root: string, opts: { maxBytes?: number;
     const started = Date.now();
     try {
       let bytes = 0;
-      for (const layer of image.layers) {
+      for (const layer of await image.layers()) {
         await verifyLayer(image.ref.text, layer);
         const plan = await planLayer(image.ref.text, layer.id, layer.file);
         await applyLayer(image.ref.text, layer.id, layer.file, work, plan);
@@ -60,7 +60,7 @@ export async function createRootfsCache(root: string, opts: { maxBytes?: number;
       await writeFile(path.join(rootfsDir, `${hex(image.chainId)}.size`), String(bytes));
       await rename(work, final);
       builds++;
-      opts.log.info({ image: image.ref.text, chainId: image.chainId, layers: image.layers.length, bytes, ms: Date.now() - started }, 'image rootfs built');
+      opts.log.info({ image: image.ref.text, chainId: image.chainId, layers: image.layerCount, bytes, ms: Date.now() - started }, 'image rootfs built');
       return final;
     } catch (err) {
       await rm(work, { recursive: true, force: true });
