@@ -127,8 +127,15 @@ export async function resolveImage(store: string, ref: ImageRef, stagingRoot: st
   throw new ProvisionError('IMAGE_NOT_FOUND', `image ${ref.text} is not in the image store ${store} (looked for ${c.archive}, ${c.layout}/ and ${c.layoutByRepo}/ with an OCI index)`);
 }
 
-async function readDockerArchive(archive: string, ref: ImageRef, stagingRoot: string): Promise<ResolvedImage> {
-  // Pass 1: the small JSON files (manifest.json, the configs) without unpacking anything.
+/** What pass 1 read from a docker archive, by path, size and mtime (so a warm launch does not stream it again). */
+const archiveJson = new Map<string, Map<string, string>>();
+const ARCHIVES_REMEMBERED = 64;
+
+async function archiveJsonFiles(archive: string, ref: ImageRef): Promise<Map<string, string>> {
+  const st = await stat(archive);
+  const key = `${archive}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  const known = archiveJson.get(key);
+  if (known !== undefined) return known;
   const json = new Map<string, string>();
   const problems: string[] = [];
   try {
@@ -148,6 +155,14 @@ async function readDockerArchive(archive: string, ref: ImageRef, stagingRoot: st
     throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive} is not a readable tar archive: ${(err as Error).message}`, { cause: err });
   }
   if (problems.length > 0) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive}: ${problems[0]}`);
+  if (archiveJson.size >= ARCHIVES_REMEMBERED) archiveJson.delete(archiveJson.keys().next().value!);
+  archiveJson.set(key, json);
+  return json;
+}
+
+async function readDockerArchive(archive: string, ref: ImageRef, stagingRoot: string): Promise<ResolvedImage> {
+  // Pass 1: the small JSON files (manifest.json, the configs) without unpacking anything.
+  const json = await archiveJsonFiles(archive, ref);
   const manifests = parseJson(json.get('manifest.json'), DockerManifest, 'manifest.json', ref.text);
   const m = manifests.find((x) => (x.RepoTags ?? []).includes(ref.text) || (x.RepoTags ?? []).includes(`${ref.repository.replace(/^library\//, '')}:${ref.tag}`)) ?? manifests[0]!;
   const configName = path.normalize(m.Config);
