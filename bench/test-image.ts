@@ -101,23 +101,27 @@ function configBlob(spec: ImageSpec): Buffer {
   );
 }
 
-/** `<store>/<repo>:<tag>.tar`, as `docker save` writes it. Returns its path. */
-export function writeDockerArchive(store: string, spec: ImageSpec): string {
+/**
+ * `<store>/<repo>:<tag>.tar`, as `docker save` writes it: `classic` (before Docker 25: `<id>.json`,
+ * `<id>/layer.tar`) or `blobs` (Docker 25 and later: config and layers under `blobs/sha256/`). Returns its path.
+ */
+export function writeDockerArchive(store: string, spec: ImageSpec, form: 'classic' | 'blobs' = 'classic'): string {
   const config = configBlob(spec);
-  const configName = `${sha(config)}.json`;
-  const layerNames = spec.layers.map((l) => `${sha(l)}/layer.tar`);
+  const configName = form === 'classic' ? `${sha(config)}.json` : `blobs/sha256/${sha(config)}`;
+  const layerNames = spec.layers.map((l) => (form === 'classic' ? `${sha(l)}/layer.tar` : `blobs/sha256/${sha(l)}`));
   const manifest = [{ Config: configName, RepoTags: [spec.name], Layers: layerNames }];
   const file = join(store, `${spec.name}.tar`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
     tarOf([
-      { path: 'manifest.json', type: 'file', content: JSON.stringify(manifest) },
-      { path: configName, type: 'file', content: config },
+      ...(form === 'blobs' ? [{ path: 'blobs/', type: 'dir' as const }, { path: 'blobs/sha256/', type: 'dir' as const }] : []),
       ...spec.layers.flatMap((l, i): TarEntry[] => [
-        { path: `${sha(l)}/`, type: 'dir' },
+        ...(form === 'classic' ? [{ path: `${sha(l)}/`, type: 'dir' as const }] : []),
         { path: layerNames[i]!, type: 'file', content: l },
       ]),
+      { path: configName, type: 'file', content: config },
+      { path: 'manifest.json', type: 'file', content: JSON.stringify(manifest) },
     ]),
   );
   return file;

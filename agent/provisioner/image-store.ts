@@ -131,12 +131,8 @@ export async function resolveImage(store: string, ref: ImageRef, stagingRoot: st
 const archiveJson = new Map<string, Map<string, string>>();
 const ARCHIVES_REMEMBERED = 64;
 
-async function archiveJsonFiles(archive: string, ref: ImageRef): Promise<Map<string, string>> {
-  const st = await stat(archive);
-  const key = `${archive}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
-  const known = archiveJson.get(key);
-  if (known !== undefined) return known;
-  const json = new Map<string, string>();
+/** Small files of an archive (at most 4 MB each) that `wanted` names, read by streaming through it; entries are judged on the way. */
+async function archiveFiles(archive: string, ref: ImageRef, wanted: (p: string) => boolean, into: Map<string, string>): Promise<void> {
   const problems: string[] = [];
   try {
     await tar.t({
@@ -144,10 +140,10 @@ async function archiveJsonFiles(archive: string, ref: ImageRef): Promise<Map<str
       onReadEntry: (e) => {
         const v = judgeEntry(e.path, e.type, e.linkpath);
         if (v.kind === 'refuse') problems.push(v.why);
-        if (v.kind === 'unpack' && e.type === 'File' && v.path.endsWith('.json') && !v.path.includes('/') && (e.size ?? 0) < 4 * 1024 * 1024) {
+        if (v.kind === 'unpack' && e.type === 'File' && wanted(v.path) && (e.size ?? 0) < 4 * 1024 * 1024) {
           const chunks: Buffer[] = [];
           e.on('data', (c: Buffer) => chunks.push(c));
-          e.on('end', () => json.set(v.path, Buffer.concat(chunks).toString('utf8')));
+          e.on('end', () => into.set(v.path, Buffer.concat(chunks).toString('utf8')));
         } else e.resume();
       },
     });
@@ -155,6 +151,21 @@ async function archiveJsonFiles(archive: string, ref: ImageRef): Promise<Map<str
     throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive} is not a readable tar archive: ${(err as Error).message}`, { cause: err });
   }
   if (problems.length > 0) throw new ProvisionError('IMAGE_INVALID', `image ${ref.text}: ${archive}: ${problems[0]}`);
+}
+
+/**
+ * manifest.json and the config it names. Older `docker save` writes the config as `<id>.json` at the
+ * top (read in the first pass); newer (OCI-style) as `blobs/sha256/<digest>` (a second pass).
+ */
+async function archiveJsonFiles(archive: string, ref: ImageRef, configOf: (json: Map<string, string>) => string): Promise<Map<string, string>> {
+  const st = await stat(archive);
+  const key = `${archive}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  const known = archiveJson.get(key);
+  if (known !== undefined) return known;
+  const json = new Map<string, string>();
+  await archiveFiles(archive, ref, (p) => p.endsWith('.json') && !p.includes('/'), json);
+  const config = configOf(json);
+  if (!json.has(config)) await archiveFiles(archive, ref, (p) => p === config, json);
   if (archiveJson.size >= ARCHIVES_REMEMBERED) archiveJson.delete(archiveJson.keys().next().value!);
   archiveJson.set(key, json);
   return json;
@@ -162,9 +173,12 @@ async function archiveJsonFiles(archive: string, ref: ImageRef): Promise<Map<str
 
 async function readDockerArchive(archive: string, ref: ImageRef, stagingRoot: string): Promise<ResolvedImage> {
   // Pass 1: the small JSON files (manifest.json, the configs) without unpacking anything.
-  const json = await archiveJsonFiles(archive, ref);
-  const manifests = parseJson(json.get('manifest.json'), DockerManifest, 'manifest.json', ref.text);
-  const m = manifests.find((x) => (x.RepoTags ?? []).includes(ref.text) || (x.RepoTags ?? []).includes(`${ref.repository.replace(/^library\//, '')}:${ref.tag}`)) ?? manifests[0]!;
+  const manifestOf = (json: Map<string, string>): z.infer<typeof DockerManifest>[number] => {
+    const manifests = parseJson(json.get('manifest.json'), DockerManifest, 'manifest.json', ref.text);
+    return manifests.find((x) => (x.RepoTags ?? []).includes(ref.text) || (x.RepoTags ?? []).includes(`${ref.repository.replace(/^library\//, '')}:${ref.tag}`)) ?? manifests[0]!;
+  };
+  const json = await archiveJsonFiles(archive, ref, (j) => path.normalize(manifestOf(j).Config));
+  const m = manifestOf(json);
   const configName = path.normalize(m.Config);
   const configFile = parseJson(json.get(configName), ImageConfigFile, `config ${m.Config}`, ref.text);
   const diffIds = configFile.rootfs.diff_ids;

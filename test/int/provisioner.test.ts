@@ -89,6 +89,16 @@ test('a docker archive: two layers applied in order, .wh. removes a lower file, 
   assert.not.ok(existsSync(join(root, 'containers', c.containerId)), 'the container\'s provisioner dir is removed');
 });
 
+test('a docker archive as Docker 25+ saves it (config and layers under blobs/sha256/, manifest.json last) gives the same rootfs', async () => {
+  writeDockerArchive(store, { name: 'blobs:v25', layers: [base, top], config: { Cmd: ['/bin/true'] } }, 'blobs');
+  const { p, root } = await provisioner();
+  const c = container('blobs:v25');
+  const got = await p.prepare(c);
+  assert.is(readFileSync(join(cachedRootfs(root), 'etc/os-release'), 'utf8'), 'ID=top\n');
+  assert.equal(got.image?.argv({ value: '', shell: false }), ['/bin/true']);
+  await p.cleanup!(c.containerId);
+});
+
 test('an OCI layout (gzip layers) gives the same rootfs; its config is applied by the image launch', async () => {
   writeOciLayout(store, { name: 'oci:v1', layers: [base, top], config: { Entrypoint: ['/bin/echo'], Cmd: ['hi'], Env: ['PATH=/opt/bin:/bin', 'A=1'], WorkingDir: '/opt' } });
   const { p, root } = await provisioner();
