@@ -21,6 +21,8 @@ import { subscribe, type TaskSpec } from '../frameworks/sdk/index.js';
 import * as R from '../kernel/core/resources.js';
 import { silentLogger } from './log.js';
 import { metric } from './stats.js';
+import { probeBackend } from '../agent/provisioner/backend.js';
+import { findHostTools } from '../agent/isolation/host-tools.js';
 import { busyboxLayer, haveBusybox, tarOf, writeDockerArchive } from './test-image.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
 
@@ -92,6 +94,7 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
   const emptyCache = (): void => {
     for (const e of readdirSync(cacheDir)) rmSync(join(cacheDir, e), { recursive: true, force: true });
   };
+  const backend = await probeBackend(dir, await findHostTools());
   const cold: number[] = [];
   const warm: number[] = [];
   const plain: number[] = [];
@@ -136,7 +139,7 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
       [`${o.burst} tasks, no image`]: metric('ms', [burstPlain], { better: 'lower', note: 'the baseline of the burst' }),
     },
     notes: [
-      `image: busybox-static + ${o.imageMb} MB in 64 files (docker archive); agent isolation ${o.isolation}; backend ${agent.isolators.includes('docker/runtime') ? 'as probed (overlay when the host can)' : '?'}`,
+      `image: busybox-static + ${o.imageMb} MB in 64 files (docker archive); agent isolation ${o.isolation}; backend ${backend.backend}${backend.why !== undefined ? ` (${backend.why})` : ''}`,
       'warm cache: a docker archive\'s manifest and config are read once per archive version (streamed, not unpacked) and remembered; an OCI layout is read in place',
     ],
     wallMs: performance.now() - started,
