@@ -176,6 +176,19 @@ test("the task's user is switched inside the image (unshare --setuid after the c
   assert.equal(text.trim().split('\n'), ['65534', '65534', 'can-write']);
 });
 
+test("a command check of an image task runs in the image's root (its os-release), as the task's user", async () => {
+  await launch([
+    {
+      ...imageTask('checked', 'busybox:test', { value: 'sleep 30', shell: true, user: 'nobody' }),
+      check: { type: 'COMMAND', command: { value: 'grep -q "^ID=mesosts-busybox$" /etc/os-release && test ! -e /usr && test "$(id -u)" = 65534' }, delayMs: 0, intervalMs: 300 },
+    },
+  ]);
+  const checked = await waitFor(() => seen.find((s) => s.taskId === 'checked' && s.checkStatus?.command?.exitCode !== undefined), 'a check result', 30_000);
+  assert.equal(checked.checkStatus, { type: 'COMMAND', command: { exitCode: 0 } });
+  await fw.kill('checked', { agentId: cluster.agents[0]!.agentId });
+  assert.is((await terminalOf('checked')).state, 'TASK_KILLED');
+});
+
 test('bad images: missing, hostile (a link escaping the root): TASK_FAILED, REASON_CONTAINER_LAUNCH_FAILED, naming the image and what is wrong', async () => {
   await launch([imageTask('missing', 'nope:1', 'true'), imageTask('hostile', 'hostile:escape', 'true'), imageTask('appc-like', 'Bad Name', 'true')]);
   const missing = await terminalOf('missing');
