@@ -27,6 +27,7 @@ import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
 import { createFilesystemIsolator } from './isolation/filesystem-linux.js';
+import { createProvisioner } from './provisioner/index.js';
 import { CGROUP_NAMESPACE_FLAGS, cgroupMountPoints, createCgroupNamespaceIsolator } from './isolation/namespaces-cgroup.js';
 import { readMounts } from './isolation/mounts.js';
 import { loadServerTls } from '../security/tls/index.js';
@@ -90,7 +91,15 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
   const unavailable = (what: string, why: string): never => {
     throw new IsolationError('ISOLATOR_UNAVAILABLE', `the ${what} isolator cannot work on this host: ${why}`);
   };
-  const out: TaskIsolator[] = [];
+  const out: TaskIsolator[] = [
+    await createProvisioner({
+      ...(o.dockerRegistry !== undefined ? { registry: o.dockerRegistry } : {}),
+      root: join(o.workDir, 'provisioner'),
+      ...(o.imageCacheMaxMb !== undefined ? { cacheMaxBytes: o.imageCacheMaxMb * 1024 * 1024 } : {}),
+      tools,
+      log,
+    }),
+  ];
   const flags: string[] = [];
   if (r.pidNamespace) flags.push('--pid', '--fork', '--kill-child', '--mount-proc');
   if (r.mountNamespace) flags.push('--mount');

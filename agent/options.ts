@@ -19,6 +19,10 @@ export const AgentOptions = z.object({
   cgroupsPidsMax: z.number().int().positive().default(DEFAULT_PIDS_MAX),
   /** How often disk/du measures the sandboxes (Mesos: 15 s). */
   diskWatchIntervalMs: z.number().int().positive().default(15_000),
+  /** Mesos's `--docker_registry` (a local directory): the image store of tasks with `container.mesos.image` (agent/provisioner). */
+  dockerRegistry: z.string().min(1).optional(),
+  /** Garbage-collect the image rootfs cache (under the work dir) above this many MB; unset: never. */
+  imageCacheMaxMb: z.number().int().positive().optional(),
   /** Start as a new agent (new id) even though the work dir holds an earlier one; its tasks are killed. */
   newAgentId: z.boolean().default(false),
   hostname: z.string().optional(),

@@ -23,8 +23,9 @@ import type { BenchContext, BenchResult } from './types.js';
 import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 import { parseAuthMode } from './bus.js';
 import { ratiosOf } from './ratios.js';
+import { defaultImagesBenchOptions, type ImagesBenchOptions, runImagesBench } from './images.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -36,14 +37,15 @@ const fa = defaultFailoverOptions();
 const ag = defaultAgentBenchOptions();
 const rp = defaultReplayOptions();
 const rc = defaultRecoveryBenchOptions();
+const im = defaultImagesBenchOptions();
 
 const al = defaultAllocatorBenchOptions();
 const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -61,6 +63,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
   recovery   (only when named) the agent's durable status queue (updates/s, fsync'ed), the launch
              of N tasks, and kill -9 + restart of a real agent with N tasks running: time until
              all are re-attached
+  images     (only when named) container images on one agent: accept → TASK_RUNNING of an image
+             task with a cold and a warm rootfs cache (and without an image), and a burst of N tasks
+             of the same image (warm, and cold: one shared unpack)
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
   httpauth   (only when named) what HTTP authentication and the ACLs cost: requests/s of the HTTP
@@ -130,6 +135,9 @@ Options:
   recovery:
   --agent-tasks N      tasks running when the agent is killed (default ${rc.tasks}); --runs: kill/restart cycles (default ${rc.runs})
   --isolation LIST     the agent's --isolation (default ${rc.isolation})
+  images:
+  --burst N            tasks of the same image in one accept (default ${im.burst}); --runs: cold/warm rounds (default ${im.runs})
+  --image-mb N         size of the image's filler layer (default ${im.imageMb}); --isolation as for recovery (default ${im.isolation})
   allocator:
   --scenario S         full (default), decline, quota, multi, multi-suppress, or grid (every figure of the
                        closing table)
@@ -210,6 +218,8 @@ async function main(argv: string[]): Promise<number> {
         containers: { type: 'string' },
         requests: { type: 'string' },
         'agent-tasks': { type: 'string' },
+        burst: { type: 'string' },
+        'image-mb': { type: 'string' },
         isolation: { type: 'string' },
         'chaos-every': { type: 'string' },
         seconds: { type: 'string' },
@@ -234,6 +244,7 @@ async function main(argv: string[]): Promise<number> {
   let agentOpts = ag;
   let replayOpts = rp;
   let recoveryOpts = rc;
+  let imagesOpts: ImagesBenchOptions = im;
   let chaosOpts: ChaosFailoverOptions = cf;
   let declinesOpts: DeclinesBenchOptions = dc;
   let httpAuthOpts = defaultHttpAuthBenchOptions();
@@ -333,6 +344,7 @@ async function main(argv: string[]): Promise<number> {
       seed: count('seed', v.seed, 0) ?? cf.seed,
     };
     codecOpts = { ...codecOpts, runs: runs ?? codecOpts.runs };
+    imagesOpts = { ...im, burst: count('burst', v.burst) ?? im.burst, imageMb: count('image-mb', v['image-mb']) ?? im.imageMb, runs: runs ?? im.runs, isolation: v.isolation ?? im.isolation };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation, secure: secured };
     declinesOpts = {
       agents: count('agents', v.agents) ?? dc.agents,
@@ -401,6 +413,8 @@ async function main(argv: string[]): Promise<number> {
                 ? await runAgentBench(agentOpts, ctx)
                 : name === 'recovery'
                   ? await runRecoveryBench(recoveryOpts, ctx)
+                  : name === 'images'
+                    ? await runImagesBench(imagesOpts, ctx)
                   : name === 'replay'
                     ? await runReplay(replayOpts, ctx)
                     : name === 'declines'

@@ -78,8 +78,11 @@ export const CommandUri = z.object({
 export type CommandUri = z.infer<typeof CommandUri>;
 
 export const CommandInfo = z.object({
-  /** The command line (shell) or the executable (not shell). */
-  value: z.string().min(1),
+  /**
+   * The command line (shell) or the executable (not shell). Empty only for a task in an image with
+   * shell false: the image's Entrypoint/Cmd run then (with `arguments`, as Mesos's docker/runtime).
+   */
+  value: z.string(),
   shell: z.boolean().default(true),
   arguments: z.array(z.string()).optional(),
   environment: z.record(z.string(), z.string()).optional(),
@@ -100,6 +103,20 @@ export const ContainerSettings = z.object({
   network: z.enum(['HOST', 'NONE']).optional(),
   /** Stay in the agent's pid namespace although namespaces/pid is on (Mesos's LinuxInfo.share_pid_namespace). */
   sharePidNamespace: z.boolean().optional(),
+  /** Mesos's `mesos.image` of type DOCKER: the task runs in this image's root filesystem (the agent's provisioner). */
+  image: z.object({ type: z.literal('DOCKER'), name: z.string().min(1).max(1024) }).optional(),
+  /** Mesos's `volumes` (HOST_PATH and SANDBOX_PATH sources) of a task with an image: bind mounts, `RO` read-only. */
+  volumes: z
+    .array(
+      z.object({
+        /** Absolute: in the image's root; relative: in the sandbox. */
+        containerPath: z.string().min(1).max(4096),
+        mode: z.enum(['RW', 'RO']),
+        source: z.object({ type: z.enum(['HOST_PATH', 'SANDBOX_PATH']), path: z.string().min(1).max(4096) }),
+      }),
+    )
+    .max(64)
+    .optional(),
 });
 export type ContainerSettings = z.infer<typeof ContainerSettings>;
 

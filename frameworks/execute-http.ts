@@ -83,6 +83,7 @@ export async function runExecuteHttp(o: ExecuteHttpOptions): Promise<number> {
                         agent_id: offer.agent_id,
                         resources: resourcesToMesos(wanted),
                         command: { shell: true, value: o.command },
+                        ...(o.dockerImage !== undefined ? { container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: o.dockerImage } } } } } : {}),
                         ...(o.killGracePeriodMs !== undefined ? { kill_policy: { grace_period: { nanoseconds: o.killGracePeriodMs * 1_000_000 } } } : {}),
                       },
                     ],

@@ -21,6 +21,8 @@ export interface ExecuteTask {
   /** Give up when no offer fits within this long (ms; null waits forever). */
   readonly timeoutMs: number | null;
   readonly killGracePeriodMs?: number;
+  /** Run the command in this Docker image (`repo:tag`) from the agent's image store (mesos-execute's --docker_image). */
+  readonly dockerImage?: string;
   readonly out: (line: string) => void;
   readonly signal?: AbortSignal;
   /** TLS: verify the master (HTTPS) or NATS against this CA (PEM file). */
@@ -85,6 +87,7 @@ export async function runExecute(o: ExecuteOptions): Promise<number> {
       resources: wanted,
       command: o.command,
       ...(o.killGracePeriodMs !== undefined ? { killGracePeriodMs: o.killGracePeriodMs } : {}),
+      ...(o.dockerImage !== undefined ? { container: { image: { type: 'DOCKER', name: o.dockerImage } } } : {}),
     },
     { role: o.role, signal: placing.signal },
   ).then(

@@ -19,3 +19,5 @@ chmod +x dist/cli/mesos.js
 # npm links a package's bin for those who depend on it, not inside the package itself.
 ln -sf ../../dist/cli/mesos.js node_modules/.bin/mesos
 bash scripts/setup.sh
+# The container-image tests and benchmark build their test image from busybox-static.
+bash scripts/busybox.sh

@@ -35,6 +35,7 @@ import { createSandbox } from '../sandbox.js';
 import type { CommandUri } from '../../events/index.js';
 import { fetchUris } from '../fetcher.js';
 import { environmentsOf } from './environment.js';
+import { enterRootArgv } from '../provisioner/mount-plan.js';
 import { containerExec, nsenterFlags } from './exec.js';
 import { RunningContainer } from './running-container.js';
 import { openAppend, readPidPipe, waitForOwnSession } from './supervisor-pipe.js';
@@ -63,7 +64,8 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
     };
   }
 
-  async function launch(spec: LaunchSpec): Promise<Container> {
+  async function launch(launchSpec: LaunchSpec): Promise<Container> {
+    let spec = launchSpec;
     const { containerId } = spec;
     const clog = log.child({ containerId });
     if (live.has(containerId)) {
@@ -100,7 +102,17 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
         await stdout.chown(user.uid, user.gid);
         await stderr.chown(user.uid, user.gid);
       }
-      const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0);
+      const image = contribution.image;
+      if (spec.options?.image !== undefined && image === undefined) throw new Error(`image ${spec.options.image.name}: this agent does not provision images`);
+      if (image === undefined && spec.command.value === '') throw new Error('the command is empty (command.value may only be left out by a task in an image, which runs its Entrypoint/Cmd)');
+      const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0, image);
+      if (image !== undefined) {
+        // Enter the image's root last (util-linux unshare: chroot, cd, then the user switch): every step before runs host programs.
+        if (Object.keys(afterDrop).length > 0) throw new Error(`image ${image.image}: dynamic-loader variables (${Object.keys(afterDrop).join(', ')}) cannot be given to an image task that runs as another user`);
+        const argv = image.argv(spec.command);
+        privilegeDrop = enterRootArgv(opts.tools.unshare!, image.rootfs, image.workingDir, privilegeDrop.length > 0 ? user : undefined);
+        spec = { ...spec, command: { ...spec.command, shell: false, value: argv[0]!, arguments: argv } };
+      }
       const argv = launchArgv({
         runtimeDir: spec.runtimeDir,
         joinProcsFiles: preparation.joinProcsFiles,
@@ -197,7 +209,7 @@ export function createContainerizer(opts: ContainerizerOptions): Containerizer {
     live.add(containerId);
     await isolator.recover(containerId, spec.limits, pid).catch((err: unknown) => clog.warn({ err: describeError(err) }, 'cannot take over the container isolation'));
     const contribution = mergeContributions(await Promise.all(taskIsolators.map((ti) => ti.prepare(tc, true).catch(() => ({})))));
-    const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0);
+    const { chain, afterDrop } = environmentsOf(spec, user, contribution.env, privilegeDrop.length > 0, contribution.image);
     const exec = containerExec({
       sandbox: spec.sandbox,
       chainEnv: chain,

@@ -31,6 +31,7 @@ export function agentFlagsJson(o: AgentOptions, workDir: string, hostname: strin
     ip: o.ip,
     port: String(o.port),
     ...(o.advertiseIp !== undefined ? { advertise_ip: o.advertiseIp } : {}),
+    ...(o.dockerRegistry !== undefined ? { docker_registry: o.dockerRegistry, image_providers: 'docker' } : {}),
     kill_grace_period: durationText(o.killGracePeriodMs),
     master_ping_timeout: durationText(o.masterPingTimeoutMs),
     stop_flush_timeout: durationText(o.stopFlushTimeoutMs),

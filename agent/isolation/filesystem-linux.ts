@@ -43,6 +43,8 @@ export function createFilesystemIsolator(mount: string): TaskIsolator {
   return {
     name: 'filesystem/linux',
     async prepare(c: TaskContainer, recovering = false): Promise<LaunchContribution> {
+      // A task in an image has the image's own /tmp (agent/provisioner): the mount namespace only.
+      if (c.options.image !== undefined) return { unshare: ['--mount'] };
       const tmp = path.join(c.sandbox, SANDBOX_TMP);
       if (!recovering) {
         await mkdir(tmp, { recursive: true });

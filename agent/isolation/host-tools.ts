@@ -16,10 +16,12 @@ export interface HostTools {
   readonly du?: string;
   readonly tar?: string;
   readonly unzip?: string;
+  /** coreutils' cp: the provisioner's copy backend. */
+  readonly cp?: string;
 }
 
 export async function findHostTools(): Promise<HostTools> {
-  const names = ['setsid', 'unshare', 'mount', 'nsenter', 'ip', 'du', 'tar', 'unzip'] as const;
+  const names = ['setsid', 'unshare', 'mount', 'nsenter', 'ip', 'du', 'tar', 'unzip', 'cp'] as const;
   const found = await Promise.all(names.map((n) => findExecutable(n)));
   const out: { -readonly [K in keyof HostTools]: string } = {};
   names.forEach((n, i) => {

@@ -14,6 +14,31 @@ export interface ContainerOptions {
   readonly network?: 'HOST' | 'NONE';
   /** Stay in the agent's pid namespace even with namespaces/pid (Mesos LinuxInfo.share_pid_namespace). */
   readonly sharePidNamespace?: boolean;
+  /** Run in this image's root filesystem (agent/provisioner). */
+  readonly image?: { readonly type: 'DOCKER'; readonly name: string };
+  /** Host or sandbox paths bound into an image task's root (agent/provisioner). */
+  readonly volumes?: readonly ContainerVolume[];
+}
+
+export interface ContainerVolume {
+  /** Absolute: in the image's root; relative: in the sandbox. */
+  readonly containerPath: string;
+  readonly mode: 'RW' | 'RO';
+  readonly source: { readonly type: 'HOST_PATH' | 'SANDBOX_PATH'; readonly path: string };
+}
+
+/** A task that runs in an image's root (what the provisioner says to the containerizer). */
+export interface ImageLaunch {
+  readonly image: string;
+  /** The root the task is chrooted into (mounted by the setup lines). */
+  readonly rootfs: string;
+  readonly workingDir: string;
+  /** The sandbox's path inside the root (MESOS_SANDBOX). */
+  readonly sandbox: string;
+  /** The image's environment (under the task's own). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The argv run in the root for the task's command (the image's Entrypoint/Cmd rules). */
+  argv(command: { readonly value: string; readonly shell: boolean; readonly arguments?: readonly string[] }): string[];
 }
 
 export interface TaskContainer {
@@ -40,6 +65,8 @@ export interface LaunchContribution {
   readonly env?: Readonly<Record<string, string>>;
   /** Devices the task may not use (cgroups/devices). */
   readonly denyDevices?: readonly DeviceRule[];
+  /** The task runs in an image (only the provisioner says this). */
+  readonly image?: ImageLaunch;
 }
 
 export interface TaskIsolator {
@@ -56,18 +83,20 @@ export interface TaskIsolator {
 }
 
 /** Merge contributions in isolator order. */
-export function mergeContributions(list: readonly LaunchContribution[]): Required<LaunchContribution> {
+export function mergeContributions(list: readonly LaunchContribution[]): Required<Omit<LaunchContribution, 'image'>> & Pick<LaunchContribution, 'image'> {
   const unshare = new Set<string>();
   const setup: string[] = [];
   const env: Record<string, string> = {};
   const denyDevices: DeviceRule[] = [];
   let pidNamespace = false;
+  let image: ImageLaunch | undefined;
   for (const c of list) {
+    image ??= c.image;
     for (const f of c.unshare ?? []) unshare.add(f);
     setup.push(...(c.setup ?? []));
     Object.assign(env, c.env ?? {});
     denyDevices.push(...(c.denyDevices ?? []));
     pidNamespace ||= c.pidNamespace ?? false;
   }
-  return { unshare: [...unshare], setup, env, denyDevices, pidNamespace };
+  return { unshare: [...unshare], setup, env, denyDevices, pidNamespace, ...(image !== undefined ? { image } : {}) };
 }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { startAgent } from '../../agent/index.js';
 import { type FlagSpec, bool, str } from '../flags.js';
 import { HTTP_AUTH_FLAGS, loadHttpSecurity } from './master.js';
@@ -46,6 +47,8 @@ export const agentFlags: readonly FlagSpec[] = [
     default: false,
     help: 'Let tasks run as root (refused by default; the master\'s run_tasks ACL must allow root too)',
   },
+  { name: 'docker-registry', type: 'string', placeholder: 'dir', help: 'Local image store for tasks with container.mesos.image: docker save archives <repo>:<tag>.tar and OCI image layouts (Mesos --docker_registry)' },
+  { name: 'image-cache-max', type: 'int', placeholder: 'MB', help: 'Garbage-collect the image rootfs cache (in the work dir) above this size; default: never' },
   { name: 'hostname', type: 'string', help: 'Host name the agent advertises' },
   { name: 'ip', type: 'string', default: '127.0.0.1', help: 'Address the agent\'s HTTP endpoint (/state, /monitor/statistics, /files) listens on' },
   { name: 'port', type: 'int', default: 5051, help: 'Port of the agent\'s HTTP endpoint (0: any free port; the one taken is announced)' },
@@ -87,6 +90,8 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
       ...(opt('resources') !== undefined ? { resources: opt('resources') } : {}),
       ...(opt('attributes') !== undefined ? { attributes: opt('attributes') } : {}),
       ...(opt('hostname') !== undefined ? { hostname: opt('hostname') } : {}),
+      ...(opt('docker-registry') !== undefined ? { dockerRegistry: resolve(opt('docker-registry')!) } : {}),
+      ...(typeof v['image-cache-max'] === 'number' ? { imageCacheMaxMb: v['image-cache-max'] } : {}),
       httpCredentials: security.credentials === null ? null : [...security.credentials],
       authenticateHttpReadonly: bool(v['authenticate-http-readonly'] as boolean),
       authenticateHttpReadwrite: bool(v['authenticate-http-readwrite'] as boolean),

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { type AgentHandle, startAgent } from '../../agent/index.js';
+import { type AgentHandle, type AgentOptionsInput, startAgent } from '../../agent/index.js';
 import { type MasterExtras, type MasterHandle, type MasterOptionsInput, startMaster } from '../../kernel/shell/master/index.js';
 import { type Bus, connectBus } from '../../kernel/shell/bus.js';
 import type { FrameworkStore, Party } from '../../security/nats/index.js';
@@ -55,6 +55,8 @@ export interface ClusterOptions {
    * and each agent with their own credentials. Only for a test about the open bus.
    */
   readonly insecure?: boolean;
+  /** More options for every agent (e.g. dockerRegistry). */
+  readonly agent?: Partial<AgentOptionsInput>;
 }
 
 export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster> {
@@ -81,6 +83,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<TestCluster>
         killGracePeriodMs: 500,
         // The suite's frameworks run tasks as the tests' user, root: allowed here, refused by default.
         allowRootTasks: true,
+        ...o.agent,
       },
       log,
     );

@@ -23,7 +23,7 @@ let cluster: TestCluster;
 const opened: Scheduler[] = [];
 
 test.before(async () => {
-  cluster = await startCluster({ agents: 1, secure: true });
+  cluster = await startCluster({ agents: 1 });
 });
 
 test.after(async () => {

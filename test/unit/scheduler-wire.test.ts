@@ -934,6 +934,48 @@ test('taskInfoFromMesos: URIs (extract defaults to true, cache accepted and igno
   assert.equal((r as { ok: true; task: { container: unknown } }).task.container, { network: 'NONE', sharePidNamespace: true });
 });
 
+test('taskInfoFromMesos: container.mesos.image (DOCKER) and volumes (source HOST_PATH / SANDBOX_PATH, old host_path absolute or relative)', () => {
+  const r = taskInfoFromMesos(
+    parsed(
+      MesosTaskInfo,
+      taskJson({
+        container: {
+          type: 'MESOS',
+          mesos: { image: { type: 'DOCKER', docker: { name: 'library/busybox:1.36' } } },
+          volumes: [
+            { container_path: '/data', mode: 'RO', source: { type: 'HOST_PATH', host_path: { path: '/srv/data' } } },
+            { container_path: 'cache', mode: 'RW', source: { type: 'SANDBOX_PATH', sandbox_path: { type: 'SELF', path: 'c' } } },
+            { container_path: '/old', host_path: '/opt/old' },
+            { container_path: 'rel', host_path: 'in-sandbox', mode: 'RO' },
+          ],
+        },
+      }),
+    ),
+  );
+  if (!r.ok) assert.unreachable(r.error);
+  assert.equal((r as { ok: true; task: { container: unknown } }).task.container, {
+    image: { type: 'DOCKER', name: 'library/busybox:1.36' },
+    volumes: [
+      { containerPath: '/data', mode: 'RO', source: { type: 'HOST_PATH', path: '/srv/data' } },
+      { containerPath: 'cache', mode: 'RW', source: { type: 'SANDBOX_PATH', path: 'c' } },
+      { containerPath: '/old', mode: 'RW', source: { type: 'HOST_PATH', path: '/opt/old' } },
+      { containerPath: 'rel', mode: 'RO', source: { type: 'SANDBOX_PATH', path: 'in-sandbox' } },
+    ],
+  });
+});
+
+test("taskInfoFromMesos: no command value only for a task in an image with shell false (its Entrypoint/Cmd)", () => {
+  const img = { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'busybox:1' } } } };
+  const ok = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson({ container: img }, { shell: false, arguments: ['x'] })));
+  if (!ok.ok) assert.unreachable(ok.error);
+  assert.equal((ok as { ok: true; task: { command: unknown } }).task.command, { value: '', shell: false, arguments: ['x'] });
+  for (const [c, cmd] of [[img, { shell: true }], [undefined, { shell: false }]] as const) {
+    const r = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson(c === undefined ? {} : { container: c }, cmd)));
+    assert.not.ok(r.ok);
+    if (!r.ok) assert.match(r.error, /'command.value' is required/);
+  }
+});
+
 test('taskInfoFromMesos: shell defaults to true', () => {
   const r = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson()));
   assert.ok(r.ok && r.task.command!.shell === true && r.task.command!.value === 'sleep 10');
@@ -947,8 +989,13 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
   };
   refused(taskJson({ executor: { executor_id: { value: 'e' }, command: { value: './exec' } } }), /one of 'command' and 'executor', not both/);
   refused(taskJson({ container: { type: 'DOCKER', docker: { image: 'nginx' } } }), /Docker/);
-  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER' } } } }), /container images/);
-  refused(taskJson({ container: { type: 'MESOS', volumes: [{ container_path: '/x' }] } }), /volumes/);
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER' } } } }), /container.mesos.image.docker.name is required/);
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'APPC', appc: { name: 'x' } } } } }), /APPC images are not supported/);
+  refused(taskJson({ container: { type: 'MESOS', volumes: [{ container_path: '/x', host_path: '/srv' }] } }), /volumes are only supported for tasks with an image/);
+  const img = { type: 'DOCKER', docker: { name: 'busybox:1' } };
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: img }, volumes: [{ container_path: '/x' }] } }), /container.volumes\[0\]: a volume needs 'source' or 'host_path'/);
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: img }, volumes: [{ container_path: '/x', source: { type: 'SECRET' } }] } }), /of type SECRET are not supported/);
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: img }, volumes: [{ container_path: '/x', source: { type: 'SANDBOX_PATH', sandbox_path: { type: 'PARENT', path: 'p' } } }] } }), /type SELF/);
   refused(taskJson({ container: { type: 'MESOS', network_infos: [{ name: 'cni' }] } }), /container.network_infos/);
   refused(taskJson({ container: { type: 'MESOS', network_infos: [{ name: 'none', ip_addresses: [{}] }] } }), /only \{"name": "none"\}/);
   refused(taskJson({ container: { type: 'MESOS', linux_info: { capability_info: {} } } }), /only share_pid_namespace is supported \(not capability_info\)/);

@@ -56,7 +56,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     executor = ex.executor;
   } else {
     if (ti.command === undefined) return refuse("a task needs 'command' (or 'executor', a custom executor to run it)");
-    const c = commandFromMesos(ti.command);
+    const c = commandFromMesos(ti.command, container?.image !== undefined);
     if (!c.ok) return refuse(c.error);
     command = c.command;
   }
@@ -96,7 +96,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
 type CommandResult = { readonly ok: true; readonly command: z.input<typeof CommandInfo> } | { readonly ok: false; readonly error: string };
 
 /** Mesos CommandInfo → ours (a task's or a custom executor's): URIs, environment (secrets by value), user. */
-function commandFromMesos(cmd: MesosCommandInfo): CommandResult {
+function commandFromMesos(cmd: MesosCommandInfo, inImage = false): CommandResult {
   const refuse = (error: string): CommandResult => ({ ok: false, error });
   const uris: Array<z.input<typeof CommandUri>> = [];
   for (const u of cmd.uris) {
@@ -109,7 +109,11 @@ function commandFromMesos(cmd: MesosCommandInfo): CommandResult {
       ...(u.output_file !== undefined ? { outputFile: u.output_file } : {}),
     });
   }
-  if (cmd.value === undefined || cmd.value === '') return refuse("'command.value' is required (the shell command, or the executable when shell is false)");
+  // Without a value, a task in an image with shell false runs the image's Entrypoint/Cmd (Mesos's docker/runtime).
+  const imageCommand = !cmd.shell && inImage;
+  if ((cmd.value === undefined || cmd.value === '') && !imageCommand) {
+    return refuse("'command.value' is required (the shell command, or the executable when shell is false; only a task in an image may leave it out to run the image's Entrypoint/Cmd)");
+  }
 
   let environment: Record<string, string> | undefined;
   let secrets: Record<string, z.input<typeof Secret>> | undefined;
@@ -126,7 +130,7 @@ function commandFromMesos(cmd: MesosCommandInfo): CommandResult {
   return {
     ok: true,
     command: {
-      value: cmd.value,
+      value: cmd.value ?? '',
       shell: cmd.shell,
       ...(cmd.arguments.length > 0 ? { arguments: [...cmd.arguments] } : {}),
       ...(environment !== undefined ? { environment } : {}),
@@ -182,8 +186,11 @@ export function customExecutorFromMesos(ex: MesosExecutorInfo): CustomExecutorRe
  */
 function containerRefusal(c: MesosContainerInfo): string | undefined {
   if (c.type === 'DOCKER' || c.docker !== undefined) return 'Docker containers are not supported';
-  if (c.mesos?.image !== undefined) return 'container images (container.mesos.image) are not supported yet';
-  if (c.volumes.length > 0) return 'container volumes are not supported yet';
+  const image = imageFromMesos(c);
+  if (image !== undefined && !image.ok) return image.error;
+  const volumes = volumesFromMesos(c);
+  if (!volumes.ok) return volumes.error;
+  if (volumes.volumes.length > 0 && image === undefined) return 'container volumes are only supported for tasks with an image (container.mesos.image)';
   const extras: string[] = [];
   if (c.network_infos.length > 1) return 'a container joins at most one network here (container.network_infos)';
   const net = c.network_infos[0];
@@ -208,7 +215,71 @@ function containerFromMesos(c: MesosContainerInfo): ContainerSettings | undefine
   if (c.network_infos[0]?.name === 'none') out.network = 'NONE';
   const share = c.linux_info?.share_pid_namespace;
   if (typeof share === 'boolean') out.sharePidNamespace = share;
-  return Object.keys(out).length > 0 ? out : undefined;
+  const image = imageFromMesos(c);
+  const volumes = volumesFromMesos(c);
+  const settings: ContainerSettings = {
+    ...out,
+    ...(image?.ok === true ? { image: image.image } : {}),
+    ...(volumes.ok && volumes.volumes.length > 0 ? { volumes: volumes.volumes } : {}),
+  };
+  return Object.keys(settings).length > 0 ? settings : undefined;
+}
+
+type Checked<K extends string, T> = ({ readonly ok: true } & { readonly [k in K]: T }) | { readonly ok: false; readonly error: string };
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `mesos.image` of type DOCKER (`docker.name`); APPC and anything else refused with the reason. */
+function imageFromMesos(c: MesosContainerInfo): Checked<'image', NonNullable<ContainerSettings['image']>> | undefined {
+  const img: unknown = c.mesos?.image;
+  if (img === undefined) return undefined;
+  if (!isRecord(img)) return { ok: false, error: 'container.mesos.image must be an object' };
+  if (img['type'] === 'APPC' || img['appc'] !== undefined) return { ok: false, error: 'APPC images are not supported (container.mesos.image.type: only DOCKER)' };
+  if (img['type'] !== 'DOCKER') return { ok: false, error: "container.mesos.image.type must be 'DOCKER'" };
+  const docker = img['docker'];
+  const name = isRecord(docker) ? docker['name'] : undefined;
+  if (typeof name !== 'string' || name === '') return { ok: false, error: 'container.mesos.image.docker.name is required' };
+  if (name.length > 1024) return { ok: false, error: 'container.mesos.image.docker.name is too long' };
+  if (isRecord(docker) && docker['credential'] !== undefined) return { ok: false, error: 'container.mesos.image.docker.credential is not supported (images come from the agent\'s local store)' };
+  return { ok: true, image: { type: 'DOCKER', name } };
+}
+
+/** `volumes` with a HOST_PATH or SANDBOX_PATH (SELF) source, or the old `host_path` (absolute: host; relative: sandbox). */
+function volumesFromMesos(c: MesosContainerInfo): Checked<'volumes', NonNullable<ContainerSettings['volumes']>> {
+  const out: NonNullable<ContainerSettings['volumes']>[number][] = [];
+  for (const [i, v] of c.volumes.entries()) {
+    const bad = (why: string): { ok: false; error: string } => ({ ok: false, error: `container.volumes[${i}]: ${why}` });
+    if (!isRecord(v)) return bad('must be an object');
+    const containerPath = v['container_path'];
+    if (typeof containerPath !== 'string' || containerPath === '') return bad("'container_path' is required");
+    const mode = v['mode'] ?? 'RW';
+    if (mode !== 'RW' && mode !== 'RO') return bad("'mode' must be RW or RO");
+    if (v['image'] !== undefined) return bad('image volumes are not supported');
+    let source: { type: 'HOST_PATH' | 'SANDBOX_PATH'; path: string } | undefined;
+    const src = v['source'];
+    if (src !== undefined) {
+      if (!isRecord(src)) return bad("'source' must be an object");
+      if (src['type'] === 'HOST_PATH') {
+        const hp = src['host_path'];
+        const p = isRecord(hp) ? hp['path'] : undefined;
+        if (typeof p !== 'string' || !p.startsWith('/')) return bad('a HOST_PATH source needs an absolute host_path.path');
+        source = { type: 'HOST_PATH', path: p };
+      } else if (src['type'] === 'SANDBOX_PATH') {
+        const sp = src['sandbox_path'];
+        if (!isRecord(sp)) return bad('a SANDBOX_PATH source needs sandbox_path');
+        if ((sp['type'] ?? 'SELF') !== 'SELF') return bad('only SANDBOX_PATH volumes of type SELF are supported');
+        const p = sp['path'];
+        if (typeof p !== 'string' || p === '' || p.startsWith('/')) return bad('a SANDBOX_PATH source needs a relative sandbox_path.path');
+        source = { type: 'SANDBOX_PATH', path: p };
+      } else return bad(`volume sources of type ${String(src['type'])} are not supported (HOST_PATH and SANDBOX_PATH are)`);
+    } else if (typeof v['host_path'] === 'string' && v['host_path'] !== '') {
+      const hp = v['host_path'];
+      source = hp.startsWith('/') ? { type: 'HOST_PATH', path: hp } : { type: 'SANDBOX_PATH', path: hp };
+    } else return bad("a volume needs 'source' or 'host_path'");
+    if (containerPath.length > 4096 || source.path.length > 4096) return bad('path too long');
+    out.push({ containerPath, mode, source });
+  }
+  if (out.length > 64) return { ok: false, error: 'container.volumes: at most 64' };
+  return { ok: true, volumes: out };
 }
 
 export type GroupExecutorResult = { readonly ok: true; readonly executor: GroupExecutor } | { readonly ok: false; readonly error: string };
@@ -226,6 +297,7 @@ export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResu
   if (ex.type === 'CUSTOM') return refuse('custom executors are not supported yet; task groups run under the DEFAULT executor');
   if (ex.command !== undefined) return refuse("'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
   if (ex.container !== undefined) {
+    if (ex.container.mesos?.image !== undefined || ex.container.volumes.length > 0) return refuse("executor: an image or volumes for the DEFAULT executor are not supported; give them to the group's tasks");
     const why = containerRefusal(ex.container);
     if (why !== undefined) return refuse(`executor: ${why}`);
   }
