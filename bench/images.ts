@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNatsServer } from '../cli/nats/index.js';
+import { type BenchBus, startBenchNats } from './bus.js';
+import { randomUUID } from 'node:crypto';
 import { type AgentId, type TaskStatus } from '../events/index.js';
 import { startMaster } from '../kernel/shell/master/index.js';
 import { startAgent } from '../agent/index.js';
@@ -27,6 +28,8 @@ import { busyboxLayer, haveBusybox, tarOf, writeDockerArchive } from './test-ima
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
 
 export interface ImagesBenchOptions {
+  /** An operator-mode server, every party with its own credentials (default); false: an open bus. */
+  readonly secure: boolean;
   readonly runs: number;
   /** Tasks in the burst. */
   readonly burst: number;
@@ -35,7 +38,7 @@ export interface ImagesBenchOptions {
   readonly isolation: string;
 }
 
-export const defaultImagesBenchOptions = (): ImagesBenchOptions => ({ runs: 5, burst: 100, imageMb: 32, isolation: 'auto' });
+export const defaultImagesBenchOptions = (): ImagesBenchOptions => ({ runs: 5, burst: 100, imageMb: 32, isolation: 'auto', secure: true });
 
 async function until<T>(what: string, f: () => T | undefined | false, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -56,9 +59,10 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
   const per = Math.max(1, Math.floor((o.imageMb * 1024 * 1024) / 64));
   const filler = tarOf([{ path: 'data/', type: 'dir' }, ...Array.from({ length: 64 }, (_, i) => ({ path: `data/f${i}`, type: 'file' as const, content: randomBytes(per) }))]);
   writeDockerArchive(store, { name: 'bench:image', layers: [busyboxLayer('ID=bench\n'), filler] });
-  const server = await startNatsServer({});
-  const master = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: 50 }, log);
-  const fw = await subscribe({ nats: server.url, name: 'bench-images', log, user: 'root' });
+  const nb: BenchBus = await startBenchNats({ auth: o.secure });
+  const server = nb.server;
+  const master = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: 50, ...nb.as('master', 'bench-master') }, log);
+  const fw = await subscribe({ nats: server.url, name: 'bench-images', log, user: 'root', ...nb.as('framework', randomUUID()) });
   const seen = new Map<string, TaskStatus['state']>();
   const failures: string[] = [];
   fw.updates$.subscribe((s) => {
@@ -68,7 +72,7 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
   });
   const workDir = join(dir, 'agent');
   const agent = await startAgent(
-    { nats: server.url, workDir, resources: `cpus:${o.burst};mem:${o.burst * 8 + 256};disk:4096`, isolation: o.isolation, cgroupsRoot: `mesos-bench-images-${process.pid}`, allowRootTasks: true, dockerRegistry: store, killGracePeriodMs: 200 },
+    { nats: server.url, ...nb.as('agent', randomUUID()), workDir, resources: `cpus:${o.burst};mem:${o.burst * 8 + 256};disk:4096`, isolation: o.isolation, cgroupsRoot: `mesos-bench-images-${process.pid}`, allowRootTasks: true, dockerRegistry: store, killGracePeriodMs: 200 },
     log,
   );
   const agentId = agent.agentId as AgentId;
@@ -124,7 +128,7 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
     await agent.stop();
     await fw.close();
     await master.stop();
-    await server.stop();
+    await nb.stop();
     rmSync(dir, { recursive: true, force: true });
   }
   return {

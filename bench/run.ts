@@ -344,7 +344,7 @@ async function main(argv: string[]): Promise<number> {
       seed: count('seed', v.seed, 0) ?? cf.seed,
     };
     codecOpts = { ...codecOpts, runs: runs ?? codecOpts.runs };
-    imagesOpts = { ...im, burst: count('burst', v.burst) ?? im.burst, imageMb: count('image-mb', v['image-mb']) ?? im.imageMb, runs: runs ?? im.runs, isolation: v.isolation ?? im.isolation };
+    imagesOpts = { ...im, burst: count('burst', v.burst) ?? im.burst, imageMb: count('image-mb', v['image-mb']) ?? im.imageMb, runs: runs ?? im.runs, isolation: v.isolation ?? im.isolation, secure: secured };
     recoveryOpts = { ...rc, tasks: count('agent-tasks', v['agent-tasks']) ?? rc.tasks, runs: runs ?? rc.runs, isolation: v.isolation ?? rc.isolation, secure: secured };
     declinesOpts = {
       agents: count('agents', v.agents) ?? dc.agents,
