@@ -203,9 +203,9 @@ function sourcesUnder(dir: string): string[] {
   return out;
 }
 
-test('the tests run on a secured bus: only OPEN_BUS_FILES start an open one, and each of them still does', () => {
+test('the tests, scripts and benchmarks run on a secured bus: only OPEN_BUS_FILES start an open one, and each of them still does', () => {
   const found = new Map<string, string[]>();
-  for (const path of [...sourcesUnder('test'), ...sourcesUnder('scripts')]) {
+  for (const path of [...sourcesUnder('test'), ...sourcesUnder('scripts'), ...sourcesUnder('bench')]) {
     if (path === 'test/unit/architecture.test.ts') continue; // its samples below are strings, not buses
     const uses = openBusUses(readFileSync(join(ROOT, path), 'utf8'));
     if (uses.length > 0) found.set(path, uses);
