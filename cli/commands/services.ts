@@ -37,6 +37,8 @@ export async function runServices(v: Readonly<Record<string, unknown>>): Promise
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
+    // Started by `mesos dev` (an IPC channel): it goes when dev goes, even when dev is SIGKILLed.
+    if (process.channel) process.once('disconnect', () => resolve());
   });
   await h.close();
   return 0;

@@ -56,7 +56,8 @@ test('mesos dev --netns on: children in namespaces of their own, on their own ad
 });
 
 test('after a SIGKILLed mesos dev --netns, the next mesos dev sweeps its namespaces (and what runs in them), veths and bridge', async () => {
-  const dev = await startDev(['--netns', 'on', '--agents', '0', '--no-frameworks', '--nats-nodes', '3', '--nats-port', '4222']);
+  // With the services framework, which runs in the host's namespace: it goes with the killed dev too.
+  const dev = await startDev(['--netns', 'on', '--agents', '0', '--nats-nodes', '3', '--nats-port', '4222']);
   started.push(dev);
   const s: DevState = dev.state();
   assert.equal(s.children.filter((c) => c.role === 'nats').map((c) => c.port), [4222, 4223, 4224], '--nats-port N: N, N+1, N+2');
@@ -65,7 +66,7 @@ test('after a SIGKILLed mesos dev --netns, the next mesos dev sweeps its namespa
   await dev.exited;
   const nats = s.children.find((c) => c.role === 'nats')!;
   // The nats-servers are not children that die with dev: they are still there, in their namespaces.
-  await waitFor(() => s.children.filter((c) => c.role === 'master').every((c) => !alive(c.pid)), 'the killed dev\'s master to go with it', 10_000);
+  await waitFor(() => s.children.filter((c) => c.role === 'master' || c.role === 'framework').every((c) => !alive(c.pid)), 'the killed dev\'s master and services framework to go with it', 15_000);
   const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
   assert.ok(left.includes(nats.netns!.ns), 'the killed dev left its namespaces');
   assert.ok(alive(nats.pid), 'its nats-server still runs');
