@@ -16,6 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
+import { credsOptions } from '../../kernel/shell/bus.js';
+import { type TestKeys, testKeys } from '../helpers/nats.js';
 import { FaultInjector, partitionHow } from '../../chaos/faults.js';
 import type { DevChild } from '../../chaos/dev-state.js';
 import { DevNetwork, NETNS_DIR, type NetSlot, netnsSupport } from '../../cli/dev/netns.js';
@@ -25,6 +27,8 @@ import { waitFor } from '../helpers/wait.js';
 
 let net: DevNetwork;
 let nats: RunningNatsServer;
+/** The bus is secured, as every test's: each master, the beater and the reader with credentials of their own. */
+const keys: TestKeys = testKeys();
 let masters: Array<MasterProcess & { slot: NetSlot }> = [];
 const others: Array<ReturnType<typeof spawn>> = [];
 const data = mkdtempSync(join(tmpdir(), 'mesos-netns-test-'));
@@ -47,11 +51,11 @@ async function setup(): Promise<void> {
   assert.ok(can.ok, can.ok ? '' : `network namespaces are needed here: ${can.why}`);
   net = await DevNetwork.create(tag, data);
   const ns = await net.slot('nats');
-  nats = await startNatsServer({ host: ns.addr, port: 4222, wrap: ns.wrap });
+  nats = await startNatsServer({ host: ns.addr, port: 4222, wrap: ns.wrap, auth: keys.auth });
   masters = await Promise.all(
     ['master-1', 'master-2'].map(async (name) => {
       const slot = await net.slot(name);
-      return { ...(await spawnMaster(nats.url, ['--leader-lease', '1s', '--ip', slot.addr], slot.wrap)), slot };
+      return { ...(await spawnMaster(nats.url, ['--leader-lease', '1s', '--ip', slot.addr, '--creds', keys.creds('master', name)], slot.wrap)), slot };
     }),
   );
   await waitFor(() => findLeader(masters), 'a leader', 40_000);
@@ -63,18 +67,23 @@ test.after(async () => {
   await nats?.stop();
   await net?.remove();
   rmSync(data, { recursive: true, force: true });
+  keys.remove();
 });
 
 test('a partitioned client in its own namespace: not one message gets through during the window, and they flow once healed', async () => {
   const slot = await net.slot('pub');
-  const script = `import { connect } from '@nats-io/transport-node';
-const nc = await connect({ servers: ${JSON.stringify(nats.url)}, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-setInterval(() => { try { nc.publish('beat', String(Date.now())); } catch {} }, 20);`;
+  // Core-NATS beats outside the log: the master is the party that may publish and read `live.>`.
+  const beat = 'live.test.beat';
+  const script = `import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
+const nc = await connect({ servers: ${JSON.stringify(nats.url)}, authenticator: credsAuthenticator(readFileSync(${JSON.stringify(keys.creds('master', 'beater'))})), inboxPrefix: '_INBOX_beater', maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 5000 });
+setInterval(() => { try { nc.publish(${JSON.stringify(beat)}, String(Date.now())); } catch {} }, 20);`;
   const pub = spawn(slot.wrap[0]!, [...slot.wrap.slice(1), process.execPath, '--input-type=module', '-e', script], { stdio: 'ignore', cwd: process.cwd() });
   others.push(pub);
-  const nc = await connect({ servers: nats.url });
+  const { identity: _reader, ...auth } = credsOptions(keys.creds('master', 'beat-reader'));
+  const nc = await connect({ servers: nats.url, ...auth });
   const got: Array<{ sent: number; at: number }> = [];
-  const sub = nc.subscribe('beat');
+  const sub = nc.subscribe(beat);
   void (async () => {
     for await (const m of sub) got.push({ sent: Number(m.string()), at: Date.now() });
   })();
