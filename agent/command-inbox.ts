@@ -186,7 +186,9 @@ export function startCommandInbox(o: InboxOptions): CommandInbox {
         if (isCommand(e)) {
           if (e.agentSeq <= lastSeq) catchupFrom = Math.max(catchupFrom, entry.seq + 1);
           else {
-            const leading = await o.leaders.epochAt(entry.seq);
+            let leading = await o.leaders.epochAt(entry.seq);
+            // A newer epoch than the record shows there: the record may have missed an election; read it again before refusing.
+            if (e.epoch > leading) leading = await o.leaders.recheck(entry.seq);
             if (leading > 0 && e.epoch === leading) offer(e, entry.seq);
             else refuse(e, entry.seq, leading);
           }

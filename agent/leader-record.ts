@@ -26,6 +26,14 @@ export interface LeaderRecord {
   epochAt(seq: number): Promise<number>;
   /** Read elections appended since the last read (single-flight). */
   refresh(): Promise<void>;
+  /**
+   * Read again every election after the last one known, whatever the record believes it has
+   * covered, and answer `epochAt(seq)`: for a command of a newer epoch than the record shows at its
+   * place, before it is refused. A read during a NATS node's failover can end short (a consumer on
+   * a replica still catching up sees fewer messages than the stream's head says), and an election
+   * missed so would make every command of that epoch be refused for good.
+   */
+  recheck(seq: number): Promise<number>;
   /** The elections read so far, oldest first. */
   elections(): readonly Election[];
   stop(): void;
@@ -86,6 +94,15 @@ export function startLeaderRecord(bus: Bus, log: Logger): LeaderRecord {
       return epoch;
     },
     refresh,
+    async recheck(seq) {
+      await reading?.catch(() => undefined);
+      const before = list.at(-1)?.epoch ?? 0;
+      coveredTo = Math.min(coveredTo, list.at(-1)?.seq ?? 0);
+      await refresh();
+      const after = list.at(-1)?.epoch ?? 0;
+      if (after > before) rlog.warn({ epoch: after, before }, 'the leader record had missed an election; read again');
+      return this.epochAt(seq);
+    },
     elections: () => list,
     stop() {
       stopped = true;

@@ -152,4 +152,34 @@ test('a malformed message on an agent\'s command subject is skipped', async () =
   await ib.stop();
 });
 
+test('a leader record that missed an election (a read that ended short) is read again before a command of the newer epoch is refused', async () => {
+  // Last in this file: it appends the election of epoch 2.
+  await append(bus.js, leaderElected(2, { time: Date.now() }));
+  await leaders.refresh();
+  // A record as a short read leaves it: it knows only epoch 1, and believes it has read to the head.
+  let rechecked = 0;
+  const missed: LeaderRecord = {
+    latestEpoch: () => 1,
+    epochAt: async () => 1,
+    refresh: async () => undefined,
+    recheck: async (seq) => {
+      rechecked++;
+      return leaders.recheck(seq);
+    },
+    elections: () => leaders.elections().filter((e) => e.epoch === 1),
+    stop: () => undefined,
+  };
+  const a = asAgentId(`a-${randomUUID()}`);
+  await append(bus.js, launch(a, 1, 2));
+  const handled: number[] = [];
+  const own = await nats.bus('agent', a, log);
+  agentBuses.push(own);
+  const ib = startCommandInbox({ bus: own, agentId: a, start: { lastCommandSeq: 0, catchupFromSeq: 1 }, leaders: missed, log, handle: async (c) => void handled.push(c.agentSeq), persist: async () => undefined });
+  await ib.catchUp();
+  assert.equal(handled, [1], 'the command of epoch 2 was carried out');
+  assert.ok(rechecked >= 1, 'the record was read again');
+  assert.equal(ib.refused(), { STALE_EPOCH: 0, UNKNOWN_EPOCH: 0 });
+  await ib.stop();
+});
+
 test.run();
