@@ -417,7 +417,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
         type: 'AgentReregistered',
         ...envelope,
         ...info,
-        tasks: runner.reportable(),
+        tasks: [...runner.reportable(), ...executors.reportable()],
         lastCommandSeq: inbox.position().lastCommandSeq,
       });
     } else {

@@ -139,6 +139,8 @@ export interface ExecutorManager {
   /** UPDATE and MESSAGE. */
   call(call: ExecutorCall): Promise<CallResult>;
   runs(): readonly ExecutorRun[];
+  /** Its executors' tasks that have not ended, for a reregistration (else the master would count them lost). */
+  reportable(): Array<{ frameworkId: FrameworkId; taskId: TaskId; state: TaskStateName }>;
   /** Kill every executor (agent shutdown) and wait for their ends to be reported. */
   killAll(): Promise<void>;
 }
@@ -516,6 +518,11 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
     },
 
     runs: () => [...runs.values()],
+
+    reportable: () =>
+      [...runs.values()].flatMap((r) =>
+        [...r.tasks.values()].filter((t) => !isTerminal(t.state)).map((t) => ({ frameworkId: r.frameworkId, taskId: t.info.taskId, state: t.state === 'TASK_STAGING' ? ('TASK_STARTING' as const) : t.state })),
+      ),
 
     async killAll() {
       const all = [...runs.values()];

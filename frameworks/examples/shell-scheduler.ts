@@ -5,7 +5,7 @@
  * as a message), prints what happens, and tears down once every task ended.
  *
  *   node dist/frameworks/examples/shell-scheduler.js --nats nats://127.0.0.1:4222 \
- *     --creds <mesos dev's data dir>/credentials/framework.creds [--tasks 3] [--tls-ca FILE]
+ *     --creds <mesos dev's data dir>/credentials/framework.creds [--tasks 3] [--user U] [--tls-ca FILE]
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -126,11 +126,17 @@ if (isMain) {
     process.exit(2);
   }
   const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  // As `mesos execute`: run as root only when asked (agents refuse root tasks by default).
+  let user = values.user;
+  if (user === undefined && process.getuid?.() === 0) {
+    user = 'nobody';
+    process.stdout.write('running as root without --user: the executor and its tasks run as nobody (--user root needs agents with --allow-root-tasks)\n');
+  }
   runShellExample({
     nats: values.nats!,
     ...(values.creds !== undefined ? { creds: values.creds } : {}),
     ...(values['tls-ca'] !== undefined ? { tlsCa: values['tls-ca'] } : {}),
-    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(user !== undefined ? { user } : {}),
     tasks,
     log,
     out: (line) => void process.stdout.write(`${line}\n`),
