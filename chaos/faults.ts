@@ -8,11 +8,12 @@
  *   passes. Elsewhere (no namespace) its NATS connections are destroyed again and again (`ss -K`)
  *   through the window, an approximation (see `partitionSupport()`, which says how, or why not).
  */
-import { accessSync, constants, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { DevChild } from './dev-state.js';
+import { onPath as findOnPath } from '../cli/nats/index.js';
 
 const run = promisify(execFile);
 
@@ -36,17 +37,6 @@ export function parseFaults(text: string): Fault[] {
   return [...new Set(parts)] as Fault[];
 }
 
-function onPath(name: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
 
 /**
  * How this machine can cut one process off NATS. A true partition drops the process's packets: it
@@ -68,7 +58,7 @@ export function partitionHow(target: Pick<DevChild, 'netns'>): 'netns' | 'sever'
 /** The partition `mesos chaos` can make against a dev cluster whose children run in their own namespaces (`network: 'netns'`) or not. */
 export function partitionSupportFor(network: 'netns' | 'host' | undefined): PartitionSupport {
   if (network === 'netns') {
-    if (!onPath('ip')) return { ok: false, why: 'mesos dev runs its children in network namespaces, but there is no `ip` (iproute2) here to take a link down' };
+    if (findOnPath('ip') === undefined) return { ok: false, why: 'mesos dev runs its children in network namespaces, but there is no `ip` (iproute2) here to take a link down' };
     return { ok: true, how: 'netns', note: "partition is real: mesos dev runs each child in a network namespace of its own, and a partition takes the host side of its veth pair down for the window (both directions; nothing passes)" };
   }
   return partitionSupport();
@@ -77,8 +67,8 @@ export function partitionSupportFor(network: 'netns' | 'host' | undefined): Part
 export const SEVER_EVERY_MS = 20;
 
 export function partitionSupport(): PartitionSupport {
-  if (!onPath('ss')) return { ok: false, why: 'no iptables or nft to block a process\'s NATS port, and no ss (iproute2) to cut its connections' };
-  const filter = onPath('iptables') || onPath('nft');
+  if (findOnPath('ss') === undefined) return { ok: false, why: 'no iptables or nft to block a process\'s NATS port, and no ss (iproute2) to cut its connections' };
+  const filter = findOnPath('iptables') !== undefined || findOnPath('nft') !== undefined;
   return {
     ok: true,
     how: 'sever',

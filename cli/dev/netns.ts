@@ -15,10 +15,11 @@
  * the child's; the mount namespace is the host's, so cgroups and the data dir are as without).
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { onPath as findOnPath } from '../nats/index.js';
 
 const run = promisify(execFile);
 
@@ -53,17 +54,6 @@ export function vethName(tag: string, k: number): string {
   return `msv${tag}${k}`;
 }
 
-function onPath(name: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
 
 async function ip(...args: string[]): Promise<string> {
   try {
@@ -77,8 +67,8 @@ async function ip(...args: string[]): Promise<string> {
 /** Whether this process can give each child a network namespace; the reason when not. */
 export async function netnsSupport(): Promise<{ ok: true } | { ok: false; why: string }> {
   if (process.platform !== 'linux') return { ok: false, why: `network namespaces are Linux only (this is ${process.platform})` };
-  if (!onPath('ip')) return { ok: false, why: 'no `ip` (iproute2) on PATH' };
-  if (!onPath('nsenter')) return { ok: false, why: 'no `nsenter` (util-linux) on PATH' };
+  if (findOnPath('ip') === undefined) return { ok: false, why: 'no `ip` (iproute2) on PATH' };
+  if (findOnPath('nsenter') === undefined) return { ok: false, why: 'no `nsenter` (util-linux) on PATH' };
   if (process.getuid?.() !== 0) return { ok: false, why: 'creating network namespaces and veth pairs needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN)' };
   const probe = `mesos-probe-${process.pid}`;
   try {

@@ -83,7 +83,8 @@ function usable(bin: string): boolean {
   return isSupportedNatsVersion(natsServerVersion(bin));
 }
 
-function onPath(name: string, pathVar: string | undefined): string | undefined {
+/** The executable `name` on a PATH-style list of directories (default: this process's PATH), or undefined. */
+export function onPath(name: string, pathVar: string | undefined = process.env.PATH): string | undefined {
   if (!pathVar) return undefined;
   for (const dir of pathVar.split(delimiter)) {
     if (!dir) continue;

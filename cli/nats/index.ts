@@ -6,7 +6,7 @@
 //   probes.ts  readiness and health (/healthz, /jsz, JetStream placement)
 //   ports.ts   free ports; errors.ts typed errors with stable codes
 
-export { MIN_NATS_VERSION, findNatsServer, isSupportedNatsVersion, natsServerVersion, projectRoot } from './binary.js';
+export { MIN_NATS_VERSION, findNatsServer, isSupportedNatsVersion, natsServerVersion, onPath, projectRoot } from './binary.js';
 export { startNatsCluster } from './cluster.js';
 export { NatsServerError, type NatsServerErrorCode } from './errors.js';
 export { getFreePort } from './ports.js';
