@@ -98,15 +98,7 @@ async function readJson<T>(file: string, schema: z.ZodType<T>, what: string, ima
   } catch (err) {
     throw new ProvisionError('IMAGE_INVALID', `image ${image}: cannot read its ${what}: ${(err as Error).message}`, { cause: err });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ProvisionError('IMAGE_INVALID', `image ${image}: its ${what} is not JSON`, { cause: err });
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new ProvisionError('IMAGE_INVALID', `image ${image}: its ${what} is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseJson(text, schema, what, image);
 }
 
 /** A path named inside an image (manifest entries), which must stay inside `root`. */
