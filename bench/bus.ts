@@ -17,10 +17,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUser, fromSeed } from '@nats-io/nkeys';
 import { type NatsServerOptions, type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
 import { subjects } from '../events/index.js';
-import { Keystore, type Party, type UserNats, encodeJwt, formatCreds, serverAuth } from '../security/nats/index.js';
+import { Keystore, NKey, type Party, type UserNats, encodeJwt, formatCreds, serverAuth } from '../security/nats/index.js';
 import { type LocalCa } from '../security/tls/index.js';
 
 export interface BenchBusOptions {
@@ -75,11 +74,11 @@ export async function startBenchNats(o: BenchBusOptions = {}): Promise<BenchBus>
   /** A user no party has: signed with the account's signing key, as `nsc` would. */
   const custom = (name: string, pub: string[], sub: string[]): ConnectAs => {
     if (ks === undefined) return { ...tlsCa };
-    const signing = fromSeed(new TextEncoder().encode(readFileSync(join(ks.dir, 'signing.seed'), 'utf8').trim()));
-    const u = createUser();
+    const signing = NKey.fromSeed(readFileSync(join(ks.dir, 'signing.seed'), 'utf8'));
+    const u = NKey.create('user');
     const nats: UserNats = { type: 'user', version: 2, issuer_account: ks.accountPub, pub: { allow: pub }, sub: { allow: sub }, resp: { max: 1, ttl: 60_000 * 1_000_000 }, subs: -1, data: -1, payload: -1, tags: [`bench:${name}`] };
-    const jwt = encodeJwt(signing, { sub: u.getPublicKey(), name, nats });
-    return { creds: save(name, formatCreds(jwt, u.getSeed())), ...tlsCa };
+    const jwt = encodeJwt(signing, { sub: u.publicKey, name, nats });
+    return { creds: save(name, formatCreds(jwt, u.seed)), ...tlsCa };
   };
   const as = (party: Party, name: string): ConnectAs => (ks === undefined ? { ...tlsCa } : { creds: save(`${party}-${name}`, ks.issue(party, name).creds), ...tlsCa });
   return {

@@ -1,10 +1,10 @@
 // Readiness and health probes of a nats-server or a cluster of them.
 
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsServerError } from './errors.js';
-import { credsIdentity } from '../../security/nats/index.js';
+import { authenticatorOf, credsIdentity } from '../../security/nats/index.js';
 import type { RunningNatsServer } from './types.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +31,7 @@ export async function natsHealth(s: Pick<RunningNatsServer, 'monitorUrl'>, timeo
 export const probeAuth = (creds: string | undefined) => {
   if (creds === undefined) return {};
   const id = credsIdentity(creds, 'the probe credentials');
-  return { authenticator: credsAuthenticator(new TextEncoder().encode(creds)), ...(id.inboxPrefix !== undefined ? { inboxPrefix: id.inboxPrefix } : {}) };
+  return { authenticator: authenticatorOf(creds), ...(id.inboxPrefix !== undefined ? { inboxPrefix: id.inboxPrefix } : {}) };
 };
 
 export async function probe(url: string, ready: 'jetstream' | 'client', tls?: { ca: string }, creds?: string): Promise<void> {

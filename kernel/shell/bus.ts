@@ -7,9 +7,9 @@
  * stream's RAFT group elects a new leader (see `rideThrough`), and a log reader whose consumer
  * stops answering (its server died) starts a new one where it stopped (see `readLog`).
  */
-import { type Msg, type NatsConnection, type Payload, type RequestOptions, RequestError, TimeoutError, connect, credsAuthenticator } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Payload, type RequestOptions, RequestError, TimeoutError, connect } from '@nats-io/transport-node';
 import { loadCa } from '../../security/tls/index.js';
-import { type CredsIdentity, readCredsFile } from '../../security/nats/index.js';
+import { type CredsIdentity, authenticatorOf, type credsAuthenticatorOf, readCredsFile } from '../../security/nats/index.js';
 import {
   DeliverPolicy,
   type JetStreamClient,
@@ -74,11 +74,11 @@ export interface ConnectOptions {
 }
 
 /** The connect options a `.creds` file gives (authenticator, inbox prefix); none without a file. */
-export function credsOptions(file: string | undefined): { authenticator?: ReturnType<typeof credsAuthenticator>; inboxPrefix?: string; identity?: CredsIdentity } {
+export function credsOptions(file: string | undefined): { authenticator?: ReturnType<typeof credsAuthenticatorOf>; inboxPrefix?: string; identity?: CredsIdentity } {
   if (file === undefined) return {};
   const id = readCredsFile(file);
   return {
-    authenticator: credsAuthenticator(new TextEncoder().encode(id.text)),
+    authenticator: authenticatorOf(id.text),
     ...(id.inboxPrefix !== undefined ? { inboxPrefix: id.inboxPrefix } : {}),
     identity: id,
   };

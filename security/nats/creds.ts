@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { inboxPrefix } from '../../events/index.js';
 import { JwtError, type UserNats, decodeJwt, parseCreds } from './jwt.js';
+import { credsAuthenticatorOf } from './nkey.js';
 import { PARTIES, type Party } from './permissions.js';
 
 export interface CredsIdentity {
@@ -36,4 +37,14 @@ export function readCredsFile(file: string): CredsIdentity {
     throw new JwtError(`cannot read the credentials file ${file}: ${(err as Error).message}`);
   }
   return credsIdentity(text, file);
+}
+
+/**
+ * The NATS client authenticator of a `.creds` text (use it for `connect({ authenticator })`): what
+ * the client's own `credsAuthenticator` answers, signed with Node's ed25519 rather than JavaScript's
+ * (see nkey.ts: ~50 µs rather than tens of milliseconds per connect).
+ */
+export function authenticatorOf(text: string): ReturnType<typeof credsAuthenticatorOf> {
+  const { jwt, seed } = parseCreds(text);
+  return credsAuthenticatorOf(jwt, seed);
 }

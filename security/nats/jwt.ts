@@ -5,29 +5,13 @@
  * the SHA-256 of the claims without it, as nats-server's own jwt library computes it.
  */
 import { createHash } from 'node:crypto';
-import { type KeyPair, fromPublic } from '@nats-io/nkeys';
+import { type NKey, base32, verifyNKey } from './nkey.js';
 
 const HEADER = { typ: 'JWT', alg: 'ed25519-nkey' } as const;
 
 const b64url = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-/** RFC 4648 base32, no padding. */
-export function base32(data: Uint8Array): string {
-  let bits = 0;
-  let value = 0;
-  let out = '';
-  for (const byte of data) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
+export { base32 };
 
 /** A subject permission: what is allowed, what is denied (deny wins). */
 export interface SubjectPermission {
@@ -76,10 +60,10 @@ export interface Claims<N> {
 }
 
 /** Sign claims (`iss` is the signer's public key) into a JWT. */
-export function encodeJwt<N>(signer: KeyPair, c: { sub: string; name: string; nats: N; iat?: number }): string {
+export function encodeJwt<N>(signer: NKey, c: { sub: string; name: string; nats: N; iat?: number }): string {
   const body: Omit<Claims<N>, 'jti'> & { jti?: string } = {
     iat: c.iat ?? Math.floor(Date.now() / 1000),
-    iss: signer.getPublicKey(),
+    iss: signer.publicKey,
     name: c.name,
     sub: c.sub,
     nats: c.nats,
@@ -110,7 +94,7 @@ export function decodeJwt<N = unknown>(jwt: string): Claims<N> {
   }
   if ((header as { alg?: string }).alg !== HEADER.alg) throw new JwtError(`unsupported JWT algorithm ${JSON.stringify((header as { alg?: string }).alg)}`);
   if (typeof claims.iss !== 'string') throw new JwtError('JWT without an issuer');
-  const ok = fromPublic(claims.iss).verify(new TextEncoder().encode(`${h}.${p}`), Buffer.from(s, 'base64url'));
+  const ok = verifyNKey(claims.iss, new TextEncoder().encode(`${h}.${p}`), Buffer.from(s, 'base64url'));
   if (!ok) throw new JwtError(`JWT signature does not verify against its issuer ${claims.iss}`);
   return claims;
 }

@@ -14,8 +14,8 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type KeyPair, createAccount, createOperator, createUser, fromSeed } from '@nats-io/nkeys';
 import { type AccountNats, type OperatorNats, type UserNats, decodeJwt, encodeJwt, formatCreds } from './jwt.js';
+import { NKey } from './nkey.js';
 import { type FrameworkStore, type Party, PARTIES, checkName, permissionsFor } from './permissions.js';
 
 export class KeystoreError extends Error {
@@ -36,7 +36,6 @@ const write = (file: string, text: string): void => {
   writeFileSync(file, text, { mode: 0o600 });
   chmodSync(file, 0o600);
 };
-const seedOf = (kp: KeyPair): string => new TextDecoder().decode(kp.getSeed());
 
 /** Unlimited JetStream for the cluster account (its limits are the stream's own). */
 const ACCOUNT_LIMITS = {
@@ -54,24 +53,24 @@ export class Keystore {
     mkdirSync(join(dir, 'users'), { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
     chmodSync(join(dir, 'users'), 0o700);
-    const op = createOperator();
-    const acc = createAccount();
-    const signing = createAccount();
-    const sys = createAccount();
-    write(join(dir, 'operator.seed'), seedOf(op));
-    write(join(dir, 'account.seed'), seedOf(acc));
-    write(join(dir, 'signing.seed'), seedOf(signing));
-    write(join(dir, 'system.seed'), seedOf(sys));
+    const op = NKey.create('operator');
+    const acc = NKey.create('account');
+    const signing = NKey.create('account');
+    const sys = NKey.create('account');
+    write(join(dir, 'operator.seed'), op.seed);
+    write(join(dir, 'account.seed'), acc.seed);
+    write(join(dir, 'signing.seed'), signing.seed);
+    write(join(dir, 'system.seed'), sys.seed);
     const ks = new Keystore(dir);
-    const opNats: OperatorNats = { type: 'operator', version: 2, system_account: sys.getPublicKey() };
-    write(join(dir, 'operator.jwt'), encodeJwt(op, { sub: op.getPublicKey(), name: 'mesos', nats: opNats }));
+    const opNats: OperatorNats = { type: 'operator', version: 2, system_account: sys.publicKey };
+    write(join(dir, 'operator.jwt'), encodeJwt(op, { sub: op.publicKey, name: 'mesos', nats: opNats }));
     const sysNats: AccountNats = { type: 'account', version: 2, limits: SYSTEM_LIMITS, default_permissions: { pub: {}, sub: {} } };
-    write(join(dir, 'system.jwt'), encodeJwt(op, { sub: sys.getPublicKey(), name: SYSTEM_NAME, nats: sysNats }));
+    write(join(dir, 'system.jwt'), encodeJwt(op, { sub: sys.publicKey, name: SYSTEM_NAME, nats: sysNats }));
     ks.writeAccount({});
     // The system-account user that pushes account updates to running servers.
-    const u = createUser();
-    const uNats: UserNats = { type: 'user', version: 2, issuer_account: sys.getPublicKey(), pub: {}, sub: {}, subs: -1, data: -1, payload: -1 };
-    write(join(dir, 'sys.creds'), formatCreds(encodeJwt(sys, { sub: u.getPublicKey(), name: 'sys', nats: uNats }), u.getSeed()));
+    const u = NKey.create('user');
+    const uNats: UserNats = { type: 'user', version: 2, issuer_account: sys.publicKey, pub: {}, sub: {}, subs: -1, data: -1, payload: -1 };
+    write(join(dir, 'sys.creds'), formatCreds(encodeJwt(sys, { sub: u.publicKey, name: 'sys', nats: uNats }), u.seed));
     return ks;
   }
 
@@ -80,8 +79,8 @@ export class Keystore {
     return new Keystore(dir);
   }
 
-  private seed(name: string): KeyPair {
-    return fromSeed(new TextEncoder().encode(readFileSync(join(this.dir, `${name}.seed`), 'utf8').trim()));
+  private seed(name: string): NKey {
+    return NKey.fromSeed(readFileSync(join(this.dir, `${name}.seed`), 'utf8'));
   }
 
   get operatorJwt(): string {
@@ -94,10 +93,10 @@ export class Keystore {
     return readFileSync(join(this.dir, 'system.jwt'), 'utf8').trim();
   }
   get accountPub(): string {
-    return this.seed('account').getPublicKey();
+    return this.seed('account').publicKey;
   }
   get systemPub(): string {
-    return this.seed('system').getPublicKey();
+    return this.seed('system').publicKey;
   }
   get sysCredsFile(): string {
     return join(this.dir, 'sys.creds');
@@ -114,12 +113,12 @@ export class Keystore {
     const nats: AccountNats = {
       type: 'account',
       version: 2,
-      signing_keys: [this.seed('signing').getPublicKey()],
+      signing_keys: [this.seed('signing').publicKey],
       limits: ACCOUNT_LIMITS,
       default_permissions: { pub: {}, sub: {} },
       ...(Object.keys(revocations).length > 0 ? { revocations } : {}),
     };
-    write(join(this.dir, 'account.jwt'), encodeJwt(op, { sub: acc.getPublicKey(), name: ACCOUNT_NAME, nats }));
+    write(join(this.dir, 'account.jwt'), encodeJwt(op, { sub: acc.publicKey, name: ACCOUNT_NAME, nats }));
   }
 
   /** A `.creds` text for a new user of `party` named `name` (an agent's or framework's id). */
@@ -128,7 +127,7 @@ export class Keystore {
     checkName(name);
     if (o.store !== undefined && party !== 'framework') throw new KeystoreError(`a state store is granted to a framework only, not to ${party} ${name}`);
     const p = permissionsFor(party, name, o.store);
-    const u = createUser();
+    const u = NKey.create('user');
     const nats: UserNats = {
       type: 'user',
       version: 2,
@@ -143,12 +142,12 @@ export class Keystore {
     };
     // Issued a second after any revocation of the same name's earlier key can never be confused.
     const issuedAt = Math.floor(Date.now() / 1000);
-    const jwt = encodeJwt(this.seed('signing'), { sub: u.getPublicKey(), name, nats, iat: issuedAt });
-    const user: IssuedUser = { name, party, pub: u.getPublicKey(), issuedAt };
+    const jwt = encodeJwt(this.seed('signing'), { sub: u.publicKey, name, nats, iat: issuedAt });
+    const user: IssuedUser = { name, party, pub: u.publicKey, issuedAt };
     const file = join(this.dir, 'users', `${name}.json`);
     const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as IssuedUser[] | IssuedUser) : [];
     write(file, JSON.stringify([...(Array.isArray(earlier) ? earlier : [earlier]), user], null, 2) + '\n');
-    return { creds: formatCreds(jwt, u.getSeed()), user };
+    return { creds: formatCreds(jwt, u.seed), user };
   }
 
   /** Every user issued (each key of each name). */

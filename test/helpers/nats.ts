@@ -63,7 +63,7 @@ export function testKeys(): TestKeys {
   const dir = mkdtempSync(join(tmpdir(), 'mesos-keys-'));
   const keystore = Keystore.init(join(dir, 'keys'));
   let n = 0;
-  // Issuing signs a JWT (~0.1 s of CPU with the pure-JS ed25519 of @nats-io/nkeys): a party asked
+  // Issuing signs a JWT and writes files: a party asked
   // for again gets the file it was given (a test that needs a second key of a name uses the keystore).
   const issued = new Map<string, string>();
   return {
