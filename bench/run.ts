@@ -12,6 +12,7 @@ import { defaultRecoveryBenchOptions, runRecoveryBench } from './agent-recovery.
 import { type DeclinesBenchOptions, defaultDeclinesBenchOptions, runDeclinesBench } from './declines.js';
 import { defaultFoldOptions, runFold } from './fold-rate.js';
 import { defaultCodecOptions, runProtobufCodec } from './protobuf-codec.js';
+import { type MasterStateBenchOptions, defaultMasterStateOptions, runMasterStateBench } from './master-state.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { defaultPipelineOptions, runPipeline } from './pipeline.js';
 import { defaultPublishOptions, runPublish } from './raw-publish.js';
@@ -25,7 +26,7 @@ import { parseAuthMode } from './bus.js';
 import { ratiosOf } from './ratios.js';
 import { defaultImagesBenchOptions, type ImagesBenchOptions, runImagesBench } from './images.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'state'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -38,14 +39,15 @@ const ag = defaultAgentBenchOptions();
 const rp = defaultReplayOptions();
 const rc = defaultRecoveryBenchOptions();
 const im = defaultImagesBenchOptions();
+const ms = defaultMasterStateOptions();
 
 const al = defaultAllocatorBenchOptions();
 const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -77,6 +79,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
   declines   (only when named) the log's growth while one framework declines every offer with
              refuse_seconds 0: events/s, offers/s, offers per agent per allocation interval
+  state      (only when named) /master/state of a large cluster through the master's HTTP shell:
+             time to the last byte and the longest the event loop was held, kept pieces vs the
+             whole object tree stringified, with tasks changing between requests
 
 Options:
   --auth on|off|both   on (default): every nats-server a benchmark starts runs in operator mode
@@ -151,6 +156,9 @@ Options:
   --seconds S          measured seconds per run (default ${dc.seconds})
   --interval-ms MS     the master's allocation interval (default ${dc.allocationIntervalMs})
   --refuse-seconds S   the decliner's filter (default ${dc.refuseSeconds})
+  state:
+  --cluster AxT        agents x tasks (default ${ms.agents}x${ms.tasks}); --requests N (default ${ms.requests})
+  --changes N          tasks with a status update between two requests (default ${ms.changes})
   -h, --help           this text
 
 Examples:
@@ -217,6 +225,8 @@ async function main(argv: string[]): Promise<number> {
         rounds: { type: 'string' },
         containers: { type: 'string' },
         requests: { type: 'string' },
+        cluster: { type: 'string' },
+        changes: { type: 'string' },
         'agent-tasks': { type: 'string' },
         burst: { type: 'string' },
         'image-mb': { type: 'string' },
@@ -249,6 +259,7 @@ async function main(argv: string[]): Promise<number> {
   let declinesOpts: DeclinesBenchOptions = dc;
   let httpAuthOpts = defaultHttpAuthBenchOptions();
   let codecOpts = defaultCodecOptions();
+  let stateOpts: MasterStateBenchOptions = ms;
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -355,6 +366,13 @@ async function main(argv: string[]): Promise<number> {
       refuseSeconds: refuse ?? dc.refuseSeconds,
     };
     httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
+    let stateCluster: { agents: number; tasks: number } = ms;
+    try {
+      if (v.cluster !== undefined) stateCluster = parseClusterSize(v.cluster);
+    } catch (err) {
+      throw new UsageError(`--cluster: ${(err as Error).message}`);
+    }
+    stateOpts = { ...ms, agents: stateCluster.agents, tasks: stateCluster.tasks, requests: count('requests', v.requests) ?? ms.requests, changes: count('changes', v.changes, 0) ?? ms.changes };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -423,6 +441,8 @@ async function main(argv: string[]): Promise<number> {
                         ? await runHttpAuthBench(httpAuthOpts, ctx)
                     : name === 'protobuf'
                       ? await runProtobufCodec(codecOpts, ctx)
+                    : name === 'state'
+                      ? await runMasterStateBench(stateOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

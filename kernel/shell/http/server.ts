@@ -20,6 +20,12 @@ export interface Reply {
   /** Bytes sent as they are (a static file); the handler gives their Content-Type in `headers`. */
   readonly raw?: Buffer;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A JSON body given as its text in pieces (joined, the body): written in chunks of about
+   * PIECES_CHUNK characters, the event loop free between two chunks, so a body of 100+ MB (a large
+   * `/master/state`, state-text.ts) does not hold up the fold and the allocator while it is sent.
+   */
+  readonly pieces?: readonly string[];
   /** The handler writes the response itself (a long-lived stream). */
   readonly takeover?: (res: ServerResponse) => void;
 }
@@ -187,7 +193,42 @@ export async function startHttpApi(o: {
   };
 }
 
+/** About how many characters of a `pieces` body are written per turn of the event loop. */
+export const PIECES_CHUNK = 1 << 20;
+
+function sendPieces(res: ServerResponse, r: Reply & { pieces: readonly string[] }, jsonp: string | undefined, headOnly: boolean): void {
+  const wrap = jsonp !== undefined && /^[A-Za-z_$][\w$.]*$/.test(jsonp);
+  const pieces = wrap ? [`${jsonp}(`, ...r.pieces, ');'] : r.pieces;
+  // Chunked: its length is not worked out first (a pass over every piece for a number).
+  res.writeHead(r.status, { 'Content-Type': wrap ? 'text/javascript; charset=utf-8' : 'application/json', ...r.headers });
+  if (headOnly) {
+    res.end();
+    return;
+  }
+  let i = 0;
+  const next = (): void => {
+    if (i > pieces.length) return; // the client went away
+    let chunk = '';
+    while (i < pieces.length && chunk.length < PIECES_CHUNK) chunk += pieces[i++]!;
+    if (i >= pieces.length) {
+      res.end(chunk);
+      return;
+    }
+    // Let the fold, the allocator and other requests run before the next chunk.
+    if (res.write(chunk)) setImmediate(next);
+    else res.once('drain', next);
+  };
+  res.on('close', () => {
+    i = pieces.length + 1;
+  });
+  next();
+}
+
 function send(res: ServerResponse, r: Reply, jsonp: string | undefined, headOnly = false): void {
+  if (r.pieces !== undefined) {
+    sendPieces(res, r as Reply & { pieces: readonly string[] }, jsonp, headOnly);
+    return;
+  }
   if (r.raw !== undefined) {
     res.writeHead(r.status, { 'Content-Length': r.raw.length, ...r.headers });
     res.end(headOnly || r.status === 304 ? undefined : r.raw);

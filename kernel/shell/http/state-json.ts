@@ -151,7 +151,8 @@ export function offerJson(o: OfferState): Record<string, Json> {
   };
 }
 
-export function frameworkJson(state: State, f: FrameworkState): Record<string, Json> {
+/** A framework's tasks as `/master/state` lists them: live, unreachable, completed. */
+export function frameworkTaskLists(state: State, f: FrameworkState): { tasks: TaskState[]; unreachable: TaskState[]; completed: readonly TaskState[] } {
   const tasks: TaskState[] = [];
   const unreachable: TaskState[] = [];
   for (const key of f.taskKeys) {
@@ -159,6 +160,11 @@ export function frameworkJson(state: State, f: FrameworkState): Record<string, J
     if (t === undefined) continue;
     (t.state === 'TASK_UNREACHABLE' ? unreachable : tasks).push(t);
   }
+  return { tasks, unreachable, completed: f.completedTasks };
+}
+
+/** A framework's fields before its task lists (frameworkJson's order; state-text.ts relies on it). */
+export function frameworkHeadJson(f: FrameworkState): Record<string, Json> {
   const roles = f.info.roles;
   return {
     id: f.id,
@@ -180,9 +186,12 @@ export function frameworkJson(state: State, f: FrameworkState): Record<string, J
     ...(f.info.principal !== undefined ? { principal: f.info.principal } : {}),
     resources: R.toFlatJson(R.add(f.used, f.offered)),
     ...(f.info.capabilities.includes('MULTI_ROLE') ? { roles: [...roles] } : { role: roles[0] ?? '*' }),
-    tasks: tasks.map(taskJson),
-    unreachable_tasks: unreachable.map(taskJson),
-    completed_tasks: f.completedTasks.map(taskJson),
+  };
+}
+
+/** A framework's fields after its task lists. */
+export function frameworkTailJson(state: State, f: FrameworkState): Record<string, Json> {
+  return {
     offers: [...f.offerIds].flatMap((id) => {
       const o = state.offers.get(id);
       return o ? [offerJson(o)] : [];
@@ -193,7 +202,22 @@ export function frameworkJson(state: State, f: FrameworkState): Record<string, J
   };
 }
 
-export function masterStateJson(state: State, me: MasterIdentity): Record<string, Json> {
+export function frameworkJson(state: State, f: FrameworkState): Record<string, Json> {
+  const l = frameworkTaskLists(state, f);
+  return {
+    ...frameworkHeadJson(f),
+    tasks: l.tasks.map(taskJson),
+    unreachable_tasks: l.unreachable.map(taskJson),
+    completed_tasks: l.completed.map(taskJson),
+    ...frameworkTailJson(state, f),
+  };
+}
+
+/** The agents `/master/state` lists (all but the removed). */
+export const listedAgents = (state: State): AgentState[] => [...state.agents.values()].filter((a) => a.status !== 'REMOVED');
+
+/** `/master/state`'s fields before `slaves` (masterStateJson's order; state-text.ts relies on it). */
+export function masterStateHeadJson(state: State, me: MasterIdentity): Record<string, Json> {
   const agents = [...state.agents.values()];
   const leader = state.leader;
   const leaderPid = leader ? `master@${leader.ip}:${leader.port}` : '';
@@ -214,7 +238,13 @@ export function masterStateJson(state: State, me: MasterIdentity): Record<string
         }
       : {}),
     flags: { ...me.flags },
-    slaves: agents.filter((a) => a.status !== 'REMOVED').map(slaveJson),
+  };
+}
+
+export function masterStateJson(state: State, me: MasterIdentity): Record<string, Json> {
+  return {
+    ...masterStateHeadJson(state, me),
+    slaves: listedAgents(state).map(slaveJson),
     recovered_slaves: [],
     frameworks: [...state.frameworks.values()].map((f) => frameworkJson(state, f)),
     completed_frameworks: state.completedFrameworks.map((f) => frameworkJson(state, f)),

@@ -9,14 +9,15 @@ import { type Bus, connectBus, ensureStream, headSeq } from '../bus.js';
 import { openSnapshotStore } from './snapshots.js';
 import { STREAM_NAME, defaultStreamOptions, subjects } from '../../../events/index.js';
 import { type LogFault, type LogGuard, baselineOf, startLogGuard } from './log-guard.js';
-import { type HttpApi, type RequestContext, type Route, json, startHttpApi, text } from '../http/server.js';
+import { type HttpApi, type Reply, type RequestContext, type Route, json, startHttpApi, text } from '../http/server.js';
 import { loadServerTls } from '../../../security/tls/index.js';
 import { metricsSnapshot } from '../http/metrics.js';
 import { moreMasterMetrics } from '../http/metrics-mesos.js';
 import { createMetricsTally } from '../http/metrics-tally.js';
 import { PROMETHEUS_CONTENT_TYPE, toPrometheus } from '../http/prometheus.js';
 import { systemMetrics } from '../http/system-metrics.js';
-import { frameworkJson, masterStateJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
+import { masterStateText } from '../http/state-text.js';
+import { frameworkJson, masterTasksJson, type MasterIdentity, slaveJson, versionJson } from '../http/state-json.js';
 import type { State } from '../../core/state.js';
 import { type Follower, startFollower } from './follower.js';
 import { type Leadership, createLeadership } from './leader.js';
@@ -197,6 +198,9 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger, ex
   /** The state as the request's principal may see it (view_frameworks, view_tasks). */
   const seen = (ctx: RequestContext): State => viewableState(follower.projection.state, acls, ctx.principal);
 
+  // The text of /master/state from pieces kept between requests (state-text.ts), sent in chunks.
+  const stateReply = (ctx: RequestContext): Reply => ({ status: 200, pieces: masterStateText(seen(ctx), currentIdentity()) });
+
   const routes: Route[] = [
     { method: 'POST', path: '/api/v1/scheduler', handler: (req, _url, ctx) => api.handle(req, ctx) },
     { method: 'POST', path: '/master/api/v1/scheduler', handler: (req, _url, ctx) => api.handle(req, ctx) },
@@ -227,10 +231,10 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger, ex
       handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)),
     },
     { method: 'GET', path: '/master/health', handler: () => (follower.projection.caughtUp ? text('', 200) : text('Master has not caught up with the log yet', 503)) },
-    { method: 'GET', path: '/master/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
-    { method: 'GET', path: '/state', handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) },
+    { method: 'GET', path: '/master/state', handler: (_req, _url, ctx) => stateReply(ctx) },
+    { method: 'GET', path: '/state', handler: (_req, _url, ctx) => stateReply(ctx) },
     // The paths of older Mesos releases, still used by its web UI and by old tools.
-    ...['/master/state.json', '/state.json'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => json(masterStateJson(seen(ctx), currentIdentity())) })),
+    ...['/master/state.json', '/state.json'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => stateReply(ctx) })),
     ...['/master/state-summary', '/state-summary'].map((path): Route => ({ method: 'GET', path, handler: (_req, _url, ctx) => json(stateSummaryJson(seen(ctx), hostname)) })),
     ...['/master/flags', '/flags'].map((path): Route => ({ method: 'GET', path, handler: () => json({ flags }) })),
     ...['/master/roles.json', '/roles.json'].map((path): Route => ({ method: 'GET', path, handler: () => json(masterRolesJson(st())) })),
