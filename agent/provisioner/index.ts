@@ -17,8 +17,11 @@ import type { ContainerVolume, ImageLaunch, LaunchContribution, TaskContainer, T
 import { type Backend, copyRootfs, probeBackend } from './backend.js';
 import { ProvisionError } from './errors.js';
 import { imageArgv, imageEnvironment, type ImageRuntimeConfig, imageWorkingDir } from './image-config.js';
-import { parseImageRef } from './image-ref.js';
-import { resolveImage } from './image-store.js';
+import { type ImageRef, parseImageRef } from './image-ref.js';
+import { resolveImage, type ResolvedImage } from './image-store.js';
+import type { DockerConfig } from './registry/auth.js';
+import { createRegistryClient } from './registry/client.js';
+import { createRemoteStore } from './registry/remote-store.js';
 import { DEVICES, HOST_FILES, type MountPlan, mountLines, overlayPathProblem, SANDBOX_IN_CONTAINER, type VolumeMount } from './mount-plan.js';
 import { createRootfsCache, type RootfsCache } from './rootfs-cache.js';
 import { linkIn, realDirIn, realFileIn } from './rootfs-layout.js';
@@ -27,8 +30,14 @@ export { ProvisionError } from './errors.js';
 export { SANDBOX_IN_CONTAINER } from './mount-plan.js';
 
 export interface ProvisionerOptions {
-  /** The local image store; undefined: image tasks are refused with the reason. */
+  /** The local image store (a directory), or a remote registry (`https://host:port`); undefined: image tasks are refused with the reason. */
   readonly registry?: string;
+  /** PEM of the CA the remote registry's (and its token server's) certificates are verified against. */
+  readonly registryCa?: string;
+  /** Credentials for remote registries (Docker's config.json). */
+  readonly dockerConfig?: DockerConfig;
+  /** Refuse an image whose layers (compressed, and again unpacked) are bigger than this. */
+  readonly imageMaxBytes?: number;
   /** `<work-dir>/provisioner` */
   readonly root: string;
   /** Garbage-collect the rootfs cache above this many bytes (undefined: never). */
@@ -41,6 +50,8 @@ export interface Provisioner extends TaskIsolator {
   readonly cache: RootfsCache;
   /** Resolves with the backend in use (probed on first use). */
   backend(): Promise<Backend>;
+  /** PRUNE_IMAGES: remove every cached rootfs no container uses, but those of the images named (`repo:tag`); resolves with the chain ids removed. */
+  prune(excluded: readonly string[]): Promise<string[]>;
 }
 
 interface LaunchRecord {
@@ -53,7 +64,14 @@ interface LaunchRecord {
 
 export async function createProvisioner(o: ProvisionerOptions): Promise<Provisioner> {
   const log = o.log.child({ component: 'provisioner' });
-  const cache = await createRootfsCache(path.join(o.root, 'cache'), { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), log });
+  const cache = await createRootfsCache(path.join(o.root, 'cache'), { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.imageMaxBytes !== undefined ? { imageMaxBytes: o.imageMaxBytes } : {}), log });
+  const registry = o.registry;
+  const remote =
+    registry !== undefined && /^https?:\/\//i.test(registry)
+      ? createRemoteStore({ client: createRegistryClient({ url: registry, ...(o.registryCa !== undefined ? { ca: o.registryCa } : {}), ...(o.dockerConfig !== undefined ? { config: o.dockerConfig } : {}) }), ...(o.imageMaxBytes !== undefined ? { maxBytes: o.imageMaxBytes } : {}), log })
+      : undefined;
+  const staging = path.join(o.root, 'cache', 'tmp');
+  const resolve = (ref: ImageRef): Promise<ResolvedImage> => (remote !== undefined ? remote.resolve(ref, staging) : resolveImage(registry!, ref, staging));
   const containersDir = path.join(o.root, 'containers');
   await mkdir(containersDir, { recursive: true });
   let backendProbe: Promise<Backend> | undefined;
@@ -126,10 +144,10 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
       return { unshare: ['--mount'], image: launchOf(rec) };
     }
     if (wanted.type !== 'DOCKER') throw new ProvisionError('IMAGE_TYPE_UNSUPPORTED', `image ${wanted.name}: only DOCKER images are supported (APPC is not)`);
-    if (o.registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR`);
+    if (registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR (a local store) or --docker-registry https://host:port (a registry)`);
     const ref = parseImageRef(wanted.name);
     const started = Date.now();
-    const resolved = await resolveImage(o.registry, ref, path.join(o.root, 'cache', 'tmp'));
+    const resolved = await resolve(ref);
     let cached: string;
     try {
       cached = await cache.acquire(resolved, c.containerId);
@@ -180,6 +198,12 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
     cache,
     backend,
     prepare,
+    async prune(excluded) {
+      const keep = new Set(excluded.map((n) => parseImageRef(n).text));
+      const removed = await cache.collect({ all: true, keepImages: keep });
+      log.info({ removed: removed.length, kept: [...keep] }, 'image cache pruned');
+      return removed;
+    },
     async cleanup(containerId) {
       cache.release(containerId);
       await rm(path.join(containersDir, containerId), { recursive: true, force: true });

@@ -386,7 +386,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const registry = str(v['docker-registry'] as string);
     if (registry !== undefined) out(`images: agents provision images from ${resolve(registry)}`);
     const ctx: DevPlanContext = {
-      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: [...tlsArgs, ...(registry !== undefined ? ['--docker-registry', resolve(registry)] : [])], framework: tls !== undefined ? ['--tls-ca', tls.ca] : [] },
+      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: [...tlsArgs, ...(registry !== undefined ? ['--docker-registry', /^https?:\/\//i.test(registry) ? registry : resolve(registry)] : [])], framework: tls !== undefined ? ['--tls-ca', tls.ca] : [] },
       nats: natsUrl,
       data,
       logLevel: str(v['log-level'] as string) ?? 'info',
