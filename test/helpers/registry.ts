@@ -129,8 +129,9 @@ export async function startRegistry(o: RegistryOptions): Promise<TestRegistry> {
   const allowed = (repo: string, who: { name: string; u: RegistryUser } | undefined, action: string): boolean => {
     if (action === 'push') return who?.u.push === true;
     if (action !== 'pull') return false;
-    if (who !== undefined) return who.u.pull === undefined || who.u.pull.some((p) => repo.startsWith(p));
-    return (o.anonymousPull ?? []).some((p) => repo.startsWith(p));
+    // A user may pull what anyone may, and their own repositories.
+    if ((o.anonymousPull ?? []).some((p) => repo.startsWith(p))) return true;
+    return who !== undefined && (who.u.pull === undefined || who.u.pull.some((p) => repo.startsWith(p)));
   };
   /** A JWT for `access` as Docker's token spec says (RS256, the signing certificate in x5c). */
   const jwt = (sub: string, access: { type: string; name: string; actions: string[] }[]): string => {
