@@ -98,6 +98,7 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
       root: join(o.workDir, 'provisioner'),
       ...(o.imageCacheMaxMb !== undefined ? { cacheMaxBytes: o.imageCacheMaxMb * 1024 * 1024 } : {}),
       ...(o.imageMaxSizeMb !== undefined ? { imageMaxBytes: o.imageMaxSizeMb * 1024 * 1024 } : {}),
+      ...(o.appcStore !== undefined ? { appcStore: o.appcStore } : {}),
       ...(o.dockerRegistryCa !== undefined ? { registryCa: await loadRegistryCa(o.dockerRegistryCa) } : {}),
       ...(o.dockerConfig !== undefined ? { dockerConfig: await loadDockerConfig(o.dockerConfig) } : {}),
       tools,

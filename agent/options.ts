@@ -25,6 +25,8 @@ export const AgentOptions = z.object({
   dockerRegistryCa: z.string().min(1).optional(),
   /** Mesos's `--docker_config`: a file in Docker's config.json shape with credentials per registry. */
   dockerConfig: z.string().min(1).optional(),
+  /** The local APPC store: `.aci` files named as App Container's simple discovery names them (`<name>-<version>-<os>-<arch>.aci`). */
+  appcStore: z.string().min(1).optional(),
   /** Refuse images whose layers (compressed, or unpacked) are bigger than this many MB. */
   imageMaxSizeMb: z.number().int().positive().optional(),
   /** Garbage-collect the image rootfs cache (under the work dir) above this many MB; unset: never. */

@@ -59,7 +59,14 @@ export const AgentCall = z.discriminatedUnion('type', [
     prune_images: z
       .object({
         /** Mesos's Image messages; only DOCKER images are cached here. */
-        excluded_images: z.array(z.object({ type: z.literal('DOCKER', { error: 'only DOCKER images are cached by this agent' }), docker: z.object({ name: z.string().min(1) }) })).optional(),
+        excluded_images: z
+          .array(
+            z.discriminatedUnion('type', [
+              z.object({ type: z.literal('DOCKER'), docker: z.object({ name: z.string().min(1) }) }),
+              z.object({ type: z.literal('APPC'), appc: z.object({ name: z.string().min(1), labels: z.object({ labels: z.array(z.object({ key: z.string(), value: z.string().optional() })) }).optional() }) }),
+            ]),
+          )
+          .optional(),
       })
       .optional(),
   }),
@@ -208,7 +215,11 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
     case 'PRUNE_IMAGES': {
       if (c.pruneImages === undefined) return text('this agent has no image provisioner to prune', 503);
       try {
-        await c.pruneImages((call.prune_images?.excluded_images ?? []).map((i) => i.docker.name));
+        // An APPC image is cached under `name:version` (version `latest` when not labelled).
+        const names = (call.prune_images?.excluded_images ?? []).map((i) =>
+          i.type === 'DOCKER' ? i.docker.name : `appc:${i.appc.name}:${i.appc.labels?.labels.find((l) => l.key === 'version')?.value ?? 'latest'}`,
+        );
+        await c.pruneImages(names);
       } catch (err) {
         return text(`PRUNE_IMAGES failed: ${(err as Error).message}`, 400);
       }

@@ -31,11 +31,13 @@ export interface ImageLayer {
   readonly digestOf: 'blob' | 'uncompressed';
   /** Already checked against `id` (a download is, while it streams). */
   readonly verified?: boolean;
+  /** Only entries under this directory are the root (an APPC image's `rootfs/`). */
+  readonly prefix?: string;
 }
 
 export interface ResolvedImage {
   readonly ref: ImageRef;
-  readonly format: 'docker-archive' | 'oci-layout' | 'registry';
+  readonly format: 'docker-archive' | 'oci-layout' | 'registry' | 'appc';
   readonly config: ImageRuntimeConfig;
   /** How many layers. */
   readonly layerCount: number;

@@ -18,6 +18,7 @@ import { type Backend, copyRootfs, probeBackend } from './backend.js';
 import { ProvisionError } from './errors.js';
 import { imageArgv, imageEnvironment, type ImageRuntimeConfig, imageWorkingDir } from './image-config.js';
 import { type ImageRef, parseImageRef } from './image-ref.js';
+import { resolveAppcImage } from './appc-store.js';
 import { resolveImage, type ResolvedImage } from './image-store.js';
 import type { DockerConfig } from './registry/auth.js';
 import { createRegistryClient } from './registry/client.js';
@@ -38,6 +39,8 @@ export interface ProvisionerOptions {
   readonly dockerConfig?: DockerConfig;
   /** Refuse an image whose layers (compressed, and again unpacked) are bigger than this. */
   readonly imageMaxBytes?: number;
+  /** The local APPC store (`.aci` files by simple discovery's names); undefined: APPC tasks are refused with the reason. */
+  readonly appcStore?: string;
   /** `<work-dir>/provisioner` */
   readonly root: string;
   /** Garbage-collect the rootfs cache above this many bytes (undefined: never). */
@@ -143,11 +146,11 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
       cache.hold(rec.chainId, c.containerId);
       return { unshare: ['--mount'], image: launchOf(rec) };
     }
-    if (wanted.type !== 'DOCKER') throw new ProvisionError('IMAGE_TYPE_UNSUPPORTED', `image ${wanted.name}: only DOCKER images are supported (APPC is not)`);
-    if (registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR (a local store) or --docker-registry https://host:port (a registry)`);
-    const ref = parseImageRef(wanted.name);
+    if (wanted.type === 'APPC' && o.appcStore === undefined) throw new ProvisionError('NO_IMAGE_STORE', `appc image ${wanted.name}: this agent has no APPC store; start it with --appc-store DIR (a directory of .aci files)`);
+    if (wanted.type === 'DOCKER' && registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR (a local store) or --docker-registry https://host:port (a registry)`);
     const started = Date.now();
-    const resolved = await resolve(ref);
+    const resolved = wanted.type === 'APPC' ? await resolveAppcImage(o.appcStore!, wanted.name, wanted.labels) : await resolve(parseImageRef(wanted.name));
+    const ref = resolved.ref;
     let cached: string;
     try {
       cached = await cache.acquire(resolved, c.containerId);
@@ -199,7 +202,7 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
     backend,
     prepare,
     async prune(excluded) {
-      const keep = new Set(excluded.map((n) => parseImageRef(n).text));
+      const keep = new Set(excluded.map((n) => (n.startsWith('appc:') ? n.slice(5) : parseImageRef(n).text)));
       const removed = await cache.collect({ all: true, keepImages: keep });
       log.info({ removed: removed.length, kept: [...keep] }, 'image cache pruned');
       return removed;

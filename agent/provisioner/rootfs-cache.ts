@@ -59,11 +59,11 @@ export async function createRootfsCache(root: string, opts: { maxBytes?: number;
       let bytes = 0;
       for (const layer of await image.layers()) {
         if (layer.verified !== true) await verifyLayer(image.ref.text, layer);
-        const plan = await planLayer(image.ref.text, layer.id, layer.file);
+        const plan = await planLayer(image.ref.text, layer.id, layer.file, layer.prefix);
         if (opts.imageMaxBytes !== undefined && bytes + plan.bytes > opts.imageMaxBytes) {
           throw new ProvisionError('IMAGE_TOO_BIG', `image ${image.ref.text}: unpacked, its layers hold more than the ${opts.imageMaxBytes} bytes this agent allows (--image-max-size)`);
         }
-        await applyLayer(image.ref.text, layer.id, layer.file, work, plan);
+        await applyLayer(image.ref.text, layer.id, layer.file, work, plan, layer.prefix);
         bytes += plan.bytes;
       }
       await writeFile(path.join(rootfsDir, `${hex(image.chainId)}.size`), String(bytes));

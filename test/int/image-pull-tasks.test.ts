@@ -15,7 +15,7 @@ import { type TaskStatus, isTerminal } from '../../events/index.js';
 import { type Scheduler, type TaskSpec, subscribe, toTaskInfo } from '../../frameworks/sdk/index.js';
 import * as R from '../../kernel/core/resources.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
-import { busyboxLayer, haveBusybox, tarOf } from '../helpers/image-writer.js';
+import { busyboxLayer, haveBusybox, tarOf, writeBusyboxAci } from '../helpers/image-writer.js';
 import { type PushedImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -35,10 +35,11 @@ test.before(async () => {
   busybox = await reg.push('private/busybox', 'pulled', { layers: [busyboxLayer(OS_RELEASE), tarOf([{ path: 'srv/', type: 'dir' }, { path: 'srv/marker', type: 'file', content: 'second layer\n' }])] });
   corrupt = await reg.push('library/broken', '1', { layers: [tarOf([{ path: 'x', type: 'file', content: 'x'.repeat(4000) }])] });
   reg.corruptBlob(corrupt.layers[0]!);
+  writeBusyboxAci(join(dir, 'appc'), 'example.com/busybox', '1.0', 'ID=mesosts-appc\n', { environment: [{ name: 'FROM_ACI', value: 'yes' }] });
   cluster = await startCluster({
     agents: 1,
     agentResources: 'cpus:4;mem:2048;disk:2048',
-    agent: { dockerRegistry: reg.url, dockerRegistryCa: reg.ca, dockerConfig: reg.dockerConfig('carol', 'carol-pw'), isolation: 'cgroups/cpu,cgroups/mem,namespaces/pid,filesystem/linux' },
+    agent: { dockerRegistry: reg.url, dockerRegistryCa: reg.ca, appcStore: join(dir, 'appc'), dockerConfig: reg.dockerConfig('carol', 'carol-pw'), isolation: 'cgroups/cpu,cgroups/mem,namespaces/pid,filesystem/linux' },
   });
   fw = await subscribe({ nats: cluster.nats.url, name: 'image-pull-test', log: cluster.log, creds: cluster.secure!.creds('framework', randomUUID()), user: 'root' });
   fw.updates$.subscribe((u) => {
@@ -109,11 +110,23 @@ test('bad pulls: an unknown image and a corrupt layer are TASK_FAILED REASON_CON
   assert.equal(readdirSync(join(cluster.agents[0]!.workDir, 'provisioner', 'cache', 'tmp')), [], 'no staging or half-built rootfs left');
 });
 
+test('an APPC task (mesos.image.type APPC, by name and version label) runs in the ACI\'s rootfs with its app environment', async () => {
+  await launch([{ ...imageTask('appc', '-', 'cat /etc/os-release; echo "FROM_ACI=$FROM_ACI"'), container: { image: { type: 'APPC', name: 'example.com/busybox', labels: { version: '1.0' } } } }]);
+  const end = await terminalOf('appc');
+  assert.is(end.state, 'TASK_FINISHED', end.message ?? '');
+  assert.is(stdoutOf('appc'), 'ID=mesosts-appc\nFROM_ACI=yes\n');
+});
+
 test('PRUNE_IMAGES on the agent API: the cached rootfs no task uses is removed', async () => {
   const rootfs = join(cluster.agents[0]!.workDir, 'provisioner', 'cache', 'rootfs');
-  assert.is(readdirSync(rootfs).filter((x) => !x.includes('.')).length, 1, 'the pulled image is cached');
-  const r = await fetch(`http://127.0.0.1:${cluster.agents[0]!.httpPort}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'PRUNE_IMAGES', prune_images: { excluded_images: [] } }) });
-  assert.is(r.status, 200, await r.text());
+  assert.is(readdirSync(rootfs).filter((x) => !x.includes('.')).length, 2, 'the pulled image and the ACI are cached');
+  const prune = (excluded: unknown[]): Promise<Response> =>
+    fetch(`http://127.0.0.1:${cluster.agents[0]!.httpPort}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'PRUNE_IMAGES', prune_images: { excluded_images: excluded } }) });
+  const keep = await prune([{ type: 'APPC', appc: { name: 'example.com/busybox', labels: { labels: [{ key: 'version', value: '1.0' }] } } }]);
+  assert.is(keep.status, 200, await keep.text());
+  assert.is(readdirSync(rootfs).filter((x) => !x.includes('.')).length, 1, 'the excluded ACI stays');
+  const all = await prune([]);
+  assert.is(all.status, 200, await all.text());
   assert.equal(readdirSync(rootfs).filter((x) => !x.includes('.')), []);
 });
 
