@@ -78,7 +78,13 @@ export function createRemoteStore(o: { client: RegistryClient; maxBytes?: number
       config: config.config ?? {},
       layerCount: diffIds.length,
       chainId: chainIdOf(diffIds),
-      layers: () => (downloaded ??= download()),
+      // A failed download is not remembered: its files go at once, and a later build tries again.
+      layers: () =>
+        (downloaded ??= download().catch(async (err: unknown) => {
+          downloaded = undefined;
+          if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+          throw err;
+        })),
       release: async () => {
         if (staging !== undefined) await rm(staging, { recursive: true, force: true });
       },
