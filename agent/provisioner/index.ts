@@ -71,10 +71,16 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
   const registry = o.registry;
   const remote =
     registry !== undefined && /^https?:\/\//i.test(registry)
-      ? createRemoteStore({ client: createRegistryClient({ url: registry, ...(o.registryCa !== undefined ? { ca: o.registryCa } : {}), ...(o.dockerConfig !== undefined ? { config: o.dockerConfig } : {}) }), ...(o.imageMaxBytes !== undefined ? { maxBytes: o.imageMaxBytes } : {}), log })
+      ? await createRemoteStore({
+          client: createRegistryClient({ url: registry, ...(o.registryCa !== undefined ? { ca: o.registryCa } : {}), ...(o.dockerConfig !== undefined ? { config: o.dockerConfig } : {}) }),
+          ...(o.imageMaxBytes !== undefined ? { maxBytes: o.imageMaxBytes } : {}),
+          records: path.join(o.root, 'cache', 'images'),
+          cached: (chainId) => cache.has(chainId),
+          log,
+        })
       : undefined;
   const staging = path.join(o.root, 'cache', 'tmp');
-  const resolve = (ref: ImageRef): Promise<ResolvedImage> => (remote !== undefined ? remote.resolve(ref, staging) : resolveImage(registry!, ref, staging));
+  const resolve = (ref: ImageRef, cached: boolean): Promise<ResolvedImage> => (remote !== undefined ? remote.resolve(ref, staging, cached) : resolveImage(registry!, ref, staging));
   const containersDir = path.join(o.root, 'containers');
   await mkdir(containersDir, { recursive: true });
   let backendProbe: Promise<Backend> | undefined;
@@ -149,7 +155,7 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
     if (wanted.type === 'APPC' && o.appcStore === undefined) throw new ProvisionError('NO_IMAGE_STORE', `appc image ${wanted.name}: this agent has no APPC store; start it with --appc-store DIR (a directory of .aci files)`);
     if (wanted.type === 'DOCKER' && registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR (a local store) or --docker-registry https://host:port (a registry)`);
     const started = Date.now();
-    const resolved = wanted.type === 'APPC' ? await resolveAppcImage(o.appcStore!, wanted.name, wanted.labels) : await resolve(parseImageRef(wanted.name));
+    const resolved = wanted.type === 'APPC' ? await resolveAppcImage(o.appcStore!, wanted.name, wanted.labels) : await resolve(parseImageRef(wanted.name), wanted.cached !== false);
     const ref = resolved.ref;
     let cached: string;
     try {

@@ -21,6 +21,8 @@ import { type ResolvedImage, verifyLayer } from './image-store.js';
 export interface RootfsCache {
   /** The rootfs of the image (built if missing); `containerId` holds it until `release`. */
   acquire(image: ResolvedImage, containerId: string): Promise<string>;
+  /** Whether the rootfs of this chain is in the cache now. */
+  has(chainId: string): Promise<boolean>;
   /** A container that re-attaches holds its rootfs again. */
   hold(chainId: string, containerId: string): void;
   release(containerId: string): void;
@@ -131,6 +133,7 @@ export async function createRootfsCache(root: string, opts: { maxBytes?: number;
         throw err;
       }
     },
+    has: (chainId) => stat(path.join(rootfsDir, hex(chainId))).then((s) => s.isDirectory(), () => false),
     hold(chainId, containerId) {
       users.set(containerId, chainId);
     },

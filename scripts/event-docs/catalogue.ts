@@ -317,6 +317,7 @@ export const SHAPE_NOTES: Readonly<Record<string, string>> = {
   'TaskInfo.container.sharePidNamespace': 'Stay in the agent\'s pid namespace although it runs namespaces/pid (Mesos LinuxInfo.share_pid_namespace).',
   'TaskInfo.container.image': 'Run in this image\'s root filesystem (Mesos\'s mesos.image, DOCKER or APPC), provisioned by the agent: DOCKER from its image store or registry (--docker-registry DIR or https://host:port), APPC from its --appc-store.',
   'TaskInfo.container.image.name': 'DOCKER: `[host:port/]repo[:tag]` (latest when no tag): `<store>/<repo>:<tag>.tar` (docker save), an OCI layout `<store>/<repo>:<tag>/`, or pulled from the registry. APPC: the ACI\'s name.',
+  'TaskInfo.container.image.cached': 'Mesos\'s Image.cached (default true: a cached image is used without asking the registry); false: the registry is asked for the manifest again.',
   'TaskInfo.container.image.labels': 'APPC only: the labels that pick the ACI (version, default latest; os, default linux; arch, default amd64).',
   'TaskInfo.container.volumes': 'Bind mounts into an image task\'s root (only with `image`); RO ones are remounted read-only.',
   'TaskInfo.container.volumes[].containerPath': 'Absolute: in the image\'s root; relative: in the sandbox (/mnt/mesos/sandbox).',

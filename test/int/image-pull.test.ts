@@ -108,12 +108,21 @@ test('token auth, anonymous: a Docker schema 2 image of two layers is pulled (li
   assert.ok(tokenReg.tokenRequests().some((t) => t.scope === 'repository:library/app:pull' && t.user === undefined && t.status === 200), 'an anonymous token for the pull scope');
   assert.equal(readdirSync(join(root, 'cache', 'tmp')), [], 'the downloaded layers are gone once unpacked');
   await p.cleanup!(c.containerId);
-  // The same name with the registry part is the same image.
+  // The same name with the registry part is the same image; cached (Mesos's Image.cached, default true), the registry is not asked at all.
+  const manifestGets = (): number => tokenReg.requests().filter((r) => r.method === 'GET' && r.uri.startsWith('/v2/library/app/manifests/')).length;
+  const before = manifestGets();
   const again = container(`${tokenReg.hostPort}/app:1`);
-  await p.prepare(again);
+  const warm = await p.prepare(again);
   assert.is(p.cache.builds(), 1, 'warm: no second build');
+  assert.is(manifestGets(), before, 'warm and cached: no manifest GET');
+  assert.equal(warm.image?.env, { FROM: 'registry' }, 'the config is remembered');
   for (const l of pushed.layers) assert.is(tokenReg.blobGets(l, 'library/app'), 1, 'warm: no layer fetched again');
   await p.cleanup!(again.containerId);
+  const fresh = { ...container('app:1'), options: { image: { type: 'DOCKER' as const, name: 'app:1', cached: false } } };
+  await p.prepare(fresh);
+  assert.ok(manifestGets() > before, 'cached: false asks the registry for the manifest again');
+  for (const l of pushed.layers) assert.is(tokenReg.blobGets(l, 'library/app'), 1, 'its layers are still cached: not fetched');
+  await p.cleanup!(fresh.containerId);
   const other = await refusal(p, container('elsewhere.example:5000/app:1'));
   assert.is(other.code, 'IMAGE_NOT_FOUND');
   assert.match(other.message, /names the registry elsewhere\.example:5000, but this agent pulls from https:\/\/127\.0\.0\.1/);

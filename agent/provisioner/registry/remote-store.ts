@@ -7,9 +7,16 @@
  * one manifest, one config and (through the rootfs cache's shared build) one download per layer.
  * Limits: an image whose layers add up to more than `maxBytes`, or more than the disk has free,
  * is refused before anything is downloaded.
+ *
+ * As Mesos's `Image.cached` (default true): a pulled image's name is remembered in `records/`
+ * (its chain id and config); a later launch of that name whose rootfs is still cached does not
+ * ask the registry at all. `cached: false` pulls the manifest again (the layers only if the
+ * chain is not cached).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, statfs, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ImageRuntimeConfig } from '../image-config.js';
 import { posix as path } from 'node:path';
 import type { Logger } from 'pino';
 import { ProvisionError } from '../errors.js';
@@ -20,19 +27,45 @@ import { type Manifest, parseManifest, pickPlatform } from './manifest.js';
 
 export interface RemoteStore {
   readonly url: string;
-  resolve(ref: ImageRef, stagingRoot: string): Promise<ResolvedImage>;
+  /** `cached`: a remembered image whose rootfs is cached is used without asking the registry. */
+  resolve(ref: ImageRef, stagingRoot: string, cached?: boolean): Promise<ResolvedImage>;
 }
+
+const ImageRecord = z.object({ image: z.string(), registry: z.string(), chainId: z.string(), layerCount: z.number().int().nonnegative(), config: ImageRuntimeConfig });
 
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
-export function createRemoteStore(o: { client: RegistryClient; maxBytes?: number; log: Logger }): RemoteStore {
+export async function createRemoteStore(o: {
+  client: RegistryClient;
+  maxBytes?: number;
+  /** Where pulled images' names are remembered. */
+  records: string;
+  /** Whether a chain's rootfs is cached. */
+  cached: (chainId: string) => Promise<boolean>;
+  log: Logger;
+}): Promise<RemoteStore> {
   const { client } = o;
+  await mkdir(o.records, { recursive: true });
+  const recordFile = (ref: ImageRef): string => path.join(o.records, `${createHash('sha256').update(`${client.hostPort}/${remoteRepository(ref)}:${ref.tag}`).digest('hex')}.json`);
+  async function remembered(ref: ImageRef): Promise<z.infer<typeof ImageRecord> | undefined> {
+    const text = await readFile(recordFile(ref), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    try {
+      const r = ImageRecord.safeParse(JSON.parse(text));
+      return r.success && r.data.registry === client.url ? r.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  async function remember(ref: ImageRef, img: ResolvedImage): Promise<void> {
+    const file = recordFile(ref);
+    const tmp = `${file}.${randomUUID()}.tmp`;
+    await writeFile(tmp, JSON.stringify({ image: ref.text, registry: client.url, chainId: img.chainId, layerCount: img.layerCount, config: img.config }));
+    await rename(tmp, file);
+  }
   const shared = new Map<string, { p: Promise<ResolvedImage>; users: number }>();
 
   async function pull(ref: ImageRef, stagingRoot: string): Promise<ResolvedImage> {
-    if (ref.registry !== undefined && ref.registry !== client.hostPort) {
-      throw new ProvisionError('IMAGE_NOT_FOUND', `image ${ref.text} names the registry ${ref.registry}, but this agent pulls from ${client.url} (--docker-registry)`);
-    }
     const repo = remoteRepository(ref);
     const first = await client.manifest(ref.text, repo, ref.tag);
     let m: Manifest = parseManifest(ref.text, first.body, first.contentType);
@@ -72,7 +105,7 @@ export function createRemoteStore(o: { client: RegistryClient; maxBytes?: number
       o.log.info({ image: ref.text, registry: client.url, layers: out.length, bytes: total, ms: Date.now() - started }, 'image layers pulled');
       return out;
     };
-    return {
+    const resolved: ResolvedImage = {
       ref,
       format: 'registry',
       config: config.config ?? {},
@@ -89,11 +122,42 @@ export function createRemoteStore(o: { client: RegistryClient; maxBytes?: number
         if (staging !== undefined) await rm(staging, { recursive: true, force: true });
       },
     };
+    await remember(ref, resolved).catch((err: unknown) => o.log.warn({ err, image: ref.text }, 'pulled image not remembered'));
+    return resolved;
+  }
+
+  /** A remembered image whose rootfs is cached: no registry request; should the rootfs go before the build, the layers are pulled then. */
+  async function fromRecord(ref: ImageRef, stagingRoot: string): Promise<ResolvedImage | undefined> {
+    const r = await remembered(ref);
+    if (r === undefined || !(await o.cached(r.chainId))) return undefined;
+    let pulled: ResolvedImage | undefined;
+    return {
+      ref,
+      format: 'registry',
+      config: r.config,
+      layerCount: r.layerCount,
+      chainId: r.chainId,
+      layers: async () => {
+        pulled ??= await pull(ref, stagingRoot);
+        if (pulled.chainId !== r.chainId) throw new ProvisionError('ROOTFS_FAILED', `image ${ref.text} changed in registry ${client.url} while it was being launched; launch it again`);
+        return pulled.layers();
+      },
+      release: async () => {
+        await pulled?.release();
+      },
+    };
   }
 
   return {
     url: client.url,
-    async resolve(ref, stagingRoot) {
+    async resolve(ref, stagingRoot, cached = true) {
+      if (ref.registry !== undefined && ref.registry !== client.hostPort) {
+        throw new ProvisionError('IMAGE_NOT_FOUND', `image ${ref.text} names the registry ${ref.registry}, but this agent pulls from ${client.url} (--docker-registry)`);
+      }
+      if (cached) {
+        const known = await fromRecord(ref, stagingRoot);
+        if (known !== undefined) return known;
+      }
       let e = shared.get(ref.text);
       if (e === undefined) {
         const entry = { p: pull(ref, stagingRoot), users: 0 };

@@ -258,7 +258,8 @@ function imageFromMesos(c: MesosContainerInfo): Checked<'image', NonNullable<Con
   if (typeof name !== 'string' || name === '') return { ok: false, error: 'container.mesos.image.docker.name is required' };
   if (name.length > 1024) return { ok: false, error: 'container.mesos.image.docker.name is too long' };
   if (isRecord(docker) && docker['credential'] !== undefined) return { ok: false, error: 'container.mesos.image.docker.credential is not supported (the agent pulls with the credentials of its --docker-config)' };
-  return { ok: true, image: { type: 'DOCKER', name } };
+  if (img['cached'] !== undefined && typeof img['cached'] !== 'boolean') return { ok: false, error: 'container.mesos.image.cached must be a boolean' };
+  return { ok: true, image: { type: 'DOCKER', name, ...(img['cached'] === false ? { cached: false } : {}) } };
 }
 
 /** `volumes` with a HOST_PATH or SANDBOX_PATH (SELF) source, or the old `host_path` (absolute: host; relative: sandbox). */
