@@ -25,7 +25,7 @@ test.before(() => {
 });
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function provisioner(o: { cacheMaxBytes?: number; appcStore?: string } = {}): Promise<{ p: Provisioner; root: string }> {
+async function provisioner(o: { cacheMaxBytes?: number; appcStore?: string; imageMaxBytes?: number } = {}): Promise<{ p: Provisioner; root: string }> {
   const root = join(dir, `work-${++n}`, 'provisioner');
   const p = await createProvisioner({ registry: store, root, tools: await findHostTools(), log: testLog(), ...o });
   return { p, root };
@@ -214,6 +214,17 @@ test('APPC: an .aci found by name and labels (simple discovery file names) gives
   assert.is((await refusal(p, appcOf('evil'))).code, 'LAYER_HOSTILE', 'a hard link to outside rootfs/');
   assert.is((await refusal(p, appcOf('../x'))).code, 'IMAGE_NAME_INVALID');
   assert.equal(readdirSync(join(root, 'cache', 'tmp')), [], 'nothing half-built left');
+});
+
+test('an image whose layers unpack to more than --image-max-size is refused while it is built, nothing left behind', async () => {
+  const big = (c: string): Buffer => tarOf([{ path: `${c}`, type: 'file', content: c.repeat(60_000) }]);
+  writeDockerArchive(store, { name: 'too:big', layers: [big('a'), big('b')] });
+  const { p, root } = await provisioner({ imageMaxBytes: 100_000 });
+  const err = await refusal(p, container('too:big'));
+  assert.is(err.code, 'IMAGE_TOO_BIG');
+  assert.match(err.message, /image too:big: unpacked, its layers hold more than the 100000 bytes this agent allows/);
+  assert.equal(readdirSync(join(root, 'cache', 'rootfs')), []);
+  assert.equal(readdirSync(join(root, 'cache', 'tmp')), []);
 });
 
 test('concurrent launches of one image share one build; a second provisioner run reuses the cache', async () => {
