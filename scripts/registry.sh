@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes the distribution registry (Debian's `docker-registry` package, the registry Docker's own
-# registry image runs) available to the remote-pull tests and benchmark (test/helpers/registry.ts):
+# registry image runs) available to the remote-pull tests and benchmark (bench/test-registry.ts):
 # $MESOS_DOCKER_REGISTRY_BIN, `docker-registry` on PATH, or .registry/bin/docker-registry, which
 # this script fills by `apt-get download` of the package into a temporary directory, extracted
 # with dpkg-deb (nothing on the system is installed or changed). The mirror is whatever the
