@@ -27,7 +27,8 @@ import { selectIsolator } from './isolation/detect.js';
 import { createDiskIsolator } from './isolation/disk-du.js';
 import { IsolationError } from './isolation/errors.js';
 import { createFilesystemIsolator } from './isolation/filesystem-linux.js';
-import { createProvisioner } from './provisioner/index.js';
+import { createProvisioner, type Provisioner } from './provisioner/index.js';
+import { loadDockerConfig, loadRegistryCa } from './provisioner/registry/load.js';
 import { CGROUP_NAMESPACE_FLAGS, cgroupMountPoints, createCgroupNamespaceIsolator } from './isolation/namespaces-cgroup.js';
 import { readMounts } from './isolation/mounts.js';
 import { loadServerTls } from '../security/tls/index.js';
@@ -96,6 +97,10 @@ async function taskIsolatorsFor(r: IsolationRequest, tools: HostTools, o: AgentO
       ...(o.dockerRegistry !== undefined ? { registry: o.dockerRegistry } : {}),
       root: join(o.workDir, 'provisioner'),
       ...(o.imageCacheMaxMb !== undefined ? { cacheMaxBytes: o.imageCacheMaxMb * 1024 * 1024 } : {}),
+      ...(o.imageMaxSizeMb !== undefined ? { imageMaxBytes: o.imageMaxSizeMb * 1024 * 1024 } : {}),
+      ...(o.appcStore !== undefined ? { appcStore: o.appcStore } : {}),
+      ...(o.dockerRegistryCa !== undefined ? { registryCa: await loadRegistryCa(o.dockerRegistryCa) } : {}),
+      ...(o.dockerConfig !== undefined ? { dockerConfig: await loadDockerConfig(o.dockerConfig) } : {}),
       tools,
       log,
     }),
@@ -210,6 +215,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     log.warn({ reason: fallbackReason }, 'CGROUPS CANNOT BE USED: tasks run with posix isolation only (no memory or cpu limits enforced by the kernel)');
   }
   const taskIsolators = await taskIsolatorsFor(request, tools, o, gpus, log);
+  const provisioner = taskIsolators.find((i): i is Provisioner => i.name === 'docker/runtime' && 'prune' in i);
   const cgroupNames: Record<string, string> = { memory: 'cgroups/mem', cpu: 'cgroups/cpu', pids: 'cgroups/pids', devices: 'cgroups/devices' };
   const isolators = [
     ...(isolator.kind === 'posix' ? ['posix/cpu', 'posix/mem'] : controllers.map((c) => cgroupNames[c] ?? `cgroups/${c}`)),
@@ -317,6 +323,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     history,
     running: () => runner.running(),
     executors,
+    ...(provisioner !== undefined ? { pruneImages: (excluded: readonly string[]) => provisioner.prune(excluded) } : {}),
     counters,
     registered: () => registered,
     metrics: () => {

@@ -19,8 +19,16 @@ export const AgentOptions = z.object({
   cgroupsPidsMax: z.number().int().positive().default(DEFAULT_PIDS_MAX),
   /** How often disk/du measures the sandboxes (Mesos: 15 s). */
   diskWatchIntervalMs: z.number().int().positive().default(15_000),
-  /** Mesos's `--docker_registry` (a local directory): the image store of tasks with `container.mesos.image` (agent/provisioner). */
+  /** Mesos's `--docker_registry`: a local directory, or a registry URL `https://host:port` — the image store of tasks with `container.mesos.image` (agent/provisioner). */
   dockerRegistry: z.string().min(1).optional(),
+  /** A PEM file of the CA the remote registry's (and its token server's) certificates are verified against. */
+  dockerRegistryCa: z.string().min(1).optional(),
+  /** Mesos's `--docker_config`: a file in Docker's config.json shape with credentials per registry. */
+  dockerConfig: z.string().min(1).optional(),
+  /** The local APPC store: `.aci` files named as App Container's simple discovery names them (`<name>-<version>-<os>-<arch>.aci`). */
+  appcStore: z.string().min(1).optional(),
+  /** Refuse images whose layers (compressed, or unpacked) are bigger than this many MB. */
+  imageMaxSizeMb: z.number().int().positive().optional(),
   /** Garbage-collect the image rootfs cache (under the work dir) above this many MB; unset: never. */
   imageCacheMaxMb: z.number().int().positive().optional(),
   /** Start as a new agent (new id) even though the work dir holds an earlier one; its tasks are killed. */

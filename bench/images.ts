@@ -6,8 +6,12 @@
  *   (b) warm cache: the same, the rootfs already cached;
  *   (c) the same without an image (the baseline of a launch);
  *   (d) 100 (`burst`) tasks of the image in one accept, warm cache → all TASK_RUNNING, and the
- *       same on a cold cache (the burst shares one unpack).
- * Checked: every task reached TASK_RUNNING, and each cold burst built the rootfs exactly once.
+ *       same on a cold cache (the burst shares one unpack);
+ *   (e) cold cache, pulled: the same image pushed to a real registry on loopback (HTTPS, token auth
+ *       anonymously: bench/test-registry.ts), run by a second agent started with
+ *       `--docker-registry https://…`: download, verify and unpack, then TASK_RUNNING.
+ * Checked: every task reached TASK_RUNNING, each cold burst built the rootfs exactly once, and each
+ * cold pull fetched every layer exactly once.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -25,6 +29,7 @@ import { metric } from './stats.js';
 import { probeBackend } from '../agent/provisioner/backend.js';
 import { findHostTools } from '../agent/isolation/host-tools.js';
 import { busyboxLayer, haveBusybox, tarOf, writeDockerArchive } from './test-image.js';
+import { startRegistry } from './test-registry.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
 
 export interface ImagesBenchOptions {
@@ -58,7 +63,10 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
   const store = join(dir, 'store');
   const per = Math.max(1, Math.floor((o.imageMb * 1024 * 1024) / 64));
   const filler = tarOf([{ path: 'data/', type: 'dir' }, ...Array.from({ length: 64 }, (_, i) => ({ path: `data/f${i}`, type: 'file' as const, content: randomBytes(per) }))]);
-  writeDockerArchive(store, { name: 'bench:image', layers: [busyboxLayer('ID=bench\n'), filler] });
+  const layers = [busyboxLayer('ID=bench\n'), filler];
+  writeDockerArchive(store, { name: 'bench:image', layers });
+  const registry = await startRegistry({ auth: 'token', dir: join(dir, 'registry'), users: { pusher: { password: randomUUID(), push: true } }, anonymousPull: ['bench/'] });
+  const pushed = await registry.push('bench/image', '1', { layers });
   const nb: BenchBus = await startBenchNats({ auth: o.secure });
   const server = nb.server;
   const master = await startMaster({ nats: server.url, port: 0, allocationIntervalMs: 50, ...nb.as('master', 'bench-master') }, log);
@@ -77,13 +85,21 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
   );
   const agentId = agent.agentId as AgentId;
   const cacheDir = join(workDir, 'provisioner', 'cache', 'rootfs');
+  const pullDir = join(dir, 'agent-pull');
+  const puller = await startAgent(
+    { nats: server.url, ...nb.as('agent', randomUUID()), workDir: pullDir, resources: 'cpus:2;mem:256;disk:4096', isolation: o.isolation, cgroupsRoot: `mesos-bench-images-pull-${process.pid}`, allowRootTasks: true, dockerRegistry: registry.url, dockerRegistryCa: registry.ca, killGracePeriodMs: 200 },
+    log,
+  );
+  const pullerId = puller.agentId as AgentId;
+  const pullCacheDir = join(pullDir, 'provisioner', 'cache', 'rootfs');
   let n = 0;
   const spec = (image: boolean): TaskSpec => ({ taskId: `t${++n}`, agentId, resources: 'cpus:0.5;mem:4', command: 'sleep 600', ...(image ? { container: { image: { type: 'DOCKER', name: 'bench:image' } } } : {}) });
   /** Accept `tasks` in one go; ms until all are TASK_RUNNING; then kill them and wait for the ends. */
-  const timed = async (tasks: TaskSpec[]): Promise<number> => {
+  const pullSpec = (): TaskSpec => ({ taskId: `t${++n}`, agentId: pullerId, resources: 'cpus:0.5;mem:4', command: 'sleep 600', container: { image: { type: 'DOCKER', name: 'bench/image:1' } } });
+  const timed = async (tasks: TaskSpec[], on: AgentId = agentId): Promise<number> => {
     const need = R.add(...tasks.map((t) => [...R.parseResources(t.resources as string)]));
     const ids = await until('offers holding the tasks', () => {
-      const mine = fw.outstandingOffers().filter((x) => x.agentId === agentId);
+      const mine = fw.outstandingOffers().filter((x) => x.agentId === on);
       return R.contains(R.add(...mine.map((x) => x.resources)), need) ? mine.map((x) => x.id) : undefined;
     }, 60_000);
     const t0 = performance.now();
@@ -92,29 +108,36 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
     const ms = performance.now() - t0;
     for (const t of tasks) await fw.kill(t.taskId, { agentId });
     await until('the tasks to end', () => tasks.every((t) => seen.get(t.taskId) === 'TASK_KILLED'), 120_000);
-    await until('the containers to go', () => agent.tasks().length === 0, 60_000);
+    await until('the containers to go', () => agent.tasks().length === 0 && puller.tasks().length === 0, 60_000);
     return ms;
   };
-  const emptyCache = (): void => {
-    for (const e of readdirSync(cacheDir)) rmSync(join(cacheDir, e), { recursive: true, force: true });
+  const emptyCache = (d = cacheDir): void => {
+    for (const e of readdirSync(d)) rmSync(join(d, e), { recursive: true, force: true });
   };
   const backend = await probeBackend(dir, await findHostTools());
   const cold: number[] = [];
   const warm: number[] = [];
   const plain: number[] = [];
+  const pulled: number[] = [];
   let burstWarm = 0;
   let burstCold = 0;
   let burstPlain = 0;
   try {
     await master.caughtUp;
     await until('the master to lead', () => master.isLeader(), 30_000);
-    await until('the agent to register', () => master.state().agents.get(agentId)?.status === 'ACTIVE', 30_000);
+    await until('the agents to register', () => master.state().agents.get(agentId)?.status === 'ACTIVE' && master.state().agents.get(pullerId)?.status === 'ACTIVE', 30_000);
     for (let r = 0; r < o.runs; r++) {
       emptyCache();
       cold.push(await timed([spec(true)]));
       warm.push(await timed([spec(true)]));
       plain.push(await timed([spec(false)]));
-      ctx.progress(`images: run ${r + 1}/${o.runs}: cold ${Math.round(cold[r]!)} ms, warm ${Math.round(warm[r]!)} ms, no image ${Math.round(plain[r]!)} ms`);
+      emptyCache(pullCacheDir);
+      const before = registry.blobGets(undefined, 'bench/image');
+      pulled.push(await timed([pullSpec()], pullerId));
+      if (pushed.layers.some((l) => registry.blobGets(l, 'bench/image') !== r + 1) || registry.blobGets(undefined, 'bench/image') - before !== pushed.layers.length + 1) {
+        throw new SanityError(`cold pull ${r + 1}: expected each of the ${pushed.layers.length} layers and the config fetched once`);
+      }
+      ctx.progress(`images: run ${r + 1}/${o.runs}: cold ${Math.round(cold[r]!)} ms, warm ${Math.round(warm[r]!)} ms, no image ${Math.round(plain[r]!)} ms, cold pulled ${Math.round(pulled[r]!)} ms`);
     }
     burstPlain = await timed(Array.from({ length: o.burst }, () => spec(false)));
     ctx.progress(`images: ${o.burst} tasks without an image: all running after ${Math.round(burstPlain)} ms`);
@@ -122,10 +145,12 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
     ctx.progress(`images: ${o.burst} tasks, warm cache: all running after ${Math.round(burstWarm)} ms`);
     emptyCache();
     burstCold = await timed(Array.from({ length: o.burst }, () => spec(true)));
-    if (readdirSync(cacheDir).filter((x) => !x.endsWith('.size')).length !== 1) throw new SanityError('the cold burst did not leave exactly one cached rootfs');
+    if (readdirSync(cacheDir).filter((x) => !x.includes('.')).length !== 1) throw new SanityError('the cold burst did not leave exactly one cached rootfs');
     ctx.progress(`images: ${o.burst} tasks, cold cache: all running after ${Math.round(burstCold)} ms`);
   } finally {
     await agent.stop();
+    await puller.stop();
+    await registry.stop();
     await fw.close();
     await master.stop();
     await nb.stop();
@@ -138,6 +163,7 @@ export async function runImagesBench(o: ImagesBenchOptions, ctx: BenchContext): 
       'first RUNNING, cold cache': metric('ms', cold, { better: 'lower', note: 'accept → TASK_RUNNING; layers verified and unpacked' }),
       'first RUNNING, warm cache': metric('ms', warm, { better: 'lower', note: 'rootfs cached; archive manifest read, overlay mounted' }),
       'first RUNNING, no image': metric('ms', plain, { better: 'lower', note: 'the same task on the host' }),
+      'first RUNNING, cold cache, pulled': metric('ms', pulled, { better: 'lower', note: 'from a registry on loopback (HTTPS, token auth): manifest, config, layers downloaded and verified, unpacked' }),
       [`${o.burst} tasks, warm cache`]: metric('ms', [burstWarm], { better: 'lower', note: 'one accept → all TASK_RUNNING' }),
       [`${o.burst} tasks, cold cache`]: metric('ms', [burstCold], { better: 'lower', note: 'one shared unpack' }),
       [`${o.burst} tasks, no image`]: metric('ms', [burstPlain], { better: 'lower', note: 'the baseline of the burst' }),

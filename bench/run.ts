@@ -67,7 +67,7 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              all are re-attached
   images     (only when named) container images on one agent: accept → TASK_RUNNING of an image
              task with a cold and a warm rootfs cache (and without an image), and a burst of N tasks
-             of the same image (warm, and cold: one shared unpack)
+             of the same image (warm, and cold: one shared unpack), and a cold pull from a registry
   replay     cold replay of a long log from JetStream (events/s) beside the raw read rate of the
              same consumer, and the time to the state at random points from the nearest snapshot
   httpauth   (only when named) what HTTP authentication and the ACLs cost: requests/s of the HTTP

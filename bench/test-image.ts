@@ -66,10 +66,10 @@ export function tarOf(entries: readonly TarEntry[]): Buffer {
 export const BUSYBOX = '/bin/busybox';
 export const haveBusybox = (): boolean => existsSync(BUSYBOX);
 
-/** A root filesystem of busybox-static: /bin/busybox, its applets as absolute links, /etc/os-release. */
-export function busyboxLayer(osRelease: string): Buffer {
+/** The entries of a busybox-static root: /bin/busybox, its applets as absolute links, /etc/os-release. */
+function busyboxEntries(osRelease: string): TarEntry[] {
   const applets = execFileSync(BUSYBOX, ['--list']).toString().split('\n').filter((a) => /^[a-z0-9_.[-]+$/.test(a) && a !== 'busybox');
-  return tarOf([
+  return [
     { path: 'bin/', type: 'dir' },
     { path: 'bin/busybox', type: 'file', content: readFileSync(BUSYBOX), mode: 0o755 },
     ...applets.map((a): TarEntry => ({ path: `bin/${a}`, type: 'symlink', linkname: '/bin/busybox' })),
@@ -78,7 +78,21 @@ export function busyboxLayer(osRelease: string): Buffer {
     { path: 'etc/passwd', type: 'file', content: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' },
     { path: 'tmp/', type: 'dir', mode: 0o1777 },
     { path: 'root/', type: 'dir', mode: 0o700 },
-  ]);
+  ];
+}
+
+/** A root filesystem layer of busybox-static. */
+export function busyboxLayer(osRelease: string): Buffer {
+  return tarOf(busyboxEntries(osRelease));
+}
+
+/** `<store>/<name>-<version>-linux-amd64.aci` (gzip): an APPC image of busybox-static, as simple discovery names it. Returns its path. */
+export function writeBusyboxAci(store: string, name: string, version: string, osRelease: string, app: Record<string, unknown> = {}): string {
+  const manifest = { acKind: 'ImageManifest', acVersion: '0.8.11', name, labels: [{ name: 'version', value: version }, { name: 'os', value: 'linux' }, { name: 'arch', value: 'amd64' }], app: { exec: ['/bin/sh'], user: '0', group: '0', ...app } };
+  const file = join(store, `${name}-${version}-linux-amd64.aci`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, gzipSync(tarOf([{ path: 'manifest', type: 'file', content: JSON.stringify(manifest) }, { path: 'rootfs/', type: 'dir' }, ...busyboxEntries(osRelease).map((e) => ({ ...e, path: `rootfs/${e.path}` }))])));
+  return file;
 }
 
 export interface ImageSpec {

@@ -103,8 +103,19 @@ export const ContainerSettings = z.object({
   network: z.enum(['HOST', 'NONE']).optional(),
   /** Stay in the agent's pid namespace although namespaces/pid is on (Mesos's LinuxInfo.share_pid_namespace). */
   sharePidNamespace: z.boolean().optional(),
-  /** Mesos's `mesos.image` of type DOCKER: the task runs in this image's root filesystem (the agent's provisioner). */
-  image: z.object({ type: z.literal('DOCKER'), name: z.string().min(1).max(1024) }).optional(),
+  /**
+   * Mesos's `mesos.image`: the task runs in this image's root filesystem (the agent's provisioner).
+   * DOCKER: `name` is `repo[:tag]`; APPC: `name` is the ACI's name and `labels` (version, os, arch, …) pick it.
+   */
+  image: z
+    .object({
+      type: z.enum(['DOCKER', 'APPC']),
+      name: z.string().min(1).max(1024),
+      labels: z.record(z.string().min(1).max(128), z.string().max(1024)).optional(),
+      /** Mesos's `Image.cached` (default true): false asks the registry again although the image is cached. */
+      cached: z.boolean().optional(),
+    })
+    .optional(),
   /** Mesos's `volumes` (HOST_PATH and SANDBOX_PATH sources) of a task with an image: bind mounts, `RO` read-only. */
   volumes: z
     .array(

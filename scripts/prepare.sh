@@ -21,3 +21,5 @@ ln -sf ../../dist/cli/mesos.js node_modules/.bin/mesos
 bash scripts/setup.sh
 # The container-image tests and benchmark build their test image from busybox-static.
 bash scripts/busybox.sh
+# The remote-pull tests run a real registry (Debian's docker-registry, fetched into .registry/).
+bash scripts/registry.sh || echo "prepare: no docker-registry: the remote-pull tests will say so" >&2

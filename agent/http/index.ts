@@ -49,6 +49,8 @@ export interface AgentHttpOptions {
   readonly auth?: HttpAuthConfig;
   /** The custom executors: `POST /api/v1/executor` is theirs (absent: no such endpoint). */
   readonly executors?: ExecutorManager;
+  /** PRUNE_IMAGES of the agent API: the image provisioner's prune. */
+  readonly pruneImages?: (excluded: readonly string[]) => Promise<readonly string[]>;
 }
 
 /** The sandboxes to serve: every run the history knows, by real path, and each executor's latest run by Mesos's virtual path. */
@@ -115,6 +117,7 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
           sandboxes: () => attachedSandboxes(me(), o.history),
           version: () => versionJson(me().version),
           sessions,
+          ...(o.pruneImages !== undefined ? { pruneImages: o.pruneImages } : {}),
         }),
     },
     ...(o.executors !== undefined

@@ -20,14 +20,14 @@ import type { IncomingMessage } from 'node:http';
 
 export const AGENT_CALLS_SERVED = [
   'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'LIST_FILES', 'READ_FILE',
-  'LAUNCH_NESTED_CONTAINER_SESSION', 'WAIT_NESTED_CONTAINER',
+  'LAUNCH_NESTED_CONTAINER_SESSION', 'WAIT_NESTED_CONTAINER', 'PRUNE_IMAGES',
 ] as const;
 /** Mesos's other agent calls: answered 501. */
 export const AGENT_CALLS_NOT_SERVED = [
   'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'GET_RESOURCE_PROVIDERS', 'GET_OPERATIONS', 'GET_AGENT', 'LAUNCH_NESTED_CONTAINER',
   'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'LAUNCH_CONTAINER',
   'WAIT_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
-  'MARK_RESOURCE_PROVIDER_GONE', 'PRUNE_IMAGES',
+  'MARK_RESOURCE_PROVIDER_GONE',
 ] as const;
 
 /** A uint64 in Mesos's JSON may be a number or a decimal string. */
@@ -54,6 +54,22 @@ export const AgentCall = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('WAIT_NESTED_CONTAINER'), wait_nested_container: z.object({ container_id: NestedId }) }),
+  z.object({
+    type: z.literal('PRUNE_IMAGES'),
+    prune_images: z
+      .object({
+        /** Mesos's Image messages; only DOCKER images are cached here. */
+        excluded_images: z
+          .array(
+            z.discriminatedUnion('type', [
+              z.object({ type: z.literal('DOCKER'), docker: z.object({ name: z.string().min(1) }) }),
+              z.object({ type: z.literal('APPC'), appc: z.object({ name: z.string().min(1), labels: z.object({ labels: z.array(z.object({ key: z.string(), value: z.string().optional() })) }).optional() }) }),
+            ]),
+          )
+          .optional(),
+      })
+      .optional(),
+  }),
 ]);
 export type AgentCall = z.infer<typeof AgentCall>;
 
@@ -65,6 +81,8 @@ export interface AgentApiContext {
   readonly sandboxes: () => Attached;
   readonly version: () => Record<string, unknown>;
   readonly sessions: NestedSessions;
+  /** PRUNE_IMAGES: the image cache's prune (absent: the call is answered 503). */
+  readonly pruneImages?: (excluded: readonly string[]) => Promise<readonly string[]>;
 }
 
 const id = (value: string) => ({ value });
@@ -193,6 +211,19 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
       const { container_id: cid, command } = call.launch_nested_container_session;
       const env = command.environment === undefined ? undefined : Object.fromEntries(command.environment.variables.map((v) => [v.name, v.value]));
       return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running());
+    }
+    case 'PRUNE_IMAGES': {
+      if (c.pruneImages === undefined) return text('this agent has no image provisioner to prune', 503);
+      try {
+        // An APPC image is cached under `name:version` (version `latest` when not labelled).
+        const names = (call.prune_images?.excluded_images ?? []).map((i) =>
+          i.type === 'DOCKER' ? i.docker.name : `appc:${i.appc.name}:${i.appc.labels?.labels.find((l) => l.key === 'version')?.value ?? 'latest'}`,
+        );
+        await c.pruneImages(names);
+      } catch (err) {
+        return text(`PRUNE_IMAGES failed: ${(err as Error).message}`, 400);
+      }
+      return { status: 200, text: '' };
     }
     case 'WAIT_NESTED_CONTAINER': {
       const cid = call.wait_nested_container.container_id;

@@ -15,7 +15,7 @@ export interface ContainerOptions {
   /** Stay in the agent's pid namespace even with namespaces/pid (Mesos LinuxInfo.share_pid_namespace). */
   readonly sharePidNamespace?: boolean;
   /** Run in this image's root filesystem (agent/provisioner). */
-  readonly image?: { readonly type: 'DOCKER'; readonly name: string };
+  readonly image?: { readonly type: 'DOCKER' | 'APPC'; readonly name: string; readonly labels?: Readonly<Record<string, string>>; readonly cached?: boolean };
   /** Host or sandbox paths bound into an image task's root (agent/provisioner). */
   readonly volumes?: readonly ContainerVolume[];
 }

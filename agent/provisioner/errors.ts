@@ -9,7 +9,10 @@ export type ProvisionErrorCode =
   | 'LAYER_HOSTILE'
   | 'COMMAND_INVALID'
   | 'VOLUME_INVALID'
-  | 'ROOTFS_FAILED';
+  | 'ROOTFS_FAILED'
+  | 'IMAGE_TOO_BIG'
+  | 'REGISTRY_UNAUTHORIZED'
+  | 'REGISTRY_FAILED';
 
 export class ProvisionError extends Error {
   override readonly name = 'ProvisionError';

@@ -11,8 +11,10 @@ export interface ImageRef {
   /** e.g. `library/busybox` */
   readonly repository: string;
   readonly tag: string;
-  /** `repository:tag`, as written in messages. */
+  /** `repository:tag`, as written in messages (with the registry part when the name has one). */
   readonly text: string;
+  /** `host[:port]` when the name starts with one (`localhost:5000/app:1`, `registry.example/app`). */
+  readonly registry?: string;
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -22,16 +24,27 @@ export function parseImageRef(name: string): ImageRef {
   const bad = (why: string): never => {
     throw new ProvisionError('IMAGE_NAME_INVALID', `image ${JSON.stringify(name)}: ${why}`);
   };
-  if (name.includes('@')) bad('digest references (name@sha256:…) are not supported by the local store; name a tag');
-  const slash = name.lastIndexOf('/');
-  const colon = name.lastIndexOf(':');
+  if (name.includes('@')) bad('digest references (name@sha256:…) are not supported; name a tag');
+  // A first component with a dot or a colon, or `localhost`, is a registry (Docker's rule).
+  const first = name.indexOf('/');
+  const head = first > 0 ? name.slice(0, first) : '';
+  const registry = head !== '' && (head.includes('.') || head.includes(':') || head === 'localhost') ? head : undefined;
+  const rest = registry !== undefined ? name.slice(first + 1) : name;
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
   const hasTag = colon > slash;
-  const repository = hasTag ? name.slice(0, colon) : name;
-  const tag = hasTag ? name.slice(colon + 1) : 'latest';
+  const repository = hasTag ? rest.slice(0, colon) : rest;
+  const tag = hasTag ? rest.slice(colon + 1) : 'latest';
+  if (registry !== undefined && !/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?$/.test(registry)) bad(`"${registry}" is not a valid registry host[:port]`);
   if (repository === '') bad('no repository');
   for (const part of repository.split('/')) if (!COMPONENT.test(part)) bad(`"${part}" is not a valid repository component (lower case letters, digits, separators . _ -)`);
   if (!TAG.test(tag)) bad(`"${tag}" is not a valid tag`);
-  return { repository, tag, text: `${repository}:${tag}` };
+  return { repository, tag, text: `${registry !== undefined ? `${registry}/` : ''}${repository}:${tag}`, ...(registry !== undefined ? { registry: registry.toLowerCase() } : {}) };
+}
+
+/** The repository to ask a remote registry for: Docker's official images live under `library/`. */
+export function remoteRepository(ref: ImageRef): string {
+  return ref.repository.includes('/') ? ref.repository : `library/${ref.repository}`;
 }
 
 /** Paths in the store (relative to it) that may hold the image, in the order they are tried. */

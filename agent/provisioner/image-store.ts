@@ -29,11 +29,15 @@ export interface ImageLayer {
   readonly id: string;
   /** Whether `id` is the digest of the file as stored (OCI) or of its uncompressed tar (docker). */
   readonly digestOf: 'blob' | 'uncompressed';
+  /** Already checked against `id` (a download is, while it streams). */
+  readonly verified?: boolean;
+  /** Only entries under this directory are the root (an APPC image's `rootfs/`). */
+  readonly prefix?: string;
 }
 
 export interface ResolvedImage {
   readonly ref: ImageRef;
-  readonly format: 'docker-archive' | 'oci-layout';
+  readonly format: 'docker-archive' | 'oci-layout' | 'registry' | 'appc';
   readonly config: ImageRuntimeConfig;
   /** How many layers. */
   readonly layerCount: number;
@@ -48,7 +52,7 @@ export interface ResolvedImage {
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 const DockerManifest = z.array(z.object({ Config: z.string(), RepoTags: z.array(z.string()).nullish(), Layers: z.array(z.string()) })).min(1);
-const ImageConfigFile = z.object({ config: ImageRuntimeConfig.nullish(), rootfs: z.object({ diff_ids: z.array(z.string().regex(DIGEST)) }) });
+export const ImageConfigFile = z.object({ config: ImageRuntimeConfig.nullish(), rootfs: z.object({ diff_ids: z.array(z.string().regex(DIGEST)) }) });
 const OciIndex = z.object({
   manifests: z.array(z.object({ mediaType: z.string().optional(), digest: z.string().regex(DIGEST), annotations: z.record(z.string(), z.string()).optional() })),
 });
@@ -110,6 +114,7 @@ function inside(root: string, rel: string, image: string): string {
 
 /** Find `ref` in the store and read it. `stagingRoot`: where a docker archive is unpacked. */
 export async function resolveImage(store: string, ref: ImageRef, stagingRoot: string): Promise<ResolvedImage> {
+  if (ref.registry !== undefined) throw new ProvisionError('IMAGE_NOT_FOUND', `image ${ref.text} names the registry ${ref.registry}, but this agent's image store is the directory ${store} (start it with --docker-registry https://${ref.registry} to pull from there)`);
   const c = storeCandidates(ref);
   const archive = path.join(store, c.archive);
   if ((await kindOf(archive)) === 'file') return readDockerArchive(archive, ref, stagingRoot);
@@ -209,7 +214,7 @@ async function readDockerArchive(archive: string, ref: ImageRef, stagingRoot: st
   return { ref, format: 'docker-archive', config: configFile.config ?? {}, layerCount: diffIds.length, chainId: chainIdOf(diffIds), layers, release };
 }
 
-function parseJson<T>(text: string | undefined, schema: z.ZodType<T>, what: string, image: string): T {
+export function parseJson<T>(text: string | undefined, schema: z.ZodType<T>, what: string, image: string): T {
   if (text === undefined) throw new ProvisionError('IMAGE_INVALID', `image ${image}: its ${what} is missing`);
   let json: unknown;
   try {

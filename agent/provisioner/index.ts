@@ -17,8 +17,12 @@ import type { ContainerVolume, ImageLaunch, LaunchContribution, TaskContainer, T
 import { type Backend, copyRootfs, probeBackend } from './backend.js';
 import { ProvisionError } from './errors.js';
 import { imageArgv, imageEnvironment, type ImageRuntimeConfig, imageWorkingDir } from './image-config.js';
-import { parseImageRef } from './image-ref.js';
-import { resolveImage } from './image-store.js';
+import { type ImageRef, parseImageRef } from './image-ref.js';
+import { resolveAppcImage } from './appc-store.js';
+import { resolveImage, type ResolvedImage } from './image-store.js';
+import type { DockerConfig } from './registry/auth.js';
+import { createRegistryClient } from './registry/client.js';
+import { createRemoteStore } from './registry/remote-store.js';
 import { DEVICES, HOST_FILES, type MountPlan, mountLines, overlayPathProblem, SANDBOX_IN_CONTAINER, type VolumeMount } from './mount-plan.js';
 import { createRootfsCache, type RootfsCache } from './rootfs-cache.js';
 import { linkIn, realDirIn, realFileIn } from './rootfs-layout.js';
@@ -27,8 +31,16 @@ export { ProvisionError } from './errors.js';
 export { SANDBOX_IN_CONTAINER } from './mount-plan.js';
 
 export interface ProvisionerOptions {
-  /** The local image store; undefined: image tasks are refused with the reason. */
+  /** The local image store (a directory), or a remote registry (`https://host:port`); undefined: image tasks are refused with the reason. */
   readonly registry?: string;
+  /** PEM of the CA the remote registry's (and its token server's) certificates are verified against. */
+  readonly registryCa?: string;
+  /** Credentials for remote registries (Docker's config.json). */
+  readonly dockerConfig?: DockerConfig;
+  /** Refuse an image whose layers (compressed, and again unpacked) are bigger than this. */
+  readonly imageMaxBytes?: number;
+  /** The local APPC store (`.aci` files by simple discovery's names); undefined: APPC tasks are refused with the reason. */
+  readonly appcStore?: string;
   /** `<work-dir>/provisioner` */
   readonly root: string;
   /** Garbage-collect the rootfs cache above this many bytes (undefined: never). */
@@ -41,6 +53,8 @@ export interface Provisioner extends TaskIsolator {
   readonly cache: RootfsCache;
   /** Resolves with the backend in use (probed on first use). */
   backend(): Promise<Backend>;
+  /** PRUNE_IMAGES: remove every cached rootfs no container uses, but those of the images named (`repo:tag`); resolves with the chain ids removed. */
+  prune(excluded: readonly string[]): Promise<string[]>;
 }
 
 interface LaunchRecord {
@@ -53,7 +67,20 @@ interface LaunchRecord {
 
 export async function createProvisioner(o: ProvisionerOptions): Promise<Provisioner> {
   const log = o.log.child({ component: 'provisioner' });
-  const cache = await createRootfsCache(path.join(o.root, 'cache'), { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), log });
+  const cache = await createRootfsCache(path.join(o.root, 'cache'), { ...(o.cacheMaxBytes !== undefined ? { maxBytes: o.cacheMaxBytes } : {}), ...(o.imageMaxBytes !== undefined ? { imageMaxBytes: o.imageMaxBytes } : {}), log });
+  const registry = o.registry;
+  const remote =
+    registry !== undefined && /^https?:\/\//i.test(registry)
+      ? await createRemoteStore({
+          client: createRegistryClient({ url: registry, ...(o.registryCa !== undefined ? { ca: o.registryCa } : {}), ...(o.dockerConfig !== undefined ? { config: o.dockerConfig } : {}) }),
+          ...(o.imageMaxBytes !== undefined ? { maxBytes: o.imageMaxBytes } : {}),
+          records: path.join(o.root, 'cache', 'images'),
+          cached: (chainId) => cache.has(chainId),
+          log,
+        })
+      : undefined;
+  const staging = path.join(o.root, 'cache', 'tmp');
+  const resolve = (ref: ImageRef, cached: boolean): Promise<ResolvedImage> => (remote !== undefined ? remote.resolve(ref, staging, cached) : resolveImage(registry!, ref, staging));
   const containersDir = path.join(o.root, 'containers');
   await mkdir(containersDir, { recursive: true });
   let backendProbe: Promise<Backend> | undefined;
@@ -125,11 +152,11 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
       cache.hold(rec.chainId, c.containerId);
       return { unshare: ['--mount'], image: launchOf(rec) };
     }
-    if (wanted.type !== 'DOCKER') throw new ProvisionError('IMAGE_TYPE_UNSUPPORTED', `image ${wanted.name}: only DOCKER images are supported (APPC is not)`);
-    if (o.registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR`);
-    const ref = parseImageRef(wanted.name);
+    if (wanted.type === 'APPC' && o.appcStore === undefined) throw new ProvisionError('NO_IMAGE_STORE', `appc image ${wanted.name}: this agent has no APPC store; start it with --appc-store DIR (a directory of .aci files)`);
+    if (wanted.type === 'DOCKER' && registry === undefined) throw new ProvisionError('NO_IMAGE_STORE', `image ${wanted.name}: this agent has no image store; start it with --docker-registry DIR (a local store) or --docker-registry https://host:port (a registry)`);
     const started = Date.now();
-    const resolved = await resolveImage(o.registry, ref, path.join(o.root, 'cache', 'tmp'));
+    const resolved = wanted.type === 'APPC' ? await resolveAppcImage(o.appcStore!, wanted.name, wanted.labels) : await resolve(parseImageRef(wanted.name), wanted.cached !== false);
+    const ref = resolved.ref;
     let cached: string;
     try {
       cached = await cache.acquire(resolved, c.containerId);
@@ -180,6 +207,12 @@ export async function createProvisioner(o: ProvisionerOptions): Promise<Provisio
     cache,
     backend,
     prepare,
+    async prune(excluded) {
+      const keep = new Set(excluded.map((n) => (n.startsWith('appc:') ? n.slice(5) : parseImageRef(n).text)));
+      const removed = await cache.collect({ all: true, keepImages: keep });
+      log.info({ removed: removed.length, kept: [...keep] }, 'image cache pruned');
+      return removed;
+    },
     async cleanup(containerId) {
       cache.release(containerId);
       await rm(path.join(containersDir, containerId), { recursive: true, force: true });

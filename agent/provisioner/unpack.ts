@@ -33,8 +33,23 @@ export interface LayerPlan {
   readonly bytes: number;
 }
 
+/**
+ * An APPC image (ACI) holds its root under `rootfs/` beside its `manifest`: with `prefix`, only
+ * entries under it are unpacked, with the prefix taken off (hard link targets too).
+ */
+function stripper(prefix: string | undefined): (p: string | undefined) => string | undefined {
+  if (prefix === undefined) return (p) => p;
+  const want = prefix.replace(/\/+$/, '');
+  return (p) => {
+    if (p === undefined) return undefined;
+    const parts = p.split('/').filter((x) => x !== '' && x !== '.');
+    return parts[0] === want && parts.length > 1 ? parts.slice(1).join('/') : undefined;
+  };
+}
+
 /** Read the layer once: refuse a hostile entry, collect the whiteouts. */
-export async function planLayer(image: string, layerId: string, file: string): Promise<LayerPlan> {
+export async function planLayer(image: string, layerId: string, file: string, prefix?: string): Promise<LayerPlan> {
+  const strip = stripper(prefix);
   const whiteouts: string[] = [];
   const opaque: string[] = [];
   const refused: string[] = [];
@@ -44,7 +59,13 @@ export async function planLayer(image: string, layerId: string, file: string): P
     await tar.t({
       file,
       onReadEntry: (e) => {
-        const v = judgeEntry(e.path, e.type, e.linkpath);
+        const at = strip(e.path);
+        if (at === undefined) {
+          e.resume();
+          return;
+        }
+        const linkpath = e.type === 'Link' && prefix !== undefined ? (strip(e.linkpath) ?? `../${e.linkpath ?? ''}`) : e.linkpath;
+        const v = judgeEntry(at, e.type, linkpath);
         if (v.kind === 'refuse') refused.push(v.why);
         else if (v.kind === 'whiteout') whiteouts.push(v.path);
         else if (v.kind === 'opaque') opaque.push(v.dir);
@@ -73,7 +94,8 @@ async function realPathIn(root: string, rel: string): Promise<string | undefined
   return p;
 }
 
-export async function applyLayer(image: string, layerId: string, file: string, rootfs: string, plan: LayerPlan): Promise<void> {
+export async function applyLayer(image: string, layerId: string, file: string, rootfs: string, plan: LayerPlan, prefix?: string): Promise<void> {
+  const strip = stripper(prefix);
   for (const dir of plan.opaque) {
     const p = await realPathIn(rootfs, dir);
     const s = p === undefined ? undefined : await lstat(p).catch(() => undefined);
@@ -91,10 +113,16 @@ export async function applyLayer(image: string, layerId: string, file: string, r
       cwd: rootfs,
       preserveOwner: true,
       umask: 0,
+      ...(prefix !== undefined ? { strip: 1 } : {}),
+      // node-tar filters on the entry's own path, before `strip` takes the prefix off.
       filter: (p, entry) => {
         const type = 'type' in entry ? entry.type : 'File';
-        const link = 'linkpath' in entry ? entry.linkpath : undefined;
-        return judgeEntry(p, type, link).kind === 'unpack' && !isAbsoluteLink(type, link);
+        const raw = 'linkpath' in entry ? entry.linkpath : undefined;
+        const at = strip(p);
+        if (at === undefined) return false;
+        const link = type === 'Link' && prefix !== undefined ? strip(raw) : raw;
+        if (type === 'Link' && link === undefined) return false;
+        return judgeEntry(at, type, link).kind === 'unpack' && !isAbsoluteLink(type, link);
       },
       onwarn: (code, message) => warnings.push(`${code}: ${String(message)}`),
     });

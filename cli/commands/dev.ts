@@ -59,7 +59,9 @@ export const devFlags: readonly FlagSpec[] = [
   { name: 'data', type: 'string', placeholder: 'dir', help: 'Directory for the log, agent work dirs and logs (default: a temporary one, removed at exit)' },
   { name: 'agent-resources', type: 'string', default: 'cpus:2;mem:2048;disk:8192', placeholder: 'text', help: 'Resources of each agent (each gets its own ports range)' },
   { name: 'cgroups-root', type: 'string', placeholder: 'name', help: 'Cgroup the agents make task cgroups under (default: mesos-dev-<hash of the data dir>; removed at stop)' },
-  { name: 'docker-registry', type: 'string', placeholder: 'dir', help: 'Image store handed to every agent (mesos agent --docker-registry): tasks with container.mesos.image, `mesos execute --docker-image`' },
+  { name: 'docker-registry', type: 'string', placeholder: 'dir|url', help: 'Image store (a directory) or registry (https://host:port) handed to every agent (mesos agent --docker-registry): tasks with container.mesos.image, `mesos execute --docker-image`' },
+  { name: 'docker-registry-ca', type: 'string', placeholder: 'file', help: "Handed to every agent: the CA the registry's certificates are verified against" },
+  { name: 'docker-config', type: 'string', placeholder: 'file', help: "Handed to every agent: registry credentials in Docker's config.json shape" },
   { name: 'isolation', type: 'string', default: 'auto', help: 'Isolation of the agents (see `mesos agent --help`), e.g. auto,namespaces/pid,disk/du' },
   {
     name: 'sync-interval',
@@ -383,10 +385,12 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     const acls = str(v.acls as string);
     if (acls !== undefined) httpFlags.push('--acls', resolve(acls));
 
-    const registry = str(v['docker-registry'] as string);
-    if (registry !== undefined) out(`images: agents provision images from ${resolve(registry)}`);
+    const registryFlag = str(v['docker-registry'] as string);
+    const registry = registryFlag === undefined || /^https?:\/\//i.test(registryFlag) ? registryFlag : resolve(registryFlag);
+    if (registry !== undefined) out(`images: agents provision images from ${registry}`);
+    const registryFiles = (['docker-registry-ca', 'docker-config'] as const).flatMap((f) => (str(v[f] as string) !== undefined ? [`--${f}`, resolve(str(v[f] as string)!)] : []));
     const ctx: DevPlanContext = {
-      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: [...tlsArgs, ...(registry !== undefined ? ['--docker-registry', resolve(registry)] : [])], framework: tls !== undefined ? ['--tls-ca', tls.ca] : [] },
+      extraArgs: { master: [...httpFlags, ...tlsArgs], agent: [...tlsArgs, ...(registry !== undefined ? ['--docker-registry', registry] : []), ...registryFiles], framework: tls !== undefined ? ['--tls-ca', tls.ca] : [] },
       nats: natsUrl,
       data,
       logLevel: str(v['log-level'] as string) ?? 'info',

@@ -5,6 +5,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createProvisioner, ProvisionError, type Provisioner } from '../../agent/provisioner/index.js';
@@ -24,7 +25,7 @@ test.before(() => {
 });
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function provisioner(o: { cacheMaxBytes?: number } = {}): Promise<{ p: Provisioner; root: string }> {
+async function provisioner(o: { cacheMaxBytes?: number; appcStore?: string; imageMaxBytes?: number } = {}): Promise<{ p: Provisioner; root: string }> {
   const root = join(dir, `work-${++n}`, 'provisioner');
   const p = await createProvisioner({ registry: store, root, tools: await findHostTools(), log: testLog(), ...o });
   return { p, root };
@@ -49,7 +50,7 @@ async function refusal(p: Provisioner, c: TaskContainer): Promise<ProvisionError
 
 /** The cached rootfs of the only image in a provisioner's cache. */
 function cachedRootfs(root: string): string {
-  const dirs = readdirSync(join(root, 'cache', 'rootfs')).filter((x) => !x.endsWith('.size'));
+  const dirs = readdirSync(join(root, 'cache', 'rootfs')).filter((x) => !x.includes('.'));
   assert.is(dirs.length, 1, `one cached rootfs: ${dirs.join(', ')}`);
   return join(root, 'cache', 'rootfs', dirs[0]!);
 }
@@ -165,8 +166,65 @@ test('a missing image, a corrupt layer, a truncated archive: refused, naming the
   writeFileSync(join(store, 'trunc:1.tar'), bytes.subarray(0, 700));
   const trunc = await refusal(p, container('trunc:1'));
   assert.match(trunc.message, /trunc:1/);
-  const appc = await refusal(p, { ...container('x:1'), options: { image: { type: 'APPC' as 'DOCKER', name: 'x:1' } } });
-  assert.is(appc.code, 'IMAGE_TYPE_UNSUPPORTED');
+  const appc = await refusal(p, { ...container('x:1'), options: { image: { type: 'APPC', name: 'x' } } });
+  assert.is(appc.code, 'NO_IMAGE_STORE');
+  assert.match(appc.message, /--appc-store DIR/);
+});
+
+test('APPC: an .aci found by name and labels (simple discovery file names) gives its rootfs/ as the root, its manifest\'s app as the config; bad ones refused', async () => {
+  const appcStore = join(dir, 'appc');
+  mkdirSync(join(appcStore, 'example.com'), { recursive: true });
+  const manifest = (name: string, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({ acKind: 'ImageManifest', acVersion: '0.8.11', name, labels: [{ name: 'version', value: '1.0' }, { name: 'os', value: 'linux' }, { name: 'arch', value: 'amd64' }], app: { exec: ['/bin/app', '--serve'], workingDirectory: '/srv', environment: [{ name: 'MODE', value: 'appc' }], user: '0', group: '0' }, ...extra });
+  const aci = (name: string, m: string, rest: Parameters<typeof tarOf>[0] = []): Buffer =>
+    tarOf([
+      { path: 'manifest', type: 'file', content: m },
+      { path: 'rootfs/', type: 'dir' },
+      { path: 'rootfs/etc/', type: 'dir' },
+      { path: 'rootfs/etc/os-release', type: 'file', content: `ID=${name}\n` },
+      { path: 'rootfs/etc/hard', type: 'hardlink', linkname: 'rootfs/etc/os-release' },
+      { path: 'rootfs/bin/', type: 'dir' },
+      { path: 'rootfs/bin/sh', type: 'symlink', linkname: '/bin/busybox' },
+      ...rest,
+    ]);
+  writeFileSync(join(appcStore, 'example.com', 'app-1.0-linux-amd64.aci'), gzipSync(aci('appc', manifest('example.com/app'))));
+  const { p, root } = await provisioner({ appcStore });
+  const c = { ...container('-'), options: { image: { type: 'APPC' as const, name: 'example.com/app', labels: { version: '1.0' } } } };
+  const got = await p.prepare(c);
+  const r = cachedRootfs(root);
+  assert.is(readFileSync(join(r, 'etc/os-release'), 'utf8'), 'ID=appc\n');
+  assert.is(readFileSync(join(r, 'etc/hard'), 'utf8'), 'ID=appc\n', 'a hard link inside rootfs/');
+  assert.is(lstatSync(join(r, 'bin/sh')).isSymbolicLink(), true);
+  assert.not.ok(existsSync(join(r, 'manifest')), 'the manifest is not part of the root');
+  assert.not.ok(existsSync(join(r, 'rootfs')), 'rootfs/ is the root, not inside it');
+  assert.equal(got.image?.argv({ value: '', shell: false }), ['/bin/app', '--serve']);
+  assert.equal(got.image?.env, { MODE: 'appc' });
+  assert.is(got.image?.workingDir, '/srv');
+  await p.cleanup!(c.containerId);
+
+  const appcOf = (name: string, labels: Record<string, string> = {}): TaskContainer => ({ ...container('-'), options: { image: { type: 'APPC', name, labels } } });
+  const missing = await refusal(p, appcOf('example.com/app', { version: '2.0' }));
+  assert.is(missing.code, 'IMAGE_NOT_FOUND');
+  assert.match(missing.message, /appc image example\.com\/app:2\.0: not in the APPC store .*example\.com\/app-2\.0-linux-amd64\.aci/);
+  writeFileSync(join(appcStore, 'other-latest-linux-amd64.aci'), aci('x', manifest('not-other')));
+  assert.match((await refusal(p, appcOf('other'))).message, /holds the image "not-other", not "other"/);
+  writeFileSync(join(appcStore, 'deps-latest-linux-amd64.aci'), aci('x', manifest('deps', { dependencies: [{ imageName: 'base' }] })));
+  assert.match((await refusal(p, appcOf('deps'))).message, /dependencies/);
+  writeFileSync(join(appcStore, 'evil-latest-linux-amd64.aci'), aci('x', manifest('evil'), [{ path: 'rootfs/esc', type: 'hardlink', linkname: 'manifest' }]));
+  assert.is((await refusal(p, appcOf('evil'))).code, 'LAYER_HOSTILE', 'a hard link to outside rootfs/');
+  assert.is((await refusal(p, appcOf('../x'))).code, 'IMAGE_NAME_INVALID');
+  assert.equal(readdirSync(join(root, 'cache', 'tmp')), [], 'nothing half-built left');
+});
+
+test('an image whose layers unpack to more than --image-max-size is refused while it is built, nothing left behind', async () => {
+  const big = (c: string): Buffer => tarOf([{ path: `${c}`, type: 'file', content: c.repeat(60_000) }]);
+  writeDockerArchive(store, { name: 'too:big', layers: [big('a'), big('b')] });
+  const { p, root } = await provisioner({ imageMaxBytes: 100_000 });
+  const err = await refusal(p, container('too:big'));
+  assert.is(err.code, 'IMAGE_TOO_BIG');
+  assert.match(err.message, /image too:big: unpacked, its layers hold more than the 100000 bytes this agent allows/);
+  assert.equal(readdirSync(join(root, 'cache', 'rootfs')), []);
+  assert.equal(readdirSync(join(root, 'cache', 'tmp')), []);
 });
 
 test('concurrent launches of one image share one build; a second provisioner run reuses the cache', async () => {
@@ -192,11 +250,11 @@ test('garbage collection by size: the least recently used image not in use goes'
   await p.prepare(a);
   const b = container('gc:b');
   await p.prepare(b); // 60 bytes > 40, but both are in use
-  assert.is(readdirSync(join(root, 'cache', 'rootfs')).filter((x) => !x.endsWith('.size')).length, 2);
+  assert.is(readdirSync(join(root, 'cache', 'rootfs')).filter((x) => !x.includes('.')).length, 2);
   await p.cleanup!(a.containerId);
   const removed = await p.cache.collect();
   assert.is(removed.length, 1, 'gc:a (unused) removed');
-  assert.is(readdirSync(join(root, 'cache', 'rootfs')).filter((x) => !x.endsWith('.size')).length, 1);
+  assert.is(readdirSync(join(root, 'cache', 'rootfs')).filter((x) => !x.includes('.')).length, 1);
   await p.cleanup!(b.containerId);
 });
 

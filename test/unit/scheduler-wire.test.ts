@@ -990,7 +990,15 @@ test('taskInfoFromMesos: refusals name what is not supported', () => {
   refused(taskJson({ executor: { executor_id: { value: 'e' }, command: { value: './exec' } } }), /one of 'command' and 'executor', not both/);
   refused(taskJson({ container: { type: 'DOCKER', docker: { image: 'nginx' } } }), /Docker/);
   refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER' } } } }), /container.mesos.image.docker.name is required/);
-  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'APPC', appc: { name: 'x' } } } } }), /APPC images are not supported/);
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'APPC', appc: { name: 'x', id: 'sha512-00' } } } } }), /appc\.id is not supported/);
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'APPC' } } } }), /appc is required/);
+  const appc = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'APPC', appc: { name: 'example.com/app', labels: { labels: [{ key: 'version', value: '1.0' }] } } } } } })));
+  if (!appc.ok) assert.unreachable(appc.error);
+  assert.equal((appc as { ok: true; task: { container: unknown } }).task.container, { image: { type: 'APPC', name: 'example.com/app', labels: { version: '1.0' } } });
+  const uncached = taskInfoFromMesos(parsed(MesosTaskInfo, taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'app:1' }, cached: false } } } })));
+  if (!uncached.ok) assert.unreachable(uncached.error);
+  assert.equal((uncached as { ok: true; task: { container: unknown } }).task.container, { image: { type: 'DOCKER', name: 'app:1', cached: false } });
+  refused(taskJson({ container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'app:1' }, cached: 'no' } } } }), /cached must be a boolean/);
   refused(taskJson({ container: { type: 'MESOS', volumes: [{ container_path: '/x', host_path: '/srv' }] } }), /volumes are only supported for tasks with an image/);
   const img = { type: 'DOCKER', docker: { name: 'busybox:1' } };
   refused(taskJson({ container: { type: 'MESOS', mesos: { image: img }, volumes: [{ container_path: '/x' }] } }), /container.volumes\[0\]: a volume needs 'source' or 'host_path'/);

@@ -228,19 +228,38 @@ function containerFromMesos(c: MesosContainerInfo): ContainerSettings | undefine
 type Checked<K extends string, T> = ({ readonly ok: true } & { readonly [k in K]: T }) | { readonly ok: false; readonly error: string };
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `mesos.image` of type DOCKER (`docker.name`); APPC and anything else refused with the reason. */
+/** `mesos.image` of type DOCKER (`docker.name`) or APPC (`appc.name` and `appc.labels`); anything else refused with the reason. */
 function imageFromMesos(c: MesosContainerInfo): Checked<'image', NonNullable<ContainerSettings['image']>> | undefined {
   const img: unknown = c.mesos?.image;
   if (img === undefined) return undefined;
   if (!isRecord(img)) return { ok: false, error: 'container.mesos.image must be an object' };
-  if (img['type'] === 'APPC' || img['appc'] !== undefined) return { ok: false, error: 'APPC images are not supported (container.mesos.image.type: only DOCKER)' };
-  if (img['type'] !== 'DOCKER') return { ok: false, error: "container.mesos.image.type must be 'DOCKER'" };
+  if (img['type'] === 'APPC') {
+    const appc = img['appc'];
+    if (!isRecord(appc)) return { ok: false, error: 'container.mesos.image.appc is required for type APPC' };
+    const name = appc['name'];
+    if (typeof name !== 'string' || name === '' || name.length > 1024) return { ok: false, error: 'container.mesos.image.appc.name is required (at most 1024 characters)' };
+    if (appc['id'] !== undefined) return { ok: false, error: 'container.mesos.image.appc.id is not supported (images are found by name and labels)' };
+    const labels: Record<string, string> = {};
+    const list = isRecord(appc['labels']) ? appc['labels']['labels'] : appc['labels'];
+    if (list !== undefined) {
+      if (!Array.isArray(list)) return { ok: false, error: 'container.mesos.image.appc.labels must be {"labels": [{"key", "value"}]}' };
+      for (const l of list) {
+        if (!isRecord(l) || typeof l['key'] !== 'string' || l['key'] === '' || l['key'].length > 128 || (l['value'] !== undefined && (typeof l['value'] !== 'string' || l['value'].length > 1024))) {
+          return { ok: false, error: 'container.mesos.image.appc.labels: each label needs a string key (and a string value)' };
+        }
+        labels[l['key']] = (l['value'] as string | undefined) ?? '';
+      }
+    }
+    return { ok: true, image: { type: 'APPC', name, ...(Object.keys(labels).length > 0 ? { labels } : {}) } };
+  }
+  if (img['type'] !== 'DOCKER') return { ok: false, error: "container.mesos.image.type must be 'DOCKER' or 'APPC'" };
   const docker = img['docker'];
   const name = isRecord(docker) ? docker['name'] : undefined;
   if (typeof name !== 'string' || name === '') return { ok: false, error: 'container.mesos.image.docker.name is required' };
   if (name.length > 1024) return { ok: false, error: 'container.mesos.image.docker.name is too long' };
-  if (isRecord(docker) && docker['credential'] !== undefined) return { ok: false, error: 'container.mesos.image.docker.credential is not supported (images come from the agent\'s local store)' };
-  return { ok: true, image: { type: 'DOCKER', name } };
+  if (isRecord(docker) && docker['credential'] !== undefined) return { ok: false, error: 'container.mesos.image.docker.credential is not supported (the agent pulls with the credentials of its --docker-config)' };
+  if (img['cached'] !== undefined && typeof img['cached'] !== 'boolean') return { ok: false, error: 'container.mesos.image.cached must be a boolean' };
+  return { ok: true, image: { type: 'DOCKER', name, ...(img['cached'] === false ? { cached: false } : {}) } };
 }
 
 /** `volumes` with a HOST_PATH or SANDBOX_PATH (SELF) source, or the old `host_path` (absolute: host; relative: sandbox). */
