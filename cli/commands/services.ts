@@ -16,6 +16,7 @@ export const servicesFlags: readonly FlagSpec[] = [
   { name: 'port', type: 'int', default: 8080, help: "HTTP port of the REST API (Marathon's 8080; 0: any free port)" },
   { name: 'host', type: 'string', default: '0.0.0.0', help: 'Address the REST API listens on' },
   { name: 'user', type: 'string', help: 'User tasks run as when an app names none (default: yours; nobody when you are root)' },
+  { name: 'roles', type: 'string', default: '*', placeholder: 'r1,r2', help: "The framework's roles (comma-separated): an app's `role` must be one of them" },
   { name: 'failover-timeout', type: 'duration', default: '7d', help: 'How long the cluster keeps the tasks while this process is away' },
   LOG_LEVEL_FLAG,
 ];
@@ -30,6 +31,7 @@ export async function runServices(v: Readonly<Record<string, unknown>>): Promise
     port: num(v.port as number) ?? 8080,
     host: str(v.host as string) ?? '0.0.0.0',
     user,
+    roles: (str(v.roles as string) ?? '*').split(',').map((r) => r.trim()).filter((r) => r !== ''),
     failoverTimeoutMs: (v['failover-timeout'] as number | undefined) ?? 7 * 24 * 3600_000,
     log,
   });

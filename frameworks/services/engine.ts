@@ -250,8 +250,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         tl.processed++;
         let left = n;
         let reason: string | undefined;
-        if (app.acceptedResourceRoles !== undefined && !app.acceptedResourceRoles.includes(offer.role)) reason = `role: the offer's role ${offer.role} is not in acceptedResourceRoles`;
-        else if (offer.role !== app.role && offer.role !== '*') reason = `role: the offer is for role ${offer.role}, the app's is ${app.role}`;
+        // An offer is made to one of the framework's roles; the app takes only offers to its own.
+        if (offer.role !== app.role) reason = `role: the offer is for role ${offer.role}, the app's is ${app.role}`;
         while (reason === undefined && left > 0) {
           const refused = refusedBy(app.constraints, where, placesOf(appId), known);
           if (refused !== undefined) {
@@ -309,7 +309,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     const reqs = [...need].filter(([, n]) => n > 0).map(([appId]) => {
       const app = state.apps.get(appId)!.app;
       const parts = [`cpus:${app.cpus}`, `mem:${app.mem}`, ...(app.disk > 0 ? [`disk:${app.disk}`] : []), ...(app.gpus > 0 ? [`gpus:${app.gpus}`] : [])];
-      return { name: appId, resources: parts.join(';') };
+      return { name: appId, role: app.role, resources: parts.join(';') };
     });
     const key = canonical(reqs);
     if (key === demandKey) return;
@@ -403,7 +403,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     const d = activeDeployment(state, appId);
     if (d !== undefined) await record({ type: 'DeploymentCancelled', at: now(), appId, deploymentId: d.id });
   };
+  const frameworkRoles = [...(o.roles ?? ['*'])];
   const invalid = (v: Validated & { ok: false }): Result<never> => ({ ok: false, status: 422, body: v.error });
+  /** An app's role must be one the framework subscribed with: it gets offers for no other. */
+  const roleRefused = (app: AppDefinition): Result<never> | undefined =>
+    frameworkRoles.includes(app.role)
+      ? undefined
+      : { ok: false, status: 422, body: { message: 'Object is not valid', details: [{ path: '/role', errors: [`role '${app.role}' is not one of this framework's roles (${frameworkRoles.join(', ')}): start \`mesos services\` with --roles ${[...frameworkRoles, app.role].join(',')}`] }] } };
 
   const engine: Engine = {
     frameworkId: sched.frameworkId,
@@ -413,6 +419,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     async createApp(body) {
       const v = validateApp(body);
       if (!v.ok) return invalid(v);
+      const refused = roleRefused(v.app);
+      if (refused !== undefined) return refused;
       if (state.apps.has(v.app.id)) return { ok: false, status: 409, body: { message: `An app with id [${v.app.id}] already exists.` } };
       const r = await define(v.app, 'create');
       return { ok: true, value: { app: v.app, ...r } };
@@ -422,6 +430,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       const merged = current !== undefined && typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...current.app, ...(body as Record<string, unknown>) } : body;
       const v = validateApp(merged, id);
       if (!v.ok) return invalid(v);
+      const refused = roleRefused(v.app);
+      if (refused !== undefined) return refused;
       if (force) await cancelActive(v.app.id);
       const a = state.apps.get(v.app.id);
       if (a === undefined || a.deleting) {
@@ -566,8 +576,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       ...Object.fromEntries(app.labels !== undefined ? Object.entries(app.labels).map(([k, v]) => [`MARATHON_APP_LABEL_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`, v]) : []),
     };
     const command = app.cmd !== undefined ? { value: app.cmd, shell: true, environment, user: app.user ?? o.user } : { value: app.args![0]!, shell: false, arguments: [...app.args!], environment, user: app.user ?? o.user };
+    app.portDefinitions.forEach((d, i) => {
+      if (d.name !== undefined && ports[i] !== undefined) environment[`PORT_${d.name.toUpperCase().replaceAll('-', '_')}`] = String(ports[i]);
+    });
+    const image = app.container?.docker?.image;
     const h = app.healthChecks[0];
     return {
+      ...(image !== undefined ? { container: { image: { type: 'DOCKER' as const, name: image } } } : {}),
       taskId,
       name: app.id.slice(1).replaceAll('/', '.'),
       agentId: offer.agentId,
