@@ -18,6 +18,7 @@ import * as task from './commands/task.js';
 import * as creds from './commands/creds.js';
 import { CREDS_FLAG } from './commands/common.js';
 import * as services from './commands/services.js';
+import * as apply from './commands/apply.js';
 
 interface Command {
   readonly name: string;
@@ -81,6 +82,8 @@ const COMMANDS: readonly Command[] = [
   { name: 'services scale', summary: 'Scale an app: mesos services scale ID N.', flags: services.servicesClientFlags, run: services.runServicesScale, positionals: true },
   { name: 'services restart', summary: 'Restart an app (a rolling restart by its upgrade strategy): mesos services restart ID.', flags: services.servicesClientFlags, run: services.runServicesRestart, positionals: true },
   { name: 'services delete', summary: 'Delete an app (its tasks are killed): mesos services delete ID.', flags: services.servicesClientFlags, run: services.runServicesDelete, positionals: true },
+  { name: 'apply', summary: 'Apply service and job files (YAML/JSON; -f FILE|DIR): show what changes, field by field, and change it (--prune removes what the files dropped).', flags: apply.applyFlags, run: apply.runApplyCommand },
+  { name: 'diff', summary: 'Show what `mesos apply -f FILE|DIR` would change, and change nothing.', flags: apply.diffFlags, run: apply.runDiffCommand },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   {
@@ -124,7 +127,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     return 1;
   }
   // `mesos services apply -f FILE`, as kubectl and Marathon's own tools take it.
-  const rest = argv.slice(cmd.name.split(' ').length).map((a) => (a === '-f' && cmd.name === 'services apply' ? '--file' : a));
+  const rest = argv.slice(cmd.name.split(' ').length).map((a) => (a === '-f' && (cmd.name === 'services apply' || cmd.name === 'apply' || cmd.name === 'diff') ? '--file' : a));
   // Every command that connects to NATS takes --creds (the flag name of the `nats` CLI).
   const connects = cmd.name !== 'dev' && (cmd.name === 'chaos' || cmd.flags.some((f) => f.name === 'nats')) && !cmd.name.startsWith('creds ');
   const flags = connects && !cmd.flags.some((f) => f.name === 'creds') ? [...cmd.flags, CREDS_FLAG] : cmd.flags;
