@@ -1,0 +1,159 @@
+/**
+ * `mesos apply` / `mesos diff` against a real cluster (nats-server, master, agents) and the
+ * services framework in-process: a directory of YAML files applied, changed, re-applied with the
+ * diff shown, pruned; a job file with no jobs API reachable sends nothing; an API refusal part way
+ * says what was and was not applied; the CLI command as a user runs it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runApply } from '../../cli/apply/run.js';
+import { startServices, type ServicesHandle } from '../../frameworks/services/index.js';
+import { tasksOf } from '../../frameworks/services/state.js';
+import { startCluster, type TestCluster } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+let cluster: TestCluster;
+let svc: ServicesHandle;
+let dir: string;
+/** A port nothing listens on: the jobs API of a cluster that runs none. */
+const NO_JOBS = 'http://127.0.0.1:9';
+
+const web = (instances: number, cmd = 'sleep 600') => `kind: service
+name: /shop/web
+command: ${cmd}
+resources:
+  cpus: 0.1
+  mem: 16
+instances: ${instances}
+ports: []
+env:
+  TIER: web
+`;
+const worker = `kind: service
+name: /shop/worker
+command: sleep 600
+resources: { cpus: 0.1, mem: 16 }
+ports: []
+`;
+
+const apply = async (o: { prune?: boolean; dryRun?: boolean; path?: string } = {}) => {
+  const lines: string[] = [];
+  const r = await runApply({ path: o.path ?? dir, servicesUrl: svc.url, jobsUrl: NO_JOBS, prune: o.prune ?? false, dryRun: o.dryRun ?? false, out: (l) => lines.push(l) });
+  return { code: r.code, text: lines.join('\n') };
+};
+const running = (id: string): number => tasksOf(svc.engine.state(), id).filter((t) => t.state === 'TASK_RUNNING').length;
+const cmdOf = (id: string): string | undefined => svc.engine.state().apps.get(id)?.app.cmd;
+
+test.before(async () => {
+  cluster = await startCluster({ agents: 1 });
+  svc = await startServices({ nats: cluster.nats.url, ...cluster.services(), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
+  dir = join(cluster.dir, 'defs');
+  mkdirSync(dir);
+});
+test.after(async () => {
+  await svc?.close().catch(() => undefined);
+  await cluster?.stop();
+});
+
+test('a directory applied: both services created, the diff names their fields; jobs left out with a note', async () => {
+  writeFileSync(join(dir, 'web.yaml'), web(2));
+  writeFileSync(join(dir, 'worker.yml'), worker);
+  const d = await apply({ dryRun: true });
+  assert.is(d.code, 0, d.text);
+  assert.match(d.text, /note: cannot reach the jobs API at http:\/\/127\.0\.0\.1:9.*jobs left out/);
+  assert.match(d.text, /\+ service \/shop\/web: create  \(.*web\.yaml:1\)\n    \+ cmd: "sleep 600"\n    \+ cpus: 0\.1\n    \+ env\.TIER: "web"\n    \+ instances: 2/);
+  assert.match(d.text, /2 to create, 0 to update, 0 to delete, 0 unchanged/);
+  assert.is(svc.engine.state().apps.size, 0, 'diff changed nothing');
+  const a = await apply();
+  assert.is(a.code, 0, a.text);
+  assert.match(a.text, /created service \/shop\/web \(version .*, deployment .*\)/);
+  assert.match(a.text, /applied 2 changes/);
+  await waitFor(() => running('/shop/web') === 2 && running('/shop/worker') === 1, 'the apps to run', 60_000);
+  // Applied again as it is: nothing to do.
+  const again = await apply();
+  assert.match(again.text, /0 to create, 0 to update, 0 to delete, 2 unchanged\nnothing to apply/);
+});
+
+test('changed and re-applied: the diff shows each changed field, the app is rolled to the new command', async () => {
+  writeFileSync(join(dir, 'web.yaml'), web(3, 'sleep 601').replace('TIER: web', 'TIER: front'));
+  const d = await apply({ dryRun: true });
+  assert.match(d.text, /~ service \/shop\/web: update  \(.*web\.yaml:1\)\n    ~ cmd: "sleep 600" → "sleep 601"\n    ~ env\.TIER: "web" → "front"\n    ~ instances: 2 → 3\n/);
+  assert.match(d.text, /0 to create, 1 to update, 0 to delete, 1 unchanged/);
+  const a = await apply();
+  assert.is(a.code, 0, a.text);
+  assert.match(a.text, /updated service \/shop\/web/);
+  await waitFor(() => {
+    const s = svc.engine.state();
+    const cfg = s.apps.get('/shop/web')?.configVersion;
+    const ts = tasksOf(s, '/shop/web');
+    return ts.length === 3 && ts.every((t) => t.state === 'TASK_RUNNING' && t.configVersion === cfg) && s.deployments.length === 0;
+  }, '3 tasks of the new command', 90_000);
+  assert.is(cmdOf('/shop/web'), 'sleep 601');
+});
+
+test('a file dropped from the directory: kept without --prune, removed with it; an app not made from files is never pruned', async () => {
+  const manual = await fetch(`${svc.url}/v2/apps`, { method: 'POST', body: JSON.stringify({ id: '/manual', cmd: 'sleep 600', cpus: 0.1, mem: 16, portDefinitions: [] }) });
+  assert.is(manual.status, 201);
+  rmSync(join(dir, 'worker.yml'));
+  const keep = await apply();
+  assert.match(keep.text, /0 to create, 0 to update, 0 to delete, 1 unchanged/);
+  assert.match(keep.text, /not from files .*service \/manual/);
+  assert.ok(svc.engine.state().apps.has('/shop/worker'));
+  const d = await apply({ prune: true, dryRun: true });
+  assert.match(d.text, /- service \/shop\/worker: delete  \(no longer in the files: --prune\)/);
+  assert.not.match(d.text, /- service \/manual/);
+  const p = await apply({ prune: true });
+  assert.is(p.code, 0, p.text);
+  assert.match(p.text, /deleted service \/shop\/worker/);
+  await waitFor(() => !svc.engine.state().apps.has('/shop/worker'), 'the pruned app to go', 60_000);
+  assert.ok(svc.engine.state().apps.has('/manual'));
+  assert.ok(svc.engine.state().apps.has('/shop/web'));
+});
+
+test('an invalid file anywhere in the directory: every error listed with its line, nothing sent', async () => {
+  writeFileSync(join(dir, 'web.yaml'), web(5));
+  writeFileSync(join(dir, 'bad.yaml'), 'kind: service\nname: /bad\ncommand: x\nresources:\n  cpus: -1\n');
+  const r = await apply();
+  assert.is(r.code, 1);
+  assert.match(r.text, /error: an error; nothing was applied:\n.*bad\.yaml:5:9: resources\.cpus: /);
+  assert.is(svc.engine.state().apps.get('/shop/web')!.app.instances, 3, 'web.yaml was not applied either');
+  rmSync(join(dir, 'bad.yaml'));
+});
+
+test('a job file while no jobs API answers: refused before anything is sent', async () => {
+  writeFileSync(join(dir, 'job.yaml'), 'kind: job\nname: nightly\ncommand: ./report\nschedule: "0 3 * * *"\n');
+  const r = await apply();
+  assert.is(r.code, 1);
+  assert.match(r.text, /error: cannot reach the jobs API at http:\/\/127\.0\.0\.1:9/);
+  assert.is(svc.engine.state().apps.get('/shop/web')!.app.instances, 3, 'the services change waited too');
+  rmSync(join(dir, 'job.yaml'));
+});
+
+test('an API refusal part way: stops, says what was applied and what was not', async () => {
+  // The framework runs with role * only: the server refuses role batch (our files cannot know that).
+  writeFileSync(join(dir, 'zz-batch.yaml'), 'kind: service\nname: /zz/batch\ncommand: sleep 600\nrole: batch\nports: []\n');
+  const r = await apply();
+  assert.is(r.code, 1, r.text);
+  assert.match(r.text, /updated service \/shop\/web/);
+  assert.match(r.text, /error: create of service \/zz\/batch failed: the services API answered PUT \/v2\/apps\/zz\/batch with 422: Object is not valid\n    \/role: role 'batch'/);
+  assert.match(r.text, /applied: update service \/shop\/web\nnot applied: create service \/zz\/batch/);
+  rmSync(join(dir, 'zz-batch.yaml'));
+});
+
+test('the CLI: mesos diff -f prints the plan and exits 0; mesos apply -f a missing path exits 1 and says so', async () => {
+  const mesos = join(process.cwd(), 'dist/cli/mesos.js');
+  const run = promisify(execFile);
+  writeFileSync(join(dir, 'web.yaml'), web(4));
+  const d = await run(process.execPath, [mesos, 'diff', '-f', dir, '--services', svc.url, '--jobs', NO_JOBS]);
+  assert.match(d.stdout, /~ service \/shop\/web: update[^\n]*\n    ~ instances: 5 → 4\n/);
+  const missing = await run(process.execPath, [mesos, 'apply', '-f', join(dir, 'nope.yaml'), '--services', svc.url]).then(() => undefined, (e: { code: number; stdout: string }) => e);
+  assert.ok(missing !== undefined);
+  assert.is(missing!.code, 1);
+  assert.match(missing!.stdout, /cannot read .*nope\.yaml: no such file or directory/);
+});
+
+test.run();
