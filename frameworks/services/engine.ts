@@ -155,6 +155,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
   const waiting = new Map<string, Waiting>();
   const lastKill = new Map<string, number>();
+  /** Tasks it does not count that it asked to kill (an agent back with tasks replaced meanwhile): asked again until they end. */
+  const orphans = new Map<string, { agentId: AgentId; at: number }>();
   let lastRevive = 0;
   let demandKey = '';
 
@@ -164,8 +166,10 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     if (t === undefined) {
       // A task we do not count (replaced while its agent was away, or launched before a crash and
       // given up): it must not run beside its replacement.
-      if (!TERMINAL.has(s.state) && s.state !== 'TASK_KILLING') {
+      if (TERMINAL.has(s.state)) orphans.delete(s.taskId);
+      else if (s.state !== 'TASK_KILLING') {
         log.warn({ taskId: s.taskId, state: s.state }, 'killing a task this framework does not count');
+        orphans.set(s.taskId, { agentId: s.agentId, at: now() });
         await sched.kill(s.taskId, { agentId: s.agentId });
       }
       return;
@@ -215,6 +219,12 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       if (task.killIssued && now() - (lastKill.get(task.taskId) ?? 0) > KILL_AGAIN_MS) {
         lastKill.set(task.taskId, now());
         await sched.kill(task.taskId, { agentId: task.agentId as AgentId });
+      }
+    }
+    for (const [taskId, x] of orphans) {
+      if (now() - x.at > KILL_AGAIN_MS) {
+        orphans.set(taskId, { ...x, at: now() });
+        await sched.kill(taskId, { agentId: x.agentId });
       }
     }
     await place(need);
