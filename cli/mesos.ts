@@ -18,6 +18,7 @@ import * as task from './commands/task.js';
 import * as creds from './commands/creds.js';
 import { CREDS_FLAG } from './commands/common.js';
 import * as services from './commands/services.js';
+import * as jobs from './commands/jobs.js';
 import * as apply from './commands/apply.js';
 
 interface Command {
@@ -82,6 +83,12 @@ const COMMANDS: readonly Command[] = [
   { name: 'services scale', summary: 'Scale an app: mesos services scale ID N.', flags: services.servicesClientFlags, run: services.runServicesScale, positionals: true },
   { name: 'services restart', summary: 'Restart an app (a rolling restart by its upgrade strategy): mesos services restart ID.', flags: services.servicesClientFlags, run: services.runServicesRestart, positionals: true },
   { name: 'services delete', summary: 'Delete an app (its tasks are killed): mesos services delete ID.', flags: services.servicesClientFlags, run: services.runServicesDelete, positionals: true },
+  { name: 'jobs', summary: "Run the jobs framework (Chronos-like): scheduled and dependent jobs; Chronos's REST API on port 4400.", flags: jobs.jobsFlags, run: jobs.runJobs },
+  { name: 'jobs list', summary: 'List the jobs: state, successes, errors, next run, schedule (and why a run waits).', flags: jobs.jobsClientFlags, run: jobs.runJobsList },
+  { name: 'jobs show', summary: 'Show a job as Chronos returns it: mesos jobs show NAME.', flags: jobs.jobsClientFlags, run: jobs.runJobsShow, positionals: true },
+  { name: 'jobs run', summary: 'Run a job now: mesos jobs run NAME.', flags: jobs.jobsClientFlags, run: jobs.runJobsRun, positionals: true },
+  { name: 'jobs delete', summary: 'Delete a job (its running tasks are killed): mesos jobs delete NAME.', flags: jobs.jobsClientFlags, run: jobs.runJobsDelete, positionals: true },
+  { name: 'jobs history', summary: "A job's runs from its log (start, end, state, agent, task; skipped instants): mesos jobs history NAME.", flags: jobs.jobsClientFlags, run: jobs.runJobsHistory, positionals: true },
   { name: 'apply', summary: 'Apply service and job files (YAML/JSON; -f FILE|DIR): show what changes, field by field, and change it (--prune removes what the files dropped).', flags: apply.applyFlags, run: apply.runApplyCommand },
   { name: 'diff', summary: 'Show what `mesos apply -f FILE|DIR` would change, and change nothing.', flags: apply.diffFlags, run: apply.runDiffCommand },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
