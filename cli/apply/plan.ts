@@ -109,11 +109,17 @@ export function plan(desired: Desired, current: Current, prune: boolean): Plan {
     }
   }
   for (const name of topological([...byName.values()].map((j) => ({ name: j.body.name, parents: (j.body.parents ?? []).filter((p) => byName.has(p)), source: j.source })))) {
-    const { body, source } = byName.get(name)!;
+    const { source } = byName.get(name)!;
+    let body = byName.get(name)!.body;
     const now = jobs.get(name);
     if (now === undefined) changes.push({ kind: 'job', name, action: 'create', fields: diffFields({}, { ...body, name: undefined }), body, source });
     else {
-      const fields = diffFields(now, { ...body, name: undefined });
+      // `R5//PT1H` starts when posted, and the jobs framework writes that start in: the same
+      // schedule with the start it was given is no change (and is sent as it is, not restarted).
+      const open = typeof body.schedule === 'string' ? /^R(\d*)\/\/(.+)$/.exec(body.schedule) : null;
+      const held = typeof now.schedule === 'string' ? /^R(\d*)\/[^/]+\/(.+)$/.exec(now.schedule) : null;
+      if (open !== null && held !== null && open[1] === held[1] && open[2] === held[2]) body = { ...body, schedule: now.schedule as string };
+      const fields = [...diffFields(now, { ...body, name: undefined }), ...JOB_EXCLUSIVE.filter((k) => body[k] === undefined && now[k] !== undefined && now[k] !== '' && !(Array.isArray(now[k]) && (now[k] as unknown[]).length === 0)).map((k) => ({ field: k, from: now[k] }))];
       changes.push({ kind: 'job', name, action: fields.length > 0 ? 'update' : 'unchanged', fields, body, source });
     }
   }
@@ -132,6 +138,9 @@ export function plan(desired: Desired, current: Current, prune: boolean): Plan {
   const rest = changes.filter((c) => !(c.action === 'delete' && c.kind === 'service'));
   return { changes: [...rest, ...deletes], unmanaged };
 }
+
+/** Fields of a job one of which replaces another (a schedule, a cron line, parents): one dropped is shown going. */
+const JOB_EXCLUSIVE = ['schedule', 'cron', 'parents', 'scheduleTimeZone'] as const;
 
 const parentsOf = (j: Record<string, unknown>): string[] => (Array.isArray(j.parents) ? j.parents.map(String) : []);
 

@@ -99,6 +99,8 @@ export type ServiceSpec = z.infer<typeof ServiceSpec>;
 const ISO_SCHEDULE = /^R\d*\/[^/]*\/P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 /** Five or six cron fields. */
 const CRON = /^(\S+\s+){4,5}\S+$/;
+/** Is this schedule a cron line (not an ISO 8601 interval)? */
+export const isCron = (s: string): boolean => !s.trim().startsWith('R') && CRON.test(s.trim());
 const ISO_DURATION = /^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
 export const JobSpec = z
@@ -137,6 +139,9 @@ export const JobSpec = z
     if (j.schedule !== undefined && j.after !== undefined) ctx.addIssue({ code: 'custom', path: ['after'], message: 'give schedule or after, not both' });
     if (j.after?.includes(j.name) === true) ctx.addIssue({ code: 'custom', path: ['after'], message: 'a job cannot run after itself' });
     if (j.resources.gpus !== undefined) ctx.addIssue({ code: 'custom', path: ['resources', 'gpus'], message: 'jobs take cpus, mem and disk' });
+    // Refused rather than sent and ignored: the jobs framework does not act on them (yet).
+    if (j.container !== undefined) ctx.addIssue({ code: 'custom', path: ['container'], message: 'the jobs framework does not run jobs in an image yet: leave container out (services take it)' });
+    if (j.constraints !== undefined) ctx.addIssue({ code: 'custom', path: ['constraints'], message: 'the jobs framework does not place runs by constraints yet: leave constraints out (services take them)' });
   });
 export type JobSpec = z.infer<typeof JobSpec>;
 

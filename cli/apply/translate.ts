@@ -5,7 +5,7 @@
  * which `--prune` looks for (it never removes what was made otherwise). Pure.
  */
 import { type AppDefinition, validateApp } from '../../frameworks/services/app.js';
-import type { JobSpec, ServiceSpec } from './spec.js';
+import { type JobSpec, type ServiceSpec, isCron } from './spec.js';
 
 /** The label (Marathon) and the field (Chronos) that say "applied by `mesos apply`". */
 export const MANAGED_LABEL = 'mesos-apply';
@@ -115,7 +115,8 @@ export function toChronosJob(j: JobSpec): ChronosJob {
     command: j.command ?? j.args![0]!,
     shell: j.command !== undefined,
     ...(j.args !== undefined ? { arguments: j.args.slice(1) } : {}),
-    ...(j.schedule !== undefined ? { schedule: j.schedule } : {}),
+    // A cron line goes as the jobs framework's `cron`; an ISO 8601 interval as Chronos's `schedule`.
+    ...(j.schedule !== undefined ? (isCron(j.schedule) ? { cron: j.schedule.trim() } : { schedule: j.schedule }) : {}),
     ...(j.scheduleTimeZone !== undefined ? { scheduleTimeZone: j.scheduleTimeZone } : {}),
     ...(j.after !== undefined ? { parents: j.after } : {}),
     ...(j.resources.cpus !== undefined ? { cpus: j.resources.cpus } : {}),
@@ -131,8 +132,6 @@ export function toChronosJob(j: JobSpec): ChronosJob {
     ...(j.user !== undefined ? { runAsUser: j.user } : {}),
     environmentVariables: Object.entries(j.env ?? {}).map(([name, value]) => ({ name, value })),
     ...(j.uris !== undefined ? { uris: j.uris } : {}),
-    ...(j.constraints !== undefined ? { constraints: j.constraints } : {}),
-    ...(j.container !== undefined ? { container: { type: 'MESOS', image: j.container.image } } : {}),
     labels: { [MANAGED_LABEL]: MANAGED_VALUE },
   };
 }

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
 import { runApply } from '../../cli/apply/run.js';
+import { JOBS_STREAM, jobsSubjects, startJobs, type JobsHandle } from '../../frameworks/jobs/index.js';
 import { startServices, type ServicesHandle } from '../../frameworks/services/index.js';
 import { tasksOf } from '../../frameworks/services/state.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
@@ -18,6 +20,7 @@ import { waitFor } from '../helpers/wait.js';
 
 let cluster: TestCluster;
 let svc: ServicesHandle;
+let jobs: JobsHandle;
 let dir: string;
 /** A port nothing listens on: the jobs API of a cluster that runs none. */
 const NO_JOBS = 'http://127.0.0.1:9';
@@ -40,9 +43,9 @@ resources: { cpus: 0.1, mem: 16 }
 ports: []
 `;
 
-const apply = async (o: { prune?: boolean; dryRun?: boolean; path?: string } = {}) => {
+const apply = async (o: { prune?: boolean; dryRun?: boolean; path?: string; jobsUrl?: string } = {}) => {
   const lines: string[] = [];
-  const r = await runApply({ path: o.path ?? dir, servicesUrl: svc.url, jobsUrl: NO_JOBS, prune: o.prune ?? false, dryRun: o.dryRun ?? false, out: (l) => lines.push(l) });
+  const r = await runApply({ path: o.path ?? dir, servicesUrl: svc.url, jobsUrl: o.jobsUrl ?? NO_JOBS, prune: o.prune ?? false, dryRun: o.dryRun ?? false, out: (l) => lines.push(l) });
   return { code: r.code, text: lines.join('\n') };
 };
 const running = (id: string): number => tasksOf(svc.engine.state(), id).filter((t) => t.state === 'TASK_RUNNING').length;
@@ -51,10 +54,12 @@ const cmdOf = (id: string): string | undefined => svc.engine.state().apps.get(id
 test.before(async () => {
   cluster = await startCluster({ agents: 1 });
   svc = await startServices({ nats: cluster.nats.url, ...cluster.services(), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
+  jobs = await startJobs({ nats: cluster.nats.url, creds: cluster.creds('framework', randomUUID(), { store: { stream: JOBS_STREAM, subjects: jobsSubjects.all } }), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
   dir = join(cluster.dir, 'defs');
   mkdirSync(dir);
 });
 test.after(async () => {
+  await jobs?.close().catch(() => undefined);
   await svc?.close().catch(() => undefined);
   await cluster?.stop();
 });
@@ -154,6 +159,91 @@ test('the CLI: mesos diff -f prints the plan and exits 0; mesos apply -f a missi
   assert.ok(missing !== undefined);
   assert.is(missing!.code, 1);
   assert.match(missing!.stdout, /cannot read .*nope\.yaml: no such file or directory/);
+});
+
+const getJobs = async (): Promise<Array<Record<string, any>>> => (await (await fetch(`${jobs.url}/v1/scheduler/jobs`)).json()) as Array<Record<string, any>>;
+const runsOf = async (name: string): Promise<Array<{ state: string }>> => ((await (await fetch(`${jobs.url}/v1/scheduler/job/${name}/history`)).json()) as { runs: Array<{ state: string }> }).runs;
+
+test('jobs beside services in one directory: created parent first, they run, changed, re-applied (diff shown), pruned child first', async () => {
+  writeFileSync(join(dir, 'web.yaml'), web(5));
+  writeFileSync(join(dir, 'jobs.yaml'), `kind: job
+name: etl
+command: echo extract
+schedule: R//PT2S
+resources: { cpus: 0.1, mem: 16, disk: 0 }
+---
+kind: job
+name: report
+command: echo report
+after: [etl]
+resources: { cpus: 0.1, mem: 16 }
+retries: 1
+---
+kind: job
+name: nightly
+command: echo nightly
+schedule: "0 3 * * *"
+scheduleTimeZone: Europe/Paris
+`);
+  const a = await apply({ jobsUrl: jobs.url });
+  assert.is(a.code, 0, a.text);
+  assert.match(a.text, /\+ job etl: create[^\n]*\n(    .*\n)*    \+ schedule: "R\/\/PT2S"/);
+  assert.match(a.text, /3 to create, 0 to update, 0 to delete, 1 unchanged/);
+  // Parents first: etl before report.
+  assert.ok(a.text.indexOf('created job etl') < a.text.indexOf('created job report'), a.text);
+  const held = await getJobs();
+  assert.equal(held.map((j) => j.name).sort(), ['etl', 'nightly', 'report']);
+  assert.is(held.find((j) => j.name === 'nightly')!.cron, '0 3 * * *');
+  assert.equal(held.find((j) => j.name === 'report')!.parents, ['etl']);
+  assert.is(held.find((j) => j.name === 'etl')!.labels['mesos-apply'], 'managed');
+  // They are real jobs: etl runs every 2 s, report after it.
+  await waitFor(async () => (await runsOf('report')).some((r) => /FINISHED|success/i.test(r.state)), 'report to run after etl', 60_000);
+  // Re-applied as it is: unchanged (the start the jobs framework wrote into R//PT2S is no change).
+  const same = await apply({ jobsUrl: jobs.url, dryRun: true });
+  assert.match(same.text, /0 to create, 0 to update, 0 to delete, 4 unchanged/, same.text);
+  // Changed: the diff names the fields.
+  writeFileSync(join(dir, 'jobs.yaml'), `kind: job
+name: etl
+command: echo extract v2
+schedule: R//PT2S
+resources: { cpus: 0.1, mem: 16, disk: 0 }
+---
+kind: job
+name: report
+command: echo report
+after: [etl]
+resources: { cpus: 0.1, mem: 16 }
+retries: 3
+`);
+  const d = await apply({ jobsUrl: jobs.url, dryRun: true });
+  assert.match(d.text, /~ job etl: update[^\n]*\n    ~ command: "echo extract" → "echo extract v2"\n/);
+  assert.match(d.text, /~ job report: update[^\n]*\n    ~ retries: 1 → 3\n/);
+  assert.not.match(d.text, /nightly/, 'no --prune: nightly is not touched');
+  const c = await apply({ jobsUrl: jobs.url });
+  assert.is(c.code, 0, c.text);
+  const after = await getJobs();
+  assert.is(after.find((j) => j.name === 'etl')!.command, 'echo extract v2');
+  assert.is(after.find((j) => j.name === 'report')!.retries, 3);
+  assert.ok(after.some((j) => j.name === 'nightly'));
+  // Pruned: the two jobs dropped from the files go, the child before its parent; nightly stays.
+  writeFileSync(join(dir, 'jobs.yaml'), 'kind: job\nname: nightly\ncommand: echo nightly\nschedule: "0 3 * * *"\nscheduleTimeZone: Europe/Paris\n');
+  const p = await apply({ jobsUrl: jobs.url, prune: true });
+  assert.is(p.code, 0, p.text);
+  assert.ok(p.text.indexOf('deleted job report') < p.text.indexOf('deleted job etl'), p.text);
+  assert.equal((await getJobs()).map((j) => j.name), ['nightly']);
+  assert.ok(svc.engine.state().apps.has('/shop/web'), 'the service in the directory stays');
+});
+
+test('a job file whose parent exists nowhere, or that makes a cycle: refused before anything is sent', async () => {
+  writeFileSync(join(dir, 'bad-jobs.yaml'), 'kind: job\nname: a\ncommand: x\nafter: [b]\n---\nkind: job\nname: b\ncommand: x\nafter: [a]\n');
+  const r = await apply({ jobsUrl: jobs.url });
+  assert.is(r.code, 1);
+  assert.match(r.text, /error: .*bad-jobs\.yaml:\d+: after: a dependency cycle: a → b → a/);
+  writeFileSync(join(dir, 'bad-jobs.yaml'), 'kind: job\nname: orphan\ncommand: x\nafter: [nobody]\n');
+  const o = await apply({ jobsUrl: jobs.url });
+  assert.match(o.text, /bad-jobs\.yaml:1: after: parent job 'nobody' is defined neither in the files nor in the jobs framework/);
+  assert.equal((await getJobs()).map((j) => j.name), ['nightly']);
+  rmSync(join(dir, 'bad-jobs.yaml'));
 });
 
 test.run();

@@ -114,6 +114,30 @@ test('a job becomes Chronos JSON: parents from after, env as environmentVariable
   });
 });
 
+test('a cron schedule goes as cron, an ISO 8601 one as schedule; container and constraints on a job are refused, not ignored', () => {
+  const cron = toChronosJob(parseSpecs('c.yaml', 'kind: job\nname: c\ncommand: x\nschedule: "*/5 * * * *"\n').specs[0]!.spec as never);
+  assert.is(cron.cron, '*/5 * * * *');
+  assert.is(cron.schedule, undefined);
+  const iso = toChronosJob(parseSpecs('c.yaml', 'kind: job\nname: c\ncommand: x\nschedule: R3//PT1M\n').specs[0]!.spec as never);
+  assert.is(iso.schedule, 'R3//PT1M');
+  const r = parseSpecs('c.yaml', 'kind: job\nname: c\ncommand: x\nschedule: R//PT1M\ncontainer: { image: busybox }\nconstraints: [rack:EQUALS:a]\n');
+  assert.equal(r.errors.map((e) => `${e.line}:${e.field}`), ['5:container', '6:constraints']);
+  assert.match(r.errors[0]!.message, /does not run jobs in an image/);
+});
+
+test('an open-start schedule (R//P…) the jobs framework filled in is no change', () => {
+  const desired = job('e');
+  const open = { ...desired, schedule: 'R//PT2S' };
+  const p = plan({ services: [], jobs: [{ body: open, source: { file: 'f.yaml', line: 1 } }] }, { jobs: [{ ...open, schedule: 'R/2026-12-07T10:00:00.000Z/PT2S', successCount: 3 }] }, false);
+  assert.is(p.changes[0]!.action, 'unchanged');
+  assert.is((p.changes[0]!.body as { schedule: string }).schedule, 'R/2026-12-07T10:00:00.000Z/PT2S', 'sent with the start it has');
+  const q = plan({ services: [], jobs: [{ body: { ...open, schedule: 'R//PT3S' }, source: { file: 'f.yaml', line: 1 } }] }, { jobs: [{ ...open, schedule: 'R/2026-12-07T10:00:00.000Z/PT2S' }] }, false);
+  assert.equal(q.changes[0]!.fields, [{ field: 'schedule', from: 'R/2026-12-07T10:00:00.000Z/PT2S', to: 'R//PT3S' }]);
+  // A scheduled job turned dependent: the schedule is shown going.
+  const dep = plan({ services: [], jobs: [{ body: job('d', ['e']), source: { file: 'f.yaml', line: 1 } }] }, { jobs: [{ ...job('e') }, { ...job('d') }] }, false);
+  assert.equal(dep.changes.find((c) => c.name === 'd')!.fields.map((f) => f.field), ['parents', 'schedule']);
+});
+
 const src = (line: number) => ({ file: 'f.yaml', line });
 const app = (id: string, extra: Record<string, unknown> = {}) => {
   const t = toMarathonApp({ kind: 'service', name: id, command: 'sleep 1', resources: {}, instances: 1, ...extra } as never);
