@@ -24,8 +24,9 @@ import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 import { parseAuthMode } from './bus.js';
 import { ratiosOf } from './ratios.js';
 import { defaultImagesBenchOptions, type ImagesBenchOptions, runImagesBench } from './images.js';
+import { defaultServicesBenchOptions, runServicesBench, type ServicesBenchOptions } from './services.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'services'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -44,8 +45,8 @@ const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [services] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [services] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -73,6 +74,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              ACL decisions/s, the view filter over a large projection
   protobuf   (only when named) the scheduler API's messages in JSON and in protobuf: OFFERS written
              and read, ACCEPT and ACKNOWLEDGE read as the gateway reads them (msg/s, bytes)
+  services   (only when named) the services framework: deploy an app of N instances on emulated
+             agents, then roll it (new cmd: all replaced and healthy); the pipeline's raw tasks/s
+             for as many tasks beside it
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
   declines   (only when named) the log's growth while one framework declines every offer with
@@ -151,6 +155,9 @@ Options:
   --seconds S          measured seconds per run (default ${dc.seconds})
   --interval-ms MS     the master's allocation interval (default ${dc.allocationIntervalMs})
   --refuse-seconds S   the decliner's filter (default ${dc.refuseSeconds})
+  services:
+  --instances N        instances of the app (default 1000); --agents K emulated agents (default 10);
+                       --runs N (default 1); --no-pipeline: leave the pipeline beside it out
   -h, --help           this text
 
 Examples:
@@ -224,6 +231,8 @@ async function main(argv: string[]): Promise<number> {
         'chaos-every': { type: 'string' },
         seconds: { type: 'string' },
         'interval-ms': { type: 'string' },
+        instances: { type: 'string' },
+        'no-pipeline': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -249,6 +258,7 @@ async function main(argv: string[]): Promise<number> {
   let declinesOpts: DeclinesBenchOptions = dc;
   let httpAuthOpts = defaultHttpAuthBenchOptions();
   let codecOpts = defaultCodecOptions();
+  let servicesOpts: ServicesBenchOptions = defaultServicesBenchOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -354,6 +364,14 @@ async function main(argv: string[]): Promise<number> {
       secure: secured,
       refuseSeconds: refuse ?? dc.refuseSeconds,
     };
+    servicesOpts = {
+      ...servicesOpts,
+      instances: count('instances', v.instances) ?? servicesOpts.instances,
+      agents: count('agents', v.agents) ?? servicesOpts.agents,
+      runs: runs ?? servicesOpts.runs,
+      pipeline: !(v['no-pipeline'] ?? false),
+      secure: secured,
+    };
     httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
   } catch (err) {
     if (err instanceof UsageError) {
@@ -423,6 +441,8 @@ async function main(argv: string[]): Promise<number> {
                         ? await runHttpAuthBench(httpAuthOpts, ctx)
                     : name === 'protobuf'
                       ? await runProtobufCodec(codecOpts, ctx)
+                    : name === 'services'
+                      ? await runServicesBench(servicesOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.
