@@ -77,7 +77,7 @@ const COMMANDS: readonly Command[] = [
   { name: 'creds revoke', summary: 'Revoke a user\'s NATS credentials and push the account to the running servers.', flags: creds.credsRevokeFlags, args: ['name'], run: (v: Readonly<Record<string, unknown>>, a?: readonly string[]) => creds.runCredsRevoke(v, a ?? []) },
   { name: 'creds list', summary: 'List the NATS credentials issued from a keystore.', flags: creds.credsListFlags, run: creds.runCredsList },
   { name: 'services', summary: 'Run the services framework (Marathon-like): keep apps running; Marathon REST API v2 on port 8080.', flags: services.servicesFlags, run: services.runServices },
-  { name: 'services apply', summary: 'Create or update an app from a Marathon app JSON file (-f/--file).', flags: services.servicesApplyFlags, run: services.runServicesApply },
+  { name: 'services apply', summary: 'Create or update an app from a Marathon app file, JSON or YAML (-f/--file).', flags: services.servicesApplyFlags, run: services.runServicesApply },
   { name: 'services list', summary: 'List the apps: instances, running, healthy, deploying.', flags: services.servicesClientFlags, run: services.runServicesList },
   { name: 'services show', summary: 'Show an app with its tasks: mesos services show ID.', flags: services.servicesClientFlags, run: services.runServicesShow, positionals: true },
   { name: 'services scale', summary: 'Scale an app: mesos services scale ID N.', flags: services.servicesClientFlags, run: services.runServicesScale, positionals: true },

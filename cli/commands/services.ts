@@ -5,6 +5,7 @@
  * delete` are thin clients of that API.
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ServicesClient, startServices } from '../../frameworks/services/index.js';
 import { FlagError, type FlagSpec, num, str } from '../flags.js';
 import { createLogger } from '../log.js';
@@ -48,7 +49,7 @@ export async function runServices(v: Readonly<Record<string, unknown>>): Promise
 
 const URL_FLAG: FlagSpec = { name: 'url', type: 'string', default: 'http://127.0.0.1:8080', help: 'The services REST API (MESOS_SERVICES_URL)' };
 export const servicesClientFlags: readonly FlagSpec[] = [URL_FLAG];
-export const servicesApplyFlags: readonly FlagSpec[] = [URL_FLAG, { name: 'file', type: 'string', required: true, placeholder: 'app.json', help: 'The app definition (JSON, Marathon format)' }];
+export const servicesApplyFlags: readonly FlagSpec[] = [URL_FLAG, { name: 'file', type: 'string', required: true, placeholder: 'app.json', help: 'The app definition (Marathon app JSON, or the same in YAML)' }];
 
 const client = (v: Readonly<Record<string, unknown>>): ServicesClient => new ServicesClient(process.env.MESOS_SERVICES_URL ?? (v.url as string));
 const out = (x: unknown): void => void process.stdout.write(`${typeof x === 'string' ? x : JSON.stringify(x, null, 2)}\n`);
@@ -59,13 +60,16 @@ const one = (args: readonly string[], what: string): string => {
 
 export async function runServicesApply(v: Readonly<Record<string, unknown>>): Promise<number> {
   const file = v.file as string;
-  if (/\.ya?ml$/i.test(file)) throw new FlagError('YAML app files are not supported yet: give the app as JSON');
-  let body: { id?: unknown };
+  const yaml = /\.ya?ml$/i.test(file);
+  let body: { id?: unknown; kind?: unknown };
   try {
-    body = JSON.parse(readFileSync(file, 'utf8')) as { id?: unknown };
+    // A Marathon app written in YAML is the same object (yaml's errors name the line).
+    body = (yaml ? parseYaml(readFileSync(file, 'utf8'), { prettyErrors: true }) : JSON.parse(readFileSync(file, 'utf8'))) as { id?: unknown };
   } catch (err) {
-    throw new FlagError(`cannot read ${file} as JSON: ${(err as Error).message}`);
+    throw new FlagError(`cannot read ${file} as ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlagError(`${file}: an app definition is an object`);
+  if (body.kind !== undefined && body.id === undefined) throw new FlagError(`${file} is a declarative file (kind: ${String(body.kind)}): apply it with \`mesos apply -f ${file}\``);
   if (typeof body.id !== 'string') throw new FlagError(`${file}: an app definition needs an "id"`);
   // PUT creates or updates (Marathon's semantics); the whole definition replaces the one before.
   const r = await client(v).call<{ deploymentId: string; version: string }>('PUT', `/v2/apps${body.id.startsWith('/') ? '' : '/'}${body.id}`, body);
