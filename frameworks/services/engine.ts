@@ -586,8 +586,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       ...Object.fromEntries(app.labels !== undefined ? Object.entries(app.labels).map(([k, v]) => [`MARATHON_APP_LABEL_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`, v]) : []),
     };
     const command = app.cmd !== undefined ? { value: app.cmd, shell: true, environment, user: app.user ?? o.user } : { value: app.args![0]!, shell: false, arguments: [...app.args!], environment, user: app.user ?? o.user };
+    // PORTi is the port of portDefinitions[i] (the agent's own PORTi follow its ranges' order, which
+    // differs when requirePorts asks for ports out of order), and a named port is PORT_<NAME>.
+    if (ports.length > 0) Object.assign(environment, { PORT: String(ports[0]), PORTS: ports.join(',') });
     app.portDefinitions.forEach((d, i) => {
-      if (d.name !== undefined && ports[i] !== undefined) environment[`PORT_${d.name.toUpperCase().replaceAll('-', '_')}`] = String(ports[i]);
+      if (ports[i] === undefined) return;
+      environment[`PORT${i}`] = String(ports[i]);
+      if (d.name !== undefined) environment[`PORT_${d.name.toUpperCase().replaceAll('-', '_')}`] = String(ports[i]);
     });
     const image = app.container?.docker?.image;
     const h = app.healthChecks[0];

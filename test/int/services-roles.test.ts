@@ -59,22 +59,23 @@ test("acceptedResourceRoles ['*']: an app of role web takes only unreserved reso
 test('requirePorts: the host port is the defined one; a second instance waits (the port is taken); named ports are PORT_<NAME>', async () => {
   const r = await api('POST', '/v2/apps', {
     id: '/fixed',
-    cmd: 'test "$PORT_ADMIN" = 31050 || exit 3; sleep 600',
+    cmd: 'test "$PORT_ADMIN" = 31050 && test "$PORT0" = 31050 && test "$PORT1" = 31020 || exit 3; sleep 600',
     cpus: 0.1,
     mem: 16,
     instances: 1,
     requirePorts: true,
-    portDefinitions: [{ port: 31050, name: 'admin' }],
+    // Out of order: PORT0 is still the first definition's.
+    portDefinitions: [{ port: 31050, name: 'admin' }, { port: 31020 }],
   });
   assert.is(r.status, 201, JSON.stringify(r.json));
   await waitFor(() => running('/fixed') === 1, 'the task on port 31050', 60_000);
   const t = tasksOf(svc.engine.state(), '/fixed')[0]!;
-  assert.equal(t.ports, [31050]);
+  assert.equal(t.ports, [31050, 31020]);
   assert.ok(t.agentId !== reservedAgent, 'only agent 2 offers 31050');
   assert.is((await api('PUT', '/v2/apps/fixed', { instances: 2 })).status, 200);
   await waitFor(async () => ((await api('GET', '/v2/queue')).json.queue as Array<{ app: { id: string }; reason: string }>).some((q) => q.app.id === '/fixed' && /port 31050 not offered/.test(q.reason)), 'the second to wait for port 31050', 30_000);
   assert.is(running('/fixed'), 1);
-  // The command exits 3 unless it sees PORT_ADMIN=31050: no task of the app has failed.
+  // The command exits 3 unless it sees PORT_ADMIN=PORT0=31050, PORT1=31020: no task of the app has failed.
   assert.is(svc.engine.state().apps.get('/fixed')!.lastFailure, undefined, 'the task saw PORT_ADMIN=31050');
   assert.ok(svc.engine.state().tasks.has(t.taskId));
 });
