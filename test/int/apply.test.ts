@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'uvu';
@@ -22,8 +23,8 @@ let cluster: TestCluster;
 let svc: ServicesHandle;
 let jobs: JobsHandle;
 let dir: string;
-/** A port nothing listens on: the jobs API of a cluster that runs none. */
-const NO_JOBS = 'http://127.0.0.1:9';
+/** A port nothing listens on (taken and freed at the start): the jobs API of a cluster that runs none. */
+let NO_JOBS = '';
 
 const web = (instances: number, cmd = 'sleep 600') => `kind: service
 name: /shop/web
@@ -52,6 +53,10 @@ const running = (id: string): number => tasksOf(svc.engine.state(), id).filter((
 const cmdOf = (id: string): string | undefined => svc.engine.state().apps.get(id)?.app.cmd;
 
 test.before(async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  NO_JOBS = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+  await new Promise<void>((r) => probe.close(() => r()));
   cluster = await startCluster({ agents: 1 });
   svc = await startServices({ nats: cluster.nats.url, ...cluster.services(), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
   jobs = await startJobs({ nats: cluster.nats.url, creds: cluster.creds('framework', randomUUID(), { store: { stream: JOBS_STREAM, subjects: jobsSubjects.all } }), port: 0, user: 'root', failoverTimeoutMs: 600_000, log: cluster.log, tickMs: 100 });
@@ -69,7 +74,8 @@ test('a directory applied: both services created, the diff names their fields; j
   writeFileSync(join(dir, 'worker.yml'), worker);
   const d = await apply({ dryRun: true });
   assert.is(d.code, 0, d.text);
-  assert.match(d.text, /note: cannot reach the jobs API at http:\/\/127\.0\.0\.1:9.*jobs left out/);
+  assert.ok(d.text.includes(`note: cannot reach the jobs API at ${NO_JOBS}: `), d.text);
+  assert.match(d.text, /ECONNREFUSED.*: jobs left out \(no job in the files\)/);
   assert.match(d.text, /\+ service \/shop\/web: create  \(.*web\.yaml:1\)\n    \+ cmd: "sleep 600"\n    \+ cpus: 0\.1\n    \+ env\.TIER: "web"\n    \+ instances: 2/);
   assert.match(d.text, /2 to create, 0 to update, 0 to delete, 0 unchanged/);
   assert.is(svc.engine.state().apps.size, 0, 'diff changed nothing');
@@ -133,7 +139,7 @@ test('a job file while no jobs API answers: refused before anything is sent', as
   writeFileSync(join(dir, 'job.yaml'), 'kind: job\nname: nightly\ncommand: ./report\nschedule: "0 3 * * *"\n');
   const r = await apply();
   assert.is(r.code, 1);
-  assert.match(r.text, /error: cannot reach the jobs API at http:\/\/127\.0\.0\.1:9/);
+  assert.ok(r.text.includes(`error: cannot reach the jobs API at ${NO_JOBS}`), r.text);
   assert.is(svc.engine.state().apps.get('/shop/web')!.app.instances, 3, 'the services change waited too');
   rmSync(join(dir, 'job.yaml'));
 });
