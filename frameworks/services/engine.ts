@@ -86,6 +86,8 @@ export interface Engine {
 
 const REVIVE_EVERY_MS = 1000;
 const KILL_AGAIN_MS = 10_000;
+/** A task it does not count is asked to be killed this long at most (its agent may never say it ended: it may be gone). */
+const ORPHAN_GIVE_UP_MS = 10 * 60_000;
 
 const notFound = (id: string): Result<never> => ({ ok: false, status: 404, body: { message: `App '${id}' does not exist` } });
 
@@ -156,7 +158,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const waiting = new Map<string, Waiting>();
   const lastKill = new Map<string, number>();
   /** Tasks it does not count that it asked to kill (an agent back with tasks replaced meanwhile): asked again until they end. */
-  const orphans = new Map<string, { agentId: AgentId; at: number }>();
+  const orphans = new Map<string, { agentId: AgentId; at: number; since: number }>();
   let lastRevive = 0;
   let demandKey = '';
 
@@ -166,10 +168,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     if (t === undefined) {
       // A task we do not count (replaced while its agent was away, or launched before a crash and
       // given up): it must not run beside its replacement.
-      if (TERMINAL.has(s.state)) orphans.delete(s.taskId);
-      else if (s.state !== 'TASK_KILLING') {
+      // Only its agent's word ends it: the master answers a kill folded while it still holds the
+      // task unreachable (its agent coming back) with "already terminal", and the task runs on.
+      if (TERMINAL.has(s.state)) {
+        if (s.source !== 'SOURCE_MASTER') orphans.delete(s.taskId);
+      } else if (s.state !== 'TASK_KILLING') {
         log.warn({ taskId: s.taskId, state: s.state }, 'killing a task this framework does not count');
-        orphans.set(s.taskId, { agentId: s.agentId, at: now() });
+        orphans.set(s.taskId, { agentId: s.agentId, at: now(), since: orphans.get(s.taskId)?.since ?? now() });
         await sched.kill(s.taskId, { agentId: s.agentId });
       }
       return;
@@ -222,7 +227,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       }
     }
     for (const [taskId, x] of orphans) {
-      if (now() - x.at > KILL_AGAIN_MS) {
+      if (now() - x.since > ORPHAN_GIVE_UP_MS) orphans.delete(taskId);
+      else if (now() - x.at > KILL_AGAIN_MS) {
         orphans.set(taskId, { ...x, at: now() });
         await sched.kill(taskId, { agentId: x.agentId });
       }
