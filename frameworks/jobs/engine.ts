@@ -419,14 +419,16 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     state: () => state,
     waiting: () => waiting,
     async defineJob(body, kind) {
-      const v = validateJob(body, kind, now());
+      // One time for both: a schedule whose start is empty (now) keeps its first instant.
+      const t = now();
+      const v = validateJob(body, kind, t);
       if (!v.ok) return badRequest(v.errors);
       if (kind === 'dependency') {
         const g = graphError(state, v.job.name, v.job.parents ?? []);
         if (g !== undefined) return badRequest([g]);
       }
       const created = !state.jobs.has(v.job.name);
-      await record({ type: 'JobDefined', at: now(), kind, job: v.job });
+      await record({ type: 'JobDefined', at: t, kind, job: v.job });
       void step();
       return { ok: true, value: { job: v.job, created } };
     },

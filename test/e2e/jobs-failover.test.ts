@@ -58,6 +58,14 @@ const api = async (method: string, path: string, body?: unknown): Promise<any> =
 const job = (name: string): Promise<any> => api('GET', `/v1/scheduler/job/${name}`);
 
 test.before(async () => {
+  // uvu does not print a hook's error: say it here.
+  await setUp().catch((err: unknown) => {
+    process.stderr.write(`jobs-failover: setting up failed: ${(err as Error).stack ?? String(err)}\n`);
+    throw err;
+  });
+});
+
+async function setUp(): Promise<void> {
   nats = await withSecureNats();
   const masterArgs = (): string[] => ['--leader-lease', '500ms', '--allocation-interval', '100ms', '--creds', nats.creds('master', `m-${randomUUID()}`)];
   jobsCreds = nats.creds('framework', randomUUID(), { store: { stream: JOBS_STREAM, subjects: jobsSubjects.all } });
@@ -70,7 +78,7 @@ test.before(async () => {
   ]);
   masters = ms;
   await waitFor(() => findLeader(masters), 'a leader', 20_000);
-});
+}
 
 test.after(async () => {
   if (jobsProc !== undefined && jobsProc.exitCode === null && jobsProc.signalCode === null) await killJobs();

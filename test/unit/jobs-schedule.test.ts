@@ -95,6 +95,12 @@ test("validation: Chronos's fields and defaults, unknown fields kept, each error
     assert.equal(v.job.extra, { keep: true });
     assert.is(v.job.successCount, undefined, 'counters come from the log, not the body');
   }
+  // A job read back (GET /v1/scheduler/jobs) and posted again: what we computed is set aside.
+  const back = validateJob({ name: 'x', command: 'echo', schedule: 'R//PT1H', state: 'idle', nextRun: null, skippedCount: 3, lastSkipped: {}, waiting: {}, lastError: '' }, 'schedule', now);
+  assert.ok(back.ok);
+  if (back.ok) {
+    for (const k of ['state', 'nextRun', 'skippedCount', 'lastSkipped', 'waiting', 'lastError']) assert.not.ok(k in back.job, k);
+  }
   const empty = validateJob({ name: 'x', command: 'echo', schedule: 'R//PT1H' }, 'schedule', now);
   assert.ok(empty.ok && empty.job.schedule === 'R/2026-01-01T00:00:00.000Z/PT1H', 'an empty start is written in');
   const bad = validateJob({ name: 'has space', cpus: 'two', schedule: 'R/x/PT1H' }, 'schedule', now);
