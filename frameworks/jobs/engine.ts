@@ -45,7 +45,7 @@ export interface EngineOptions {
   readonly now?: () => number;
   /** The step timer (ms). */
   readonly tickMs?: number;
-  /** How often the tasks of running runs are reconciled (ms; a status lost in a failover is asked for again). */
+  /** How often the tasks of running runs are reconciled (ms, default 5 s; a status lost in a failover is asked for again). */
   readonly reconcileEveryMs?: number;
 }
 
@@ -79,6 +79,8 @@ export interface Engine {
 
 const REVIVE_EVERY_MS = 1000;
 const KILL_AGAIN_MS = 10_000;
+/** A task launched less than this ago is not reconciled yet. */
+const RECONCILE_GRACE_MS = 5_000;
 
 const notFound = (name: string): Result<never> => ({ ok: false, status: 404, body: { status: 'Not Found', message: `Job '${name}' not found` } });
 const badRequest = (errors: Array<{ field: string; message: string }>): Result<never> => ({ ok: false, status: 400, body: chronosError('Bad Request', errors) });
@@ -368,9 +370,14 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   subs.push(sched.offers$.subscribe(() => void step()));
   subs.push(sched.removed$.subscribe((e) => log.error({ reason: e.reason }, 'the cluster removed this framework')));
 
-  /** Ask the cluster what became of the tasks of running runs (a restart; a status lost in a master failover). */
+  /**
+   * Ask the cluster what became of the tasks of running runs (a restart; a status lost in a master
+   * failover). Not of a task launched moments ago: its accept may still be on its way to the log,
+   * and the answer "unknown" would count it lost while it starts.
+   */
   const reconcile = async (): Promise<void> => {
-    const tasks = [...state.runs.values()].map(currentAttempt).filter((a) => !TERMINAL.has(a.state)).map((a) => ({ taskId: a.taskId, agentId: a.agentId }));
+    const settled = now() - RECONCILE_GRACE_MS;
+    const tasks = [...state.runs.values()].map(currentAttempt).filter((a) => !TERMINAL.has(a.state) && a.launchedAt <= settled).map((a) => ({ taskId: a.taskId, agentId: a.agentId }));
     if (tasks.length === 0) return;
     const answers = await sched.reconcile(tasks);
     for (const s of answers) {
@@ -389,7 +396,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       .finally(() => {
         reconciling = false;
       });
-  }, o.reconcileEveryMs ?? 15_000);
+  }, o.reconcileEveryMs ?? 5_000);
   reconcileTimer.unref();
   void step();
 
@@ -412,14 +419,16 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     state: () => state,
     waiting: () => waiting,
     async defineJob(body, kind) {
-      const v = validateJob(body, kind, now());
+      // One time for both: a schedule whose start is empty (now) keeps its first instant.
+      const t = now();
+      const v = validateJob(body, kind, t);
       if (!v.ok) return badRequest(v.errors);
       if (kind === 'dependency') {
         const g = graphError(state, v.job.name, v.job.parents ?? []);
         if (g !== undefined) return badRequest([g]);
       }
       const created = !state.jobs.has(v.job.name);
-      await record({ type: 'JobDefined', at: now(), kind, job: v.job });
+      await record({ type: 'JobDefined', at: t, kind, job: v.job });
       void step();
       return { ok: true, value: { job: v.job, created } };
     },

@@ -13,7 +13,7 @@ import { type Schedule, parseCron, parseEpsilon, parseIso8601 } from './schedule
 export const JOB_NAME = /^[\w.-]{1,200}$/;
 
 /** What Chronos computes and returns with a job; never part of a definition. */
-export const COMPUTED_FIELDS = ['successCount', 'errorCount', 'lastSuccess', 'lastError', 'errorsSinceLastSuccess', 'state', 'nextRun', 'waiting', 'kind'] as const;
+export const COMPUTED_FIELDS = ['successCount', 'errorCount', 'lastSuccess', 'lastError', 'errorsSinceLastSuccess', 'state', 'nextRun', 'waiting', 'lastSkipped', 'skippedCount'] as const;
 
 const EnvironmentVariable = z.object({ name: z.string().min(1, 'an environment variable needs a name'), value: z.string() }).passthrough();
 const Fetch = z
