@@ -142,11 +142,10 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     const why = `${a.state}${a.reason !== undefined ? ` (${a.reason})` : ''}${a.message !== undefined ? `: ${a.message}` : ''}`;
     if (a.state === 'TASK_FINISHED') await record({ type: 'RunFinished', at: now(), name: run.name, runId, outcome: 'SUCCESS' });
     else if (job === undefined) await record({ type: 'RunFinished', at: now(), name: run.name, runId, outcome: 'KILLED', reason: `the job was deleted; its task ended ${why}` });
-    else if (killedByUs.has(a.taskId)) await record({ type: 'RunFinished', at: now(), name: run.name, runId, outcome: 'KILLED', reason: `killed through the API; its task ended ${why}` });
+    else if (run.killRequested === true) await record({ type: 'RunFinished', at: now(), name: run.name, runId, outcome: 'KILLED', reason: `killed through the API; its task ended ${why}` });
     else if (run.attempts.length > job.job.retries) await record({ type: 'RunFinished', at: now(), name: run.name, runId, outcome: 'FAILED', reason: `attempt ${run.attempts.length} of ${job.job.retries + 1} ended ${why}` });
     // else: it waits for its next attempt (plan.ts: retries).
   };
-  const killedByUs = new Set<string>();
 
   const onStatus = async (s: TaskStatus): Promise<void> => {
     const runId = state.tasks.get(s.taskId);
@@ -214,7 +213,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     for (const run of [...state.runs.values()]) {
       const gone = !state.jobs.has(run.name);
       const a = currentAttempt(run);
-      if (!gone && !killedByUs.has(a.taskId)) continue;
+      if (!gone && run.killRequested !== true) continue;
       if (TERMINAL.has(a.state)) await finishIfDone(run.runId);
       else if (now() - (lastKill.get(a.taskId) ?? 0) > KILL_AGAIN_MS) {
         lastKill.set(a.taskId, now());
@@ -453,9 +452,9 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     async killRuns(name) {
       if (!state.jobs.has(name)) return notFound(name);
       let killed = 0;
-      for (const run of [...state.runs.values()].filter((r) => r.name === name)) {
+      for (const run of [...state.runs.values()].filter((r) => r.name === name && r.killRequested !== true)) {
+        await record({ type: 'RunKillRequested', at: now(), name, runId: run.runId });
         const a = currentAttempt(run);
-        killedByUs.add(a.taskId);
         killed++;
         if (TERMINAL.has(a.state)) await finishIfDone(run.runId);
         else {
@@ -463,6 +462,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
           await sched.kill(a.taskId, { agentId: a.agentId as AgentId });
         }
       }
+      void step();
       return { ok: true, value: { killed } };
     },
     history: (name) => store.history(name),

@@ -56,6 +56,8 @@ export const JobsEvent = z.discriminatedUnion('type', [
     reason: z.string().optional(),
     message: z.string().optional(),
   }),
+  /** DELETE /v1/scheduler/task/kill/{name}: the run's task is to be killed, and the run ends KILLED (no retry). */
+  z.object({ type: z.literal('RunKillRequested'), at, name: z.string(), runId: z.string() }),
   z.object({ type: z.literal('RunFinished'), at, name: z.string(), runId: z.string(), outcome: z.enum(RUN_OUTCOMES), reason: z.string().optional() }),
   /**
    * Instants in [from, to] that did not start within epsilon of their time: never run. For a

@@ -37,6 +37,8 @@ export interface RunState {
   readonly startedAt: number;
   readonly attempts: readonly Attempt[];
   readonly outcome?: RunOutcome;
+  /** Killed through the API: it ends KILLED when its task ends, and is not retried. */
+  readonly killRequested?: boolean;
   readonly endedAt?: number;
   readonly reason?: string;
 }
@@ -96,7 +98,7 @@ export const taskIdOf = (run: { readonly runId: string; readonly name: string; r
 export const currentAttempt = (r: RunState): Attempt => r.attempts[r.attempts.length - 1]!;
 
 /** A run whose last task failed and that has retries left waits for its next attempt. */
-export const awaitingRetry = (r: RunState): boolean => r.outcome === undefined && TERMINAL.has(currentAttempt(r).state);
+export const awaitingRetry = (r: RunState): boolean => r.outcome === undefined && r.killRequested !== true && TERMINAL.has(currentAttempt(r).state);
 
 const withJob = (s: JobsState, name: string, f: (j: JobState) => JobState): JobsState => {
   const j = s.jobs.get(name);
@@ -182,6 +184,8 @@ export function evolve(s: JobsState, e: JobsEvent): JobsState {
       tasks.delete(e.taskId);
       return { ...next, tasks };
     }
+    case 'RunKillRequested':
+      return withRun(s, e.runId, (r) => ({ ...r, killRequested: true }));
     case 'RunFinished': {
       const run = s.runs.get(e.runId);
       if (run === undefined) return s;

@@ -2,7 +2,8 @@
  * The jobs framework against a real cluster (nats-server, master, a real agent) through
  * Chronos's REST API: invalid jobs get Chronos's 400 with the field, cycles and unknown parents
  * are refused, a job every second runs with its child after it, a run-now runs, a job that can
- * never fit is accepted and shown waiting with the reason, and the CLI drives the API.
+ * never fit is accepted and shown waiting with the reason, a run killed through the API is not
+ * retried, and the CLI drives the API.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -110,6 +111,19 @@ test('a job that can never fit is accepted and shown waiting with the reason; it
   await waitFor(async () => /insufficient cpus/.test((await job('huge')).waiting?.reason ?? ''), 'the reason it waits', 15_000);
   await waitFor(async () => (await history('huge')).some((x) => x.state === 'skipped' && /epsilon/.test(x.reason) && /insufficient cpus/.test(x.reason)), 'a skipped instant with the reason', 15_000);
   assert.is((await api('DELETE', '/v1/scheduler/job/huge')).status, 204);
+});
+
+test('a run killed through the API ends KILLED and is not retried', async () => {
+  assert.is((await api('POST', '/v1/scheduler/iso8601', { name: 'sleeper', command: 'sleep 60', schedule: 'R0/2026-01-01T00:00:00Z/P1D', mem: 16, retries: 3 })).status, 204);
+  assert.is((await api('PUT', '/v1/scheduler/job/sleeper')).status, 204);
+  await waitFor(async () => (await history('sleeper')).some((r) => r.state === 'running' && r.attempts[0].state === 'TASK_RUNNING'), 'the run to be running', 20_000);
+  assert.is((await api('DELETE', '/v1/scheduler/task/kill/sleeper')).status, 204);
+  await waitFor(async () => (await history('sleeper'))[0]?.state === 'killed', 'the run killed', 20_000);
+  const [run] = await history('sleeper');
+  assert.is(run.attempts.length, 1, 'no retry');
+  assert.is(run.attempts[0].state, 'TASK_KILLED');
+  assert.is((await job('sleeper')).errorCount, 1);
+  assert.is((await api('DELETE', '/v1/scheduler/job/sleeper')).status, 204);
 });
 
 test('mesos jobs list, run, show, history, delete drive the REST API', async () => {
