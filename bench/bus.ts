@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NatsServerOptions, type RunningNatsServer, startNatsServer } from '../cli/nats/index.js';
 import { subjects } from '../events/index.js';
-import { Keystore, NKey, type Party, type UserNats, encodeJwt, formatCreds, serverAuth } from '../security/nats/index.js';
+import { type FrameworkStore, Keystore, NKey, type Party, type UserNats, encodeJwt, formatCreds, serverAuth } from '../security/nats/index.js';
 import { type LocalCa } from '../security/tls/index.js';
 
 export interface BenchBusOptions {
@@ -41,8 +41,8 @@ export interface BenchBus {
   readonly url: string;
   readonly secure: boolean;
   readonly tls: boolean;
-  /** A fresh user of `party` named `name` (empty on an open bus). */
-  as(party: Party, name: string): ConnectAs;
+  /** A fresh user of `party` named `name` (empty on an open bus); a framework may be granted a state store. */
+  as(party: Party, name: string, o?: { store?: FrameworkStore }): ConnectAs;
   /** The bench-only writer of synthetic history (see the module's comment). */
   historyWriter(): ConnectAs;
   /** The bench-only responder to every emulated agent's pings. */
@@ -80,7 +80,7 @@ export async function startBenchNats(o: BenchBusOptions = {}): Promise<BenchBus>
     const jwt = encodeJwt(signing, { sub: u.publicKey, name, nats });
     return { creds: save(name, formatCreds(jwt, u.seed)), ...tlsCa };
   };
-  const as = (party: Party, name: string): ConnectAs => (ks === undefined ? { ...tlsCa } : { creds: save(`${party}-${name}`, ks.issue(party, name).creds), ...tlsCa });
+  const as = (party: Party, name: string, io: { store?: FrameworkStore } = {}): ConnectAs => (ks === undefined ? { ...tlsCa } : { creds: save(`${party}-${name}`, ks.issue(party, name, io).creds), ...tlsCa });
   return {
     server,
     url: server.url,

@@ -56,6 +56,11 @@ export interface EmulatedAgentOptions {
   readonly tlsCa?: string;
   /** NATS credentials of an agent: the agent takes the id they name. */
   readonly creds?: string;
+  /**
+   * Long-running tasks (the services benchmark): a task reports TASK_RUNNING (healthy when it has
+   * a health check, as a passing check would) and runs until a KillTask, answered TASK_KILLED.
+   */
+  readonly keepRunning?: boolean;
 }
 
 export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<EmulatedAgent> {
@@ -78,7 +83,9 @@ export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<Emula
   const enc = new TextEncoder();
   const states: TaskStateName[] = o.sendStarting ? ['TASK_STARTING', 'TASK_RUNNING', 'TASK_FINISHED'] : ['TASK_RUNNING', 'TASK_FINISHED'];
 
-  const report = (cmd: EventOf<'LaunchTasks'>, taskId: string, state: TaskStateName, containerId: string): void => {
+  /** Running tasks (keepRunning): their framework and container. */
+  const running = new Map<string, { frameworkId: EventOf<'LaunchTasks'>['frameworkId']; containerId: string }>();
+  const report = (cmd: Pick<EventOf<'LaunchTasks'>, 'frameworkId'>, taskId: string, state: TaskStateName, containerId: string, healthy?: boolean): void => {
     const now = Date.now();
     const p = append(bus.js, {
       type: 'TaskStatusUpdated',
@@ -96,6 +103,7 @@ export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<Emula
         timestamp: now,
         containerId,
         ...(state === 'TASK_FINISHED' ? { message: 'Command exited with status 0' } : {}),
+        ...(healthy !== undefined ? { healthy } : {}),
       },
     }).then(
       () => {
@@ -115,6 +123,13 @@ export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<Emula
     const containers = cmd.tasks.map(() => randomUUID());
     for (const t of cmd.tasks) o.onLaunch?.(t.taskId, at);
     stats.tasks += cmd.tasks.length;
+    if (o.keepRunning === true) {
+      cmd.tasks.forEach((t, i) => {
+        running.set(t.taskId, { frameworkId: cmd.frameworkId, containerId: containers[i]! });
+        report(cmd, t.taskId, 'TASK_RUNNING', containers[i]!, t.healthCheck !== undefined ? true : undefined);
+      });
+      return;
+    }
     // Every task's first status, then every task's next one: all pipelined on one connection.
     for (const state of states) cmd.tasks.forEach((t, i) => report(cmd, t.taskId, state, containers[i]!));
   }
@@ -148,6 +163,11 @@ export async function startEmulatedAgent(o: EmulatedAgentOptions): Promise<Emula
         launch(e);
       } else {
         stats.kills++;
+        const r = running.get(e.taskId);
+        if (o.keepRunning === true && r !== undefined) {
+          running.delete(e.taskId);
+          report(r, e.taskId, 'TASK_KILLED', r.containerId);
+        }
       }
     },
   });

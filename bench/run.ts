@@ -25,8 +25,9 @@ import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 import { parseAuthMode } from './bus.js';
 import { ratiosOf } from './ratios.js';
 import { defaultImagesBenchOptions, type ImagesBenchOptions, runImagesBench } from './images.js';
+import { defaultServicesBenchOptions, runServicesBench, type ServicesBenchOptions } from './services.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'state'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'state', 'services'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -46,8 +47,8 @@ const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [services] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [services] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -75,6 +76,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              ACL decisions/s, the view filter over a large projection
   protobuf   (only when named) the scheduler API's messages in JSON and in protobuf: OFFERS written
              and read, ACCEPT and ACKNOWLEDGE read as the gateway reads them (msg/s, bytes)
+  services   (only when named) the services framework: deploy an app of N instances on emulated
+             agents, then roll it (new cmd: all replaced and healthy); the pipeline's raw tasks/s
+             for as many tasks beside it
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
   declines   (only when named) the log's growth while one framework declines every offer with
@@ -159,6 +163,9 @@ Options:
   state:
   --cluster AxT        agents x tasks (default ${ms.agents}x${ms.tasks}); --requests N (default ${ms.requests})
   --changes N          tasks with a status update between two requests (default ${ms.changes})
+  services:
+  --instances N        instances of the app (default 1000); --agents K emulated agents (default 10);
+                       --runs N (default 1); --no-pipeline: leave the pipeline beside it out
   -h, --help           this text
 
 Examples:
@@ -234,6 +241,8 @@ async function main(argv: string[]): Promise<number> {
         'chaos-every': { type: 'string' },
         seconds: { type: 'string' },
         'interval-ms': { type: 'string' },
+        instances: { type: 'string' },
+        'no-pipeline': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -260,6 +269,7 @@ async function main(argv: string[]): Promise<number> {
   let httpAuthOpts = defaultHttpAuthBenchOptions();
   let codecOpts = defaultCodecOptions();
   let stateOpts: MasterStateBenchOptions = ms;
+  let servicesOpts: ServicesBenchOptions = defaultServicesBenchOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
     names = positionals.length === 0 ? [...DEFAULT_NAMES] : NAMES.filter((n) => positionals.includes(n));
@@ -365,6 +375,14 @@ async function main(argv: string[]): Promise<number> {
       secure: secured,
       refuseSeconds: refuse ?? dc.refuseSeconds,
     };
+    servicesOpts = {
+      ...servicesOpts,
+      instances: count('instances', v.instances) ?? servicesOpts.instances,
+      agents: count('agents', v.agents) ?? servicesOpts.agents,
+      runs: runs ?? servicesOpts.runs,
+      pipeline: !(v['no-pipeline'] ?? false),
+      secure: secured,
+    };
     httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
     let stateCluster: { agents: number; tasks: number } = ms;
     try {
@@ -443,6 +461,8 @@ async function main(argv: string[]): Promise<number> {
                       ? await runProtobufCodec(codecOpts, ctx)
                     : name === 'state'
                       ? await runMasterStateBench(stateOpts, ctx)
+                    : name === 'services'
+                      ? await runServicesBench(servicesOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

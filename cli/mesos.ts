@@ -18,6 +18,8 @@ import * as task from './commands/task.js';
 import * as creds from './commands/creds.js';
 import { CREDS_FLAG } from './commands/common.js';
 import * as services from './commands/services.js';
+import * as jobs from './commands/jobs.js';
+import * as apply from './commands/apply.js';
 
 interface Command {
   readonly name: string;
@@ -75,12 +77,20 @@ const COMMANDS: readonly Command[] = [
   { name: 'creds revoke', summary: 'Revoke a user\'s NATS credentials and push the account to the running servers.', flags: creds.credsRevokeFlags, args: ['name'], run: (v: Readonly<Record<string, unknown>>, a?: readonly string[]) => creds.runCredsRevoke(v, a ?? []) },
   { name: 'creds list', summary: 'List the NATS credentials issued from a keystore.', flags: creds.credsListFlags, run: creds.runCredsList },
   { name: 'services', summary: 'Run the services framework (Marathon-like): keep apps running; Marathon REST API v2 on port 8080.', flags: services.servicesFlags, run: services.runServices },
-  { name: 'services apply', summary: 'Create or update an app from a Marathon app JSON file (-f/--file).', flags: services.servicesApplyFlags, run: services.runServicesApply },
+  { name: 'services apply', summary: 'Create or update an app from a Marathon app file, JSON or YAML (-f/--file).', flags: services.servicesApplyFlags, run: services.runServicesApply },
   { name: 'services list', summary: 'List the apps: instances, running, healthy, deploying.', flags: services.servicesClientFlags, run: services.runServicesList },
   { name: 'services show', summary: 'Show an app with its tasks: mesos services show ID.', flags: services.servicesClientFlags, run: services.runServicesShow, positionals: true },
   { name: 'services scale', summary: 'Scale an app: mesos services scale ID N.', flags: services.servicesClientFlags, run: services.runServicesScale, positionals: true },
   { name: 'services restart', summary: 'Restart an app (a rolling restart by its upgrade strategy): mesos services restart ID.', flags: services.servicesClientFlags, run: services.runServicesRestart, positionals: true },
   { name: 'services delete', summary: 'Delete an app (its tasks are killed): mesos services delete ID.', flags: services.servicesClientFlags, run: services.runServicesDelete, positionals: true },
+  { name: 'jobs', summary: "Run the jobs framework (Chronos-like): scheduled and dependent jobs; Chronos's REST API on port 4400.", flags: jobs.jobsFlags, run: jobs.runJobs },
+  { name: 'jobs list', summary: 'List the jobs: state, successes, errors, next run, schedule (and why a run waits).', flags: jobs.jobsClientFlags, run: jobs.runJobsList },
+  { name: 'jobs show', summary: 'Show a job as Chronos returns it: mesos jobs show NAME.', flags: jobs.jobsClientFlags, run: jobs.runJobsShow, positionals: true },
+  { name: 'jobs run', summary: 'Run a job now: mesos jobs run NAME.', flags: jobs.jobsClientFlags, run: jobs.runJobsRun, positionals: true },
+  { name: 'jobs delete', summary: 'Delete a job (its running tasks are killed): mesos jobs delete NAME.', flags: jobs.jobsClientFlags, run: jobs.runJobsDelete, positionals: true },
+  { name: 'jobs history', summary: "A job's runs from its log (start, end, state, agent, task; skipped instants): mesos jobs history NAME.", flags: jobs.jobsClientFlags, run: jobs.runJobsHistory, positionals: true },
+  { name: 'apply', summary: 'Apply service and job files (YAML/JSON; -f FILE|DIR): show what changes, field by field, and change it (--prune removes what the files dropped).', flags: apply.applyFlags, run: apply.runApplyCommand },
+  { name: 'diff', summary: 'Show what `mesos apply -f FILE|DIR` would change, and change nothing.', flags: apply.diffFlags, run: apply.runDiffCommand },
   { name: 'task list', summary: 'List the tasks: id, name, state, framework, agent (GET_TASKS, GET_AGENTS).', flags: task.taskListFlags, run: task.runTaskList },
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   {
@@ -124,7 +134,7 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     return 1;
   }
   // `mesos services apply -f FILE`, as kubectl and Marathon's own tools take it.
-  const rest = argv.slice(cmd.name.split(' ').length).map((a) => (a === '-f' && cmd.name === 'services apply' ? '--file' : a));
+  const rest = argv.slice(cmd.name.split(' ').length).map((a) => (a === '-f' && (cmd.name === 'services apply' || cmd.name === 'apply' || cmd.name === 'diff') ? '--file' : a));
   // Every command that connects to NATS takes --creds (the flag name of the `nats` CLI).
   const connects = cmd.name !== 'dev' && (cmd.name === 'chaos' || cmd.flags.some((f) => f.name === 'nats')) && !cmd.name.startsWith('creds ');
   const flags = connects && !cmd.flags.some((f) => f.name === 'creds') ? [...cmd.flags, CREDS_FLAG] : cmd.flags;

@@ -15,11 +15,11 @@ import { basicHeader, loadClientCredential } from '../../security/http/index.js'
 import { join, resolve } from 'node:path';
 import { type DevState, devStatePath, writeDevState } from '../../chaos/dev-state.js';
 import { runDemo } from '../../frameworks/demo.js';
-import { agentPlan, type DevPlanContext, inNamespace, masterPlan, servicesPlan } from '../dev/plans.js';
+import { agentPlan, type DevPlanContext, inNamespace, jobsPlan, masterPlan, servicesPlan } from '../dev/plans.js';
 import { DevNetwork, NETNS_MODES, type NetnsMode, type NetSlot, netnsSupport, sweepNetworks } from '../dev/netns.js';
 import { Supervisor, type UnitRun } from '../dev/supervisor.js';
 import { sweep } from '../dev/sweep.js';
-import { agentUnit, masterUnit, natsUnit, servicesUnit, waitFor } from '../dev/units.js';
+import { agentUnit, jobsUnit, masterUnit, natsUnit, servicesUnit, waitFor } from '../dev/units.js';
 import { FlagError, type FlagSpec, bool, num, str } from '../flags.js';
 import { LOG_LEVELS, createLogger } from '../log.js';
 import { type RunningNatsServer, startNatsCluster, startNatsServer } from '../nats/index.js';
@@ -28,6 +28,7 @@ import { Keystore, type Party, type ServerAuth, serverAuth } from '../../securit
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { SERVICES_STREAM, servicesSubjects } from '../../frameworks/services/index.js';
+import { JOBS_STREAM, jobsSubjects } from '../../frameworks/jobs/index.js';
 import { type GoneRevoker, startGoneRevoker } from '../dev/revoker.js';
 
 /** The CA of `--tls` (set once at start): the masters' HTTPS is verified against it. */
@@ -79,8 +80,9 @@ export const devFlags: readonly FlagSpec[] = [
   },
   { name: 'tls', type: 'bool', default: false, help: 'Everything over TLS: a local CA (openssl) in <data>/tls signs a certificate for NATS, the masters and the agents; plain connections are refused' },
   { name: 'insecure', type: 'bool', default: false, help: 'An open bus: nats-server without authentication (anyone who reaches it can write and erase the log). Default: operator mode, every process its own credentials' },
-  { name: 'frameworks', type: 'bool', default: true, help: 'Start the services framework (`mesos services`, Marathon-like); --no-frameworks leaves it out' },
+  { name: 'frameworks', type: 'bool', default: true, help: 'Start the services framework (`mesos services`, Marathon-like) and the jobs framework (`mesos jobs`, Chronos-like); --no-frameworks leaves them out' },
   { name: 'services-port', type: 'int', default: 8080, help: "HTTP port of the services framework's REST API (Marathon's 8080; 0: any free port)" },
+  { name: 'jobs-port', type: 'int', default: 4400, help: "HTTP port of the jobs framework's REST API (Chronos's 4400; 0: any free port)" },
   { name: 'demo', type: 'bool', default: false, help: 'Run a small demo workload once the cluster is up' },
   { name: 'demo-tasks', type: 'int', default: 6, help: 'Tasks the demo launches' },
   { name: 'exit-after-demo', type: 'bool', default: false, help: 'Stop the cluster when the demo is done' },
@@ -300,12 +302,12 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
       }
       return path;
     };
-    /** The services framework's credentials: its id, and its own state stream (SERVICES over svc.>). */
-    const frameworkCredsFile = (dir: string, file: string): string => {
+    /** A framework child's credentials: its id, and its own state stream (services: SERVICES over svc.>; jobs: JOBS over jobs.>). */
+    const frameworkCredsFile = (dir: string, file: string, store: { stream: string; subjects: string } = { stream: SERVICES_STREAM, subjects: servicesSubjects.all }): string => {
       const path = join(dir, file);
       if (!existsSync(path)) {
         mkdirSync(dir, { recursive: true, mode: 0o700 });
-        writeFileSync(path, keystore!.issue('framework', randomUUID(), { store: { stream: SERVICES_STREAM, subjects: servicesSubjects.all } }).creds, { mode: 0o600 });
+        writeFileSync(path, keystore!.issue('framework', randomUUID(), { store }).creds, { mode: 0o600 });
       }
       return path;
     };
@@ -407,7 +409,7 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
               agent: (i: number) => credsFile(join(data, 'keys', 'issued'), `agent-${i + 1}.creds`, 'agent', () => randomUUID()),
               // A framework's credentials bind its id: one issued once per name and kept, so a
               // restarted framework (services) subscribes again with the same id.
-              framework: (name: string) => frameworkCredsFile(join(data, 'keys', 'issued'), `${name}.creds`),
+              framework: (name: string) => frameworkCredsFile(join(data, 'keys', 'issued'), `${name}.creds`, name === 'jobs' ? { stream: JOBS_STREAM, subjects: jobsSubjects.all } : undefined),
             },
           }
         : {}),
@@ -453,6 +455,8 @@ export async function runDev(v: Readonly<Record<string, unknown>>): Promise<numb
     if (bool(v.frameworks as boolean)) {
       const svc = await sup.add(servicesUnit(servicesPlan(ctx, num(v['services-port'] as number) ?? 8080), logs));
       out(`services: ${svc.url}  (Marathon REST API v2; try ${svc.url}/v2/apps, or npx mesos services list --url ${svc.url})`);
+      const jobs = await sup.add(jobsUnit(jobsPlan(ctx, num(v['jobs-port'] as number) ?? 4400), logs));
+      out(`jobs:   ${jobs.url}  (Chronos REST API; try ${jobs.url}/v1/scheduler/jobs, or npx mesos jobs list --url ${jobs.url})`);
     }
     ready = true;
     writeState();

@@ -5,6 +5,7 @@
  * delete` are thin clients of that API.
  */
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { ServicesClient, startServices } from '../../frameworks/services/index.js';
 import { FlagError, type FlagSpec, num, str } from '../flags.js';
 import { createLogger } from '../log.js';
@@ -16,6 +17,7 @@ export const servicesFlags: readonly FlagSpec[] = [
   { name: 'port', type: 'int', default: 8080, help: "HTTP port of the REST API (Marathon's 8080; 0: any free port)" },
   { name: 'host', type: 'string', default: '0.0.0.0', help: 'Address the REST API listens on' },
   { name: 'user', type: 'string', help: 'User tasks run as when an app names none (default: yours; nobody when you are root)' },
+  { name: 'roles', type: 'string', default: '*', placeholder: 'r1,r2', help: "The framework's roles (comma-separated): an app's `role` must be one of them" },
   { name: 'failover-timeout', type: 'duration', default: '7d', help: 'How long the cluster keeps the tasks while this process is away' },
   LOG_LEVEL_FLAG,
 ];
@@ -30,6 +32,7 @@ export async function runServices(v: Readonly<Record<string, unknown>>): Promise
     port: num(v.port as number) ?? 8080,
     host: str(v.host as string) ?? '0.0.0.0',
     user,
+    roles: (str(v.roles as string) ?? '*').split(',').map((r) => r.trim()).filter((r) => r !== ''),
     failoverTimeoutMs: (v['failover-timeout'] as number | undefined) ?? 7 * 24 * 3600_000,
     log,
   });
@@ -46,7 +49,7 @@ export async function runServices(v: Readonly<Record<string, unknown>>): Promise
 
 const URL_FLAG: FlagSpec = { name: 'url', type: 'string', default: 'http://127.0.0.1:8080', help: 'The services REST API (MESOS_SERVICES_URL)' };
 export const servicesClientFlags: readonly FlagSpec[] = [URL_FLAG];
-export const servicesApplyFlags: readonly FlagSpec[] = [URL_FLAG, { name: 'file', type: 'string', required: true, placeholder: 'app.json', help: 'The app definition (JSON, Marathon format)' }];
+export const servicesApplyFlags: readonly FlagSpec[] = [URL_FLAG, { name: 'file', type: 'string', required: true, placeholder: 'app.json', help: 'The app definition (Marathon app JSON, or the same in YAML)' }];
 
 const client = (v: Readonly<Record<string, unknown>>): ServicesClient => new ServicesClient(process.env.MESOS_SERVICES_URL ?? (v.url as string));
 const out = (x: unknown): void => void process.stdout.write(`${typeof x === 'string' ? x : JSON.stringify(x, null, 2)}\n`);
@@ -57,13 +60,16 @@ const one = (args: readonly string[], what: string): string => {
 
 export async function runServicesApply(v: Readonly<Record<string, unknown>>): Promise<number> {
   const file = v.file as string;
-  if (/\.ya?ml$/i.test(file)) throw new FlagError('YAML app files are not supported yet: give the app as JSON');
-  let body: { id?: unknown };
+  const yaml = /\.ya?ml$/i.test(file);
+  let body: { id?: unknown; kind?: unknown };
   try {
-    body = JSON.parse(readFileSync(file, 'utf8')) as { id?: unknown };
+    // A Marathon app written in YAML is the same object (yaml's errors name the line).
+    body = (yaml ? parseYaml(readFileSync(file, 'utf8'), { prettyErrors: true }) : JSON.parse(readFileSync(file, 'utf8'))) as { id?: unknown };
   } catch (err) {
-    throw new FlagError(`cannot read ${file} as JSON: ${(err as Error).message}`);
+    throw new FlagError(`cannot read ${file} as ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
   }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FlagError(`${file}: an app definition is an object`);
+  if (body.kind !== undefined && body.id === undefined) throw new FlagError(`${file} is a declarative file (kind: ${String(body.kind)}): apply it with \`mesos apply -f ${file}\``);
   if (typeof body.id !== 'string') throw new FlagError(`${file}: an app definition needs an "id"`);
   // PUT creates or updates (Marathon's semantics); the whole definition replaces the one before.
   const r = await client(v).call<{ deploymentId: string; version: string }>('PUT', `/v2/apps${body.id.startsWith('/') ? '' : '/'}${body.id}`, body);

@@ -90,3 +90,14 @@ export function servicesPlan(c: DevPlanContext, port: number): ChildPlan {
     env: { ...(c.extraEnv?.framework ?? {}) },
   };
 }
+
+/** The jobs framework (`mesos jobs`, Chronos-like) on `port` (0: any free port). */
+export function jobsPlan(c: DevPlanContext, port: number): ChildPlan {
+  return {
+    name: 'jobs',
+    role: 'framework',
+    index: 1,
+    args: ['jobs', '--nats', c.nats, '--port', String(port), '--log-level', c.logLevel, ...(c.creds !== undefined ? ['--creds', c.creds.framework('jobs')] : []), ...(c.extraArgs?.framework ?? [])],
+    env: { ...(c.extraEnv?.framework ?? {}) },
+  };
+}

@@ -155,6 +155,25 @@ export function servicesUnit(plan: ChildPlan, logs: string): Unit {
   };
 }
 
+/** The jobs framework: ready once it says where its REST API is. */
+export function jobsUnit(plan: ChildPlan, logs: string): Unit {
+  return {
+    name: plan.name,
+    role: 'framework',
+    start: async () => {
+      const s = spawnMesos(plan, logs);
+      return startOrStop(s, async () => {
+        let url = '';
+        await waitFor(async () => {
+          url = /Chronos REST API on (https?:\/\/\S+)/.exec(newOutput(s))?.[1] ?? '';
+          return url !== '';
+        }, 30_000, `${plan.name} to serve`, { name: plan.name, s });
+        return { pid: s.proc.pid ?? 0, port: Number(new URL(url).port), url, exited: s.exited, stop: stopper(s) };
+      });
+    },
+  };
+}
+
 /** An agent: ready once it says it runs (its HTTP endpoint is up). */
 export function agentUnit(plan: ChildPlan, logs: string, net?: NetSlot): Unit {
   return {

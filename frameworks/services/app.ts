@@ -78,6 +78,11 @@ export const PortDefinition = z.looseObject({
   labels: z.record(z.string(), z.string()).optional(),
 });
 
+export const AppContainer = z.looseObject({
+  type: z.enum(['MESOS', 'DOCKER']).default('MESOS'),
+  docker: z.looseObject({ image: z.string().min(1).max(1024) }).optional(),
+});
+
 export const UpgradeStrategy = z.looseObject({
   minimumHealthCapacity: z.number().min(0).max(1).default(1),
   maximumOverCapacity: z.number().min(0).max(1).default(1),
@@ -107,6 +112,10 @@ export const AppDefinition = z
     constraints: z.array(Constraint).default([]),
     healthChecks: z.array(AppHealthCheck).max(1, 'this framework runs one health check per task (the agent runs it, as Mesos does)').default([]),
     portDefinitions: z.array(PortDefinition).default([{ port: 0, protocol: 'tcp' }]),
+    /** The tasks' host ports must be the ports of `portDefinitions` (else any free ports of the offer). */
+    requirePorts: z.boolean().default(false),
+    /** Marathon's `container`: with `docker.image`, the task runs in that image (the agent's provisioner). */
+    container: AppContainer.optional(),
     upgradeStrategy: UpgradeStrategy.default({ minimumHealthCapacity: 1, maximumOverCapacity: 1 }),
     backoffSeconds: seconds.default(1),
     backoffFactor: z.number().finite().min(1).default(1.15),
@@ -118,6 +127,18 @@ export const AppDefinition = z
   .superRefine((a, ctx) => {
     if (a.cmd === undefined && a.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'give cmd or args (this framework runs commands)' });
     if (a.cmd !== undefined && a.args !== undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'give cmd or args, not both' });
+    const seen = new Map<number, number>();
+    a.portDefinitions.forEach((p, i) => {
+      if (a.requirePorts && p.port === 0) ctx.addIssue({ code: 'custom', path: ['portDefinitions', i, 'port'], message: 'requirePorts needs every port given (not 0)' });
+      if (p.port !== 0 && seen.has(p.port)) ctx.addIssue({ code: 'custom', path: ['portDefinitions', i, 'port'], message: `port ${p.port} is given twice (also portDefinitions/${seen.get(p.port)})` });
+      if (p.port !== 0) seen.set(p.port, i);
+      if (p.name !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(p.name)) ctx.addIssue({ code: 'custom', path: ['portDefinitions', i, 'name'], message: 'a port name is lowercase letters, digits and hyphens' });
+    });
+    if (a.acceptedResourceRoles !== undefined) {
+      for (const [i, r] of a.acceptedResourceRoles.entries()) {
+        if (r !== '*' && r !== a.role) ctx.addIssue({ code: 'custom', path: ['acceptedResourceRoles', i], message: `'${r}' is neither '*' (unreserved) nor the app's role '${a.role}': offers of this framework for the app hold no other` });
+      }
+    }
     a.healthChecks.forEach((h, i) => {
       const index = h.portIndex ?? 0;
       if ((h.protocol !== 'COMMAND') && h.port === undefined && index >= a.portDefinitions.length) {

@@ -86,6 +86,8 @@ export interface Engine {
 
 const REVIVE_EVERY_MS = 1000;
 const KILL_AGAIN_MS = 10_000;
+/** A task it does not count is asked to be killed this long at most (its agent may never say it ended: it may be gone). */
+const ORPHAN_GIVE_UP_MS = 10 * 60_000;
 
 const notFound = (id: string): Result<never> => ({ ok: false, status: 404, body: { message: `App '${id}' does not exist` } });
 
@@ -155,6 +157,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
   const waiting = new Map<string, Waiting>();
   const lastKill = new Map<string, number>();
+  /** Tasks it does not count that it asked to kill (an agent back with tasks replaced meanwhile): asked again until they end. */
+  const orphans = new Map<string, { agentId: AgentId; at: number; since: number }>();
   let lastRevive = 0;
   let demandKey = '';
 
@@ -164,8 +168,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     if (t === undefined) {
       // A task we do not count (replaced while its agent was away, or launched before a crash and
       // given up): it must not run beside its replacement.
-      if (!TERMINAL.has(s.state) && s.state !== 'TASK_KILLING') {
+      // Only its agent's word ends it: the master answers a kill folded while it still holds the
+      // task unreachable (its agent coming back) with "already terminal", and the task runs on.
+      if (TERMINAL.has(s.state)) {
+        if (s.source !== 'SOURCE_MASTER') orphans.delete(s.taskId);
+      } else if (s.state !== 'TASK_KILLING') {
         log.warn({ taskId: s.taskId, state: s.state }, 'killing a task this framework does not count');
+        orphans.set(s.taskId, { agentId: s.agentId, at: now(), since: orphans.get(s.taskId)?.since ?? now() });
         await sched.kill(s.taskId, { agentId: s.agentId });
       }
       return;
@@ -217,6 +226,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         await sched.kill(task.taskId, { agentId: task.agentId as AgentId });
       }
     }
+    for (const [taskId, x] of orphans) {
+      if (now() - x.since > ORPHAN_GIVE_UP_MS) orphans.delete(taskId);
+      else if (now() - x.at > KILL_AGAIN_MS) {
+        orphans.set(taskId, { ...x, at: now() });
+        await sched.kill(taskId, { agentId: x.agentId });
+      }
+    }
     await place(need);
     await stateDemand(need);
     if (earliestBackoff !== Number.POSITIVE_INFINITY) schedule(Math.max(0, earliestBackoff - now()) + 5);
@@ -250,8 +266,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
         tl.processed++;
         let left = n;
         let reason: string | undefined;
-        if (app.acceptedResourceRoles !== undefined && !app.acceptedResourceRoles.includes(offer.role)) reason = `role: the offer's role ${offer.role} is not in acceptedResourceRoles`;
-        else if (offer.role !== app.role && offer.role !== '*') reason = `role: the offer is for role ${offer.role}, the app's is ${app.role}`;
+        // An offer is made to one of the framework's roles; the app takes only offers to its own.
+        if (offer.role !== app.role) reason = `role: the offer is for role ${offer.role}, the app's is ${app.role}`;
         while (reason === undefined && left > 0) {
           const refused = refusedBy(app.constraints, where, placesOf(appId), known);
           if (refused !== undefined) {
@@ -309,7 +325,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     const reqs = [...need].filter(([, n]) => n > 0).map(([appId]) => {
       const app = state.apps.get(appId)!.app;
       const parts = [`cpus:${app.cpus}`, `mem:${app.mem}`, ...(app.disk > 0 ? [`disk:${app.disk}`] : []), ...(app.gpus > 0 ? [`gpus:${app.gpus}`] : [])];
-      return { name: appId, resources: parts.join(';') };
+      return { name: appId, role: app.role, resources: parts.join(';') };
     });
     const key = canonical(reqs);
     if (key === demandKey) return;
@@ -403,7 +419,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     const d = activeDeployment(state, appId);
     if (d !== undefined) await record({ type: 'DeploymentCancelled', at: now(), appId, deploymentId: d.id });
   };
+  const frameworkRoles = [...(o.roles ?? ['*'])];
   const invalid = (v: Validated & { ok: false }): Result<never> => ({ ok: false, status: 422, body: v.error });
+  /** An app's role must be one the framework subscribed with: it gets offers for no other. */
+  const roleRefused = (app: AppDefinition): Result<never> | undefined =>
+    frameworkRoles.includes(app.role)
+      ? undefined
+      : { ok: false, status: 422, body: { message: 'Object is not valid', details: [{ path: '/role', errors: [`role '${app.role}' is not one of this framework's roles (${frameworkRoles.join(', ')}): start \`mesos services\` with --roles ${[...frameworkRoles, app.role].join(',')}`] }] } };
 
   const engine: Engine = {
     frameworkId: sched.frameworkId,
@@ -413,6 +435,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     async createApp(body) {
       const v = validateApp(body);
       if (!v.ok) return invalid(v);
+      const refused = roleRefused(v.app);
+      if (refused !== undefined) return refused;
       if (state.apps.has(v.app.id)) return { ok: false, status: 409, body: { message: `An app with id [${v.app.id}] already exists.` } };
       const r = await define(v.app, 'create');
       return { ok: true, value: { app: v.app, ...r } };
@@ -422,6 +446,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       const merged = current !== undefined && typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...current.app, ...(body as Record<string, unknown>) } : body;
       const v = validateApp(merged, id);
       if (!v.ok) return invalid(v);
+      const refused = roleRefused(v.app);
+      if (refused !== undefined) return refused;
       if (force) await cancelActive(v.app.id);
       const a = state.apps.get(v.app.id);
       if (a === undefined || a.deleting) {
@@ -566,8 +592,18 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       ...Object.fromEntries(app.labels !== undefined ? Object.entries(app.labels).map(([k, v]) => [`MARATHON_APP_LABEL_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`, v]) : []),
     };
     const command = app.cmd !== undefined ? { value: app.cmd, shell: true, environment, user: app.user ?? o.user } : { value: app.args![0]!, shell: false, arguments: [...app.args!], environment, user: app.user ?? o.user };
+    // PORTi is the port of portDefinitions[i] (the agent's own PORTi follow its ranges' order, which
+    // differs when requirePorts asks for ports out of order), and a named port is PORT_<NAME>.
+    if (ports.length > 0) Object.assign(environment, { PORT: String(ports[0]), PORTS: ports.join(',') });
+    app.portDefinitions.forEach((d, i) => {
+      if (ports[i] === undefined) return;
+      environment[`PORT${i}`] = String(ports[i]);
+      if (d.name !== undefined) environment[`PORT_${d.name.toUpperCase().replaceAll('-', '_')}`] = String(ports[i]);
+    });
+    const image = app.container?.docker?.image;
     const h = app.healthChecks[0];
     return {
+      ...(image !== undefined ? { container: { image: { type: 'DOCKER' as const, name: image } } } : {}),
       taskId,
       name: app.id.slice(1).replaceAll('/', '.'),
       agentId: offer.agentId,

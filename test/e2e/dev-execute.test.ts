@@ -31,7 +31,7 @@ function fwCreds(): string {
 }
 
 test.before(async () => {
-  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--services-port', '0', '--data', data, '--log-level', 'warn'], {
+  dev = spawn(process.execPath, [MESOS, 'dev', '--agents', '1', '--port', '0', '--agent-port', '0', '--nats-port', '0', '--services-port', '0', '--jobs-port', '0', '--data', data, '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -27,7 +27,7 @@ const data = mkdtempSync(join(tmpdir(), 'mesos-e2e-tls-'));
 const mesos = (...args: string[]) => spawnSync(process.execPath, [MESOS, ...args], { encoding: 'utf8', timeout: 90_000 });
 
 test.before(async () => {
-  dev = spawn(process.execPath, [MESOS, 'dev', '--tls', '--agents', '1', '--port', '0', '--nats-port', '0', '--services-port', '0', '--data', data, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  dev = spawn(process.execPath, [MESOS, 'dev', '--tls', '--agents', '1', '--port', '0', '--nats-port', '0', '--services-port', '0', '--jobs-port', '0', '--data', data, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   dev.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   dev.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await waitFor(() => out.includes('cluster is up') || dev.exitCode !== null, `mesos dev --tls to start; output so far:\n${out}`, 120_000);

@@ -26,7 +26,7 @@ export interface DevProcess {
 export async function startDev(args: readonly string[], o: { npx?: boolean; timeoutMs?: number; data?: string } = {}): Promise<DevProcess> {
   const data = o.data ?? mkdtempSync(join(tmpdir(), 'mesos-dev-test-'));
   // Any free ports, unless the test names them.
-  const ports = ['--port', '--agent-port', '--nats-port', '--services-port'].filter((f) => !args.includes(f)).flatMap((f) => [f, '0']);
+  const ports = ['--port', '--agent-port', '--nats-port', '--services-port', '--jobs-port'].filter((f) => !args.includes(f)).flatMap((f) => [f, '0']);
   const full = ['dev', ...ports, '--log-level', 'warn', '--data', data, ...args];
   const proc = o.npx === true ? spawn('npx', ['mesos', ...full], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [MESOS, ...full], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

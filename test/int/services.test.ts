@@ -110,6 +110,18 @@ test('mesos services apply -f, list, scale, show, delete drive the REST API', as
   await run('scale', 'cli/app', '2');
   await waitFor(async () => (await api('GET', '/v2/apps/cli/app')).json.app.tasksRunning === 2, 'scaled by the cli', 30_000);
   assert.match((await run('show', '/cli/app')).stdout, /"instances": 2/);
+  // The same app in YAML: instances back to 1 (a scale).
+  const yamlFile = join(cluster.dir, 'app.yaml');
+  writeFileSync(yamlFile, 'id: /cli/app\ncmd: sleep 600\ncpus: 0.1\nmem: 16\ninstances: 1\nportDefinitions: []\n');
+  assert.match((await run('apply', '-f', yamlFile)).stdout, /applied \/cli\/app/);
+  await waitFor(async () => (await api('GET', '/v2/apps/cli/app')).json.app.tasksRunning === 1, 'scaled down from YAML', 30_000);
+  // A declarative file is pointed to `mesos apply`; broken YAML names its line.
+  writeFileSync(yamlFile, 'kind: service\nname: x\n');
+  const kind = await run('apply', '-f', yamlFile).then(() => undefined, (e: { stderr: string }) => e.stderr);
+  assert.match(kind ?? '', /declarative file \(kind: service\): apply it with `mesos apply -f/);
+  writeFileSync(yamlFile, 'id: /cli/app\ncmd: [\n');
+  const broken = await run('apply', '-f', yamlFile).then(() => undefined, (e: { stderr: string }) => e.stderr);
+  assert.match(broken ?? '', /cannot read .*app\.yaml as YAML: .*line \d+/);
   await run('delete', 'cli/app');
   await waitFor(async () => (await api('GET', '/v2/apps/cli/app')).status === 404, 'deleted by the cli', 30_000);
 });

@@ -30,17 +30,19 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   frameworks: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security'],
   // the services framework (Marathon-like) is built on the SDK of frameworks/
   'frameworks/services': ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'frameworks'],
+  // the jobs framework (Chronos-like) too
+  'frameworks/jobs': ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'frameworks'],
   replay: ['events', 'kernel/core', 'kernel/shell', 'security'],
   // the browser app talks to the master over HTTP only: it imports nothing of the server side
   webui: [],
   chaos: ['events', 'kernel/core', 'kernel/shell', 'frameworks', 'replay', 'security', 'cli/nats'],
   'cli/nats': ['events', 'kernel/core', 'kernel/shell', 'security'],
-  cli: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats'],
-  bench: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats', 'cli'],
+  cli: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'frameworks/jobs', 'replay', 'webui', 'chaos', 'cli/nats'],
+  bench: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'frameworks/jobs', 'replay', 'webui', 'chaos', 'cli/nats', 'cli'],
   // record-golden.ts drives a live cluster with the test helpers to record the golden logs
-  scripts: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'test'],
+  scripts: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'frameworks/jobs', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'test'],
   // the tests reuse the benchmarks' seeded random numbers (bench/prng.ts) and test the test runner
-  test: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'bench', 'scripts'],
+  test: ['events', 'kernel/core', 'kernel/shell', 'proto', 'security', 'agent', 'frameworks', 'frameworks/services', 'frameworks/jobs', 'replay', 'webui', 'chaos', 'cli/nats', 'cli', 'bench', 'scripts'],
 };
 const ROOMS = Object.keys(MAY_IMPORT).sort((a, b) => b.length - a.length);
 const FOLDERS = [...new Set(Object.keys(MAY_IMPORT).map((r) => r.split('/')[0]!))];

@@ -1,0 +1,63 @@
+/** The jobs framework (Chronos-like): its engine, its REST API, and a client of that API. */
+import { createServer } from 'node:net';
+import type { Logger } from 'pino';
+import { type Engine, type EngineOptions, startEngine } from './engine.js';
+import { type JobsHttp, serveHttp } from './http.js';
+
+export { validateJob, type JobDefinition, type ChronosError, type FieldError } from './job.js';
+export { parseIso8601, parseCron, parsePeriod, parseEpsilon, firstAtOrAfter, nextAfter, countBetween, type Schedule } from './schedule.js';
+export { JobsClient, JobsApiError } from './client.js';
+export { JOBS_STREAM, jobsSubjects } from './store.js';
+export type { Engine as JobsEngine, EngineOptions as JobsEngineOptions } from './engine.js';
+
+export interface JobsOptions extends EngineOptions {
+  /** HTTP port of the REST API (Chronos's 4400 by default; 0: any free port). */
+  readonly port: number;
+  readonly host?: string;
+}
+
+export interface JobsHandle {
+  readonly engine: Engine;
+  readonly url: string;
+  readonly port: number;
+  /** Stop serving and disconnect; the framework stays registered (a restart takes over its tasks). */
+  close(): Promise<void>;
+}
+
+/** The port is taken (checked before the framework subscribes, so it fails at once and says so). */
+export class JobsPortInUseError extends Error {}
+function checkPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new JobsPortInUseError(`port ${port} on ${host} is in use (another Chronos, or another \`mesos jobs\`?): stop it, or choose a port with --port (mesos dev: --jobs-port; 0 for any free port)`)
+          : new Error(`cannot listen on ${host}:${port}: ${err.message}`),
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+export async function startJobs(o: JobsOptions): Promise<JobsHandle> {
+  await checkPortFree(o.port, o.host ?? '0.0.0.0');
+  const engine = await startEngine(o);
+  let http: JobsHttp;
+  try {
+    http = await serveHttp(engine, { port: o.port, ...(o.host !== undefined ? { host: o.host } : {}), log: o.log as Logger });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  return {
+    engine,
+    url: http.url,
+    port: http.port,
+    async close() {
+      await http.close();
+      await engine.close();
+    },
+  };
+}
