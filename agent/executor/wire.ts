@@ -29,6 +29,9 @@ export const ExecutorTaskStatus = z.object({
 });
 export type ExecutorTaskStatus = z.infer<typeof ExecutorTaskStatus>;
 
+/** An update an executor re-sends when it subscribes again (Mesos's Call.Update in SUBSCRIBE). */
+export const UnacknowledgedUpdate = z.object({ framework_id: MesosId.optional(), status: ExecutorTaskStatus });
+
 export const EXECUTOR_CALL_TYPES = ['SUBSCRIBE', 'UPDATE', 'MESSAGE'] as const;
 
 export const ExecutorCall = z.object({

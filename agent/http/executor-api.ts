@@ -5,8 +5,10 @@
  * once the agent has them (a status update in its durable queue, a message in the log). The
  * executors themselves are the manager's (agent/executor/manager.ts); this file only speaks HTTP.
  *
- * Open, as Mesos's agent is without --authenticate_http_executors: the executor proves nothing but
- * its framework and executor ids, and only an executor running on this agent is answered.
+ * Authenticated by default, as Mesos's agent with --authenticate_http_executors: every call carries
+ * the executor's token (agent/executor/token.ts) as `Authorization: Bearer …`; without a valid one
+ * it is 401, for another executor than the token's 403. With --no-authenticate-http-executors the
+ * executor proves nothing but its framework and executor ids (the agent warns at start).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Reply, readBody, text } from '../../kernel/shell/http/server.js';
@@ -35,6 +37,11 @@ export async function executorApiRoute(req: IncomingMessage, executors: Executor
     return text(`Failed to validate executor::Call: ${why}\n`, 400);
   }
   const call = parsed.data;
+  const auth = executors.authenticate(req.headers.authorization, call);
+  if (auth !== undefined && !auth.ok) {
+    const r = text(`${auth.why}\n`, auth.status);
+    return auth.status === 401 ? { ...r, headers: { ...(r.headers ?? {}), 'WWW-Authenticate': 'Bearer realm="mesos-agent-executor"' } } : r;
+  }
   if (call.type !== 'SUBSCRIBE') {
     const r = await executors.call(call);
     return r.status === 202 ? { status: 202, text: '' } : text(`${r.text}\n`, r.status);
@@ -56,7 +63,7 @@ export async function executorApiRoute(req: IncomingMessage, executors: Executor
       if (res !== undefined && !res.destroyed) res.end();
     },
   };
-  const r = executors.subscribe(call, stream);
+  const r = await executors.subscribe(call, stream);
   if (r.status !== 202) return text(`${r.text}\n`, r.status);
   return {
     status: 200,
