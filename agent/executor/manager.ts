@@ -676,12 +676,13 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
           run.endAs = { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'The agent was restarted as a new agent (--new-agent-id); the executors of its earlier id were killed' };
           run.phase = 'TERMINATING';
           void r.container.kill(0).catch(() => undefined);
-        } else if (r.running && !run.framework.checkpoint) {
-          // As Mesos: only a checkpointing framework's executors survive an agent restart.
+        } else if (!run.framework.checkpoint) {
+          // As Mesos: only a checkpointing framework's executors survive an agent restart (and
+          // its executor library stops the executor when it loses its agent).
           run.endAs = { state: 'TASK_LOST', reason: 'REASON_AGENT_RESTARTED', message: 'The agent restarted and the framework does not checkpoint: its executor was killed' };
           run.phase = 'TERMINATING';
           log.info(rlog, 'killing the executor of a framework without checkpoint');
-          void r.container.kill(0).catch(() => undefined);
+          if (r.running) void r.container.kill(0).catch(() => undefined);
         }
         const container = r.container;
         run.done = container.exited.then((exit) => ended(run, exit));

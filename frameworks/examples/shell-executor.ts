@@ -83,7 +83,12 @@ export async function runShellExecutor(ex: Executor, out: (line: string) => void
     waitAll();
   });
 
-  await ex.ended;
+  try {
+    await ex.ended;
+  } finally {
+    // Stopped without SHUTDOWN (it lost its agent): leave no task process behind.
+    for (const id of [...running.keys()]) kill(id, 0);
+  }
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
