@@ -58,7 +58,7 @@ export interface ExecutorEnvironment {
   readonly subscriptionBackoffMaxMs: number;
   readonly recoveryTimeoutMs: number;
   /** MESOS_EXECUTOR_AUTHENTICATION_TOKEN: sent as a bearer token on every call. */
-  readonly authenticationToken: string | undefined;
+  readonly authenticationToken?: string;
 }
 
 export interface ExecutorOptions {
@@ -123,7 +123,7 @@ export function executorEnvironment(env: NodeJS.ProcessEnv): ExecutorEnvironment
     shutdownGracePeriodMs: duration('MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD', 5000),
     subscriptionBackoffMaxMs: duration('MESOS_SUBSCRIPTION_BACKOFF_MAX', 2000),
     recoveryTimeoutMs: duration('MESOS_RECOVERY_TIMEOUT', 15 * 60_000),
-    authenticationToken: env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN !== undefined && env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN !== '' ? env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN : undefined,
+    ...(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN !== undefined && env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN !== '' ? { authenticationToken: env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN } : {}),
   };
 }
 
