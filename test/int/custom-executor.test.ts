@@ -161,6 +161,38 @@ test('an executor killed mid-task: its tasks are TASK_FAILED with REASON_EXECUTO
   await sched.teardown();
 });
 
+test('an executor over its memory limit (a real cgroup limit: its resources plus its tasks\') is killed by the isolator: its tasks TASK_FAILED, REASON_CONTAINER_LIMITATION_MEMORY', async () => {
+  const agent = cluster.agents[0]!;
+  assert.ok(agent.isolators.includes('cgroups/mem'), `this test needs the cgroups memory isolator (the agent has ${agent.isolators.join(',')}; ${agent.isolationFallback ?? ''})`);
+  const FW = randomUUID();
+  const sched = await subscribe({ nats: cluster.nats.url, creds: cluster.secure!.creds('framework', FW), name: 'oom', log: cluster.log });
+  opened.push(sched);
+  const statuses: TaskStatus[] = [];
+  sched.updates$.subscribe((s) => {
+    statuses.push(s);
+    void sched.acknowledge(s).catch(() => undefined);
+  });
+  const offer = await firstValueFrom(sched.offers$.pipe(filter((o) => contains(o.resources, parseResources('cpus:0.3;mem:200'))), timeout(30_000)));
+  const per = parseResources('cpus:0.1;mem:16');
+  // The container's limit: 128 (the executor) + 2 × 16 MB. One task grows past it; the other sleeps.
+  const hog = `exec ${process.execPath} -e "const a = []; setInterval(() => a.push(Buffer.alloc(32 << 20, 1)), 20)"`;
+  await sched.accept([offer.id], [{ taskId: 'sleeper', agentId: offer.agentId, resources: per, executor: shellExecutorSpec(), data: 'exec sleep 120' }]);
+  await waitFor(() => statuses.some((s) => s.taskId === 'sleeper' && s.state === 'TASK_RUNNING'), 'the sleeper to run', 60_000);
+  const offer2 = await firstValueFrom(sched.offers$.pipe(filter((o) => o.agentId === offer.agentId && contains(o.resources, per)), timeout(30_000)));
+  await sched.accept([offer2.id], [{ taskId: 'hog', agentId: offer.agentId, resources: per, executor: shellExecutorSpec(), data: hog }]);
+  await waitFor(() => ['sleeper', 'hog'].every((id) => statuses.some((s) => s.taskId === id && isTerminal(s.state))), 'both tasks to end', 60_000);
+  const sleeper = statuses.find((s) => s.taskId === 'sleeper' && isTerminal(s.state))!;
+  assert.is(sleeper.state, 'TASK_FAILED');
+  assert.is(sleeper.reason, 'REASON_CONTAINER_LIMITATION_MEMORY', `${sleeper.reason}: ${sleeper.message ?? ''}`);
+  assert.is(sleeper.source, 'SOURCE_AGENT');
+  assert.match(sleeper.message ?? '', /[Mm]emory/);
+  // The hog itself: killed by the kernel; its executor may have reported that before the isolator ended the container.
+  assert.is(statuses.find((s) => s.taskId === 'hog' && isTerminal(s.state))!.state, 'TASK_FAILED');
+  await waitFor(() => !agent.executors().some((e) => e.frameworkId === FW), 'the executor to be gone', 30_000);
+  await waitFor(() => ![...cluster.master.state().executors.values()].some((e) => e.frameworkId === FW), 'the master to release the executor', 30_000);
+  await sched.teardown();
+});
+
 test('v1 scheduler API: a task with a custom ExecutorInfo runs under it; MESSAGE reaches the executor and its answer comes back as a MESSAGE event', async () => {
   const base = `http://127.0.0.1:${cluster.master.port}`;
   const fw = await HttpFramework.subscribe(base, { user: 'root', name: 'http-executor' });
