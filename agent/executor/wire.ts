@@ -94,6 +94,10 @@ export function taskInfoToMesos(t: TaskInfo, frameworkId: string, role?: string)
 }
 
 export const launchEvent = (t: TaskInfo, frameworkId: string, role?: string): ExecutorEvent => ({ type: 'LAUNCH', launch: { task: taskInfoToMesos(t, frameworkId, role) } });
+export const launchGroupEvent = (tasks: readonly TaskInfo[], frameworkId: string, role?: string): ExecutorEvent => ({
+  type: 'LAUNCH_GROUP',
+  launch_group: { task_group: { tasks: tasks.map((t) => taskInfoToMesos(t, frameworkId, role)) } },
+});
 export const killEvent = (taskId: string, gracePeriodMs?: number): ExecutorEvent => ({
   type: 'KILL',
   kill: { task_id: { value: taskId }, ...(gracePeriodMs !== undefined ? { kill_policy: { grace_period: nanos(gracePeriodMs) } } : {}) },

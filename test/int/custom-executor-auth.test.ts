@@ -4,6 +4,8 @@
  * (MESOS_EXECUTOR_AUTHENTICATION_TOKEN, a JWT signed by the agent) and the SDK sends it; a call
  * without one, or with one the agent did not sign, is 401; a call for another executor than the
  * token names is 403 and changes nothing. With the agent's flag off, no token is given or asked.
+ * The same calls in protobuf (Mesos's executor.proto) are taken, and a protobuf SUBSCRIBE gets a
+ * stream of protobuf records.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,8 @@ import type { TaskStatus } from '../../events/index.js';
 import { contains, parseResources } from '../../kernel/core/resources.js';
 import { shellExecutorSpec } from '../../frameworks/examples/shell-scheduler.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
+import { decode, encode } from '../../proto/index.js';
+import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -119,6 +123,42 @@ test('executors are authenticated: their own token works, none or a forged one i
   assert.not.ok(b.messages.includes('from a'), 'the refused MESSAGE did not reach B');
   // The executors themselves (the SDK sends the token) ran their tasks: both TASK_RUNNING came from them.
   for (const r of [a, b]) assert.is(r.statuses.find((st) => st.state === 'TASK_RUNNING')?.source, 'SOURCE_EXECUTOR');
+
+  // Protobuf (Mesos's executor.proto): a MESSAGE call, then a SUBSCRIBE whose stream is protobuf records.
+  const agent = c.agents[0]!;
+  const url = `http://${agent.advertisedIp}:${agent.httpPort}/api/v1/executor`;
+  const pbHeaders = { 'Content-Type': 'application/x-protobuf', Accept: 'application/x-protobuf', Authorization: `Bearer ${tokenA}` };
+  const pbMessage = await fetch(url, { method: 'POST', headers: pbHeaders, body: encode('executorCall', messageCall(a, 'in protobuf')) });
+  assert.is(pbMessage.status, 202, await pbMessage.text());
+  await waitFor(() => a.messages.includes('in protobuf'), 'the protobuf message to reach the scheduler', 30_000);
+  const bad = await fetch(url, { method: 'POST', headers: pbHeaders, body: Buffer.from('0a05', 'hex') });
+  assert.is(bad.status, 400, 'truncated protobuf is refused');
+  assert.match(await bad.text(), /Failed to parse body into mesos\.v1\.executor\.Call/);
+  const ctl = new AbortController();
+  const sub = await fetch(url, {
+    method: 'POST',
+    headers: pbHeaders,
+    body: encode('executorCall', { type: 'SUBSCRIBE', framework_id: { value: a.sched.frameworkId }, executor_id: { value: 'shell-executor' }, subscribe: { unacknowledged_tasks: [], unacknowledged_updates: [] } }),
+    signal: ctl.signal,
+  });
+  assert.is(sub.status, 200);
+  assert.is(sub.headers.get('content-type'), 'application/recordio');
+  assert.is(sub.headers.get('message-content-type'), 'application/x-protobuf');
+  const decoder = new RecordIoDecoder({ binary: true });
+  let first: Record<string, unknown> | undefined;
+  for await (const chunk of sub.body as unknown as AsyncIterable<Uint8Array>) {
+    const recs = decoder.push(Buffer.from(chunk));
+    if (recs.length > 0) {
+      first = decode('executorEvent', recs[0] as Uint8Array);
+      break;
+    }
+  }
+  ctl.abort();
+  assert.is(first?.type, 'SUBSCRIBED');
+  const subscribed = first!.subscribed as { container_id: { value: string }; framework_info: { id: { value: string } } };
+  assert.is(subscribed.framework_info.id.value, a.sched.frameworkId);
+  assert.is(subscribed.container_id.value, claims.cid);
+
   for (const r of [a, b]) await r.sched.teardown();
   await waitFor(() => c.agents[0]!.executors().length === 0, 'the executors to go');
   await c.stop();
