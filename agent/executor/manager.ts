@@ -65,6 +65,7 @@ import {
   heartbeatEvent,
   killEvent,
   launchEvent,
+  launchGroupEvent,
   messageEvent,
   shutdownEvent,
 } from './wire.js';
@@ -84,6 +85,14 @@ interface EndAs {
   readonly reason: StatusReason;
   readonly message: string;
 }
+
+/** Tasks to hand over together: one LAUNCH each, or one LAUNCH_GROUP. */
+interface Batch {
+  readonly tasks: TaskInfo[];
+  readonly group: boolean;
+}
+
+const queuedTasks = (run: { readonly queued: readonly Batch[] }): TaskInfo[] => run.queued.flatMap((b) => b.tasks);
 
 interface ExecutorTask {
   readonly info: TaskInfo;
@@ -106,8 +115,8 @@ export interface ExecutorRun {
   checkpointing: Promise<void>;
   container: Container | null;
   readonly tasks: Map<TaskId, ExecutorTask>;
-  /** Tasks given to it before it subscribed: sent as LAUNCH once it does. */
-  readonly queued: TaskInfo[];
+  /** Tasks given to it before it subscribed: sent once it does (LAUNCH each, or one LAUNCH_GROUP for a group). */
+  readonly queued: Batch[];
   stream: ExecutorStream | null;
   /** Whether it ever subscribed (else it is killed after the registration timeout). */
   everSubscribed: boolean;
@@ -321,6 +330,10 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
     };
   }
 
+  /** One LAUNCH per task, or the whole group as one batch. */
+  const batchesOf = (tasks: readonly TaskInfo[], group: boolean): Batch[] => (tasks.length === 0 ? [] : group ? [{ tasks: [...tasks], group: true }] : tasks.map((t) => ({ tasks: [t], group: false })));
+  const batchEvent = (run: ExecutorRun, b: Batch): ExecutorEvent => (b.group ? launchGroupEvent(b.tasks, run.frameworkId, run.role) : launchEvent(b.tasks[0]!, run.frameworkId, run.role));
+
   function send(run: ExecutorRun, event: ExecutorEvent): void {
     run.stream?.send(event);
   }
@@ -356,7 +369,8 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
     // the isolators enforced (as Mesos's containerizer reports a limitation), else its exit.
     const limited = 'oomKilled' in exit && exit.oomKilled ? ('REASON_CONTAINER_LIMITATION_MEMORY' as const) : 'limitation' in exit ? exit.limitation?.reason : undefined;
     const endAs: EndAs = run.endAs ?? (limited !== undefined ? { state: 'TASK_FAILED', reason: limited, message: `Executor terminated: ${exit.message}` } : { state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', message: `Executor terminated: ${exit.message}` });
-    for (const t of [...live(run).map((x) => x.info), ...run.queued]) {
+    const ending = new Map<string, TaskInfo>([...live(run).map((x) => [x.info.taskId, x.info] as const), ...queuedTasks(run).map((t) => [t.taskId, t] as const)]);
+    for (const t of ending.values()) {
       await report(run, t.taskId, endAs.state, endAs.reason, endAs.message, 'executor-ended');
     }
     run.queued.length = 0;
@@ -395,7 +409,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
     const who = await o.userOf(run.info.command, run.framework.user);
     const fail = async (message: string): Promise<void> => {
       log.warn({ executorId: run.executorId, message }, 'executor launch failed');
-      for (const t of run.queued) await report(run, t.taskId, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', message, 'launch-failed');
+      for (const t of queuedTasks(run)) await report(run, t.taskId, 'TASK_FAILED', 'REASON_CONTAINER_LAUNCH_FAILED', message, 'launch-failed');
       run.queued.length = 0;
       await ended(run, { message, code: null, signal: null });
     };
@@ -505,10 +519,8 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
         };
         runs.set(k, run);
         watchAcks(cmd.frameworkId);
-        for (const t of cmd.tasks) {
-          run.tasks.set(t.taskId, { info: t, state: 'TASK_STAGING' });
-          run.queued.push(t);
-        }
+        for (const t of cmd.tasks) run.tasks.set(t.taskId, { info: t, state: 'TASK_STAGING' });
+        run.queued.push(...batchesOf(cmd.tasks, cmd.group === true));
         // Checkpointed before the command counts as carried out: a restart finds it.
         await checkpoint(run);
         await commit?.();
@@ -520,9 +532,9 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       for (const t of fresh) run.tasks.set(t.taskId, { info: t, state: 'TASK_STAGING' });
       if (fresh.length > 0) await checkpoint(run);
       await commit?.();
-      for (const t of fresh) {
-        if (run.stream !== null && run.phase === 'RUNNING') send(run, launchEvent(t, run.frameworkId, run.role));
-        else run.queued.push(t);
+      for (const b of batchesOf(fresh, cmd.group === true)) {
+        if (run.stream !== null && run.phase === 'RUNNING') send(run, batchEvent(run, b));
+        else run.queued.push(b);
       }
     },
 
@@ -532,10 +544,12 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
         const t = run.tasks.get(cmd.taskId);
         if (t === undefined) continue;
         if (isTerminal(t.state)) return true;
-        const q = run.queued.findIndex((x) => x.taskId === cmd.taskId);
+        const q = run.queued.findIndex((b) => b.tasks.some((x) => x.taskId === cmd.taskId));
         if (q >= 0) {
           // Not handed to the executor yet: killed here, as Mesos's agent does.
-          run.queued.splice(q, 1);
+          const b = run.queued[q]!;
+          b.tasks.splice(b.tasks.findIndex((x) => x.taskId === cmd.taskId), 1);
+          if (b.tasks.length === 0) run.queued.splice(q, 1);
           void report(run, cmd.taskId, 'TASK_KILLED', cmd.reason ?? 'REASON_TASK_KILLED_DURING_LAUNCH', cmd.message ?? 'Killed before the executor took it', 'killed-queued').then(() => shutdownIfIdle(run));
           return true;
         }
@@ -589,7 +603,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
         // Mesos: a task still staging that the executor does not know was launched while the
         // agent restarted; it never reached the executor.
         for (const t of [...run.tasks.values()]) {
-          if (t.state !== 'TASK_STAGING' || knownToExecutor.has(t.info.taskId) || run.queued.some((q) => q.taskId === t.info.taskId)) continue;
+          if (t.state !== 'TASK_STAGING' || knownToExecutor.has(t.info.taskId) || queuedTasks(run).some((q) => q.taskId === t.info.taskId)) continue;
           await report(run, t.info.taskId, 'TASK_LOST', 'REASON_AGENT_RESTARTED', 'Task launched during agent restart', 'lost-in-restart');
         }
       }
@@ -602,7 +616,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
           container_id: { value: run.containerId },
         },
       });
-      for (const t of run.queued.splice(0)) stream.send(launchEvent(t, run.frameworkId, run.role));
+      for (const b of run.queued.splice(0)) stream.send(batchEvent(run, b));
       if (run.heartbeat === null) {
         run.heartbeat = setInterval(() => send(run, heartbeatEvent()), o.heartbeatMs);
         run.heartbeat.unref();
@@ -659,7 +673,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
           await o.containerizer.destroy(run.containerId).catch(() => undefined);
           run.phase = 'LAUNCHING';
           run.everSubscribed = false;
-          for (const t of run.tasks.values()) if (!isTerminal(t.state)) run.queued.push(t.info);
+          run.queued.push(...batchesOf([...run.tasks.values()].filter((t) => !isTerminal(t.state)).map((t) => t.info), false));
           run.done = start(run).catch((err: unknown) => log.error({ err, ...rlog }, 'executor run failed unexpectedly'));
           endedCount++;
           continue;

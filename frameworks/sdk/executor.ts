@@ -32,6 +32,8 @@ export interface LaunchedTask {
   readonly data: Buffer;
   /** The whole TaskInfo as Mesos's JSON (resources, labels, kill_policy, …). */
   readonly info: Readonly<Record<string, unknown>>;
+  /** For a task of a task group (LAUNCH_GROUP): the ids of every task of its group, in order. */
+  readonly group?: readonly string[];
 }
 
 export interface KillRequest {
@@ -182,17 +184,21 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
     else settle.reject(err);
   }
 
+  function launch(task: J, group?: readonly string[]): void {
+    const taskId = String((task.task_id as J).value);
+    tasks.set(taskId, task);
+    launches$.next({ taskId, name: String(task.name ?? taskId), data: Buffer.from(typeof task.data === 'string' ? task.data : '', 'base64'), info: task, ...(group !== undefined ? { group } : {}) });
+  }
+
   function onEvent(e: J): void {
     switch (e.type) {
-      case 'LAUNCH': {
-        const task = (e.launch as J).task as J;
-        const taskId = String((task.task_id as J).value);
-        tasks.set(taskId, task);
-        launches$.next({ taskId, name: String(task.name ?? taskId), data: Buffer.from(typeof task.data === 'string' ? task.data : '', 'base64'), info: task });
+      case 'LAUNCH':
+        launch((e.launch as J).task as J);
         return;
-      }
       case 'LAUNCH_GROUP': {
-        for (const task of (((e.launch_group as J).task_group as J).tasks as J[]) ?? []) onEvent({ type: 'LAUNCH', launch: { task } });
+        const group = (((e.launch_group as J).task_group as J).tasks as J[] | undefined) ?? [];
+        const ids = group.map((t) => String((t.task_id as J).value));
+        for (const task of group) launch(task, ids);
         return;
       }
       case 'KILL': {
