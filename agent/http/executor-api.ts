@@ -17,7 +17,7 @@ import { APPLICATION_JSON, APPLICATION_PROTOBUF, type Media, NOT_ACCEPTABLE, acc
 import { encodeBinaryRecord, encodeRecord } from '../../kernel/shell/scheduler-api/recordio.js';
 import { decode as decodeProtobuf, encode as encodeProtobuf } from '../../proto/index.js';
 import type { ExecutorManager, ExecutorStream } from '../executor/manager.js';
-import { ExecutorCall, type ExecutorEvent } from '../executor/wire.js';
+import { ExecutorCall, type ExecutorEvent, errorEvent } from '../executor/wire.js';
 
 const MAX_CALL_BYTES = 8 * 1024 * 1024;
 
@@ -72,7 +72,15 @@ export async function executorApiRoute(req: IncomingMessage, executors: Executor
   // The stream starts once the manager took the subscription; until then a refusal is a plain reply.
   let res: ServerResponse | undefined;
   const early: ExecutorEvent[] = [];
-  const frame = (e: ExecutorEvent): Buffer => (out === APPLICATION_PROTOBUF ? encodeBinaryRecord(encodeProtobuf('executorEvent', e)) : encodeRecord(e));
+  const frame = (e: ExecutorEvent): Buffer => {
+    if (out !== APPLICATION_PROTOBUF) return encodeRecord(e);
+    try {
+      return encodeBinaryRecord(encodeProtobuf('executorEvent', e));
+    } catch (err) {
+      // Not expected (every event we send round-trips, test/unit/executor-protobuf.test.ts): say so on the stream rather than throw into the agent.
+      return encodeBinaryRecord(encodeProtobuf('executorEvent', errorEvent(`the agent could not encode a ${e.type} event in protobuf: ${(err as Error).message}`)));
+    }
+  };
   let closed = false;
   const stream: ExecutorStream = {
     send(event) {
