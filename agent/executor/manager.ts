@@ -208,6 +208,8 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
   /** One core subscription per framework with an executor here: its acknowledgements. */
   const ackSubs = new Map<string, Subscription>();
 
+  /** Shutting down or gone (a phase read after an await: it may have changed meanwhile). */
+  const ending = (run: ExecutorRun): boolean => run.phase === 'TERMINATING' || run.phase === 'TERMINATED';
   const graceOf = (run: ExecutorRun): number => run.info.shutdownGracePeriodMs ?? o.shutdownGraceMs;
   const live = (run: ExecutorRun): ExecutorTask[] => [...run.tasks.values()].filter((t) => !isTerminal(t.state));
 
@@ -437,7 +439,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
   }
 
   /** An executor's status update (UPDATE, or one it re-sends when it subscribes again). */
-  async function acceptUpdate(run: ExecutorRun, s: ExecutorTaskStatus): Promise<CallResult> {
+  async function acceptUpdate(run: ExecutorRun, s: ExecutorTaskStatus, idleCheck = true): Promise<CallResult> {
     const uuid = base64ToUuid(s.uuid);
     if (uuid === null) return { status: 400, text: "'status.uuid' must be a base64-encoded 16-byte UUID" };
     if (EXECUTOR_FORBIDDEN_STATES.has(s.state)) return { status: 400, text: `An executor may not send ${s.state}` };
@@ -465,7 +467,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
     // The same uuid again (a re-sent update) is recognised by the durable queue and not sent twice.
     await o.statuses.send(status, uuid);
     if (changed) await checkpoint(run);
-    if (isTerminal(s.state)) shutdownIfIdle(run);
+    if (idleCheck && isTerminal(s.state)) shutdownIfIdle(run);
     return { status: 202 };
   }
 
@@ -533,7 +535,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       if (fresh.length > 0) await checkpoint(run);
       await commit?.();
       for (const b of batchesOf(fresh, cmd.group === true)) {
-        if (run.stream !== null && run.phase === 'RUNNING') send(run, batchEvent(run, b));
+        if (run.stream !== null) send(run, batchEvent(run, b));
         else run.queued.push(b);
       }
     },
@@ -585,8 +587,9 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
         if (typeof id === 'string') knownToExecutor.add(id);
       }
       const recovering = run.phase === 'RECOVERING';
+      // Nothing goes to the new stream before SUBSCRIBED: it is taken once the updates are in.
       run.stream?.close();
-      run.stream = stream;
+      run.stream = null;
       run.everSubscribed = true;
       if (recovering) {
         run.phase = 'RUNNING';
@@ -596,7 +599,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       // Its updates the agent may not have (sent while the agent was away): taken as UPDATEs
       // (the durable queue knows those it has by uuid), and followed for their acknowledgements.
       for (const u of parsedUpdates) {
-        const r = await acceptUpdate(run, u);
+        const r = await acceptUpdate(run, u, false); // SHUTDOWN, if it is idle now, only after SUBSCRIBED
         if (r.status !== 202) log.info({ executorId: run.executorId, taskId: u.task_id.value, why: r.text }, 'an unacknowledged update of a re-subscribing executor not taken');
       }
       if (recovering) {
@@ -607,6 +610,8 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
           await report(run, t.info.taskId, 'TASK_LOST', 'REASON_AGENT_RESTARTED', 'Task launched during agent restart', 'lost-in-restart');
         }
       }
+      if (ending(run)) return { status: 409, text: `Executor ${call.executor_id.value} is shutting down` };
+      run.stream = stream;
       stream.send({
         type: 'SUBSCRIBED',
         subscribed: {
@@ -622,7 +627,7 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
         run.heartbeat.unref();
       }
       log.info({ executorId: run.executorId, frameworkId: run.frameworkId, resubscribed: recovering, unacknowledgedUpdates: parsedUpdates.length }, recovering ? 'executor re-subscribed after the agent restart' : 'executor subscribed');
-      if (recovering) shutdownIfIdle(run);
+      shutdownIfIdle(run);
       return { status: 202 };
     },
 
