@@ -371,8 +371,8 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
     // the isolators enforced (as Mesos's containerizer reports a limitation), else its exit.
     const limited = 'oomKilled' in exit && exit.oomKilled ? ('REASON_CONTAINER_LIMITATION_MEMORY' as const) : 'limitation' in exit ? exit.limitation?.reason : undefined;
     const endAs: EndAs = run.endAs ?? (limited !== undefined ? { state: 'TASK_FAILED', reason: limited, message: `Executor terminated: ${exit.message}` } : { state: 'TASK_FAILED', reason: 'REASON_EXECUTOR_TERMINATED', message: `Executor terminated: ${exit.message}` });
-    const ending = new Map<string, TaskInfo>([...live(run).map((x) => [x.info.taskId, x.info] as const), ...queuedTasks(run).map((t) => [t.taskId, t] as const)]);
-    for (const t of ending.values()) {
+    const unended = new Map<string, TaskInfo>([...live(run).map((x) => [x.info.taskId, x.info] as const), ...queuedTasks(run).map((t) => [t.taskId, t] as const)]);
+    for (const t of unended.values()) {
       await report(run, t.taskId, endAs.state, endAs.reason, endAs.message, 'executor-ended');
     }
     run.queued.length = 0;
