@@ -6,7 +6,7 @@
  * removed once the task's terminal update is in the durable status queue. The container's
  * runtime files (container-runtime.ts) live in the same directory.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { posix as path } from 'node:path';
 import { z } from 'zod';
 import { AgentId, FrameworkId, GroupExecutor, TaskId, TaskInfo } from '../events/index.js';
@@ -14,6 +14,8 @@ import { syncDir, writeFileDurably } from './durable-file.js';
 
 export const CONTAINERS_DIR = 'containers';
 export const CHECKPOINT_FILE = 'container.json';
+/** A custom executor's checkpoint (agent/executor/checkpoint.ts): its directory is the executor manager's. */
+const EXECUTOR_FILE = 'executor.json';
 
 export const ContainerCheckpoint = z.object({
   version: z.literal(1),
@@ -51,7 +53,7 @@ export async function writeContainerCheckpoint(metaDir: string, c: ContainerChec
 
 export type CheckpointRead = { readonly ok: true; readonly checkpoint: ContainerCheckpoint; readonly dir: string } | { readonly ok: false; readonly dir: string; readonly containerId: string; readonly error: string };
 
-/** Every container checkpoint in the meta dir (unreadable ones as errors, to be cleaned up). */
+/** Every task container checkpoint in the meta dir (unreadable ones as errors, to be cleaned up); custom executors' directories are skipped. */
 export async function readContainerCheckpoints(metaDir: string): Promise<CheckpointRead[]> {
   let names: string[];
   try {
@@ -62,6 +64,7 @@ export async function readContainerCheckpoints(metaDir: string): Promise<Checkpo
   const out: CheckpointRead[] = [];
   for (const containerId of names.sort()) {
     const dir = runtimeDirOf(metaDir, containerId);
+    if (await exists(path.join(dir, EXECUTOR_FILE))) continue;
     try {
       const parsed = ContainerCheckpoint.safeParse(JSON.parse(await readFile(path.join(dir, CHECKPOINT_FILE), 'utf8')));
       if (parsed.success && parsed.data.containerId === containerId) out.push({ ok: true, checkpoint: parsed.data, dir });
@@ -77,3 +80,9 @@ export async function removeContainerDir(metaDir: string, containerId: string): 
   await rm(runtimeDirOf(metaDir, containerId), { recursive: true, force: true });
 }
 
+
+const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );

@@ -43,6 +43,7 @@ import { type StatusSender, createStatusSender } from './status-sender.js';
 import { openStatusQueue } from './status-queue.js';
 import { createTaskRunner, type RecoverySummary, type RunningTask } from './task-runner.js';
 import { createExecutorManager } from './executor/manager.js';
+import { loadExecutorSecret } from './executor/token.js';
 import { resolveUser } from './isolation/user.js';
 import { decideTaskUser, requestedUser } from './task-user.js';
 import { userInfo } from 'node:os';
@@ -76,7 +77,7 @@ export interface AgentHandle {
   readonly tls: boolean;
   readonly pid: string;
   /** What taking over the previous process's tasks found (all zero for a fresh agent). */
-  readonly recovery: RecoverySummary;
+  readonly recovery: RecoverySummary & { readonly executors: { readonly reattached: number; readonly ended: number } };
   readonly workDir: string;
   running(): number;
   /** The live tasks (their containers give usage()). */
@@ -262,24 +263,17 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     userPolicy: { switchUser: o.switchUser, allowRootTasks: o.allowRootTasks },
   });
 
-  // Take over what the previous process of this agent ran; then clean up isolation nobody owns.
-  const recovery = await runner.recover();
-  if (previousIsolator !== undefined) {
-    for (const id of await previousIsolator.containers().catch(() => [])) await previousIsolator.cleanup(id).catch(() => undefined);
-    await previousIsolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the earlier agent id\'s cgroups root'));
-  }
-  const owned = new Set(runner.running().map((t) => t.containerId));
-  for (const id of await containerizer.containersOnHost().catch(() => [])) {
-    if (owned.has(id)) continue;
-    log.warn({ containerId: id }, 'removing container isolation left by an earlier agent process');
-    await containerizer.destroy(id).catch((err: unknown) => log.error({ err, containerId: id }, 'cannot remove left-over container isolation'));
-  }
-
   const advertisedIp = o.advertiseIp ?? (o.ip === '0.0.0.0' ? (externalIPv4() ?? '127.0.0.1') : o.ip);
   // Custom executors: started by their first task, they speak POST /api/v1/executor with us.
   let httpPort = 0;
   const userPolicy = { switchUser: o.switchUser, allowRootTasks: o.allowRootTasks };
+  // Executor authentication (on by default, as --authenticate_http_executors): a token per executor.
+  const executorSecret = o.authenticateHttpExecutors ? await loadExecutorSecret(metaDir) : undefined;
+  if (executorSecret === undefined) {
+    log.warn('EXECUTORS ARE NOT AUTHENTICATED (--no-authenticate-http-executors): anyone who can reach this agent can send status updates and messages for any executor it runs');
+  }
   const executors = createExecutorManager({
+    ...(executorSecret !== undefined ? { secret: executorSecret } : {}),
     agentId,
     workDir,
     metaDir,
@@ -292,6 +286,7 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     subscriptionBackoffMaxMs: 2000,
     recoveryTimeoutMs: 15 * 60_000,
     registrationTimeoutMs: o.executorRegistrationTimeoutMs,
+    reregistrationTimeoutMs: o.executorReregistrationTimeoutMs,
     ...(uses('cgroups/pids') ? { pidsMax: o.cgroupsPidsMax } : {}),
     // As a task's: its command's user, else its framework's (agent/task-user.ts).
     userOf: async (command, frameworkUser) => {
@@ -303,6 +298,21 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     },
     log,
   });
+  // Take over what the previous process of this agent ran; then clean up isolation nobody owns.
+  const taskRecovery = await runner.recover();
+  const executorRecovery = await executors.recover();
+  const recovery = { ...taskRecovery, executors: { reattached: executorRecovery.reattached, ended: executorRecovery.ended } };
+  if (previousIsolator !== undefined) {
+    for (const id of await previousIsolator.containers().catch(() => [])) await previousIsolator.cleanup(id).catch(() => undefined);
+    await previousIsolator.removeRoot().catch((err: unknown) => log.warn({ err }, 'could not remove the earlier agent id\'s cgroups root'));
+  }
+  const owned = new Set([...runner.running().map((t) => t.containerId), ...executorRecovery.containerIds]);
+  for (const id of await containerizer.containersOnHost().catch(() => [])) {
+    if (owned.has(id)) continue;
+    log.warn({ containerId: id }, 'removing container isolation left by an earlier agent process');
+    await containerizer.destroy(id).catch((err: unknown) => log.error({ err, containerId: id }, 'cannot remove left-over container isolation'));
+  }
+
   const flags = agentFlagsJson(o, workDir, hostname);
   // Set once the inbox runs (the HTTP endpoint starts first).
   let inboxRef: CommandInbox | undefined;
@@ -360,6 +370,8 @@ export async function startAgent(input: AgentOptionsInput, rootLog: Logger): Pro
     throw err;
   });
   httpPort = http.port;
+  // Re-attached executors may subscribe again from now on; those that do not in time are killed.
+  executors.awaitReregistration();
   log.info({ address: `${o.ip}:${http.port}`, pid: slavePid({ ip: advertisedIp, port: http.port }) }, 'agent HTTP endpoint listening');
 
   let position = sameAgent ? { lastCommandSeq: previous.lastCommandSeq, catchupFromSeq: previous.catchupFromSeq } : { lastCommandSeq: 0, catchupFromSeq: 1 };

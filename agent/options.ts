@@ -49,6 +49,10 @@ export const AgentOptions = z.object({
   executorShutdownGracePeriodMs: z.number().int().nonnegative().default(5000),
   /** Mesos's --executor_registration_timeout: a custom executor that has not subscribed by then is killed. */
   executorRegistrationTimeoutMs: z.number().int().positive().default(60_000),
+  /** Mesos's --executor_reregistration_timeout: after a restart, how long a re-attached executor has to subscribe again (Mesos: 2 s, at most 15 s). */
+  executorReregistrationTimeoutMs: z.number().int().positive().max(15_000, 'at most 15 s, as Mesos').default(2000),
+  /** Mesos's --authenticate_http_executors: executors prove who they are with the token the agent gave them (MESOS_EXECUTOR_AUTHENTICATION_TOKEN). */
+  authenticateHttpExecutors: z.boolean().default(true),
   /** How often a subscribed executor gets HEARTBEAT (Mesos: 30 s). */
   executorHeartbeatMs: z.number().int().positive().default(30_000),
   /** How long a stopping agent waits for its last status updates to reach the log (what is left stays queued on disk). */

@@ -187,6 +187,12 @@ export type GroupExecutor = z.infer<typeof GroupExecutor>;
 export const LaunchGroupOperation = z.object({
   type: z.literal('LAUNCH_GROUP'),
   executor: GroupExecutor,
+  /**
+   * Present when the group's executor is a custom one (Mesos's ExecutorInfo of type CUSTOM, with
+   * its command; its id and resources are `executor`'s): the group goes to it as one LAUNCH_GROUP.
+   * Absent: Mesos's DEFAULT executor (the agent runs each task in a container of its own).
+   */
+  customExecutor: ExecutorInfo.optional(),
   tasks: z.array(TaskInfo).min(1),
 });
 export const Operation = z.discriminatedUnion('type', [
@@ -482,6 +488,8 @@ export const LaunchTasks = z.object({
   executor: GroupExecutor.optional(),
   /** Present when the tasks are run by this custom executor (started by the first of its tasks on the agent). */
   customExecutor: ExecutorInfo.optional(),
+  /** With customExecutor: the tasks are one task group (the executor gets them in one LAUNCH_GROUP). */
+  group: z.boolean().optional(),
   tasks: z.array(TaskInfo).min(1),
 });
 

@@ -29,6 +29,9 @@ export const ExecutorTaskStatus = z.object({
 });
 export type ExecutorTaskStatus = z.infer<typeof ExecutorTaskStatus>;
 
+/** An update an executor re-sends when it subscribes again (Mesos's Call.Update in SUBSCRIBE). */
+export const UnacknowledgedUpdate = z.object({ framework_id: MesosId.optional(), status: ExecutorTaskStatus });
+
 export const EXECUTOR_CALL_TYPES = ['SUBSCRIBE', 'UPDATE', 'MESSAGE'] as const;
 
 export const ExecutorCall = z.object({
@@ -91,6 +94,10 @@ export function taskInfoToMesos(t: TaskInfo, frameworkId: string, role?: string)
 }
 
 export const launchEvent = (t: TaskInfo, frameworkId: string, role?: string): ExecutorEvent => ({ type: 'LAUNCH', launch: { task: taskInfoToMesos(t, frameworkId, role) } });
+export const launchGroupEvent = (tasks: readonly TaskInfo[], frameworkId: string, role?: string): ExecutorEvent => ({
+  type: 'LAUNCH_GROUP',
+  launch_group: { task_group: { tasks: tasks.map((t) => taskInfoToMesos(t, frameworkId, role)) } },
+});
 export const killEvent = (taskId: string, gracePeriodMs?: number): ExecutorEvent => ({
   type: 'KILL',
   kill: { task_id: { value: taskId }, ...(gracePeriodMs !== undefined ? { kill_policy: { grace_period: nanos(gracePeriodMs) } } : {}) },

@@ -60,6 +60,8 @@ export const agentFlags: readonly FlagSpec[] = [
   { name: 'kill-grace-period', type: 'duration', default: '3s', help: 'Between SIGTERM and SIGKILL when a task names none' },
   { name: 'executor-shutdown-grace-period', type: 'duration', default: '5s', help: 'Between SHUTDOWN and SIGKILL for a custom executor that names no shutdown_grace_period' },
   { name: 'executor-registration-timeout', type: 'duration', default: '1mins', help: 'A custom executor that has not subscribed by then is killed' },
+  { name: 'executor-reregistration-timeout', type: 'duration', default: '2secs', help: 'After a restart, a re-attached custom executor that has not subscribed again by then is killed (at most 15secs)' },
+  { name: 'authenticate-http-executors', type: 'bool', default: true, help: 'Executors must send the token the agent gave them (MESOS_EXECUTOR_AUTHENTICATION_TOKEN); --no-authenticate-http-executors lets anyone on the host call /api/v1/executor' },
   { name: 'master-ping-timeout', type: 'duration', default: '75s', help: 'Reregister when no master pinged for this long' },
   ...TLS_SERVER_FLAGS,
   CREDS_FLAG,
@@ -88,6 +90,8 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
       masterPingTimeoutMs: v['master-ping-timeout'] as number,
       executorShutdownGracePeriodMs: v['executor-shutdown-grace-period'] as number,
       executorRegistrationTimeoutMs: v['executor-registration-timeout'] as number,
+      executorReregistrationTimeoutMs: v['executor-reregistration-timeout'] as number,
+      authenticateHttpExecutors: v['authenticate-http-executors'] as boolean,
       ip: v.ip as string,
       port: v.port as number,
       ...(opt('advertise-ip') !== undefined ? { advertiseIp: opt('advertise-ip') } : {}),
@@ -108,8 +112,9 @@ export async function runAgent(v: Readonly<Record<string, unknown>>): Promise<vo
   );
   const r = agent.recovery;
   const recovered = r.reattached + r.ended + r.relaunched + r.discarded > 0 ? `; recovered: ${r.reattached} running, ${r.ended} ended, ${r.relaunched} relaunched, ${r.discarded} discarded` : '';
+  const executorsRecovered = r.executors.reattached + r.executors.ended > 0 ? `; executors recovered: ${r.executors.reattached} re-attached, ${r.executors.ended} ended` : '';
   process.stdout.write(
-    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; ${agent.tls ? 'https' : 'http'}://${agent.advertisedIp}:${agent.httpPort}/state${recovered})\n`,
+    `agent ${agent.agentId} running (isolation: ${agent.isolation}: ${agent.isolators.join(',')}${agent.isolationFallback ? `; cgroups unavailable: ${agent.isolationFallback}` : ''}; ${agent.tls ? 'https' : 'http'}://${agent.advertisedIp}:${agent.httpPort}/state${recovered}${executorsRecovered})\n`,
   );
   onShutdown(async () => agent.stop());
 }

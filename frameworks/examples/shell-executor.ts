@@ -6,6 +6,7 @@
  * period). It talks to its scheduler: each task's exit is also told as a message
  * (`exited <taskId> <code>`), and a scheduler's message `ping` is answered `pong <running tasks>`,
  * `acks` with `acks <updates its scheduler acknowledged>`; any other message is answered `echo <message>`. On SHUTDOWN it kills what runs and exits.
+ * A task of a task group (LAUNCH_GROUP) runs with TASK_GROUP_TASKS set to its group's task ids (comma-separated).
  *
  * Started by the agent (never by hand): `node dist/frameworks/examples/shell-executor.js`.
  */
@@ -24,7 +25,7 @@ export async function runShellExecutor(ex: Executor, out: (line: string) => void
       report(t.taskId, ex.update(t.taskId, 'TASK_ERROR', { message: 'the task has no data: this executor runs the shell command in TaskInfo.data' }));
       return;
     }
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, MESOS_TASK_ID: t.taskId }, detached: true });
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, MESOS_TASK_ID: t.taskId, ...(t.group !== undefined ? { TASK_GROUP_TASKS: t.group.join(',') } : {}) }, detached: true });
     const entry = { child, killed: false };
     running.set(t.taskId, entry);
     out(`task ${t.taskId}: ${command}`);
@@ -83,7 +84,12 @@ export async function runShellExecutor(ex: Executor, out: (line: string) => void
     waitAll();
   });
 
-  await ex.ended;
+  try {
+    await ex.ended;
+  } finally {
+    // Stopped without SHUTDOWN (it lost its agent): leave no task process behind.
+    for (const id of [...running.keys()]) kill(id, 0);
+  }
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -10,7 +10,13 @@
  *
  * When the stream breaks (the agent restarts), it subscribes again with its unacknowledged
  * updates and tasks, waiting at most MESOS_SUBSCRIPTION_BACKOFF_MAX between attempts, and gives
- * up after MESOS_RECOVERY_TIMEOUT (`ended` then rejects), as Mesos's executor library does.
+ * up after MESOS_RECOVERY_TIMEOUT (`ended` then rejects), as Mesos's executor library does; an
+ * update made while the agent is away is kept and goes with that SUBSCRIBE. An executor of a
+ * framework that does not checkpoint (MESOS_CHECKPOINT=0) stops when it loses its agent, as in
+ * Mesos (the agent does not re-attach to it).
+ *
+ * Every call carries `Authorization: Bearer $MESOS_EXECUTOR_AUTHENTICATION_TOKEN` when the agent
+ * gave the executor a token (it does unless started with --no-authenticate-http-executors).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -26,6 +32,8 @@ export interface LaunchedTask {
   readonly data: Buffer;
   /** The whole TaskInfo as Mesos's JSON (resources, labels, kill_policy, …). */
   readonly info: Readonly<Record<string, unknown>>;
+  /** For a task of a task group (LAUNCH_GROUP): the ids of every task of its group, in order. */
+  readonly group?: readonly string[];
 }
 
 export interface KillRequest {
@@ -51,6 +59,8 @@ export interface ExecutorEnvironment {
   readonly shutdownGracePeriodMs: number;
   readonly subscriptionBackoffMaxMs: number;
   readonly recoveryTimeoutMs: number;
+  /** MESOS_EXECUTOR_AUTHENTICATION_TOKEN: sent as a bearer token on every call. */
+  readonly authenticationToken?: string;
 }
 
 export interface ExecutorOptions {
@@ -115,6 +125,7 @@ export function executorEnvironment(env: NodeJS.ProcessEnv): ExecutorEnvironment
     shutdownGracePeriodMs: duration('MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD', 5000),
     subscriptionBackoffMaxMs: duration('MESOS_SUBSCRIPTION_BACKOFF_MAX', 2000),
     recoveryTimeoutMs: duration('MESOS_RECOVERY_TIMEOUT', 15 * 60_000),
+    ...(env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN !== undefined && env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN !== '' ? { authenticationToken: env.MESOS_EXECUTOR_AUTHENTICATION_TOKEN } : {}),
   };
 }
 
@@ -148,8 +159,17 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
   const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ended.catch(() => undefined); // the caller may not await it
 
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    Accept: 'application/json',
+    ...(env.authenticationToken !== undefined ? { Authorization: `Bearer ${env.authenticationToken}` } : {}),
+  };
+  /** Waiting for the next SUBSCRIBED (updates made while the agent was away go with that SUBSCRIBE). */
+  const resubscribed: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  const nextSubscription = (): Promise<void> => new Promise((resolve, reject) => resubscribed.push({ resolve, reject }));
+
   const post = async (body: J): Promise<void> => {
-    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify({ ...ids, ...body }) });
+    const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ ...ids, ...body }) });
     if (r.status !== 202) throw new ExecutorError('REFUSED', `${String(body.type)} refused by the agent: ${r.status} ${(await r.text()).trim()}`);
   };
 
@@ -159,21 +179,26 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
     abort.abort();
     for (const s of [launches$, kills$, messages$, acknowledged$]) s.complete();
     shutdown$.complete();
+    for (const w of resubscribed.splice(0)) w.reject(err ?? new ExecutorError('AGENT_UNREACHABLE', 'the executor stopped before its update reached the agent'));
     if (err === undefined) settle.resolve();
     else settle.reject(err);
   }
 
+  function launch(task: J, group?: readonly string[]): void {
+    const taskId = String((task.task_id as J).value);
+    tasks.set(taskId, task);
+    launches$.next({ taskId, name: String(task.name ?? taskId), data: Buffer.from(typeof task.data === 'string' ? task.data : '', 'base64'), info: task, ...(group !== undefined ? { group } : {}) });
+  }
+
   function onEvent(e: J): void {
     switch (e.type) {
-      case 'LAUNCH': {
-        const task = (e.launch as J).task as J;
-        const taskId = String((task.task_id as J).value);
-        tasks.set(taskId, task);
-        launches$.next({ taskId, name: String(task.name ?? taskId), data: Buffer.from(typeof task.data === 'string' ? task.data : '', 'base64'), info: task });
+      case 'LAUNCH':
+        launch((e.launch as J).task as J);
         return;
-      }
       case 'LAUNCH_GROUP': {
-        for (const task of (((e.launch_group as J).task_group as J).tasks as J[]) ?? []) onEvent({ type: 'LAUNCH', launch: { task } });
+        const group = (((e.launch_group as J).task_group as J).tasks as J[] | undefined) ?? [];
+        const ids = group.map((t) => String((t.task_id as J).value));
+        for (const task of group) launch(task, ids);
         return;
       }
       case 'KILL': {
@@ -215,7 +240,7 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
       type: 'SUBSCRIBE',
       subscribe: { unacknowledged_tasks: [...tasks.values()], unacknowledged_updates: [...pending.values()].map((status) => ({ framework_id: ids.framework_id, status })) },
     };
-    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body), signal: abort.signal });
+    const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal: abort.signal });
     if (r.status !== 200 || r.body === null) throw new ExecutorError('REFUSED', `SUBSCRIBE refused by the agent: ${r.status} ${(await r.text()).trim()}`);
     const decoder = new RecordIoDecoder();
     for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
@@ -223,6 +248,7 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
         const e = rec as J;
         if (e.type === 'SUBSCRIBED') {
           onSubscribed();
+          for (const w of resubscribed.splice(0)) w.resolve();
           // The caller subscribes to the streams when startExecutor resolves: the LAUNCHes right
           // behind SUBSCRIBED wait for that (a macrotask later than the caller's continuation).
           await new Promise((r) => setImmediate(r));
@@ -247,6 +273,10 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
             resolve();
           });
           if (stopped) return;
+          if (!env.checkpoint) {
+            finish(new ExecutorError('AGENT_UNREACHABLE', 'the agent closed the stream and the framework does not checkpoint (MESOS_CHECKPOINT=0): stopping'));
+            return;
+          }
           log.warn('the agent closed the stream; subscribing again');
         } catch (err) {
           if (stopped) return;
@@ -254,6 +284,10 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
             // The first SUBSCRIBE fails at once: the agent does not know this executor, or is not there.
             reject(err as Error);
             finish(err as Error);
+            return;
+          }
+          if (!env.checkpoint) {
+            finish(new ExecutorError('AGENT_UNREACHABLE', `lost the agent and the framework does not checkpoint (MESOS_CHECKPOINT=0): stopping (${(err as Error).message})`));
             return;
           }
           log.warn({ err }, 'lost the agent; subscribing again');
@@ -295,8 +329,13 @@ export async function startExecutor(o: ExecutorOptions): Promise<Executor> {
       try {
         await post({ type: 'UPDATE', update: { status } });
       } catch (err) {
-        pending.delete(uuid);
-        throw err;
+        if (err instanceof ExecutorError || !env.checkpoint || stopped) {
+          pending.delete(uuid);
+          throw err;
+        }
+        // The agent is away (restarting): the update is kept and goes with the next SUBSCRIBE.
+        log.warn({ taskId, state, err: (err as Error).message }, 'the agent is not reachable; the update goes with the next subscription');
+        await nextSubscription();
       }
     },
     message: (data) => post({ type: 'MESSAGE', message: { data: Buffer.from(data).toString('base64') } }),

@@ -100,7 +100,12 @@ export type CommandInfoInput = z.input<typeof CommandInfo>;
 /** An offer operation as a framework writes it: LAUNCH, or LAUNCH_GROUP (tasks together under one executor). */
 export type OperationSpec =
   | { readonly type: 'LAUNCH'; readonly tasks: readonly TaskSpec[] }
-  | { readonly type: 'LAUNCH_GROUP'; readonly executor: { readonly executorId: string; readonly resources: Resources | string }; readonly tasks: readonly TaskSpec[] };
+  | {
+      readonly type: 'LAUNCH_GROUP';
+      /** Mesos's DEFAULT executor (an id and its resources: each task runs in a container of its own), or a custom executor (an ExecutorSpec, with its `command`: it gets the group in one LAUNCH_GROUP, and its tasks need no command). */
+      readonly executor: { readonly executorId: string; readonly resources: Resources | string } | ExecutorSpec;
+      readonly tasks: readonly TaskSpec[];
+    };
 
 /** What a framework still wants (Mesos's REQUEST): the allocator explains it when it stays unmet. */
 export interface ResourceRequest {
@@ -203,8 +208,11 @@ export function toExecutorInfo(e: ExecutorSpec): ExecutorInfo {
   };
 }
 
-export function toTaskInfo(t: TaskSpec): TaskInfo {
-  if ((t.command === undefined) === (t.executor === undefined)) throw new TypeError(`task ${t.taskId}: give one of 'command' and 'executor'`);
+/** A task spec → TaskInfo; `inCustomGroup`: a task of a custom executor's group (the executor runs it: no command needed). */
+export function toTaskInfo(t: TaskSpec, inCustomGroup = false): TaskInfo {
+  if (inCustomGroup) {
+    if (t.executor !== undefined) throw new TypeError(`task ${t.taskId}: a task of a group runs under the group's executor, not one of its own`);
+  } else if ((t.command === undefined) === (t.executor === undefined)) throw new TypeError(`task ${t.taskId}: give one of 'command' and 'executor'`);
   return {
     taskId: t.taskId as TaskId,
     name: t.name ?? t.taskId,
@@ -225,12 +233,14 @@ export function toTaskInfo(t: TaskSpec): TaskInfo {
 const isSpec = (op: OperationSpec | Operation): op is OperationSpec => op.type === 'LAUNCH' || op.type === 'LAUNCH_GROUP';
 
 export function toOperation(op: OperationSpec): Operation {
-  if (op.type === 'LAUNCH') return { type: 'LAUNCH', tasks: op.tasks.map(toTaskInfo) };
+  if (op.type === 'LAUNCH') return { type: 'LAUNCH', tasks: op.tasks.map((t) => toTaskInfo(t)) };
   const r = op.executor.resources;
+  const custom = 'command' in op.executor ? toExecutorInfo(op.executor) : undefined;
   return {
     type: 'LAUNCH_GROUP',
     executor: { executorId: op.executor.executorId as ExecutorId, resources: typeof r === 'string' ? [...parseResources(r)] : [...r] },
-    tasks: op.tasks.map(toTaskInfo),
+    ...(custom !== undefined ? { customExecutor: custom } : {}),
+    tasks: op.tasks.map((t) => toTaskInfo(t, custom !== undefined)),
   };
 }
 

@@ -161,6 +161,106 @@ test('an executor killed mid-task: its tasks are TASK_FAILED with REASON_EXECUTO
   await sched.teardown();
 });
 
+test('an executor over its memory limit (a real cgroup limit: its resources plus its tasks\') is killed by the isolator: its tasks TASK_FAILED, REASON_CONTAINER_LIMITATION_MEMORY', async () => {
+  const agent = cluster.agents[0]!;
+  assert.ok(agent.isolators.includes('cgroups/mem'), `this test needs the cgroups memory isolator (the agent has ${agent.isolators.join(',')}; ${agent.isolationFallback ?? ''})`);
+  const FW = randomUUID();
+  const sched = await subscribe({ nats: cluster.nats.url, creds: cluster.secure!.creds('framework', FW), name: 'oom', log: cluster.log });
+  opened.push(sched);
+  const statuses: TaskStatus[] = [];
+  sched.updates$.subscribe((s) => {
+    statuses.push(s);
+    void sched.acknowledge(s).catch(() => undefined);
+  });
+  const offer = await firstValueFrom(sched.offers$.pipe(filter((o) => contains(o.resources, parseResources('cpus:0.3;mem:200'))), timeout(30_000)));
+  const per = parseResources('cpus:0.1;mem:16');
+  // The container's limit: 128 (the executor) + 2 × 16 MB. One task grows past it; the other sleeps.
+  const hog = `exec ${process.execPath} -e "const a = []; setInterval(() => a.push(Buffer.alloc(32 << 20, 1)), 20)"`;
+  await sched.accept([offer.id], [{ taskId: 'sleeper', agentId: offer.agentId, resources: per, executor: shellExecutorSpec(), data: 'exec sleep 120' }]);
+  await waitFor(() => statuses.some((s) => s.taskId === 'sleeper' && s.state === 'TASK_RUNNING'), 'the sleeper to run', 60_000);
+  const offer2 = await firstValueFrom(sched.offers$.pipe(filter((o) => o.agentId === offer.agentId && contains(o.resources, per)), timeout(30_000)));
+  await sched.accept([offer2.id], [{ taskId: 'hog', agentId: offer.agentId, resources: per, executor: shellExecutorSpec(), data: hog }]);
+  await waitFor(() => ['sleeper', 'hog'].every((id) => statuses.some((s) => s.taskId === id && isTerminal(s.state))), 'both tasks to end', 60_000);
+  const sleeper = statuses.find((s) => s.taskId === 'sleeper' && isTerminal(s.state))!;
+  assert.is(sleeper.state, 'TASK_FAILED');
+  assert.is(sleeper.reason, 'REASON_CONTAINER_LIMITATION_MEMORY', `${sleeper.reason}: ${sleeper.message ?? ''}`);
+  assert.is(sleeper.source, 'SOURCE_AGENT');
+  assert.match(sleeper.message ?? '', /[Mm]emory/);
+  // The hog itself: killed by the kernel; its executor may have reported that before the isolator ended the container.
+  assert.is(statuses.find((s) => s.taskId === 'hog' && isTerminal(s.state))!.state, 'TASK_FAILED');
+  await waitFor(() => !agent.executors().some((e) => e.frameworkId === FW), 'the executor to be gone', 30_000);
+  await waitFor(() => ![...cluster.master.state().executors.values()].some((e) => e.frameworkId === FW), 'the master to release the executor', 30_000);
+  await sched.teardown();
+});
+
+test('LAUNCH_GROUP to a custom executor: the executor gets the group in one LAUNCH_GROUP (each task sees its whole group) and runs it; a second group joins it', async () => {
+  const agent = cluster.agents[0]!;
+  const FW = randomUUID();
+  const sched = await subscribe({ nats: cluster.nats.url, creds: cluster.secure!.creds('framework', FW), name: 'group', log: cluster.log });
+  opened.push(sched);
+  try {
+    const statuses: TaskStatus[] = [];
+    sched.updates$.subscribe((s) => {
+      statuses.push(s);
+      void sched.acknowledge(s).catch(() => undefined);
+    });
+    const per = parseResources('cpus:0.1;mem:16');
+    const offer = await firstValueFrom(sched.offers$.pipe(filter((o) => contains(o.resources, parseResources('cpus:0.5;mem:200'))), timeout(30_000)));
+    // Each task exits 0 only if it was launched as part of its group (the example executor passes the group on).
+    // The first group's tasks wait for the second group's task (in the executor's sandbox, their working dir): one executor runs both.
+    const groupTask = (id: string, group: string, then: string): { taskId: string; agentId: typeof offer.agentId; resources: typeof per; data: string } => ({ taskId: id, agentId: offer.agentId, resources: per, data: `test "$TASK_GROUP_TASKS" = ${group} && ${then}` });
+    const waitG3 = 'until [ -e g3-ran ]; do sleep 0.1; done';
+    await sched.acceptOperations([offer.id], [{ type: 'LAUNCH_GROUP', executor: shellExecutorSpec(), tasks: [groupTask('g-1', 'g-1,g-2', waitG3), groupTask('g-2', 'g-1,g-2', waitG3)] }]);
+    const pid = await waitFor(() => agent.executors().find((e) => e.frameworkId === FW)?.pid, 'the executor to start', 30_000);
+    const offer2 = await firstValueFrom(sched.offers$.pipe(filter((o) => o.agentId === offer.agentId && contains(o.resources, per)), timeout(30_000)));
+    await sched.acceptOperations([offer2.id], [{ type: 'LAUNCH_GROUP', executor: shellExecutorSpec(), tasks: [groupTask('g-3', 'g-3', 'touch g3-ran')] }]);
+    await waitFor(() => ['g-1', 'g-2', 'g-3'].every((id) => statuses.some((s) => s.taskId === id && isTerminal(s.state))), 'the groups to end', 60_000);
+    for (const id of ['g-1', 'g-2', 'g-3']) {
+      const end = statuses.find((s) => s.taskId === id && isTerminal(s.state))!;
+      assert.is(end.state, 'TASK_FINISHED', `${id}: ${end.state} ${end.message ?? ''}`);
+      assert.is(end.source, 'SOURCE_EXECUTOR');
+      assert.is(end.executorId, 'shell-executor');
+    }
+    assert.ok(agent.executors().every((e) => e.frameworkId !== FW || e.pid === pid), 'one executor ran both groups (the first group waited for the second)');
+    await waitFor(() => !agent.executors().some((e) => e.frameworkId === FW), 'the idle executor to be shut down', 30_000);
+  } finally {
+    await sched.teardown();
+  }
+});
+
+test('v1 scheduler API: a LAUNCH_GROUP whose executor is CUSTOM runs under it', async () => {
+  const base = `http://127.0.0.1:${cluster.master.port}`;
+  const fw = await HttpFramework.subscribe(base, { user: 'root', name: 'http-group' });
+  try {
+    const offers = await fw.takeOffers({ cpus: 0.3, mem: 160 }, 'offers', 30_000);
+    const agentId = (offers[0]!.agent_id as Ev).value as string;
+    const cmd = shellExecutorSpec().command as { value: string; arguments: string[] };
+    const executor = {
+      type: 'CUSTOM',
+      executor_id: { value: 'http-group-exec' },
+      command: { value: cmd.value, shell: false, arguments: cmd.arguments },
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 128 } }],
+    };
+    const task = (id: string) => ({
+      name: id,
+      task_id: { value: id },
+      agent_id: { value: agentId },
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 16 } }],
+      data: Buffer.from('test "$TASK_GROUP_TASKS" = hg-1,hg-2').toString('base64'),
+    });
+    const r = await fw.call('ACCEPT', { accept: { offer_ids: offers.map((o) => o.id), operations: [{ type: 'LAUNCH_GROUP', launch_group: { executor, task_group: { tasks: [task('hg-1'), task('hg-2')] } } }] } });
+    assert.is(r.status, 202, r.body);
+    for (const id of ['hg-1', 'hg-2']) {
+      const end = await fw.status(id, (st) => st === 'TASK_FINISHED' || st === 'TASK_FAILED' || st === 'TASK_ERROR', { timeoutMs: 60_000 });
+      assert.is(end.state, 'TASK_FINISHED', JSON.stringify(end));
+      assert.equal(end.executor_id, { value: 'http-group-exec' });
+    }
+  } finally {
+    await fw.call('TEARDOWN');
+    fw.close();
+  }
+});
+
 test('v1 scheduler API: a task with a custom ExecutorInfo runs under it; MESSAGE reaches the executor and its answer comes back as a MESSAGE event', async () => {
   const base = `http://127.0.0.1:${cluster.master.port}`;
   const fw = await HttpFramework.subscribe(base, { user: 'root', name: 'http-executor' });

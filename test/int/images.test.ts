@@ -205,6 +205,19 @@ test('bad images: missing, hostile (a link escaping the root): TASK_FAILED, REAS
   assert.match(bad.message ?? '', /Bad Name/);
 });
 
+test('a task group (the DEFAULT executor) whose tasks name images: each task runs in its own image\'s root', async () => {
+  const agent = cluster.agents[0]!;
+  const tasks = [imageTask('group-busybox', 'busybox:test', 'cat /etc/os-release'), imageTask('group-layered', 'layered:v2', 'cat /srv/new; ls /srv')];
+  const need = R.add(...tasks.map((t) => toTaskInfo(t).resources), R.parseResources('cpus:0.1;mem:32'));
+  const ids = await waitFor(() => {
+    const mine = fw.outstandingOffers().filter((o) => o.agentId === agent.agentId);
+    return R.contains(R.add(...mine.map((o) => o.resources)), need) ? mine.map((o) => o.id) : undefined;
+  }, 'offers holding the group', 20_000);
+  await fw.acceptOperations(ids, [{ type: 'LAUNCH_GROUP', executor: { executorId: `pod-${randomUUID().slice(0, 8)}`, resources: 'cpus:0.1;mem:32' }, tasks }], { refuseSeconds: 0 });
+  assert.ok((await finished('group-busybox')).startsWith(OS_RELEASE), 'the first task sees the docker-archive image');
+  assert.is(await finished('group-layered'), 'new\nnew\n', 'the second sees the OCI layout (its whiteouts too), not the first image');
+});
+
 test('nothing stays mounted and no container provisioner dir is left once the tasks ended', async () => {
   const agent = cluster.agents[0]!;
   await waitFor(() => agent.tasks().length === 0, 'every task to end');

@@ -40,6 +40,8 @@ test('executorEnvironment: what the agent gave; defaults as Mesos; a missing var
     recoveryTimeoutMs: 900_000,
   });
   assert.throws(() => executorEnvironment({ MESOS_FRAMEWORK_ID: 'fw', MESOS_EXECUTOR_ID: 'ex' }), /MESOS_AGENT_ENDPOINT is not set/);
+  const withToken = executorEnvironment({ MESOS_AGENT_ENDPOINT: 'h:1', MESOS_FRAMEWORK_ID: 'fw', MESOS_EXECUTOR_ID: 'ex', MESOS_EXECUTOR_AUTHENTICATION_TOKEN: 'a.b.c' });
+  assert.is(withToken.authenticationToken, 'a.b.c', 'the token the agent gave, sent on every call');
 });
 
 test.run();

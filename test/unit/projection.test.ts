@@ -1271,6 +1271,52 @@ test('custom executor: its resources are held once per agent while it runs; a se
   assert.is(s.executors.size, 0);
 });
 
+const customGroup = (id: string, offerId: string, taskIds: string[], info: Record<string, unknown> = {}): EventOf<'OffersAccepted'> =>
+  ({
+    type: 'OffersAccepted',
+    schemaVersion: 2,
+    id,
+    time: 1_700_000_900_000,
+    frameworkId: 'fw1',
+    offerIds: [offerId],
+    operations: [
+      {
+        type: 'LAUNCH_GROUP',
+        executor: { executorId: 'cx', resources: res('cpus:0.1;mem:32') },
+        customExecutor: { executorId: 'cx', command: { value: 'my-executor', shell: true }, resources: res('cpus:0.1;mem:32'), ...info },
+        tasks: taskIds.map((taskId) => ({ taskId, name: taskId, agentId: 'a1', resources: res('cpus:0.5;mem:64'), data: 'cnVu' })),
+      },
+    ],
+    filters: { refuseSeconds: 5 },
+  }) as unknown as EventOf<'OffersAccepted'>;
+
+test('LAUNCH_GROUP to a custom executor: one LaunchTasks (a group, its ExecutorInfo), the executor held once; a later group joins the running executor', () => {
+  const s = withOffer();
+  when(s, customGroup('g1', 'o1', ['a', 'b']));
+  const [cmd] = owed(s, 'LaunchTasks');
+  assert.is(cmd?.customExecutor?.executorId, 'cx');
+  assert.is(cmd?.group, true);
+  assert.is(cmd?.executor, undefined, 'not the DEFAULT executor');
+  assert.equal(cmd?.tasks.map((t) => t.taskId), ['a', 'b']);
+  assert.equal(agent(s).used, res('cpus:1.1;mem:160'));
+  assert.is(s.executors.get('fw1/cx' as never)?.kind, 'CUSTOM');
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:0.8;mem:400' }));
+  when(s, customGroup('g2', 'o2', ['c']));
+  assert.equal(agent(s).used, res('cpus:1.6;mem:224'), 'the running executor takes the group: its resources are not asked again');
+  assert.is(s.tasks.get('fw1/c' as never)?.executorId, 'cx');
+});
+
+test('LAUNCH_GROUP to a custom executor: a different ExecutorInfo than the running one, or a group id that is not its ExecutorInfo\'s, is TASK_GROUP_INVALID', () => {
+  const s = withOffer();
+  when(s, customGroup('g1', 'o1', ['a']));
+  when(s, offersCreated({ frameworkId: 'fw1', offerId: 'o2', agentId: 'a1', resources: 'cpus:1;mem:512' }));
+  when(s, customGroup('g2', 'o2', ['b'], { command: { value: 'other-executor', shell: true } }));
+  assert.is(refusal(s).code, 'TASK_GROUP_INVALID');
+  assert.match(refusal(s).message, /not compatible with the running executor/);
+  const mismatch = when(withOffer(), customGroup('g3', 'o1', ['a'], { executorId: 'other' }));
+  assert.is(refusal(mismatch).code, 'TASK_GROUP_INVALID');
+});
+
 test('LAUNCH_GROUP refusals: executor too small, executor id in use, executor resources beyond the offer', () => {
   const tooSmall = when(withOffer(), launchGroup({ id: 'g1', offerId: 'o1', executorId: 'e', executorResources: 'cpus:0.1', tasks: [{ taskId: 'a', resources: 'cpus:1' }] }));
   assert.is(refusal(tooSmall).code, 'TASK_GROUP_INVALID');

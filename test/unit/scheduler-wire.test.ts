@@ -1071,7 +1071,7 @@ test('taskInfoFromMesos: a group task may repeat its group executor', () => {
   assert.ok(!r.ok && /differs from the task group's executor 'pod-1'/.test(r.error));
 });
 
-test('groupExecutorFromMesos: the DEFAULT executor only', () => {
+test('groupExecutorFromMesos: the DEFAULT executor, or a CUSTOM one with its command', () => {
   const ex = (json: unknown) => groupExecutorFromMesos(parsed(MesosExecutorInfo, json));
   const good = ex({
     type: 'DEFAULT',
@@ -1086,7 +1086,19 @@ test('groupExecutorFromMesos: the DEFAULT executor only', () => {
   };
   assert.is(why({ executor_id: { value: 'e' } }), "'ExecutorInfo.type' must be set");
   assert.is(why({ type: 'UNKNOWN', executor_id: { value: 'e' } }), 'Unknown executor type');
-  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'e' } }), /custom executors/);
+  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'e' } }), /'ExecutorInfo.command' must be set/);
+  const custom = ex({ type: 'CUSTOM', executor_id: { value: 'c1' }, command: { value: './run' }, resources: [{ name: 'mem', type: 'SCALAR', scalar: { value: 32 } }] });
+  assert.ok(custom.ok && custom.custom !== undefined, JSON.stringify(custom));
+  if (custom.ok) {
+    assert.equal(custom.executor, { executorId: 'c1', resources: [{ name: 'mem', type: 'SCALAR', scalar: 32 }] }, 'its id and resources as a group executor');
+    assert.is(custom.custom?.command.value, './run');
+  }
+  assert.match(why({ type: 'CUSTOM', executor_id: { value: 'c1' }, command: { value: './run' }, container: { type: 'MESOS', mesos: { image: { type: 'DOCKER', docker: { name: 'busybox' } } } } }), /image or volumes for a custom executor are not supported/);
+  // A task of a custom executor's group needs no command; its data is kept for the executor.
+  const groupTask = parsed(MesosTaskInfo, { name: 't', task_id: { value: 't1' }, agent_id: { value: 'a1' }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }], data: Buffer.from('run me').toString('base64') });
+  const t = taskInfoFromMesos(groupTask, parsed(MesosExecutorInfo, { type: 'CUSTOM', executor_id: { value: 'c1' }, command: { value: './run' } }));
+  assert.ok(t.ok && t.task.command === undefined && t.task.data === Buffer.from('run me').toString('base64'), JSON.stringify(t));
+  assert.not.ok(taskInfoFromMesos(groupTask, parsed(MesosExecutorInfo, { type: 'DEFAULT', executor_id: { value: 'd1' } })).ok, 'the DEFAULT executor needs the command');
   assert.match(why({ type: 'DEFAULT', executor_id: { value: 'e' }, command: { value: 'x' } }), /must not be set/);
   assert.match(why({ type: 'DEFAULT', executor_id: { value: 'e' }, container: { type: 'DOCKER' } }), /Docker/);
 });

@@ -24,6 +24,8 @@ interface Launch {
   readonly executor?: GroupExecutor | undefined;
   /** The custom executor that runs the tasks (new, or already running on the agent). */
   readonly custom?: ExecutorInfo | undefined;
+  /** With custom: a task group (one LAUNCH_GROUP to the executor). */
+  readonly group?: boolean;
   readonly tasks: readonly TaskInfo[];
 }
 
@@ -60,14 +62,15 @@ function checkWithoutPort(t: TaskInfo): string | undefined {
 type Holder = { readonly owner: string; readonly resources: Resources };
 
 /** What is wrong with one task on its own (or undefined), given the tasks of the accept launched before it. */
-function taskProblem(state: State, f: FrameworkState, agentId: AgentId, t: TaskInfo, ids: ReadonlySet<string>): Refusal | undefined {
+function taskProblem(state: State, f: FrameworkState, agentId: AgentId, t: TaskInfo, ids: ReadonlySet<string>, inCustomGroup = false): Refusal | undefined {
   // Ids name directories on the agent: refused here, they never reach it (Mesos's validateTaskID).
   const badId = idError(t.taskId);
   if (badId !== undefined) return { code: 'TASK_INVALID', message: `task id ${JSON.stringify(t.taskId)} is invalid: ${badId}` };
   if (t.agentId !== agentId) return { code: 'TASK_INVALID', message: `task ${t.taskId} names agent ${t.agentId}, but the offers are on ${agentId}` };
   if (ids.has(t.taskId)) return { code: 'TASK_ID_DUPLICATE', message: `task id ${t.taskId} appears twice` };
   if (state.tasks.has(taskKey(f.id, t.taskId))) return { code: 'TASK_ID_DUPLICATE', message: `task ${t.taskId} already exists in framework ${f.id}` };
-  if (t.command === undefined && t.executor === undefined) return { code: 'TASK_INVALID', message: `task ${t.taskId} needs a command or an executor` };
+  // A task of a custom executor's group is the executor's to run: it needs no command.
+  if (t.command === undefined && t.executor === undefined && !inCustomGroup) return { code: 'TASK_INVALID', message: `task ${t.taskId} needs a command or an executor` };
   if (t.command !== undefined && t.executor !== undefined) return { code: 'TASK_INVALID', message: `task ${t.taskId} has both a command and an executor; it may have only one` };
   if (R.isEmpty(t.resources)) return { code: 'TASK_INVALID', message: `task ${t.taskId} uses no resources` };
   const gpus = R.scalar(t.resources, 'gpus');
@@ -222,6 +225,41 @@ function validateAccept(state: State, e: EventOf<'OffersAccepted'>, f: Framework
       }
       if (ok.length > 0) launches.push({ tasks: ok });
       for (const g of byExecutor.values()) launches.push({ custom: g.info, tasks: g.tasks });
+      continue;
+    }
+    if (op.type === 'LAUNCH_GROUP' && op.customExecutor !== undefined) {
+      // A task group for a custom executor: new (its resources too), or one running on this agent
+      // with the same ExecutorInfo; all of its tasks or none.
+      const info = op.customExecutor;
+      const groupIds = new Set(ids);
+      let problem: Refusal | undefined;
+      if (info.executorId !== op.executor.executorId || !R.equals(R.normalise(info.resources), R.normalise(op.executor.resources))) {
+        problem = { code: 'TASK_GROUP_INVALID', message: `the group's executor ${op.executor.executorId} and its ExecutorInfo (${info.executorId}) differ` };
+      }
+      for (const t of op.tasks) {
+        problem ??= taskProblem(state, fw, agentId, t, groupIds, true);
+        if (problem === undefined && t.executor !== undefined && t.executor.executorId !== info.executorId) {
+          problem = { code: 'TASK_GROUP_INVALID', message: `task ${t.taskId} names executor ${t.executor.executorId}, not the group's ${info.executorId}` };
+        }
+        if (problem !== undefined) break;
+        groupIds.add(t.taskId);
+      }
+      const ex = customExecutorProblem(state, fw.id, agentId, info, customs);
+      if (problem === undefined && 'code' in ex) problem = { code: 'TASK_GROUP_INVALID', message: ex.message };
+      const fresh = 'fresh' in ex && ex.fresh;
+      const mine = [...op.tasks.map((t) => ({ owner: `task ${t.taskId}`, resources: t.resources })), ...(fresh ? [{ owner: `executor ${info.executorId}`, resources: info.resources }] : [])];
+      problem ??= sharedPorts([...holders, ...mine]);
+      const wanted = R.add(...mine.map((m) => m.resources));
+      problem ??= fits(`operation ${i} (LAUNCH_GROUP)`, wanted);
+      if (problem !== undefined) {
+        dropped.push({ index: i, ...problem, tasks: op.tasks });
+        continue;
+      }
+      pool = R.subtract(pool, wanted);
+      for (const t of op.tasks) ids.add(t.taskId);
+      holders.push(...mine);
+      customs.set(executorKey(fw.id, info.executorId), info);
+      launches.push({ custom: info, group: true, tasks: op.tasks });
       continue;
     }
     if (op.type === 'LAUNCH_GROUP') {
@@ -415,6 +453,7 @@ export function offersAccepted(state: State, e: EventOf<'OffersAccepted'>): Stat
       role,
       ...(launch.executor !== undefined ? { executor: launch.executor } : {}),
       ...(launch.custom !== undefined ? { customExecutor: launch.custom } : {}),
+      ...(launch.group === true ? { group: true } : {}),
       tasks: [...launch.tasks],
     });
   });

@@ -21,6 +21,7 @@ import {
   refuseFilter,
   type TaskId,
   type ExecutorId,
+  ExecutorInfo,
   type TaskKey,
   type ReconciledStatus,
   type TaskStatus,
@@ -699,7 +700,17 @@ function operationsFromMesos(ops: MesosOperations): { valid: Operation[]; invali
         for (const { ti } of converted) invalid.push({ taskId: ti.task_id.value, agentId: ti.agent_id?.value, group: true, error: `Task group is invalid: ${why}` });
         continue;
       }
-      valid.push({ type: 'LAUNCH_GROUP', executor: ex.executor, tasks: converted.map((x) => (x.r.ok ? x.r.task : undefined)!).filter((t) => t !== undefined) });
+      const custom = ex.custom !== undefined ? ExecutorInfo.safeParse(ex.custom) : undefined;
+      if (custom !== undefined && !custom.success) {
+        for (const { ti } of converted) invalid.push({ taskId: ti.task_id.value, agentId: ti.agent_id?.value, group: true, error: `Task group is invalid: executor: ${custom.error.issues[0]?.message ?? 'invalid'}` });
+        continue;
+      }
+      valid.push({
+        type: 'LAUNCH_GROUP',
+        executor: ex.executor,
+        ...(custom !== undefined ? { customExecutor: custom.data } : {}),
+        tasks: converted.map((x) => (x.r.ok ? x.r.task : undefined)!).filter((t) => t !== undefined),
+      });
     } else if (op.type === 'RESERVE' || op.type === 'UNRESERVE' || op.type === 'CREATE' || op.type === 'DESTROY') {
       const body = op.type === 'RESERVE' ? op.reserve : op.type === 'UNRESERVE' ? op.unreserve : op.type === 'CREATE' ? op.create : op.destroy;
       if (body === undefined) {

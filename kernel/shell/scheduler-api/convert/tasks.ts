@@ -54,6 +54,8 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     const ex = customExecutorFromMesos(ti.executor);
     if (!ex.ok) return refuse(ex.error);
     executor = ex.executor;
+  } else if (ti.command === undefined && groupExecutor?.type === 'CUSTOM') {
+    // A task of a custom executor's group: the executor runs it (TaskInfo.data says how).
   } else {
     if (ti.command === undefined) return refuse("a task needs 'command' (or 'executor', a custom executor to run it)");
     const c = commandFromMesos(ti.command, container?.image !== undefined);
@@ -79,7 +81,7 @@ export function taskInfoFromMesos(ti: MesosTaskInfo, groupExecutor?: MesosExecut
     resources: [...resources.resources],
     ...(command !== undefined ? { command } : {}),
     ...(executor !== undefined ? { executor } : {}),
-    ...(ti.data !== undefined && executor !== undefined ? { data: ti.data } : {}),
+    ...(ti.data !== undefined && (executor !== undefined || groupExecutor?.type === 'CUSTOM') ? { data: ti.data } : {}),
     ...(killGracePeriodMs !== undefined ? { killGracePeriodMs } : {}),
     ...(labels !== undefined ? { labels } : {}),
     ...(container !== undefined ? { container } : {}),
@@ -156,6 +158,9 @@ export function customExecutorFromMesos(ex: MesosExecutorInfo): CustomExecutorRe
   if (ex.type === 'DEFAULT') return refuse("the DEFAULT executor runs task groups: send a LAUNCH_GROUP, or make this executor 'CUSTOM' with a 'command'");
   if (ex.command === undefined) return refuse("'ExecutorInfo.command' must be set for a 'CUSTOM' executor");
   if (ex.container !== undefined) {
+    if (ex.container.mesos?.image !== undefined || ex.container.volumes.length > 0) {
+      return refuse("executor: an image or volumes for a custom executor are not supported yet (its program runs in the agent's root); give the image to the tasks of a DEFAULT executor's group, or to command tasks");
+    }
     const why = containerRefusal(ex.container);
     if (why !== undefined) return refuse(`executor: ${why}`);
   }
@@ -301,11 +306,15 @@ function volumesFromMesos(c: MesosContainerInfo): Checked<'volumes', NonNullable
   return { ok: true, volumes: out };
 }
 
-export type GroupExecutorResult = { readonly ok: true; readonly executor: GroupExecutor } | { readonly ok: false; readonly error: string };
+export type GroupExecutorResult =
+  | { readonly ok: true; readonly executor: GroupExecutor; readonly custom?: z.input<typeof ExecutorInfo> }
+  | { readonly ok: false; readonly error: string };
 
 /**
- * The executor of a LAUNCH_GROUP → ours. Only Mesos's DEFAULT executor is supported, with Mesos's
- * checks: the type must be set and DEFAULT, no `command`, no container other than a bare MESOS one.
+ * The executor of a LAUNCH_GROUP → ours, with Mesos's checks: the type must be set; DEFAULT (run
+ * by the agent, each task in a container of its own) has no `command` and no container other than
+ * a bare MESOS one; CUSTOM is a custom executor (as for a LAUNCH: its `command`), given the group
+ * in one LAUNCH_GROUP event.
  */
 export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResult {
   const refuse = (error: string): GroupExecutorResult => ({ ok: false, error });
@@ -313,7 +322,13 @@ export function groupExecutorFromMesos(ex: MesosExecutorInfo): GroupExecutorResu
   if (badId !== undefined) return refuse(`Executor ID ${JSON.stringify(ex.executor_id.value)} is invalid: ${badId}`);
   if (ex.type === undefined) return refuse("'ExecutorInfo.type' must be set");
   if (ex.type === 'UNKNOWN') return refuse('Unknown executor type');
-  if (ex.type === 'CUSTOM') return refuse('custom executors are not supported yet; task groups run under the DEFAULT executor');
+  if (ex.type === 'CUSTOM') {
+    const custom = customExecutorFromMesos(ex);
+    if (!custom.ok) return custom;
+    const checked = GroupExecutor.safeParse({ executorId: custom.executor.executorId, resources: custom.executor.resources });
+    if (!checked.success) return refuse(`executor: ${issuesText(checked.error, { executorId: 'executor_id' })}`);
+    return { ok: true, executor: checked.data, custom: custom.executor };
+  }
   if (ex.command !== undefined) return refuse("'ExecutorInfo.command' must not be set for 'DEFAULT' executor");
   if (ex.container !== undefined) {
     if (ex.container.mesos?.image !== undefined || ex.container.volumes.length > 0) return refuse("executor: an image or volumes for the DEFAULT executor are not supported; give them to the group's tasks");
