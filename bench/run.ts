@@ -24,8 +24,9 @@ import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 import { parseAuthMode } from './bus.js';
 import { ratiosOf } from './ratios.js';
 import { defaultImagesBenchOptions, type ImagesBenchOptions, runImagesBench } from './images.js';
+import { defaultWebUiBenchOptions, runWebUiBench } from './webui.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'webui'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -44,8 +45,8 @@ const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [webui] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [webui] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -75,6 +76,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              and read, ACCEPT and ACKNOWLEDGE read as the gateway reads them (msg/s, bytes)
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
+  webui      (only when named) the dashboard in headless Chromium against a master whose log
+             holds --agents agents (default 10000) running --tasks tasks (default 100000): first
+             render of the tasks table, a status change until visible, a slider move (--runs each)
   declines   (only when named) the log's growth while one framework declines every offer with
              refuse_seconds 0: events/s, offers/s, offers per agent per allocation interval
 
@@ -248,6 +252,7 @@ async function main(argv: string[]): Promise<number> {
   let chaosOpts: ChaosFailoverOptions = cf;
   let declinesOpts: DeclinesBenchOptions = dc;
   let httpAuthOpts = defaultHttpAuthBenchOptions();
+  let webUiOpts = defaultWebUiBenchOptions();
   let codecOpts = defaultCodecOptions();
   try {
     for (const p of positionals) if (!(NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown benchmark ${JSON.stringify(p)}; choose from ${NAMES.join(', ')}`);
@@ -355,6 +360,7 @@ async function main(argv: string[]): Promise<number> {
       refuseSeconds: refuse ?? dc.refuseSeconds,
     };
     httpAuthOpts = { ...httpAuthOpts, runs: runs ?? httpAuthOpts.runs, requests: count('requests', v.requests) ?? httpAuthOpts.requests };
+    if (names.includes('webui')) webUiOpts = { ...webUiOpts, runs: runs ?? webUiOpts.runs, agents: count('agents', v.agents) ?? webUiOpts.agents, tasks: count('tasks', v.tasks) ?? webUiOpts.tasks };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -423,6 +429,8 @@ async function main(argv: string[]): Promise<number> {
                         ? await runHttpAuthBench(httpAuthOpts, ctx)
                     : name === 'protobuf'
                       ? await runProtobufCodec(codecOpts, ctx)
+                    : name === 'webui'
+                      ? await runWebUiBench(webUiOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

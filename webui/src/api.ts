@@ -77,27 +77,47 @@ export async function subscribe(onEvent: (e: J) => void, signal: AbortSignal, la
     'SUBSCRIBE',
   );
   const reader = r.body!.getReader();
-  let buf = new Uint8Array(0);
   const dec = new TextDecoder();
+  // RecordIO: "<length>\n<length bytes of JSON>", repeated. The first record (SUBSCRIBED, the whole
+  // state) can be tens of MB: chunks are kept as they come and joined once a record is complete,
+  // never copied again and again as they arrive.
+  let chunks: Uint8Array[] = [];
+  let have = 0;
+  let need = -1; // the record's length once its header is read
+  let headerLen = 0;
+  const join = (n: number): Uint8Array => {
+    if (chunks.length === 1 && chunks[0]!.length >= n) return chunks[0]!;
+    const out = new Uint8Array(have);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    chunks = [out];
+    return out;
+  };
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
-    const next = new Uint8Array(buf.length + value.length);
-    next.set(buf);
-    next.set(value, buf.length);
-    buf = next;
-    // RecordIO: "<length>\n<length bytes of JSON>", repeated.
-    let at = 0;
+    chunks.push(value);
+    have += value.length;
     for (;;) {
-      const nl = buf.indexOf(10, at);
-      if (nl < 0) break;
-      const len = Number(dec.decode(buf.subarray(at, nl)));
-      if (!Number.isFinite(len)) throw new Error('the event stream is not RecordIO');
-      if (buf.length < nl + 1 + len) break;
-      onEvent(JSON.parse(dec.decode(buf.subarray(nl + 1, nl + 1 + len))) as J);
-      at = nl + 1 + len;
+      if (need < 0) {
+        const buf = join(have);
+        const nl = buf.indexOf(10);
+        if (nl < 0 || nl >= have) break;
+        need = Number(dec.decode(buf.subarray(0, nl)));
+        if (!Number.isFinite(need)) throw new Error('the event stream is not RecordIO');
+        headerLen = nl + 1;
+      }
+      if (have < headerLen + need) break;
+      const buf = join(have);
+      onEvent(JSON.parse(dec.decode(buf.subarray(headerLen, headerLen + need))) as J);
+      const rest = buf.subarray(headerLen + need, have);
+      chunks = rest.length > 0 ? [rest] : [];
+      have = rest.length;
+      need = -1;
     }
-    buf = buf.slice(at);
   }
 }
 
