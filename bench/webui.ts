@@ -21,6 +21,8 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { type AgentId, type ClusterEvent, type FrameworkId, SCHEMA_VERSION, type TaskId, asFrameworkId, encode, subjectFor } from '../events/index.js';
 import { type Bus, connectBus, ensureStream, headSeq } from '../kernel/shell/bus.js';
+import { evolve, initialState } from '../kernel/core/fold/index.js';
+import { openSnapshotStore } from '../kernel/shell/master/snapshots.js';
 import { type AgentPongs, startAgentPongs } from './agent-pongs.js';
 import { type BenchBus, startBenchNats } from './bus.js';
 import { clusterEventCount, clusterEvents } from './cluster-state.js';
@@ -40,9 +42,11 @@ export interface WebUiBenchOptions {
   readonly runs: number;
   readonly seed: number;
   readonly chromium: string;
+  /** The pre-fill snapshots the state every this many events, as a leader does (its default). */
+  readonly snapshotEvery: number;
 }
 
-export const defaultWebUiBenchOptions = (): WebUiBenchOptions => ({ agents: 10_000, tasks: 100_000, frameworks: 4, runs: 5, seed: 17, chromium: '/usr/bin/chromium' });
+export const defaultWebUiBenchOptions = (): WebUiBenchOptions => ({ agents: 10_000, tasks: 100_000, frameworks: 4, runs: 5, seed: 17, chromium: '/usr/bin/chromium', snapshotEvery: 10_000 });
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -75,14 +79,24 @@ export async function runWebUiBench(o: WebUiBenchOptions, ctx: BenchContext): Pr
     ctx.progress(`webui: appending the log of ${o.agents.toLocaleString('en-US')} agents running ${o.tasks.toLocaleString('en-US')} tasks (${total.toLocaleString('en-US')} events)`);
     // The tasks whose status the runs change: each one of the first agents (agent i runs svc-<i mod F>-a<i>-t0).
     const victims: { agentId: AgentId; frameworkId: FrameworkId; taskId: TaskId }[] = [];
+    // Folded alongside and snapshotted as a leader would (seq = index + 1 on a fresh stream), so that
+    // a point of history is as near a snapshot as on a cluster that ran.
+    const store = await openSnapshotStore(writer, 1, silentLogger());
+    let state = initialState();
+    let folded = 0;
+    const writes: Promise<unknown>[] = [];
     const pre = await prefillLog(writer.js, clusterEvents(shape), {
       window: 512,
       onEvent: (e: ClusterEvent) => {
+        state = evolve(state, e);
+        if (++folded % o.snapshotEvery === 0) writes.push(store.write(state, folded));
         if (e.type === 'TaskStatusUpdated' && victims.length < o.runs && e.status.taskId.endsWith('-t0')) victims.push({ agentId: e.status.agentId, frameworkId: e.status.frameworkId, taskId: e.status.taskId });
       },
       progress: (n) => ctx.progress(`  ${n.toLocaleString('en-US')}/${total.toLocaleString('en-US')} appended`),
       progressEvery: 100_000,
     });
+    await Promise.all(writes);
+    state = initialState();
     if (pre.events !== total) throw new SanityError(`pre-fill appended ${pre.events} events, expected ${total}`);
     if (victims.length < o.runs) throw new SanityError(`only ${victims.length} tasks to change for ${o.runs} runs (give more agents)`);
     pongs = await startAgentPongs(nb.url, nb.pongResponder());
@@ -110,6 +124,46 @@ export async function runWebUiBench(o: WebUiBenchOptions, ctx: BenchContext): Pr
       p.on('pageerror', (e) => errors.push(e.message));
       return p;
     };
+
+    // --- the server's part, measured from here: the SUBSCRIBED record (the whole state), and
+    // /replay/state at random points other than the slider's (the master caches points it folded)
+    const subscribed: number[] = [];
+    let subscribedBytes = 0;
+    for (let r = 0; r < o.runs; r++) {
+      const ac = new AbortController();
+      const t0 = performance.now();
+      const res = await fetch(`${url}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{"type":"SUBSCRIBE"}', signal: ac.signal });
+      const reader = res.body!.getReader();
+      let got = 0;
+      let need = -1;
+      let head = '';
+      while (need < 0 || got < need) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (need < 0) {
+          head += Buffer.from(value).toString('latin1');
+          const nl = head.indexOf('\n');
+          if (nl >= 0) {
+            need = Number(head.slice(0, nl)) + nl + 1;
+            got = head.length;
+          }
+        } else got += value.length;
+      }
+      subscribed.push(performance.now() - t0);
+      subscribedBytes = need;
+      ac.abort();
+    }
+    const serverPoint: number[] = [];
+    let pointBytes = 0;
+    const prng = new Prng(o.seed + 1);
+    for (let r = 0; r < o.runs; r++) {
+      const seq = 1 + Math.floor(prng.next() * (head0 - 1));
+      const t0 = performance.now();
+      const body = await (await fetch(`${url}/replay/state?at=${seq}&view=operator`)).text();
+      serverPoint.push(performance.now() - t0);
+      pointBytes = body.length;
+    }
+    ctx.progress(`webui: SUBSCRIBED (${(subscribedBytes / 2 ** 20).toFixed(1)} MiB) in ${subscribed.map((x) => x.toFixed(0)).join(', ')} ms; /replay/state (${(pointBytes / 2 ** 20).toFixed(1)} MiB) in ${serverPoint.map((x) => x.toFixed(0)).join(', ')} ms`);
 
     // --- first render: fresh page loads of the tasks table
     const firstRender: number[] = [];
@@ -182,14 +236,16 @@ export async function runWebUiBench(o: WebUiBenchOptions, ctx: BenchContext): Pr
 
     return {
       name: 'webui',
-      params: { agents: o.agents, tasks: o.tasks, frameworks: o.frameworks, runs: o.runs, events: total },
+      params: { agents: o.agents, tasks: o.tasks, frameworks: o.frameworks, runs: o.runs, events: total, snapshotEvery: o.snapshotEvery },
       metrics: {
         first_render_ms: metric('ms', firstRender, { better: 'lower', note: `fresh load of /ui/tasks until it counts ${o.tasks} rows (goal < 1000)` }),
         status_change_ms: metric('ms', statusChange, { better: 'lower', note: 'TASK_FINISHED appended → shown on the page filtered to the task (goal < 250)' }),
         slider_ms: metric('ms', slider, { better: 'lower', note: 'a random seq typed in the box → the page shows that point (150 ms debounce included; goal < 1000)' }),
+        server_subscribed_ms: metric('ms', subscribed, { better: 'lower', note: `the master's SUBSCRIBED record (${(subscribedBytes / 2 ** 20).toFixed(1)} MiB) read by node: the server's part of a first render` }),
+        server_point_ms: metric('ms', serverPoint, { better: 'lower', note: `/replay/state?view=operator at another random point (${(pointBytes / 2 ** 20).toFixed(1)} MiB): the server's part of a slider move` }),
       },
       notes: [
-        `log of ${total.toLocaleString('en-US')} events (${(pre.bytes / 2 ** 20).toFixed(0)} MiB) pre-filled in ${(pre.ms / 1000).toFixed(1)} s; slider points ${points.join(', ')} of ${head}`,
+        `log of ${total.toLocaleString('en-US')} events (${(pre.bytes / 2 ** 20).toFixed(0)} MiB) pre-filled in ${(pre.ms / 1000).toFixed(1)} s with ${writes.length} snapshots; slider points ${points.join(', ')} of ${head}`,
         `the master's peak RSS ${(m.peakRssBytes() / 2 ** 20).toFixed(0)} MiB`,
       ],
       details: { firstRender, statusChange, slider, points, head },

@@ -400,7 +400,8 @@ export function TasksTable(props: { c: Cluster; rows: Task[]; height?: number })
       { key: 'mem', title: 'Mem (MB)', value: (t) => scalar(t.resources, 'mem') },
       { key: 'updated', title: 'Updated', width: '2fr', value: (t) => when(timeOf(t.statuses.at(-1)?.timestamp)) },
     ],
-    [c],
+    // Hostnames and framework names come from the maps: new columns (and a fresh cache) when they change.
+    [c, c.agents.size, c.frameworks.size, c.completedFrameworks.size],
   );
   return <Table label="Tasks" rows={props.rows} columns={cols} rowKey={(t) => t.key} {...(props.height !== undefined ? { height: props.height } : {})} filterPlaceholder="Filter tasks: id, name, state, framework, agent…" />;
 }
