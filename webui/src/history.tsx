@@ -34,13 +34,18 @@ function useJson(path: string | null, deps: unknown[]): { data: J | null; error:
 export function WhyPending(props: { frameworkId: string }) {
   const s = useStore();
   const at = s.past?.seq ?? null;
-  // Live: read again now and then as the log grows (each read folds the log from its start).
-  const bucket = at === null ? Math.floor(s.head / 200) : 0;
-  const r = useJson(`/replay/why-pending?framework=${encodeURIComponent(props.frameworkId)}${at !== null ? `&at=${at}` : ''}`, [bucket]);
+  // Each read folds the log from its start: read when the page opens, and again when asked.
+  const [again, setAgain] = useState(0);
+  const r = useJson(`/replay/why-pending?framework=${encodeURIComponent(props.frameworkId)}${at !== null ? `&at=${at}` : ''}`, [again]);
   const f = ((r.data?.frameworks as J[] | undefined) ?? [])[0];
   return (
     <section aria-labelledby="h-why" data-testid="why-pending">
-      <h3 id="h-why">Why pending</h3>
+      <h3 id="h-why">
+        Why pending{' '}
+        <button type="button" onClick={() => setAgain((n) => n + 1)} disabled={r.loading}>
+          {r.loading ? 'Folding the log…' : 'Read again'}
+        </button>
+      </h3>
       {r.error !== null ? <p class="muted">{r.error}</p> : null}
       {r.data === null && r.error === null ? <p class="muted">Folding the log…</p> : null}
       {f !== undefined ? (
