@@ -25,9 +25,10 @@ import { defaultHttpAuthBenchOptions, runHttpAuthBench } from './http-auth.js';
 import { parseAuthMode } from './bus.js';
 import { ratiosOf } from './ratios.js';
 import { defaultImagesBenchOptions, type ImagesBenchOptions, runImagesBench } from './images.js';
+import { defaultWebUiBenchOptions, runWebUiBench } from './webui.js';
 import { defaultServicesBenchOptions, runServicesBench, type ServicesBenchOptions } from './services.js';
 
-const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'state', 'services'] as const;
+const NAMES = ['fold', 'publish', 'pipeline', 'failover', 'chaos-failover', 'agent', 'recovery', 'images', 'replay', 'allocator', 'declines', 'httpauth', 'protobuf', 'state', 'services', 'webui'] as const;
 type Name = (typeof NAMES)[number];
 /** What runs when no benchmark is named (failover and replay take long: only when named). */
 const DEFAULT_NAMES: readonly Name[] = ['fold', 'publish', 'pipeline'];
@@ -47,8 +48,8 @@ const cf = defaultChaosFailoverOptions();
 
 const dc = defaultDeclinesBenchOptions();
 
-const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [services] [options]
-       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [services] [options]
+const USAGE = `Usage: npm run bench -- [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [services] [webui] [options]
+       node dist/bench/run.js [fold] [publish] [pipeline] [failover] [chaos-failover] [agent] [recovery] [images] [replay] [allocator] [declines] [httpauth] [protobuf] [state] [services] [webui] [options]
 
 Benchmarks (fold, publish and pipeline when none is named; they run in this order):
   fold       evolve() over a synthetic log in memory (events/s), and decode+fold from bytes
@@ -81,6 +82,9 @@ Benchmarks (fold, publish and pipeline when none is named; they run in this orde
              for as many tasks beside it
   allocator  allocation cycles in memory (no NATS): the allocator alone and the whole cycle as the
              leader runs it (allocate + events + encoding), cycle_ms p50/p99
+  webui      (only when named) the dashboard in headless Chromium against a master whose log
+             holds --agents agents (default 10000) running --tasks tasks (default 100000): first
+             render of the tasks table, a status change until visible, a slider move (--runs each)
   declines   (only when named) the log's growth while one framework declines every offer with
              refuse_seconds 0: events/s, offers/s, offers per agent per allocation interval
   state      (only when named) /master/state of a large cluster through the master's HTTP shell:
@@ -267,6 +271,7 @@ async function main(argv: string[]): Promise<number> {
   let chaosOpts: ChaosFailoverOptions = cf;
   let declinesOpts: DeclinesBenchOptions = dc;
   let httpAuthOpts = defaultHttpAuthBenchOptions();
+  let webUiOpts = defaultWebUiBenchOptions();
   let codecOpts = defaultCodecOptions();
   let stateOpts: MasterStateBenchOptions = ms;
   let servicesOpts: ServicesBenchOptions = defaultServicesBenchOptions();
@@ -391,6 +396,7 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`--cluster: ${(err as Error).message}`);
     }
     stateOpts = { ...ms, agents: stateCluster.agents, tasks: stateCluster.tasks, requests: count('requests', v.requests) ?? ms.requests, changes: count('changes', v.changes, 0) ?? ms.changes };
+    if (names.includes('webui')) webUiOpts = { ...webUiOpts, runs: runs ?? webUiOpts.runs, agents: count('agents', v.agents) ?? webUiOpts.agents, tasks: count('tasks', v.tasks) ?? webUiOpts.tasks };
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`bench: ${err.message}\n\n${USAGE}`);
@@ -463,6 +469,8 @@ async function main(argv: string[]): Promise<number> {
                       ? await runMasterStateBench(stateOpts, ctx)
                     : name === 'services'
                       ? await runServicesBench(servicesOpts, ctx)
+                    : name === 'webui'
+                      ? await runWebUiBench(webUiOpts, ctx)
                       : await runPipeline(pipelineOpts, ctx);
       const bg = meter();
       // Children still running (a nats-server not yet reaped) would count as "other": all are stopped by now.

@@ -62,6 +62,8 @@ export const subjects = {
   agentPing: (agentId: AgentId) => `live.agent.${agentId}`,
   /** Presence of the lease holder: it answers here while its process lives (standbys probe it). */
   leaderPresence: (masterId: string) => `live.master.${masterId}`,
+  /** Every master answers here with its address and how far it has folded (request/many replies, not stored). */
+  mastersRollCall: 'live.masters.rollcall',
   /** Queries answered by the leader from its projection (request/reply, not stored). */
   reconcileQuery: (frameworkId: FrameworkId) => `q.fw.${frameworkId}.reconcile`,
   /** What the leader listens on for every framework's reconciliation queries. */

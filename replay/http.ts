@@ -8,8 +8,23 @@
  *
  *   GET /replay/state?at=POINT[&view=master|operator]
  *   GET /replay/series[?points=N]
+ *   GET /replay/timeline?task=ID[&framework=ID] | ?agent=ID | ?framework=ID   (as `mesos replay timeline`)
+ *   GET /replay/why-pending[?framework=ID|NAME][&at=POINT]                    (as `mesos replay why-pending`)
+ *   GET /replay/diff?from=POINT[&to=POINT]                                     (as `mesos replay diff --json`)
+ *   GET /replay/verify[?wait=true]                                            (as `mesos replay verify`, kept up to date)
+ *
+ * The last four read every framework and task of the log, so under view ACLs they are served only
+ * to a principal allowed to view every framework, task and executor (as the operator event stream).
+ * Verify runs in the background, one pass that resumes where it stopped: a request answers at once
+ * with the newest result and starts a pass over what the log gained since.
  */
 import { secretMaskingReplacer } from '../events/index.js';
+import { cloneState } from '../kernel/core/state.js';
+import { type Acls, authorize, denial, restricts } from '../security/http/index.js';
+import { DiffTrail, diffStates } from './diff.js';
+import { TimelineCollector, type TimelineTarget } from './timeline.js';
+import { Verifier, type VerifyReport } from './verify.js';
+import { formatReport, whyPending } from './why-pending.js';
 import { type Route, type Reply, HttpError } from '../kernel/shell/http/server.js';
 import type { MasterServices } from '../kernel/shell/master/index.js';
 import { metricsSnapshot } from '../kernel/shell/http/metrics.js';
@@ -80,6 +95,32 @@ function seriesPoint(s: State): Record<string, number> {
   return out;
 }
 
+/** Undefined when `principal` may view everything; else the 403 text. */
+function wholeLogDenied(acls: Acls, principal: string | undefined): string | undefined {
+  for (const action of ['view_frameworks', 'view_tasks', 'view_executors'] as const) {
+    if (!restricts(acls, action)) continue;
+    const d = authorize(acls, action, principal, undefined);
+    if (!d.allowed) return `${denial(action, principal, undefined, d)} (this endpoint reads every framework and task of the log: it is served only to principals the ACLs let view every framework, task and executor)`;
+  }
+  return undefined;
+}
+
+const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
+
+/** The verify pass kept by a master: the verifier fed up to `seq`, and the newest report. */
+interface VerifyRunState {
+  readonly verifier: Verifier;
+  seq: number;
+  malformed: number;
+  running: Promise<void> | null;
+  report: Omit<VerifyReport, 'state'> | null;
+  startedAt: number;
+  finishedAt: number;
+  /** CPU-free wall time spent reading and checking, over every pass (ms). */
+  ms: number;
+  error: string | null;
+}
+
 export function replayRoutes(m: MasterServices): Route[] {
   const source = busSource(m.bus, 'the cluster log', m.log.child({ component: 'replay-http' }));
   // States by sequence: a slider moved back and forth folds each point once.
@@ -103,9 +144,69 @@ export function replayRoutes(m: MasterServices): Route[] {
     return v;
   };
 
-  const badPoint = (err: unknown): never => {
-    if (err instanceof ReplayError && err.code === 'BAD_POINT') throw new HttpError(400, err.message.replace(/^--at /, 'at='));
+  const badPoint = (err: unknown, flag = 'at'): never => {
+    if (err instanceof ReplayError && (err.code === 'BAD_POINT' || err.code === 'NOT_FOUND')) throw new HttpError(err.code === 'NOT_FOUND' ? 404 : 400, err.message.replace(new RegExp(`^--${flag} `), `${flag}=`));
     throw err;
+  };
+  const pointOf = async (text: string, flag: string, head: Awaited<ReturnType<typeof source.head>>) => {
+    try {
+      return await resolvePoint(source, parsePoint(text, flag), head, flag);
+    } catch (err) {
+      return badPoint(err, flag);
+    }
+  };
+  const mustSeeAll = (principal: string | undefined): void => {
+    const denied = wholeLogDenied(m.acls, principal);
+    if (denied !== undefined) throw new HttpError(403, denied);
+  };
+
+  const verify: VerifyRunState = { verifier: new Verifier({}), seq: 0, malformed: 0, running: null, report: null, startedAt: 0, finishedAt: 0, ms: 0, error: null };
+  /** One pass over what the log gained since the last: reads in batches, so the master keeps serving. */
+  const verifyPass = (): Promise<void> => {
+    if (verify.running !== null) return verify.running;
+    verify.startedAt = Date.now();
+    const p = (async () => {
+      const started = performance.now();
+      try {
+        const head = await source.head();
+        if (head.last > verify.seq) {
+          for await (const entry of source.read({ from: verify.seq + 1, to: head.last })) {
+            if (entry.decoded.ok) verify.verifier.feed(entry.seq, entry.decoded.event, { subject: entry.subject, storedAt: entry.storedAt });
+            else {
+              verify.verifier.skip(entry.seq);
+              verify.malformed++;
+            }
+            verify.seq = entry.seq;
+          }
+        }
+        const { state: _state, ...report } = verify.verifier.reportSoFar();
+        verify.report = report;
+        verify.error = null;
+      } catch (err) {
+        verify.error = (err as Error).message;
+        m.log.warn({ err }, 'the background replay verify failed');
+      } finally {
+        verify.ms += performance.now() - started;
+        verify.finishedAt = Date.now();
+        verify.running = null;
+      }
+    })();
+    verify.running = p;
+    return p;
+  };
+  const verifyBody = async () => {
+    const head = await source.head();
+    return {
+      head: head.last,
+      checked_seq: verify.seq,
+      running: verify.running !== null,
+      started_at: iso(verify.startedAt),
+      finished_at: iso(verify.finishedAt),
+      ms: Math.round(verify.ms),
+      malformed: verify.malformed,
+      error: verify.error,
+      report: verify.report,
+    };
   };
 
   return [
@@ -138,6 +239,100 @@ export function replayRoutes(m: MasterServices): Route[] {
             state: view === 'master' ? masterView(seen) : operatorView(seen),
           });
         });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/replay/timeline',
+      handler: async (_req, url, ctx) => {
+        mustSeeAll(ctx.principal);
+        const task = url.searchParams.get('task');
+        const agent = url.searchParams.get('agent');
+        const framework = url.searchParams.get('framework');
+        let target: TimelineTarget;
+        if (task !== null && task !== '') target = { kind: 'task', taskId: task, ...(framework !== null && framework !== '' ? { frameworkId: framework } : {}) };
+        else if (agent !== null && agent !== '') target = { kind: 'agent', agentId: agent };
+        else if (framework !== null && framework !== '') target = { kind: 'framework', frameworkId: framework };
+        else throw new HttpError(400, 'give task=ID (and framework=ID when the task id is used by more than one), agent=ID or framework=ID');
+        return serial(async () => {
+          const head = await source.head();
+          const c = new TimelineCollector(target);
+          if (head.last > 0) await foldTo(source, { to: head.last, useSnapshots: false, before: (e, s) => c.before(e, s), after: (e, s) => c.after(e, s) });
+          return masked({
+            head: head.last,
+            target,
+            lines: c.lines.map((l) => ({
+              seq: l.seq,
+              storedAt: iso(l.storedAt),
+              time: iso(l.time),
+              type: l.type,
+              subject: l.subject,
+              summary: l.summary,
+              direct: l.direct,
+              effects: l.effects,
+              ...(l.ignored !== undefined ? { ignored: l.ignored } : {}),
+              ...(l.task !== undefined ? { task: l.task } : {}),
+              event: l.event,
+            })),
+          });
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/replay/why-pending',
+      handler: async (_req, url, ctx) => {
+        mustSeeAll(ctx.principal);
+        const framework = url.searchParams.get('framework') ?? undefined;
+        const at = url.searchParams.get('at') ?? 'head';
+        return serial(async () => {
+          const head = await source.head();
+          const point = await pointOf(at, 'at', head);
+          let r;
+          try {
+            r = await whyPending(source, { ...(framework !== undefined && framework !== '' ? { framework } : {}), toSeq: point.seq });
+          } catch (err) {
+            return badPoint(err, 'framework');
+          }
+          return masked({ ...r, at: point.label, text: formatReport(r) });
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/replay/diff',
+      handler: async (_req, url, ctx) => {
+        mustSeeAll(ctx.principal);
+        const fromText = url.searchParams.get('from');
+        if (fromText === null || fromText.trim() === '') throw new HttpError(400, 'from= is required (and to=, default the head): a log sequence, a time with a zone, ms:<ms> or head');
+        return serial(async () => {
+          const head = await source.head();
+          const from = await pointOf(fromText, 'from', head);
+          const to = await pointOf(url.searchParams.get('to') ?? 'head', 'to', head);
+          if (from.seq > to.seq) throw new HttpError(400, `from= ${from.label} is after to= ${to.label}`);
+          const a = await foldTo(source, { to: from.seq, useSnapshots: true });
+          const before = cloneState(a.state);
+          const trail = new DiffTrail(before);
+          const b = await foldTo(source, {
+            to: to.seq,
+            from: { state: a.state, seq: a.seq },
+            before: (entry, s) => trail.before(s, (entry.decoded as { ok: true; event: never }).event),
+            after: (_entry, s) => trail.after(s),
+          });
+          const point = (p: typeof from) => ({ seq: p.seq, storedAt: iso(p.storedAt), label: p.label });
+          return masked({ from: point(from), to: point(to), ...diffStates(before, b.state, trail, b.codec.malformed) });
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/replay/verify',
+      handler: async (_req, url, ctx) => {
+        mustSeeAll(ctx.principal);
+        const head = await source.head();
+        const pass = head.last > verify.seq || verify.report === null ? verifyPass() : null;
+        if (url.searchParams.get('wait') === 'true' && pass !== null) await pass;
+        return masked(await verifyBody());
       },
     },
     {

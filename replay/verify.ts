@@ -493,6 +493,14 @@ export class Verifier {
     }
   }
 
+  /** The report as of what was fed so far, while feeding may go on (its end-of-log checks are not kept). */
+  reportSoFar(): VerifyReport {
+    const kept = this.violations.length;
+    const r = this.finish();
+    this.violations.length = kept;
+    return r;
+  }
+
   finish(): VerifyReport {
     const s = this.state;
     const end = this.lastSeq;

@@ -117,7 +117,7 @@ test('each page shows the cluster; the live view follows a status change within 
   for (const [name, text] of [
     ['Frameworks', 'webui-hello (mesos execute)'],
     ['Agents', 'active'],
-    ['Roles', 'rows'],
+    ['Roles', 'Quota guarantees'],
     ['Offers', 'Outstanding offers'],
     ['Maintenance', 'No maintenance is scheduled.'],
   ] as const) {
@@ -130,8 +130,8 @@ test('each page shows the cluster; the live view follows a status change within 
   await page.goto(`${master}/ui/tasks`);
   await page.getByRole('link', { name: /webui-sleeper|^\S+$/ }).first().waitFor({ timeout: 5000 });
   await page.locator('.tr', { hasText: 'webui-sleeper' }).getByRole('link').click();
-  await page.getByTestId('timeline').getByText('TASK_FINISHED').waitFor({ timeout: 5000 });
-  await page.getByTestId('timeline').getByText('TASK_RUNNING').waitFor({ timeout: 5000 });
+  await page.getByTestId('timeline').getByText('TASK_FINISHED').first().waitFor({ timeout: 5000 });
+  await page.getByTestId('timeline').getByText('TASK_RUNNING').first().waitFor({ timeout: 5000 });
   await shot('task');
 
   // Dark theme, by keyboard.

@@ -2,8 +2,10 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import './style.css';
-import { principal, setCredentials } from './api';
-import { Agents, FrameworkPage, Frameworks, Maintenance, NotFound, Offers, Overview, Roles, TaskPage, Tasks } from './pages';
+import { forgetPermissions, principal, setCredentials } from './api';
+import { DiffPage } from './history';
+import { AgentPage, Agents, FrameworkPage, Frameworks, Maintenance, NotFound, Offers, Overview, Roles, Tasks } from './pages';
+import { TaskPage } from './task';
 import { Link, usePath } from './router';
 import { connect, store, travel, useStore } from './store';
 
@@ -15,6 +17,7 @@ const NAV = [
   ['/ui/roles', 'Roles'],
   ['/ui/offers', 'Offers'],
   ['/ui/maintenance', 'Maintenance'],
+  ['/ui/diff', 'Diff'],
 ] as const;
 
 function page(path: string) {
@@ -28,7 +31,9 @@ function page(path: string) {
     case 'frameworks':
       return a === undefined ? <Frameworks /> : <FrameworkPage id={d(a)} />;
     case 'agents':
-      return <Agents />;
+      return a === undefined ? <Agents /> : <AgentPage id={d(a)} />;
+    case 'diff':
+      return <DiffPage />;
     case 'tasks':
       return a === undefined ? <Tasks /> : b === undefined ? <NotFound /> : <TaskPage frameworkId={d(a)} taskId={d(b)} />;
     case 'roles':
@@ -75,6 +80,7 @@ function SignIn() {
       onSubmit={(e) => {
         e.preventDefault();
         setCredentials(who === '' ? null : { principal: who, secret });
+        forgetPermissions();
         setOpen(false);
         connect(true);
       }}

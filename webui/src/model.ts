@@ -13,10 +13,10 @@ export interface Task {
   readonly frameworkId: string;
   readonly agentId: string;
   readonly executorId: string;
-  state: string;
+  readonly state: string;
   readonly resources: J[];
-  statuses: J[];
-  completed: boolean;
+  readonly statuses: J[];
+  readonly completed: boolean;
 }
 
 export interface Cluster {
@@ -82,9 +82,9 @@ export function applyEvent(c: Cluster, e: J): boolean {
       const key = `${u.framework_id?.value ?? ''}/${u.status?.task_id?.value ?? ''}`;
       const t = c.tasks.get(key);
       if (t === undefined) return false;
-      t.state = String(u.state);
-      t.statuses = [...t.statuses, u.status as J];
-      t.completed = TERMINAL.has(t.state);
+      // A new object, not changed in place: views cache what they derive from a task by its identity.
+      const state = String(u.state);
+      c.tasks.set(key, { ...t, state, statuses: [...t.statuses, u.status as J], completed: TERMINAL.has(state) });
       break;
     }
     case 'AGENT_ADDED': {

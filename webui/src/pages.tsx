@@ -2,29 +2,31 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { type J, call, getJson, jsonp, principal } from './api';
+import { type J, call, getJson } from './api';
+import { Action, Field } from './actions';
+import { Masters, VerifyStatus, WhyPending } from './history';
 import { type Cluster, RESOURCES, TASK_STATES, type Task, fmtRes, resText, scalar, timeOf, totals } from './model';
 import { Table, type Column } from './table';
-import { shown, store, travel, useStore } from './store';
+import { refreshAgents, shown, store, travel, useStore } from './store';
 import { Link, navigate } from './router';
 
-const fwName = (c: Cluster, id: string): string => String((c.frameworks.get(id) ?? c.completedFrameworks.get(id))?.framework_info?.name ?? id);
-const agentHost = (c: Cluster, id: string): string => String(c.agents.get(id)?.agent_info?.hostname ?? id);
-const when = (d: Date | null): string => (d === null ? '' : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
-const short = (id: string): string => (id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id);
+export const fwName = (c: Cluster, id: string): string => String((c.frameworks.get(id) ?? c.completedFrameworks.get(id))?.framework_info?.name ?? id);
+export const agentHost = (c: Cluster, id: string): string => String(c.agents.get(id)?.agent_info?.hostname ?? id);
+export const when = (d: Date | null): string => (d === null ? '' : d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+export const short = (id: string): string => (id.length > 14 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id);
 
-function NoData() {
+export function NoData() {
   const s = useStore();
   return <p role="status">{s.status === 'live' ? 'Loading…' : `The event stream is ${s.status}.`}</p>;
 }
 
-function useCluster(): Cluster | null {
+export function useCluster(): Cluster | null {
   useStore();
   return shown();
 }
 
 /** An operator call's answer, or at a past point the same answer from /replay/state. */
-function useCall(type: string, key: string): { data: J | null; error: string | null } {
+export function useCall(type: string, key: string): { data: J | null; error: string | null } {
   const s = useStore();
   const [live, setLive] = useState<{ data: J | null; error: string | null }>({ data: null, error: null });
   const past = s.past;
@@ -107,15 +109,33 @@ export function Overview() {
   const c = useCluster();
   const s = store;
   const [master, setMaster] = useState<J | null>(null);
-  const [leader, setLeader] = useState<string>('');
+  const [metrics, setMetrics] = useState<J | null>(null);
   useEffect(() => {
     call('GET_MASTER')
       .then((r) => setMaster(r.get_master?.master_info as J))
       .catch(() => setMaster(null));
-    getJson('/metrics/snapshot')
-      .then((m) => setLeader(m['master/elected'] === 1 ? 'leader' : 'standby'))
-      .catch(() => setLeader(''));
   }, []);
+  // What the event stream does not carry (offers, agents connecting and going): this master's
+  // gauges, a small fixed-size read, every 2 s while the page is live.
+  useEffect(() => {
+    if (s.past !== null) return;
+    let gone = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const step = (): void => {
+      getJson('/metrics/snapshot')
+        .then((m) => !gone && setMetrics(m))
+        .catch(() => undefined)
+        .finally(() => {
+          if (!gone) timer = setTimeout(step, 2000);
+        });
+    };
+    step();
+    return () => {
+      gone = true;
+      clearTimeout(timer);
+    };
+  }, [s.past === null]);
+  const leader = metrics === null ? '' : metrics['master/elected'] === 1 ? 'leader' : 'standby';
   const counts = useMemo(() => {
     const byState = new Map<string, number>();
     if (c !== null) for (const t of c.tasks.values()) byState.set(t.state, (byState.get(t.state) ?? 0) + 1);
@@ -147,7 +167,9 @@ export function Overview() {
           </thead>
           <tbody>
             {RESOURCES.map((n) => {
-              const t = tot[n];
+              const t = { ...tot[n] };
+              // Live: offers come and go without a stream event; the master's gauge says what is offered now.
+              if (s.past === null && metrics !== null && typeof metrics[`master/${n}_offered`] === 'number') t.offered = Number(metrics[`master/${n}_offered`]);
               const alloc = Math.round(used[n]! * 1000) / 1000;
               const idle = Math.max(0, Math.round((t.total - alloc - t.offered) * 1000) / 1000);
               return (
@@ -155,7 +177,7 @@ export function Overview() {
                   <th scope="row">{n}</th>
                   <td>{fmtRes(n, t.total)}</td>
                   <td data-testid={`allocated-${n}`}>{fmtRes(n, alloc)}</td>
-                  <td>{fmtRes(n, t.offered)}</td>
+                  <td data-testid={`offered-${n}`}>{fmtRes(n, t.offered)}</td>
                   <td>{fmtRes(n, t.reserved)}</td>
                   <td>{fmtRes(n, idle)}</td>
                   <td class="usecell">
@@ -171,8 +193,10 @@ export function Overview() {
         <h2 id="h-counts">Counts</h2>
         <dl>
           <dt>agents</dt>
-          <dd>
-            {agents.filter((a) => a.active === true).length} active, {agents.filter((a) => a.active !== true).length} inactive
+          <dd data-testid="agent-counts">
+            {s.past === null && metrics !== null
+              ? `${Number(metrics['master/slaves_active'])} active, ${Number(metrics['master/slaves_inactive'])} inactive, ${Number(metrics['master/slaves_disconnected'])} disconnected`
+              : `${agents.filter((a) => a.active === true).length} active, ${agents.filter((a) => a.active !== true).length} inactive`}
           </dd>
           <dt>frameworks</dt>
           <dd>
@@ -193,6 +217,8 @@ export function Overview() {
           <dd>{master !== null ? `${String(master.hostname)}:${String(master.port)} (${leader || '…'}, version ${String(master.version)})` : '…'}</dd>
         </dl>
       </section>
+      {s.past === null ? <Masters /> : null}
+      {s.past === null ? <VerifyStatus /> : null}
       <SeriesChart />
     </div>
   );
@@ -227,45 +253,6 @@ export function Frameworks() {
   );
 }
 
-function Confirm(props: { what: string; action: () => Promise<unknown>; label: string; disabled?: boolean }) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [result, setResult] = useState<string | null>(null);
-  return (
-    <>
-      <button type="button" class="danger" disabled={props.disabled} onClick={() => dialog.current?.showModal()}>
-        {props.label}
-      </button>
-      <dialog ref={dialog} aria-labelledby="confirm-title">
-        <form method="dialog">
-          <h2 id="confirm-title">{props.label}?</h2>
-          <p>{props.what}</p>
-          <p class="muted">As {principal() ?? 'no principal (anonymous)'}.</p>
-          <div class="menu">
-            <button value="cancel" autofocus>
-              Cancel
-            </button>
-            <button
-              value="ok"
-              class="danger"
-              onClick={(e) => {
-                e.preventDefault();
-                dialog.current?.close();
-                props
-                  .action()
-                  .then(() => setResult('Done.'))
-                  .catch((err: unknown) => setResult((err as Error).message));
-              }}
-            >
-              {props.label}
-            </button>
-          </div>
-        </form>
-      </dialog>
-      {result !== null ? <span role="status" class="result">{result}</span> : null}
-    </>
-  );
-}
-
 export function FrameworkPage(props: { id: string }) {
   const c = useCluster();
   if (c === null) return <NoData />;
@@ -293,16 +280,19 @@ export function FrameworkPage(props: { id: string }) {
         <dd>{resText((f.offered_resources as J[]) ?? []) || 'nothing'}</dd>
         <dt>outstanding offers</dt>
         <dd>{((f.offers as J[] | undefined) ?? []).length}</dd>
-        <dt>why pending</dt>
-        <dd class="muted">no master endpoint serves the allocator's recorded reasons yet: run `mesos replay why-pending --framework {props.id}`</dd>
       </dl>
-      {store.past === null && c.frameworks.has(props.id) ? (
-        <Confirm
-          label="Tear down framework"
-          what={`Tear down framework ${String(info.name)} (${props.id}): its tasks are killed and it cannot subscribe again.`}
-          action={() => call('TEARDOWN', { teardown: { framework_id: { value: props.id } } })}
-        />
+      {store.past === null ? (
+        <div class="actions">
+          <Action
+            label="Tear down framework"
+            unavailable={c.frameworks.has(props.id) ? null : 'The framework is no longer registered.'}
+            check={`teardown_frameworks:${String(info.principal ?? '')}`}
+            what={`Tear down framework ${String(info.name)} (${props.id}): its tasks are killed and it cannot subscribe again.`}
+            run={() => call('TEARDOWN', { teardown: { framework_id: { value: props.id } } })}
+          />
+        </div>
       ) : null}
+      <WhyPending frameworkId={props.id} />
       <h3>Its tasks</h3>
       <TasksTable c={c} rows={tasks} height={360} />
     </>
@@ -317,7 +307,7 @@ export function Agents() {
   const tasksOn = new Map<string, number>();
   for (const t of c.tasks.values()) if (!t.completed) tasksOn.set(t.agentId, (tasksOn.get(t.agentId) ?? 0) + 1);
   const cols: Column<J>[] = [
-    { key: 'id', title: 'ID', width: '2fr', value: (a) => String(a.agent_info?.id?.value) },
+    { key: 'id', title: 'ID', width: '2fr', value: (a) => String(a.agent_info?.id?.value), render: (a) => <Link href={`/ui/agents/${encodeURIComponent(String(a.agent_info?.id?.value))}`}>{String(a.agent_info?.id?.value)}</Link> },
     { key: 'host', title: 'Host', width: '2fr', value: (a) => `${String(a.agent_info?.hostname)}:${String(a.agent_info?.port)}` },
     { key: 'state', title: 'State', value: (a) => (a.drain_info !== undefined ? `draining (${String(a.drain_info.state)})` : a.deactivated === true ? 'deactivated' : a.active === true ? 'active' : 'inactive') },
     { key: 'tasks', title: 'Tasks', value: (a) => tasksOn.get(String(a.agent_info?.id?.value)) ?? 0 },
@@ -330,7 +320,74 @@ export function Agents() {
   return <Table label="Agents" rows={[...c.agents.values()]} columns={cols} rowKey={(a) => String(a.agent_info?.id?.value)} />;
 }
 
-function TasksTable(props: { c: Cluster; rows: Task[]; height?: number }) {
+export function AgentPage(props: { id: string }) {
+  const c = useCluster();
+  const schedule = useCall('GET_MAINTENANCE_SCHEDULE', 'get_maintenance_schedule');
+  const [grace, setGrace] = useState('');
+  if (c === null) return <NoData />;
+  const a = c.agents.get(props.id);
+  if (a === undefined) return <p role="alert">No agent {props.id} {store.past !== null ? `at seq ${store.past.seq}` : 'is registered with the master'}.</p>;
+  const info = a.agent_info as J;
+  const tasks = [...c.tasks.values()].filter((t) => t.agentId === props.id);
+  const host = `${String(info.hostname)}:${String(info.port)}`;
+  return (
+    <>
+      <h2>
+        Agent {host} <small>{props.id}</small>
+      </h2>
+      <dl class="kv">
+        <dt>state</dt>
+        <dd data-testid="agent-state">{a.drain_info !== undefined ? `draining (${String(a.drain_info.state)})` : a.deactivated === true ? 'deactivated' : a.active === true ? 'active' : 'inactive'}</dd>
+        <dt>resources</dt>
+        <dd>{resText((a.total_resources as J[]) ?? [])}</dd>
+        <dt>registered</dt>
+        <dd>{when(timeOf(a.registered_time))}</dd>
+        <dt>version</dt>
+        <dd>{String(a.version ?? '')}</dd>
+      </dl>
+      <div class="actions">
+        <Action
+          label="Drain agent"
+          check="drain_agents"
+          what={`Drain ${host}: it gets no new offers, and its tasks are killed (within the grace period, if given).`}
+          fields={<Field label="Grace period (seconds, optional)" type="number" step="any" value={grace} onInput={setGrace} />}
+          invalid={() => (grace.trim() === '' || Number(grace) >= 0 ? null : `The grace period must be 0 or more seconds (it is "${grace}")`)}
+          run={() => call('DRAIN_AGENT', { drain_agent: { agent_id: { value: props.id }, ...(grace.trim() !== '' ? { max_grace_period: { seconds: Math.floor(Number(grace)), nanos: Math.round((Number(grace) % 1) * 1e9) } } : {}) } })}
+          done="Draining."
+          after={() => void refreshAgents()}
+        />
+        <Action
+          label="Deactivate agent"
+          check="deactivate_agents"
+          unavailable={a.deactivated === true ? 'It is deactivated.' : null}
+          what={`Deactivate ${host}: it gets no new offers; its tasks keep running.`}
+          run={() => call('DEACTIVATE_AGENT', { deactivate_agent: { agent_id: { value: props.id } } })}
+          after={() => void refreshAgents()}
+        />
+        <Action
+          label="Reactivate agent"
+          danger={false}
+          check="reactivate_agents"
+          unavailable={a.deactivated !== true ? 'It is not deactivated.' : null}
+          what={`Reactivate ${host}: it gets offers again.`}
+          run={() => call('REACTIVATE_AGENT', { reactivate_agent: { agent_id: { value: props.id } } })}
+          after={() => void refreshAgents()}
+        />
+        <Action
+          label="Mark agent gone"
+          check="mark_agents_gone"
+          what={`Mark ${host} gone: it is removed for good, its tasks become TASK_GONE_BY_OPERATOR, and it may never register again with this id.`}
+          run={() => call('MARK_AGENT_GONE', { mark_agent_gone: { agent_id: { value: props.id } } })}
+        />
+      </div>
+      <ScheduleWindow windows={(schedule.data?.schedule?.windows as J[] | undefined) ?? []} agent={a} />
+      <h3>Its tasks</h3>
+      <TasksTable c={c} rows={tasks} height={320} />
+    </>
+  );
+}
+
+export function TasksTable(props: { c: Cluster; rows: Task[]; height?: number }) {
   const c = props.c;
   const cols = useMemo<Column<Task>[]>(
     () => [
@@ -343,7 +400,8 @@ function TasksTable(props: { c: Cluster; rows: Task[]; height?: number }) {
       { key: 'mem', title: 'Mem (MB)', value: (t) => scalar(t.resources, 'mem') },
       { key: 'updated', title: 'Updated', width: '2fr', value: (t) => when(timeOf(t.statuses.at(-1)?.timestamp)) },
     ],
-    [c],
+    // Hostnames and framework names come from the maps: new columns (and a fresh cache) when they change.
+    [c, c.agents.size, c.frameworks.size, c.completedFrameworks.size],
   );
   return <Table label="Tasks" rows={props.rows} columns={cols} rowKey={(t) => t.key} {...(props.height !== undefined ? { height: props.height } : {})} filterPlaceholder="Filter tasks: id, name, state, framework, agent…" />;
 }
@@ -353,112 +411,6 @@ export function Tasks() {
   const rows = useMemo(() => (c === null ? [] : [...c.tasks.values()]), [c, c?.version]);
   if (c === null) return <NoData />;
   return <TasksTable c={c} rows={rows} />;
-}
-
-function SandboxTail(props: { agent: J; task: Task }) {
-  const [file, setFile] = useState<'stdout' | 'stderr'>('stdout');
-  const [follow, setFollow] = useState(true);
-  const [text, setText] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const pre = useRef<HTMLPreElement>(null);
-  useEffect(() => {
-    let offset = -1;
-    let gone = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    setText('');
-    setError(null);
-    const ip = String(props.agent.pid ?? '').split('@')[1] ?? `${String(props.agent.agent_info.hostname)}:${String(props.agent.agent_info.port)}`;
-    const base = `${location.protocol}//${ip}/files/read?path=${encodeURIComponent(`/frameworks/${props.task.frameworkId}/executors/${props.task.executorId}/runs/latest/${file}`)}`;
-    const step = async (): Promise<void> => {
-      try {
-        if (offset < 0) {
-          const size = Number((await jsonp(base)).offset ?? 0);
-          offset = Math.max(0, size - 16 * 1024);
-        }
-        for (;;) {
-          const r = await jsonp(`${base}&offset=${offset}&length=65536`);
-          const data = String(r.data ?? '');
-          if (gone) return;
-          if (data === '') break;
-          offset += new TextEncoder().encode(data).length;
-          setText((t) => (t + data).slice(-64 * 1024));
-        }
-        setError(null);
-      } catch (e) {
-        if (!gone) setError((e as Error).message);
-      }
-      if (!gone && follow) timer = setTimeout(() => void step(), 500);
-    };
-    void step();
-    return () => {
-      gone = true;
-      clearTimeout(timer);
-    };
-  }, [props.agent, props.task.key, file, follow]);
-  useEffect(() => {
-    if (follow && pre.current !== null) pre.current.scrollTop = pre.current.scrollHeight;
-  }, [text, follow]);
-  return (
-    <section aria-labelledby="h-sandbox">
-      <h3 id="h-sandbox">Sandbox</h3>
-      <div class="tools" role="group" aria-label="Sandbox file">
-        <label>
-          <input type="radio" name="file" checked={file === 'stdout'} onChange={() => setFile('stdout')} /> stdout
-        </label>
-        <label>
-          <input type="radio" name="file" checked={file === 'stderr'} onChange={() => setFile('stderr')} /> stderr
-        </label>
-        <label>
-          <input type="checkbox" checked={follow} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} /> follow
-        </label>
-      </div>
-      {error !== null ? <p class="muted">{error}</p> : null}
-      <pre ref={pre} class="tail" tabIndex={0} aria-label={`${file} of the task`} data-testid="sandbox">
-        {text}
-      </pre>
-    </section>
-  );
-}
-
-export function TaskPage(props: { frameworkId: string; taskId: string }) {
-  const c = useCluster();
-  if (c === null) return <NoData />;
-  const t = c.tasks.get(`${props.frameworkId}/${props.taskId}`);
-  if (t === undefined) return <p role="alert">No task {props.taskId} of framework {props.frameworkId} {store.past !== null ? `at seq ${store.past.seq}` : 'is known to the master'}.</p>;
-  const agent = c.agents.get(t.agentId);
-  return (
-    <>
-      <h2>
-        Task {t.id} <span class={`state s-${t.state}`} data-testid="task-state">{t.state}</span>
-      </h2>
-      <dl class="kv">
-        <dt>name</dt>
-        <dd>{t.name}</dd>
-        <dt>framework</dt>
-        <dd>
-          <Link href={`/ui/frameworks/${t.frameworkId}`}>{fwName(c, t.frameworkId)}</Link>
-        </dd>
-        <dt>agent</dt>
-        <dd>{agentHost(c, t.agentId)}</dd>
-        <dt>resources</dt>
-        <dd>{resText(t.resources)}</dd>
-      </dl>
-      <section aria-labelledby="h-timeline">
-        <h3 id="h-timeline">Timeline</h3>
-        <ol class="timeline" data-testid="timeline">
-          {t.statuses.map((st, i) => (
-            <li key={i}>
-              <time>{when(timeOf(st.timestamp))}</time> <span class={`state s-${String(st.state)}`}>{String(st.state)}</span> {st.source !== undefined ? <small>{String(st.source).replace('SOURCE_', '').toLowerCase()}</small> : null}
-              {st.reason !== undefined ? <small> · {String(st.reason)}</small> : null}
-              {st.healthy !== undefined ? <small> · {st.healthy === true ? 'healthy' : 'unhealthy'}</small> : null}
-              {st.message !== undefined ? <div class="muted">{String(st.message)}</div> : null}
-            </li>
-          ))}
-        </ol>
-      </section>
-      {agent !== undefined && store.past === null ? <SandboxTail agent={agent} task={t} /> : <p class="muted">The sandbox is read from its agent while live.</p>}
-    </>
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,7 +435,78 @@ export function Roles() {
   ];
   const rows = [...((roles.data.roles as J[] | undefined) ?? [])];
   for (const role of configs.keys()) if (!rows.some((r) => r.name === role)) rows.push({ name: role, weight: 1, frameworks: [], resources: [] });
-  return <Table label="Roles" rows={rows} columns={cols} rowKey={(r) => String(r.name)} />;
+  return (
+    <>
+      <RoleActions roles={rows.map((r) => String(r.name))} configs={configs} />
+      <Table label="Roles" rows={rows} columns={cols} rowKey={(r) => String(r.name)} />
+    </>
+  );
+}
+
+const positive = (v: string, what: string): string | null => (v.trim() === '' ? null : Number.isFinite(Number(v)) && Number(v) >= 0 ? null : `${what} must be a number of at least 0 (it is "${v}")`);
+
+/** Set a role's weight (UPDATE_WEIGHTS) or its quota (UPDATE_QUOTA: guarantees and limits of cpus and mem). */
+function RoleActions(props: { roles: string[]; configs: Map<string, J> }) {
+  const [role, setRole] = useState(props.roles.find((r) => r !== '*') ?? '');
+  const [weight, setWeight] = useState('1');
+  const [q, setQ] = useState({ gcpus: '', gmem: '', lcpus: '', lmem: '' });
+  const chosen = role.trim();
+  const noRole = (): string | null => (chosen === '' || chosen === '*' ? 'Name a role (not *): weights and quota are set per role' : null);
+  const scalars = (cpus: string, mem: string): J | undefined => {
+    const out: J = {};
+    if (cpus.trim() !== '') out.cpus = { value: Number(cpus) };
+    if (mem.trim() !== '') out.mem = { value: Number(mem) };
+    return Object.keys(out).length > 0 ? out : undefined;
+  };
+  return (
+    <section aria-labelledby="h-role-actions" class="role-actions">
+      <h2 id="h-role-actions">Change a role</h2>
+      <Field label="Role" value={role} onInput={setRole} list="known-roles" placeholder="e.g. eng" />
+      <datalist id="known-roles">
+        {props.roles.map((r) => (
+          <option key={r} value={r} />
+        ))}
+      </datalist>
+      <div class="actions">
+        <Action
+          label="Set weight"
+          danger={false}
+          check={`update_weights:${chosen}`}
+          what={`Set the weight of role ${chosen || '(none)'}: its share of the cluster grows with it (DRF).`}
+          fields={<Field label="Weight" type="number" step="any" value={weight} onInput={setWeight} />}
+          invalid={() => noRole() ?? (Number(weight) > 0 ? null : `The weight must be a number above 0 (it is "${weight}")`)}
+          run={() => call('UPDATE_WEIGHTS', { update_weights: { weight_infos: [{ role: chosen, weight: Number(weight) }] } })}
+          done={`Weight of ${chosen} set to ${weight}.`}
+        />
+        <Action
+          label="Set quota"
+          danger={false}
+          check={`update_quotas:${chosen}`}
+          what={
+            <>
+              Set the quota of role {chosen || '(none)'}: guarantees are kept for it, limits cap it. Leave all empty to remove its quota.
+              {props.configs.has(chosen) ? <span class="muted"> (It has a quota now.)</span> : null}
+            </>
+          }
+          fields={
+            <>
+              <Field label="Guaranteed cpus" type="number" step="any" value={q.gcpus} onInput={(v) => setQ({ ...q, gcpus: v })} />
+              <Field label="Guaranteed mem (MB)" type="number" step="any" value={q.gmem} onInput={(v) => setQ({ ...q, gmem: v })} />
+              <Field label="Limit cpus" type="number" step="any" value={q.lcpus} onInput={(v) => setQ({ ...q, lcpus: v })} />
+              <Field label="Limit mem (MB)" type="number" step="any" value={q.lmem} onInput={(v) => setQ({ ...q, lmem: v })} />
+            </>
+          }
+          invalid={() => noRole() ?? positive(q.gcpus, 'Guaranteed cpus') ?? positive(q.gmem, 'Guaranteed mem') ?? positive(q.lcpus, 'Limit cpus') ?? positive(q.lmem, 'Limit mem')}
+          run={() => {
+            const g = scalars(q.gcpus, q.gmem);
+            const l = scalars(q.lcpus, q.lmem);
+            return call('UPDATE_QUOTA', { update_quota: { quota_configs: [{ role: chosen, ...(g !== undefined ? { guarantees: g } : {}), ...(l !== undefined ? { limits: l } : {}) }] } });
+          }}
+          done={`Quota of ${chosen} updated.`}
+        />
+      </div>
+    </section>
+  );
 }
 
 export function Offers() {
@@ -522,6 +545,9 @@ export function Maintenance() {
   const windows = (schedule.data?.schedule?.windows as J[] | undefined) ?? [];
   const draining = (status.data?.status?.draining_machines as J[] | undefined) ?? [];
   const down = (status.data?.status?.down_machines as J[] | undefined) ?? [];
+  const modeOf = new Map<string, string>();
+  for (const d of draining) modeOf.set(String((d.id as J).hostname ?? (d.id as J).ip).toLowerCase(), 'draining');
+  for (const m of down) modeOf.set(String(m.hostname ?? m.ip).toLowerCase(), 'down');
   return (
     <>
       <h2>Schedule</h2>
@@ -531,9 +557,31 @@ export function Maintenance() {
           <li key={i}>
             {((w.machine_ids as J[]) ?? []).map(machine).join(', ')}: from {when(timeOf(w.unavailability?.start))}
             {w.unavailability?.duration !== undefined ? ` for ${Number(w.unavailability.duration.nanoseconds) / 1e9} s` : ''}
+            {((w.machine_ids as J[]) ?? []).map((m) => {
+              const mode = modeOf.get(String(m.hostname ?? m.ip).toLowerCase());
+              return mode === 'down' ? (
+                <Action
+                  key={machine(m)}
+                  label={`Bring ${machine(m)} up`}
+                  danger={false}
+                  check="stop_maintenances"
+                  what={`End the maintenance of ${machine(m)}: its agent may register again and get offers.`}
+                  run={() => call('STOP_MAINTENANCE', { stop_maintenance: { machines: [m] } })}
+                />
+              ) : (
+                <Action
+                  key={machine(m)}
+                  label={`Take ${machine(m)} down`}
+                  check="start_maintenances"
+                  what={`Start the maintenance of ${machine(m)} now: its agent is removed and its tasks are lost (TASK_GONE_BY_OPERATOR).`}
+                  run={() => call('START_MAINTENANCE', { start_maintenance: { machines: [m] } })}
+                />
+              );
+            })}
           </li>
         ))}
       </ul>
+      <ScheduleWindow windows={windows} />
       <h2>Draining</h2>
       {draining.length === 0 ? <p>No machine is draining.</p> : null}
       <ul>
@@ -551,6 +599,63 @@ export function Maintenance() {
         ))}
       </ul>
     </>
+  );
+}
+
+/** The machine of an agent, as maintenance names it: its hostname and its IP. */
+export function machineOf(a: J): J {
+  const ip = String(a.pid ?? '').split('@')[1]?.split(':')[0];
+  return { hostname: String(a.agent_info?.hostname ?? ''), ...(ip !== undefined && ip !== '' ? { ip } : {}) };
+}
+
+/** Add a maintenance window for an agent's machine (UPDATE_MAINTENANCE_SCHEDULE with the windows there are, plus this one). */
+export function ScheduleWindow(props: { windows: J[]; agent?: J }) {
+  const c = useCluster();
+  const [host, setHost] = useState(String(props.agent?.agent_info?.hostname ?? ''));
+  const [inMinutes, setIn] = useState('0');
+  const [hours, setHours] = useState('1');
+  const agents = c === null ? [] : [...c.agents.values()];
+  const agent = props.agent ?? agents.find((a) => String(a.agent_info?.hostname) === host.trim());
+  return (
+    <section aria-label="Schedule maintenance" class="actions">
+      {props.agent === undefined ? (
+        <>
+          <Field label="Agent host" value={host} onInput={setHost} list="agent-hosts" placeholder="hostname of an agent" />
+          <datalist id="agent-hosts">
+            {[...new Set(agents.map((a) => String(a.agent_info?.hostname)))].map((h) => (
+              <option key={h} value={h} />
+            ))}
+          </datalist>
+        </>
+      ) : null}
+      <Action
+        label="Schedule maintenance"
+        danger={false}
+        check="update_maintenance_schedules"
+        what={`Schedule a maintenance window for ${host || '(no host)'}: its frameworks get inverse offers until it starts.`}
+        fields={
+          <>
+            <Field label="Starts in (minutes)" type="number" step="any" value={inMinutes} onInput={setIn} />
+            <Field label="Lasts (hours)" type="number" step="any" value={hours} onInput={setHours} />
+          </>
+        }
+        invalid={() =>
+          agent === undefined
+            ? `No agent has the host "${host}"`
+            : !(Number(inMinutes) >= 0)
+              ? `The start must be 0 or more minutes from now (it is "${inMinutes}")`
+              : !(Number(hours) > 0)
+                ? `The window must last more than 0 hours (it is "${hours}")`
+                : null
+        }
+        run={() => {
+          const start = (Date.now() + Number(inMinutes) * 60_000) * 1e6;
+          const window = { machine_ids: [machineOf(agent!)], unavailability: { start: { nanoseconds: start }, duration: { nanoseconds: Number(hours) * 3600 * 1e9 } } };
+          return call('UPDATE_MAINTENANCE_SCHEDULE', { update_maintenance_schedule: { schedule: { windows: [...props.windows, window] } } });
+        }}
+        done="Scheduled."
+      />
+    </section>
   );
 }
 

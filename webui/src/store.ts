@@ -5,7 +5,7 @@
  * them when either changes (at most once a frame).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { type J, HttpError, getJson, subscribe } from './api';
+import { type J, HttpError, call, getJson, subscribe } from './api';
 import { type Cluster, applyEvent, fromGetState, seqOfEventId } from './model';
 
 export interface Past {
@@ -135,4 +135,16 @@ export async function travel(seq: number | null): Promise<void> {
       changed();
     }
   }
+}
+
+/**
+ * Reads the agents again (GET_AGENTS): the event stream tells of agents added and removed, not of
+ * one drained, deactivated or reactivated, so a page that did one of those asks.
+ */
+export async function refreshAgents(): Promise<void> {
+  const r = await call('GET_AGENTS');
+  if (store.live === null) return;
+  store.live.agents = new Map(((r.get_agents?.agents as J[] | undefined) ?? []).map((a) => [String(a.agent_info?.id?.value), a]));
+  store.live.version++;
+  changed();
 }

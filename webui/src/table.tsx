@@ -25,24 +25,44 @@ export function Table<T>(props: { rows: readonly T[]; columns: readonly Column<T
   const box = useRef<HTMLDivElement>(null);
   const height = props.height ?? 520;
 
+  // What each row shows and sorts by, derived once per row object (rows are replaced, not changed
+  // in place, when they change): a status change among 100,000 rows recomputes one row, not all.
+  const cache = useMemo(() => ({ values: new Map<string, WeakMap<object, string | number>>(), text: new WeakMap<object, string>() }), [props.columns]);
+  const valueOf = (c: Column<T>, r: T): string | number => {
+    let m = cache.values.get(c.key);
+    if (m === undefined) cache.values.set(c.key, (m = new WeakMap()));
+    const o = r as unknown as object;
+    let v = m.get(o);
+    if (v === undefined) m.set(o, (v = c.value(r)));
+    return v;
+  };
+  const textOf = (r: T): string => {
+    const o = r as unknown as object;
+    let t = cache.text.get(o);
+    if (t === undefined) cache.text.set(o, (t = props.columns.map((c) => String(valueOf(c, r))).join(' ').toLowerCase()));
+    return t;
+  };
+
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
     const words = f === '' ? [] : f.split(/\s+/);
     const rows = words.length === 0 ? [...props.rows] : props.rows.filter((r) => {
-      const text = props.columns.map((c) => String(c.value(r))).join(' ').toLowerCase();
+      const text = textOf(r);
       return words.every((w) => text.includes(w));
     });
     const col = props.columns.find((c) => c.key === sort.key) ?? props.columns[0]!;
-    const vals = new Map<T, string | number>();
-    for (const r of rows) vals.set(r, col.value(r));
-    rows.sort((a, b) => {
-      const x = vals.get(a)!;
-      const y = vals.get(b)!;
-      const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-      return sort.desc ? -d : d;
+    // Sort an index by precomputed keys (plain comparisons: far cheaper than localeCompare at 100,000 rows).
+    const keys = rows.map((r) => valueOf(col, r));
+    const order = rows.map((_, i) => i);
+    const dir = sort.desc ? -1 : 1;
+    order.sort((a, b) => {
+      const x = keys[a]!;
+      const y = keys[b]!;
+      const d = typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
+      return d * dir;
     });
-    return rows;
-  }, [props.rows, props.columns, filter, sort]);
+    return order.map((i) => rows[i]!);
+  }, [props.rows, props.columns, filter, sort, cache]);
 
   useEffect(() => {
     if (box.current !== null && box.current.scrollTop > shown.length * ROW_PX) box.current.scrollTop = 0;
@@ -81,7 +101,7 @@ export function Table<T>(props: { rows: readonly T[]; columns: readonly Column<T
               <div role="row" aria-rowindex={first + i + 2} class="tr" key={props.rowKey(r)} data-key={props.rowKey(r)} style={{ gridTemplateColumns: template, top: `${(first + i) * ROW_PX}px` }}>
                 {props.columns.map((c) => (
                   <span role="cell" key={c.key}>
-                    {c.render !== undefined ? c.render(r) : String(c.value(r))}
+                    {c.render !== undefined ? c.render(r) : String(valueOf(c, r))}
                   </span>
                 ))}
               </div>

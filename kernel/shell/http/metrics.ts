@@ -82,7 +82,11 @@ export function metricsSnapshot(state: State, rt: RuntimeStats): Record<string, 
     if (a.status !== 'ACTIVE') continue;
     for (const r of ['cpus', 'mem', 'disk', 'gpus'] as const) used[r] += R.scalar(a.used, r);
   }
+  // Not in Mesos: what is offered now (the web UI's live totals read it; the event stream does not carry offers).
+  const offered = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
+  for (const o of state.offers.values()) for (const r of ['cpus', 'mem', 'disk', 'gpus'] as const) offered[r] += R.scalar(o.resources, r);
   for (const r of ['cpus', 'mem', 'disk', 'gpus'] as const) {
+    m[`master/${r}_offered`] = R.roundScalar(offered[r]);
     m[`master/${r}_total`] = R.roundScalar(totals[r]);
     m[`master/${r}_used`] = R.roundScalar(used[r]);
     m[`master/${r}_percent`] = totals[r] > 0 ? used[r] / totals[r] : 0;

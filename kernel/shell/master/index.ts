@@ -31,7 +31,7 @@ import * as OV from '../operator-api/views.js';
 import { createOperatorStream, type OperatorStream } from '../operator-api/stream.js';
 import { stateSummaryJson } from '../http/state-summary.js';
 import { staticSite } from '../http/static.js';
-import { type Acls, ALLOW_ALL, MASTER_REALMS, credentialStore, viewableState } from '../../../security/http/index.js';
+import { type AclAction, type Acls, ALLOW_ALL, ENFORCED, MASTER_REALMS, authorize, credentialStore, denial, viewableState } from '../../../security/http/index.js';
 import { masterRealm } from '../../../security/http/endpoints.js';
 
 export { MasterOptions, type MasterOptionsInput } from './options.js';
@@ -200,6 +200,68 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger, ex
 
   // The text of /master/state from pieces kept between requests (state-text.ts), sent in chunks.
   const stateReply = (ctx: RequestContext): Reply => ({ status: 200, pieces: masterStateText(seen(ctx), currentIdentity()) });
+  /**
+   * Not in Mesos: what the request's principal may do, by the ACLs (and whether the operator API
+   * would ask it to sign in first), so a client can offer only the actions it may take.
+   * `?check=<action>[:<object>]`, repeated; none: every enforced action, on any object.
+   */
+  const permissions = (url: URL, ctx: RequestContext) => {
+    const asked = url.searchParams.getAll('check');
+    const checks: { action: AclAction; object: string | undefined }[] = [];
+    for (const c of asked.length > 0 ? asked : Object.keys(ENFORCED)) {
+      const i = c.indexOf(':');
+      const action = (i < 0 ? c : c.slice(0, i)) as AclAction;
+      if (!(action in ENFORCED)) return text(`check=${c}: ${action} is not an action this master enforces; expected one of ${Object.keys(ENFORCED).join(', ')}, optionally with :<object>`, 400);
+      checks.push({ action, object: i < 0 ? undefined : c.slice(i + 1) });
+    }
+    const signIn = o.authenticateHttpReadwrite && ctx.principal === undefined;
+    return json({
+      principal: ctx.principal ?? null,
+      readwrite_needs_credentials: o.authenticateHttpReadwrite,
+      checks: checks.map(({ action, object }) => {
+        const d = authorize(acls, action, ctx.principal, object);
+        const allowed = d.allowed && !signIn;
+        const why = signIn ? 'Sign in first: the operator API of this master needs HTTP Basic credentials' : d.allowed ? `allowed by ${d.rule}` : denial(action, ctx.principal, object, d);
+        return { action, object: object ?? null, allowed, why };
+      }),
+    });
+  };
+  /** Not in Mesos: the masters that answer the roll call (leader and standbys), each with how far it has folded the log. */
+  const masters = async () => {
+    const head = await headSeq(bus.jsm);
+    const seenMasters: Record<string, unknown>[] = [];
+    try {
+      const replies = await bus.nc.requestMany(subjects.mastersRollCall, undefined, { maxWait: 400 });
+      for await (const m of replies) {
+        try {
+          seenMasters.push(JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>);
+        } catch {
+          // a reply that is not JSON is no master of ours
+        }
+      }
+    } catch (err) {
+      log.debug({ err }, 'the masters roll call got no answer');
+    }
+    if (!seenMasters.some((x) => x.master_id === masterId)) seenMasters.push(rollCallAnswer());
+    const leader = follower.projection.state.leader;
+    return json({
+      head,
+      leader: leader === null ? null : { master_id: leader.masterId, hostname: leader.hostname, port: leader.port, epoch: leader.epoch, elected_at: new Date(leader.electedAt).toISOString() },
+      masters: seenMasters
+        .map((x): Record<string, unknown> => ({ ...x, lag: Math.max(0, head - Number(x.seq ?? 0)) }))
+        .sort((a, b) => Number(b.leader === true) - Number(a.leader === true) || String(a.master_id).localeCompare(String(b.master_id))),
+    });
+  };
+  const rollCallAnswer = (): Record<string, unknown> => ({
+    master_id: masterId,
+    hostname,
+    port: httpPort,
+    url: `${scheme}://${hostname}:${httpPort}`,
+    leader: leadership?.epoch() != null,
+    seq: follower.projection.seq,
+    caught_up: follower.projection.caughtUp,
+    version: VERSION,
+  });
 
   const routes: Route[] = [
     { method: 'POST', path: '/api/v1/scheduler', handler: (req, _url, ctx) => api.handle(req, ctx) },
@@ -267,6 +329,8 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger, ex
         return json(masterTasksJson(seen(ctx), limit, offset));
       },
     },
+    ...['/master/permissions', '/permissions'].map((path): Route => ({ method: 'GET', path, handler: (_req, url, ctx) => permissions(url, ctx) })),
+    ...['/master/masters', '/masters'].map((path): Route => ({ method: 'GET', path, handler: () => masters() })),
     { method: 'GET', path: '/metrics/snapshot', handler: () => json(metrics()) },
     { method: 'GET', path: '/metrics', handler: () => ({ status: 200, text: toPrometheus(metrics()), headers: { 'Content-Type': PROMETHEUS_CONTENT_TYPE } }) },
     {
@@ -312,6 +376,11 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger, ex
   flags.port = String(http.port);
   httpPort = http.port;
   identity = { id: masterId, hostname, ip: o.ip, port: http.port, version: VERSION, startTime, electedTime: null, flags };
+  const rollCall = bus.nc.subscribe(subjects.mastersRollCall, {
+    callback: (err, m) => {
+      if (err === null) m.respond(new TextEncoder().encode(JSON.stringify(rollCallAnswer())));
+    },
+  });
   function currentIdentity(): MasterIdentity {
     return { ...identity, electedTime: leadership?.electedAt() ?? null };
   }
@@ -383,6 +452,7 @@ export async function startMaster(input: MasterOptionsInput, rootLog: Logger, ex
     logFault: () => logFault,
     async stop() {
       guard.stop();
+      rollCall.unsubscribe();
       clearInterval(redeliveryTimer);
       stream.close();
       operatorApi.close();

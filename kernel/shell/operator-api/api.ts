@@ -17,6 +17,9 @@ import {
   FrameworkId as FrameworkIdSchema,
   type Resources,
   SCHEMA_VERSION,
+  type TaskId,
+  isTerminal,
+  taskKey,
 } from '../../../events/index.js';
 import { available } from '../../core/accounts.js';
 import { type Bus, append } from '../bus.js';
@@ -412,6 +415,21 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
         const epoch = o.leaderEpoch();
         if (epoch === null) return notLeader();
         return commit({ type: 'FrameworkRemoved', ...envelope(), epoch, frameworkId: f.id, reason: 'OPERATOR' }, ok(c.type));
+      }
+
+      case 'KILL_TASK': {
+        // Not in Mesos: a principal that may tear the framework down may kill one of its tasks.
+        const d = c.kill_task;
+        if (d === undefined) return missing('kill_task');
+        const p = FrameworkIdSchema.safeParse(d.framework_id.value);
+        const f = p.success ? s.frameworks.get(p.data as FrameworkId) : undefined;
+        if (f === undefined) return notFound(`No framework found with specified ID '${d.framework_id.value}'`);
+        const t = s.tasks.get(taskKey(f.id, d.task_id.value as TaskId));
+        if (t === undefined) return notFound(`Task ${d.task_id.value} of framework ${f.id} is not known to the master (or is completed)`);
+        if (isTerminal(t.state)) return conflict(`Task ${t.taskId} is already ${t.state}`);
+        const denied = forbidden(principal, 'teardown_frameworks', [f.info.principal ?? '']);
+        if (denied !== undefined) return denied;
+        return commit({ type: 'TaskKillRequested', ...envelope(), frameworkId: f.id, taskId: t.taskId, agentId: t.agentId }, { status: 202, text: '' });
       }
 
       case 'UPDATE_MAINTENANCE_SCHEDULE': {

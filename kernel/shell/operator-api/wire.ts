@@ -50,7 +50,13 @@ export const OPERATOR_CALL_TYPES = [
   'TEARDOWN',
   'MARK_AGENT_GONE',
 ] as const;
-export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number];
+/**
+ * Not in Mesos (its operator API cannot kill one task; only the task's framework could): calls a
+ * client of this master may make beside Mesos's 40, in JSON only.
+ */
+export const EXTENSION_CALL_TYPES = ['KILL_TASK'] as const;
+export type OperatorCallType = (typeof OPERATOR_CALL_TYPES)[number] | (typeof EXTENSION_CALL_TYPES)[number];
+const ALL_CALL_TYPES = [...OPERATOR_CALL_TYPES, ...EXTENSION_CALL_TYPES] as const;
 
 export const MesosMachineId = z.object({ hostname: z.string().optional(), ip: z.string().optional() });
 export type MesosMachineId = z.output<typeof MesosMachineId>;
@@ -62,7 +68,7 @@ const ProtoDuration = z.object({ seconds: int64.optional(), nanos: int64.optiona
 const ScalarMap = z.record(z.string(), z.object({ value: double }));
 
 export const OperatorCallEnvelope = z.object({
-  type: optionalEnum(OPERATOR_CALL_TYPES),
+  type: optionalEnum(ALL_CALL_TYPES),
   update_weights: z.object({ weight_infos: repeated(z.object({ weight: double, role: z.string().optional() })) }).optional(),
   reserve_resources: z.object({ agent_id: MesosId, source: repeated(MesosResource), resources: repeated(MesosResource) }).optional(),
   unreserve_resources: z.object({ agent_id: MesosId, resources: repeated(MesosResource) }).optional(),
@@ -91,6 +97,8 @@ export const OperatorCallEnvelope = z.object({
   /** Not in Mesos: resume the event stream after this `event_id` (as the Last-Event-ID header does). */
   subscribe: z.object({ last_event_id: z.string().max(64).optional() }).optional(),
   mark_agent_gone: z.object({ agent_id: MesosId }).optional(),
+  /** Not in Mesos: KILL_TASK, as the task's framework's KILL (the agent sends TASK_KILLED to it). */
+  kill_task: z.object({ framework_id: MesosId, task_id: MesosId, agent_id: MesosId.optional() }).optional(),
 });
 export type OperatorCall = z.output<typeof OperatorCallEnvelope>;
 
