@@ -9,7 +9,7 @@
  * older instants as skipped. Without `concurrent`, a due run waits for the job's running one.
  */
 import { epsilonOf, type JobDefinition, scheduleOf } from './job.js';
-import { firstAtOrAfter, nextAfter, type Schedule } from './schedule.js';
+import { countBetween, firstAtOrAfter, indexAtOrAfter, instantAt, nextAfter, type Schedule } from './schedule.js';
 import { type JobState, type JobsState, type PendingTrigger, type RunState, activeRuns, awaitingRetry, scheduledRunId } from './state.js';
 
 export interface StartWanted {
@@ -60,6 +60,11 @@ export function nextInstant(j: JobState): number | undefined {
 
 /** The instants of [from, before) : how many, and the last (iterated up to `cap`). */
 function range(s: Schedule, from: number, before: number, cap = 100_000): { count: number; last: number; capped: boolean } {
+  if (s.kind === 'iso8601') {
+    // Exact, by index: a job every second left alone for a week is one subtraction.
+    const { count } = countBetween(s, from, before);
+    return { count, last: count > 0 ? instantAt(s, indexAtOrAfter(s, before) - 1) : from, capped: false };
+  }
   let n = 0;
   let last = from;
   for (let t: number | undefined = from; t !== undefined && t < before; t = nextAfter(s, t)) {

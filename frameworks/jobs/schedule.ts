@@ -128,7 +128,7 @@ export function instantAt(s: Extract<Schedule, { kind: 'iso8601' }>, k: number):
 const approxMs = (p: Period): number => p.years * 365.2425 * 86_400_000 + p.months * 30.436875 * 86_400_000 + p.days * 86_400_000 + p.timeMs;
 
 /** The index of the first instant at or after `t` (which may be past the last one). */
-function indexAtOrAfter(s: Extract<Schedule, { kind: 'iso8601' }>, t: number): number {
+export function indexAtOrAfter(s: Extract<Schedule, { kind: 'iso8601' }>, t: number): number {
   if (t <= s.start) return 0;
   let k = Math.max(0, Math.floor((t - s.start) / approxMs(s.period)) - 1);
   while (k > 0 && instantAt(s, k - 1) >= t) k--;

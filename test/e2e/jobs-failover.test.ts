@@ -70,13 +70,12 @@ async function setUp(): Promise<void> {
   const masterArgs = (): string[] => ['--leader-lease', '500ms', '--allocation-interval', '100ms', '--creds', nats.creds('master', `m-${randomUUID()}`)];
   jobsCreds = nats.creds('framework', randomUUID(), { store: { stream: JOBS_STREAM, subjects: jobsSubjects.all } });
   const agentCreds = nats.creds('agent', `agent-${randomUUID()}`);
-  // The masters, the agent and the jobs process start side by side (each waits for the bus, not for the others).
-  const [ms] = await Promise.all([
-    Promise.all([0, 1].map(() => spawnMaster(nats.url, masterArgs()))),
+  masters = await Promise.all([0, 1].map(() => spawnMaster(nats.url, masterArgs())));
+  // The agent and the jobs process start side by side (each waits for a leader on the bus, not for the other).
+  await Promise.all([
     startAgent({ nats: nats.url, creds: agentCreds, workDir: join(dir, 'agent'), resources: 'cpus:2;mem:1024;disk:2048', cgroupsRoot: `mesos-jobs-${randomUUID().slice(0, 8)}`, isolation: 'auto', killGracePeriodMs: 500, allowRootTasks: true }, log).then((a) => (agent = a)),
     startJobsProcess(),
   ]);
-  masters = ms;
   await waitFor(() => findLeader(masters), 'a leader', 20_000);
 }
 

@@ -158,6 +158,13 @@ test('a due instant starts; one missed by less than epsilon runs late; older one
   assert.equal(after.jobs.get('j')!.skippedCount, 3);
 });
 
+test('a job every second left alone for a week: its skipped instants are counted exactly, at once', () => {
+  const s = fold([define('j', { schedule: 'R/2026-01-01T00:00:00Z/PT1S', epsilon: 'PT10S' }, S0 - 1)]);
+  const p = planJob(s, 'j', S0 + 7 * 86_400_000);
+  assert.equal(p.skips.map((x) => [iso(x.from), iso(x.to), x.count, x.capped]), [['2026-01-01T00:00:00.000Z', '2026-01-07T23:59:49.000Z', 7 * 86_400 - 10, false]]);
+  assert.equal(p.starts.map((x) => iso(x.instant)), ['2026-01-07T23:59:50.000Z']);
+});
+
 test('instants before the job was defined are not missed runs', () => {
   const s = fold([define('j', { schedule: 'R/2020-01-01T00:00:00Z/PT10S' }, S0 + 5000)]);
   const p = planJob(s, 'j', S0 + 6000);
