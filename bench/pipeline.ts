@@ -39,7 +39,7 @@ import { type EmulatedAgent, startEmulatedAgent } from './emulated-agent.js';
 import { type LogBreakdown, analyseLog } from './log-analysis.js';
 import { collectGarbage } from './gc.js';
 import { type CapturedLog, capturingLogger, silentLogger } from './log.js';
-import { processCpuSeconds, selfCpuSeconds } from './proc.js';
+import { mainThreadCpuSeconds, processCpuSeconds, selfCpuSeconds } from './proc.js';
 import { RAW_SUBJECT, publishPipelined, statusPayload } from './raw-publish.js';
 import { type LatencySummary, latencySummary, median, metric } from './stats.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
@@ -130,7 +130,14 @@ export interface PipelineRun {
   readonly latencyMs: Record<string, LatencySummary>;
   readonly lag: { readonly maxEvents: number; readonly meanEvents: number; readonly samples: number };
   readonly queues: { readonly maxOutbox: number; readonly meanOutbox: number; readonly maxOffers: number; readonly maxLiveTasks: number };
-  readonly cpu: { readonly benchProcessPct: number; readonly natsServerPct: number; readonly eventLoopUtilization: number; readonly cpuMsPerTask: number };
+  readonly cpu: {
+    readonly benchProcessPct: number;
+    readonly natsServerPct: number;
+    readonly eventLoopUtilization: number;
+    readonly cpuMsPerTask: number;
+    /** CPU-ms per task of this process's main thread alone: master, agents and framework, without the subscriber clients' worker thread. */
+    readonly mainThreadCpuMsPerTask: number;
+  };
   readonly masterWarnings: Record<string, number>;
   /** Stages of a task's way, from the event and store times in the log. */
   readonly breakdown: LogBreakdown;
@@ -271,7 +278,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const runId = randomUUID().slice(0, 8);
-    let windowCpu: { self: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
+    let windowCpu: { self: number; main: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
 
     const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa, ...credsOf('framework', randomUUID()) }));
     cleanups.push(() => sched.close());
@@ -299,7 +306,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
       if (firstAcceptAt === null) {
         firstAcceptAt = now;
         headAtFirstAccept = streamState(monitor).then((s) => s.lastSeq);
-        windowCpu = { self: selfCpuSeconds(), nats: processCpuSeconds(server.pid), at: now, elu: performance.eventLoopUtilization() };
+        windowCpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: now, elu: performance.eventLoopUtilization() };
       }
       for (const t of batch) acceptAt.set(t.taskId, now);
       fw.accepts++;
@@ -379,7 +386,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     let stalled: ((e: Error) => void) | undefined;
     const stall = new Promise<never>((_, reject) => (stalled = reject));
     stall.catch(() => undefined);
-    const t0Cpu = { self: selfCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
+    const t0Cpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
     sampler = setInterval(() => {
       if (sampling) return;
       sampling = true;
@@ -416,7 +423,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     };
 
     await Promise.race([done, stall, serverGone]);
-    const endCpu = { self: selfCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
+    const endCpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
     clearInterval(sampler);
     sampler = undefined;
 
@@ -520,6 +527,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
         natsServerPct: (100 * (endCpu.nats - wc.nats)) / wallS,
         eventLoopUtilization: elu.utilization,
         cpuMsPerTask: ((endCpu.self - wc.self + (endCpu.nats - wc.nats)) * 1000) / tasks,
+        mainThreadCpuMsPerTask: ((endCpu.main - wc.main) * 1000) / tasks,
       },
       masterWarnings: Object.fromEntries(masterLog.counts),
       breakdown,
@@ -592,6 +600,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       ctx.progress(
         `pipeline: run ${r + 1}/${o.runs}${what}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
           `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s` +
+          `, main thread ${run.cpu.mainThreadCpuMsPerTask.toFixed(2)} CPU-ms/task` +
           (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
       );
     }
@@ -647,6 +656,10 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       ...(N > 0
         ? {
             [`tasks/s with ${N} operator stream subscribers`]: metric('tasks/s', withSubs.map((r) => r.tasksPerSec)),
+            'main-thread CPU-ms per task, 0 subscribers (master, agents, framework)': metric('ms', runs.map((r) => r.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`main-thread CPU-ms per task, ${N} subscribers (their clients are in a worker thread, not counted)`]: metric('ms', withSubs.map((r) => r.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`ratio: ${N} ÷ 0 subscribers tasks/s, run by run`]: metric('ratio', withSubs.map((r, i) => r.tasksPerSec / runs[i]!.tasksPerSec)),
+            [`ratio: ${N} ÷ 0 subscribers main-thread CPU-ms per task, run by run`]: metric('ratio', withSubs.map((r, i) => r.cpu.mainThreadCpuMsPerTask / runs[i]!.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
             [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
             [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
           }
