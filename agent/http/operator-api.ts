@@ -1,9 +1,17 @@
 /**
  * The agent's v1 operator API (`POST /api/v1`, Mesos's agent.proto Call/Response in JSON):
  * GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
- * GET_EXECUTORS, GET_TASKS, LIST_FILES and READ_FILE. Every other call of Mesos's agent API is
- * answered 501 naming the calls served (docs/api.md lists them). A call is validated with zod; a
- * malformed one is a 400 saying what is wrong.
+ * GET_EXECUTORS, GET_TASKS, LIST_FILES and READ_FILE, and the nested container sessions of `mesos
+ * task exec` (LAUNCH_NESTED_CONTAINER_SESSION, ATTACH_CONTAINER_INPUT, ATTACH_CONTAINER_OUTPUT,
+ * WAIT_NESTED_CONTAINER, WAIT_CONTAINER). Every other call of Mesos's agent API is answered 501
+ * naming the calls served (docs/api.md lists them). A call is validated with zod; a malformed one
+ * is a 400 saying what is wrong.
+ *
+ * ATTACH_CONTAINER_INPUT is the one streaming request, as in Mesos: `Content-Type:
+ * application/recordio` with `Message-Content-Type: application/json`, a RecordIO body of agent
+ * `Call`s whose first is ATTACH_CONTAINER_INPUT of type CONTAINER_ID (the session's container id);
+ * the rest of the body is handed to the session (nested-sessions.ts). The agent speaks JSON only
+ * (protobuf is answered 415).
  */
 import { z } from 'zod';
 import { isTerminal } from '../../events/index.js';
@@ -12,7 +20,8 @@ import { type HttpError, type Reply, json, readBody, text } from '../../kernel/s
 import { nanos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
-import type { NestedSessions } from './nested-sessions.js';
+import { MAX_INPUT_RECORD_BYTES, type NestedSessions } from './nested-sessions.js';
+import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 import { type Attached, MAX_READ_BYTES, browse, openConfined, resolvePath } from './sandbox-files.js';
 import { type AgentIdentity, commandExecutorName } from './state-json.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
@@ -20,13 +29,12 @@ import type { IncomingMessage } from 'node:http';
 
 export const AGENT_CALLS_SERVED = [
   'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'LIST_FILES', 'READ_FILE',
-  'LAUNCH_NESTED_CONTAINER_SESSION', 'WAIT_NESTED_CONTAINER',
+  'LAUNCH_NESTED_CONTAINER_SESSION', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'WAIT_NESTED_CONTAINER', 'WAIT_CONTAINER',
 ] as const;
 /** Mesos's other agent calls: answered 501. */
 export const AGENT_CALLS_NOT_SERVED = [
   'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'GET_RESOURCE_PROVIDERS', 'GET_OPERATIONS', 'GET_AGENT', 'LAUNCH_NESTED_CONTAINER',
-  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'LAUNCH_CONTAINER',
-  'WAIT_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
+  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'LAUNCH_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
   'MARK_RESOURCE_PROVIDER_GONE', 'PRUNE_IMAGES',
 ] as const;
 
@@ -35,6 +43,9 @@ const U64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).t
 
 /** A nested container's id: its own value under its parent's (the task's container). */
 const NestedId = z.object({ value: z.string().min(1), parent: z.object({ value: z.string().min(1) }, { error: 'a nested container id needs its parent (the task\'s container id)' }) });
+/** Any container id: a task's (no parent) or a nested one. */
+const AnyContainerId = z.object({ value: z.string().min(1), parent: z.object({ value: z.string().min(1) }).optional() });
+const U32 = z.number().int().nonnegative().max(0xffffffff);
 
 export const AgentCall = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS']) }).passthrough(),
@@ -51,9 +62,18 @@ export const AgentCall = z.discriminatedUnion('type', [
         arguments: z.array(z.string()).optional(),
         environment: z.object({ variables: z.array(z.object({ name: z.string().min(1), value: z.string() })) }).optional(),
       }),
+      // Mesos's ContainerInfo: only its tty_info applies to a session (a pseudo-terminal).
+      container: z
+        .object({
+          type: z.enum(['MESOS'], { error: "a session's container.type can only be MESOS (it runs in the task's container)" }).optional(),
+          tty_info: z.object({ window_size: z.object({ rows: U32, columns: U32 }).optional() }).optional(),
+        })
+        .optional(),
     }),
   }),
   z.object({ type: z.literal('WAIT_NESTED_CONTAINER'), wait_nested_container: z.object({ container_id: NestedId }) }),
+  z.object({ type: z.literal('WAIT_CONTAINER'), wait_container: z.object({ container_id: AnyContainerId }) }),
+  z.object({ type: z.literal('ATTACH_CONTAINER_OUTPUT'), attach_container_output: z.object({ container_id: AnyContainerId }) }),
 ]);
 export type AgentCall = z.infer<typeof AgentCall>;
 
@@ -190,13 +210,29 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
       });
     }
     case 'LAUNCH_NESTED_CONTAINER_SESSION': {
-      const { container_id: cid, command } = call.launch_nested_container_session;
+      const { container_id: cid, command, container } = call.launch_nested_container_session;
       const env = command.environment === undefined ? undefined : Object.fromEntries(command.environment.variables.map((v) => [v.name, v.value]));
-      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running());
+      const tty = container?.tty_info === undefined ? undefined : { rows: container.tty_info.window_size?.rows, columns: container.tty_info.window_size?.columns };
+      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running(), tty);
     }
     case 'WAIT_NESTED_CONTAINER': {
       const cid = call.wait_nested_container.container_id;
       return c.sessions.wait(cid.parent.value, cid.value);
+    }
+    case 'WAIT_CONTAINER': {
+      const cid = call.wait_container.container_id;
+      if (cid.parent === undefined) return text(`Container ${cid.value} is not a nested container session: this agent answers WAIT_CONTAINER only for those (a task's end is its status update)\n`, 400);
+      return c.sessions.wait(cid.parent.value, cid.value, 'WAIT_CONTAINER');
+    }
+    case 'ATTACH_CONTAINER_OUTPUT': {
+      const cid = call.attach_container_output.container_id;
+      if (cid.parent === undefined) {
+        // A task's own output goes to its sandbox (read it with READ_FILE or `mesos task log`). The
+        // text is Mesos's for a container without an I/O switchboard: the Mesos CLI looks for it.
+        if (c.running().some((t) => t.containerId === cid.value)) return text('I/O switchboard server was disabled for this container', 500);
+        return text(`Container ${cid.value} is not a running container of this agent\n`, 404);
+      }
+      return c.sessions.attachOutput(cid.parent.value, cid.value);
     }
     case 'READ_FILE': {
       const { path, offset, length } = call.read_file;
@@ -220,12 +256,82 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
   }
 }
 
-/** The `POST /api/v1` handler: JSON body → call → Response. */
+/** The first record of ATTACH_CONTAINER_INPUT: which container's input the rest of the body is. */
+const AttachInputFirst = z.object({
+  type: z.literal('ATTACH_CONTAINER_INPUT'),
+  attach_container_input: z.object(
+    {
+      type: z.literal('CONTAINER_ID', { error: "expected 'attach_container_input.type' to be CONTAINER_ID in the first record" }),
+      container_id: NestedId,
+    },
+    { error: "expected 'attach_container_input' with the container id" },
+  ),
+});
+
+const issuesText = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(call)'}: ${i.message}`).join('; ');
+
+/** ATTACH_CONTAINER_INPUT: read the body's first record, then hand the stream to the session. */
+function attachInputRoute(req: IncomingMessage, c: AgentApiContext): Promise<Reply> {
+  const mct = (req.headers['message-content-type'] ?? '').toString().split(';')[0]!.trim();
+  const refuse = (r: Reply): Promise<Reply> => {
+    req.resume();
+    return Promise.resolve({ ...r, headers: { Connection: 'close' } });
+  };
+  if (mct === '') return refuse(text("Expecting 'Message-Content-Type' to be set for streaming requests (application/json)", 400));
+  if (mct !== 'application/json') return refuse(text(`Expecting 'Message-Content-Type' of application/json (this agent's /api/v1 speaks JSON), got '${mct}'`, 415));
+  const decoder = new RecordIoDecoder({ maxRecordBytes: MAX_INPUT_RECORD_BYTES });
+  return new Promise<Reply>((resolve) => {
+    let done = false;
+    const stop = (r: Reply | Promise<Reply>): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      resolve(r);
+    };
+    const onData = (chunk: Buffer): void => {
+      let records: unknown[];
+      try {
+        records = decoder.push(chunk);
+      } catch (e) {
+        stop(refuse(text(`Failed to read the request body as RecordIO: ${(e as Error).message}`, 400)));
+        return;
+      }
+      if (records.length === 0) return;
+      req.pause();
+      const [first, ...rest] = records;
+      const type = (first as { type?: unknown } | null)?.type;
+      if (type !== 'ATTACH_CONTAINER_INPUT') {
+        stop(refuse(text(`Streaming 'Content-Type' application/recordio is not supported for ${typeof type === 'string' ? type : 'a call without a type'}: only ATTACH_CONTAINER_INPUT streams its body`, 415)));
+        return;
+      }
+      const call = AttachInputFirst.safeParse(first);
+      if (!call.success) {
+        stop(refuse(text(`Invalid ATTACH_CONTAINER_INPUT call (${issuesText(call.error)}); the first record is {"type":"ATTACH_CONTAINER_INPUT","attach_container_input":{"type":"CONTAINER_ID","container_id":{…}}}`, 400)));
+        return;
+      }
+      const cid = call.data.attach_container_input.container_id;
+      const r = c.sessions.attachInput(cid.parent.value, cid.value, req, decoder, rest);
+      req.resume();
+      stop(r);
+    };
+    const onEnd = (): void => stop(refuse(text('Received EOF while reading the request body: ATTACH_CONTAINER_INPUT needs its first record (the container id)', 400)));
+    req.on('data', onData);
+    req.on('end', onEnd);
+  });
+}
+
+/** The `POST /api/v1` handler: JSON body → call → Response (RecordIO body: ATTACH_CONTAINER_INPUT). */
 export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, maxBodyBytes = 1 << 20): Promise<Reply> {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (ct === 'application/recordio') return attachInputRoute(req, c);
   if (ct !== 'application/json') {
     req.resume();
-    return text(`Expecting 'Content-Type' of application/json (this agent's /api/v1 speaks JSON), got '${ct || '(none)'}'`, 415);
+    return text(`Expecting 'Content-Type' of application/json (this agent's /api/v1 speaks JSON; application/recordio for ATTACH_CONTAINER_INPUT), got '${ct || '(none)'}'`, 415);
+  }
+  if (req.headers['message-content-type'] !== undefined) {
+    req.resume();
+    return text("Expecting 'Message-Content-Type' to be not set for non-streaming requests", 415);
   }
   let body: Buffer;
   try {
@@ -241,13 +347,13 @@ export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, ma
     return text(`Failed to parse the body as JSON: ${(err as Error).message}`, 400);
   }
   const type = (raw as { type?: unknown } | null)?.type;
+  if (type === 'ATTACH_CONTAINER_INPUT') return text("Expecting 'Content-Type' to be application/recordio for ATTACH_CONTAINER_INPUT call (with Message-Content-Type: application/json)", 415);
   if (typeof type === 'string' && (AGENT_CALLS_NOT_SERVED as readonly string[]).includes(type)) {
     return text(`${type} is not implemented by this agent; it serves ${AGENT_CALLS_SERVED.join(', ')}`, 501);
   }
   const call = AgentCall.safeParse(raw);
   if (!call.success) {
-    const issues = call.error.issues.map((i) => `${i.path.join('.') || '(call)'}: ${i.message}`).join('; ');
-    return text(`Invalid agent call (${issues}); expected {"type": one of ${AGENT_CALLS_SERVED.join(', ')}, …}`, 400);
+    return text(`Invalid agent call (${issuesText(call.error)}); expected {"type": one of ${AGENT_CALLS_SERVED.join(', ')}, …}`, 400);
   }
   return handleAgentCall(call.data, c);
 }
