@@ -2,10 +2,13 @@
  * Operator event stream subscribers for the pipeline benchmark: N connections to the master's
  * SUBSCRIBE (POST /api/v1), each reading and counting RecordIO records, in a worker thread of
  * their own so that reading them does not share the master's event loop (the master's cost of
- * serving them is what is measured). This file is both the handle (main thread) and the worker.
+ * serving them is what is measured). With `gzip`, each asks for the stream gzip-compressed and
+ * inflates it (bytes counted are the inflated ones). This file is both the handle (main thread) and
+ * the worker.
  */
 import { request } from 'node:http';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { constants as zlibConstants, createGunzip } from 'node:zlib';
 
 export interface SubscriberCounts {
   readonly open: number;
@@ -22,8 +25,8 @@ export interface OperatorSubscribers {
   stop(): Promise<void>;
 }
 
-export function startOperatorSubscribers(url: string, n: number): OperatorSubscribers {
-  const w = new Worker(new URL(import.meta.url), { workerData: { url, n } });
+export function startOperatorSubscribers(url: string, n: number, gzip = false): OperatorSubscribers {
+  const w = new Worker(new URL(import.meta.url), { workerData: { url, n, gzip } });
   let resolveReady!: () => void;
   let rejectReady!: (e: Error) => void;
   const ready = new Promise<void>((res, rej) => {
@@ -50,12 +53,13 @@ export function startOperatorSubscribers(url: string, n: number): OperatorSubscr
   };
 }
 
-function worker(url: string, n: number): void {
+function worker(url: string, n: number, gzip: boolean): void {
   const c = { open: 0, subscribed: 0, records: 0, bytes: 0, closedByServer: 0 };
   let stopping = false;
   const body = JSON.stringify({ type: 'SUBSCRIBE' });
   for (let i = 0; i < n; i++) {
-    const req = request(new URL('/api/v1', url), { method: 'POST', agent: false, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+    const headers = { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}) };
+    const req = request(new URL('/api/v1', url), { method: 'POST', agent: false, headers }, (res) => {
       if (res.statusCode !== 200) {
         parentPort!.postMessage({ kind: 'error', message: `SUBSCRIBE answered ${res.statusCode}` });
         return;
@@ -65,7 +69,9 @@ function worker(url: string, n: number): void {
       let need = -1;
       let digits = '';
       let first = true;
-      res.on('data', (chunk: Buffer) => {
+      if (gzip && res.headers['content-encoding'] !== 'gzip') parentPort!.postMessage({ kind: 'error', message: `asked for gzip, got Content-Encoding ${res.headers['content-encoding'] ?? '(none)'}` });
+      const stream = gzip ? res.pipe(createGunzip({ finishFlush: zlibConstants.Z_SYNC_FLUSH })).on('error', () => undefined) : res;
+      stream.on('data', (chunk: Buffer) => {
         c.bytes += chunk.length;
         let i = 0;
         while (i < chunk.length) {
@@ -103,6 +109,6 @@ function worker(url: string, n: number): void {
 }
 
 if (!isMainThread && parentPort !== null && (workerData as { url?: string } | null)?.url !== undefined) {
-  const d = workerData as { url: string; n: number };
-  worker(d.url, d.n);
+  const d = workerData as { url: string; n: number; gzip: boolean };
+  worker(d.url, d.n, d.gzip);
 }

@@ -69,6 +69,8 @@ export interface PipelineOptions {
    * (0: none, no second run): what serving them costs the pipeline, in the same invocation.
    */
   readonly operatorSubscribers: number;
+  /** The subscribers ask for the stream gzip-compressed (Accept-Encoding: gzip) and inflate it. */
+  readonly operatorSubscribersGzip: boolean;
   /**
    * TLS on every connection (a local CA, security/tls): off, on, or both (each run twice, plain
    * then TLS, in the same process, so the two are compared under the same conditions).
@@ -95,6 +97,7 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   stallMs: 30_000,
   agentResources: 'cpus:1000;mem:1000000',
   operatorSubscribers: 0,
+  operatorSubscribersGzip: false,
   tls: 'off',
   auth: 'on',
 });
@@ -137,6 +140,10 @@ export interface PipelineRun {
     readonly cpuMsPerTask: number;
     /** CPU-ms per task of this process's main thread alone: master, agents and framework, without the subscriber clients' worker thread. */
     readonly mainThreadCpuMsPerTask: number;
+    /** The same, until the operator stream subscribers had received everything (= mainThreadCpuMsPerTask without them). */
+    readonly mainThreadCpuMsPerTaskDelivered: number;
+    /** How long after the last TASK_FINISHED the subscribers received their last record (0: none). */
+    readonly deliveredAfterMs: number;
   };
   readonly masterWarnings: Record<string, number>;
   /** Stages of a task's way, from the event and store times in the log. */
@@ -237,7 +244,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     ));
     cleanups.push(() => Promise.all(agents.map((a) => a.stop())));
     await step('registrations', waitFor('the master to fold every agent registration', () => master.state().agents.size === o.agents, 15_000));
-    const subscribers = operatorSubscribers > 0 ? startOperatorSubscribers(master.url, operatorSubscribers) : null;
+    const subscribers = operatorSubscribers > 0 ? startOperatorSubscribers(master.url, operatorSubscribers, o.operatorSubscribersGzip) : null;
     if (subscribers !== null) {
       cleanups.push(() => subscribers.stop());
       await step(`${operatorSubscribers} operator stream subscribers`, subscribers.ready, 60_000);
@@ -426,6 +433,26 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     const endCpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
     clearInterval(sampler);
     sampler = undefined;
+    // The stream may still be on its way to the subscribers: the master's cost of serving them
+    // includes writing it all, so its main-thread CPU is also taken once they stopped receiving
+    // (no new record for 1 s; at most 60 s).
+    let deliveredMain = endCpu.main;
+    let deliveredAfterMs = 0;
+    if (subscribers !== null) {
+      const t = performance.now();
+      let last = (await subscribers.counts()).records;
+      let quietSince = performance.now();
+      while (performance.now() - t < 60_000 && performance.now() - quietSince < 1_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = (await subscribers.counts()).records;
+        if (now !== last) {
+          last = now;
+          quietSince = performance.now();
+        }
+      }
+      deliveredMain = mainThreadCpuSeconds();
+      deliveredAfterMs = quietSince - endCpu.at;
+    }
 
     // --- settle: every ack and status in the log, and folded by the master
     await step('framework calls to be acknowledged', pending.settle());
@@ -528,6 +555,8 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
         eventLoopUtilization: elu.utilization,
         cpuMsPerTask: ((endCpu.self - wc.self + (endCpu.nats - wc.nats)) * 1000) / tasks,
         mainThreadCpuMsPerTask: ((endCpu.main - wc.main) * 1000) / tasks,
+        mainThreadCpuMsPerTaskDelivered: ((deliveredMain - wc.main) * 1000) / tasks,
+        deliveredAfterMs,
       },
       masterWarnings: Object.fromEntries(masterLog.counts),
       breakdown,
@@ -591,7 +620,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
     for (const subs of order) {
       collectGarbage();
-      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '') + (o.auth === 'off' ? ', open bus' : ', secured bus');
+      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers${o.operatorSubscribersGzip ? ' (gzip)' : ''}`) + (o.tls === 'on' ? ', over TLS' : '') + (o.auth === 'off' ? ', open bus' : ', secured bus');
       ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
       const t0 = performance.now();
       const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs, o.tls === 'on' ? ca : undefined);
@@ -601,6 +630,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
         `pipeline: run ${r + 1}/${o.runs}${what}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
           `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s` +
           `, main thread ${run.cpu.mainThreadCpuMsPerTask.toFixed(2)} CPU-ms/task` +
+          (st !== undefined ? ` (${run.cpu.mainThreadCpuMsPerTaskDelivered.toFixed(2)} until the subscribers had it all, ${(run.cpu.deliveredAfterMs / 1000).toFixed(1)} s after)` : '') +
           (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
       );
     }
@@ -646,6 +676,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       rawWindow: o.window,
       rawMessages: o.rawMessages,
       operatorSubscribers: N,
+      operatorSubscribersGzip: o.operatorSubscribersGzip,
     },
     metrics: {
       'tasks/s (accept → last FINISHED)': metric('tasks/s', runs.map((r) => r.tasksPerSec)),
@@ -660,6 +691,9 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
             [`main-thread CPU-ms per task, ${N} subscribers (their clients are in a worker thread, not counted)`]: metric('ms', withSubs.map((r) => r.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
             [`ratio: ${N} ÷ 0 subscribers tasks/s, run by run`]: metric('ratio', withSubs.map((r, i) => r.tasksPerSec / runs[i]!.tasksPerSec)),
             [`ratio: ${N} ÷ 0 subscribers main-thread CPU-ms per task, run by run`]: metric('ratio', withSubs.map((r, i) => r.cpu.mainThreadCpuMsPerTask / runs[i]!.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`main-thread CPU-ms per task until the ${N} subscribers received everything`]: metric('ms', withSubs.map((r) => r.cpu.mainThreadCpuMsPerTaskDelivered), { better: 'lower' }),
+            [`ratio: ${N} (until delivered) ÷ 0 subscribers main-thread CPU-ms per task, run by run`]: metric('ratio', withSubs.map((r, i) => r.cpu.mainThreadCpuMsPerTaskDelivered / runs[i]!.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`subscribers' last record after the last TASK_FINISHED (${N} subscribers)`]: metric('ms', withSubs.map((r) => r.cpu.deliveredAfterMs), { better: 'lower' }),
             [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
             [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
           }

@@ -22,6 +22,8 @@ export const MESSAGES = {
   masterCall: 'mesos.v1.master.Call',
   masterResponse: 'mesos.v1.master.Response',
   masterEvent: 'mesos.v1.master.Event',
+  executorCall: 'mesos.v1.executor.Call',
+  executorEvent: 'mesos.v1.executor.Event',
 } as const;
 export type MessageName = keyof typeof MESSAGES;
 
@@ -32,6 +34,7 @@ export const PROTO_FILES = [
   'mesos/v1/quota/quota.proto',
   'mesos/v1/scheduler/scheduler.proto',
   'mesos/v1/master/master.proto',
+  'mesos/v1/executor/executor.proto',
 ] as const;
 
 /** The folder holding the .proto files (the source tree's proto/, also from dist/proto/). */
