@@ -440,11 +440,11 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     let deliveredAfterMs = 0;
     if (subscribers !== null) {
       const t = performance.now();
-      let last = (await subscribers.counts()).records;
+      let last = (await subscribers.counts()).wireBytes;
       let quietSince = performance.now();
       while (performance.now() - t < 60_000 && performance.now() - quietSince < 1_000) {
         await new Promise((r) => setTimeout(r, 200));
-        const now = (await subscribers.counts()).records;
+        const now = (await subscribers.counts()).wireBytes;
         if (now !== last) {
           last = now;
           quietSince = performance.now();
@@ -631,7 +631,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
           `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s` +
           `, main thread ${run.cpu.mainThreadCpuMsPerTask.toFixed(2)} CPU-ms/task` +
           (st !== undefined ? ` (${run.cpu.mainThreadCpuMsPerTaskDelivered.toFixed(2)} until the subscribers had it all, ${(run.cpu.deliveredAfterMs / 1000).toFixed(1)} s after)` : '') +
-          (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
+          (st !== undefined ? `; subscribers: ${fmt(st.records / st.counting)} records and ${fmt(st.bytes / st.counting / 1024)} KiB each (counted by ${st.counting}), ${fmt(st.wireBytes / st.connected / 1024)} KiB each off the wire, ${st.closedByServer} closed by the master` : ''),
       );
     }
     if (o.tls === 'both') {
@@ -694,7 +694,8 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
             [`main-thread CPU-ms per task until the ${N} subscribers received everything`]: metric('ms', withSubs.map((r) => r.cpu.mainThreadCpuMsPerTaskDelivered), { better: 'lower' }),
             [`ratio: ${N} (until delivered) ÷ 0 subscribers main-thread CPU-ms per task, run by run`]: metric('ratio', withSubs.map((r, i) => r.cpu.mainThreadCpuMsPerTaskDelivered / runs[i]!.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
             [`subscribers' last record after the last TASK_FINISHED (${N} subscribers)`]: metric('ms', withSubs.map((r) => r.cpu.deliveredAfterMs), { better: 'lower' }),
-            [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
+            [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / r.operatorStream!.counting)),
+            [`KiB read off the connection per subscriber (${N} subscribers)`]: metric('KiB', withSubs.map((r) => r.operatorStream!.wireBytes / N / 1024)),
             [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
           }
         : {}),
