@@ -319,15 +319,16 @@ export function createNestedSessions(): NestedSessions {
         let done = false;
         /** Records are taken in order: a resize finishes before the input after it is written. */
         let chain = Promise.resolve(true);
-        const finish = (r: Reply): void => {
+        /** Answer; `close`: the rest of the body is not read, and the connection closes after the answer. */
+        const finish = (r: Reply, close = r.status !== 200): void => {
           if (done) return;
           done = true;
           s.inputAttached = false;
           req.off('data', onData);
           req.off('end', onEnd);
           req.off('close', onEnd);
-          if (r.status !== 200) {
-            req.resume(); // the rest of the body is not read; the connection closes after the answer
+          if (close) {
+            req.resume();
             resolve({ ...r, headers: { ...r.headers, Connection: 'close' } });
           } else resolve(r);
         };
@@ -412,7 +413,7 @@ export function createNestedSessions(): NestedSessions {
         req.on('end', onEnd);
         req.on('close', onEnd);
         // The session ended: the input is done with (Mesos answers 200 then, even before the client's EOF).
-        void s.ended.then(() => finish({ status: 200, text: '' }));
+        void s.ended.then(() => finish({ status: 200, text: '' }, true));
       });
     },
 
