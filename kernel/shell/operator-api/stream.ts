@@ -238,8 +238,14 @@ export function createOperatorStream(o: OperatorStreamOptions): OperatorStream {
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
+  /**
+   * The chunks written since the journal last grew, by form and position: every subscriber at the
+   * same position gets the same Buffer, at a flush and also when each of many stalled ones drains.
+   */
+  let chunks: { end: number; readonly byKey: Map<string, Buffer> } = { end: -1, byKey: new Map() };
+
   /** Write what `s` has not been sent, in one write, while its socket takes it. */
-  function pump(s: Subscriber, shared?: Map<string, Buffer>): void {
+  function pump(s: Subscriber): void {
     if (s.closed || s.stalledSince !== null) return;
     if (s.next < base) {
       drop(s, 'its position fell out of the journal', { behindEvents: end() - s.next });
@@ -257,14 +263,15 @@ export function createOperatorStream(o: OperatorStreamOptions): OperatorStream {
     }
     // Subscribers at the same position, in the same form, share one chunk.
     const key = `${s.protobuf ? 'pb' : s.gzip ? 'gz' : 'json'}:${from}`;
-    let chunk: Buffer | undefined = shared?.get(key);
+    if (chunks.end !== end()) chunks = { end: end(), byKey: new Map() };
+    let chunk: Buffer | undefined = chunks.byKey.get(key);
     if (chunk === undefined) {
       if (s.gzip) {
         makePieces();
         chunk = compressedFrom(from);
       } else if (s.protobuf) chunk = from + 1 === end() ? pbFrame(journal[from - base]!) : Buffer.concat(journal.slice(from - base).map(pbFrame));
       else chunk = from + 1 === end() ? journal[from - base]!.frame : Buffer.concat(journal.slice(from - base).map((x) => x.frame));
-      shared?.set(key, chunk);
+      chunks.byKey.set(key, chunk);
     }
     s.next = end();
     if (chunk.length > 0 && !s.res.write(chunk)) stall(s);
@@ -281,8 +288,7 @@ export function createOperatorStream(o: OperatorStreamOptions): OperatorStream {
   function flush(): void {
     flushTimer = null;
     makePieces();
-    const shared = new Map<string, Buffer>();
-    for (const s of subs) pump(s, shared);
+    for (const s of subs) pump(s);
   }
 
   // Heartbeats, and the subscribers that stopped reading.
