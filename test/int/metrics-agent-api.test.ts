@@ -235,9 +235,12 @@ test('agent POST /api/v1 refuses bad calls with the reason: not JSON, unknown ty
   assert.match(noPath.text, /read_file\.path/);
   const media = await call({ type: 'GET_HEALTH' }, { 'Content-Type': 'text/plain' });
   assert.is(media.status, 415);
-  const ns = await call({ type: 'ATTACH_CONTAINER_OUTPUT' });
+  const ns = await call({ type: 'KILL_NESTED_CONTAINER' });
   assert.is(ns.status, 501);
   assert.match(ns.text, /not implemented/);
+  const noId = await call({ type: 'ATTACH_CONTAINER_OUTPUT' });
+  assert.is(noId.status, 400);
+  assert.match(noId.text, /attach_container_output/);
   const get = await fetch(`${agentBase}/api/v1`);
   assert.is(get.status, 405);
 });
