@@ -23,7 +23,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants } from 'node:os';
 import { z } from 'zod';
 import { type Reply, json, text } from '../../kernel/shell/http/server.js';
-import { RecordIoDecoder, RecordIoError, encodeRecord } from '../../kernel/shell/scheduler-api/recordio.js';
+import { RecordIoDecoder, RecordIoError, encodeBinaryRecord, encodeRecord } from '../../kernel/shell/scheduler-api/recordio.js';
+import { encode as encodeProtobuf } from '../../proto/index.js';
 import { isBase64 } from '../../kernel/shell/scheduler-api/wire.js';
 import type { RunningTask } from '../task-runner.js';
 
@@ -48,6 +49,8 @@ export interface SessionTty {
 }
 
 type Stream = 'STDOUT' | 'STDERR';
+/** The form of a stream's records: JSON, or binary agent.proto ProcessIO (Message-Accept / Message-Content-Type). */
+export type RecordMedia = 'json' | 'protobuf';
 type Sink = (stream: Stream, b: Buffer) => void;
 
 interface Session {
@@ -66,16 +69,17 @@ interface Session {
 }
 
 export interface NestedSessions {
-  launch(parentId: string, id: string, command: SessionCommand, running: readonly RunningTask[], tty?: SessionTty): Promise<Reply>;
+  launch(parentId: string, id: string, command: SessionCommand, running: readonly RunningTask[], tty?: SessionTty, media?: RecordMedia): Promise<Reply>;
   /**
    * ATTACH_CONTAINER_INPUT: the rest of the request's RecordIO body (after the first record, the
    * CONTAINER_ID one) goes to the session's stdin. `decoder` holds the body's framing so far and
    * `pending` the records it decoded after the first. Resolves with the reply once the body ended
-   * (200), a record was bad (400, the connection then closes) or the session ended (200).
+   * (200), a record was bad (400, the connection then closes) or the session ended (200). `toJson`
+   * turns a record as decoded into its JSON form (a protobuf Call's; it throws on bad bytes).
    */
-  attachInput(parentId: string, id: string, req: IncomingMessage, decoder: RecordIoDecoder, pending: readonly unknown[]): Promise<Reply>;
+  attachInput(parentId: string, id: string, req: IncomingMessage, decoder: RecordIoDecoder, pending: readonly unknown[], toJson?: (record: unknown) => unknown): Promise<Reply>;
   /** ATTACH_CONTAINER_OUTPUT: the session's output from now on, until it ends. */
-  attachOutput(parentId: string, id: string): Reply;
+  attachOutput(parentId: string, id: string, media?: RecordMedia): Reply;
   /** WAIT_NESTED_CONTAINER (or, with `as`, WAIT_CONTAINER): the exit status once it ended. */
   wait(parentId: string, id: string, as?: 'WAIT_CONTAINER'): Promise<Reply>;
   /** Kill every live session (the agent stops). */
@@ -170,19 +174,20 @@ const firstExisting = (paths: readonly string[]): string | undefined => paths.fi
 /** A word for sh: single-quoted. */
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-const dataRecord = (stream: Stream, b: Buffer): Buffer => encodeRecord({ type: 'DATA', data: { type: stream, data: b.toString('base64') } });
-const heartbeatRecord = (): Buffer => encodeRecord({ type: 'CONTROL', control: { type: 'HEARTBEAT', heartbeat: { interval: { nanoseconds: OUTPUT_HEARTBEAT_MS * 1e6 } } } });
+const processIo = (media: RecordMedia, io: unknown): Buffer => (media === 'json' ? encodeRecord(io) : encodeBinaryRecord(encodeProtobuf('agentProcessIO', io)));
+const dataRecord = (media: RecordMedia, stream: Stream, b: Buffer): Buffer => processIo(media, { type: 'DATA', data: { type: stream, data: b.toString('base64') } });
+const heartbeatRecord = (media: RecordMedia): Buffer => processIo(media, { type: 'CONTROL', control: { type: 'HEARTBEAT', heartbeat: { interval: { nanoseconds: OUTPUT_HEARTBEAT_MS * 1e6 } } } });
 
 /** Stream a session's output to `res` until it ends (or `res` closes); `onClose` when the client went away first. */
-function streamOutput(s: Session, res: ServerResponse, onClose?: () => void): void {
-  res.writeHead(200, { 'Content-Type': 'application/recordio', 'Message-Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+function streamOutput(s: Session, res: ServerResponse, media: RecordMedia, onClose?: () => void): void {
+  res.writeHead(200, { 'Content-Type': 'application/recordio', 'Message-Content-Type': media === 'json' ? 'application/json' : 'application/x-protobuf', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
   const sink: Sink = (stream, b) => {
-    if (!res.destroyed) res.write(dataRecord(stream, b));
+    if (!res.destroyed) res.write(dataRecord(media, stream, b));
   };
   s.sinks.add(sink);
   const beat = setInterval(() => {
-    if (!res.destroyed) res.write(heartbeatRecord());
+    if (!res.destroyed) res.write(heartbeatRecord(media));
   }, OUTPUT_HEARTBEAT_MS);
   beat.unref();
   res.once('close', () => {
@@ -239,7 +244,7 @@ export function createNestedSessions(): NestedSessions {
   }
 
   return {
-    async launch(parentId, id, command, running, tty) {
+    async launch(parentId, id, command, running, tty, media = 'json') {
       const k = key(parentId, id);
       if (sessions.has(k)) return text(`Nested container ${k} already exists\n`, 400);
       const task = running.find((t) => t.containerId === parentId);
@@ -299,11 +304,11 @@ export function createNestedSessions(): NestedSessions {
       return {
         status: 200,
         // The client went away while it runs: the whole process group (and terminal session) goes.
-        takeover: (res: ServerResponse) => streamOutput(session, res, () => kill(session)),
+        takeover: (res: ServerResponse) => streamOutput(session, res, media, () => kill(session)),
       };
     },
 
-    attachInput(parentId, id, req, decoder, pending) {
+    attachInput(parentId, id, req, decoder, pending, toJson = (r) => r) {
       const k = key(parentId, id);
       const s = sessions.get(k);
       const refuse = (r: Reply): Promise<Reply> => {
@@ -333,8 +338,15 @@ export function createNestedSessions(): NestedSessions {
           } else resolve(r);
         };
         /** One record: false when it ended the attachment. */
-        const take = async (raw: unknown): Promise<boolean> => {
+        const take = async (record: unknown): Promise<boolean> => {
           if (done) return false;
+          let raw: unknown;
+          try {
+            raw = toJson(record);
+          } catch (e) {
+            finish(text(`Invalid ATTACH_CONTAINER_INPUT record: ${(e as Error).message}\n`, 400));
+            return false;
+          }
           const r = InputRecord.safeParse(raw);
           if (!r.success) {
             finish(text(`Invalid ATTACH_CONTAINER_INPUT record: ${problem(r.error)}\n`, 400));
@@ -417,12 +429,12 @@ export function createNestedSessions(): NestedSessions {
       });
     },
 
-    attachOutput(parentId, id) {
+    attachOutput(parentId, id, media = 'json') {
       const k = key(parentId, id);
       const s = sessions.get(k);
       if (s === undefined) return text(`Nested container ${k} is not known to this agent\n`, 404);
       if (s.status !== undefined) return text(`Nested container ${k} has ended; there is no more output to attach to\n`, 404);
-      return { status: 200, takeover: (res: ServerResponse) => streamOutput(s, res) };
+      return { status: 200, takeover: (res: ServerResponse) => streamOutput(s, res, media) };
     },
 
     async wait(parentId, id, as) {

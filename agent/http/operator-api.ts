@@ -10,19 +10,25 @@
  * ATTACH_CONTAINER_INPUT is the one streaming request, as in Mesos: `Content-Type:
  * application/recordio` with `Message-Content-Type: application/json`, a RecordIO body of agent
  * `Call`s whose first is ATTACH_CONTAINER_INPUT of type CONTAINER_ID (the session's container id);
- * the rest of the body is handed to the session (nested-sessions.ts). The agent speaks JSON only
- * (protobuf is answered 415).
+ * the rest of the body is handed to the session (nested-sessions.ts).
+ *
+ * JSON or protobuf, as Mesos's agent: a body in `application/x-protobuf` is a binary agent.proto
+ * `Call` (our proto/mesos/v1/agent/agent.proto), decoded to its JSON form and validated as JSON is;
+ * the answer is protobuf when `Accept` allows it and not JSON; a session's stream is RecordIO of
+ * ProcessIO records in the form `Message-Accept` asks for (input: `Message-Content-Type`).
  */
 import { z } from 'zod';
 import { isTerminal } from '../../events/index.js';
 import * as R from '../../kernel/core/resources.js';
 import { type HttpError, type Reply, json, readBody, text } from '../../kernel/shell/http/server.js';
+import { APPLICATION_JSON, APPLICATION_PROTOBUF, NOT_ACCEPTABLE, acceptsMediaType } from '../../kernel/shell/http/media.js';
+import { ProtobufError, decode as decodeProtobuf, encode as encodeProtobuf } from '../../proto/index.js';
 import { nanos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
-import { MAX_INPUT_RECORD_BYTES, type NestedSessions } from './nested-sessions.js';
+import { MAX_INPUT_RECORD_BYTES, type NestedSessions, type RecordMedia } from './nested-sessions.js';
 import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
-import { type Attached, MAX_READ_BYTES, browse, openConfined, resolvePath } from './sandbox-files.js';
+import { type Attached, MAX_READ_BYTES, ST_MODE, browse, openConfined, resolvePath } from './sandbox-files.js';
 import { type AgentIdentity, commandExecutorName } from './state-json.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
 import type { IncomingMessage } from 'node:http';
@@ -181,7 +187,7 @@ function containersV1(c: AgentApiContext) {
 }
 
 /** Handle one call (already validated); a Reply in Mesos's Response JSON or an error. */
-export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Promise<Reply> {
+export async function handleAgentCall(call: AgentCall, c: AgentApiContext, streamMedia: RecordMedia = 'json'): Promise<Reply> {
   switch (call.type) {
     case 'GET_HEALTH':
       return json({ type: 'GET_HEALTH', get_health: { healthy: true } });
@@ -206,14 +212,14 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
       if (!r.ok) return text(r.message, r.status);
       return json({
         type: 'LIST_FILES',
-        list_files: { file_infos: r.value.map((f) => ({ path: f.path, nlink: f.nlink, size: f.size, mtime: nanos(f.mtime * 1000), mode: f.mode, uid: f.uid, gid: f.gid })) },
+        list_files: { file_infos: r.value.map((f) => ({ path: f.path, nlink: f.nlink, size: f.size, mtime: nanos(f.mtime * 1000), mode: f[ST_MODE] ?? 0, uid: f.uid, gid: f.gid })) },
       });
     }
     case 'LAUNCH_NESTED_CONTAINER_SESSION': {
       const { container_id: cid, command, container } = call.launch_nested_container_session;
       const env = command.environment === undefined ? undefined : Object.fromEntries(command.environment.variables.map((v) => [v.name, v.value]));
       const tty = container?.tty_info === undefined ? undefined : { rows: container.tty_info.window_size?.rows, columns: container.tty_info.window_size?.columns };
-      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running(), tty);
+      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running(), tty, streamMedia);
     }
     case 'WAIT_NESTED_CONTAINER': {
       const cid = call.wait_nested_container.container_id;
@@ -232,7 +238,7 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
         if (c.running().some((t) => t.containerId === cid.value)) return text('I/O switchboard server was disabled for this container', 500);
         return text(`Container ${cid.value} is not a running container of this agent\n`, 404);
       }
-      return c.sessions.attachOutput(cid.parent.value, cid.value);
+      return c.sessions.attachOutput(cid.parent.value, cid.value, streamMedia);
     }
     case 'READ_FILE': {
       const { path, offset, length } = call.read_file;
@@ -277,9 +283,12 @@ function attachInputRoute(req: IncomingMessage, c: AgentApiContext): Promise<Rep
     req.resume();
     return Promise.resolve({ ...r, headers: { Connection: 'close' } });
   };
-  if (mct === '') return refuse(text("Expecting 'Message-Content-Type' to be set for streaming requests (application/json)", 400));
-  if (mct !== 'application/json') return refuse(text(`Expecting 'Message-Content-Type' of application/json (this agent's /api/v1 speaks JSON), got '${mct}'`, 415));
-  const decoder = new RecordIoDecoder({ maxRecordBytes: MAX_INPUT_RECORD_BYTES });
+  if (mct === '') return refuse(text("Expecting 'Message-Content-Type' to be set for streaming requests (application/json or application/x-protobuf)", 400));
+  if (mct !== APPLICATION_JSON && mct !== APPLICATION_PROTOBUF) return refuse(text(`Expecting 'Message-Content-Type' of application/json or application/x-protobuf, got '${mct}'`, 415));
+  const binary = mct === APPLICATION_PROTOBUF;
+  /** A record as decoded → the JSON form of the Call (throws on bad protobuf, with the reason). */
+  const toJson = (r: unknown): unknown => (binary ? decodeProtobuf('agentCall', r as Buffer) : r);
+  const decoder = new RecordIoDecoder({ maxRecordBytes: MAX_INPUT_RECORD_BYTES, binary });
   return new Promise<Reply>((resolve) => {
     let done = false;
     const stop = (r: Reply | Promise<Reply>): void => {
@@ -299,7 +308,14 @@ function attachInputRoute(req: IncomingMessage, c: AgentApiContext): Promise<Rep
       }
       if (records.length === 0) return;
       req.pause();
-      const [first, ...rest] = records;
+      const [firstRecord, ...rest] = records;
+      let first: unknown;
+      try {
+        first = toJson(firstRecord);
+      } catch (e) {
+        stop(refuse(text(`${e instanceof ProtobufError ? e.message : String(e)}`, 400)));
+        return;
+      }
       const type = (first as { type?: unknown } | null)?.type;
       if (type !== 'ATTACH_CONTAINER_INPUT') {
         stop(refuse(text(`Streaming 'Content-Type' application/recordio is not supported for ${typeof type === 'string' ? type : 'a call without a type'}: only ATTACH_CONTAINER_INPUT streams its body`, 415)));
@@ -311,7 +327,7 @@ function attachInputRoute(req: IncomingMessage, c: AgentApiContext): Promise<Rep
         return;
       }
       const cid = call.data.attach_container_input.container_id;
-      const r = c.sessions.attachInput(cid.parent.value, cid.value, req, decoder, rest);
+      const r = c.sessions.attachInput(cid.parent.value, cid.value, req, decoder, rest, toJson);
       req.resume();
       stop(r);
     };
@@ -325,13 +341,28 @@ function attachInputRoute(req: IncomingMessage, c: AgentApiContext): Promise<Rep
 export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, maxBodyBytes = 1 << 20): Promise<Reply> {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
   if (ct === 'application/recordio') return attachInputRoute(req, c);
-  if (ct !== 'application/json') {
+  if (ct !== APPLICATION_JSON && ct !== APPLICATION_PROTOBUF) {
     req.resume();
-    return text(`Expecting 'Content-Type' of application/json (this agent's /api/v1 speaks JSON; application/recordio for ATTACH_CONTAINER_INPUT), got '${ct || '(none)'}'`, 415);
+    return text(`Expecting 'Content-Type' of application/json or application/x-protobuf (application/recordio for ATTACH_CONTAINER_INPUT), got '${ct || '(none)'}'`, 415);
   }
   if (req.headers['message-content-type'] !== undefined) {
     req.resume();
     return text("Expecting 'Message-Content-Type' to be not set for non-streaming requests", 415);
+  }
+  // The answer: JSON when Accept allows it (or a stream, application/recordio), else protobuf.
+  const accept = req.headers.accept;
+  const answer = acceptsMediaType(accept, APPLICATION_JSON) || acceptsMediaType(accept, 'application/recordio') ? APPLICATION_JSON : acceptsMediaType(accept, APPLICATION_PROTOBUF) ? APPLICATION_PROTOBUF : null;
+  if (answer === null) {
+    req.resume();
+    return text(NOT_ACCEPTABLE, 406);
+  }
+  // A stream's records: as Message-Accept asks (absent: as the answer would be).
+  const messageAccept = req.headers['message-accept'];
+  const streamMedia: RecordMedia | null =
+    messageAccept === undefined ? (answer === APPLICATION_PROTOBUF ? 'protobuf' : 'json') : acceptsMediaType(messageAccept, APPLICATION_JSON) ? 'json' : acceptsMediaType(messageAccept, APPLICATION_PROTOBUF) ? 'protobuf' : null;
+  if (streamMedia === null) {
+    req.resume();
+    return text(`Expecting 'Message-Accept' to allow '${APPLICATION_PROTOBUF}' or '${APPLICATION_JSON}'`, 406);
   }
   let body: Buffer;
   try {
@@ -341,10 +372,18 @@ export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, ma
     return text(e.message, typeof e.status === 'number' ? e.status : 400);
   }
   let raw: unknown;
-  try {
-    raw = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    return text(`Failed to parse the body as JSON: ${(err as Error).message}`, 400);
+  if (ct === APPLICATION_PROTOBUF) {
+    try {
+      raw = decodeProtobuf('agentCall', body);
+    } catch (err) {
+      return text(err instanceof ProtobufError ? err.message : String(err), 400);
+    }
+  } else {
+    try {
+      raw = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      return text(`Failed to parse the body as JSON: ${(err as Error).message}`, 400);
+    }
   }
   const type = (raw as { type?: unknown } | null)?.type;
   if (type === 'ATTACH_CONTAINER_INPUT') return text("Expecting 'Content-Type' to be application/recordio for ATTACH_CONTAINER_INPUT call (with Message-Content-Type: application/json)", 415);
@@ -355,5 +394,11 @@ export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, ma
   if (!call.success) {
     return text(`Invalid agent call (${issuesText(call.error)}); expected {"type": one of ${AGENT_CALLS_SERVED.join(', ')}, …}`, 400);
   }
-  return handleAgentCall(call.data, c);
+  const reply = await handleAgentCall(call.data, c, streamMedia);
+  if (answer !== APPLICATION_PROTOBUF || reply.body === undefined || reply.status !== 200) return reply;
+  try {
+    return { status: 200, raw: Buffer.from(encodeProtobuf('agentResponse', reply.body)), headers: { 'Content-Type': APPLICATION_PROTOBUF } };
+  } catch (err) {
+    return text(`Cannot answer in protobuf: ${(err as Error).message}`, 500);
+  }
 }

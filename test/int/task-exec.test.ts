@@ -17,7 +17,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { TaskStatus } from '../../events/index.js';
 import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
-import { RecordIoDecoder, encodeRecord } from '../../kernel/shell/scheduler-api/recordio.js';
+import { RecordIoDecoder, encodeBinaryRecord, encodeRecord } from '../../kernel/shell/scheduler-api/recordio.js';
+import { encode as encodeProtobuf } from '../../proto/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';
 import { waitFor } from '../helpers/wait.js';
@@ -275,6 +276,26 @@ test('ATTACH_CONTAINER_INPUT: stdin piped to cat comes back on the session\'s st
   assert.is(a.status, 200, a.text);
   const w = await call({ type: 'WAIT_CONTAINER', wait_container: { container_id: nested('in1') } });
   assert.equal(w.json(), { type: 'WAIT_CONTAINER', wait_container: { exit_status: 0 } });
+});
+
+test('ATTACH_CONTAINER_INPUT in protobuf (Message-Content-Type: application/x-protobuf): binary agent Calls reach the command; bad bytes are a 400', async () => {
+  const live = await streamCall(session('pb-in', { value: 'cat', shell: false, arguments: ['cat'] }));
+  const pb = { 'Content-Type': 'application/recordio', 'Message-Content-Type': 'application/x-protobuf' };
+  const input = attachInput(pb);
+  const binary = (r: unknown) => encodeBinaryRecord(encodeProtobuf('agentCall', r));
+  input.raw(binary(first('pb-in')));
+  input.raw(binary(stdin('in protobuf\n')));
+  input.raw(binary(stdin('')));
+  await live.ended;
+  assert.is(live.out().stdout, 'in protobuf\n');
+  input.end();
+  assert.is((await input.answer).status, 200);
+  const bad = attachInput(pb);
+  bad.raw(encodeBinaryRecord(Buffer.from([0x08, 0x12, 0x52, 0x7f])));
+  bad.end();
+  const b = await bad.answer;
+  assert.is(b.status, 400);
+  assert.match(b.text, /mesos\.v1\.agent\.Call protobuf/);
 });
 
 test('ATTACH_CONTAINER_OUTPUT streams a session\'s output from when it attached; input detached without EOF leaves stdin open', async () => {

@@ -43,6 +43,7 @@ import {
   shutdownEvent,
   taskInfoToMesos,
 } from '../../agent/executor/wire.js';
+import { AgentCall } from '../../agent/http/operator-api.js';
 
 /** Mesos's JSON leaves empty lists out, and so does protobuf: compare without them. */
 function prune(v: unknown): unknown {
@@ -360,6 +361,41 @@ test('every executor Call and Event (the executor API on the agent): JSON → pr
   }
   // Call.Message.data is field 2 (as Mesos): tag 0x12.
   assert.is(hex(encode('executorCall', { type: 'MESSAGE', message: { data: 'AQ==' } })), '1803' + '3203' + '1201' + '01');
+});
+
+test('every agent Call we serve and the ProcessIO records of a session: JSON → protobuf → JSON is the same value, and the Calls validate alike', () => {
+  const cid = { value: 'n1', parent: { value: 'c1' } };
+  const calls: unknown[] = [
+    ...['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS'].map((type) => ({ type })),
+    { type: 'GET_METRICS', get_metrics: { timeout: { nanoseconds: 5e9 } } },
+    { type: 'LIST_FILES', list_files: { path: '/frameworks/f/executors/e/runs/latest' } },
+    { type: 'READ_FILE', read_file: { path: '/x/stdout', offset: 10, length: 100 } },
+    {
+      type: 'LAUNCH_NESTED_CONTAINER_SESSION',
+      launch_nested_container_session: { container_id: cid, command: { shell: false, value: 'sh', arguments: ['sh', '-c', 'tty'], environment: { variables: [{ name: 'A', value: '1' }] } }, container: { type: 'MESOS', tty_info: { window_size: { rows: 24, columns: 80 } } } },
+    },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'CONTAINER_ID', container_id: cid } },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'PROCESS_IO', process_io: { type: 'DATA', data: { type: 'STDIN', data: 'aGk=' } } } },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'PROCESS_IO', process_io: { type: 'CONTROL', control: { type: 'TTY_INFO', tty_info: { window_size: { rows: 40, columns: 120 } } } } } },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'PROCESS_IO', process_io: { type: 'CONTROL', control: { type: 'HEARTBEAT', heartbeat: { interval: { nanoseconds: 30e9 } } } } } },
+    { type: 'ATTACH_CONTAINER_OUTPUT', attach_container_output: { container_id: cid } },
+    { type: 'WAIT_NESTED_CONTAINER', wait_nested_container: { container_id: cid } },
+    { type: 'WAIT_CONTAINER', wait_container: { container_id: cid } },
+  ];
+  for (const c of calls) {
+    const bytes = roundTrips('agentCall', c);
+    const type = (c as { type: string }).type;
+    if (type !== 'ATTACH_CONTAINER_INPUT') assert.equal(AgentCall.parse(decode('agentCall', bytes)), AgentCall.parse(c), type);
+  }
+  for (const r of [
+    { type: 'WAIT_NESTED_CONTAINER', wait_nested_container: { exit_status: 768 } },
+    { type: 'WAIT_CONTAINER', wait_container: { exit_status: 9 } },
+    { type: 'READ_FILE', read_file: { size: 12, data: 'aGVsbG8=' } },
+    { type: 'LIST_FILES', list_files: { file_infos: [{ path: '/x/stdout', nlink: 1, size: 12, mtime: { nanoseconds: 1.7e18 }, mode: 0o100644, uid: 'root', gid: 'root' }] } },
+  ]) roundTrips('agentResponse', r);
+  for (const io of [{ type: 'DATA', data: { type: 'STDOUT', data: 'aGk=' } }, { type: 'DATA', data: { type: 'STDERR', data: 'eA==' } }, { type: 'CONTROL', control: { type: 'HEARTBEAT', heartbeat: { interval: { nanoseconds: 30e9 } } } }]) roundTrips('agentProcessIO', io);
+  // DATA STDOUT "hi": type 1 (08 01), data { type 2 (08 02), bytes (12 02 68 69) } (12 06 …).
+  assert.is(hex(encode('agentProcessIO', { type: 'DATA', data: { type: 'STDOUT', data: 'aGk=' } })), '0801' + '1206' + '0802' + '12026869');
 });
 
 test('golden bytes: encoding gives exactly the hand-written bytes, and decoding them gives the JSON back', () => {
