@@ -1,5 +1,5 @@
 /**
- * The agent's v1 operator API (`POST /api/v1`, Mesos's agent.proto Call/Response in JSON):
+ * The agent's v1 operator API (`POST /api/v1`, Mesos's agent.proto Call/Response, JSON or protobuf):
  * GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
  * GET_EXECUTORS, GET_TASKS, LIST_FILES and READ_FILE, and the nested container sessions of `mesos
  * task exec` (LAUNCH_NESTED_CONTAINER_SESSION, ATTACH_CONTAINER_INPUT, ATTACH_CONTAINER_OUTPUT,
@@ -8,7 +8,7 @@
  * is a 400 saying what is wrong.
  *
  * ATTACH_CONTAINER_INPUT is the one streaming request, as in Mesos: `Content-Type:
- * application/recordio` with `Message-Content-Type: application/json`, a RecordIO body of agent
+ * application/recordio` with `Message-Content-Type` JSON or protobuf, a RecordIO body of agent
  * `Call`s whose first is ATTACH_CONTAINER_INPUT of type CONTAINER_ID (the session's container id);
  * the rest of the body is handed to the session (nested-sessions.ts).
  *
