@@ -39,7 +39,7 @@ import { type EmulatedAgent, startEmulatedAgent } from './emulated-agent.js';
 import { type LogBreakdown, analyseLog } from './log-analysis.js';
 import { collectGarbage } from './gc.js';
 import { type CapturedLog, capturingLogger, silentLogger } from './log.js';
-import { processCpuSeconds, selfCpuSeconds } from './proc.js';
+import { mainThreadCpuSeconds, processCpuSeconds, selfCpuSeconds } from './proc.js';
 import { RAW_SUBJECT, publishPipelined, statusPayload } from './raw-publish.js';
 import { type LatencySummary, latencySummary, median, metric } from './stats.js';
 import { type BenchContext, type BenchResult, SanityError } from './types.js';
@@ -69,6 +69,8 @@ export interface PipelineOptions {
    * (0: none, no second run): what serving them costs the pipeline, in the same invocation.
    */
   readonly operatorSubscribers: number;
+  /** The subscribers ask for the stream gzip-compressed (Accept-Encoding: gzip) and inflate it. */
+  readonly operatorSubscribersGzip: boolean;
   /**
    * TLS on every connection (a local CA, security/tls): off, on, or both (each run twice, plain
    * then TLS, in the same process, so the two are compared under the same conditions).
@@ -95,6 +97,7 @@ export const defaultPipelineOptions = (): PipelineOptions => ({
   stallMs: 30_000,
   agentResources: 'cpus:1000;mem:1000000',
   operatorSubscribers: 0,
+  operatorSubscribersGzip: false,
   tls: 'off',
   auth: 'on',
 });
@@ -130,7 +133,18 @@ export interface PipelineRun {
   readonly latencyMs: Record<string, LatencySummary>;
   readonly lag: { readonly maxEvents: number; readonly meanEvents: number; readonly samples: number };
   readonly queues: { readonly maxOutbox: number; readonly meanOutbox: number; readonly maxOffers: number; readonly maxLiveTasks: number };
-  readonly cpu: { readonly benchProcessPct: number; readonly natsServerPct: number; readonly eventLoopUtilization: number; readonly cpuMsPerTask: number };
+  readonly cpu: {
+    readonly benchProcessPct: number;
+    readonly natsServerPct: number;
+    readonly eventLoopUtilization: number;
+    readonly cpuMsPerTask: number;
+    /** CPU-ms per task of this process's main thread alone: master, agents and framework, without the subscriber clients' worker thread. */
+    readonly mainThreadCpuMsPerTask: number;
+    /** The same, until the operator stream subscribers had received everything (= mainThreadCpuMsPerTask without them). */
+    readonly mainThreadCpuMsPerTaskDelivered: number;
+    /** How long after the last TASK_FINISHED the subscribers received their last record (0: none). */
+    readonly deliveredAfterMs: number;
+  };
   readonly masterWarnings: Record<string, number>;
   /** Stages of a task's way, from the event and store times in the log. */
   readonly breakdown: LogBreakdown;
@@ -230,7 +244,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     ));
     cleanups.push(() => Promise.all(agents.map((a) => a.stop())));
     await step('registrations', waitFor('the master to fold every agent registration', () => master.state().agents.size === o.agents, 15_000));
-    const subscribers = operatorSubscribers > 0 ? startOperatorSubscribers(master.url, operatorSubscribers) : null;
+    const subscribers = operatorSubscribers > 0 ? startOperatorSubscribers(master.url, operatorSubscribers, o.operatorSubscribersGzip) : null;
     if (subscribers !== null) {
       cleanups.push(() => subscribers.stop());
       await step(`${operatorSubscribers} operator stream subscribers`, subscribers.ready, 60_000);
@@ -271,7 +285,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const runId = randomUUID().slice(0, 8);
-    let windowCpu: { self: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
+    let windowCpu: { self: number; main: number; nats: number; at: number; elu: ReturnType<typeof performance.eventLoopUtilization> } | undefined;
 
     const sched: Scheduler = await step('subscribe the framework', subscribe({ nats: server.url, name: `bench-pipeline-${label}`, user: 'bench', log: silentLogger(), ...tlsCa, ...credsOf('framework', randomUUID()) }));
     cleanups.push(() => sched.close());
@@ -299,7 +313,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
       if (firstAcceptAt === null) {
         firstAcceptAt = now;
         headAtFirstAccept = streamState(monitor).then((s) => s.lastSeq);
-        windowCpu = { self: selfCpuSeconds(), nats: processCpuSeconds(server.pid), at: now, elu: performance.eventLoopUtilization() };
+        windowCpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: now, elu: performance.eventLoopUtilization() };
       }
       for (const t of batch) acceptAt.set(t.taskId, now);
       fw.accepts++;
@@ -379,7 +393,7 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     let stalled: ((e: Error) => void) | undefined;
     const stall = new Promise<never>((_, reject) => (stalled = reject));
     stall.catch(() => undefined);
-    const t0Cpu = { self: selfCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
+    const t0Cpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
     sampler = setInterval(() => {
       if (sampling) return;
       sampling = true;
@@ -416,9 +430,29 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
     };
 
     await Promise.race([done, stall, serverGone]);
-    const endCpu = { self: selfCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
+    const endCpu = { self: selfCpuSeconds(), main: mainThreadCpuSeconds(), nats: processCpuSeconds(server.pid), at: performance.now(), elu: performance.eventLoopUtilization() };
     clearInterval(sampler);
     sampler = undefined;
+    // The stream may still be on its way to the subscribers: the master's cost of serving them
+    // includes writing it all, so its main-thread CPU is also taken once they stopped receiving
+    // (no new record for 1 s; at most 60 s).
+    let deliveredMain = endCpu.main;
+    let deliveredAfterMs = 0;
+    if (subscribers !== null) {
+      const t = performance.now();
+      let last = (await subscribers.counts()).wireBytes;
+      let quietSince = performance.now();
+      while (performance.now() - t < 60_000 && performance.now() - quietSince < 1_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        const now = (await subscribers.counts()).wireBytes;
+        if (now !== last) {
+          last = now;
+          quietSince = performance.now();
+        }
+      }
+      deliveredMain = mainThreadCpuSeconds();
+      deliveredAfterMs = quietSince - endCpu.at;
+    }
 
     // --- settle: every ack and status in the log, and folded by the master
     await step('framework calls to be acknowledged', pending.settle());
@@ -520,6 +554,9 @@ export async function pipelineRun(o: PipelineOptions, tasks: number, ctx: BenchC
         natsServerPct: (100 * (endCpu.nats - wc.nats)) / wallS,
         eventLoopUtilization: elu.utilization,
         cpuMsPerTask: ((endCpu.self - wc.self + (endCpu.nats - wc.nats)) * 1000) / tasks,
+        mainThreadCpuMsPerTask: ((endCpu.main - wc.main) * 1000) / tasks,
+        mainThreadCpuMsPerTaskDelivered: ((deliveredMain - wc.main) * 1000) / tasks,
+        deliveredAfterMs,
       },
       masterWarnings: Object.fromEntries(masterLog.counts),
       breakdown,
@@ -583,7 +620,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
     const order = N === 0 ? [0] : r % 2 === 0 ? [0, N] : [N, 0];
     for (const subs of order) {
       collectGarbage();
-      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers`) + (o.tls === 'on' ? ', over TLS' : '') + (o.auth === 'off' ? ', open bus' : ', secured bus');
+      const what = (subs === 0 ? '' : `, ${subs} operator stream subscribers${o.operatorSubscribersGzip ? ' (gzip)' : ''}`) + (o.tls === 'on' ? ', over TLS' : '') + (o.auth === 'off' ? ', open bus' : ', secured bus');
       ctx.progress(`pipeline: run ${r + 1}/${o.runs}: ${o.tasks.toLocaleString('en-US')} tasks, ${o.agents} emulated agents${what}`);
       const t0 = performance.now();
       const run = await pipelineRun(o, o.tasks, ctx, `run${r + 1}${subs === 0 ? '' : `-subs${subs}`}`, subs, o.tls === 'on' ? ca : undefined);
@@ -592,7 +629,9 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       ctx.progress(
         `pipeline: run ${r + 1}/${o.runs}${what}: ${fmt(run.tasksPerSec)} tasks/s, ${fmt(run.eventsPerSec)} log events/s, ${run.eventsPerTask.toFixed(2)} events/task, ` +
           `raw ${fmt(run.rawPublishPerSec)} msgs/s (ratio ${run.ratio.toFixed(3)}), window ${(run.windowMs / 1000).toFixed(1)} s, run ${((performance.now() - t0) / 1000).toFixed(1)} s` +
-          (st !== undefined ? `; subscribers: ${fmt(st.records / st.connected)} records and ${fmt(st.bytes / st.connected / 1024)} KiB each, ${st.closedByServer} closed by the master` : ''),
+          `, main thread ${run.cpu.mainThreadCpuMsPerTask.toFixed(2)} CPU-ms/task` +
+          (st !== undefined ? ` (${run.cpu.mainThreadCpuMsPerTaskDelivered.toFixed(2)} until the subscribers had it all, ${(run.cpu.deliveredAfterMs / 1000).toFixed(1)} s after)` : '') +
+          (st !== undefined ? `; subscribers: ${fmt(st.records / st.counting)} records and ${fmt(st.bytes / st.counting / 1024)} KiB each (counted by ${st.counting}), ${fmt(st.wireBytes / st.connected / 1024)} KiB each off the wire, ${st.closedByServer} closed by the master` : ''),
       );
     }
     if (o.tls === 'both') {
@@ -637,6 +676,7 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       rawWindow: o.window,
       rawMessages: o.rawMessages,
       operatorSubscribers: N,
+      operatorSubscribersGzip: o.operatorSubscribersGzip,
     },
     metrics: {
       'tasks/s (accept → last FINISHED)': metric('tasks/s', runs.map((r) => r.tasksPerSec)),
@@ -647,7 +687,15 @@ export async function runPipeline(o: PipelineOptions, ctx: BenchContext): Promis
       ...(N > 0
         ? {
             [`tasks/s with ${N} operator stream subscribers`]: metric('tasks/s', withSubs.map((r) => r.tasksPerSec)),
-            [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / N)),
+            'main-thread CPU-ms per task, 0 subscribers (master, agents, framework)': metric('ms', runs.map((r) => r.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`main-thread CPU-ms per task, ${N} subscribers (their clients are in a worker thread, not counted)`]: metric('ms', withSubs.map((r) => r.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`ratio: ${N} ÷ 0 subscribers tasks/s, run by run`]: metric('ratio', withSubs.map((r, i) => r.tasksPerSec / runs[i]!.tasksPerSec)),
+            [`ratio: ${N} ÷ 0 subscribers main-thread CPU-ms per task, run by run`]: metric('ratio', withSubs.map((r, i) => r.cpu.mainThreadCpuMsPerTask / runs[i]!.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`main-thread CPU-ms per task until the ${N} subscribers received everything`]: metric('ms', withSubs.map((r) => r.cpu.mainThreadCpuMsPerTaskDelivered), { better: 'lower' }),
+            [`ratio: ${N} (until delivered) ÷ 0 subscribers main-thread CPU-ms per task, run by run`]: metric('ratio', withSubs.map((r, i) => r.cpu.mainThreadCpuMsPerTaskDelivered / runs[i]!.cpu.mainThreadCpuMsPerTask), { better: 'lower' }),
+            [`subscribers' last record after the last TASK_FINISHED (${N} subscribers)`]: metric('ms', withSubs.map((r) => r.cpu.deliveredAfterMs), { better: 'lower' }),
+            [`records per subscriber (${N} subscribers)`]: metric('records', withSubs.map((r) => r.operatorStream!.records / r.operatorStream!.counting)),
+            [`KiB read off the connection per subscriber (${N} subscribers)`]: metric('KiB', withSubs.map((r) => r.operatorStream!.wireBytes / N / 1024)),
             [`subscribers closed by the master (${N} subscribers)`]: metric('subscribers', withSubs.map((r) => r.operatorStream!.closedByServer), { better: 'lower' }),
           }
         : {}),

@@ -27,14 +27,23 @@ export function selfCpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/**
+ * User + system CPU seconds of this process's main thread so far (Linux /proc; the main thread's
+ * id is the process id), NaN when unknown. Worker threads (e.g. the operator stream subscribers of
+ * the pipeline benchmark), libuv's pool and V8's helper threads are not in it.
+ */
+export function mainThreadCpuSeconds(): number {
+  return processCpuSecondsFields(process.pid, 11, 12, `/proc/${process.pid}/task/${process.pid}/stat`);
+}
+
 /** CPU seconds of this process's children that have exited and been reaped (e.g. stopped nats-servers). */
 export function reapedChildrenCpuSeconds(): number {
   return processCpuSecondsFields(process.pid, 13, 14);
 }
 
-function processCpuSecondsFields(pid: number, a: number, b: number): number {
+function processCpuSecondsFields(pid: number, a: number, b: number, file = `/proc/${pid}/stat`): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[a]) + Number(rest[b])) / clockTicks();
   } catch {

@@ -116,6 +116,7 @@ Options:
   --stall-seconds S    fail a run when no task finished for S seconds (default ${pl.stallMs / 1000})
   --operator-subscribers N  beside each run, one with N operator event stream subscribers (SUBSCRIBE on
                        /api/v1, read in a worker thread): tasks/s with and without them (default 0: none)
+  --operator-subscribers-gzip  they ask for the stream gzip-compressed (Accept-Encoding: gzip) and inflate it
   replay:
   --events N           events in the log (default ${rp.events.toLocaleString('en-US')}; also fold's)
   --snapshot-every N   a snapshot every N events (default ${rp.snapshotEvery.toLocaleString('en-US')})
@@ -216,6 +217,7 @@ async function main(argv: string[]): Promise<number> {
         'warmup-tasks': { type: 'string' },
         'stall-seconds': { type: 'string' },
         'operator-subscribers': { type: 'string' },
+        'operator-subscribers-gzip': { type: 'boolean' },
         history: { type: 'string' },
         clusters: { type: 'string' },
         kills: { type: 'string' },
@@ -314,6 +316,7 @@ async function main(argv: string[]): Promise<number> {
       stallMs: stall !== undefined ? stall * 1000 : pl.stallMs,
       runs: runs ?? pl.runs,
       operatorSubscribers: count('operator-subscribers', v['operator-subscribers'], 0) ?? pl.operatorSubscribers,
+      operatorSubscribersGzip: v['operator-subscribers-gzip'] ?? false,
     };
     replayOpts = {
       ...rp,

@@ -18,6 +18,8 @@ export interface FlagSpec {
   /** For string flags: the allowed values. */
   readonly choices?: readonly string[];
   readonly placeholder?: string;
+  /** For bool flags: a one-letter form (`-i`), which may be combined with others (`-it`). */
+  readonly short?: string;
 }
 
 export type FlagValue = string | number | boolean | null | undefined;
@@ -114,6 +116,14 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
       break;
     }
     if (!arg.startsWith('--')) {
+      const shorts = /^-[A-Za-z]+$/.test(arg) ? [...arg.slice(1)].map((ch) => specs.find((s) => s.short === ch && s.type === 'bool')) : [];
+      if (shorts.length > 0 && shorts.every((s) => s !== undefined)) {
+        for (const s of shorts as FlagSpec[]) {
+          if (Object.prototype.hasOwnProperty.call(values, s.name)) throw new FlagError(`--${s.name} is given more than once`);
+          values[s.name] = true;
+        }
+        continue;
+      }
       if (arg.startsWith('-') && arg.length > 1) throw new FlagError(`unknown flag ${arg}; flags are written --name value or --name=value (see \`mesos ${command} --help\`)`);
       positionals.push(arg);
       continue;
@@ -161,9 +171,9 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
 
 export function usage(command: string, summary: string, specs: readonly FlagSpec[], extra = ''): string {
   const lines = [`Usage: mesos ${command} [flags]`, '', summary, '', 'Flags:'];
-  const width = Math.max(...specs.map((s) => s.name.length + (s.type === 'bool' ? 0 : (s.placeholder ?? s.type).length + 1))) + 4;
+  const width = Math.max(...specs.map((s) => s.name.length + (s.short !== undefined ? 4 : 0) + (s.type === 'bool' ? 0 : (s.placeholder ?? s.type).length + 1))) + 4;
   for (const s of specs) {
-    const head = `--${s.name}${s.type === 'bool' ? '' : ` ${(s.placeholder ?? s.type).toUpperCase()}`}`;
+    const head = `${s.short !== undefined ? `-${s.short}, ` : ''}--${s.name}${s.type === 'bool' ? '' : ` ${(s.placeholder ?? s.type).toUpperCase()}`}`;
     const def =
       s.required ? ' (required)' : s.default !== undefined && s.default !== null && s.default !== '' ? ` (default: ${String(s.default)})` : '';
     const choices = s.choices ? ` [${s.choices.join('|')}]` : '';

@@ -95,7 +95,7 @@ const COMMANDS: readonly Command[] = [
   { name: 'task log', summary: "Print a task's stdout (or another sandbox file) from its agent (the agent's READ_FILE).", flags: task.taskLogFlags, run: task.runTaskLog },
   {
     name: 'task exec',
-    summary: "Run a command in a task's container (its cgroups, namespaces, user, environment): mesos task exec TASK_ID -- CMD [ARGS...]; exits with its exit code.",
+    summary: "Run a command in a task's container (its cgroups, namespaces, user, environment): mesos task exec [-i] [-t] TASK_ID -- CMD [ARGS...] (-i: attach stdin, -t: a terminal); exits with its exit code.",
     flags: task.taskExecFlags,
     run: task.runTaskExec,
     positionals: true,

@@ -24,6 +24,9 @@ export const MESSAGES = {
   masterEvent: 'mesos.v1.master.Event',
   executorCall: 'mesos.v1.executor.Call',
   executorEvent: 'mesos.v1.executor.Event',
+  agentCall: 'mesos.v1.agent.Call',
+  agentResponse: 'mesos.v1.agent.Response',
+  agentProcessIO: 'mesos.v1.agent.ProcessIO',
 } as const;
 export type MessageName = keyof typeof MESSAGES;
 
@@ -35,6 +38,7 @@ export const PROTO_FILES = [
   'mesos/v1/scheduler/scheduler.proto',
   'mesos/v1/master/master.proto',
   'mesos/v1/executor/executor.proto',
+  'mesos/v1/agent/agent.proto',
 ] as const;
 
 /** The folder holding the .proto files (the source tree's proto/, also from dist/proto/). */

@@ -100,7 +100,10 @@ export async function executorApiRoute(req: IncomingMessage, executors: Executor
     status: 200,
     takeover: (response) => {
       res = response;
-      response.writeHead(200, { 'Content-Type': 'application/recordio', 'Message-Content-Type': out, 'Cache-Control': 'no-cache' });
+      // As Mesos's agent: the records' own media type (RecordIO-framed); `application/recordio` with
+      // Message-Content-Type only for an executor that asked for it by name.
+      const named = /application\/recordio/i.test(String(req.headers.accept ?? ''));
+      response.writeHead(200, named ? { 'Content-Type': 'application/recordio', 'Message-Content-Type': out, 'Cache-Control': 'no-cache' } : { 'Content-Type': out, 'Cache-Control': 'no-cache' });
       response.flushHeaders();
       for (const e of early.splice(0)) response.write(frame(e));
       if (closed) response.end();

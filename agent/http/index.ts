@@ -154,7 +154,8 @@ export async function startAgentHttp(o: AgentHttpOptions): Promise<HttpApi> {
       })),
     ),
   ];
-  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
+  // No limit on receiving a request: an ATTACH_CONTAINER_INPUT body lasts as long as its session.
+  const api = await startHttpApi({ ip: o.ip, port: o.port, routes, log: o.log, tls: o.tls, requestTimeoutMs: 0, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
   port = api.port;
   return {
     server: api.server,

@@ -1,32 +1,46 @@
 /**
- * The agent's v1 operator API (`POST /api/v1`, Mesos's agent.proto Call/Response in JSON):
+ * The agent's v1 operator API (`POST /api/v1`, Mesos's agent.proto Call/Response, JSON or protobuf):
  * GET_HEALTH, GET_FLAGS, GET_VERSION, GET_METRICS, GET_STATE, GET_CONTAINERS, GET_FRAMEWORKS,
- * GET_EXECUTORS, GET_TASKS, LIST_FILES and READ_FILE. Every other call of Mesos's agent API is
- * answered 501 naming the calls served (docs/api.md lists them). A call is validated with zod; a
- * malformed one is a 400 saying what is wrong.
+ * GET_EXECUTORS, GET_TASKS, LIST_FILES and READ_FILE, and the nested container sessions of `mesos
+ * task exec` (LAUNCH_NESTED_CONTAINER_SESSION, ATTACH_CONTAINER_INPUT, ATTACH_CONTAINER_OUTPUT,
+ * WAIT_NESTED_CONTAINER, WAIT_CONTAINER). Every other call of Mesos's agent API is answered 501
+ * naming the calls served (docs/api.md lists them). A call is validated with zod; a malformed one
+ * is a 400 saying what is wrong.
+ *
+ * ATTACH_CONTAINER_INPUT is the one streaming request, as in Mesos: `Content-Type:
+ * application/recordio` with `Message-Content-Type` JSON or protobuf, a RecordIO body of agent
+ * `Call`s whose first is ATTACH_CONTAINER_INPUT of type CONTAINER_ID (the session's container id);
+ * the rest of the body is handed to the session (nested-sessions.ts).
+ *
+ * JSON or protobuf, as Mesos's agent: a body in `application/x-protobuf` is a binary agent.proto
+ * `Call` (our proto/mesos/v1/agent/agent.proto), decoded to its JSON form and validated as JSON is;
+ * the answer is protobuf when `Accept` allows it and not JSON; a session's stream is RecordIO of
+ * ProcessIO records in the form `Message-Accept` asks for (input: `Message-Content-Type`).
  */
 import { z } from 'zod';
 import { isTerminal } from '../../events/index.js';
 import * as R from '../../kernel/core/resources.js';
 import { type HttpError, type Reply, json, readBody, text } from '../../kernel/shell/http/server.js';
+import { APPLICATION_JSON, APPLICATION_PROTOBUF, NOT_ACCEPTABLE, acceptsMediaType } from '../../kernel/shell/http/media.js';
+import { ProtobufError, decode as decodeProtobuf, encode as encodeProtobuf } from '../../proto/index.js';
 import { nanos, resourcesToMesos } from '../../kernel/shell/scheduler-api/convert/index.js';
 import { sandboxPath } from '../sandbox.js';
 import type { RunningTask } from '../task-runner.js';
-import type { NestedSessions } from './nested-sessions.js';
-import { type Attached, MAX_READ_BYTES, browse, openConfined, resolvePath } from './sandbox-files.js';
+import { MAX_INPUT_RECORD_BYTES, type NestedSessions, type RecordMedia } from './nested-sessions.js';
+import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
+import { type Attached, MAX_READ_BYTES, ST_MODE, browse, openConfined, resolvePath } from './sandbox-files.js';
 import { type AgentIdentity, commandExecutorName } from './state-json.js';
 import type { HistoryExecutor, HistoryFramework, HistoryTask, TaskHistory } from './task-history.js';
 import type { IncomingMessage } from 'node:http';
 
 export const AGENT_CALLS_SERVED = [
   'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'LIST_FILES', 'READ_FILE',
-  'LAUNCH_NESTED_CONTAINER_SESSION', 'WAIT_NESTED_CONTAINER', 'PRUNE_IMAGES',
+  'LAUNCH_NESTED_CONTAINER_SESSION', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'WAIT_NESTED_CONTAINER', 'WAIT_CONTAINER', 'PRUNE_IMAGES',
 ] as const;
 /** Mesos's other agent calls: answered 501. */
 export const AGENT_CALLS_NOT_SERVED = [
   'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'GET_RESOURCE_PROVIDERS', 'GET_OPERATIONS', 'GET_AGENT', 'LAUNCH_NESTED_CONTAINER',
-  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'ATTACH_CONTAINER_INPUT', 'ATTACH_CONTAINER_OUTPUT', 'LAUNCH_CONTAINER',
-  'WAIT_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
+  'KILL_NESTED_CONTAINER', 'REMOVE_NESTED_CONTAINER', 'LAUNCH_CONTAINER', 'KILL_CONTAINER', 'REMOVE_CONTAINER', 'ADD_RESOURCE_PROVIDER_CONFIG', 'UPDATE_RESOURCE_PROVIDER_CONFIG', 'REMOVE_RESOURCE_PROVIDER_CONFIG',
   'MARK_RESOURCE_PROVIDER_GONE',
 ] as const;
 
@@ -35,6 +49,9 @@ const U64 = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).t
 
 /** A nested container's id: its own value under its parent's (the task's container). */
 const NestedId = z.object({ value: z.string().min(1), parent: z.object({ value: z.string().min(1) }, { error: 'a nested container id needs its parent (the task\'s container id)' }) });
+/** Any container id: a task's (no parent) or a nested one. */
+const AnyContainerId = z.object({ value: z.string().min(1), parent: z.object({ value: z.string().min(1) }).optional() });
+const U32 = z.number().int().nonnegative().max(0xffffffff);
 
 export const AgentCall = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS']) }).passthrough(),
@@ -51,6 +68,13 @@ export const AgentCall = z.discriminatedUnion('type', [
         arguments: z.array(z.string()).optional(),
         environment: z.object({ variables: z.array(z.object({ name: z.string().min(1), value: z.string() })) }).optional(),
       }),
+      // Mesos's ContainerInfo: only its tty_info applies to a session (a pseudo-terminal).
+      container: z
+        .object({
+          type: z.enum(['MESOS'], { error: "a session's container.type can only be MESOS (it runs in the task's container)" }).optional(),
+          tty_info: z.object({ window_size: z.object({ rows: U32, columns: U32 }).optional() }).optional(),
+        })
+        .optional(),
     }),
   }),
   z.object({ type: z.literal('WAIT_NESTED_CONTAINER'), wait_nested_container: z.object({ container_id: NestedId }) }),
@@ -70,6 +94,8 @@ export const AgentCall = z.discriminatedUnion('type', [
       })
       .optional(),
   }),
+  z.object({ type: z.literal('WAIT_CONTAINER'), wait_container: z.object({ container_id: AnyContainerId }) }),
+  z.object({ type: z.literal('ATTACH_CONTAINER_OUTPUT'), attach_container_output: z.object({ container_id: AnyContainerId }) }),
 ]);
 export type AgentCall = z.infer<typeof AgentCall>;
 
@@ -179,7 +205,7 @@ function containersV1(c: AgentApiContext) {
 }
 
 /** Handle one call (already validated); a Reply in Mesos's Response JSON or an error. */
-export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Promise<Reply> {
+export async function handleAgentCall(call: AgentCall, c: AgentApiContext, streamMedia: RecordMedia = 'json'): Promise<Reply> {
   switch (call.type) {
     case 'GET_HEALTH':
       return json({ type: 'GET_HEALTH', get_health: { healthy: true } });
@@ -204,13 +230,14 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
       if (!r.ok) return text(r.message, r.status);
       return json({
         type: 'LIST_FILES',
-        list_files: { file_infos: r.value.map((f) => ({ path: f.path, nlink: f.nlink, size: f.size, mtime: nanos(f.mtime * 1000), mode: f.mode, uid: f.uid, gid: f.gid })) },
+        list_files: { file_infos: r.value.map((f) => ({ path: f.path, nlink: f.nlink, size: f.size, mtime: nanos(f.mtime * 1000), mode: f[ST_MODE] ?? 0, uid: f.uid, gid: f.gid })) },
       });
     }
     case 'LAUNCH_NESTED_CONTAINER_SESSION': {
-      const { container_id: cid, command } = call.launch_nested_container_session;
+      const { container_id: cid, command, container } = call.launch_nested_container_session;
       const env = command.environment === undefined ? undefined : Object.fromEntries(command.environment.variables.map((v) => [v.name, v.value]));
-      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running());
+      const tty = container?.tty_info === undefined ? undefined : { rows: container.tty_info.window_size?.rows, columns: container.tty_info.window_size?.columns };
+      return c.sessions.launch(cid.parent.value, cid.value, { value: command.value, shell: command.shell, arguments: command.arguments, environment: env }, c.running(), tty, streamMedia);
     }
     case 'PRUNE_IMAGES': {
       if (c.pruneImages === undefined) return text('this agent has no image provisioner to prune', 503);
@@ -228,6 +255,21 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
     case 'WAIT_NESTED_CONTAINER': {
       const cid = call.wait_nested_container.container_id;
       return c.sessions.wait(cid.parent.value, cid.value);
+    }
+    case 'WAIT_CONTAINER': {
+      const cid = call.wait_container.container_id;
+      if (cid.parent === undefined) return text(`Container ${cid.value} is not a nested container session: this agent answers WAIT_CONTAINER only for those (a task's end is its status update)\n`, 400);
+      return c.sessions.wait(cid.parent.value, cid.value, 'WAIT_CONTAINER');
+    }
+    case 'ATTACH_CONTAINER_OUTPUT': {
+      const cid = call.attach_container_output.container_id;
+      if (cid.parent === undefined) {
+        // A task's own output goes to its sandbox (read it with READ_FILE or `mesos task log`). The
+        // text is Mesos's for a container without an I/O switchboard: the Mesos CLI looks for it.
+        if (c.running().some((t) => t.containerId === cid.value)) return text('I/O switchboard server was disabled for this container', 500);
+        return text(`Container ${cid.value} is not a running container of this agent\n`, 404);
+      }
+      return c.sessions.attachOutput(cid.parent.value, cid.value, streamMedia);
     }
     case 'READ_FILE': {
       const { path, offset, length } = call.read_file;
@@ -251,12 +293,107 @@ export async function handleAgentCall(call: AgentCall, c: AgentApiContext): Prom
   }
 }
 
-/** The `POST /api/v1` handler: JSON body → call → Response. */
+/** The first record of ATTACH_CONTAINER_INPUT: which container's input the rest of the body is. */
+const AttachInputFirst = z.object({
+  type: z.literal('ATTACH_CONTAINER_INPUT'),
+  attach_container_input: z.object(
+    {
+      type: z.literal('CONTAINER_ID', { error: "expected 'attach_container_input.type' to be CONTAINER_ID in the first record" }),
+      container_id: NestedId,
+    },
+    { error: "expected 'attach_container_input' with the container id" },
+  ),
+});
+
+const issuesText = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.') || '(call)'}: ${i.message}`).join('; ');
+
+/** ATTACH_CONTAINER_INPUT: read the body's first record, then hand the stream to the session. */
+function attachInputRoute(req: IncomingMessage, c: AgentApiContext): Promise<Reply> {
+  const mct = (req.headers['message-content-type'] ?? '').toString().split(';')[0]!.trim();
+  const refuse = (r: Reply): Promise<Reply> => {
+    req.resume();
+    return Promise.resolve({ ...r, headers: { Connection: 'close' } });
+  };
+  if (mct === '') return refuse(text("Expecting 'Message-Content-Type' to be set for streaming requests (application/json or application/x-protobuf)", 400));
+  if (mct !== APPLICATION_JSON && mct !== APPLICATION_PROTOBUF) return refuse(text(`Expecting 'Message-Content-Type' of application/json or application/x-protobuf, got '${mct}'`, 415));
+  const binary = mct === APPLICATION_PROTOBUF;
+  /** A record as decoded → the JSON form of the Call (throws on bad protobuf, with the reason). */
+  const toJson = (r: unknown): unknown => (binary ? decodeProtobuf('agentCall', r as Buffer) : r);
+  const decoder = new RecordIoDecoder({ maxRecordBytes: MAX_INPUT_RECORD_BYTES, binary });
+  return new Promise<Reply>((resolve) => {
+    let done = false;
+    const stop = (r: Reply | Promise<Reply>): void => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      resolve(r);
+    };
+    const onData = (chunk: Buffer): void => {
+      let records: unknown[];
+      try {
+        records = decoder.push(chunk);
+      } catch (e) {
+        stop(refuse(text(`Failed to read the request body as RecordIO: ${(e as Error).message}`, 400)));
+        return;
+      }
+      if (records.length === 0) return;
+      req.pause();
+      const [firstRecord, ...rest] = records;
+      let first: unknown;
+      try {
+        first = toJson(firstRecord);
+      } catch (e) {
+        stop(refuse(text(`${e instanceof ProtobufError ? e.message : String(e)}`, 400)));
+        return;
+      }
+      const type = (first as { type?: unknown } | null)?.type;
+      if (type !== 'ATTACH_CONTAINER_INPUT') {
+        stop(refuse(text(`Streaming 'Content-Type' application/recordio is not supported for ${typeof type === 'string' ? type : 'a call without a type'}: only ATTACH_CONTAINER_INPUT streams its body`, 415)));
+        return;
+      }
+      const call = AttachInputFirst.safeParse(first);
+      if (!call.success) {
+        stop(refuse(text(`Invalid ATTACH_CONTAINER_INPUT call (${issuesText(call.error)}); the first record is {"type":"ATTACH_CONTAINER_INPUT","attach_container_input":{"type":"CONTAINER_ID","container_id":{…}}}`, 400)));
+        return;
+      }
+      const cid = call.data.attach_container_input.container_id;
+      const r = c.sessions.attachInput(cid.parent.value, cid.value, req, decoder, rest, toJson);
+      req.resume();
+      stop(r);
+    };
+    const onEnd = (): void => stop(refuse(text('Received EOF while reading the request body: ATTACH_CONTAINER_INPUT needs its first record (the container id)', 400)));
+    req.on('data', onData);
+    req.on('end', onEnd);
+  });
+}
+
+/** The `POST /api/v1` handler: JSON body → call → Response (RecordIO body: ATTACH_CONTAINER_INPUT). */
 export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, maxBodyBytes = 1 << 20): Promise<Reply> {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  if (ct !== 'application/json') {
+  if (ct === 'application/recordio') return attachInputRoute(req, c);
+  if (ct !== APPLICATION_JSON && ct !== APPLICATION_PROTOBUF) {
     req.resume();
-    return text(`Expecting 'Content-Type' of application/json (this agent's /api/v1 speaks JSON), got '${ct || '(none)'}'`, 415);
+    return text(`Expecting 'Content-Type' of application/json or application/x-protobuf (application/recordio for ATTACH_CONTAINER_INPUT), got '${ct || '(none)'}'`, 415);
+  }
+  if (req.headers['message-content-type'] !== undefined) {
+    req.resume();
+    return text("Expecting 'Message-Content-Type' to be not set for non-streaming requests", 415);
+  }
+  // The answer: JSON when Accept allows it (or a stream, application/recordio), else protobuf.
+  const accept = req.headers.accept;
+  const answer = acceptsMediaType(accept, APPLICATION_JSON) || acceptsMediaType(accept, 'application/recordio') ? APPLICATION_JSON : acceptsMediaType(accept, APPLICATION_PROTOBUF) ? APPLICATION_PROTOBUF : null;
+  if (answer === null) {
+    req.resume();
+    return text(NOT_ACCEPTABLE, 406);
+  }
+  // A stream's records: as Message-Accept asks (absent: as the answer would be).
+  const messageAccept = req.headers['message-accept'];
+  const streamMedia: RecordMedia | null =
+    messageAccept === undefined ? (answer === APPLICATION_PROTOBUF ? 'protobuf' : 'json') : acceptsMediaType(messageAccept, APPLICATION_JSON) ? 'json' : acceptsMediaType(messageAccept, APPLICATION_PROTOBUF) ? 'protobuf' : null;
+  if (streamMedia === null) {
+    req.resume();
+    return text(`Expecting 'Message-Accept' to allow '${APPLICATION_PROTOBUF}' or '${APPLICATION_JSON}'`, 406);
   }
   let body: Buffer;
   try {
@@ -266,19 +403,33 @@ export async function agentApiRoute(req: IncomingMessage, c: AgentApiContext, ma
     return text(e.message, typeof e.status === 'number' ? e.status : 400);
   }
   let raw: unknown;
-  try {
-    raw = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    return text(`Failed to parse the body as JSON: ${(err as Error).message}`, 400);
+  if (ct === APPLICATION_PROTOBUF) {
+    try {
+      raw = decodeProtobuf('agentCall', body);
+    } catch (err) {
+      return text(err instanceof ProtobufError ? err.message : String(err), 400);
+    }
+  } else {
+    try {
+      raw = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      return text(`Failed to parse the body as JSON: ${(err as Error).message}`, 400);
+    }
   }
   const type = (raw as { type?: unknown } | null)?.type;
+  if (type === 'ATTACH_CONTAINER_INPUT') return text("Expecting 'Content-Type' to be application/recordio for ATTACH_CONTAINER_INPUT call (with Message-Content-Type: application/json)", 415);
   if (typeof type === 'string' && (AGENT_CALLS_NOT_SERVED as readonly string[]).includes(type)) {
     return text(`${type} is not implemented by this agent; it serves ${AGENT_CALLS_SERVED.join(', ')}`, 501);
   }
   const call = AgentCall.safeParse(raw);
   if (!call.success) {
-    const issues = call.error.issues.map((i) => `${i.path.join('.') || '(call)'}: ${i.message}`).join('; ');
-    return text(`Invalid agent call (${issues}); expected {"type": one of ${AGENT_CALLS_SERVED.join(', ')}, …}`, 400);
+    return text(`Invalid agent call (${issuesText(call.error)}); expected {"type": one of ${AGENT_CALLS_SERVED.join(', ')}, …}`, 400);
   }
-  return handleAgentCall(call.data, c);
+  const reply = await handleAgentCall(call.data, c, streamMedia);
+  if (answer !== APPLICATION_PROTOBUF || reply.body === undefined || reply.status !== 200) return reply;
+  try {
+    return { status: 200, raw: Buffer.from(encodeProtobuf('agentResponse', reply.body)), headers: { 'Content-Type': APPLICATION_PROTOBUF } };
+  } catch (err) {
+    return text(`Cannot answer in protobuf: ${(err as Error).message}`, 500);
+  }
 }

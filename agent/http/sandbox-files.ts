@@ -17,6 +17,9 @@ export type FilesResult<T> = { readonly ok: true; readonly value: T } | { readon
 /** Virtual path → real directory. */
 export type Attached = ReadonlyMap<string, string>;
 
+/** The file's st_mode (type and permission bits), as the v1 API's FileInfo.mode (a uint32); a symbol key, so not in /files/browse's JSON. */
+export const ST_MODE: unique symbol = Symbol('st_mode');
+
 export interface FileInfoJson {
   path: string;
   nlink: number;
@@ -28,6 +31,7 @@ export interface FileInfoJson {
   /** Owner and group names (numbers when the name is unknown). */
   uid: string;
   gid: string;
+  [ST_MODE]?: number;
 }
 
 /** Mesos caps one read at 16 pages. */
@@ -165,6 +169,7 @@ export async function browse(pathParam: string | null, attached: Attached): Prom
       mode: modeString(s),
       uid: users.get(s.uid) ?? String(s.uid),
       gid: groups.get(s.gid) ?? String(s.gid),
+      [ST_MODE]: s.mode,
     });
   }
   return { ok: true, value: out };

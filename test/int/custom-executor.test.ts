@@ -315,4 +315,36 @@ test('v1 scheduler API: a task with a custom ExecutorInfo runs under it; MESSAGE
   }
 });
 
+test('an executor that speaks only protobuf: SUBSCRIBED, LAUNCH and its UPDATEs in protobuf (Mesos\'s field numbers); malformed protobuf is a 400', async () => {
+  const base = `http://127.0.0.1:${cluster.master.port}`;
+  const fw = await HttpFramework.subscribe(base, { user: 'root', name: 'protobuf-executor' });
+  try {
+    const offers = await fw.takeOffers({ cpus: 0.3, mem: 160 }, 'offers', 30_000);
+    const agentId = (offers[0]!.agent_id as Ev).value as string;
+    const program = new URL('../helpers/protobuf-executor.js', import.meta.url).pathname;
+    const executor = {
+      type: 'CUSTOM',
+      executor_id: { value: 'pb-exec' },
+      command: { value: process.execPath, shell: false, arguments: [process.execPath, program] },
+      resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 128 } }],
+    };
+    const task = { name: 'p1', task_id: { value: 'p1' }, agent_id: { value: agentId }, resources: [{ name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } }, { name: 'mem', type: 'SCALAR', scalar: { value: 16 } }], executor };
+    const r = await fw.call('ACCEPT', { accept: { offer_ids: offers.map((o) => o.id), operations: [{ type: 'LAUNCH', launch: { task_infos: [task] } }] } });
+    assert.is(r.status, 202, r.body);
+    const running = await fw.status('p1', 'TASK_RUNNING', { timeoutMs: 60_000 });
+    assert.is(running.source, 'SOURCE_EXECUTOR');
+    assert.match(running.message as string, /^subscribed as pb-exec in container \S+; task p1 with 2 resources$/);
+    const finished = await fw.status('p1', 'TASK_FINISHED', { timeoutMs: 30_000 });
+    assert.is(finished.message, 'done in protobuf');
+    // Bad bytes: the reason, not a crash.
+    const agent = cluster.agents[0]!;
+    const bad = await fetch(`http://127.0.0.1:${agent.httpPort}/api/v1/executor`, { method: 'POST', headers: { 'Content-Type': 'application/x-protobuf' }, body: Buffer.from([0x0a, 0x05, 0x0a]) });
+    assert.is(bad.status, 400);
+    assert.match(await bad.text(), /Failed to parse body into mesos\.v1\.executor\.Call protobuf/);
+  } finally {
+    await fw.call('TEARDOWN');
+    fw.close();
+  }
+});
+
 test.run();

@@ -18,6 +18,8 @@ import { type Scheduler, subscribe } from '../../frameworks/sdk/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { OfferQueue } from '../helpers/offers.js';
 import { waitFor } from '../helpers/wait.js';
+import { decode, encode } from '../../proto/index.js';
+import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 
 interface PromFamily {
   name: string;
@@ -223,6 +225,65 @@ test('agent POST /api/v1: LIST_FILES and READ_FILE read a sandbox (the finished 
   assert.is(outside.status, 404);
 });
 
+/** The JSON form without empty lists (protobuf cannot tell an empty repeated field from an unset one). */
+function prune(v: unknown): any {
+  if (Array.isArray(v)) return v.map(prune);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([, x]) => !(Array.isArray(x) && x.length === 0)).map(([k, x]) => [k, prune(x)]));
+  return v;
+}
+
+test('agent POST /api/v1 in protobuf (agent.proto): every call served answers the same value as in JSON; bad bytes are a 400; a session streams binary ProcessIO', async () => {
+  const PB = 'application/x-protobuf';
+  const dir = `/frameworks/${fw.frameworkId}/executors/hello/runs/latest`;
+  const calls: J[] = [
+    { type: 'GET_HEALTH' },
+    { type: 'GET_FLAGS' },
+    { type: 'GET_VERSION' },
+    { type: 'GET_STATE' },
+    { type: 'GET_TASKS' },
+    { type: 'GET_EXECUTORS' },
+    { type: 'GET_FRAMEWORKS' },
+    { type: 'GET_CONTAINERS' },
+    { type: 'LIST_FILES', list_files: { path: dir } },
+    { type: 'READ_FILE', read_file: { path: `${dir}/stdout`, offset: 0, length: 5 } },
+  ];
+  for (const c of calls) {
+    const j = await call(c);
+    assert.is(j.status, 200, `${c.type}: ${j.text}`);
+    const r = await fetch(`${agentBase}/api/v1`, { method: 'POST', headers: { 'Content-Type': PB, Accept: PB }, body: Buffer.from(encode('agentCall', c)) });
+    assert.is(r.status, 200, c.type);
+    assert.is(r.headers.get('content-type'), PB);
+    const want = prune(j.json());
+    // `implementation` is ours (JSON only): Mesos's VersionInfo has no such field.
+    if (c.type === 'GET_VERSION') delete want.get_version.version_info.implementation;
+    // So is a container's `sandbox` (Mesos's Container has none).
+    if (c.type === 'GET_CONTAINERS') for (const x of want.get_containers.containers) delete x.sandbox;
+    assert.equal(decode('agentResponse', new Uint8Array(await r.arrayBuffer())), want, c.type);
+  }
+  // GET_METRICS: values move between two calls; the names are the same.
+  const m = await fetch(`${agentBase}/api/v1`, { method: 'POST', headers: { 'Content-Type': PB, Accept: PB }, body: Buffer.from(encode('agentCall', { type: 'GET_METRICS' })) });
+  const names = ((decode('agentResponse', new Uint8Array(await m.arrayBuffer())) as J).get_metrics.metrics as J[]).map((x) => x.name);
+  const jsonNames = ((await call({ type: 'GET_METRICS' })).json().get_metrics.metrics as J[]).map((x) => x.name);
+  assert.ok(names.length > 10);
+  assert.equal(names, jsonNames);
+  // JSON is preferred when both are accepted; a protobuf body answered in JSON by default.
+  const both = await fetch(`${agentBase}/api/v1`, { method: 'POST', headers: { 'Content-Type': PB, Accept: `${PB}, application/json` }, body: Buffer.from(encode('agentCall', { type: 'GET_HEALTH' })) });
+  assert.equal(await both.json(), { type: 'GET_HEALTH', get_health: { healthy: true } });
+  const bad = await fetch(`${agentBase}/api/v1`, { method: 'POST', headers: { 'Content-Type': PB }, body: Buffer.from([0x08, 0x01, 0x22, 0x7f]) });
+  assert.is(bad.status, 400);
+  assert.match(await bad.text(), /Failed to parse body into mesos\.v1\.agent\.Call protobuf/);
+  assert.is((await fetch(`${agentBase}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'text/html' }, body: '{"type":"GET_HEALTH"}' })).status, 406);
+  // A session whose records are binary ProcessIO (Message-Accept: protobuf).
+  const container = ((await call({ type: 'GET_CONTAINERS' })).json().get_containers.containers as J[]).find((x) => x.executor_id.value === 'sleeper')!;
+  const launch = { type: 'LAUNCH_NESTED_CONTAINER_SESSION', launch_nested_container_session: { container_id: { value: 'pb1', parent: { value: container.container_id.value } }, command: { value: 'echo in-protobuf' } } };
+  const s = await fetch(`${agentBase}/api/v1`, { method: 'POST', headers: { 'Content-Type': PB, Accept: 'application/recordio', 'Message-Accept': PB }, body: Buffer.from(encode('agentCall', launch)) });
+  assert.is(s.status, 200);
+  assert.is(s.headers.get('message-content-type'), PB);
+  const records = new RecordIoDecoder({ binary: true }).push(Buffer.from(await s.arrayBuffer())).map((r) => decode('agentProcessIO', r as Buffer) as J);
+  const out = Buffer.concat(records.filter((r) => r.type === 'DATA').map((r) => Buffer.from(r.data.data as string, 'base64'))).toString('utf8');
+  assert.is(out, 'in-protobuf\n');
+});
+
 test('agent POST /api/v1 refuses bad calls with the reason: not JSON, unknown type, missing fields, other media, calls not served', async () => {
   const notJson = await call('{nope');
   assert.is(notJson.status, 400);
@@ -235,9 +296,12 @@ test('agent POST /api/v1 refuses bad calls with the reason: not JSON, unknown ty
   assert.match(noPath.text, /read_file\.path/);
   const media = await call({ type: 'GET_HEALTH' }, { 'Content-Type': 'text/plain' });
   assert.is(media.status, 415);
-  const ns = await call({ type: 'ATTACH_CONTAINER_OUTPUT' });
+  const ns = await call({ type: 'KILL_NESTED_CONTAINER' });
   assert.is(ns.status, 501);
   assert.match(ns.text, /not implemented/);
+  const noId = await call({ type: 'ATTACH_CONTAINER_OUTPUT' });
+  assert.is(noId.status, 400);
+  assert.match(noId.text, /attach_container_output/);
   const get = await fetch(`${agentBase}/api/v1`);
   assert.is(get.status, 405);
 });

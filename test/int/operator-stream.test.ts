@@ -32,6 +32,8 @@ const frameworks: Scheduler[] = [];
 const clients: OperatorStreamClient[] = [];
 /** Subscribed to the standby before anything happened: every event of the test, as the reference. */
 let reference: OperatorStreamClient;
+/** The same, asking for gzip (Accept-Encoding): its own compressed SUBSCRIBED, then the shared compressed pieces and heartbeats. */
+let gzipped: OperatorStreamClient;
 
 /** Each master with credentials of its own. */
 const opts = () => ({ nats: nats.url, creds: nats.creds('master', `m-${randomUUID()}`), port: 0, allocationIntervalMs: 100, leaderLeaseMs: 600, operatorHeartbeatIntervalMs: 200 });
@@ -51,6 +53,8 @@ test.before(async () => {
   await masters[1]!.caughtUp;
   reference = await open(masters[1]!.url);
   await reference.until((evs) => evs[0]?.type === 'SUBSCRIBED', 'SUBSCRIBED on the standby');
+  gzipped = await open(masters[1]!.url, { gzip: true });
+  await gzipped.until((evs) => evs[0]?.type === 'SUBSCRIBED', 'SUBSCRIBED on the standby, gzip-compressed');
 });
 
 test.after(async () => {
@@ -117,6 +121,12 @@ test('SUBSCRIBED carries GET_STATE; agents, frameworks and tasks give Mesos’s 
   assert.equal(fromStandby, fromLeader);
   // Mesos answers SUBSCRIBE on the leader only; here a standby serves it itself (no redirect).
   assert.is(reference.status, 200);
+  // Compressed for a subscriber that asked: the same events, and heartbeats between them.
+  await gzipped.until((evs) => evs.some((e) => e.event_id === last), 'the gzip subscriber to have the same last event');
+  assert.is(gzipped.encoding, 'gzip');
+  assert.is(reference.encoding, undefined);
+  assert.equal(gzipped.derived, reference.derived.slice(0, gzipped.derived.length));
+  assert.ok(gzipped.events.some((e) => e.type === 'HEARTBEAT'));
 });
 
 test('resume after any event id, on the leader or the standby, gives exactly the events after it', async () => {
@@ -124,13 +134,17 @@ test('resume after any event id, on the leader or the standby, gives exactly the
   assert.ok(all.length >= 8);
   for (const k of [0, 3, all.length - 3, all.length - 2]) {
     for (const [m, inBody] of [[masters[0]!, false], [masters[1]!, true]] as const) {
-      const c = await open(m.url, { lastEventId: all[k]!.event_id as string, inBody });
-      const want = all.slice(k + 1);
-      await c.until((evs) => evs.filter((e) => e.event_id !== undefined && e.type !== 'SUBSCRIBED').length >= want.length, `the ${want.length} events after #${k}`);
-      assert.is(c.events[0]!.type, 'SUBSCRIBED');
-      assert.is(c.events[0]!.subscribed.get_state, undefined, 'a resumed stream does not send the state again');
-      assert.equal(c.derived, want);
-      c.close();
+      // gzip too: a resume point inside a shared compressed piece starts with a piece of its own.
+      for (const gzip of [false, true]) {
+        const c = await open(m.url, { lastEventId: all[k]!.event_id as string, inBody, gzip });
+        const want = all.slice(k + 1);
+        await c.until((evs) => evs.filter((e) => e.event_id !== undefined && e.type !== 'SUBSCRIBED').length >= want.length, `the ${want.length} events after #${k}`);
+        assert.is(c.events[0]!.type, 'SUBSCRIBED');
+        assert.is(c.events[0]!.subscribed.get_state, undefined, 'a resumed stream does not send the state again');
+        assert.equal(c.derived, want);
+        assert.is(c.encoding, gzip ? 'gzip' : undefined);
+        c.close();
+      }
     }
   }
   // A resume point the journal no longer holds, and a malformed one.

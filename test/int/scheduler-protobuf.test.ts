@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import protobuf from 'protobufjs';
-import { PROTO_FILES, protoDir } from '../../proto/index.js';
+import { PROTO_FILES, decode, protoDir } from '../../proto/index.js';
+import { OperatorStreamClient } from '../helpers/operator-stream.js';
 import { RecordIoDecoder } from '../../kernel/shell/scheduler-api/recordio.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -29,6 +30,7 @@ const Call = root.lookupType('mesos.v1.scheduler.Call');
 const Event = root.lookupType('mesos.v1.scheduler.Event');
 const MasterCall = root.lookupType('mesos.v1.master.Call');
 const MasterResponse = root.lookupType('mesos.v1.master.Response');
+const MasterEvent = root.lookupType('mesos.v1.master.Event');
 const toObj = (t: protobuf.Type, b: Uint8Array): Obj => t.toObject(t.decode(b), { enums: String, longs: Number, bytes: Buffer as never });
 const callBytes = (o: Obj): Buffer => Buffer.from(Call.encode(Call.fromObject(o)).finish());
 
@@ -45,17 +47,23 @@ class ProtobufStream {
   private readonly decoder = new RecordIoDecoder({ binary: true });
   errors: string[] = [];
 
-  static open(body: Buffer): Promise<ProtobufStream> {
+  /** Each record as the JSON mapping of the message (proto/index.ts's decode), beside the client's view. */
+  readonly plain: Obj[] = [];
+
+  static open(body: Buffer, path = '/api/v1/scheduler', type: protobuf.Type = Event, headers: Record<string, string> = {}): Promise<ProtobufStream> {
     const s = new ProtobufStream();
-    const url = new URL('/api/v1/scheduler', base);
+    const url = new URL(path, base);
     return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers: { 'Content-Type': PB, Accept: PB, 'Content-Length': body.length } }, (res) => {
+      const req = request(url, { method: 'POST', headers: { 'Content-Type': PB, Accept: PB, 'Content-Length': body.length, ...headers } }, (res) => {
         s.res = res;
         s.streamId = String(res.headers['mesos-stream-id'] ?? '');
         s.contentType = String(res.headers['content-type'] ?? '');
         res.on('data', (chunk: Buffer) => {
           try {
-            for (const r of s.decoder.push(chunk)) s.events.push(toObj(Event, r as Buffer));
+            for (const r of s.decoder.push(chunk)) {
+              s.events.push(toObj(type, r as Buffer));
+              if (type === MasterEvent) s.plain.push(decode('masterEvent', r as Buffer));
+            }
           } catch (e) {
             s.errors.push(String(e));
           }
@@ -231,6 +239,39 @@ test('malformed protobuf on both APIs: 400 with the reason, the master keeps ser
   s.close();
   assert.is((await rawRequest(base, { method: 'GET', path: '/health' })).status, 200, 'still serving');
   void rackB;
+});
+
+/** The JSON form without empty lists (protobuf cannot tell an empty repeated field from an unset one). */
+function prune(v: unknown): any {
+  if (Array.isArray(v)) return v.map(prune);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([, x]) => !(Array.isArray(x) && x.length === 0)).map(([k, x]) => [k, prune(x)]));
+  return v;
+}
+
+test('the operator event stream in protobuf: SUBSCRIBED with the state, then the same events as the JSON stream (event_id as field 100), and resume after one', async () => {
+  const subscribe = Buffer.from(MasterCall.encode(MasterCall.fromObject({ type: 'SUBSCRIBE' })).finish());
+  const pb = await ProtobufStream.open(subscribe, '/api/v1', MasterEvent);
+  const js = await OperatorStreamClient.open(base);
+  const sub = await pb.next((e) => e.type === 'SUBSCRIBED', 'SUBSCRIBED in protobuf');
+  assert.is(pb.contentType, PB);
+  assert.ok(sub.subscribed.getState.getAgents.agents.length >= 2, 'the state with the agents');
+  await js.until((evs) => evs[0]?.type === 'SUBSCRIBED', 'SUBSCRIBED in JSON');
+  const added = await cluster.addAgent(undefined, 'rack:c1');
+  const isAdded = (e: Obj) => e.type === 'AGENT_ADDED' && e.agent_added.agent.agent_info.id.value === added.agentId;
+  await js.until((evs) => evs.some(isAdded), 'AGENT_ADDED in JSON');
+  await waitFor(() => pb.plain.some(isAdded), 'AGENT_ADDED in protobuf');
+  const fromJson = js.events.find(isAdded)!;
+  const fromPb = pb.plain.find(isAdded)!;
+  assert.equal(fromPb, prune(fromJson), 'the protobuf Event is the JSON one, field for field (protobuf has no empty lists)');
+  assert.match(pb.events.find((e) => e.type === 'AGENT_ADDED')!.eventId, /^\d+-\d+$/);
+  // Resume in protobuf after the SUBSCRIBED's position: AGENT_ADDED again, nothing before it.
+  const again = await ProtobufStream.open(subscribe, '/api/v1', MasterEvent, { 'Last-Event-ID': String(sub.eventId) });
+  await waitFor(() => again.plain.some(isAdded), 'AGENT_ADDED after resuming');
+  assert.is(again.plain[0]!.type, 'SUBSCRIBED');
+  assert.is(again.plain[0]!.subscribed.get_state, undefined);
+  assert.equal(again.plain.filter((e) => e.type !== 'SUBSCRIBED' && e.type !== 'HEARTBEAT')[0], prune(fromJson));
+  for (const c of [pb, again]) c.close();
+  js.close();
 });
 
 test.run();

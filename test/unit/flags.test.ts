@@ -66,4 +66,17 @@ test('durations: Mesos style units and bare seconds', () => {
   assert.throws(() => parseDuration('5 fortnights'), /unknown time unit/);
 });
 
+test('one-letter bool flags: -i, -t, combined as -it; an unknown letter is refused', () => {
+  const specs = [
+    { name: 'interactive', short: 'i', type: 'bool' as const, default: false, help: 'stdin' },
+    { name: 'tty', short: 't', type: 'bool' as const, default: false, help: 'a terminal' },
+  ];
+  assert.equal(parseFlags(['-i', 'x', '--', 'cat'], specs, 'task exec').values, { interactive: true, tty: false });
+  assert.equal(parseFlags(['-it', 'x'], specs, 'task exec').values, { interactive: true, tty: true });
+  assert.equal(parseFlags(['-t', '-i'], specs, 'task exec').positionals, []);
+  assert.throws(() => parseFlags(['-ix'], specs, 'task exec'), /unknown flag -ix/);
+  assert.throws(() => parseFlags(['-i', '--interactive'], specs, 'task exec'), /given more than once/);
+  assert.match(usage('task exec', 's', specs), /-i, --interactive/);
+});
+
 test.run();

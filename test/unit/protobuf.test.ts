@@ -7,11 +7,16 @@ import { decode, encode, type MessageName, ProtobufError } from '../../proto/ind
 import { parseCallJson } from '../../kernel/shell/scheduler-api/wire.js';
 import { parseOperatorCallJson } from '../../kernel/shell/operator-api/wire.js';
 import * as V from '../../kernel/shell/operator-api/views.js';
+import { deriveEvents, seedView } from '../../kernel/shell/operator-api/stream-events.js';
+import { evolve, initialState } from '../../kernel/core/fold/index.js';
 import { masterInfoToMesos, offerToMesos, res, statusToMesos, subscribedEvent } from '../helpers/protobuf-fixtures.js';
 import {
   accepted,
   agentRegistered,
+  agentRemoved,
   drainStarted,
+  frameworkDisconnected,
+  frameworkRemoved,
   frameworkSubscribed,
   given,
   inverseOffersCreated,
@@ -24,6 +29,21 @@ import {
   weightsUpdated,
 } from '../helpers/events.js';
 import { RecordIoDecoder, encodeBinaryRecord } from '../../kernel/shell/scheduler-api/recordio.js';
+import { asAgentId, asTaskId, type TaskInfo } from '../../events/index.js';
+import { parseResources } from '../../kernel/core/resources.js';
+import {
+  ExecutorCall,
+  acknowledgedEvent,
+  errorEvent,
+  executorInfoToMesos,
+  heartbeatEvent,
+  killEvent,
+  launchEvent,
+  messageEvent,
+  shutdownEvent,
+  taskInfoToMesos,
+} from '../../agent/executor/wire.js';
+import { AgentCall } from '../../agent/http/operator-api.js';
 
 /** Mesos's JSON leaves empty lists out, and so does protobuf: compare without them. */
 function prune(v: unknown): unknown {
@@ -207,6 +227,38 @@ test('every operator Response we serve, from a real projection: JSON → protobu
   assert.is(state.get_state.get_agents.agents.length, 2);
 });
 
+test('every operator stream Event we send (SUBSCRIBED, TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_REMOVED, FRAMEWORK_ADDED, FRAMEWORK_UPDATED, FRAMEWORK_REMOVED, HEARTBEAT), with its event_id: JSON → protobuf → JSON is the same value', () => {
+  resetIds();
+  const log = [
+    leaderElected(1),
+    agentRegistered({ agentId: 'a1', resources: 'cpus:4;mem:4096;ports:[31000-32000]', attributes: [{ name: 'rack', type: 'TEXT', text: 'a1' }] }),
+    agentRegistered({ agentId: 'a2' }),
+    frameworkSubscribed({ frameworkId: 'f1', roles: ['r1'], capabilities: ['MULTI_ROLE'] }),
+    offersCreated({ frameworkId: 'f1', offerId: 'o1', agentId: 'a1', role: 'r1', resources: 'cpus:4;mem:4096' }),
+    accepted({ frameworkId: 'f1', offerIds: ['o1'], tasks: [{ taskId: 't1', agentId: 'a1', resources: 'cpus:1;mem:128' }] }),
+    status({ frameworkId: 'f1', agentId: 'a1', taskId: 't1', state: 'RUNNING', uuid: '6f1c2d3e-0000-4000-8000-00000000abcd' }),
+    frameworkDisconnected({ frameworkId: 'f1' }),
+    agentRemoved({ agentId: 'a2', reason: 'OPERATOR' }),
+    frameworkRemoved({ frameworkId: 'f1' }),
+  ];
+  let st = evolve(initialState(), log[0]!);
+  const view = seedView(st);
+  const seen = new Set<string>();
+  roundTrips('masterEvent', { type: 'SUBSCRIBED', subscribed: { get_state: V.getState(st), heartbeat_interval_seconds: 15 }, event_id: '1' });
+  log.slice(1).forEach((e, i) => {
+    st = evolve(st, e);
+    deriveEvents(view, e, st).forEach((ev, k) => {
+      seen.add(ev.type);
+      roundTrips('masterEvent', { ...ev, event_id: `${i + 2}-${k}` });
+    });
+  });
+  roundTrips('masterEvent', { type: 'SUBSCRIBED', subscribed: { get_state: V.getState(st), heartbeat_interval_seconds: 15 }, event_id: String(log.length) });
+  roundTrips('masterEvent', { type: 'HEARTBEAT' });
+  assert.equal([...seen].sort(), ['AGENT_ADDED', 'AGENT_REMOVED', 'FRAMEWORK_ADDED', 'FRAMEWORK_REMOVED', 'FRAMEWORK_UPDATED', 'TASK_ADDED', 'TASK_UPDATED']);
+  // event_id is our field 100 (tag 100 << 3 | 2 = 0xa2 0x06), after Mesos's fields.
+  assert.is(hex(encode('masterEvent', { type: 'HEARTBEAT', event_id: '7-0' })), '0809' + 'a206' + '03' + Buffer.from('7-0').toString('hex'));
+});
+
 test('every operator Call we serve: JSON → protobuf → JSON is the same value, and both validate alike', () => {
   const agent = { value: 'a1' };
   const calls: unknown[] = [
@@ -265,6 +317,86 @@ const GOLDEN: Array<{ what: string; name: MessageName; json: unknown; hex: strin
     hex: '0802' + '1a2f' + '0a2d' + '0a040a026f31' + '12030a0166' + '1a030a0161' + '220168' + '2a13' + '0a0463707573' + '1000' + '1a09' + '09' + '0000000000000040' + '52030a012a',
   },
 ];
+
+test('every executor Call and Event (the executor API on the agent): JSON → protobuf → JSON is the same value, and a decoded Call validates as the JSON one', () => {
+  const task: TaskInfo = {
+    taskId: asTaskId('t1'),
+    name: 't1',
+    agentId: asAgentId('a1'),
+    resources: [...parseResources('cpus:0.5;mem:64')],
+    command: { value: 'run', shell: true, environment: { A: '1' }, uris: [{ value: 'http://x/a.tgz', executable: false, extract: true }] },
+    labels: { k: 'v' },
+    killGracePeriodMs: 2500,
+  };
+  const execInfo = { executorId: 'ex1', name: 'shell', command: { value: './exec', shell: true }, resources: parseResources('cpus:0.1;mem:32'), shutdownGracePeriodMs: 5000 };
+  const events: unknown[] = [
+    {
+      type: 'SUBSCRIBED',
+      subscribed: {
+        executor_info: executorInfoToMesos(execInfo as never, 'f1'),
+        framework_info: { id: fid, name: 'n', user: 'u', checkpoint: true },
+        agent_info: { id: { value: 'a1' }, hostname: 'h' },
+        container_id: { value: 'c1' },
+      },
+    },
+    launchEvent({ ...task, executor: execInfo as never }, 'f1', 'r1'),
+    killEvent('t1', 1500),
+    killEvent('t1'),
+    acknowledgedEvent('t1', '6f1c2d3e-0000-4000-8000-00000000abcd'),
+    messageEvent(Buffer.from('hi').toString('base64')),
+    errorEvent('bad'),
+    shutdownEvent(),
+    heartbeatEvent(),
+  ];
+  for (const e of events) roundTrips('executorEvent', e);
+  const ids = { executor_id: { value: 'ex1' }, framework_id: fid };
+  const calls: unknown[] = [
+    { ...ids, type: 'SUBSCRIBE', subscribe: { unacknowledged_tasks: [taskInfoToMesos(task, 'f1')], unacknowledged_updates: [{ status: { task_id: { value: 't1' }, state: 'TASK_RUNNING', uuid: uuid16, source: 'SOURCE_EXECUTOR', timestamp: 1700000000.5 } }] } },
+    { ...ids, type: 'UPDATE', update: { status: { task_id: { value: 't1' }, state: 'TASK_FAILED', message: 'boom', reason: 'REASON_COMMAND_EXECUTOR_FAILED', uuid: uuid16, healthy: false, data: 'AAE=', executor_id: { value: 'ex1' }, agent_id: { value: 'a1' }, source: 'SOURCE_EXECUTOR', timestamp: 1700000000.25 } } },
+    { ...ids, type: 'MESSAGE', message: { data: Buffer.from('to the scheduler').toString('base64') } },
+  ];
+  for (const c of calls) {
+    const bytes = roundTrips('executorCall', c);
+    assert.equal(ExecutorCall.parse(decode('executorCall', bytes)), ExecutorCall.parse(c));
+  }
+  // Call.Message.data is field 2 (as Mesos): tag 0x12.
+  assert.is(hex(encode('executorCall', { type: 'MESSAGE', message: { data: 'AQ==' } })), '1803' + '3203' + '1201' + '01');
+});
+
+test('every agent Call we serve and the ProcessIO records of a session: JSON → protobuf → JSON is the same value, and the Calls validate alike', () => {
+  const cid = { value: 'n1', parent: { value: 'c1' } };
+  const calls: unknown[] = [
+    ...['GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_STATE', 'GET_CONTAINERS', 'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS'].map((type) => ({ type })),
+    { type: 'GET_METRICS', get_metrics: { timeout: { nanoseconds: 5e9 } } },
+    { type: 'LIST_FILES', list_files: { path: '/frameworks/f/executors/e/runs/latest' } },
+    { type: 'READ_FILE', read_file: { path: '/x/stdout', offset: 10, length: 100 } },
+    {
+      type: 'LAUNCH_NESTED_CONTAINER_SESSION',
+      launch_nested_container_session: { container_id: cid, command: { shell: false, value: 'sh', arguments: ['sh', '-c', 'tty'], environment: { variables: [{ name: 'A', value: '1' }] } }, container: { type: 'MESOS', tty_info: { window_size: { rows: 24, columns: 80 } } } },
+    },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'CONTAINER_ID', container_id: cid } },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'PROCESS_IO', process_io: { type: 'DATA', data: { type: 'STDIN', data: 'aGk=' } } } },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'PROCESS_IO', process_io: { type: 'CONTROL', control: { type: 'TTY_INFO', tty_info: { window_size: { rows: 40, columns: 120 } } } } } },
+    { type: 'ATTACH_CONTAINER_INPUT', attach_container_input: { type: 'PROCESS_IO', process_io: { type: 'CONTROL', control: { type: 'HEARTBEAT', heartbeat: { interval: { nanoseconds: 30e9 } } } } } },
+    { type: 'ATTACH_CONTAINER_OUTPUT', attach_container_output: { container_id: cid } },
+    { type: 'WAIT_NESTED_CONTAINER', wait_nested_container: { container_id: cid } },
+    { type: 'WAIT_CONTAINER', wait_container: { container_id: cid } },
+  ];
+  for (const c of calls) {
+    const bytes = roundTrips('agentCall', c);
+    const type = (c as { type: string }).type;
+    if (type !== 'ATTACH_CONTAINER_INPUT') assert.equal(AgentCall.parse(decode('agentCall', bytes)), AgentCall.parse(c), type);
+  }
+  for (const r of [
+    { type: 'WAIT_NESTED_CONTAINER', wait_nested_container: { exit_status: 768 } },
+    { type: 'WAIT_CONTAINER', wait_container: { exit_status: 9 } },
+    { type: 'READ_FILE', read_file: { size: 12, data: 'aGVsbG8=' } },
+    { type: 'LIST_FILES', list_files: { file_infos: [{ path: '/x/stdout', nlink: 1, size: 12, mtime: { nanoseconds: 1.7e18 }, mode: 0o100644, uid: 'root', gid: 'root' }] } },
+  ]) roundTrips('agentResponse', r);
+  for (const io of [{ type: 'DATA', data: { type: 'STDOUT', data: 'aGk=' } }, { type: 'DATA', data: { type: 'STDERR', data: 'eA==' } }, { type: 'CONTROL', control: { type: 'HEARTBEAT', heartbeat: { interval: { nanoseconds: 30e9 } } } }]) roundTrips('agentProcessIO', io);
+  // DATA STDOUT "hi": type 1 (08 01), data { type 2 (08 02), bytes (12 02 68 69) } (12 06 …).
+  assert.is(hex(encode('agentProcessIO', { type: 'DATA', data: { type: 'STDOUT', data: 'aGk=' } })), '0801' + '1206' + '0802' + '12026869');
+});
 
 test('golden bytes: encoding gives exactly the hand-written bytes, and decoding them gives the JSON back', () => {
   for (const g of GOLDEN) {

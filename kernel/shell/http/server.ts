@@ -116,6 +116,12 @@ export async function startHttpApi(o: {
   auth?: HttpAuthConfig;
   tls?: ServerTls | undefined;
   fallback?: Fallback;
+  /**
+   * Node's limit on receiving a whole request (default 300 s); 0: none, for a server that takes
+   * streaming request bodies (the agent's ATTACH_CONTAINER_INPUT). Headers stay bounded by Node's
+   * headersTimeout either way.
+   */
+  requestTimeoutMs?: number;
 }): Promise<HttpApi> {
   const auth = o.auth ?? OPEN;
   const byPath = new Map<string, Route[]>();
@@ -130,6 +136,7 @@ export async function startHttpApi(o: {
     });
   };
   const server: Server = o.tls === undefined ? createServer(listener) : createHttpsServer({ ...o.tls }, listener);
+  if (o.requestTimeoutMs !== undefined) server.requestTimeout = o.requestTimeoutMs;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -136,12 +136,11 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
   }
 
   /**
-   * SUBSCRIBE: the operator event stream (stream.ts), in JSON. It is not filtered per principal,
+   * SUBSCRIBE: the operator event stream (stream.ts), in JSON or protobuf. It is not filtered per principal,
    * so under view ACLs it is served only to a principal allowed to view every framework, task and
    * executor.
    */
   function subscribe(req: IncomingMessage, c: OperatorCall, answer: Media, principal: string | undefined): Reply {
-    if (answer === APPLICATION_PROTOBUF) return { status: 406, text: "The operator event stream is served in JSON: ask for 'Accept: application/json'" };
     for (const action of ['view_frameworks', 'view_tasks', 'view_executors'] as const) {
       if (!restricts(o.acls, action)) continue;
       const denied = forbidden(principal, action);
@@ -149,10 +148,11 @@ export function createOperatorApi(o: OperatorApiOptions): OperatorApi {
     }
     const header = req.headers['last-event-id'];
     const resume = c.subscribe?.last_event_id ?? (Array.isArray(header) ? header[0] : header);
-    if (resume === undefined || resume === '') return o.stream.subscribe(null, req.socket.remoteAddress ?? '');
+    const protobuf = answer === APPLICATION_PROTOBUF;
+    if (resume === undefined || resume === '') return o.stream.subscribe(null, req.socket.remoteAddress ?? '', protobuf);
     const cursor = parseCursor(resume);
     if (typeof cursor === 'string') return bad(cursor);
-    return o.stream.subscribe(cursor, req.socket.remoteAddress ?? '');
+    return o.stream.subscribe(cursor, req.socket.remoteAddress ?? '', protobuf);
   }
 
   /** A Call in protobuf: decoded to its JSON form, then validated as a JSON Call is. */

@@ -54,8 +54,15 @@ type DecoderState =
 export class RecordIoDecoder {
   private state: DecoderState = { phase: 'length', digits: '' };
 
-  /** `binary`: records are returned as their raw bytes (protobuf streams), not parsed as JSON. */
-  constructor(private readonly o: { readonly binary?: boolean } = {}) {}
+  /**
+   * `binary`: records are returned as their raw bytes (protobuf streams), not parsed as JSON.
+   * `maxRecordBytes`: a smaller limit than MAX_RECORD_BYTES (a longer record is an error).
+   */
+  constructor(private readonly o: { readonly binary?: boolean; readonly maxRecordBytes?: number } = {}) {}
+
+  private get max(): number {
+    return Math.min(this.o.maxRecordBytes ?? MAX_RECORD_BYTES, MAX_RECORD_BYTES);
+  }
 
   push(chunk: Buffer): unknown[] {
     if (this.state.phase === 'failed') throw new RecordIoError(`decoder failed earlier: ${this.state.reason}`);
@@ -115,7 +122,7 @@ export class RecordIoDecoder {
       }
       state.digits += String.fromCharCode(b);
       if (state.digits.replace(/^0+/, '').length > MAX_PREFIX_DIGITS) {
-        this.fail(`invalid length prefix '${state.digits}…': larger than the limit of ${MAX_RECORD_BYTES} bytes`);
+        this.fail(`invalid length prefix '${state.digits}…': larger than the limit of ${this.max} bytes`);
       }
     }
     return chunk.length;
@@ -125,8 +132,8 @@ export class RecordIoDecoder {
     if (digits === '') this.fail('invalid length prefix: empty (a line feed where a record length was expected)');
     const length = Number(digits);
     if (length === 0) this.fail(`invalid length prefix '${digits}': a record cannot be empty`);
-    if (length > MAX_RECORD_BYTES) {
-      this.fail(`invalid length prefix '${digits}': larger than the limit of ${MAX_RECORD_BYTES} bytes`);
+    if (length > this.max) {
+      this.fail(`invalid length prefix '${digits}': larger than the limit of ${this.max} bytes`);
     }
     this.state = { phase: 'payload', length, parts: [], received: 0 };
   }
