@@ -464,9 +464,12 @@ export function createExecutorManager(o: ExecutorManagerOptions): ExecutorManage
       containerId: run.containerId,
     };
     run.unacknowledged.set(uuid, t.info.taskId);
+    // Checkpointed first: a crash between the two then leaves the checkpoint ahead (the executor
+    // re-sends the update when it subscribes again) and never behind what the framework was told (a
+    // restarted agent would list the task in an older state when it reregisters).
+    if (changed) await checkpoint(run);
     // The same uuid again (a re-sent update) is recognised by the durable queue and not sent twice.
     await o.statuses.send(status, uuid);
-    if (changed) await checkpoint(run);
     if (idleCheck && isTerminal(s.state)) shutdownIfIdle(run);
     return { status: 202 };
   }
