@@ -1,5 +1,5 @@
 /** The jobs framework (Chronos-like): its engine, its REST API, and a client of that API. */
-import { createServer } from 'node:net';
+import { checkPortFree } from '../http/port.js';
 import type { Logger } from 'pino';
 import { type Engine, type EngineOptions, startEngine } from './engine.js';
 import { type JobsHttp, serveHttp } from './http.js';
@@ -24,25 +24,11 @@ export interface JobsHandle {
   close(): Promise<void>;
 }
 
-/** The port is taken (checked before the framework subscribes, so it fails at once and says so). */
+/** Its HTTP port is taken (checked before the framework subscribes, so it fails at once and says so). */
 export class JobsPortInUseError extends Error {}
-function checkPortFree(port: number, host: string): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new JobsPortInUseError(`port ${port} on ${host} is in use (another Chronos, or another \`mesos jobs\`?): stop it, or choose a port with --port (mesos dev: --jobs-port; 0 for any free port)`)
-          : new Error(`cannot listen on ${host}:${port}: ${err.message}`),
-      ),
-    );
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  });
-}
-
 export async function startJobs(o: JobsOptions): Promise<JobsHandle> {
-  await checkPortFree(o.port, o.host ?? '0.0.0.0');
+  const host = o.host ?? '0.0.0.0';
+  await checkPortFree(o.port, host, () => new JobsPortInUseError(`port ${o.port} on ${host} is in use (another Chronos, or another \`mesos jobs\`?): stop it, or choose a port with --port (mesos dev: --jobs-port; 0 for any free port)`));
   const engine = await startEngine(o);
   let http: JobsHttp;
   try {

@@ -1,5 +1,5 @@
 /** The services framework (Marathon-like): its engine, its REST API, and a client of that API. */
-import { createServer } from 'node:net';
+import { checkPortFree } from '../http/port.js';
 import type { Logger } from 'pino';
 import { type Engine, type EngineOptions, startEngine } from './engine.js';
 import { type ServicesHttp, serveHttp } from './http.js';
@@ -23,25 +23,11 @@ export interface ServicesHandle {
   close(): Promise<void>;
 }
 
-/** The port is free (checked before the framework subscribes, so a taken port fails at once and says so). */
+/** Its HTTP port is taken (checked before the framework subscribes, so it fails at once and says so). */
 export class PortInUseError extends Error {}
-function checkPortFree(port: number, host: string): Promise<void> {
-  if (port === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === 'EADDRINUSE'
-          ? new PortInUseError(`port ${port} on ${host} is in use (another Marathon, or another \`mesos services\`?): stop it, or choose a port with --port (mesos dev: --services-port; 0 for any free port)`)
-          : new Error(`cannot listen on ${host}:${port}: ${err.message}`),
-      ),
-    );
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  });
-}
-
 export async function startServices(o: ServicesOptions): Promise<ServicesHandle> {
-  await checkPortFree(o.port, o.host ?? '0.0.0.0');
+  const host = o.host ?? '0.0.0.0';
+  await checkPortFree(o.port, host, () => new PortInUseError(`port ${o.port} on ${host} is in use (another Marathon, or another \`mesos services\`?): stop it, or choose a port with --port (mesos dev: --services-port; 0 for any free port)`));
   const engine = await startEngine(o);
   let http: ServicesHttp;
   try {
