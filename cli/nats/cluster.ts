@@ -11,6 +11,12 @@ import { cleanupOnExit } from './reaper.js';
 import { startNatsServer } from './server.js';
 import type { NatsClusterOptions, NatsServerOptions, RunningNatsCluster, RunningNatsServer } from './types.js';
 
+/**
+ * How long a cluster's members get to elect a JetStream meta leader and join it: a few seconds
+ * usually, but more than 10 on a machine busy with other work (seen once on 2 loaded cores).
+ */
+const CLUSTER_READY_MS = 30_000;
+
 
 /**
  * Starts `size` nats-servers on `host` with routes to each other (a full mesh), distinct client,
@@ -84,7 +90,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
     servers[i] = s;
     return s;
   };
-  const waitHealthy = async (indices: readonly number[] = servers.map((_, i) => i), timeoutMs = o.readyTimeoutMs ?? 10_000) => {
+  const waitHealthy = async (indices: readonly number[] = servers.map((_, i) => i), timeoutMs = o.readyTimeoutMs ?? CLUSTER_READY_MS) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const health = await Promise.all(indices.map(async (i) => ({ index: i, name: names[i]!, ...(await natsHealth(servers[i]!)) })));
@@ -109,7 +115,7 @@ export async function startNatsCluster(o: NatsClusterOptions): Promise<RunningNa
       await sleep(200);
     }
   };
-  const readyMs = o.readyTimeoutMs ?? 10_000;
+  const readyMs = o.readyTimeoutMs ?? CLUSTER_READY_MS;
   try {
     // In parallel: a member is "ready" once it takes clients; JetStream needs a quorum of them.
     const started = await Promise.allSettled(clientPorts.map((_, i) => startNatsServer(optionsOf(i))));
