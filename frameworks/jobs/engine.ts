@@ -24,6 +24,7 @@ import { type ChronosError, type JobDefinition, type JobKind, chronosError, reso
 import { type StartWanted, planJob } from './plan.js';
 import { type JobsStore, type StoredEvent, openStore } from './store.js';
 import { type JobsState, type RunState, TERMINAL, childrenOf, currentAttempt, evolve, graphError, initialState, taskIdOf } from './state.js';
+import { stepLoop } from '../step-loop.js';
 
 export interface EngineOptions {
   readonly nats: string;
@@ -225,7 +226,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   };
 
   const wakeUpAt = (t: number): void => {
-    if (closed || (nextWake !== undefined && nextWake <= t && nextWake > now())) return;
+    if (loop.closed || (nextWake !== undefined && nextWake <= t && nextWake > now())) return;
     if (wakeTimer !== undefined) clearTimeout(wakeTimer);
     nextWake = t;
     wakeTimer = setTimeout(() => {
@@ -318,29 +319,8 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   }
 
   // --- the step loop: one step at a time; anything that happens meanwhile asks for another ------
-  let running: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
-  const step = (): Promise<void> => {
-    if (closed) return Promise.resolve();
-    if (running !== undefined) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await stepOnce();
-        } while (again && !closed);
-      } catch (err) {
-        if (!closed) log.error({ err }, 'jobs step failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const loop = stepLoop(() => stepOnce(), (err) => log.error({ err }, 'jobs step failed'));
+  const step = loop.step;
   const subs: Subscription[] = [];
   const statusQueue: TaskStatus[] = [];
   let draining = false;
@@ -351,7 +331,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
       while (statusQueue.length > 0) {
         const s = statusQueue.shift()!;
         // A step in flight finishes first: a status and a launch are never folded at once.
-        while (running !== undefined) await running;
+        while (loop.busy) await loop.idle();
         await onStatus(s).catch((err: unknown) => log.error({ err, taskId: s.taskId }, 'status not recorded'));
         await sched.acknowledge(s).catch((err: unknown) => log.warn({ err }, 'acknowledgement failed'));
       }
@@ -388,7 +368,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   const timer = setInterval(() => void step(), o.tickMs ?? 250);
   let reconciling = false;
   const reconcileTimer = setInterval(() => {
-    if (reconciling || closed) return;
+    if (reconciling || loop.closed) return;
     reconciling = true;
     reconcile()
       .catch((err: unknown) => log.warn({ err }, 'reconciliation failed'))
@@ -401,13 +381,13 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
 
   // --- the REST API's calls --------------------------------------------------------------------
   const stop = async (teardown: boolean): Promise<void> => {
-    if (closed) return;
-    closed = true;
+    if (loop.closed) return;
+    const stepping = loop.close();
     clearInterval(timer);
     clearInterval(reconcileTimer);
     if (wakeTimer !== undefined) clearTimeout(wakeTimer);
     for (const s of subs) s.unsubscribe();
-    await running;
+    await stepping;
     if (teardown) await sched.teardown();
     else await sched.close();
     await bus.close();
@@ -467,7 +447,7 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     },
     history: (name) => store.history(name),
     async settle() {
-      while (running !== undefined || draining) await (running ?? new Promise((r) => setTimeout(r, 10)));
+      while (loop.busy || draining) await (loop.busy ? loop.idle() : new Promise((r) => setTimeout(r, 10)));
     },
     close: () => stop(false),
     teardown: () => stop(true),

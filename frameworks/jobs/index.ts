@@ -1,8 +1,8 @@
 /** The jobs framework (Chronos-like): its engine, its REST API, and a client of that API. */
-import { checkPortFree } from '../http/port.js';
+import { type Served, startServed } from '../http/serve.js';
 import type { Logger } from 'pino';
 import { type Engine, type EngineOptions, startEngine } from './engine.js';
-import { type JobsHttp, serveHttp } from './http.js';
+import { serveHttp } from './http.js';
 
 export { validateJob, type JobDefinition, type ChronosError, type FieldError } from './job.js';
 export { parseIso8601, parseCron, parsePeriod, parseEpsilon, firstAtOrAfter, nextAfter, countBetween, type Schedule } from './schedule.js';
@@ -16,34 +16,17 @@ export interface JobsOptions extends EngineOptions {
   readonly host?: string;
 }
 
-export interface JobsHandle {
-  readonly engine: Engine;
-  readonly url: string;
-  readonly port: number;
-  /** Stop serving and disconnect; the framework stays registered (a restart takes over its tasks). */
-  close(): Promise<void>;
-}
+export type JobsHandle = Served<Engine>;
 
 /** Its HTTP port is taken (checked before the framework subscribes, so it fails at once and says so). */
 export class JobsPortInUseError extends Error {}
-export async function startJobs(o: JobsOptions): Promise<JobsHandle> {
+export function startJobs(o: JobsOptions): Promise<JobsHandle> {
   const host = o.host ?? '0.0.0.0';
-  await checkPortFree(o.port, host, () => new JobsPortInUseError(`port ${o.port} on ${host} is in use (another Chronos, or another \`mesos jobs\`?): stop it, or choose a port with --port (mesos dev: --jobs-port; 0 for any free port)`));
-  const engine = await startEngine(o);
-  let http: JobsHttp;
-  try {
-    http = await serveHttp(engine, { port: o.port, ...(o.host !== undefined ? { host: o.host } : {}), log: o.log as Logger });
-  } catch (err) {
-    await engine.close();
-    throw err;
-  }
-  return {
-    engine,
-    url: http.url,
-    port: http.port,
-    async close() {
-      await http.close();
-      await engine.close();
-    },
-  };
+  return startServed({
+    port: o.port,
+    host,
+    portInUse: () => new JobsPortInUseError(`port ${o.port} on ${host} is in use (another Chronos, or another \`mesos jobs\`?): stop it, or choose a port with --port (mesos dev: --jobs-port; 0 for any free port)`),
+    engine: () => startEngine(o),
+    http: (engine) => serveHttp(engine, { port: o.port, ...(o.host !== undefined ? { host: o.host } : {}), log: o.log as Logger }),
+  });
 }

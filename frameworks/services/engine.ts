@@ -24,6 +24,7 @@ import { fit } from './fit.js';
 import { planApp } from './plan.js';
 import { type ServicesStore, openStore } from './store.js';
 import { type Deployment, type ServicesState, TERMINAL, activeDeployment, evolve, initialState, latestDefinition, tasksOf } from './state.js';
+import { stepLoop } from '../step-loop.js';
 
 export interface EngineOptions {
   readonly nats: string;
@@ -334,32 +335,11 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
   };
 
   // --- the step loop: one step at a time; anything that happens meanwhile asks for another ------
-  let running: Promise<void> | undefined;
-  let again = false;
-  let closed = false;
-  const step = (): Promise<void> => {
-    if (closed) return Promise.resolve();
-    if (running !== undefined) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await stepOnce();
-        } while (again && !closed);
-      } catch (err) {
-        if (!closed) log.error({ err }, 'services step failed');
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const loop = stepLoop(() => stepOnce(), (err) => log.error({ err }, 'services step failed'));
+  const step = loop.step;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (ms: number): void => {
-    if (closed) return;
+    if (loop.closed) return;
     const t = setTimeout(() => void step(), ms);
     t.unref();
   };
@@ -518,14 +498,14 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     },
     history: (appId) => store.history(appId),
     async settle() {
-      while (running !== undefined || draining) await (running ?? new Promise((r) => setTimeout(r, 10)));
+      while (loop.busy || draining) await (loop.busy ? loop.idle() : new Promise((r) => setTimeout(r, 10)));
     },
     async close() {
-      if (closed) return;
-      closed = true;
+      if (loop.closed) return;
+      const stepping = loop.close();
       if (timer !== undefined) clearInterval(timer);
       for (const s of subs) s.unsubscribe();
-      await running;
+      await stepping;
       abort.abort();
       await sched.close();
       await agentsRead;
@@ -534,9 +514,9 @@ export async function startEngine(o: EngineOptions): Promise<Engine> {
     },
     async teardown() {
       if (timer !== undefined) clearInterval(timer);
-      closed = true;
+      const stepping = loop.close();
       for (const s of subs) s.unsubscribe();
-      await running;
+      await stepping;
       abort.abort();
       await sched.teardown();
       await agentsRead;

@@ -1,8 +1,8 @@
 /** The services framework (Marathon-like): its engine, its REST API, and a client of that API. */
-import { checkPortFree } from '../http/port.js';
+import { type Served, startServed } from '../http/serve.js';
 import type { Logger } from 'pino';
 import { type Engine, type EngineOptions, startEngine } from './engine.js';
-import { type ServicesHttp, serveHttp } from './http.js';
+import { serveHttp } from './http.js';
 
 export { validateApp, normaliseAppId, type AppDefinition, type ValidationFailure } from './app.js';
 export { ServicesClient, ServicesApiError } from './client.js';
@@ -15,34 +15,17 @@ export interface ServicesOptions extends EngineOptions {
   readonly host?: string;
 }
 
-export interface ServicesHandle {
-  readonly engine: Engine;
-  readonly url: string;
-  readonly port: number;
-  /** Stop serving and disconnect; the framework stays registered (a restart takes over its tasks). */
-  close(): Promise<void>;
-}
+export type ServicesHandle = Served<Engine>;
 
 /** Its HTTP port is taken (checked before the framework subscribes, so it fails at once and says so). */
 export class PortInUseError extends Error {}
-export async function startServices(o: ServicesOptions): Promise<ServicesHandle> {
+export function startServices(o: ServicesOptions): Promise<ServicesHandle> {
   const host = o.host ?? '0.0.0.0';
-  await checkPortFree(o.port, host, () => new PortInUseError(`port ${o.port} on ${host} is in use (another Marathon, or another \`mesos services\`?): stop it, or choose a port with --port (mesos dev: --services-port; 0 for any free port)`));
-  const engine = await startEngine(o);
-  let http: ServicesHttp;
-  try {
-    http = await serveHttp(engine, { port: o.port, ...(o.host !== undefined ? { host: o.host } : {}), log: o.log as Logger });
-  } catch (err) {
-    await engine.close();
-    throw err;
-  }
-  return {
-    engine,
-    url: http.url,
-    port: http.port,
-    async close() {
-      await http.close();
-      await engine.close();
-    },
-  };
+  return startServed({
+    port: o.port,
+    host,
+    portInUse: () => new PortInUseError(`port ${o.port} on ${host} is in use (another Marathon, or another \`mesos services\`?): stop it, or choose a port with --port (mesos dev: --services-port; 0 for any free port)`),
+    engine: () => startEngine(o),
+    http: (engine) => serveHttp(engine, { port: o.port, ...(o.host !== undefined ? { host: o.host } : {}), log: o.log as Logger }),
+  });
 }
