@@ -63,7 +63,8 @@ async function act(label: string, o: { fill?: Record<string, string>; cancel?: b
   return (await result.textContent()) ?? '';
 }
 
-test('signed in as a principal the ACLs deny: the actions are disabled, each with the reason', async () => {
+test('signed in as a principal the ACLs deny: the actions are disabled, each with the reason', () =>
+  ui.explained('denied actions', async () => {
   const { page, master } = ui;
   const hold = join(tmpdir(), `mesos-webui-actions-hold-${process.pid}`);
   rmSync(hold, { force: true });
@@ -98,9 +99,11 @@ test('signed in as a principal the ACLs deny: the actions are disabled, each wit
   }
   await ui.shot('actions-denied-agent');
   spawnSync('touch', [hold]);
-});
+  }),
+);
 
-test('signed in as operator: each action asks, runs, and shows its result or the API error', async () => {
+test('signed in as operator: each action asks, runs, and shows its result or the API error', () =>
+  ui.explained('operator actions', async () => {
   const { page, master } = ui;
   const hold = join(tmpdir(), `mesos-webui-actions-hold2-${process.pid}`);
   rmSync(hold, { force: true });
@@ -185,6 +188,7 @@ test('signed in as operator: each action asks, runs, and shows its result or the
   rmSync(join(tmpdir(), `mesos-webui-actions-hold-${process.pid}`), { force: true });
 
   assert.equal(ui.errors, [], 'no console errors');
-});
+  }),
+);
 
 test.run();

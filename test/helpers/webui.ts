@@ -6,13 +6,15 @@
  * to stop, and a clean stop of all of it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { MESOS, type DevProcess, frameworkCreds, startDev } from './dev-process.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const CHROMIUM = '/usr/bin/chromium';
 
 export interface WebUi {
   readonly dev: DevProcess;
@@ -24,6 +26,8 @@ export interface WebUi {
   readonly errors: string[];
   secret(principal: 'operator' | 'framework'): string;
   shot(name: string): Promise<void>;
+  /** Runs `body`; when it throws, prints what the page showed (its text, URL, live status) and a screenshot, then throws on. */
+  explained<T>(what: string, body: () => Promise<T>): Promise<T>;
   signIn(principal: 'operator' | 'framework'): Promise<void>;
   /** An operator API call as `operator` (JSON in, JSON or '' out). */
   op(body: J): Promise<{ status: number; text: string }>;
@@ -41,17 +45,27 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
     writeFileSync(aclFile, JSON.stringify(o.acls));
     args.push('--acls', aclFile);
   }
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the browser tests need Debian's chromium (bash scripts/browser.sh installs it; npm test does so when it runs them)`);
   const dev = await startDev(args);
   const master = /master:\s+(http:\/\/\S+)/.exec(dev.output())![1]!;
   const nats = /nats:\s+(nats:\/\/\S+)/.exec(dev.output())![1]!;
   const profile = mkdtempSync(join(tmpdir(), 'mesos-webui-chromium-'));
-  const browser: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+  const browser: BrowserContext = await chromium
+    .launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  })
+    .catch(async (err: unknown) => {
+      // Without a browser there is no test: stop the cluster rather than leave it running.
+      dev.proc.kill('SIGINT');
+      await dev.exited;
+      rmSync(profile, { recursive: true, force: true });
+      rmSync(dev.data, { recursive: true, force: true });
+      throw err;
+    });
   const page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(15_000);
   const errors: string[] = [];
@@ -59,6 +73,15 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
     if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  // Requests the page has in flight (for the failure report): a page stuck "connecting" says why.
+  const inFlight = new Map<object, { url: string; method: string; at: number; answered?: number }>();
+  page.on('request', (r) => inFlight.set(r, { url: r.url(), method: r.method(), at: Date.now() }));
+  page.on('response', (r) => {
+    const f = inFlight.get(r.request());
+    if (f !== undefined) f.answered = r.status();
+  });
+  page.on('requestfinished', (r) => inFlight.delete(r));
+  page.on('requestfailed', (r) => inFlight.delete(r));
   const creds = (JSON.parse(readFileSync(join(dev.data, 'credentials', 'http.json'), 'utf8')) as J).credentials as J[];
   const secret = (p: string): string => String(creds.find((c) => c.principal === p)!.secret);
   const procs: ChildProcess[] = [];
@@ -72,6 +95,37 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
     secret,
     shot: async (name) => {
       await page.screenshot({ path: join(o.out, `${name}.png`), fullPage: true });
+    },
+    explained: async (what, body) => {
+      try {
+        return await body();
+      } catch (err) {
+        const text = await page.locator('body').innerText({ timeout: 2000 }).catch((e: unknown) => `(no text: ${(e as Error).message})`);
+        const live = await page.getByTestId('live-status').getAttribute('class', { timeout: 2000 }).catch(() => '?');
+        const name = `failed-${what.replace(/\W+/g, '-')}`;
+        await page.screenshot({ path: join(o.out, `${name}.png`), fullPage: true }).catch(() => undefined);
+        const pending = [...inFlight.values()].map((r) => `${r.method} ${r.url} (${Date.now() - r.at} ms, ${r.answered !== undefined ? `answered ${r.answered}` : 'no answer yet'})`);
+        const subscribers = await fetch(`${master}/metrics/snapshot`)
+          .then(async (r) => ((await r.json()) as J)['master/operator_event_stream_subscribers'])
+          .catch((e: unknown) => (e as Error).message);
+        // The same stream from outside the browser: does the master answer SUBSCRIBE now?
+        const probeStarted = Date.now();
+        const probe = await fetch(`${master}/api/v1`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Basic ${Buffer.from(`operator:${secret('operator')}`).toString('base64')}` },
+          body: JSON.stringify({ type: 'SUBSCRIBE' }),
+          signal: AbortSignal.timeout(5000),
+        })
+          .then(async (r) => {
+            const reader = r.body!.getReader();
+            const first = await reader.read();
+            void reader.cancel();
+            return `status ${r.status}, first ${first.value?.length ?? 0} bytes after ${Date.now() - probeStarted} ms`;
+          })
+          .catch((e: unknown) => `failed after ${Date.now() - probeStarted} ms: ${(e as Error).message}`);
+        process.stderr.write(`${what} failed at ${page.url()} (live-status class '${live}'); console errors ${JSON.stringify(errors)}; requests in flight: ${JSON.stringify(pending)}; the master's stream subscribers: ${String(subscribers)}; a SUBSCRIBE from the test: ${probe}; screenshot ${join(o.out, `${name}.png`)}; the page showed:\n${text.slice(0, 4000)}\n`);
+        throw err;
+      }
     },
     signIn: async (principal) => {
       await page.locator('header .right').waitFor();

@@ -17,6 +17,7 @@ export function usePath(): string {
   useEffect(() => {
     const l = (): void => setPath(location.pathname);
     listeners.add(l);
+    l(); // a navigation between the render and this effect reached no listener
     return () => {
       listeners.delete(l);
     };

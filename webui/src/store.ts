@@ -47,9 +47,14 @@ export function changed(): void {
 
 export function useStore(): StoreState {
   const [, setV] = useState(0);
+  // The version this render saw. Effects run after the paint: a change notified between the
+  // render and the effect (the SUBSCRIBED state arriving while the page is still painting) reached
+  // no listener, and a quiet cluster sends nothing more — so the effect compares, and re-renders.
+  const seen = store.version;
   useEffect(() => {
     const l = (): void => setV((v) => v + 1);
     listeners.add(l);
+    if (store.version !== seen) l();
     return () => {
       listeners.delete(l);
     };
