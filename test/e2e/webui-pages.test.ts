@@ -125,16 +125,7 @@ test('framework page: why its demand waits, as the allocator recorded it', async
   }, 'the allocator to record why', 30_000, 500);
   await page.goto(`${master}/ui/frameworks/${encodeURIComponent(String(fw.id))}`);
   const why = page.getByTestId('why-pending');
-  const shown = () => why.getByText(/seq \d+/).first().waitFor({ timeout: 30_000 });
-  try {
-    await shown();
-  } catch {
-    // Seen in two whole-suite runs (never alone): the page showed no report 30 s after the API had
-    // one. Not understood yet; say what the page showed, then read again as a user would.
-    process.stderr.write(`why-pending page after 30 s: ${JSON.stringify(await why.textContent())}; console errors: ${JSON.stringify(ui.errors)}\n`);
-    await why.getByRole('button', { name: 'Read again' }).click();
-    await shown();
-  }
+  await ui.explained('why-pending page', () => why.getByText(/seq \d+/).first().waitFor({ timeout: 30_000 }));
   assert.match((await why.textContent()) ?? '', /capped/);
   await ui.shot('framework-why-pending');
 
