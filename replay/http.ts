@@ -16,7 +16,9 @@
  * The last four read every framework and task of the log, so under view ACLs they are served only
  * to a principal allowed to view every framework, task and executor (as the operator event stream).
  * Verify runs in the background, one pass that resumes where it stopped: a request answers at once
- * with the newest result and starts a pass over what the log gained since.
+ * with the newest result and starts a pass over what the log gained since. The series is sampled
+ * from that same fold as it goes (every `stride` events, at most 2,000 samples kept), so asking
+ * for it again after the head moved folds only the new events, and waits on no other history call.
  */
 import { secretMaskingReplacer } from '../events/index.js';
 import { cloneState } from '../kernel/core/state.js';
@@ -73,6 +75,8 @@ export const SERIES_METRICS = [
 ] as const;
 
 const SERIES_MAX_POINTS = 1000;
+/** Series samples kept (every `stride` events; the stride doubles when they would be more). */
+const SERIES_KEPT = 2 * SERIES_MAX_POINTS;
 const CACHED_STATES = 8;
 
 /** JSON with secret values masked, as `mesos replay state` prints it. */
@@ -107,10 +111,34 @@ function wholeLogDenied(acls: Acls, principal: string | undefined): string | und
 
 const iso = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);
 
+/**
+ * The totals of the cluster every `stride` events since `from`, sampled from the verifier's fold as
+ * the background verify pass reads the log: a chart over the whole log costs each event one fold,
+ * once, however often it is asked for (not a fold of the whole log each time the head moves).
+ */
+class SeriesSamples {
+  from = 0;
+  stride = 1;
+  readonly samples: { seq: number; storedAt: number; values: Record<string, number> }[] = [];
+
+  note(seq: number, storedAt: number, s: State): void {
+    if (this.from === 0) this.from = seq;
+    if ((seq - this.from) % this.stride !== 0) return;
+    this.samples.push({ seq, storedAt, values: seriesPoint(s) });
+    if (this.samples.length <= SERIES_KEPT) return;
+    this.stride *= 2;
+    let kept = 0;
+    for (const x of this.samples) if ((x.seq - this.from) % this.stride === 0) this.samples[kept++] = x;
+    this.samples.length = kept;
+  }
+}
+
 /** The verify pass kept by a master: the verifier fed up to `seq`, and the newest report. */
 interface VerifyRunState {
   readonly verifier: Verifier;
   seq: number;
+  /** When the log stored `seq`. */
+  storedAt: number;
   malformed: number;
   running: Promise<void> | null;
   report: Omit<VerifyReport, 'state'> | null;
@@ -132,7 +160,7 @@ export function replayRoutes(m: MasterServices): Route[] {
     queue = p.catch(() => undefined);
     return p;
   };
-  let series: { head: number; points: number; body: unknown } | null = null;
+  const series = new SeriesSamples();
 
   const stateAt = async (seq: number): Promise<{ state: State; snapshot: number | null; malformed: number }> => {
     const hit = states.get(seq);
@@ -160,7 +188,7 @@ export function replayRoutes(m: MasterServices): Route[] {
     if (denied !== undefined) throw new HttpError(403, denied);
   };
 
-  const verify: VerifyRunState = { verifier: new Verifier({}), seq: 0, malformed: 0, running: null, report: null, startedAt: 0, finishedAt: 0, ms: 0, error: null };
+  const verify: VerifyRunState = { verifier: new Verifier({}), seq: 0, storedAt: 0, malformed: 0, running: null, report: null, startedAt: 0, finishedAt: 0, ms: 0, error: null };
   /** One pass over what the log gained since the last: reads in batches, so the master keeps serving. */
   const verifyPass = (): Promise<void> => {
     if (verify.running !== null) return verify.running;
@@ -177,6 +205,8 @@ export function replayRoutes(m: MasterServices): Route[] {
               verify.malformed++;
             }
             verify.seq = entry.seq;
+            verify.storedAt = entry.storedAt;
+            series.note(entry.seq, entry.storedAt, verify.verifier.folded);
           }
         }
         const { state: _state, ...report } = verify.verifier.reportSoFar();
@@ -341,30 +371,25 @@ export function replayRoutes(m: MasterServices): Route[] {
       handler: async (_req, url) => {
         const points = Number(url.searchParams.get('points') ?? 200);
         if (!Number.isInteger(points) || points < 2 || points > SERIES_MAX_POINTS) throw new HttpError(400, `points= must be a whole number from 2 to ${SERIES_MAX_POINTS}`);
-        return serial(async () => {
-          const head = await source.head();
-          if (series !== null && series.head === head.last && series.points === points) return masked(series.body);
-          // Whole-cluster totals only (no framework or task detail): one fold of the whole log.
-          const from = Math.max(1, head.first);
-          const span = Math.max(1, head.last - from + 1);
-          const every = Math.max(1, Math.ceil(span / (points - 1)));
-          const out: { seq: number; storedAt: string | null; values: Record<string, number> }[] = [];
-          const take = (seq: number, storedAt: number, s: State): void => {
-            out.push({ seq, storedAt: storedAt > 0 ? new Date(storedAt).toISOString() : null, values: seriesPoint(s) });
-          };
-          if (head.last > 0) {
-            await foldTo(source, {
-              to: head.last,
-              useSnapshots: false,
-              after: (e, s) => {
-                if ((e.seq - from) % every === 0 || e.seq === head.last) take(e.seq, e.storedAt, s);
-              },
-            });
-          }
-          const body = { head: head.last, every, metrics: SERIES_METRICS.map((k) => k.slice('master/'.length)), points: out };
-          series = { head: head.last, points, body };
-          return masked(body);
-        });
+        const head = await source.head();
+        // The background verify pass folds what the log gained; the samples come from its fold.
+        while (verify.seq < head.last) {
+          const before = verify.seq;
+          await verifyPass();
+          if (verify.error !== null) throw new HttpError(503, `cannot read the cluster log for the series: ${verify.error}`);
+          if (verify.seq === before) break; // the log holds nothing more up to that head
+        }
+        const kept = series.samples;
+        const pick = Math.max(1, Math.ceil(kept.length / (points - 1)));
+        const out: { seq: number; storedAt: string | null; values: Record<string, number> }[] = [];
+        const push = (x: { seq: number; storedAt: number; values: Record<string, number> }): void => {
+          out.push({ seq: x.seq, storedAt: iso(x.storedAt), values: x.values });
+        };
+        // Up to where the fold is now (the head read above, or later when a pass went on past it).
+        const at = verify.seq;
+        for (let i = 0; i < kept.length; i += pick) push(kept[i]!);
+        if (at > 0 && (out.at(-1)?.seq ?? 0) < at) push({ seq: at, storedAt: verify.storedAt, values: seriesPoint(verify.verifier.folded) });
+        return masked({ head: at, every: series.stride * pick, metrics: SERIES_METRICS.map((k) => k.slice('master/'.length)), points: out });
       },
     },
   ];

@@ -219,6 +219,11 @@ export class Verifier {
     this.evolve = o.evolve ?? kernelEvolve;
   }
 
+  /** The state folded so far (read only: the verifier folds on into it). */
+  get folded(): State {
+    return this.state;
+  }
+
   /** Violations so far. */
   get count(): number {
     return this.violations.length;

@@ -100,6 +100,23 @@ test('/replay/series: the totals at points spread over the whole log', async () 
   for (let i = 1; i < r.points.length; i++) assert.ok(r.points[i].seq > r.points[i - 1].seq);
   assert.ok('cpus_total' in r.points[0].values && 'tasks_running' in r.points[0].values);
   assert.is((await get('/replay/series?points=1', 'operator')).status, 400);
+
+  // The head moves (a weight is set): the next series folds only the new events; its first point
+  // stays, and the new head is its last.
+  const weightsBefore = r.points.at(-1).values;
+  assert.is(await op({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'series', weight: 5 }] } }), 200);
+  await waitFor(() => cluster.master.seq() > r.head, 'the weight to be folded');
+  const again = JSON.parse((await get('/replay/series?points=5', 'operator')).text) as J;
+  assert.is(again.head, cluster.master.seq());
+  assert.ok(again.head > r.head);
+  assert.is(again.points.at(-1).seq, again.head);
+  assert.is(again.points[0].seq, r.points[0].seq, 'the first point stays where it was');
+  assert.equal(Object.keys(again.points.at(-1).values), Object.keys(weightsBefore));
+  // A request while the verify pass is on its way gets the same, consistent answer.
+  const [a, b] = await Promise.all([get('/replay/series?points=5', 'operator'), get('/replay/verify', 'operator')]);
+  assert.is(a.status, 200);
+  assert.is(b.status, 200);
+  assert.is((JSON.parse(a.text) as J).head, again.head);
 });
 
 test('the web UI: / and /ui/... are index.html, assets are cached for good, other paths stay 404', async () => {
