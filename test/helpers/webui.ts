@@ -50,20 +50,25 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
   const master = /master:\s+(http:\/\/\S+)/.exec(dev.output())![1]!;
   const nats = /nats:\s+(nats:\/\/\S+)/.exec(dev.output())![1]!;
   const profile = mkdtempSync(join(tmpdir(), 'mesos-webui-chromium-'));
-  const browser: BrowserContext = await chromium
-    .launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    acceptDownloads: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-    .catch(async (err: unknown) => {
-      // Without a browser there is no test: stop the cluster rather than leave it running.
+  const stopDev = async (): Promise<void> => {
+    if (dev.proc.exitCode === null) {
       dev.proc.kill('SIGINT');
       await dev.exited;
-      rmSync(profile, { recursive: true, force: true });
-      rmSync(dev.data, { recursive: true, force: true });
+    }
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(dev.data, { recursive: true, force: true });
+  };
+  const browser: BrowserContext = await chromium
+    .launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    .catch(async (err: unknown) => {
+      // Without a browser there is no test: stop the cluster rather than leave it running.
+      await stopDev();
       throw err;
     });
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -84,6 +89,7 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
   page.on('requestfailed', (r) => inFlight.delete(r));
   const creds = (JSON.parse(readFileSync(join(dev.data, 'credentials', 'http.json'), 'utf8')) as J).credentials as J[];
   const secret = (p: string): string => String(creds.find((c) => c.principal === p)!.secret);
+  const asOperator = { Authorization: `Basic ${Buffer.from(`operator:${secret('operator')}`).toString('base64')}` };
   const procs: ChildProcess[] = [];
   return {
     dev,
@@ -112,7 +118,7 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
         const probeStarted = Date.now();
         const probe = await fetch(`${master}/api/v1`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Basic ${Buffer.from(`operator:${secret('operator')}`).toString('base64')}` },
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...asOperator },
           body: JSON.stringify({ type: 'SUBSCRIBE' }),
           signal: AbortSignal.timeout(5000),
         })
@@ -139,7 +145,7 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
     op: async (body) => {
       const r = await fetch(`${master}/api/v1`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Basic ${Buffer.from(`operator:${secret('operator')}`).toString('base64')}` },
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...asOperator },
         body: JSON.stringify(body),
       });
       return { status: r.status, text: await r.text() };
@@ -152,12 +158,7 @@ export async function startWebUi(o: { devArgs?: readonly string[]; acls?: J; out
     stop: async () => {
       await browser.close().catch(() => undefined);
       for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-      if (dev.proc.exitCode === null) {
-        dev.proc.kill('SIGINT');
-        await dev.exited;
-      }
-      rmSync(profile, { recursive: true, force: true });
-      rmSync(dev.data, { recursive: true, force: true });
+      await stopDev();
       if (aclFile !== undefined) rmSync(join(aclFile, '..'), { recursive: true, force: true });
     },
   };
