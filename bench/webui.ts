@@ -129,10 +129,23 @@ export async function runWebUiBench(o: WebUiBenchOptions, ctx: BenchContext): Pr
     // /replay/state at random points other than the slider's (the master caches points it folded)
     const subscribed: number[] = [];
     let subscribedBytes = 0;
+    // A failed call says why: undici's own cause, and whether the master still runs (its RSS and last lines).
+    const explained = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+      try {
+        return await f();
+      } catch (e) {
+        const cause = (e as { cause?: unknown }).cause;
+        await sleep(500);
+        throw new SanityError(
+          `${what} failed: ${(e as Error).message}${cause !== undefined ? ` (cause: ${String((cause as Error).message ?? cause)})` : ''}; ` +
+            `the master is ${m.alive() ? `running, RSS ${(m.rssBytes() / 2 ** 20).toFixed(0)} MiB` : 'gone'}; its last lines:\n${m.tail().split('\n').slice(-8).join('\n')}`,
+        );
+      }
+    };
     for (let r = 0; r < o.runs; r++) {
       const ac = new AbortController();
       const t0 = performance.now();
-      const res = await fetch(`${url}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{"type":"SUBSCRIBE"}', signal: ac.signal });
+      const res = await explained('the SUBSCRIBE call', () => fetch(`${url}/api/v1`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{"type":"SUBSCRIBE"}', signal: ac.signal }));
       const reader = res.body!.getReader();
       let got = 0;
       let need = -1;
@@ -159,7 +172,7 @@ export async function runWebUiBench(o: WebUiBenchOptions, ctx: BenchContext): Pr
     for (let r = 0; r < o.runs; r++) {
       const seq = 1 + Math.floor(prng.next() * (head0 - 1));
       const t0 = performance.now();
-      const body = await (await fetch(`${url}/replay/state?at=${seq}&view=operator`)).text();
+      const body = await explained(`/replay/state?at=${seq}`, async () => (await fetch(`${url}/replay/state?at=${seq}&view=operator`)).text());
       serverPoint.push(performance.now() - t0);
       pointBytes = body.length;
     }
