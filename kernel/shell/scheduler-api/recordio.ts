@@ -5,8 +5,13 @@
  * boundaries, so the decoder accepts arbitrary slices of the stream.
  */
 
-/** The largest record either side accepts (64 MiB). */
-export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/**
+ * The largest record either side accepts (500 MiB, under V8's largest string). The operator
+ * stream's SUBSCRIBED carries the whole state: about 1 KiB a task, 104 MB at 100,000 tasks, so the
+ * 64 MiB this was once made SUBSCRIBE fail (the connection closed) past some 60,000 tasks. Decoders
+ * of input from untrusted parties pass a smaller `maxRecordBytes`.
+ */
+export const MAX_RECORD_BYTES = 500 * 1024 * 1024;
 
 const LF = 0x0a;
 const DIGIT_0 = 0x30;
